@@ -1,0 +1,42 @@
+#include "cli/commands.h"
+
+#include <git2.h>
+#include <openssl/opensslv.h>
+#include <sqlite3.h>
+#include <yaml-cpp/yaml.h>
+
+#include <iostream>
+
+#ifndef NKD_VERSION
+#define NKD_VERSION "0.0.0"
+#endif
+#ifndef NKD_COMMIT
+#define NKD_COMMIT "unknown"
+#endif
+
+namespace nkd::cli {
+namespace {
+int g_exit_code = 0;
+}  // namespace
+
+int exit_code() { return g_exit_code; }
+void set_exit_code(int code) { g_exit_code = code; }
+
+void register_commands(CLI::App& app) {
+  add_version_command(app);
+}
+
+void add_version_command(CLI::App& app) {
+  auto* command = app.add_subcommand("version", "Print nkd's version, commit and library versions");
+  command->callback([] {
+    int git_major = 0, git_minor = 0, git_patch = 0;
+    git_libgit2_version(&git_major, &git_minor, &git_patch);
+    std::cout << "nkd " << NKD_VERSION << " (commit " << NKD_COMMIT << ")\n"
+              << "libgit2 " << git_major << '.' << git_minor << '.' << git_patch << "\n"
+              << OPENSSL_VERSION_TEXT << "\n"
+              << "SQLite " << sqlite3_libversion() << "\n";
+    set_exit_code(0);
+  });
+}
+
+}  // namespace nkd::cli

@@ -1,0 +1,24 @@
+// nkd: one binary for the daemon and the command-line tools (DESIGN.md §5).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "nkd keeps Kubernetes clusters on Ignition-configured hosts equal to what a Git repository "
+      "says.\nDefinitions live in clusters/<name>/cluster.yaml; see the README for the workflow."};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print help for every subcommand");
+  nkd::cli::register_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    // CLI11 uses 0 for --help; every real usage error is exit 2 as DESIGN.md §5 says.
+    return code == 0 ? 0 : 2;
+  }
+  return nkd::cli::exit_code();
+}

@@ -1,0 +1,77 @@
+#include "metrics/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+namespace nkd::metrics {
+
+namespace {
+
+template <typename Builder>
+auto& add(Builder builder, const std::string& name, const std::string& help,
+          prometheus::Registry& registry) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+
+}  // namespace
+
+Metrics::Metrics(const std::string& version)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      source_fetch_total(add(prometheus::BuildCounter(), "nkd_source_fetch_total",
+                             "Fetches of the watched ref, by result.", *registry_)),
+      source_fetch_duration_seconds(add(prometheus::BuildHistogram(),
+                                        "nkd_source_fetch_duration_seconds",
+                                        "Time to list refs and fetch the watched ref.", *registry_)),
+      source_revision_info(add(prometheus::BuildGauge(), "nkd_source_revision_info",
+                               "The commit the watched ref points at (value 1).", *registry_)),
+      source_last_fetch_timestamp_seconds(
+          add(prometheus::BuildGauge(), "nkd_source_last_fetch_timestamp_seconds",
+              "Unix time of the last successful fetch.", *registry_)),
+      render_duration_seconds(add(prometheus::BuildHistogram(), "nkd_render_duration_seconds",
+                                  "Time to load, validate and render a commit.", *registry_)),
+      render_errors_total(add(prometheus::BuildCounter(), "nkd_render_errors_total",
+                              "Commits rejected by validation or rendering.", *registry_)),
+      reconcile_total(add(prometheus::BuildCounter(), "nkd_reconcile_total",
+                          "Reconciles by cluster and result.", *registry_)),
+      reconcile_duration_seconds(add(prometheus::BuildHistogram(),
+                                     "nkd_reconcile_duration_seconds",
+                                     "Time of one reconcile of a cluster.", *registry_)),
+      cluster_applied_revision_info(
+          add(prometheus::BuildGauge(), "nkd_cluster_applied_revision_info",
+              "The commit applied to each cluster (value 1).", *registry_)),
+      cluster_applied_timestamp_seconds(
+          add(prometheus::BuildGauge(), "nkd_cluster_applied_timestamp_seconds",
+              "Unix time the cluster's applied revision was recorded.", *registry_)),
+      cluster_ready(add(prometheus::BuildGauge(), "nkd_cluster_ready",
+                        "1 when the cluster is Ready.", *registry_)),
+      cluster_nodes(add(prometheus::BuildGauge(), "nkd_cluster_nodes",
+                        "Nodes of each cluster by state.", *registry_)),
+      cluster_drift(add(prometheus::BuildGauge(), "nkd_cluster_drift",
+                        "1 when the cluster's objects differ from what nkd applied.", *registry_)),
+      provider_requests_total(add(prometheus::BuildCounter(), "nkd_provider_requests_total",
+                                  "Provider API requests by operation and status code.",
+                                  *registry_)),
+      provider_request_duration_seconds(
+          add(prometheus::BuildHistogram(), "nkd_provider_request_duration_seconds",
+              "Provider API request time.", *registry_)),
+      webhook_requests_total(add(prometheus::BuildCounter(), "nkd_webhook_requests_total",
+                                 "Webhook requests by kind and result.", *registry_)),
+      commit_to_applied_seconds(add(prometheus::BuildHistogram(), "nkd_commit_to_applied_seconds",
+                                    "From a commit's fetch to its recorded outcome.", *registry_)),
+      build_info(add(prometheus::BuildGauge(), "nkd_build_info", "nkd's version (value 1).",
+                     *registry_)) {
+  build_info.Add({{"version", version}}).Set(1);
+}
+
+prometheus::Histogram::BucketBoundaries Metrics::fast_buckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+}
+
+prometheus::Histogram::BucketBoundaries Metrics::slow_buckets() {
+  return {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800};
+}
+
+std::string Metrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace nkd::metrics

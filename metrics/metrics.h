@@ -1,0 +1,50 @@
+// Metrics: the daemon's Prometheus registry and every family DESIGN.md §7 names. One instance per
+// daemon, passed to the stages that record events. prometheus-cpp families are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace nkd::metrics {
+
+class Metrics {
+  // Declared first: the family references below are initialized from it.
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+  explicit Metrics(const std::string& version);
+
+  [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  // The Prometheus text exposition of everything registered.
+  [[nodiscard]] std::string serialize() const;
+
+  prometheus::Family<prometheus::Counter>& source_fetch_total;
+  prometheus::Family<prometheus::Histogram>& source_fetch_duration_seconds;
+  prometheus::Family<prometheus::Gauge>& source_revision_info;
+  prometheus::Family<prometheus::Gauge>& source_last_fetch_timestamp_seconds;
+  prometheus::Family<prometheus::Histogram>& render_duration_seconds;
+  prometheus::Family<prometheus::Counter>& render_errors_total;
+  prometheus::Family<prometheus::Counter>& reconcile_total;
+  prometheus::Family<prometheus::Histogram>& reconcile_duration_seconds;
+  prometheus::Family<prometheus::Gauge>& cluster_applied_revision_info;
+  prometheus::Family<prometheus::Gauge>& cluster_applied_timestamp_seconds;
+  prometheus::Family<prometheus::Gauge>& cluster_ready;
+  prometheus::Family<prometheus::Gauge>& cluster_nodes;
+  prometheus::Family<prometheus::Gauge>& cluster_drift;
+  prometheus::Family<prometheus::Counter>& provider_requests_total;
+  prometheus::Family<prometheus::Histogram>& provider_request_duration_seconds;
+  prometheus::Family<prometheus::Counter>& webhook_requests_total;
+  prometheus::Family<prometheus::Histogram>& commit_to_applied_seconds;
+  prometheus::Family<prometheus::Gauge>& build_info;
+
+  // Bucket sets sized to what each duration measures.
+  static prometheus::Histogram::BucketBoundaries fast_buckets();  // 1 ms .. 10 s
+  static prometheus::Histogram::BucketBoundaries slow_buckets();  // 100 ms .. 30 min
+};
+
+}  // namespace nkd::metrics

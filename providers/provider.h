@@ -1,0 +1,45 @@
+// InfrastructureProvider: makes a platform's machines match a cluster's render, and reports what
+// it sees. One implementation per platform (baremetal/, openstack/). Called by the reconciler from
+// one thread per cluster at a time; implementations must be safe for different clusters in
+// parallel. Every call is bounded in time and idempotent: calling apply() twice with the same
+// render changes nothing the second time.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "render/model/cluster.h"
+#include "render/render.h"
+
+namespace nkd::providers {
+
+struct ObservedNode {
+  std::string name;
+  std::string pool;
+  std::string role;
+  std::string provider_id;    // server ID, or "baremetal://<mac>"
+  std::string config_digest;  // the digest of the config the machine was built from / fetched
+  std::string state;          // "Pending", "Provisioning", "Provisioned", "Error", "Deleting"
+};
+
+struct ApplyOutcome {
+  std::vector<ObservedNode> nodes;
+  bool complete = false;  // every node exists with the desired config digest
+  std::string message;    // one line for the history row
+};
+
+class InfrastructureProvider {
+ public:
+  virtual ~InfrastructureProvider() = default;
+  [[nodiscard]] virtual std::string name() const = 0;
+  // Brings the platform to the render: creates, replaces and deletes machines, publishes configs.
+  [[nodiscard]] virtual Result<ApplyOutcome> apply(const model::Cluster& cluster,
+                                                   const render::ClusterRender& render) = 0;
+  // What the platform has for `cluster` now.
+  [[nodiscard]] virtual Result<std::vector<ObservedNode>> observe(const std::string& cluster) = 0;
+  // Tears down everything the provider made for `cluster` (used only with prune: true).
+  [[nodiscard]] virtual Status remove(const std::string& cluster) = 0;
+};
+
+}  // namespace nkd::providers

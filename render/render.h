@@ -1,0 +1,48 @@
+// The renderer: a pure function (cluster model, cluster PKI, options) -> artifacts with digests.
+// No clock, no randomness, no I/O: the same inputs give byte-identical output.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/secret.h"
+#include "render/model/cluster.h"
+#include "render/pki/cluster_pki.h"
+
+namespace nkd::render {
+
+// Nova's user_data limit; a config whose base64 form is larger is served by the daemon instead.
+inline constexpr std::size_t kUserDataLimitBytes = 65535;
+
+struct Artifact {
+  std::string path;  // relative to OUT/<cluster>/: "nodes/<node>.ign", "housekeeper/01-crd.yaml"
+  std::string content;
+  std::string sha256;
+};
+
+struct NodeRender {
+  model::Node node;
+  std::string ignition;         // the full config (JSON text)
+  std::string ignition_sha256;  // digest of `ignition`
+  bool needs_pointer = false;   // base64(ignition) exceeds kUserDataLimitBytes
+  std::string pointer_ignition; // set when needs_pointer: what goes into user_data
+  Secret fetch_token;           // bearer token for GET /ignition/<cluster>/<node>
+};
+
+struct ClusterRender {
+  std::string cluster;
+  std::vector<NodeRender> nodes;
+  std::vector<Artifact> artifacts;  // nodes/*.ign, housekeeper/*.yaml, pki/ca.crt; sorted by path
+  std::string digest;               // SHA-256 over every artifact's path and digest, in path order
+};
+
+struct RenderOptions {
+  // Where nodes fetch configs too large for user_data: <base>/ignition/<cluster>/<node>.
+  std::string ignition_base_url = "http://127.0.0.1:9480";
+};
+
+[[nodiscard]] ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPki& pki,
+                                           const RenderOptions& options);
+
+}  // namespace nkd::render

@@ -1,0 +1,47 @@
+// GitTreeReader: a TreeReader over one commit's tree in a libgit2 repository. Never reads a work
+// tree, so what is validated and rendered is exactly what was committed.
+// Not thread-safe: one reader per thread (libgit2 repositories are not shared across threads).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "render/model/tree_reader.h"
+#include "syncd/source/git_handles.h"
+
+namespace nkd::git {
+
+struct CommitInfo {
+  std::string id;  // full hex object id
+  std::string author;
+  std::string author_email;
+  std::int64_t committed_at_unix = 0;
+  std::string summary;  // first line of the message
+};
+
+class GitTreeReader final : public model::TreeReader {
+ public:
+  // Opens the repository at `repository_path` (a work tree or a bare repository) and resolves
+  // `revision` (anything git rev-parse takes: HEAD, a branch, a tag, an id) to a commit.
+  static Result<std::unique_ptr<GitTreeReader>> open(const std::string& repository_path,
+                                                     const std::string& revision);
+
+  Result<std::vector<std::string>> list(const std::string& directory) const override;
+  Result<std::string> read(const std::string& path) const override;
+  std::string describe() const override;
+
+  [[nodiscard]] const CommitInfo& commit() const { return commit_; }
+
+ private:
+  GitTreeReader(RepositoryPtr repository, TreePtr tree, CommitInfo commit)
+      : repository_(std::move(repository)), tree_(std::move(tree)), commit_(std::move(commit)) {}
+
+  RepositoryPtr repository_;
+  TreePtr tree_;
+  CommitInfo commit_;
+};
+
+// True when `path` is the root of a Git work tree or a bare repository.
+bool is_repository_root(const std::string& path);
+
+}  // namespace nkd::git
