@@ -24,6 +24,7 @@ void set_exit_code(int code) { g_exit_code = code; }
 
 void register_commands(CLI::App& app) {
   add_version_command(app);
+  add_validate_command(app);
 }
 
 void add_version_command(CLI::App& app) {

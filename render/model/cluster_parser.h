@@ -1,0 +1,45 @@
+// ClusterParser: turns one cluster.yaml (already parsed by yaml-cpp) into a model::Cluster,
+// reporting every problem through YamlFields. Reads referenced files from the same tree.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <optional>
+#include <string>
+
+#include "render/model/cluster.h"
+#include "render/model/tree_reader.h"
+#include "render/model/yaml_fields.h"
+
+namespace nkd::model {
+
+class ClusterParser {
+ public:
+  ClusterParser(const TreeReader& tree, std::string directory_name, YamlFields& fields)
+      : tree_(tree), directory_name_(std::move(directory_name)), fields_(fields) {}
+
+  // The cluster, or nullopt when the document is too broken to build one (errors reported).
+  std::optional<Cluster> parse(const YAML::Node& root);
+
+ private:
+  void parse_metadata(const YAML::Node& metadata, Cluster& cluster);
+  void parse_spec(const YAML::Node& spec, Cluster& cluster);
+  void parse_platform(const YAML::Node& platform, Cluster& cluster);
+  void parse_openstack(const YAML::Node& node, OpenStackPlatform& openstack);
+  void parse_bare_metal(const YAML::Node& node, BareMetalPlatform& bare_metal);
+  void parse_os(const YAML::Node& node, OsSpec& os);
+  void parse_kubernetes(const YAML::Node& node, KubernetesSpec& kubernetes);
+  void parse_users(const YAML::Node& node, std::vector<User>& users);
+  void parse_pools(const YAML::Node& node, std::vector<Pool>& pools);
+  void parse_upgrade(const YAML::Node& node, UpgradePolicy& upgrade);
+  void parse_ignition(const YAML::Node& node, IgnitionExtras& extras);
+  std::string read_source(const YAML::Node& entry, const std::string& source, std::string_view where);
+  // Cross-field rules: node names, control-plane size, bare-metal pools.
+  void check_topology(const YAML::Node& spec, const Cluster& cluster);
+
+  const TreeReader& tree_;
+  std::string directory_name_;
+  YamlFields& fields_;
+};
+
+}  // namespace nkd::model

@@ -1,0 +1,117 @@
+#include "render/model/value_checks.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <regex>
+
+namespace nkd::model {
+
+namespace {
+
+std::string decode_base64(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return {};
+  std::string decoded(text.size() / 4 * 3, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                     reinterpret_cast<const unsigned char*>(text.data()),
+                                     static_cast<int>(text.size()));
+  if (length < 0) return {};
+  std::size_t padding = 0;
+  if (text.ends_with("==")) padding = 2;
+  else if (text.ends_with('=')) padding = 1;
+  decoded.resize(static_cast<std::size_t>(length) - padding);
+  return decoded;
+}
+
+bool parse_number(std::string_view text, int& value) {
+  if (text.empty() || (text.size() > 1 && text.front() == '0')) return false;
+  const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return status == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::string check_dns1123_label(std::string_view value) {
+  static const std::regex kLabel("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+  if (value.empty()) return "must not be empty";
+  if (value.size() > 63) return "'" + std::string(value) + "' is longer than 63 characters";
+  if (!std::regex_match(value.begin(), value.end(), kLabel)) {
+    return "'" + std::string(value) +
+           "' is not a DNS-1123 label: use lower-case letters, digits and '-', starting and "
+           "ending with a letter or digit";
+  }
+  return "";
+}
+
+bool parse_kubernetes_version(std::string_view value, int& major, int& minor, int& patch) {
+  if (!value.starts_with('v')) return false;
+  value.remove_prefix(1);
+  const auto first_dot = value.find('.');
+  if (first_dot == std::string_view::npos) return false;
+  const auto second_dot = value.find('.', first_dot + 1);
+  if (second_dot == std::string_view::npos) return false;
+  return parse_number(value.substr(0, first_dot), major) &&
+         parse_number(value.substr(first_dot + 1, second_dot - first_dot - 1), minor) &&
+         parse_number(value.substr(second_dot + 1), patch);
+}
+
+std::string check_kubernetes_version(std::string_view value) {
+  int major = 0, minor = 0, patch = 0;
+  if (parse_kubernetes_version(value, major, minor, patch)) return "";
+  return "'" + std::string(value) + "' is not vMAJOR.MINOR.PATCH (for example v1.29.1)";
+}
+
+std::string check_ssh_public_key(std::string_view line) {
+  static constexpr std::array<std::string_view, 8> kTypes = {
+      "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+      "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
+      "sk-ecdsa-sha2-nistp256@openssh.com", "ssh-dss"};
+  const auto space = line.find(' ');
+  const std::string_view type = line.substr(0, space);
+  if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) {
+    return "not an OpenSSH public key: unknown key type '" + std::string(type) +
+           "' (expected a line such as 'ssh-ed25519 AAAA... user@host')";
+  }
+  if (space == std::string_view::npos) return "not an OpenSSH public key: the key data is missing";
+  std::string_view rest = line.substr(space + 1);
+  const std::string_view blob_text = rest.substr(0, rest.find(' '));
+  const std::string blob = decode_base64(blob_text);
+  // The blob starts with a 4-byte big-endian length and the key type again.
+  if (blob.size() < 4 + type.size()) {
+    return "not an OpenSSH public key: the key data is not valid base64 of a " + std::string(type) + " key";
+  }
+  const std::size_t length = (std::size_t{static_cast<unsigned char>(blob[0])} << 24) |
+                             (std::size_t{static_cast<unsigned char>(blob[1])} << 16) |
+                             (std::size_t{static_cast<unsigned char>(blob[2])} << 8) |
+                             std::size_t{static_cast<unsigned char>(blob[3])};
+  if (length != type.size() || std::string_view(blob).substr(4, length) != type) {
+    return "not an OpenSSH public key: the key data does not belong to a " + std::string(type) + " key";
+  }
+  return "";
+}
+
+std::string check_relative_path(std::string_view value) {
+  if (value.empty()) return "must not be empty";
+  if (value.front() == '/') return "'" + std::string(value) + "' must be relative to the cluster's directory";
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    const auto end = value.find('/', start);
+    const std::string_view segment = value.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (segment.empty() || segment == "..") {
+      return "'" + std::string(value) + "' must stay inside the cluster's directory (no '..' or empty segments)";
+    }
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return "";
+}
+
+std::string check_mac_address(std::string_view value) {
+  static const std::regex kMac("([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}");
+  if (std::regex_match(value.begin(), value.end(), kMac)) return "";
+  return "'" + std::string(value) + "' is not a MAC address such as 52:54:00:12:34:56";
+}
+
+}  // namespace nkd::model

@@ -1,0 +1,115 @@
+// StateStore: everything the daemon must not lose (DESIGN.md §8): per-cluster PKI, the cluster
+// records behind /api/v1/clusters, per-node records, pending intents and the applied-version
+// history. Every method is atomic (one transaction) and safe to call from several threads.
+// Implementations: SQLite (sqlite_state_store.h, the embedded default) and, later, etcd.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace nkd::state {
+
+enum class Outcome { kPending, kApplied, kFailed, kSuperseded };
+const char* to_string(Outcome outcome);
+std::optional<Outcome> outcome_from_string(std::string_view text);
+
+// One applied-version history row. Times are Unix milliseconds; 0 means "not yet".
+struct HistoryRow {
+  std::int64_t id = 0;
+  std::string cluster;
+  std::string revision;
+  std::string author;
+  std::int64_t committed_at_ms = 0;
+  std::string render_digest;
+  Outcome outcome = Outcome::kPending;
+  std::string message;
+  std::int64_t started_at_ms = 0;
+  std::int64_t finished_at_ms = 0;
+};
+
+struct NodeRecord {
+  std::string cluster;
+  std::string name;
+  std::string pool;
+  std::string role;
+  std::string provider_id;
+  std::string config_digest;   // digest of the config the node should have
+  std::string fetched_digest;  // bare metal: digest of the config the node last fetched
+  std::string state;
+  std::int64_t updated_at_ms = 0;
+};
+
+struct ClusterRecord {
+  std::string name;
+  std::string phase = "Pending";
+  std::string observed_revision;  // newest commit seen for this cluster
+  std::string applied_revision;   // newest commit whose render the provider applied
+  std::string cluster_revision;   // newest commit whose manifests the cluster accepted
+  std::string render_digest;      // digest of the applied render
+  bool ready = false;
+  std::string last_error;         // empty: none
+  std::int64_t applied_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+};
+
+// Something the reconciler is about to do to the outside world, written before it does it, so a
+// crash at any point is followed by a lookup instead of a duplicate.
+struct Intent {
+  std::int64_t id = 0;
+  std::string cluster;
+  std::string kind;     // "create-server", "delete-server", ...
+  std::string target;   // node name
+  std::string payload;  // JSON the provider needs to resume
+  std::int64_t created_at_ms = 0;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  [[nodiscard]] virtual Status ping() = 0;
+
+  // PKI as the JSON text of pki::to_json; holds private keys.
+  [[nodiscard]] virtual Result<std::optional<std::string>> load_pki(const std::string& cluster) = 0;
+  [[nodiscard]] virtual Status save_pki(const std::string& cluster, const std::string& json) = 0;
+
+  [[nodiscard]] virtual Result<std::vector<ClusterRecord>> list_clusters() = 0;  // by name
+  [[nodiscard]] virtual Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) = 0;
+  [[nodiscard]] virtual Status put_cluster(const ClusterRecord& record) = 0;
+  [[nodiscard]] virtual Status delete_cluster(const std::string& name) = 0;  // and its nodes
+
+  // Opens an attempt to apply `row.render_digest` to `row.cluster`. If the cluster has an open
+  // (pending) row with the same digest, that row is returned unchanged: a restart resumes it.
+  // Otherwise every open row of the cluster becomes `superseded` (finished now) and a new pending
+  // row is inserted and returned.
+  [[nodiscard]] virtual Result<HistoryRow> begin_attempt(const HistoryRow& row) = 0;
+
+  // Closes attempt `id` with `outcome`, and in the same transaction stores `cluster` and replaces
+  // the cluster's node records with `nodes`. When the cluster's previous finished row has the same
+  // digest and the same outcome, no new row is kept: the pending row is removed and the previous
+  // row's message and finished time are updated (history grows only when the digest or the
+  // outcome changes).
+  [[nodiscard]] virtual Status finish_attempt(std::int64_t id, Outcome outcome,
+                                              const std::string& message,
+                                              std::int64_t finished_at_ms,
+                                              const ClusterRecord& cluster,
+                                              const std::vector<NodeRecord>& nodes) = 0;
+
+  // Newest first; at most `limit` rows.
+  [[nodiscard]] virtual Result<std::vector<HistoryRow>> history(const std::string& cluster,
+                                                                int limit) = 0;
+
+  [[nodiscard]] virtual Result<std::vector<NodeRecord>> nodes(const std::string& cluster) = 0;
+  [[nodiscard]] virtual Status put_node(const NodeRecord& node) = 0;
+
+  [[nodiscard]] virtual Result<std::int64_t> add_intent(const Intent& intent) = 0;
+  [[nodiscard]] virtual Status complete_intent(std::int64_t id) = 0;
+  [[nodiscard]] virtual Result<std::vector<Intent>> pending_intents(const std::string& cluster) = 0;
+};
+
+}  // namespace nkd::state

@@ -1,0 +1,94 @@
+// `nkd validate` as users run it: the real binary on examples-repo, on a Git repository at
+// chosen revisions, and with bad flags.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+namespace nkd {
+namespace {
+
+using testing::make_example_git_repo;
+using testing::nkd_binary;
+using testing::run_command;
+using testing::run_shell;
+using testing::ScratchDir;
+using testing::source_dir;
+
+TEST(ValidateCli, ExamplesRepoIsValid) {
+  const auto result = run_command({nkd_binary(), "validate", "--repo", source_dir() + "/examples-repo"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("2 valid cluster(s), 0 error(s)"), std::string::npos) << result.err;
+}
+
+TEST(ValidateCli, ReadsTheCommitNotTheWorkTree) {
+  ScratchDir scratch;
+  const auto repo = scratch.path() / "repo";
+  make_example_git_repo(repo);
+  const auto first = run_shell("git rev-parse HEAD", repo.string()).out;
+  // Break a definition in a second commit, then leave a valid file uncommitted on disk.
+  ASSERT_EQ(run_shell("sed -i '0,/replicas: 3/s//replcas: 3/' clusters/prod-east/cluster.yaml && "
+                      "git -c user.name=a -c user.email=a@b commit -qam broken",
+                      repo.string()).exit_code, 0);
+  const auto at_head = run_command({nkd_binary(), "validate", "--repo", repo.string()});
+  EXPECT_EQ(at_head.exit_code, 1);
+  EXPECT_NE(at_head.err.find("clusters/prod-east/cluster.yaml:35:7: error: unknown key 'replcas' "
+                             "in spec.pools[0]; did you mean 'replicas'?"),
+            std::string::npos)
+      << at_head.err;
+  const auto at_first = run_command(
+      {nkd_binary(), "validate", "--repo", repo.string(), "--rev", first.substr(0, 40)});
+  EXPECT_EQ(at_first.exit_code, 0) << at_first.err;
+  ASSERT_EQ(run_shell("git checkout -q " + first.substr(0, 40) + " -- clusters", repo.string()).exit_code, 0);
+  const auto worktree = run_command({nkd_binary(), "validate", "--repo", repo.string(), "--worktree"});
+  EXPECT_EQ(worktree.exit_code, 0) << worktree.err;
+}
+
+TEST(ValidateCli, JsonFormatListsDiagnostics) {
+  ScratchDir scratch;
+  const auto repo = scratch.path() / "repo";
+  make_example_git_repo(repo);
+  ASSERT_EQ(run_shell("sed -i 's/networkPlugin: calico/networkPlugin: weave/' "
+                      "clusters/prod-east/cluster.yaml && git -c user.name=a -c user.email=a@b "
+                      "commit -qam weave", repo.string()).exit_code, 0);
+  const auto result = run_command({nkd_binary(), "validate", "--repo", repo.string(), "--format", "json"});
+  EXPECT_EQ(result.exit_code, 1);
+  const auto diagnostics = nlohmann::json::parse(result.out);
+  ASSERT_EQ(diagnostics.size(), 1u);
+  EXPECT_EQ(diagnostics[0]["path"], "clusters/prod-east/cluster.yaml");
+  EXPECT_EQ(diagnostics[0]["severity"], "error");
+  EXPECT_GT(diagnostics[0]["line"].get<int>(), 0);
+}
+
+TEST(ValidateCli, RevisionOnPlainDirectoryIsUsageError) {
+  const auto result = run_command(
+      {nkd_binary(), "validate", "--repo", source_dir() + "/examples-repo", "--rev", "HEAD"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("is not the root of a Git repository"), std::string::npos) << result.err;
+}
+
+TEST(ValidateCli, UnknownFlagAndUnknownRevisionAreUsageErrors) {
+  EXPECT_EQ(run_command({nkd_binary(), "validate", "--bogus"}).exit_code, 2);
+  ScratchDir scratch;
+  make_example_git_repo(scratch.path() / "repo");
+  const auto result = run_command(
+      {nkd_binary(), "validate", "--repo", (scratch.path() / "repo").string(), "--rev", "nope"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("nope"), std::string::npos);
+}
+
+TEST(ValidateCli, HelpExplainsEveryFlag) {
+  const auto top = run_command({nkd_binary(), "--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  EXPECT_NE(top.out.find("validate"), std::string::npos);
+  const auto help = run_command({nkd_binary(), "validate", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* flag : {"--repo", "--rev", "--worktree", "--format"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(help.out.find("Exit 0 when valid"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nkd

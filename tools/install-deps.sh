@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages nkd needs that are not installed yet. Idempotent: when
+# everything is present it runs no apt-get at all.
+#   tools/install-deps.sh          build and run dependencies
+#   tools/install-deps.sh --test   also what the test suite's real servers need
+set -euo pipefail
+
+build_packages=(
+  build-essential cmake pkg-config ccache git ca-certificates openssl
+  libgit2-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
+  prometheus-cpp-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libsqlite3-dev
+)
+test_packages=(
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  ignition sqlite3 iproute2 util-linux curl
+  openssh-client openssh-server lighttpd
+)
+
+wanted=("${build_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  wanted+=("${test_packages[@]}")
+fi
+
+missing=()
+for package in "${wanted[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+  [[ "$status" == "installed" ]] || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#wanted[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: these packages are missing and installing them needs root: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Package scripts must not start services (sshd, lighttpd) on the host: tests start their own.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  created_policy=1
+fi
+cleanup() { if ((created_policy)); then rm -f "$policy"; fi; }
+trap cleanup EXIT
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
