@@ -25,6 +25,9 @@ void set_exit_code(int code) { g_exit_code = code; }
 void register_commands(CLI::App& app) {
   add_version_command(app);
   add_validate_command(app);
+  add_render_command(app);
+  add_syncd_command(app);
+  add_status_commands(app);
 }
 
 void add_version_command(CLI::App& app) {

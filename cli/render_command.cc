@@ -1,0 +1,121 @@
+// nkd render: writes every cluster's artifacts (Ignition per node, housekeeper manifests, the
+// public CA certificate, the digest) under --out. The PKI comes from --state so renders repeat.
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/repository_options.h"
+#include "render/model/loader.h"
+#include "render/render.h"
+#include "syncd/cluster_pki_store.h"
+#include "syncd/state/sqlite_state_store.h"
+
+namespace nkd::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RenderCommandOptions {
+  RepositoryOptions repository;
+  std::string cluster;
+  std::string out;
+  std::string state = ".nkd/state.db";
+  std::string ignition_base_url = "http://127.0.0.1:9480";
+};
+
+Status write_artifacts(const fs::path& out, const render::ClusterRender& rendered) {
+  const fs::path directory = out / rendered.cluster;
+  std::error_code error;
+  fs::remove_all(directory, error);  // a node that left the cluster must not leave a file behind
+  for (const auto& artifact : rendered.artifacts) {
+    const fs::path path = directory / artifact.path;
+    fs::create_directories(path.parent_path(), error);
+    std::ofstream output(path, std::ios::binary | std::ios::trunc);
+    output << artifact.content;
+    if (!output) return Error{ErrorCode::kIo, "cannot write " + path.string()};
+  }
+  std::ofstream digest(directory / "digest", std::ios::trunc);
+  digest << rendered.digest << "\n";
+  if (!digest) return Error{ErrorCode::kIo, "cannot write " + (directory / "digest").string()};
+  return ok_status();
+}
+
+int run_render(const RenderCommandOptions& options) {
+  auto tree = options.repository.open();
+  if (!tree) {
+    std::cerr << "nkd render: " << tree.error().message << "\n";
+    return 2;
+  }
+  const model::LoadResult loaded = model::load_repository(**tree);
+  for (const auto& diagnostic : loaded.diagnostics) std::cerr << model::format(diagnostic) << "\n";
+  if (!loaded.ok()) {
+    std::cerr << "nkd render: the definitions are invalid; nothing was written\n";
+    return 1;
+  }
+  if (!options.cluster.empty() && loaded.model.find(options.cluster) == nullptr) {
+    std::cerr << "nkd render: no cluster named " << options.cluster << " in " << (*tree)->describe() << "\n";
+    return 2;
+  }
+  auto store = state::open_sqlite_state_store(options.state);
+  if (!store) {
+    std::cerr << "nkd render: " << store.error().message << "\n";
+    return 1;
+  }
+  const bool progress = isatty(STDERR_FILENO) != 0;
+  const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+  std::size_t done = 0;
+  for (const model::Cluster& cluster : loaded.model.clusters) {
+    if (!options.cluster.empty() && cluster.name != options.cluster) continue;
+    auto pki = syncd::load_or_create_pki(**store, cluster, now_unix);
+    if (!pki) {
+      std::cerr << "nkd render: " << pki.error().message << "\n";
+      return 1;
+    }
+    const auto rendered = render::render_cluster(
+        cluster, *pki, render::RenderOptions{.ignition_base_url = options.ignition_base_url});
+    if (auto status = write_artifacts(options.out, rendered); !status) {
+      std::cerr << "nkd render: " << status.error().message << "\n";
+      return 1;
+    }
+    ++done;
+    if (progress) {
+      std::cerr << "[" << done << "/" << (options.cluster.empty() ? loaded.model.clusters.size() : 1)
+                << "] " << cluster.name << ": " << rendered.nodes.size() << " nodes, digest "
+                << rendered.digest.substr(0, 12) << "\n";
+    }
+  }
+  std::cerr << "rendered " << done << " cluster(s) from " << (*tree)->describe() << " into "
+            << options.out << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_render_command(CLI::App& app) {
+  auto options = std::make_shared<RenderCommandOptions>();
+  auto* command = app.add_subcommand(
+      "render",
+      "Render clusters into --out: OUT/<cluster>/nodes/<node>.ign, OUT/<cluster>/housekeeper/*.yaml,\n"
+      "OUT/<cluster>/pki/ca.crt (public certificates only) and OUT/<cluster>/digest.\n"
+      "Exit 0 on success, 1 when the definitions are invalid, 2 on usage errors.");
+  options->repository.add_to(*command);
+  command->add_option("--cluster", options->cluster, "Render only this cluster");
+  command->add_option("--out", options->out, "Output directory")->required();
+  command->add_option("--state", options->state,
+                      "SQLite file that keeps each cluster's PKI, created when missing, so that "
+                      "renders repeat byte for byte (never commit it: it holds private keys)")
+      ->capture_default_str();
+  command->add_option("--ignition-url", options->ignition_base_url,
+                      "Base URL nodes fetch configs too large for user_data from")
+      ->capture_default_str();
+  command->callback([options] { set_exit_code(run_render(*options)); });
+}
+
+}  // namespace nkd::cli

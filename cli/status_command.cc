@@ -1,0 +1,116 @@
+// nkd status and nkd history: read a running daemon's API and print it for people or scripts.
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+
+namespace nkd::cli {
+
+namespace {
+
+constexpr const char* kDefaultServer = "http://127.0.0.1:9480";
+
+Result<nlohmann::json> get_json(const std::string& server, const std::string& path) {
+  httplib::Client client(server);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(10, 0);
+  auto response = client.Get(path);
+  if (!response) {
+    return Error{ErrorCode::kNetwork, "cannot reach nkd at " + server + " (" +
+                                          httplib::to_string(response.error()) +
+                                          "); is `nkd syncd` running? pass --server URL"};
+  }
+  if (response->status == 404) return Error{ErrorCode::kNotFound, "not found: " + path};
+  if (response->status != 200) {
+    return Error{ErrorCode::kUnavailable, server + path + " answered " + std::to_string(response->status)};
+  }
+  auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (json.is_discarded()) return Error{ErrorCode::kParse, server + path + " did not answer JSON"};
+  return json;
+}
+
+std::string short_revision(const nlohmann::json& value) {
+  return value.is_string() && !value.get<std::string>().empty() ? value.get<std::string>().substr(0, 12) : "-";
+}
+
+int run_status(const std::string& server, bool as_json) {
+  auto clusters = get_json(server, "/api/v1/clusters");
+  if (!clusters) {
+    std::cerr << "nkd status: " << clusters.error().message << "\n";
+    return 1;
+  }
+  bool failing = false;
+  for (const auto& cluster : *clusters) {
+    failing |= cluster["phase"] == "Failed" || !cluster["lastError"].is_null();
+  }
+  if (as_json) {
+    std::cout << clusters->dump(2) << "\n";
+    return failing ? 1 : 0;
+  }
+  std::cout << std::left << std::setw(24) << "CLUSTER" << std::setw(18) << "PHASE" << std::setw(14)
+            << "APPLIED" << std::setw(14) << "OBSERVED" << std::setw(7) << "READY" << "LAST ERROR\n";
+  for (const auto& cluster : *clusters) {
+    std::cout << std::left << std::setw(24) << cluster["name"].get<std::string>() << std::setw(18)
+              << cluster["phase"].get<std::string>() << std::setw(14)
+              << short_revision(cluster["appliedRevision"]) << std::setw(14)
+              << short_revision(cluster["observedRevision"]) << std::setw(7)
+              << (cluster["ready"].get<bool>() ? "yes" : "no")
+              << (cluster["lastError"].is_null() ? "-" : cluster["lastError"].get<std::string>()) << "\n";
+  }
+  return failing ? 1 : 0;
+}
+
+int run_history(const std::string& server, const std::string& cluster, bool as_json) {
+  auto rows = get_json(server, "/api/v1/clusters/" + cluster + "/history");
+  if (!rows) {
+    std::cerr << "nkd history: " << rows.error().message << "\n";
+    return 1;
+  }
+  if (as_json) {
+    std::cout << rows->dump(2) << "\n";
+    return 0;
+  }
+  std::cout << std::left << std::setw(14) << "REVISION" << std::setw(12) << "OUTCOME" << std::setw(26)
+            << "FINISHED" << std::setw(20) << "AUTHOR" << "MESSAGE\n";
+  for (const auto& row : *rows) {
+    std::cout << std::left << std::setw(14) << short_revision(row["revision"]) << std::setw(12)
+              << row["outcome"].get<std::string>() << std::setw(26)
+              << (row["finishedAt"].is_null() ? "-" : row["finishedAt"].get<std::string>())
+              << std::setw(20) << row["author"].get<std::string>() << row["message"].get<std::string>()
+              << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_status_commands(CLI::App& app) {
+  struct Options {
+    std::string server = kDefaultServer;
+    std::string cluster;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
+  auto* status = app.add_subcommand(
+      "status", "Show every cluster: phase, applied and observed commit, readiness, last error.\n"
+                "Exit 1 when any cluster is failing or the daemon cannot be reached.");
+  status->add_option("--server", options->server, "URL of a running nkd syncd")->capture_default_str();
+  status->add_flag("--json", options->json, "Print the API's JSON instead of a table");
+  status->callback([options] { set_exit_code(run_status(options->server, options->json)); });
+
+  auto* history = app.add_subcommand("history", "Show a cluster's applied versions, newest first");
+  history->add_option("CLUSTER", options->cluster, "Cluster name")->required();
+  history->add_option("--server", options->server, "URL of a running nkd syncd")->capture_default_str();
+  history->add_flag("--json", options->json, "Print JSON rows (revision, author, committedAt, "
+                                             "renderDigest, outcome, message, startedAt, finishedAt)");
+  history->callback([options] {
+    set_exit_code(run_history(options->server, options->cluster, options->json));
+  });
+}
+
+}  // namespace nkd::cli

@@ -1,0 +1,60 @@
+// BareMetalProvider: the infrastructure of a bare-metal cluster is its published Ignition
+// configs. apply() publishes every node's config (served at GET /ignition/<cluster>/<node>);
+// a machine that fetches its config with its bearer token counts as provisioned with that
+// config's digest. Thread-safe: one mutex guards the published configs.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "common/secret.h"
+#include "providers/provider.h"
+
+namespace nkd::providers {
+
+class BareMetalProvider final : public InfrastructureProvider {
+ public:
+  // Called after a node fetched its config (to persist the fetched digest), outside the lock.
+  using FetchListener = std::function<void(const std::string& cluster, const ObservedNode& node)>;
+
+  explicit BareMetalProvider(FetchListener listener = {}) : listener_(std::move(listener)) {}
+
+  std::string name() const override { return "baremetal"; }
+  Result<ApplyOutcome> apply(const model::Cluster& cluster, const render::ClusterRender& render) override;
+  Result<std::vector<ObservedNode>> observe(const std::string& cluster) override;
+  Status remove(const std::string& cluster) override;
+
+  enum class FetchStatus { kServed, kUnknownNode, kBadToken };
+  struct FetchResult {
+    FetchStatus status = FetchStatus::kUnknownNode;
+    std::string config;
+    std::string digest;
+  };
+  // Serves GET /ignition/<cluster>/<node>; the token is compared in constant time.
+  FetchResult fetch(const std::string& cluster, const std::string& node, const std::string& token);
+
+  // Restores what a node had fetched before a restart (from the state store).
+  void restore_fetched(const std::string& cluster, const std::string& node,
+                       const std::string& digest);
+
+ private:
+  struct Published {
+    std::string pool;
+    std::string role;
+    std::string mac;
+    std::string config;
+    std::string digest;
+    Secret token;
+    std::string fetched_digest;
+  };
+  static ObservedNode observed(const std::string& name, const Published& node);
+
+  FetchListener listener_;
+  std::mutex mutex_;
+  std::map<std::string, std::map<std::string, Published>> clusters_;
+  std::map<std::string, std::map<std::string, std::string>> restored_fetches_;
+};
+
+}  // namespace nkd::providers

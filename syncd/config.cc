@@ -1,0 +1,176 @@
+#include "syncd/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/duration.h"
+#include "render/model/yaml_fields.h"
+
+namespace nkd::syncd {
+
+namespace {
+
+std::string join(const std::vector<model::Diagnostic>& diagnostics) {
+  std::string text;
+  for (const auto& diagnostic : diagnostics) {
+    if (!text.empty()) text += "\n";
+    text += model::format(diagnostic);
+  }
+  return text;
+}
+
+void parse_repository(model::YamlFields& fields, const YAML::Node& node, RepositoryConfig& repository) {
+  if (!fields.expect_map(node, "repository", {"url", "ref", "pollInterval", "auth"})) return;
+  repository.url = fields.string(node, "url", "repository", true).value_or("");
+  repository.ref = fields.string(node, "ref", "repository", false).value_or(repository.ref);
+  if (const auto interval = fields.string(node, "pollInterval", "repository", false)) {
+    const auto milliseconds = parse_duration_ms(*interval);
+    if (!milliseconds || *milliseconds < 1000) {
+      fields.error_at(node["pollInterval"], "repository.pollInterval '" + *interval + "' is not a duration of at least 1s (e.g. 60s)");
+    } else {
+      repository.poll_interval_ms = *milliseconds;
+    }
+  }
+  const YAML::Node auth = node["auth"];
+  if (auth.IsDefined() &&
+      fields.expect_map(auth, "repository.auth", {"tokenFile", "username", "passwordFile",
+                                                  "sshKeyFile", "knownHostsFile", "caFile"})) {
+    constexpr std::string_view kWhere = "repository.auth";
+    repository.auth.token_file = fields.string(auth, "tokenFile", kWhere, false).value_or("");
+    repository.auth.username = fields.string(auth, "username", kWhere, false).value_or("");
+    repository.auth.password_file = fields.string(auth, "passwordFile", kWhere, false).value_or("");
+    repository.auth.ssh_key_file = fields.string(auth, "sshKeyFile", kWhere, false).value_or("");
+    repository.auth.known_hosts_file = fields.string(auth, "knownHostsFile", kWhere, false).value_or("");
+    repository.auth.ca_file = fields.string(auth, "caFile", kWhere, false).value_or("");
+    if (!repository.auth.ssh_key_file.empty() && repository.auth.known_hosts_file.empty()) {
+      fields.error_at(auth, "repository.auth.sshKeyFile needs knownHostsFile: nkd never accepts an unknown SSH host key");
+    }
+  }
+}
+
+void parse_state(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {
+  if (!fields.expect_map(node, "state", {"sqlite", "etcd"})) return;
+  if (const auto sqlite = fields.string(node, "sqlite", "state", false)) config.sqlite_path = *sqlite;
+  const YAML::Node etcd = node["etcd"];
+  if (etcd.IsDefined() && fields.expect_map(etcd, "state.etcd", {"endpoints"})) {
+    config.etcd_endpoints = fields.string_list(etcd, "endpoints", "state.etcd");
+    fields.error_at(etcd, "state.etcd is not supported by this version of nkd; use state.sqlite");
+  }
+}
+
+void parse_egress(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {
+  if (!fields.expect_map(node, "egress", {"allow"})) return;
+  std::vector<Cidr> blocks;
+  const auto allow = fields.string_list(node, "allow", "egress");
+  for (std::size_t i = 0; i < allow.size(); ++i) {
+    if (const auto block = parse_cidr(allow[i], /*strict=*/false)) {
+      blocks.push_back(*block);
+    } else {
+      fields.error_at(node["allow"][i], "egress.allow[" + std::to_string(i) + "] '" + allow[i] + "' is not a CIDR block such as 127.0.0.0/8");
+    }
+  }
+  config.egress = CidrAllowList(std::move(blocks));
+  config.egress_text = config.egress.to_string();
+}
+
+void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonConfig& config) {
+  if (root["repository"].IsDefined()) {
+    parse_repository(fields, root["repository"], config.repository);
+  } else {
+    fields.error_at(root, "missing required field 'repository' (url and ref of the definitions repository)");
+  }
+  if (const YAML::Node webhooks = root["webhooks"];
+      webhooks.IsDefined() && fields.expect_map(webhooks, "webhooks", {"secretFile"})) {
+    config.webhook_secret_file = fields.string(webhooks, "secretFile", "webhooks", false).value_or("");
+  }
+  if (root["state"].IsDefined()) parse_state(fields, root["state"], config);
+  config.clouds_file = fields.string(root, "clouds", "", false).value_or("");
+  config.listen = fields.string(root, "listen", "", false).value_or(config.listen);
+  config.public_url = fields.string(root, "publicURL", "", false).value_or("");
+  config.prune = fields.boolean(root, "prune", "").value_or(false);
+  if (const auto access = fields.string(root, "clusterAccess", "", false)) {
+    if (*access == "direct") config.cluster_access = ClusterAccess::kDirect;
+    else if (*access == "none") config.cluster_access = ClusterAccess::kNone;
+    else fields.error_at(root["clusterAccess"], "clusterAccess must be 'direct' or 'none', got '" + *access + "'");
+  }
+  if (const YAML::Node servers = root["apiServers"]; servers.IsDefined() && servers.IsMap()) {
+    for (const auto& entry : servers) config.api_servers[entry.first.Scalar()] = entry.second.Scalar();
+  }
+  if (root["egress"].IsDefined()) parse_egress(fields, root["egress"], config);
+  if (const auto workers = fields.integer(root, "workers", "", false)) {
+    if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
+    else config.workers = *workers;
+  }
+  if (const auto resync = fields.string(root, "resyncInterval", "", false)) {
+    const auto milliseconds = parse_duration_ms(*resync);
+    if (!milliseconds || *milliseconds < 1000) fields.error_at(root["resyncInterval"], "resyncInterval '" + *resync + "' is not a duration such as 10m");
+    else config.resync_interval_ms = *milliseconds;
+  }
+}
+
+}  // namespace
+
+std::string DaemonConfig::state_directory() const {
+  const auto parent = std::filesystem::path(sqlite_path).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+std::string DaemonConfig::listen_host() const { return listen.substr(0, listen.rfind(':')); }
+
+int DaemonConfig::listen_port() const {
+  const auto colon = listen.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
+}
+
+Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::string& path,
+                                         const std::string* egress_override) {
+  std::vector<model::Diagnostic> diagnostics;
+  model::YamlFields fields(path, diagnostics);
+  DaemonConfig config;
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (fields.expect_map(root, "the config",
+                          {"repository", "webhooks", "state", "clouds", "listen", "publicURL",
+                           "prune", "clusterAccess", "apiServers", "egress", "workers",
+                           "resyncInterval"})) {
+      parse_top_level(fields, root, config);
+    }
+  } catch (const YAML::Exception& error) {
+    fields.error(error.mark, "YAML syntax error: " + error.msg);
+  }
+  if (egress_override != nullptr) {
+    auto list = CidrAllowList::parse(*egress_override);
+    if (!list) {
+      return Error{ErrorCode::kInvalidArgument, "NKD_EGRESS_ALLOW '" + *egress_override + "' is not a list of CIDR blocks such as 127.0.0.0/8,::1/128"};
+    }
+    config.egress = *list;
+    config.egress_text = list->to_string();
+  }
+  const auto colon = config.listen.rfind(':');
+  if (colon == std::string::npos || config.listen_port() <= 0 || config.listen_port() > 65535) {
+    diagnostics.push_back({.path = path, .message = "listen '" + config.listen + "' must be HOST:PORT such as 127.0.0.1:9480"});
+  }
+  if (config.public_url.empty()) config.public_url = "http://" + config.listen;
+  if (model::has_errors(diagnostics)) {
+    return Error{ErrorCode::kInvalidArgument, join(diagnostics)};
+  }
+  return config;
+}
+
+Result<DaemonConfig> load_daemon_config(const std::string& path) {
+  std::ifstream input(path);
+  if (!input) {
+    return Error{ErrorCode::kNotFound, "cannot read config " + path + "; pass --config FILE (see examples-repo/syncd.yaml)"};
+  }
+  std::ostringstream text;
+  text << input.rdbuf();
+  const char* override_text = std::getenv("NKD_EGRESS_ALLOW");
+  const std::string override_value = override_text != nullptr ? override_text : "";
+  return parse_daemon_config(text.str(), path, override_text != nullptr ? &override_value : nullptr);
+}
+
+}  // namespace nkd::syncd

@@ -1,0 +1,66 @@
+// DaemonConfig: /etc/nkd/syncd.yaml (DESIGN.md §4), parsed and checked. Problems are reported
+// as `path:line:col: message`, and a config with any problem is refused as a whole (a SIGHUP
+// reload keeps the running config).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/cidr.h"
+#include "common/result.h"
+
+namespace nkd::syncd {
+
+enum class ClusterAccess { kDirect, kNone };
+
+struct RepositoryAuth {
+  std::string token_file;
+  std::string username;
+  std::string password_file;
+  std::string ssh_key_file;
+  std::string known_hosts_file;
+  std::string ca_file;
+};
+
+struct RepositoryConfig {
+  std::string url;
+  std::string ref = "refs/heads/main";
+  std::int64_t poll_interval_ms = 60'000;
+  RepositoryAuth auth;
+};
+
+struct DaemonConfig {
+  RepositoryConfig repository;
+  std::string webhook_secret_file;
+  std::string sqlite_path = "/var/lib/nkd/state.db";
+  std::vector<std::string> etcd_endpoints;
+  std::string clouds_file;
+  std::string listen = "127.0.0.1:9480";
+  // The base URL nodes use to fetch Ignition configs; default http://<listen>.
+  std::string public_url;
+  bool prune = false;
+  ClusterAccess cluster_access = ClusterAccess::kDirect;
+  std::map<std::string, std::string> api_servers;
+  CidrAllowList egress;
+  std::string egress_text = "any";
+  int workers = 4;
+  std::int64_t resync_interval_ms = 600'000;
+  std::int64_t retry_base_ms = 1'000;
+  std::int64_t retry_cap_ms = 300'000;
+
+  // Where the daemon keeps its Git mirror: beside the state database.
+  [[nodiscard]] std::string state_directory() const;
+  [[nodiscard]] std::string listen_host() const;
+  [[nodiscard]] int listen_port() const;
+};
+
+// Parses the YAML text of a config; `path` labels diagnostics. `egress_override` is the value
+// of NKD_EGRESS_ALLOW when set (it replaces egress.allow).
+[[nodiscard]] Result<DaemonConfig> parse_daemon_config(const std::string& text,
+                                                       const std::string& path,
+                                                       const std::string* egress_override);
+[[nodiscard]] Result<DaemonConfig> load_daemon_config(const std::string& path);
+
+}  // namespace nkd::syncd

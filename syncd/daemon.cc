@@ -1,0 +1,180 @@
+#include "syncd/daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "syncd/source_factory.h"
+#include "syncd/state/sqlite_state_store.h"
+
+namespace nkd::syncd {
+
+namespace {
+
+Result<Secret> read_secret_file(const std::string& path) {
+  if (path.empty()) return Secret{};
+  std::ifstream input(path);
+  if (!input) return Error{ErrorCode::kNotFound, "cannot read webhook secret file " + path};
+  std::stringstream text;
+  text << input.rdbuf();
+  std::string secret = text.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  return Secret(std::move(secret));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version) {
+  std::error_code error;
+  std::filesystem::create_directories(config.state_directory(), error);
+  if (error) {
+    return Error{ErrorCode::kIo, "cannot create state directory " + config.state_directory() + ": " + error.message()};
+  }
+  auto store = state::open_sqlite_state_store(config.sqlite_path);
+  if (!store) return store.error().wrap("opening the state store");
+  auto source = create_source(config);
+  if (!source) return source.error().wrap("setting up the Git source");
+  return std::unique_ptr<Daemon>(
+      new Daemon(std::move(config), std::move(store).value(), std::move(source).value(), version));
+}
+
+Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
+               std::unique_ptr<Source> source, const std::string& version)
+    : config_(std::move(config)),
+      metrics_(version),
+      store_(std::move(store)),
+      source_(std::move(source)),
+      bare_metal_([this](const std::string& cluster, const providers::ObservedNode& node) {
+        state::NodeRecord record{.cluster = cluster, .name = node.name, .pool = node.pool,
+                                 .role = node.role, .provider_id = node.provider_id,
+                                 .config_digest = node.config_digest,
+                                 .fetched_digest = node.config_digest, .state = node.state,
+                                 .updated_at_ms = clock_.now_unix_ms()};
+        if (auto status = store_->put_node(record); !status) {
+          spdlog::error("recording Ignition fetch of {}/{}: {}", cluster, node.name, status.error().message);
+        }
+        spdlog::info("node {}/{} fetched its Ignition config {}", cluster, node.name,
+                     node.config_digest.substr(0, 12));
+      }),
+      poll_interval_ms_(config_.repository.poll_interval_ms) {
+  reconciler_ = std::make_unique<Reconciler>(
+      *store_, bare_metal_, nullptr, metrics_, clock_,
+      ReconcilerOptions{.workers = config_.workers,
+                        .retry_base_ms = config_.retry_base_ms,
+                        .retry_cap_ms = config_.retry_cap_ms,
+                        .resync_interval_ms = config_.resync_interval_ms,
+                        .incomplete_requeue_ms = 2'000,
+                        .cluster_access = config_.cluster_access});
+}
+
+Daemon::~Daemon() { stop(); }
+
+Status Daemon::start() {
+  auto secret = read_secret_file(config_.webhook_secret_file);
+  if (!secret) return secret.error();
+  restore_fetched_configs();
+  http_ = std::make_unique<HttpServer>(
+      HttpServerOptions{.host = config_.listen_host(),
+                        .port = config_.listen_port(),
+                        .watched_ref = config_.repository.ref,
+                        .webhook_secret = *secret},
+      *store_, metrics_, bare_metal_,
+      HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },
+                    .trigger_fetch = [this] { trigger_fetch(); }});
+  if (auto status = http_->start(); !status) return status;
+  reconciler_->start();
+  source_thread_ = std::thread([this] { source_loop(); });
+  spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}:{}, egress {}",
+               config_.repository.url, config_.repository.ref, poll_interval_ms_.load(),
+               config_.listen_host(), http_->port(), config_.egress_text);
+  return ok_status();
+}
+
+void Daemon::stop() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (source_thread_.joinable()) source_thread_.join();
+  if (reconciler_) reconciler_->stop();
+  if (http_) http_->stop();
+  store_.reset();
+  spdlog::info("nkd syncd stopped");
+}
+
+void Daemon::trigger_fetch() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    fetch_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Daemon::reload(const DaemonConfig& config) {
+  poll_interval_ms_ = config.repository.poll_interval_ms;
+  spdlog::info("config reloaded: poll interval {} ms (other changes take effect on restart)",
+               poll_interval_ms_.load());
+  trigger_fetch();
+}
+
+void Daemon::restore_fetched_configs() {
+  auto clusters = store_->list_clusters();
+  if (!clusters) return;
+  for (const auto& cluster : *clusters) {
+    auto nodes = store_->nodes(cluster.name);
+    if (!nodes) continue;
+    for (const auto& node : *nodes) {
+      if (!node.fetched_digest.empty()) {
+        bare_metal_.restore_fetched(cluster.name, node.name, node.fetched_digest);
+      }
+    }
+  }
+}
+
+void Daemon::source_loop() {
+  while (true) {
+    poll_once();
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(poll_interval_ms_.load()),
+                   [this] { return stopping_ || fetch_requested_; });
+    if (stopping_) return;
+    fetch_requested_ = false;
+  }
+}
+
+void Daemon::poll_once() {
+  const auto started = clock_.steady_now();
+  auto fetched = source_->fetch();
+  const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
+  metrics_.source_fetch_duration_seconds.Add({}, metrics::Metrics::fast_buckets()).Observe(seconds);
+  if (!fetched) {
+    metrics_.source_fetch_total.Add({{"result", "failure"}}).Increment();
+    spdlog::error("fetching {}: {} (the last applied state stays in force)",
+                  config_.repository.url, fetched.error().message);
+    return;
+  }
+  metrics_.source_fetch_total.Add({{"result", "success"}}).Increment();
+  metrics_.source_last_fetch_timestamp_seconds.Add({}).Set(
+      static_cast<double>(clock_.now_unix_ms()) / 1000.0);
+  fetched_once_ = true;
+  const std::string& commit = fetched->commit_id;
+  if (commit == seen_commit_) return;
+  if (fetched->force_pushed) {
+    spdlog::warn("{} was force-pushed: now at {}, previously {}", config_.repository.ref,
+                 commit.substr(0, 12), seen_commit_.substr(0, 12));
+  }
+  if (!exported_revision_.empty()) {
+    metrics_.source_revision_info.Remove(
+        &metrics_.source_revision_info.Add({{"revision", exported_revision_}}));
+  }
+  metrics_.source_revision_info.Add({{"revision", commit}}).Set(1);
+  exported_revision_ = commit;
+  seen_commit_ = commit;
+  process_commit(commit, clock_.now_unix_ms());
+}
+
+}  // namespace nkd::syncd

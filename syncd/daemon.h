@@ -1,0 +1,76 @@
+// Daemon: `nkd syncd`. Wires the stages of DESIGN.md §1 together: a source loop that polls (or
+// is woken by a webhook), validates and renders each new commit, and hands changed clusters to
+// the reconciler; the HTTP server; the state store. A commit with any invalid definition is
+// rejected as a whole and the last accepted commit stays in force.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "common/clock.h"
+#include "metrics/metrics.h"
+#include "providers/baremetal/baremetal_provider.h"
+#include "render/model/diagnostics.h"
+#include "syncd/config.h"
+#include "syncd/http/http_server.h"
+#include "syncd/reconcile/reconciler.h"
+#include "syncd/source/source.h"
+#include "syncd/state/state_store.h"
+
+namespace nkd::syncd {
+
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> create(DaemonConfig config, const std::string& version);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Starts the HTTP server, the reconcilers and the source loop.
+  [[nodiscard]] Status start();
+  // Stops every thread and closes the store; safe to call twice.
+  void stop();
+  // Wakes the source loop to fetch now (webhooks); bursts coalesce into one fetch.
+  void trigger_fetch();
+  // Applies a new config's live settings (poll interval); other changes need a restart.
+  void reload(const DaemonConfig& config);
+
+ private:
+  Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
+         std::unique_ptr<Source> source, const std::string& version);
+  void source_loop();
+  void poll_once();
+  void process_commit(const std::string& commit_id, std::int64_t fetched_at_ms);
+  void reject_commit(const std::string& commit_id, const std::vector<model::Diagnostic>& diagnostics);
+  void restore_fetched_configs();
+
+  DaemonConfig config_;
+  SystemClock clock_;
+  metrics::Metrics metrics_;
+  std::unique_ptr<state::StateStore> store_;
+  std::unique_ptr<Source> source_;
+  providers::BareMetalProvider bare_metal_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<HttpServer> http_;
+
+  std::thread source_thread_;
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  bool fetch_requested_ = false;
+  bool stopping_ = false;
+  std::atomic<bool> fetched_once_{false};
+  std::atomic<std::int64_t> poll_interval_ms_;
+
+  // Owned by the source thread.
+  std::string accepted_commit_;
+  std::string seen_commit_;
+  std::set<std::string> known_clusters_;
+  std::string exported_revision_;
+};
+
+}  // namespace nkd::syncd

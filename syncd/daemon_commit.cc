@@ -1,0 +1,128 @@
+// Daemon, the commit step: validate a new commit, render the clusters it changed, and hand them
+// to the reconciler; or reject it as a whole and keep the last accepted commit in force.
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "render/model/loader.h"
+#include "render/render.h"
+#include "syncd/cluster_pki_store.h"
+#include "syncd/daemon.h"
+
+namespace nkd::syncd {
+
+namespace {
+
+std::string cluster_of(const model::Diagnostic& diagnostic) {
+  constexpr std::string_view kPrefix = "clusters/";
+  if (!diagnostic.path.starts_with(kPrefix)) return "";
+  const auto rest = diagnostic.path.substr(kPrefix.size());
+  return rest.substr(0, rest.find('/'));
+}
+
+}  // namespace
+
+void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_at_ms) {
+  const auto started = clock_.steady_now();
+  auto tree = source_->tree(commit_id);
+  auto info = source_->commit_info(commit_id);
+  if (!tree || !info) {
+    spdlog::error("reading commit {}: {}", commit_id.substr(0, 12),
+                  !tree ? tree.error().message : info.error().message);
+    seen_commit_.clear();  // try again on the next poll
+    return;
+  }
+  auto names = model::list_cluster_names(**tree);
+  if (!names) {
+    spdlog::error("listing clusters at {}: {}", commit_id.substr(0, 12), names.error().message);
+    seen_commit_.clear();
+    return;
+  }
+  // Only what changed since the last accepted commit is loaded and re-rendered.
+  std::vector<std::string> to_load = *names;
+  if (!accepted_commit_.empty()) {
+    auto changed = source_->changed_clusters(accepted_commit_, commit_id);
+    if (changed) {
+      to_load.clear();
+      const std::set<std::string> present(names->begin(), names->end());
+      for (const auto& name : *changed) {
+        if (present.contains(name)) to_load.push_back(name);
+      }
+    }
+  }
+  const model::LoadResult loaded = model::load_clusters(**tree, to_load);
+  for (const auto& diagnostic : loaded.diagnostics) {
+    if (diagnostic.severity == model::Severity::kWarning) spdlog::warn("{}", model::format(diagnostic));
+  }
+  if (!loaded.ok()) {
+    reject_commit(commit_id, loaded.diagnostics);
+    return;
+  }
+  const std::int64_t now_unix = clock_.now_unix_ms() / 1000;
+  std::map<std::string, DesiredCluster> rendered;
+  for (const model::Cluster& cluster : loaded.model.clusters) {
+    auto pki = load_or_create_pki(*store_, cluster, now_unix);
+    if (!pki) {
+      metrics_.render_errors_total.Add({}).Increment();
+      spdlog::error("commit {}: {}", commit_id.substr(0, 12), pki.error().message);
+      seen_commit_.clear();  // a store problem: retry the whole commit later
+      return;
+    }
+    auto render = std::make_shared<const render::ClusterRender>(render::render_cluster(
+        cluster, *pki, render::RenderOptions{.ignition_base_url = config_.public_url}));
+    rendered.emplace(cluster.name, DesiredCluster{.cluster = cluster,
+                                                  .render = std::move(render),
+                                                  .commit = *info,
+                                                  .fetched_at_ms = fetched_at_ms});
+  }
+  metrics_.render_duration_seconds.Add({}, metrics::Metrics::fast_buckets())
+      .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
+  const std::set<std::string> present(names->begin(), names->end());
+  for (auto& [name, desired] : rendered) reconciler_->submit(std::move(desired));
+  for (const auto& name : *names) {
+    if (!rendered.contains(name)) reconciler_->observe_revision(name, commit_id);
+  }
+  if (auto records = store_->list_clusters()) {
+    for (const auto& record : *records) {
+      if (!present.contains(record.name)) reconciler_->orphan(record.name, commit_id);
+    }
+  }
+  known_clusters_ = present;
+  accepted_commit_ = commit_id;
+  spdlog::info("accepted commit {} by {}: {} cluster(s) rendered, {} unchanged",
+               commit_id.substr(0, 12), info->author, loaded.model.clusters.size(),
+               names->size() - loaded.model.clusters.size());
+}
+
+void Daemon::reject_commit(const std::string& commit_id,
+                           const std::vector<model::Diagnostic>& diagnostics) {
+  metrics_.render_errors_total.Add({}).Increment();
+  std::map<std::string, std::string> errors_by_cluster;
+  for (const auto& diagnostic : diagnostics) {
+    if (diagnostic.severity != model::Severity::kError) continue;
+    spdlog::error("commit {} rejected: {}", commit_id.substr(0, 12), model::format(diagnostic));
+    auto& text = errors_by_cluster[cluster_of(diagnostic)];
+    if (text.empty()) text = "commit " + commit_id.substr(0, 12) + " rejected: " + model::format(diagnostic);
+  }
+  for (const auto& [name, message] : errors_by_cluster) {
+    if (name.empty()) continue;
+    auto existing = store_->get_cluster(name);
+    state::ClusterRecord record;
+    if (existing && existing->has_value()) {
+      record = **existing;
+    } else {
+      record.name = name;
+      record.phase = "Failed";
+    }
+    record.observed_revision = commit_id;
+    record.last_error = message;
+    record.updated_at_ms = clock_.now_unix_ms();
+    if (auto status = store_->put_cluster(record); !status) {
+      spdlog::error("recording rejected commit for {}: {}", name, status.error().message);
+    }
+  }
+  spdlog::warn("commit {} rejected; {} stays applied", commit_id.substr(0, 12),
+               accepted_commit_.empty() ? "nothing" : accepted_commit_.substr(0, 12));
+}
+
+}  // namespace nkd::syncd

@@ -1,0 +1,78 @@
+// HttpServer: the daemon's one listener (cpp-httplib): /healthz, /readyz, /metrics, the cluster
+// API, webhooks and the bare-metal Ignition endpoint (DESIGN.md §6). Handlers run on
+// cpp-httplib's thread pool and only read shared state through thread-safe collaborators.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "common/secret.h"
+#include "metrics/metrics.h"
+#include "providers/baremetal/baremetal_provider.h"
+#include "syncd/http/webhooks.h"
+#include "syncd/state/state_store.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace nkd::syncd {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 9480;
+  std::string watched_ref;
+  Secret webhook_secret;
+  std::size_t max_webhook_body_bytes = 1 << 20;
+  double webhook_rate_per_second = 5;
+  double webhook_burst = 20;
+};
+
+struct HttpCallbacks {
+  std::function<bool()> source_ready;  // the source fetched at least once
+  std::function<void()> trigger_fetch; // a verified push: fetch now (coalesced by the caller)
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, state::StateStore& store, metrics::Metrics& metrics,
+             providers::BareMetalProvider& bare_metal, HttpCallbacks callbacks);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and serves on a background thread; an error when the address cannot be bound.
+  [[nodiscard]] Status start();
+  void stop();
+  [[nodiscard]] int port() const { return bound_port_; }
+
+ private:
+  void routes();
+  void handle_webhook(const httplib::Request& request, httplib::Response& response);
+  void handle_ignition(const httplib::Request& request, httplib::Response& response);
+  void handle_cluster(const std::string& name, httplib::Response& response);
+  void handle_history(const std::string& name, httplib::Response& response);
+  nlohmann::json cluster_json(const state::ClusterRecord& record);
+
+  HttpServerOptions options_;
+  state::StateStore& store_;
+  metrics::Metrics& metrics_;
+  providers::BareMetalProvider& bare_metal_;
+  HttpCallbacks callbacks_;
+  RateLimiter rate_limiter_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int bound_port_ = 0;
+};
+
+// JSON shapes of DESIGN.md §6, shared with the CLI.
+nlohmann::json history_row_json(const state::HistoryRow& row);
+
+}  // namespace nkd::syncd

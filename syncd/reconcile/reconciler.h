@@ -1,0 +1,98 @@
+// Reconciler: brings each cluster's infrastructure to its newest accepted render and records the
+// outcome. A bounded pool of workers takes clusters from a WorkQueue, so one cluster never runs
+// twice at once; a failure retries with capped exponential backoff and full jitter; every
+// cluster is re-applied each resync interval. The history row is opened before the provider is
+// called, so a crash at any point resumes the same row on restart instead of adding one.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "metrics/metrics.h"
+#include "providers/provider.h"
+#include "render/render.h"
+#include "syncd/config.h"
+#include "syncd/reconcile/work_queue.h"
+#include "syncd/source/git_tree_reader.h"
+#include "syncd/state/state_store.h"
+
+namespace nkd::syncd {
+
+// What a cluster should become: its model and render at a commit.
+struct DesiredCluster {
+  model::Cluster cluster;
+  std::shared_ptr<const render::ClusterRender> render;
+  git::CommitInfo commit;
+  std::int64_t fetched_at_ms = 0;  // when the commit arrived (for commit-to-applied latency)
+};
+
+struct ReconcilerOptions {
+  int workers = 4;
+  std::int64_t retry_base_ms = 1'000;
+  std::int64_t retry_cap_ms = 300'000;
+  std::int64_t resync_interval_ms = 600'000;
+  std::int64_t incomplete_requeue_ms = 2'000;  // provider still building machines
+  ClusterAccess cluster_access = ClusterAccess::kNone;
+};
+
+class Reconciler {
+ public:
+  Reconciler(state::StateStore& store, providers::InfrastructureProvider& bare_metal,
+             providers::InfrastructureProvider* openstack, metrics::Metrics& metrics,
+             const Clock& clock, ReconcilerOptions options);
+  ~Reconciler();
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
+
+  void start();
+  // Stops taking work, waits for running reconciles to finish their current step, joins.
+  void stop();
+  // Makes `desired` the cluster's target and queues it at once (replacing an older target).
+  void submit(DesiredCluster desired);
+  // Marks a cluster whose directory left Git: its machines are kept, phase Orphaned.
+  void orphan(const std::string& cluster, const std::string& revision);
+  // Notes a revision seen for a cluster whose render did not change.
+  void observe_revision(const std::string& cluster, const std::string& revision);
+  [[nodiscard]] bool idle() const { return queue_.idle(); }
+
+ private:
+  struct Attempt {
+    bool succeeded = false;
+    bool complete = false;
+  };
+  void worker_loop();
+  void reconcile(const std::string& name);
+  Attempt apply_desired(const DesiredCluster& desired, state::ClusterRecord& record);
+  void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record);
+  void export_cluster_metrics(const state::ClusterRecord& record,
+                              const std::vector<providers::ObservedNode>& nodes);
+  providers::InfrastructureProvider* provider_for(const model::Cluster& cluster);
+  std::chrono::milliseconds backoff(const std::string& cluster);
+  state::ClusterRecord load_record(const std::string& name);
+
+  state::StateStore& store_;
+  providers::InfrastructureProvider& bare_metal_;
+  providers::InfrastructureProvider* openstack_;
+  metrics::Metrics& metrics_;
+  const Clock& clock_;
+  ReconcilerOptions options_;
+  WorkQueue queue_;
+  std::vector<std::thread> workers_;
+
+  std::mutex mutex_;  // guards the maps below
+  std::map<std::string, DesiredCluster> desired_;
+  std::map<std::string, int> failures_;
+  std::map<std::string, std::string> exported_revision_;
+  std::map<std::string, std::vector<std::string>> exported_node_states_;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+}  // namespace nkd::syncd

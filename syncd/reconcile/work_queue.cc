@@ -1,0 +1,71 @@
+#include "syncd/reconcile/work_queue.h"
+
+namespace nkd::syncd {
+
+void WorkQueue::add(const std::string& key, std::chrono::milliseconds delay) {
+  const TimePoint due = std::chrono::steady_clock::now() + delay;
+  {
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return;
+    auto& target = running_.contains(key) ? requeue_ : due_;
+    auto [entry, inserted] = target.emplace(key, due);
+    if (!inserted && due < entry->second) entry->second = due;
+  }
+  changed_.notify_all();
+}
+
+std::optional<std::string> WorkQueue::get() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    if (shut_down_) return std::nullopt;
+    const TimePoint now = std::chrono::steady_clock::now();
+    auto earliest = due_.end();
+    for (auto it = due_.begin(); it != due_.end(); ++it) {
+      if (earliest == due_.end() || it->second < earliest->second) earliest = it;
+    }
+    if (earliest != due_.end() && earliest->second <= now) {
+      std::string key = earliest->first;
+      due_.erase(earliest);
+      running_.insert(key);
+      return key;
+    }
+    if (earliest == due_.end()) {
+      changed_.wait(lock);
+    } else {
+      changed_.wait_until(lock, earliest->second);
+    }
+  }
+}
+
+void WorkQueue::done(const std::string& key) {
+  {
+    std::lock_guard lock(mutex_);
+    running_.erase(key);
+    if (auto again = requeue_.find(key); again != requeue_.end()) {
+      auto [entry, inserted] = due_.emplace(key, again->second);
+      if (!inserted && again->second < entry->second) entry->second = again->second;
+      requeue_.erase(again);
+    }
+  }
+  changed_.notify_all();
+}
+
+void WorkQueue::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    shut_down_ = true;
+  }
+  changed_.notify_all();
+}
+
+std::size_t WorkQueue::pending() const {
+  std::lock_guard lock(mutex_);
+  return due_.size() + requeue_.size();
+}
+
+bool WorkQueue::idle() const {
+  std::lock_guard lock(mutex_);
+  return due_.empty() && requeue_.empty() && running_.empty();
+}
+
+}  // namespace nkd::syncd

@@ -1,0 +1,124 @@
+// `nkd syncd` end to end: a real `git daemon` on 127.0.0.1 serves the definitions; the real
+// binary fetches, validates, renders, publishes bare-metal Ignition, records history and answers
+// the API. clusterAccess is none and egress is loopback only, so nothing leaves this machine.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/crypto.h"
+#include "tests/support/syncd_fixture.h"
+
+namespace nkd {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::SyncdFixture;
+
+TEST(SyncdEndToEnd, AppliesEachClusterAndRecordsOneHistoryRow) {
+  SyncdFixture fixture;
+  fixture.start_daemon("1s");
+  const std::string head = fixture.head();
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", head, 20s)) << fixture.log();
+  const auto cluster = fixture.get_json("/api/v1/clusters/edge-lab");
+  EXPECT_EQ(cluster["phase"], "WaitingForCluster");
+  EXPECT_EQ(cluster["observedRevision"], head);
+  EXPECT_EQ(cluster["nodes"].size(), 3u);
+  EXPECT_TRUE(cluster["lastError"].is_null());
+  const auto history = fixture.get_json("/api/v1/clusters/edge-lab/history");
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0]["outcome"], "applied");
+  EXPECT_EQ(history[0]["revision"], head);
+  EXPECT_EQ(history[0]["author"], "Ops");
+  EXPECT_EQ(history[0]["renderDigest"], cluster["renderDigest"]);
+}
+
+TEST(SyncdEndToEnd, CommitToOneClusterAddsARowOnlyForThatCluster) {
+  SyncdFixture fixture;
+  fixture.start_daemon("1s");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", fixture.head(), 20s)) << fixture.log();
+  ASSERT_TRUE(fixture.wait_applied("lab-two", fixture.head(), 20s)) << fixture.log();
+  const std::string second = fixture.commit(
+      "sed -i 's/22.03-LTS-SP3.20240110/22.03-LTS-SP3.20240301/' clusters/edge-lab/cluster.yaml",
+      "Bump edge-lab OS");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", second, 20s)) << fixture.log();
+  EXPECT_EQ(fixture.get_json("/api/v1/clusters/edge-lab/history").size(), 2u);
+  EXPECT_EQ(fixture.get_json("/api/v1/clusters/lab-two/history").size(), 1u);
+  EXPECT_NE(fixture.get_json("/api/v1/clusters/lab-two")["appliedRevision"], second);
+}
+
+TEST(SyncdEndToEnd, SignedWebhookAppliesWithinTwoSecondsAndForgedOneIsRefused) {
+  SyncdFixture fixture;
+  fixture.start_daemon("1h");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", fixture.head(), 20s)) << fixture.log();
+  const std::string second = fixture.commit(
+      "sed -i 's/maxUnavailable: 1/maxUnavailable: 2/' clusters/edge-lab/cluster.yaml", "Faster rollouts");
+  const std::string body = R"({"ref":"refs/heads/main","after":")" + second + R"("})";
+  auto forged = fixture.post_hook("github", body, "sha256=" + hmac_sha256_hex("guess", body));
+  EXPECT_EQ(forged, 401);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_NE(fixture.get_json("/api/v1/clusters/edge-lab")["appliedRevision"], second);
+  const auto pushed = std::chrono::steady_clock::now();
+  EXPECT_EQ(fixture.post_hook("github", body, "sha256=" + hmac_sha256_hex(fixture.webhook_secret(), body)), 202);
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", second, 2s)) << fixture.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - pushed, 2s);
+}
+
+TEST(SyncdEndToEnd, InvalidCommitKeepsLastGoodRevisionAndNextValidOneApplies) {
+  SyncdFixture fixture;
+  fixture.start_daemon("1s");
+  const std::string good = fixture.head();
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", good, 20s)) << fixture.log();
+  const std::string bad = fixture.commit(
+      "sed -i 's/version: v1.29.1/version: v1.29/' clusters/edge-lab/cluster.yaml", "Typo");
+  ASSERT_TRUE(testing::wait_until([&] {
+    return fixture.get_json("/api/v1/clusters/edge-lab")["observedRevision"] == bad;
+  }, 20s)) << fixture.log();
+  const auto cluster = fixture.get_json("/api/v1/clusters/edge-lab");
+  EXPECT_EQ(cluster["appliedRevision"], good);
+  ASSERT_TRUE(cluster["lastError"].is_string());
+  EXPECT_NE(cluster["lastError"].get<std::string>().find("clusters/edge-lab/cluster.yaml:"),
+            std::string::npos);
+  const auto status = testing::run_command({testing::nkd_binary(), "status", "--server", fixture.url()});
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_NE(status.out.find("is not vMAJOR.MINOR.PATCH"), std::string::npos) << status.out;
+  EXPECT_NE(fixture.metrics().find("nkd_render_errors_total 1"), std::string::npos);
+  const std::string fixed = fixture.commit(
+      "sed -i 's/version: v1.29$/version: v1.29.2/' clusters/edge-lab/cluster.yaml", "Fix typo");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", fixed, 20s)) << fixture.log();
+  EXPECT_TRUE(fixture.get_json("/api/v1/clusters/edge-lab")["lastError"].is_null());
+  EXPECT_EQ(testing::run_command({testing::nkd_binary(), "status", "--server", fixture.url()}).exit_code, 0);
+}
+
+TEST(SyncdEndToEnd, ServesIgnitionOnlyWithTheNodesToken) {
+  SyncdFixture fixture;
+  fixture.start_daemon("1s");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", fixture.head(), 20s)) << fixture.log();
+  httplib::Client client("127.0.0.1", fixture.port());
+  EXPECT_EQ(client.Get("/ignition/edge-lab/nope")->status, 404);
+  EXPECT_EQ(client.Get("/ignition/edge-lab/edge-lab-worker-0", {{"Authorization", "Bearer wrong"}})->status, 401);
+  const std::string token = fixture.node_token("edge-lab", "edge-lab-worker-0");
+  auto served = client.Get("/ignition/edge-lab/edge-lab-worker-0", {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(served->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(served->body)["ignition"]["version"], "3.3.0");
+  ASSERT_TRUE(testing::wait_until([&] {
+    for (const auto& node : fixture.get_json("/api/v1/clusters/edge-lab")["nodes"]) {
+      if (node["name"] == "edge-lab-worker-0") return node["state"] == "Provisioned";
+    }
+    return false;
+  }, 5s));
+}
+
+TEST(SyncdEndToEnd, StopsCleanlyOnSigterm) {
+  SyncdFixture fixture;
+  fixture.start_daemon("1s");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", fixture.head(), 20s)) << fixture.log();
+  const auto started = std::chrono::steady_clock::now();
+  const int status = fixture.stop_daemon(SIGTERM);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << fixture.log();
+}
+
+}  // namespace
+}  // namespace nkd

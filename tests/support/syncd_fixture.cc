@@ -1,0 +1,148 @@
+#include "tests/support/syncd_fixture.h"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <stdexcept>
+
+#include "render/pki/cluster_pki.h"
+#include "syncd/state/sqlite_state_store.h"
+
+namespace nkd::testing {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void check(const CommandResult& result, const std::string& what) {
+  if (result.exit_code != 0) throw std::runtime_error(what + " failed: " + result.err + result.out);
+}
+
+}  // namespace
+
+SyncdFixture::SyncdFixture() {
+  const fs::path work = scratch_.path() / "work";
+  fs::create_directories(work / "clusters");
+  fs::copy(source_dir() + "/examples-repo/clusters/edge-lab", work / "clusters/edge-lab",
+           fs::copy_options::recursive);
+  fs::copy(source_dir() + "/examples-repo/clusters/edge-lab", work / "clusters/lab-two",
+           fs::copy_options::recursive);
+  check(run_shell("sed -i 's/edge-lab/lab-two/g; s/52:54:00:00:00:0/52:54:00:00:01:0/' "
+                  "clusters/lab-two/cluster.yaml && "
+                  "git init -q -b main . && git add -A && "
+                  "git -c user.name=Ops -c user.email=ops@example.org commit -q -m 'two clusters' && "
+                  "git clone -q --bare . ../srv/clusters.git && "
+                  "git remote add origin ../srv/clusters.git",
+                  work.string()),
+        "creating the repository");
+  git_port_ = free_port();
+  git_daemon_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"git", "daemon", "--reuseaddr", "--listen=127.0.0.1",
+                               "--port=" + std::to_string(git_port_),
+                               "--base-path=" + (scratch_.path() / "srv").string(), "--export-all",
+                               (scratch_.path() / "srv").string()},
+      (scratch_.path() / "git-daemon.log").string());
+  const bool serving = wait_until([&] {
+    return run_command({"git", "ls-remote", repository_url()}, "", "", std::chrono::seconds(5))
+               .exit_code == 0;
+  }, std::chrono::seconds(10));
+  if (!serving) throw std::runtime_error("git daemon did not start: " + read_file(scratch_.path() / "git-daemon.log"));
+  write_file(scratch_.path() / "webhook-secret", webhook_secret() + "\n");
+}
+
+SyncdFixture::~SyncdFixture() {
+  syncd_.reset();
+  git_daemon_.reset();
+}
+
+std::string SyncdFixture::repository_url() const {
+  return "git://127.0.0.1:" + std::to_string(git_port_) + "/clusters.git";
+}
+
+void SyncdFixture::start_daemon(const std::string& poll_interval, const std::string& extra_config) {
+  if (http_port_ == 0) http_port_ = free_port();
+  write_file(scratch_.path() / "syncd.yaml",
+             "repository:\n  url: " + repository_url() + "\n  ref: refs/heads/main\n"
+             "  pollInterval: " + poll_interval + "\n"
+             "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
+             "state: {sqlite: " + state_db() + "}\n"
+             "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n"
+             "clusterAccess: none\n"
+             "egress: {allow: [127.0.0.0/8, \"::1/128\"]}\n" + extra_config);
+  syncd_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{nkd_binary(), "syncd", "--config",
+                               (scratch_.path() / "syncd.yaml").string(), "--log-format", "json"},
+      (scratch_.path() / "syncd.log").string());
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_connection_timeout(1, 0);
+  if (!wait_until([&] { return static_cast<bool>(client.Get("/healthz")); }, std::chrono::seconds(15))) {
+    throw std::runtime_error("nkd syncd did not start: " + log());
+  }
+}
+
+int SyncdFixture::stop_daemon(int signal) {
+  if (!syncd_) return 0;
+  return syncd_->stop(signal, std::chrono::seconds(15));
+}
+
+std::string SyncdFixture::commit(const std::string& script, const std::string& message) {
+  const fs::path work = scratch_.path() / "work";
+  check(run_shell(script + " && git add -A && git -c user.name=Ops -c user.email=ops@example.org "
+                  "commit -q -m '" + message + "' && git push -q origin main", work.string()),
+        "committing '" + message + "'");
+  return head();
+}
+
+std::string SyncdFixture::head() {
+  auto result = run_shell("git rev-parse HEAD", (scratch_.path() / "work").string());
+  check(result, "git rev-parse");
+  return result.out.substr(0, 40);
+}
+
+nlohmann::json SyncdFixture::get_json(const std::string& path) {
+  httplib::Client client("127.0.0.1", http_port_);
+  client.set_read_timeout(5, 0);
+  auto response = client.Get(path);
+  if (!response || response->status != 200) return nlohmann::json::object();
+  return nlohmann::json::parse(response->body, nullptr, false);
+}
+
+std::string SyncdFixture::metrics() {
+  httplib::Client client("127.0.0.1", http_port_);
+  auto response = client.Get("/metrics");
+  return response ? response->body : "";
+}
+
+int SyncdFixture::post_hook(const std::string& kind, const std::string& body,
+                            const std::string& signature) {
+  httplib::Client client("127.0.0.1", http_port_);
+  httplib::Headers headers;
+  if (kind == "github") headers.emplace("X-Hub-Signature-256", signature);
+  else if (kind == "gitea") headers.emplace("X-Gitea-Signature", signature);
+  else if (kind == "gitlab") headers.emplace("X-Gitlab-Token", signature);
+  else headers.emplace("X-Nkd-Signature", signature);
+  auto response = client.Post("/hooks/" + kind, headers, body, "application/json");
+  return response ? response->status : -1;
+}
+
+bool SyncdFixture::wait_applied(const std::string& cluster, const std::string& revision,
+                                std::chrono::milliseconds timeout) {
+  return wait_until([&] {
+    const auto record = get_json("/api/v1/clusters/" + cluster);
+    return record.contains("appliedRevision") && record["appliedRevision"] == revision;
+  }, timeout);
+}
+
+std::string SyncdFixture::node_token(const std::string& cluster, const std::string& node) {
+  auto store = state::open_sqlite_state_store(state_db());
+  if (!store) throw std::runtime_error(store.error().message);
+  auto saved = (*store)->load_pki(cluster);
+  if (!saved || !saved->has_value()) throw std::runtime_error("no PKI stored for " + cluster);
+  auto pki = pki::pki_from_json(nlohmann::json::parse(**saved));
+  if (!pki) throw std::runtime_error(pki.error().message);
+  return pki::node_fetch_token(*pki, node).reveal();
+}
+
+std::string SyncdFixture::log() const { return read_file(scratch_.path() / "syncd.log"); }
+
+}  // namespace nkd::testing

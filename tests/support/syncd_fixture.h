@@ -1,0 +1,55 @@
+// SyncdFixture: a definitions repository served by a real `git daemon` on 127.0.0.1, a config
+// for `nkd syncd` (SQLite state, bare metal, clusterAccess none, loopback-only egress), and the
+// daemon process itself, all removed or stopped when the fixture goes. The repository holds two
+// bare-metal clusters: edge-lab (from examples-repo) and lab-two (a copy).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+namespace nkd::testing {
+
+class SyncdFixture {
+ public:
+  SyncdFixture();
+  ~SyncdFixture();
+
+  // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz.
+  void start_daemon(const std::string& poll_interval, const std::string& extra_config = "");
+  // Sends `signal` and returns the wait status.
+  int stop_daemon(int signal);
+
+  // Runs `script` in the work clone, commits everything as "Ops", pushes; returns the new head.
+  std::string commit(const std::string& script, const std::string& message);
+  std::string head();
+
+  nlohmann::json get_json(const std::string& path);
+  std::string metrics();
+  int post_hook(const std::string& kind, const std::string& body, const std::string& signature);
+  bool wait_applied(const std::string& cluster, const std::string& revision,
+                    std::chrono::milliseconds timeout);
+  // The bearer token of a node, derived from the PKI the daemon stored.
+  std::string node_token(const std::string& cluster, const std::string& node);
+
+  [[nodiscard]] int port() const { return http_port_; }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+  [[nodiscard]] std::string webhook_secret() const { return "fixture-webhook-secret"; }
+  [[nodiscard]] std::string log() const;
+  [[nodiscard]] const std::filesystem::path& dir() const { return scratch_.path(); }
+  [[nodiscard]] std::string state_db() const { return (scratch_.path() / "state/state.db").string(); }
+  [[nodiscard]] std::string repository_url() const;
+
+ private:
+  ScratchDir scratch_;
+  int git_port_ = 0;
+  int http_port_ = 0;
+  std::unique_ptr<ChildProcess> git_daemon_;
+  std::unique_ptr<ChildProcess> syncd_;
+};
+
+}  // namespace nkd::testing

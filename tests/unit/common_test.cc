@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+
+#include "common/cidr.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/duration.h"
+
+namespace nkd {
+namespace {
+
+TEST(Cidr, ParsesAndDetectsOverlap) {
+  const auto pods = parse_cidr("10.244.0.0/16");
+  const auto services = parse_cidr("10.96.0.0/12");
+  ASSERT_TRUE(pods && services);
+  EXPECT_FALSE(pods->overlaps(*services));
+  EXPECT_TRUE(pods->overlaps(*parse_cidr("10.244.128.0/17")));
+  EXPECT_FALSE(parse_cidr("10.96.0.1/12").has_value());            // host bits set
+  EXPECT_TRUE(parse_cidr("10.96.0.1/12", /*strict=*/false).has_value());
+  EXPECT_FALSE(parse_cidr("10.0.0.0/33").has_value());
+  EXPECT_FALSE(parse_cidr("fd00::/64")->overlaps(*pods));           // other family
+  EXPECT_EQ(services->network.plus(1).to_string(), "10.96.0.1");
+  EXPECT_EQ(services->network.plus(10).to_string(), "10.96.0.10");
+}
+
+TEST(Cidr, AllowListEmptyAllowsAllAndParsesEnvironmentForm) {
+  EXPECT_TRUE(CidrAllowList().allows(*parse_ip("203.0.113.1")));
+  const auto list = CidrAllowList::parse("127.0.0.0/8, ::1/128");
+  ASSERT_TRUE(list.has_value());
+  EXPECT_TRUE(list->allows(*parse_ip("127.1.2.3")));
+  EXPECT_FALSE(list->allows(*parse_ip("192.0.2.1")));
+  EXPECT_FALSE(CidrAllowList::parse("127.0.0.0/8,nonsense").has_value());
+}
+
+TEST(Duration, ParsesGoStyleDurations) {
+  EXPECT_EQ(parse_duration_ms("90s"), 90'000);
+  EXPECT_EQ(parse_duration_ms("1h30m"), 5'400'000);
+  EXPECT_EQ(parse_duration_ms("250ms"), 250);
+  EXPECT_FALSE(parse_duration_ms("10").has_value());
+  EXPECT_FALSE(parse_duration_ms("soon").has_value());
+  EXPECT_EQ(format_duration_ms(600'000), "10m0s");
+}
+
+TEST(Crypto, KnownDigestsAndConstantTimeCompare) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
+  EXPECT_TRUE(constant_time_equal("same", "same"));
+  EXPECT_FALSE(constant_time_equal("same", "sane"));
+  EXPECT_FALSE(constant_time_equal("same", "same!"));
+}
+
+TEST(Clock, FormatsRfc3339Utc) {
+  EXPECT_EQ(format_rfc3339_ms(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(format_rfc3339_ms(0), "");
+}
+
+}  // namespace
+}  // namespace nkd
