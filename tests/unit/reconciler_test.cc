@@ -1,0 +1,164 @@
+// The reconciler against a real SQLite state file and a scripted provider.
+#include "syncd/reconcile/reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "providers/baremetal/baremetal_provider.h"
+#include "syncd/state/sqlite_state_store.h"
+#include "tests/support/test_support.h"
+
+namespace nkd::syncd {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Fails the first `failures` applies, then succeeds; counts calls.
+class ScriptedProvider final : public providers::InfrastructureProvider {
+ public:
+  explicit ScriptedProvider(int failures) : failures_(failures) {}
+  std::string name() const override { return "scripted"; }
+  Result<providers::ApplyOutcome> apply(const model::Cluster&, const render::ClusterRender& render) override {
+    ++calls;
+    if (calls <= failures_) return Error{ErrorCode::kUnavailable, "scripted failure " + std::to_string(calls.load())};
+    providers::ApplyOutcome outcome;
+    for (const auto& node : render.nodes) {
+      outcome.nodes.push_back({.name = node.node.name, .pool = node.node.pool, .role = "worker",
+                               .provider_id = "x", .config_digest = node.ignition_sha256,
+                               .state = "Provisioned"});
+    }
+    outcome.complete = true;
+    outcome.message = "ok";
+    return outcome;
+  }
+  Result<std::vector<providers::ObservedNode>> observe(const std::string&) override { return std::vector<providers::ObservedNode>{}; }
+  Status remove(const std::string&) override { return ok_status(); }
+  std::atomic<int> calls{0};
+
+ private:
+  int failures_;
+};
+
+DesiredCluster desired(const std::string& name, const std::string& revision, const std::string& digest,
+                       bool suspend = false) {
+  model::Cluster cluster;
+  cluster.name = name;
+  cluster.platform = model::BareMetalPlatform{};
+  cluster.suspend = suspend;
+  auto render = std::make_shared<render::ClusterRender>();
+  render->cluster = name;
+  render->digest = digest;
+  render::NodeRender node;
+  node.node.name = name + "-cp-0";
+  node.node.pool = "control-plane";
+  node.ignition_sha256 = "d-" + digest;
+  render->nodes.push_back(node);
+  git::CommitInfo commit{.id = revision, .author = "Ops", .author_email = "", .committed_at_unix = 1'700'000'000, .summary = "s"};
+  return DesiredCluster{.cluster = cluster, .render = render, .commit = commit, .fetched_at_ms = 1};
+}
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = state::open_sqlite_state_store((scratch_.path() / "state.db").string());
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+  }
+  std::unique_ptr<Reconciler> make(providers::InfrastructureProvider& provider) {
+    return std::make_unique<Reconciler>(*store_, provider, nullptr, metrics_, clock_,
+                                        ReconcilerOptions{.workers = 2, .retry_base_ms = 20,
+                                                          .retry_cap_ms = 80,
+                                                          .resync_interval_ms = 600'000});
+  }
+  state::ClusterRecord record(const std::string& name) { return store_->get_cluster(name).value().value(); }
+  bool wait_phase(const std::string& name, const std::string& phase) {
+    return testing::wait_until([&] {
+      auto found = store_->get_cluster(name);
+      return found.ok() && found->has_value() && (*found)->phase == phase;
+    }, 5s);
+  }
+
+  testing::ScratchDir scratch_;
+  std::unique_ptr<state::StateStore> store_;
+  metrics::Metrics metrics_{"test"};
+  SystemClock clock_;
+};
+
+TEST_F(ReconcilerTest, AppliesAndRecordsOneRowPerDigest) {
+  ScriptedProvider provider(0);
+  auto reconciler = make(provider);
+  reconciler->start();
+  reconciler->submit(desired("alpha", "rev1", "digest1"));
+  ASSERT_TRUE(wait_phase("alpha", "WaitingForCluster"));
+  reconciler->submit(desired("alpha", "rev2", "digest1"));  // same render from a later commit
+  ASSERT_TRUE(testing::wait_until([&] { return record("alpha").applied_revision == "rev2"; }, 5s));
+  reconciler->stop();
+  const auto rows = store_->history("alpha", 0).value();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].outcome, state::Outcome::kApplied);
+  EXPECT_EQ(store_->nodes("alpha").value().size(), 1u);
+  EXPECT_NE(metrics_.serialize().find("nkd_cluster_applied_revision_info{cluster=\"alpha\",revision=\"rev2\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(metrics_.serialize().find("revision=\"rev1\""), std::string::npos);
+}
+
+TEST_F(ReconcilerTest, RetriesFailuresWithBackoffAndRecordsOutcomeChanges) {
+  ScriptedProvider provider(3);
+  auto reconciler = make(provider);
+  reconciler->start();
+  reconciler->submit(desired("beta", "rev1", "digest1"));
+  ASSERT_TRUE(testing::wait_until([&] { return provider.calls >= 4; }, 5s));
+  ASSERT_TRUE(wait_phase("beta", "WaitingForCluster"));
+  reconciler->stop();
+  const auto rows = store_->history("beta", 0).value();
+  ASSERT_EQ(rows.size(), 2u);  // failed (three times, one row), then applied
+  EXPECT_EQ(rows[0].outcome, state::Outcome::kApplied);
+  EXPECT_EQ(rows[1].outcome, state::Outcome::kFailed);
+  EXPECT_EQ(record("beta").last_error, "");
+}
+
+TEST_F(ReconcilerTest, FailureKeepsLastErrorAndPreviousAppliedRevision) {
+  ScriptedProvider healthy(0);
+  {
+    auto reconciler = make(healthy);
+    reconciler->start();
+    reconciler->submit(desired("gamma", "rev1", "digest1"));
+    ASSERT_TRUE(wait_phase("gamma", "WaitingForCluster"));
+  }
+  ScriptedProvider broken(1000);
+  auto reconciler = make(broken);
+  reconciler->start();
+  reconciler->submit(desired("gamma", "rev2", "digest2"));
+  ASSERT_TRUE(wait_phase("gamma", "Failed"));
+  reconciler->stop();
+  const auto failed = record("gamma");
+  EXPECT_EQ(failed.applied_revision, "rev1");
+  EXPECT_NE(failed.last_error.find("scripted failure"), std::string::npos);
+}
+
+TEST_F(ReconcilerTest, SuspendedClusterIsNotApplied) {
+  ScriptedProvider provider(0);
+  auto reconciler = make(provider);
+  reconciler->start();
+  reconciler->submit(desired("delta", "rev1", "digest1", /*suspend=*/true));
+  ASSERT_TRUE(wait_phase("delta", "Suspended"));
+  reconciler->stop();
+  EXPECT_EQ(provider.calls, 0);
+  EXPECT_TRUE(store_->history("delta", 0).value().empty());
+}
+
+TEST_F(ReconcilerTest, ClusterThatLeftGitIsOrphanedNotDeleted) {
+  ScriptedProvider provider(0);
+  auto reconciler = make(provider);
+  reconciler->start();
+  reconciler->submit(desired("eps", "rev1", "digest1"));
+  ASSERT_TRUE(wait_phase("eps", "WaitingForCluster"));
+  reconciler->orphan("eps", "rev2");
+  reconciler->stop();
+  EXPECT_EQ(record("eps").phase, "Orphaned");
+  EXPECT_EQ(store_->nodes("eps").value().size(), 1u);
+}
+
+}  // namespace
+}  // namespace nkd::syncd
