@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "common/result.h"
 
 namespace nkd::cli {
 

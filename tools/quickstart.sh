@@ -1,9 +1,57 @@
 #!/usr/bin/env bash
-# Quick start: installs what is missing, builds nkd, and runs it on the bundled examples-repo
-# with the embedded defaults (checks the definitions, renders every cluster).
+# Quick start: installs what is missing, builds nkd, and runs `nkd syncd` in the foreground on the
+# bundled examples-repo with the embedded defaults: SQLite state, the bare-metal provider serving
+# Ignition, metrics on. Everything it makes lives under .nkd/quickstart/. Ctrl-C stops it.
+#
+# The definitions are committed into a local Git repository (.nkd/quickstart/clusters.git's work
+# tree), because nkd reads commits, never loose files. clusterAccess is none and egress is
+# loopback only: the addresses in the example definitions are never dialled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 tools/build.sh
-nkd=build/cli/nkd
+nkd="$PWD/build/cli/nkd"
+home="$PWD/.nkd/quickstart"
+repo="$home/definitions"
+mkdir -p "$repo"
+chmod 700 "$home"
+
 "$nkd" validate --repo examples-repo
+
+# Mirror examples-repo into the local repository and commit when anything changed.
+rm -rf "$repo/clusters"
+cp -R examples-repo/. "$repo/"
+if [[ ! -d "$repo/.git" ]]; then
+  git -C "$repo" init -q -b main
+fi
+git -C "$repo" add -A
+if ! git -C "$repo" diff --cached --quiet 2>/dev/null || ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null; then
+  git -C "$repo" -c user.name="nkd quick start" -c user.email=quickstart@localhost \
+    commit -q -m "Example clusters from examples-repo"
+fi
+
+if [[ ! -s "$home/webhook-secret" ]]; then
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$home/webhook-secret"
+  chmod 600 "$home/webhook-secret"
+fi
+cat > "$home/syncd.yaml" <<YAML
+repository:
+  url: $repo
+  ref: refs/heads/main
+  pollInterval: 10s
+webhooks: {secretFile: $home/webhook-secret}
+state: {sqlite: $home/state.db}
+listen: 127.0.0.1:9480
+clusterAccess: none
+egress: {allow: [127.0.0.0/8, "::1/128"]}
+YAML
+
+cat <<TEXT
+nkd syncd is starting on http://127.0.0.1:9480 (Ctrl-C stops it). In another shell:
+  $nkd status                       # every cluster: phase, applied commit, last error
+  $nkd history edge-lab             # applied versions, newest first
+  curl -s http://127.0.0.1:9480/metrics | grep ^nkd_
+  edit $repo/clusters/edge-lab/cluster.yaml, commit there: the daemon applies it within 10 s
+prod-east is an OpenStack cluster: without a clouds: file it stays Failed and says why.
+TEXT
+exec "$nkd" syncd --config "$home/syncd.yaml" --log-format text

@@ -103,11 +103,12 @@ TEST(SyncdEndToEnd, ServesIgnitionOnlyWithTheNodesToken) {
   ASSERT_EQ(served->status, 200);
   EXPECT_EQ(nlohmann::json::parse(served->body)["ignition"]["version"], "3.3.0");
   ASSERT_TRUE(testing::wait_until([&] {
-    for (const auto& node : fixture.get_json("/api/v1/clusters/edge-lab")["nodes"]) {
+    const auto cluster = fixture.get_json("/api/v1/clusters/edge-lab");
+    for (const auto& node : cluster["nodes"]) {
       if (node["name"] == "edge-lab-worker-0") return node["state"] == "Provisioned";
     }
     return false;
-  }, 5s));
+  }, 5s)) << fixture.log();
 }
 
 TEST(SyncdEndToEnd, StopsCleanlyOnSigterm) {

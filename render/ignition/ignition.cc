@@ -1,0 +1,35 @@
+#include "render/ignition/ignition.h"
+
+#include <nlohmann/json.hpp>
+
+#include "render/ignition/config_builder.h"
+#include "render/ignition/node_content.h"
+
+namespace nkd::ignition {
+
+std::string node_config(const model::Cluster& cluster, const model::Node& node,
+                        const pki::ClusterPki& pki) {
+  ConfigBuilder builder;
+  add_os_settings(builder, cluster, node);
+  add_container_runtime(builder, cluster);
+  add_kubelet(builder, cluster);
+  add_kubeadm(builder, cluster, node, pki);
+  add_pki_files(builder, node, pki);
+  add_update_settings(builder, cluster);
+  add_user_extras(builder, cluster);
+  return builder.dump();
+}
+
+std::string pointer_config(const std::string& url, const std::string& sha512_hex,
+                           const Secret& token) {
+  const nlohmann::json replace = {
+      {"source", url},
+      {"verification", {{"hash", "sha512-" + sha512_hex}}},
+      {"httpHeaders", nlohmann::json::array(
+                          {{{"name", "Authorization"}, {"value", "Bearer " + token.reveal()}}})}};
+  const nlohmann::json config = {
+      {"ignition", {{"version", kSpecVersion}, {"config", {{"replace", replace}}}}}};
+  return config.dump();
+}
+
+}  // namespace nkd::ignition

@@ -1,0 +1,395 @@
+#include "render/pki/cluster_pki.h"
+
+#include <set>
+#include <utility>
+
+#include "common/cidr.h"
+#include "common/crypto.h"
+#include "render/pki/certificate.h"
+
+namespace nkd::pki {
+namespace {
+
+constexpr std::int64_t kDaySeconds = 24 * 60 * 60;
+// Nodes whose clocks lag a little must still accept a certificate issued just now.
+constexpr std::int64_t kClockSkewSeconds = 5 * 60;
+constexpr std::int64_t kAuthorityValiditySeconds = 3650 * kDaySeconds;
+constexpr std::int64_t kLeafValiditySeconds = 365 * kDaySeconds;
+constexpr std::int64_t kRenewWithinSeconds = 30 * kDaySeconds;
+constexpr char kMastersGroup[] = "system:masters";
+constexpr std::size_t kTokenIdLength = 6;
+constexpr std::size_t kTokenSecretLength = 16;
+constexpr std::size_t kNodeTokenKeyBytes = 32;
+
+Result<CertKeyPair> encode_pair(X509* certificate, EVP_PKEY* key) {
+  Result<std::string> cert_pem = certificate_to_pem(certificate);
+  if (!cert_pem) return cert_pem.error();
+  Result<Secret> key_pem = private_key_to_pem(key);
+  if (!key_pem) return key_pem.error();
+  return CertKeyPair{.cert_pem = std::move(cert_pem).value(),
+                     .key_pem = std::move(key_pem).value()};
+}
+
+// A new key from `keys` and a certificate for it per `spec` (validity included), signed by
+// `signer`.
+Result<CertKeyPair> issue_leaf(const CertificateSpec& spec, const Signer& signer,
+                               KeyGenerator& keys) {
+  Result<EvpPkeyPtr> key = keys.generate();
+  if (!key) return key.error();
+  Result<X509Ptr> certificate = issue_certificate(spec, key->get(), &signer);
+  if (!certificate) return certificate.error();
+  return encode_pair(certificate->get(), key->get());
+}
+
+// A CA of the cluster. Its certificate and key are parsed only when something must be signed:
+// reading a private key through OpenSSL 3's decoders costs more than everything else an unchanged
+// render does. Borrows the slot it manages; lives as long as one ensure_pki call.
+class Authority {
+ public:
+  Authority(CertKeyPair& pair, std::string common_name)
+      : pair_(pair), common_name_(std::move(common_name)) {}
+
+  // Creates the CA when its slot is empty; created() then makes every leaf under it reissue.
+  // Half a CA is damage, not absence: replacing it would lock every existing node out.
+  Status ensure(KeyGenerator& keys, std::int64_t now_unix) {
+    if (!pair_.cert_pem.empty() && !pair_.key_pem.empty()) return ok_status();
+    if (!pair_.cert_pem.empty() || !pair_.key_pem.empty()) {
+      return damaged(pair_.cert_pem.empty() ? "certificate" : "private key",
+                     Error{ErrorCode::kParse, "it is missing"});
+    }
+    Result<EvpPkeyPtr> key = keys.generate();
+    if (!key) return key.error();
+    CertificateSpec spec{.common_name = common_name_,
+                         .organization = "",
+                         .usage = CertificateUsage::kAuthority,
+                         .alt_names = {},
+                         .not_before_unix = now_unix - kClockSkewSeconds,
+                         .not_after_unix = now_unix + kAuthorityValiditySeconds};
+    Result<X509Ptr> certificate = issue_certificate(spec, key->get(), nullptr);
+    if (!certificate) return certificate.error();
+    Result<CertKeyPair> pair = encode_pair(certificate->get(), key->get());
+    if (!pair) return pair.error();
+    pair_ = std::move(pair).value();
+    certificate_ = std::move(certificate).value();
+    key_ = std::move(key).value();
+    created_ = true;
+    return ok_status();
+  }
+
+  [[nodiscard]] bool created() const { return created_; }
+
+  Result<X509*> certificate() {
+    if (!certificate_) {
+      Result<X509Ptr> parsed = certificate_from_pem(pair_.cert_pem);
+      if (!parsed) return damaged("certificate", parsed.error());
+      certificate_ = std::move(parsed).value();
+    }
+    return certificate_.get();
+  }
+
+  Result<Signer> signer() {
+    Result<X509*> cert = certificate();
+    if (!cert) return cert.error();
+    if (!key_) {
+      Result<EvpPkeyPtr> parsed = private_key_from_pem(pair_.key_pem);
+      if (!parsed) return damaged("private key", parsed.error());
+      key_ = std::move(parsed).value();
+    }
+    return Signer{.certificate = *cert, .key = key_.get()};
+  }
+
+ private:
+  [[nodiscard]] Error damaged(std::string_view part, const Error& cause) const {
+    return Error{ErrorCode::kParse, "the stored " + common_name_ + " CA " + std::string(part) +
+                                        " is unusable (" + cause.message +
+                                        "); restore the cluster's PKI from a state store backup " +
+                                        "(a new CA would lock every existing node out)"};
+  }
+
+  CertKeyPair& pair_;
+  std::string common_name_;
+  bool created_ = false;
+  X509Ptr certificate_;
+  EvpPkeyPtr key_;
+};
+
+std::string random_token_characters(std::size_t count) {
+  static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  // Bytes of 252 (= 7 * 36) and above are dropped so that every character is equally likely.
+  constexpr unsigned kUnbiasedLimit = 252;
+  std::string token;
+  // Each round keeps ~98% of its bytes, so a second round is rare and a tenth is never needed.
+  for (int round = 0; round < 64 && token.size() < count; ++round) {
+    for (unsigned char byte : random_bytes(count)) {
+      if (byte >= kUnbiasedLimit || token.size() == count) continue;
+      token.push_back(kAlphabet[byte % kAlphabet.size()]);
+    }
+  }
+  return token;
+}
+
+// The host part of a controlPlaneEndpoint, which kubeadm allows to carry a port.
+std::string_view endpoint_host(std::string_view endpoint) {
+  if (parse_ip(endpoint)) return endpoint;
+  if (endpoint.starts_with('[')) {
+    const auto close = endpoint.find(']');
+    return close == std::string_view::npos ? endpoint : endpoint.substr(1, close - 1);
+  }
+  const auto colon = endpoint.find(':');
+  if (colon != std::string_view::npos && endpoint.find(':', colon + 1) == std::string_view::npos) {
+    return endpoint.substr(0, colon);
+  }
+  return endpoint;
+}
+
+std::vector<model::Node> control_plane_nodes(const model::Cluster& cluster) {
+  std::vector<model::Node> nodes = model::expand_nodes(cluster);
+  std::erase_if(
+      nodes, [](const model::Node& node) { return node.role != model::PoolRole::kControlPlane; });
+  return nodes;
+}
+
+Result<SubjectAltNames> apiserver_alt_names(const model::Cluster& cluster,
+                                            const std::vector<model::Node>& control_plane) {
+  const model::KubernetesSpec& kubernetes = cluster.kubernetes;
+  const std::optional<Cidr> services = parse_cidr(kubernetes.service_subnet);
+  if (!services) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "serviceSubnet \"" + kubernetes.service_subnet + "\" of cluster " + cluster.name +
+                     " is not a CIDR block; fix spec.kubernetes.serviceSubnet"};
+  }
+  SubjectAltNames names;
+  for (const model::Node& node : control_plane) {
+    names.add_dns(node.name);
+    if (!node.ip.empty()) names.add_host(node.ip);
+  }
+  names.add_host(endpoint_host(model::control_plane_endpoint(cluster)));
+  // The `kubernetes` Service always takes the first address of the service range.
+  names.add_ip(services->network.plus(1));
+  names.add_dns("kubernetes");
+  names.add_dns("kubernetes.default");
+  names.add_dns("kubernetes.default.svc");
+  if (!kubernetes.dns_domain.empty()) {
+    names.add_dns("kubernetes.default.svc." + kubernetes.dns_domain);
+  }
+  return names;
+}
+
+SubjectAltNames etcd_alt_names(const model::Node& node) {
+  SubjectAltNames names;
+  names.add_dns(node.name);
+  names.add_dns("localhost");
+  names.add_host("127.0.0.1");
+  names.add_host("::1");
+  if (!node.ip.empty()) names.add_host(node.ip);
+  return names;
+}
+
+CertificateSpec leaf_spec(std::string common_name, std::string organization, CertificateUsage usage,
+                          SubjectAltNames alt_names = {}) {
+  return CertificateSpec{.common_name = std::move(common_name),
+                         .organization = std::move(organization),
+                         .usage = usage,
+                         .alt_names = std::move(alt_names),
+                         .not_before_unix = 0,
+                         .not_after_unix = 0};
+}
+
+// Brings one ClusterPki up to date with one cluster; see ensure_pki. Single use, not copyable
+// (the authorities borrow slots of pki_).
+class PkiBuilder {
+ public:
+  PkiBuilder(const model::Cluster& cluster, ClusterPki pki, std::int64_t now_unix)
+      : cluster_(cluster),
+        pki_(std::move(pki)),
+        now_unix_(now_unix),
+        keys_(pki_.key_algorithm),
+        kubernetes_ca_(pki_.ca, "kubernetes"),
+        front_proxy_ca_(pki_.front_proxy_ca, "front-proxy-ca"),
+        etcd_ca_(pki_.etcd_ca, "etcd-ca") {}
+  PkiBuilder(const PkiBuilder&) = delete;
+  PkiBuilder& operator=(const PkiBuilder&) = delete;
+
+  Result<ClusterPki> build() {
+    for (Authority* authority : {&kubernetes_ca_, &front_proxy_ca_, &etcd_ca_}) {
+      if (Status made = authority->ensure(keys_, now_unix_); !made) return made.error();
+    }
+    const std::vector<model::Node> control_plane = control_plane_nodes(cluster_);
+    if (Status done = ensure_kubernetes_leaves(control_plane); !done) return done.error();
+    if (Status done = ensure_etcd_members(control_plane); !done) return done.error();
+    if (Status done = ensure_service_account(); !done) return done.error();
+    if (Status done = ensure_ca_cert_hash(); !done) return done.error();
+    ensure_tokens();
+    return std::move(pki_);
+  }
+
+ private:
+  // A stored leaf stays while its CA is the stored one, it parses, it is outside the renewal
+  // window and its SANs are still the wanted ones.
+  bool reusable(const CertKeyPair& slot, const Authority& authority,
+                const CertificateSpec& spec) const {
+    if (authority.created() || slot.cert_pem.empty() || slot.key_pem.empty()) return false;
+    Result<CertificateFacts> stored = read_certificate_facts(slot.cert_pem);
+    if (!stored) return false;  // unreadable leaves are simply issued again
+    if (stored->not_after_unix < now_unix_ + kRenewWithinSeconds) return false;
+    return stored->alt_names == spec.alt_names.canonical_list();
+  }
+
+  Status ensure_leaf(CertKeyPair& slot, Authority& authority, CertificateSpec spec) {
+    if (reusable(slot, authority, spec)) return ok_status();
+    Result<Signer> signer = authority.signer();
+    if (!signer) return signer.error();
+    spec.not_before_unix = now_unix_ - kClockSkewSeconds;
+    spec.not_after_unix = now_unix_ + kLeafValiditySeconds;
+    Result<CertKeyPair> issued = issue_leaf(spec, *signer, keys_);
+    if (!issued) return issued.error();
+    slot = std::move(issued).value();
+    return ok_status();
+  }
+
+  Status ensure_kubernetes_leaves(const std::vector<model::Node>& control_plane) {
+    Result<SubjectAltNames> names = apiserver_alt_names(cluster_, control_plane);
+    if (!names) return names.error();
+    std::string canonical = names->canonical();
+    using enum CertificateUsage;
+    const std::pair<CertKeyPair*, std::pair<Authority*, CertificateSpec>> leaves[] = {
+        {&pki_.apiserver,
+         {&kubernetes_ca_, leaf_spec("kube-apiserver", "", kServer, std::move(names).value())}},
+        {&pki_.apiserver_kubelet_client,
+         {&kubernetes_ca_, leaf_spec("kube-apiserver-kubelet-client", kMastersGroup, kClient)}},
+        {&pki_.admin, {&kubernetes_ca_, leaf_spec("kubernetes-admin", kMastersGroup, kClient)}},
+        {&pki_.front_proxy_client,
+         {&front_proxy_ca_, leaf_spec("front-proxy-client", "", kClient)}},
+        {&pki_.apiserver_etcd_client,
+         {&etcd_ca_, leaf_spec("kube-apiserver-etcd-client", "", kClient)}},
+    };
+    for (const auto& [slot, issuer] : leaves) {
+      if (Status done = ensure_leaf(*slot, *issuer.first, issuer.second); !done) {
+        return done.error().wrap("issuing " + issuer.second.common_name);
+      }
+    }
+    pki_.apiserver_sans = std::move(canonical);
+    return ok_status();
+  }
+
+  Status ensure_etcd_members(const std::vector<model::Node>& control_plane) {
+    std::set<std::string> wanted;
+    for (const model::Node& node : control_plane) {
+      wanted.insert(node.name);
+      EtcdMemberCerts& member = pki_.etcd_members[node.name];
+      using enum CertificateUsage;
+      const SubjectAltNames names = etcd_alt_names(node);
+      const std::pair<CertKeyPair*, CertificateSpec> leaves[] = {
+          {&member.server, leaf_spec(node.name, "", kServerAndClient, names)},
+          {&member.peer, leaf_spec(node.name, "", kServerAndClient, names)},
+          {&member.healthcheck_client, leaf_spec("kube-etcd-healthcheck-client", "", kClient)},
+      };
+      for (const auto& [slot, spec] : leaves) {
+        if (Status done = ensure_leaf(*slot, etcd_ca_, spec); !done) {
+          return done.error().wrap("issuing the etcd certificates of " + node.name);
+        }
+      }
+    }
+    std::erase_if(pki_.etcd_members,
+                  [&](const auto& entry) { return !wanted.contains(entry.first); });
+    return ok_status();
+  }
+
+  Status ensure_service_account() {
+    if (!pki_.service_account_key_pem.empty() && !pki_.service_account_public_pem.empty()) {
+      return ok_status();
+    }
+    Result<EvpPkeyPtr> key = pki_.service_account_key_pem.empty()
+                                 ? keys_.generate()
+                                 : private_key_from_pem(pki_.service_account_key_pem);
+    if (!key) return key.error().wrap("preparing the service-account key");
+    Result<std::string> public_pem = public_key_to_pem(key->get());
+    if (!public_pem) return public_pem.error();
+    if (pki_.service_account_key_pem.empty()) {
+      Result<Secret> key_pem = private_key_to_pem(key->get());
+      if (!key_pem) return key_pem.error();
+      pki_.service_account_key_pem = std::move(key_pem).value();
+    }
+    pki_.service_account_public_pem = std::move(public_pem).value();
+    return ok_status();
+  }
+
+  Status ensure_ca_cert_hash() {
+    if (!kubernetes_ca_.created() && !pki_.ca_cert_hash.empty()) return ok_status();
+    Result<X509*> certificate = kubernetes_ca_.certificate();
+    if (!certificate) return certificate.error();
+    Result<std::string> hash = public_key_info_sha256_hex(*certificate);
+    if (!hash) return hash.error();
+    pki_.ca_cert_hash = "sha256:" + hash.value();
+    return ok_status();
+  }
+
+  void ensure_tokens() {
+    if (pki_.bootstrap_token_id.empty() || pki_.bootstrap_token_secret.empty()) {
+      pki_.bootstrap_token_id = random_token_characters(kTokenIdLength);
+      pki_.bootstrap_token_secret = Secret(random_token_characters(kTokenSecretLength));
+    }
+    if (pki_.node_token_key.empty()) {
+      pki_.node_token_key = Secret(to_hex(random_bytes(kNodeTokenKeyBytes)));
+    }
+  }
+
+  const model::Cluster& cluster_;
+  ClusterPki pki_;
+  std::int64_t now_unix_;
+  KeyGenerator keys_;
+  Authority kubernetes_ca_;
+  Authority front_proxy_ca_;
+  Authority etcd_ca_;
+};
+
+}  // namespace
+
+Result<ClusterPki> ensure_pki(const model::Cluster& cluster,
+                              const std::optional<ClusterPki>& existing, std::int64_t now_unix) {
+  ClusterPki start = existing.value_or(ClusterPki{});
+  if (!existing || existing->ca.cert_pem.empty()) {
+    start.key_algorithm = cluster.kubernetes.pki.key_algorithm;
+  }
+  PkiBuilder builder(cluster, std::move(start), now_unix);
+  Result<ClusterPki> built = builder.build();
+  if (!built) return built.error().wrap("ensuring the PKI of cluster " + cluster.name);
+  return built;
+}
+
+Secret node_fetch_token(const ClusterPki& pki, const std::string& node_name) {
+  return Secret(hmac_sha256_hex(pki.node_token_key.reveal(), node_name));
+}
+
+Result<std::string> apiserver_sans(const model::Cluster& cluster) {
+  Result<SubjectAltNames> names = apiserver_alt_names(cluster, control_plane_nodes(cluster));
+  if (!names) return names.error();
+  return names->canonical();
+}
+
+Result<std::vector<std::string>> certificate_sans(std::string_view cert_pem) {
+  Result<CertificateFacts> facts = read_certificate_facts(cert_pem);
+  if (!facts) return facts.error();
+  return std::move(facts).value().alt_names;
+}
+
+Result<CertKeyPair> issue_client_cert(const ClusterPki& pki, const std::string& common_name,
+                                      const std::string& organization,
+                                      std::int64_t validity_seconds, std::int64_t now_unix) {
+  if (common_name.empty() || validity_seconds <= 0) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "issuing a client certificate: the common name must be non-empty and the "
+                 "validity positive; pass both"};
+  }
+  CertKeyPair ca = pki.ca;  // Authority manages a slot; this copy keeps `pki` untouched
+  Authority authority(ca, "kubernetes");
+  Result<Signer> signer = authority.signer();
+  if (!signer) return signer.error().wrap("issuing client certificate " + common_name);
+  KeyGenerator keys(pki.key_algorithm);
+  CertificateSpec spec = leaf_spec(common_name, organization, CertificateUsage::kClient);
+  spec.not_before_unix = now_unix - kClockSkewSeconds;
+  spec.not_after_unix = now_unix + validity_seconds;
+  return issue_leaf(spec, *signer, keys);
+}
+
+}  // namespace nkd::pki

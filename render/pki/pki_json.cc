@@ -1,0 +1,172 @@
+// The state store's form of a ClusterPki. Field names are camelCase like the rest of nkd's JSON;
+// "version" lets a later layout migrate older records instead of misreading them.
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "render/pki/cluster_pki.h"
+
+namespace nkd::pki {
+namespace {
+
+constexpr int kLayoutVersion = 1;
+
+nlohmann::json pair_to_json(const CertKeyPair& pair) {
+  return {{"cert", pair.cert_pem}, {"key", pair.key_pem.reveal()}};
+}
+
+// Reads fields of one JSON object, remembering the first problem with its path so that the error
+// names exactly which part of the stored record is wrong.
+class FieldReader {
+ public:
+  FieldReader(const nlohmann::json& object, std::string path)
+      : object_(object), path_(std::move(path)) {}
+
+  std::string string(const char* name) {
+    const nlohmann::json* value = find(name);
+    if (value == nullptr) return "";
+    if (!value->is_string()) {
+      fail(name, "is not a string");
+      return "";
+    }
+    return value->get<std::string>();
+  }
+
+  CertKeyPair pair(const char* name) {
+    const nlohmann::json* value = find(name);
+    if (value == nullptr) return {};
+    if (!value->is_object()) {
+      fail(name, "is not an object");
+      return {};
+    }
+    FieldReader nested(*value, path_ + name + ".");
+    CertKeyPair pair{.cert_pem = nested.string("cert"), .key_pem = Secret(nested.string("key"))};
+    adopt(nested);
+    return pair;
+  }
+
+  const nlohmann::json* find(const char* name) {
+    auto found = object_.find(name);
+    if (found == object_.end()) {
+      fail(name, "is missing");
+      return nullptr;
+    }
+    return &*found;
+  }
+
+  void fail(const std::string& name, const std::string& problem) {
+    if (!error_) error_ = path_ + name + " " + problem;
+  }
+  void adopt(const FieldReader& nested) {
+    if (!error_ && nested.error_) error_ = nested.error_;
+  }
+  [[nodiscard]] const std::optional<std::string>& error() const { return error_; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  const nlohmann::json& object_;
+  std::string path_;
+  std::optional<std::string> error_;
+};
+
+std::optional<model::KeyAlgorithm> parse_key_algorithm(const std::string& name) {
+  for (model::KeyAlgorithm algorithm :
+       {model::KeyAlgorithm::kEcdsaP256, model::KeyAlgorithm::kRsa2048}) {
+    if (name == model::to_string(algorithm)) return algorithm;
+  }
+  return std::nullopt;
+}
+
+void read_etcd_members(FieldReader& reader, ClusterPki& pki) {
+  const nlohmann::json* members = reader.find("etcdMembers");
+  if (members == nullptr) return;
+  if (!members->is_object()) {
+    reader.fail("etcdMembers", "is not an object");
+    return;
+  }
+  for (const auto& [node, certs] : members->items()) {
+    if (!certs.is_object()) {
+      reader.fail("etcdMembers." + node, "is not an object");
+      return;
+    }
+    FieldReader member(certs, reader.path() + "etcdMembers." + node + ".");
+    pki.etcd_members[node] =
+        EtcdMemberCerts{.server = member.pair("server"),
+                        .peer = member.pair("peer"),
+                        .healthcheck_client = member.pair("healthcheckClient")};
+    reader.adopt(member);
+  }
+}
+
+}  // namespace
+
+nlohmann::json to_json(const ClusterPki& pki) {
+  nlohmann::json members = nlohmann::json::object();
+  for (const auto& [node, certs] : pki.etcd_members) {
+    members[node] = {{"server", pair_to_json(certs.server)},
+                     {"peer", pair_to_json(certs.peer)},
+                     {"healthcheckClient", pair_to_json(certs.healthcheck_client)}};
+  }
+  return {
+      {"version", kLayoutVersion},
+      {"keyAlgorithm", model::to_string(pki.key_algorithm)},
+      {"ca", pair_to_json(pki.ca)},
+      {"frontProxyCa", pair_to_json(pki.front_proxy_ca)},
+      {"etcdCa", pair_to_json(pki.etcd_ca)},
+      {"apiserver", pair_to_json(pki.apiserver)},
+      {"apiserverKubeletClient", pair_to_json(pki.apiserver_kubelet_client)},
+      {"apiserverEtcdClient", pair_to_json(pki.apiserver_etcd_client)},
+      {"frontProxyClient", pair_to_json(pki.front_proxy_client)},
+      {"admin", pair_to_json(pki.admin)},
+      {"etcdMembers", std::move(members)},
+      {"serviceAccountPublicKey", pki.service_account_public_pem},
+      {"serviceAccountKey", pki.service_account_key_pem.reveal()},
+      {"bootstrapTokenId", pki.bootstrap_token_id},
+      {"bootstrapTokenSecret", pki.bootstrap_token_secret.reveal()},
+      {"nodeTokenKey", pki.node_token_key.reveal()},
+      {"caCertHash", pki.ca_cert_hash},
+      {"apiserverSans", pki.apiserver_sans},
+  };
+}
+
+Result<ClusterPki> pki_from_json(const nlohmann::json& json) {
+  auto invalid = [](const std::string& problem) {
+    return Error{ErrorCode::kParse, "reading a stored cluster PKI: " + problem +
+                                        "; the state store record is damaged or from a newer "
+                                        "nkd: restore it from a backup or upgrade nkd"};
+  };
+  if (!json.is_object()) return invalid("the record is not a JSON object");
+  const auto version = json.find("version");
+  if (version == json.end() || !version->is_number_integer() ||
+      version->get<int>() != kLayoutVersion) {
+    return invalid("unsupported layout version (expected " + std::to_string(kLayoutVersion) + ")");
+  }
+  FieldReader reader(json, "");
+  ClusterPki pki;
+  const std::string algorithm = reader.string("keyAlgorithm");
+  if (auto parsed = parse_key_algorithm(algorithm)) {
+    pki.key_algorithm = *parsed;
+  } else if (!reader.error()) {
+    reader.fail("keyAlgorithm", "\"" + algorithm + "\" is not ECDSA-P256 or RSA-2048");
+  }
+  pki.ca = reader.pair("ca");
+  pki.front_proxy_ca = reader.pair("frontProxyCa");
+  pki.etcd_ca = reader.pair("etcdCa");
+  pki.apiserver = reader.pair("apiserver");
+  pki.apiserver_kubelet_client = reader.pair("apiserverKubeletClient");
+  pki.apiserver_etcd_client = reader.pair("apiserverEtcdClient");
+  pki.front_proxy_client = reader.pair("frontProxyClient");
+  pki.admin = reader.pair("admin");
+  read_etcd_members(reader, pki);
+  pki.service_account_public_pem = reader.string("serviceAccountPublicKey");
+  pki.service_account_key_pem = Secret(reader.string("serviceAccountKey"));
+  pki.bootstrap_token_id = reader.string("bootstrapTokenId");
+  pki.bootstrap_token_secret = Secret(reader.string("bootstrapTokenSecret"));
+  pki.node_token_key = Secret(reader.string("nodeTokenKey"));
+  pki.ca_cert_hash = reader.string("caCertHash");
+  pki.apiserver_sans = reader.string("apiserverSans");
+  if (reader.error()) return invalid(*reader.error());
+  return pki;
+}
+
+}  // namespace nkd::pki

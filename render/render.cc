@@ -1,0 +1,82 @@
+#include "render/render.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/crypto.h"
+#include "render/housekeeper/housekeeper.h"
+#include "render/ignition/ignition.h"
+
+namespace nkd::render {
+namespace {
+
+Artifact make_artifact(std::string path, std::string content) {
+  std::string digest = sha256_hex(content);
+  return Artifact{
+      .path = std::move(path), .content = std::move(content), .sha256 = std::move(digest)};
+}
+
+std::string fetch_url(const RenderOptions& options, const std::string& cluster,
+                      const std::string& node) {
+  std::string base = options.ignition_base_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/ignition/" + cluster + "/" + node;
+}
+
+NodeRender render_node(const model::Cluster& cluster, const model::Node& node,
+                       const pki::ClusterPki& pki, const RenderOptions& options) {
+  NodeRender rendered{.node = node,
+                      .ignition = ignition::node_config(cluster, node, pki),
+                      .ignition_sha256 = "",
+                      .needs_pointer = false,
+                      .pointer_ignition = "",
+                      .fetch_token = pki::node_fetch_token(pki, node.name)};
+  rendered.ignition_sha256 = sha256_hex(rendered.ignition);
+  // Nova counts the base64 form of user_data against its limit.
+  rendered.needs_pointer = base64_encode(rendered.ignition).size() > kUserDataLimitBytes;
+  if (rendered.needs_pointer) {
+    rendered.pointer_ignition =
+        ignition::pointer_config(fetch_url(options, cluster.name, node.name),
+                                 sha512_hex(rendered.ignition), rendered.fetch_token);
+  }
+  return rendered;
+}
+
+std::string digest_of(const std::vector<Artifact>& artifacts) {
+  std::string listing;
+  for (const Artifact& artifact : artifacts) {
+    listing += artifact.path;
+    listing += '\0';
+    listing += artifact.sha256;
+    listing += '\n';
+  }
+  return sha256_hex(listing);
+}
+
+}  // namespace
+
+ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPki& pki,
+                             const RenderOptions& options) {
+  ClusterRender result;
+  result.cluster = cluster.name;
+  for (const model::Node& node : model::expand_nodes(cluster)) {
+    NodeRender rendered = render_node(cluster, node, pki, options);
+    result.artifacts.push_back(make_artifact("nodes/" + node.name + ".ign", rendered.ignition));
+    if (rendered.needs_pointer) {
+      result.artifacts.push_back(
+          make_artifact("nodes/" + node.name + ".pointer.ign", rendered.pointer_ignition));
+    }
+    result.nodes.push_back(std::move(rendered));
+  }
+  for (housekeeper::Manifest& manifest : housekeeper::manifests(cluster)) {
+    result.artifacts.push_back(
+        make_artifact("housekeeper/" + manifest.file_name, std::move(manifest.yaml)));
+  }
+  result.artifacts.push_back(make_artifact("pki/ca.crt", pki.ca.cert_pem));
+  std::sort(result.artifacts.begin(), result.artifacts.end(),
+            [](const Artifact& left, const Artifact& right) { return left.path < right.path; });
+  result.digest = digest_of(result.artifacts);
+  return result;
+}
+
+}  // namespace nkd::render

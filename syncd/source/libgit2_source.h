@@ -1,0 +1,77 @@
+// LibGit2Source: the Source over libgit2. Keeps a bare mirror at <cache_dir>/repo.git; each
+// fetch() lists the remote's refs, resolves the watched ref (a full ref, a branch or tag short
+// name, or `semver:<range>` over tags) and downloads a pack only when the resolved commit is not
+// already in the mirror. The mirror's refs/nkd/watched records the last fetched commit, so a
+// restart does not re-download. Network remotes are vetted by the egress allow list before
+// libgit2 dials them; SSH host keys must be in the configured known_hosts file.
+// Not thread-safe: call from one thread (the daemon's source thread). tree() readers are
+// independent and may be used on other threads.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/cidr.h"
+#include "syncd/config.h"
+#include "syncd/source/remote_url.h"
+#include "syncd/source/semver.h"
+#include "syncd/source/source.h"
+
+namespace nkd::syncd {
+
+struct GitSourceOptions {
+  std::string url;
+  std::string ref = "refs/heads/main";  // refs/..., a short name, or semver:<range>
+  RepositoryAuth auth;
+  std::string cache_dir;                // the mirror lives in <cache_dir>/repo.git
+  std::chrono::milliseconds timeout{120'000};
+  CidrAllowList egress;
+};
+
+class LibGit2Source final : public Source {
+ public:
+  // Opens (or creates) the mirror and checks the URL, the ref syntax and that this libgit2 can
+  // speak the URL's transport. Connects to nothing.
+  static Result<std::unique_ptr<LibGit2Source>> open(GitSourceOptions options);
+
+  Result<FetchResult> fetch() override;
+  Result<std::unique_ptr<model::TreeReader>> tree(const std::string& commit_id) override;
+  Result<git::CommitInfo> commit_info(const std::string& commit_id) override;
+  Result<std::vector<std::string>> changed_clusters(const std::string& from_commit,
+                                                    const std::string& to_commit) override;
+
+  [[nodiscard]] const std::string& mirror_path() const { return mirror_path_; }
+  // The local ref holding the last fetched commit.
+  static constexpr const char* kWatchedRef = "refs/nkd/watched";
+
+ private:
+  struct Target {
+    std::string remote_ref;  // e.g. refs/tags/v1.2.0
+    git_oid commit{};        // peeled to a commit when the server advertised the peel
+    git_oid advertised{};
+  };
+
+  LibGit2Source(GitSourceOptions options, git::RemoteUrl remote, git::RepositoryPtr repository,
+                std::string mirror_path, std::optional<semver::Range> range)
+      : options_(std::move(options)),
+        remote_(std::move(remote)),
+        repository_(std::move(repository)),
+        mirror_path_(std::move(mirror_path)),
+        range_(std::move(range)) {}
+
+  Result<Target> resolve_target(git_remote* remote) const;
+  [[nodiscard]] std::optional<git_oid> watched_commit() const;
+  Result<git_oid> peel_to_commit(const git_oid& id) const;
+  Status record_watched(const git_oid& commit);
+  Result<bool> descends_from(const git_oid& commit, const git_oid& ancestor) const;
+
+  GitSourceOptions options_;
+  git::RemoteUrl remote_;
+  git::RepositoryPtr repository_;
+  std::string mirror_path_;
+  std::optional<semver::Range> range_;
+};
+
+}  // namespace nkd::syncd

@@ -1,0 +1,326 @@
+// Node Ignition configs: content per role, PKI placement, kubeadm documents,
+// runtimes, extras, canonical output and the pointer config.
+#include "render/ignition/ignition.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+
+#include "render/ignition/kubeadm.h"
+#include "render/ignition/node_content.h"
+#include "tests/support/render_fixtures.h"
+
+namespace nkd {
+namespace {
+
+using testing::ignition_files;
+using testing::ignition_units;
+
+struct Rendered {
+  nlohmann::json config;
+  std::map<std::string, testing::IgnitionFile> files;
+  std::map<std::string, nlohmann::json> units;
+};
+
+Rendered render(const model::Cluster& cluster, const model::Node& node) {
+  const auto text = ignition::node_config(cluster, node, testing::placeholder_pki(cluster));
+  Rendered rendered;
+  rendered.config = nlohmann::json::parse(text);
+  rendered.files = ignition_files(rendered.config);
+  rendered.units = ignition_units(rendered.config);
+  return rendered;
+}
+
+model::Node node_named(const model::Cluster& cluster, const std::string& name) {
+  for (const model::Node& node : model::expand_nodes(cluster)) {
+    if (node.name == name) return node;
+  }
+  throw std::runtime_error("no node " + name);
+}
+
+std::vector<YAML::Node> kubeadm_documents(const Rendered& rendered) {
+  return YAML::LoadAll(rendered.files.at(ignition::kKubeadmConfigPath).contents);
+}
+
+TEST(IgnitionConfig, DeclaresSpecVersion330) {
+  const auto cluster = testing::openstack_cluster();
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+  EXPECT_EQ(rendered.config["ignition"]["version"], "3.3.0");
+}
+
+TEST(IgnitionConfig, WritesTheNodesHostname) {
+  const auto cluster = testing::openstack_cluster();
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-1"));
+  EXPECT_EQ(rendered.files.at("/etc/hostname").contents, "prod-east-workers-1\n");
+  EXPECT_EQ(rendered.files.at("/etc/hostname").mode, 0644);
+}
+
+TEST(IgnitionConfig, CreatesUsersInWheelWithKeysAndPasswordHash) {
+  auto cluster = testing::openstack_cluster();
+  cluster.users.push_back(
+      model::User{.name = "ops", .ssh_authorized_keys = {"ssh-rsa AAAB ops"}, .password_hash = ""});
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+  const auto& users = rendered.config["passwd"]["users"];
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0]["name"], "nest");
+  EXPECT_EQ(users[0]["sshAuthorizedKeys"][0], "ssh-ed25519 AAAAC3Nza ops@example");
+  EXPECT_EQ(users[0]["passwordHash"], "$6$salt$hashedpassword");
+  EXPECT_EQ(users[0]["groups"], nlohmann::json::array({"wheel"}));
+  EXPECT_EQ(users[1]["name"], "ops");
+  EXPECT_FALSE(users[1].contains("passwordHash"));
+}
+
+TEST(IgnitionConfig, SetsKernelModulesAndSysctlsForPodNetworking) {
+  const auto cluster = testing::openstack_cluster();
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+  const std::string& sysctl = rendered.files.at("/etc/sysctl.d/90-kubernetes.conf").contents;
+  EXPECT_NE(sysctl.find("net.ipv4.ip_forward = 1"), std::string::npos);
+  EXPECT_NE(sysctl.find("net.bridge.bridge-nf-call-iptables = 1"), std::string::npos);
+  EXPECT_NE(sysctl.find("net.bridge.bridge-nf-call-ip6tables = 1"), std::string::npos);
+  const std::string& modules = rendered.files.at("/etc/modules-load.d/kubernetes.conf").contents;
+  EXPECT_NE(modules.find("\noverlay\n"), std::string::npos);
+  EXPECT_NE(modules.find("\nbr_netfilter\n"), std::string::npos);
+}
+
+TEST(IgnitionConfig, OnlyTheFirstControlPlaneNodeRunsKubeadmInit) {
+  const auto cluster = testing::openstack_cluster();
+  int init_nodes = 0;
+  for (const model::Node& node : model::expand_nodes(cluster)) {
+    const auto rendered = render(cluster, node);
+    const std::string unit = rendered.units.at("nkd-kubeadm.service")["contents"];
+    const auto documents = kubeadm_documents(rendered);
+    const bool init = unit.find("kubeadm init --config") != std::string::npos;
+    EXPECT_NE(init, unit.find("kubeadm join --config") != std::string::npos) << node.name;
+    EXPECT_EQ(documents[0]["kind"].as<std::string>(),
+              init ? "InitConfiguration" : "JoinConfiguration")
+        << node.name;
+    if (init) {
+      ++init_nodes;
+      EXPECT_EQ(node.name, "prod-east-control-plane-0");
+    }
+  }
+  EXPECT_EQ(init_nodes, 1);
+}
+
+TEST(IgnitionConfig, InitConfigCarriesClusterSettings) {
+  const auto cluster = testing::openstack_cluster();
+  const auto documents =
+      kubeadm_documents(render(cluster, node_named(cluster, "prod-east-control-plane-0")));
+  ASSERT_EQ(documents.size(), 3u);
+  const YAML::Node& init = documents[0];
+  EXPECT_EQ(init["apiVersion"].as<std::string>(), "kubeadm.k8s.io/v1beta3");
+  EXPECT_EQ(init["bootstrapTokens"][0]["token"].as<std::string>(), "abcdef.0123456789abcdef");
+  EXPECT_EQ(init["nodeRegistration"]["name"].as<std::string>(), "prod-east-control-plane-0");
+  EXPECT_EQ(init["nodeRegistration"]["criSocket"].as<std::string>(),
+            "unix:///run/containerd/containerd.sock");
+  const YAML::Node& config = documents[1];
+  EXPECT_EQ(config["kind"].as<std::string>(), "ClusterConfiguration");
+  EXPECT_EQ(config["kubernetesVersion"].as<std::string>(), "v1.29.1");
+  EXPECT_EQ(config["controlPlaneEndpoint"].as<std::string>(), "api.prod-east.example.org:6443");
+  EXPECT_EQ(config["networking"]["podSubnet"].as<std::string>(), "10.244.0.0/16");
+  EXPECT_EQ(config["networking"]["serviceSubnet"].as<std::string>(), "10.96.0.0/12");
+  EXPECT_EQ(config["networking"]["dnsDomain"].as<std::string>(), "cluster.local");
+  EXPECT_EQ(config["imageRepository"].as<std::string>(), "registry.k8s.io");
+  EXPECT_EQ(config["clusterName"].as<std::string>(), "prod-east");
+  EXPECT_EQ(documents[2]["kind"].as<std::string>(), "KubeletConfiguration");
+}
+
+TEST(IgnitionConfig, OtherControlPlaneNodesJoinAsControlPlaneWithPinnedCa) {
+  const auto cluster = testing::openstack_cluster();
+  const auto documents =
+      kubeadm_documents(render(cluster, node_named(cluster, "prod-east-control-plane-2")));
+  ASSERT_EQ(documents.size(), 1u);
+  const YAML::Node& join = documents[0];
+  EXPECT_EQ(join["kind"].as<std::string>(), "JoinConfiguration");
+  ASSERT_TRUE(join["controlPlane"].IsMap());
+  EXPECT_FALSE(join["controlPlane"]["certificateKey"].IsDefined());
+  const YAML::Node& token = join["discovery"]["bootstrapToken"];
+  EXPECT_EQ(token["token"].as<std::string>(), "abcdef.0123456789abcdef");
+  EXPECT_EQ(token["apiServerEndpoint"].as<std::string>(), "api.prod-east.example.org:6443");
+  EXPECT_EQ(token["caCertHashes"][0].as<std::string>(), "sha256:" + std::string(64, 'a'));
+}
+
+TEST(IgnitionConfig, WorkersJoinWithoutControlPlane) {
+  const auto cluster = testing::openstack_cluster();
+  const auto documents = kubeadm_documents(render(cluster, node_named(cluster, "prod-east-gpu-0")));
+  ASSERT_EQ(documents.size(), 1u);
+  EXPECT_EQ(documents[0]["kind"].as<std::string>(), "JoinConfiguration");
+  EXPECT_FALSE(documents[0]["controlPlane"].IsDefined());
+  EXPECT_EQ(documents[0]["nodeRegistration"]["name"].as<std::string>(), "prod-east-gpu-0");
+  EXPECT_EQ(documents[0]["discovery"]["bootstrapToken"]["caCertHashes"].size(), 1u);
+}
+
+TEST(IgnitionConfig, WorkerConfigCarriesNoPrivateKey) {
+  const auto cluster = testing::openstack_cluster();
+  for (const std::string name : {"prod-east-workers-0", "prod-east-gpu-0"}) {
+    const auto rendered = render(cluster, node_named(cluster, name));
+    for (const auto& [path, file] : rendered.files) {
+      EXPECT_EQ(file.contents.find("PRIVATE KEY"), std::string::npos) << name << " " << path;
+      EXPECT_EQ(path.rfind("/etc/kubernetes/pki/", 0), std::string::npos) << path;
+    }
+    EXPECT_EQ(rendered.files.at(ignition::kWorkerCaPath).contents,
+              testing::placeholder_pki(cluster).ca.cert_pem);
+  }
+}
+
+TEST(IgnitionConfig, ControlPlaneGetsKubeadmPkiForThisNodeWithPrivateKeyModes) {
+  const auto cluster = testing::openstack_cluster();
+  const auto pki = testing::placeholder_pki(cluster);
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-control-plane-1"));
+  const std::string dir = "/etc/kubernetes/pki/";
+  for (const std::string stem :
+       {"ca", "apiserver", "apiserver-kubelet-client", "apiserver-etcd-client", "front-proxy-ca",
+        "front-proxy-client", "etcd/ca", "etcd/server", "etcd/peer", "etcd/healthcheck-client"}) {
+    ASSERT_TRUE(rendered.files.contains(dir + stem + ".crt")) << stem;
+    ASSERT_TRUE(rendered.files.contains(dir + stem + ".key")) << stem;
+    EXPECT_EQ(rendered.files.at(dir + stem + ".crt").mode, 0644) << stem;
+    EXPECT_EQ(rendered.files.at(dir + stem + ".key").mode, 0600) << stem;
+  }
+  EXPECT_EQ(rendered.files.at(dir + "sa.key").mode, 0600);
+  EXPECT_EQ(rendered.files.at(dir + "sa.pub").contents, pki.service_account_public_pem);
+  const auto& member = pki.etcd_members.at("prod-east-control-plane-1");
+  EXPECT_EQ(rendered.files.at(dir + "etcd/peer.crt").contents, member.peer.cert_pem);
+  EXPECT_EQ(rendered.files.at(dir + "etcd/server.key").contents, member.server.key_pem.reveal());
+  EXPECT_EQ(rendered.files.at(dir + "ca.key").contents, pki.ca.key_pem.reveal());
+}
+
+TEST(IgnitionConfig, KubeletUsesSystemdCgroupsAndTheTenthServiceAddressForDns) {
+  auto cluster = testing::openstack_cluster();
+  cluster.kubernetes.service_subnet = "172.20.0.0/16";
+  cluster.kubernetes.dns_domain = "k8s.internal";
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+  const YAML::Node kubelet = YAML::Load(rendered.files.at(ignition::kKubeletConfigPath).contents);
+  EXPECT_EQ(kubelet["kind"].as<std::string>(), "KubeletConfiguration");
+  EXPECT_EQ(kubelet["cgroupDriver"].as<std::string>(), "systemd");
+  EXPECT_EQ(kubelet["clusterDomain"].as<std::string>(), "k8s.internal");
+  EXPECT_EQ(kubelet["clusterDNS"][0].as<std::string>(), "172.20.0.10");
+  const auto& unit = rendered.units.at("kubelet.service");
+  EXPECT_TRUE(unit["enabled"].get<bool>());
+  const std::string dropin = unit["dropins"][0]["contents"];
+  EXPECT_NE(dropin.find("--config=/var/lib/kubelet/config.yaml"), std::string::npos);
+}
+
+struct RuntimeCase {
+  model::ContainerRuntime runtime;
+  std::string config_path;
+  std::string cgroup_setting;
+  std::string unit;
+  std::string socket;
+};
+
+TEST(IgnitionConfig, ConfiguresEachContainerRuntimeForSystemdCgroups) {
+  const RuntimeCase cases[] = {
+      {model::ContainerRuntime::kContainerd, "/etc/containerd/config.toml", "SystemdCgroup = true",
+       "containerd.service", "unix:///run/containerd/containerd.sock"},
+      {model::ContainerRuntime::kIsulad, "/etc/isulad/daemon.json",
+       "\"native.cgroupdriver\": \"systemd\"", "isulad.service", "unix:///var/run/isulad.sock"},
+      {model::ContainerRuntime::kCrio, "/etc/crio/crio.conf.d/10-nkd.conf",
+       "cgroup_manager = \"systemd\"", "crio.service", "unix:///var/run/crio/crio.sock"},
+  };
+  for (const RuntimeCase& test_case : cases) {
+    auto cluster = testing::openstack_cluster();
+    cluster.kubernetes.container_runtime = test_case.runtime;
+    cluster.kubernetes.image_repository = "mirror.example.org/k8s";
+    const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+    ASSERT_TRUE(rendered.files.contains(test_case.config_path)) << test_case.config_path;
+    const std::string& config = rendered.files.at(test_case.config_path).contents;
+    EXPECT_NE(config.find(test_case.cgroup_setting), std::string::npos) << config;
+    EXPECT_NE(config.find("mirror.example.org/k8s/pause:3.9"), std::string::npos) << config;
+    EXPECT_TRUE(rendered.units.at(test_case.unit)["enabled"].get<bool>());
+    EXPECT_EQ(kubeadm_documents(rendered)[0]["nodeRegistration"]["criSocket"].as<std::string>(),
+              test_case.socket);
+    const std::string kubeadm_unit = rendered.units.at("nkd-kubeadm.service")["contents"];
+    EXPECT_NE(kubeadm_unit.find("After=network-online.target " + test_case.unit),
+              std::string::npos);
+  }
+}
+
+TEST(IgnitionConfig, KubeadmUnitRunsOnceAndIsEnabled) {
+  const auto cluster = testing::openstack_cluster();
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+  const auto& unit = rendered.units.at("nkd-kubeadm.service");
+  EXPECT_TRUE(unit["enabled"].get<bool>());
+  const std::string contents = unit["contents"];
+  EXPECT_NE(contents.find("ConditionPathExists=!/var/lib/nkd/kubeadm.done"), std::string::npos);
+  EXPECT_NE(contents.find("touch /var/lib/nkd/kubeadm.done"), std::string::npos);
+  EXPECT_NE(contents.find("RemainAfterExit=yes"), std::string::npos);
+  EXPECT_NE(contents.find("[Install]\nWantedBy=multi-user.target"), std::string::npos);
+  EXPECT_EQ(rendered.files.at(ignition::kKubeadmConfigPath).mode, 0600);
+}
+
+TEST(IgnitionConfig, WritesUpdateSettingsAndEnablesHousekeeperDaemon) {
+  const auto cluster = testing::openstack_cluster();
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+  EXPECT_EQ(rendered.files.at("/etc/nkd/update.env").contents,
+            "OS_VERSION=\"22.03-LTS-SP3.20240110\"\n"
+            "OS_IMAGE_URL=\"registry.example.org/nestos/nestos:22.03-LTS-SP3\"\n");
+  const auto& unit = rendered.units.at("housekeeper-daemon.service");
+  EXPECT_TRUE(unit["enabled"].get<bool>());
+  const std::string contents = unit["contents"];
+  EXPECT_NE(contents.find("ExecStart=/usr/bin/housekeeper-daemon"), std::string::npos);
+  EXPECT_NE(contents.find("/var/nkd/housekeeper-daemon.sock"), std::string::npos);
+}
+
+TEST(IgnitionConfig, UserExtrasAreAddedAndOverrideNkdEntries) {
+  auto cluster = testing::openstack_cluster();
+  cluster.ignition.files.push_back(model::ExtraFile{.path = "/etc/sysctl.d/90-kubernetes.conf",
+                                                    .mode = 0600,
+                                                    .source = "files/sysctl",
+                                                    .contents = "vm.swappiness = 0\n"});
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+  EXPECT_EQ(rendered.files.at("/etc/motd").contents, "Managed by nkd\n");
+  EXPECT_EQ(rendered.files.at("/etc/sysctl.d/90-kubernetes.conf").contents, "vm.swappiness = 0\n");
+  EXPECT_EQ(rendered.files.at("/etc/sysctl.d/90-kubernetes.conf").mode, 0600);
+  int sysctl_entries = 0;
+  for (const auto& file : rendered.config["storage"]["files"]) {
+    if (file["path"] == "/etc/sysctl.d/90-kubernetes.conf") ++sysctl_entries;
+  }
+  EXPECT_EQ(sysctl_entries, 1);
+  const auto& unit = rendered.units.at("node-exporter.service");
+  EXPECT_TRUE(unit["enabled"].get<bool>());
+  EXPECT_EQ(unit["contents"], cluster.ignition.units[0].contents);
+}
+
+TEST(IgnitionConfig, OutputIsCanonicalJsonWithFilesSortedByPath) {
+  const auto cluster = testing::openstack_cluster();
+  const auto node = node_named(cluster, "prod-east-control-plane-0");
+  const std::string text = ignition::node_config(cluster, node, testing::placeholder_pki(cluster));
+  const auto config = nlohmann::json::parse(text);
+  EXPECT_EQ(config.dump(), text);
+  std::string previous;
+  for (const auto& file : config["storage"]["files"]) {
+    EXPECT_LT(previous, file["path"].get<std::string>());
+    EXPECT_TRUE(file["overwrite"].get<bool>());
+    EXPECT_EQ(file["contents"]["source"].get<std::string>().rfind("data:;base64,", 0), 0u);
+    previous = file["path"];
+  }
+}
+
+TEST(IgnitionConfig, ApiServerEndpointAddsThePortAndBracketsIpv6) {
+  auto cluster = testing::openstack_cluster();
+  EXPECT_EQ(ignition::api_server_endpoint(cluster), "api.prod-east.example.org:6443");
+  cluster.kubernetes.control_plane_endpoint = "api.example.org:8443";
+  EXPECT_EQ(ignition::api_server_endpoint(cluster), "api.example.org:8443");
+  cluster.kubernetes.control_plane_endpoint = "fd00::10";
+  EXPECT_EQ(ignition::api_server_endpoint(cluster), "[fd00::10]:6443");
+  cluster.kubernetes.control_plane_endpoint = "";
+  EXPECT_EQ(ignition::api_server_endpoint(cluster), "prod-east-control-plane-0:6443");
+  EXPECT_EQ(ignition::api_server_endpoint(testing::bare_metal_cluster()), "10.0.0.11:6443");
+}
+
+TEST(PointerConfig, ReplacesItselfWithAVerifiedAuthorizedFetch) {
+  const std::string text = ignition::pointer_config("http://127.0.0.1:9480/ignition/c/n",
+                                                    std::string(128, 'b'), Secret("tok3n"));
+  const auto config = nlohmann::json::parse(text);
+  EXPECT_EQ(config.dump(), text);
+  EXPECT_EQ(config["ignition"]["version"], "3.3.0");
+  const auto& replace = config["ignition"]["config"]["replace"];
+  EXPECT_EQ(replace["source"], "http://127.0.0.1:9480/ignition/c/n");
+  EXPECT_EQ(replace["verification"]["hash"], "sha512-" + std::string(128, 'b'));
+  EXPECT_EQ(replace["httpHeaders"][0]["name"], "Authorization");
+  EXPECT_EQ(replace["httpHeaders"][0]["value"], "Bearer tok3n");
+}
+
+}  // namespace
+}  // namespace nkd
