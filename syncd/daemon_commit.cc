@@ -80,7 +80,7 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
   const std::set<std::string> present(names->begin(), names->end());
   for (auto& [name, desired] : rendered) reconciler_->submit(std::move(desired));
   for (const auto& name : *names) {
-    if (!rendered.contains(name)) reconciler_->observe_revision(name, commit_id);
+    if (!rendered.contains(name)) reconciler_->observe_revision(name, *info);
   }
   if (auto records = store_->list_clusters()) {
     for (const auto& record : *records) {

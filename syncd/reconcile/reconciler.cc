@@ -67,10 +67,24 @@ void Reconciler::submit(DesiredCluster desired) {
   queue_.add(name);
 }
 
-void Reconciler::observe_revision(const std::string& cluster, const std::string& revision) {
+void Reconciler::observe_revision(const std::string& cluster, const git::CommitInfo& commit) {
+  std::string desired_digest;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = desired_.find(cluster); found != desired_.end()) {
+      found->second.commit = commit;  // a reconcile still under way records the newer commit
+      desired_digest = found->second.render->digest;
+    }
+  }
   state::ClusterRecord record = load_record(cluster);
-  if (record.observed_revision == revision) return;
-  record.observed_revision = revision;
+  if (record.observed_revision == commit.id) return;
+  record.observed_revision = commit.id;
+  const bool healthy = record.last_error.empty() &&
+                       (record.phase == "WaitingForCluster" || record.phase == "Ready");
+  if (healthy && !record.render_digest.empty() &&
+      (desired_digest.empty() || desired_digest == record.render_digest)) {
+    record.applied_revision = commit.id;
+  }
   record.updated_at_ms = clock_.now_unix_ms();
   if (auto status = store_.put_cluster(record); !status) {
     spdlog::error("recording observed revision of {}: {}", cluster, status.error().message);
@@ -202,10 +216,11 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
                  outcome.error().message);
     return {};
   }
+  const std::string applied_revision = newest_commit_with(name, desired);
   record.phase = !outcome->complete ? "Provisioning" : "WaitingForCluster";
   record.last_error = "";
   record.ready = false;
-  record.applied_revision = desired.commit.id;
+  record.applied_revision = applied_revision;
   record.render_digest = desired.render->digest;
   record.applied_at_ms = now_ms;
   const auto nodes = node_records(name, outcome->nodes, *desired.render, now_ms);
@@ -222,6 +237,15 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   export_cluster_metrics(record, outcome->nodes);
   spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), outcome->message);
   return Attempt{.succeeded = true, .complete = outcome->complete};
+}
+
+std::string Reconciler::newest_commit_with(const std::string& name, const DesiredCluster& desired) {
+  std::lock_guard lock(mutex_);
+  auto found = desired_.find(name);
+  if (found != desired_.end() && found->second.render->digest == desired.render->digest) {
+    return found->second.commit.id;
+  }
+  return desired.commit.id;
 }
 
 void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,

@@ -59,8 +59,9 @@ class Reconciler {
   void submit(DesiredCluster desired);
   // Marks a cluster whose directory left Git: its machines are kept, phase Orphaned.
   void orphan(const std::string& cluster, const std::string& revision);
-  // Notes a revision seen for a cluster whose render did not change.
-  void observe_revision(const std::string& cluster, const std::string& revision);
+  // Notes a commit that left a cluster's render unchanged: a healthy cluster's applied revision
+  // moves to it (its render is already in place) without a new history row.
+  void observe_revision(const std::string& cluster, const git::CommitInfo& commit);
   [[nodiscard]] bool idle() const { return queue_.idle(); }
 
  private:
@@ -71,6 +72,8 @@ class Reconciler {
   void worker_loop();
   void reconcile(const std::string& name);
   Attempt apply_desired(const DesiredCluster& desired, state::ClusterRecord& record);
+  // The newest commit whose render equals `desired`'s (commits may pass while a reconcile runs).
+  std::string newest_commit_with(const std::string& name, const DesiredCluster& desired);
   void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record);
   void export_cluster_metrics(const state::ClusterRecord& record,
                               const std::vector<providers::ObservedNode>& nodes);

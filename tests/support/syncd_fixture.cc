@@ -20,15 +20,21 @@ void check(const CommandResult& result, const std::string& what) {
 
 }  // namespace
 
-SyncdFixture::SyncdFixture() {
+SyncdFixture::SyncdFixture(int extra_clusters) {
   const fs::path work = scratch_.path() / "work";
   fs::create_directories(work / "clusters");
   fs::copy(source_dir() + "/examples-repo/clusters/edge-lab", work / "clusters/edge-lab",
            fs::copy_options::recursive);
   fs::copy(source_dir() + "/examples-repo/clusters/edge-lab", work / "clusters/lab-two",
            fs::copy_options::recursive);
+  std::string copies;
+  for (int i = 0; i < extra_clusters; ++i) {
+    const std::string name = (i < 10 ? "lab-0" : "lab-") + std::to_string(i);
+    copies += "cp -R clusters/lab-two clusters/" + name + " && sed -i 's/lab-two/" + name +
+              "/g' clusters/" + name + "/cluster.yaml && ";
+  }
   check(run_shell("sed -i 's/edge-lab/lab-two/g; s/52:54:00:00:00:0/52:54:00:00:01:0/' "
-                  "clusters/lab-two/cluster.yaml && "
+                  "clusters/lab-two/cluster.yaml && " + copies +
                   "git init -q -b main . && git add -A && "
                   "git -c user.name=Ops -c user.email=ops@example.org commit -q -m 'two clusters' && "
                   "git clone -q --bare . ../srv/clusters.git && "

@@ -1,7 +1,8 @@
 // SyncdFixture: a definitions repository served by a real `git daemon` on 127.0.0.1, a config
 // for `nkd syncd` (SQLite state, bare metal, clusterAccess none, loopback-only egress), and the
 // daemon process itself, all removed or stopped when the fixture goes. The repository holds two
-// bare-metal clusters: edge-lab (from examples-repo) and lab-two (a copy).
+// bare-metal clusters: edge-lab (from examples-repo) and lab-two (a copy), plus `extra_clusters`
+// more copies named lab-00, lab-01, ... for tests that need a busy repository.
 #pragma once
 
 #include <chrono>
@@ -16,7 +17,7 @@ namespace nkd::testing {
 
 class SyncdFixture {
  public:
-  SyncdFixture();
+  explicit SyncdFixture(int extra_clusters = 0);
   ~SyncdFixture();
 
   // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz.
