@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
 
-#include "common/egress.h"
 
 namespace nkd::syncd {
 

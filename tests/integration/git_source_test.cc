@@ -2,7 +2,6 @@
 // lighttpd with basic auth (smart HTTP), and sshd (ssh:// with known_hosts checking).
 #include <gtest/gtest.h>
 
-#include <iostream>
 #include <thread>
 
 #include "syncd/source/libgit2_source.h"
@@ -257,7 +256,6 @@ TEST(GitSshSource, FetchesWithAKnownHostKeyAndRefusesAChangedOne) {
   auto refused = impostor->fetch();
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("does not match"), std::string::npos) << refused.error().message;
-  std::cout << "refusal: " << refused.error().message << "\n";
   EXPECT_NE(refused.error().message.find("[127.0.0.1]:"), std::string::npos);
 }
 

@@ -1,0 +1,83 @@
+// Render throughput on a generated repository (default 1,000 clusters x 13 nodes):
+//   load       parse and validate every definition (the baseline)
+//   cold       load + create every cluster's PKI in a fresh SQLite state file + render
+//   warm       load + read the stored PKI back from the same file + render
+// Figures are wall-clock seconds on this machine and ratios to `load` measured in the same run.
+// Usage: nkd_render_bench [clusters] [workers]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
+
+#include "bench/generated_repository.h"
+#include "render/model/loader.h"
+#include "render/render.h"
+#include "syncd/cluster_pki_store.h"
+#include "syncd/state/sqlite_state_store.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct Totals {
+  std::size_t nodes = 0;
+  std::size_t bytes = 0;
+};
+
+Totals render_all(const nkd::model::RepositoryModel& model, nkd::state::StateStore& store) {
+  Totals totals;
+  for (const auto& cluster : model.clusters) {
+    auto pki = nkd::syncd::load_or_create_pki(store, cluster, 1'764'000'000);
+    if (!pki) {
+      std::fprintf(stderr, "%s\n", pki.error().message.c_str());
+      std::exit(1);
+    }
+    const auto rendered = nkd::render::render_cluster(cluster, *pki, {});
+    totals.nodes += rendered.nodes.size();
+    for (const auto& artifact : rendered.artifacts) totals.bytes += artifact.content.size();
+  }
+  return totals;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int clusters = argc > 1 ? std::atoi(argv[1]) : 1000;
+  const int workers = argc > 2 ? std::atoi(argv[2]) : 10;
+  const nkd::model::MapTreeReader tree(nkd::bench::generate_repository(clusters, workers, 42));
+  const std::string state = std::filesystem::temp_directory_path() / ("nkd-render-bench-" + std::to_string(getpid()) + ".db");
+
+  auto start = Clock::now();
+  const auto loaded = nkd::model::load_repository(tree);
+  const double load_seconds = seconds_since(start);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "generated repository is invalid: %s\n", nkd::model::format(loaded.diagnostics[0]).c_str());
+    return 1;
+  }
+  auto store = nkd::state::open_sqlite_state_store(state);
+  if (!store) return 1;
+  start = Clock::now();
+  const Totals cold = render_all(nkd::model::load_repository(tree).model, **store);
+  const double cold_seconds = seconds_since(start);
+  start = Clock::now();
+  const Totals warm = render_all(nkd::model::load_repository(tree).model, **store);
+  const double warm_seconds = seconds_since(start);
+  store->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(state + suffix);
+
+  std::printf("| figure (%d clusters, %zu nodes, %.1f MiB of artifacts) | seconds | x load |\n",
+              clusters, warm.nodes, static_cast<double>(warm.bytes) / (1 << 20));
+  std::printf("|---|---:|---:|\n");
+  std::printf("| load + validate (baseline) | %.3f | 1.0 |\n", load_seconds);
+  std::printf("| cold render (new PKI) | %.3f | %.1f |\n", cold_seconds, cold_seconds / load_seconds);
+  std::printf("| warm render (stored PKI) | %.3f | %.1f |\n", warm_seconds, warm_seconds / load_seconds);
+  (void)cold;
+  return 0;
+}

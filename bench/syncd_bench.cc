@@ -1,0 +1,105 @@
+// Whole-daemon figures on this machine, each against a baseline measured in the same run:
+//   push -> applied: a commit is pushed to a real `git daemon`, a signed webhook is posted, and
+//   the time until the API shows the commit applied is measured (median and p99 over N commits;
+//   the baseline is one GET of the API, i.e. the floor of the measurement itself);
+//   fetch: the daemon's source fetching one new commit against `git fetch` of the same commit
+//   into a bare mirror (median of N, ratio).
+// Usage: nkd_syncd_bench [commits]
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "common/crypto.h"
+#include "syncd/source/libgit2_source.h"
+#include "tests/support/syncd_fixture.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+double milliseconds_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+double percentile(std::vector<double> values, double fraction) {
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+std::vector<double> push_to_applied(nkd::testing::SyncdFixture& fixture, int commits,
+                                    std::vector<double>& api_floor) {
+  std::vector<double> latencies;
+  httplib::Client client("127.0.0.1", fixture.port());
+  for (int i = 0; i < commits; ++i) {
+    const std::string commit = fixture.commit(
+        "sed -i 's/maxUnavailable: [0-9]*/maxUnavailable: " + std::to_string(i % 5 + 1) +
+            "/' clusters/edge-lab/cluster.yaml && echo " + std::to_string(i) + " > clusters/edge-lab/files/n",
+        "bench " + std::to_string(i));
+    const std::string body = R"({"ref":"refs/heads/main","after":")" + commit + R"("})";
+    const auto pushed = Clock::now();
+    fixture.post_hook("generic", body, "sha256=" + nkd::hmac_sha256_hex(fixture.webhook_secret(), body));
+    while (fixture.get_json("/api/v1/clusters/edge-lab")["appliedRevision"] != commit) {
+      if (Clock::now() - pushed > 10s) break;
+    }
+    latencies.push_back(milliseconds_since(pushed));
+    const auto probe = Clock::now();
+    (void)client.Get("/api/v1/clusters/edge-lab");
+    api_floor.push_back(milliseconds_since(probe));
+  }
+  return latencies;
+}
+
+void fetch_ratio(int rounds, double& nkd_ms, double& git_ms) {
+  nkd::testing::SyncdFixture fixture(20);
+  nkd::testing::ScratchDir cache;
+  nkd::testing::run_shell("git clone -q --bare " + fixture.repository_url() + " " + cache.str() + "/mirror.git");
+  auto source = nkd::syncd::LibGit2Source::open(nkd::syncd::GitSourceOptions{
+      .url = fixture.repository_url(), .cache_dir = cache.str() + "/nkd"});
+  if (!source || !(*source)->fetch()) {
+    std::fprintf(stderr, "cannot open the source\n");
+    std::exit(1);
+  }
+  std::vector<double> nkd_times, git_times;
+  for (int i = 0; i < rounds; ++i) {
+    fixture.commit("echo " + std::to_string(i) + " > clusters/lab-two/files/round", "round");
+    auto start = Clock::now();
+    if (!(*source)->fetch()) std::exit(1);
+    nkd_times.push_back(milliseconds_since(start));
+    start = Clock::now();
+    nkd::testing::run_command({"git", "-C", cache.str() + "/mirror.git", "fetch", "-q", "origin",
+                               "+refs/heads/main:refs/heads/main"});
+    git_times.push_back(milliseconds_since(start));
+  }
+  nkd_ms = percentile(nkd_times, 0.5);
+  git_ms = percentile(git_times, 0.5);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int commits = argc > 1 ? std::atoi(argv[1]) : 50;
+  std::vector<double> api_floor;
+  std::vector<double> latencies;
+  {
+    nkd::testing::SyncdFixture fixture;
+    fixture.start_daemon("1h");
+    nkd::testing::wait_until([&] { return fixture.wait_applied("edge-lab", fixture.head(), 100ms); }, 20s);
+    latencies = push_to_applied(fixture, commits, api_floor);
+  }
+  double nkd_ms = 0, git_ms = 0;
+  fetch_ratio(20, nkd_ms, git_ms);
+  const double floor = percentile(api_floor, 0.5);
+  std::printf("| figure | value | baseline | ratio |\n|---|---:|---:|---:|\n");
+  std::printf("| push -> applied, webhook, median of %d | %.1f ms | one API GET %.2f ms | %.0f |\n",
+              commits, percentile(latencies, 0.5), floor, percentile(latencies, 0.5) / floor);
+  std::printf("| push -> applied, webhook, p99 of %d | %.1f ms | one API GET %.2f ms | %.0f |\n",
+              commits, percentile(latencies, 0.99), floor, percentile(latencies, 0.99) / floor);
+  std::printf("| fetch one new commit, median of 20 | %.1f ms | git fetch %.1f ms | %.2f |\n", nkd_ms,
+              git_ms, nkd_ms / git_ms);
+  return 0;
+}

@@ -1,0 +1,248 @@
+// CurlHttpClient and send_with_retry against a real cpp-httplib server on 127.0.0.1, with TLS
+// material made by the openssl command line for each run.
+#include "common/curl_http_client.h"
+
+#include <httplib.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "tests/support/test_support.h"
+
+namespace nkd {
+namespace {
+
+using testing::ScratchDir;
+
+const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
+
+// Runs `server` on 127.0.0.1 in a thread; stops and joins when it goes.
+class RunningServer {
+ public:
+  explicit RunningServer(httplib::Server& server) : server_(server) {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    testing::wait_until([this] { return server_.is_running(); }, std::chrono::seconds(5));
+  }
+  ~RunningServer() {
+    server_.stop();
+    thread_.join();
+  }
+  RunningServer(const RunningServer&) = delete;
+  RunningServer& operator=(const RunningServer&) = delete;
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  httplib::Server& server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// A CA and a server certificate for api.nkd.test and 127.0.0.1, plus an unrelated CA.
+struct TlsMaterial {
+  ScratchDir dir;
+  std::string ca_pem, other_ca_pem, cert_path, key_path;
+
+  TlsMaterial() {
+    const std::string d = dir.str();
+    const auto result = testing::run_shell(
+        "set -e; cd " + d + "\n"
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=nkd-test-ca -keyout ca.key -out ca.crt 2>/dev/null\n"
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout other.key -out other.crt 2>/dev/null\n"
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=api.nkd.test -keyout server.key -out server.csr 2>/dev/null\n"
+        "printf 'subjectAltName=DNS:api.nkd.test,IP:127.0.0.1\\n' > san.ext\n"
+        "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.crt 2>/dev/null\n");
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    ca_pem = testing::read_file(dir.path() / "ca.crt");
+    other_ca_pem = testing::read_file(dir.path() / "other.crt");
+    cert_path = d + "/server.crt";
+    key_path = d + "/server.key";
+  }
+};
+
+TEST(CurlHttpClient, ReturnsStatusBodyAndLowerCasedHeaders) {
+  httplib::Server server;
+  server.Post("/echo", [](const httplib::Request& request, httplib::Response& response) {
+    response.set_header("X-Echo-Method", request.method);
+    response.set_content(request.body, "text/plain");
+    response.status = 201;
+  });
+  RunningServer running(server);
+  CurlHttpClient client(kLoopback);
+  auto response = client.send({.method = "POST", .url = running.url("/echo"), .body = "hello"});
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, "hello");
+  EXPECT_EQ(response->headers.at("x-echo-method"), "POST");
+  EXPECT_EQ(response->header("Content-Type"), "text/plain");
+}
+
+TEST(CurlHttpClient, HonoursTheTimeout) {
+  httplib::Server server;
+  server.Get("/slow", [](const httplib::Request&, httplib::Response& response) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    response.set_content("late", "text/plain");
+  });
+  RunningServer running(server);
+  CurlHttpClient client(kLoopback);
+  const auto start = std::chrono::steady_clock::now();
+  auto response = client.send({.url = running.url("/slow"), .timeout_ms = 200});
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().code, ErrorCode::kTimeout);
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1000));
+}
+
+TEST(CurlHttpClient, DoesNotFollowRedirectsAndCapsTheBody) {
+  httplib::Server server;
+  server.Get("/moved", [](const httplib::Request&, httplib::Response& response) {
+    response.set_redirect("http://127.0.0.2:1/elsewhere");
+  });
+  server.Get("/big", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content(std::string(10'000, 'x'), "text/plain");
+  });
+  RunningServer running(server);
+  CurlHttpClient client(kLoopback);
+  auto moved = client.send({.url = running.url("/moved")});
+  ASSERT_TRUE(moved.ok()) << moved.error().message;
+  EXPECT_EQ(moved->status, 302);
+  auto big = client.send({.url = running.url("/big"), .max_body_bytes = 1000});
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, ErrorCode::kIo);
+}
+
+TEST(SendWithRetry, RetriesServiceUnavailableThenSucceeds) {
+  httplib::Server server;
+  std::atomic<int> calls{0};
+  server.Get("/flaky", [&](const httplib::Request&, httplib::Response& response) {
+    response.status = ++calls <= 2 ? 503 : 200;
+    response.set_content("ok", "text/plain");
+  });
+  RunningServer running(server);
+  CurlHttpClient client(kLoopback);
+  std::vector<std::chrono::milliseconds> waits;
+  RetryPolicy policy{.max_attempts = 5, .base_delay_ms = 100, .max_delay_ms = 1000,
+                     .sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); },
+                     .random_unit = [] { return 0.5; }};
+  auto response = send_with_retry(client, {.url = running.url("/flaky")}, policy);
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(calls.load(), 3);
+  // Full jitter at 0.5 of a doubling ceiling: 50 ms, then 100 ms.
+  EXPECT_EQ(waits, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(50),
+                                                           std::chrono::milliseconds(100)}));
+}
+
+TEST(SendWithRetry, TooManyRequestsWaitsRetryAfter) {
+  httplib::Server server;
+  std::atomic<int> calls{0};
+  server.Get("/limited", [&](const httplib::Request&, httplib::Response& response) {
+    if (++calls == 1) {
+      response.status = 429;
+      response.set_header("Retry-After", "7");
+      return;
+    }
+    response.set_content("ok", "text/plain");
+  });
+  RunningServer running(server);
+  CurlHttpClient client(kLoopback);
+  std::vector<std::chrono::milliseconds> waits;
+  RetryPolicy policy{.sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); }};
+  auto response = send_with_retry(client, {.url = running.url("/limited")}, policy);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(waits, std::vector<std::chrono::milliseconds>{std::chrono::seconds(7)});
+}
+
+TEST(SendWithRetry, PostIsNotRetriedUnlessThePolicySaysSo) {
+  httplib::Server server;
+  std::atomic<int> calls{0};
+  server.Post("/create", [&](const httplib::Request&, httplib::Response& response) {
+    ++calls;
+    response.status = 503;
+  });
+  RunningServer running(server);
+  CurlHttpClient client(kLoopback);
+  auto no_sleep = [](std::chrono::milliseconds) {};
+  auto once = send_with_retry(client, {.method = "POST", .url = running.url("/create")},
+                              RetryPolicy{.sleep = no_sleep});
+  ASSERT_TRUE(once.ok());
+  EXPECT_EQ(once->status, 503);
+  EXPECT_EQ(calls.load(), 1);
+  auto bounded = send_with_retry(client, {.method = "POST", .url = running.url("/create")},
+                                 RetryPolicy{.max_attempts = 3, .retry_non_idempotent = true,
+                                             .sleep = no_sleep});
+  ASSERT_TRUE(bounded.ok());
+  EXPECT_EQ(calls.load(), 4);  // three more, then it gives up with the last response
+}
+
+TEST(SendWithRetry, RetriesConnectionRefusedWithinTheAttemptBound) {
+  const int closed_port = testing::free_port();
+  CurlHttpClient client(kLoopback);
+  int sleeps = 0;
+  auto result = send_with_retry(
+      client, {.url = "http://127.0.0.1:" + std::to_string(closed_port) + "/"},
+      RetryPolicy{.max_attempts = 3, .sleep = [&](std::chrono::milliseconds) { ++sleeps; }});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(sleeps, 2);
+}
+
+class TlsClient : public ::testing::Test {
+ protected:
+  TlsClient() : server_(tls_.cert_path.c_str(), tls_.key_path.c_str()) {
+    server_.Get("/version", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content("{\"gitVersion\":\"v1.29.1\"}", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    testing::wait_until([this] { return server_.is_running(); }, std::chrono::seconds(5));
+  }
+  ~TlsClient() override {
+    server_.stop();
+    thread_.join();
+  }
+  std::string port() const { return std::to_string(port_); }
+
+  TlsMaterial tls_;
+  httplib::SSLServer server_;
+  int port_ = 0;
+  std::thread thread_;
+  CurlHttpClient client_{kLoopback};
+};
+
+TEST_F(TlsClient, VerifiesTheServerWithAnInMemoryCa) {
+  auto response = client_.send({.url = "https://127.0.0.1:" + port() + "/version", .ca_pem = tls_.ca_pem});
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_NE(response->body.find("v1.29.1"), std::string::npos);
+}
+
+TEST_F(TlsClient, RefusesAServerSignedByAnotherCa) {
+  auto response = client_.send({.url = "https://127.0.0.1:" + port() + "/version",
+                                .ca_pem = tls_.other_ca_pem});
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_NE(response.error().message.find("TLS verification failed"), std::string::npos);
+}
+
+TEST_F(TlsClient, ConnectToReachesTheServerWhileVerifyingTheUrlName) {
+  auto response = client_.send({.url = "https://api.nkd.test:" + port() + "/version",
+                                .ca_pem = tls_.ca_pem,
+                                .connect_to = "api.nkd.test:" + port() + ":127.0.0.1:" + port()});
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  // The same detour to a name the certificate does not carry is refused.
+  auto wrong_name = client_.send({.url = "https://other.nkd.test:" + port() + "/version",
+                                  .ca_pem = tls_.ca_pem,
+                                  .connect_to = "other.nkd.test:" + port() + ":127.0.0.1:" + port()});
+  ASSERT_FALSE(wrong_name.ok());
+  EXPECT_EQ(wrong_name.error().code, ErrorCode::kUnauthenticated);
+}
+
+}  // namespace
+}  // namespace nkd
