@@ -73,6 +73,8 @@ Result<std::vector<std::string>> all_clusters(git_repository* repository, git_tr
 Result<FetchResult> LibGit2Source::fetch() {
   const std::string shown_url = git::display_url(options_.url);
   if (remote_.transport != git::Transport::kLocal) {
+    // libgit2 dials by itself and has no socket hook, so the host is vetted here, just before;
+    // redirects are off below so the connection cannot move to an unvetted host.
     if (auto status = check_destination(remote_.host, remote_.port, options_.egress); !status) {
       return status.error().wrap("fetching " + shown_url);
     }
