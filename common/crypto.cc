@@ -56,6 +56,20 @@ std::string base64_encode(std::string_view data) {
   return encoded;
 }
 
+std::string base64_decode(std::string_view text) {
+  if (text.empty() || text.size() % 4 != 0) return {};
+  std::string decoded(text.size() / 4 * 3, '\0');
+  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
+                                     reinterpret_cast<const unsigned char*>(text.data()),
+                                     static_cast<int>(text.size()));
+  if (length < 0) return {};
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  std::size_t padding = 0;
+  while (padding < 2 && text[text.size() - 1 - padding] == '=') ++padding;
+  decoded.resize(static_cast<std::size_t>(length) - padding);
+  return decoded;
+}
+
 bool constant_time_equal(std::string_view left, std::string_view right) {
   if (left.size() != right.size()) return false;
   return CRYPTO_memcmp(left.data(), right.data(), left.size()) == 0;

@@ -12,6 +12,8 @@ std::string sha256_hex(std::string_view data);
 std::string sha512_hex(std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 std::string base64_encode(std::string_view data);
+// Standard base64 with padding; "" when `text` is not valid base64.
+std::string base64_decode(std::string_view text);
 // Constant-time equality for signatures and tokens (length is not secret).
 bool constant_time_equal(std::string_view left, std::string_view right);
 // Cryptographically random bytes from OpenSSL's DRBG.

@@ -1,6 +1,7 @@
 #include "render/model/value_checks.h"
 
-#include <openssl/evp.h>
+#include "common/crypto.h"
+
 
 #include <algorithm>
 #include <array>
@@ -10,20 +11,6 @@
 namespace nkd::model {
 
 namespace {
-
-std::string decode_base64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return {};
-  std::string decoded(text.size() / 4 * 3, '\0');
-  const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
-                                     reinterpret_cast<const unsigned char*>(text.data()),
-                                     static_cast<int>(text.size()));
-  if (length < 0) return {};
-  std::size_t padding = 0;
-  if (text.ends_with("==")) padding = 2;
-  else if (text.ends_with('=')) padding = 1;
-  decoded.resize(static_cast<std::size_t>(length) - padding);
-  return decoded;
-}
 
 bool parse_number(std::string_view text, int& value) {
   if (text.empty() || (text.size() > 1 && text.front() == '0')) return false;
@@ -77,7 +64,7 @@ std::string check_ssh_public_key(std::string_view line) {
   if (space == std::string_view::npos) return "not an OpenSSH public key: the key data is missing";
   std::string_view rest = line.substr(space + 1);
   const std::string_view blob_text = rest.substr(0, rest.find(' '));
-  const std::string blob = decode_base64(blob_text);
+  const std::string blob = base64_decode(blob_text);
   // The blob starts with a 4-byte big-endian length and the key type again.
   if (blob.size() < 4 + type.size()) {
     return "not an OpenSSH public key: the key data is not valid base64 of a " + std::string(type) + " key";

@@ -32,7 +32,9 @@ std::optional<std::string> WorkQueue::get() {
     if (earliest == due_.end()) {
       changed_.wait(lock);
     } else {
-      changed_.wait_until(lock, earliest->second);
+      // A copy: another worker may take (erase) that entry while this one waits.
+      const TimePoint wake_at = earliest->second;
+      changed_.wait_until(lock, wake_at);
     }
   }
 }

@@ -45,6 +45,9 @@ TEST(Duration, ParsesGoStyleDurations) {
 TEST(Crypto, KnownDigestsAndConstantTimeCompare) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(base64_encode("hello"), "aGVsbG8=");
+  EXPECT_EQ(base64_decode("aGVsbG8="), "hello");
+  EXPECT_EQ(base64_decode("aGk="), "hi");
+  EXPECT_EQ(base64_decode("not base64"), "");
   EXPECT_TRUE(constant_time_equal("same", "same"));
   EXPECT_FALSE(constant_time_equal("same", "sane"));
   EXPECT_FALSE(constant_time_equal("same", "same!"));

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
+#include <vector>
+
+#include "tests/support/test_support.h"
 
 namespace nkd::syncd {
 namespace {
@@ -58,6 +62,33 @@ TEST(WorkQueue, ShutdownWakesWaiters) {
   queue.shutdown();
   waiter.join();
   EXPECT_FALSE(got.has_value());
+}
+
+}  // namespace
+}  // namespace nkd::syncd
+
+namespace nkd::syncd {
+namespace {
+
+// Several workers waiting on delayed keys while others take them: the sanitizer build checks
+// that no waiter keeps a reference to a queue entry another worker removed.
+TEST(WorkQueue, ManyWorkersTakeDelayedKeysSafely) {
+  WorkQueue queue;
+  std::atomic<int> taken{0};
+  std::vector<std::thread> workers;
+  for (int i = 0; i < 4; ++i) {
+    workers.emplace_back([&] {
+      while (auto key = queue.get()) {
+        ++taken;
+        queue.done(*key);
+      }
+    });
+  }
+  for (int i = 0; i < 200; ++i) queue.add("k" + std::to_string(i % 20), std::chrono::milliseconds(i % 7));
+  EXPECT_TRUE(testing::wait_until([&] { return queue.idle(); }, std::chrono::seconds(5)));
+  queue.shutdown();
+  for (auto& worker : workers) worker.join();
+  EXPECT_GE(taken.load(), 20);
 }
 
 }  // namespace
