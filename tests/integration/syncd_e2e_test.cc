@@ -127,3 +127,36 @@ TEST(SyncdEndToEnd, StopsCleanlyOnSigterm) {
 
 }  // namespace
 }  // namespace nkd
+
+namespace nkd {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(SyncdEndToEnd, RefusesWebhookBodiesOverOneMebibyte) {
+  testing::SyncdFixture fixture;
+  fixture.start_daemon("1h");
+  const std::string body(1 << 20 | 1, 'x');
+  const int status = fixture.post_hook("generic", body, "sha256=" + hmac_sha256_hex(fixture.webhook_secret(), body));
+  EXPECT_EQ(status, 413);
+}
+
+TEST(SyncdEndToEnd, SighupReloadsAndABrokenConfigIsRefusedWhileRunning) {
+  testing::SyncdFixture fixture;
+  fixture.start_daemon("1h");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", fixture.head(), 20s)) << fixture.log();
+  // A broken config: the daemon keeps running on the old one.
+  testing::write_file(fixture.dir() / "syncd.yaml", "repository: [not, a, mapping]\n");
+  fixture.signal_daemon(SIGHUP);
+  ASSERT_TRUE(testing::wait_until([&] { return fixture.log().find("reload refused") != std::string::npos; }, 5s)) << fixture.log();
+  EXPECT_EQ(fixture.get_json("/api/v1/clusters/edge-lab")["name"], "edge-lab");
+  // A good config with a short poll interval: a new commit is then picked up without a webhook.
+  fixture.start_daemon_config_only("1s");
+  fixture.signal_daemon(SIGHUP);
+  const std::string second = fixture.commit("sed -i 's/maxUnavailable: 1/maxUnavailable: 3/' clusters/edge-lab/cluster.yaml", "reload");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", second, 10s)) << fixture.log();
+  EXPECT_NE(fixture.log().find("config reloaded: poll interval 1000 ms"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace nkd

@@ -66,15 +66,7 @@ std::string SyncdFixture::repository_url() const {
 }
 
 void SyncdFixture::start_daemon(const std::string& poll_interval, const std::string& extra_config) {
-  if (http_port_ == 0) http_port_ = free_port();
-  write_file(scratch_.path() / "syncd.yaml",
-             "repository:\n  url: " + repository_url() + "\n  ref: refs/heads/main\n"
-             "  pollInterval: " + poll_interval + "\n"
-             "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
-             "state: {sqlite: " + state_db() + "}\n"
-             "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n"
-             "clusterAccess: none\n"
-             "egress: {allow: [127.0.0.0/8, \"::1/128\"]}\n" + extra_config);
+  start_daemon_config_only(poll_interval, extra_config);
   syncd_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{nkd_binary(), "syncd", "--config",
                                (scratch_.path() / "syncd.yaml").string(), "--log-format", "json"},
@@ -84,6 +76,23 @@ void SyncdFixture::start_daemon(const std::string& poll_interval, const std::str
   if (!wait_until([&] { return static_cast<bool>(client.Get("/healthz")); }, std::chrono::seconds(15))) {
     throw std::runtime_error("nkd syncd did not start: " + log());
   }
+}
+
+void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
+                                            const std::string& extra_config) {
+  if (http_port_ == 0) http_port_ = free_port();
+  write_file(scratch_.path() / "syncd.yaml",
+             "repository:\n  url: " + repository_url() + "\n  ref: refs/heads/main\n"
+             "  pollInterval: " + poll_interval + "\n"
+             "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
+             "state: {sqlite: " + state_db() + "}\n"
+             "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n"
+             "clusterAccess: none\n"
+             "egress: {allow: [127.0.0.0/8, \"::1/128\"]}\n" + extra_config);
+}
+
+void SyncdFixture::signal_daemon(int signal) {
+  if (syncd_) kill(syncd_->pid(), signal);
 }
 
 int SyncdFixture::stop_daemon(int signal) {

@@ -22,6 +22,10 @@ class SyncdFixture {
 
   // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz.
   void start_daemon(const std::string& poll_interval, const std::string& extra_config = "");
+  // Rewrites the config only (for reload tests).
+  void start_daemon_config_only(const std::string& poll_interval, const std::string& extra_config = "");
+  // Sends `signal` to the running daemon without waiting.
+  void signal_daemon(int signal);
   // Sends `signal` and returns the wait status.
   int stop_daemon(int signal);
 
