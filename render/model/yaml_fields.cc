@@ -55,20 +55,20 @@ YAML::Mark YamlFields::mark_of(const YAML::Node& node) {
   return node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
 }
 
-void YamlFields::error(const YAML::Mark& mark, std::string message) {
+void YamlFields::report(const YAML::Mark& mark, Severity severity, std::string message) {
   diagnostics_.push_back(Diagnostic{.path = path_,
                                     .line = mark.line < 0 ? 0 : mark.line + 1,
                                     .column = mark.column < 0 ? 0 : mark.column + 1,
-                                    .severity = Severity::kError,
+                                    .severity = severity,
                                     .message = std::move(message)});
 }
 
+void YamlFields::error(const YAML::Mark& mark, std::string message) {
+  report(mark, Severity::kError, std::move(message));
+}
+
 void YamlFields::warning(const YAML::Mark& mark, std::string message) {
-  diagnostics_.push_back(Diagnostic{.path = path_,
-                                    .line = mark.line < 0 ? 0 : mark.line + 1,
-                                    .column = mark.column < 0 ? 0 : mark.column + 1,
-                                    .severity = Severity::kWarning,
-                                    .message = std::move(message)});
+  report(mark, Severity::kWarning, std::move(message));
 }
 
 bool YamlFields::expect_map(const YAML::Node& node, std::string_view where,

@@ -45,6 +45,7 @@ class YamlFields {
   static YAML::Mark mark_of(const YAML::Node& node);
 
  private:
+  void report(const YAML::Mark& mark, Severity severity, std::string message);
   std::optional<std::string> scalar(const YAML::Node& map, const char* key, std::string_view where,
                                     bool required, std::string_view expected);
 
