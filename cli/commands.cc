@@ -26,6 +26,7 @@ void register_commands(CLI::App& app) {
   add_version_command(app);
   add_validate_command(app);
   add_render_command(app);
+  add_plan_command(app);
   add_syncd_command(app);
   add_status_commands(app);
 }

@@ -13,6 +13,7 @@ void set_exit_code(int code);
 void add_version_command(CLI::App& app);
 void add_validate_command(CLI::App& app);
 void add_render_command(CLI::App& app);
+void add_plan_command(CLI::App& app);
 void add_syncd_command(CLI::App& app);
 void add_status_commands(CLI::App& app);
 

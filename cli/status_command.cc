@@ -1,6 +1,4 @@
 // nkd status and nkd history: read a running daemon's API and print it for people or scripts.
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 #include <iomanip>
@@ -8,39 +6,19 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/daemon_client.h"
 #include "common/result.h"
 
 namespace nkd::cli {
 
 namespace {
 
-constexpr const char* kDefaultServer = "http://127.0.0.1:9480";
-
-Result<nlohmann::json> get_json(const std::string& server, const std::string& path) {
-  httplib::Client client(server);
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(10, 0);
-  auto response = client.Get(path);
-  if (!response) {
-    return Error{ErrorCode::kNetwork, "cannot reach nkd at " + server + " (" +
-                                          httplib::to_string(response.error()) +
-                                          "); is `nkd syncd` running? pass --server URL"};
-  }
-  if (response->status == 404) return Error{ErrorCode::kNotFound, "not found: " + path};
-  if (response->status != 200) {
-    return Error{ErrorCode::kUnavailable, server + path + " answered " + std::to_string(response->status)};
-  }
-  auto json = nlohmann::json::parse(response->body, nullptr, false);
-  if (json.is_discarded()) return Error{ErrorCode::kParse, server + path + " did not answer JSON"};
-  return json;
-}
-
 std::string short_revision(const nlohmann::json& value) {
   return value.is_string() && !value.get<std::string>().empty() ? value.get<std::string>().substr(0, 12) : "-";
 }
 
 int run_status(const std::string& server, bool as_json) {
-  auto clusters = get_json(server, "/api/v1/clusters");
+  auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) {
     std::cerr << "nkd status: " << clusters.error().message << "\n";
     return 1;
@@ -67,7 +45,7 @@ int run_status(const std::string& server, bool as_json) {
 }
 
 int run_history(const std::string& server, const std::string& cluster, bool as_json) {
-  auto rows = get_json(server, "/api/v1/clusters/" + cluster + "/history");
+  auto rows = get_daemon_json(server, "/api/v1/clusters/" + cluster + "/history");
   if (!rows) {
     std::cerr << "nkd history: " << rows.error().message << "\n";
     return 1;

@@ -1,0 +1,231 @@
+#include "syncd/plan/plan.h"
+
+#include <algorithm>
+#include <map>
+
+#include "syncd/plan/unified_diff.h"
+
+namespace nkd::plan {
+
+namespace {
+
+constexpr std::string_view kHousekeeperPrefix = "housekeeper/";
+
+const render::NodeRender* find_node(const render::ClusterRender* render, const std::string& name) {
+  if (render == nullptr) return nullptr;
+  for (const auto& node : render->nodes) {
+    if (node.node.name == name) return &node;
+  }
+  return nullptr;
+}
+
+NodeStep step_for(NodeAction action, const model::Node& node) {
+  return {.action = action, .name = node.name, .pool = node.pool, .role = model::to_string(node.role)};
+}
+
+// The trailing "-<index>" of a node name; -1 when there is none.
+int index_of(const std::string& name) {
+  const std::size_t dash = name.rfind('-');
+  if (dash == std::string::npos || dash + 1 == name.size()) return -1;
+  int index = 0;
+  for (std::size_t i = dash + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+    index = index * 10 + (name[i] - '0');
+  }
+  return index;
+}
+
+// Scale-down removes the highest indexes first, workers before control-plane nodes.
+void order_deletes(std::vector<NodeStep>& deletes) {
+  std::stable_sort(deletes.begin(), deletes.end(), [](const NodeStep& a, const NodeStep& b) {
+    const bool a_control = a.role == "control-plane";
+    const bool b_control = b.role == "control-plane";
+    if (a_control != b_control) return !a_control;
+    if (index_of(a.name) != index_of(b.name)) return index_of(a.name) > index_of(b.name);
+    return a.name < b.name;
+  });
+}
+
+std::vector<NodeStep> node_steps(const ClusterInputs& inputs, std::vector<NodeDiff>& diffs) {
+  std::set<std::string> existing;
+  if (inputs.actual_nodes) {
+    existing = *inputs.actual_nodes;
+  } else if (inputs.base_render != nullptr) {
+    for (const auto& node : inputs.base_render->nodes) existing.insert(node.node.name);
+  }
+  const render::ClusterRender* replace_basis =
+      inputs.head_at_base_versions != nullptr ? inputs.head_at_base_versions : inputs.head_render;
+  std::vector<NodeStep> replaces, creates, deletes;
+  std::set<std::string> desired;
+  if (inputs.head_render != nullptr) {
+    for (const auto& head : inputs.head_render->nodes) {
+      desired.insert(head.node.name);
+      if (!existing.contains(head.node.name)) {
+        creates.push_back(step_for(NodeAction::kCreate, head.node));
+        continue;
+      }
+      const render::NodeRender* base = find_node(inputs.base_render, head.node.name);
+      if (base == nullptr || base->ignition_sha256 == head.ignition_sha256) continue;
+      const render::NodeRender* basis = find_node(replace_basis, head.node.name);
+      const bool replaced = basis != nullptr && basis->ignition_sha256 != base->ignition_sha256;
+      if (replaced) {
+        NodeStep step = step_for(NodeAction::kReplace, head.node);
+        step.reasons = first_boot_changes(base->ignition, basis->ignition);
+        replaces.push_back(std::move(step));
+      }
+      diffs.push_back({.name = head.node.name,
+                       .replaced = replaced,
+                       .diff = unified_diff(review_ignition(base->ignition, *inputs.redactor),
+                                            review_ignition(head.ignition, *inputs.redactor),
+                                            "base/" + head.node.name + ".ign",
+                                            "head/" + head.node.name + ".ign")});
+    }
+  }
+  for (const auto& name : existing) {
+    if (desired.contains(name)) continue;
+    const render::NodeRender* base = find_node(inputs.base_render, name);
+    deletes.push_back(base != nullptr ? step_for(NodeAction::kDelete, base->node)
+                                      : NodeStep{.action = NodeAction::kDelete, .name = name});
+  }
+  order_deletes(deletes);
+  std::vector<NodeStep> steps = std::move(replaces);
+  steps.insert(steps.end(), creates.begin(), creates.end());
+  steps.insert(steps.end(), deletes.begin(), deletes.end());
+  return steps;
+}
+
+std::vector<VersionChange> version_changes(const model::Cluster& base, const model::Cluster& head) {
+  std::vector<VersionChange> changes;
+  const auto compare = [&](const char* field, const std::string& from, const std::string& to) {
+    if (from != to) changes.push_back({.field = field, .from = from, .to = to});
+  };
+  compare("os.version", base.os.version, head.os.version);
+  compare("os.imageURL", base.os.image_url, head.os.image_url);
+  compare("kubernetes.version", base.kubernetes.version, head.kubernetes.version);
+  return changes;
+}
+
+Rollout rollout_for(const model::Cluster& head, const render::ClusterRender& render) {
+  Rollout rollout{.max_unavailable = std::max(1, head.upgrade.max_unavailable)};
+  std::size_t control_plane = 0;
+  for (const auto& node : render.nodes) {
+    if (node.node.role == model::PoolRole::kControlPlane) rollout.order.push_back(node.node.name);
+  }
+  control_plane = rollout.order.size();
+  for (const auto& node : render.nodes) {
+    if (node.node.role != model::PoolRole::kControlPlane) rollout.order.push_back(node.node.name);
+  }
+  const auto batches = [&](std::size_t count) {
+    return static_cast<int>((count + rollout.max_unavailable - 1) / rollout.max_unavailable);
+  };
+  rollout.steps = batches(control_plane) + batches(rollout.order.size() - control_plane);
+  return rollout;
+}
+
+std::map<std::string, const render::Artifact*> manifests_of(const render::ClusterRender* render) {
+  std::map<std::string, const render::Artifact*> manifests;
+  if (render == nullptr) return manifests;
+  for (const auto& artifact : render->artifacts) {
+    if (artifact.path.starts_with(kHousekeeperPrefix)) manifests[artifact.path] = &artifact;
+  }
+  return manifests;
+}
+
+std::vector<ManifestChange> manifest_changes(const ClusterInputs& inputs) {
+  const auto before = manifests_of(inputs.base_render);
+  const auto after = manifests_of(inputs.head_render);
+  std::vector<ManifestChange> changes;
+  for (const auto& [path, artifact] : after) {
+    const auto found = before.find(path);
+    if (found == before.end()) {
+      changes.push_back({.path = path, .change = "added"});
+    } else if (found->second->sha256 != artifact->sha256) {
+      const auto redact = [&](const std::string& text) {
+        return inputs.redactor != nullptr ? inputs.redactor->redact(text) : text;
+      };
+      changes.push_back({.path = path,
+                         .change = "changed",
+                         .diff = unified_diff(redact(found->second->content), redact(artifact->content),
+                                              "base/" + path, "head/" + path)});
+    }
+  }
+  for (const auto& [path, artifact] : before) {
+    if (!after.contains(path)) changes.push_back({.path = path, .change = "removed"});
+  }
+  std::sort(changes.begin(), changes.end(),
+            [](const ManifestChange& a, const ManifestChange& b) { return a.path < b.path; });
+  return changes;
+}
+
+}  // namespace
+
+const char* to_string(ClusterChange change) {
+  switch (change) {
+    case ClusterChange::kAdded: return "added";
+    case ClusterChange::kRemoved: return "removed";
+    case ClusterChange::kChanged: return "changed";
+    case ClusterChange::kUnchanged: return "unchanged";
+  }
+  return "unchanged";
+}
+
+const char* to_string(NodeAction action) {
+  switch (action) {
+    case NodeAction::kCreate: return "create";
+    case NodeAction::kReplace: return "replace";
+    case NodeAction::kDelete: return "delete";
+  }
+  return "create";
+}
+
+std::size_t ClusterPlan::count(NodeAction action) const {
+  return static_cast<std::size_t>(std::count_if(
+      nodes.begin(), nodes.end(), [action](const NodeStep& step) { return step.action == action; }));
+}
+
+bool Plan::has_changes() const {
+  return std::any_of(clusters.begin(), clusters.end(), [](const ClusterPlan& cluster) {
+    return cluster.change != ClusterChange::kUnchanged;
+  });
+}
+
+std::optional<model::Cluster> with_base_versions(const model::Cluster& base,
+                                                 const model::Cluster& head) {
+  if (version_changes(base, head).empty()) return std::nullopt;
+  model::Cluster pinned = head;
+  pinned.os = base.os;
+  pinned.kubernetes.version = base.kubernetes.version;
+  return pinned;
+}
+
+ClusterPlan plan_cluster(const ClusterInputs& inputs) {
+  ClusterPlan plan{.name = inputs.name};
+  if (inputs.base_render != nullptr) plan.base_digest = inputs.base_render->digest;
+  if (inputs.head_render != nullptr) plan.head_digest = inputs.head_render->digest;
+  if (inputs.head == nullptr) {
+    plan.change = ClusterChange::kRemoved;
+    plan.notes.push_back(
+        "the cluster leaves Git: by default its machines are kept and it is marked Orphaned; "
+        "with prune: true in syncd.yaml they are deleted as listed");
+  } else if (inputs.base == nullptr) {
+    plan.change = ClusterChange::kAdded;
+  }
+  plan.nodes = node_steps(inputs, plan.node_diffs);
+  plan.manifests = manifest_changes(inputs);
+  if (inputs.base != nullptr && inputs.head != nullptr) {
+    plan.upgrades = version_changes(*inputs.base, *inputs.head);
+    if (!plan.upgrades.empty() && inputs.head_render != nullptr) {
+      plan.rollout = rollout_for(*inputs.head, *inputs.head_render);
+    }
+  }
+  const bool anything = !plan.nodes.empty() || !plan.manifests.empty() || !plan.upgrades.empty() ||
+                        !plan.node_diffs.empty() || plan.base_digest != plan.head_digest;
+  if (plan.change == ClusterChange::kUnchanged && anything) plan.change = ClusterChange::kChanged;
+  if (inputs.head != nullptr && inputs.head->suspend && plan.change != ClusterChange::kUnchanged) {
+    plan.notes.push_back("spec.suspend is true: the daemon records this commit but acts on "
+                         "nothing until the cluster is resumed");
+  }
+  return plan;
+}
+
+}  // namespace nkd::plan

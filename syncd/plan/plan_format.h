@@ -1,0 +1,37 @@
+// The three forms `nkd plan` prints a Plan in. Text for a terminal; Markdown for a pull-request
+// comment (summary table first, details in collapsible sections, cut to a size limit with a note);
+// JSON with a stable schema (README "nkd plan JSON"). All deterministic.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "syncd/plan/plan.h"
+
+namespace nkd::plan {
+
+// GitHub and Gitea refuse comments over 65,536 characters; leave room for a bot's own header.
+inline constexpr std::size_t kDefaultMarkdownLimitBytes = 60'000;
+
+[[nodiscard]] std::string format_text(const Plan& plan);
+[[nodiscard]] std::string format_markdown(const Plan& plan,
+                                          std::size_t limit_bytes = kDefaultMarkdownLimitBytes);
+[[nodiscard]] nlohmann::json to_json(const Plan& plan);
+
+// "kubernetes.version v1.29.1 → v1.30.0, os.version a → b"
+[[nodiscard]] std::string describe_upgrades(const ClusterPlan& cluster);
+// "replace 1, create 2, delete 0" or "no node changes"
+[[nodiscard]] std::string describe_node_counts(const ClusterPlan& cluster);
+
+// Nodes whose Ignition changed in the same way (the same hunks), shown once with every name.
+struct NodeDiffGroup {
+  std::vector<std::string> names;
+  const NodeDiff* first = nullptr;
+};
+[[nodiscard]] std::vector<NodeDiffGroup> group_node_diffs(const ClusterPlan& cluster);
+// "a, b, c"
+[[nodiscard]] std::string join_names(const std::vector<std::string>& names);
+
+}  // namespace nkd::plan

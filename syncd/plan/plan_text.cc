@@ -1,0 +1,188 @@
+// Text and JSON forms of a plan.
+#include <algorithm>
+#include <sstream>
+
+#include "syncd/plan/plan_format.h"
+
+namespace nkd::plan {
+
+namespace {
+
+std::string short_revision(const std::string& revision) { return revision.substr(0, 12); }
+
+std::string indent(const std::string& text, const std::string& prefix) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out += prefix + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+char marker(ClusterChange change) {
+  switch (change) {
+    case ClusterChange::kAdded: return '+';
+    case ClusterChange::kRemoved: return '-';
+    case ClusterChange::kChanged: return '~';
+    case ClusterChange::kUnchanged: return ' ';
+  }
+  return ' ';
+}
+
+void write_cluster_details(std::ostringstream& out, const ClusterPlan& cluster) {
+  out << "\n== " << cluster.name << " (" << to_string(cluster.change) << ") ==\n";
+  if (!cluster.nodes.empty()) out << "Nodes:\n";
+  for (const auto& step : cluster.nodes) {
+    out << "  " << to_string(step.action) << (step.action == NodeAction::kDelete ? "  " : " ")
+        << step.name;
+    if (!step.role.empty()) out << " (pool " << step.pool << ", " << step.role << ")";
+    out << "\n";
+    for (const auto& reason : step.reasons) out << "      because " << reason << "\n";
+  }
+  if (!cluster.upgrades.empty()) {
+    out << "In-place upgrade by housekeeper (no replacement):\n";
+    for (const auto& upgrade : cluster.upgrades) {
+      out << "  " << upgrade.field << ": " << upgrade.from << " -> " << upgrade.to << "\n";
+    }
+  }
+  if (cluster.rollout) {
+    out << "  rollout: control-plane nodes first, then workers, at most "
+        << cluster.rollout->max_unavailable << " at a time (maxUnavailable), "
+        << cluster.rollout->steps << " step(s):\n   ";
+    for (const auto& name : cluster.rollout->order) out << " " << name;
+    out << "\n";
+  }
+  if (!cluster.manifests.empty()) out << "Housekeeper manifests:\n";
+  for (const auto& manifest : cluster.manifests) {
+    out << "  " << manifest.change << " " << manifest.path << "\n" << indent(manifest.diff, "    ");
+  }
+  for (const auto& group : group_node_diffs(cluster)) {
+    out << "Ignition of " << join_names(group.names)
+        << (group.first->replaced ? " (replaced):\n" : " (new nodes get it; upgraded in place):\n")
+        << indent(group.first->diff, "    ");
+  }
+  for (const auto& note : cluster.notes) out << "Note: " << note << "\n";
+}
+
+}  // namespace
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
+  return joined;
+}
+
+std::vector<NodeDiffGroup> group_node_diffs(const ClusterPlan& cluster) {
+  // The hunks without the two header lines, which name the node.
+  const auto hunks = [](const std::string& diff) {
+    const std::size_t first = diff.find('\n');
+    const std::size_t second = first == std::string::npos ? first : diff.find('\n', first + 1);
+    return second == std::string::npos ? std::string_view(diff) : std::string_view(diff).substr(second);
+  };
+  std::vector<NodeDiffGroup> groups;
+  for (const auto& node : cluster.node_diffs) {
+    const auto same = std::find_if(groups.begin(), groups.end(), [&](const NodeDiffGroup& group) {
+      return group.first->replaced == node.replaced && hunks(group.first->diff) == hunks(node.diff);
+    });
+    if (same != groups.end()) {
+      same->names.push_back(node.name);
+    } else {
+      groups.push_back({.names = {node.name}, .first = &node});
+    }
+  }
+  return groups;
+}
+
+std::string describe_upgrades(const ClusterPlan& cluster) {
+  std::string text;
+  for (const auto& upgrade : cluster.upgrades) {
+    text += (text.empty() ? "" : ", ") + upgrade.field + " " + upgrade.from + " → " + upgrade.to;
+  }
+  return text;
+}
+
+std::string describe_node_counts(const ClusterPlan& cluster) {
+  if (cluster.nodes.empty()) return "no node changes";
+  std::string text;
+  for (NodeAction action : {NodeAction::kReplace, NodeAction::kCreate, NodeAction::kDelete}) {
+    if (const std::size_t count = cluster.count(action); count > 0) {
+      text += (text.empty() ? "" : ", ") + std::string(to_string(action)) + " " + std::to_string(count);
+    }
+  }
+  return text;
+}
+
+std::string format_text(const Plan& plan) {
+  std::ostringstream out;
+  out << "Plan: " << short_revision(plan.base_revision) << " -> " << short_revision(plan.head_revision)
+      << "\n";
+  std::vector<std::string> unchanged;
+  std::size_t counts[3] = {0, 0, 0};
+  for (const auto& cluster : plan.clusters) {
+    if (cluster.change == ClusterChange::kUnchanged) {
+      unchanged.push_back(cluster.name);
+      continue;
+    }
+    out << "  " << marker(cluster.change) << " " << cluster.name << " (" << to_string(cluster.change)
+        << "): " << describe_node_counts(cluster);
+    if (!cluster.upgrades.empty()) out << "; upgrade " << describe_upgrades(cluster);
+    if (!cluster.manifests.empty()) out << "; " << cluster.manifests.size() << " manifest(s)";
+    out << "\n";
+    for (NodeAction action : {NodeAction::kCreate, NodeAction::kReplace, NodeAction::kDelete}) {
+      counts[static_cast<int>(action)] += cluster.count(action);
+    }
+  }
+  if (!unchanged.empty()) {
+    out << "  unchanged (" << unchanged.size() << "):";
+    for (const auto& name : unchanged) out << " " << name;
+    out << "\n";
+  }
+  for (const auto& cluster : plan.clusters) {
+    if (cluster.change != ClusterChange::kUnchanged) write_cluster_details(out, cluster);
+  }
+  out << "\n"
+      << (plan.has_changes() ? "" : "No changes. ") << counts[0] << " to create, " << counts[1]
+      << " to replace, " << counts[2] << " to delete.\n";
+  return out.str();
+}
+
+nlohmann::json to_json(const Plan& plan) {
+  using nlohmann::json;
+  json clusters = json::array();
+  for (const auto& cluster : plan.clusters) {
+    json nodes = json::array();
+    for (const auto& step : cluster.nodes) {
+      nodes.push_back({{"action", to_string(step.action)}, {"name", step.name}, {"pool", step.pool},
+                       {"role", step.role}, {"reasons", step.reasons}});
+    }
+    json upgrades = json::array();
+    for (const auto& upgrade : cluster.upgrades) {
+      upgrades.push_back({{"field", upgrade.field}, {"from", upgrade.from}, {"to", upgrade.to}});
+    }
+    json manifests = json::array();
+    for (const auto& manifest : cluster.manifests) {
+      manifests.push_back({{"path", manifest.path}, {"change", manifest.change}, {"diff", manifest.diff}});
+    }
+    json node_diffs = json::array();
+    for (const auto& diff : cluster.node_diffs) {
+      node_diffs.push_back({{"name", diff.name}, {"replaced", diff.replaced}, {"diff", diff.diff}});
+    }
+    json rollout = nullptr;
+    if (cluster.rollout) {
+      rollout = {{"order", cluster.rollout->order},
+                 {"maxUnavailable", cluster.rollout->max_unavailable},
+                 {"steps", cluster.rollout->steps}};
+    }
+    clusters.push_back({{"name", cluster.name}, {"change", to_string(cluster.change)},
+                        {"baseDigest", cluster.base_digest}, {"headDigest", cluster.head_digest},
+                        {"nodes", nodes}, {"upgrades", upgrades}, {"rollout", rollout},
+                        {"manifests", manifests}, {"nodeDiffs", node_diffs}, {"notes", cluster.notes}});
+  }
+  return {{"schemaVersion", 1}, {"base", plan.base_revision}, {"head", plan.head_revision},
+          {"changed", plan.has_changes()}, {"clusters", clusters}};
+}
+
+}  // namespace nkd::plan

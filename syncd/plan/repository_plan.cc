@@ -1,0 +1,183 @@
+#include "syncd/plan/repository_plan.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "common/crypto.h"
+#include "render/model/loader.h"
+
+namespace nkd::plan {
+
+namespace {
+
+Status hash_directory(const model::TreeReader& tree, const std::string& directory, std::string& digest_input) {
+  auto entries = tree.list(directory);
+  if (!entries) return entries.error();
+  for (const auto& entry : *entries) {
+    const std::string path = directory + entry;
+    if (entry.ends_with('/')) {
+      if (auto status = hash_directory(tree, path, digest_input); !status) return status;
+      continue;
+    }
+    auto contents = tree.read(path);
+    if (!contents) return contents.error();
+    digest_input += path + '\0' + sha256_hex(*contents) + '\n';
+  }
+  return ok_status();
+}
+
+// Every secret value of a PKI and a render, for the redactor.
+void collect_secrets(const pki::ClusterPki& pki, std::vector<std::string>& secrets) {
+  for (const pki::CertKeyPair* pair : {&pki.ca, &pki.front_proxy_ca, &pki.etcd_ca, &pki.apiserver,
+                                       &pki.apiserver_kubelet_client, &pki.apiserver_etcd_client,
+                                       &pki.front_proxy_client, &pki.admin}) {
+    secrets.push_back(pair->key_pem.reveal());
+  }
+  for (const auto& [name, member] : pki.etcd_members) {
+    secrets.push_back(member.server.key_pem.reveal());
+    secrets.push_back(member.peer.key_pem.reveal());
+    secrets.push_back(member.healthcheck_client.key_pem.reveal());
+  }
+  secrets.push_back(pki.service_account_key_pem.reveal());
+  secrets.push_back(pki.bootstrap_token_secret.reveal());
+  secrets.push_back(pki.node_token_key.reveal());
+}
+
+void collect_secrets(const render::ClusterRender& render, std::vector<std::string>& secrets) {
+  for (const auto& node : render.nodes) secrets.push_back(node.fetch_token.reveal());
+}
+
+// The renders one changed cluster needs, kept alive while its plan is made.
+struct ClusterRenders {
+  std::optional<render::ClusterRender> base;
+  std::optional<render::ClusterRender> head;
+  std::optional<render::ClusterRender> head_at_base_versions;
+  std::unique_ptr<SecretRedactor> redactor;
+};
+
+Result<ClusterRenders> render_both(const model::Cluster* base, const model::Cluster* head,
+                                   const RepositoryPlanInputs& inputs) {
+  const model::Cluster& any = head != nullptr ? *head : *base;
+  std::optional<pki::ClusterPki> stored;
+  if (inputs.stored_pki) stored = inputs.stored_pki(any.name);
+  ClusterRenders renders;
+  std::vector<std::string> secrets;
+  std::optional<pki::ClusterPki> base_pki;
+  if (base != nullptr) {
+    auto made = pki::ensure_pki(*base, stored, inputs.now_unix);
+    if (!made) return made.error();
+    base_pki = std::move(made).value();
+    renders.base = render::render_cluster(*base, *base_pki, inputs.render_options);
+    collect_secrets(*base_pki, secrets);
+    collect_secrets(*renders.base, secrets);
+  }
+  if (head != nullptr) {
+    auto head_pki = pki::ensure_pki(*head, base_pki ? base_pki : stored, inputs.now_unix);
+    if (!head_pki) return head_pki.error();
+    renders.head = render::render_cluster(*head, *head_pki, inputs.render_options);
+    if (base != nullptr) {
+      if (auto pinned = with_base_versions(*base, *head)) {
+        renders.head_at_base_versions = render::render_cluster(*pinned, *head_pki, inputs.render_options);
+      }
+    }
+    collect_secrets(*head_pki, secrets);
+    collect_secrets(*renders.head, secrets);
+  }
+  renders.redactor = std::make_unique<SecretRedactor>(std::move(secrets));
+  return renders;
+}
+
+std::vector<std::string> cluster_names(const model::TreeReader& base, const model::RepositoryModel& head,
+                                       std::vector<std::string>& warnings) {
+  std::set<std::string> names;
+  for (const auto& cluster : head.clusters) names.insert(cluster.name);
+  if (auto listed = model::list_cluster_names(base)) {
+    names.insert(listed->begin(), listed->end());
+  } else {
+    warnings.push_back("cannot list the base's clusters: " + listed.error().message);
+  }
+  return {names.begin(), names.end()};
+}
+
+// With a daemon's view, a cluster whose definition did not change still needs a plan when the
+// daemon's nodes are not the ones the head wants (it is behind, or something failed).
+bool differs_from_actual(const RepositoryPlanInputs& inputs, const model::Cluster* head,
+                         const std::string& name) {
+  if (!inputs.actual) return false;
+  const auto found = inputs.actual->find(name);
+  if (found == inputs.actual->end()) return head != nullptr;
+  std::set<std::string> wanted;
+  if (head != nullptr) {
+    for (const auto& node : model::expand_nodes(*head)) wanted.insert(node.name);
+  }
+  return wanted != found->second.nodes;
+}
+
+}  // namespace
+
+Result<std::string> cluster_fingerprint(const model::TreeReader& tree, const std::string& name) {
+  std::string digest_input;
+  if (auto status = hash_directory(tree, "clusters/" + name + "/", digest_input); !status) {
+    return status.error();
+  }
+  return digest_input.empty() ? std::string() : sha256_hex(digest_input);
+}
+
+Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
+  RepositoryPlan result;
+  result.plan.base_revision = inputs.base_revision;
+  result.plan.head_revision = inputs.head_revision;
+  std::vector<std::string> changed;
+  std::vector<std::string> in_base;
+  for (const auto& name : cluster_names(*inputs.base_tree, *inputs.head_model, result.warnings)) {
+    auto before = cluster_fingerprint(*inputs.base_tree, name);
+    auto after = cluster_fingerprint(*inputs.head_tree, name);
+    if (!before) return before.error();
+    if (!after) return after.error();
+    if (*before != *after || differs_from_actual(inputs, inputs.head_model->find(name), name)) {
+      changed.push_back(name);
+      if (!before->empty()) in_base.push_back(name);
+    } else {
+      result.plan.clusters.push_back({.name = name});
+    }
+  }
+  const model::LoadResult base = model::load_clusters(*inputs.base_tree, in_base);
+  for (const auto& diagnostic : base.diagnostics) {
+    if (diagnostic.severity == model::Severity::kError) {
+      result.warnings.push_back("base " + model::format(diagnostic));
+    }
+  }
+  for (const auto& name : changed) {
+    const model::Cluster* before = base.model.find(name);
+    const model::Cluster* after = inputs.head_model->find(name);
+    if (before == nullptr && after == nullptr) continue;
+    auto renders = render_both(before, after, inputs);
+    if (!renders) return renders.error();
+    ClusterInputs cluster{.name = name,
+                          .base = before,
+                          .base_render = renders->base ? &*renders->base : nullptr,
+                          .head = after,
+                          .head_render = renders->head ? &*renders->head : nullptr,
+                          .head_at_base_versions = renders->head_at_base_versions
+                                                       ? &*renders->head_at_base_versions
+                                                       : nullptr,
+                          .redactor = renders->redactor.get()};
+    std::optional<std::string> applied;
+    if (inputs.actual) {
+      const auto found = inputs.actual->find(name);
+      cluster.actual_nodes = found != inputs.actual->end() ? found->second.nodes : std::set<std::string>{};
+      if (found != inputs.actual->end()) applied = found->second.applied_revision;
+    }
+    ClusterPlan plan = plan_cluster(cluster);
+    if (applied && *applied != inputs.base_revision) {
+      plan.notes.push_back("the daemon has applied " + (applied->empty() ? "nothing" : applied->substr(0, 12)) +
+                           " for this cluster, not the base; node actions are against the nodes it reports");
+    }
+    result.plan.clusters.push_back(std::move(plan));
+  }
+  std::sort(result.plan.clusters.begin(), result.plan.clusters.end(),
+            [](const ClusterPlan& a, const ClusterPlan& b) { return a.name < b.name; });
+  return result;
+}
+
+}  // namespace nkd::plan

@@ -1,0 +1,200 @@
+// `nkd plan` as a pull-request check runs it: the real binary over a series of commits (scale up,
+// scale down, version bump, new extra file, new cluster, removed cluster, invalid head), every
+// output form compared with tests/data/plan/golden/, exit codes, secrets kept out of every form,
+// and --server planning against what a running daemon reports.
+//
+// The cluster PKI is made per run, so the comparison first replaces what it makes random:
+// 64-hex digests, "<redacted sha256:...>" placeholders and long base64 runs. Commit ids are
+// fixed by fixed author, committer and dates. Regenerate after an intended change with:
+//   NKD_UPDATE_GOLDEN=1 ./build/tests/integration_plan_cli_test   (then review `git diff`)
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "render/pki/cluster_pki.h"
+#include "tests/support/syncd_fixture.h"
+#include "tests/support/test_support.h"
+
+namespace nkd {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::nkd_binary;
+using testing::run_command;
+using testing::run_shell;
+using testing::ScratchDir;
+using testing::source_dir;
+
+constexpr const char* kFixedGit =
+    "GIT_AUTHOR_NAME=Ops GIT_AUTHOR_EMAIL=ops@example.org GIT_COMMITTER_NAME=Ops "
+    "GIT_COMMITTER_EMAIL=ops@example.org GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' "
+    "GIT_COMMITTER_DATE='2026-01-01T00:00:00Z' ";
+
+struct Scenario {
+  std::string name;
+  std::string change;  // shell run in the repository before the commit
+};
+
+const std::vector<Scenario>& scenarios() {
+  static const std::vector<Scenario> all = {
+      {"scale-up", "sed -i 's/{name: workers, role: worker, replicas: 2}/{name: workers, role: worker, "
+                   "replicas: 3}/' clusters/beta/cluster.yaml"},
+      {"scale-down", "sed -i 's/replicas: 3}/replicas: 1}/' clusters/beta/cluster.yaml"},
+      {"version-bump", "sed -i 's/version: v1.29.1/version: v1.30.2/' clusters/beta/cluster.yaml"},
+      {"extra-file", "printf 'Welcome\\n' > clusters/beta/files/issue && sed -i 's|files: \\[{path: "
+                     "/etc/motd, mode: 0644, source: files/motd}\\]|files: [{path: /etc/motd, mode: "
+                     "0644, source: files/motd}, {path: /etc/issue, mode: 0644, source: files/issue}]|' "
+                     "clusters/beta/cluster.yaml"},
+      {"new-cluster", "cp -r clusters/beta clusters/gamma && sed -i 's/name: beta/name: gamma/; "
+                      "s/api.beta.example.org/api.gamma.example.org/' clusters/gamma/cluster.yaml"},
+      {"removed-cluster", "git rm -rq clusters/alpha"},
+  };
+  return all;
+}
+
+std::string normalize(std::string text) {
+  text = std::regex_replace(text, std::regex("<redacted sha256:[0-9a-f]{12}>"), "<redacted>");
+  text = std::regex_replace(text, std::regex("[0-9a-f]{64}"), "<sha256>");
+  text = std::regex_replace(text, std::regex("[A-Za-z0-9+/=]{40,}"), "<base64>");
+  return text;
+}
+
+// Every secret value in the state file: private keys, the bootstrap token, the fetch-token key
+// and each node's fetch token.
+std::vector<std::string> secrets_in(const fs::path& state, const std::vector<std::string>& nodes) {
+  const auto dump = run_shell("sqlite3 " + state.string() + " 'SELECT json FROM pki'");
+  std::vector<std::string> secrets = {"$6$plantest$S3cretHashThatMustNeverBePrinted", "PRIVATE KEY"};
+  std::istringstream lines(dump.out);
+  for (std::string line; std::getline(lines, line);) {
+    auto pki = pki::pki_from_json(nlohmann::json::parse(line));
+    if (!pki) continue;
+    secrets.push_back(pki->bootstrap_token_secret.reveal());
+    secrets.push_back(pki->node_token_key.reveal());
+    secrets.push_back(pki->ca.key_pem.reveal().substr(40, 40));
+    for (const auto& node : nodes) secrets.push_back(pki::node_fetch_token(*pki, node).reveal());
+  }
+  return secrets;
+}
+
+class PlanCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repo_ = scratch_.path() / "repo";
+    fs::create_directories(repo_);
+    fs::copy(source_dir() + "/tests/data/plan/base", repo_, fs::copy_options::recursive);
+    ASSERT_EQ(run_shell(std::string("git init -q -b main . && git add -A && ") + kFixedGit +
+                        "git commit -q -m base", repo_.string()).exit_code, 0);
+  }
+
+  std::string commit(const Scenario& scenario) {
+    const auto result = run_shell(scenario.change + " && git add -A && " + kFixedGit +
+                                  "git commit -q -m '" + scenario.name + "' && git rev-parse HEAD",
+                                  repo_.string());
+    EXPECT_EQ(result.exit_code, 0) << scenario.name << ": " << result.err;
+    return result.out.substr(0, 40);
+  }
+
+  testing::CommandResult plan(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {nkd_binary(), "plan", "--repo", repo_.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_command(argv);
+  }
+
+  ScratchDir scratch_;
+  fs::path repo_;
+};
+
+TEST_F(PlanCli, EveryScenarioMatchesItsGoldenOutputsAndHidesSecrets) {
+  const bool update = std::getenv("NKD_UPDATE_GOLDEN") != nullptr;
+  const fs::path golden = fs::path(source_dir()) / "tests/data/plan/golden";
+  const fs::path state = scratch_.path() / "state.db";
+  ASSERT_EQ(run_command({nkd_binary(), "render", "--repo", repo_.string(), "--out",
+                         (scratch_.path() / "out").string(), "--state", state.string()}).exit_code, 0);
+  const std::vector<std::string> nodes = {"alpha-cp-0", "alpha-worker-0", "beta-control-plane-0",
+                                          "beta-workers-0", "beta-workers-1", "beta-workers-2"};
+  const auto secrets = secrets_in(state, nodes);
+  ASSERT_GE(secrets.size(), 10u);
+  for (const auto& scenario : scenarios()) {
+    SCOPED_TRACE(scenario.name);
+    commit(scenario);
+    for (const auto& [format, extension] :
+         std::vector<std::pair<std::string, std::string>>{{"text", "txt"}, {"markdown", "md"}, {"json", "json"}}) {
+      const auto result = plan({"--base", "HEAD~1", "--head", "HEAD", "--format", format, "--state",
+                                state.string(), "--detailed-exitcode"});
+      EXPECT_EQ(result.exit_code, 3) << format << ": " << result.err;
+      for (const auto& secret : secrets) {
+        EXPECT_EQ(result.out.find(secret), std::string::npos) << format << " shows a secret";
+      }
+      const fs::path expected = golden / (scenario.name + "." + extension);
+      if (update) testing::write_file(expected, normalize(result.out));
+      EXPECT_EQ(normalize(result.out), testing::read_file(expected)) << format;
+    }
+  }
+}
+
+TEST_F(PlanCli, InvalidHeadExitsOneWithDiagnostics) {
+  commit({"invalid-head", "sed -i 's/replicas: 2}/replcas: 2}/' clusters/beta/cluster.yaml"});
+  const auto result = plan({"--base", "HEAD~1"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("clusters/beta/cluster.yaml:"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("did you mean 'replicas'?"), std::string::npos) << result.err;
+  EXPECT_TRUE(result.out.empty());
+}
+
+TEST_F(PlanCli, UsageErrorsExitTwoAndNoChangeExitsZero) {
+  EXPECT_EQ(plan({}).exit_code, 2) << "--base is required";
+  EXPECT_EQ(plan({"--base", "no-such-revision"}).exit_code, 2);
+  EXPECT_EQ(plan({"--base", "HEAD", "--format", "yaml"}).exit_code, 2);
+  const auto unchanged = plan({"--base", "HEAD", "--detailed-exitcode"});
+  EXPECT_EQ(unchanged.exit_code, 0) << unchanged.err;
+  EXPECT_NE(unchanged.out.find("unchanged (2): alpha beta"), std::string::npos) << unchanged.out;
+  const auto help = run_command({nkd_binary(), "plan", "--help"});
+  for (const char* flag : {"--base", "--head", "--format", "--server", "--state", "--detailed-exitcode"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST_F(PlanCli, WorktreePlansUncommittedFiles) {
+  ASSERT_EQ(run_shell("sed -i 's/replicas: 2}/replicas: 4}/' clusters/beta/cluster.yaml", repo_.string()).exit_code, 0);
+  const auto result = plan({"--base", "HEAD", "--worktree", "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["head"], "worktree");
+  EXPECT_EQ(json["clusters"][1]["nodes"].size(), 2u);
+}
+
+// A daemon that has applied the base: a commit it has not seen yet plans against its nodes, and
+// --server shows a node it lacks even when --base and --head are the same commit.
+TEST(PlanCliServer, PlansAgainstTheNodesARunningDaemonReports) {
+  testing::SyncdFixture fixture;
+  fixture.start_daemon("1h");  // no poll during the test: the daemon keeps the first commit
+  const std::string applied = fixture.head();
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", applied, std::chrono::seconds(60))) << fixture.log();
+  fixture.commit("sed -i 's/^\\(        - {name: edge-lab-worker-1.*\\)$/\\1\\n        - {name: "
+                 "edge-lab-worker-9, pool: workers, mac: \"52:54:00:00:00:09\", ip: 10.0.0.29}/; "
+                 "0,/replicas: 2/s//replicas: 3/' clusters/edge-lab/cluster.yaml",
+                 "add a worker to edge-lab");
+  const std::string work = (fixture.dir() / "work").string();
+  const auto result = run_command({nkd_binary(), "plan", "--repo", work, "--base", "HEAD", "--head",
+                                   "HEAD", "--server", fixture.url(), "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  bool planned_create = false;
+  for (const auto& cluster : json["clusters"]) {
+    if (cluster["name"] != "edge-lab") continue;
+    ASSERT_EQ(cluster["nodes"].size(), 1u) << cluster.dump(2);
+    EXPECT_EQ(cluster["nodes"][0]["action"], "create");
+    planned_create = cluster["nodes"][0]["name"] == "edge-lab-worker-9";
+  }
+  EXPECT_TRUE(planned_create) << result.out;
+  const auto without_server = run_command(
+      {nkd_binary(), "plan", "--repo", work, "--base", "HEAD", "--head", "HEAD", "--detailed-exitcode"});
+  EXPECT_EQ(without_server.exit_code, 0) << without_server.out;
+}
+
+}  // namespace
+}  // namespace nkd
