@@ -77,6 +77,31 @@ void parse_egress(model::YamlFields& fields, const YAML::Node& node, DaemonConfi
   config.egress_text = config.egress.to_string();
 }
 
+void parse_forge(model::YamlFields& fields, const YAML::Node& node, ForgeConfig& forge) {
+  constexpr std::string_view kWhere = "forge";
+  if (!fields.expect_map(node, "forge", {"kind", "url", "repository", "tokenFile", "context", "targetURL"})) {
+    return;
+  }
+  forge.kind = fields.string(node, "kind", kWhere, true).value_or("");
+  forge.api_url = fields.string(node, "url", kWhere, true).value_or("");
+  forge.repository = fields.string(node, "repository", kWhere, true).value_or("");
+  forge.token_file = fields.string(node, "tokenFile", kWhere, true).value_or("");
+  forge.context = fields.string(node, "context", kWhere, false).value_or(forge.context);
+  forge.target_url = fields.string(node, "targetURL", kWhere, false).value_or("");
+  if (!forge.kind.empty() && forge.kind != "github" && forge.kind != "gitea") {
+    fields.error_at(node["kind"], "forge.kind must be 'github' or 'gitea', got '" + forge.kind + "'");
+  }
+  const auto slash = forge.repository.find('/');
+  if (!forge.repository.empty() && (slash == std::string::npos || slash == 0 ||
+                                    slash + 1 == forge.repository.size() ||
+                                    forge.repository.find('/', slash + 1) != std::string::npos)) {
+    fields.error_at(node["repository"], "forge.repository must be OWNER/NAME, got '" + forge.repository + "'");
+  }
+  if (!forge.api_url.empty() && !forge.api_url.starts_with("http://") && !forge.api_url.starts_with("https://")) {
+    fields.error_at(node["url"], "forge.url must be the forge's API base URL, e.g. https://api.github.com");
+  }
+}
+
 void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonConfig& config) {
   if (root["repository"].IsDefined()) {
     parse_repository(fields, root["repository"], config.repository);
@@ -101,6 +126,7 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
     for (const auto& entry : servers) config.api_servers[entry.first.Scalar()] = entry.second.Scalar();
   }
   if (root["egress"].IsDefined()) parse_egress(fields, root["egress"], config);
+  if (root["forge"].IsDefined()) parse_forge(fields, root["forge"], config.forge);
   if (const auto workers = fields.integer(root, "workers", "", false)) {
     if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
     else config.workers = *workers;
@@ -136,7 +162,7 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
     if (fields.expect_map(root, "the config",
                           {"repository", "webhooks", "state", "clouds", "listen", "publicURL",
                            "prune", "clusterAccess", "apiServers", "egress", "workers",
-                           "resyncInterval"})) {
+                           "resyncInterval", "forge"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

@@ -31,6 +31,16 @@ struct RepositoryConfig {
   RepositoryAuth auth;
 };
 
+// Where the daemon posts a commit status for each commit it applies (empty kind: nowhere).
+struct ForgeConfig {
+  std::string kind;        // "github" | "gitea"
+  std::string api_url;     // https://api.github.com, https://gitea.example.org/api/v1
+  std::string repository;  // owner/name
+  std::string token_file;
+  std::string context = "nkd";  // the status's name on the pull request
+  std::string target_url;       // optional link shown with the status (e.g. a dashboard)
+};
+
 struct DaemonConfig {
   RepositoryConfig repository;
   std::string webhook_secret_file;
@@ -49,6 +59,7 @@ struct DaemonConfig {
   std::int64_t resync_interval_ms = 600'000;
   std::int64_t retry_base_ms = 1'000;
   std::int64_t retry_cap_ms = 300'000;
+  ForgeConfig forge;
 
   // Where the daemon keeps its Git mirror: beside the state database.
   [[nodiscard]] std::string state_directory() const;

@@ -6,25 +6,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/secret_file.h"
 #include "syncd/source_factory.h"
 #include "syncd/state/sqlite_state_store.h"
 
 namespace nkd::syncd {
-
-namespace {
-
-Result<Secret> read_secret_file(const std::string& path) {
-  if (path.empty()) return Secret{};
-  std::ifstream input(path);
-  if (!input) return Error{ErrorCode::kNotFound, "cannot read webhook secret file " + path};
-  std::stringstream text;
-  text << input.rdbuf();
-  std::string secret = text.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
-  return Secret(std::move(secret));
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version) {
   std::error_code error;
@@ -72,9 +58,11 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
 Daemon::~Daemon() { stop(); }
 
 Status Daemon::start() {
-  auto secret = read_secret_file(config_.webhook_secret_file);
+  auto secret = config_.webhook_secret_file.empty() ? Result<Secret>(Secret{})
+                                                    : read_secret_file(config_.webhook_secret_file, "webhook secret file");
   if (!secret) return secret.error();
   restore_fetched_configs();
+  if (auto status = start_commit_statuses(); !status) return status;
   http_ = std::make_unique<HttpServer>(
       HttpServerOptions{.host = config_.listen_host(),
                         .port = config_.listen_port(),
@@ -92,6 +80,23 @@ Status Daemon::start() {
   return ok_status();
 }
 
+Status Daemon::start_commit_statuses() {
+  if (config_.forge.kind.empty()) return ok_status();
+  forge_client_ = std::make_unique<CurlHttpClient>(config_.egress);
+  auto publisher = ForgeStatusPublisher::create(config_.forge, *forge_client_, metrics_);
+  if (!publisher) return publisher.error();
+  forge_publisher_ = std::move(publisher).value();
+  commit_statuses_ = std::make_unique<CommitStatusTracker>(*forge_publisher_);
+  reconciler_->set_outcome_listener(
+      [this](const std::string& cluster, const std::string& commit, bool applied,
+             const std::string& message) {
+        commit_statuses_->cluster_finished(cluster, commit, applied, message);
+      });
+  spdlog::info("posting commit statuses to {} {} as '{}'", config_.forge.kind,
+               config_.forge.repository, config_.forge.context);
+  return ok_status();
+}
+
 void Daemon::stop() {
   {
     std::lock_guard lock(wake_mutex_);
@@ -101,6 +106,7 @@ void Daemon::stop() {
   wake_.notify_all();
   if (source_thread_.joinable()) source_thread_.join();
   if (reconciler_) reconciler_->stop();
+  if (forge_publisher_) forge_publisher_->stop();
   if (http_) http_->stop();
   store_.reset();
   spdlog::info("nkd syncd stopped");

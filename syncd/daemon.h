@@ -17,6 +17,8 @@
 #include "providers/baremetal/baremetal_provider.h"
 #include "render/model/diagnostics.h"
 #include "syncd/config.h"
+#include "common/curl_http_client.h"
+#include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/source/source.h"
@@ -48,6 +50,7 @@ class Daemon {
   void process_commit(const std::string& commit_id, std::int64_t fetched_at_ms);
   void reject_commit(const std::string& commit_id, const std::vector<model::Diagnostic>& diagnostics);
   void restore_fetched_configs();
+  [[nodiscard]] Status start_commit_statuses();
 
   DaemonConfig config_;
   SystemClock clock_;
@@ -57,6 +60,10 @@ class Daemon {
   providers::BareMetalProvider bare_metal_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<HttpServer> http_;
+  // Commit statuses, when forge: is configured (null otherwise).
+  std::unique_ptr<CurlHttpClient> forge_client_;
+  std::unique_ptr<ForgeStatusPublisher> forge_publisher_;
+  std::unique_ptr<CommitStatusTracker> commit_statuses_;
 
   std::thread source_thread_;
   std::mutex wake_mutex_;

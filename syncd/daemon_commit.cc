@@ -2,6 +2,7 @@
 // to the reconciler; or reject it as a whole and keep the last accepted commit in force.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 #include "render/model/loader.h"
@@ -78,6 +79,11 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
   metrics_.render_duration_seconds.Add({}, metrics::Metrics::fast_buckets())
       .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
   const std::set<std::string> present(names->begin(), names->end());
+  if (commit_statuses_) {
+    std::vector<std::string> changed;
+    for (const auto& [name, desired] : rendered) changed.push_back(name);
+    commit_statuses_->commit_started(commit_id, changed);
+  }
   for (auto& [name, desired] : rendered) reconciler_->submit(std::move(desired));
   for (const auto& name : *names) {
     if (!rendered.contains(name)) reconciler_->observe_revision(name, *info);
@@ -103,6 +109,12 @@ void Daemon::reject_commit(const std::string& commit_id,
     spdlog::error("commit {} rejected: {}", commit_id.substr(0, 12), model::format(diagnostic));
     auto& text = errors_by_cluster[cluster_of(diagnostic)];
     if (text.empty()) text = "commit " + commit_id.substr(0, 12) + " rejected: " + model::format(diagnostic);
+  }
+  if (commit_statuses_) {
+    const auto first = std::find_if(diagnostics.begin(), diagnostics.end(), [](const auto& diagnostic) {
+      return diagnostic.severity == model::Severity::kError;
+    });
+    if (first != diagnostics.end()) commit_statuses_->commit_rejected(commit_id, model::format(*first));
   }
   for (const auto& [name, message] : errors_by_cluster) {
     if (name.empty()) continue;

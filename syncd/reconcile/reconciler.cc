@@ -179,6 +179,9 @@ void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterR
     spdlog::error("recording suspended cluster {}: {}", desired.cluster.name, status.error().message);
   }
   spdlog::info("cluster {} is suspended (spec.suspend: true): not reconciled", desired.cluster.name);
+  if (outcome_listener_) {
+    outcome_listener_(desired.cluster.name, desired.commit.id, true, "suspended: recorded, not reconciled");
+  }
 }
 
 Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
@@ -214,6 +217,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
     }
     spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12),
                  outcome.error().message);
+    if (outcome_listener_) outcome_listener_(name, desired.commit.id, false, outcome.error().message);
     return {};
   }
   const std::string applied_revision = newest_commit_with(name, desired);
@@ -236,6 +240,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   }
   export_cluster_metrics(record, outcome->nodes);
   spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), outcome->message);
+  if (outcome_listener_) outcome_listener_(name, desired.commit.id, true, outcome->message);
   return Attempt{.succeeded = true, .complete = outcome->complete};
 }
 

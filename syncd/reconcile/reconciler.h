@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,12 @@ class Reconciler {
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
 
+  // Told the end of every reconcile attempt (from a worker thread): the cluster, the commit it
+  // was reconciled toward, applied or not, and the one-line outcome. Set before start().
+  using OutcomeListener = std::function<void(const std::string& cluster, const std::string& commit,
+                                             bool applied, const std::string& message)>;
+  void set_outcome_listener(OutcomeListener listener) { outcome_listener_ = std::move(listener); }
+
   void start();
   // Stops taking work, waits for running reconciles to finish their current step, joins.
   void stop();
@@ -96,6 +103,7 @@ class Reconciler {
   std::map<std::string, std::string> exported_revision_;
   std::map<std::string, std::vector<std::string>> exported_node_states_;
   std::mt19937_64 random_{std::random_device{}()};
+  OutcomeListener outcome_listener_;
 };
 
 }  // namespace nkd::syncd

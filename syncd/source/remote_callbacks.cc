@@ -5,30 +5,12 @@
 #include <sstream>
 
 #include "common/secret.h"
+#include "common/secret_file.h"
 #include "syncd/source/known_hosts.h"
 
 namespace nkd::git {
 
 namespace {
-
-Result<std::string> read_text(const std::string& path, const char* what) {
-  std::ifstream input(path, std::ios::binary);
-  if (!input) {
-    return Error{ErrorCode::kNotFound, std::string("cannot read ") + what + " " + path +
-                                           "; check the path and its permissions"};
-  }
-  std::stringstream text;
-  text << input.rdbuf();
-  return text.str();
-}
-
-Result<Secret> read_secret(const std::string& path, const char* what) {
-  auto text = read_text(path, what);
-  if (!text) return text.error();
-  std::string value = std::move(text).value();
-  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-  return Secret(std::move(value));
-}
 
 const char* ssh_key_type(git_cert_ssh_raw_type_t type) {
   switch (type) {
@@ -115,8 +97,8 @@ int RemoteSession::credentials(git_credential** out, const char* username_from_u
   if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0 &&
       (!auth_.token_file.empty() || !auth_.password_file.empty())) {
     const bool token = !auth_.token_file.empty();
-    auto secret = token ? read_secret(auth_.token_file, "token file")
-                        : read_secret(auth_.password_file, "password file");
+    auto secret = token ? read_secret_file(auth_.token_file, "token file")
+                        : read_secret_file(auth_.password_file, "password file");
     if (!secret) return refuse(secret.error(), GIT_EAUTH);
     const std::string user = !auth_.username.empty() ? auth_.username : (!from_url.empty() ? from_url : "git");
     return git_credential_userpass_plaintext_new(out, user.c_str(), secret->reveal().c_str());
@@ -158,7 +140,7 @@ int RemoteSession::check_host_key(const git_cert_hostkey& cert, const char* host
                                                           host_name + "; refusing to connect"},
                   GIT_ECERTIFICATE);
   }
-  auto known = read_text(auth_.known_hosts_file, "known_hosts file");
+  auto known = read_text_file(auth_.known_hosts_file, "known_hosts file");
   if (!known) return refuse(known.error(), GIT_ECERTIFICATE);
   auto status = check_known_host(*known, host_name, remote_.port, key, auth_.known_hosts_file);
   if (!status) return refuse(status.error(), GIT_ECERTIFICATE);

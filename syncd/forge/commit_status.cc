@@ -1,0 +1,223 @@
+#include "syncd/forge/commit_status.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/secret_file.h"
+
+namespace nkd::syncd {
+
+namespace {
+
+constexpr std::size_t kDescriptionLimit = 140;
+
+std::string cut(const std::string& text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t end = limit - 3;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // UTF-8
+  return text.substr(0, end) + "...";
+}
+
+std::string short_commit(const std::string& commit) { return commit.substr(0, 12); }
+
+}  // namespace
+
+const char* to_string(CommitState state) {
+  switch (state) {
+    case CommitState::kPending: return "pending";
+    case CommitState::kSuccess: return "success";
+    case CommitState::kFailure: return "failure";
+    case CommitState::kError: return "error";
+  }
+  return "error";
+}
+
+HttpRequest commit_status_request(const ForgeConfig& forge, const Secret& token,
+                                  const std::string& commit, CommitState state,
+                                  const std::string& description) {
+  nlohmann::json body = {{"state", to_string(state)},
+                         {"context", forge.context},
+                         {"description", cut(description, kDescriptionLimit)}};
+  if (!forge.target_url.empty()) body["target_url"] = forge.target_url;
+  std::string base = forge.api_url;
+  while (base.ends_with('/')) base.pop_back();
+  HttpRequest request{.method = "POST",
+                      .url = base + "/repos/" + forge.repository + "/statuses/" + commit,
+                      .body = body.dump(),
+                      .timeout_ms = 15'000,
+                      .connect_timeout_ms = 5'000};
+  request.headers = {{"Content-Type", "application/json"}, {"User-Agent", "nkd"}};
+  if (forge.kind == "github") {
+    request.headers.emplace_back("Accept", "application/vnd.github+json");
+    request.headers.emplace_back("Authorization", "Bearer " + token.reveal());
+  } else {
+    request.headers.emplace_back("Accept", "application/json");
+    request.headers.emplace_back("Authorization", "token " + token.reveal());
+  }
+  return request;
+}
+
+Result<std::unique_ptr<ForgeStatusPublisher>> ForgeStatusPublisher::create(const ForgeConfig& forge,
+                                                                           HttpClient& client,
+                                                                           metrics::Metrics& metrics) {
+  auto token = read_secret_file(forge.token_file, "forge token file");
+  if (!token) return token.error();
+  if (token->empty()) {
+    return Error{ErrorCode::kInvalidArgument, "forge token file " + forge.token_file + " is empty"};
+  }
+  return std::make_unique<ForgeStatusPublisher>(forge, std::move(token).value(), client, metrics);
+}
+
+ForgeStatusPublisher::ForgeStatusPublisher(ForgeConfig forge, Secret token, HttpClient& client,
+                                           metrics::Metrics& metrics)
+    : forge_(std::move(forge)), token_(std::move(token)), client_(client), metrics_(metrics) {
+  thread_ = std::thread([this] { run(); });
+}
+
+ForgeStatusPublisher::~ForgeStatusPublisher() { stop(); }
+
+void ForgeStatusPublisher::post(const std::string& commit, CommitState state,
+                                const std::string& description) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    if (queue_.size() >= kQueueLimit) {
+      spdlog::warn("commit status queue full: dropping the oldest ({} {})",
+                   short_commit(queue_.front().commit), to_string(queue_.front().state));
+      queue_.pop_front();
+    }
+    queue_.push_back({commit, state, description});
+  }
+  wake_.notify_one();
+}
+
+void ForgeStatusPublisher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ForgeStatusPublisher::run() {
+  while (true) {
+    Pending next;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued was sent
+      next = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    send(next);
+  }
+}
+
+void ForgeStatusPublisher::send(const Pending& status) {
+  const auto started = std::chrono::steady_clock::now();
+  const HttpRequest request =
+      commit_status_request(forge_, token_, status.commit, status.state, status.description);
+  RetryPolicy policy{.max_attempts = 3, .total_deadline_ms = 30'000, .retry_non_idempotent = true};
+  auto response = send_with_retry(client_, request, policy);
+  const std::string code = response ? std::to_string(response->status) : "error";
+  metrics_.provider_requests_total
+      .Add({{"provider", "forge"}, {"operation", "commit_status"}, {"code", code}})
+      .Increment();
+  metrics_.provider_request_duration_seconds
+      .Add({{"provider", "forge"}, {"operation", "commit_status"}}, metrics::Metrics::fast_buckets())
+      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!response) {
+    spdlog::warn("posting {} status for {} to {}: {}", to_string(status.state),
+                 short_commit(status.commit), forge_.kind, response.error().message);
+  } else if (response->status / 100 != 2) {
+    spdlog::warn("posting {} status for {} to {}: HTTP {}; check forge.url, forge.repository and "
+                 "the token's permission to write statuses", to_string(status.state),
+                 short_commit(status.commit), forge_.kind, response->status);
+  }
+}
+
+void CommitStatusTracker::commit_started(const std::string& commit,
+                                         const std::vector<std::string>& clusters) {
+  std::lock_guard lock(mutex_);
+  if (clusters.empty()) {
+    sink_.post(commit, CommitState::kSuccess, "no cluster changed");
+    return;
+  }
+  // Clusters still pending for an older commit will not be applied at it any more.
+  for (auto& [older, tracked] : commits_) {
+    bool touched = false;
+    for (const auto& cluster : clusters) {
+      auto found = tracked.clusters.find(cluster);
+      if (found != tracked.clusters.end() && found->second == ClusterOutcome::kPending) {
+        found->second = ClusterOutcome::kSuperseded;
+        touched = true;
+      }
+    }
+    if (touched) {
+      tracked.superseded_by = commit;
+      settle(older, tracked);
+    }
+  }
+  Tracked tracked;
+  for (const auto& cluster : clusters) tracked.clusters[cluster] = ClusterOutcome::kPending;
+  if (!commits_.contains(commit)) order_.push_back(commit);
+  commits_[commit] = std::move(tracked);
+  while (order_.size() > kTrackedCommits) {
+    commits_.erase(order_.front());
+    order_.pop_front();
+  }
+  sink_.post(commit, CommitState::kPending,
+             "applying to " + std::to_string(clusters.size()) + " cluster(s)");
+}
+
+void CommitStatusTracker::commit_rejected(const std::string& commit, const std::string& first_error) {
+  std::lock_guard lock(mutex_);
+  sink_.post(commit, CommitState::kFailure, "rejected: " + first_error);
+}
+
+void CommitStatusTracker::cluster_finished(const std::string& cluster, const std::string& commit,
+                                           bool applied, const std::string& message) {
+  std::lock_guard lock(mutex_);
+  auto found = commits_.find(commit);
+  if (found == commits_.end()) return;  // a resync of an older commit, or not tracked any more
+  auto& tracked = found->second;
+  auto entry = tracked.clusters.find(cluster);
+  if (entry == tracked.clusters.end() || entry->second == ClusterOutcome::kSuperseded) return;
+  entry->second = applied ? ClusterOutcome::kApplied : ClusterOutcome::kFailed;
+  if (applied) {
+    tracked.errors.erase(cluster);
+  } else {
+    tracked.errors[cluster] = message;
+  }
+  settle(commit, tracked);
+}
+
+void CommitStatusTracker::settle(const std::string& commit, Tracked& tracked) {
+  std::size_t applied = 0;
+  std::size_t superseded = 0;
+  for (const auto& [cluster, outcome] : tracked.clusters) {
+    if (outcome == ClusterOutcome::kPending) return;
+    applied += outcome == ClusterOutcome::kApplied;
+    superseded += outcome == ClusterOutcome::kSuperseded;
+  }
+  CommitState state = CommitState::kSuccess;
+  std::string description = "applied to " + std::to_string(applied) + " cluster(s)";
+  if (!tracked.errors.empty()) {
+    state = CommitState::kFailure;
+    const auto& [cluster, message] = *tracked.errors.begin();
+    description = std::to_string(tracked.errors.size()) + " of " +
+                  std::to_string(tracked.clusters.size()) + " cluster(s) failed; " + cluster + ": " + message;
+  } else if (superseded > 0) {
+    state = CommitState::kError;
+    description = "superseded by " + short_commit(tracked.superseded_by) + " before " +
+                  std::to_string(superseded) + " cluster(s) were applied";
+  }
+  if (state == tracked.posted) return;
+  tracked.posted = state;
+  sink_.post(commit, state, description);
+}
+
+}  // namespace nkd::syncd
