@@ -21,6 +21,13 @@ class TreeReader {
   [[nodiscard]] virtual Result<std::string> read(const std::string& path) const = 0;
   // A label for diagnostics and logs: "commit 1a2b3c4" or "directory examples-repo".
   [[nodiscard]] virtual std::string describe() const = 0;
+  // An id of everything under `directory` that changes whenever anything under it changes (a
+  // Git tree id), so two revisions compare without reading their files; "" when the reader
+  // cannot tell cheaply or the directory is absent.
+  [[nodiscard]] virtual std::string content_id(const std::string& directory) const {
+    (void)directory;
+    return "";
+  }
 };
 
 // Reads a directory on disk (the working tree, uncommitted files included).

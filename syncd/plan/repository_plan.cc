@@ -113,6 +113,18 @@ bool differs_from_actual(const RepositoryPlanInputs& inputs, const model::Cluste
   return wanted != found->second.nodes;
 }
 
+// What identifies a cluster's definition on one side: the Git tree ids when both sides have
+// them (no file is read), else a digest of each side's files (also when the cluster exists on
+// one side only); "" when the cluster is absent from that side.
+Result<std::string> definition_id(const model::TreeReader& base, const model::TreeReader& head,
+                                  const std::string& name, bool base_side) {
+  const std::string directory = "clusters/" + name;
+  const std::string base_id = base.content_id(directory);
+  const std::string head_id = head.content_id(directory);
+  if (!base_id.empty() && !head_id.empty()) return base_side ? base_id : head_id;
+  return cluster_fingerprint(base_side ? base : head, name);
+}
+
 }  // namespace
 
 Result<std::string> cluster_fingerprint(const model::TreeReader& tree, const std::string& name) {
@@ -130,8 +142,8 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
   std::vector<std::string> changed;
   std::vector<std::string> in_base;
   for (const auto& name : cluster_names(*inputs.base_tree, *inputs.head_model, result.warnings)) {
-    auto before = cluster_fingerprint(*inputs.base_tree, name);
-    auto after = cluster_fingerprint(*inputs.head_tree, name);
+    auto before = definition_id(*inputs.base_tree, *inputs.head_tree, name, true);
+    auto after = definition_id(*inputs.base_tree, *inputs.head_tree, name, false);
     if (!before) return before.error();
     if (!after) return after.error();
     if (*before != *after || differs_from_actual(inputs, inputs.head_model->find(name), name)) {

@@ -103,6 +103,16 @@ Result<std::string> GitTreeReader::read(const std::string& path) const {
                      static_cast<std::size_t>(git_blob_rawsize(blob.get())));
 }
 
+std::string GitTreeReader::content_id(const std::string& directory) const {
+  std::string trimmed = directory;
+  while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
+  if (trimmed.empty()) return git_oid_tostr_s(git_tree_id(tree_.get()));
+  git_tree_entry* raw_entry = nullptr;
+  if (git_tree_entry_bypath(&raw_entry, tree_.get(), trimmed.c_str()) != 0) return "";
+  TreeEntryPtr entry(raw_entry);
+  return git_oid_tostr_s(git_tree_entry_id(entry.get()));
+}
+
 std::string GitTreeReader::describe() const { return "commit " + commit_.id.substr(0, 12); }
 
 }  // namespace nkd::git

@@ -29,6 +29,7 @@ class GitTreeReader final : public model::TreeReader {
   Result<std::vector<std::string>> list(const std::string& directory) const override;
   Result<std::string> read(const std::string& path) const override;
   std::string describe() const override;
+  std::string content_id(const std::string& directory) const override;
 
   [[nodiscard]] const CommitInfo& commit() const { return commit_; }
 

@@ -11,9 +11,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <regex>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "render/pki/cluster_pki.h"
 #include "tests/support/syncd_fixture.h"
@@ -165,6 +167,34 @@ TEST_F(PlanCli, WorktreePlansUncommittedFiles) {
   const auto json = nlohmann::json::parse(result.out);
   EXPECT_EQ(json["head"], "worktree");
   EXPECT_EQ(json["clusters"][1]["nodes"].size(), 2u);
+}
+
+// examples-repo/ci/nkd-plan.yaml: its Validate and Plan steps, run as a runner would run them
+// (bash, the step's env, nkd on PATH) in a clone with origin/main, write the Markdown plan.
+TEST_F(PlanCli, ExampleWorkflowStepsValidateAndWriteTheMarkdownPlan) {
+  const YAML::Node workflow = YAML::LoadFile(source_dir() + "/examples-repo/ci/nkd-plan.yaml");
+  std::map<std::string, std::string> scripts;
+  for (const auto& step : workflow["jobs"]["plan"]["steps"]) {
+    if (step["run"]) scripts[step["name"].as<std::string>()] = step["run"].as<std::string>();
+  }
+  ASSERT_TRUE(scripts.contains("Validate") && scripts.contains("Plan"));
+  ASSERT_NE(scripts["Comment the plan on the pull request"].find("/issues/${NUMBER}/comments"), std::string::npos);
+  const fs::path clone = scratch_.path() / "clone";
+  ASSERT_EQ(run_shell("git clone -q " + repo_.string() + " " + clone.string() + " && cd " + clone.string() +
+                      " && git checkout -q -b change && sed -i 's/replicas: 2}/replicas: 3}/' "
+                      "clusters/beta/cluster.yaml && git -c user.name=a -c user.email=a@b commit -qam more")
+                .exit_code, 0);
+  const std::string environment = "PATH=" + fs::path(nkd_binary()).parent_path().string() +
+                                  ":$PATH BASE_REF=main GITHUB_STEP_SUMMARY=summary.md ";
+  for (const char* step : {"Validate", "Plan"}) {
+    testing::write_file(clone / "step.sh", scripts[step]);
+    const auto result = run_shell(environment + "bash -e step.sh", clone.string());
+    ASSERT_EQ(result.exit_code, 0) << step << ": " << result.err;
+  }
+  const std::string plan = testing::read_file(clone / "plan.md");
+  EXPECT_TRUE(plan.starts_with("### nkd plan:")) << plan;
+  EXPECT_NE(plan.find("| beta | changed | 1 | 0 | 0 |"), std::string::npos) << plan;
+  EXPECT_EQ(testing::read_file(clone / "summary.md"), plan);
 }
 
 // A daemon that has applied the base: a commit it has not seen yet plans against its nodes, and
