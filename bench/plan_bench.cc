@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -50,17 +49,14 @@ double median_seconds(const std::string& command, int runs = 5) {
 fs::path write_repository(int clusters) {
   const fs::path root = fs::temp_directory_path() / ("nkd-plan-bench-" + std::to_string(getpid()));
   fs::remove_all(root);
-  for (const auto& [path, contents] : nkd::bench::generate_repository(clusters, 10, 42)) {
-    fs::create_directories((root / path).parent_path());
-    std::ofstream(root / path, std::ios::binary) << contents;
+  if (!nkd::bench::write_git_repository(root, nkd::bench::generate_repository(clusters, 10, 42))) {
+    std::fprintf(stderr, "cannot write the generated repository at %s\n", root.c_str());
+    std::exit(1);
   }
-  const std::string git = "cd " + root.string() + " && git -c user.name=bench -c user.email=bench@nkd.io ";
-  run_or_die("cd " + root.string() + " && git init -q -b main . && git add -A && " +
-             "git -c user.name=bench -c user.email=bench@nkd.io commit -q -m base");
   const fs::path changed = root / "clusters" / nkd::bench::cluster_name(clusters / 2) / "cluster.yaml";
-  run_or_die("sed -i 's/replicas: 10}/replicas: 11}/; s/version: v1\\.29\\.[0-9]*/version: v1.30.0/' " +
+  run_or_die("sed -i 's/replicas: 10}/replicas: 11}/; s/version: v1\\.\\(2[0-9]\\)\\.[0-9]*/version: v1.\\1.99/' " +
              changed.string());
-  run_or_die(git + "commit -q -am 'scale one cluster'");
+  run_or_die("cd " + root.string() + " && git -c user.name=bench -c user.email=bench@nkd.io commit -q -am 'scale one cluster'");
   return root;
 }
 

@@ -2,9 +2,13 @@
 //   load       parse and validate every definition (the baseline)
 //   cold       load + create every cluster's PKI in a fresh SQLite state file + render
 //   warm       load + read the stored PKI back from the same file + render
+//   one        one cluster changed: load just it, read its PKI, render it (what the daemon does
+//              for a commit that changes one cluster; median of 20)
 // Figures are wall-clock seconds on this machine and ratios to `load` measured in the same run.
 // Usage: nkd_render_bench [clusters] [workers]
+#include <algorithm>
 #include <chrono>
+#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -51,7 +55,8 @@ Totals render_all(const nkd::model::RepositoryModel& model, nkd::state::StateSto
 int main(int argc, char** argv) {
   const int clusters = argc > 1 ? std::atoi(argv[1]) : 1000;
   const int workers = argc > 2 ? std::atoi(argv[2]) : 10;
-  const nkd::model::MapTreeReader tree(nkd::bench::generate_repository(clusters, workers, 42));
+  auto files = nkd::bench::generate_repository(clusters, workers, 42);
+  const nkd::model::MapTreeReader tree(files);
   const std::string state = std::filesystem::temp_directory_path() / ("nkd-render-bench-" + std::to_string(getpid()) + ".db");
 
   auto start = Clock::now();
@@ -69,6 +74,17 @@ int main(int argc, char** argv) {
   start = Clock::now();
   const Totals warm = render_all(nkd::model::load_repository(tree).model, **store);
   const double warm_seconds = seconds_since(start);
+  const std::string changed = nkd::bench::cluster_name(clusters / 2);
+  files["clusters/" + changed + "/files/motd"] += "changed\n";
+  const nkd::model::MapTreeReader changed_tree(files);
+  std::vector<double> one_ms;
+  for (int round = 0; round < 20; ++round) {
+    start = Clock::now();
+    const auto one = nkd::model::load_clusters(changed_tree, {changed});
+    render_all(one.model, **store);
+    one_ms.push_back(seconds_since(start) * 1000);
+  }
+  std::sort(one_ms.begin(), one_ms.end());
   store->reset();
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(state + suffix);
 
@@ -78,6 +94,10 @@ int main(int argc, char** argv) {
   std::printf("| load + validate (baseline) | %.3f | 1.0 |\n", load_seconds);
   std::printf("| cold render (new PKI) | %.3f | %.1f |\n", cold_seconds, cold_seconds / load_seconds);
   std::printf("| warm render (stored PKI) | %.3f | %.1f |\n", warm_seconds, warm_seconds / load_seconds);
+  std::printf("| one changed cluster: load it, read PKI, render (median of 20) | %.4f | %.3f |\n",
+              one_ms[one_ms.size() / 2] / 1000, one_ms[one_ms.size() / 2] / 1000 / load_seconds);
+  std::printf("\nper cluster: load %.3f ms, cold %.3f ms, warm %.3f ms\n", load_seconds * 1000 / clusters,
+              cold_seconds * 1000 / clusters, warm_seconds * 1000 / clusters);
   (void)cold;
   return 0;
 }

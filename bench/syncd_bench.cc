@@ -3,15 +3,23 @@
 //   the time until the API shows the commit applied is measured (median and p99 over N commits;
 //   the baseline is one GET of the API, i.e. the floor of the measurement itself);
 //   fetch: the daemon's source fetching one new commit against `git fetch` of the same commit
-//   into a bare mirror (median of N, ratio).
-// Usage: nkd_syncd_bench [commits]
+//   into a bare mirror (median of N, ratio);
+//   scale: a generated repository of M bare-metal clusters x 13 nodes: the time from start until
+//   every cluster is applied, the daemon's resident memory then (against the same daemon
+//   managing 2 clusters), and push -> applied of a commit changing one cluster (median of 10).
+// Usage: nkd_syncd_bench [commits] [clusters]
 #include <httplib.h>
 
 #include <algorithm>
+#include <thread>
+#include <tuple>
 #include <chrono>
 #include <cstdio>
 #include <vector>
 
+#include <fstream>
+
+#include "bench/generated_repository.h"
 #include "common/crypto.h"
 #include "syncd/source/libgit2_source.h"
 #include "tests/support/syncd_fixture.h"
@@ -79,10 +87,69 @@ void fetch_ratio(int rounds, double& nkd_ms, double& git_ms) {
   git_ms = percentile(git_times, 0.5);
 }
 
+// VmRSS and VmHWM of a process, in MiB.
+std::pair<double, double> resident_mib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  double rss = 0, peak = 0;
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) rss = std::stod(line.substr(6)) / 1024;
+    if (line.starts_with("VmHWM:")) peak = std::stod(line.substr(6)) / 1024;
+  }
+  return {rss, peak};
+}
+
+bool all_applied(nkd::testing::SyncdFixture& fixture, const std::string& revision, std::size_t clusters) {
+  const auto list = fixture.get_json("/api/v1/clusters");
+  std::size_t applied = 0;
+  for (const auto& cluster : list) applied += cluster["appliedRevision"] == revision;
+  return applied == clusters;
+}
+
+double push_one_change(nkd::testing::SyncdFixture& fixture, const std::string& cluster, int round) {
+  const std::string commit = fixture.commit("echo " + std::to_string(round) + " >> clusters/" + cluster +
+                                                "/files/motd", "one cluster " + std::to_string(round));
+  const std::string body = R"({"ref":"refs/heads/main","after":")" + commit + R"("})";
+  const auto pushed = Clock::now();
+  fixture.post_hook("generic", body, "sha256=" + nkd::hmac_sha256_hex(fixture.webhook_secret(), body));
+  while (fixture.get_json("/api/v1/clusters/" + cluster)["appliedRevision"] != commit) {
+    if (Clock::now() - pushed > 30s) break;
+    std::this_thread::sleep_for(2ms);
+  }
+  return milliseconds_since(pushed);
+}
+
+struct ScaleFigures {
+  double start_to_applied_s = 0;
+  double rss_mib = 0;
+  double peak_mib = 0;
+  double one_change_ms = 0;
+};
+
+ScaleFigures scale(int clusters) {
+  nkd::testing::SyncdFixture fixture(nkd::bench::generate_repository(
+      {.clusters = clusters, .workers = 10, .seed = 7, .platform = nkd::bench::Platform::kBareMetal}));
+  const std::string head = fixture.head();
+  const auto started = Clock::now();
+  fixture.start_daemon("1h", "resyncInterval: 1h\n");
+  while (!all_applied(fixture, head, static_cast<std::size_t>(clusters)) && Clock::now() - started < 600s) {
+    std::this_thread::sleep_for(200ms);
+  }
+  ScaleFigures figures{.start_to_applied_s = milliseconds_since(started) / 1000};
+  std::tie(figures.rss_mib, figures.peak_mib) = resident_mib(fixture.daemon_pid());
+  std::vector<double> changes;
+  for (int round = 0; round < 10; ++round) {
+    changes.push_back(push_one_change(fixture, nkd::bench::cluster_name((round * 97) % clusters), round));
+  }
+  figures.one_change_ms = percentile(changes, 0.5);
+  return figures;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int commits = argc > 1 ? std::atoi(argv[1]) : 50;
+  const int commits = argc > 1 ? std::atoi(argv[1]) : 100;
+  const int clusters = argc > 2 ? std::atoi(argv[2]) : 1000;
+  double small_rss = 0;
   std::vector<double> api_floor;
   std::vector<double> latencies;
   {
@@ -90,7 +157,9 @@ int main(int argc, char** argv) {
     fixture.start_daemon("1h");
     nkd::testing::wait_until([&] { return fixture.wait_applied("edge-lab", fixture.head(), 100ms); }, 20s);
     latencies = push_to_applied(fixture, commits, api_floor);
+    small_rss = resident_mib(fixture.daemon_pid()).first;
   }
+  const ScaleFigures large = scale(clusters);
   double nkd_ms = 0, git_ms = 0;
   fetch_ratio(20, nkd_ms, git_ms);
   const double floor = percentile(api_floor, 0.5);
@@ -101,5 +170,13 @@ int main(int argc, char** argv) {
               commits, percentile(latencies, 0.99), floor, percentile(latencies, 0.99) / floor);
   std::printf("| fetch one new commit, median of 20 | %.1f ms | git fetch %.1f ms | %.2f |\n", nkd_ms,
               git_ms, nkd_ms / git_ms);
+  std::printf("| %d bare-metal clusters x 13 nodes: start -> all applied | %.1f s | - | - |\n", clusters,
+              large.start_to_applied_s);
+  std::printf("| %d clusters: resident memory (peak %.1f MiB) | %.1f MiB | 2 clusters %.1f MiB | %.1f |\n",
+              clusters, large.peak_mib, large.rss_mib, small_rss, large.rss_mib / small_rss);
+  std::printf("| %d clusters: push -> applied of one changed cluster, median of 10 | %.1f ms | "
+              "2-cluster median %.1f ms | %.2f |\n",
+              clusters, large.one_change_ms, percentile(latencies, 0.5),
+              large.one_change_ms / percentile(latencies, 0.5));
   return 0;
 }

@@ -33,8 +33,24 @@ SyncdFixture::SyncdFixture(int extra_clusters) {
     copies += "cp -R clusters/lab-two clusters/" + name + " && sed -i 's/lab-two/" + name +
               "/g' clusters/" + name + "/cluster.yaml && ";
   }
-  check(run_shell("sed -i 's/edge-lab/lab-two/g; s/52:54:00:00:00:0/52:54:00:00:01:0/' "
-                  "clusters/lab-two/cluster.yaml && " + copies +
+  publish_repository("sed -i 's/edge-lab/lab-two/g; s/52:54:00:00:00:0/52:54:00:00:01:0/' "
+                     "clusters/lab-two/cluster.yaml && " + copies);
+}
+
+SyncdFixture::SyncdFixture(const std::map<std::string, std::string>& files) {
+  const fs::path work = scratch_.path() / "work";
+  for (const auto& [path, contents] : files) {
+    fs::create_directories((work / path).parent_path());
+    write_file(work / path, contents);
+  }
+  publish_repository("true && ");
+}
+
+pid_t SyncdFixture::daemon_pid() const { return syncd_ ? syncd_->pid() : 0; }
+
+void SyncdFixture::publish_repository(const std::string& prepare_script) {
+  const fs::path work = scratch_.path() / "work";
+  check(run_shell(prepare_script +
                   "git init -q -b main . && git add -A && "
                   "git -c user.name=Ops -c user.email=ops@example.org commit -q -m 'two clusters' && "
                   "git clone -q --bare . ../srv/clusters.git && "

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,8 @@ namespace nkd::testing {
 class SyncdFixture {
  public:
   explicit SyncdFixture(int extra_clusters = 0);
+  // A repository holding exactly `files` (path -> contents), for benchmarks of large repositories.
+  explicit SyncdFixture(const std::map<std::string, std::string>& files);
   ~SyncdFixture();
 
   // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz.
@@ -42,6 +45,8 @@ class SyncdFixture {
   std::string node_token(const std::string& cluster, const std::string& node);
 
   [[nodiscard]] int port() const { return http_port_; }
+  // The running daemon's process id (0 when none runs).
+  [[nodiscard]] pid_t daemon_pid() const;
   [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
   [[nodiscard]] std::string webhook_secret() const { return "fixture-webhook-secret"; }
   [[nodiscard]] std::string log() const;
@@ -55,6 +60,9 @@ class SyncdFixture {
   int http_port_ = 0;
   std::unique_ptr<ChildProcess> git_daemon_;
   std::unique_ptr<ChildProcess> syncd_;
+
+  // Commits the work tree, makes the bare remote and starts `git daemon` on it.
+  void publish_repository(const std::string& prepare_script);
 };
 
 }  // namespace nkd::testing
