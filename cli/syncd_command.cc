@@ -2,8 +2,15 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <iostream>
 #include <memory>
+
+#ifdef NKD_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "cli/commands.h"
 #include "common/logging.h"
@@ -22,6 +29,63 @@ struct SyncdOptions {
   std::string log_level = "info";
   std::string log_format = "auto";
 };
+
+// Tells systemd (Type=notify units) about readiness, reloads, stop and liveness. A no-op when
+// nkd was built without libsystemd or runs outside a service (no NOTIFY_SOCKET).
+void notify_service_manager(const char* state) {
+#ifdef NKD_HAVE_SYSTEMD
+  sd_notify(0, state);
+#else
+  (void)state;
+#endif
+}
+
+// How often to send WATCHDOG=1: half the WatchdogSec= systemd set (WATCHDOG_USEC), or 0 when
+// it set none.
+std::int64_t watchdog_ping_interval_ms() {
+#ifdef NKD_HAVE_SYSTEMD
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0) {
+    return std::max<std::int64_t>(1, static_cast<std::int64_t>(watchdog_usec / 2000));
+  }
+#endif
+  return 0;
+}
+
+// Waits for one of `signals`; with a watchdog, wakes every `ping_ms` to ping it and returns 0.
+int wait_for_signal(const sigset_t& signals, std::int64_t ping_ms) {
+  if (ping_ms <= 0) {
+    int received = 0;
+    return sigwait(&signals, &received) == 0 ? received : 0;
+  }
+  const timespec timeout{.tv_sec = ping_ms / 1000, .tv_nsec = (ping_ms % 1000) * 1'000'000};
+  const int received = sigtimedwait(&signals, nullptr, &timeout);
+  if (received < 0 && errno == EAGAIN) notify_service_manager("WATCHDOG=1");
+  return received < 0 ? 0 : received;
+}
+
+// Serves until SIGTERM or SIGINT; SIGHUP reloads the config file.
+void serve_until_stopped(const sigset_t& signals, const SyncdOptions& options,
+                         syncd::Daemon& daemon) {
+  const std::int64_t ping_ms = watchdog_ping_interval_ms();
+  while (true) {
+    const int received = wait_for_signal(signals, ping_ms);
+    if (received == 0) continue;
+    if (received == SIGHUP) {
+      notify_service_manager("RELOADING=1");
+      auto reloaded = syncd::load_daemon_config(options.config);
+      if (reloaded) {
+        daemon.reload(*reloaded);
+      } else {
+        spdlog::error("reload refused, keeping the running config: {}", reloaded.error().message);
+      }
+      notify_service_manager("READY=1");
+      continue;
+    }
+    spdlog::info("received {}, stopping", received == SIGTERM ? "SIGTERM" : "SIGINT");
+    return;
+  }
+}
 
 int run_syncd(const SyncdOptions& options) {
   const LogFormat format = options.log_format == "json"   ? LogFormat::kJson
@@ -54,21 +118,9 @@ int run_syncd(const SyncdOptions& options) {
     spdlog::error("{}", status.error().message);
     return 1;
   }
-  while (true) {
-    int received = 0;
-    if (sigwait(&signals, &received) != 0) continue;
-    if (received == SIGHUP) {
-      auto reloaded = syncd::load_daemon_config(options.config);
-      if (!reloaded) {
-        spdlog::error("reload refused, keeping the running config: {}", reloaded.error().message);
-        continue;
-      }
-      (*daemon)->reload(*reloaded);
-      continue;
-    }
-    spdlog::info("received {}, stopping", received == SIGTERM ? "SIGTERM" : "SIGINT");
-    break;
-  }
+  notify_service_manager("READY=1");
+  serve_until_stopped(signals, options, **daemon);
+  notify_service_manager("STOPPING=1");
   (*daemon)->stop();
   return 0;
 }

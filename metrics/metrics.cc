@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <iterator>
+
 namespace nkd::metrics {
 
 namespace {
@@ -58,7 +60,13 @@ Metrics::Metrics(const std::string& version)
       commit_to_applied_seconds(add(prometheus::BuildHistogram(), "nkd_commit_to_applied_seconds",
                                     "From a commit's fetch to its recorded outcome.", *registry_)),
       build_info(add(prometheus::BuildGauge(), "nkd_build_info", "nkd's version (value 1).",
-                     *registry_)) {
+                     *registry_)),
+      source_head_valid(add(prometheus::BuildGauge(), "nkd_source_head_valid",
+                            "1 when the watched ref's head commit was accepted, 0 when rejected.",
+                            *registry_)),
+      source_poll_interval_seconds(add(prometheus::BuildGauge(),
+                                       "nkd_source_poll_interval_seconds",
+                                       "The configured repository poll interval.", *registry_)) {
   build_info.Add({{"version", version}}).Set(1);
 }
 
@@ -71,7 +79,11 @@ prometheus::Histogram::BucketBoundaries Metrics::slow_buckets() {
 }
 
 std::string Metrics::serialize() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  auto families = registry_->Collect();
+  auto process = process_.Collect();
+  families.insert(families.end(), std::make_move_iterator(process.begin()),
+                  std::make_move_iterator(process.end()));
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace nkd::metrics

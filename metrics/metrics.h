@@ -10,6 +10,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "metrics/process_collector.h"
+
 namespace nkd::metrics {
 
 class Metrics {
@@ -20,7 +22,7 @@ class Metrics {
   explicit Metrics(const std::string& version);
 
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
-  // The Prometheus text exposition of everything registered.
+  // The Prometheus text exposition of everything registered, plus the process_* families.
   [[nodiscard]] std::string serialize() const;
 
   prometheus::Family<prometheus::Counter>& source_fetch_total;
@@ -41,10 +43,18 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& webhook_requests_total;
   prometheus::Family<prometheus::Histogram>& commit_to_applied_seconds;
   prometheus::Family<prometheus::Gauge>& build_info;
+  // Beyond §7, for the alert rules (examples-repo/alerts): 1 when the watched ref's head commit
+  // was accepted, 0 when it was rejected as invalid; and the configured poll interval, so
+  // "no fetch in three intervals" needs no number copied into the rules.
+  prometheus::Family<prometheus::Gauge>& source_head_valid;
+  prometheus::Family<prometheus::Gauge>& source_poll_interval_seconds;
 
   // Bucket sets sized to what each duration measures.
   static prometheus::Histogram::BucketBoundaries fast_buckets();  // 1 ms .. 10 s
   static prometheus::Histogram::BucketBoundaries slow_buckets();  // 100 ms .. 30 min
+
+ private:
+  ProcessCollector process_;
 };
 
 }  // namespace nkd::metrics

@@ -32,7 +32,8 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
       metrics_(version),
       store_(std::move(store)),
       source_(std::move(source)),
-      bare_metal_([this](const std::string& cluster, const providers::ObservedNode& node) {
+      published_configs_(*store_),
+      bare_metal_(published_configs_, [this](const std::string& cluster, const providers::ObservedNode& node) {
         state::NodeRecord record{.cluster = cluster, .name = node.name, .pool = node.pool,
                                  .role = node.role, .provider_id = node.provider_id,
                                  .config_digest = node.config_digest,
@@ -72,6 +73,8 @@ Status Daemon::start() {
       HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },
                     .trigger_fetch = [this] { trigger_fetch(); }});
   if (auto status = http_->start(); !status) return status;
+  metrics_.source_poll_interval_seconds.Add({}).Set(
+      static_cast<double>(poll_interval_ms_.load()) / 1000.0);
   reconciler_->start();
   source_thread_ = std::thread([this] { source_loop(); });
   spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}:{}, egress {}",
@@ -122,6 +125,8 @@ void Daemon::trigger_fetch() {
 
 void Daemon::reload(const DaemonConfig& config) {
   poll_interval_ms_ = config.repository.poll_interval_ms;
+  metrics_.source_poll_interval_seconds.Add({}).Set(
+      static_cast<double>(poll_interval_ms_.load()) / 1000.0);
   spdlog::info("config reloaded: poll interval {} ms (other changes take effect on restart)",
                poll_interval_ms_.load());
   trigger_fetch();

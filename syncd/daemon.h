@@ -20,6 +20,7 @@
 #include "common/curl_http_client.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
+#include "syncd/published_config_store.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/source/source.h"
 #include "syncd/state/state_store.h"
@@ -50,6 +51,8 @@ class Daemon {
   void process_commit(const std::string& commit_id, std::int64_t fetched_at_ms);
   void reject_commit(const std::string& commit_id, const std::vector<model::Diagnostic>& diagnostics);
   void restore_fetched_configs();
+  // Renders `cluster` with its stored (or new) PKI when a reconcile worker asks.
+  RenderFunction render_function(const model::Cluster& cluster);
   [[nodiscard]] Status start_commit_statuses();
 
   DaemonConfig config_;
@@ -57,6 +60,7 @@ class Daemon {
   metrics::Metrics metrics_;
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<Source> source_;
+  StateConfigStore published_configs_;
   providers::BareMetalProvider bare_metal_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<HttpServer> http_;

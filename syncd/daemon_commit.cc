@@ -1,5 +1,6 @@
-// Daemon, the commit step: validate a new commit, render the clusters it changed, and hand them
-// to the reconciler; or reject it as a whole and keep the last accepted commit in force.
+// Daemon, the commit step: validate a new commit and hand the clusters it changed to the
+// reconciler (which renders each when it works on it); or reject the commit as a whole and keep
+// the last accepted commit in force.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -23,8 +24,23 @@ std::string cluster_of(const model::Diagnostic& diagnostic) {
 
 }  // namespace
 
+RenderFunction Daemon::render_function(const model::Cluster& cluster) {
+  return [this, cluster]() -> Result<std::shared_ptr<const render::ClusterRender>> {
+    const auto started = clock_.steady_now();
+    auto pki = load_or_create_pki(*store_, cluster, clock_.now_unix_ms() / 1000);
+    if (!pki) {
+      metrics_.render_errors_total.Add({}).Increment();
+      return pki.error();
+    }
+    auto render = std::make_shared<const render::ClusterRender>(render::render_cluster(
+        cluster, *pki, render::RenderOptions{.ignition_base_url = config_.public_url}));
+    metrics_.render_duration_seconds.Add({}, metrics::Metrics::fast_buckets())
+        .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
+    return std::shared_ptr<const render::ClusterRender>(std::move(render));
+  };
+}
+
 void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_at_ms) {
-  const auto started = clock_.steady_now();
   auto tree = source_->tree(commit_id);
   auto info = source_->commit_info(commit_id);
   if (!tree || !info) {
@@ -59,25 +75,14 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     reject_commit(commit_id, loaded.diagnostics);
     return;
   }
-  const std::int64_t now_unix = clock_.now_unix_ms() / 1000;
+  // Rendering happens in the reconcile workers (render_function), one cluster at a time.
   std::map<std::string, DesiredCluster> rendered;
   for (const model::Cluster& cluster : loaded.model.clusters) {
-    auto pki = load_or_create_pki(*store_, cluster, now_unix);
-    if (!pki) {
-      metrics_.render_errors_total.Add({}).Increment();
-      spdlog::error("commit {}: {}", commit_id.substr(0, 12), pki.error().message);
-      seen_commit_.clear();  // a store problem: retry the whole commit later
-      return;
-    }
-    auto render = std::make_shared<const render::ClusterRender>(render::render_cluster(
-        cluster, *pki, render::RenderOptions{.ignition_base_url = config_.public_url}));
     rendered.emplace(cluster.name, DesiredCluster{.cluster = cluster,
-                                                  .render = std::move(render),
+                                                  .render = render_function(cluster),
                                                   .commit = *info,
                                                   .fetched_at_ms = fetched_at_ms});
   }
-  metrics_.render_duration_seconds.Add({}, metrics::Metrics::fast_buckets())
-      .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
   const std::set<std::string> present(names->begin(), names->end());
   if (commit_statuses_) {
     std::vector<std::string> changed;
@@ -85,9 +90,11 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     commit_statuses_->commit_started(commit_id, changed);
   }
   for (auto& [name, desired] : rendered) reconciler_->submit(std::move(desired));
+  std::vector<std::string> unchanged;
   for (const auto& name : *names) {
-    if (!rendered.contains(name)) reconciler_->observe_revision(name, *info);
+    if (!rendered.contains(name)) unchanged.push_back(name);
   }
+  reconciler_->observe_revisions(unchanged, *info);
   if (auto records = store_->list_clusters()) {
     for (const auto& record : *records) {
       if (!present.contains(record.name)) reconciler_->orphan(record.name, commit_id);
@@ -95,7 +102,8 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
   }
   known_clusters_ = present;
   accepted_commit_ = commit_id;
-  spdlog::info("accepted commit {} by {}: {} cluster(s) rendered, {} unchanged",
+  metrics_.source_head_valid.Add({}).Set(1);
+  spdlog::info("accepted commit {} by {}: {} cluster(s) changed, {} unchanged",
                commit_id.substr(0, 12), info->author, loaded.model.clusters.size(),
                names->size() - loaded.model.clusters.size());
 }
@@ -103,6 +111,7 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
 void Daemon::reject_commit(const std::string& commit_id,
                            const std::vector<model::Diagnostic>& diagnostics) {
   metrics_.render_errors_total.Add({}).Increment();
+  metrics_.source_head_valid.Add({}).Set(0);
   std::map<std::string, std::string> errors_by_cluster;
   for (const auto& diagnostic : diagnostics) {
     if (diagnostic.severity != model::Severity::kError) continue;

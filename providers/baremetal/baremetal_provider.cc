@@ -4,6 +4,14 @@
 
 namespace nkd::providers {
 
+BareMetalProvider::BareMetalProvider(ConfigStore& configs, FetchListener listener)
+    : configs_(configs), listener_(std::move(listener)) {}
+
+BareMetalProvider::BareMetalProvider(FetchListener listener)
+    : owned_configs_(std::make_unique<InMemoryConfigStore>()),
+      configs_(*owned_configs_),
+      listener_(std::move(listener)) {}
+
 ObservedNode BareMetalProvider::observed(const std::string& name, const Published& node) {
   return ObservedNode{.name = name,
                       .pool = node.pool,
@@ -18,14 +26,30 @@ ObservedNode BareMetalProvider::observed(const std::string& name, const Publishe
 Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
                                               const render::ClusterRender& render) {
   std::map<std::string, Published> published;
+  std::vector<std::string> names;
   for (const render::NodeRender& node : render.nodes) {
     published[node.node.name] = Published{.pool = node.node.pool,
                                           .role = model::to_string(node.node.role),
                                           .mac = node.node.mac,
-                                          .config = node.ignition,
                                           .digest = node.ignition_sha256,
                                           .token = node.fetch_token,
                                           .fetched_digest = ""};
+    names.push_back(node.node.name);
+  }
+  // Only configs whose digest differs from what is published go to the store.
+  std::vector<ServedConfig> changed;
+  {
+    std::lock_guard lock(mutex_);
+    const auto& previous = clusters_[cluster.name];
+    for (const render::NodeRender& node : render.nodes) {
+      const auto before = previous.find(node.node.name);
+      if (before == previous.end() || before->second.digest != node.ignition_sha256) {
+        changed.push_back({.node = node.node.name, .digest = node.ignition_sha256, .content = node.ignition});
+      }
+    }
+  }
+  if (auto saved = configs_.save(cluster.name, changed, names); !saved) {
+    return Error{saved.error().code, "publishing the configs of " + cluster.name + ": " + saved.error().message};
   }
   ApplyOutcome outcome;
   std::lock_guard lock(mutex_);
@@ -41,7 +65,8 @@ Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
   }
   previous = std::move(published);
   outcome.complete = true;  // publishing is the whole of a bare-metal apply
-  outcome.message = "published " + std::to_string(outcome.nodes.size()) + " Ignition configs";
+  outcome.message = "published " + std::to_string(outcome.nodes.size()) + " Ignition configs (" +
+                    std::to_string(changed.size()) + " changed)";
   return outcome;
 }
 
@@ -55,34 +80,41 @@ Result<std::vector<ObservedNode>> BareMetalProvider::observe(const std::string& 
 }
 
 Status BareMetalProvider::remove(const std::string& cluster) {
-  std::lock_guard lock(mutex_);
-  clusters_.erase(cluster);
-  restored_fetches_.erase(cluster);
-  return ok_status();
+  {
+    std::lock_guard lock(mutex_);
+    clusters_.erase(cluster);
+    restored_fetches_.erase(cluster);
+  }
+  return configs_.remove(cluster);
 }
 
 BareMetalProvider::FetchResult BareMetalProvider::fetch(const std::string& cluster,
                                                         const std::string& node,
                                                         const std::string& token) {
-  FetchResult result;
-  ObservedNode fetched;
   {
     std::lock_guard lock(mutex_);
     auto found_cluster = clusters_.find(cluster);
-    if (found_cluster == clusters_.end()) return result;
+    if (found_cluster == clusters_.end()) return {};
     auto found_node = found_cluster->second.find(node);
-    if (found_node == found_cluster->second.end()) return result;
-    Published& published = found_node->second;
-    if (!constant_time_equal(token, published.token.reveal())) {
-      result.status = FetchStatus::kBadToken;
-      return result;
+    if (found_node == found_cluster->second.end()) return {};
+    if (!constant_time_equal(token, found_node->second.token.reveal())) {
+      return {.status = FetchStatus::kBadToken};
     }
-    published.fetched_digest = published.digest;
-    result = FetchResult{FetchStatus::kServed, published.config, published.digest};
-    fetched = observed(node, published);
+  }
+  auto config = configs_.load(cluster, node);
+  if (!config || !config->has_value()) return {};
+  ObservedNode fetched;
+  {
+    // What was served is what the node now runs, even if a newer render landed meanwhile.
+    std::lock_guard lock(mutex_);
+    auto& nodes = clusters_[cluster];
+    auto found_node = nodes.find(node);
+    if (found_node == nodes.end()) return {};
+    found_node->second.fetched_digest = (*config)->digest;
+    fetched = observed(node, found_node->second);
   }
   if (listener_) listener_(cluster, fetched);
-  return result;
+  return FetchResult{FetchStatus::kServed, std::move((*config)->content), (*config)->digest};
 }
 
 void BareMetalProvider::restore_fetched(const std::string& cluster, const std::string& node,

@@ -1,7 +1,8 @@
 // BareMetalProvider: the infrastructure of a bare-metal cluster is its published Ignition
 // configs. apply() publishes every node's config (served at GET /ignition/<cluster>/<node>);
 // a machine that fetches its config with its bearer token counts as provisioned with that
-// config's digest. Thread-safe: one mutex guards the published configs.
+// config's digest. The configs themselves live in a ConfigStore (only changed ones are written);
+// memory holds each node's digest and token. Thread-safe: one mutex guards the node table.
 #pragma once
 
 #include <functional>
@@ -9,7 +10,10 @@
 #include <mutex>
 #include <string>
 
+#include <memory>
+
 #include "common/secret.h"
+#include "providers/baremetal/config_store.h"
 #include "providers/provider.h"
 
 namespace nkd::providers {
@@ -19,7 +23,10 @@ class BareMetalProvider final : public InfrastructureProvider {
   // Called after a node fetched its config (to persist the fetched digest), outside the lock.
   using FetchListener = std::function<void(const std::string& cluster, const ObservedNode& node)>;
 
-  explicit BareMetalProvider(FetchListener listener = {}) : listener_(std::move(listener)) {}
+  // Keeps the configs in `configs`.
+  BareMetalProvider(ConfigStore& configs, FetchListener listener);
+  // Keeps the configs in memory (tests, tools).
+  explicit BareMetalProvider(FetchListener listener = {});
 
   std::string name() const override { return "baremetal"; }
   Result<ApplyOutcome> apply(const model::Cluster& cluster, const render::ClusterRender& render) override;
@@ -44,13 +51,14 @@ class BareMetalProvider final : public InfrastructureProvider {
     std::string pool;
     std::string role;
     std::string mac;
-    std::string config;
     std::string digest;
     Secret token;
     std::string fetched_digest;
   };
   static ObservedNode observed(const std::string& name, const Published& node);
 
+  std::unique_ptr<InMemoryConfigStore> owned_configs_;
+  ConfigStore& configs_;
   FetchListener listener_;
   std::mutex mutex_;
   std::map<std::string, std::map<std::string, Published>> clusters_;

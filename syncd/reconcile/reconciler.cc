@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "common/memory.h"
 
 namespace nkd::syncd {
 
@@ -61,6 +62,8 @@ void Reconciler::submit(DesiredCluster desired) {
   const std::string name = desired.cluster.name;
   {
     std::lock_guard lock(mutex_);
+    desired.submission = ++submissions_;
+    desired.render_digest.clear();
     desired_[name] = std::move(desired);
     failures_.erase(name);
   }
@@ -68,26 +71,49 @@ void Reconciler::submit(DesiredCluster desired) {
 }
 
 void Reconciler::observe_revision(const std::string& cluster, const git::CommitInfo& commit) {
-  std::string desired_digest;
+  observe_revisions({cluster}, commit);
+}
+
+void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
+                                   const git::CommitInfo& commit) {
+  if (clusters.empty()) return;
+  std::map<std::string, std::string> desired_digests;
   {
     std::lock_guard lock(mutex_);
-    if (auto found = desired_.find(cluster); found != desired_.end()) {
-      found->second.commit = commit;  // a reconcile still under way records the newer commit
-      desired_digest = found->second.render->digest;
+    for (const auto& cluster : clusters) {
+      if (auto found = desired_.find(cluster); found != desired_.end()) {
+        found->second.commit = commit;  // a reconcile still under way records the newer commit
+        desired_digests[cluster] = found->second.render_digest;  // "" while not yet rendered
+      }
     }
   }
-  state::ClusterRecord record = load_record(cluster);
-  if (record.observed_revision == commit.id) return;
-  record.observed_revision = commit.id;
-  const bool healthy = record.last_error.empty() &&
-                       (record.phase == "WaitingForCluster" || record.phase == "Ready");
-  if (healthy && !record.render_digest.empty() &&
-      (desired_digest.empty() || desired_digest == record.render_digest)) {
-    record.applied_revision = commit.id;
+  auto listed = store_.list_clusters();
+  if (!listed) {
+    spdlog::error("reading cluster records to note commit {}: {}", commit.id.substr(0, 12),
+                  listed.error().message);
+    return;  // never overwrite records that could not be read
   }
-  record.updated_at_ms = clock_.now_unix_ms();
-  if (auto status = store_.put_cluster(record); !status) {
-    spdlog::error("recording observed revision of {}: {}", cluster, status.error().message);
+  std::map<std::string, state::ClusterRecord> stored;
+  for (auto& record : *listed) stored[record.name] = std::move(record);
+  std::vector<state::ClusterRecord> changed;
+  const std::int64_t now_ms = clock_.now_unix_ms();
+  for (const auto& cluster : clusters) {
+    state::ClusterRecord record = stored.contains(cluster) ? stored[cluster] : state::ClusterRecord{.name = cluster};
+    if (record.observed_revision == commit.id) continue;
+    record.observed_revision = commit.id;
+    const bool healthy = record.last_error.empty() &&
+                         (record.phase == "WaitingForCluster" || record.phase == "Ready");
+    const auto desired = desired_digests.find(cluster);
+    if (healthy && !record.render_digest.empty() &&
+        (desired == desired_digests.end() || desired->second == record.render_digest)) {
+      record.applied_revision = commit.id;
+    }
+    record.updated_at_ms = now_ms;
+    changed.push_back(std::move(record));
+  }
+  if (auto status = store_.put_clusters(changed); !status) {
+    spdlog::error("recording observed revision {} of {} cluster(s): {}", commit.id.substr(0, 12),
+                  changed.size(), status.error().message);
   }
 }
 
@@ -135,6 +161,9 @@ void Reconciler::worker_loop() {
   while (auto name = queue_.get()) {
     reconcile(*name);
     queue_.done(*name);
+    // The end of a burst (a commit touching many clusters, a resync): give back what its
+    // renders used.
+    if (queue_.quiet(std::chrono::seconds(1))) release_free_memory();
   }
 }
 
@@ -187,12 +216,18 @@ void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterR
 Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
                                               state::ClusterRecord& record) {
   const std::string& name = desired.cluster.name;
+  auto rendered = render_for(desired);
+  if (!rendered) {
+    record_render_failure(desired, record, rendered.error());
+    return {};
+  }
+  const render::ClusterRender& render = **rendered;
   state::HistoryRow attempt;
   attempt.cluster = name;
   attempt.revision = desired.commit.id;
   attempt.author = desired.commit.author;
   attempt.committed_at_ms = desired.commit.committed_at_unix * 1000;
-  attempt.render_digest = desired.render->digest;
+  attempt.render_digest = render.digest;
   attempt.started_at_ms = clock_.now_unix_ms();
   auto row = store_.begin_attempt(attempt);
   if (!row) {
@@ -202,7 +237,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   providers::InfrastructureProvider* provider = provider_for(desired.cluster);
   Result<providers::ApplyOutcome> outcome =
       provider != nullptr
-          ? provider->apply(desired.cluster, *desired.render)
+          ? provider->apply(desired.cluster, render)
           : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
                 "no OpenStack provider is configured; set clouds: in syncd.yaml"});
   const std::int64_t now_ms = clock_.now_unix_ms();
@@ -220,14 +255,14 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
     if (outcome_listener_) outcome_listener_(name, desired.commit.id, false, outcome.error().message);
     return {};
   }
-  const std::string applied_revision = newest_commit_with(name, desired);
+  const std::string applied_revision = newest_commit_with(name, desired, render.digest);
   record.phase = !outcome->complete ? "Provisioning" : "WaitingForCluster";
   record.last_error = "";
   record.ready = false;
   record.applied_revision = applied_revision;
-  record.render_digest = desired.render->digest;
+  record.render_digest = render.digest;
   record.applied_at_ms = now_ms;
-  const auto nodes = node_records(name, outcome->nodes, *desired.render, now_ms);
+  const auto nodes = node_records(name, outcome->nodes, render, now_ms);
   if (auto status = store_.finish_attempt(row->id, state::Outcome::kApplied, outcome->message,
                                           now_ms, record, nodes);
       !status) {
@@ -244,13 +279,39 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   return Attempt{.succeeded = true, .complete = outcome->complete};
 }
 
-std::string Reconciler::newest_commit_with(const std::string& name, const DesiredCluster& desired) {
+std::string Reconciler::newest_commit_with(const std::string& name, const DesiredCluster& desired,
+                                           const std::string& digest) {
   std::lock_guard lock(mutex_);
   auto found = desired_.find(name);
-  if (found != desired_.end() && found->second.render->digest == desired.render->digest) {
-    return found->second.commit.id;
-  }
+  if (found != desired_.end() && found->second.render_digest == digest) return found->second.commit.id;
   return desired.commit.id;
+}
+
+Result<std::shared_ptr<const render::ClusterRender>> Reconciler::render_for(const DesiredCluster& desired) {
+  if (!desired.render) {
+    return Error{ErrorCode::kInternal, "no renderer for cluster " + desired.cluster.name};
+  }
+  auto rendered = desired.render();
+  if (!rendered) return rendered.error();
+  std::lock_guard lock(mutex_);
+  auto found = desired_.find(desired.cluster.name);
+  if (found != desired_.end() && found->second.submission == desired.submission) {
+    found->second.render_digest = (*rendered)->digest;
+  }
+  return rendered;
+}
+
+void Reconciler::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
+                                       const Error& error) {
+  record.phase = "Failed";
+  record.last_error = "rendering " + desired.cluster.name + " at " + desired.commit.id.substr(0, 12) +
+                      ": " + error.message;
+  record.updated_at_ms = clock_.now_unix_ms();
+  if (auto status = store_.put_cluster(record); !status) {
+    spdlog::error("recording render failure of {}: {}", desired.cluster.name, status.error().message);
+  }
+  spdlog::error("{}", record.last_error);
+  if (outcome_listener_) outcome_listener_(desired.cluster.name, desired.commit.id, false, record.last_error);
 }
 
 void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,

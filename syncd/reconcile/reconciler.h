@@ -27,12 +27,19 @@
 
 namespace nkd::syncd {
 
-// What a cluster should become: its model and render at a commit.
+// Makes a cluster's render when a worker needs it (its PKI from the state store, then the pure
+// renderer). Renders are made per attempt and dropped after it, so the daemon holds at most one
+// render per worker, not one per cluster.
+using RenderFunction = std::function<Result<std::shared_ptr<const render::ClusterRender>>()>;
+
+// What a cluster should become: its model at a commit, and how to render it.
 struct DesiredCluster {
   model::Cluster cluster;
-  std::shared_ptr<const render::ClusterRender> render;
+  RenderFunction render;
   git::CommitInfo commit;
   std::int64_t fetched_at_ms = 0;  // when the commit arrived (for commit-to-applied latency)
+  std::string render_digest;       // known once a worker rendered it; "" before
+  std::uint64_t submission = 0;    // set by submit(), to tell a newer target from this one
 };
 
 struct ReconcilerOptions {
@@ -69,6 +76,8 @@ class Reconciler {
   // Notes a commit that left a cluster's render unchanged: a healthy cluster's applied revision
   // moves to it (its render is already in place) without a new history row.
   void observe_revision(const std::string& cluster, const git::CommitInfo& commit);
+  // The same for many clusters, stored in one transaction.
+  void observe_revisions(const std::vector<std::string>& clusters, const git::CommitInfo& commit);
   [[nodiscard]] bool idle() const { return queue_.idle(); }
 
  private:
@@ -79,8 +88,13 @@ class Reconciler {
   void worker_loop();
   void reconcile(const std::string& name);
   Attempt apply_desired(const DesiredCluster& desired, state::ClusterRecord& record);
-  // The newest commit whose render equals `desired`'s (commits may pass while a reconcile runs).
-  std::string newest_commit_with(const std::string& name, const DesiredCluster& desired);
+  // The newest commit whose render is `digest` (commits may pass while a reconcile runs).
+  std::string newest_commit_with(const std::string& name, const DesiredCluster& desired,
+                                 const std::string& digest);
+  // Renders `desired` and notes the digest on the cluster's current target if it is still it.
+  Result<std::shared_ptr<const render::ClusterRender>> render_for(const DesiredCluster& desired);
+  void record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
+                             const Error& error);
   void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record);
   void export_cluster_metrics(const state::ClusterRecord& record,
                               const std::vector<providers::ObservedNode>& nodes);
@@ -104,6 +118,7 @@ class Reconciler {
   std::map<std::string, std::vector<std::string>> exported_node_states_;
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
+  std::uint64_t submissions_ = 0;
 };
 
 }  // namespace nkd::syncd

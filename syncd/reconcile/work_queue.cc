@@ -1,5 +1,7 @@
 #include "syncd/reconcile/work_queue.h"
 
+#include <algorithm>
+
 namespace nkd::syncd {
 
 void WorkQueue::add(const std::string& key, std::chrono::milliseconds delay) {
@@ -68,6 +70,13 @@ std::size_t WorkQueue::pending() const {
 bool WorkQueue::idle() const {
   std::lock_guard lock(mutex_);
   return due_.empty() && requeue_.empty() && running_.empty();
+}
+
+bool WorkQueue::quiet(std::chrono::milliseconds horizon) const {
+  std::lock_guard lock(mutex_);
+  if (!running_.empty() || !requeue_.empty()) return false;
+  const TimePoint limit = std::chrono::steady_clock::now() + horizon;
+  return std::none_of(due_.begin(), due_.end(), [&](const auto& entry) { return entry.second < limit; });
 }
 
 }  // namespace nkd::syncd

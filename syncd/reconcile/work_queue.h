@@ -25,6 +25,8 @@ class WorkQueue {
   void shutdown();
   [[nodiscard]] std::size_t pending() const;
   [[nodiscard]] bool idle() const;  // nothing queued and nothing running
+  // Nothing running and nothing due before `horizon` from now (later resyncs may be queued).
+  [[nodiscard]] bool quiet(std::chrono::milliseconds horizon) const;
 
  private:
   mutable std::mutex mutex_;

@@ -74,6 +74,16 @@ CREATE TABLE IF NOT EXISTS intents (
 );
 CREATE INDEX IF NOT EXISTS intents_pending ON intents (cluster, id) WHERE completed_at_ms IS NULL;
 )sql"},
+    Migration{"configs served to bare-metal nodes",
+              R"sql(
+CREATE TABLE IF NOT EXISTS published_configs (
+  cluster TEXT NOT NULL,
+  node TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  content TEXT NOT NULL,
+  PRIMARY KEY (cluster, node)
+);
+)sql"},
 };
 
 static_assert(kMigrations.size() == kSqliteSchemaVersion,

@@ -207,13 +207,24 @@ Result<std::optional<ClusterRecord>> SqliteStateStore::get_cluster(const std::st
 }
 
 Status SqliteStateStore::put_cluster(const ClusterRecord& record) {
-  if (record.name.empty()) {
-    return Error{ErrorCode::kInvalidArgument, "state store: put_cluster needs a cluster name"};
+  return put_clusters({record});
+}
+
+Status SqliteStateStore::put_clusters(const std::vector<ClusterRecord>& records) {
+  for (const auto& record : records) {
+    if (record.name.empty()) {
+      return Error{ErrorCode::kInvalidArgument, "state store: put_cluster needs a cluster name"};
+    }
   }
+  if (records.empty()) return ok_status();
   std::lock_guard lock(mutex_);
-  auto transaction = sqlite::Transaction::begin(db_.get(), "storing cluster " + record.name);
+  auto transaction = sqlite::Transaction::begin(
+      db_.get(), records.size() == 1 ? "storing cluster " + records[0].name
+                                     : "storing " + std::to_string(records.size()) + " clusters");
   if (!transaction) return transaction.error();
-  if (auto stored = records::upsert_cluster(db_.get(), record); !stored) return stored.error();
+  for (const auto& record : records) {
+    if (auto stored = records::upsert_cluster(db_.get(), record); !stored) return stored.error();
+  }
   return transaction->commit();
 }
 

@@ -43,6 +43,13 @@ class SqliteStateStore final : public StateStore {
   [[nodiscard]] Result<std::vector<ClusterRecord>> list_clusters() override;
   [[nodiscard]] Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) override;
   [[nodiscard]] Status put_cluster(const ClusterRecord& record) override;
+  [[nodiscard]] Status put_clusters(const std::vector<ClusterRecord>& records) override;
+  [[nodiscard]] Status save_published_configs(const std::string& cluster,
+                                              const std::vector<PublishedConfig>& changed,
+                                              const std::vector<std::string>& nodes) override;
+  [[nodiscard]] Result<std::optional<PublishedConfig>> load_published_config(
+      const std::string& cluster, const std::string& node) override;
+  [[nodiscard]] Status delete_published_configs(const std::string& cluster) override;
   [[nodiscard]] Status delete_cluster(const std::string& name) override;
 
   [[nodiscard]] Result<HistoryRow> begin_attempt(const HistoryRow& row) override;

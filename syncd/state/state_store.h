@@ -68,6 +68,12 @@ struct Intent {
   std::int64_t created_at_ms = 0;
 };
 
+struct PublishedConfig {
+  std::string node;
+  std::string digest;
+  std::string content;
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
@@ -81,6 +87,9 @@ class StateStore {
   [[nodiscard]] virtual Result<std::vector<ClusterRecord>> list_clusters() = 0;  // by name
   [[nodiscard]] virtual Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) = 0;
   [[nodiscard]] virtual Status put_cluster(const ClusterRecord& record) = 0;
+  // Stores every record in one transaction (a commit touches every cluster's observed revision;
+  // one durable write instead of one per cluster).
+  [[nodiscard]] virtual Status put_clusters(const std::vector<ClusterRecord>& records) = 0;
   [[nodiscard]] virtual Status delete_cluster(const std::string& name) = 0;  // and its nodes
 
   // Opens an attempt to apply `row.render_digest` to `row.cluster`. If the cluster has an open
@@ -106,6 +115,17 @@ class StateStore {
 
   [[nodiscard]] virtual Result<std::vector<NodeRecord>> nodes(const std::string& cluster) = 0;
   [[nodiscard]] virtual Status put_node(const NodeRecord& node) = 0;
+
+  // The configs bare-metal nodes fetch, kept here rather than in memory so the daemon's memory
+  // does not grow with the number of nodes. save: stores `changed` (node -> config) and forgets
+  // the cluster's nodes not in `nodes`, in one transaction; a config whose digest is unchanged
+  // is not rewritten.
+  [[nodiscard]] virtual Status save_published_configs(const std::string& cluster,
+                                                      const std::vector<PublishedConfig>& changed,
+                                                      const std::vector<std::string>& nodes) = 0;
+  [[nodiscard]] virtual Result<std::optional<PublishedConfig>> load_published_config(
+      const std::string& cluster, const std::string& node) = 0;
+  [[nodiscard]] virtual Status delete_published_configs(const std::string& cluster) = 0;
 
   [[nodiscard]] virtual Result<std::int64_t> add_intent(const Intent& intent) = 0;
   [[nodiscard]] virtual Status complete_intent(std::int64_t id) = 0;

@@ -59,5 +59,43 @@ TEST(BareMetalProvider, NewRenderMarksFetchedNodesOutdatedAndRestoreSurvivesRest
   EXPECT_EQ(after.nodes[1].state, "Pending");
 }
 
+// Counts what reaches the store, to show that only changed configs are written.
+class CountingStore final : public ConfigStore {
+ public:
+  Status save(const std::string& cluster, const std::vector<ServedConfig>& changed,
+              const std::vector<std::string>& nodes) override {
+    written += changed.size();
+    return inner.save(cluster, changed, nodes);
+  }
+  Result<std::optional<ServedConfig>> load(const std::string& cluster, const std::string& node) override {
+    return inner.load(cluster, node);
+  }
+  Status remove(const std::string& cluster) override { return inner.remove(cluster); }
+  InMemoryConfigStore inner;
+  std::size_t written = 0;
+};
+
+TEST(BareMetalProvider, WritesOnlyChangedConfigsAndServesFromTheStore) {
+  CountingStore store;
+  BareMetalProvider provider(store, {});
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1")).ok());
+  EXPECT_EQ(store.written, 2u);
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1")).ok());
+  EXPECT_EQ(store.written, 2u) << "an unchanged render writes nothing";
+  auto changed = render_of("v1");
+  changed.nodes[1].ignition = "{\"config\":\"new\"}";
+  changed.nodes[1].ignition_sha256 = "v2lab-worker-0";
+  changed.nodes.erase(changed.nodes.begin());  // lab-cp-0 leaves the cluster
+  ASSERT_TRUE(provider.apply(cluster(), changed).ok());
+  EXPECT_EQ(store.written, 3u);
+  EXPECT_FALSE(store.inner.load("lab", "lab-cp-0").value().has_value()) << "a removed node's config goes";
+  const auto served = provider.fetch("lab", "lab-worker-0", "token-lab-worker-0");
+  ASSERT_EQ(served.status, BareMetalProvider::FetchStatus::kServed);
+  EXPECT_EQ(served.config, "{\"config\":\"new\"}");
+  EXPECT_EQ(served.digest, "v2lab-worker-0");
+  ASSERT_TRUE(provider.remove("lab").ok());
+  EXPECT_FALSE(store.inner.load("lab", "lab-worker-0").value().has_value());
+}
+
 }  // namespace
 }  // namespace nkd::providers

@@ -55,7 +55,11 @@ DesiredCluster desired(const std::string& name, const std::string& revision, con
   node.ignition_sha256 = "d-" + digest;
   render->nodes.push_back(node);
   git::CommitInfo commit{.id = revision, .author = "Ops", .author_email = "", .committed_at_unix = 1'700'000'000, .summary = "s"};
-  return DesiredCluster{.cluster = cluster, .render = render, .commit = commit, .fetched_at_ms = 1};
+  std::shared_ptr<const render::ClusterRender> made = render;
+  return DesiredCluster{.cluster = cluster,
+                        .render = [made]() -> Result<std::shared_ptr<const render::ClusterRender>> { return made; },
+                        .commit = commit,
+                        .fetched_at_ms = 1};
 }
 
 class ReconcilerTest : public ::testing::Test {
@@ -158,6 +162,41 @@ TEST_F(ReconcilerTest, ClusterThatLeftGitIsOrphanedNotDeleted) {
   reconciler->stop();
   EXPECT_EQ(record("eps").phase, "Orphaned");
   EXPECT_EQ(store_->nodes("eps").value().size(), 1u);
+}
+
+TEST_F(ReconcilerTest, ARenderThatFailsMarksTheClusterFailedAndIsRetried) {
+  ScriptedProvider provider(0);
+  auto reconciler = make(provider);
+  std::atomic<int> attempts{0};
+  DesiredCluster target = desired("zeta", "rev1", "digest1");
+  auto working = target.render;
+  target.render = [&attempts, working]() -> Result<std::shared_ptr<const render::ClusterRender>> {
+    if (++attempts == 1) return Error{ErrorCode::kIo, "state store is read-only"};
+    return working();
+  };
+  reconciler->start();
+  reconciler->submit(target);
+  ASSERT_TRUE(wait_phase("zeta", "WaitingForCluster"));
+  reconciler->stop();
+  EXPECT_GE(attempts.load(), 2);
+  EXPECT_EQ(record("zeta").last_error, "");
+  EXPECT_EQ(provider.calls, 1) << "the provider is not called without a render";
+}
+
+TEST_F(ReconcilerTest, OneCommitNotesEveryUnchangedClusterAndMovesHealthyOnesForward) {
+  ScriptedProvider provider(0);
+  auto reconciler = make(provider);
+  reconciler->start();
+  for (const char* name : {"c1", "c2", "c3"}) reconciler->submit(desired(name, "rev1", "digest1"));
+  ASSERT_TRUE(wait_phase("c3", "WaitingForCluster") && wait_phase("c1", "WaitingForCluster") &&
+              wait_phase("c2", "WaitingForCluster"));
+  reconciler->stop();
+  const git::CommitInfo later{.id = "rev2", .author = "Ops", .author_email = "", .committed_at_unix = 1, .summary = "s"};
+  reconciler->observe_revisions({"c1", "c2", "c3"}, later);
+  for (const char* name : {"c1", "c2", "c3"}) {
+    EXPECT_EQ(record(name).observed_revision, "rev2") << name;
+    EXPECT_EQ(record(name).applied_revision, "rev2") << name;
+  }
 }
 
 }  // namespace

@@ -189,6 +189,28 @@ TEST_F(SqliteStateStoreTest, PkiRoundTrips) {
   EXPECT_EQ(store_->load_pki("staging").value(), "{\"other\":1}");
 }
 
+TEST_F(SqliteStateStoreTest, PublishedConfigsKeepTheNewestAndForgetRemovedNodes) {
+  ASSERT_TRUE(store_->save_published_configs("lab", {{"n0", "d0", "config zero"}, {"n1", "d1", "config one"}},
+                                             {"n0", "n1"}).ok());
+  ASSERT_TRUE(store_->save_published_configs("lab", {{"n1", "d1b", "config one, again"}}, {"n1"}).ok());
+  EXPECT_FALSE(store_->load_published_config("lab", "n0").value().has_value());
+  const auto one = store_->load_published_config("lab", "n1").value();
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->digest, "d1b");
+  EXPECT_EQ(one->content, "config one, again");
+  ASSERT_TRUE(store_->delete_published_configs("lab").ok());
+  EXPECT_FALSE(store_->load_published_config("lab", "n1").value().has_value());
+}
+
+TEST_F(SqliteStateStoreTest, PutClustersStoresEveryRecordAtOnce) {
+  std::vector<ClusterRecord> records;
+  for (const char* name : {"a", "b", "c"}) records.push_back(ClusterRecord{.name = name, .phase = "Ready"});
+  ASSERT_TRUE(store_->put_clusters(records).ok());
+  EXPECT_EQ(store_->list_clusters().value().size(), 3u);
+  records.push_back(ClusterRecord{});
+  EXPECT_FALSE(store_->put_clusters(records).ok()) << "a record without a name is refused";
+}
+
 TEST_F(SqliteStateStoreTest, ClusterRecordsPutGetListDelete) {
   ClusterRecord west = cluster_record("west", "d-west");
   west.last_error = "quota exceeded on dc1";

@@ -91,5 +91,21 @@ TEST(WorkQueue, ManyWorkersTakeDelayedKeysSafely) {
   EXPECT_GE(taken.load(), 20);
 }
 
+TEST(WorkQueue, QuietIgnoresResyncsScheduledLater) {
+  WorkQueue queue;
+  queue.add("later", std::chrono::minutes(10));
+  EXPECT_FALSE(queue.idle());
+  EXPECT_TRUE(queue.quiet(std::chrono::seconds(1)));
+  queue.add("now");
+  EXPECT_FALSE(queue.quiet(std::chrono::seconds(1)));
+  const auto key = queue.get();
+  ASSERT_TRUE(key.has_value());
+  EXPECT_EQ(*key, "now");
+  EXPECT_FALSE(queue.quiet(std::chrono::seconds(1))) << "a key is running";
+  queue.done(*key);
+  EXPECT_TRUE(queue.quiet(std::chrono::seconds(1)));
+  queue.shutdown();
+}
+
 }  // namespace
 }  // namespace nkd::syncd
