@@ -16,5 +16,6 @@ void add_render_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
 void add_syncd_command(CLI::App& app);
 void add_status_commands(CLI::App& app);
+void add_kubeconfig_command(CLI::App& app);
 
 }  // namespace nkd::cli

@@ -1,0 +1,142 @@
+// nkd kubeconfig CLUSTER: prints an admin kubeconfig for a cluster (the users' credential, the
+// PKI's admin certificate, O=system:masters) from the PKI kept in --state. The server is --server,
+// else https://<controlPlaneEndpoint>:6443 from the cluster's definition in --repo.
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/repository_options.h"
+#include "common/crypto.h"
+#include "providers/kube/kube_identity.h"
+#include "render/model/loader.h"
+#include "syncd/state/sqlite_state_store.h"
+
+namespace nkd::cli {
+namespace {
+
+struct KubeconfigOptions {
+  std::string cluster;
+  std::string state = ".nkd/state.db";
+  std::string server;
+  RepositoryOptions repository;
+};
+
+Result<pki::ClusterPki> load_pki(const KubeconfigOptions& options, int& exit_code) {
+  exit_code = 1;
+  if (!std::filesystem::exists(options.state)) {
+    return Error{ErrorCode::kNotFound, "state file " + options.state +
+                                           " does not exist; pass --state with the file "
+                                           "`nkd render --state` or the daemon wrote"};
+  }
+  auto store = state::open_sqlite_state_store(options.state);
+  if (!store) return store.error();
+  auto json = (*store)->load_pki(options.cluster);
+  if (!json) return json.error();
+  if (!json->has_value()) {
+    return Error{ErrorCode::kNotFound, "no PKI for cluster " + options.cluster + " in " +
+                                           options.state +
+                                           "; render or deploy the cluster first"};
+  }
+  const auto parsed = nlohmann::json::parse(**json, nullptr, false);
+  if (parsed.is_discarded()) {
+    return Error{ErrorCode::kParse, "the PKI of " + options.cluster + " in " + options.state +
+                                        " is not JSON; the state file is damaged"};
+  }
+  return pki::pki_from_json(parsed);
+}
+
+Result<std::string> server_url(const KubeconfigOptions& options, int& exit_code) {
+  if (!options.server.empty()) return options.server;
+  exit_code = 2;
+  auto tree = options.repository.open();
+  if (!tree) {
+    return tree.error().wrap("finding the API endpoint (pass --server URL to skip the repository)");
+  }
+  const model::LoadResult loaded = model::load_repository(**tree);
+  exit_code = 1;
+  if (!loaded.ok()) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "the definitions in " + (*tree)->describe() +
+                     " are invalid (run nkd validate); pass --server URL to skip them"};
+  }
+  const model::Cluster* cluster = loaded.model.find(options.cluster);
+  if (cluster == nullptr) {
+    return Error{ErrorCode::kNotFound, "no cluster named " + options.cluster + " in " +
+                                           (*tree)->describe() + "; pass --server URL"};
+  }
+  return kube::api_server_url(*cluster);
+}
+
+std::string kubeconfig_yaml(const std::string& cluster, const std::string& server,
+                            const pki::ClusterPki& pki) {
+  const std::string user = cluster + "-admin";
+  const std::string context = user + "@" + cluster;
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "apiVersion" << YAML::Value << "v1";
+  out << YAML::Key << "kind" << YAML::Value << "Config";
+  out << YAML::Key << "clusters" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << cluster;
+  out << YAML::Key << "cluster" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "server" << YAML::Value << server;
+  out << YAML::Key << "certificate-authority-data" << YAML::Value
+      << base64_encode(pki.ca.cert_pem);
+  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  out << YAML::Key << "users" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << user;
+  out << YAML::Key << "user" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "client-certificate-data" << YAML::Value
+      << base64_encode(pki.admin.cert_pem);
+  out << YAML::Key << "client-key-data" << YAML::Value
+      << base64_encode(pki.admin.key_pem.reveal());
+  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  out << YAML::Key << "contexts" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << context;
+  out << YAML::Key << "context" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "cluster" << YAML::Value << cluster;
+  out << YAML::Key << "user" << YAML::Value << user;
+  out << YAML::EndMap << YAML::EndMap << YAML::EndSeq;
+  out << YAML::Key << "current-context" << YAML::Value << context;
+  out << YAML::Key << "preferences" << YAML::Value << YAML::Flow << YAML::BeginMap
+      << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+int run_kubeconfig(const KubeconfigOptions& options) {
+  int exit_code = 1;
+  auto pki = load_pki(options, exit_code);
+  if (!pki) {
+    std::cerr << "nkd kubeconfig: " << pki.error().message << "\n";
+    return exit_code;
+  }
+  auto server = server_url(options, exit_code);
+  if (!server) {
+    std::cerr << "nkd kubeconfig: " << server.error().message << "\n";
+    return exit_code;
+  }
+  std::cout << kubeconfig_yaml(options.cluster, *server, *pki);
+  return 0;
+}
+
+}  // namespace
+
+void add_kubeconfig_command(CLI::App& app) {
+  auto options = std::make_shared<KubeconfigOptions>();
+  auto* command = app.add_subcommand(
+      "kubeconfig",
+      "Print an admin kubeconfig for CLUSTER (it holds the admin private key: keep it safe).\n"
+      "Exit 0 on success, 1 when the state has no PKI for the cluster, 2 on usage errors.");
+  command->add_option("cluster", options->cluster, "Cluster name")->required();
+  command->add_option("--state", options->state, "SQLite file that keeps each cluster's PKI")
+      ->capture_default_str();
+  command->add_option("--server", options->server,
+                      "API server URL; default https://<controlPlaneEndpoint>:6443 from --repo");
+  options->repository.add_to(*command);
+  command->callback([options] { set_exit_code(run_kubeconfig(*options)); });
+}
+
+}  // namespace nkd::cli

@@ -1,0 +1,288 @@
+#include "providers/kube/kube_client.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "metrics/metrics.h"
+
+namespace nkd::kube {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string status_message(const HttpResponse& response) {
+  const auto body = nlohmann::json::parse(response.body, nullptr, false);
+  if (body.is_object() && body.contains("message") && body["message"].is_string()) {
+    return body["message"].get<std::string>();
+  }
+  return response.body.substr(0, 200);
+}
+
+bool condition_true(const nlohmann::json& object, const std::string& type) {
+  const auto* conditions = &object;
+  for (const char* key : {"status", "conditions"}) {
+    if (!conditions->is_object() || !conditions->contains(key)) return false;
+    conditions = &(*conditions)[key];
+  }
+  if (!conditions->is_array()) return false;
+  return std::any_of(conditions->begin(), conditions->end(), [&](const nlohmann::json& item) {
+    return item.value("type", "") == type && item.value("status", "") == "True";
+  });
+}
+
+std::string string_at(const nlohmann::json& object, std::initializer_list<const char*> keys) {
+  const nlohmann::json* current = &object;
+  for (const char* key : keys) {
+    if (!current->is_object() || !current->contains(key)) return "";
+    current = &(*current)[key];
+  }
+  return current->is_string() ? current->get<std::string>() : "";
+}
+
+NodeInfo node_info(const nlohmann::json& node) {
+  NodeInfo info{.name = string_at(node, {"metadata", "name"}),
+                .ready = condition_true(node, "Ready"),
+                .unschedulable = node.contains("spec") && node["spec"].value("unschedulable", false),
+                .kubelet_version = string_at(node, {"status", "nodeInfo", "kubeletVersion"}),
+                .os_image = string_at(node, {"status", "nodeInfo", "osImage"}),
+                .labels = {}};
+  const auto& metadata = node.contains("metadata") ? node["metadata"] : nlohmann::json::object();
+  if (metadata.contains("labels") && metadata["labels"].is_object()) {
+    for (const auto& [key, value] : metadata["labels"].items()) {
+      if (value.is_string()) info.labels[key] = value.get<std::string>();
+    }
+  }
+  return info;
+}
+
+PodRef pod_ref(const nlohmann::json& pod) {
+  PodRef ref{.namespace_name = string_at(pod, {"metadata", "namespace"}),
+             .name = string_at(pod, {"metadata", "name"})};
+  const auto& metadata = pod.contains("metadata") ? pod["metadata"] : nlohmann::json::object();
+  if (metadata.contains("ownerReferences") && metadata["ownerReferences"].is_array()) {
+    for (const auto& owner : metadata["ownerReferences"]) {
+      if (owner.value("kind", "") == "DaemonSet") ref.owned_by_daemonset = true;
+    }
+  }
+  if (metadata.contains("annotations") && metadata["annotations"].is_object()) {
+    ref.mirror = metadata["annotations"].contains("kubernetes.io/config.mirror");
+  }
+  return ref;
+}
+
+}  // namespace
+
+Error error_from_response(const HttpResponse& response, const std::string& what) {
+  const std::string text =
+      what + ": HTTP " + std::to_string(response.status) + ": " + status_message(response);
+  switch (response.status) {
+    case 401:
+      return Error{ErrorCode::kUnauthenticated,
+                   text + " (nkd's client certificate was not accepted; check the cluster's CA)"};
+    case 403:
+      return Error{ErrorCode::kPermissionDenied,
+                   text + " (nkd's identity lacks the permission; it should be in system:masters)"};
+    case 404: return Error{ErrorCode::kNotFound, text};
+    case 409: return Error{ErrorCode::kConflict, text};
+    case 429: return Error{ErrorCode::kQuotaExceeded, text};
+    default: break;
+  }
+  if (response.status >= 500) {
+    return Error{ErrorCode::kUnavailable, text + " (the API server failed; nkd retries later)"};
+  }
+  return Error{ErrorCode::kInvalidArgument, text};
+}
+
+KubeClient::KubeClient(HttpClient& http, KubeEndpoint endpoint, metrics::Metrics* metrics,
+                       KubeClientOptions options)
+    : http_(http), endpoint_(std::move(endpoint)), metrics_(metrics), options_(std::move(options)) {
+  if (!options_.sleep) {
+    options_.sleep = [](std::chrono::milliseconds delay) { std::this_thread::sleep_for(delay); };
+  }
+  if (!options_.retry.sleep) options_.retry.sleep = options_.sleep;
+}
+
+Result<HttpResponse> KubeClient::send(const Call& call) {
+  HttpRequest request{.method = call.method,
+                      .url = endpoint_.server_url + call.path,
+                      .headers = {{"Accept", "application/json"}},
+                      .body = call.body,
+                      .timeout_ms = options_.request_timeout_ms,
+                      .connect_timeout_ms = options_.connect_timeout_ms,
+                      .ca_pem = endpoint_.ca_pem,
+                      .client_cert_pem = endpoint_.client_cert_pem,
+                      .client_key_pem = endpoint_.client_key_pem,
+                      .connect_to = endpoint_.connect_to};
+  if (!call.content_type.empty()) request.headers.emplace_back("Content-Type", call.content_type);
+  RetryPolicy policy = options_.retry;
+  policy.retry_non_idempotent = call.retry_non_idempotent;
+  if (call.deadline_ms > 0) policy.total_deadline_ms = call.deadline_ms;
+  const auto started = Clock::now();
+  Result<HttpResponse> response = send_with_retry(http_, request, policy);
+  record(call.operation, response, std::chrono::duration<double>(Clock::now() - started).count());
+  if (!response) {
+    return response.error().wrap("kube " + call.operation + " " + call.method + " " +
+                                 endpoint_.server_url + call.path);
+  }
+  return response;
+}
+
+void KubeClient::record(const std::string& operation, const Result<HttpResponse>& response,
+                        double seconds) {
+  if (metrics_ == nullptr) return;
+  const std::string code = response ? std::to_string(response->status) : "error";
+  metrics_->provider_requests_total
+      .Add({{"provider", "kube"}, {"operation", operation}, {"code", code}})
+      .Increment();
+  metrics_->provider_request_duration_seconds
+      .Add({{"provider", "kube"}, {"operation", operation}}, metrics::Metrics::fast_buckets())
+      .Observe(seconds);
+}
+
+Result<nlohmann::json> KubeClient::json_or_error(const Result<HttpResponse>& response,
+                                                 const std::string& what) {
+  if (!response) return response.error();
+  if (response->status / 100 != 2) return error_from_response(*response, what);
+  auto body = nlohmann::json::parse(response->body, nullptr, false);
+  if (body.is_discarded()) {
+    return Error{ErrorCode::kParse, what + ": the API server answered " +
+                                        std::to_string(response->status) +
+                                        " with a body that is not JSON"};
+  }
+  return body;
+}
+
+Status KubeClient::readyz() {
+  auto response = send({.operation = "readyz", .method = "GET", .path = "/readyz"});
+  if (!response) return response.error();
+  if (response->status != 200) {
+    return Error{ErrorCode::kUnavailable, "the API server at " + endpoint_.server_url +
+                                              " is not ready (GET /readyz answered " +
+                                              std::to_string(response->status) + "); waiting"};
+  }
+  return ok_status();
+}
+
+Result<std::vector<NodeInfo>> KubeClient::list_nodes() {
+  auto list = json_or_error(
+      send({.operation = "list_nodes", .method = "GET", .path = "/api/v1/nodes"}), "listing nodes");
+  if (!list) return list.error();
+  std::vector<NodeInfo> nodes;
+  if (list->contains("items") && (*list)["items"].is_array()) {
+    for (const auto& item : (*list)["items"]) nodes.push_back(node_info(item));
+  }
+  std::sort(nodes.begin(), nodes.end(),
+            [](const NodeInfo& a, const NodeInfo& b) { return a.name < b.name; });
+  return nodes;
+}
+
+Result<nlohmann::json> KubeClient::apply(std::string_view manifest_yaml) {
+  auto object = yaml_to_json(manifest_yaml);
+  if (!object) return object.error();
+  auto ref = object_ref_of(*object);
+  if (!ref) return ref.error();
+  auto path = resource_path(*ref);
+  if (!path) return path.error();
+  // Apply is idempotent by design: repeating it converges on the same object.
+  return json_or_error(send({.operation = "apply",
+                             .method = "PATCH",
+                             .path = *path + "?fieldManager=" + kFieldManager + "&force=true",
+                             .body = std::string(manifest_yaml),
+                             .content_type = "application/apply-patch+yaml",
+                             .retry_non_idempotent = true}),
+                       "applying " + ref->kind + " " + ref->name);
+}
+
+Result<std::optional<nlohmann::json>> KubeClient::get(const ObjectRef& ref) {
+  auto path = resource_path(ref);
+  if (!path) return path.error();
+  auto response = send({.operation = "get", .method = "GET", .path = *path});
+  if (response && response->status == 404) return std::optional<nlohmann::json>();
+  auto object = json_or_error(response, "reading " + ref.kind + " " + ref.name);
+  if (!object) return object.error();
+  return std::optional<nlohmann::json>(std::move(*object));
+}
+
+Result<bool> KubeClient::crd_established(const std::string& name) {
+  auto crd = get(ObjectRef{.api_version = "apiextensions.k8s.io/v1",
+                           .kind = "CustomResourceDefinition",
+                           .name = name});
+  if (!crd) return crd.error();
+  return crd->has_value() && condition_true(**crd, "Established");
+}
+
+Status KubeClient::cordon(const std::string& node) {
+  auto patched = json_or_error(
+      send({.operation = "cordon",
+            .method = "PATCH",
+            .path = "/api/v1/nodes/" + node,
+            .body = R"({"spec":{"unschedulable":true}})",
+            .content_type = "application/strategic-merge-patch+json",
+            .retry_non_idempotent = true}),
+      "cordoning node " + node);
+  if (!patched) return patched.error();
+  return ok_status();
+}
+
+Result<std::vector<PodRef>> KubeClient::list_pods_on(const std::string& node) {
+  auto list = json_or_error(send({.operation = "list_pods",
+                                  .method = "GET",
+                                  .path = "/api/v1/pods?fieldSelector=spec.nodeName%3D" + node}),
+                            "listing the pods on node " + node);
+  if (!list) return list.error();
+  std::vector<PodRef> pods;
+  if (list->contains("items") && (*list)["items"].is_array()) {
+    for (const auto& item : (*list)["items"]) pods.push_back(pod_ref(item));
+  }
+  return pods;
+}
+
+Status KubeClient::evict(const PodRef& pod, Clock::time_point deadline) {
+  const nlohmann::json eviction = {
+      {"apiVersion", "policy/v1"},
+      {"kind", "Eviction"},
+      {"metadata", {{"name", pod.name}, {"namespace", pod.namespace_name}}}};
+  const std::string what = "evicting pod " + pod.namespace_name + "/" + pod.name;
+  for (int attempt = 1;; ++attempt) {
+    const auto remaining_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (remaining_ms <= 0) {
+      return Error{ErrorCode::kTimeout,
+                   what + ": a PodDisruptionBudget still forbids it after " +
+                       std::to_string(attempt - 1) +
+                       " attempts and the drain timeout passed; check the budget or raise "
+                       "spec.upgrade.drainTimeout"};
+    }
+    auto response = send({.operation = "evict",
+                          .method = "POST",
+                          .path = "/api/v1/namespaces/" + pod.namespace_name + "/pods/" +
+                                  pod.name + "/eviction",
+                          .body = eviction.dump(),
+                          .content_type = "application/json",
+                          .retry_non_idempotent = true,
+                          .deadline_ms = std::min(remaining_ms, options_.retry.total_deadline_ms)});
+    if (!response) {
+      // A transfer cut short by the drain deadline reports as the budget timeout above.
+      if (Clock::now() >= deadline) continue;
+      return response.error().wrap(what);
+    }
+    if (response->status / 100 == 2 || response->status == 404) return ok_status();
+    if (response->status != 429) return error_from_response(*response, what);
+    const auto left = deadline - Clock::now();
+    options_.sleep(std::min(std::chrono::milliseconds(options_.eviction_retry_ms),
+                            std::chrono::duration_cast<std::chrono::milliseconds>(left) +
+                                std::chrono::milliseconds(1)));
+  }
+}
+
+Status KubeClient::delete_node(const std::string& node) {
+  auto response =
+      send({.operation = "delete_node", .method = "DELETE", .path = "/api/v1/nodes/" + node});
+  if (response && response->status == 404) return ok_status();
+  auto deleted = json_or_error(response, "deleting node " + node);
+  if (!deleted) return deleted.error();
+  return ok_status();
+}
+
+}  // namespace nkd::kube

@@ -1,0 +1,228 @@
+// KubeClient against FakeKubeApi over real mutual TLS on 127.0.0.1: the cluster's own apiserver
+// certificate, reached through --connect-to under the cluster's endpoint name.
+#include "providers/kube/kube_client.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "common/curl_http_client.h"
+#include "metrics/metrics.h"
+#include "render/housekeeper/housekeeper.h"
+#include "tests/fakes/fake_kube_api.h"
+#include "tests/support/render_fixtures.h"
+#include "tests/support/test_support.h"
+
+namespace nkd {
+namespace {
+
+using namespace std::chrono_literals;
+
+const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
+constexpr const char* kHost = "api.prod-east.example.org";
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class KubeClientTest : public ::testing::Test {
+ protected:
+  KubeClientTest()
+      : cluster_(testing::openstack_cluster()),
+        pki_(testing::make_real_pki(cluster_)),
+        fake_(pki_),
+        metrics_("test") {}
+
+  kube::KubeEndpoint endpoint(const std::string& ca_pem, bool with_client_cert = true) {
+    kube::KubeEndpoint result{.server_url = std::string("https://") + kHost + ":6443",
+                              .connect_to = fake_.connect_to(kHost),
+                              .ca_pem = ca_pem};
+    if (with_client_cert) {
+      auto identity = pki::issue_client_cert(pki_, "nkd", "system:masters", 3600, now_unix());
+      EXPECT_TRUE(identity.ok());
+      result.client_cert_pem = identity->cert_pem;
+      result.client_key_pem = identity->key_pem;
+    }
+    return result;
+  }
+
+  kube::KubeClient client(kube::KubeEndpoint endpoint) {
+    return kube::KubeClient(http_, std::move(endpoint), &metrics_,
+                            kube::KubeClientOptions{
+                                .request_timeout_ms = 5'000,
+                                .connect_timeout_ms = 2'000,
+                                .retry = RetryPolicy{.max_attempts = 2,
+                                                     .base_delay_ms = 10,
+                                                     .total_deadline_ms = 10'000},
+                                .eviction_retry_ms = 10});
+  }
+
+  kube::KubeClient client() { return client(endpoint(pki_.ca.cert_pem)); }
+
+  model::Cluster cluster_;
+  pki::ClusterPki pki_;
+  testing::FakeKubeApi fake_;
+  metrics::Metrics metrics_;
+  CurlHttpClient http_{kLoopback};
+};
+
+TEST_F(KubeClientTest, ReadyzSucceedsOnceTheServerAnswers) {
+  fake_.fail_readyz(1);
+  kube::KubeClient kube = client();
+  // send_with_retry retries the 500 once; the second answer is 200.
+  EXPECT_TRUE(kube.readyz().ok());
+  EXPECT_EQ(fake_.requests_to("GET", "/readyz"), 2);
+  // The fake saw nkd's own identity, not the admin certificate.
+  ASSERT_FALSE(fake_.requests().empty());
+  EXPECT_EQ(fake_.requests().front().client_common_name, "nkd");
+  EXPECT_NE(metrics_.serialize().find(
+                "nkd_provider_requests_total{code=\"200\",operation=\"readyz\",provider=\"kube\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(KubeClientTest, ReadyzReportsAnUnreadyServer) {
+  fake_.fail_readyz(5);
+  auto status = client().readyz();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(status.error().message.find("not ready"), std::string::npos);
+}
+
+TEST_F(KubeClientTest, RefusesAServerThatTheClusterCaDidNotSign) {
+  const pki::ClusterPki other = testing::make_real_pki(testing::openstack_cluster("other"));
+  auto status = client(endpoint(other.ca.cert_pem)).readyz();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_TRUE(fake_.requests().empty());
+}
+
+TEST_F(KubeClientTest, ServerRefusesAClientWithoutCertificate) {
+  auto status = client(endpoint(pki_.ca.cert_pem, false)).readyz();
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(fake_.requests().empty());
+}
+
+TEST_F(KubeClientTest, ServerRefusesAClientCertificateFromAnotherCa) {
+  const pki::ClusterPki other = testing::make_real_pki(testing::openstack_cluster("other"));
+  kube::KubeEndpoint foreign = endpoint(pki_.ca.cert_pem, false);
+  auto identity = pki::issue_client_cert(other, "nkd", "system:masters", 3600, now_unix());
+  ASSERT_TRUE(identity.ok());
+  foreign.client_cert_pem = identity->cert_pem;
+  foreign.client_key_pem = identity->key_pem;
+  EXPECT_FALSE(client(foreign).readyz().ok());
+  EXPECT_TRUE(fake_.requests().empty());
+}
+
+TEST_F(KubeClientTest, ListsNodesWithReadinessVersionsAndLabels) {
+  fake_.add_node({.name = "prod-east-workers-1", .ready = false});
+  fake_.add_node({.name = "prod-east-control-plane-0",
+                  .kubelet_version = "v1.29.1",
+                  .os_image = "NestOS 22.03",
+                  .labels = {{kube::kControlPlaneLabel, ""}}});
+  auto nodes = client().list_nodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.error().message;
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[0].name, "prod-east-control-plane-0");
+  EXPECT_TRUE((*nodes)[0].ready);
+  EXPECT_EQ((*nodes)[0].kubelet_version, "v1.29.1");
+  EXPECT_EQ((*nodes)[0].os_image, "NestOS 22.03");
+  EXPECT_TRUE((*nodes)[0].labels.contains(kube::kControlPlaneLabel));
+  EXPECT_FALSE((*nodes)[1].ready);
+  EXPECT_FALSE((*nodes)[1].unschedulable);
+}
+
+TEST_F(KubeClientTest, AppliesHousekeeperManifestsOnceTheCrdIsEstablished) {
+  fake_.set_crd_establish_delay(2s);
+  kube::KubeClient kube = client();
+  const auto manifests = housekeeper::manifests(cluster_);
+  for (const auto& manifest : manifests) {
+    if (manifest.file_name == "07-update.yaml") continue;
+    auto applied = kube.apply(manifest.yaml);
+    ASSERT_TRUE(applied.ok()) << manifest.file_name << ": " << applied.error().message;
+  }
+  auto established = kube.crd_established("updates.housekeeper.io");
+  ASSERT_TRUE(established.ok());
+  EXPECT_FALSE(*established);
+  // Before the CRD is Established its resource does not exist.
+  auto early = kube.apply(manifests.back().yaml);
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, ErrorCode::kNotFound);
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        auto now = kube.crd_established("updates.housekeeper.io");
+        return now.ok() && *now;
+      },
+      5s));
+  auto update = kube.apply(manifests.back().yaml);
+  ASSERT_TRUE(update.ok()) << update.error().message;
+  EXPECT_EQ((*update)["spec"]["osVersion"], cluster_.os.version);
+  EXPECT_EQ((*update)["spec"]["maxUnavailable"], cluster_.upgrade.max_unavailable);
+  auto read = kube.get({.api_version = "housekeeper.io/v1alpha1",
+                        .kind = "Update",
+                        .namespace_name = "housekeeper-system",
+                        .name = "nkd-update"});
+  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((**read)["spec"]["kubeVersion"], cluster_.kubernetes.version);
+  const auto requests = fake_.requests();
+  const auto patch = std::find_if(requests.rbegin(), requests.rend(),
+                                  [](const auto& request) { return request.method == "PATCH"; });
+  ASSERT_NE(patch, requests.rend());
+  EXPECT_EQ(patch->path, "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/nkd-update");
+  EXPECT_NE(patch->query.find("fieldManager=nkd"), std::string::npos);
+  EXPECT_NE(patch->query.find("force=true"), std::string::npos);
+}
+
+TEST_F(KubeClientTest, GetOfAMissingObjectIsEmptyNotAnError) {
+  auto read = client().get({.api_version = "v1", .kind = "Namespace", .name = "absent"});
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_FALSE(read->has_value());
+}
+
+TEST_F(KubeClientTest, CordonsEvictsAndDeletesANode) {
+  fake_.add_node({.name = "prod-east-workers-1"});
+  fake_.add_pod("default", "web-1", "prod-east-workers-1");
+  fake_.add_pod("kube-system", "proxy-1", "prod-east-workers-1", true);
+  fake_.add_pod("default", "web-2", "prod-east-workers-0");
+  fake_.block_evictions(2);
+  kube::KubeClient kube = client();
+  ASSERT_TRUE(kube.cordon("prod-east-workers-1").ok());
+  EXPECT_TRUE((*fake_.object("/api/v1/nodes/prod-east-workers-1"))["spec"]["unschedulable"]);
+  auto pods = kube.list_pods_on("prod-east-workers-1");
+  ASSERT_TRUE(pods.ok()) << pods.error().message;
+  ASSERT_EQ(pods->size(), 2u);
+  const kube::PodRef web{.namespace_name = "default", .name = "web-1"};
+  EXPECT_TRUE(kube.evict(web, std::chrono::steady_clock::now() + 5s).ok());
+  EXPECT_EQ(fake_.requests_to("POST", "/api/v1/namespaces/default/pods/web-1/eviction"), 3);
+  EXPECT_FALSE(fake_.has_object("/api/v1/namespaces/default/pods/web-1"));
+  ASSERT_TRUE(kube.delete_node("prod-east-workers-1").ok());
+  EXPECT_FALSE(fake_.has_object("/api/v1/nodes/prod-east-workers-1"));
+  EXPECT_TRUE(kube.delete_node("prod-east-workers-1").ok());  // already gone
+}
+
+TEST_F(KubeClientTest, EvictionBlockedByABudgetTimesOutNamingThePod) {
+  fake_.add_pod("default", "db-0", "prod-east-workers-1");
+  fake_.block_evictions(1'000'000);
+  auto status = client().evict({.namespace_name = "default", .name = "db-0"},
+                               std::chrono::steady_clock::now() + 300ms);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kTimeout);
+  EXPECT_NE(status.error().message.find("default/db-0"), std::string::npos) << status.error().message;
+  EXPECT_TRUE(fake_.has_object("/api/v1/namespaces/default/pods/db-0"));
+}
+
+TEST_F(KubeClientTest, AClientOutsideSystemMastersIsForbidden) {
+  kube::KubeEndpoint outsider = endpoint(pki_.ca.cert_pem, false);
+  auto identity = pki::issue_client_cert(pki_, "someone", "", 3600, now_unix());
+  ASSERT_TRUE(identity.ok());
+  outsider.client_cert_pem = identity->cert_pem;
+  outsider.client_key_pem = identity->key_pem;
+  auto nodes = client(outsider).list_nodes();
+  ASSERT_FALSE(nodes.ok());
+  EXPECT_EQ(nodes.error().code, ErrorCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace nkd

@@ -1,0 +1,260 @@
+// ClusterState against FakeKubeApi over mutual TLS: readiness, housekeeper apply, rollout
+// tracking, drain before delete, and drift.
+#include "providers/kube/cluster_state.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "common/curl_http_client.h"
+#include "tests/fakes/fake_kube_api.h"
+#include "tests/support/render_fixtures.h"
+#include "tests/support/test_support.h"
+
+namespace nkd {
+namespace {
+
+using namespace std::chrono_literals;
+
+const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
+constexpr const char* kHost = "api.prod-east.example.org";
+constexpr const char* kUpdatePath =
+    "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/nkd-update";
+
+std::int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::ptrdiff_t position(const std::vector<std::string>& log, const std::string& entry) {
+  return std::find(log.begin(), log.end(), entry) - log.begin();
+}
+
+class ClusterStateTest : public ::testing::Test {
+ protected:
+  ClusterStateTest()
+      : cluster_(testing::openstack_cluster()), pki_(testing::make_real_pki(cluster_)), fake_(pki_) {
+    auto identity = pki::issue_client_cert(pki_, "nkd", "system:masters", 3600, now_unix());
+    EXPECT_TRUE(identity.ok());
+    client_ = std::make_unique<kube::KubeClient>(
+        http_,
+        kube::KubeEndpoint{.server_url = std::string("https://") + kHost + ":6443",
+                           .connect_to = fake_.connect_to(kHost),
+                           .ca_pem = pki_.ca.cert_pem,
+                           .client_cert_pem = identity->cert_pem,
+                           .client_key_pem = identity->key_pem},
+        nullptr,
+        kube::KubeClientOptions{.retry = RetryPolicy{.max_attempts = 2, .base_delay_ms = 10},
+                                .eviction_retry_ms = 10});
+  }
+
+  // A ClusterState whose pauses run `on_pause` (the cluster moving on) and then sleep briefly.
+  kube::ClusterState state(std::function<void()> on_pause = {}) {
+    return kube::ClusterState(
+        *client_, kube::ClusterStateOptions{.poll_interval_ms = 20,
+                                            .sleep = [on_pause](std::chrono::milliseconds delay) {
+                                              if (on_pause) on_pause();
+                                              std::this_thread::sleep_for(delay);
+                                            }});
+  }
+
+  std::vector<render::Artifact> artifacts() {
+    return render::render_cluster(cluster_, pki_, render::RenderOptions{}).artifacts;
+  }
+
+  void add_cluster_nodes(const std::string& kubelet, const std::string& os_image) {
+    for (const model::Node& node : model::expand_nodes(cluster_)) {
+      testing::FakeNode fake{.name = node.name, .kubelet_version = kubelet, .os_image = os_image};
+      if (node.role == model::PoolRole::kControlPlane) fake.labels[kube::kControlPlaneLabel] = "";
+      fake_.add_node(fake);
+    }
+  }
+
+  model::Cluster cluster_;
+  pki::ClusterPki pki_;
+  testing::FakeKubeApi fake_;
+  CurlHttpClient http_{kLoopback};
+  std::unique_ptr<kube::KubeClient> client_;
+};
+
+TEST_F(ClusterStateTest, ReadinessWaitsForEveryExpectedNode) {
+  fake_.fail_readyz(1);
+  fake_.add_node({.name = "a"});
+  int pauses = 0;
+  auto cluster_state = state([&] {
+    ++pauses;
+    if (pauses == 1) fake_.add_node({.name = "b", .ready = false});
+    if (pauses == 3) fake_.set_node_ready("b", true);
+  });
+  auto report = cluster_state.wait_ready({"a", "b"}, std::chrono::steady_clock::now() + 10s);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_TRUE(report->ready);
+  EXPECT_GE(pauses, 3);
+  EXPECT_EQ(report->counts_by_state().at("ready"), 2);
+}
+
+TEST_F(ClusterStateTest, ReadinessReportsMissingAndUnreadyNodesAtTheDeadline) {
+  fake_.add_node({.name = "a", .ready = false});
+  auto report = state().wait_ready({"a", "b"}, std::chrono::steady_clock::now() + 200ms);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->ready);
+  EXPECT_EQ(report->missing, std::vector<std::string>{"b"});
+  EXPECT_EQ(report->not_ready, std::vector<std::string>{"a"});
+  EXPECT_EQ(report->counts_by_state().at("missing"), 1);
+}
+
+TEST_F(ClusterStateTest, AppliesTheCrdFirstAndTheRestOnceItIsEstablished) {
+  fake_.set_crd_establish_delay(300ms);
+  ASSERT_TRUE(state().apply_housekeeper(artifacts(), std::chrono::steady_clock::now() + 10s).ok());
+  const auto log = fake_.request_log();
+  const std::string crd = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/updates.housekeeper.io";
+  const auto crd_applied = position(log, "PATCH " + crd);
+  const auto namespace_applied = position(log, "PATCH /api/v1/namespaces/housekeeper-system");
+  const auto update_applied = position(log, std::string("PATCH ") + kUpdatePath);
+  ASSERT_LT(update_applied, static_cast<std::ptrdiff_t>(log.size()));
+  EXPECT_LT(crd_applied, namespace_applied);
+  EXPECT_LT(namespace_applied, update_applied);
+  EXPECT_GE(fake_.requests_to("GET", crd), 2);  // waited for Established
+  EXPECT_TRUE(fake_.has_object(
+      "/apis/apps/v1/namespaces/housekeeper-system/deployments/housekeeper-operator-manager"));
+  EXPECT_TRUE(fake_.has_object(
+      "/apis/apps/v1/namespaces/housekeeper-system/daemonsets/housekeeper-controller-manager"));
+}
+
+TEST_F(ClusterStateTest, VersionBumpUpdatesTheUpdateAndTracksTheRolloutToCompletion) {
+  add_cluster_nodes("v1.29.1", "NestOS 22.03-LTS-SP3.20240110");
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  ASSERT_TRUE(state().apply_housekeeper(artifacts(), deadline).ok());
+  cluster_.kubernetes.version = "v1.30.0";
+  ASSERT_TRUE(state().apply_housekeeper(artifacts(), deadline).ok());
+  EXPECT_EQ((*fake_.object(kUpdatePath))["spec"]["kubeVersion"], "v1.30.0");
+
+  // Housekeeper's part, played by the test: one node at a time, control plane first.
+  std::vector<std::string> order;
+  for (const model::Node& node : model::expand_nodes(cluster_)) order.push_back(node.name);
+  std::size_t step = 0;
+  std::vector<std::string> violations;
+  auto cluster_state = state([&] {
+    if (step >= order.size() * 2) return;
+    const std::string& node = order[step / 2];
+    if (step % 2 == 0) {
+      fake_.set_node_label(node, kube::kUpgradingLabel, "true");
+    } else {
+      fake_.set_node_versions(node, "v1.30.0", "NestOS 22.03-LTS-SP3.20240110");
+      fake_.set_node_label(node, kube::kUpgradingLabel, "");
+      fake_.set_node_label(node, kube::kUpgradeCompletedLabel, "true");
+    }
+    ++step;
+  });
+  const kube::DesiredVersions desired{.kubelet_version = "v1.30.0",
+                                      .os_version = "22.03-LTS-SP3.20240110"};
+  auto before = cluster_state.observe_rollout(desired);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->count(kube::NodeUpgradeState::kPending), static_cast<int>(order.size()));
+  EXPECT_TRUE(before->nodes.front().control_plane);
+  auto done = cluster_state.wait_rollout(desired, 5s, deadline);
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_TRUE(done->complete);
+  EXPECT_TRUE(done->order_violation.empty());
+  EXPECT_EQ(done->count(kube::NodeUpgradeState::kUpgraded), static_cast<int>(order.size()));
+  EXPECT_EQ(step, order.size() * 2);
+}
+
+TEST_F(ClusterStateTest, AStuckNodeFailsTheRolloutNamingIt) {
+  add_cluster_nodes("v1.29.1", "NestOS 22.03-LTS-SP3.20240110");
+  fake_.set_node_label("prod-east-control-plane-1", kube::kUpgradingLabel, "true");
+  auto result = state().wait_rollout({.kubelet_version = "v1.30.0"}, 200ms,
+                                     std::chrono::steady_clock::now() + 10s);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::kTimeout);
+  EXPECT_NE(result.error().message.find("prod-east-control-plane-1"), std::string::npos)
+      << result.error().message;
+}
+
+TEST_F(ClusterStateTest, RolloutDeadlineNamesTheNodesLeft) {
+  add_cluster_nodes("v1.29.1", "NestOS 22.03-LTS-SP3.20240110");
+  fake_.set_node_versions("prod-east-control-plane-0", "v1.30.0", "x");
+  auto result = state().wait_rollout({.kubelet_version = "v1.30.0"}, 10s,
+                                     std::chrono::steady_clock::now() + 200ms);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("prod-east-gpu-0 (pending)"), std::string::npos)
+      << result.error().message;
+  EXPECT_EQ(result.error().message.find("prod-east-control-plane-0"), std::string::npos);
+}
+
+TEST_F(ClusterStateTest, DrainEvictsEveryPodBeforeDeletingTheNode) {
+  const std::string node = "prod-east-workers-1";
+  fake_.add_node({.name = node});
+  fake_.add_pod("default", "web-1", node);
+  fake_.add_pod("default", "web-2", node);
+  fake_.add_pod("kube-system", "proxy", node, true);
+  fake_.block_evictions(2);  // the budget allows nothing at first
+  ASSERT_TRUE(state().drain(node, 10s).ok());
+  const auto log = fake_.request_log();
+  const auto cordon = position(log, "PATCH /api/v1/nodes/" + node);
+  const auto delete_node = position(log, "DELETE /api/v1/nodes/" + node);
+  ASSERT_LT(delete_node, static_cast<std::ptrdiff_t>(log.size()));
+  for (const char* pod : {"web-1", "web-2"}) {
+    const std::string eviction =
+        std::string("POST /api/v1/namespaces/default/pods/") + pod + "/eviction";
+    const auto evicted = position(log, eviction);
+    EXPECT_LT(cordon, evicted) << pod;
+    EXPECT_LT(evicted, delete_node) << pod;
+  }
+  EXPECT_EQ(fake_.requests_to("POST", "/api/v1/namespaces/kube-system/pods/proxy/eviction"), 0);
+  EXPECT_FALSE(fake_.has_object("/api/v1/nodes/" + node));
+}
+
+TEST_F(ClusterStateTest, DrainThatABudgetBlocksKeepsTheNode) {
+  const std::string node = "prod-east-workers-1";
+  fake_.add_node({.name = node});
+  fake_.add_pod("default", "db-0", node);
+  fake_.block_evictions(1'000'000);
+  auto status = state().drain(node, 300ms);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("db-0"), std::string::npos);
+  EXPECT_TRUE(fake_.has_object("/api/v1/nodes/" + node));
+  EXPECT_EQ(fake_.requests_to("DELETE", "/api/v1/nodes/" + node), 0);
+}
+
+TEST_F(ClusterStateTest, HandEditedUpdateIsDetectedAsDriftAndReapplied) {
+  const auto rendered = artifacts();
+  auto cluster_state = state();
+  ASSERT_TRUE(cluster_state.apply_housekeeper(rendered, std::chrono::steady_clock::now() + 10s).ok());
+  auto clean = cluster_state.detect_drift(rendered);
+  ASSERT_TRUE(clean.ok()) << clean.error().message;
+  EXPECT_TRUE(clean->empty()) << (*clean)[0].object.kind << " " << (*clean)[0].field;
+
+  ASSERT_TRUE(fake_.edit_object(kUpdatePath, [](nlohmann::json& update) {
+    update["spec"]["osVersion"] = "hand-edited";
+  }));
+  auto drift = cluster_state.correct_drift(rendered);
+  ASSERT_TRUE(drift.ok()) << drift.error().message;
+  ASSERT_EQ(drift->size(), 1u);
+  EXPECT_EQ((*drift)[0].object.kind, "Update");
+  EXPECT_EQ((*drift)[0].field, "spec.osVersion");
+  EXPECT_EQ((*fake_.object(kUpdatePath))["spec"]["osVersion"], cluster_.os.version);
+  auto after = cluster_state.detect_drift(rendered);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->empty());
+}
+
+TEST_F(ClusterStateTest, DeletedHousekeeperObjectIsReportedMissing) {
+  const auto rendered = artifacts();
+  auto cluster_state = state();
+  ASSERT_TRUE(cluster_state.apply_housekeeper(rendered, std::chrono::steady_clock::now() + 10s).ok());
+  const std::string daemonset =
+      "/apis/apps/v1/namespaces/housekeeper-system/daemonsets/housekeeper-controller-manager";
+  ASSERT_TRUE(fake_.remove_object(daemonset));
+  auto drift = cluster_state.detect_drift(rendered);
+  ASSERT_TRUE(drift.ok()) << drift.error().message;
+  ASSERT_EQ(drift->size(), 1u);
+  EXPECT_EQ((*drift)[0].object.kind, "DaemonSet");
+  EXPECT_EQ((*drift)[0].reason, "missing from the cluster");
+  ASSERT_TRUE(cluster_state.correct_drift(rendered).ok());
+  EXPECT_TRUE(fake_.has_object(daemonset));
+}
+
+}  // namespace
+}  // namespace nkd
