@@ -1,0 +1,263 @@
+#include "providers/openstack/cluster_apply.h"
+
+#include <atomic>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "providers/openstack/api_util.h"
+
+namespace nkd::providers::openstack {
+
+int node_index(const std::string& name) {
+  const auto dash = name.rfind('-');
+  if (dash == std::string::npos || dash + 1 == name.size()) return -1;
+  int index = 0;
+  for (std::size_t i = dash + 1; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9' || index > 1'000'000) return -1;
+    index = index * 10 + (name[i] - '0');
+  }
+  return index;
+}
+
+ObservedNode observed_node(const Server& server) {
+  auto value = [&](const char* key) {
+    auto found = server.metadata.find(key);
+    return found == server.metadata.end() ? std::string() : found->second;
+  };
+  const std::string state = server.status == "ACTIVE"  ? "Provisioned"
+                            : server.status == "ERROR" ? "Error"
+                            : server.status == "DELETED" || server.status == "SOFT_DELETED"
+                                ? "Deleting"
+                                : "Provisioning";
+  return ObservedNode{.name = server.name,
+                      .pool = value("nkd.pool"),
+                      .role = value("nkd.role"),
+                      .provider_id = server.id,
+                      .config_digest = value(kDigestKey),
+                      .state = state};
+}
+
+ClusterApply::ClusterApply(Keystone& keystone, state::StateStore& state,
+                           const OpenStackProviderOptions& options, std::string cluster)
+    : compute_(keystone), network_(keystone), image_(keystone), state_(state), options_(options),
+      cluster_(std::move(cluster)) {}
+
+Status ClusterApply::resolve(const model::OpenStackPlatform& platform,
+                             const std::vector<render::NodeRender>& nodes) {
+  platform_ = platform;
+  const std::string what = "cluster " + cluster_;
+  Result<std::string> image = image_.resolve_image(platform.image);
+  if (!image) return image.error().wrap(what);
+  image_id_ = *image;
+  Result<std::string> network = network_.resolve_network(platform.network);
+  if (!network) return network.error().wrap(what);
+  network_id_ = *network;
+  if (!platform.external_network.empty()) {
+    Result<std::string> external = network_.resolve_network(platform.external_network);
+    if (!external) return external.error().wrap(what);
+    external_network_id_ = *external;
+  }
+  for (const std::string& group : platform.security_groups) {
+    Result<std::string> id = network_.resolve_security_group(group);
+    if (!id) return id.error().wrap(what);
+    security_group_ids_.push_back(*id);
+  }
+  for (const render::NodeRender& node : nodes) {
+    const std::string flavor = node.node.flavor.empty() ? platform.flavor : node.node.flavor;
+    if (flavor_ids_.contains(flavor)) continue;
+    Result<std::string> id = compute_.resolve_flavor(flavor);
+    if (!id) return id.error().wrap(what);
+    flavor_ids_[flavor] = *id;
+    if (floating_ip_node_.empty() && !external_network_id_.empty() &&
+        node.node.role == model::PoolRole::kControlPlane) {
+      floating_ip_node_ = node.node.name;
+    }
+  }
+  return ok_status();
+}
+
+Result<std::vector<Server>> ClusterApply::servers() {
+  return compute_.list_servers(cluster_ + "-", {{kClusterKey, cluster_}});
+}
+
+Result<std::optional<Server>> ClusterApply::find_server(const std::string& node_name) {
+  Result<std::vector<Server>> found =
+      compute_.list_servers(node_name, {{kClusterKey, cluster_}, {kNodeKey, node_name}});
+  if (!found) return found.error();
+  std::optional<Server> best;
+  for (Server& server : *found) {
+    if (server.name != node_name) continue;
+    // Prefer a healthy server over one in ERROR when both exist.
+    if (!best || (best->status == "ERROR" && server.status != "ERROR")) best = std::move(server);
+  }
+  return best;
+}
+
+Result<std::string> ClusterApply::port_for(const render::NodeRender& node) {
+  Result<std::vector<Port>> existing = network_.ports_named(node.node.name);
+  if (!existing) return existing.error();
+  for (const Port& port : *existing) {
+    // Made by an interrupted earlier try.
+    if (port.network_id == network_id_ && port.description == kPortDescription) return port.id;
+  }
+  Result<Port> port = network_.create_port(PortSpec{.name = node.node.name,
+                                                    .network_id = network_id_,
+                                                    .fixed_ip = node.node.ip,
+                                                    .security_group_ids = security_group_ids_,
+                                                    .description = kPortDescription});
+  if (!port) return port.error();
+  return port->id;
+}
+
+Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
+  const model::Node& target = node.node;
+  ServerSpec spec{.name = target.name,
+                  .flavor_id = flavor_ids_.at(target.flavor.empty() ? platform_.flavor : target.flavor),
+                  .image_id = image_id_,
+                  .security_groups = platform_.security_groups,
+                  .availability_zone = platform_.availability_zone,
+                  .metadata = {{kClusterKey, cluster_},
+                               {kNodeKey, target.name},
+                               {kDigestKey, node.ignition_sha256},
+                               {"nkd.pool", target.pool},
+                               {"nkd.role", model::to_string(target.role)}},
+                  .user_data = node.needs_pointer ? node.pointer_ignition : node.ignition};
+  if (!target.ip.empty() || target.name == floating_ip_node_) {
+    Result<std::string> port = port_for(node);
+    if (!port) return port.error();
+    spec.port_ids.push_back(*port);
+  } else {
+    spec.network_ids.push_back(network_id_);
+  }
+  const int attempts = std::max(1, options_.retry.max_attempts);
+  Error last{ErrorCode::kInternal, "no attempt made"};
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    Result<Server> created = compute_.create_server(spec);
+    if (created) return created;
+    last = created.error();
+    if (last.code == ErrorCode::kQuotaExceeded || last.code == ErrorCode::kInvalidArgument ||
+        last.code == ErrorCode::kPermissionDenied) {
+      return last;
+    }
+    // A conflict, a lost answer or a 5xx: the server may exist after all, so look before retrying.
+    Result<std::optional<Server>> found = find_server(target.name);
+    if (found && found->has_value()) return **found;
+    std::this_thread::sleep_for(options_.poll_interval * (attempt + 1));
+  }
+  return last;
+}
+
+Result<Server> ClusterApply::create_with_recreates(const render::NodeRender& node) {
+  const std::string& name = node.node.name;
+  std::string last_fault;
+  for (int attempt = 0; attempt <= options_.max_error_recreates; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(options_.recreate_backoff * (1 << (attempt - 1)));
+    Result<std::optional<Server>> found = find_server(name);
+    if (!found) return found.error();
+    Result<Server> server = found->has_value() ? Result<Server>(**found) : create_once(node);
+    if (!server) return server.error();
+    if (server->status != "ACTIVE" && server->status != "ERROR") {
+      server = compute_.wait_for_server(server->id, options_.active_timeout, options_.poll_interval);
+      if (!server) return server.error();
+    }
+    if (server->status == "ACTIVE") {
+      Status attached = attach_floating_ip(*server);
+      if (!attached) return attached.error();
+      return server;
+    }
+    last_fault = server->fault.empty() ? "no fault given" : server->fault;
+    Status deleted = delete_node(*server);
+    if (!deleted) return deleted.error();
+    // Creates in one burst can pass Nova's API quota check; the conductor's recheck then puts the
+    // surplus into ERROR. That is a quota failure, not one to retry at once.
+    if (!quota_name(last_fault).empty()) {
+      return Error{ErrorCode::kQuotaExceeded, "server " + name + ": quota exceeded for " +
+                                                  quota_name(last_fault) + " (" + last_fault +
+                                                  "); raise the project's quota or lower the replicas"};
+    }
+  }
+  return Error{ErrorCode::kUnavailable,
+               "server " + name + " ended in ERROR " + std::to_string(options_.max_error_recreates + 1) +
+                   " times (last fault: " + last_fault +
+                   "); check the flavor against the cloud's capacity"};
+}
+
+Result<Server> ClusterApply::create_node(const render::NodeRender& node) {
+  // The intent is recorded before any request; a pending one from a crashed run is reused.
+  std::int64_t intent_id = 0;
+  Result<std::vector<state::Intent>> pending = state_.pending_intents(cluster_);
+  if (!pending) return pending.error();
+  for (const state::Intent& intent : *pending) {
+    if (intent.kind == "create-server" && intent.target == node.node.name) intent_id = intent.id;
+  }
+  if (intent_id == 0) {
+    Result<std::int64_t> added = state_.add_intent(state::Intent{
+        .cluster = cluster_,
+        .kind = "create-server",
+        .target = node.node.name,
+        .payload = nlohmann::json{{"digest", node.ignition_sha256}}.dump()});
+    if (!added) return added.error();
+    intent_id = *added;
+  }
+  Result<Server> server = create_with_recreates(node);
+  if (!server) return server.error().wrap("creating node " + node.node.name);
+  Status done = state_.complete_intent(intent_id);
+  if (!done) return done.error();
+  return server;
+}
+
+std::vector<Result<Server>> ClusterApply::create_all(
+    const std::vector<const render::NodeRender*>& nodes, int limit) {
+  std::vector<Result<Server>> results(nodes.size(), Error{ErrorCode::kInternal, "not attempted"});
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < nodes.size(); i = next++) results[i] = create_node(*nodes[i]);
+  };
+  std::vector<std::jthread> workers;
+  const std::size_t count = std::min<std::size_t>(std::max(1, limit), nodes.size());
+  for (std::size_t i = 0; i < count; ++i) workers.emplace_back(worker);
+  workers.clear();  // joins
+  return results;
+}
+
+Status ClusterApply::attach_floating_ip(const Server& server) {
+  if (server.name != floating_ip_node_ || external_network_id_.empty()) return ok_status();
+  Result<std::vector<Port>> ports = network_.ports_named(server.name);
+  if (!ports) return ports.error();
+  for (const Port& port : *ports) {
+    Result<std::vector<FloatingIp>> addresses = network_.floating_ips_of_port(port.id);
+    if (!addresses) return addresses.error();
+    if (!addresses->empty()) continue;
+    Result<FloatingIp> made = network_.create_floating_ip(external_network_id_, port.id,
+                                                          std::string(kPortDescription) + " for " + server.name);
+    if (!made) return made.error();
+  }
+  return ok_status();
+}
+
+Status ClusterApply::delete_node(const Server& server) {
+  Result<std::vector<Port>> ports = network_.ports_named(server.name);
+  if (!ports) return ports.error();
+  for (const Port& port : *ports) {
+    Result<std::vector<FloatingIp>> addresses = network_.floating_ips_of_port(port.id);
+    if (!addresses) return addresses.error();
+    for (const FloatingIp& address : *addresses) {
+      if (!address.description.starts_with(kPortDescription)) continue;
+      Status gone = network_.delete_floating_ip(address.id);
+      if (!gone) return gone;
+    }
+  }
+  Status deleted = compute_.delete_server(server.id);
+  if (!deleted) return deleted;
+  Status gone = compute_.wait_for_deletion(server.id, options_.delete_timeout, options_.poll_interval);
+  if (!gone) return gone;
+  for (const Port& port : *ports) {
+    if (port.description != kPortDescription) continue;  // not ours: leave it
+    Status removed = network_.delete_port(port.id);
+    if (!removed) return removed;
+  }
+  return ok_status();
+}
+
+}  // namespace nkd::providers::openstack

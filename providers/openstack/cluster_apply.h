@@ -1,0 +1,69 @@
+// ClusterApply: one apply() of OpenStackProvider for one cluster (internal to the provider).
+// Holds the resolved IDs and the service clients for the call; create_node() is the crash-safe,
+// ERROR-recreating create of one node and may run on several threads at once (it touches only
+// the clients, which are thread-safe, and the state store, which is too).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "providers/openstack/compute.h"
+#include "providers/openstack/image.h"
+#include "providers/openstack/network.h"
+#include "providers/openstack/openstack_provider.h"
+
+namespace nkd::providers::openstack {
+
+// Metadata keys every nkd server carries (DESIGN.md §9).
+inline constexpr const char* kClusterKey = "nkd.cluster";
+inline constexpr const char* kNodeKey = "nkd.node";
+inline constexpr const char* kDigestKey = "nkd.digest";
+inline constexpr const char* kPortDescription = "made by nkd";
+
+// The node index in "<cluster>-<pool>-<index>", or -1.
+[[nodiscard]] int node_index(const std::string& name);
+[[nodiscard]] ObservedNode observed_node(const Server& server);
+
+class ClusterApply {
+ public:
+  ClusterApply(Keystone& keystone, state::StateStore& state, const OpenStackProviderOptions& options,
+               std::string cluster);
+
+  // Looks up image, network, flavors and security groups the cluster names.
+  [[nodiscard]] Status resolve(const model::OpenStackPlatform& platform,
+                               const std::vector<render::NodeRender>& nodes);
+  // Every server of the cluster (name prefix and nkd.cluster metadata).
+  [[nodiscard]] Result<std::vector<Server>> servers();
+  // Makes `node` exist and be ACTIVE; returns the server.
+  [[nodiscard]] Result<Server> create_node(const render::NodeRender& node);
+  // Deletes the server and the port and floating IPs nkd made for it; waits until it is gone.
+  [[nodiscard]] Status delete_node(const Server& server);
+  // Makes the creates in `nodes`, at most `limit` at once; results in the same order.
+  [[nodiscard]] std::vector<Result<Server>> create_all(const std::vector<const render::NodeRender*>& nodes,
+                                                       int limit);
+
+ private:
+  Result<std::optional<Server>> find_server(const std::string& node_name);
+  Result<Server> create_once(const render::NodeRender& node);
+  Result<Server> create_with_recreates(const render::NodeRender& node);
+  Result<std::string> port_for(const render::NodeRender& node);
+  Status attach_floating_ip(const Server& server);
+
+  ComputeService compute_;
+  NetworkService network_;
+  ImageService image_;
+  state::StateStore& state_;
+  const OpenStackProviderOptions& options_;
+  const std::string cluster_;
+  model::OpenStackPlatform platform_;
+  std::string image_id_;
+  std::string network_id_;
+  std::string external_network_id_;
+  std::vector<std::string> security_group_ids_;
+  std::map<std::string, std::string> flavor_ids_;  // flavor name -> id
+  std::string floating_ip_node_;                   // first control-plane node, when asked
+};
+
+}  // namespace nkd::providers::openstack

@@ -1,0 +1,37 @@
+#include "providers/openstack/image.h"
+
+#include "providers/openstack/api_util.h"
+
+namespace nkd::providers::openstack {
+
+Result<std::string> ImageService::resolve_image(const std::string& name_or_id) {
+  const std::string what = "resolving image '" + name_or_id + "' in Glance";
+  if (looks_like_uuid(name_or_id)) {
+    Result<HttpResponse> by_id = keystone_.send(ServiceRequest{
+        .operation = "image_get", .service_type = "image", .path = "/v2/images/" + name_or_id});
+    if (!by_id) return by_id.error().wrap(what);
+    if (by_id->status == 200) return name_or_id;
+    if (by_id->status != 404) return error_from_response(*by_id, what);
+  }
+  Result<nlohmann::json> listed = json_body(
+      keystone_.send(ServiceRequest{.operation = "image_list",
+                                    .service_type = "image",
+                                    .path = "/v2/images?limit=100&name=" + url_encode(name_or_id)}),
+      what);
+  if (!listed) return listed.error();
+  const nlohmann::json images = listed->value("images", nlohmann::json::array());
+  if (images.empty()) {
+    return Error{ErrorCode::kNotFound,
+                 what + ": no image has that name or ID; upload it or fix platform.openstack.image"};
+  }
+  if (images.size() > 1) {
+    std::string ids;
+    for (const auto& image : images) ids += (ids.empty() ? "" : ", ") + image.value("id", "");
+    return Error{ErrorCode::kInvalidArgument,
+                 what + ": the name is ambiguous (" + std::to_string(images.size()) +
+                     " images: " + ids + "); name the image by its ID"};
+  }
+  return images[0].value("id", "");
+}
+
+}  // namespace nkd::providers::openstack

@@ -1,0 +1,167 @@
+#include "providers/openstack/openstack_provider.h"
+
+#include <algorithm>
+#include <set>
+
+#include "providers/openstack/cluster_apply.h"
+
+namespace nkd::providers::openstack {
+namespace {
+
+// Servers no desired node names, highest index first (scale-down order).
+std::vector<Server> surplus(const std::vector<Server>& servers,
+                            const std::vector<render::NodeRender>& desired) {
+  std::set<std::string> wanted;
+  for (const render::NodeRender& node : desired) wanted.insert(node.node.name);
+  std::vector<Server> extra;
+  for (const Server& server : servers) {
+    if (!wanted.contains(server.name)) extra.push_back(server);
+  }
+  std::stable_sort(extra.begin(), extra.end(), [](const Server& left, const Server& right) {
+    return node_index(left.name) > node_index(right.name);
+  });
+  return extra;
+}
+
+// Desired nodes with no server of their name that is ACTIVE or on its way there.
+std::vector<const render::NodeRender*> missing(const std::vector<Server>& servers,
+                                               const std::vector<render::NodeRender>& desired) {
+  std::set<std::string> healthy;
+  for (const Server& server : servers) {
+    if (server.status != "ERROR") healthy.insert(server.name);
+  }
+  std::vector<const render::NodeRender*> result;
+  for (const render::NodeRender& node : desired) {
+    if (!healthy.contains(node.node.name)) result.push_back(&node);
+  }
+  return result;
+}
+
+ApplyOutcome outcome_of(const std::vector<Server>& servers, const render::ClusterRender& render,
+                        int created, int deleted) {
+  std::map<std::string, const Server*> by_name;
+  for (const Server& server : servers) by_name[server.name] = &server;
+  ApplyOutcome outcome{.complete = true};
+  for (const render::NodeRender& node : render.nodes) {
+    auto found = by_name.find(node.node.name);
+    if (found == by_name.end()) {
+      outcome.complete = false;
+      continue;
+    }
+    ObservedNode observed = observed_node(*found->second);
+    outcome.complete = outcome.complete && observed.state == "Provisioned" &&
+                       observed.config_digest == node.ignition_sha256;
+    outcome.nodes.push_back(std::move(observed));
+  }
+  outcome.message = "openstack: " + std::to_string(outcome.nodes.size()) + " servers, " +
+                    std::to_string(created) + " created, " + std::to_string(deleted) + " deleted";
+  return outcome;
+}
+
+}  // namespace
+
+OpenStackProvider::OpenStackProvider(Clouds clouds, HttpClient& http, const Clock& clock,
+                                     state::StateStore& state, metrics::Metrics* metrics,
+                                     OpenStackProviderOptions options)
+    : clouds_(std::move(clouds)), http_(http), clock_(clock), state_(state), metrics_(metrics),
+      options_(std::move(options)) {}
+
+OpenStackProvider::~OpenStackProvider() = default;
+
+Result<Keystone*> OpenStackProvider::keystone_for_cloud(const std::string& cloud) {
+  std::lock_guard lock(mutex_);
+  if (auto found = sessions_.find(cloud); found != sessions_.end()) return found->second.get();
+  Result<CloudConfig> config = find_cloud(clouds_, cloud);
+  if (!config) return config.error();
+  auto made = std::make_unique<Keystone>(*config, http_, clock_, metrics_, options_.retry);
+  Keystone* keystone = made.get();
+  sessions_.emplace(cloud, std::move(made));
+  return keystone;
+}
+
+Result<Keystone*> OpenStackProvider::keystone_for_cluster(const std::string& cluster) {
+  std::string cloud;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = cluster_clouds_.find(cluster); found != cluster_clouds_.end()) {
+      cloud = found->second;
+    } else if (clouds_.size() == 1) {
+      cloud = clouds_.begin()->first;
+    }
+  }
+  if (cloud.empty()) {
+    return Error{ErrorCode::kNotFound, "cluster " + cluster +
+                                           ": no cloud known for it yet and clouds.yaml has several;"
+                                           " apply the cluster first"};
+  }
+  return keystone_for_cloud(cloud);
+}
+
+Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
+                                              const render::ClusterRender& render) {
+  const auto* platform = std::get_if<model::OpenStackPlatform>(&cluster.platform);
+  if (platform == nullptr) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "cluster " + cluster.name + " is not an OpenStack cluster; wrong provider"};
+  }
+  Result<Keystone*> keystone = keystone_for_cloud(platform->cloud);
+  if (!keystone) return keystone.error().wrap("cluster " + cluster.name);
+  {
+    std::lock_guard lock(mutex_);
+    cluster_clouds_[cluster.name] = platform->cloud;
+  }
+  ClusterApply run(**keystone, state_, options_, cluster.name);
+  if (Status resolved = run.resolve(*platform, render.nodes); !resolved) return resolved.error();
+  Result<std::vector<Server>> before = run.servers();
+  if (!before) return before.error().wrap("observing cluster " + cluster.name);
+
+  const auto to_create = missing(*before, render.nodes);
+  // A crashed run's intent whose server turned out to exist is done now.
+  if (Result<std::vector<state::Intent>> pending = state_.pending_intents(cluster.name); pending) {
+    for (const state::Intent& intent : *pending) {
+      const bool still_missing = std::any_of(to_create.begin(), to_create.end(), [&](const auto* node) {
+        return node->node.name == intent.target;
+      });
+      if (intent.kind == "create-server" && !still_missing) (void)state_.complete_intent(intent.id);
+    }
+  }
+  std::vector<Result<Server>> created = run.create_all(to_create, options_.max_concurrent_creates);
+  for (const Result<Server>& result : created) {
+    if (!result) return result.error().wrap("cluster " + cluster.name);
+  }
+  int deleted = 0;
+  for (const Server& server : surplus(*before, render.nodes)) {
+    if (Status gone = run.delete_node(server); !gone) return gone.error().wrap("scaling down " + cluster.name);
+    ++deleted;
+  }
+  Result<std::vector<Server>> after = run.servers();
+  if (!after) return after.error().wrap("observing cluster " + cluster.name);
+  return outcome_of(*after, render, static_cast<int>(to_create.size()), deleted);
+}
+
+Result<std::vector<ObservedNode>> OpenStackProvider::observe(const std::string& cluster) {
+  Result<Keystone*> keystone = keystone_for_cluster(cluster);
+  if (!keystone) return keystone.error();
+  ClusterApply run(**keystone, state_, options_, cluster);
+  Result<std::vector<Server>> servers = run.servers();
+  if (!servers) return servers.error().wrap("observing cluster " + cluster);
+  std::vector<ObservedNode> nodes;
+  for (const Server& server : *servers) nodes.push_back(observed_node(server));
+  std::sort(nodes.begin(), nodes.end(),
+            [](const ObservedNode& a, const ObservedNode& b) { return a.name < b.name; });
+  return nodes;
+}
+
+Status OpenStackProvider::remove(const std::string& cluster) {
+  Result<Keystone*> keystone = keystone_for_cluster(cluster);
+  if (!keystone) return keystone.error();
+  ClusterApply run(**keystone, state_, options_, cluster);
+  Result<std::vector<Server>> servers = run.servers();
+  if (!servers) return servers.error().wrap("removing cluster " + cluster);
+  for (const Server& server : surplus(*servers, {})) {
+    if (Status gone = run.delete_node(server); !gone) return gone.error().wrap("removing cluster " + cluster);
+  }
+  return ok_status();
+}
+
+}  // namespace nkd::providers::openstack
