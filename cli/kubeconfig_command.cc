@@ -31,7 +31,7 @@ Result<pki::ClusterPki> load_pki(const KubeconfigOptions& options, int& exit_cod
                                            " does not exist; pass --state with the file "
                                            "`nkd render --state` or the daemon wrote"};
   }
-  auto store = state::open_sqlite_state_store(options.state);
+  auto store = state::SqliteStateStore::open_read_only(options.state);
   if (!store) return store.error();
   auto json = (*store)->load_pki(options.cluster);
   if (!json) return json.error();

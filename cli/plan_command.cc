@@ -57,7 +57,7 @@ Result<std::function<std::optional<pki::ClusterPki>(const std::string&)>> stored
   if (!std::filesystem::exists(path)) {
     return Error{ErrorCode::kInvalidArgument, "--state " + path + ": no such file"};
   }
-  auto opened = state::SqliteStateStore::open(path);
+  auto opened = state::SqliteStateStore::open_read_only(path);
   if (!opened) return opened.error();
   std::shared_ptr<state::SqliteStateStore> store = std::move(opened).value();
   return std::function<std::optional<pki::ClusterPki>(const std::string&)>(
@@ -74,7 +74,7 @@ Result<std::function<std::optional<pki::ClusterPki>(const std::string&)>> stored
 
 int print_plan(const plan::Plan& plan, const PlanCommandOptions& options) {
   if (options.format == "json") {
-    std::cout << plan::to_json(plan).dump(2) << "\n";
+    std::cout << plan::to_json(plan).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else if (options.format == "markdown") {
     std::cout << plan::format_markdown(plan);
   } else {

@@ -97,7 +97,9 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
   reconciler_->observe_revisions(unchanged, *info);
   if (auto records = store_->list_clusters()) {
     for (const auto& record : *records) {
-      if (!present.contains(record.name)) reconciler_->orphan(record.name, commit_id);
+      if (present.contains(record.name)) continue;
+      reconciler_->orphan(record.name, commit_id);
+      if (commit_statuses_) commit_statuses_->cluster_removed(record.name, commit_id);
     }
   }
   known_clusters_ = present;

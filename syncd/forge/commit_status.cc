@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/secret_file.h"
@@ -44,7 +46,7 @@ HttpRequest commit_status_request(const ForgeConfig& forge, const Secret& token,
   while (base.ends_with('/')) base.pop_back();
   HttpRequest request{.method = "POST",
                       .url = base + "/repos/" + forge.repository + "/statuses/" + commit,
-                      .body = body.dump(),
+                      .body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                       .timeout_ms = 15'000,
                       .connect_timeout_ms = 5'000};
   request.headers = {{"Content-Type", "application/json"}, {"User-Agent", "nkd"}};
@@ -103,24 +105,38 @@ void ForgeStatusPublisher::stop() {
 }
 
 void ForgeStatusPublisher::run() {
+  std::optional<std::chrono::steady_clock::time_point> drain_deadline;
   while (true) {
     Pending next;
+    bool draining = false;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued was sent
+      draining = stopping_;
+      if (draining && !drain_deadline) drain_deadline = std::chrono::steady_clock::now() + kDrainLimit;
+      if (draining && std::chrono::steady_clock::now() >= *drain_deadline) {
+        spdlog::warn("stopping: {} commit status(es) not sent (the forge is slow or down)", queue_.size());
+        queue_.clear();
+        return;
+      }
       next = std::move(queue_.front());
       queue_.pop_front();
     }
-    send(next);
+    send(next, draining);
   }
 }
 
-void ForgeStatusPublisher::send(const Pending& status) {
+void ForgeStatusPublisher::send(const Pending& status, bool draining) {
   const auto started = std::chrono::steady_clock::now();
-  const HttpRequest request =
+  HttpRequest request =
       commit_status_request(forge_, token_, status.commit, status.state, status.description);
   RetryPolicy policy{.max_attempts = 3, .total_deadline_ms = 30'000, .retry_non_idempotent = true};
+  if (draining) {  // shutting down: one quick try each, so stop stays within systemd's timeout
+    policy.max_attempts = 1;
+    request.timeout_ms = 2'000;
+    request.connect_timeout_ms = 1'000;
+  }
   auto response = send_with_retry(client_, request, policy);
   const std::string code = response ? std::to_string(response->status) : "error";
   metrics_.provider_requests_total
@@ -147,20 +163,7 @@ void CommitStatusTracker::commit_started(const std::string& commit,
     return;
   }
   // Clusters still pending for an older commit will not be applied at it any more.
-  for (auto& [older, tracked] : commits_) {
-    bool touched = false;
-    for (const auto& cluster : clusters) {
-      auto found = tracked.clusters.find(cluster);
-      if (found != tracked.clusters.end() && found->second == ClusterOutcome::kPending) {
-        found->second = ClusterOutcome::kSuperseded;
-        touched = true;
-      }
-    }
-    if (touched) {
-      tracked.superseded_by = commit;
-      settle(older, tracked);
-    }
-  }
+  supersede(clusters, commit);
   Tracked tracked;
   for (const auto& cluster : clusters) tracked.clusters[cluster] = ClusterOutcome::kPending;
   if (!commits_.contains(commit)) order_.push_back(commit);
@@ -171,6 +174,29 @@ void CommitStatusTracker::commit_started(const std::string& commit,
   }
   sink_.post(commit, CommitState::kPending,
              "applying to " + std::to_string(clusters.size()) + " cluster(s)");
+}
+
+void CommitStatusTracker::supersede(const std::vector<std::string>& clusters, const std::string& newer) {
+  for (auto& [older, tracked] : commits_) {
+    if (older == newer) continue;
+    bool touched = false;
+    for (const auto& cluster : clusters) {
+      auto found = tracked.clusters.find(cluster);
+      if (found != tracked.clusters.end() && found->second == ClusterOutcome::kPending) {
+        found->second = ClusterOutcome::kSuperseded;
+        touched = true;
+      }
+    }
+    if (touched) {
+      tracked.superseded_by = newer;
+      settle(older, tracked);
+    }
+  }
+}
+
+void CommitStatusTracker::cluster_removed(const std::string& cluster, const std::string& commit) {
+  std::lock_guard lock(mutex_);
+  supersede({cluster}, commit);
 }
 
 void CommitStatusTracker::commit_rejected(const std::string& commit, const std::string& first_error) {

@@ -13,6 +13,7 @@
 // Requests have timeouts and are retried with backoff (a repeated status is harmless).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -58,7 +59,7 @@ class ForgeStatusPublisher final : public CommitStatusSink {
   ForgeStatusPublisher& operator=(const ForgeStatusPublisher&) = delete;
 
   void post(const std::string& commit, CommitState state, const std::string& description) override;
-  // Sends what is queued (bounded by each request's timeout) and joins the thread.
+  // Sends what is queued, one quick try each for at most kDrainLimit, and joins the thread.
   void stop();
 
  private:
@@ -68,9 +69,11 @@ class ForgeStatusPublisher final : public CommitStatusSink {
     std::string description;
   };
   static constexpr std::size_t kQueueLimit = 256;
+  // How long stop() keeps sending what is queued before dropping the rest.
+  static constexpr std::chrono::seconds kDrainLimit{5};
 
   void run();
-  void send(const Pending& status);
+  void send(const Pending& status, bool draining);
 
   ForgeConfig forge_;
   Secret token_;
@@ -91,6 +94,8 @@ class CommitStatusTracker {
   // `clusters`: the clusters the commit changed (their renders were submitted).
   void commit_started(const std::string& commit, const std::vector<std::string>& clusters);
   void commit_rejected(const std::string& commit, const std::string& first_error);
+  // `cluster` left the repository at `commit`: older commits waiting on it will not see it applied.
+  void cluster_removed(const std::string& cluster, const std::string& commit);
   // A reconcile of `cluster` toward `commit` ended: applied, or failed with `message`.
   void cluster_finished(const std::string& cluster, const std::string& commit, bool applied,
                         const std::string& message);
@@ -106,6 +111,8 @@ class CommitStatusTracker {
   static constexpr std::size_t kTrackedCommits = 64;
 
   void settle(const std::string& commit, Tracked& tracked);
+  // Marks `clusters` still pending for commits other than `newer` as superseded by it.
+  void supersede(const std::vector<std::string>& clusters, const std::string& newer);
 
   CommitStatusSink& sink_;
   std::mutex mutex_;

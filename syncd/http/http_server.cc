@@ -96,13 +96,14 @@ void HttpServer::routes() {
   server_->Get("/api/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
     auto clusters = store_.list_clusters();
     if (!clusters) return send_error(response, 503, clusters.error().message);
-    {
-      nlohmann::json array = nlohmann::json::array();
-      for (const auto& record : *clusters) array.push_back(cluster_json(record));
-      send_json(response, array);
+    // One cluster's document at a time: a whole-array document of thousands of clusters is
+    // tens of MiB of small allocations, and each poll of this endpoint grew the daemon by it.
+    std::string body = "[";
+    for (std::size_t i = 0; i < clusters->size(); ++i) {
+      body += (i == 0 ? "\n" : ",\n") + cluster_json((*clusters)[i]).dump(2);
     }
-    // Thousands of clusters make a document of many small allocations; once it is text, hand
-    // the freed pages back instead of letting each poll of this endpoint grow the daemon.
+    body += clusters->empty() ? "]\n" : "\n]\n";
+    response.set_content(std::move(body), "application/json");
     if (response.body.size() > (1u << 20)) release_free_memory();
   });
   server_->Get(R"(/api/v1/clusters/([a-z0-9-]+))",

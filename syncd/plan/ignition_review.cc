@@ -208,7 +208,9 @@ std::string SecretRedactor::redact(std::string_view text) const {
 std::string review_ignition(std::string_view ignition_json, const SecretRedactor& redactor) {
   auto config = json::parse(ignition_json, nullptr, false);
   if (config.is_discarded()) return redactor.redact(ignition_json);
-  return review_document(std::move(config), redactor).dump(2) + "\n";
+  // User files may hold bytes that are not UTF-8; show them replaced rather than fail the plan.
+  return review_document(std::move(config), redactor)
+             .dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::vector<std::string> first_boot_changes(std::string_view before_json,

@@ -7,6 +7,11 @@ namespace nkd::plan {
 
 namespace {
 
+// The summary is always shown whole, so it is bounded too: a repository of thousands of clusters
+// must still fit a comment.
+constexpr std::size_t kMaxTableRows = 200;
+constexpr std::size_t kMaxUnchangedNames = 50;
+
 // Diffs go into fenced blocks; a fence longer than any backtick run inside cannot be closed early.
 std::string fenced(const std::string& body, const std::string& language) {
   std::size_t longest = 0;
@@ -31,26 +36,32 @@ std::string summary_table(const Plan& plan) {
   out << "### nkd plan: `" << plan.base_revision.substr(0, 12) << "` → `"
       << plan.head_revision.substr(0, 12) << "`\n\n";
   std::vector<std::string> unchanged;
-  bool any = false;
+  std::size_t rows = 0;
+  std::size_t rows_left_out = 0;
   for (const auto& cluster : plan.clusters) {
     if (cluster.change == ClusterChange::kUnchanged) {
       unchanged.push_back(cluster.name);
       continue;
     }
-    if (!any) {
+    if (rows == 0) {
       out << "| Cluster | Change | Create | Replace | Delete | Upgrade | Manifests |\n"
           << "|---|---|---:|---:|---:|---|---:|\n";
-      any = true;
+    }
+    if (++rows > kMaxTableRows) {
+      ++rows_left_out;
+      continue;
     }
     out << "| " << table_cell(cluster.name) << " | " << to_string(cluster.change) << " | "
         << cluster.count(NodeAction::kCreate) << " | " << cluster.count(NodeAction::kReplace) << " | "
         << cluster.count(NodeAction::kDelete) << " | " << table_cell(describe_upgrades(cluster))
         << " | " << cluster.manifests.size() << " |\n";
   }
-  if (!any) out << "**No changes.**\n";
+  if (rows_left_out > 0) out << "| and " << rows_left_out << " more changed clusters | | | | | | |\n";
+  if (rows == 0) out << "**No changes.**\n";
   if (!unchanged.empty()) {
     out << "\nUnchanged (" << unchanged.size() << "):";
-    for (const auto& name : unchanged) out << " `" << name << "`";
+    for (std::size_t i = 0; i < unchanged.size() && i < kMaxUnchangedNames; ++i) out << " `" << unchanged[i] << "`";
+    if (unchanged.size() > kMaxUnchangedNames) out << " and " << unchanged.size() - kMaxUnchangedNames << " more";
     out << "\n";
   }
   return out.str();

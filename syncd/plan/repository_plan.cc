@@ -162,7 +162,20 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
   for (const auto& name : changed) {
     const model::Cluster* before = base.model.find(name);
     const model::Cluster* after = inputs.head_model->find(name);
-    if (before == nullptr && after == nullptr) continue;
+    // A base definition that does not load (see the warnings) leaves its nodes unknown: say so
+    // in the plan itself rather than show the cluster as new or drop it.
+    const bool base_unreadable =
+        before == nullptr && std::find(in_base.begin(), in_base.end(), name) != in_base.end();
+    if (before == nullptr && after == nullptr) {
+      if (base_unreadable) {
+        result.plan.clusters.push_back(
+            {.name = name,
+             .change = ClusterChange::kRemoved,
+             .notes = {"the base's definition does not load, so its nodes are unknown; the cluster "
+                       "leaves Git: orphaned by default, its machines deleted with prune: true"}});
+      }
+      continue;
+    }
     auto renders = render_both(before, after, inputs);
     if (!renders) return renders.error();
     ClusterInputs cluster{.name = name,
@@ -181,6 +194,11 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
       if (found != inputs.actual->end()) applied = found->second.applied_revision;
     }
     ClusterPlan plan = plan_cluster(cluster);
+    if (base_unreadable) {
+      plan.change = ClusterChange::kChanged;
+      plan.notes.push_back("the base's definition does not load, so every node is shown as "
+                           "created; nodes that already exist are kept, not created again");
+    }
     if (applied && *applied != inputs.base_revision) {
       plan.notes.push_back("the daemon has applied " + (applied->empty() ? "nothing" : applied->substr(0, 12)) +
                            " for this cluster, not the base; node actions are against the nodes it reports");

@@ -22,6 +22,9 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   return lines;
 }
 
+// 4 Mi cells of 8 bytes: 32 MiB at most for one diff.
+constexpr std::size_t kMaxTableCells = 4u << 20;
+
 // One line of the edit script: ' ' kept, '-' only in before, '+' only in after.
 struct EditLine {
   char kind;
@@ -43,6 +46,20 @@ std::vector<EditLine> edit_script(const std::vector<std::string_view>& before,
   }
   const std::size_t rows = before.size() - prefix - suffix;
   const std::size_t columns = after.size() - prefix - suffix;
+  std::vector<EditLine> script;
+  for (std::size_t k = 0; k < prefix; ++k) script.push_back({' ', before[k], k, k});
+  if (rows * columns > kMaxTableCells) {
+    // Too large to align line by line within bounded memory: the middle is shown as replaced.
+    for (std::size_t i = 0; i < rows; ++i) script.push_back({'-', before[prefix + i], prefix + i, prefix});
+    for (std::size_t j = 0; j < columns; ++j) {
+      script.push_back({'+', after[prefix + j], prefix + rows, prefix + j});
+    }
+    for (std::size_t k = 0; k < suffix; ++k) {
+      script.push_back({' ', before[before.size() - suffix + k], before.size() - suffix + k,
+                        after.size() - suffix + k});
+    }
+    return script;
+  }
   // common[i][j]: LCS length of before[prefix+i..] and after[prefix+j..] within the middle.
   std::vector<std::vector<std::size_t>> common(rows + 1, std::vector<std::size_t>(columns + 1, 0));
   for (std::size_t i = rows; i-- > 0;) {
@@ -52,8 +69,6 @@ std::vector<EditLine> edit_script(const std::vector<std::string_view>& before,
                          : std::max(common[i + 1][j], common[i][j + 1]);
     }
   }
-  std::vector<EditLine> script;
-  for (std::size_t k = 0; k < prefix; ++k) script.push_back({' ', before[k], k, k});
   std::size_t i = 0;
   std::size_t j = 0;
   while (i < rows || j < columns) {

@@ -64,6 +64,7 @@ void Reconciler::submit(DesiredCluster desired) {
     std::lock_guard lock(mutex_);
     desired.submission = ++submissions_;
     desired.render_digest.clear();
+    desired.submitted_commit = desired.commit.id;
     desired_[name] = std::move(desired);
     failures_.erase(name);
   }
@@ -77,43 +78,22 @@ void Reconciler::observe_revision(const std::string& cluster, const git::CommitI
 void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
                                    const git::CommitInfo& commit) {
   if (clusters.empty()) return;
-  std::map<std::string, std::string> desired_digests;
+  std::vector<state::StateStore::RevisionNote> notes;
   {
     std::lock_guard lock(mutex_);
     for (const auto& cluster : clusters) {
+      state::StateStore::RevisionNote note{.cluster = cluster};
       if (auto found = desired_.find(cluster); found != desired_.end()) {
         found->second.commit = commit;  // a reconcile still under way records the newer commit
-        desired_digests[cluster] = found->second.render_digest;  // "" while not yet rendered
+        // Applied moves only if what is stored is this target's render ("" while unrendered).
+        note.expected_digest = found->second.render_digest;
       }
+      notes.push_back(std::move(note));
     }
   }
-  auto listed = store_.list_clusters();
-  if (!listed) {
-    spdlog::error("reading cluster records to note commit {}: {}", commit.id.substr(0, 12),
-                  listed.error().message);
-    return;  // never overwrite records that could not be read
-  }
-  std::map<std::string, state::ClusterRecord> stored;
-  for (auto& record : *listed) stored[record.name] = std::move(record);
-  std::vector<state::ClusterRecord> changed;
-  const std::int64_t now_ms = clock_.now_unix_ms();
-  for (const auto& cluster : clusters) {
-    state::ClusterRecord record = stored.contains(cluster) ? stored[cluster] : state::ClusterRecord{.name = cluster};
-    if (record.observed_revision == commit.id) continue;
-    record.observed_revision = commit.id;
-    const bool healthy = record.last_error.empty() &&
-                         (record.phase == "WaitingForCluster" || record.phase == "Ready");
-    const auto desired = desired_digests.find(cluster);
-    if (healthy && !record.render_digest.empty() &&
-        (desired == desired_digests.end() || desired->second == record.render_digest)) {
-      record.applied_revision = commit.id;
-    }
-    record.updated_at_ms = now_ms;
-    changed.push_back(std::move(record));
-  }
-  if (auto status = store_.put_clusters(changed); !status) {
+  if (auto status = store_.note_revision(notes, commit.id, clock_.now_unix_ms()); !status) {
     spdlog::error("recording observed revision {} of {} cluster(s): {}", commit.id.substr(0, 12),
-                  changed.size(), status.error().message);
+                  notes.size(), status.error().message);
   }
 }
 
@@ -209,7 +189,8 @@ void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterR
   }
   spdlog::info("cluster {} is suspended (spec.suspend: true): not reconciled", desired.cluster.name);
   if (outcome_listener_) {
-    outcome_listener_(desired.cluster.name, desired.commit.id, true, "suspended: recorded, not reconciled");
+    outcome_listener_(desired.cluster.name, desired.submitted_commit, true,
+                      "suspended: recorded, not reconciled");
   }
 }
 
@@ -252,7 +233,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
     }
     spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12),
                  outcome.error().message);
-    if (outcome_listener_) outcome_listener_(name, desired.commit.id, false, outcome.error().message);
+    if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, false, outcome.error().message);
     return {};
   }
   const std::string applied_revision = newest_commit_with(name, desired, render.digest);
@@ -275,7 +256,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   }
   export_cluster_metrics(record, outcome->nodes);
   spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), outcome->message);
-  if (outcome_listener_) outcome_listener_(name, desired.commit.id, true, outcome->message);
+  if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, true, outcome->message);
   return Attempt{.succeeded = true, .complete = outcome->complete};
 }
 
@@ -291,7 +272,15 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::render_for(cons
   if (!desired.render) {
     return Error{ErrorCode::kInternal, "no renderer for cluster " + desired.cluster.name};
   }
-  auto rendered = desired.render();
+  Result<std::shared_ptr<const render::ClusterRender>> rendered =
+      Error{ErrorCode::kInternal, "render of " + desired.cluster.name + " did not run"};
+  try {
+    rendered = desired.render();
+  } catch (const std::exception& error) {
+    // The renderer is pure, but user files reach it (bytes that are not UTF-8 make the JSON
+    // library throw): a worker thread must not take the daemon down. The cluster fails, retries.
+    return Error{ErrorCode::kInvalidArgument, std::string("cannot render: ") + error.what()};
+  }
   if (!rendered) return rendered.error();
   std::lock_guard lock(mutex_);
   auto found = desired_.find(desired.cluster.name);
@@ -311,7 +300,9 @@ void Reconciler::record_render_failure(const DesiredCluster& desired, state::Clu
     spdlog::error("recording render failure of {}: {}", desired.cluster.name, status.error().message);
   }
   spdlog::error("{}", record.last_error);
-  if (outcome_listener_) outcome_listener_(desired.cluster.name, desired.commit.id, false, record.last_error);
+  if (outcome_listener_) {
+    outcome_listener_(desired.cluster.name, desired.submitted_commit, false, record.last_error);
+  }
 }
 
 void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,

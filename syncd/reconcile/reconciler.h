@@ -36,9 +36,12 @@ using RenderFunction = std::function<Result<std::shared_ptr<const render::Cluste
 struct DesiredCluster {
   model::Cluster cluster;
   RenderFunction render;
+  // The newest commit this render stands for: later commits that leave the cluster unchanged
+  // move it forward (observe_revisions).
   git::CommitInfo commit;
   std::int64_t fetched_at_ms = 0;  // when the commit arrived (for commit-to-applied latency)
   std::string render_digest;       // known once a worker rendered it; "" before
+  std::string submitted_commit;    // the commit that submitted it (what outcomes are reported for)
   std::uint64_t submission = 0;    // set by submit(), to tell a newer target from this one
 };
 
@@ -60,8 +63,8 @@ class Reconciler {
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
 
-  // Told the end of every reconcile attempt (from a worker thread): the cluster, the commit it
-  // was reconciled toward, applied or not, and the one-line outcome. Set before start().
+  // Told the end of every reconcile attempt (from a worker thread): the cluster, the commit that
+  // submitted its target, applied or not, and the one-line outcome. Set before start().
   using OutcomeListener = std::function<void(const std::string& cluster, const std::string& commit,
                                              bool applied, const std::string& message)>;
   void set_outcome_listener(OutcomeListener listener) { outcome_listener_ = std::move(listener); }

@@ -72,6 +72,15 @@ Result<DatabasePtr> open_database(const std::string& path, bool create) {
   return db;
 }
 
+Result<DatabasePtr> open_database_read_only(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+  DatabasePtr db(raw);
+  if (rc != SQLITE_OK) return make_error(db.get(), rc, "opening " + path + " read-only");
+  sqlite3_extended_result_codes(db.get(), 1);
+  return db;
+}
+
 Status exec(sqlite3* db, std::string_view sql, std::string_view doing) {
   const std::string text(sql);
   const int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, nullptr);

@@ -36,6 +36,8 @@ Error make_error(sqlite3* db, int rc, std::string_view doing);
 
 // Opens `path` read-write (creating it when `create`), serialized mode, extended result codes.
 Result<DatabasePtr> open_database(const std::string& path, bool create);
+// Opens an existing file for reading only: nothing about it (mode, journal, schema) is changed.
+Result<DatabasePtr> open_database_read_only(const std::string& path);
 
 // Runs one or more statements that return no rows we need (DDL, PRAGMA writes, BEGIN/COMMIT).
 Status exec(sqlite3* db, std::string_view sql, std::string_view doing);

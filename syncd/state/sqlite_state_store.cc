@@ -121,6 +121,19 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   return std::make_unique<SqliteStateStore>(ConstructionKey(), path, std::move(*db));
 }
 
+Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open_read_only(const std::string& path) {
+  auto db = sqlite::open_database_read_only(path);
+  if (!db) return db.error();
+  auto version = query_single_text(db->get(), "PRAGMA user_version");
+  if (!version) return in_file(version.error(), path);
+  if (std::stoi(*version) > kSqliteSchemaVersion) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "state store: " + path + " has schema version " + *version + ", newer than this nkd "
+                 "understands (" + std::to_string(kSqliteSchemaVersion) + "); use the nkd that wrote it"};
+  }
+  return std::make_unique<SqliteStateStore>(ConstructionKey(), path, std::move(*db));
+}
+
 Result<std::unique_ptr<StateStore>> open_sqlite_state_store(const std::string& path) {
   auto store = SqliteStateStore::open(path);
   if (!store) return store.error();
@@ -207,23 +220,37 @@ Result<std::optional<ClusterRecord>> SqliteStateStore::get_cluster(const std::st
 }
 
 Status SqliteStateStore::put_cluster(const ClusterRecord& record) {
-  return put_clusters({record});
+  if (record.name.empty()) {
+    return Error{ErrorCode::kInvalidArgument, "state store: put_cluster needs a cluster name"};
+  }
+  std::lock_guard lock(mutex_);
+  auto transaction = sqlite::Transaction::begin(db_.get(), "storing cluster " + record.name);
+  if (!transaction) return transaction.error();
+  if (auto stored = records::upsert_cluster(db_.get(), record); !stored) return stored.error();
+  return transaction->commit();
 }
 
-Status SqliteStateStore::put_clusters(const std::vector<ClusterRecord>& records) {
-  for (const auto& record : records) {
-    if (record.name.empty()) {
-      return Error{ErrorCode::kInvalidArgument, "state store: put_cluster needs a cluster name"};
-    }
-  }
-  if (records.empty()) return ok_status();
+Status SqliteStateStore::note_revision(const std::vector<RevisionNote>& notes, const std::string& revision,
+                                       std::int64_t now_ms) {
+  if (notes.empty()) return ok_status();
   std::lock_guard lock(mutex_);
   auto transaction = sqlite::Transaction::begin(
-      db_.get(), records.size() == 1 ? "storing cluster " + records[0].name
-                                     : "storing " + std::to_string(records.size()) + " clusters");
+      db_.get(), "noting commit " + revision.substr(0, 12) + " on " + std::to_string(notes.size()) + " clusters");
   if (!transaction) return transaction.error();
-  for (const auto& record : records) {
-    if (auto stored = records::upsert_cluster(db_.get(), record); !stored) return stored.error();
+  for (const auto& note : notes) {
+    auto statement = sqlite::Statement::prepare(
+        db_.get(),
+        "INSERT INTO clusters (name, observed_revision, updated_at_ms) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (name) DO UPDATE SET observed_revision = excluded.observed_revision, "
+        "updated_at_ms = excluded.updated_at_ms, applied_revision = CASE WHEN last_error = '' "
+        "AND phase IN ('WaitingForCluster', 'Ready') AND render_digest != '' "
+        "AND (?4 = 0 OR render_digest = ?5) THEN excluded.observed_revision ELSE applied_revision END "
+        "WHERE observed_revision != excluded.observed_revision");
+    if (!statement) return statement.error();
+    statement->bind(1, note.cluster).bind(2, revision).bind(3, now_ms)
+        .bind(4, static_cast<std::int64_t>(note.expected_digest.has_value() ? 1 : 0))
+        .bind(5, note.expected_digest.value_or(""));
+    if (auto stored = statement->run(); !stored) return stored.error();
   }
   return transaction->commit();
 }

@@ -34,6 +34,9 @@ class SqliteStateStore final : public StateStore {
  public:
   // Opens (creating if needed) and migrates the state file at `path`.
   [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& path);
+  // For tools that only read (nkd plan --state, nkd kubeconfig): never creates, chmods, migrates
+  // or writes the file; a schema newer than this nkd knows is refused. Writes then fail.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open_read_only(const std::string& path);
 
   [[nodiscard]] Status ping() override;
 
@@ -43,7 +46,8 @@ class SqliteStateStore final : public StateStore {
   [[nodiscard]] Result<std::vector<ClusterRecord>> list_clusters() override;
   [[nodiscard]] Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) override;
   [[nodiscard]] Status put_cluster(const ClusterRecord& record) override;
-  [[nodiscard]] Status put_clusters(const std::vector<ClusterRecord>& records) override;
+  [[nodiscard]] Status note_revision(const std::vector<RevisionNote>& notes, const std::string& revision,
+                                     std::int64_t now_ms) override;
   [[nodiscard]] Status save_published_configs(const std::string& cluster,
                                               const std::vector<PublishedConfig>& changed,
                                               const std::vector<std::string>& nodes) override;

@@ -87,9 +87,17 @@ class StateStore {
   [[nodiscard]] virtual Result<std::vector<ClusterRecord>> list_clusters() = 0;  // by name
   [[nodiscard]] virtual Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) = 0;
   [[nodiscard]] virtual Status put_cluster(const ClusterRecord& record) = 0;
-  // Stores every record in one transaction (a commit touches every cluster's observed revision;
-  // one durable write instead of one per cluster).
-  [[nodiscard]] virtual Status put_clusters(const std::vector<ClusterRecord>& records) = 0;
+  // Notes, in one transaction, that `revision` is the newest commit seen for each cluster and
+  // that it left their render unchanged: observed_revision becomes it, and applied_revision too
+  // where the cluster is healthy (no error, WaitingForCluster or Ready) and its stored render
+  // digest equals `expected_digest` (any digest when that is nullopt). Only those columns are
+  // written, so a reconcile finishing meanwhile is never overwritten; a missing record is made.
+  struct RevisionNote {
+    std::string cluster;
+    std::optional<std::string> expected_digest;
+  };
+  [[nodiscard]] virtual Status note_revision(const std::vector<RevisionNote>& notes,
+                                             const std::string& revision, std::int64_t now_ms) = 0;
   [[nodiscard]] virtual Status delete_cluster(const std::string& name) = 0;  // and its nodes
 
   // Opens an attempt to apply `row.render_digest` to `row.cluster`. If the cluster has an open

@@ -120,6 +120,7 @@ TEST_F(PlanCli, EveryScenarioMatchesItsGoldenOutputsAndHidesSecrets) {
                                           "beta-workers-0", "beta-workers-1", "beta-workers-2"};
   const auto secrets = secrets_in(state, nodes);
   ASSERT_GE(secrets.size(), 10u);
+  const std::string state_before = testing::read_file(state);
   for (const auto& scenario : scenarios()) {
     SCOPED_TRACE(scenario.name);
     commit(scenario);
@@ -136,6 +137,7 @@ TEST_F(PlanCli, EveryScenarioMatchesItsGoldenOutputsAndHidesSecrets) {
       EXPECT_EQ(normalize(result.out), testing::read_file(expected)) << format;
     }
   }
+  EXPECT_EQ(testing::read_file(state), state_before) << "plan --state only reads the state file";
 }
 
 TEST_F(PlanCli, InvalidHeadExitsOneWithDiagnostics) {

@@ -84,6 +84,17 @@ TEST(CommitStatusTracker, ACommitOvertakenByANewerOneIsAnError) {
   EXPECT_EQ(sink.posted[3].state, "success");
 }
 
+TEST(CommitStatusTracker, AClusterRemovedWhilePendingSettlesTheOlderCommit) {
+  RecordingSink sink;
+  CommitStatusTracker tracker(sink);
+  tracker.commit_started(kFirst, {"alpha", "beta"});
+  tracker.cluster_finished("beta", kFirst, true, "published");
+  tracker.cluster_removed("alpha", kSecond);
+  ASSERT_EQ(sink.posted.size(), 2u);
+  EXPECT_EQ(sink.posted[1].state, "error");
+  EXPECT_EQ(sink.posted[1].description, "superseded by bbbbbbbbbbbb before 1 cluster(s) were applied");
+}
+
 TEST(CommitStatusRequest, GithubAndGiteaShapes) {
   ForgeConfig forge{.kind = "github", .api_url = "https://api.github.com/", .repository = "ops/clusters"};
   const Secret token("t0ken");

@@ -231,15 +231,17 @@ TEST(PlanFormats, MarkdownIsCutToItsLimitWithANote) {
   model::Cluster changed = testing::openstack_cluster();
   changed.ignition.files[0].contents = "Maintenance\n";
   plan::Plan plan{.base_revision = std::string(40, 'a'), .head_revision = std::string(40, 'b')};
-  for (const char* name : {"alpha", "beta", "gamma"}) {
+  for (const char* name : {"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}) {
     auto cluster = plan_between(base, Side(changed));
     cluster.name = name;
     plan.clusters.push_back(std::move(cluster));
   }
   const std::string whole = plan::format_markdown(plan, 10'000'000);
-  const std::string cut = plan::format_markdown(plan, 6'000);
+  // Room for the summary and about one cluster's section: the others must be cut.
+  const std::size_t limit = whole.size() / 2;
+  const std::string cut = plan::format_markdown(plan, limit);
   EXPECT_EQ(whole.find("cut here"), std::string::npos);
-  EXPECT_LE(cut.size(), 6'000u);
+  EXPECT_LE(cut.size(), limit);
   EXPECT_NE(cut.find("| gamma | changed |"), std::string::npos) << "the summary table is always whole";
   EXPECT_NE(cut.find("cut here"), std::string::npos);
   EXPECT_EQ(std::count(cut.begin(), cut.end(), '`') % 2, 0) << "no fence left open";
@@ -260,6 +262,42 @@ TEST(PlanFormats, JsonSchemaFields) {
   EXPECT_EQ(cluster["nodes"][0]["name"], "prod-east-gpu-1");
   EXPECT_EQ(cluster["nodes"][0]["role"], "worker");
   EXPECT_TRUE(cluster["rollout"].is_null());
+}
+
+TEST(IgnitionReview, BytesThatAreNotUtf8AreShownReplacedNotFatal) {
+  model::Cluster latin1 = testing::openstack_cluster();
+  latin1.ignition.files[0].contents = "caf\xe9 au lait\n";  // Latin-1, not UTF-8
+  const Side side(latin1);
+  const plan::SecretRedactor redactor(secrets_of(side));
+  const std::string review = plan::review_ignition(side.render.nodes[0].ignition, redactor);
+  EXPECT_NE(review.find("caf\xef\xbf\xbd au lait"), std::string::npos) << "U+FFFD stands in";
+}
+
+TEST(UnifiedDiff, ATooLargeMiddleIsShownReplacedWithinBoundedMemory) {
+  std::string before = "first\n";
+  std::string after = "FIRST\n";
+  for (int i = 0; i < 3000; ++i) {
+    before += "line " + std::to_string(i) + "\n";
+    after += "line " + std::to_string(i) + "\n";
+  }
+  before += "last\n";
+  after += "LAST\n";
+  const std::string diff = plan::unified_diff(before, after, "a", "b");
+  EXPECT_TRUE(diff.starts_with("--- a\n+++ b\n@@ -1,3002 +1,3002 @@\n-first\n")) << diff.substr(0, 80);
+  EXPECT_NE(diff.find("+LAST\n"), std::string::npos);
+}
+
+TEST(PlanFormats, MarkdownSummaryStaysBoundedForThousandsOfClusters) {
+  plan::Plan plan{.base_revision = std::string(40, 'a'), .head_revision = std::string(40, 'b')};
+  for (int i = 0; i < 3000; ++i) {
+    plan.clusters.push_back({.name = "cluster-" + std::to_string(10000 + i),
+                             .change = i < 300 ? ClusterChange::kChanged : ClusterChange::kUnchanged});
+  }
+  const std::string markdown = plan::format_markdown(plan);
+  EXPECT_LE(markdown.size(), plan::kDefaultMarkdownLimitBytes);
+  EXPECT_NE(markdown.find("| and 100 more changed clusters |"), std::string::npos);
+  EXPECT_NE(markdown.find("Unchanged (2700): `cluster-10300`"), std::string::npos);
+  EXPECT_NE(markdown.find(" and 2650 more"), std::string::npos);
 }
 
 }  // namespace

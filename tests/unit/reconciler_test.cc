@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
+#include <stdexcept>
 
 #include "providers/baremetal/baremetal_provider.h"
 #include "syncd/state/sqlite_state_store.h"
@@ -197,6 +199,43 @@ TEST_F(ReconcilerTest, OneCommitNotesEveryUnchangedClusterAndMovesHealthyOnesFor
     EXPECT_EQ(record(name).observed_revision, "rev2") << name;
     EXPECT_EQ(record(name).applied_revision, "rev2") << name;
   }
+}
+
+TEST_F(ReconcilerTest, ARendererThatThrowsFailsTheClusterNotTheDaemon) {
+  ScriptedProvider provider(0);
+  auto reconciler = make(provider);
+  DesiredCluster target = desired("eta", "rev1", "digest1");
+  target.render = []() -> Result<std::shared_ptr<const render::ClusterRender>> {
+    throw std::runtime_error("invalid UTF-8 byte at index 3");
+  };
+  reconciler->start();
+  reconciler->submit(target);
+  ASSERT_TRUE(wait_phase("eta", "Failed"));
+  reconciler->stop();
+  EXPECT_NE(record("eta").last_error.find("invalid UTF-8"), std::string::npos) << record("eta").last_error;
+  EXPECT_EQ(provider.calls, 0);
+}
+
+TEST_F(ReconcilerTest, OutcomesAreReportedForTheCommitThatSubmittedTheTarget) {
+  ScriptedProvider provider(1);  // the first attempt fails, the retry works
+  auto reconciler = make(provider);
+  std::mutex mutex;
+  std::vector<std::string> reported;
+  reconciler->set_outcome_listener([&](const std::string&, const std::string& commit, bool, const std::string&) {
+    std::lock_guard lock(mutex);
+    reported.push_back(commit);
+  });
+  reconciler->submit(desired("theta", "rev1", "digest1"));
+  // A later commit that leaves theta unchanged arrives before the worker runs.
+  reconciler->observe_revisions({"theta"}, git::CommitInfo{.id = "rev2", .author = "Ops", .author_email = "",
+                                                           .committed_at_unix = 1, .summary = "s"});
+  reconciler->start();
+  ASSERT_TRUE(wait_phase("theta", "WaitingForCluster"));
+  reconciler->stop();
+  std::lock_guard lock(mutex);
+  ASSERT_GE(reported.size(), 2u);
+  for (const auto& commit : reported) EXPECT_EQ(commit, "rev1");
+  EXPECT_EQ(record("theta").applied_revision, "rev2") << "the applied revision still follows the newest commit";
 }
 
 }  // namespace

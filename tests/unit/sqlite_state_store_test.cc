@@ -202,13 +202,25 @@ TEST_F(SqliteStateStoreTest, PublishedConfigsKeepTheNewestAndForgetRemovedNodes)
   EXPECT_FALSE(store_->load_published_config("lab", "n1").value().has_value());
 }
 
-TEST_F(SqliteStateStoreTest, PutClustersStoresEveryRecordAtOnce) {
-  std::vector<ClusterRecord> records;
-  for (const char* name : {"a", "b", "c"}) records.push_back(ClusterRecord{.name = name, .phase = "Ready"});
-  ASSERT_TRUE(store_->put_clusters(records).ok());
-  EXPECT_EQ(store_->list_clusters().value().size(), 3u);
-  records.push_back(ClusterRecord{});
-  EXPECT_FALSE(store_->put_clusters(records).ok()) << "a record without a name is refused";
+TEST_F(SqliteStateStoreTest, NoteRevisionMovesOnlyHealthyMatchingClustersAndTouchesNothingElse) {
+  ASSERT_TRUE(store_->put_cluster(ClusterRecord{.name = "ready", .phase = "Ready", .observed_revision = "r1",
+                                                .applied_revision = "r1", .render_digest = "d1"}).ok());
+  ASSERT_TRUE(store_->put_cluster(ClusterRecord{.name = "pending", .phase = "WaitingForCluster",
+                                                .observed_revision = "r1", .applied_revision = "r1",
+                                                .render_digest = "d1"}).ok());
+  ASSERT_TRUE(store_->put_cluster(ClusterRecord{.name = "failed", .phase = "Failed", .observed_revision = "r1",
+                                                .applied_revision = "r0", .render_digest = "d0",
+                                                .last_error = "boom"}).ok());
+  ASSERT_TRUE(store_->note_revision({{"ready", std::nullopt}, {"pending", std::string("d2")},
+                                     {"failed", std::nullopt}, {"new", std::nullopt}},
+                                    "r2", 5).ok());
+  EXPECT_EQ(store_->get_cluster("ready").value()->applied_revision, "r2");
+  EXPECT_EQ(store_->get_cluster("pending").value()->applied_revision, "r1") << "its newer target is not applied yet";
+  EXPECT_EQ(store_->get_cluster("pending").value()->observed_revision, "r2");
+  EXPECT_EQ(store_->get_cluster("failed").value()->applied_revision, "r0");
+  EXPECT_EQ(store_->get_cluster("failed").value()->last_error, "boom");
+  EXPECT_EQ(store_->get_cluster("new").value()->observed_revision, "r2");
+  EXPECT_EQ(store_->get_cluster("new").value()->phase, "Pending");
 }
 
 TEST_F(SqliteStateStoreTest, ClusterRecordsPutGetListDelete) {
