@@ -12,6 +12,7 @@
 #include "common/crypto.h"
 #include "providers/kube/kube_identity.h"
 #include "render/model/loader.h"
+#include "syncd/cluster_pki_store.h"
 #include "syncd/state/sqlite_state_store.h"
 
 namespace nkd::cli {
@@ -33,19 +34,14 @@ Result<pki::ClusterPki> load_pki(const KubeconfigOptions& options, int& exit_cod
   }
   auto store = state::SqliteStateStore::open_read_only(options.state);
   if (!store) return store.error();
-  auto json = (*store)->load_pki(options.cluster);
-  if (!json) return json.error();
-  if (!json->has_value()) {
+  auto stored = syncd::load_stored_pki(**store, options.cluster);
+  if (!stored) return stored.error();
+  if (!stored->has_value()) {
     return Error{ErrorCode::kNotFound, "no PKI for cluster " + options.cluster + " in " +
                                            options.state +
                                            "; render or deploy the cluster first"};
   }
-  const auto parsed = nlohmann::json::parse(**json, nullptr, false);
-  if (parsed.is_discarded()) {
-    return Error{ErrorCode::kParse, "the PKI of " + options.cluster + " in " + options.state +
-                                        " is not JSON; the state file is damaged"};
-  }
-  return pki::pki_from_json(parsed);
+  return std::move(**stored);
 }
 
 Result<std::string> server_url(const KubeconfigOptions& options, int& exit_code) {

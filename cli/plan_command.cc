@@ -11,6 +11,7 @@
 #include "render/model/loader.h"
 #include "syncd/plan/plan_format.h"
 #include "syncd/plan/repository_plan.h"
+#include "syncd/cluster_pki_store.h"
 #include "syncd/source/git_tree_reader.h"
 #include "syncd/state/sqlite_state_store.h"
 
@@ -62,13 +63,9 @@ Result<std::function<std::optional<pki::ClusterPki>(const std::string&)>> stored
   std::shared_ptr<state::SqliteStateStore> store = std::move(opened).value();
   return std::function<std::optional<pki::ClusterPki>(const std::string&)>(
       [store](const std::string& cluster) -> std::optional<pki::ClusterPki> {
-        auto json = store->load_pki(cluster);
-        if (!json || !json->has_value()) return std::nullopt;
-        auto parsed = nlohmann::json::parse(**json, nullptr, false);
-        if (parsed.is_discarded()) return std::nullopt;
-        auto pki = pki::pki_from_json(parsed);
-        if (!pki) return std::nullopt;
-        return std::move(pki).value();
+        auto stored = syncd::load_stored_pki(*store, cluster);
+        if (!stored) return std::nullopt;  // unreadable: a throwaway PKI still plans the change
+        return std::move(stored).value();
       });
 }
 

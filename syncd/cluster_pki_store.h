@@ -3,12 +3,20 @@
 // `nkd render --state`, so both render with the same keys.
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include "common/result.h"
 #include "render/model/cluster.h"
 #include "render/pki/cluster_pki.h"
 #include "syncd/state/state_store.h"
 
 namespace nkd::syncd {
+
+// The PKI stored for `cluster`, parsed; nullopt when none is stored. A stored PKI that does not
+// parse is an error (the state file is damaged), never silently replaced.
+[[nodiscard]] Result<std::optional<pki::ClusterPki>> load_stored_pki(state::StateStore& store,
+                                                                     const std::string& cluster);
 
 [[nodiscard]] Result<pki::ClusterPki> load_or_create_pki(state::StateStore& store,
                                                          const model::Cluster& cluster,

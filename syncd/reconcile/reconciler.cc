@@ -71,10 +71,6 @@ void Reconciler::submit(DesiredCluster desired) {
   queue_.add(name);
 }
 
-void Reconciler::observe_revision(const std::string& cluster, const git::CommitInfo& commit) {
-  observe_revisions({cluster}, commit);
-}
-
 void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
                                    const git::CommitInfo& commit) {
   if (clusters.empty()) return;

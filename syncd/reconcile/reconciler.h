@@ -76,10 +76,8 @@ class Reconciler {
   void submit(DesiredCluster desired);
   // Marks a cluster whose directory left Git: its machines are kept, phase Orphaned.
   void orphan(const std::string& cluster, const std::string& revision);
-  // Notes a commit that left a cluster's render unchanged: a healthy cluster's applied revision
-  // moves to it (its render is already in place) without a new history row.
-  void observe_revision(const std::string& cluster, const git::CommitInfo& commit);
-  // The same for many clusters, stored in one transaction.
+  // Notes a commit that left these clusters' renders unchanged, in one transaction: a healthy
+  // cluster's applied revision moves to it (its render is already in place) without a history row.
   void observe_revisions(const std::vector<std::string>& clusters, const git::CommitInfo& commit);
   [[nodiscard]] bool idle() const { return queue_.idle(); }
 
