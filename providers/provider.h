@@ -5,6 +5,7 @@
 // render changes nothing the second time.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,13 +30,22 @@ struct ApplyOutcome {
   std::string message;    // one line for the history row
 };
 
+// What the reconciler lends a provider for one apply(). Unset members mean "nothing to do": the
+// daemon does not reach the cluster (clusterAccess: none), so a machine is deleted without a drain.
+struct ApplyHooks {
+  // Drains `node` in the running cluster (cordon, evict, delete the Node object) before its
+  // machine is deleted, on scale-down and on replace. A failure stops the delete.
+  std::function<Status(const std::string& node)> before_delete;
+};
+
 class InfrastructureProvider {
  public:
   virtual ~InfrastructureProvider() = default;
   [[nodiscard]] virtual std::string name() const = 0;
   // Brings the platform to the render: creates, replaces and deletes machines, publishes configs.
   [[nodiscard]] virtual Result<ApplyOutcome> apply(const model::Cluster& cluster,
-                                                   const render::ClusterRender& render) = 0;
+                                                   const render::ClusterRender& render,
+                                                   const ApplyHooks& hooks) = 0;
   // What the platform has for `cluster` now.
   [[nodiscard]] virtual Result<std::vector<ObservedNode>> observe(const std::string& cluster) = 0;
   // Tears down everything the provider made for `cluster` (used only with prune: true).

@@ -1,5 +1,7 @@
 #include "providers/baremetal/baremetal_provider.h"
 
+#include <algorithm>
+
 #include "common/crypto.h"
 
 namespace nkd::providers {
@@ -24,7 +26,9 @@ ObservedNode BareMetalProvider::observed(const std::string& name, const Publishe
 }
 
 Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
-                                              const render::ClusterRender& render) {
+                                              const render::ClusterRender& render,
+                                              const ApplyHooks& hooks) {
+  if (Status drained = drain_leaving(cluster.name, render, hooks); !drained) return drained.error();
   std::map<std::string, Published> published;
   std::vector<std::string> names;
   for (const render::NodeRender& node : render.nodes) {
@@ -68,6 +72,32 @@ Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
   outcome.message = "published " + std::to_string(outcome.nodes.size()) + " Ignition configs (" +
                     std::to_string(changed.size()) + " changed)";
   return outcome;
+}
+
+Status BareMetalProvider::drain_leaving(const std::string& cluster,
+                                        const render::ClusterRender& render,
+                                        const ApplyHooks& hooks) {
+  if (!hooks.before_delete) return ok_status();
+  std::vector<std::string> leaving;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = clusters_.find(cluster); found != clusters_.end()) {
+      for (const auto& [name, node] : found->second) {
+        const bool kept = std::any_of(render.nodes.begin(), render.nodes.end(),
+                                      [&](const render::NodeRender& wanted) { return wanted.node.name == name; });
+        if (!kept) leaving.push_back(name);
+      }
+    }
+  }
+  // Highest name first, as a scale-down removes the highest indexes first. The machine stays
+  // (nkd does not own bare metal), but its workloads must move before its config is withdrawn.
+  std::sort(leaving.rbegin(), leaving.rend());
+  for (const std::string& node : leaving) {
+    if (Status drained = hooks.before_delete(node); !drained) {
+      return drained.error().wrap("draining " + node + " before it leaves " + cluster);
+    }
+  }
+  return ok_status();
 }
 
 Result<std::vector<ObservedNode>> BareMetalProvider::observe(const std::string& cluster) {

@@ -29,7 +29,9 @@ class BareMetalProvider final : public InfrastructureProvider {
   explicit BareMetalProvider(FetchListener listener = {});
 
   std::string name() const override { return "baremetal"; }
-  Result<ApplyOutcome> apply(const model::Cluster& cluster, const render::ClusterRender& render) override;
+  // Nodes that leave the definition are drained first (hooks.before_delete), then unpublished.
+  Result<ApplyOutcome> apply(const model::Cluster& cluster, const render::ClusterRender& render,
+                             const ApplyHooks& hooks) override;
   Result<std::vector<ObservedNode>> observe(const std::string& cluster) override;
   Status remove(const std::string& cluster) override;
 
@@ -47,6 +49,8 @@ class BareMetalProvider final : public InfrastructureProvider {
                        const std::string& digest);
 
  private:
+  Status drain_leaving(const std::string& cluster, const render::ClusterRender& render,
+                       const ApplyHooks& hooks);
   struct Published {
     std::string pool;
     std::string role;

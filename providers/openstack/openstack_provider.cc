@@ -98,7 +98,8 @@ Result<Keystone*> OpenStackProvider::keystone_for_cluster(const std::string& clu
 }
 
 Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
-                                              const render::ClusterRender& render) {
+                                              const render::ClusterRender& render,
+                                              const ApplyHooks& hooks) {
   const auto* platform = std::get_if<model::OpenStackPlatform>(&cluster.platform);
   if (platform == nullptr) {
     return Error{ErrorCode::kInvalidArgument,
@@ -131,6 +132,11 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
   }
   int deleted = 0;
   for (const Server& server : surplus(*before, render.nodes)) {
+    if (hooks.before_delete) {
+      if (Status drained = hooks.before_delete(server.name); !drained) {
+        return drained.error().wrap("scaling down " + cluster.name + ": draining " + server.name);
+      }
+    }
     if (Status gone = run.delete_node(server); !gone) return gone.error().wrap("scaling down " + cluster.name);
     ++deleted;
   }

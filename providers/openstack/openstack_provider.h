@@ -49,8 +49,8 @@ class OpenStackProvider final : public InfrastructureProvider {
   ~OpenStackProvider() override;
 
   std::string name() const override { return "openstack"; }
-  Result<ApplyOutcome> apply(const model::Cluster& cluster,
-                             const render::ClusterRender& render) override;
+  Result<ApplyOutcome> apply(const model::Cluster& cluster, const render::ClusterRender& render,
+                             const ApplyHooks& hooks) override;
   // Uses the cloud the cluster's last apply() named; with none known and a single cloud
   // configured, that one.
   Result<std::vector<ObservedNode>> observe(const std::string& cluster) override;

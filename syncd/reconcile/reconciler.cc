@@ -214,7 +214,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   providers::InfrastructureProvider* provider = provider_for(desired.cluster);
   Result<providers::ApplyOutcome> outcome =
       provider != nullptr
-          ? provider->apply(desired.cluster, render)
+          ? provider->apply(desired.cluster, render, {})
           : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
                 "no OpenStack provider is configured; set clouds: in syncd.yaml"});
   const std::int64_t now_ms = clock_.now_unix_ms();

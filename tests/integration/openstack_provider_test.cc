@@ -95,7 +95,7 @@ class OpenStackProviderContract : public ::testing::Test {
 TEST_F(OpenStackProviderContract, ConvergesToExactlyThreeServersReappliesNothingAndScalesDown) {
   auto openstack = provider();
   model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 2);
-  Result<ApplyOutcome> first = openstack->apply(cluster, make_render(cluster));
+  Result<ApplyOutcome> first = openstack->apply(cluster, make_render(cluster), {});
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_TRUE(first->complete) << first->message;
   EXPECT_EQ(names_of(first->nodes), (std::vector<std::string>{cluster_ + "-cp-0", cluster_ + "-w-0",
@@ -104,14 +104,14 @@ TEST_F(OpenStackProviderContract, ConvergesToExactlyThreeServersReappliesNothing
   EXPECT_EQ(creates(), 3);
   EXPECT_TRUE(state_->pending_intents(cluster_).value().empty());
 
-  Result<ApplyOutcome> again = openstack->apply(cluster, make_render(cluster));
+  Result<ApplyOutcome> again = openstack->apply(cluster, make_render(cluster), {});
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_TRUE(again->complete);
   EXPECT_EQ(creates(), 3) << "a second apply of the same render must create nothing";
   EXPECT_EQ(servers_in(), 3u);
 
   model::Cluster smaller = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 1);
-  Result<ApplyOutcome> scaled = openstack->apply(smaller, make_render(smaller));
+  Result<ApplyOutcome> scaled = openstack->apply(smaller, make_render(smaller), {});
   ASSERT_TRUE(scaled.ok()) << scaled.error().message;
   EXPECT_EQ(names_of(scaled->nodes), (std::vector<std::string>{cluster_ + "-cp-0", cluster_ + "-w-0"}));
   EXPECT_EQ(names_of(openstack->observe(cluster_).value()),
@@ -139,7 +139,7 @@ TEST_F(OpenStackProviderContract, PendingIntentFindsTheServerACrashedRunMade) {
       .metadata = {{"nkd.cluster", cluster_}, {"nkd.node", worker.node.name},
                    {"nkd.digest", worker.ignition_sha256}}}).ok());
 
-  Result<ApplyOutcome> applied = openstack->apply(cluster, render);
+  Result<ApplyOutcome> applied = openstack->apply(cluster, render, {});
   ASSERT_TRUE(applied.ok()) << applied.error().message;
   EXPECT_TRUE(applied->complete) << applied->message;
   EXPECT_EQ(creates(), 1) << "only the control-plane node was missing";
@@ -152,7 +152,7 @@ TEST_F(OpenStackProviderContract, ErrorServersAreRecreatedABoundedNumberOfTimesT
   options.max_error_recreates = 1;
   auto openstack = provider(options);
   model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 0, "m1.huge");
-  Result<ApplyOutcome> applied = openstack->apply(cluster, make_render(cluster));
+  Result<ApplyOutcome> applied = openstack->apply(cluster, make_render(cluster), {});
   ASSERT_FALSE(applied.ok());
   EXPECT_NE(applied.error().message.find("ended in ERROR 2 times"), std::string::npos)
       << applied.error().message;
@@ -166,7 +166,7 @@ TEST_F(OpenStackProviderContract, QuotaFailureNamesTheQuota) {
   auto openstack = provider();
   model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kQuotaCloud,
                                         OpenStackControlPlane::kQuotaInstances);
-  Result<ApplyOutcome> applied = openstack->apply(cluster, make_render(cluster));
+  Result<ApplyOutcome> applied = openstack->apply(cluster, make_render(cluster), {});
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.error().code, ErrorCode::kQuotaExceeded) << applied.error().message;
   EXPECT_NE(applied.error().message.find("quota exceeded for instances"), std::string::npos)

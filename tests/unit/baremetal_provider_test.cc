@@ -31,7 +31,7 @@ model::Cluster cluster() {
 TEST(BareMetalProvider, ServesOnlyWithTheRightTokenAndTracksFetches) {
   std::vector<std::string> fetched;
   BareMetalProvider provider([&](const std::string&, const ObservedNode& node) { fetched.push_back(node.name); });
-  ASSERT_TRUE(provider.apply(cluster(), render_of("v1")).ok());
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1"), {}).ok());
   EXPECT_EQ(provider.fetch("lab", "lab-cp-9", "token-lab-cp-9").status, BareMetalProvider::FetchStatus::kUnknownNode);
   EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-worker-0").status, BareMetalProvider::FetchStatus::kBadToken);
   EXPECT_TRUE(fetched.empty());
@@ -47,14 +47,14 @@ TEST(BareMetalProvider, ServesOnlyWithTheRightTokenAndTracksFetches) {
 
 TEST(BareMetalProvider, NewRenderMarksFetchedNodesOutdatedAndRestoreSurvivesRestart) {
   BareMetalProvider provider;
-  ASSERT_TRUE(provider.apply(cluster(), render_of("v1")).ok());
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1"), {}).ok());
   ASSERT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-cp-0").status, BareMetalProvider::FetchStatus::kServed);
-  const auto outcome = provider.apply(cluster(), render_of("v2")).value();
+  const auto outcome = provider.apply(cluster(), render_of("v2"), {}).value();
   EXPECT_EQ(outcome.nodes[0].state, "Outdated");
 
   BareMetalProvider restarted;
   restarted.restore_fetched("lab", "lab-cp-0", "v1lab-cp-0");
-  const auto after = restarted.apply(cluster(), render_of("v1")).value();
+  const auto after = restarted.apply(cluster(), render_of("v1"), {}).value();
   EXPECT_EQ(after.nodes[0].state, "Provisioned");
   EXPECT_EQ(after.nodes[1].state, "Pending");
 }
@@ -78,15 +78,15 @@ class CountingStore final : public ConfigStore {
 TEST(BareMetalProvider, WritesOnlyChangedConfigsAndServesFromTheStore) {
   CountingStore store;
   BareMetalProvider provider(store, {});
-  ASSERT_TRUE(provider.apply(cluster(), render_of("v1")).ok());
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1"), {}).ok());
   EXPECT_EQ(store.written, 2u);
-  ASSERT_TRUE(provider.apply(cluster(), render_of("v1")).ok());
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1"), {}).ok());
   EXPECT_EQ(store.written, 2u) << "an unchanged render writes nothing";
   auto changed = render_of("v1");
   changed.nodes[1].ignition = "{\"config\":\"new\"}";
   changed.nodes[1].ignition_sha256 = "v2lab-worker-0";
   changed.nodes.erase(changed.nodes.begin());  // lab-cp-0 leaves the cluster
-  ASSERT_TRUE(provider.apply(cluster(), changed).ok());
+  ASSERT_TRUE(provider.apply(cluster(), changed, {}).ok());
   EXPECT_EQ(store.written, 3u);
   EXPECT_FALSE(store.inner.load("lab", "lab-cp-0").value().has_value()) << "a removed node's config goes";
   const auto served = provider.fetch("lab", "lab-worker-0", "token-lab-worker-0");

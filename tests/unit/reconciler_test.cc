@@ -21,7 +21,8 @@ class ScriptedProvider final : public providers::InfrastructureProvider {
  public:
   explicit ScriptedProvider(int failures) : failures_(failures) {}
   std::string name() const override { return "scripted"; }
-  Result<providers::ApplyOutcome> apply(const model::Cluster&, const render::ClusterRender& render) override {
+  Result<providers::ApplyOutcome> apply(const model::Cluster&, const render::ClusterRender& render,
+                                        const providers::ApplyHooks&) override {
     ++calls;
     if (calls <= failures_) return Error{ErrorCode::kUnavailable, "scripted failure " + std::to_string(calls.load())};
     providers::ApplyOutcome outcome;
