@@ -5,6 +5,8 @@
 #include "cli/commands.h"
 #include "cli/repository_options.h"
 #include "render/model/loader.h"
+#include "render/model/upgrade_path.h"
+#include "syncd/source/git_tree_reader.h"
 
 namespace nkd::cli {
 
@@ -13,7 +15,35 @@ namespace {
 struct ValidateOptions {
   RepositoryOptions repository;
   std::string format = "text";
+  std::string base;  // empty: no upgrade-path check
 };
+
+// Errors for clusters whose Kubernetes version cannot follow the one they have at --base, as the
+// daemon refuses them against the commit it has applied. A base cluster that does not load is
+// not compared (its own problems are the base's, not this revision's).
+Result<std::vector<model::Diagnostic>> upgrade_path_errors(const ValidateOptions& options,
+                                                           const model::RepositoryModel& head) {
+  if (!git::is_repository_root(options.repository.repo)) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "--base " + options.base + ": " + options.repository.repo +
+                     " is not the root of a Git repository, so it has no revisions; drop --base "
+                     "or point --repo at a repository"};
+  }
+  auto base_tree = git::GitTreeReader::open(options.repository.repo, options.base);
+  if (!base_tree) return Error{ErrorCode::kInvalidArgument, "--base: " + base_tree.error().message};
+  auto base_names = model::list_cluster_names(**base_tree);
+  if (!base_names) return std::vector<model::Diagnostic>{};
+  const model::LoadResult base = model::load_clusters(**base_tree, *base_names);
+  std::vector<model::Diagnostic> errors;
+  for (const model::Cluster& cluster : head.clusters) {
+    const model::Cluster* before = base.model.find(cluster.name);
+    if (before == nullptr) continue;
+    if (auto diagnostic = model::check_kubernetes_upgrade(*before, cluster, "base")) {
+      errors.push_back(std::move(*diagnostic));
+    }
+  }
+  return errors;
+}
 
 int run_validate(const ValidateOptions& options) {
   auto tree = options.repository.open();
@@ -21,7 +51,16 @@ int run_validate(const ValidateOptions& options) {
     std::cerr << "nkd validate: " << tree.error().message << "\n";
     return 2;
   }
-  const model::LoadResult result = model::load_repository(**tree);
+  model::LoadResult result = model::load_repository(**tree);
+  if (!options.base.empty()) {
+    auto refused = upgrade_path_errors(options, result.model);
+    if (!refused) {
+      std::cerr << "nkd validate: " << refused.error().message << "\n";
+      return 2;
+    }
+    result.diagnostics.insert(result.diagnostics.end(), refused->begin(), refused->end());
+    model::sort_diagnostics(result.diagnostics);
+  }
   if (options.format == "json") {
     std::cout << model::to_json(result.diagnostics).dump(2) << "\n";
   } else {
@@ -49,6 +88,10 @@ void add_validate_command(CLI::App& app) {
   options->repository.add_to(*command);
   command->add_option("--format", options->format, "Output: text (stderr) or json (stdout, an array of {path,line,column,severity,message})")
       ->check(CLI::IsMember({"text", "json"}));
+  command->add_option("--base", options->base,
+                      "Also refuse a Kubernetes version that cannot follow the one each cluster has "
+                      "at this revision (kubeadm goes one minor up at a time, never down), as the "
+                      "daemon does against the commit it has applied");
   command->callback([options] { set_exit_code(run_validate(*options)); });
 }
 

@@ -23,6 +23,11 @@ bool is_retryable_status(int status) {
   return status == 429 || (status >= 500 && status <= 599 && status != 501);
 }
 
+// A 429 or 503 says the service turned the request away before acting on it.
+bool was_refused(const Result<HttpResponse>& outcome) {
+  return outcome.ok() && (outcome->status == 429 || outcome->status == 503);
+}
+
 bool is_retryable_error(const Error& error) {
   return error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kTimeout;
 }
@@ -103,7 +108,8 @@ Result<HttpResponse> send_with_retry(HttpClient& client, const HttpRequest& requ
     // No attempt may outlive the overall deadline.
     attempt_request.timeout_ms = std::max<std::int64_t>(1, std::min(request.timeout_ms, remaining_ms));
     Result<HttpResponse> outcome = client.send(attempt_request);
-    if (!may_retry || attempt >= policy.max_attempts) return outcome;
+    const bool retry_this = may_retry || (policy.retry_refused_non_idempotent && was_refused(outcome));
+    if (!retry_this || attempt >= policy.max_attempts) return outcome;
     const std::int64_t wait_ms = next_wait_ms(policy, outcome, attempt - 1);
     if (wait_ms < 0) return outcome;
     if (policy.now() + std::chrono::milliseconds(wait_ms) >= deadline) return outcome;

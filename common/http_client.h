@@ -61,6 +61,9 @@ struct RetryPolicy {
   std::int64_t total_deadline_ms = 60'000;  // across every attempt and wait
   std::int64_t max_retry_after_ms = 60'000;  // a larger Retry-After gives up instead of waiting
   bool retry_non_idempotent = false;        // POST and PATCH are retried only when true
+  // When true, a POST or PATCH answered 429 or 503 is retried even with retry_non_idempotent
+  // false: the service refused it without acting, so sending it again cannot do it twice.
+  bool retry_refused_non_idempotent = false;
   // Injection points for tests; defaults are std::this_thread::sleep_for, steady_clock::now and
   // a uniform [0, 1) generator.
   std::function<void(std::chrono::milliseconds)> sleep;
@@ -74,7 +77,8 @@ struct RetryPolicy {
 [[nodiscard]] std::int64_t retry_after_ms(const HttpResponse& response);
 
 // Sends `request`, retrying 5xx (but 501), 429, kUnavailable and kTimeout with capped exponential
-// backoff and full jitter; a 429/503 Retry-After is waited out as given. Gives up after
+// backoff and full jitter; a 429/503 Retry-After is waited out as given. A non-idempotent request
+// is retried only as RetryPolicy's retry_* flags allow. Gives up after
 // max_attempts or when the deadline would pass, returning the last response or error.
 [[nodiscard]] Result<HttpResponse> send_with_retry(HttpClient& client, const HttpRequest& request,
                                                    const RetryPolicy& policy = {});

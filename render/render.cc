@@ -1,6 +1,7 @@
 #include "render/render.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "common/crypto.h"
@@ -42,6 +43,14 @@ NodeRender render_node(const model::Cluster& cluster, const model::Node& node,
   return rendered;
 }
 
+// The cluster as boot_digest sees it: the versions housekeeper upgrades in place held fixed.
+model::Cluster with_pinned_versions(model::Cluster cluster) {
+  cluster.os.version = "0.0.0-pinned";
+  cluster.os.image_url = "pinned.invalid/os:pinned";
+  cluster.kubernetes.version = "v0.0.0";
+  return cluster;
+}
+
 std::string digest_of(const std::vector<Artifact>& artifacts) {
   std::string listing;
   for (const Artifact& artifact : artifacts) {
@@ -59,8 +68,12 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
                              const RenderOptions& options) {
   ClusterRender result;
   result.cluster = cluster.name;
+  // Bare metal has no use for boot digests, so it does not pay for a second config per node.
+  std::optional<model::Cluster> pinned;
+  if (cluster.is_openstack()) pinned = with_pinned_versions(cluster);
   for (const model::Node& node : model::expand_nodes(cluster)) {
     NodeRender rendered = render_node(cluster, node, pki, options);
+    if (pinned) rendered.boot_digest = sha256_hex(ignition::node_config(*pinned, node, pki));
     result.artifacts.push_back(make_artifact("nodes/" + node.name + ".ign", rendered.ignition));
     if (rendered.needs_pointer) {
       result.artifacts.push_back(

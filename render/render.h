@@ -28,6 +28,11 @@ struct NodeRender {
   bool needs_pointer = false;   // base64(ignition) exceeds kUserDataLimitBytes
   std::string pointer_ignition; // set when needs_pointer: what goes into user_data
   Secret fetch_token;           // bearer token for GET /ignition/<cluster>/<node>
+  // OpenStack only (empty for bare metal): the digest of this node's config rendered with
+  // os.version, os.imageURL and kubernetes.version pinned to fixed placeholders. Ignition runs
+  // at first boot only, so a change of this digest needs a new server; a change of ignition_sha256
+  // alone is a version change housekeeper applies in place.
+  std::string boot_digest;
 };
 
 struct ClusterRender {

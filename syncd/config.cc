@@ -102,6 +102,19 @@ void parse_forge(model::YamlFields& fields, const YAML::Node& node, ForgeConfig&
   }
 }
 
+// A duration of at least one second at root[key] (e.g. "10m"), into `target` when present.
+void parse_duration_field(model::YamlFields& fields, const YAML::Node& root, const char* key,
+                          const char* example, std::int64_t& target) {
+  const auto text = fields.string(root, key, "", false);
+  if (!text) return;
+  const auto milliseconds = parse_duration_ms(*text);
+  if (!milliseconds || *milliseconds < 1000) {
+    fields.error_at(root[key], std::string(key) + " '" + *text + "' is not a duration such as " + example);
+  } else {
+    target = *milliseconds;
+  }
+}
+
 void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonConfig& config) {
   if (root["repository"].IsDefined()) {
     parse_repository(fields, root["repository"], config.repository);
@@ -131,10 +144,12 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
     if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
     else config.workers = *workers;
   }
-  if (const auto resync = fields.string(root, "resyncInterval", "", false)) {
-    const auto milliseconds = parse_duration_ms(*resync);
-    if (!milliseconds || *milliseconds < 1000) fields.error_at(root["resyncInterval"], "resyncInterval '" + *resync + "' is not a duration such as 10m");
-    else config.resync_interval_ms = *milliseconds;
+  parse_duration_field(fields, root, "resyncInterval", "10m", config.resync_interval_ms);
+  parse_duration_field(fields, root, "readyTimeout", "30m", config.ready_timeout_ms);
+  parse_duration_field(fields, root, "rolloutStallTimeout", "15m", config.rollout_stall_ms);
+  if (const auto creates = fields.integer(root, "maxConcurrentCreates", "", false)) {
+    if (*creates < 1 || *creates > 64) fields.error_at(root["maxConcurrentCreates"], "maxConcurrentCreates must be between 1 and 64");
+    else config.openstack_max_concurrent_creates = *creates;
   }
 }
 
@@ -162,7 +177,8 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
     if (fields.expect_map(root, "the config",
                           {"repository", "webhooks", "state", "clouds", "listen", "publicURL",
                            "prune", "clusterAccess", "apiServers", "egress", "workers",
-                           "resyncInterval", "forge"})) {
+                           "resyncInterval", "readyTimeout", "rolloutStallTimeout",
+                           "maxConcurrentCreates", "forge"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

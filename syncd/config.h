@@ -59,6 +59,11 @@ struct DaemonConfig {
   std::int64_t resync_interval_ms = 600'000;
   std::int64_t retry_base_ms = 1'000;
   std::int64_t retry_cap_ms = 300'000;
+  // clusterAccess: direct — how long a cluster may take to have every node Ready, and how long
+  // a rollout may go without a node moving, before the cluster is failed.
+  std::int64_t ready_timeout_ms = 30 * 60'000;
+  std::int64_t rollout_stall_ms = 15 * 60'000;
+  int openstack_max_concurrent_creates = 4;
   ForgeConfig forge;
 
   // Where the daemon keeps its Git mirror: beside the state database.

@@ -22,12 +22,19 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
   if (!store) return store.error().wrap("opening the state store");
   auto source = create_source(config);
   if (!source) return source.error().wrap("setting up the Git source");
-  return std::unique_ptr<Daemon>(
-      new Daemon(std::move(config), std::move(store).value(), std::move(source).value(), version));
+  providers::openstack::Clouds clouds;
+  if (!config.clouds_file.empty()) {
+    auto loaded = providers::openstack::load_clouds_file(config.clouds_file);
+    if (!loaded) return loaded.error().wrap("reading clouds: " + config.clouds_file);
+    clouds = std::move(loaded).value();
+  }
+  return std::unique_ptr<Daemon>(new Daemon(std::move(config), std::move(store).value(),
+                                            std::move(source).value(), std::move(clouds), version));
 }
 
 Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
-               std::unique_ptr<Source> source, const std::string& version)
+               std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
+               const std::string& version)
     : config_(std::move(config)),
       metrics_(version),
       store_(std::move(store)),
@@ -45,15 +52,30 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
         spdlog::info("node {}/{} fetched its Ignition config {}", cluster, node.name,
                      node.config_digest.substr(0, 12));
       }),
+      egress_client_(config_.egress),
       poll_interval_ms_(config_.repository.poll_interval_ms) {
+  if (!clouds.empty()) {
+    openstack_ = std::make_unique<providers::openstack::OpenStackProvider>(
+        std::move(clouds), egress_client_, clock_, *store_, &metrics_,
+        providers::openstack::OpenStackProviderOptions{
+            .max_concurrent_creates = config_.openstack_max_concurrent_creates});
+  }
+  if (config_.cluster_access == ClusterAccess::kDirect) {
+    cluster_sync_ = std::make_unique<ClusterSync>(
+        *store_, egress_client_, clock_, &metrics_,
+        ClusterSyncOptions{.ready_timeout_ms = config_.ready_timeout_ms,
+                           .rollout_stall_ms = config_.rollout_stall_ms,
+                           .api_servers = config_.api_servers});
+  }
   reconciler_ = std::make_unique<Reconciler>(
-      *store_, bare_metal_, nullptr, metrics_, clock_,
+      *store_, bare_metal_, openstack_.get(), metrics_, clock_,
       ReconcilerOptions{.workers = config_.workers,
                         .retry_base_ms = config_.retry_base_ms,
                         .retry_cap_ms = config_.retry_cap_ms,
                         .resync_interval_ms = config_.resync_interval_ms,
                         .incomplete_requeue_ms = 2'000,
                         .cluster_access = config_.cluster_access});
+  reconciler_->set_cluster_sync(cluster_sync_.get());
 }
 
 Daemon::~Daemon() { stop(); }

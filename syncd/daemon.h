@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
+#include "providers/openstack/openstack_provider.h"
 #include "render/model/diagnostics.h"
 #include "syncd/config.h"
 #include "common/curl_http_client.h"
@@ -45,7 +46,8 @@ class Daemon {
 
  private:
   Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
-         std::unique_ptr<Source> source, const std::string& version);
+         std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
+         const std::string& version);
   void source_loop();
   void poll_once();
   void process_commit(const std::string& commit_id, std::int64_t fetched_at_ms);
@@ -62,6 +64,10 @@ class Daemon {
   std::unique_ptr<Source> source_;
   StateConfigStore published_configs_;
   providers::BareMetalProvider bare_metal_;
+  // Every call to a cloud or a cluster goes through it, so egress.allow holds for them all.
+  CurlHttpClient egress_client_;
+  std::unique_ptr<providers::openstack::OpenStackProvider> openstack_;  // when clouds: is set
+  std::unique_ptr<ClusterSync> cluster_sync_;  // when clusterAccess: direct
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<HttpServer> http_;
   // Commit statuses, when forge: is configured (null otherwise).

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "render/model/loader.h"
+#include "render/model/upgrade_path.h"
 #include "render/render.h"
 #include "syncd/cluster_pki_store.h"
 #include "syncd/daemon.h"
@@ -20,6 +21,42 @@ std::string cluster_of(const model::Diagnostic& diagnostic) {
   if (!diagnostic.path.starts_with(kPrefix)) return "";
   const auto rest = diagnostic.path.substr(kPrefix.size());
   return rest.substr(0, rest.find('/'));
+}
+
+// Errors for loaded clusters whose spec.kubernetes.version cannot follow the version of the
+// definition they have applied (kubeadm moves one minor at a time and never back). A cluster
+// with nothing applied, or whose applied commit or definition cannot be read, is not checked:
+// an unreadable old revision must never block a new one.
+std::vector<model::Diagnostic> refused_upgrades(Source& source, state::StateStore& store,
+                                                const model::RepositoryModel& loaded,
+                                                const std::string& commit_id) {
+  std::vector<model::Diagnostic> refused;
+  for (const model::Cluster& cluster : loaded.clusters) {
+    auto record = store.get_cluster(cluster.name);
+    if (!record || !record->has_value()) continue;
+    const std::string& applied_revision = (*record)->applied_revision;
+    if (applied_revision.empty() || applied_revision == commit_id) continue;
+    auto applied_tree = source.tree(applied_revision);
+    if (!applied_tree) {
+      spdlog::debug("upgrade path of {}: cannot read applied commit {} ({}); not checked",
+                    cluster.name, applied_revision.substr(0, 12), applied_tree.error().message);
+      continue;
+    }
+    // Most commits keep the version: a look at one field spares the full load of the old one.
+    const auto applied_version = model::peek_kubernetes_version(**applied_tree, cluster.name);
+    if (applied_version && *applied_version == cluster.kubernetes.version) continue;
+    const model::LoadResult applied = model::load_clusters(**applied_tree, {cluster.name});
+    const model::Cluster* before = applied.model.find(cluster.name);
+    if (before == nullptr) {
+      spdlog::debug("upgrade path of {}: its definition at applied commit {} does not load; "
+                    "not checked", cluster.name, applied_revision.substr(0, 12));
+      continue;
+    }
+    if (auto diagnostic = model::check_kubernetes_upgrade(*before, cluster)) {
+      refused.push_back(std::move(*diagnostic));
+    }
+  }
+  return refused;
 }
 
 }  // namespace
@@ -75,6 +112,10 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     reject_commit(commit_id, loaded.diagnostics);
     return;
   }
+  if (auto refused = refused_upgrades(*source_, *store_, loaded.model, commit_id); !refused.empty()) {
+    reject_commit(commit_id, refused);
+    return;
+  }
   // Rendering happens in the reconcile workers (render_function), one cluster at a time.
   std::map<std::string, DesiredCluster> rendered;
   for (const model::Cluster& cluster : loaded.model.clusters) {
@@ -98,7 +139,11 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
   if (auto records = store_->list_clusters()) {
     for (const auto& record : *records) {
       if (present.contains(record.name)) continue;
-      reconciler_->orphan(record.name, commit_id);
+      if (config_.prune) {
+        reconciler_->prune(record.name, commit_id);
+      } else {
+        reconciler_->orphan(record.name, commit_id);
+      }
       if (commit_statuses_) commit_statuses_->cluster_removed(record.name, commit_id);
     }
   }

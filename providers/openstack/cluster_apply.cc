@@ -38,6 +38,15 @@ ObservedNode observed_node(const Server& server) {
                       .state = state};
 }
 
+bool boots_as_rendered(const Server& server, const render::NodeRender& node) {
+  auto boot = server.metadata.find(kBootKey);
+  if (boot != server.metadata.end() && !node.boot_digest.empty()) {
+    return boot->second == node.boot_digest;
+  }
+  auto digest = server.metadata.find(kDigestKey);
+  return digest != server.metadata.end() && digest->second == node.ignition_sha256;
+}
+
 ClusterApply::ClusterApply(Keystone& keystone, state::StateStore& state,
                            const OpenStackProviderOptions& options, std::string cluster)
     : compute_(keystone), network_(keystone), image_(keystone), state_(state), options_(options),
@@ -64,15 +73,15 @@ Status ClusterApply::resolve(const model::OpenStackPlatform& platform,
     security_group_ids_.push_back(*id);
   }
   for (const render::NodeRender& node : nodes) {
+    if (floating_ip_node_.empty() && !external_network_id_.empty() &&
+        node.node.role == model::PoolRole::kControlPlane) {
+      floating_ip_node_ = node.node.name;
+    }
     const std::string flavor = node.node.flavor.empty() ? platform.flavor : node.node.flavor;
     if (flavor_ids_.contains(flavor)) continue;
     Result<std::string> id = compute_.resolve_flavor(flavor);
     if (!id) return id.error().wrap(what);
     flavor_ids_[flavor] = *id;
-    if (floating_ip_node_.empty() && !external_network_id_.empty() &&
-        node.node.role == model::PoolRole::kControlPlane) {
-      floating_ip_node_ = node.node.name;
-    }
   }
   return ok_status();
 }
@@ -123,6 +132,7 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
                                {"nkd.pool", target.pool},
                                {"nkd.role", model::to_string(target.role)}},
                   .user_data = node.needs_pointer ? node.pointer_ignition : node.ignition};
+  if (!node.boot_digest.empty()) spec.metadata[kBootKey] = node.boot_digest;
   if (!target.ip.empty() || target.name == floating_ip_node_) {
     Result<std::string> port = port_for(node);
     if (!port) return port.error();
@@ -140,9 +150,15 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
         last.code == ErrorCode::kPermissionDenied) {
       return last;
     }
-    // A conflict, a lost answer or a 5xx: the server may exist after all, so look before retrying.
+    // A conflict, a lost answer or a 5xx: the server may exist after all, so look before retrying;
+    // when even the lookup fails, sending again could make a second server: stop here instead.
     Result<std::optional<Server>> found = find_server(target.name);
-    if (found && found->has_value()) return **found;
+    if (!found) {
+      return Error{last.code, last.message + "; looking server " + target.name +
+                                  " up afterwards failed too (" + found.error().message +
+                                  "); the next apply looks again before any new create"};
+    }
+    if (found->has_value()) return **found;
     std::this_thread::sleep_for(options_.poll_interval * (attempt + 1));
   }
   return last;
@@ -219,6 +235,43 @@ std::vector<Result<Server>> ClusterApply::create_all(
   for (std::size_t i = 0; i < count; ++i) workers.emplace_back(worker);
   workers.clear();  // joins
   return results;
+}
+
+Status ClusterApply::replace_node(const Replacement& replacement, const ApplyHooks& hooks) {
+  const std::string& name = replacement.node->node.name;
+  if (hooks.before_delete) {
+    std::lock_guard lock(hook_mutex_);
+    if (Status drained = hooks.before_delete(name); !drained) {
+      return drained.error().wrap("replacing node " + name + ": draining it");
+    }
+  }
+  if (Status gone = delete_node(replacement.server); !gone) {
+    return gone.error().wrap("replacing node " + name + ": deleting server " + replacement.server.id);
+  }
+  Result<Server> made = create_node(*replacement.node);
+  if (!made) return made.error().wrap("replacing node " + name);
+  return ok_status();
+}
+
+Status ClusterApply::replace_all(const std::vector<Replacement>& replacements, int limit,
+                                 const ApplyHooks& hooks) {
+  std::vector<Status> results(replacements.size(), ok_status());
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < replacements.size() && !failed; i = next++) {
+      results[i] = replace_node(replacements[i], hooks);
+      if (!results[i]) failed = true;
+    }
+  };
+  std::vector<std::jthread> workers;
+  const std::size_t count = std::min<std::size_t>(std::max(1, limit), replacements.size());
+  for (std::size_t i = 0; i < count; ++i) workers.emplace_back(worker);
+  workers.clear();  // joins
+  for (const Status& result : results) {
+    if (!result) return result;
+  }
+  return ok_status();
 }
 
 Status ClusterApply::attach_floating_ip(const Server& server) {

@@ -1,10 +1,13 @@
 // ClusterApply: one apply() of OpenStackProvider for one cluster (internal to the provider).
 // Holds the resolved IDs and the service clients for the call; create_node() is the crash-safe,
 // ERROR-recreating create of one node and may run on several threads at once (it touches only
-// the clients, which are thread-safe, and the state store, which is too).
+// the clients, which are thread-safe, and the state store, which is too). replace_all() swaps
+// servers whose first-boot config is stale for new ones, at most `limit` at once, draining each
+// through the hooks first; hook calls are serialized, so a hook need not be thread-safe.
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,11 +23,21 @@ namespace nkd::providers::openstack {
 inline constexpr const char* kClusterKey = "nkd.cluster";
 inline constexpr const char* kNodeKey = "nkd.node";
 inline constexpr const char* kDigestKey = "nkd.digest";
+inline constexpr const char* kBootKey = "nkd.boot";  // render::NodeRender::boot_digest
 inline constexpr const char* kPortDescription = "made by nkd";
 
 // The node index in "<cluster>-<pool>-<index>", or -1.
 [[nodiscard]] int node_index(const std::string& name);
 [[nodiscard]] ObservedNode observed_node(const Server& server);
+// True when `server` was built from a config `node` can keep: the same boot digest, or, for a
+// server made before boot digests existed (or a render without one), the same config digest.
+[[nodiscard]] bool boots_as_rendered(const Server& server, const render::NodeRender& node);
+
+// A server to swap for a new one built from `node`.
+struct Replacement {
+  const render::NodeRender* node = nullptr;
+  Server server;
+};
 
 class ClusterApply {
  public:
@@ -43,6 +56,10 @@ class ClusterApply {
   // Makes the creates in `nodes`, at most `limit` at once; results in the same order.
   [[nodiscard]] std::vector<Result<Server>> create_all(const std::vector<const render::NodeRender*>& nodes,
                                                        int limit);
+  // Drains (hooks.before_delete), deletes and creates anew each server of `replacements`, in
+  // order, at most `limit` at once; starts no new one after a failure and returns the first.
+  [[nodiscard]] Status replace_all(const std::vector<Replacement>& replacements, int limit,
+                                   const ApplyHooks& hooks);
 
  private:
   Result<std::optional<Server>> find_server(const std::string& node_name);
@@ -50,6 +67,7 @@ class ClusterApply {
   Result<Server> create_with_recreates(const render::NodeRender& node);
   Result<std::string> port_for(const render::NodeRender& node);
   Status attach_floating_ip(const Server& server);
+  Status replace_node(const Replacement& replacement, const ApplyHooks& hooks);
 
   ComputeService compute_;
   NetworkService network_;
@@ -64,6 +82,7 @@ class ClusterApply {
   std::vector<std::string> security_group_ids_;
   std::map<std::string, std::string> flavor_ids_;  // flavor name -> id
   std::string floating_ip_node_;                   // first control-plane node, when asked
+  std::mutex hook_mutex_;                          // one hook call at a time
 };
 
 }  // namespace nkd::providers::openstack

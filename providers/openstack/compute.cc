@@ -133,7 +133,9 @@ Result<std::vector<Server>> ComputeService::list_servers(
     const json servers = body->value("servers", json::array());
     for (const json& object : servers) {
       Server server = server_from_json(object);
-      bool matches = server.name.starts_with(name_prefix);
+      // A server Nova has marked DELETED is on its way out (its record goes moments later): to
+      // every caller it is already gone, and a create must not mistake it for its node's server.
+      bool matches = server.name.starts_with(name_prefix) && server.status != "DELETED";
       for (const auto& [key, value] : metadata) {
         auto have = server.metadata.find(key);
         matches = matches && have != server.metadata.end() && have->second == value;

@@ -54,7 +54,7 @@ class ComputeService {
   // nullopt when the server does not exist.
   [[nodiscard]] Result<std::optional<Server>> get_server(const std::string& id);
   // Servers whose name starts with `name_prefix` and whose metadata holds every pair of
-  // `metadata`; paged, at most 50 pages.
+  // `metadata`; paged, at most 50 pages. Servers in status DELETED are left out.
   [[nodiscard]] Result<std::vector<Server>> list_servers(
       const std::string& name_prefix, const std::map<std::string, std::string>& metadata);
   [[nodiscard]] Status delete_server(const std::string& id);  // gone already counts as done

@@ -224,7 +224,11 @@ Result<HttpResponse> Keystone::send_once(const ServiceRequest& request, const To
   http.headers.emplace_back("Accept", "application/json");
   if (!request.body.empty()) http.headers.emplace_back("Content-Type", "application/json");
   MeteredHttpClient metered(http_, metrics_, request.operation);
-  Result<HttpResponse> response = send_with_retry(metered, http, retry_);
+  // A create refused unprocessed (429, 503) is safe to resend; any other failure of a POST is
+  // left to the caller, which looks the resource up before trying again.
+  RetryPolicy policy = retry_;
+  policy.retry_refused_non_idempotent = true;
+  Result<HttpResponse> response = send_with_retry(metered, http, policy);
   if (!response) {
     return response.error().wrap(request.operation + " " + request.method + " " + *base +
                                  request.path);

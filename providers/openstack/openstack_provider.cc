@@ -1,6 +1,7 @@
 #include "providers/openstack/openstack_provider.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "providers/openstack/cluster_apply.h"
@@ -37,8 +38,30 @@ std::vector<const render::NodeRender*> missing(const std::vector<Server>& server
   return result;
 }
 
+// Desired nodes whose healthy server was built from a first-boot config the render no longer
+// gives, in render order, split into control-plane nodes and workers (replaced in that order).
+std::pair<std::vector<Replacement>, std::vector<Replacement>> stale(
+    const std::vector<Server>& servers, const std::vector<render::NodeRender>& desired) {
+  std::pair<std::vector<Replacement>, std::vector<Replacement>> result;
+  for (const render::NodeRender& node : desired) {
+    for (const Server& server : servers) {
+      if (server.name != node.node.name || server.status == "ERROR") continue;
+      if (boots_as_rendered(server, node)) continue;
+      auto& group = node.node.role == model::PoolRole::kControlPlane ? result.first : result.second;
+      group.push_back(Replacement{.node = &node, .server = server});
+    }
+  }
+  return result;
+}
+
+struct Counts {
+  int created = 0;
+  int replaced = 0;
+  int deleted = 0;
+};
+
 ApplyOutcome outcome_of(const std::vector<Server>& servers, const render::ClusterRender& render,
-                        int created, int deleted) {
+                        const Counts& counts) {
   std::map<std::string, const Server*> by_name;
   for (const Server& server : servers) by_name[server.name] = &server;
   ApplyOutcome outcome{.complete = true};
@@ -49,12 +72,14 @@ ApplyOutcome outcome_of(const std::vector<Server>& servers, const render::Cluste
       continue;
     }
     ObservedNode observed = observed_node(*found->second);
+    // A version-only change is housekeeper's to apply in place: the server stays as it is.
     outcome.complete = outcome.complete && observed.state == "Provisioned" &&
-                       observed.config_digest == node.ignition_sha256;
+                       boots_as_rendered(*found->second, node);
     outcome.nodes.push_back(std::move(observed));
   }
   outcome.message = "openstack: " + std::to_string(outcome.nodes.size()) + " servers, " +
-                    std::to_string(created) + " created, " + std::to_string(deleted) + " deleted";
+                    std::to_string(counts.created) + " created, " + std::to_string(counts.replaced) +
+                    " replaced, " + std::to_string(counts.deleted) + " deleted";
   return outcome;
 }
 
@@ -116,33 +141,59 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
   Result<std::vector<Server>> before = run.servers();
   if (!before) return before.error().wrap("observing cluster " + cluster.name);
 
+  Counts counts;
   const auto to_create = missing(*before, render.nodes);
-  // A crashed run's intent whose server turned out to exist is done now.
-  if (Result<std::vector<state::Intent>> pending = state_.pending_intents(cluster.name); pending) {
-    for (const state::Intent& intent : *pending) {
-      const bool still_missing = std::any_of(to_create.begin(), to_create.end(), [&](const auto* node) {
-        return node->node.name == intent.target;
-      });
-      if (intent.kind == "create-server" && !still_missing) (void)state_.complete_intent(intent.id);
+  settle_intents(cluster.name, to_create);
+  if (Status made = create_missing(run, to_create); !made) return made.error().wrap("cluster " + cluster.name);
+  counts.created = static_cast<int>(to_create.size());
+  const auto [control_plane, workers] = stale(*before, render.nodes);
+  // Control-plane nodes first, so workers always rejoin a control plane built from the new render.
+  for (const auto* group : {&control_plane, &workers}) {
+    if (Status replaced = run.replace_all(*group, cluster.upgrade.max_unavailable, hooks); !replaced) {
+      return replaced.error().wrap("cluster " + cluster.name);
     }
+    counts.replaced += static_cast<int>(group->size());
   }
-  std::vector<Result<Server>> created = run.create_all(to_create, options_.max_concurrent_creates);
-  for (const Result<Server>& result : created) {
-    if (!result) return result.error().wrap("cluster " + cluster.name);
-  }
-  int deleted = 0;
   for (const Server& server : surplus(*before, render.nodes)) {
-    if (hooks.before_delete) {
-      if (Status drained = hooks.before_delete(server.name); !drained) {
-        return drained.error().wrap("scaling down " + cluster.name + ": draining " + server.name);
-      }
+    if (Status gone = scale_down(run, server, hooks); !gone) {
+      return gone.error().wrap("scaling down " + cluster.name);
     }
-    if (Status gone = run.delete_node(server); !gone) return gone.error().wrap("scaling down " + cluster.name);
-    ++deleted;
+    ++counts.deleted;
   }
   Result<std::vector<Server>> after = run.servers();
   if (!after) return after.error().wrap("observing cluster " + cluster.name);
-  return outcome_of(*after, render, static_cast<int>(to_create.size()), deleted);
+  return outcome_of(*after, render, counts);
+}
+
+void OpenStackProvider::settle_intents(const std::string& cluster,
+                                       const std::vector<const render::NodeRender*>& to_create) {
+  // A crashed run's intent whose server turned out to exist is done now.
+  Result<std::vector<state::Intent>> pending = state_.pending_intents(cluster);
+  if (!pending) return;  // the creates below record and find their own intents
+  for (const state::Intent& intent : *pending) {
+    const bool still_missing = std::any_of(to_create.begin(), to_create.end(), [&](const auto* node) {
+      return node->node.name == intent.target;
+    });
+    if (intent.kind == "create-server" && !still_missing) (void)state_.complete_intent(intent.id);
+  }
+}
+
+Status OpenStackProvider::create_missing(ClusterApply& run,
+                                         const std::vector<const render::NodeRender*>& to_create) {
+  for (Result<Server>& result : run.create_all(to_create, options_.max_concurrent_creates)) {
+    if (!result) return result.error();
+  }
+  return ok_status();
+}
+
+Status OpenStackProvider::scale_down(ClusterApply& run, const Server& server,
+                                     const ApplyHooks& hooks) {
+  if (hooks.before_delete) {
+    if (Status drained = hooks.before_delete(server.name); !drained) {
+      return drained.error().wrap("draining " + server.name);
+    }
+  }
+  return run.delete_node(server);
 }
 
 Result<std::vector<ObservedNode>> OpenStackProvider::observe(const std::string& cluster) {

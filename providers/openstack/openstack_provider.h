@@ -1,15 +1,32 @@
 // OpenStackProvider: makes a cluster's Nova servers match its render (issue #5, DESIGN.md §1, §9).
 //
-// apply() reads as: resolve (image, network, flavors, security groups) → observe (servers named
-// <cluster>-* with metadata nkd.cluster) → create what is missing, concurrently up to
-// max_concurrent_creates → delete servers no pool wants any more, highest index first → report.
-// Each create records an intent in the state store before any request, and every attempt first
-// looks the server up by name and metadata, so a crash between a request and its record never
-// leaves two servers of one name. A server that ends in ERROR is deleted and made again with a
-// doubling backoff, at most max_error_recreates times; then apply() fails naming the node and
-// Nova's fault. A quota failure stops apply() with kQuotaExceeded naming the quota (no tight
-// retry loop: the reconciler's slow resync retries). Not yet done: replacing a server whose
-// config digest changed, and the drain before a delete (the Kubernetes provider's part).
+// apply() reads as: resolve (image, network, flavors, security groups, external network) →
+// observe (servers named <cluster>-* with metadata nkd.cluster) → create what is missing,
+// concurrently up to max_concurrent_creates → replace servers whose first-boot config is stale →
+// delete servers no pool wants any more, highest index first → report.
+//
+// Create: each create records an intent in the state store before any request, and every
+// attempt first looks the server up by name and metadata, so a crash or a lost answer between a
+// request and its record never leaves two servers of one name (a POST is resent by the HTTP
+// layer only when the service refused it unprocessed: 429 or 503, honouring Retry-After). A
+// server that ends in ERROR is deleted and made again with a doubling backoff, at most
+// max_error_recreates times; then apply() fails naming the node and Nova's fault. A quota
+// failure stops apply() with kQuotaExceeded naming the quota (no tight retry loop: the
+// reconciler's slow resync retries). With externalNetwork set, the first control-plane server
+// gets a port of its own and a floating IP from that network.
+//
+// Replace: servers carry nkd.digest (the full config's digest) and nkd.boot (the render's
+// boot_digest: the config with the OS and Kubernetes versions pinned). Ignition runs at first
+// boot only, so a server whose nkd.boot differs from the render's is drained
+// (hooks.before_delete), deleted and made anew under its name: control-plane nodes before
+// workers, at most upgrade.maxUnavailable at once. A server whose nkd.boot still matches is left
+// alone even when nkd.digest differs: that is a version change housekeeper applies in place.
+// Servers without nkd.boot (made before it existed) are compared by nkd.digest. `complete`
+// means every node exists, is ACTIVE and boots as rendered in this sense.
+//
+// Delete: surplus servers go highest index first, each after hooks.before_delete; a failing
+// hook stops the delete and apply() returns its error. The ports and floating IPs nkd made
+// (description "made by nkd") go with their server; others are left alone.
 //
 // Thread-safe: different clusters may be applied in parallel; one cluster is never applied twice
 // at once (the reconciler's contract). `http`, `clock`, `state` and `metrics` (may be null) must
@@ -31,6 +48,9 @@
 #include "syncd/state/state_store.h"
 
 namespace nkd::providers::openstack {
+
+class ClusterApply;
+struct Server;
 
 struct OpenStackProviderOptions {
   int max_concurrent_creates = 4;
@@ -60,6 +80,11 @@ class OpenStackProvider final : public InfrastructureProvider {
  private:
   Result<Keystone*> keystone_for_cloud(const std::string& cloud);
   Result<Keystone*> keystone_for_cluster(const std::string& cluster);
+  // The steps of apply(), in order.
+  void settle_intents(const std::string& cluster,
+                      const std::vector<const render::NodeRender*>& to_create);
+  Status create_missing(ClusterApply& run, const std::vector<const render::NodeRender*>& to_create);
+  Status scale_down(ClusterApply& run, const Server& server, const ApplyHooks& hooks);
 
   const Clouds clouds_;
   HttpClient& http_;

@@ -65,6 +65,10 @@ struct KubernetesSpec {
   ContainerRuntime container_runtime = ContainerRuntime::kContainerd;
   NetworkPlugin network_plugin = NetworkPlugin::kCalico;
   PkiSpec pki;
+  // Where `version` sits in cluster.yaml (1-based; 0 when not loaded from a file), so checks that
+  // compare two revisions can point at it. Never rendered.
+  int version_line = 0;
+  int version_column = 0;
 };
 
 struct User {

@@ -190,6 +190,9 @@ void ClusterParser::parse_kubernetes(const YAML::Node& node, KubernetesSpec& kub
   }
   if (const auto version = fields_.string(node, "version", kWhere, true)) {
     kubernetes.version = *version;
+    const YAML::Mark mark = YamlFields::mark_of(node["version"]);
+    kubernetes.version_line = mark.line < 0 ? 0 : mark.line + 1;
+    kubernetes.version_column = mark.column < 0 ? 0 : mark.column + 1;
     if (const auto problem = check_kubernetes_version(*version); !problem.empty()) {
       fields_.error_at(node["version"], "spec.kubernetes.version " + problem);
     }

@@ -133,7 +133,9 @@ nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record) {
                        {"role", node.role},
                        {"providerID", node.provider_id},
                        {"configDigest", node.config_digest},
-                       {"state", node.state}});
+                       {"state", node.state},
+                       {"kubeletVersion", nullable(node.kubelet_version)},
+                       {"osImage", nullable(node.os_image)}});
     }
   }
   return {{"name", record.name},

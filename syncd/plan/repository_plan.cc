@@ -5,6 +5,7 @@
 
 #include "common/crypto.h"
 #include "render/model/loader.h"
+#include "render/model/upgrade_path.h"
 
 namespace nkd::plan {
 
@@ -125,6 +126,28 @@ Result<std::string> definition_id(const model::TreeReader& base, const model::Tr
   return cluster_fingerprint(base_side ? base : head, name);
 }
 
+// The head is invalid, as the daemon would find it, when a cluster's Kubernetes version cannot
+// follow the base's (kubeadm moves one minor at a time and never back). Only changed clusters
+// can differ in version, so only they are compared.
+Status check_upgrade_paths(const model::RepositoryModel& base, const model::RepositoryModel& head,
+                           const std::vector<std::string>& changed,
+                           const std::string& base_revision) {
+  std::string refused;
+  for (const auto& name : changed) {
+    const model::Cluster* before = base.find(name);
+    const model::Cluster* after = head.find(name);
+    if (before == nullptr || after == nullptr) continue;
+    if (auto diagnostic = model::check_kubernetes_upgrade(*before, *after, "base")) {
+      refused += model::format(*diagnostic) + "\n";
+    }
+  }
+  if (refused.empty()) return ok_status();
+  return Error{ErrorCode::kInvalidArgument,
+               "the head cannot follow the base " + base_revision.substr(0, 12) + ":\n" + refused +
+                   "fix the errors above (the daemon would reject this commit and keep the last "
+                   "good one)"};
+}
+
 }  // namespace
 
 Result<std::string> cluster_fingerprint(const model::TreeReader& tree, const std::string& name) {
@@ -158,6 +181,11 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
     if (diagnostic.severity == model::Severity::kError) {
       result.warnings.push_back("base " + model::format(diagnostic));
     }
+  }
+  if (auto status = check_upgrade_paths(base.model, *inputs.head_model, changed,
+                                        inputs.base_revision);
+      !status) {
+    return status.error();
   }
   for (const auto& name : changed) {
     const model::Cluster* before = base.model.find(name);

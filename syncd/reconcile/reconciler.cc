@@ -9,30 +9,6 @@
 
 namespace nkd::syncd {
 
-namespace {
-
-std::vector<state::NodeRecord> node_records(const std::string& cluster,
-                                            const std::vector<providers::ObservedNode>& observed,
-                                            const render::ClusterRender& render,
-                                            std::int64_t now_ms) {
-  std::map<std::string, std::string> desired_digest;
-  for (const auto& node : render.nodes) desired_digest[node.node.name] = node.ignition_sha256;
-  std::vector<state::NodeRecord> records;
-  for (const auto& node : observed) {
-    records.push_back(state::NodeRecord{.cluster = cluster,
-                                        .name = node.name,
-                                        .pool = node.pool,
-                                        .role = node.role,
-                                        .provider_id = node.provider_id,
-                                        .config_digest = desired_digest[node.name],
-                                        .fetched_digest = node.config_digest,
-                                        .state = node.state,
-                                        .updated_at_ms = now_ms});
-  }
-  return records;
-}
-
-}  // namespace
 
 Reconciler::Reconciler(state::StateStore& store, providers::InfrastructureProvider& bare_metal,
                        providers::InfrastructureProvider* openstack, metrics::Metrics& metrics,
@@ -66,6 +42,7 @@ void Reconciler::submit(DesiredCluster desired) {
     desired.render_digest.clear();
     desired.submitted_commit = desired.commit.id;
     desired_[name] = std::move(desired);
+    deleting_.erase(name);  // back in Git before its deletion finished
     failures_.erase(name);
   }
   queue_.add(name);
@@ -111,6 +88,55 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
   }
 }
 
+void Reconciler::prune(const std::string& cluster, const std::string& revision) {
+  {
+    std::lock_guard lock(mutex_);
+    desired_.erase(cluster);
+    deleting_[cluster] = revision;
+  }
+  queue_.add(cluster);
+}
+
+void Reconciler::delete_cluster(const std::string& name) {
+  std::string revision;
+  {
+    std::lock_guard lock(mutex_);
+    revision = deleting_[name];
+  }
+  state::ClusterRecord record = load_record(name);
+  record.phase = "Deleting";
+  record.observed_revision = revision;
+  record.ready = false;
+  record.updated_at_ms = clock_.now_unix_ms();
+  if (auto status = store_.put_cluster(record); !status) {
+    spdlog::error("recording deletion of {}: {}", name, status.error().message);
+  }
+  spdlog::warn("cluster {} left the repository at {} and prune is on: deleting its machines", name,
+               revision.substr(0, 12));
+  // The platform is not known once the definition is gone: each provider removes what it holds.
+  Status removed = bare_metal_.remove(name);
+  if (removed && openstack_ != nullptr) removed = openstack_->remove(name);
+  if (!removed) {
+    record.last_error = "deleting " + name + ": " + removed.error().message;
+    (void)store_.put_cluster(record);
+    spdlog::error("{} (retrying)", record.last_error);
+    queue_.add(name, backoff(name));
+    return;
+  }
+  if (auto status = store_.delete_cluster(name); !status) {
+    spdlog::error("removing the record of deleted cluster {}: {}", name, status.error().message);
+    queue_.add(name, backoff(name));
+    return;
+  }
+  if (cluster_sync_ != nullptr) cluster_sync_->forget(name);
+  {
+    std::lock_guard lock(mutex_);
+    deleting_.erase(name);
+    failures_.erase(name);
+  }
+  spdlog::info("cluster {} deleted: its machines are gone and its record removed (history kept)", name);
+}
+
 state::ClusterRecord Reconciler::load_record(const std::string& name) {
   auto found = store_.get_cluster(name);
   if (found && found->has_value()) return **found;
@@ -145,11 +171,17 @@ void Reconciler::worker_loop() {
 
 void Reconciler::reconcile(const std::string& name) {
   DesiredCluster desired;
+  bool deleting = false;
   {
     std::lock_guard lock(mutex_);
+    deleting = deleting_.contains(name);
     auto found = desired_.find(name);
-    if (found == desired_.end()) return;
-    desired = found->second;
+    if (!deleting && found == desired_.end()) return;
+    if (!deleting) desired = found->second;
+  }
+  if (deleting) {
+    delete_cluster(name);
+    return;
   }
   const LogContext log_context(name, desired.commit.id.substr(0, 12));
   const auto started = clock_.steady_now();
@@ -188,72 +220,6 @@ void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterR
     outcome_listener_(desired.cluster.name, desired.submitted_commit, true,
                       "suspended: recorded, not reconciled");
   }
-}
-
-Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
-                                              state::ClusterRecord& record) {
-  const std::string& name = desired.cluster.name;
-  auto rendered = render_for(desired);
-  if (!rendered) {
-    record_render_failure(desired, record, rendered.error());
-    return {};
-  }
-  const render::ClusterRender& render = **rendered;
-  state::HistoryRow attempt;
-  attempt.cluster = name;
-  attempt.revision = desired.commit.id;
-  attempt.author = desired.commit.author;
-  attempt.committed_at_ms = desired.commit.committed_at_unix * 1000;
-  attempt.render_digest = render.digest;
-  attempt.started_at_ms = clock_.now_unix_ms();
-  auto row = store_.begin_attempt(attempt);
-  if (!row) {
-    spdlog::error("opening history row for {}: {}", name, row.error().message);
-    return {};
-  }
-  providers::InfrastructureProvider* provider = provider_for(desired.cluster);
-  Result<providers::ApplyOutcome> outcome =
-      provider != nullptr
-          ? provider->apply(desired.cluster, render, {})
-          : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
-                "no OpenStack provider is configured; set clouds: in syncd.yaml"});
-  const std::int64_t now_ms = clock_.now_unix_ms();
-  record.updated_at_ms = now_ms;
-  if (!outcome) {
-    record.phase = "Failed";
-    record.last_error = outcome.error().message;
-    if (auto status = store_.finish_attempt(row->id, state::Outcome::kFailed,
-                                            outcome.error().message, now_ms, record, {});
-        !status) {
-      spdlog::error("recording failure of {}: {}", name, status.error().message);
-    }
-    spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12),
-                 outcome.error().message);
-    if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, false, outcome.error().message);
-    return {};
-  }
-  const std::string applied_revision = newest_commit_with(name, desired, render.digest);
-  record.phase = !outcome->complete ? "Provisioning" : "WaitingForCluster";
-  record.last_error = "";
-  record.ready = false;
-  record.applied_revision = applied_revision;
-  record.render_digest = render.digest;
-  record.applied_at_ms = now_ms;
-  const auto nodes = node_records(name, outcome->nodes, render, now_ms);
-  if (auto status = store_.finish_attempt(row->id, state::Outcome::kApplied, outcome->message,
-                                          now_ms, record, nodes);
-      !status) {
-    spdlog::error("recording applied revision of {}: {}", name, status.error().message);
-    return {};
-  }
-  if (desired.fetched_at_ms > 0 && row->started_at_ms >= desired.fetched_at_ms) {
-    metrics_.commit_to_applied_seconds.Add({}, metrics::Metrics::slow_buckets())
-        .Observe(static_cast<double>(now_ms - desired.fetched_at_ms) / 1000.0);
-  }
-  export_cluster_metrics(record, outcome->nodes);
-  spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), outcome->message);
-  if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, true, outcome->message);
-  return Attempt{.succeeded = true, .complete = outcome->complete};
 }
 
 std::string Reconciler::newest_commit_with(const std::string& name, const DesiredCluster& desired,
@@ -302,7 +268,7 @@ void Reconciler::record_render_failure(const DesiredCluster& desired, state::Clu
 }
 
 void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,
-                                        const std::vector<providers::ObservedNode>& nodes) {
+                                        const std::vector<state::NodeRecord>& nodes) {
   std::lock_guard lock(mutex_);
   auto& previous = exported_revision_[record.name];
   if (previous != record.applied_revision) {

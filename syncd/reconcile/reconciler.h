@@ -21,6 +21,7 @@
 #include "providers/provider.h"
 #include "render/render.h"
 #include "syncd/config.h"
+#include "syncd/reconcile/cluster_sync.h"
 #include "syncd/reconcile/work_queue.h"
 #include "syncd/source/git_tree_reader.h"
 #include "syncd/state/state_store.h"
@@ -68,6 +69,12 @@ class Reconciler {
   using OutcomeListener = std::function<void(const std::string& cluster, const std::string& commit,
                                              bool applied, const std::string& message)>;
   void set_outcome_listener(OutcomeListener listener) { outcome_listener_ = std::move(listener); }
+  // With a ClusterSync (clusterAccess: direct), a cluster whose infrastructure is complete is
+  // followed into the running cluster: its history row is finished `applied` only once every
+  // node is Ready, the housekeeper manifests are in and the rollout is complete; machines are
+  // drained before they are deleted. Without one, the infrastructure applied is the outcome and
+  // the phase stops at WaitingForCluster. Set before start().
+  void set_cluster_sync(ClusterSync* cluster_sync) { cluster_sync_ = cluster_sync; }
 
   void start();
   // Stops taking work, waits for running reconciles to finish their current step, joins.
@@ -76,6 +83,9 @@ class Reconciler {
   void submit(DesiredCluster desired);
   // Marks a cluster whose directory left Git: its machines are kept, phase Orphaned.
   void orphan(const std::string& cluster, const std::string& revision);
+  // Tears down a cluster whose directory left Git (prune: true): phase Deleting while its
+  // provider removes its machines (retried with backoff), then its record goes; history stays.
+  void prune(const std::string& cluster, const std::string& revision);
   // Notes a commit that left these clusters' renders unchanged, in one transaction: a healthy
   // cluster's applied revision moves to it (its render is already in place) without a history row.
   void observe_revisions(const std::vector<std::string>& clusters, const git::CommitInfo& commit);
@@ -89,6 +99,22 @@ class Reconciler {
   void worker_loop();
   void reconcile(const std::string& name);
   Attempt apply_desired(const DesiredCluster& desired, state::ClusterRecord& record);
+  // After the infrastructure is complete: one ClusterSync step, and its outcome recorded.
+  Attempt sync_cluster(const DesiredCluster& desired, const render::ClusterRender& render,
+                       state::ClusterRecord& record, const state::HistoryRow& row,
+                       std::vector<state::NodeRecord> nodes, const std::string& infra_message);
+  // Closes `row` applied (phase as `record` says) and tells the listener.
+  Attempt finish_applied(const DesiredCluster& desired, state::ClusterRecord& record,
+                         const state::HistoryRow& row, const std::vector<state::NodeRecord>& nodes,
+                         const std::string& message, bool complete);
+  // Closes `row` failed with `message`.
+  Attempt finish_failed(const DesiredCluster& desired, state::ClusterRecord& record,
+                        std::int64_t row_id, const std::string& message);
+  // Stores the cluster's progress while its row stays open (waiting, upgrading).
+  Attempt save_progress(const DesiredCluster& desired, state::ClusterRecord& record,
+                        const std::vector<state::NodeRecord>& nodes, const std::string& message);
+  void delete_cluster(const std::string& name);
+  providers::ApplyHooks hooks_for(const model::Cluster& cluster);
   // The newest commit whose render is `digest` (commits may pass while a reconcile runs).
   std::string newest_commit_with(const std::string& name, const DesiredCluster& desired,
                                  const std::string& digest);
@@ -98,7 +124,7 @@ class Reconciler {
                              const Error& error);
   void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record);
   void export_cluster_metrics(const state::ClusterRecord& record,
-                              const std::vector<providers::ObservedNode>& nodes);
+                              const std::vector<state::NodeRecord>& nodes);
   providers::InfrastructureProvider* provider_for(const model::Cluster& cluster);
   std::chrono::milliseconds backoff(const std::string& cluster);
   state::ClusterRecord load_record(const std::string& name);
@@ -114,11 +140,13 @@ class Reconciler {
 
   std::mutex mutex_;  // guards the maps below
   std::map<std::string, DesiredCluster> desired_;
+  std::map<std::string, std::string> deleting_;  // cluster -> the commit it left Git at
   std::map<std::string, int> failures_;
   std::map<std::string, std::string> exported_revision_;
   std::map<std::string, std::vector<std::string>> exported_node_states_;
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
+  ClusterSync* cluster_sync_ = nullptr;
   std::uint64_t submissions_ = 0;
 };
 

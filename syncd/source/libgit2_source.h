@@ -16,7 +16,7 @@
 #include "common/cidr.h"
 #include "syncd/config.h"
 #include "syncd/source/remote_url.h"
-#include "syncd/source/semver.h"
+#include "common/semver.h"
 #include "syncd/source/source.h"
 
 namespace nkd::syncd {

@@ -51,6 +51,8 @@ NodeRecord read_node(const sqlite::Statement& statement) {
       .fetched_digest = statement.text(6),
       .state = statement.text(7),
       .updated_at_ms = statement.int64(8),
+      .kubelet_version = statement.text(9),
+      .os_image = statement.text(10),
   };
 }
 
@@ -75,7 +77,7 @@ Status upsert_cluster(sqlite3* db, const ClusterRecord& record) {
 Status upsert_node(sqlite3* db, const NodeRecord& node) {
   auto statement =
       sqlite::Statement::prepare(db, std::string("INSERT OR REPLACE INTO nodes (") + kNodeColumns +
-                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!statement) return statement.error();
   statement->bind(1, node.cluster)
       .bind(2, node.name)
@@ -85,7 +87,9 @@ Status upsert_node(sqlite3* db, const NodeRecord& node) {
       .bind(6, node.config_digest)
       .bind(7, node.fetched_digest)
       .bind(8, node.state)
-      .bind(9, node.updated_at_ms);
+      .bind(9, node.updated_at_ms)
+      .bind(10, node.kubelet_version)
+      .bind(11, node.os_image);
   return statement->run();
 }
 

@@ -24,7 +24,8 @@ inline constexpr const char* kClusterColumns =
     "name, phase, observed_revision, applied_revision, cluster_revision, render_digest, ready, "
     "last_error, applied_at_ms, updated_at_ms";
 inline constexpr const char* kNodeColumns =
-    "cluster, name, pool, role, provider_id, config_digest, fetched_digest, state, updated_at_ms";
+    "cluster, name, pool, role, provider_id, config_digest, fetched_digest, state, updated_at_ms, "
+    "kubelet_version, os_image";
 
 [[nodiscard]] Result<HistoryRow> read_history_row(const sqlite::Statement& statement);
 [[nodiscard]] ClusterRecord read_cluster(const sqlite::Statement& statement);

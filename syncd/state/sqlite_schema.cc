@@ -84,6 +84,11 @@ CREATE TABLE IF NOT EXISTS published_configs (
   PRIMARY KEY (cluster, node)
 );
 )sql"},
+    Migration{"node versions as the cluster reports them",
+              R"sql(
+ALTER TABLE nodes ADD COLUMN kubelet_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN os_image TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(kMigrations.size() == kSqliteSchemaVersion,

@@ -42,6 +42,10 @@ struct NodeRecord {
   std::string fetched_digest;  // bare metal: digest of the config the node last fetched
   std::string state;
   std::int64_t updated_at_ms = 0;
+  // As the cluster's Node object reports them (status.nodeInfo); empty while nkd has not seen
+  // the node in the cluster (clusterAccess: none, or not registered yet).
+  std::string kubelet_version;
+  std::string os_image;
 };
 
 struct ClusterRecord {

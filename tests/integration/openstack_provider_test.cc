@@ -1,96 +1,21 @@
 // Contract tests of OpenStackProvider against the real test cloud (tests/openstack/): a 1+2
 // cluster converges to exactly 3 servers, a second apply creates nothing, scaling to 1+1 deletes
-// the highest index, a recorded intent finds the server a crashed run made, ERROR servers are
-// recreated a bounded number of times, and a quota failure names the quota.
+// the highest index, scale-down drains highest index first and a failing drain stops the
+// delete, a recorded intent finds the server a crashed run made, ERROR servers are recreated a
+// bounded number of times, a quota failure names the quota, and the first control-plane server
+// gets a floating IP that goes with it. Replacement is in openstack_replace_test.cc.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
+#include <set>
 
-#include <regex>
-
-#include "common/crypto.h"
-#include "common/curl_http_client.h"
-#include "metrics/metrics.h"
 #include "providers/openstack/compute.h"
 #include "providers/openstack/image.h"
-#include "providers/openstack/openstack_provider.h"
-#include "syncd/state/sqlite_state_store.h"
-#include "tests/support/openstack_control_plane.h"
-#include "tests/support/test_support.h"
+#include "tests/integration/openstack_provider_fixture.h"
 
 namespace nkd::providers::openstack {
 namespace {
 
-using std::chrono::milliseconds;
 using testing::OpenStackControlPlane;
-
-model::Cluster make_cluster(const std::string& name, const std::string& cloud, int workers,
-                            const std::string& flavor = "m1.tiny") {
-  return model::Cluster{
-      .name = name,
-      .platform = model::OpenStackPlatform{.cloud = cloud, .image = "cirros", .flavor = flavor,
-                                           .network = "private"},
-      .pools = {{.name = "cp", .role = model::PoolRole::kControlPlane, .replicas = 1},
-                {.name = "w", .role = model::PoolRole::kWorker, .replicas = workers}}};
-}
-
-// A render with a small config per node (the provider needs only names, configs and digests).
-render::ClusterRender make_render(const model::Cluster& cluster) {
-  render::ClusterRender render{.cluster = cluster.name};
-  for (const model::Node& node : model::expand_nodes(cluster)) {
-    const std::string config = R"({"ignition":{"version":"3.3.0"},"node":")" + node.name + "\"}";
-    render.nodes.push_back(render::NodeRender{.node = node, .ignition = config,
-                                              .ignition_sha256 = sha256_hex(config)});
-  }
-  return render;
-}
-
-std::vector<std::string> names_of(const std::vector<ObservedNode>& nodes) {
-  std::vector<std::string> names;
-  for (const auto& node : nodes) names.push_back(node.name);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-class OpenStackProviderContract : public ::testing::Test {
- protected:
-  void SetUp() override {
-    NKD_REQUIRE_OPENSTACK_CLOUD();
-    cluster_ = "nkdt" + std::to_string(getpid() % 100000) + "-" +
-               std::to_string(++counter_);
-    state_ = state::SqliteStateStore::open(scratch_.str() + "/state.db").value();
-    clouds_ = load_clouds_file(OpenStackControlPlane::clouds_yaml()).value();
-  }
-  void TearDown() override {
-    if (cluster_.empty()) return;
-    OpenStackControlPlane::delete_servers(OpenStackControlPlane::kDemoCloud, cluster_ + "-");
-    OpenStackControlPlane::delete_servers(OpenStackControlPlane::kQuotaCloud, cluster_ + "-");
-  }
-  std::unique_ptr<OpenStackProvider> provider(OpenStackProviderOptions options = {}) {
-    options.recreate_backoff = milliseconds(200);
-    return std::make_unique<OpenStackProvider>(clouds_, http_, clock_, *state_, &metrics_, options);
-  }
-  // The value of nkd_provider_requests_total for server_create with `code`.
-  int creates(const std::string& code = "202") {
-    const std::string text = metrics_.serialize();
-    std::smatch found;
-    const std::regex line("nkd_provider_requests_total\\{code=\"" + code +
-                          "\",operation=\"server_create\",provider=\"openstack\"\\} ([0-9]+)");
-    return std::regex_search(text, found, line) ? std::stoi(found[1]) : 0;
-  }
-  std::size_t servers_in(const std::string& cloud = OpenStackControlPlane::kDemoCloud) {
-    return OpenStackControlPlane::server_ids(cloud, cluster_ + "-").size();
-  }
-
-  static inline int counter_ = 0;
-  std::string cluster_;
-  testing::ScratchDir scratch_;
-  std::unique_ptr<state::SqliteStateStore> state_;
-  Clouds clouds_;
-  CurlHttpClient http_{*CidrAllowList::parse("127.0.0.0/8,::1/128")};
-  SystemClock clock_;
-  metrics::Metrics metrics_{"test"};
-};
 
 TEST_F(OpenStackProviderContract, ConvergesToExactlyThreeServersReappliesNothingAndScalesDown) {
   auto openstack = provider();
@@ -163,6 +88,7 @@ TEST_F(OpenStackProviderContract, ErrorServersAreRecreatedABoundedNumberOfTimesT
 }
 
 TEST_F(OpenStackProviderContract, QuotaFailureNamesTheQuota) {
+  used_quota_cloud_ = true;
   auto openstack = provider();
   model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kQuotaCloud,
                                         OpenStackControlPlane::kQuotaInstances);
@@ -173,6 +99,82 @@ TEST_F(OpenStackProviderContract, QuotaFailureNamesTheQuota) {
       << applied.error().message;
   EXPECT_LE(servers_in(OpenStackControlPlane::kQuotaCloud),
             static_cast<std::size_t>(OpenStackControlPlane::kQuotaInstances));
+}
+
+TEST_F(OpenStackProviderContract, ScaleDownDrainsHighestIndexFirstAndAFailingDrainStopsTheDelete) {
+  auto openstack = provider();
+  model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 2);
+  ASSERT_TRUE(openstack->apply(cluster, make_render(cluster), {}).ok());
+  const std::vector<std::string> all{cluster_ + "-cp-0", cluster_ + "-w-0", cluster_ + "-w-1"};
+  model::Cluster smaller = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 0);
+
+  std::vector<std::string> drained;
+  ApplyHooks refusing{.before_delete = [&](const std::string& node) -> Status {
+    drained.push_back(node);
+    return Error{ErrorCode::kUnavailable, "pods would not leave " + node};
+  }};
+  Result<ApplyOutcome> refused = openstack->apply(smaller, make_render(smaller), refusing);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("draining " + cluster_ + "-w-1: pods would not leave"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(drained, std::vector<std::string>{cluster_ + "-w-1"}) << "highest index first, then stop";
+  EXPECT_EQ(names_of(openstack->observe(cluster_).value()), all) << "a failed drain deletes nothing";
+
+  drained.clear();
+  std::vector<std::string> present_at_drain;
+  ApplyHooks recording{.before_delete = [&](const std::string& node) {
+    drained.push_back(node);
+    for (const std::string& name : names_of(openstack->observe(cluster_).value())) {
+      if (name == node) present_at_drain.push_back(node);
+    }
+    return ok_status();
+  }};
+  Result<ApplyOutcome> scaled = openstack->apply(smaller, make_render(smaller), recording);
+  ASSERT_TRUE(scaled.ok()) << scaled.error().message;
+  EXPECT_TRUE(scaled->complete) << scaled->message;
+  EXPECT_EQ(drained, (std::vector<std::string>{cluster_ + "-w-1", cluster_ + "-w-0"}));
+  EXPECT_EQ(present_at_drain, drained) << "each drain comes before its server's delete";
+  EXPECT_EQ(servers_in(), 1u);
+}
+
+// The floating IPs in the demo project that nkd made for this test's cluster, as the openstack
+// client lists them (Description "made by nkd for <server>").
+std::vector<nlohmann::json> floating_ips_of(const std::string& cluster) {
+  const std::string text = OpenStackControlPlane::openstack(
+      OpenStackControlPlane::kDemoCloud, {"floating", "ip", "list", "--long", "-f", "json"});
+  std::vector<nlohmann::json> mine;
+  const nlohmann::json listed = nlohmann::json::parse(text, nullptr, false);
+  if (!listed.is_array()) {
+    ADD_FAILURE() << "openstack floating ip list gave no JSON: " << text;
+    return mine;
+  }
+  for (const nlohmann::json& address : listed) {
+    const std::string description = address.value("Description", "");
+    if (description.find(" for " + cluster + "-") != std::string::npos) mine.push_back(address);
+  }
+  return mine;
+}
+
+TEST_F(OpenStackProviderContract, FirstControlPlaneServerGetsAFloatingIpThatGoesWithIt) {
+  auto openstack = provider();
+  model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 1);
+  std::get<model::OpenStackPlatform>(cluster.platform).external_network = "public";
+  ASSERT_TRUE(openstack->apply(cluster, make_render(cluster), {}).ok());
+  Result<ApplyOutcome> again = openstack->apply(cluster, make_render(cluster), {});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->complete) << again->message;
+
+  const std::vector<nlohmann::json> addresses = floating_ips_of(cluster_);
+  ASSERT_EQ(addresses.size(), 1u) << "one floating IP, on the first control-plane server only, "
+                                     "and a second apply makes no other";
+  EXPECT_EQ(addresses[0].value("Description", ""), "made by nkd for " + cluster_ + "-cp-0");
+  EXPECT_TRUE(addresses[0]["Port"].is_string()) << "the floating IP is bound to the server's port";
+  EXPECT_TRUE(addresses[0]["Fixed IP Address"].is_string());
+
+  ASSERT_TRUE(openstack->remove(cluster_).ok());
+  EXPECT_TRUE(floating_ips_of(cluster_).empty()) << "the floating IP goes with its server";
 }
 
 }  // namespace

@@ -149,6 +149,39 @@ TEST_F(PlanCli, InvalidHeadExitsOneWithDiagnostics) {
   EXPECT_TRUE(result.out.empty());
 }
 
+// kubeadm upgrades one minor at a time: a head two minors past the base is as invalid as a typo,
+// in every output form.
+TEST_F(PlanCli, HeadSkippingAMinorVersionExitsOneAtTheVersionLine) {
+  commit({"skip-minor", "sed -i 's/version: v1.29.1/version: v1.31.0/' clusters/beta/cluster.yaml"});
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--base", "HEAD~1"},
+        std::vector<std::string>{"--base", "HEAD~1", "--format", "json"}}) {
+    const auto result = plan(extra);
+    EXPECT_EQ(result.exit_code, 1) << result.out;
+    EXPECT_NE(result.err.find("clusters/beta/cluster.yaml:18:14: error: spec.kubernetes.version "
+                              "v1.31.0 skips v1.30 from the base v1.29.1"),
+              std::string::npos)
+        << result.err;
+    EXPECT_NE(result.err.find("go to v1.30.x first"), std::string::npos) << result.err;
+    EXPECT_TRUE(result.out.empty()) << result.out;
+  }
+}
+
+TEST_F(PlanCli, HeadDowngradingAMinorVersionExitsOneButOneMinorUpPlans) {
+  commit({"downgrade", "sed -i 's/version: v1.29.1/version: v1.28.9/' clusters/beta/cluster.yaml"});
+  const auto downgrade = plan({"--base", "HEAD~1"});
+  EXPECT_EQ(downgrade.exit_code, 1);
+  EXPECT_NE(downgrade.err.find("clusters/beta/cluster.yaml:18:14: error: spec.kubernetes.version "
+                               "v1.28.9 downgrades the base v1.29.1"),
+            std::string::npos)
+      << downgrade.err;
+  ASSERT_EQ(run_shell("sed -i 's/version: v1.28.9/version: v1.30.0/' clusters/beta/cluster.yaml",
+                      repo_.string()).exit_code, 0);
+  const auto one_minor = plan({"--base", "HEAD~1", "--worktree"});
+  EXPECT_EQ(one_minor.exit_code, 0) << one_minor.err;
+  EXPECT_NE(one_minor.out.find("v1.30.0"), std::string::npos) << one_minor.out;
+}
+
 TEST_F(PlanCli, UsageErrorsExitTwoAndNoChangeExitsZero) {
   EXPECT_EQ(plan({}).exit_code, 2) << "--base is required";
   EXPECT_EQ(plan({"--base", "no-such-revision"}).exit_code, 2);

@@ -158,5 +158,32 @@ TEST(SyncdEndToEnd, SighupReloadsAndABrokenConfigIsRefusedWhileRunning) {
   EXPECT_NE(fixture.log().find("config reloaded: poll interval 1000 ms"), std::string::npos);
 }
 
+// prune: true — a cluster whose directory leaves Git loses its machines (bare metal: its served
+// configs) and then its record; the other cluster is untouched. Without prune it is orphaned.
+TEST(SyncdEndToEnd, ClusterLeavingGitIsOrphanedOrWithPruneDeleted) {
+  testing::SyncdFixture fixture;
+  fixture.start_daemon("1s", "prune: true\n");
+  ASSERT_TRUE(fixture.wait_applied("lab-two", fixture.head(), 20s)) << fixture.log();
+  const std::string token = fixture.node_token("lab-two", "lab-two-worker-0");
+  httplib::Client client("127.0.0.1", fixture.port());
+  ASSERT_EQ(client.Get("/ignition/lab-two/lab-two-worker-0", {{"Authorization", "Bearer " + token}})->status, 200);
+  fixture.commit("git rm -rq clusters/lab-two", "Retire lab-two");
+  ASSERT_TRUE(testing::wait_until([&] {
+    const auto clusters = fixture.get_json("/api/v1/clusters");
+    return clusters.is_array() && clusters.size() == 1 && clusters[0]["name"] == "edge-lab";
+  }, 20s)) << fixture.log();
+  EXPECT_EQ(client.Get("/ignition/lab-two/lab-two-worker-0", {{"Authorization", "Bearer " + token}})->status, 404);
+  EXPECT_NE(fixture.log().find("cluster lab-two deleted"), std::string::npos);
+  EXPECT_EQ(fixture.get_json("/api/v1/clusters/edge-lab")["phase"], "WaitingForCluster");
+
+  // Without prune, the next cluster to leave is kept and orphaned.
+  ASSERT_EQ(fixture.stop_daemon(SIGTERM), 0);
+  fixture.start_daemon("1s");
+  fixture.commit("git rm -rq clusters/edge-lab", "Retire edge-lab");
+  ASSERT_TRUE(testing::wait_until([&] {
+    return fixture.get_json("/api/v1/clusters/edge-lab").value("phase", "") == "Orphaned";
+  }, 20s)) << fixture.log();
+}
+
 }  // namespace
 }  // namespace nkd

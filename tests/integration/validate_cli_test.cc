@@ -92,3 +92,38 @@ TEST(ValidateCli, HelpExplainsEveryFlag) {
 
 }  // namespace
 }  // namespace nkd
+
+namespace nkd {
+namespace {
+
+// --base: a Kubernetes version two minors past the one at the base revision is an error at the
+// version's line; one minor up is fine; a plain directory has no revisions (usage error).
+TEST(ValidateCli, BaseRefusesAKubernetesMinorSkip) {
+  testing::ScratchDir scratch;
+  const auto repo = scratch.path() / "repo";
+  testing::make_example_git_repo(repo);
+  const std::string base = testing::run_shell("git rev-parse HEAD", repo.string()).out.substr(0, 40);
+  ASSERT_EQ(testing::run_shell("sed -i 's/version: v1.29.1/version: v1.31.0/' "
+                               "clusters/prod-east/cluster.yaml && git -c user.name=a "
+                               "-c user.email=a@b commit -qam skip", repo.string()).exit_code, 0);
+  const std::string nkd = testing::nkd_binary();
+  EXPECT_EQ(testing::run_command({nkd, "validate", "--repo", repo.string()}).exit_code, 0)
+      << "without --base the head alone is valid";
+  const auto skip = testing::run_command({nkd, "validate", "--repo", repo.string(), "--base", base});
+  EXPECT_EQ(skip.exit_code, 1);
+  EXPECT_NE(skip.err.find("clusters/prod-east/cluster.yaml:20:14: error: spec.kubernetes.version "
+                          "v1.31.0 skips v1.30 from the base v1.29.1"),
+            std::string::npos)
+      << skip.err;
+  ASSERT_EQ(testing::run_shell("sed -i 's/version: v1.31.0/version: v1.30.0/' "
+                               "clusters/prod-east/cluster.yaml", repo.string()).exit_code, 0);
+  const auto one_minor = testing::run_command(
+      {nkd, "validate", "--repo", repo.string(), "--worktree", "--base", base});
+  EXPECT_EQ(one_minor.exit_code, 0) << one_minor.err;
+  const auto no_git = testing::run_command(
+      {nkd, "validate", "--repo", testing::source_dir() + "/examples-repo", "--base", "HEAD"});
+  EXPECT_EQ(no_git.exit_code, 2) << no_git.err;
+}
+
+}  // namespace
+}  // namespace nkd

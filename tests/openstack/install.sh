@@ -1,41 +1,57 @@
 #!/bin/bash
 # install.sh — one-time setup of the OpenStack control plane nkd's contract tests run against:
 # Debian 12 packages (only the missing ones), configs, MariaDB datadir and databases, schema
-# migrations, Keystone keys and bootstrap. Idempotent. Needs root and the network (apt), so it runs
-# outside the tests' network namespace; start.sh runs inside it. Leaves no service running.
+# migrations, Keystone keys and bootstrap. Idempotent: a finished setup leaves a stamp naming the
+# fixture files and package versions it was made from, and a re-run with the same ones skips it.
+# Needs root; apt needs the network, so the package step runs outside the tests' network
+# namespace; start.sh runs inside it. Leaves no service running.
+#   install.sh            packages (when missing), then the setup
+#   install.sh --packages-only   the missing packages only (needs the network)
+#   install.sh --no-apt   the setup only; fails when a package is missing (no apt-get or dpkg
+#                         runs, so it may run beside other apt work, e.g. tools/package-check.sh;
+#                         no network either: tools/test.sh runs it in a network namespace)
+#   install.sh --force    redo the setup even when the stamp says it is current
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$FIXTURE_DIR/configs.sh"
+source "$FIXTURE_DIR/packages.sh"
 [[ $(id -u) == 0 ]] || fail "install.sh needs root (apt-get, the mysql user's datadir)"
 started_ms=$(now_ms)
-
-# nova-compute's own .deb pulls a hypervisor; start.sh runs its entry point from python3-nova.
-PACKAGES=(keystone glance-api placement-api nova-api nova-conductor nova-scheduler neutron-server
-  rabbitmq-server mariadb-server mariadb-client python3-openstackclient python3-pymysql
-  uwsgi-core uwsgi-plugin-python3 curl)
+allow_apt=1 force=0 packages_only=0
+for argument in "$@"; do
+  case $argument in
+    --no-apt) allow_apt=0 ;;
+    --packages-only) packages_only=1 ;;
+    --force) force=1 ;;
+    *) fail "unknown option $argument; use --packages-only, --no-apt or --force" ;;
+  esac
+done
+STAMP=$NKD_OS_STATE/installed
 
 install_packages() {
   local missing=() package
-  for package in "${PACKAGES[@]}"; do
+  for package in "${OPENSTACK_PACKAGES[@]}"; do
     [[ $(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null) == installed ]] || missing+=("$package")
   done
   if ((${#missing[@]} == 0)); then note "packages present"; return 0; fi
-  # The packages must not set up databases, queues or endpoints on their own.
-  local question
-  for question in keystone/configure_db keystone/create-admin-tenant keystone/register-endpoint; do
-    echo "keystone $question boolean false"; done | debconf-set-selections
-  for service in glance placement nova neutron; do
-    for question in configure_db configure_rabbit configure_ksat configure_nova configure_placement configure_neutron; do
-      echo "$service-common $service/$question boolean false"; done; done | debconf-set-selections
+  ((allow_apt)) || fail "packages missing: ${missing[*]}; install them with tools/install-deps.sh --test or run install.sh without --no-apt"
+  openstack_debconf_preseed
   # A policy-rc.d that answers 101 keeps every postinst from starting its service.
   local policy=/usr/sbin/policy-rc.d made_policy=0
   if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; made_policy=1; fi
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" || {
+    "${OPENSTACK_DPKG_OPTIONS[@]}" "${missing[@]}" || {
       ((made_policy)) && rm -f "$policy"; fail "apt-get install failed"; }
   ((made_policy)) && rm -f "$policy"
   note "packages installed in $(( ($(now_ms) - started_ms) / 1000 )) s"
+}
+
+# What a finished setup depends on: the fixture files that write or seed it, and the installed
+# versions of the packages whose migrations it ran.
+setup_fingerprint() {
+  cat "$FIXTURE_DIR"/{install.sh,configs.sh,lib.sh,nkd_noop_mech.py} | sha256sum | cut -d' ' -f1
+  dpkg-query -W -f='${Package} ${Version}\n' "${OPENSTACK_PACKAGES[@]}" 2>/dev/null
 }
 
 prepare_state_dir() {
@@ -92,6 +108,12 @@ migrate_schemas() {
 }
 
 install_packages
+((packages_only)) && exit 0
+if ((!force)) && [[ -f $STAMP && $(cat "$STAMP") == "$(setup_fingerprint)" ]]; then
+  note "setup of $NKD_OS_STATE is current (stamp $STAMP); nothing to do (--force redoes it)"
+  exit 0
+fi
+rm -f "$STAMP"
 setup_ms=$(now_ms)
 prepare_state_dir
 # When the cloud already runs (re-install over a live one) the database is left running.
@@ -99,4 +121,5 @@ database_was_up=0; database_up >/dev/null 2>&1 && database_was_up=1
 create_databases
 migrate_schemas
 ((database_was_up)) || stop_service mariadb
+setup_fingerprint >"$STAMP"
 note "setup done in $(( ($(now_ms) - setup_ms) / 1000 )) s, total $(( ($(now_ms) - started_ms) / 1000 )) s (state: $NKD_OS_STATE)"

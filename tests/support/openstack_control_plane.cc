@@ -1,9 +1,19 @@
 #include "tests/support/openstack_control_plane.h"
 
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
+#include <map>
+#include <mutex>
+#include <optional>
 
+#include <nlohmann/json.hpp>
+
+#include "tests/support/fault_proxy.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::testing {
@@ -19,6 +29,92 @@ bool keystone_answers() {
                                      "--max-time", "3", "http://127.0.0.1:5000/v3"},
                                     "", "", std::chrono::seconds(10));
   return probe.exit_code == 0 && probe.out == "200";
+}
+
+// A token and the compute endpoint for one cloud of clouds.yaml, from a plain Keystone v3
+// password request (cpp-httplib, nlohmann-json): none of nkd's OpenStack client is involved, so
+// what the tests count with it does not depend on the code under test. The openstack command-line
+// client would do as well but costs seconds of Python start-up per call.
+struct NovaSession {
+  std::string token;
+  std::string origin;  // http://127.0.0.1:8774
+  std::string path;    // /v2.1
+};
+
+nlohmann::json domain_of(const YAML::Node& auth, const std::string& kind) {
+  if (auth[kind + "_domain_id"]) return {{"id", auth[kind + "_domain_id"].as<std::string>()}};
+  return {{"name", auth[kind + "_domain_name"].as<std::string>("Default")}};
+}
+
+std::optional<NovaSession> authenticate(const std::string& cloud) {
+  const YAML::Node auth = YAML::LoadFile(OpenStackControlPlane::clouds_yaml())["clouds"][cloud]["auth"];
+  if (!auth) {
+    ADD_FAILURE() << "no cloud " << cloud << " in " << OpenStackControlPlane::clouds_yaml();
+    return std::nullopt;
+  }
+  const nlohmann::json request = {
+      {"auth",
+       {{"identity",
+         {{"methods", {"password"}},
+          {"password",
+           {{"user",
+             {{"name", auth["username"].as<std::string>()},
+              {"domain", domain_of(auth, "user")},
+              {"password", auth["password"].as<std::string>()}}}}}}},
+        {"scope",
+         {{"project",
+           {{"name", auth["project_name"].as<std::string>()},
+            {"domain", domain_of(auth, "project")}}}}}}}};
+  const std::string auth_url = auth["auth_url"].as<std::string>();
+  const std::string origin = origin_of(auth_url);
+  httplib::Client keystone(origin);
+  keystone.set_connection_timeout(5);
+  keystone.set_read_timeout(30);
+  const httplib::Result answer = keystone.Post(auth_url.substr(origin.size()) + "/auth/tokens",
+                                               request.dump(), "application/json");
+  if (!answer || answer->status != 201) {
+    ADD_FAILURE() << "Keystone refused a token for " << cloud << ": "
+                  << (answer ? std::to_string(answer->status) : httplib::to_string(answer.error()));
+    return std::nullopt;
+  }
+  const nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, false);
+  for (const nlohmann::json& service : body["token"].value("catalog", nlohmann::json::array())) {
+    if (service.value("type", "") != "compute") continue;
+    for (const nlohmann::json& endpoint : service.value("endpoints", nlohmann::json::array())) {
+      if (endpoint.value("interface", "") != "public") continue;
+      const std::string url = endpoint.value("url", "");
+      return NovaSession{.token = answer->get_header_value("X-Subject-Token"),
+                         .origin = origin_of(url),
+                         .path = url.substr(origin_of(url).size())};
+    }
+  }
+  ADD_FAILURE() << "no public compute endpoint in the catalog of " << cloud;
+  return std::nullopt;
+}
+
+// One token per cloud and process (a test process lives far shorter than a token).
+std::optional<NovaSession> nova_session(const std::string& cloud) {
+  static std::mutex mutex;
+  static std::map<std::string, NovaSession> sessions;
+  std::lock_guard lock(mutex);
+  if (auto found = sessions.find(cloud); found != sessions.end()) return found->second;
+  std::optional<NovaSession> made = authenticate(cloud);
+  if (made) sessions.emplace(cloud, *made);
+  return made;
+}
+
+// Percent-encodes everything but RFC 3986's unreserved characters.
+std::string query_encoded(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string encoded;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return encoded;
 }
 
 }  // namespace
@@ -72,22 +168,44 @@ std::string OpenStackControlPlane::openstack(const std::string& cloud,
 
 std::vector<std::string> OpenStackControlPlane::server_ids(const std::string& cloud,
                                                            const std::string& prefix) {
-  std::istringstream lines(openstack(cloud, {"server", "list", "--name", "^" + prefix, "-f",
-                                             "value", "-c", "ID", "-c", "Name"}));
   std::vector<std::string> ids;
-  std::string id, name;
-  while (lines >> id >> name) {
-    if (name.starts_with(prefix)) ids.push_back(id);
+  const std::optional<NovaSession> nova = nova_session(cloud);
+  if (!nova) return ids;
+  httplib::Client client(nova->origin);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(30);
+  const httplib::Result listed =
+      client.Get(nova->path + "/servers?limit=1000&name=" + query_encoded("^" + prefix),
+                 httplib::Headers{{"X-Auth-Token", nova->token}});
+  if (!listed || listed->status != 200) {
+    ADD_FAILURE() << "listing servers of " << cloud << " named " << prefix << "* failed: "
+                  << (listed ? std::to_string(listed->status) + " " + listed->body
+                             : httplib::to_string(listed.error()));
+    return ids;
+  }
+  const nlohmann::json body = nlohmann::json::parse(listed->body, nullptr, false);
+  if (!body.is_object()) return ids;
+  for (const nlohmann::json& server : body.value("servers", nlohmann::json::array())) {
+    if (server.value("name", "").starts_with(prefix)) ids.push_back(server.value("id", ""));
   }
   return ids;
 }
 
 void OpenStackControlPlane::delete_servers(const std::string& cloud, const std::string& prefix) {
-  std::vector<std::string> ids = server_ids(cloud, prefix);
+  const std::vector<std::string> ids = server_ids(cloud, prefix);
   if (ids.empty()) return;
-  std::vector<std::string> arguments{"server", "delete", "--wait"};
-  arguments.insert(arguments.end(), ids.begin(), ids.end());
-  openstack(cloud, arguments);
+  const std::optional<NovaSession> nova = nova_session(cloud);
+  if (!nova) return;
+  httplib::Client client(nova->origin);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(30);
+  for (const std::string& id : ids) {
+    (void)client.Delete(nova->path + "/servers/" + id, httplib::Headers{{"X-Auth-Token", nova->token}});
+  }
+  if (!wait_until([&] { return server_ids(cloud, prefix).empty(); }, std::chrono::seconds(120))) {
+    ADD_FAILURE() << "servers of " << cloud << " named " << prefix << "* still there 120 s after "
+                  << "their delete";
+  }
 }
 
 }  // namespace nkd::testing

@@ -28,11 +28,11 @@ class OpenStackControlPlane {
   [[nodiscard]] static std::string fixture_dir();
   [[nodiscard]] static std::string clouds_yaml();
 
-  // Independent of nkd's client: the IDs of the servers whose name starts with `prefix`, as the
-  // openstack command-line client lists them for `cloud`.
+  // Independent of nkd's client: the IDs of the servers whose name starts with `prefix`, as
+  // Nova's API lists them for `cloud` (a plain REST call; a failure is a test failure).
   [[nodiscard]] static std::vector<std::string> server_ids(const std::string& cloud,
                                                            const std::string& prefix);
-  // Deletes every server whose name starts with `prefix` (openstack client, --wait).
+  // Deletes every server whose name starts with `prefix` and waits until Nova lists none.
   static void delete_servers(const std::string& cloud, const std::string& prefix);
   // Runs the openstack client for `cloud` with `arguments`; returns stdout ("" on failure).
   static std::string openstack(const std::string& cloud, const std::vector<std::string>& arguments);

@@ -102,8 +102,9 @@ void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
              "  pollInterval: " + poll_interval + "\n"
              "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
              "state: {sqlite: " + state_db() + "}\n"
-             "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n"
-             "clusterAccess: none\n"
+             "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n" +
+             // A test that reaches a fake API server sets clusterAccess itself (with apiServers).
+             (extra_config.find("clusterAccess:") == std::string::npos ? "clusterAccess: none\n" : "") +
              "egress: {allow: [127.0.0.0/8, \"::1/128\"]}\n" + extra_config);
 }
 

@@ -36,8 +36,13 @@ class ScriptedProvider final : public providers::InfrastructureProvider {
     return outcome;
   }
   Result<std::vector<providers::ObservedNode>> observe(const std::string&) override { return std::vector<providers::ObservedNode>{}; }
-  Status remove(const std::string&) override { return ok_status(); }
+  Status remove(const std::string&) override {
+    if (++removes <= remove_failures) return Error{ErrorCode::kUnavailable, "scripted removal failure"};
+    return ok_status();
+  }
   std::atomic<int> calls{0};
+  std::atomic<int> removes{0};
+  int remove_failures = 0;
 
  private:
   int failures_;
@@ -165,6 +170,25 @@ TEST_F(ReconcilerTest, ClusterThatLeftGitIsOrphanedNotDeleted) {
   reconciler->stop();
   EXPECT_EQ(record("eps").phase, "Orphaned");
   EXPECT_EQ(store_->nodes("eps").value().size(), 1u);
+}
+
+TEST_F(ReconcilerTest, PrunedClusterIsDeletingUntilItsMachinesAreGoneThenItsRecordGoes) {
+  ScriptedProvider provider(0);
+  provider.remove_failures = 2;
+  auto reconciler = make(provider);
+  reconciler->start();
+  reconciler->submit(desired("eta", "rev1", "digest1"));
+  ASSERT_TRUE(wait_phase("eta", "WaitingForCluster"));
+  reconciler->prune("eta", "rev2");
+  ASSERT_TRUE(wait_phase("eta", "Deleting"));
+  ASSERT_TRUE(testing::wait_until([&] {
+    auto found = store_->get_cluster("eta");
+    return found.ok() && !found->has_value();
+  }, 5s));
+  reconciler->stop();
+  EXPECT_EQ(provider.removes, 3) << "two failures retried with backoff, then removed";
+  EXPECT_TRUE(store_->nodes("eta").value().empty());
+  EXPECT_EQ(store_->history("eta", 0).value().size(), 1u) << "history outlives the cluster";
 }
 
 TEST_F(ReconcilerTest, ARenderThatFailsMarksTheClusterFailedAndIsRetried) {

@@ -1,5 +1,5 @@
 // Semantic versions and the ranges of `ref: semver:<range>`.
-#include "syncd/source/semver.h"
+#include "common/semver.h"
 
 #include <gtest/gtest.h>
 

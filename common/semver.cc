@@ -1,4 +1,4 @@
-#include "syncd/source/semver.h"
+#include "common/semver.h"
 
 #include <algorithm>
 #include <cctype>

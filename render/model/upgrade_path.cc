@@ -1,0 +1,70 @@
+#include "render/model/upgrade_path.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include "common/semver.h"
+
+namespace nkd::model {
+
+namespace {
+
+std::string minor_text(long major, long minor) {
+  return "v" + std::to_string(major) + "." + std::to_string(minor);
+}
+
+std::string refusal(const semver::Version& from, const semver::Version& to,
+                    const std::string& from_text, const std::string& to_text,
+                    std::string_view label) {
+  const std::string prefix = "spec.kubernetes.version " + to_text;
+  const std::string applied = " the " + std::string(label) + " " + from_text;
+  if (to.major != from.major) {
+    return prefix + " changes the major version from" + applied +
+           ": kubeadm cannot upgrade across major versions; keep " + minor_text(from.major, from.minor) +
+           ".x or go to " + minor_text(from.major, from.minor + 1) + ".x";
+  }
+  if (to.minor < from.minor) {
+    return prefix + " downgrades" + applied + ": kubeadm cannot downgrade a minor version; keep " +
+           minor_text(from.major, from.minor) + ".x or go to " +
+           minor_text(from.major, from.minor + 1) + ".x";
+  }
+  std::string skipped = minor_text(from.major, from.minor + 1);
+  if (to.minor - from.minor > 2) skipped += " to " + minor_text(from.major, to.minor - 1);
+  return prefix + " skips " + skipped + " from" + applied +
+         ": kubeadm upgrades one minor version at a time; go to " +
+         minor_text(from.major, from.minor + 1) + ".x first";
+}
+
+}  // namespace
+
+std::optional<Diagnostic> check_kubernetes_upgrade(const Cluster& applied, const Cluster& next,
+                                                   std::string_view applied_label) {
+  const auto from = semver::Version::parse(applied.kubernetes.version);
+  const auto to = semver::Version::parse(next.kubernetes.version);
+  if (!from || !to) return std::nullopt;
+  const bool fine = to->major == from->major && to->minor >= from->minor &&
+                    to->minor - from->minor <= 1;
+  if (fine) return std::nullopt;
+  return Diagnostic{.path = "clusters/" + next.name + "/cluster.yaml",
+                    .line = next.kubernetes.version_line,
+                    .column = next.kubernetes.version_column,
+                    .severity = Severity::kError,
+                    .message = refusal(*from, *to, applied.kubernetes.version,
+                                       next.kubernetes.version, applied_label)};
+}
+
+std::optional<std::string> peek_kubernetes_version(const TreeReader& tree,
+                                                   const std::string& cluster_name) {
+  auto text = tree.read("clusters/" + cluster_name + "/cluster.yaml");
+  if (!text) return std::nullopt;
+  try {
+    const YAML::Node root = YAML::Load(*text);
+    const YAML::Node version = root["spec"]["kubernetes"]["version"];
+    if (!version.IsDefined() || !version.IsScalar()) return std::nullopt;
+    return version.Scalar();
+  } catch (const YAML::Exception&) {
+    // A definition yaml-cpp cannot read gives no version to compare; the full load reports why.
+    return std::nullopt;
+  }
+}
+
+}  // namespace nkd::model

@@ -1,0 +1,262 @@
+#include "syncd/reconcile/cluster_sync.h"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "common/crypto.h"
+#include "syncd/cluster_pki_store.h"
+
+namespace nkd::syncd {
+namespace {
+
+std::string join(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
+  return joined;
+}
+
+std::string minutes(std::int64_t ms) {
+  return ms % 60'000 == 0 ? std::to_string(ms / 60'000) + "m" : std::to_string(ms / 1000) + "s";
+}
+
+// Changes whenever any housekeeper manifest does, and only then.
+std::string housekeeper_digest(const render::ClusterRender& render) {
+  std::string listing;
+  for (const render::Artifact* artifact : kube::housekeeper_artifacts(render.artifacts)) {
+    listing += artifact->path + " " + artifact->sha256 + "\n";
+  }
+  return sha256_hex(listing);
+}
+
+std::map<std::string, ClusterNodeStatus> node_statuses(const render::ClusterRender& render,
+                                                       const kube::ReadinessReport& readiness) {
+  std::map<std::string, ClusterNodeStatus> statuses;
+  for (const render::NodeRender& node : render.nodes) statuses[node.node.name].state = "Registering";
+  for (const kube::NodeInfo& node : readiness.nodes) {
+    auto found = statuses.find(node.name);
+    if (found == statuses.end()) continue;  // in the cluster, not nkd's (or already leaving)
+    found->second = ClusterNodeStatus{.state = node.ready ? "Ready" : "NotReady",
+                                      .kubelet_version = node.kubelet_version,
+                                      .os_image = node.os_image};
+  }
+  return statuses;
+}
+
+std::string readiness_message(const kube::ReadinessReport& readiness, std::size_t expected) {
+  if (!readiness.api_ready) return "waiting for the API server to answer /readyz";
+  std::string message = "waiting for nodes: " +
+                        std::to_string(expected - readiness.missing.size() - readiness.not_ready.size()) +
+                        "/" + std::to_string(expected) + " Ready";
+  if (!readiness.missing.empty()) message += "; not registered: " + join(readiness.missing);
+  if (!readiness.not_ready.empty()) message += "; not Ready: " + join(readiness.not_ready);
+  return message;
+}
+
+}  // namespace
+
+const char* phase_of(ClusterStage stage) {
+  switch (stage) {
+    case ClusterStage::kWaitingForCluster: return "WaitingForCluster";
+    case ClusterStage::kUpgrading: return "Upgrading";
+    case ClusterStage::kReady: return "Ready";
+    case ClusterStage::kFailed: return "Failed";
+  }
+  return "Failed";
+}
+
+ClusterSync::ClusterSync(state::StateStore& store, HttpClient& http, const Clock& clock,
+                         metrics::Metrics* metrics, ClusterSyncOptions options)
+    : store_(store),
+      http_(http),
+      clock_(clock),
+      metrics_(metrics),
+      options_(std::move(options)),
+      identities_([&clock] { return clock.now_unix_ms() / 1000; }) {}
+
+Result<kube::KubeEndpoint> ClusterSync::endpoint(const model::Cluster& cluster) {
+  auto pki = load_stored_pki(store_, cluster.name);
+  if (!pki) return pki.error();
+  if (!pki->has_value()) {
+    return Error{ErrorCode::kNotFound, "no PKI is stored for cluster " + cluster.name +
+                                           "; it is made at its first render"};
+  }
+  auto identity = identities_.identity_for(cluster.name, **pki);
+  if (!identity) return identity.error().wrap("minting nkd's client certificate for " + cluster.name);
+  const auto api_server = options_.api_servers.find(cluster.name);
+  return kube::endpoint_for(cluster, **pki, *identity,
+                            api_server == options_.api_servers.end() ? "" : api_server->second);
+}
+
+kube::ClusterState ClusterSync::cluster_state(kube::KubeClient& client) const {
+  return kube::ClusterState(client, kube::ClusterStateOptions{.poll_interval_ms = options_.poll_interval_ms});
+}
+
+ClusterSync::Memory ClusterSync::memory_for(const std::string& cluster,
+                                            const std::string& render_digest) {
+  std::lock_guard lock(mutex_);
+  Memory& memory = memory_[cluster];
+  if (memory.render_digest != render_digest) {
+    // A new render restarts the clocks; what the cluster holds stays known.
+    memory = Memory{.render_digest = render_digest, .housekeeper_digest = memory.housekeeper_digest};
+  }
+  return memory;
+}
+
+void ClusterSync::remember(const std::string& cluster, const Memory& memory) {
+  std::lock_guard lock(mutex_);
+  memory_[cluster] = memory;
+}
+
+void ClusterSync::forget(const std::string& cluster) {
+  {
+    std::lock_guard lock(mutex_);
+    memory_.erase(cluster);
+  }
+  identities_.forget(cluster);
+}
+
+Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
+                                            const render::ClusterRender& render) {
+  auto address = endpoint(cluster);
+  if (!address) return address.error();
+  kube::KubeClient client(http_, std::move(*address), metrics_, options_.client);
+  kube::ClusterState state = cluster_state(client);
+  Memory memory = memory_for(cluster.name, render.digest);
+  std::vector<std::string> expected;
+  for (const render::NodeRender& node : render.nodes) expected.push_back(node.node.name);
+
+  // One look (the deadline is now): the reconciler comes back while the cluster is not ready.
+  auto readiness = state.wait_ready(expected, std::chrono::steady_clock::now());
+  if (!readiness) return readiness.error().wrap("reaching cluster " + cluster.name);
+  ClusterSyncReport report{.nodes = node_statuses(render, *readiness)};
+  const std::int64_t now = clock_.now_unix_ms();
+  if (!readiness->ready) {
+    if (memory.not_ready_since_ms == 0) memory.not_ready_since_ms = now;
+    report.message = readiness_message(*readiness, expected.size());
+    if (now - memory.not_ready_since_ms >= options_.ready_timeout_ms) {
+      report.stage = ClusterStage::kFailed;
+      report.message = "cluster not ready after " + minutes(options_.ready_timeout_ms) + ": " +
+                       report.message + "; check those machines' consoles and kubelet logs";
+    }
+    remember(cluster.name, memory);
+    return report;
+  }
+  memory.not_ready_since_ms = 0;
+  auto housekept = housekeeping(cluster, render, state, memory);
+  if (!housekept) {
+    remember(cluster.name, memory);
+    return housekept.error();
+  }
+  housekept->nodes = std::move(report.nodes);
+  report = std::move(*housekept);
+  auto rollout = state.observe_rollout(kube::DesiredVersions{.kubelet_version = cluster.kubernetes.version,
+                                                             .os_version = cluster.os.version});
+  if (!rollout) {
+    remember(cluster.name, memory);
+    return rollout.error().wrap("following the rollout of " + cluster.name);
+  }
+  follow_rollout(*rollout, memory, report);
+  remember(cluster.name, memory);
+  return report;
+}
+
+Result<ClusterSyncReport> ClusterSync::housekeeping(const model::Cluster& cluster,
+                                                    const render::ClusterRender& render,
+                                                    kube::ClusterState& state, Memory& memory) {
+  ClusterSyncReport report{.stage = ClusterStage::kReady};
+  const std::string digest = housekeeper_digest(render);
+  if (memory.housekeeper_digest != digest) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(options_.establish_timeout_ms);
+    if (Status applied = state.apply_housekeeper(render.artifacts, deadline); !applied) {
+      return applied.error().wrap("applying the housekeeper manifests to " + cluster.name);
+    }
+    memory.housekeeper_digest = digest;
+    report.message = "housekeeper manifests applied";
+    return report;
+  }
+  const bool correct = cluster.drift_policy == model::DriftPolicy::kCorrect;
+  auto drift = correct ? state.correct_drift(render.artifacts) : state.detect_drift(render.artifacts);
+  if (!drift) return drift.error().wrap("checking " + cluster.name + " for drift");
+  report.drifted_objects = static_cast<int>(drift->size());
+  std::vector<std::string> found;
+  for (const kube::DriftItem& item : *drift) {
+    found.push_back(item.object.kind + "/" + item.object.name +
+                    (item.field.empty() ? " (" + item.reason + ")" : " " + item.field));
+  }
+  if (!found.empty()) {
+    report.message = std::string(correct ? "corrected drift: " : "drift (driftPolicy: report): ") +
+                     join(found);
+    spdlog::warn("cluster {}: {}", cluster.name, report.message);
+  }
+  return report;
+}
+
+void ClusterSync::follow_rollout(const kube::RolloutStatus& rollout, Memory& memory,
+                                 ClusterSyncReport& report) const {
+  const std::int64_t now = clock_.now_unix_ms();
+  std::string signature;
+  std::vector<std::string> upgrading;
+  for (const kube::NodeRollout& node : rollout.nodes) {
+    signature += node.name + "=" + kube::to_string(node.state) + ";";
+    auto status = report.nodes.find(node.name);
+    if (node.state == kube::NodeUpgradeState::kUpgrading) {
+      upgrading.push_back(node.name);
+      if (status != report.nodes.end()) status->second.state = "Upgrading";
+      memory.upgrading_since_ms.try_emplace(node.name, now);
+    } else {
+      memory.upgrading_since_ms.erase(node.name);
+    }
+  }
+  if (rollout.complete) {
+    memory.rollout_signature.clear();
+    memory.rollout_moved_at_ms = 0;
+    return;
+  }
+  if (signature != memory.rollout_signature) {
+    memory.rollout_signature = signature;
+    memory.rollout_moved_at_ms = now;
+  }
+  const int done = rollout.count(kube::NodeUpgradeState::kUpgraded);
+  report.stage = ClusterStage::kUpgrading;
+  report.message = "rollout: " + std::to_string(done) + "/" + std::to_string(rollout.nodes.size()) +
+                   " nodes upgraded" + (upgrading.empty() ? "" : "; upgrading: " + join(upgrading));
+  if (!rollout.order_violation.empty()) {
+    spdlog::warn("rollout order: {}", rollout.order_violation);
+  }
+  for (const auto& [node, since] : memory.upgrading_since_ms) {
+    if (now - since >= options_.rollout_stall_ms) {
+      report.stage = ClusterStage::kFailed;
+      report.message = "rollout stalled: node " + node + " has been upgrading for over " +
+                       minutes(options_.rollout_stall_ms) + " (" + std::to_string(done) + "/" +
+                       std::to_string(rollout.nodes.size()) +
+                       " upgraded); check housekeeper-daemon on " + node;
+      return;
+    }
+  }
+  if (now - memory.rollout_moved_at_ms >= options_.rollout_stall_ms) {
+    std::string waiting;
+    for (const kube::NodeRollout& node : rollout.nodes) {
+      if (node.state != kube::NodeUpgradeState::kUpgraded) {
+        waiting = node.name;
+        break;
+      }
+    }
+    report.stage = ClusterStage::kFailed;
+    report.message = "rollout stalled: no node moved for " + minutes(options_.rollout_stall_ms) +
+                     "; node " + waiting + " is next and has not started; check the "
+                     "housekeeper-operator-manager logs";
+  }
+}
+
+Status ClusterSync::drain(const model::Cluster& cluster, const std::string& node) {
+  auto address = endpoint(cluster);
+  if (!address) return address.error();
+  kube::KubeClient client(http_, std::move(*address), metrics_, options_.client);
+  kube::ClusterState state = cluster_state(client);
+  spdlog::info("cluster {}: draining node {} before its machine is deleted", cluster.name, node);
+  return state.drain(node, std::chrono::seconds(cluster.upgrade.drain_timeout_seconds));
+}
+
+}  // namespace nkd::syncd

@@ -1,0 +1,114 @@
+// ClusterSync: the reconciler's cluster-state step for clusters nkd reaches (clusterAccess:
+// direct; issue #6, DESIGN.md §1 kube, §3). Each step() looks at the cluster once and acts once,
+// so a worker is never held for minutes: it reads as
+//   connect (nkd's own identity, the cluster CA, apiServers) → every expected node Ready? →
+//   housekeeper manifests applied for this render? else drift found and, by driftPolicy,
+//   corrected → rollout of the Update's versions complete?
+// and says which stage the cluster is in. The reconciler calls it again while the cluster is
+// waiting or upgrading. The clocks for "not ready for too long" and "rollout stalled" run across
+// steps and restart when the render changes.
+//
+// Thread-safe: the reconciler steps different clusters on different workers at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/http_client.h"
+#include "common/result.h"
+#include "metrics/metrics.h"
+#include "providers/kube/cluster_state.h"
+#include "providers/kube/kube_identity.h"
+#include "render/model/cluster.h"
+#include "render/render.h"
+#include "syncd/state/state_store.h"
+
+namespace nkd::syncd {
+
+struct ClusterSyncOptions {
+  // From the first step that found the cluster not ready (for this render) until it is failed.
+  std::int64_t ready_timeout_ms = 30 * 60'000;
+  // A node upgrading this long, or a rollout where no node moves this long, fails the cluster.
+  std::int64_t rollout_stall_ms = 15 * 60'000;
+  // How long applying the housekeeper manifests may wait for their CRD to be Established.
+  std::int64_t establish_timeout_ms = 60'000;
+  // Where to dial each cluster instead of its controlPlaneEndpoint (syncd.yaml apiServers).
+  std::map<std::string, std::string> api_servers;
+  kube::KubeClientOptions client;
+  std::int64_t poll_interval_ms = 1'000;  // between looks inside one bounded wait
+};
+
+enum class ClusterStage { kWaitingForCluster, kUpgrading, kReady, kFailed };
+[[nodiscard]] const char* phase_of(ClusterStage stage);
+
+struct ClusterNodeStatus {
+  std::string state;  // "Ready", "NotReady", "Upgrading", "Registering" (not in the cluster yet)
+  std::string kubelet_version;
+  std::string os_image;
+};
+
+struct ClusterSyncReport {
+  ClusterStage stage = ClusterStage::kWaitingForCluster;
+  std::string message;  // one line: what the cluster waits for, why it failed, or what was done
+  std::map<std::string, ClusterNodeStatus> nodes;  // by node name, every node of the render
+  int drifted_objects = 0;  // housekeeper objects found changed by hand at this step
+};
+
+class ClusterSync {
+ public:
+  // `store` (PKI), `http`, `clock` and `metrics` (may be null) must outlive the ClusterSync.
+  ClusterSync(state::StateStore& store, HttpClient& http, const Clock& clock,
+              metrics::Metrics* metrics, ClusterSyncOptions options);
+
+  // One look at `cluster` (its infrastructure is complete for `render`). Errors are failures
+  // waiting cannot cure: the server's certificate is not the cluster CA's, nkd is forbidden,
+  // egress denied, no stored PKI.
+  [[nodiscard]] Result<ClusterSyncReport> step(const model::Cluster& cluster,
+                                               const render::ClusterRender& render);
+  // Cordons `node`, evicts its pods (PodDisruptionBudgets respected until the cluster's
+  // drainTimeout) and deletes its Node object; the provider deletes the machine afterwards.
+  [[nodiscard]] Status drain(const model::Cluster& cluster, const std::string& node);
+  // Drops what is remembered of a cluster that left.
+  void forget(const std::string& cluster);
+
+ private:
+  // What one cluster's earlier steps left behind.
+  struct Memory {
+    std::string render_digest;       // the render the clocks below belong to
+    std::string housekeeper_digest;  // manifests applied to the cluster ("" none yet)
+    std::int64_t not_ready_since_ms = 0;
+    std::string rollout_signature;  // changes whenever a node moves
+    std::int64_t rollout_moved_at_ms = 0;
+    std::map<std::string, std::int64_t> upgrading_since_ms;
+  };
+  struct Look {
+    kube::ReadinessReport readiness;
+    ClusterSyncReport report;
+  };
+
+  [[nodiscard]] Result<kube::KubeEndpoint> endpoint(const model::Cluster& cluster);
+  [[nodiscard]] Result<ClusterSyncReport> housekeeping(const model::Cluster& cluster,
+                                                       const render::ClusterRender& render,
+                                                       kube::ClusterState& state, Memory& memory);
+  void follow_rollout(const kube::RolloutStatus& rollout, Memory& memory,
+                      ClusterSyncReport& report) const;
+  Memory memory_for(const std::string& cluster, const std::string& render_digest);
+  void remember(const std::string& cluster, const Memory& memory);
+  [[nodiscard]] kube::ClusterState cluster_state(kube::KubeClient& client) const;
+
+  state::StateStore& store_;
+  HttpClient& http_;
+  const Clock& clock_;
+  metrics::Metrics* metrics_;
+  ClusterSyncOptions options_;
+  kube::ClientIdentityCache identities_;
+  std::mutex mutex_;
+  std::map<std::string, Memory> memory_;
+};
+
+}  // namespace nkd::syncd

@@ -1,0 +1,190 @@
+// Reconciler, the apply step of one attempt: render → open the history row → provider → (with
+// cluster access) the cluster's own state → close the row or keep it open while the cluster
+// comes up or upgrades.
+#include <spdlog/spdlog.h>
+
+#include "syncd/reconcile/reconciler.h"
+
+namespace nkd::syncd {
+namespace {
+
+std::vector<state::NodeRecord> node_records(const std::string& cluster,
+                                            const std::vector<providers::ObservedNode>& observed,
+                                            const render::ClusterRender& render,
+                                            std::int64_t now_ms) {
+  std::map<std::string, std::string> desired_digest;
+  for (const auto& node : render.nodes) desired_digest[node.node.name] = node.ignition_sha256;
+  std::vector<state::NodeRecord> records;
+  for (const auto& node : observed) {
+    records.push_back(state::NodeRecord{.cluster = cluster,
+                                        .name = node.name,
+                                        .pool = node.pool,
+                                        .role = node.role,
+                                        .provider_id = node.provider_id,
+                                        .config_digest = desired_digest[node.name],
+                                        .fetched_digest = node.config_digest,
+                                        .state = node.state,
+                                        .updated_at_ms = now_ms});
+  }
+  return records;
+}
+
+// The machines as the cluster sees them: a node known there takes its state and versions.
+void overlay_cluster_view(std::vector<state::NodeRecord>& nodes, const ClusterSyncReport& report) {
+  for (state::NodeRecord& node : nodes) {
+    auto found = report.nodes.find(node.name);
+    if (found == report.nodes.end() || found->second.state == "Registering") continue;
+    node.state = found->second.state;
+    node.kubelet_version = found->second.kubelet_version;
+    node.os_image = found->second.os_image;
+  }
+}
+
+}  // namespace
+
+providers::ApplyHooks Reconciler::hooks_for(const model::Cluster& cluster) {
+  providers::ApplyHooks hooks;
+  if (cluster_sync_ != nullptr) {
+    hooks.before_delete = [this, &cluster](const std::string& node) {
+      return cluster_sync_->drain(cluster, node);
+    };
+  }
+  return hooks;
+}
+
+Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
+                                              state::ClusterRecord& record) {
+  const std::string& name = desired.cluster.name;
+  auto rendered = render_for(desired);
+  if (!rendered) {
+    record_render_failure(desired, record, rendered.error());
+    return {};
+  }
+  const render::ClusterRender& render = **rendered;
+  state::HistoryRow attempt;
+  attempt.cluster = name;
+  attempt.revision = desired.commit.id;
+  attempt.author = desired.commit.author;
+  attempt.committed_at_ms = desired.commit.committed_at_unix * 1000;
+  attempt.render_digest = render.digest;
+  attempt.started_at_ms = clock_.now_unix_ms();
+  auto row = store_.begin_attempt(attempt);
+  if (!row) {
+    spdlog::error("opening history row for {}: {}", name, row.error().message);
+    return {};
+  }
+  providers::InfrastructureProvider* provider = provider_for(desired.cluster);
+  Result<providers::ApplyOutcome> outcome =
+      provider != nullptr
+          ? provider->apply(desired.cluster, render, hooks_for(desired.cluster))
+          : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
+                "no OpenStack provider is configured; set clouds: in syncd.yaml"});
+  if (!outcome) return finish_failed(desired, record, row->id, outcome.error().message);
+  const std::int64_t now_ms = clock_.now_unix_ms();
+  record.last_error = "";
+  record.ready = false;
+  record.applied_revision = newest_commit_with(name, desired, render.digest);
+  record.render_digest = render.digest;
+  record.applied_at_ms = now_ms;
+  record.phase = !outcome->complete ? "Provisioning" : "WaitingForCluster";
+  auto nodes = node_records(name, outcome->nodes, render, now_ms);
+  if (cluster_sync_ == nullptr) {
+    // Infrastructure only (clusterAccess: none): what the provider applied is the outcome.
+    return finish_applied(desired, record, *row, nodes, outcome->message, outcome->complete);
+  }
+  if (!outcome->complete) return save_progress(desired, record, nodes, outcome->message);
+  return sync_cluster(desired, render, record, *row, std::move(nodes), outcome->message);
+}
+
+Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
+                                             const render::ClusterRender& render,
+                                             state::ClusterRecord& record,
+                                             const state::HistoryRow& row,
+                                             std::vector<state::NodeRecord> nodes,
+                                             const std::string& infra_message) {
+  auto step = cluster_sync_->step(desired.cluster, render);
+  if (!step) return finish_failed(desired, record, row.id, step.error().message);
+  metrics_.cluster_drift.Add({{"cluster", desired.cluster.name}}).Set(step->drifted_objects);
+  overlay_cluster_view(nodes, *step);
+  record.phase = phase_of(step->stage);
+  const std::string message = step->message.empty() ? infra_message : step->message;
+  switch (step->stage) {
+    case ClusterStage::kFailed:
+      return finish_failed(desired, record, row.id, message);
+    case ClusterStage::kWaitingForCluster:
+    case ClusterStage::kUpgrading:
+      return save_progress(desired, record, nodes, message);
+    case ClusterStage::kReady:
+      record.ready = true;
+      record.cluster_revision = record.applied_revision;
+      return finish_applied(desired, record, row, nodes,
+                            infra_message + "; cluster ready" +
+                                (step->message.empty() ? "" : ": " + step->message),
+                            true);
+  }
+  return {};
+}
+
+Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
+                                               state::ClusterRecord& record,
+                                               const state::HistoryRow& row,
+                                               const std::vector<state::NodeRecord>& nodes,
+                                               const std::string& message, bool complete) {
+  const std::string& name = desired.cluster.name;
+  const std::int64_t now_ms = clock_.now_unix_ms();
+  record.updated_at_ms = now_ms;
+  if (auto status = store_.finish_attempt(row.id, state::Outcome::kApplied, message, now_ms,
+                                          record, nodes);
+      !status) {
+    spdlog::error("recording applied revision of {}: {}", name, status.error().message);
+    return {};
+  }
+  if (desired.fetched_at_ms > 0 && row.started_at_ms >= desired.fetched_at_ms) {
+    metrics_.commit_to_applied_seconds.Add({}, metrics::Metrics::slow_buckets())
+        .Observe(static_cast<double>(now_ms - desired.fetched_at_ms) / 1000.0);
+  }
+  export_cluster_metrics(record, nodes);
+  spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), message);
+  if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, true, message);
+  return Attempt{.succeeded = true, .complete = complete};
+}
+
+Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
+                                              state::ClusterRecord& record, std::int64_t row_id,
+                                              const std::string& message) {
+  const std::string& name = desired.cluster.name;
+  const std::int64_t now_ms = clock_.now_unix_ms();
+  record.phase = "Failed";
+  record.ready = false;
+  record.last_error = message;
+  record.updated_at_ms = now_ms;
+  if (auto status = store_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record, {});
+      !status) {
+    spdlog::error("recording failure of {}: {}", name, status.error().message);
+  }
+  metrics_.cluster_ready.Add({{"cluster", name}}).Set(0);
+  spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12), message);
+  if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, false, message);
+  return {};
+}
+
+Reconciler::Attempt Reconciler::save_progress(const DesiredCluster& desired,
+                                              state::ClusterRecord& record,
+                                              const std::vector<state::NodeRecord>& nodes,
+                                              const std::string& message) {
+  const std::string& name = desired.cluster.name;
+  record.updated_at_ms = clock_.now_unix_ms();
+  Status saved = store_.put_cluster(record);
+  for (const state::NodeRecord& node : nodes) {
+    if (saved) saved = store_.put_node(node);
+  }
+  if (!saved) {
+    spdlog::error("recording progress of {}: {}", name, saved.error().message);
+    return {};
+  }
+  export_cluster_metrics(record, nodes);
+  spdlog::info("cluster {} at {}: {}: {}", name, desired.commit.id.substr(0, 12), record.phase, message);
+  return Attempt{.succeeded = true, .complete = false};
+}
+
+}  // namespace nkd::syncd

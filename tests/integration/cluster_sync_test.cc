@@ -1,0 +1,318 @@
+// The reconciler following clusters into their Kubernetes API (clusterAccess: direct, issue #6):
+// a real Reconciler, SQLite state file, ClusterSync and curl client against FakeKubeApi (the
+// fake API server in tests/fakes/, over mutual TLS with the cluster's own certificates, reached
+// through an apiServers entry). The infrastructure provider is a recorder that keeps machines in
+// memory, so what is tested is the cluster step: readiness, housekeeper, rollout, drain, drift,
+// trust.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "common/curl_http_client.h"
+#include "providers/kube/kube_client.h"
+#include "syncd/reconcile/reconciler.h"
+#include "syncd/state/sqlite_state_store.h"
+#include "tests/fakes/fake_kube_api.h"
+#include "tests/support/render_fixtures.h"
+#include "tests/support/test_support.h"
+
+namespace nkd::syncd {
+namespace {
+
+using namespace std::chrono_literals;
+
+const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
+constexpr const char* kUpdatePath =
+    "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/nkd-update";
+constexpr const char* kCrdPath =
+    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/updates.housekeeper.io";
+
+// Machines in memory; logs "delete <node>" when a surplus machine goes, after the drain hook.
+class RecordingProvider final : public providers::InfrastructureProvider {
+ public:
+  std::string name() const override { return "recording"; }
+  Result<providers::ApplyOutcome> apply(const model::Cluster&, const render::ClusterRender& render,
+                                        const providers::ApplyHooks& hooks) override {
+    std::set<std::string> wanted;
+    for (const auto& node : render.nodes) wanted.insert(node.node.name);
+    std::vector<std::string> surplus;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& machine : machines_) {
+        if (!wanted.contains(machine)) surplus.push_back(machine);
+      }
+    }
+    std::sort(surplus.rbegin(), surplus.rend());
+    for (const auto& node : surplus) {
+      if (hooks.before_delete) {
+        if (Status drained = hooks.before_delete(node); !drained) return drained.error();
+      }
+      std::lock_guard lock(mutex_);
+      machines_.erase(node);
+      log_.push_back("delete " + node);
+    }
+    providers::ApplyOutcome outcome{.complete = true, .message = "recorded"};
+    std::lock_guard lock(mutex_);
+    for (const auto& node : render.nodes) {
+      machines_.insert(node.node.name);
+      outcome.nodes.push_back({.name = node.node.name, .pool = node.node.pool,
+                               .role = model::to_string(node.node.role), .provider_id = "m-" + node.node.name,
+                               .config_digest = node.ignition_sha256, .state = "Provisioned"});
+    }
+    return outcome;
+  }
+  Result<std::vector<providers::ObservedNode>> observe(const std::string&) override { return std::vector<providers::ObservedNode>{}; }
+  Status remove(const std::string&) override { return ok_status(); }
+  std::vector<std::string> log() {
+    std::lock_guard lock(mutex_);
+    return log_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::string> machines_;
+  std::vector<std::string> log_;
+};
+
+class ClusterSyncTest : public ::testing::Test {
+ protected:
+  ClusterSyncTest() : cluster_(testing::openstack_cluster()), pki_(testing::make_real_pki(cluster_)) {
+    auto opened = state::open_sqlite_state_store((scratch_.path() / "state.db").string());
+    EXPECT_TRUE(opened.ok());
+    store_ = std::move(opened).value();
+    EXPECT_TRUE(store_->save_pki(cluster_.name, pki::to_json(pki_).dump()).ok());
+  }
+  ~ClusterSyncTest() override {
+    if (reconciler_) reconciler_->stop();
+  }
+
+  // Starts the reconciler against `fake` (null: the cluster's own endpoint, never dialled here).
+  void start(testing::FakeKubeApi& fake, std::int64_t stall_ms = 600'000) {
+    sync_ = std::make_unique<ClusterSync>(
+        *store_, http_, clock_, &metrics_,
+        ClusterSyncOptions{.ready_timeout_ms = 600'000,
+                           .rollout_stall_ms = stall_ms,
+                           .establish_timeout_ms = 5'000,
+                           .api_servers = {{cluster_.name, "127.0.0.1:" + std::to_string(fake.port())}},
+                           .client = kube::KubeClientOptions{.retry = RetryPolicy{.max_attempts = 2, .base_delay_ms = 10},
+                                                             .eviction_retry_ms = 20},
+                           .poll_interval_ms = 20});
+    reconciler_ = std::make_unique<Reconciler>(
+        *store_, bare_metal_, &provider_, metrics_, clock_,
+        ReconcilerOptions{.workers = 2, .retry_base_ms = 50, .retry_cap_ms = 200,
+                          .resync_interval_ms = 600'000, .incomplete_requeue_ms = 50,
+                          .cluster_access = ClusterAccess::kDirect});
+    reconciler_->set_cluster_sync(sync_.get());
+    reconciler_->start();
+  }
+
+  void submit(const model::Cluster& cluster, const std::string& revision) {
+    auto render = std::make_shared<const render::ClusterRender>(
+        render::render_cluster(cluster, pki_, render::RenderOptions{}));
+    reconciler_->submit(DesiredCluster{
+        .cluster = cluster,
+        .render = [render]() -> Result<std::shared_ptr<const render::ClusterRender>> { return render; },
+        .commit = git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
+        .fetched_at_ms = 1});
+  }
+
+  void add_nodes(testing::FakeKubeApi& fake, const model::Cluster& cluster, bool ready = true) {
+    for (const model::Node& node : model::expand_nodes(cluster)) {
+      testing::FakeNode fake_node{.name = node.name, .ready = ready};
+      if (node.role == model::PoolRole::kControlPlane) fake_node.labels[kube::kControlPlaneLabel] = "";
+      fake.add_node(fake_node);
+    }
+  }
+
+  state::ClusterRecord record() {
+    auto found = store_->get_cluster(cluster_.name);
+    return found.ok() && found->has_value() ? **found : state::ClusterRecord{};
+  }
+  bool wait_for(const std::function<bool(const state::ClusterRecord&)>& test,
+                std::chrono::milliseconds timeout = 10s) {
+    return testing::wait_until([&] { return test(record()); }, timeout);
+  }
+  bool wait_phase(const std::string& phase, std::chrono::milliseconds timeout = 10s) {
+    return wait_for([&](const auto& found) { return found.phase == phase; }, timeout);
+  }
+  std::vector<state::HistoryRow> history() { return store_->history(cluster_.name, 0).value(); }
+  bool metric(const std::string& line) { return metrics_.serialize().find(line) != std::string::npos; }
+
+  testing::ScratchDir scratch_;
+  model::Cluster cluster_;
+  pki::ClusterPki pki_;
+  std::unique_ptr<state::StateStore> store_;
+  metrics::Metrics metrics_{"test"};
+  SystemClock clock_;
+  CurlHttpClient http_{kLoopback};
+  RecordingProvider provider_;
+  RecordingProvider bare_metal_;
+  std::unique_ptr<ClusterSync> sync_;
+  std::unique_ptr<Reconciler> reconciler_;
+};
+
+TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
+  testing::FakeKubeApi fake(pki_);
+  add_nodes(fake, cluster_);
+  fake.set_node_ready("prod-east-workers-1", false);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_for([](const auto& found) {
+    return found.phase == "WaitingForCluster" && found.applied_revision == "rev1";
+  }));
+  std::this_thread::sleep_for(300ms);  // several more looks: still waiting, nothing recorded
+  EXPECT_EQ(record().phase, "WaitingForCluster");
+  EXPECT_FALSE(record().ready);
+  ASSERT_EQ(history().size(), 1u);
+  EXPECT_EQ(history()[0].outcome, state::Outcome::kPending);
+  EXPECT_TRUE(metric("nkd_cluster_ready{cluster=\"prod-east\"} 0"));
+  EXPECT_TRUE(metric("nkd_cluster_nodes{cluster=\"prod-east\",state=\"NotReady\"} 1"));
+  EXPECT_FALSE(fake.has_object(kUpdatePath)) << "housekeeper waits for a ready cluster";
+
+  fake.set_node_ready("prod-east-workers-1", true);
+  ASSERT_TRUE(wait_phase("Ready"));
+  const auto found = record();
+  EXPECT_TRUE(found.ready);
+  EXPECT_EQ(found.cluster_revision, "rev1");
+  ASSERT_EQ(history().size(), 1u);
+  EXPECT_EQ(history()[0].outcome, state::Outcome::kApplied);
+  EXPECT_TRUE(fake.has_object(kCrdPath));
+  EXPECT_TRUE(fake.has_object(kUpdatePath));
+  EXPECT_TRUE(metric("nkd_cluster_ready{cluster=\"prod-east\"} 1"));
+  EXPECT_TRUE(metric("nkd_cluster_nodes{cluster=\"prod-east\",state=\"Ready\"} 6"));
+  EXPECT_TRUE(metric("nkd_cluster_nodes{cluster=\"prod-east\",state=\"NotReady\"} 0"));
+  const auto nodes = store_->nodes(cluster_.name).value();
+  ASSERT_EQ(nodes.size(), 6u);
+  EXPECT_EQ(nodes[0].kubelet_version, "v1.29.1");
+}
+
+TEST_F(ClusterSyncTest, VersionBumpUpdatesTheUpdateObjectAndFollowsTheRollout) {
+  testing::FakeKubeApi fake(pki_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+
+  model::Cluster bumped = cluster_;
+  bumped.kubernetes.version = "v1.29.2";
+  submit(bumped, "rev2");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("kubeVersion"), "v1.29.2");
+  EXPECT_EQ(history()[0].outcome, state::Outcome::kPending);
+
+  // Housekeeper upgrades the control plane first, one node at a time.
+  std::vector<std::string> order;
+  for (const model::Node& node : model::expand_nodes(cluster_)) order.push_back(node.name);
+  std::stable_partition(order.begin(), order.end(),
+                        [](const std::string& name) { return name.find("control-plane") != std::string::npos; });
+  for (const std::string& node : order) {
+    fake.set_node_label(node, kube::kUpgradingLabel, "true");
+    ASSERT_TRUE(testing::wait_until([&] {
+      const std::vector<state::NodeRecord> nodes = store_->nodes(cluster_.name).value();
+      return std::any_of(nodes.begin(), nodes.end(), [&](const auto& n) { return n.name == node && n.state == "Upgrading"; });
+    }, 10s)) << node;
+    fake.set_node_versions(node, "v1.29.2", "NestOS For Container 22.03-LTS-SP3.20240110");
+    fake.set_node_label(node, kube::kUpgradingLabel, "");
+    fake.set_node_label(node, kube::kUpgradeCompletedLabel, "true");
+  }
+  ASSERT_TRUE(wait_phase("Ready"));
+  EXPECT_EQ(record().cluster_revision, "rev2");
+  EXPECT_EQ(history()[0].outcome, state::Outcome::kApplied);
+  EXPECT_EQ(history()[0].revision, "rev2");
+  const std::vector<state::NodeRecord> nodes = store_->nodes(cluster_.name).value();
+  for (const auto& node : nodes) EXPECT_EQ(node.kubelet_version, "v1.29.2") << node.name;
+}
+
+TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
+  testing::FakeKubeApi fake(pki_);
+  add_nodes(fake, cluster_);
+  start(fake, /*stall_ms=*/1'500);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  model::Cluster bumped = cluster_;
+  bumped.kubernetes.version = "v1.29.2";
+  submit(bumped, "rev2");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  fake.set_node_label("prod-east-control-plane-0", kube::kUpgradingLabel, "true");
+  ASSERT_TRUE(wait_phase("Failed", 15s));
+  EXPECT_NE(record().last_error.find("prod-east-control-plane-0"), std::string::npos) << record().last_error;
+  EXPECT_NE(record().last_error.find("stalled"), std::string::npos);
+  EXPECT_EQ(history()[0].outcome, state::Outcome::kFailed);
+  EXPECT_EQ(record().cluster_revision, "rev1");
+}
+
+TEST_F(ClusterSyncTest, ScaleDownDrainsTheNodeBeforeTheProviderDeletesIt) {
+  testing::FakeKubeApi fake(pki_);
+  add_nodes(fake, cluster_);
+  fake.add_pod("default", "web-0", "prod-east-workers-1");
+  fake.block_evictions(2);  // a PodDisruptionBudget holds the eviction for a moment
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+
+  model::Cluster smaller = cluster_;
+  smaller.pools[1].replicas = 1;  // workers: 2 -> 1 removes prod-east-workers-1
+  submit(smaller, "rev2");
+  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
+  const auto requests = fake.request_log();
+  const auto eviction = std::find(requests.begin(), requests.end(),
+                                  "POST /api/v1/namespaces/default/pods/web-0/eviction");
+  const auto node_deleted = std::find(requests.begin(), requests.end(), "DELETE /api/v1/nodes/prod-east-workers-1");
+  ASSERT_NE(eviction, requests.end());
+  ASSERT_NE(node_deleted, requests.end());
+  EXPECT_LT(eviction, node_deleted);
+  EXPECT_EQ(std::count(requests.begin(), requests.end(), *eviction), 3) << "two 429s, then the eviction";
+  EXPECT_EQ(provider_.log(), std::vector<std::string>{"delete prod-east-workers-1"});
+  EXPECT_FALSE(fake.has_object("/api/v1/nodes/prod-east-workers-1"));
+}
+
+TEST_F(ClusterSyncTest, HandEditedUpdateIsReappliedUnderDriftPolicyCorrect) {
+  testing::FakeKubeApi fake(pki_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  ASSERT_TRUE(fake.edit_object(kUpdatePath, [](nlohmann::json& update) { update["spec"]["osVersion"] = "hand-edited"; }));
+  submit(cluster_, "rev1");  // what the resync does
+  ASSERT_TRUE(testing::wait_until([&] {
+    return history()[0].message.find("corrected drift: Update/nkd-update spec.osVersion") != std::string::npos;
+  }, 10s)) << history()[0].message;
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osVersion"), cluster_.os.version);
+  EXPECT_TRUE(metric("nkd_cluster_drift{cluster=\"prod-east\"} 1"));
+  EXPECT_EQ(record().phase, "Ready");
+}
+
+TEST_F(ClusterSyncTest, DriftPolicyReportLeavesTheEditAndSaysSo) {
+  cluster_.drift_policy = model::DriftPolicy::kReport;
+  testing::FakeKubeApi fake(pki_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  ASSERT_TRUE(fake.edit_object(kUpdatePath, [](nlohmann::json& update) { update["spec"]["osVersion"] = "hand-edited"; }));
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(testing::wait_until([&] { return metric("nkd_cluster_drift{cluster=\"prod-east\"} 1"); }, 10s));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osVersion"), "hand-edited");
+  EXPECT_EQ(record().phase, "Ready");
+  EXPECT_NE(history()[0].message.find("drift (driftPolicy: report)"), std::string::npos) << history()[0].message;
+}
+
+TEST_F(ClusterSyncTest, RefusesAnApiServerWhoseCertificateIsNotTheClusterCa) {
+  const pki::ClusterPki impostor = testing::make_real_pki(testing::openstack_cluster("prod-east"));
+  testing::FakeKubeApi fake(impostor);  // same names, another CA
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Failed"));
+  const std::string error = record().last_error;
+  EXPECT_NE(error.find("prod-east"), std::string::npos) << error;
+  EXPECT_TRUE(fake.request_log().empty()) << "no request may pass an untrusted TLS handshake";
+  EXPECT_FALSE(record().ready);
+  EXPECT_EQ(history()[0].outcome, state::Outcome::kFailed);
+}
+
+}  // namespace
+}  // namespace nkd::syncd
