@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "render/model/loader.h"
 #include "render/model/upgrade_path.h"
@@ -23,10 +24,35 @@ std::string cluster_of(const model::Diagnostic& diagnostic) {
   return rest.substr(0, rest.find('/'));
 }
 
+// The error, if any, for `cluster` against its definition at `revision`; nullopt when that
+// commit or definition cannot be read (an unreadable old revision must never block a new one).
+std::optional<model::Diagnostic> refused_against(Source& source, const model::Cluster& cluster,
+                                                 const std::string& revision,
+                                                 std::string_view label) {
+  auto tree = source.tree(revision);
+  if (!tree) {
+    spdlog::debug("upgrade path of {}: cannot read commit {} ({}); not checked", cluster.name,
+                  revision.substr(0, 12), tree.error().message);
+    return std::nullopt;
+  }
+  // Most commits keep the version: a look at one field spares the full load of the old one.
+  const auto version = model::peek_kubernetes_version(**tree, cluster.name);
+  if (version && *version == cluster.kubernetes.version) return std::nullopt;
+  const model::LoadResult loaded = model::load_clusters(**tree, {cluster.name});
+  const model::Cluster* before = loaded.model.find(cluster.name);
+  if (before == nullptr) {
+    spdlog::debug("upgrade path of {}: its definition at {} does not load; not checked",
+                  cluster.name, revision.substr(0, 12));
+    return std::nullopt;
+  }
+  return model::check_kubernetes_upgrade(*before, cluster, label);
+}
+
 // Errors for loaded clusters whose spec.kubernetes.version cannot follow the version of the
-// definition they have applied (kubeadm moves one minor at a time and never back). A cluster
-// with nothing applied, or whose applied commit or definition cannot be read, is not checked:
-// an unreadable old revision must never block a new one.
+// definition they have applied (kubeadm moves one minor at a time and never back), nor, while a
+// rollout is still under way, the one the cluster last reached (its clusterRevision): a commit
+// pushed mid-rollout must be one step from the nodes that have not moved yet too. A cluster with
+// nothing applied is not checked.
 std::vector<model::Diagnostic> refused_upgrades(Source& source, state::StateStore& store,
                                                 const model::RepositoryModel& loaded,
                                                 const std::string& commit_id) {
@@ -34,26 +60,14 @@ std::vector<model::Diagnostic> refused_upgrades(Source& source, state::StateStor
   for (const model::Cluster& cluster : loaded.clusters) {
     auto record = store.get_cluster(cluster.name);
     if (!record || !record->has_value()) continue;
-    const std::string& applied_revision = (*record)->applied_revision;
-    if (applied_revision.empty() || applied_revision == commit_id) continue;
-    auto applied_tree = source.tree(applied_revision);
-    if (!applied_tree) {
-      spdlog::debug("upgrade path of {}: cannot read applied commit {} ({}); not checked",
-                    cluster.name, applied_revision.substr(0, 12), applied_tree.error().message);
-      continue;
-    }
-    // Most commits keep the version: a look at one field spares the full load of the old one.
-    const auto applied_version = model::peek_kubernetes_version(**applied_tree, cluster.name);
-    if (applied_version && *applied_version == cluster.kubernetes.version) continue;
-    const model::LoadResult applied = model::load_clusters(**applied_tree, {cluster.name});
-    const model::Cluster* before = applied.model.find(cluster.name);
-    if (before == nullptr) {
-      spdlog::debug("upgrade path of {}: its definition at applied commit {} does not load; "
-                    "not checked", cluster.name, applied_revision.substr(0, 12));
-      continue;
-    }
-    if (auto diagnostic = model::check_kubernetes_upgrade(*before, cluster)) {
-      refused.push_back(std::move(*diagnostic));
+    const std::pair<const std::string*, std::string_view> compared[] = {
+        {&(*record)->applied_revision, "applied"}, {&(*record)->cluster_revision, "running"}};
+    for (const auto& [revision, label] : compared) {
+      if (revision->empty() || *revision == commit_id) continue;
+      if (auto diagnostic = refused_against(source, cluster, *revision, label)) {
+        refused.push_back(std::move(*diagnostic));
+        break;
+      }
     }
   }
   return refused;

@@ -159,6 +159,14 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
                                   "); the next apply looks again before any new create"};
     }
     if (found->has_value()) return **found;
+    // After a timeout or a broken connection, Nova may still be working on the request, so a
+    // lookup that finds nothing proves nothing yet: leave the resend to a later apply, which
+    // looks again first. Only an answer that says the create was not done (5xx, 409) is resent.
+    if (last.code == ErrorCode::kTimeout || last.code == ErrorCode::kUnavailable) {
+      return Error{last.code, last.message + "; server " + target.name +
+                                  " not found afterwards, but the request may still be under "
+                                  "way: the next apply looks again before any new create"};
+    }
     std::this_thread::sleep_for(options_.poll_interval * (attempt + 1));
   }
   return last;

@@ -39,7 +39,7 @@ std::vector<const render::NodeRender*> missing(const std::vector<Server>& server
 }
 
 // Desired nodes whose healthy server was built from a first-boot config the render no longer
-// gives, in render order, split into control-plane nodes and workers (replaced in that order).
+// gives, in render order, split into control-plane nodes and workers.
 std::pair<std::vector<Replacement>, std::vector<Replacement>> stale(
     const std::vector<Server>& servers, const std::vector<render::NodeRender>& desired) {
   std::pair<std::vector<Replacement>, std::vector<Replacement>> result;
@@ -52,6 +52,24 @@ std::pair<std::vector<Replacement>, std::vector<Replacement>> stale(
     }
   }
   return result;
+}
+
+// Control-plane servers are never replaced on their own: a new first control-plane server would
+// run `kubeadm init` and start an empty cluster, and any other would join an etcd that still
+// counts the old server's member, so a second replacement loses quorum. The apply fails instead,
+// naming the nodes and the way out.
+Error control_plane_refusal(const std::string& cluster, const std::vector<Replacement>& stale_nodes) {
+  std::string names;
+  for (const Replacement& replacement : stale_nodes) {
+    names += (names.empty() ? "" : ", ") + replacement.node->node.name;
+  }
+  return Error{ErrorCode::kConflict,
+               "cluster " + cluster + ": control-plane node(s) " + names +
+                   " were built from an earlier first-boot config (Ignition runs only at first "
+                   "boot) and nkd does not replace control-plane servers itself, since a new one "
+                   "would re-initialise or split the cluster's etcd; workers were replaced. Revert "
+                   "the first-boot change for the control-plane pool, or replace the node by hand "
+                   "(remove its etcd member, then delete its server; nkd makes it anew)"};
 }
 
 struct Counts {
@@ -147,19 +165,17 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
   if (Status made = create_missing(run, to_create); !made) return made.error().wrap("cluster " + cluster.name);
   counts.created = static_cast<int>(to_create.size());
   const auto [control_plane, workers] = stale(*before, render.nodes);
-  // Control-plane nodes first, so workers always rejoin a control plane built from the new render.
-  for (const auto* group : {&control_plane, &workers}) {
-    if (Status replaced = run.replace_all(*group, cluster.upgrade.max_unavailable, hooks); !replaced) {
-      return replaced.error().wrap("cluster " + cluster.name);
-    }
-    counts.replaced += static_cast<int>(group->size());
+  if (Status replaced = run.replace_all(workers, cluster.upgrade.max_unavailable, hooks); !replaced) {
+    return replaced.error().wrap("cluster " + cluster.name);
   }
+  counts.replaced = static_cast<int>(workers.size());
   for (const Server& server : surplus(*before, render.nodes)) {
     if (Status gone = scale_down(run, server, hooks); !gone) {
       return gone.error().wrap("scaling down " + cluster.name);
     }
     ++counts.deleted;
   }
+  if (!control_plane.empty()) return control_plane_refusal(cluster.name, control_plane);
   Result<std::vector<Server>> after = run.servers();
   if (!after) return after.error().wrap("observing cluster " + cluster.name);
   return outcome_of(*after, render, counts);
@@ -210,13 +226,28 @@ Result<std::vector<ObservedNode>> OpenStackProvider::observe(const std::string& 
 }
 
 Status OpenStackProvider::remove(const std::string& cluster) {
-  Result<Keystone*> keystone = keystone_for_cluster(cluster);
-  if (!keystone) return keystone.error();
-  ClusterApply run(**keystone, state_, options_, cluster);
-  Result<std::vector<Server>> servers = run.servers();
-  if (!servers) return servers.error().wrap("removing cluster " + cluster);
-  for (const Server& server : surplus(*servers, {})) {
-    if (Status gone = run.delete_node(server); !gone) return gone.error().wrap("removing cluster " + cluster);
+  // A cluster this process has not applied (a restart, or a bare-metal cluster) has no known
+  // cloud: every cloud of clouds.yaml is searched for its servers.
+  std::vector<std::string> clouds;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = cluster_clouds_.find(cluster); found != cluster_clouds_.end()) {
+      clouds.push_back(found->second);
+    } else {
+      for (const auto& [name, config] : clouds_) clouds.push_back(name);
+    }
+  }
+  for (const std::string& cloud : clouds) {
+    Result<Keystone*> keystone = keystone_for_cloud(cloud);
+    if (!keystone) return keystone.error().wrap("removing cluster " + cluster);
+    ClusterApply run(**keystone, state_, options_, cluster);
+    Result<std::vector<Server>> servers = run.servers();
+    if (!servers) return servers.error().wrap("removing cluster " + cluster + " from cloud " + cloud);
+    for (const Server& server : surplus(*servers, {})) {
+      if (Status gone = run.delete_node(server); !gone) {
+        return gone.error().wrap("removing cluster " + cluster);
+      }
+    }
   }
   return ok_status();
 }

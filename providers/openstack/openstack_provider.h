@@ -17,12 +17,14 @@
 //
 // Replace: servers carry nkd.digest (the full config's digest) and nkd.boot (the render's
 // boot_digest: the config with the OS and Kubernetes versions pinned). Ignition runs at first
-// boot only, so a server whose nkd.boot differs from the render's is drained
-// (hooks.before_delete), deleted and made anew under its name: control-plane nodes before
-// workers, at most upgrade.maxUnavailable at once. A server whose nkd.boot still matches is left
-// alone even when nkd.digest differs: that is a version change housekeeper applies in place.
-// Servers without nkd.boot (made before it existed) are compared by nkd.digest. `complete`
-// means every node exists, is ACTIVE and boots as rendered in this sense.
+// boot only, so a worker whose nkd.boot differs from the render's is drained
+// (hooks.before_delete), deleted and made anew under its name, at most upgrade.maxUnavailable at
+// once. A stale control-plane server is not replaced (a new one would re-run kubeadm init or
+// join an etcd that still counts the old member): apply() fails with kConflict naming it, after
+// the workers and the scale-down are done. A server whose nkd.boot still matches is left alone
+// even when nkd.digest differs: that is a version change housekeeper applies in place. Servers
+// without nkd.boot (made before it existed) are compared by nkd.digest. `complete` means every
+// node exists, is ACTIVE and boots as rendered in this sense.
 //
 // Delete: surplus servers go highest index first, each after hooks.before_delete; a failing
 // hook stops the delete and apply() returns its error. The ports and floating IPs nkd made

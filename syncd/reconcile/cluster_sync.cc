@@ -144,20 +144,35 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
   }
   memory.not_ready_since_ms = 0;
   auto housekept = housekeeping(cluster, render, state, memory);
-  if (!housekept) {
-    remember(cluster.name, memory);
-    return housekept.error();
-  }
+  if (!housekept) return wait_or_fail(cluster.name, housekept.error(), memory, std::move(report));
   housekept->nodes = std::move(report.nodes);
   report = std::move(*housekept);
   auto rollout = state.observe_rollout(kube::DesiredVersions{.kubelet_version = cluster.kubernetes.version,
                                                              .os_version = cluster.os.version});
   if (!rollout) {
-    remember(cluster.name, memory);
-    return rollout.error().wrap("following the rollout of " + cluster.name);
+    return wait_or_fail(cluster.name, rollout.error().wrap("following the rollout of " + cluster.name),
+                        memory, std::move(report));
   }
+  memory.unavailable_since_ms = 0;
   follow_rollout(*rollout, memory, report);
   remember(cluster.name, memory);
+  return report;
+}
+
+Result<ClusterSyncReport> ClusterSync::wait_or_fail(const std::string& cluster, Error error,
+                                                    Memory& memory, ClusterSyncReport report) {
+  if (error.code != ErrorCode::kUnavailable && error.code != ErrorCode::kTimeout) {
+    remember(cluster, memory);
+    return error;
+  }
+  const std::int64_t now = clock_.now_unix_ms();
+  if (memory.unavailable_since_ms == 0) memory.unavailable_since_ms = now;
+  const bool too_long = now - memory.unavailable_since_ms >= options_.ready_timeout_ms;
+  report.stage = too_long ? ClusterStage::kFailed : ClusterStage::kWaitingForCluster;
+  report.message = "cluster API stopped answering: " + error.message +
+                   (too_long ? "; for over " + minutes(options_.ready_timeout_ms)
+                             : "; looking again shortly");
+  remember(cluster, memory);
   return report;
 }
 
@@ -256,7 +271,20 @@ Status ClusterSync::drain(const model::Cluster& cluster, const std::string& node
   kube::KubeClient client(http_, std::move(*address), metrics_, options_.client);
   kube::ClusterState state = cluster_state(client);
   spdlog::info("cluster {}: draining node {} before its machine is deleted", cluster.name, node);
-  return state.drain(node, std::chrono::seconds(cluster.upgrade.drain_timeout_seconds));
+  Status drained = state.drain(node, std::chrono::seconds(cluster.upgrade.drain_timeout_seconds));
+  if (drained || (drained.error().code != ErrorCode::kUnavailable &&
+                  drained.error().code != ErrorCode::kTimeout)) {
+    return drained;
+  }
+  // A cluster that has never been ready (say, its first-boot config kept its API server from
+  // starting) has no workloads to protect, and its machines must stay replaceable, or the fix
+  // in Git could never land. One that has been ready waits for its API instead.
+  auto record = store_.get_cluster(cluster.name);
+  const bool ever_ready = !record || (record->has_value() && !(*record)->cluster_revision.empty());
+  if (ever_ready) return drained;
+  spdlog::warn("cluster {} has never been ready and its API does not answer ({}); node {} goes "
+               "without a drain", cluster.name, drained.error().message, node);
+  return ok_status();
 }
 
 }  // namespace nkd::syncd

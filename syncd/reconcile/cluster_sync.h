@@ -67,11 +67,13 @@ class ClusterSync {
 
   // One look at `cluster` (its infrastructure is complete for `render`). Errors are failures
   // waiting cannot cure: the server's certificate is not the cluster CA's, nkd is forbidden,
-  // egress denied, no stored PKI.
+  // egress denied, no stored PKI. An API that does not answer is a report to wait on.
   [[nodiscard]] Result<ClusterSyncReport> step(const model::Cluster& cluster,
                                                const render::ClusterRender& render);
   // Cordons `node`, evicts its pods (PodDisruptionBudgets respected until the cluster's
-  // drainTimeout) and deletes its Node object; the provider deletes the machine afterwards.
+  // drainTimeout) and deletes its Node object; the provider deletes the machine afterwards. When
+  // the API does not answer, a cluster that has never been ready is not drained (nothing runs
+  // there yet); one that has been ready gets the error, and the machine stays.
   [[nodiscard]] Status drain(const model::Cluster& cluster, const std::string& node);
   // Drops what is remembered of a cluster that left.
   void forget(const std::string& cluster);
@@ -82,6 +84,7 @@ class ClusterSync {
     std::string render_digest;       // the render the clocks below belong to
     std::string housekeeper_digest;  // manifests applied to the cluster ("" none yet)
     std::int64_t not_ready_since_ms = 0;
+    std::int64_t unavailable_since_ms = 0;  // first of a run of steps the API broke off
     std::string rollout_signature;  // changes whenever a node moves
     std::int64_t rollout_moved_at_ms = 0;
     std::map<std::string, std::int64_t> upgrading_since_ms;
@@ -97,6 +100,11 @@ class ClusterSync {
                                                        kube::ClusterState& state, Memory& memory);
   void follow_rollout(const kube::RolloutStatus& rollout, Memory& memory,
                       ClusterSyncReport& report) const;
+  // `error` from a step past readiness: an API that stopped answering (kUnavailable, kTimeout;
+  // e.g. its server restarting during its own upgrade) is waited for like a cluster not yet
+  // ready, for at most readyTimeout in a row; any other error is returned as it is.
+  [[nodiscard]] Result<ClusterSyncReport> wait_or_fail(const std::string& cluster, Error error,
+                                                       Memory& memory, ClusterSyncReport report);
   Memory memory_for(const std::string& cluster, const std::string& render_digest);
   void remember(const std::string& cluster, const Memory& memory);
   [[nodiscard]] kube::ClusterState cluster_state(kube::KubeClient& client) const;

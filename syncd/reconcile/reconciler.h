@@ -107,9 +107,11 @@ class Reconciler {
   Attempt finish_applied(const DesiredCluster& desired, state::ClusterRecord& record,
                          const state::HistoryRow& row, const std::vector<state::NodeRecord>& nodes,
                          const std::string& message, bool complete);
-  // Closes `row` failed with `message`.
+  // Closes `row` failed with `message`. The node records become `nodes` when given (what the
+  // failing step observed); without them, the stored ones are kept.
   Attempt finish_failed(const DesiredCluster& desired, state::ClusterRecord& record,
-                        std::int64_t row_id, const std::string& message);
+                        std::int64_t row_id, const std::string& message,
+                        const std::vector<state::NodeRecord>* nodes = nullptr);
   // Stores the cluster's progress while its row stays open (waiting, upgrading).
   Attempt save_progress(const DesiredCluster& desired, state::ClusterRecord& record,
                         const std::vector<state::NodeRecord>& nodes, const std::string& message);

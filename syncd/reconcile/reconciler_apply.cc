@@ -103,14 +103,14 @@ Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
                                              std::vector<state::NodeRecord> nodes,
                                              const std::string& infra_message) {
   auto step = cluster_sync_->step(desired.cluster, render);
-  if (!step) return finish_failed(desired, record, row.id, step.error().message);
+  if (!step) return finish_failed(desired, record, row.id, step.error().message, &nodes);
   metrics_.cluster_drift.Add({{"cluster", desired.cluster.name}}).Set(step->drifted_objects);
   overlay_cluster_view(nodes, *step);
   record.phase = phase_of(step->stage);
   const std::string message = step->message.empty() ? infra_message : step->message;
   switch (step->stage) {
     case ClusterStage::kFailed:
-      return finish_failed(desired, record, row.id, message);
+      return finish_failed(desired, record, row.id, message, &nodes);
     case ClusterStage::kWaitingForCluster:
     case ClusterStage::kUpgrading:
       return save_progress(desired, record, nodes, message);
@@ -151,14 +151,23 @@ Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
 
 Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
                                               state::ClusterRecord& record, std::int64_t row_id,
-                                              const std::string& message) {
+                                              const std::string& message,
+                                              const std::vector<state::NodeRecord>* nodes) {
   const std::string& name = desired.cluster.name;
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.phase = "Failed";
   record.ready = false;
   record.last_error = message;
   record.updated_at_ms = now_ms;
-  if (auto status = store_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record, {});
+  // finish_attempt replaces the cluster's node records: a failure that observed nothing keeps
+  // the ones stored, so `nkd status` still lists the machines.
+  std::vector<state::NodeRecord> kept;
+  if (nodes == nullptr) {
+    if (auto stored = store_.nodes(name); stored) kept = std::move(*stored);
+    nodes = &kept;
+  }
+  if (auto status = store_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record,
+                                          *nodes);
       !status) {
     spdlog::error("recording failure of {}: {}", name, status.error().message);
   }

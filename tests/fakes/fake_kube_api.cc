@@ -170,6 +170,11 @@ void FakeKubeApi::handle(const httplib::Request& request, httplib::Response& res
     response.set_content("ok", "text/plain");
     return;
   }
+  if (unavailable_methods_.contains(request.method)) {
+    answer_status(response, 503, "ServiceUnavailable", "the server is currently unable to handle "
+                  "the request");
+    return;
+  }
   const auto target = resolve(request.path);
   if (!target) {
     answer_status(response, 404, "NotFound", "the server could not find the requested resource");
@@ -261,6 +266,15 @@ void FakeKubeApi::stamp_new(nlohmann::json& object) {
 void FakeKubeApi::fail_readyz(int count) {
   std::lock_guard lock(mutex_);
   readyz_failures_ = count;
+}
+
+void FakeKubeApi::set_method_unavailable(const std::string& method, bool unavailable) {
+  std::lock_guard lock(mutex_);
+  if (unavailable) {
+    unavailable_methods_.insert(method);
+  } else {
+    unavailable_methods_.erase(method);
+  }
 }
 
 void FakeKubeApi::set_crd_establish_delay(std::chrono::milliseconds delay) {

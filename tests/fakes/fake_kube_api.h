@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -73,6 +74,9 @@ class FakeKubeApi {
 
   // Test hooks.
   void fail_readyz(int count);
+  // Every request with `method` but /readyz is answered 503 (an API server restarting behind
+  // a load balancer) until called again with false.
+  void set_method_unavailable(const std::string& method, bool unavailable);
   void set_crd_establish_delay(std::chrono::milliseconds delay);
   void add_node(const FakeNode& node);
   void set_node_ready(const std::string& name, bool ready);
@@ -143,6 +147,7 @@ class FakeKubeApi {
   std::vector<FakeRequest> requests_;
   std::chrono::milliseconds crd_establish_delay_{0};
   int readyz_failures_ = 0;
+  std::set<std::string> unavailable_methods_;
   int evictions_blocked_ = 0;
   long resource_version_ = 1000;
   long uid_counter_ = 0;

@@ -88,14 +88,18 @@ class ClusterSyncTest : public ::testing::Test {
     if (reconciler_) reconciler_->stop();
   }
 
-  // Starts the reconciler against `fake` (null: the cluster's own endpoint, never dialled here).
+  // Starts the reconciler against `fake`.
   void start(testing::FakeKubeApi& fake, std::int64_t stall_ms = 600'000) {
+    start_at(fake.port(), stall_ms);
+  }
+  // Starts the reconciler with the cluster's API at 127.0.0.1:`port`.
+  void start_at(int port, std::int64_t stall_ms = 600'000) {
     sync_ = std::make_unique<ClusterSync>(
         *store_, http_, clock_, &metrics_,
         ClusterSyncOptions{.ready_timeout_ms = 600'000,
                            .rollout_stall_ms = stall_ms,
                            .establish_timeout_ms = 5'000,
-                           .api_servers = {{cluster_.name, "127.0.0.1:" + std::to_string(fake.port())}},
+                           .api_servers = {{cluster_.name, "127.0.0.1:" + std::to_string(port)}},
                            .client = kube::KubeClientOptions{.retry = RetryPolicy{.max_attempts = 2, .base_delay_ms = 10},
                                                              .eviction_retry_ms = 20},
                            .poll_interval_ms = 20});
@@ -241,6 +245,34 @@ TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
   EXPECT_NE(record().last_error.find("stalled"), std::string::npos);
   EXPECT_EQ(history()[0].outcome, state::Outcome::kFailed);
   EXPECT_EQ(record().cluster_revision, "rev1");
+  const auto nodes = store_->nodes(cluster_.name).value();
+  ASSERT_EQ(nodes.size(), 6u) << "a failed cluster still lists its machines";
+  const auto stuck = std::find_if(nodes.begin(), nodes.end(), [](const state::NodeRecord& node) {
+    return node.name == "prod-east-control-plane-0";
+  });
+  ASSERT_NE(stuck, nodes.end());
+  EXPECT_EQ(stuck->state, "Upgrading") << "as the cluster showed it when the rollout stalled";
+}
+
+TEST_F(ClusterSyncTest, ApiThatStopsAnsweringAfterReadinessIsWaitedForNotFailed) {
+  testing::FakeKubeApi fake(pki_);
+  add_nodes(fake, cluster_);
+  fake.set_method_unavailable("PATCH", true);  // the housekeeper apply meets a 503
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_for([](const auto& found) {
+    return found.phase == "WaitingForCluster" && found.applied_revision == "rev1";
+  }));
+  std::this_thread::sleep_for(300ms);  // several more looks, each meeting the 503
+  EXPECT_EQ(record().phase, "WaitingForCluster");
+  ASSERT_EQ(history().size(), 1u);
+  EXPECT_EQ(history()[0].outcome, state::Outcome::kPending) << history()[0].message;
+  EXPECT_EQ(store_->nodes(cluster_.name).value().size(), 6u);
+
+  fake.set_method_unavailable("PATCH", false);
+  ASSERT_TRUE(wait_phase("Ready"));
+  EXPECT_EQ(history()[0].outcome, state::Outcome::kApplied);
+  EXPECT_TRUE(fake.has_object(kUpdatePath));
 }
 
 TEST_F(ClusterSyncTest, ScaleDownDrainsTheNodeBeforeTheProviderDeletesIt) {
@@ -266,6 +298,41 @@ TEST_F(ClusterSyncTest, ScaleDownDrainsTheNodeBeforeTheProviderDeletesIt) {
   EXPECT_EQ(std::count(requests.begin(), requests.end(), *eviction), 3) << "two 429s, then the eviction";
   EXPECT_EQ(provider_.log(), std::vector<std::string>{"delete prod-east-workers-1"});
   EXPECT_FALSE(fake.has_object("/api/v1/nodes/prod-east-workers-1"));
+}
+
+TEST_F(ClusterSyncTest, ClusterNeverReadyLosesMachinesWithoutADrainWhenItsApiIsDown) {
+  start_at(testing::free_port());  // nothing listens: the API server never came up
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_for([](const auto& found) {
+    return found.phase == "WaitingForCluster" && found.applied_revision == "rev1";
+  }));
+  model::Cluster smaller = cluster_;
+  smaller.pools[1].replicas = 1;
+  submit(smaller, "rev2");
+  ASSERT_TRUE(wait_for([](const auto& found) {
+    return found.phase == "WaitingForCluster" && found.applied_revision == "rev2";
+  }));
+  EXPECT_EQ(provider_.log(), std::vector<std::string>{"delete prod-east-workers-1"})
+      << "a cluster that never came up must stay repairable from Git";
+}
+
+TEST_F(ClusterSyncTest, ClusterThatWasReadyKeepsTheMachineWhileItsApiCannotDrainIt) {
+  testing::FakeKubeApi fake(pki_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  fake.set_method_unavailable("PATCH", true);  // the cordon meets a 503
+  model::Cluster smaller = cluster_;
+  smaller.pools[1].replicas = 1;
+  submit(smaller, "rev2");
+  ASSERT_TRUE(wait_phase("Failed"));
+  EXPECT_NE(record().last_error.find("prod-east-workers-1"), std::string::npos) << record().last_error;
+  EXPECT_TRUE(provider_.log().empty()) << "no delete without its drain";
+
+  fake.set_method_unavailable("PATCH", false);
+  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }, 15s));
+  EXPECT_EQ(provider_.log(), std::vector<std::string>{"delete prod-east-workers-1"});
 }
 
 TEST_F(ClusterSyncTest, HandEditedUpdateIsReappliedUnderDriftPolicyCorrect) {

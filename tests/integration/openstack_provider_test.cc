@@ -1,9 +1,10 @@
 // Contract tests of OpenStackProvider against the real test cloud (tests/openstack/): a 1+2
 // cluster converges to exactly 3 servers, a second apply creates nothing, scaling to 1+1 deletes
-// the highest index, scale-down drains highest index first and a failing drain stops the
-// delete, a recorded intent finds the server a crashed run made, ERROR servers are recreated a
-// bounded number of times, a quota failure names the quota, and the first control-plane server
-// gets a floating IP that goes with it. Replacement is in openstack_replace_test.cc.
+// the highest index, a provider that never applied a cluster (a restart) still removes it,
+// scale-down drains highest index first and a failing drain stops the delete, a recorded intent
+// finds the server a crashed run made, ERROR servers are recreated a bounded number of times, a
+// quota failure names the quota, and the first control-plane server gets a floating IP that goes
+// with it. Replacement is in openstack_replace_test.cc.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -45,6 +46,18 @@ TEST_F(OpenStackProviderContract, ConvergesToExactlyThreeServersReappliesNothing
 
   ASSERT_TRUE(openstack->remove(cluster_).ok());
   EXPECT_EQ(servers_in(), 0u);
+}
+
+TEST_F(OpenStackProviderContract, RemoveAfterARestartFindsTheClusterInEveryCloud) {
+  model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 1);
+  ASSERT_TRUE(provider()->apply(cluster, make_render(cluster), {}).ok());
+  ASSERT_EQ(servers_in(), 2u);
+  // A new provider, as after a daemon restart: it has never applied the cluster, so it does not
+  // know its cloud, and clouds.yaml has several.
+  Status removed = provider()->remove(cluster_);
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(servers_in(), 0u);
+  EXPECT_TRUE(provider()->remove("nkdt-never-made").ok()) << "nothing anywhere is nothing to do";
 }
 
 TEST_F(OpenStackProviderContract, PendingIntentFindsTheServerACrashedRunMade) {

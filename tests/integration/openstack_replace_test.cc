@@ -1,8 +1,8 @@
 // Contract tests of OpenStackProvider's replace against the real test cloud (tests/openstack/):
-// a change of first-boot content replaces every server (new IDs), draining each before its
-// delete, control-plane first, never more at once than upgrade.maxUnavailable; a version-only
-// change (same boot digest) keeps every server; servers made before boot digests are compared by
-// their config digest.
+// a change of first-boot content replaces every worker (new IDs), draining each before its
+// delete, never more at once than upgrade.maxUnavailable, and refuses to replace a control-plane
+// server, naming it (its server stays); a version-only change (same boot digest) keeps every
+// server; servers made before boot digests are compared by their config digest.
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -43,7 +43,7 @@ ApplyHooks recording_hooks(OpenStackProvider& openstack, const std::string& clus
   }};
 }
 
-TEST_F(OpenStackProviderContract, FirstBootChangeReplacesServersOneAtATimeControlPlaneFirst) {
+TEST_F(OpenStackProviderContract, FirstBootChangeReplacesWorkersOneAtATimeAndRefusesControlPlane) {
   auto openstack = provider();
   model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 2);
   cluster.upgrade.max_unavailable = 1;
@@ -58,26 +58,35 @@ TEST_F(OpenStackProviderContract, FirstBootChangeReplacesServersOneAtATimeContro
   const render::ClusterRender render = make_render(cluster, changed);
   Result<ApplyOutcome> replaced =
       openstack->apply(cluster, render, recording_hooks(*openstack, cluster_, 3, log));
-  ASSERT_TRUE(replaced.ok()) << replaced.error().message;
-  EXPECT_TRUE(replaced->complete) << replaced->message;
-  EXPECT_NE(replaced->message.find("3 replaced"), std::string::npos) << replaced->message;
-  EXPECT_EQ(log.order, (std::vector<std::string>{cluster_ + "-cp-0", cluster_ + "-w-0",
-                                                 cluster_ + "-w-1"}));
+  ASSERT_FALSE(replaced.ok()) << "a stale control-plane server must not count as applied";
+  EXPECT_EQ(replaced.error().code, ErrorCode::kConflict) << replaced.error().message;
+  EXPECT_NE(replaced.error().message.find("control-plane node(s) " + cluster_ + "-cp-0 were built "
+                                          "from an earlier first-boot config"),
+            std::string::npos)
+      << replaced.error().message;
+  EXPECT_EQ(log.order, (std::vector<std::string>{cluster_ + "-w-0", cluster_ + "-w-1"}))
+      << "workers only, in order";
   EXPECT_EQ(log.present_at_drain, log.order) << "each drain comes before its server's delete";
   EXPECT_EQ(log.most_unavailable_at_drain, 0)
       << "with maxUnavailable 1, a replacement starts only when the one before is ACTIVE again";
-  for (const ObservedNode& node : replaced->nodes) {
-    EXPECT_NE(node.provider_id, old_ids.at(node.name)) << node.name << " kept its old server";
-    EXPECT_EQ(node.state, "Provisioned");
+
+  const std::vector<ObservedNode> now = openstack->observe(cluster_).value();
+  const std::map<std::string, std::string> new_ids = ids_of(now);
+  EXPECT_EQ(new_ids.at(cluster_ + "-cp-0"), old_ids.at(cluster_ + "-cp-0"))
+      << "the control-plane server is kept";
+  for (const std::string& worker : {cluster_ + "-w-0", cluster_ + "-w-1"}) {
+    EXPECT_NE(new_ids.at(worker), old_ids.at(worker)) << worker << " kept its old server";
   }
   for (const render::NodeRender& node : render.nodes) {
-    const auto found = std::find_if(replaced->nodes.begin(), replaced->nodes.end(),
+    if (node.node.role != model::PoolRole::kWorker) continue;
+    const auto found = std::find_if(now.begin(), now.end(),
                                     [&](const ObservedNode& seen) { return seen.name == node.node.name; });
-    ASSERT_NE(found, replaced->nodes.end());
+    ASSERT_NE(found, now.end());
     EXPECT_EQ(found->config_digest, node.ignition_sha256);
+    EXPECT_EQ(found->state, "Provisioned");
   }
-  EXPECT_EQ(servers_in(), 3u) << "the old servers are gone, one server per node";
-  EXPECT_EQ(creates(), 6);
+  EXPECT_EQ(servers_in(), 3u) << "the old workers are gone, one server per node";
+  EXPECT_EQ(creates(), 5);
 }
 
 TEST_F(OpenStackProviderContract, VersionOnlyChangeKeepsEveryServerAndCompletes) {
@@ -115,8 +124,8 @@ TEST_F(OpenStackProviderContract, VersionOnlyChangeKeepsEveryServerAndCompletes)
 
 TEST_F(OpenStackProviderContract, ServerWithoutBootDigestIsReplacedWhenItsConfigDigestChanges) {
   auto openstack = provider();
-  model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 0);
-  // Made by a provider that knew no boot digests: the server carries nkd.digest only.
+  model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 1);
+  // Made by a provider that knew no boot digests: the servers carry nkd.digest only.
   Result<ApplyOutcome> first = openstack->apply(cluster, make_render(cluster), {});
   ASSERT_TRUE(first.ok()) << first.error().message;
   const std::map<std::string, std::string> old_ids = ids_of(first->nodes);
@@ -129,9 +138,12 @@ TEST_F(OpenStackProviderContract, ServerWithoutBootDigestIsReplacedWhenItsConfig
 
   Result<ApplyOutcome> upgraded = openstack->apply(
       cluster, make_render(cluster, {.version = "v1.30.0", .with_boot_digest = true}), {});
-  ASSERT_TRUE(upgraded.ok()) << upgraded.error().message;
-  EXPECT_TRUE(upgraded->complete) << upgraded->message;
-  EXPECT_NE(ids_of(upgraded->nodes).at(cluster_ + "-cp-0"), old_ids.at(cluster_ + "-cp-0"))
+  ASSERT_FALSE(upgraded.ok()) << "without nkd.boot the config digest decides, and the "
+                                 "control-plane server is not replaced";
+  EXPECT_EQ(upgraded.error().code, ErrorCode::kConflict) << upgraded.error().message;
+  const std::map<std::string, std::string> new_ids = ids_of(openstack->observe(cluster_).value());
+  EXPECT_EQ(new_ids.at(cluster_ + "-cp-0"), old_ids.at(cluster_ + "-cp-0"));
+  EXPECT_NE(new_ids.at(cluster_ + "-w-0"), old_ids.at(cluster_ + "-w-0"))
       << "without nkd.boot the config digest decides";
 }
 

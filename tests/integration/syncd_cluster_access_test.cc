@@ -30,6 +30,22 @@ pki::ClusterPki stored_pki(const SyncdFixture& fixture) {
   return **pki;
 }
 
+// Runs the daemon with clusterAccess: none until the cluster is applied (it makes and stores the
+// cluster's PKI), then stops it; returns the applied commit.
+std::string apply_without_access(SyncdFixture& fixture) {
+  fixture.start_daemon("1s");
+  const std::string head = fixture.head();
+  EXPECT_TRUE(fixture.wait_applied(kCluster, head, 30s)) << fixture.log();
+  EXPECT_EQ(fixture.stop_daemon(SIGTERM), 0);
+  return head;
+}
+
+// syncd.yaml lines that send nkd to `fake` for the cluster.
+std::string direct_access_to(const FakeKubeApi& fake) {
+  return "clusterAccess: direct\napiServers: {" + std::string(kCluster) + ": \"127.0.0.1:" +
+         std::to_string(fake.port()) + "\"}\n";
+}
+
 std::string phase(SyncdFixture& fixture) {
   const auto cluster = fixture.get_json(std::string("/api/v1/clusters/") + kCluster);
   return cluster.is_object() ? cluster.value("phase", "") : "";
@@ -37,17 +53,13 @@ std::string phase(SyncdFixture& fixture) {
 
 TEST(SyncdClusterAccessTest, WaitsForEveryNodeThenRecordsTheClusterReady) {
   SyncdFixture fixture;
-  fixture.start_daemon("1s");
-  const std::string head = fixture.head();
-  ASSERT_TRUE(fixture.wait_applied(kCluster, head, 30s)) << fixture.log();
-  ASSERT_EQ(fixture.stop_daemon(SIGTERM), 0);
+  const std::string head = apply_without_access(fixture);
+  ASSERT_FALSE(::testing::Test::HasFailure());
 
   FakeKubeApi fake(stored_pki(fixture));
   fake.add_node(FakeNode{.name = kNodes[0], .labels = {{kube::kControlPlaneLabel, ""}}});
   fake.add_node(FakeNode{.name = kNodes[1]});  // edge-lab-worker-1 has not joined yet
-  fixture.start_daemon("1s", "clusterAccess: direct\nreadyTimeout: 10m\napiServers: {" +
-                                 std::string(kCluster) + ": \"127.0.0.1:" +
-                                 std::to_string(fake.port()) + "\"}\n");
+  fixture.start_daemon("1s", direct_access_to(fake) + "readyTimeout: 10m\n");
   ASSERT_TRUE(wait_until([&] { return phase(fixture) == "WaitingForCluster"; }, 30s)) << fixture.log();
   ASSERT_TRUE(wait_until([&] {
     return fixture.metrics().find("nkd_cluster_nodes{cluster=\"edge-lab\",state=\"Ready\"} 2") !=
@@ -72,6 +84,39 @@ TEST(SyncdClusterAccessTest, WaitsForEveryNodeThenRecordsTheClusterReady) {
   ASSERT_GE(history.size(), 1u);
   EXPECT_EQ(history[0]["outcome"], "applied");
   EXPECT_NE(history[0]["message"].get<std::string>().find("cluster ready"), std::string::npos);
+}
+
+// A commit pushed while a minor upgrade is still rolling out must be one minor from the version
+// the nodes that have not moved yet run (the cluster's clusterRevision), not only from the
+// commit being rolled out.
+TEST(SyncdClusterAccessTest, MidRolloutCommitIsCheckedAgainstTheVersionTheClusterStillRuns) {
+  SyncdFixture fixture;
+  apply_without_access(fixture);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+
+  FakeKubeApi fake(stored_pki(fixture));
+  fake.add_node(FakeNode{.name = kNodes[0], .labels = {{kube::kControlPlaneLabel, ""}}});
+  fake.add_node(FakeNode{.name = kNodes[1]});
+  fake.add_node(FakeNode{.name = kNodes[2]});
+  fixture.start_daemon("1s", direct_access_to(fake));
+  ASSERT_TRUE(wait_until([&] { return phase(fixture) == "Ready"; }, 30s)) << fixture.log();
+
+  // 1.29 -> 1.30: the nodes stay on 1.29 (nothing upgrades them in the fake), so it rolls on.
+  const std::string next_minor = fixture.commit(
+      "sed -i 's/version: v1.29.1$/version: v1.30.0/' clusters/edge-lab/cluster.yaml", "1.30");
+  ASSERT_TRUE(wait_until([&] { return phase(fixture) == "Upgrading"; }, 30s)) << fixture.log();
+  const std::string skip = fixture.commit(
+      "sed -i 's/version: v1.30.0$/version: v1.31.0/' clusters/edge-lab/cluster.yaml", "1.31");
+  ASSERT_TRUE(wait_until([&] {
+    return fixture.get_json(std::string("/api/v1/clusters/") + kCluster)["observedRevision"] == skip;
+  }, 30s)) << fixture.log();
+  const auto cluster = fixture.get_json(std::string("/api/v1/clusters/") + kCluster);
+  EXPECT_EQ(cluster["appliedRevision"], next_minor);
+  ASSERT_TRUE(cluster["lastError"].is_string()) << cluster.dump();
+  EXPECT_NE(cluster["lastError"].get<std::string>().find(
+                "spec.kubernetes.version v1.31.0 skips v1.30 from the running v1.29.1"),
+            std::string::npos)
+      << cluster["lastError"];
 }
 
 }  // namespace
