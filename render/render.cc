@@ -1,7 +1,6 @@
 #include "render/render.h"
 
 #include <algorithm>
-#include <optional>
 #include <utility>
 
 #include "common/crypto.h"
@@ -68,12 +67,21 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
                              const RenderOptions& options) {
   ClusterRender result;
   result.cluster = cluster.name;
-  // Bare metal has no use for boot digests, so it does not pay for a second config per node.
-  std::optional<model::Cluster> pinned;
-  if (cluster.is_openstack()) pinned = with_pinned_versions(cluster);
+  // Bare metal has no use for boot digests. OpenStack nodes get one that renders the pinned
+  // config only when a provider asks (one copy of the model and PKI per cluster).
+  std::shared_ptr<const model::Cluster> pinned;
+  std::shared_ptr<const pki::ClusterPki> pinned_pki;
+  if (cluster.is_openstack()) {
+    pinned = std::make_shared<const model::Cluster>(with_pinned_versions(cluster));
+    pinned_pki = std::make_shared<const pki::ClusterPki>(pki);
+  }
   for (const model::Node& node : model::expand_nodes(cluster)) {
     NodeRender rendered = render_node(cluster, node, pki, options);
-    if (pinned) rendered.boot_digest = sha256_hex(ignition::node_config(*pinned, node, pki));
+    if (pinned) {
+      rendered.boot_digest = LazyDigest([pinned, pinned_pki, node] {
+        return sha256_hex(ignition::node_config(*pinned, node, *pinned_pki));
+      });
+    }
     result.artifacts.push_back(make_artifact("nodes/" + node.name + ".ign", rendered.ignition));
     if (rendered.needs_pointer) {
       result.artifacts.push_back(

@@ -2,6 +2,9 @@
 // No clock, no randomness, no I/O: the same inputs give byte-identical output.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +24,34 @@ struct Artifact {
   std::string sha256;
 };
 
+// A digest worked out the first time it is asked for, then kept; copies share it. Rendering
+// stays one config per node on its hot path, and the few callers that need the digest (a
+// create, a config that changed) pay for it once. Thread-safe. Default: no digest.
+class LazyDigest {
+ public:
+  LazyDigest() = default;
+  explicit LazyDigest(std::function<std::string()> compute)
+      : state_(std::make_shared<State>(std::move(compute))) {}
+  [[nodiscard]] static LazyDigest of(std::string value) {
+    return LazyDigest([value = std::move(value)] { return value; });
+  }
+  [[nodiscard]] bool empty() const { return state_ == nullptr; }
+  // Precondition: !empty().
+  [[nodiscard]] const std::string& get() const {
+    std::call_once(state_->once, [this] { state_->value = state_->compute(); });
+    return state_->value;
+  }
+
+ private:
+  struct State {
+    explicit State(std::function<std::string()> function) : compute(std::move(function)) {}
+    std::once_flag once;
+    std::function<std::string()> compute;
+    std::string value;
+  };
+  std::shared_ptr<State> state_;
+};
+
 struct NodeRender {
   model::Node node;
   std::string ignition;         // the full config (JSON text)
@@ -31,8 +62,8 @@ struct NodeRender {
   // OpenStack only (empty for bare metal): the digest of this node's config rendered with
   // os.version, os.imageURL and kubernetes.version pinned to fixed placeholders. Ignition runs
   // at first boot only, so a change of this digest needs a new server; a change of ignition_sha256
-  // alone is a version change housekeeper applies in place.
-  std::string boot_digest;
+  // alone is a version change housekeeper applies in place. Computed on first use.
+  LazyDigest boot_digest;
 };
 
 struct ClusterRender {

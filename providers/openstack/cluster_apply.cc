@@ -39,12 +39,13 @@ ObservedNode observed_node(const Server& server) {
 }
 
 bool boots_as_rendered(const Server& server, const render::NodeRender& node) {
-  auto boot = server.metadata.find(kBootKey);
-  if (boot != server.metadata.end() && !node.boot_digest.empty()) {
-    return boot->second == node.boot_digest;
-  }
+  // The same full config boots the same; only a server whose config differs costs the render
+  // of its boot digest.
   auto digest = server.metadata.find(kDigestKey);
-  return digest != server.metadata.end() && digest->second == node.ignition_sha256;
+  if (digest != server.metadata.end() && digest->second == node.ignition_sha256) return true;
+  auto boot = server.metadata.find(kBootKey);
+  return boot != server.metadata.end() && !node.boot_digest.empty() &&
+         boot->second == node.boot_digest.get();
 }
 
 ClusterApply::ClusterApply(Keystone& keystone, state::StateStore& state,
@@ -132,7 +133,7 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
                                {"nkd.pool", target.pool},
                                {"nkd.role", model::to_string(target.role)}},
                   .user_data = node.needs_pointer ? node.pointer_ignition : node.ignition};
-  if (!node.boot_digest.empty()) spec.metadata[kBootKey] = node.boot_digest;
+  if (!node.boot_digest.empty()) spec.metadata[kBootKey] = node.boot_digest.get();
   if (!target.ip.empty() || target.name == floating_ip_node_) {
     Result<std::string> port = port_for(node);
     if (!port) return port.error();

@@ -10,21 +10,14 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include <unistd.h>
 
 #include <atomic>
 #include <set>
 #include <sstream>
 #include <thread>
 
-#include "common/crypto.h"
-#include "common/curl_http_client.h"
-#include "metrics/metrics.h"
-#include "providers/openstack/openstack_provider.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "tests/integration/openstack_provider_fixture.h"
 #include "tests/support/fault_proxy.h"
-#include "tests/support/openstack_control_plane.h"
-#include "tests/support/test_support.h"
 
 namespace nkd::providers::openstack {
 namespace {
@@ -182,26 +175,6 @@ TEST_F(FaultProxyBehaviour, SpreadsTheConfiguredRateOverEveryKind) {
 
 // --- The provider against the real cloud, through the proxies --------------------------------
 
-model::Cluster make_cluster(const std::string& name) {
-  return model::Cluster{
-      .name = name,
-      .platform = model::OpenStackPlatform{.cloud = OpenStackControlPlane::kDemoCloud,
-                                           .image = "cirros", .flavor = "m1.tiny",
-                                           .network = "private"},
-      .pools = {{.name = "cp", .role = model::PoolRole::kControlPlane, .replicas = 3},
-                {.name = "w", .role = model::PoolRole::kWorker, .replicas = 5}}};
-}
-
-render::ClusterRender make_render(const model::Cluster& cluster) {
-  render::ClusterRender render{.cluster = cluster.name};
-  for (const model::Node& node : model::expand_nodes(cluster)) {
-    const std::string config = R"({"ignition":{"version":"3.3.0"},"node":")" + node.name + "\"}";
-    render.nodes.push_back(render::NodeRender{.node = node, .ignition = config,
-                                              .ignition_sha256 = sha256_hex(config)});
-  }
-  return render;
-}
-
 // Name -> number of servers of that name, as the openstack client lists them (no proxy).
 std::map<std::string, int> servers_by_name(const std::string& prefix) {
   std::istringstream lines(OpenStackControlPlane::openstack(
@@ -231,17 +204,9 @@ std::vector<std::string> lines_containing(const std::vector<std::string>& lines,
   return found;
 }
 
-class OpenStackFaults : public ::testing::Test {
+// The provider fixture's cluster name, state file, clouds and cleanup, plus the catalog's origins.
+class OpenStackFaults : public OpenStackProviderContract {
  protected:
-  void SetUp() override {
-    NKD_REQUIRE_OPENSTACK_CLOUD();
-    cluster_ = "faults-" + std::to_string(getpid() % 100000);
-    state_ = state::SqliteStateStore::open(scratch_.str() + "/state.db").value();
-    clouds_ = load_clouds_file(OpenStackControlPlane::clouds_yaml()).value();
-  }
-  void TearDown() override {
-    if (!cluster_.empty()) OpenStackControlPlane::delete_servers(OpenStackControlPlane::kDemoCloud, cluster_ + "-");
-  }
   // Every origin in the demo project's catalog, read directly from Keystone.
   std::vector<std::string> catalog_origins() {
     Keystone keystone(find_cloud(clouds_, OpenStackControlPlane::kDemoCloud).value(), http_, clock_,
@@ -253,14 +218,6 @@ class OpenStackFaults : public ::testing::Test {
     for (const CatalogEndpoint& endpoint : token->catalog) origins.push_back(testing::origin_of(endpoint.url));
     return origins;
   }
-
-  std::string cluster_;
-  testing::ScratchDir scratch_;
-  std::unique_ptr<state::SqliteStateStore> state_;
-  Clouds clouds_;
-  CurlHttpClient http_{*CidrAllowList::parse("127.0.0.0/8,::1/128")};
-  SystemClock clock_;
-  metrics::Metrics metrics_{"test"};
 };
 
 TEST_F(OpenStackFaults, ClusterConvergesToExactlyEightServersWithTwentyPercentFaults) {
@@ -280,7 +237,8 @@ TEST_F(OpenStackFaults, ClusterConvergesToExactlyEightServersWithTwentyPercentFa
   options.recreate_backoff = milliseconds(500);
   OpenStackProvider provider(clouds_, capped, clock_, *state_, &metrics_, options);
 
-  const model::Cluster cluster = make_cluster(cluster_);
+  model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 5);
+  cluster.pools[0].replicas = 3;  // 3 + 5
   const render::ClusterRender render = make_render(cluster);
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::string> failures;

@@ -58,7 +58,9 @@ inline render::ClusterRender make_render(const model::Cluster& cluster,
     const std::string config = config_with(variant.version);
     render.nodes.push_back(render::NodeRender{
         .node = node, .ignition = config, .ignition_sha256 = sha256_hex(config)});
-    if (variant.with_boot_digest) render.nodes.back().boot_digest = sha256_hex(config_with("pinned"));
+    if (variant.with_boot_digest) {
+      render.nodes.back().boot_digest = render::LazyDigest::of(sha256_hex(config_with("pinned")));
+    }
   }
   return render;
 }

@@ -4,7 +4,6 @@
 #include <httplib.h>
 #include <yaml-cpp/yaml.h>
 
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -13,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "providers/openstack/api_util.h"
 #include "tests/support/fault_proxy.h"
 #include "tests/support/test_support.h"
 
@@ -103,20 +103,6 @@ std::optional<NovaSession> nova_session(const std::string& cloud) {
   return made;
 }
 
-// Percent-encodes everything but RFC 3986's unreserved characters.
-std::string query_encoded(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string encoded;
-  for (const unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      encoded += static_cast<char>(c);
-    } else {
-      encoded += {'%', kHex[c >> 4], kHex[c & 15]};
-    }
-  }
-  return encoded;
-}
-
 }  // namespace
 
 OpenStackControlPlane& OpenStackControlPlane::instance() {
@@ -175,7 +161,8 @@ std::vector<std::string> OpenStackControlPlane::server_ids(const std::string& cl
   client.set_connection_timeout(5);
   client.set_read_timeout(30);
   const httplib::Result listed =
-      client.Get(nova->path + "/servers?limit=1000&name=" + query_encoded("^" + prefix),
+      client.Get(nova->path + "/servers?limit=1000&name=" +
+                     providers::openstack::url_encode("^" + prefix),
                  httplib::Headers{{"X-Auth-Token", nova->token}});
   if (!listed || listed->status != 200) {
     ADD_FAILURE() << "listing servers of " << cloud << " named " << prefix << "* failed: "

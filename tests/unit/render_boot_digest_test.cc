@@ -16,7 +16,7 @@ std::map<std::string, std::string> boot_digests(const model::Cluster& cluster) {
   std::map<std::string, std::string> digests;
   for (const render::NodeRender& node :
        render::render_cluster(cluster, testing::placeholder_pki(cluster), {}).nodes) {
-    digests[node.node.name] = node.boot_digest;
+    digests[node.node.name] = node.boot_digest.empty() ? "" : node.boot_digest.get();
   }
   return digests;
 }
