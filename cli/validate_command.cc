@@ -38,7 +38,7 @@ Result<std::vector<model::Diagnostic>> upgrade_path_errors(const ValidateOptions
   for (const model::Cluster& cluster : head.clusters) {
     const model::Cluster* before = base.model.find(cluster.name);
     if (before == nullptr) continue;
-    if (auto diagnostic = model::check_kubernetes_upgrade(*before, cluster, "base")) {
+    if (auto diagnostic = model::check_cluster_transition(*before, cluster, "base")) {
       errors.push_back(std::move(*diagnostic));
     }
   }

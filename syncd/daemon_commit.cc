@@ -37,7 +37,12 @@ std::optional<model::Diagnostic> refused_against(Source& source, const model::Cl
   }
   // Most commits keep the version: a look at one field spares the full load of the old one.
   const auto version = model::peek_kubernetes_version(**tree, cluster.name);
-  if (version && *version == cluster.kubernetes.version) return std::nullopt;
+  const auto plugin = model::peek_kubernetes_field(**tree, cluster.name, "networkPlugin")
+                          .value_or(model::to_string(model::NetworkPlugin::kCalico));
+  if (version && *version == cluster.kubernetes.version &&
+      plugin == model::to_string(cluster.kubernetes.network_plugin)) {
+    return std::nullopt;
+  }
   const model::LoadResult loaded = model::load_clusters(**tree, {cluster.name});
   const model::Cluster* before = loaded.model.find(cluster.name);
   if (before == nullptr) {
@@ -45,7 +50,7 @@ std::optional<model::Diagnostic> refused_against(Source& source, const model::Cl
                   cluster.name, revision.substr(0, 12));
     return std::nullopt;
   }
-  return model::check_kubernetes_upgrade(*before, cluster, label);
+  return model::check_cluster_transition(*before, cluster, label);
 }
 
 // Errors for loaded clusters whose spec.kubernetes.version cannot follow the version of the

@@ -34,6 +34,17 @@ const char* to_string(DriftPolicy policy) {
   return policy == DriftPolicy::kReport ? "report" : "correct";
 }
 
+const char* to_string(CalicoEncapsulation encapsulation) {
+  switch (encapsulation) {
+    case CalicoEncapsulation::kVxlan: return "VXLAN";
+    case CalicoEncapsulation::kVxlanCrossSubnet: return "VXLANCrossSubnet";
+    case CalicoEncapsulation::kIpip: return "IPIP";
+    case CalicoEncapsulation::kIpipCrossSubnet: return "IPIPCrossSubnet";
+    case CalicoEncapsulation::kNone: return "None";
+  }
+  return "VXLAN";
+}
+
 std::vector<Node> expand_nodes(const Cluster& cluster) {
   std::vector<Node> nodes;
   if (const auto* bare_metal = std::get_if<BareMetalPlatform>(&cluster.platform)) {
@@ -64,9 +75,9 @@ std::string control_plane_endpoint(const Cluster& cluster) {
   if (!cluster.kubernetes.control_plane_endpoint.empty()) {
     return cluster.kubernetes.control_plane_endpoint;
   }
+  if (!cluster.kubernetes.virtual_ip.address.empty()) return cluster.kubernetes.virtual_ip.address;
   for (const Node& node : expand_nodes(cluster)) {
-    if (node.role != PoolRole::kControlPlane) continue;
-    return node.ip.empty() ? node.name : node.ip;
+    if (node.role == PoolRole::kControlPlane) return node.ip;
   }
   return "";
 }

@@ -16,12 +16,17 @@ enum class ContainerRuntime { kContainerd, kIsulad, kCrio };
 enum class NetworkPlugin { kCalico, kFlannel, kNone };
 enum class KeyAlgorithm { kEcdsaP256, kRsa2048 };
 enum class DriftPolicy { kCorrect, kReport };
+// How calico carries pod traffic between nodes. VXLAN needs only UDP 4789 between nodes, so it
+// works on clouds that drop IP-in-IP (protocol 4) and BGP; the CrossSubnet forms route natively
+// inside one subnet.
+enum class CalicoEncapsulation { kVxlan, kVxlanCrossSubnet, kIpip, kIpipCrossSubnet, kNone };
 
 const char* to_string(PoolRole role);
 const char* to_string(ContainerRuntime runtime);
 const char* to_string(NetworkPlugin plugin);
 const char* to_string(KeyAlgorithm algorithm);
 const char* to_string(DriftPolicy policy);
+const char* to_string(CalicoEncapsulation encapsulation);
 
 struct OpenStackPlatform {
   std::string cloud;
@@ -55,20 +60,48 @@ struct PkiSpec {
   KeyAlgorithm key_algorithm = KeyAlgorithm::kEcdsaP256;
 };
 
+// A virtual IP that the control-plane nodes hold between them (kube-vip, ARP mode, leader
+// election through the cluster's own API), so the API endpoint survives the loss of any one
+// control-plane node. On OpenStack nkd also reserves the address with a Neutron port and allows
+// it on the control-plane ports.
+struct VirtualIp {
+  std::string address;    // empty: no virtual IP
+  std::string interface;  // empty: kube-vip uses the interface of the default route
+};
+
+// Settings for the rendered network plugin.
+struct NetworkPluginConfig {
+  // Where the plugin's images come from: a mirror of docker.io/calico or docker.io/flannel.
+  // Empty: the plugin's upstream registry.
+  std::string image_repository;
+  CalicoEncapsulation encapsulation = CalicoEncapsulation::kVxlan;  // calico only
+};
+
 struct KubernetesSpec {
   std::string version;                 // "v1.29.1"
-  std::string control_plane_endpoint;  // empty: floating IP or first control-plane address
+  // host[:port] clients and joining nodes use. Empty: the virtual IP, else (one control-plane
+  // node with a fixed address only) that address; validation refuses every other empty case.
+  std::string control_plane_endpoint;
+  VirtualIp virtual_ip;
+  // Extra names and addresses for the apiserver certificate (a DNS name or floating IP that
+  // reaches the endpoint from outside).
+  std::vector<std::string> api_server_cert_sans;
+  // Lifetime of the bootstrap token the first control-plane node creates; 0 never expires.
+  std::int64_t bootstrap_token_ttl_seconds = 24 * 60 * 60;
   std::string pod_subnet = "10.244.0.0/16";
   std::string service_subnet = "10.96.0.0/12";
   std::string dns_domain = "cluster.local";
   std::string image_repository = "registry.k8s.io";
   ContainerRuntime container_runtime = ContainerRuntime::kContainerd;
   NetworkPlugin network_plugin = NetworkPlugin::kCalico;
+  NetworkPluginConfig network_plugin_config;
   PkiSpec pki;
-  // Where `version` sits in cluster.yaml (1-based; 0 when not loaded from a file), so checks that
-  // compare two revisions can point at it. Never rendered.
+  // Where `version` and `networkPlugin` sit in cluster.yaml (1-based; 0 when not loaded from a
+  // file), so checks that compare two revisions can point at them. Never rendered.
   int version_line = 0;
   int version_column = 0;
+  int network_plugin_line = 0;
+  int network_plugin_column = 0;
 };
 
 struct User {
@@ -145,8 +178,8 @@ struct Node {
 // The first control-plane node runs `kubeadm init`; every other node joins.
 std::vector<Node> expand_nodes(const Cluster& cluster);
 
-// The address the cluster's API is reached at: controlPlaneEndpoint, else the first control-plane
-// node's fixed IP, else the first control-plane node's name.
+// The address the cluster's API is reached at: controlPlaneEndpoint, else the virtual IP, else the
+// first control-plane node's fixed IP; "" when none is known (validation refuses that cluster).
 std::string control_plane_endpoint(const Cluster& cluster);
 
 struct RepositoryModel {

@@ -97,6 +97,7 @@ void ClusterParser::parse_spec(const YAML::Node& spec, Cluster& cluster) {
     else fields_.error_at(spec["driftPolicy"], "spec.driftPolicy must be 'correct' or 'report', got '" + *policy + "'");
   }
   check_topology(spec, cluster);
+  check_endpoint(spec, cluster);
 }
 
 void ClusterParser::parse_platform(const YAML::Node& platform, Cluster& cluster) {
@@ -185,7 +186,8 @@ void ClusterParser::parse_kubernetes(const YAML::Node& node, KubernetesSpec& kub
   if (!fields_.expect_map(node, kWhere,
                           {"version", "controlPlaneEndpoint", "podSubnet", "serviceSubnet",
                            "dnsDomain", "imageRepository", "containerRuntime", "networkPlugin",
-                           "pki"})) {
+                           "networkPluginConfig", "virtualIP", "apiServerCertSANs",
+                           "bootstrapTokenTTL", "pki"})) {
     return;
   }
   if (const auto version = fields_.string(node, "version", kWhere, true)) {
@@ -231,11 +233,16 @@ void ClusterParser::parse_kubernetes(const YAML::Node& node, KubernetesSpec& kub
     else fields_.error_at(node["containerRuntime"], "spec.kubernetes.containerRuntime '" + *runtime + "' is not supported; use containerd, isulad or crio");
   }
   if (const auto plugin = fields_.string(node, "networkPlugin", kWhere, false)) {
+    const YAML::Mark mark = YamlFields::mark_of(node["networkPlugin"]);
+    kubernetes.network_plugin_line = mark.line < 0 ? 0 : mark.line + 1;
+    kubernetes.network_plugin_column = mark.column < 0 ? 0 : mark.column + 1;
     if (*plugin == "calico") kubernetes.network_plugin = NetworkPlugin::kCalico;
     else if (*plugin == "flannel") kubernetes.network_plugin = NetworkPlugin::kFlannel;
     else if (*plugin == "none") kubernetes.network_plugin = NetworkPlugin::kNone;
     else fields_.error_at(node["networkPlugin"], "spec.kubernetes.networkPlugin '" + *plugin + "' is not supported; use calico, flannel or none");
   }
+  parse_endpoint_settings(node, kubernetes);
+  parse_network_plugin_config(node, kubernetes);
   const YAML::Node pki = node["pki"];
   if (pki.IsDefined() && fields_.expect_map(pki, "spec.kubernetes.pki", {"keyAlgorithm"})) {
     if (const auto algorithm = fields_.string(pki, "keyAlgorithm", "spec.kubernetes.pki", false)) {

@@ -29,6 +29,9 @@ class ClusterParser {
   void parse_bare_metal(const YAML::Node& node, BareMetalPlatform& bare_metal);
   void parse_os(const YAML::Node& node, OsSpec& os);
   void parse_kubernetes(const YAML::Node& node, KubernetesSpec& kubernetes);
+  // virtualIP, apiServerCertSANs and bootstrapTokenTTL of spec.kubernetes.
+  void parse_endpoint_settings(const YAML::Node& node, KubernetesSpec& kubernetes);
+  void parse_network_plugin_config(const YAML::Node& node, KubernetesSpec& kubernetes);
   void parse_users(const YAML::Node& node, std::vector<User>& users);
   void parse_pools(const YAML::Node& node, std::vector<Pool>& pools);
   void parse_upgrade(const YAML::Node& node, UpgradePolicy& upgrade);
@@ -36,6 +39,9 @@ class ClusterParser {
   std::string read_source(const YAML::Node& entry, const std::string& source, std::string_view where);
   // Cross-field rules: node names, control-plane size, bare-metal pools.
   void check_topology(const YAML::Node& spec, const Cluster& cluster);
+  // Every node must reach the API at an address that outlives any one machine: see
+  // model::control_plane_endpoint.
+  void check_endpoint(const YAML::Node& spec, const Cluster& cluster);
 
   const TreeReader& tree_;
   std::string directory_name_;

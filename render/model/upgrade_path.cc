@@ -52,15 +52,48 @@ std::optional<Diagnostic> check_kubernetes_upgrade(const Cluster& applied, const
                                        next.kubernetes.version, applied_label)};
 }
 
+std::optional<Diagnostic> check_network_plugin_change(const Cluster& applied,
+                                                      const Cluster& next,
+                                                      std::string_view applied_label) {
+  const NetworkPlugin from = applied.kubernetes.network_plugin;
+  const NetworkPlugin to = next.kubernetes.network_plugin;
+  if (from == to) return std::nullopt;
+  const std::string message =
+      std::string("spec.kubernetes.networkPlugin ") + to_string(to) + " replaces the " +
+      std::string(applied_label) + " " + to_string(from) +
+      ": a running cluster cannot switch network plugins in place (pods keep the old plugin's "
+      "addresses and routes); keep '" + to_string(from) +
+      "', or build a new cluster with the new plugin and move the workloads";
+  const bool located = next.kubernetes.network_plugin_line > 0;
+  return Diagnostic{.path = "clusters/" + next.name + "/cluster.yaml",
+                    .line = located ? next.kubernetes.network_plugin_line
+                                    : next.kubernetes.version_line,
+                    .column = located ? next.kubernetes.network_plugin_column : 0,
+                    .severity = Severity::kError,
+                    .message = message};
+}
+
+std::optional<Diagnostic> check_cluster_transition(const Cluster& applied, const Cluster& next,
+                                                   std::string_view applied_label) {
+  if (auto refused = check_kubernetes_upgrade(applied, next, applied_label)) return refused;
+  return check_network_plugin_change(applied, next, applied_label);
+}
+
 std::optional<std::string> peek_kubernetes_version(const TreeReader& tree,
                                                    const std::string& cluster_name) {
+  return peek_kubernetes_field(tree, cluster_name, "version");
+}
+
+std::optional<std::string> peek_kubernetes_field(const TreeReader& tree,
+                                                 const std::string& cluster_name,
+                                                 const char* key) {
   auto text = tree.read("clusters/" + cluster_name + "/cluster.yaml");
   if (!text) return std::nullopt;
   try {
     const YAML::Node root = YAML::Load(*text);
-    const YAML::Node version = root["spec"]["kubernetes"]["version"];
-    if (!version.IsDefined() || !version.IsScalar()) return std::nullopt;
-    return version.Scalar();
+    const YAML::Node value = root["spec"]["kubernetes"][key];
+    if (!value.IsDefined() || !value.IsScalar()) return std::nullopt;
+    return value.Scalar();
   } catch (const YAML::Exception&) {
     // A definition yaml-cpp cannot read gives no version to compare; the full load reports why.
     return std::nullopt;

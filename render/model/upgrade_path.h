@@ -23,6 +23,22 @@ namespace nkd::model {
 [[nodiscard]] std::optional<Diagnostic> check_kubernetes_upgrade(
     const Cluster& applied, const Cluster& next, std::string_view applied_label = "applied");
 
+// An error when `next` changes the network plugin of `applied`: a running cluster's pods keep
+// their addresses and routes from the old plugin, so switching needs a migration nkd does not
+// perform. nullopt when the plugin stays.
+[[nodiscard]] std::optional<Diagnostic> check_network_plugin_change(
+    const Cluster& applied, const Cluster& next, std::string_view applied_label = "applied");
+
+// Every refusal above for the step from `applied` to `next`, the version first.
+[[nodiscard]] std::optional<Diagnostic> check_cluster_transition(
+    const Cluster& applied, const Cluster& next, std::string_view applied_label = "applied");
+
+// spec.kubernetes.<key> of clusters/<name>/cluster.yaml in `tree` as written (a cheap filter
+// before a full load); nullopt when the file, the field or the YAML is missing or broken.
+[[nodiscard]] std::optional<std::string> peek_kubernetes_field(const TreeReader& tree,
+                                                               const std::string& cluster_name,
+                                                               const char* key);
+
 // spec.kubernetes.version of clusters/<name>/cluster.yaml in `tree`, read without validating the
 // rest of the definition (a cheap filter before a full load); nullopt when the file, the field or
 // the YAML is missing or broken.

@@ -1,7 +1,7 @@
 #include "render/model/value_checks.h"
 
 #include "common/crypto.h"
-
+#include "render/model/kubernetes_support.h"
 
 #include <algorithm>
 #include <array>
@@ -44,10 +44,29 @@ bool parse_kubernetes_version(std::string_view value, int& major, int& minor, in
          parse_number(value.substr(second_dot + 1), patch);
 }
 
+std::string check_dns1123_subdomain(std::string_view value) {
+  static const std::regex kSubdomain("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  if (value.empty()) return "must not be empty";
+  if (value.size() > 253) return "'" + std::string(value) + "' is longer than 253 characters";
+  if (!std::regex_match(value.begin(), value.end(), kSubdomain)) {
+    return "'" + std::string(value) + "' is not a DNS name (lower-case labels joined by '.')";
+  }
+  return "";
+}
+
 std::string check_kubernetes_version(std::string_view value) {
   int major = 0, minor = 0, patch = 0;
-  if (parse_kubernetes_version(value, major, minor, patch)) return "";
-  return "'" + std::string(value) + "' is not vMAJOR.MINOR.PATCH (for example v1.29.1)";
+  if (!parse_kubernetes_version(value, major, minor, patch)) {
+    return "'" + std::string(value) + "' is not vMAJOR.MINOR.PATCH (for example v1.29.1)";
+  }
+  if (major != 1 || minor < kOldestSupportedMinor) {
+    return "'" + std::string(value) + "' is older than v1." +
+           std::to_string(kOldestSupportedMinor) +
+           ", the oldest Kubernetes nkd supports (its kubeadm reads only kubeadm.k8s.io/v1beta2, "
+           "which nkd does not render); use v1." + std::to_string(kOldestSupportedMinor) +
+           " or newer";
+  }
+  return "";
 }
 
 std::string check_ssh_public_key(std::string_view line) {

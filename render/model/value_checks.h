@@ -8,6 +8,9 @@
 namespace nkd::model {
 
 std::string check_dns1123_label(std::string_view value);
+// A DNS-1123 subdomain such as api.prod.example.org.
+std::string check_dns1123_subdomain(std::string_view value);
+// vMAJOR.MINOR.PATCH, 1.x no older than kOldestSupportedMinor (kubernetes_support.h).
 std::string check_kubernetes_version(std::string_view value);
 // An OpenSSH public key line: "<type> <base64 blob> [comment]", the blob naming the same type.
 std::string check_ssh_public_key(std::string_view line);

@@ -137,7 +137,7 @@ Status check_upgrade_paths(const model::RepositoryModel& base, const model::Repo
     const model::Cluster* before = base.find(name);
     const model::Cluster* after = head.find(name);
     if (before == nullptr || after == nullptr) continue;
-    if (auto diagnostic = model::check_kubernetes_upgrade(*before, *after, "base")) {
+    if (auto diagnostic = model::check_cluster_transition(*before, *after, "base")) {
       refused += model::format(*diagnostic) + "\n";
     }
   }
