@@ -57,7 +57,8 @@ std::map<std::string, std::string> generate_repository(const GeneratorOptions& o
         "  platform:\n" + platform +
         "  os: {version: \"22.03." + std::to_string(random() % 100) + "\", imageURL: \"registry.example.org/nestos/nestos:22.03\"}\n"
         "  kubernetes:\n    version: v1." + std::to_string(minor) + "." + std::to_string(random() % 10) + "\n" +
-        (options.platform == Platform::kBareMetal ? "    controlPlaneEndpoint: \"198.51." + std::to_string(i % 250) + ".1\"\n" : "") +
+        (options.platform == Platform::kBareMetal ? "    controlPlaneEndpoint: \"198.51." + std::to_string(i % 250) + ".1\"\n"
+                                                  : "    controlPlaneEndpoint: api." + name + ".example.org\n") +
         "    containerRuntime: " + runtimes[random() % 3] + "\n    networkPlugin: " + plugins[random() % 3] + "\n"
         "  users: [{name: nest, sshAuthorizedKeys: [\"" + kSshKey + "\"]}]\n"
         "  pools:\n    - {name: control-plane, role: control-plane, replicas: 3}\n"

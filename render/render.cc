@@ -23,10 +23,16 @@ std::string fetch_url(const RenderOptions& options, const std::string& cluster,
   return base + "/ignition/" + cluster + "/" + node;
 }
 
+// What the init node applies once its API answers.
+std::vector<ignition::BringUpManifest> bring_up_manifests(const model::Cluster& /*cluster*/) {
+  return {};
+}
+
 NodeRender render_node(const model::Cluster& cluster, const model::Node& node,
-                       const pki::ClusterPki& pki, const RenderOptions& options) {
+                       const pki::ClusterPki& pki, const RenderOptions& options,
+                       std::span<const ignition::BringUpManifest> bring_up) {
   NodeRender rendered{.node = node,
-                      .ignition = ignition::node_config(cluster, node, pki),
+                      .ignition = ignition::node_config(cluster, node, pki, bring_up),
                       .ignition_sha256 = "",
                       .needs_pointer = false,
                       .pointer_ignition = "",
@@ -42,12 +48,23 @@ NodeRender render_node(const model::Cluster& cluster, const model::Node& node,
   return rendered;
 }
 
-// The cluster as boot_digest sees it: the versions housekeeper upgrades in place held fixed.
+// The cluster as boot_digest sees it: the versions housekeeper upgrades in place held fixed
+// (with them what follows from the version alone: the kubeadm API and pause image a new node's
+// config uses, which a running node never reads again).
 model::Cluster with_pinned_versions(model::Cluster cluster) {
   cluster.os.version = "0.0.0-pinned";
   cluster.os.image_url = "pinned.invalid/os:pinned";
   cluster.kubernetes.version = "v0.0.0";
   return cluster;
+}
+
+// The PKI as boot_digest sees it: a renewed bootstrap token matters only to nodes that have not
+// joined yet, and those get it from their new config; a node that runs keeps its machine.
+pki::ClusterPki with_pinned_token(pki::ClusterPki pki) {
+  pki.bootstrap_token_id = "pinned";
+  pki.bootstrap_token_secret = Secret("pinned");
+  pki.bootstrap_token_issued_unix = 0;
+  return pki;
 }
 
 std::string digest_of(const std::vector<Artifact>& artifacts) {
@@ -73,13 +90,15 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
   std::shared_ptr<const pki::ClusterPki> pinned_pki;
   if (cluster.is_openstack()) {
     pinned = std::make_shared<const model::Cluster>(with_pinned_versions(cluster));
-    pinned_pki = std::make_shared<const pki::ClusterPki>(pki);
+    pinned_pki = std::make_shared<const pki::ClusterPki>(with_pinned_token(pki));
   }
+  const std::vector<ignition::BringUpManifest> bring_up = bring_up_manifests(cluster);
   for (const model::Node& node : model::expand_nodes(cluster)) {
-    NodeRender rendered = render_node(cluster, node, pki, options);
+    NodeRender rendered = render_node(cluster, node, pki, options, bring_up);
     if (pinned) {
       rendered.boot_digest = LazyDigest([pinned, pinned_pki, node] {
-        return sha256_hex(ignition::node_config(*pinned, node, *pinned_pki));
+        return sha256_hex(ignition::node_config(*pinned, node, *pinned_pki,
+                                                bring_up_manifests(*pinned)));
       });
     }
     result.artifacts.push_back(make_artifact("nodes/" + node.name + ".ign", rendered.ignition));

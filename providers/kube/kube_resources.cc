@@ -17,10 +17,13 @@ struct ResourceKind {
   bool namespaced;
 };
 
-// The kinds housekeeper's manifests hold (render/housekeeper), Node and Pod, and the Update
+// The kinds housekeeper's manifests hold (render/housekeeper), Node and Pod, Secret (bootstrap
+// tokens) and ConfigMap (network plugins), and the Update
 // custom resource whose group, version and plural come from the CRD nkd renders (DESIGN.md §3).
-constexpr std::array<ResourceKind, 11> kKinds = {{
+constexpr std::array<ResourceKind, 13> kKinds = {{
     {"v1", "Namespace", "namespaces", false},
+    {"v1", "Secret", "secrets", true},
+    {"v1", "ConfigMap", "configmaps", true},
     {"v1", "ServiceAccount", "serviceaccounts", true},
     {"v1", "Node", "nodes", false},
     {"v1", "Pod", "pods", true},

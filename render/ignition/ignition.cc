@@ -3,18 +3,21 @@
 #include <nlohmann/json.hpp>
 
 #include "render/ignition/config_builder.h"
+#include "render/ignition/kube_vip.h"
 #include "render/ignition/node_content.h"
 
 namespace nkd::ignition {
 
 std::string node_config(const model::Cluster& cluster, const model::Node& node,
-                        const pki::ClusterPki& pki) {
+                        const pki::ClusterPki& pki, std::span<const BringUpManifest> bring_up) {
   ConfigBuilder builder;
   add_os_settings(builder, cluster, node);
   add_container_runtime(builder, cluster);
   add_kubelet(builder, cluster);
   add_kubeadm(builder, cluster, node, pki);
   add_pki_files(builder, node, pki);
+  add_kube_vip(builder, cluster, node);
+  add_bring_up(builder, cluster, node, bring_up);
   add_update_settings(builder, cluster);
   add_user_extras(builder, cluster);
   return builder.dump();

@@ -4,8 +4,10 @@
 // JSON (sorted keys, no whitespace) so that digests are stable.
 #pragma once
 
+#include <span>
 #include <string>
 
+#include "render/ignition/bring_up.h"
 #include "render/model/cluster.h"
 #include "render/pki/cluster_pki.h"
 
@@ -13,8 +15,11 @@ namespace nkd::ignition {
 
 inline constexpr const char* kSpecVersion = "3.3.0";
 
+// `bring_up` is what the init node applies once its API answers (see bring_up.h); the other
+// nodes ignore it.
 [[nodiscard]] std::string node_config(const model::Cluster& cluster, const model::Node& node,
-                                      const pki::ClusterPki& pki);
+                                      const pki::ClusterPki& pki,
+                                      std::span<const BringUpManifest> bring_up = {});
 
 // A small config that replaces itself with the one at `url`, verified by `sha512_hex`, fetched with
 // an `Authorization: Bearer <token>` header.

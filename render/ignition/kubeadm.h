@@ -1,14 +1,14 @@
-// kubeadm and kubelet configuration for one node (kubeadm.k8s.io/v1beta3,
-// kubelet.config.k8s.io v1beta1). The first control-plane node of
-// model::expand_nodes gets InitConfiguration + ClusterConfiguration +
-// KubeletConfiguration; other control-plane nodes a JoinConfiguration with
-// `controlPlane` (the PKI is pre-placed by Ignition, so no certificateKey);
-// workers a plain JoinConfiguration. Joins discover the cluster with the
-// bootstrap token pinned to the CA's public-key hash. Pure and deterministic:
-// yaml-cpp's emitter with a fixed field order.
+// kubeadm and kubelet configuration for one node (kubeadm.k8s.io/v1beta3 below
+// Kubernetes 1.31, v1beta4 from 1.31: model/kubernetes_support.h; kubelet.config.k8s.io
+// v1beta1). The first control-plane node of model::expand_nodes gets InitConfiguration +
+// ClusterConfiguration + KubeletConfiguration; other control-plane nodes a JoinConfiguration
+// with `controlPlane` (the CAs are pre-placed by Ignition, so no certificateKey); workers a
+// plain JoinConfiguration. Joins discover the cluster with the bootstrap token pinned to the
+// CA's public-key hash. Pure and deterministic: yaml-cpp's emitter with a fixed field order.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "render/model/cluster.h"
 #include "render/pki/cluster_pki.h"
@@ -18,6 +18,9 @@ namespace nkd::ignition {
 inline constexpr const char* kKubeadmConfigPath = "/etc/kubernetes/kubeadm/config.yaml";
 inline constexpr const char* kKubeletConfigPath = "/var/lib/kubelet/config.yaml";
 inline constexpr int kApiServerPort = 6443;
+// The FlexVolume directory of kubelet and kube-controller-manager, where NestOS can write (its /usr
+// is read-only); the same path NKD configures.
+inline constexpr const char* kFlexVolumeDir = "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/";
 
 // True for the node that runs `kubeadm init`: the first control-plane node in
 // expand_nodes order.
@@ -26,6 +29,13 @@ inline constexpr int kApiServerPort = 6443;
 // "<host>:6443" from model::control_plane_endpoint; an endpoint that already
 // names a port is kept, an IPv6 address is bracketed.
 [[nodiscard]] std::string api_server_endpoint(const model::Cluster& cluster);
+
+// The host of "host", "host:port", "[v6]:port" or a bare IPv6 address.
+[[nodiscard]] std::string endpoint_host(const std::string& endpoint);
+
+// What ClusterConfiguration.apiServer.certSANs lists: the endpoint's host, the virtual IP and
+// spec.kubernetes.apiServerCertSANs, without repeats, in that order.
+[[nodiscard]] std::vector<std::string> api_server_extra_sans(const model::Cluster& cluster);
 
 // The CRI socket kubeadm and kubelet talk to for `runtime`.
 [[nodiscard]] const char* cri_socket(model::ContainerRuntime runtime);

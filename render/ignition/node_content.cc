@@ -3,6 +3,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "render/ignition/kube_vip.h"
 #include "render/ignition/kubeadm.h"
 
 namespace nkd::ignition {
@@ -80,6 +81,49 @@ std::string crio_config(const model::Cluster& cluster) {
   });
 }
 
+// NestOS's kubelet package leaves the unit to the installer (NKD writes this one too): the base
+// unit, with the kubeadm wiring in the drop-in.
+std::string kubelet_unit() {
+  return join_lines({
+      "[Unit]",
+      "Description=kubelet: The Kubernetes Node Agent",
+      "Documentation=https://kubernetes.io/docs/",
+      "Wants=network-online.target",
+      "After=network-online.target",
+      "",
+      "[Service]",
+      "ExecStart=/usr/bin/kubelet",
+      "Restart=always",
+      "StartLimitInterval=0",
+      "RestartSec=10",
+      "",
+      "[Install]",
+      "WantedBy=multi-user.target",
+  });
+}
+
+// NestOS packages the standard CNI plugins (bridge, host-local, portmap, loopback) under its
+// read-only /usr/libexec/cni, while kubelet, the runtimes and the network plugins look in
+// /opt/cni/bin: copy them there before anything needs them, without overwriting what a network
+// plugin installed.
+std::string cni_plugins_unit() {
+  return join_lines({
+      "[Unit]",
+      "Description=Make the OS's CNI plugins available under /opt/cni/bin",
+      "ConditionDirectoryNotEmpty=/usr/libexec/cni",
+      "Before=kubelet.service " + std::string(kKubeadmUnit),
+      "",
+      "[Service]",
+      "Type=oneshot",
+      "RemainAfterExit=yes",
+      "ExecStart=/usr/bin/mkdir -p /opt/cni/bin",
+      "ExecStart=/usr/bin/cp -n -p -r /usr/libexec/cni/. /opt/cni/bin/",
+      "",
+      "[Install]",
+      "WantedBy=multi-user.target",
+  });
+}
+
 std::string kubelet_dropin(const model::Cluster& cluster) {
   const std::string runtime = runtime_unit(cluster.kubernetes.container_runtime);
   return join_lines({
@@ -105,24 +149,33 @@ std::string kubelet_dropin(const model::Cluster& cluster) {
 std::string kubeadm_unit(const model::Cluster& cluster, const model::Node& node) {
   const std::string runtime = runtime_unit(cluster.kubernetes.container_runtime);
   const std::string verb = is_init_node(cluster, node) ? "init" : "join";
+  // kube-vip started with super-admin.conf goes back to admin.conf once init has granted it.
+  const std::string restore_kube_vip =
+      kube_vip_needs_super_admin(cluster, node)
+          ? std::string("ExecStartPost=/usr/bin/sed -i s#") + kSuperAdminKubeconfig + "#" +
+                kAdminKubeconfig + "# " + kKubeVipManifestPath + "\n"
+          : "";
   return join_lines({
-      "[Unit]",
-      "Description=Bring this node into Kubernetes with kubeadm (once)",
-      "Wants=network-online.target",
-      "After=network-online.target " + runtime,
-      "Requires=" + runtime,
-      std::string("ConditionPathExists=!") + kKubeadmDoneMarker,
-      "",
-      "[Service]",
-      "Type=oneshot",
-      "RemainAfterExit=yes",
-      "ExecStart=/usr/bin/kubeadm " + verb + " --config " + kKubeadmConfigPath,
-      "ExecStartPost=/usr/bin/mkdir -p /var/lib/nkd",
-      std::string("ExecStartPost=/usr/bin/touch ") + kKubeadmDoneMarker,
-      "",
-      "[Install]",
-      "WantedBy=multi-user.target",
-  });
+             "[Unit]",
+             "Description=Bring this node into Kubernetes with kubeadm (once)",
+             "Wants=network-online.target",
+             "After=network-online.target " + runtime + " " + kCniPluginsUnit,
+             "Requires=" + runtime,
+             std::string("ConditionPathExists=!") + kKubeadmDoneMarker,
+             "",
+             "[Service]",
+             "Type=oneshot",
+             "RemainAfterExit=yes",
+             "ExecStart=/usr/bin/kubeadm " + verb + " --config " + kKubeadmConfigPath,
+         }) +
+         restore_kube_vip +
+         join_lines({
+             "ExecStartPost=/usr/bin/mkdir -p /var/lib/nkd",
+             std::string("ExecStartPost=/usr/bin/touch ") + kKubeadmDoneMarker,
+             "",
+             "[Install]",
+             "WantedBy=multi-user.target",
+         });
 }
 
 std::string housekeeper_daemon_unit() {
@@ -190,8 +243,9 @@ void add_container_runtime(ConfigBuilder& builder, const model::Cluster& cluster
 
 void add_kubelet(ConfigBuilder& builder, const model::Cluster& cluster) {
   builder.add_file(kKubeletConfigPath, kModePublic, kubelet_config_yaml(cluster));
-  builder.add_unit("kubelet.service", true);
+  builder.add_unit("kubelet.service", true, kubelet_unit());
   builder.add_dropin("kubelet.service", kKubeletDropin, kubelet_dropin(cluster));
+  builder.add_unit(kCniPluginsUnit, true, cni_plugins_unit());
 }
 
 void add_kubeadm(ConfigBuilder& builder, const model::Cluster& cluster, const model::Node& node,

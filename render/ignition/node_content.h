@@ -11,6 +11,7 @@
 namespace nkd::ignition {
 
 inline constexpr const char* kKubeadmUnit = "nkd-kubeadm.service";
+inline constexpr const char* kCniPluginsUnit = "nkd-cni-plugins.service";
 inline constexpr const char* kKubeadmDoneMarker = "/var/lib/nkd/kubeadm.done";
 inline constexpr const char* kHousekeeperDaemonUnit = "housekeeper-daemon.service";
 inline constexpr const char* kHousekeeperSocket = "/var/nkd/housekeeper-daemon.sock";
@@ -27,7 +28,8 @@ void add_os_settings(ConfigBuilder& builder, const model::Cluster& cluster,
 // The runtime's configuration file (systemd cgroups, sandbox image) and its
 // enabled unit.
 void add_container_runtime(ConfigBuilder& builder, const model::Cluster& cluster);
-// /var/lib/kubelet/config.yaml, the kubelet.service drop-in, kubelet enabled.
+// /var/lib/kubelet/config.yaml, kubelet.service with its drop-in, enabled, and the unit that
+// copies the OS's CNI plugins to /opt/cni/bin.
 void add_kubelet(ConfigBuilder& builder, const model::Cluster& cluster);
 // The kubeadm config file and nkd-kubeadm.service running init or join once.
 void add_kubeadm(ConfigBuilder& builder, const model::Cluster& cluster, const model::Node& node,

@@ -21,21 +21,15 @@ void add_pki_files(ConfigBuilder& builder, const model::Node& node, const pki::C
     builder.add_file(kWorkerCaPath, kModePublic, pki.ca.cert_pem);
     return;
   }
+  // The shared material only: kubeadm init and kubeadm join --control-plane find these and
+  // issue every leaf certificate (apiserver, etcd server and peer, clients) on the node, with
+  // subject alternative names computed from the node's own address.
   add_pair(builder, "ca", pki.ca);
-  add_pair(builder, "apiserver", pki.apiserver);
-  add_pair(builder, "apiserver-kubelet-client", pki.apiserver_kubelet_client);
-  add_pair(builder, "apiserver-etcd-client", pki.apiserver_etcd_client);
   add_pair(builder, "front-proxy-ca", pki.front_proxy_ca);
-  add_pair(builder, "front-proxy-client", pki.front_proxy_client);
   add_pair(builder, "etcd/ca", pki.etcd_ca);
   builder.add_file(std::string(kPkiDir) + "sa.pub", kModePublic, pki.service_account_public_pem);
   builder.add_file(std::string(kPkiDir) + "sa.key", kModePrivate,
                    pki.service_account_key_pem.reveal());
-  const auto member = pki.etcd_members.find(node.name);
-  if (member == pki.etcd_members.end()) return;
-  add_pair(builder, "etcd/server", member->second.server);
-  add_pair(builder, "etcd/peer", member->second.peer);
-  add_pair(builder, "etcd/healthcheck-client", member->second.healthcheck_client);
 }
 
 }  // namespace nkd::ignition

@@ -67,6 +67,7 @@ struct PkiSpec {
 struct VirtualIp {
   std::string address;    // empty: no virtual IP
   std::string interface;  // empty: kube-vip uses the interface of the default route
+  std::string image;      // empty: the kube-vip image nkd pins (render/ignition/kube_vip.h)
 };
 
 // Settings for the rendered network plugin.

@@ -33,7 +33,8 @@ int control_plane_count(const Cluster& cluster) {
 void ClusterParser::parse_endpoint_settings(const YAML::Node& node, KubernetesSpec& kubernetes) {
   if (const YAML::Node vip = node["virtualIP"]; vip.IsDefined()) {
     const std::string where = std::string(kWhere) + ".virtualIP";
-    if (fields_.expect_map(vip, where, {"address", "interface"})) {
+    if (fields_.expect_map(vip, where, {"address", "interface", "image"})) {
+      kubernetes.virtual_ip.image = fields_.string(vip, "image", where, false).value_or("");
       kubernetes.virtual_ip.address = fields_.string(vip, "address", where, true).value_or("");
       kubernetes.virtual_ip.interface = fields_.string(vip, "interface", where, false).value_or("");
       if (!kubernetes.virtual_ip.address.empty() && !parse_ip(kubernetes.virtual_ip.address)) {

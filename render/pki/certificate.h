@@ -32,7 +32,7 @@ class KeyGenerator {
 
 // Subject alternative names in insertion order, without duplicates. Its canonical form is the
 // sorted list of "DNS:<name>" and "IP:<address>" entries (addresses as inet_ntop prints them),
-// which is what ClusterPki::apiserver_sans stores and certificate_sans returns.
+// which is what certificate_sans and apiserver_sans return.
 class SubjectAltNames {
  public:
   // Adds `host` as an IP entry when it parses as an address, else as a DNS entry.

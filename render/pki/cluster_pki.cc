@@ -1,6 +1,5 @@
 #include "render/pki/cluster_pki.h"
 
-#include <set>
 #include <utility>
 
 #include "common/cidr.h"
@@ -142,15 +141,7 @@ std::string_view endpoint_host(std::string_view endpoint) {
   return endpoint;
 }
 
-std::vector<model::Node> control_plane_nodes(const model::Cluster& cluster) {
-  std::vector<model::Node> nodes = model::expand_nodes(cluster);
-  std::erase_if(
-      nodes, [](const model::Node& node) { return node.role != model::PoolRole::kControlPlane; });
-  return nodes;
-}
-
-Result<SubjectAltNames> apiserver_alt_names(const model::Cluster& cluster,
-                                            const std::vector<model::Node>& control_plane) {
+Result<SubjectAltNames> apiserver_alt_names(const model::Cluster& cluster) {
   const model::KubernetesSpec& kubernetes = cluster.kubernetes;
   const std::optional<Cidr> services = parse_cidr(kubernetes.service_subnet);
   if (!services) {
@@ -159,11 +150,16 @@ Result<SubjectAltNames> apiserver_alt_names(const model::Cluster& cluster,
                      " is not a CIDR block; fix spec.kubernetes.serviceSubnet"};
   }
   SubjectAltNames names;
-  for (const model::Node& node : control_plane) {
+  for (const model::Node& node : model::expand_nodes(cluster)) {
+    if (node.role != model::PoolRole::kControlPlane) continue;
     names.add_dns(node.name);
     if (!node.ip.empty()) names.add_host(node.ip);
   }
-  names.add_host(endpoint_host(model::control_plane_endpoint(cluster)));
+  if (const std::string endpoint = model::control_plane_endpoint(cluster); !endpoint.empty()) {
+    names.add_host(endpoint_host(endpoint));
+  }
+  if (!kubernetes.virtual_ip.address.empty()) names.add_host(kubernetes.virtual_ip.address);
+  for (const std::string& extra : kubernetes.api_server_cert_sans) names.add_host(extra);
   // The `kubernetes` Service always takes the first address of the service range.
   names.add_ip(services->network.plus(1));
   names.add_dns("kubernetes");
@@ -172,16 +168,6 @@ Result<SubjectAltNames> apiserver_alt_names(const model::Cluster& cluster,
   if (!kubernetes.dns_domain.empty()) {
     names.add_dns("kubernetes.default.svc." + kubernetes.dns_domain);
   }
-  return names;
-}
-
-SubjectAltNames etcd_alt_names(const model::Node& node) {
-  SubjectAltNames names;
-  names.add_dns(node.name);
-  names.add_dns("localhost");
-  names.add_host("127.0.0.1");
-  names.add_host("::1");
-  if (!node.ip.empty()) names.add_host(node.ip);
   return names;
 }
 
@@ -199,9 +185,8 @@ CertificateSpec leaf_spec(std::string common_name, std::string organization, Cer
 // (the authorities borrow slots of pki_).
 class PkiBuilder {
  public:
-  PkiBuilder(const model::Cluster& cluster, ClusterPki pki, std::int64_t now_unix)
-      : cluster_(cluster),
-        pki_(std::move(pki)),
+  PkiBuilder(ClusterPki pki, std::int64_t now_unix)
+      : pki_(std::move(pki)),
         now_unix_(now_unix),
         keys_(pki_.key_algorithm),
         kubernetes_ca_(pki_.ca, "kubernetes"),
@@ -214,9 +199,12 @@ class PkiBuilder {
     for (Authority* authority : {&kubernetes_ca_, &front_proxy_ca_, &etcd_ca_}) {
       if (Status made = authority->ensure(keys_, now_unix_); !made) return made.error();
     }
-    const std::vector<model::Node> control_plane = control_plane_nodes(cluster_);
-    if (Status done = ensure_kubernetes_leaves(control_plane); !done) return done.error();
-    if (Status done = ensure_etcd_members(control_plane); !done) return done.error();
+    if (Status done = ensure_leaf(pki_.admin, kubernetes_ca_,
+                                  leaf_spec("kubernetes-admin", kMastersGroup,
+                                            CertificateUsage::kClient));
+        !done) {
+      return done.error().wrap("issuing kubernetes-admin");
+    }
     if (Status done = ensure_service_account(); !done) return done.error();
     if (Status done = ensure_ca_cert_hash(); !done) return done.error();
     ensure_tokens();
@@ -244,54 +232,6 @@ class PkiBuilder {
     Result<CertKeyPair> issued = issue_leaf(spec, *signer, keys_);
     if (!issued) return issued.error();
     slot = std::move(issued).value();
-    return ok_status();
-  }
-
-  Status ensure_kubernetes_leaves(const std::vector<model::Node>& control_plane) {
-    Result<SubjectAltNames> names = apiserver_alt_names(cluster_, control_plane);
-    if (!names) return names.error();
-    std::string canonical = names->canonical();
-    using enum CertificateUsage;
-    const std::pair<CertKeyPair*, std::pair<Authority*, CertificateSpec>> leaves[] = {
-        {&pki_.apiserver,
-         {&kubernetes_ca_, leaf_spec("kube-apiserver", "", kServer, std::move(names).value())}},
-        {&pki_.apiserver_kubelet_client,
-         {&kubernetes_ca_, leaf_spec("kube-apiserver-kubelet-client", kMastersGroup, kClient)}},
-        {&pki_.admin, {&kubernetes_ca_, leaf_spec("kubernetes-admin", kMastersGroup, kClient)}},
-        {&pki_.front_proxy_client,
-         {&front_proxy_ca_, leaf_spec("front-proxy-client", "", kClient)}},
-        {&pki_.apiserver_etcd_client,
-         {&etcd_ca_, leaf_spec("kube-apiserver-etcd-client", "", kClient)}},
-    };
-    for (const auto& [slot, issuer] : leaves) {
-      if (Status done = ensure_leaf(*slot, *issuer.first, issuer.second); !done) {
-        return done.error().wrap("issuing " + issuer.second.common_name);
-      }
-    }
-    pki_.apiserver_sans = std::move(canonical);
-    return ok_status();
-  }
-
-  Status ensure_etcd_members(const std::vector<model::Node>& control_plane) {
-    std::set<std::string> wanted;
-    for (const model::Node& node : control_plane) {
-      wanted.insert(node.name);
-      EtcdMemberCerts& member = pki_.etcd_members[node.name];
-      using enum CertificateUsage;
-      const SubjectAltNames names = etcd_alt_names(node);
-      const std::pair<CertKeyPair*, CertificateSpec> leaves[] = {
-          {&member.server, leaf_spec(node.name, "", kServerAndClient, names)},
-          {&member.peer, leaf_spec(node.name, "", kServerAndClient, names)},
-          {&member.healthcheck_client, leaf_spec("kube-etcd-healthcheck-client", "", kClient)},
-      };
-      for (const auto& [slot, spec] : leaves) {
-        if (Status done = ensure_leaf(*slot, etcd_ca_, spec); !done) {
-          return done.error().wrap("issuing the etcd certificates of " + node.name);
-        }
-      }
-    }
-    std::erase_if(pki_.etcd_members,
-                  [&](const auto& entry) { return !wanted.contains(entry.first); });
     return ok_status();
   }
 
@@ -326,15 +266,13 @@ class PkiBuilder {
 
   void ensure_tokens() {
     if (pki_.bootstrap_token_id.empty() || pki_.bootstrap_token_secret.empty()) {
-      pki_.bootstrap_token_id = random_token_characters(kTokenIdLength);
-      pki_.bootstrap_token_secret = Secret(random_token_characters(kTokenSecretLength));
+      pki_ = with_new_bootstrap_token(std::move(pki_), now_unix_);
     }
     if (pki_.node_token_key.empty()) {
       pki_.node_token_key = Secret(to_hex(random_bytes(kNodeTokenKeyBytes)));
     }
   }
 
-  const model::Cluster& cluster_;
   ClusterPki pki_;
   std::int64_t now_unix_;
   KeyGenerator keys_;
@@ -342,6 +280,20 @@ class PkiBuilder {
   Authority front_proxy_ca_;
   Authority etcd_ca_;
 };
+
+// A certificate per `spec` from the kubernetes CA of `pki`, valid from five minutes before
+// `now_unix` for `validity_seconds`. Nothing of it is stored in the PKI.
+Result<CertKeyPair> issue_from_kubernetes_ca(const ClusterPki& pki, CertificateSpec spec,
+                                             std::int64_t validity_seconds, std::int64_t now_unix) {
+  CertKeyPair ca = pki.ca;  // Authority manages a slot; this copy keeps `pki` untouched
+  Authority authority(ca, "kubernetes");
+  Result<Signer> signer = authority.signer();
+  if (!signer) return signer.error().wrap("issuing certificate " + spec.common_name);
+  KeyGenerator keys(pki.key_algorithm);
+  spec.not_before_unix = now_unix - kClockSkewSeconds;
+  spec.not_after_unix = now_unix + validity_seconds;
+  return issue_leaf(spec, *signer, keys);
+}
 
 }  // namespace
 
@@ -351,7 +303,7 @@ Result<ClusterPki> ensure_pki(const model::Cluster& cluster,
   if (!existing || existing->ca.cert_pem.empty()) {
     start.key_algorithm = cluster.kubernetes.pki.key_algorithm;
   }
-  PkiBuilder builder(cluster, std::move(start), now_unix);
+  PkiBuilder builder(std::move(start), now_unix);
   Result<ClusterPki> built = builder.build();
   if (!built) return built.error().wrap("ensuring the PKI of cluster " + cluster.name);
   return built;
@@ -361,10 +313,24 @@ Secret node_fetch_token(const ClusterPki& pki, const std::string& node_name) {
   return Secret(hmac_sha256_hex(pki.node_token_key.reveal(), node_name));
 }
 
-Result<std::string> apiserver_sans(const model::Cluster& cluster) {
-  Result<SubjectAltNames> names = apiserver_alt_names(cluster, control_plane_nodes(cluster));
+ClusterPki with_new_bootstrap_token(ClusterPki pki, std::int64_t now_unix) {
+  pki.bootstrap_token_id = random_token_characters(kTokenIdLength);
+  pki.bootstrap_token_secret = Secret(random_token_characters(kTokenSecretLength));
+  pki.bootstrap_token_issued_unix = now_unix;
+  return pki;
+}
+
+std::optional<std::int64_t> bootstrap_token_expiry_unix(const ClusterPki& pki,
+                                                        const model::Cluster& cluster) {
+  const std::int64_t ttl = cluster.kubernetes.bootstrap_token_ttl_seconds;
+  if (ttl <= 0) return std::nullopt;
+  return pki.bootstrap_token_issued_unix + ttl;
+}
+
+Result<std::vector<std::string>> apiserver_sans(const model::Cluster& cluster) {
+  Result<SubjectAltNames> names = apiserver_alt_names(cluster);
   if (!names) return names.error();
-  return names->canonical();
+  return names->canonical_list();
 }
 
 Result<std::vector<std::string>> certificate_sans(std::string_view cert_pem) {
@@ -381,15 +347,20 @@ Result<CertKeyPair> issue_client_cert(const ClusterPki& pki, const std::string& 
                  "issuing a client certificate: the common name must be non-empty and the "
                  "validity positive; pass both"};
   }
-  CertKeyPair ca = pki.ca;  // Authority manages a slot; this copy keeps `pki` untouched
-  Authority authority(ca, "kubernetes");
-  Result<Signer> signer = authority.signer();
-  if (!signer) return signer.error().wrap("issuing client certificate " + common_name);
-  KeyGenerator keys(pki.key_algorithm);
-  CertificateSpec spec = leaf_spec(common_name, organization, CertificateUsage::kClient);
-  spec.not_before_unix = now_unix - kClockSkewSeconds;
-  spec.not_after_unix = now_unix + validity_seconds;
-  return issue_leaf(spec, *signer, keys);
+  return issue_from_kubernetes_ca(
+      pki, leaf_spec(common_name, organization, CertificateUsage::kClient), validity_seconds,
+      now_unix);
+}
+
+Result<CertKeyPair> issue_apiserver_cert(const ClusterPki& pki, const model::Cluster& cluster,
+                                         std::int64_t validity_seconds, std::int64_t now_unix) {
+  Result<SubjectAltNames> names = apiserver_alt_names(cluster);
+  if (!names) return names.error();
+  names->add_dns("localhost");
+  names->add_host("127.0.0.1");
+  return issue_from_kubernetes_ca(
+      pki, leaf_spec("kube-apiserver", "", CertificateUsage::kServer, std::move(names).value()),
+      validity_seconds, now_unix);
 }
 
 }  // namespace nkd::pki

@@ -24,39 +24,33 @@ struct CertKeyPair {
   bool operator==(const CertKeyPair&) const = default;
 };
 
-// The etcd certificates of one control-plane node.
-struct EtcdMemberCerts {
-  CertKeyPair server;
-  CertKeyPair peer;
-  CertKeyPair healthcheck_client;
-  bool operator==(const EtcdMemberCerts&) const = default;
-};
-
+// What nkd keeps for a cluster: the three CAs and the service-account key pair that every
+// control-plane node must share, the admin identity for users' kubeconfigs, and the tokens. Leaf
+// certificates of the control plane (apiserver, etcd server/peer, clients) are not here: kubeadm
+// issues them on each control-plane node from the pre-placed CAs, with the subject alternative
+// names it computes from that node's own address, so they are right by construction and a render
+// never depends on an address nkd cannot know (see docs/DESIGN.md §3).
 struct ClusterPki {
   model::KeyAlgorithm key_algorithm = model::KeyAlgorithm::kEcdsaP256;
   CertKeyPair ca;              // kubernetes CA: /etc/kubernetes/pki/ca.{crt,key}
   CertKeyPair front_proxy_ca;  // front-proxy-ca.{crt,key}
   CertKeyPair etcd_ca;         // etcd/ca.{crt,key}
-  CertKeyPair apiserver;       // apiserver.{crt,key}; SANs follow the control plane
-  CertKeyPair apiserver_kubelet_client;
-  CertKeyPair apiserver_etcd_client;
-  CertKeyPair front_proxy_client;
-  CertKeyPair admin;                               // O=system:masters, for the user's kubeconfig
-  std::map<std::string, EtcdMemberCerts> etcd_members;  // keyed by control-plane node name
-  std::string service_account_public_pem;          // sa.pub
-  Secret service_account_key_pem;                  // sa.key
-  std::string bootstrap_token_id;                  // [a-z0-9]{6}
-  Secret bootstrap_token_secret;                   // [a-z0-9]{16}
-  Secret node_token_key;                           // HMAC key for per-node Ignition fetch tokens
-  std::string ca_cert_hash;                        // "sha256:<hex of the CA's SubjectPublicKeyInfo>"
-  std::string apiserver_sans;                      // canonical SAN list the apiserver cert was made for
+  CertKeyPair admin;           // O=system:masters, for the user's kubeconfig
+  std::string service_account_public_pem;  // sa.pub
+  Secret service_account_key_pem;          // sa.key
+  std::string bootstrap_token_id;          // [a-z0-9]{6}
+  Secret bootstrap_token_secret;           // [a-z0-9]{16}
+  // When the current bootstrap token was made (Unix seconds; 0: unknown, a record from before
+  // tokens expired). Its expiry counts from here: the cluster cannot have created it earlier.
+  std::int64_t bootstrap_token_issued_unix = 0;
+  Secret node_token_key;                   // HMAC key for per-node Ignition fetch tokens
+  std::string ca_cert_hash;                // "sha256:<hex of the CA's SubjectPublicKeyInfo>"
   bool operator==(const ClusterPki&) const = default;
 };
 
-// Creates the PKI for `cluster`, or brings `existing` up to date: CAs and keys are kept; leaf
-// certificates whose subject alternative names no longer match the cluster (control plane scaled,
-// endpoint changed) or that expire within 30 days of `now_unix` are reissued; etcd member certs are
-// added or dropped with the control-plane nodes. Validity: CAs 10 years, leaves 1 year. Anything
+// Creates the PKI for `cluster`, or brings `existing` up to date: CAs and keys are kept; the admin
+// certificate is reissued when it expires within 30 days of `now_unix`. Validity: CAs 10 years,
+// the admin certificate 1 year. Anything
 // missing from `existing` is created, except that half a CA (certificate without key or the other
 // way round) or a CA that does not parse when something must be signed is an error, never
 // silently replaced. The key algorithm is the one the PKI was created with: changing
@@ -69,10 +63,20 @@ struct ClusterPki {
 // The bearer token a node presents to fetch its Ignition config: HMAC(node_token_key, node).
 [[nodiscard]] Secret node_fetch_token(const ClusterPki& pki, const std::string& node_name);
 
-// The SANs the apiserver certificate of `cluster` must carry, in the canonical form of
-// ClusterPki::apiserver_sans: sorted "DNS:<name>" and "IP:<address>" entries joined with ",".
-// Fails only on an unparsable serviceSubnet (which validation rejects earlier).
-[[nodiscard]] Result<std::string> apiserver_sans(const model::Cluster& cluster);
+// A fresh bootstrap token (new id and secret) issued at `now_unix`; everything else of `pki` kept.
+[[nodiscard]] ClusterPki with_new_bootstrap_token(ClusterPki pki, std::int64_t now_unix);
+
+// When the cluster's current bootstrap token lapses (Unix seconds), counting the cluster's TTL from
+// when nkd made the token; nullopt when it never does (TTL 0s).
+[[nodiscard]] std::optional<std::int64_t> bootstrap_token_expiry_unix(
+    const ClusterPki& pki, const model::Cluster& cluster);
+
+// The names and addresses the apiserver certificate of `cluster` carries when kubeadm issues it
+// on a control-plane node, apart from that node's own address: node names and fixed IPs of the
+// control plane, the endpoint host, the virtual IP, spec.kubernetes.apiServerCertSANs, the first
+// service address and the kubernetes.default names. Canonical form: sorted "DNS:<name>" and
+// "IP:<address>" entries. Fails only on an unparsable serviceSubnet (validation rejects it).
+[[nodiscard]] Result<std::vector<std::string>> apiserver_sans(const model::Cluster& cluster);
 
 // The SANs of a PEM certificate in the same canonical form, as a list.
 [[nodiscard]] Result<std::vector<std::string>> certificate_sans(std::string_view cert_pem);
@@ -86,6 +90,14 @@ struct ClusterPki {
                                                    const std::string& organization,
                                                    std::int64_t validity_seconds,
                                                    std::int64_t now_unix);
+
+// A serving certificate for the cluster's API signed by its kubernetes CA, with the SANs of
+// apiserver_sans plus 127.0.0.1 and localhost: what a test stand-in for the API server or a
+// local tunnel presents. Valid from five minutes before `now_unix` for `validity_seconds`.
+[[nodiscard]] Result<CertKeyPair> issue_apiserver_cert(const ClusterPki& pki,
+                                                       const model::Cluster& cluster,
+                                                       std::int64_t validity_seconds,
+                                                       std::int64_t now_unix);
 
 // Serialization for the state store (the JSON holds private keys: store it, never log it).
 [[nodiscard]] nlohmann::json to_json(const ClusterPki& pki);

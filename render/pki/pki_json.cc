@@ -1,5 +1,7 @@
 // The state store's form of a ClusterPki. Field names are camelCase like the rest of nkd's JSON;
-// "version" lets a later layout migrate older records instead of misreading them.
+// "version" lets a later layout migrate older records instead of misreading them. Layout 1 also
+// held control-plane leaf certificates, which kubeadm now issues on the nodes: reading a layout 1
+// record drops them, and its bootstrap token counts as issued at an unknown time (0).
 #include <optional>
 #include <string>
 #include <utility>
@@ -9,7 +11,8 @@
 namespace nkd::pki {
 namespace {
 
-constexpr int kLayoutVersion = 1;
+constexpr int kLayoutVersion = 2;
+constexpr int kOldestReadableLayout = 1;
 
 nlohmann::json pair_to_json(const CertKeyPair& pair) {
   return {{"cert", pair.cert_pem}, {"key", pair.key_pem.reveal()}};
@@ -77,55 +80,23 @@ std::optional<model::KeyAlgorithm> parse_key_algorithm(const std::string& name) 
   return std::nullopt;
 }
 
-void read_etcd_members(FieldReader& reader, ClusterPki& pki) {
-  const nlohmann::json* members = reader.find("etcdMembers");
-  if (members == nullptr) return;
-  if (!members->is_object()) {
-    reader.fail("etcdMembers", "is not an object");
-    return;
-  }
-  for (const auto& [node, certs] : members->items()) {
-    if (!certs.is_object()) {
-      reader.fail("etcdMembers." + node, "is not an object");
-      return;
-    }
-    FieldReader member(certs, reader.path() + "etcdMembers." + node + ".");
-    pki.etcd_members[node] =
-        EtcdMemberCerts{.server = member.pair("server"),
-                        .peer = member.pair("peer"),
-                        .healthcheck_client = member.pair("healthcheckClient")};
-    reader.adopt(member);
-  }
-}
-
 }  // namespace
 
 nlohmann::json to_json(const ClusterPki& pki) {
-  nlohmann::json members = nlohmann::json::object();
-  for (const auto& [node, certs] : pki.etcd_members) {
-    members[node] = {{"server", pair_to_json(certs.server)},
-                     {"peer", pair_to_json(certs.peer)},
-                     {"healthcheckClient", pair_to_json(certs.healthcheck_client)}};
-  }
   return {
       {"version", kLayoutVersion},
       {"keyAlgorithm", model::to_string(pki.key_algorithm)},
       {"ca", pair_to_json(pki.ca)},
       {"frontProxyCa", pair_to_json(pki.front_proxy_ca)},
       {"etcdCa", pair_to_json(pki.etcd_ca)},
-      {"apiserver", pair_to_json(pki.apiserver)},
-      {"apiserverKubeletClient", pair_to_json(pki.apiserver_kubelet_client)},
-      {"apiserverEtcdClient", pair_to_json(pki.apiserver_etcd_client)},
-      {"frontProxyClient", pair_to_json(pki.front_proxy_client)},
       {"admin", pair_to_json(pki.admin)},
-      {"etcdMembers", std::move(members)},
       {"serviceAccountPublicKey", pki.service_account_public_pem},
       {"serviceAccountKey", pki.service_account_key_pem.reveal()},
       {"bootstrapTokenId", pki.bootstrap_token_id},
       {"bootstrapTokenSecret", pki.bootstrap_token_secret.reveal()},
+      {"bootstrapTokenIssuedAt", pki.bootstrap_token_issued_unix},
       {"nodeTokenKey", pki.node_token_key.reveal()},
       {"caCertHash", pki.ca_cert_hash},
-      {"apiserverSans", pki.apiserver_sans},
   };
 }
 
@@ -138,9 +109,12 @@ Result<ClusterPki> pki_from_json(const nlohmann::json& json) {
   if (!json.is_object()) return invalid("the record is not a JSON object");
   const auto version = json.find("version");
   if (version == json.end() || !version->is_number_integer() ||
-      version->get<int>() != kLayoutVersion) {
-    return invalid("unsupported layout version (expected " + std::to_string(kLayoutVersion) + ")");
+      version->get<int>() < kOldestReadableLayout || version->get<int>() > kLayoutVersion) {
+    return invalid("unsupported layout version (expected " +
+                   std::to_string(kOldestReadableLayout) + " to " +
+                   std::to_string(kLayoutVersion) + ")");
   }
+  const int layout = version->get<int>();
   FieldReader reader(json, "");
   ClusterPki pki;
   const std::string algorithm = reader.string("keyAlgorithm");
@@ -152,19 +126,21 @@ Result<ClusterPki> pki_from_json(const nlohmann::json& json) {
   pki.ca = reader.pair("ca");
   pki.front_proxy_ca = reader.pair("frontProxyCa");
   pki.etcd_ca = reader.pair("etcdCa");
-  pki.apiserver = reader.pair("apiserver");
-  pki.apiserver_kubelet_client = reader.pair("apiserverKubeletClient");
-  pki.apiserver_etcd_client = reader.pair("apiserverEtcdClient");
-  pki.front_proxy_client = reader.pair("frontProxyClient");
   pki.admin = reader.pair("admin");
-  read_etcd_members(reader, pki);
   pki.service_account_public_pem = reader.string("serviceAccountPublicKey");
   pki.service_account_key_pem = Secret(reader.string("serviceAccountKey"));
   pki.bootstrap_token_id = reader.string("bootstrapTokenId");
   pki.bootstrap_token_secret = Secret(reader.string("bootstrapTokenSecret"));
   pki.node_token_key = Secret(reader.string("nodeTokenKey"));
   pki.ca_cert_hash = reader.string("caCertHash");
-  pki.apiserver_sans = reader.string("apiserverSans");
+  if (layout >= 2) {
+    const nlohmann::json* issued = reader.find("bootstrapTokenIssuedAt");
+    if (issued != nullptr && !issued->is_number_integer()) {
+      reader.fail("bootstrapTokenIssuedAt", "is not an integer");
+    } else if (issued != nullptr) {
+      pki.bootstrap_token_issued_unix = issued->get<std::int64_t>();
+    }
+  }
   if (reader.error()) return invalid(*reader.error());
   return pki;
 }

@@ -29,15 +29,8 @@ Status hash_directory(const model::TreeReader& tree, const std::string& director
 
 // Every secret value of a PKI and a render, for the redactor.
 void collect_secrets(const pki::ClusterPki& pki, std::vector<std::string>& secrets) {
-  for (const pki::CertKeyPair* pair : {&pki.ca, &pki.front_proxy_ca, &pki.etcd_ca, &pki.apiserver,
-                                       &pki.apiserver_kubelet_client, &pki.apiserver_etcd_client,
-                                       &pki.front_proxy_client, &pki.admin}) {
+  for (const pki::CertKeyPair* pair : {&pki.ca, &pki.front_proxy_ca, &pki.etcd_ca, &pki.admin}) {
     secrets.push_back(pair->key_pem.reveal());
-  }
-  for (const auto& [name, member] : pki.etcd_members) {
-    secrets.push_back(member.server.key_pem.reveal());
-    secrets.push_back(member.peer.key_pem.reveal());
-    secrets.push_back(member.healthcheck_client.key_pem.reveal());
   }
   secrets.push_back(pki.service_account_key_pem.reveal());
   secrets.push_back(pki.bootstrap_token_secret.reveal());

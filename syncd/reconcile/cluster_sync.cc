@@ -1,10 +1,13 @@
 #include "syncd/reconcile/cluster_sync.h"
 
+#include "providers/kube/bootstrap_token.h"
+
 #include <spdlog/spdlog.h>
 
 #include <thread>
 
 #include "common/crypto.h"
+#include "providers/kube/bootstrap_token.h"
 #include "syncd/cluster_pki_store.h"
 
 namespace nkd::syncd {
@@ -284,6 +287,18 @@ Status ClusterSync::drain(const model::Cluster& cluster, const std::string& node
   if (ever_ready) return drained;
   spdlog::warn("cluster {} has never been ready and its API does not answer ({}); node {} goes "
                "without a drain", cluster.name, drained.error().message, node);
+  return ok_status();
+}
+
+Status ClusterSync::publish_join_token(const model::Cluster& cluster, const pki::ClusterPki& pki,
+                                       std::int64_t expires_unix) {
+  auto address = endpoint(cluster);
+  if (!address) return address.error();
+  kube::KubeClient client(http_, std::move(*address), metrics_, options_.client);
+  auto applied = client.apply(kube::bootstrap_token_secret_yaml(pki, expires_unix));
+  if (!applied) return applied.error().wrap("creating a bootstrap token in cluster " + cluster.name);
+  spdlog::info("cluster {}: bootstrap token {} created for nodes that still join", cluster.name,
+               pki.bootstrap_token_id);
   return ok_status();
 }
 

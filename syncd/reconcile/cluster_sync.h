@@ -75,6 +75,10 @@ class ClusterSync {
   // the API does not answer, a cluster that has never been ready is not drained (nothing runs
   // there yet); one that has been ready gets the error, and the machine stays.
   [[nodiscard]] Status drain(const model::Cluster& cluster, const std::string& node);
+  // Makes `pki`'s bootstrap token valid in the cluster until `expires_unix` (0: never), for nodes
+  // that join after the token kubeadm init created has lapsed.
+  [[nodiscard]] Status publish_join_token(const model::Cluster& cluster,
+                                          const pki::ClusterPki& pki, std::int64_t expires_unix);
   // Drops what is remembered of a cluster that left.
   void forget(const std::string& cluster);
 

@@ -124,6 +124,11 @@ class Reconciler {
   Result<std::shared_ptr<const render::ClusterRender>> render_for(const DesiredCluster& desired);
   void record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
                              const Error& error);
+  // `rendered`, or a new render after a fresh bootstrap token was made in the cluster and stored
+  // (join_token.h); an error when a node must join and no token can be had.
+  Result<std::shared_ptr<const render::ClusterRender>> with_fresh_join_token(
+      const DesiredCluster& desired, const state::ClusterRecord& record,
+      std::shared_ptr<const render::ClusterRender> rendered);
   void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record);
   void export_cluster_metrics(const state::ClusterRecord& record,
                               const std::vector<state::NodeRecord>& nodes);

@@ -3,6 +3,8 @@
 // comes up or upgrades.
 #include <spdlog/spdlog.h>
 
+#include "syncd/cluster_pki_store.h"
+#include "syncd/reconcile/join_token.h"
 #include "syncd/reconcile/reconciler.h"
 
 namespace nkd::syncd {
@@ -42,6 +44,42 @@ void overlay_cluster_view(std::vector<state::NodeRecord>& nodes, const ClusterSy
 
 }  // namespace
 
+Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join_token(
+    const DesiredCluster& desired, const state::ClusterRecord& record,
+    std::shared_ptr<const render::ClusterRender> rendered) {
+  const std::string& name = desired.cluster.name;
+  auto pki = load_stored_pki(store_, name);
+  if (!pki) return pki.error();
+  if (!pki->has_value()) return rendered;  // nothing stored: the render made a fresh token
+  auto nodes = store_.nodes(name);
+  if (!nodes) return nodes.error();
+  const std::int64_t now = clock_.now_unix_ms() / 1000;
+  const JoinTokenDecision decision =
+      decide_join_token(desired.cluster, **pki, *rendered, *nodes, record.render_digest, now,
+                        cluster_sync_ != nullptr);
+  switch (decision.action) {
+    case JoinTokenDecision::Action::kKeep: return rendered;
+    case JoinTokenDecision::Action::kRefuse:
+      return Error{ErrorCode::kConflict, decision.message};
+    case JoinTokenDecision::Action::kRenew: break;
+  }
+  const pki::ClusterPki renewed = pki::with_new_bootstrap_token(**pki, now);
+  const std::optional<std::int64_t> expiry =
+      pki::bootstrap_token_expiry_unix(renewed, desired.cluster);
+  // The cluster learns the token before any config carries it.
+  if (Status published = cluster_sync_->publish_join_token(desired.cluster, renewed,
+                                                           expiry.value_or(0));
+      !published) {
+    return published.error();
+  }
+  if (Status saved = store_.save_pki(name, pki::to_json(renewed).dump()); !saved) {
+    return saved.error().wrap("storing the renewed bootstrap token of " + name);
+  }
+  spdlog::info("cluster {}: bootstrap token renewed for {} node(s) that still join", name,
+               decision.joining_nodes.size());
+  return render_for(desired);
+}
+
 providers::ApplyHooks Reconciler::hooks_for(const model::Cluster& cluster) {
   providers::ApplyHooks hooks;
   if (cluster_sync_ != nullptr) {
@@ -56,6 +94,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
                                               state::ClusterRecord& record) {
   const std::string& name = desired.cluster.name;
   auto rendered = render_for(desired);
+  if (rendered) rendered = with_fresh_join_token(desired, record, std::move(*rendered));
   if (!rendered) {
     record_render_failure(desired, record, rendered.error());
     return {};

@@ -91,9 +91,15 @@ std::string FakeKubeApi::Target::object_path() const {
   return path + "/" + plural + "/" + name;
 }
 
-FakeKubeApi::FakeKubeApi(const pki::ClusterPki& pki) {
-  auto certificate = read_certificate(pki.apiserver.cert_pem);
-  auto key = read_key(pki.apiserver.key_pem);
+FakeKubeApi::FakeKubeApi(const pki::ClusterPki& pki, const model::Cluster& cluster) {
+  constexpr std::int64_t kDaySeconds = 24 * 60 * 60;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto serving = pki::issue_apiserver_cert(pki, cluster, kDaySeconds, now);
+  if (!serving) throw std::runtime_error("FakeKubeApi: " + serving.error().message);
+  auto certificate = read_certificate(serving->cert_pem);
+  auto key = read_key(serving->key_pem);
   auto ca = read_certificate(pki.ca.cert_pem);
   auto server = std::make_unique<httplib::SSLServer>([&](SSL_CTX& context) {
     SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);

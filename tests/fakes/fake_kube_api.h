@@ -63,7 +63,9 @@ struct FakeRequest {
 
 class FakeKubeApi {
  public:
-  explicit FakeKubeApi(const pki::ClusterPki& pki);
+  // Serves an apiserver certificate issued from `pki`'s CA for `cluster` (the names and
+  // addresses kubeadm would put in it), and trusts client certificates of that CA.
+  FakeKubeApi(const pki::ClusterPki& pki, const model::Cluster& cluster);
   ~FakeKubeApi();
   FakeKubeApi(const FakeKubeApi&) = delete;
   FakeKubeApi& operator=(const FakeKubeApi&) = delete;

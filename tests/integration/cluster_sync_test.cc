@@ -158,7 +158,7 @@ class ClusterSyncTest : public ::testing::Test {
 };
 
 TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
-  testing::FakeKubeApi fake(pki_);
+  testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   fake.set_node_ready("prod-east-workers-1", false);
   start(fake);
@@ -193,7 +193,7 @@ TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
 }
 
 TEST_F(ClusterSyncTest, VersionBumpUpdatesTheUpdateObjectAndFollowsTheRollout) {
-  testing::FakeKubeApi fake(pki_);
+  testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   start(fake);
   submit(cluster_, "rev1");
@@ -230,7 +230,7 @@ TEST_F(ClusterSyncTest, VersionBumpUpdatesTheUpdateObjectAndFollowsTheRollout) {
 }
 
 TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
-  testing::FakeKubeApi fake(pki_);
+  testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   start(fake, /*stall_ms=*/1'500);
   submit(cluster_, "rev1");
@@ -255,7 +255,7 @@ TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
 }
 
 TEST_F(ClusterSyncTest, ApiThatStopsAnsweringAfterReadinessIsWaitedForNotFailed) {
-  testing::FakeKubeApi fake(pki_);
+  testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   fake.set_method_unavailable("PATCH", true);  // the housekeeper apply meets a 503
   start(fake);
@@ -276,7 +276,7 @@ TEST_F(ClusterSyncTest, ApiThatStopsAnsweringAfterReadinessIsWaitedForNotFailed)
 }
 
 TEST_F(ClusterSyncTest, ScaleDownDrainsTheNodeBeforeTheProviderDeletesIt) {
-  testing::FakeKubeApi fake(pki_);
+  testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   fake.add_pod("default", "web-0", "prod-east-workers-1");
   fake.block_evictions(2);  // a PodDisruptionBudget holds the eviction for a moment
@@ -317,7 +317,7 @@ TEST_F(ClusterSyncTest, ClusterNeverReadyLosesMachinesWithoutADrainWhenItsApiIsD
 }
 
 TEST_F(ClusterSyncTest, ClusterThatWasReadyKeepsTheMachineWhileItsApiCannotDrainIt) {
-  testing::FakeKubeApi fake(pki_);
+  testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   start(fake);
   submit(cluster_, "rev1");
@@ -336,7 +336,7 @@ TEST_F(ClusterSyncTest, ClusterThatWasReadyKeepsTheMachineWhileItsApiCannotDrain
 }
 
 TEST_F(ClusterSyncTest, HandEditedUpdateIsReappliedUnderDriftPolicyCorrect) {
-  testing::FakeKubeApi fake(pki_);
+  testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   start(fake);
   submit(cluster_, "rev1");
@@ -353,7 +353,7 @@ TEST_F(ClusterSyncTest, HandEditedUpdateIsReappliedUnderDriftPolicyCorrect) {
 
 TEST_F(ClusterSyncTest, DriftPolicyReportLeavesTheEditAndSaysSo) {
   cluster_.drift_policy = model::DriftPolicy::kReport;
-  testing::FakeKubeApi fake(pki_);
+  testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   start(fake);
   submit(cluster_, "rev1");
@@ -369,7 +369,7 @@ TEST_F(ClusterSyncTest, DriftPolicyReportLeavesTheEditAndSaysSo) {
 
 TEST_F(ClusterSyncTest, RefusesAnApiServerWhoseCertificateIsNotTheClusterCa) {
   const pki::ClusterPki impostor = testing::make_real_pki(testing::openstack_cluster("prod-east"));
-  testing::FakeKubeApi fake(impostor);  // same names, another CA
+  testing::FakeKubeApi fake(impostor, cluster_);  // same names, another CA
   add_nodes(fake, cluster_);
   start(fake);
   submit(cluster_, "rev1");

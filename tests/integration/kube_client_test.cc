@@ -32,7 +32,7 @@ class KubeClientTest : public ::testing::Test {
   KubeClientTest()
       : cluster_(testing::openstack_cluster()),
         pki_(testing::make_real_pki(cluster_)),
-        fake_(pki_),
+        fake_(pki_, cluster_),
         metrics_("test") {}
 
   kube::KubeEndpoint endpoint(const std::string& ca_pem, bool with_client_cert = true) {

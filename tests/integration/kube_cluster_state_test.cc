@@ -34,7 +34,7 @@ std::ptrdiff_t position(const std::vector<std::string>& log, const std::string& 
 class ClusterStateTest : public ::testing::Test {
  protected:
   ClusterStateTest()
-      : cluster_(testing::openstack_cluster()), pki_(testing::make_real_pki(cluster_)), fake_(pki_) {
+      : cluster_(testing::openstack_cluster()), pki_(testing::make_real_pki(cluster_)), fake_(pki_, cluster_) {
     auto identity = pki::issue_client_cert(pki_, "nkd", "system:masters", 3600, now_unix());
     EXPECT_TRUE(identity.ok());
     client_ = std::make_unique<kube::KubeClient>(

@@ -2,7 +2,7 @@
 // server, and FakeKubeApi (tests/fakes/: the Kubernetes API server, which cannot run on these
 // machines, over mutual TLS with the cluster's own certificates) reached through an apiServers
 // entry. The daemon first runs with clusterAccess: none so that it makes and stores the cluster's
-// PKI; the fake then serves that PKI's apiserver certificate.
+// PKI; the fake then serves an apiserver certificate issued from that PKI's CA.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -12,6 +12,7 @@
 #include "syncd/cluster_pki_store.h"
 #include "syncd/state/sqlite_state_store.h"
 #include "tests/fakes/fake_kube_api.h"
+#include "tests/support/render_fixtures.h"
 #include "tests/support/syncd_fixture.h"
 
 namespace nkd::testing {
@@ -29,6 +30,10 @@ pki::ClusterPki stored_pki(const SyncdFixture& fixture) {
   EXPECT_TRUE(pki.ok() && pki->has_value());
   return **pki;
 }
+
+// What the fake's certificate needs of examples-repo's edge-lab: its name and its endpoint, the
+// control-plane machine's address 10.0.0.11.
+model::Cluster edge_lab() { return bare_metal_cluster(kCluster); }
 
 // Runs the daemon with clusterAccess: none until the cluster is applied (it makes and stores the
 // cluster's PKI), then stops it; returns the applied commit.
@@ -56,7 +61,7 @@ TEST(SyncdClusterAccessTest, WaitsForEveryNodeThenRecordsTheClusterReady) {
   const std::string head = apply_without_access(fixture);
   ASSERT_FALSE(::testing::Test::HasFailure());
 
-  FakeKubeApi fake(stored_pki(fixture));
+  FakeKubeApi fake(stored_pki(fixture), edge_lab());
   fake.add_node(FakeNode{.name = kNodes[0], .labels = {{kube::kControlPlaneLabel, ""}}});
   fake.add_node(FakeNode{.name = kNodes[1]});  // edge-lab-worker-1 has not joined yet
   fixture.start_daemon("1s", direct_access_to(fake) + "readyTimeout: 10m\n");
@@ -94,7 +99,7 @@ TEST(SyncdClusterAccessTest, MidRolloutCommitIsCheckedAgainstTheVersionTheCluste
   apply_without_access(fixture);
   ASSERT_FALSE(::testing::Test::HasFailure());
 
-  FakeKubeApi fake(stored_pki(fixture));
+  FakeKubeApi fake(stored_pki(fixture), edge_lab());
   fake.add_node(FakeNode{.name = kNodes[0], .labels = {{kube::kControlPlaneLabel, ""}}});
   fake.add_node(FakeNode{.name = kNodes[1]});
   fake.add_node(FakeNode{.name = kNodes[2]});

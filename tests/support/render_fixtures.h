@@ -89,27 +89,17 @@ inline model::Cluster bare_metal_cluster(const std::string& name = "lab") {
   return cluster;
 }
 
-inline pki::ClusterPki placeholder_pki(const model::Cluster& cluster) {
+inline pki::ClusterPki placeholder_pki(const model::Cluster& /*cluster*/) {
   pki::ClusterPki pki;
   pki.ca = fake_pair("ca");
   pki.front_proxy_ca = fake_pair("front-proxy-ca");
   pki.etcd_ca = fake_pair("etcd-ca");
-  pki.apiserver = fake_pair("apiserver");
-  pki.apiserver_kubelet_client = fake_pair("apiserver-kubelet-client");
-  pki.apiserver_etcd_client = fake_pair("apiserver-etcd-client");
-  pki.front_proxy_client = fake_pair("front-proxy-client");
   pki.admin = fake_pair("admin");
-  for (const model::Node& node : model::expand_nodes(cluster)) {
-    if (node.role != model::PoolRole::kControlPlane) continue;
-    pki.etcd_members[node.name] =
-        pki::EtcdMemberCerts{.server = fake_pair(node.name + "-etcd-server"),
-                             .peer = fake_pair(node.name + "-etcd-peer"),
-                             .healthcheck_client = fake_pair(node.name + "-etcd-healthcheck")};
-  }
   pki.service_account_public_pem = fake_pem("PUBLIC KEY", "sa-public");
   pki.service_account_key_pem = Secret(fake_pem("PRIVATE KEY", "sa-private"));
   pki.bootstrap_token_id = "abcdef";
   pki.bootstrap_token_secret = Secret("0123456789abcdef");
+  pki.bootstrap_token_issued_unix = 1'700'000'000;
   pki.node_token_key = Secret("node-token-key-for-tests");
   pki.ca_cert_hash = "sha256:" + std::string(64, 'a');
   return pki;

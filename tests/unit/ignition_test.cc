@@ -6,7 +6,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "render/ignition/kube_vip.h"
 #include "render/ignition/kubeadm.h"
 #include "render/ignition/node_content.h"
 #include "tests/support/render_fixtures.h"
@@ -164,25 +166,27 @@ TEST(IgnitionConfig, WorkerConfigCarriesNoPrivateKey) {
   }
 }
 
-TEST(IgnitionConfig, ControlPlaneGetsKubeadmPkiForThisNodeWithPrivateKeyModes) {
+TEST(IgnitionConfig, ControlPlaneGetsOnlyTheSharedCasAndServiceAccountKey) {
   const auto cluster = testing::openstack_cluster();
   const auto pki = testing::placeholder_pki(cluster);
   const auto rendered = render(cluster, node_named(cluster, "prod-east-control-plane-1"));
   const std::string dir = "/etc/kubernetes/pki/";
-  for (const std::string stem :
-       {"ca", "apiserver", "apiserver-kubelet-client", "apiserver-etcd-client", "front-proxy-ca",
-        "front-proxy-client", "etcd/ca", "etcd/server", "etcd/peer", "etcd/healthcheck-client"}) {
-    ASSERT_TRUE(rendered.files.contains(dir + stem + ".crt")) << stem;
-    ASSERT_TRUE(rendered.files.contains(dir + stem + ".key")) << stem;
+  std::set<std::string> pki_files;
+  for (const auto& [path, file] : rendered.files) {
+    if (path.starts_with(dir)) pki_files.insert(path.substr(dir.size()));
+  }
+  // kubeadm issues apiserver, etcd server/peer and the client certificates on the node.
+  EXPECT_EQ(pki_files, (std::set<std::string>{"ca.crt", "ca.key", "front-proxy-ca.crt",
+                                              "front-proxy-ca.key", "etcd/ca.crt", "etcd/ca.key",
+                                              "sa.key", "sa.pub"}));
+  for (const std::string stem : {"ca", "front-proxy-ca", "etcd/ca"}) {
     EXPECT_EQ(rendered.files.at(dir + stem + ".crt").mode, 0644) << stem;
     EXPECT_EQ(rendered.files.at(dir + stem + ".key").mode, 0600) << stem;
   }
   EXPECT_EQ(rendered.files.at(dir + "sa.key").mode, 0600);
   EXPECT_EQ(rendered.files.at(dir + "sa.pub").contents, pki.service_account_public_pem);
-  const auto& member = pki.etcd_members.at("prod-east-control-plane-1");
-  EXPECT_EQ(rendered.files.at(dir + "etcd/peer.crt").contents, member.peer.cert_pem);
-  EXPECT_EQ(rendered.files.at(dir + "etcd/server.key").contents, member.server.key_pem.reveal());
   EXPECT_EQ(rendered.files.at(dir + "ca.key").contents, pki.ca.key_pem.reveal());
+  EXPECT_EQ(rendered.files.at(dir + "etcd/ca.crt").contents, pki.etcd_ca.cert_pem);
 }
 
 TEST(IgnitionConfig, KubeletUsesSystemdCgroupsAndTheTenthServiceAddressForDns) {
@@ -305,8 +309,160 @@ TEST(IgnitionConfig, ApiServerEndpointAddsThePortAndBracketsIpv6) {
   cluster.kubernetes.control_plane_endpoint = "fd00::10";
   EXPECT_EQ(ignition::api_server_endpoint(cluster), "[fd00::10]:6443");
   cluster.kubernetes.control_plane_endpoint = "";
-  EXPECT_EQ(ignition::api_server_endpoint(cluster), "prod-east-control-plane-0:6443");
+  cluster.kubernetes.virtual_ip.address = "10.0.0.100";
+  EXPECT_EQ(ignition::api_server_endpoint(cluster), "10.0.0.100:6443");
   EXPECT_EQ(ignition::api_server_endpoint(testing::bare_metal_cluster()), "10.0.0.11:6443");
+}
+
+TEST(IgnitionConfig, KubeadmApiVersionFollowsTheKubernetesMinor) {
+  struct Case {
+    const char* version;
+    const char* api_version;
+  };
+  for (const Case& test_case : {Case{"v1.22.0", "kubeadm.k8s.io/v1beta3"},
+                                Case{"v1.29.1", "kubeadm.k8s.io/v1beta3"},
+                                Case{"v1.30.9", "kubeadm.k8s.io/v1beta3"},
+                                Case{"v1.31.0", "kubeadm.k8s.io/v1beta4"},
+                                Case{"v1.33.2", "kubeadm.k8s.io/v1beta4"}}) {
+    auto cluster = testing::bare_metal_cluster();
+    cluster.kubernetes.version = test_case.version;
+    for (const model::Node& node : model::expand_nodes(cluster)) {
+      for (const YAML::Node& document : kubeadm_documents(render(cluster, node))) {
+        if (document["kind"].as<std::string>() == "KubeletConfiguration") continue;
+        EXPECT_EQ(document["apiVersion"].as<std::string>(), test_case.api_version)
+            << test_case.version << " " << node.name;
+      }
+    }
+  }
+}
+
+TEST(IgnitionConfig, ExtraArgumentsAreAMapInV1beta3AndAListInV1beta4) {
+  auto cluster = testing::bare_metal_cluster();  // fixed node addresses: node-ip is set
+  const model::Node worker = node_named(cluster, "bm-1");
+  const auto v1beta3 = kubeadm_documents(render(cluster, worker));
+  EXPECT_EQ(v1beta3[0]["nodeRegistration"]["kubeletExtraArgs"]["node-ip"].as<std::string>(),
+            "10.0.0.12");
+  cluster.kubernetes.version = "v1.31.2";
+  const auto v1beta4 = kubeadm_documents(render(cluster, worker));
+  const YAML::Node arguments = v1beta4[0]["nodeRegistration"]["kubeletExtraArgs"];
+  ASSERT_TRUE(arguments.IsSequence());
+  EXPECT_EQ(arguments[0]["name"].as<std::string>(), "node-ip");
+  EXPECT_EQ(arguments[0]["value"].as<std::string>(), "10.0.0.12");
+  const auto init = kubeadm_documents(render(cluster, node_named(cluster, "bm-0")));
+  const YAML::Node manager = init[1]["controllerManager"]["extraArgs"];
+  ASSERT_TRUE(manager.IsSequence());
+  EXPECT_EQ(manager[0]["name"].as<std::string>(), "flex-volume-plugin-dir");
+}
+
+TEST(IgnitionConfig, FlexVolumeDirectoryIsWritableOnNestOs) {
+  const auto cluster = testing::openstack_cluster();
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-control-plane-0"));
+  const auto documents = kubeadm_documents(rendered);
+  EXPECT_EQ(documents[1]["controllerManager"]["extraArgs"]["flex-volume-plugin-dir"].as<std::string>(),
+            "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/");
+  EXPECT_EQ(documents[2]["volumePluginDir"].as<std::string>(),
+            "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/");
+  const YAML::Node kubelet = YAML::Load(rendered.files.at(ignition::kKubeletConfigPath).contents);
+  EXPECT_EQ(kubelet["volumePluginDir"].as<std::string>(),
+            "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/");
+  for (const auto& [path, file] : rendered.files) {
+    EXPECT_FALSE(path.starts_with("/usr/")) << path << ": /usr is read-only on NestOS";
+  }
+}
+
+TEST(IgnitionConfig, BootstrapTokenExpiresAfterTheClusterTtl) {
+  auto cluster = testing::openstack_cluster();
+  const auto node = node_named(cluster, "prod-east-control-plane-0");
+  EXPECT_EQ(kubeadm_documents(render(cluster, node))[0]["bootstrapTokens"][0]["ttl"].as<std::string>(),
+            "24h0m0s");
+  cluster.kubernetes.bootstrap_token_ttl_seconds = 2 * 3600 + 30 * 60;
+  EXPECT_EQ(kubeadm_documents(render(cluster, node))[0]["bootstrapTokens"][0]["ttl"].as<std::string>(),
+            "2h30m0s");
+  cluster.kubernetes.bootstrap_token_ttl_seconds = 0;
+  EXPECT_EQ(kubeadm_documents(render(cluster, node))[0]["bootstrapTokens"][0]["ttl"].as<std::string>(),
+            "0s");
+}
+
+TEST(IgnitionConfig, ApiserverCertSansNameTheEndpointVirtualIpAndExtraNames) {
+  auto cluster = testing::openstack_cluster();
+  cluster.kubernetes.control_plane_endpoint = "api.prod-east.example.org:6443";
+  cluster.kubernetes.virtual_ip.address = "10.0.0.100";
+  cluster.kubernetes.api_server_cert_sans = {"203.0.113.7", "10.0.0.100"};
+  const auto documents =
+      kubeadm_documents(render(cluster, node_named(cluster, "prod-east-control-plane-0")));
+  const YAML::Node sans = documents[1]["apiServer"]["certSANs"];
+  ASSERT_EQ(sans.size(), 3u);
+  EXPECT_EQ(sans[0].as<std::string>(), "api.prod-east.example.org");
+  EXPECT_EQ(sans[1].as<std::string>(), "10.0.0.100");
+  EXPECT_EQ(sans[2].as<std::string>(), "203.0.113.7");
+}
+
+TEST(IgnitionConfig, VirtualIpPutsKubeVipOnEveryControlPlaneNodeOnly) {
+  auto cluster = testing::openstack_cluster();
+  cluster.kubernetes.control_plane_endpoint = "";
+  cluster.kubernetes.virtual_ip.address = "10.0.0.100";
+  for (const model::Node& node : model::expand_nodes(cluster)) {
+    const auto rendered = render(cluster, node);
+    const bool control_plane = node.role == model::PoolRole::kControlPlane;
+    ASSERT_EQ(rendered.files.contains(ignition::kKubeVipManifestPath), control_plane) << node.name;
+    if (!control_plane) continue;
+    const YAML::Node pod = YAML::Load(rendered.files.at(ignition::kKubeVipManifestPath).contents);
+    EXPECT_EQ(pod["kind"].as<std::string>(), "Pod");
+    std::map<std::string, std::string> environment;
+    for (const auto& entry : pod["spec"]["containers"][0]["env"]) {
+      environment[entry["name"].as<std::string>()] = entry["value"].as<std::string>();
+    }
+    EXPECT_EQ(environment["address"], "10.0.0.100");
+    EXPECT_EQ(environment["cp_enable"], "true");
+    EXPECT_FALSE(environment.contains("vip_interface")) << "detected from the default route";
+    // The first node starts kube-vip with super-admin.conf (1.29+) and switches back after init.
+    const bool init = node.name == "prod-east-control-plane-0";
+    EXPECT_EQ(pod["spec"]["volumes"][0]["hostPath"]["path"].as<std::string>(),
+              init ? "/etc/kubernetes/super-admin.conf" : "/etc/kubernetes/admin.conf");
+    const std::string unit = rendered.units.at("nkd-kubeadm.service")["contents"];
+    EXPECT_EQ(unit.find("super-admin.conf") != std::string::npos, init) << unit;
+    const auto documents = kubeadm_documents(rendered);
+    if (init) {
+      EXPECT_EQ(documents[1]["controlPlaneEndpoint"].as<std::string>(), "10.0.0.100:6443");
+    }
+  }
+  cluster.kubernetes.version = "v1.28.4";
+  const auto older = render(cluster, node_named(cluster, "prod-east-control-plane-0"));
+  EXPECT_EQ(older.files.at(ignition::kKubeVipManifestPath).contents.find("super-admin"),
+            std::string::npos);
+}
+
+TEST(IgnitionConfig, CniPluginsOfTheOsAreCopiedBeforeKubeletStarts) {
+  const auto cluster = testing::openstack_cluster();
+  const auto rendered = render(cluster, node_named(cluster, "prod-east-workers-0"));
+  const auto& unit = rendered.units.at(ignition::kCniPluginsUnit);
+  EXPECT_TRUE(unit["enabled"].get<bool>());
+  const std::string contents = unit["contents"];
+  EXPECT_NE(contents.find("cp -n -p -r /usr/libexec/cni/. /opt/cni/bin/"), std::string::npos);
+  EXPECT_NE(contents.find("Before=kubelet.service"), std::string::npos);
+  const std::string kubelet = rendered.units.at("kubelet.service")["contents"];
+  EXPECT_NE(kubelet.find("ExecStart=/usr/bin/kubelet"), std::string::npos);
+}
+
+TEST(IgnitionConfig, BringUpManifestsLandOnTheInitNodeOnly) {
+  const auto cluster = testing::openstack_cluster();
+  const std::vector<ignition::BringUpManifest> manifests = {
+      {.path = "network/10-plugin.yaml", .yaml = "kind: ConfigMap\n"}};
+  for (const model::Node& node : model::expand_nodes(cluster)) {
+    const auto config = nlohmann::json::parse(
+        ignition::node_config(cluster, node, testing::placeholder_pki(cluster), manifests));
+    const auto files = ignition_files(config);
+    const auto units = ignition_units(config);
+    const bool init = node.name == "prod-east-control-plane-0";
+    EXPECT_EQ(files.contains("/etc/kubernetes/nkd/bring-up/network/10-plugin.yaml"), init);
+    EXPECT_EQ(units.contains(ignition::kBringUpUnit), init) << node.name;
+    if (!init) continue;
+    const std::string unit = units.at(ignition::kBringUpUnit)["contents"];
+    EXPECT_NE(unit.find("apply --server-side --force-conflicts --field-manager=nkd --recursive -f "
+                        "/etc/kubernetes/nkd/bring-up"),
+              std::string::npos);
+    EXPECT_NE(unit.find("After=nkd-kubeadm.service"), std::string::npos);
+  }
 }
 
 TEST(PointerConfig, ReplacesItselfWithAVerifiedAuthorizedFetch) {

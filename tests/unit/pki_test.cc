@@ -120,49 +120,72 @@ bool verifies(const std::string& ca_pem, const std::string& leaf_pem) {
   return result.exit_code == 0 && result.out.find(": OK") != std::string::npos;
 }
 
-TEST(ClusterPki, EveryLeafVerifiesAgainstItsOwnCa) {
-  const ClusterPki pki = make_pki(openstack_cluster(3));
-  for (const CertKeyPair* leaf : {&pki.apiserver, &pki.apiserver_kubelet_client, &pki.admin}) {
-    EXPECT_TRUE(verifies(pki.ca.cert_pem, leaf->cert_pem));
-  }
-  EXPECT_TRUE(verifies(pki.front_proxy_ca.cert_pem, pki.front_proxy_client.cert_pem));
-  EXPECT_TRUE(verifies(pki.etcd_ca.cert_pem, pki.apiserver_etcd_client.cert_pem));
-  ASSERT_EQ(pki.etcd_members.size(), 3u);
-  for (const auto& [node, member] : pki.etcd_members) {
-    EXPECT_TRUE(verifies(pki.etcd_ca.cert_pem, member.server.cert_pem)) << node;
-    EXPECT_TRUE(verifies(pki.etcd_ca.cert_pem, member.peer.cert_pem)) << node;
-    EXPECT_TRUE(verifies(pki.etcd_ca.cert_pem, member.healthcheck_client.cert_pem)) << node;
-  }
+// An apiserver certificate as kubeadm would issue it on a control-plane node.
+CertKeyPair serving_cert(const ClusterPki& pki, const model::Cluster& cluster) {
+  const Result<CertKeyPair> issued = issue_apiserver_cert(pki, cluster, 365 * kDaySeconds, now_unix());
+  EXPECT_TRUE(issued.ok()) << issued.error().message;
+  return issued.ok() ? *issued : CertKeyPair{};
+}
+
+std::string joined(const std::vector<std::string>& entries) {
+  std::string text;
+  for (const std::string& entry : entries) text += (text.empty() ? "" : ",") + entry;
+  return text;
+}
+
+TEST(ClusterPki, HoldsOnlyCasServiceAccountAndAdmin) {
+  const model::Cluster cluster = openstack_cluster(3);
+  const ClusterPki pki = make_pki(cluster);
+  EXPECT_TRUE(verifies(pki.ca.cert_pem, pki.admin.cert_pem));
+  EXPECT_TRUE(verifies(pki.ca.cert_pem, serving_cert(pki, cluster).cert_pem));
   // The three CAs are separate trust roots.
-  EXPECT_FALSE(verifies(pki.ca.cert_pem, pki.front_proxy_client.cert_pem));
-  EXPECT_FALSE(verifies(pki.ca.cert_pem, pki.etcd_members.begin()->second.server.cert_pem));
+  EXPECT_FALSE(verifies(pki.front_proxy_ca.cert_pem, pki.admin.cert_pem));
+  EXPECT_FALSE(verifies(pki.etcd_ca.cert_pem, pki.admin.cert_pem));
+  const nlohmann::json stored = to_json(pki);
+  for (const char* leaf : {"apiserver", "apiserverKubeletClient", "apiserverEtcdClient",
+                           "frontProxyClient", "etcdMembers"}) {
+    EXPECT_FALSE(stored.contains(leaf)) << leaf << ": kubeadm issues it on the node";
+  }
 }
 
 TEST(ClusterPki, OpenStackApiserverSansAreControlPlaneEndpointAndServiceNames) {
-  const ClusterPki pki = make_pki(openstack_cluster(3));
-  const std::set<std::string> expected = {"DNS:prod-east-control-plane-0",
-                                          "DNS:prod-east-control-plane-1",
-                                          "DNS:prod-east-control-plane-2",
-                                          "DNS:api.prod-east.example.org",
-                                          "DNS:kubernetes",
-                                          "DNS:kubernetes.default",
-                                          "DNS:kubernetes.default.svc",
-                                          "DNS:kubernetes.default.svc.cluster.local",
-                                          "IP:10.96.0.1"};
-  EXPECT_EQ(openssl_sans(pki.apiserver.cert_pem), expected);
-  const Result<std::vector<std::string>> parsed = certificate_sans(pki.apiserver.cert_pem);
-  ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(std::set<std::string>(parsed->begin(), parsed->end()), expected);
-  EXPECT_EQ(pki.apiserver_sans,
+  const model::Cluster cluster = openstack_cluster(3);
+  const ClusterPki pki = make_pki(cluster);
+  std::set<std::string> expected = {"DNS:prod-east-control-plane-0",
+                                    "DNS:prod-east-control-plane-1",
+                                    "DNS:prod-east-control-plane-2",
+                                    "DNS:api.prod-east.example.org",
+                                    "DNS:kubernetes",
+                                    "DNS:kubernetes.default",
+                                    "DNS:kubernetes.default.svc",
+                                    "DNS:kubernetes.default.svc.cluster.local",
+                                    "IP:10.96.0.1"};
+  EXPECT_EQ(joined(apiserver_sans(cluster).value()),
             "DNS:api.prod-east.example.org,DNS:kubernetes,DNS:kubernetes.default,"
             "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,"
             "DNS:prod-east-control-plane-0,DNS:prod-east-control-plane-1,"
             "DNS:prod-east-control-plane-2,IP:10.96.0.1");
+  expected.insert({"DNS:localhost", "IP:127.0.0.1"});
+  const CertKeyPair serving = serving_cert(pki, cluster);
+  EXPECT_EQ(openssl_sans(serving.cert_pem), expected);
+  const Result<std::vector<std::string>> parsed = certificate_sans(serving.cert_pem);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(std::set<std::string>(parsed->begin(), parsed->end()), expected);
+}
+
+TEST(ClusterPki, VirtualIpAndExtraNamesAreApiserverSans) {
+  model::Cluster cluster = openstack_cluster(3);
+  cluster.kubernetes.control_plane_endpoint = "";
+  cluster.kubernetes.virtual_ip.address = "10.0.0.100";
+  cluster.kubernetes.api_server_cert_sans = {"api.example.org", "203.0.113.7"};
+  const std::vector<std::string> sans = apiserver_sans(cluster).value();
+  for (const char* wanted : {"IP:10.0.0.100", "DNS:api.example.org", "IP:203.0.113.7"}) {
+    EXPECT_EQ(std::count(sans.begin(), sans.end(), wanted), 1) << wanted;
+  }
 }
 
 TEST(ClusterPki, BareMetalApiserverSansIncludeFixedIpsAndIpEndpointOnce) {
   model::Cluster cluster = bare_metal_cluster();
-  const ClusterPki pki = make_pki(cluster);
   const std::set<std::string> expected = {"DNS:edge-cp-a",
                                           "DNS:edge-cp-b",
                                           "DNS:edge-cp-c",
@@ -175,58 +198,37 @@ TEST(ClusterPki, BareMetalApiserverSansIncludeFixedIpsAndIpEndpointOnce) {
                                           "DNS:kubernetes.default",
                                           "DNS:kubernetes.default.svc",
                                           "DNS:kubernetes.default.svc.edge.internal"};
-  EXPECT_EQ(openssl_sans(pki.apiserver.cert_pem), expected);
+  const std::vector<std::string> sans = apiserver_sans(cluster).value();
+  EXPECT_EQ(std::set<std::string>(sans.begin(), sans.end()), expected);
 
   // An endpoint equal to a node's IP must not appear twice.
   cluster.kubernetes.control_plane_endpoint = "10.0.0.11";
-  const ClusterPki same_endpoint = make_pki(cluster);
-  const Result<std::vector<std::string>> sans = certificate_sans(same_endpoint.apiserver.cert_pem);
-  ASSERT_TRUE(sans.ok());
-  EXPECT_EQ(std::count(sans->begin(), sans->end(), "IP:10.0.0.11"), 1);
-  EXPECT_EQ(sans->size(), expected.size() - 1);
+  const std::vector<std::string> same_endpoint = apiserver_sans(cluster).value();
+  EXPECT_EQ(std::count(same_endpoint.begin(), same_endpoint.end(), "IP:10.0.0.11"), 1);
+  EXPECT_EQ(same_endpoint.size(), expected.size() - 1);
 }
 
 TEST(ClusterPki, EndpointPortIsNotPartOfTheSan) {
   model::Cluster cluster = openstack_cluster(1);
   cluster.kubernetes.control_plane_endpoint = "[fd00::10]:6443";
-  Result<std::string> sans = apiserver_sans(cluster);
-  ASSERT_TRUE(sans.ok());
-  EXPECT_TRUE(sans->ends_with(",IP:fd00::10")) << *sans;
-  EXPECT_EQ(sans->find("6443"), std::string::npos) << *sans;
+  std::string sans = joined(apiserver_sans(cluster).value());
+  EXPECT_TRUE(sans.ends_with(",IP:fd00::10")) << sans;
+  EXPECT_EQ(sans.find("6443"), std::string::npos) << sans;
   cluster.kubernetes.control_plane_endpoint = "10.1.2.3:6443";
-  sans = apiserver_sans(cluster);
-  ASSERT_TRUE(sans.ok());
-  EXPECT_NE(sans->find("IP:10.1.2.3"), std::string::npos) << *sans;
+  sans = joined(apiserver_sans(cluster).value());
+  EXPECT_NE(sans.find("IP:10.1.2.3"), std::string::npos) << sans;
   cluster.kubernetes.service_subnet = "10.96.0.0/33";
   EXPECT_FALSE(apiserver_sans(cluster).ok());
-  EXPECT_FALSE(ensure_pki(cluster, std::nullopt, now_unix()).ok());
 }
 
-TEST(ClusterPki, ChangedNodeIpReissuesOnlyThatEtcdMember) {
+TEST(ClusterPki, AddressAndControlPlaneChangesKeepThePki) {
+  // Nothing stored depends on node names or addresses: kubeadm issues those certificates.
   model::Cluster cluster = bare_metal_cluster();
   const ClusterPki before = make_pki(cluster);
   std::get<model::BareMetalPlatform>(cluster.platform).nodes[1].ip = "10.0.0.42";
   const Result<ClusterPki> after = ensure_pki(cluster, before, now_unix());
   ASSERT_TRUE(after.ok());
-  EXPECT_EQ(after->etcd_members.at("edge-cp-a"), before.etcd_members.at("edge-cp-a"));
-  EXPECT_NE(after->etcd_members.at("edge-cp-b").server, before.etcd_members.at("edge-cp-b").server);
-  EXPECT_TRUE(
-      openssl_sans(after->etcd_members.at("edge-cp-b").server.cert_pem).contains("IP:10.0.0.42"));
-  EXPECT_TRUE(openssl_sans(after->apiserver.cert_pem).contains("IP:10.0.0.42"));
-  EXPECT_FALSE(openssl_sans(after->apiserver.cert_pem).contains("IP:10.0.0.12"));
-}
-
-TEST(ClusterPki, EtcdServerCertNamesNodeLoopbackAndFixedIp) {
-  const ClusterPki pki = make_pki(bare_metal_cluster());
-  ASSERT_TRUE(pki.etcd_members.contains("edge-cp-b"));
-  const std::string& server = pki.etcd_members.at("edge-cp-b").server.cert_pem;
-  EXPECT_EQ(openssl_sans(server),
-            (std::set<std::string>{"DNS:edge-cp-b", "DNS:localhost", "IP:127.0.0.1",
-                                   "IP:0:0:0:0:0:0:0:1", "IP:10.0.0.12"}));
-  const std::string text = openssl({"x509", "-noout", "-text"}, server);
-  EXPECT_NE(text.find("TLS Web Server Authentication, TLS Web Client Authentication"),
-            std::string::npos);
-  EXPECT_FALSE(pki.etcd_members.contains("edge-worker-a"));
+  EXPECT_EQ(*after, before);
 }
 
 TEST(ClusterPki, KeysAreEcdsaP256ByDefault) {
@@ -237,7 +239,7 @@ TEST(ClusterPki, KeysAreEcdsaP256ByDefault) {
   EXPECT_NE(text.find("prime256v1"), std::string::npos);
   EXPECT_NE(text.find("ecdsa-with-SHA256"), std::string::npos);
   EXPECT_TRUE(pki.ca.key_pem.reveal().starts_with("-----BEGIN PRIVATE KEY-----"));
-  EXPECT_NE(openssl({"pkey", "-noout", "-text"}, pki.apiserver.key_pem.reveal()).find("P-256"),
+  EXPECT_NE(openssl({"pkey", "-noout", "-text"}, pki.admin.key_pem.reveal()).find("P-256"),
             std::string::npos);
 }
 
@@ -250,13 +252,14 @@ TEST(ClusterPki, KeysAreRsa2048WhenChosen) {
   EXPECT_NE(ca_text.find("rsaEncryption"), std::string::npos);
   EXPECT_NE(ca_text.find("(2048 bit)"), std::string::npos);
   EXPECT_NE(ca_text.find("sha256WithRSAEncryption"), std::string::npos);
-  const std::string leaf_text = openssl({"x509", "-noout", "-text"}, pki.apiserver.cert_pem);
+  const std::string leaf_text = openssl({"x509", "-noout", "-text"}, pki.admin.cert_pem);
   EXPECT_NE(leaf_text.find("Digital Signature, Key Encipherment"), std::string::npos);
-  EXPECT_TRUE(verifies(pki.ca.cert_pem, pki.apiserver.cert_pem));
+  EXPECT_TRUE(verifies(pki.ca.cert_pem, pki.admin.cert_pem));
 }
 
 TEST(ClusterPki, CaAndLeafCarryKubeadmExtensions) {
   const ClusterPki pki = make_pki(openstack_cluster(1));
+  const CertKeyPair serving = serving_cert(pki, openstack_cluster(1));
   const std::string ca = openssl({"x509", "-noout", "-text"}, pki.ca.cert_pem);
   EXPECT_NE(ca.find("X509v3 Basic Constraints: critical\n                CA:TRUE"),
             std::string::npos)
@@ -265,7 +268,7 @@ TEST(ClusterPki, CaAndLeafCarryKubeadmExtensions) {
   EXPECT_NE(ca.find("Subject: CN = kubernetes"), std::string::npos);
   EXPECT_NE(ca.find("X509v3 Subject Key Identifier"), std::string::npos);
 
-  const std::string apiserver = openssl({"x509", "-noout", "-text"}, pki.apiserver.cert_pem);
+  const std::string apiserver = openssl({"x509", "-noout", "-text"}, serving.cert_pem);
   EXPECT_NE(apiserver.find("CA:FALSE"), std::string::npos);
   EXPECT_NE(apiserver.find("TLS Web Server Authentication"), std::string::npos);
   EXPECT_EQ(apiserver.find("TLS Web Client Authentication"), std::string::npos);
@@ -276,10 +279,9 @@ TEST(ClusterPki, CaAndLeafCarryKubeadmExtensions) {
             std::string::npos);
   EXPECT_NE(openssl({"x509", "-noout", "-subject"}, pki.etcd_ca.cert_pem).find("CN = etcd-ca"),
             std::string::npos);
-  const std::string kubelet_client =
-      openssl({"x509", "-noout", "-text"}, pki.apiserver_kubelet_client.cert_pem);
-  EXPECT_NE(kubelet_client.find("TLS Web Client Authentication"), std::string::npos);
-  EXPECT_EQ(kubelet_client.find("TLS Web Server Authentication"), std::string::npos);
+  const std::string admin = openssl({"x509", "-noout", "-text"}, pki.admin.cert_pem);
+  EXPECT_NE(admin.find("TLS Web Client Authentication"), std::string::npos);
+  EXPECT_EQ(admin.find("TLS Web Server Authentication"), std::string::npos);
 }
 
 TEST(ClusterPki, CasLastTenYearsAndLeavesOneYear) {
@@ -290,8 +292,8 @@ TEST(ClusterPki, CasLastTenYearsAndLeavesOneYear) {
   };
   EXPECT_TRUE(valid_for(pki.ca.cert_pem, 3649 * kDaySeconds));
   EXPECT_FALSE(valid_for(pki.ca.cert_pem, 3651 * kDaySeconds));
-  EXPECT_TRUE(valid_for(pki.apiserver.cert_pem, 364 * kDaySeconds));
-  EXPECT_FALSE(valid_for(pki.apiserver.cert_pem, 366 * kDaySeconds));
+  EXPECT_TRUE(valid_for(pki.admin.cert_pem, 364 * kDaySeconds));
+  EXPECT_FALSE(valid_for(pki.admin.cert_pem, 366 * kDaySeconds));
   // notBefore sits five minutes in the past so slightly slow clocks accept new certificates.
   const std::string start = openssl({"x509", "-noout", "-startdate"}, pki.admin.cert_pem);
   EXPECT_TRUE(start.starts_with("notBefore=")) << start;
@@ -300,7 +302,7 @@ TEST(ClusterPki, CasLastTenYearsAndLeavesOneYear) {
 TEST(ClusterPki, SerialsArePositiveRandomAndDistinct) {
   const ClusterPki pki = make_pki(openstack_cluster(1));
   std::set<std::string> serials;
-  for (const CertKeyPair* pair : {&pki.ca, &pki.apiserver, &pki.admin, &pki.front_proxy_client}) {
+  for (const CertKeyPair* pair : {&pki.ca, &pki.front_proxy_ca, &pki.etcd_ca, &pki.admin}) {
     std::string serial = openssl({"x509", "-noout", "-serial"}, pair->cert_pem);
     serial = serial.substr(serial.find('=') + 1);
     serial.erase(serial.find_last_not_of("\n") + 1);
@@ -326,34 +328,11 @@ TEST(ClusterPki, UnchangedClusterKeepsPkiByteIdentical) {
   EXPECT_EQ(to_json(*again).dump(), to_json(first).dump());
 }
 
-TEST(ClusterPki, ScalingControlPlaneReissuesApiserverAndFollowsEtcdMembers) {
+TEST(ClusterPki, ScalingControlPlaneKeepsThePki) {
   const ClusterPki three = make_pki(openstack_cluster(3));
   const Result<ClusterPki> five = ensure_pki(openstack_cluster(5), three, now_unix());
   ASSERT_TRUE(five.ok()) << five.error().message;
-  EXPECT_EQ(five->ca, three.ca);
-  EXPECT_EQ(five->etcd_ca, three.etcd_ca);
-  EXPECT_EQ(five->front_proxy_ca, three.front_proxy_ca);
-  EXPECT_EQ(five->service_account_key_pem, three.service_account_key_pem);
-  EXPECT_EQ(five->bootstrap_token_id, three.bootstrap_token_id);
-  EXPECT_EQ(five->admin, three.admin);
-  EXPECT_EQ(five->ca_cert_hash, three.ca_cert_hash);
-  EXPECT_NE(five->apiserver.cert_pem, three.apiserver.cert_pem);
-  const std::set<std::string> sans = openssl_sans(five->apiserver.cert_pem);
-  EXPECT_TRUE(sans.contains("DNS:prod-east-control-plane-3"));
-  EXPECT_TRUE(sans.contains("DNS:prod-east-control-plane-4"));
-  EXPECT_EQ(five->apiserver_sans, apiserver_sans(openstack_cluster(5)).value());
-  EXPECT_TRUE(verifies(five->ca.cert_pem, five->apiserver.cert_pem));
-  ASSERT_EQ(five->etcd_members.size(), 5u);
-  EXPECT_EQ(five->etcd_members.at("prod-east-control-plane-0"),
-            three.etcd_members.at("prod-east-control-plane-0"));
-  EXPECT_TRUE(verifies(five->etcd_ca.cert_pem,
-                       five->etcd_members.at("prod-east-control-plane-4").peer.cert_pem));
-
-  const Result<ClusterPki> back = ensure_pki(openstack_cluster(3), *five, now_unix());
-  ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->etcd_members.size(), 3u);
-  EXPECT_FALSE(back->etcd_members.contains("prod-east-control-plane-4"));
-  EXPECT_EQ(openssl_sans(back->apiserver.cert_pem), openssl_sans(three.apiserver.cert_pem));
+  EXPECT_EQ(to_json(*five).dump(), to_json(three).dump());
 }
 
 TEST(ClusterPki, LeavesNearExpiryAreReissuedButCasKept) {
@@ -362,18 +341,18 @@ TEST(ClusterPki, LeavesNearExpiryAreReissuedButCasKept) {
   const Result<ClusterPki> later = ensure_pki(openstack_cluster(1), pki, start + 340 * kDaySeconds);
   ASSERT_TRUE(later.ok());
   EXPECT_EQ(later->ca, pki.ca);
-  EXPECT_NE(later->apiserver.cert_pem, pki.apiserver.cert_pem);
   EXPECT_NE(later->admin.cert_pem, pki.admin.cert_pem);
   const Result<ClusterPki> early = ensure_pki(openstack_cluster(1), pki, start + 300 * kDaySeconds);
   ASSERT_TRUE(early.ok());
-  EXPECT_EQ(early->apiserver, pki.apiserver);
+  EXPECT_EQ(early->admin, pki.admin);
 }
 
 TEST(ClusterPki, DamagedStoredCaIsAnErrorNotAReplacement) {
   ClusterPki pki = make_pki(openstack_cluster(3));
   pki.ca.key_pem = Secret("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n");
-  // Scaling forces a new apiserver cert, which needs the CA key.
-  const Result<ClusterPki> scaled = ensure_pki(openstack_cluster(4), pki, now_unix());
+  // An admin certificate near its expiry must be reissued, which needs the CA key.
+  const Result<ClusterPki> scaled =
+      ensure_pki(openstack_cluster(3), pki, now_unix() + 340 * kDaySeconds);
   ASSERT_FALSE(scaled.ok());
   EXPECT_NE(scaled.error().message.find("kubernetes CA private key is unusable"), std::string::npos)
       << scaled.error().message;
@@ -394,7 +373,7 @@ TEST(ClusterPki, JsonRoundTripKeepsEveryField) {
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(*back, pki);
   EXPECT_EQ(to_json(*back).dump(), json.dump());
-  EXPECT_EQ(back->etcd_members.size(), 3u);
+  EXPECT_GT(back->bootstrap_token_issued_unix, 0);
   EXPECT_FALSE(back->service_account_public_pem.empty());
   EXPECT_FALSE(back->node_token_key.empty());
 }
@@ -412,11 +391,7 @@ TEST(ClusterPki, JsonNamesTheKeyAlgorithm) {
 
 TEST(ClusterPki, EveryPrivateKeyIsPkcs8AndMatchesItsCertificate) {
   const ClusterPki pki = make_pki(openstack_cluster(1));
-  const auto& member = pki.etcd_members.begin()->second;
-  for (const CertKeyPair* pair :
-       {&pki.ca, &pki.front_proxy_ca, &pki.etcd_ca, &pki.apiserver, &pki.apiserver_kubelet_client,
-        &pki.apiserver_etcd_client, &pki.front_proxy_client, &pki.admin, &member.server,
-        &member.peer, &member.healthcheck_client}) {
+  for (const CertKeyPair* pair : {&pki.ca, &pki.front_proxy_ca, &pki.etcd_ca, &pki.admin}) {
     EXPECT_TRUE(pair->key_pem.reveal().starts_with("-----BEGIN PRIVATE KEY-----\n"));
     const std::string from_key = openssl({"pkey", "-pubout"}, pair->key_pem.reveal());
     EXPECT_FALSE(from_key.empty());
@@ -426,15 +401,44 @@ TEST(ClusterPki, EveryPrivateKeyIsPkcs8AndMatchesItsCertificate) {
 
 TEST(ClusterPki, JsonWithMissingFieldIsRejectedNamingIt) {
   nlohmann::json json = to_json(make_pki(openstack_cluster(1)));
-  json["etcdMembers"]["prod-east-control-plane-0"].erase("peer");
+  json["admin"].erase("cert");
   const Result<ClusterPki> parsed = pki_from_json(json);
   ASSERT_FALSE(parsed.ok());
-  EXPECT_NE(parsed.error().message.find("etcdMembers.prod-east-control-plane-0.peer is missing"),
-            std::string::npos)
+  EXPECT_NE(parsed.error().message.find("admin.cert is missing"), std::string::npos)
       << parsed.error().message;
   json = to_json(make_pki(openstack_cluster(1)));
   json["keyAlgorithm"] = "DSA";
   EXPECT_FALSE(pki_from_json(json).ok());
+}
+
+TEST(ClusterPki, LayoutOneRecordLosesItsLeavesAndKeepsTheRest) {
+  const ClusterPki pki = make_pki(openstack_cluster(1));
+  nlohmann::json old = to_json(pki);
+  old["version"] = 1;
+  old.erase("bootstrapTokenIssuedAt");
+  old["apiserver"] = {{"cert", "x"}, {"key", "y"}};
+  old["etcdMembers"] = nlohmann::json::object();
+  const Result<ClusterPki> read = pki_from_json(old);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read->ca, pki.ca);
+  EXPECT_EQ(read->bootstrap_token_id, pki.bootstrap_token_id);
+  EXPECT_EQ(read->bootstrap_token_issued_unix, 0) << "issued at an unknown time";
+  old["version"] = 3;
+  EXPECT_FALSE(pki_from_json(old).ok());
+}
+
+TEST(ClusterPki, NewBootstrapTokenExpiresAfterTheClusterTtl) {
+  model::Cluster cluster = openstack_cluster(1);
+  const ClusterPki pki = make_pki(cluster, 1'000'000);
+  EXPECT_EQ(pki.bootstrap_token_issued_unix, 1'000'000);
+  EXPECT_EQ(bootstrap_token_expiry_unix(pki, cluster), 1'000'000 + 24 * 3600);
+  const ClusterPki renewed = with_new_bootstrap_token(pki, 2'000'000);
+  EXPECT_NE(renewed.bootstrap_token_id, pki.bootstrap_token_id);
+  EXPECT_NE(renewed.bootstrap_token_secret, pki.bootstrap_token_secret);
+  EXPECT_EQ(renewed.ca, pki.ca);
+  EXPECT_EQ(bootstrap_token_expiry_unix(renewed, cluster), 2'000'000 + 24 * 3600);
+  cluster.kubernetes.bootstrap_token_ttl_seconds = 0;
+  EXPECT_EQ(bootstrap_token_expiry_unix(renewed, cluster), std::nullopt);
 }
 
 TEST(ClusterPki, TokensHaveKubeadmFormat) {

@@ -110,6 +110,7 @@ std::string definition(const std::string& version, const std::string& extra_spec
          "  kubernetes:\n"
          "    podSubnet: 10.244.0.0/16\n"
          "    version:   " + version + "\n"
+         "    controlPlaneEndpoint: api.demo.example.org\n"
          "  pools:\n"
          "    - {name: control-plane, role: control-plane, replicas: 1}\n" +
          extra_spec;
@@ -134,6 +135,40 @@ TEST(KubernetesVersionPosition, PeeksTheVersionWithoutAFullLoad) {
   EXPECT_EQ(peek_kubernetes_version(tree, "demo"), "v1.28.4");
   EXPECT_FALSE(peek_kubernetes_version(tree, "broken"));
   EXPECT_FALSE(peek_kubernetes_version(tree, "absent"));
+}
+
+TEST(NetworkPluginChange, IsRefusedAtTheNewPluginsLine) {
+  const LoadResult before = load(definition("v1.29.1"));
+  ASSERT_TRUE(before.ok()) << format(before.diagnostics.front());
+  const Cluster calico = before.model.clusters.at(0);
+  Cluster flannel = calico;
+  flannel.kubernetes.network_plugin = NetworkPlugin::kFlannel;
+  flannel.kubernetes.network_plugin_line = 17;
+  flannel.kubernetes.network_plugin_column = 20;
+  EXPECT_FALSE(check_network_plugin_change(calico, calico));
+  const auto refused = check_cluster_transition(calico, flannel, "applied");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->line, 17);
+  EXPECT_EQ(refused->column, 20);
+  EXPECT_NE(refused->message.find("networkPlugin flannel replaces the applied calico"),
+            std::string::npos)
+      << refused->message;
+  EXPECT_NE(refused->message.find("keep 'calico'"), std::string::npos) << refused->message;
+  // A version step that is refused is named first.
+  flannel.kubernetes.version = "v1.31.0";
+  EXPECT_NE(check_cluster_transition(calico, flannel)->message.find("skips"), std::string::npos);
+}
+
+TEST(NetworkPluginChange, LoaderRecordsWhereThePluginIsWritten) {
+  std::string text = definition("v1.29.1");
+  text.replace(text.find("    podSubnet"), 0, "    networkPlugin: flannel\n");
+  const LoadResult result = load(text);
+  ASSERT_TRUE(result.ok()) << format(result.diagnostics.front());
+  EXPECT_EQ(result.model.clusters.at(0).kubernetes.network_plugin, NetworkPlugin::kFlannel);
+  EXPECT_EQ(result.model.clusters.at(0).kubernetes.network_plugin_line, 12);
+  EXPECT_EQ(result.model.clusters.at(0).kubernetes.network_plugin_column, 20);
+  MapTreeReader tree({{"clusters/demo/cluster.yaml", text}});
+  EXPECT_EQ(peek_kubernetes_field(tree, "demo", "networkPlugin"), "flannel");
 }
 
 TEST(DriftPolicy, DefaultsToCorrect) {
