@@ -48,7 +48,11 @@ TEST(KubeResources, UpdatePathFollowsTheRenderedCrd) {
                        spec["names"]["plural"].get<std::string>() + "/u");
   EXPECT_EQ(*kube::resource_path({.api_version = "v1", .kind = "Namespace", .name = "n"}),
             "/api/v1/namespaces/n");
-  EXPECT_EQ(kube::resource_path({.api_version = "v1", .kind = "Secret", .name = "s"}).error().code,
+  // Bootstrap-token Secrets are applied by nkd; other kinds stay unknown.
+  EXPECT_EQ(*kube::resource_path(
+                {.api_version = "v1", .kind = "Secret", .namespace_name = "kube-system", .name = "s"}),
+            "/api/v1/namespaces/kube-system/secrets/s");
+  EXPECT_EQ(kube::resource_path({.api_version = "v1", .kind = "Endpoints", .name = "e"}).error().code,
             ErrorCode::kNotFound);
 }
 

@@ -193,7 +193,7 @@ TEST(DriftPolicy, RejectsOtherValuesAtTheirLineNamingTheAllowedOnes) {
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.diagnostics.size(), 1u);
   EXPECT_EQ(format(result.diagnostics[0]),
-            "clusters/demo/cluster.yaml:16:16: error: spec.driftPolicy must be 'correct' or "
+            "clusters/demo/cluster.yaml:17:16: error: spec.driftPolicy must be 'correct' or "
             "'report', got 'Ignore'");
   EXPECT_TRUE(result.model.clusters.empty());
 }
