@@ -33,7 +33,7 @@ TEST(ValidateCli, ReadsTheCommitNotTheWorkTree) {
                       repo.string()).exit_code, 0);
   const auto at_head = run_command({nkd_binary(), "validate", "--repo", repo.string()});
   EXPECT_EQ(at_head.exit_code, 1);
-  EXPECT_NE(at_head.err.find("clusters/prod-east/cluster.yaml:35:7: error: unknown key 'replcas' "
+  EXPECT_NE(at_head.err.find("clusters/prod-east/cluster.yaml:41:7: error: unknown key 'replcas' "
                              "in spec.pools[0]; did you mean 'replicas'?"),
             std::string::npos)
       << at_head.err;
