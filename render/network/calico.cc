@@ -31,14 +31,12 @@ constexpr const char* kCniNetworkConfig = R"({
     {"type": "portmap", "snat": true, "capabilities": {"portMappings": true}},
     {"type": "bandwidth", "capabilities": {"bandwidth": true}}
   ]
-}
-)";
+})";
 
 const Labels kControllersLabels = {{"k8s-app", kKubeControllers}};
 
-std::string config_map_yaml(const model::Cluster& cluster) {
-  const EncapsulationSettings settings =
-      encapsulation_settings(cluster.kubernetes.network_plugin_config.encapsulation);
+std::string config_map_yaml(const PluginInputs& inputs) {
+  const EncapsulationSettings settings = encapsulation_settings(inputs.encapsulation);
   YAML::Emitter out;
   begin_object(out, "v1", "ConfigMap", kConfigMap, kNamespace, {});
   out << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
@@ -52,7 +50,7 @@ std::string config_map_yaml(const model::Cluster& cluster) {
   return end_object(out);
 }
 
-void emit_controllers_pod_spec(YAML::Emitter& out, const model::NetworkPluginConfig& config) {
+void emit_controllers_pod_spec(YAML::Emitter& out, const std::string& image_repository) {
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
   emit_string_map(out, "nodeSelector", {{"kubernetes.io/os", "linux"}});
   // Control-plane nodes carry the `master` taint before Kubernetes 1.24, `control-plane` after.
@@ -72,7 +70,7 @@ void emit_controllers_pod_spec(YAML::Emitter& out, const model::NetworkPluginCon
   out << YAML::Key << "priorityClassName" << YAML::Value << "system-cluster-critical";
   out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << kKubeControllers;
-  emit_quoted(out, "image", image_reference(PluginImage::kCalicoKubeControllers, config));
+  emit_quoted(out, "image", image_reference(PluginImage::kCalicoKubeControllers, image_repository));
   out << YAML::Key << "imagePullPolicy" << YAML::Value << "IfNotPresent";
   out << YAML::Key << "env" << YAML::Value << YAML::BeginSeq;
   // The node controller removes IPAM and node data of deleted Kubernetes nodes.
@@ -90,7 +88,7 @@ void emit_controllers_pod_spec(YAML::Emitter& out, const model::NetworkPluginCon
   out << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
 }
 
-std::string kube_controllers_yaml(const model::Cluster& cluster) {
+std::string kube_controllers_yaml(const PluginInputs& inputs) {
   YAML::Emitter out;
   begin_object(out, "apps/v1", "Deployment", kKubeControllers, kNamespace, kControllersLabels);
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
@@ -103,7 +101,7 @@ std::string kube_controllers_yaml(const model::Cluster& cluster) {
   out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
   emit_string_map(out, "labels", kControllersLabels);
   out << YAML::EndMap;
-  emit_controllers_pod_spec(out, cluster.kubernetes.network_plugin_config);
+  emit_controllers_pod_spec(out, inputs.image_repository);
   out << YAML::EndMap << YAML::EndMap;
   return end_object(out);
 }
@@ -141,16 +139,16 @@ EncapsulationSettings encapsulation_settings(model::CalicoEncapsulation choice) 
 
 }  // namespace calico
 
-std::vector<NetworkManifest> calico_manifests(const model::Cluster& cluster) {
+std::vector<NetworkManifest> calico_manifests(const PluginInputs& inputs) {
   std::vector<NetworkManifest> manifests = calico::crd_manifests();
   const std::vector<NetworkManifest>& rbac = calico::rbac_manifests();
   manifests.insert(manifests.end(), rbac.begin(), rbac.end());
   manifests.push_back({manifest_file_name("40", "config-map", calico::kConfigMap),
-                       calico::config_map_yaml(cluster)});
+                       calico::config_map_yaml(inputs)});
   manifests.push_back(
-      {manifest_file_name("50", "daemonset", calico::kNode), calico::node_daemonset_yaml(cluster)});
+      {manifest_file_name("50", "daemonset", calico::kNode), calico::node_daemonset_yaml(inputs)});
   manifests.push_back({manifest_file_name("60", "deployment", calico::kKubeControllers),
-                       calico::kube_controllers_yaml(cluster)});
+                       calico::kube_controllers_yaml(inputs)});
   manifests.push_back({manifest_file_name("60", "pod-disruption-budget", calico::kKubeControllers),
                        calico::kube_controllers_budget_yaml()});
   return manifests;

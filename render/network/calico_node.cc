@@ -77,11 +77,10 @@ void emit_mount_bpffs(YAML::Emitter& out, const std::string& node_image) {
   out << YAML::EndMap;
 }
 
-void emit_pool_and_felix_env(YAML::Emitter& out, const model::KubernetesSpec& kubernetes) {
-  const EncapsulationSettings settings =
-      encapsulation_settings(kubernetes.network_plugin_config.encapsulation);
+void emit_pool_and_felix_env(YAML::Emitter& out, const PluginInputs& inputs) {
+  const EncapsulationSettings settings = encapsulation_settings(inputs.encapsulation);
   // The default pool calico creates on first start; later changes here do not alter it.
-  emit_env_value(out, "CALICO_IPV4POOL_CIDR", kubernetes.pod_subnet);
+  emit_env_value(out, "CALICO_IPV4POOL_CIDR", inputs.pod_subnet);
   emit_env_value(out, "CALICO_IPV4POOL_IPIP", settings.ipip_mode);
   emit_env_value(out, "CALICO_IPV4POOL_VXLAN", settings.vxlan_mode);
   // Felix sets up the tunnel devices the pool's mode needs.
@@ -94,7 +93,7 @@ void emit_pool_and_felix_env(YAML::Emitter& out, const model::KubernetesSpec& ku
   emit_env_config_map_key(out, "FELIX_WIREGUARDMTU", kConfigMap, "veth_mtu");
 }
 
-void emit_calico_node_env(YAML::Emitter& out, const model::KubernetesSpec& kubernetes) {
+void emit_calico_node_env(YAML::Emitter& out, const PluginInputs& inputs) {
   out << YAML::Key << "env" << YAML::Value << YAML::BeginSeq;
   emit_env_value(out, "DATASTORE_TYPE", "kubernetes");
   emit_env_value(out, "WAIT_FOR_DATASTORE", "true");
@@ -104,7 +103,7 @@ void emit_calico_node_env(YAML::Emitter& out, const model::KubernetesSpec& kuber
   emit_env_value(out, "IP", "autodetect");
   // The address the kubelet registered: nodes may carry a virtual IP or several interfaces.
   emit_env_value(out, "IP_AUTODETECTION_METHOD", "kubernetes-internal-ip");
-  emit_pool_and_felix_env(out, kubernetes);
+  emit_pool_and_felix_env(out, inputs);
   emit_env_value(out, "CALICO_DISABLE_FILE_LOGGING", "true");
   emit_env_value(out, "FELIX_DEFAULTENDPOINTTOHOSTACTION", "ACCEPT");
   emit_env_value(out, "FELIX_IPV6SUPPORT", "false");
@@ -132,13 +131,11 @@ void emit_calico_node_probes(YAML::Emitter& out, bool bgp) {
   emit_exec_probe(out, "readinessProbe", {kCalicoNodeBinary, "-felix-ready"}, readiness_settings);
 }
 
-void emit_calico_node(YAML::Emitter& out, const model::KubernetesSpec& kubernetes) {
-  const EncapsulationSettings settings =
-      encapsulation_settings(kubernetes.network_plugin_config.encapsulation);
-  begin_container(out, kNode,
-                  image_reference(PluginImage::kCalicoNode, kubernetes.network_plugin_config));
+void emit_calico_node(YAML::Emitter& out, const PluginInputs& inputs) {
+  const EncapsulationSettings settings = encapsulation_settings(inputs.encapsulation);
+  begin_container(out, kNode, image_reference(PluginImage::kCalicoNode, inputs.image_repository));
   emit_optional_service_endpoint(out);
-  emit_calico_node_env(out, kubernetes);
+  emit_calico_node_env(out, inputs);
   emit_privileged(out);
   out << YAML::Key << "resources" << YAML::Value << YAML::BeginMap;
   emit_string_map(out, "requests", {{"cpu", "250m"}});
@@ -180,9 +177,8 @@ void emit_volumes(YAML::Emitter& out) {
   out << YAML::EndSeq;
 }
 
-void emit_pod_spec(YAML::Emitter& out, const model::KubernetesSpec& kubernetes) {
-  const std::string cni_image =
-      image_reference(PluginImage::kCalicoCni, kubernetes.network_plugin_config);
+void emit_pod_spec(YAML::Emitter& out, const PluginInputs& inputs) {
+  const std::string cni_image = image_reference(PluginImage::kCalicoCni, inputs.image_repository);
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
   emit_string_map(out, "nodeSelector", {{"kubernetes.io/os", "linux"}});
   out << YAML::Key << "hostNetwork" << YAML::Value << true;
@@ -200,11 +196,10 @@ void emit_pod_spec(YAML::Emitter& out, const model::KubernetesSpec& kubernetes) 
   out << YAML::Key << "initContainers" << YAML::Value << YAML::BeginSeq;
   emit_upgrade_ipam(out, cni_image);
   emit_install_cni(out, cni_image);
-  emit_mount_bpffs(out,
-                   image_reference(PluginImage::kCalicoNode, kubernetes.network_plugin_config));
+  emit_mount_bpffs(out, image_reference(PluginImage::kCalicoNode, inputs.image_repository));
   out << YAML::EndSeq;
   out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq;
-  emit_calico_node(out, kubernetes);
+  emit_calico_node(out, inputs);
   out << YAML::EndSeq;
   emit_volumes(out);
   out << YAML::EndMap;
@@ -212,7 +207,7 @@ void emit_pod_spec(YAML::Emitter& out, const model::KubernetesSpec& kubernetes) 
 
 }  // namespace
 
-std::string node_daemonset_yaml(const model::Cluster& cluster) {
+std::string node_daemonset_yaml(const PluginInputs& inputs) {
   YAML::Emitter out;
   begin_object(out, "apps/v1", "DaemonSet", kNode, kNamespace, {{"k8s-app", kNode}});
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
@@ -225,7 +220,7 @@ std::string node_daemonset_yaml(const model::Cluster& cluster) {
   out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
   emit_string_map(out, "labels", {{"k8s-app", kNode}});
   out << YAML::EndMap;
-  emit_pod_spec(out, cluster.kubernetes);
+  emit_pod_spec(out, inputs);
   out << YAML::EndMap << YAML::EndMap;
   return end_object(out);
 }

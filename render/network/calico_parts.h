@@ -10,6 +10,7 @@
 
 #include "render/model/cluster.h"
 #include "render/network/network_plugin.h"
+#include "render/network/plugin_manifests.h"
 
 namespace nkd::network::calico {
 
@@ -31,6 +32,6 @@ struct EncapsulationSettings {
 [[nodiscard]] const std::vector<NetworkManifest>& crd_manifests();
 [[nodiscard]] const std::vector<NetworkManifest>& rbac_manifests();
 
-[[nodiscard]] std::string node_daemonset_yaml(const model::Cluster& cluster);
+[[nodiscard]] std::string node_daemonset_yaml(const PluginInputs& inputs);
 
 }  // namespace nkd::network::calico

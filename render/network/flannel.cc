@@ -45,40 +45,39 @@ std::string cni_config_json() {
   nlohmann::ordered_json config = {{"name", "cbr0"},
                                    {"cniVersion", "0.3.1"},
                                    {"plugins", nlohmann::ordered_json::array({flannel, portmap})}};
-  return config.dump(2) + "\n";
+  return config.dump(2);
 }
 
-std::string network_config_json(const model::Cluster& cluster) {
-  nlohmann::ordered_json config = {{"Network", cluster.kubernetes.pod_subnet},
-                                   {"EnableNFTables", false},
-                                   {"Backend", {{"Type", "vxlan"}}}};
-  return config.dump(2) + "\n";
+std::string network_config_json(const PluginInputs& inputs) {
+  nlohmann::ordered_json config = {
+      {"Network", inputs.pod_subnet}, {"EnableNFTables", false}, {"Backend", {{"Type", "vxlan"}}}};
+  return config.dump(2);
 }
 
-std::string config_map_yaml(const model::Cluster& cluster) {
+std::string config_map_yaml(const PluginInputs& inputs) {
   YAML::Emitter out;
   begin_object(out, "v1", "ConfigMap", kConfigMap, kNamespace,
                {{"app", "flannel"}, {"k8s-app", "flannel"}, {"tier", "node"}});
   out << YAML::Key << "data" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "cni-conf.json" << YAML::Value << YAML::Literal << cni_config_json();
   out << YAML::Key << "net-conf.json" << YAML::Value << YAML::Literal
-      << network_config_json(cluster);
+      << network_config_json(inputs);
   out << YAML::EndMap;
   return end_object(out);
 }
 
-void emit_init_containers(YAML::Emitter& out, const model::NetworkPluginConfig& config) {
+void emit_init_containers(YAML::Emitter& out, const std::string& image_repository) {
   out << YAML::Key << "initContainers" << YAML::Value << YAML::BeginSeq;
   // The flannel CNI binary goes where the kubelet's container runtime looks for plugins.
   out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "install-cni-plugin";
-  emit_quoted(out, "image", image_reference(PluginImage::kFlannelCni, config));
+  emit_quoted(out, "image", image_reference(PluginImage::kFlannelCni, image_repository));
   emit_string_list(out, "command", {"cp"});
   emit_string_list(out, "args", {"-f", "/flannel", "/opt/cni/bin/flannel"});
   emit_volume_mounts(out, {{.name = "cni-plugin", .mount_path = "/opt/cni/bin"}});
   out << YAML::EndMap;
   // The CNI config goes last: a node counts as network-ready once it exists.
   out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << "install-cni";
-  emit_quoted(out, "image", image_reference(PluginImage::kFlannel, config));
+  emit_quoted(out, "image", image_reference(PluginImage::kFlannel, image_repository));
   emit_string_list(out, "command", {"/opt/bin/install-conf"});
   emit_string_list(out, "args",
                    {"/etc/kube-flannel/cni-conf.json", "/etc/cni/net.d/10-flannel.conflist"});
@@ -106,10 +105,10 @@ void emit_flanneld_env(YAML::Emitter& out) {
   out << YAML::EndSeq;
 }
 
-void emit_flanneld(YAML::Emitter& out, const model::NetworkPluginConfig& config) {
+void emit_flanneld(YAML::Emitter& out, const std::string& image_repository) {
   out << YAML::Key << "containers" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   out << YAML::Key << "name" << YAML::Value << "kube-flannel";
-  emit_quoted(out, "image", image_reference(PluginImage::kFlannel, config));
+  emit_quoted(out, "image", image_reference(PluginImage::kFlannel, image_repository));
   emit_string_list(out, "command", {"/opt/bin/flanneld"});
   const std::string health_flag = "--healthz-port=" + std::to_string(kHealthPort);
   emit_string_list(out, "args", {"--ip-masq", "--kube-subnet-mgr", health_flag.c_str()});
@@ -148,7 +147,7 @@ void emit_volumes(YAML::Emitter& out) {
   out << YAML::EndSeq;
 }
 
-void emit_pod_spec(YAML::Emitter& out, const model::NetworkPluginConfig& config) {
+void emit_pod_spec(YAML::Emitter& out, const std::string& image_repository) {
   out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
   emit_string_map(out, "nodeSelector", {{"kubernetes.io/os", "linux"}});
   out << YAML::Key << "hostNetwork" << YAML::Value << true;
@@ -158,13 +157,13 @@ void emit_pod_spec(YAML::Emitter& out, const model::NetworkPluginConfig& config)
   out << YAML::Key << "tolerations" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
   out << YAML::Key << "operator" << YAML::Value << "Exists" << YAML::EndMap << YAML::EndSeq;
   out << YAML::Key << "serviceAccountName" << YAML::Value << kServiceAccount;
-  emit_init_containers(out, config);
-  emit_flanneld(out, config);
+  emit_init_containers(out, image_repository);
+  emit_flanneld(out, image_repository);
   emit_volumes(out);
   out << YAML::EndMap;
 }
 
-std::string daemonset_yaml(const model::Cluster& cluster) {
+std::string daemonset_yaml(const PluginInputs& inputs) {
   YAML::Emitter out;
   begin_object(out, "apps/v1", "DaemonSet", kDaemonSet, kNamespace,
                {{"app", "flannel"}, {"k8s-app", "flannel"}, {"tier", "node"}});
@@ -174,14 +173,14 @@ std::string daemonset_yaml(const model::Cluster& cluster) {
   out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
   emit_string_map(out, "labels", kPodLabels);
   out << YAML::EndMap;
-  emit_pod_spec(out, cluster.kubernetes.network_plugin_config);
+  emit_pod_spec(out, inputs.image_repository);
   out << YAML::EndMap << YAML::EndMap;
   return end_object(out);
 }
 
 }  // namespace
 
-std::vector<NetworkManifest> flannel_manifests(const model::Cluster& cluster) {
+std::vector<NetworkManifest> flannel_manifests(const PluginInputs& inputs) {
   return {
       {manifest_file_name("00", "namespace", kNamespace), namespace_yaml()},
       {manifest_file_name("10", "service-account", kServiceAccount),
@@ -192,8 +191,8 @@ std::vector<NetworkManifest> flannel_manifests(const model::Cluster& cluster) {
        cluster_role_binding_yaml(
            kServiceAccount, kAppLabels,
            {.kind = "ServiceAccount", .name = kServiceAccount, .namespace_name = kNamespace})},
-      {manifest_file_name("40", "config-map", kConfigMap), config_map_yaml(cluster)},
-      {manifest_file_name("50", "daemonset", kDaemonSet), daemonset_yaml(cluster)},
+      {manifest_file_name("40", "config-map", kConfigMap), config_map_yaml(inputs)},
+      {manifest_file_name("50", "daemonset", kDaemonSet), daemonset_yaml(inputs)},
   };
 }
 

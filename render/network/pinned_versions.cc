@@ -12,10 +12,10 @@ const PinnedImage& pinned_image(PluginImage image) {
   throw std::logic_error("network plugin image missing from kPinnedImages");
 }
 
-std::string image_reference(PluginImage image, const model::NetworkPluginConfig& config) {
+std::string image_reference(PluginImage image, const std::string& image_repository) {
   const PinnedImage& pinned = pinned_image(image);
   const std::string repository =
-      config.image_repository.empty() ? pinned.upstream_repository : config.image_repository;
+      image_repository.empty() ? pinned.upstream_repository : image_repository;
   return repository + "/" + pinned.name + ":" + pinned.tag;
 }
 

@@ -9,8 +9,6 @@
 
 #include <string>
 
-#include "render/model/cluster.h"
-
 namespace nkd::network {
 
 enum class PluginImage { kCalicoCni, kCalicoNode, kCalicoKubeControllers, kFlannel, kFlannelCni };
@@ -37,9 +35,8 @@ inline constexpr PinnedImage kPinnedImages[] = {
 
 [[nodiscard]] const PinnedImage& pinned_image(PluginImage image);
 
-// "<repository>/<name>:<tag>": the mirror's repository when the cluster names one (a mirror keeps
-// the upstream image names and tags), else the upstream one.
-[[nodiscard]] std::string image_reference(PluginImage image,
-                                          const model::NetworkPluginConfig& config);
+// "<repository>/<name>:<tag>": `image_repository` (networkPluginConfig.imageRepository, a mirror
+// that keeps the upstream image names and tags) when not empty, else the upstream repository.
+[[nodiscard]] std::string image_reference(PluginImage image, const std::string& image_repository);
 
 }  // namespace nkd::network
