@@ -6,6 +6,7 @@
 #include "common/crypto.h"
 #include "render/housekeeper/housekeeper.h"
 #include "render/ignition/ignition.h"
+#include "render/network/network_plugin.h"
 
 namespace nkd::render {
 namespace {
@@ -111,6 +112,10 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
   for (housekeeper::Manifest& manifest : housekeeper::manifests(cluster)) {
     result.artifacts.push_back(
         make_artifact("housekeeper/" + manifest.file_name, std::move(manifest.yaml)));
+  }
+  for (network::NetworkManifest& manifest : network::network_plugin_manifests(cluster)) {
+    result.artifacts.push_back(
+        make_artifact("network/" + manifest.file_name, std::move(manifest.yaml)));
   }
   result.artifacts.push_back(make_artifact("pki/ca.crt", pki.ca.cert_pem));
   std::sort(result.artifacts.begin(), result.artifacts.end(),

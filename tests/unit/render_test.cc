@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.h"
+#include "render/network/network_plugin.h"
 #include "tests/support/render_fixtures.h"
 
 namespace nkd {
@@ -64,7 +65,9 @@ TEST(RenderCluster, ListsEveryArtifactSortedByPathWithItsDigest) {
   for (const auto& path : expected_nodes) EXPECT_NE(find_artifact(rendered, path), nullptr) << path;
   EXPECT_NE(find_artifact(rendered, "housekeeper/07-update.yaml"), nullptr);
   EXPECT_NE(find_artifact(rendered, "pki/ca.crt"), nullptr);
-  EXPECT_EQ(paths.size(), expected_nodes.size() + 8 + 1);
+  const std::size_t network = network::network_plugin_manifests(cluster).size();
+  EXPECT_GT(network, 0u);  // calico by default
+  EXPECT_EQ(paths.size(), expected_nodes.size() + 8 + network + 1);
   ASSERT_EQ(rendered.nodes.size(), 6u);
   EXPECT_EQ(rendered.nodes[0].node.name, "prod-east-control-plane-0");
   EXPECT_EQ(rendered.nodes[0].ignition_sha256, sha256_hex(rendered.nodes[0].ignition));

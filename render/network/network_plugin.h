@@ -1,0 +1,22 @@
+// The network plugin (CNI) manifests of one cluster: flannel or calico as the cluster's
+// spec.kubernetes.networkPlugin says, none for `none` (the user installs one). Each manifest holds
+// one Kubernetes object; applying them in file-name order puts CRDs and namespaces before what
+// uses them. Pure: equal clusters give byte-identical YAML. Releases and images: pinned_versions.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "render/model/cluster.h"
+
+namespace nkd::network {
+
+struct NetworkManifest {
+  std::string file_name;  // "00-crd-ippools.crd.projectcalico.org.yaml", ...
+  std::string yaml;       // one document
+};
+
+// Sorted by file name; empty for NetworkPlugin::kNone.
+[[nodiscard]] std::vector<NetworkManifest> network_plugin_manifests(const model::Cluster& cluster);
+
+}  // namespace nkd::network
