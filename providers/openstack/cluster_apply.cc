@@ -1,6 +1,7 @@
 #include "providers/openstack/cluster_apply.h"
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -50,39 +51,96 @@ bool boots_as_rendered(const Server& server, const render::NodeRender& node) {
 
 ClusterApply::ClusterApply(Keystone& keystone, state::StateStore& state,
                            const OpenStackProviderOptions& options, std::string cluster)
-    : compute_(keystone), network_(keystone), image_(keystone), state_(state), options_(options),
-      cluster_(std::move(cluster)) {}
+    : compute_(keystone), network_(keystone), ports_(network_, cluster), image_(keystone),
+      state_(state), options_(options), cluster_(std::move(cluster)) {}
 
-Status ClusterApply::resolve(const model::OpenStackPlatform& platform,
+Status ClusterApply::resolve(const model::OpenStackPlatform& platform, const std::string& virtual_ip,
                              const std::vector<render::NodeRender>& nodes) {
   platform_ = platform;
   const std::string what = "cluster " + cluster_;
   Result<std::string> image = image_.resolve_image(platform.image);
   if (!image) return image.error().wrap(what);
   image_id_ = *image;
-  Result<std::string> network = network_.resolve_network(platform.network);
-  if (!network) return network.error().wrap(what);
-  network_id_ = *network;
+  ClusterNetworkSettings network{.virtual_ip = virtual_ip};
+  Result<std::string> network_id = network_.resolve_network(platform.network);
+  if (!network_id) return network_id.error().wrap(what);
+  network.network_id = *network_id;
   if (!platform.external_network.empty()) {
     Result<std::string> external = network_.resolve_network(platform.external_network);
     if (!external) return external.error().wrap(what);
-    external_network_id_ = *external;
+    network.external_network_id = *external;
   }
   for (const std::string& group : platform.security_groups) {
     Result<std::string> id = network_.resolve_security_group(group);
     if (!id) return id.error().wrap(what);
-    security_group_ids_.push_back(*id);
+    network.security_group_ids.push_back(*id);
   }
   for (const render::NodeRender& node : nodes) {
-    if (floating_ip_node_.empty() && !external_network_id_.empty() &&
-        node.node.role == model::PoolRole::kControlPlane) {
-      floating_ip_node_ = node.node.name;
+    if (network.first_control_plane.empty() && node.node.role == model::PoolRole::kControlPlane) {
+      network.first_control_plane = node.node.name;
     }
     const std::string flavor = node.node.flavor.empty() ? platform.flavor : node.node.flavor;
     if (flavor_ids_.contains(flavor)) continue;
     Result<std::string> id = compute_.resolve_flavor(flavor);
     if (!id) return id.error().wrap(what);
     flavor_ids_[flavor] = *id;
+  }
+  ports_.configure(std::move(network));
+  return ok_status();
+}
+
+Status ClusterApply::reserve_virtual_ip() {
+  const std::string target = vip_port_name(cluster_);
+  Result<std::vector<state::Intent>> pending = state_.pending_intents(cluster_);
+  if (!pending) return pending.error();
+  std::vector<std::int64_t> intents;  // a crashed run's, then this run's
+  for (const state::Intent& intent : *pending) {
+    if (intent.kind == "create-port" && intent.target == target) intents.push_back(intent.id);
+  }
+  const std::string& address = ports_.settings().virtual_ip;
+  // The intent is recorded only when the port must be made, just before the request.
+  auto record_intent = [&]() -> Status {
+    if (!intents.empty()) return ok_status();
+    Result<std::int64_t> added = state_.add_intent(state::Intent{
+        .cluster = cluster_,
+        .kind = "create-port",
+        .target = target,
+        .payload = nlohmann::json{{"address", address}}.dump()});
+    if (!added) return added.error();
+    intents.push_back(*added);
+    return ok_status();
+  };
+  if (Status reserved = ports_.reserve_virtual_ip(record_intent); !reserved) {
+    return reserved.error().wrap("cluster " + cluster_);
+  }
+  // Done, or no longer wanted (the virtual IP left the definition).
+  for (std::int64_t id : intents) {
+    if (Status done = state_.complete_intent(id); !done) return done;
+  }
+  return ok_status();
+}
+
+Status ClusterApply::settle_network(const std::vector<Server>& servers,
+                                    const std::vector<render::NodeRender>& desired) {
+  std::vector<std::string> control_plane;
+  std::set<std::string> keep;
+  for (const Server& server : servers) {
+    keep.insert(server.name);
+    auto role = server.metadata.find(kRoleKey);
+    if (role != server.metadata.end() && role->second == model::to_string(model::PoolRole::kControlPlane)) {
+      control_plane.push_back(server.id);
+    }
+  }
+  for (const render::NodeRender& node : desired) keep.insert(node.node.name);
+  if (Status settled = ports_.settle(control_plane, keep); !settled) {
+    return settled.error().wrap("cluster " + cluster_ + ": network");
+  }
+  return ok_status();
+}
+
+Status ClusterApply::remove_network() {
+  if (Status removed = ports_.remove_all(); !removed) {
+    return removed.error().wrap("removing the ports and floating IPs of cluster " + cluster_);
   }
   return ok_status();
 }
@@ -104,22 +162,6 @@ Result<std::optional<Server>> ClusterApply::find_server(const std::string& node_
   return best;
 }
 
-Result<std::string> ClusterApply::port_for(const render::NodeRender& node) {
-  Result<std::vector<Port>> existing = network_.ports_named(node.node.name);
-  if (!existing) return existing.error();
-  for (const Port& port : *existing) {
-    // Made by an interrupted earlier try.
-    if (port.network_id == network_id_ && port.description == kPortDescription) return port.id;
-  }
-  Result<Port> port = network_.create_port(PortSpec{.name = node.node.name,
-                                                    .network_id = network_id_,
-                                                    .fixed_ip = node.node.ip,
-                                                    .security_group_ids = security_group_ids_,
-                                                    .description = kPortDescription});
-  if (!port) return port.error();
-  return port->id;
-}
-
 Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
   const model::Node& target = node.node;
   ServerSpec spec{.name = target.name,
@@ -131,16 +173,13 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
                                {kNodeKey, target.name},
                                {kDigestKey, node.ignition_sha256},
                                {"nkd.pool", target.pool},
-                               {"nkd.role", model::to_string(target.role)}},
+                               {kRoleKey, model::to_string(target.role)}},
                   .user_data = node.needs_pointer ? node.pointer_ignition : node.ignition};
   if (!node.boot_digest.empty()) spec.metadata[kBootKey] = node.boot_digest.get();
-  if (!target.ip.empty() || target.name == floating_ip_node_) {
-    Result<std::string> port = port_for(node);
-    if (!port) return port.error();
-    spec.port_ids.push_back(*port);
-  } else {
-    spec.network_ids.push_back(network_id_);
-  }
+  // Port first: its name and tags find it again after any crash, and the server boots on it.
+  Result<Port> port = ports_.node_port(target);
+  if (!port) return port.error();
+  spec.port_ids.push_back(port->id);
   const int attempts = std::max(1, options_.retry.max_attempts);
   Error last{ErrorCode::kInternal, "no attempt made"};
   for (int attempt = 0; attempt < attempts; ++attempt) {
@@ -186,11 +225,7 @@ Result<Server> ClusterApply::create_with_recreates(const render::NodeRender& nod
       server = compute_.wait_for_server(server->id, options_.active_timeout, options_.poll_interval);
       if (!server) return server.error();
     }
-    if (server->status == "ACTIVE") {
-      Status attached = attach_floating_ip(*server);
-      if (!attached) return attached.error();
-      return server;
-    }
+    if (server->status == "ACTIVE") return server;
     last_fault = server->fault.empty() ? "no fault given" : server->fault;
     Status deleted = delete_node(*server);
     if (!deleted) return deleted.error();
@@ -283,43 +318,16 @@ Status ClusterApply::replace_all(const std::vector<Replacement>& replacements, i
   return ok_status();
 }
 
-Status ClusterApply::attach_floating_ip(const Server& server) {
-  if (server.name != floating_ip_node_ || external_network_id_.empty()) return ok_status();
-  Result<std::vector<Port>> ports = network_.ports_named(server.name);
-  if (!ports) return ports.error();
-  for (const Port& port : *ports) {
-    Result<std::vector<FloatingIp>> addresses = network_.floating_ips_of_port(port.id);
-    if (!addresses) return addresses.error();
-    if (!addresses->empty()) continue;
-    Result<FloatingIp> made = network_.create_floating_ip(external_network_id_, port.id,
-                                                          std::string(kPortDescription) + " for " + server.name);
-    if (!made) return made.error();
-  }
-  return ok_status();
-}
-
 Status ClusterApply::delete_node(const Server& server) {
-  Result<std::vector<Port>> ports = network_.ports_named(server.name);
+  Result<std::vector<Port>> ports = ports_.node_ports(server.name);
   if (!ports) return ports.error();
-  for (const Port& port : *ports) {
-    Result<std::vector<FloatingIp>> addresses = network_.floating_ips_of_port(port.id);
-    if (!addresses) return addresses.error();
-    for (const FloatingIp& address : *addresses) {
-      if (!address.description.starts_with(kPortDescription)) continue;
-      Status gone = network_.delete_floating_ip(address.id);
-      if (!gone) return gone;
-    }
-  }
+  if (Status released = ports_.release_floating_ips(*ports); !released) return released;
   Status deleted = compute_.delete_server(server.id);
   if (!deleted) return deleted;
   Status gone = compute_.wait_for_deletion(server.id, options_.delete_timeout, options_.poll_interval);
   if (!gone) return gone;
-  for (const Port& port : *ports) {
-    if (port.description != kPortDescription) continue;  // not ours: leave it
-    Status removed = network_.delete_port(port.id);
-    if (!removed) return removed;
-  }
-  return ok_status();
+  // Nova leaves a port it did not make; nkd made it, so it goes too.
+  return ports_.delete_ports(*ports);
 }
 
 }  // namespace nkd::providers::openstack

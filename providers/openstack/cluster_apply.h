@@ -1,7 +1,8 @@
 // ClusterApply: one apply() of OpenStackProvider for one cluster (internal to the provider).
 // Holds the resolved IDs and the service clients for the call; create_node() is the crash-safe,
-// ERROR-recreating create of one node and may run on several threads at once (it touches only
-// the clients, which are thread-safe, and the state store, which is too). replace_all() swaps
+// ERROR-recreating create of one node (its port first, then its server on that port) and may run
+// on several threads at once (it touches only the clients, which are thread-safe, the state
+// store, which is too, and ClusterPorts' read-only settings). replace_all() swaps
 // servers whose first-boot config is stale for new ones, at most `limit` at once, draining each
 // through the hooks first; hook calls are serialized, so a hook need not be thread-safe.
 #pragma once
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "providers/openstack/cluster_ports.h"
 #include "providers/openstack/compute.h"
 #include "providers/openstack/image.h"
 #include "providers/openstack/network.h"
@@ -24,7 +26,7 @@ inline constexpr const char* kClusterKey = "nkd.cluster";
 inline constexpr const char* kNodeKey = "nkd.node";
 inline constexpr const char* kDigestKey = "nkd.digest";
 inline constexpr const char* kBootKey = "nkd.boot";  // render::NodeRender::boot_digest
-inline constexpr const char* kPortDescription = "made by nkd";
+inline constexpr const char* kRoleKey = "nkd.role";
 
 // The node index in "<cluster>-<pool>-<index>", or -1.
 [[nodiscard]] int node_index(const std::string& name);
@@ -44,12 +46,22 @@ class ClusterApply {
   ClusterApply(Keystone& keystone, state::StateStore& state, const OpenStackProviderOptions& options,
                std::string cluster);
 
-  // Looks up image, network, flavors and security groups the cluster names.
-  [[nodiscard]] Status resolve(const model::OpenStackPlatform& platform,
+  // Looks up image, network, flavors and security groups the cluster names; `virtual_ip` is
+  // the cluster's ("" for none).
+  [[nodiscard]] Status resolve(const model::OpenStackPlatform& platform, const std::string& virtual_ip,
                                const std::vector<render::NodeRender>& nodes);
+  // Makes the port that reserves the virtual IP when it is missing (an intent "create-port"
+  // is recorded first); to run before any node port is made.
+  [[nodiscard]] Status reserve_virtual_ip();
+  // After creates, replacements and deletes: the virtual IP's address pairs and port, the
+  // floating IP, and leftover ports (ClusterPorts::settle), given the servers that exist now.
+  [[nodiscard]] Status settle_network(const std::vector<Server>& servers,
+                                      const std::vector<render::NodeRender>& desired);
+  // Prune, after every server is gone: every port and floating IP of the cluster.
+  [[nodiscard]] Status remove_network();
   // Every server of the cluster (name prefix and nkd.cluster metadata).
   [[nodiscard]] Result<std::vector<Server>> servers();
-  // Makes `node` exist and be ACTIVE; returns the server.
+  // Makes `node` exist and be ACTIVE, booted on its own port; returns the server.
   [[nodiscard]] Result<Server> create_node(const render::NodeRender& node);
   // Deletes the server and the port and floating IPs nkd made for it; waits until it is gone.
   [[nodiscard]] Status delete_node(const Server& server);
@@ -65,23 +77,18 @@ class ClusterApply {
   Result<std::optional<Server>> find_server(const std::string& node_name);
   Result<Server> create_once(const render::NodeRender& node);
   Result<Server> create_with_recreates(const render::NodeRender& node);
-  Result<std::string> port_for(const render::NodeRender& node);
-  Status attach_floating_ip(const Server& server);
   Status replace_node(const Replacement& replacement, const ApplyHooks& hooks);
 
   ComputeService compute_;
   NetworkService network_;
+  ClusterPorts ports_;
   ImageService image_;
   state::StateStore& state_;
   const OpenStackProviderOptions& options_;
   const std::string cluster_;
   model::OpenStackPlatform platform_;
   std::string image_id_;
-  std::string network_id_;
-  std::string external_network_id_;
-  std::vector<std::string> security_group_ids_;
   std::map<std::string, std::string> flavor_ids_;  // flavor name -> id
-  std::string floating_ip_node_;                   // first control-plane node, when asked
   std::mutex hook_mutex_;                          // one hook call at a time
 };
 

@@ -1,5 +1,7 @@
 #include "providers/openstack/network.h"
 
+#include <algorithm>
+
 #include "providers/openstack/api_util.h"
 
 namespace nkd::providers::openstack {
@@ -7,29 +9,77 @@ namespace {
 
 using nlohmann::json;
 
+std::string text_of(const json& object, const char* key) {
+  auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : "";
+}
+
+std::vector<std::string> strings_of(const json& object, const char* key) {
+  std::vector<std::string> values;
+  auto found = object.find(key);
+  if (found == object.end() || !found->is_array()) return values;
+  for (const json& value : *found) {
+    if (value.is_string()) values.push_back(value.get<std::string>());
+  }
+  return values;
+}
+
 Port port_of(const json& object) {
-  Port port{.id = object.value("id", ""),
-            .name = object.value("name", ""),
-            .network_id = object.value("network_id", ""),
-            .device_id = object.value("device_id", ""),
-            .description = object.value("description", "")};
+  Port port{.id = text_of(object, "id"),
+            .name = text_of(object, "name"),
+            .network_id = text_of(object, "network_id"),
+            .device_id = text_of(object, "device_id"),
+            .description = text_of(object, "description"),
+            .tags = strings_of(object, "tags")};
   for (const json& address : object.value("fixed_ips", json::array())) {
-    port.fixed_ips.push_back(address.value("ip_address", ""));
+    port.fixed_ips.push_back(text_of(address, "ip_address"));
+  }
+  for (const json& pair : object.value("allowed_address_pairs", json::array())) {
+    port.allowed_address_pairs.push_back(
+        AddressPair{.ip_address = text_of(pair, "ip_address"), .mac_address = text_of(pair, "mac_address")});
   }
   return port;
 }
 
 FloatingIp floating_ip_of(const json& object) {
-  auto text = [&](const char* key) {
-    return object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : "";
-  };
-  return FloatingIp{.id = text("id"),
-                    .address = text("floating_ip_address"),
-                    .port_id = text("port_id"),
-                    .description = text("description")};
+  return FloatingIp{.id = text_of(object, "id"),
+                    .address = text_of(object, "floating_ip_address"),
+                    .port_id = text_of(object, "port_id"),
+                    .fixed_address = text_of(object, "fixed_ip_address"),
+                    .description = text_of(object, "description"),
+                    .tags = strings_of(object, "tags")};
+}
+
+std::string query_of(const Filters& filters) {
+  std::string query;
+  for (const auto& [key, value] : filters) {
+    query += (query.empty() ? "?" : "&") + key + "=" + url_encode(value);
+  }
+  return query;
+}
+
+std::string describe(const Filters& filters) {
+  std::string text;
+  for (const auto& [key, value] : filters) text += (text.empty() ? "" : ", ") + key + "=" + value;
+  return text.empty() ? "all" : text;
+}
+
+std::string joined(const std::vector<std::string>& values) {
+  std::string text;
+  for (const std::string& value : values) text += (text.empty() ? "" : ",") + value;
+  return text;
 }
 
 }  // namespace
+
+bool Port::has_tag(const std::string& tag) const {
+  return std::find(tags.begin(), tags.end(), tag) != tags.end();
+}
+
+bool Port::allows(const std::string& address) const {
+  return std::any_of(allowed_address_pairs.begin(), allowed_address_pairs.end(),
+                     [&](const AddressPair& pair) { return pair.ip_address == address; });
+}
 
 Result<std::string> NetworkService::resolve(const std::string& collection,
                                             const std::string& name_or_id,
@@ -70,6 +120,11 @@ Result<Port> NetworkService::create_port(const PortSpec& spec) {
             {"description", spec.description}};
   if (!spec.fixed_ip.empty()) port["fixed_ips"] = json::array({{{"ip_address", spec.fixed_ip}}});
   if (!spec.security_group_ids.empty()) port["security_groups"] = spec.security_group_ids;
+  if (!spec.allowed_addresses.empty()) {
+    json pairs = json::array();
+    for (const std::string& address : spec.allowed_addresses) pairs.push_back({{"ip_address", address}});
+    port["allowed_address_pairs"] = pairs;
+  }
   Result<json> created = json_body(
       keystone_.send(ServiceRequest{.operation = "port_create",
                                     .service_type = "network",
@@ -81,26 +136,85 @@ Result<Port> NetworkService::create_port(const PortSpec& spec) {
   return port_of((*created)["port"]);
 }
 
-Result<std::vector<Port>> NetworkService::ports_named(const std::string& name) {
+Result<std::vector<Port>> NetworkService::list_ports(const Filters& filters) {
   Result<json> listed = json_body(
       keystone_.send(ServiceRequest{.operation = "port_list",
                                     .service_type = "network",
-                                    .path = "/v2.0/ports?name=" + url_encode(name)}),
-      "listing ports named '" + name + "' in Neutron");
+                                    .path = "/v2.0/ports" + query_of(filters)}),
+      "listing ports (" + describe(filters) + ") in Neutron");
   if (!listed) return listed.error();
   std::vector<Port> ports;
   for (const json& port : listed->value("ports", json::array())) ports.push_back(port_of(port));
   return ports;
 }
 
-Status NetworkService::delete_port(const std::string& id) {
+Result<std::vector<Port>> NetworkService::ports_named(const std::string& name) {
+  return list_ports({{"name", name}});
+}
+
+Result<std::vector<Port>> NetworkService::ports_tagged(const std::vector<std::string>& tags) {
+  return list_ports({{"tags", joined(tags)}});
+}
+
+Result<std::vector<Port>> NetworkService::ports_of_devices(const std::vector<std::string>& device_ids) {
+  if (device_ids.empty()) return std::vector<Port>();
+  Filters filters;
+  for (const std::string& id : device_ids) filters.emplace_back("device_id", id);
+  return list_ports(filters);
+}
+
+Status NetworkService::update(const std::string& collection, const std::string& id,
+                              const std::string& operation, const std::string& body,
+                              const std::string& what) {
+  Result<json> updated = json_body(
+      keystone_.send(ServiceRequest{.operation = operation,
+                                    .service_type = "network",
+                                    .method = "PUT",
+                                    .path = "/v2.0/" + collection + "/" + id,
+                                    .body = body}),
+      what);
+  if (!updated) return updated.error();
+  return ok_status();
+}
+
+Status NetworkService::set_allowed_address_pairs(const std::string& port_id,
+                                                 const std::vector<AddressPair>& pairs) {
+  json list = json::array();
+  for (const AddressPair& pair : pairs) {
+    json entry{{"ip_address", pair.ip_address}};
+    if (!pair.mac_address.empty()) entry["mac_address"] = pair.mac_address;
+    list.push_back(entry);
+  }
+  return update("ports", port_id, "port_update",
+                json{{"port", {{"allowed_address_pairs", list}}}}.dump(),
+                "setting the allowed address pairs of port " + port_id + " in Neutron");
+}
+
+Status NetworkService::set_fixed_ip(const std::string& port_id, const std::string& address) {
+  return update("ports", port_id, "port_update",
+                json{{"port", {{"fixed_ips", json::array({{{"ip_address", address}}})}}}}.dump(),
+                "moving port " + port_id + " to address " + address + " in Neutron");
+}
+
+Status NetworkService::set_tags(const std::string& collection, const std::string& id,
+                                const std::vector<std::string>& tags) {
+  return update(collection, id + "/tags", collection == "ports" ? "port_tags" : "floating_ip_tags",
+                json{{"tags", tags}}.dump(),
+                "tagging " + collection + "/" + id + " in Neutron");
+}
+
+Status NetworkService::remove(const std::string& collection, const std::string& id,
+                              const std::string& operation, const std::string& what) {
   Result<HttpResponse> response = keystone_.send(ServiceRequest{
-      .operation = "port_delete", .service_type = "network", .method = "DELETE",
-      .path = "/v2.0/ports/" + id});
-  const std::string what = "deleting port " + id + " in Neutron";
+      .operation = operation, .service_type = "network", .method = "DELETE",
+      .path = "/v2.0/" + collection + "/" + id});
   if (!response) return response.error().wrap(what);
   if (response->status == 204 || response->status == 404) return ok_status();
   return error_from_response(*response, what);
+}
+
+Status NetworkService::delete_port(const std::string& id) {
+  return remove("ports", id, "port_delete", "deleting port " + id + " in Neutron");
 }
 
 Result<FloatingIp> NetworkService::create_floating_ip(const std::string& external_network_id,
@@ -120,12 +234,12 @@ Result<FloatingIp> NetworkService::create_floating_ip(const std::string& externa
   return floating_ip_of((*created)["floatingip"]);
 }
 
-Result<std::vector<FloatingIp>> NetworkService::floating_ips_of_port(const std::string& port_id) {
+Result<std::vector<FloatingIp>> NetworkService::list_floating_ips(const Filters& filters) {
   Result<json> listed = json_body(
       keystone_.send(ServiceRequest{.operation = "floating_ip_list",
                                     .service_type = "network",
-                                    .path = "/v2.0/floatingips?port_id=" + url_encode(port_id)}),
-      "listing floating IPs of port " + port_id + " in Neutron");
+                                    .path = "/v2.0/floatingips" + query_of(filters)}),
+      "listing floating IPs (" + describe(filters) + ") in Neutron");
   if (!listed) return listed.error();
   std::vector<FloatingIp> addresses;
   for (const json& item : listed->value("floatingips", json::array())) {
@@ -134,14 +248,19 @@ Result<std::vector<FloatingIp>> NetworkService::floating_ips_of_port(const std::
   return addresses;
 }
 
+Result<std::vector<FloatingIp>> NetworkService::floating_ips_of_port(const std::string& port_id) {
+  return list_floating_ips({{"port_id", port_id}});
+}
+
+Status NetworkService::move_floating_ip(const std::string& id, const std::string& port_id,
+                                        const std::string& description) {
+  return update("floatingips", id, "floating_ip_update",
+                json{{"floatingip", {{"port_id", port_id}, {"description", description}}}}.dump(),
+                "binding floating IP " + id + " to port " + port_id + " in Neutron");
+}
+
 Status NetworkService::delete_floating_ip(const std::string& id) {
-  Result<HttpResponse> response = keystone_.send(ServiceRequest{
-      .operation = "floating_ip_delete", .service_type = "network", .method = "DELETE",
-      .path = "/v2.0/floatingips/" + id});
-  const std::string what = "deleting floating IP " + id + " in Neutron";
-  if (!response) return response.error().wrap(what);
-  if (response->status == 204 || response->status == 404) return ok_status();
-  return error_from_response(*response, what);
+  return remove("floatingips", id, "floating_ip_delete", "deleting floating IP " + id + " in Neutron");
 }
 
 }  // namespace nkd::providers::openstack

@@ -155,7 +155,11 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
     cluster_clouds_[cluster.name] = platform->cloud;
   }
   ClusterApply run(**keystone, state_, options_, cluster.name);
-  if (Status resolved = run.resolve(*platform, render.nodes); !resolved) return resolved.error();
+  if (Status resolved = run.resolve(*platform, cluster.kubernetes.virtual_ip.address, render.nodes);
+      !resolved) {
+    return resolved.error();
+  }
+  if (Status reserved = run.reserve_virtual_ip(); !reserved) return reserved.error();
   Result<std::vector<Server>> before = run.servers();
   if (!before) return before.error().wrap("observing cluster " + cluster.name);
 
@@ -175,9 +179,10 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
     }
     ++counts.deleted;
   }
-  if (!control_plane.empty()) return control_plane_refusal(cluster.name, control_plane);
   Result<std::vector<Server>> after = run.servers();
   if (!after) return after.error().wrap("observing cluster " + cluster.name);
+  if (Status settled = run.settle_network(*after, render.nodes); !settled) return settled.error();
+  if (!control_plane.empty()) return control_plane_refusal(cluster.name, control_plane);
   return outcome_of(*after, render, counts);
 }
 
@@ -248,6 +253,7 @@ Status OpenStackProvider::remove(const std::string& cluster) {
         return gone.error().wrap("removing cluster " + cluster);
       }
     }
+    if (Status gone = run.remove_network(); !gone) return gone;
   }
   return ok_status();
 }

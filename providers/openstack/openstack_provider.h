@@ -1,9 +1,10 @@
 // OpenStackProvider: makes a cluster's Nova servers match its render (issue #5, DESIGN.md §1, §9).
 //
 // apply() reads as: resolve (image, network, flavors, security groups, external network) →
-// observe (servers named <cluster>-* with metadata nkd.cluster) → create what is missing,
-// concurrently up to max_concurrent_creates → replace servers whose first-boot config is stale →
-// delete servers no pool wants any more, highest index first → report.
+// reserve the virtual IP's port → observe (servers named <cluster>-* with metadata nkd.cluster)
+// → create what is missing, concurrently up to max_concurrent_creates → replace servers whose
+// first-boot config is stale → delete servers no pool wants any more, highest index first →
+// settle the network (virtual IP, floating IP, leftover ports) → report.
 //
 // Create: each create records an intent in the state store before any request, and every
 // attempt first looks the server up by name and metadata, so a crash or a lost answer between a
@@ -12,8 +13,17 @@
 // server that ends in ERROR is deleted and made again with a doubling backoff, at most
 // max_error_recreates times; then apply() fails naming the node and Nova's fault. A quota
 // failure stops apply() with kQuotaExceeded naming the quota (no tight retry loop: the
-// reconciler's slow resync retries). With externalNetwork set, the first control-plane server
-// gets a port of its own and a floating IP from that network.
+// reconciler's slow resync retries).
+//
+// Ports (cluster_ports.h): each server boots on a Neutron port made first, named after its node
+// and tagged nkd, nkd.cluster=<cluster>, nkd.node=<node>, found again by name and tags (its
+// create is covered by the node's create-server intent), so an address belongs to a node name
+// for the server's life. With kubernetes.virtualIP.address set, a port "<cluster>-vip" with that
+// address reserves it (intent "create-port") before any node port is made, and every
+// control-plane port allows it (allowed_address_pairs), so kube-vip on any of them may hold it;
+// a changed address moves the port and the pairs, a removed one deletes the port and the pairs.
+// With externalNetwork set, the cluster has one floating IP from it: on the VIP port, else on the
+// first control-plane node's port; it is moved, not made anew, when that target changes.
 //
 // Replace: servers carry nkd.digest (the full config's digest) and nkd.boot (the render's
 // boot_digest: the config with the OS and Kubernetes versions pinned). Ignition runs at first
@@ -27,8 +37,10 @@
 // node exists, is ACTIVE and boots as rendered in this sense.
 //
 // Delete: surplus servers go highest index first, each after hooks.before_delete; a failing
-// hook stops the delete and apply() returns its error. The ports and floating IPs nkd made
-// (description "made by nkd") go with their server; others are left alone.
+// hook stops the delete and apply() returns its error. The node's port and the floating IPs nkd
+// bound to it go with its server (a port delete answered 404 is done); others are left alone. A
+// port of a node no longer wanted whose server never came (a crash between the two) is deleted
+// by the next apply.
 //
 // Thread-safe: different clusters may be applied in parallel; one cluster is never applied twice
 // at once (the reconciler's contract). `http`, `clock`, `state` and `metrics` (may be null) must
@@ -76,7 +88,8 @@ class OpenStackProvider final : public InfrastructureProvider {
   // Uses the cloud the cluster's last apply() named; with none known and a single cloud
   // configured, that one.
   Result<std::vector<ObservedNode>> observe(const std::string& cluster) override;
-  // Deletes every server (and the ports and floating IPs nkd made for them) of `cluster`.
+  // Deletes every server of `cluster`, then every port (the VIP port too) and floating IP tagged
+  // with it.
   Status remove(const std::string& cluster) override;
 
  private:

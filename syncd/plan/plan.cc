@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <variant>
 
 #include "syncd/plan/unified_diff.h"
 
@@ -19,8 +20,14 @@ const render::NodeRender* find_node(const render::ClusterRender* render, const s
   return nullptr;
 }
 
-NodeStep step_for(NodeAction action, const model::Node& node) {
-  return {.action = action, .name = node.name, .pool = node.pool, .role = model::to_string(node.role)};
+// On OpenStack every node has a Neutron port named after it, made before its server and
+// deleted after it (providers/openstack).
+NodeStep step_for(NodeAction action, const model::Node& node, const model::Cluster* platform) {
+  return {.action = action,
+          .name = node.name,
+          .pool = node.pool,
+          .role = model::to_string(node.role),
+          .port = platform != nullptr && platform->is_openstack() ? node.name : ""};
 }
 
 // The trailing "-<index>" of a node name; -1 when there is none.
@@ -61,7 +68,7 @@ std::vector<NodeStep> node_steps(const ClusterInputs& inputs, std::vector<NodeDi
     for (const auto& head : inputs.head_render->nodes) {
       desired.insert(head.node.name);
       if (!existing.contains(head.node.name)) {
-        creates.push_back(step_for(NodeAction::kCreate, head.node));
+        creates.push_back(step_for(NodeAction::kCreate, head.node, inputs.head));
         continue;
       }
       const render::NodeRender* base = find_node(inputs.base_render, head.node.name);
@@ -69,7 +76,7 @@ std::vector<NodeStep> node_steps(const ClusterInputs& inputs, std::vector<NodeDi
       const render::NodeRender* basis = find_node(replace_basis, head.node.name);
       const bool replaced = basis != nullptr && basis->ignition_sha256 != base->ignition_sha256;
       if (replaced) {
-        NodeStep step = step_for(NodeAction::kReplace, head.node);
+        NodeStep step = step_for(NodeAction::kReplace, head.node, inputs.head);
         step.reasons = first_boot_changes(base->ignition, basis->ignition);
         replaces.push_back(std::move(step));
       }
@@ -81,11 +88,17 @@ std::vector<NodeStep> node_steps(const ClusterInputs& inputs, std::vector<NodeDi
                                             "head/" + head.node.name + ".ign")});
     }
   }
+  // A node goes with the port its platform gave it: the base's, or the head's when only a
+  // running daemon knows the node.
+  const model::Cluster* delete_platform = inputs.base != nullptr ? inputs.base : inputs.head;
+  const bool openstack = delete_platform != nullptr && delete_platform->is_openstack();
   for (const auto& name : existing) {
     if (desired.contains(name)) continue;
     const render::NodeRender* base = find_node(inputs.base_render, name);
-    deletes.push_back(base != nullptr ? step_for(NodeAction::kDelete, base->node)
-                                      : NodeStep{.action = NodeAction::kDelete, .name = name});
+    deletes.push_back(base != nullptr ? step_for(NodeAction::kDelete, base->node, delete_platform)
+                                      : NodeStep{.action = NodeAction::kDelete,
+                                                 .name = name,
+                                                 .port = openstack ? name : ""});
   }
   order_deletes(deletes);
   std::vector<NodeStep> steps = std::move(replaces);
@@ -120,6 +133,28 @@ Rollout rollout_for(const model::Cluster& head, const render::ClusterRender& ren
   };
   rollout.steps = batches(control_plane) + batches(rollout.order.size() - control_plane);
   return rollout;
+}
+
+// The virtual IP port an OpenStack cluster has; nullopt without a virtual IP or off OpenStack.
+std::optional<VirtualIpPort> virtual_ip_port(const model::Cluster* cluster) {
+  if (cluster == nullptr || cluster->kubernetes.virtual_ip.address.empty()) return std::nullopt;
+  const auto* openstack = std::get_if<model::OpenStackPlatform>(&cluster->platform);
+  if (openstack == nullptr) return std::nullopt;
+  return VirtualIpPort{.address = cluster->kubernetes.virtual_ip.address,
+                       .floating_ip = !openstack->external_network.empty()};
+}
+
+std::optional<VirtualIpChange> virtual_ip_change(const ClusterInputs& inputs) {
+  const std::optional<VirtualIpPort> from = virtual_ip_port(inputs.base);
+  const std::optional<VirtualIpPort> to = virtual_ip_port(inputs.head);
+  if (!from && !to) return std::nullopt;
+  if (from && to && from->address == to->address && from->floating_ip == to->floating_ip) {
+    return std::nullopt;
+  }
+  return VirtualIpChange{.change = !from ? "added" : !to ? "removed" : "changed",
+                         .port = inputs.name + "-vip",
+                         .from = from,
+                         .to = to};
 }
 
 std::map<std::string, const render::Artifact*> manifests_of(const render::ClusterRender* render) {
@@ -212,6 +247,7 @@ ClusterPlan plan_cluster(const ClusterInputs& inputs) {
   }
   plan.nodes = node_steps(inputs, plan.node_diffs);
   plan.manifests = manifest_changes(inputs);
+  plan.virtual_ip = virtual_ip_change(inputs);
   if (inputs.base != nullptr && inputs.head != nullptr) {
     plan.upgrades = version_changes(*inputs.base, *inputs.head);
     if (!plan.upgrades.empty() && inputs.head_render != nullptr) {
@@ -219,7 +255,8 @@ ClusterPlan plan_cluster(const ClusterInputs& inputs) {
     }
   }
   const bool anything = !plan.nodes.empty() || !plan.manifests.empty() || !plan.upgrades.empty() ||
-                        !plan.node_diffs.empty() || plan.base_digest != plan.head_digest;
+                        !plan.node_diffs.empty() || plan.virtual_ip.has_value() ||
+                        plan.base_digest != plan.head_digest;
   if (plan.change == ClusterChange::kUnchanged && anything) plan.change = ClusterChange::kChanged;
   if (inputs.head != nullptr && inputs.head->suspend && plan.change != ClusterChange::kUnchanged) {
     plan.notes.push_back("spec.suspend is true: the daemon records this commit but acts on "

@@ -1,7 +1,9 @@
 // The Planner (DESIGN.md §1): compares what a cluster is (its base render, or what a running
 // daemon reports) with what a commit would make it (the head render) and yields the ordered
 // actions a merge would cause: nodes to create, replace (with the first-boot inputs that force
-// it) and delete, in-place upgrades housekeeper rolls out, and housekeeper manifest changes.
+// it) and delete, in-place upgrades housekeeper rolls out, and housekeeper manifest changes. On
+// OpenStack each node comes and goes with its Neutron port (named after the node), and a virtual
+// IP is reserved with a port of its own (<cluster>-vip), so both show too.
 //
 // Pure: renders in, plan out. Both renders must come from the same cluster PKI, so that only real
 // changes show. Ignition runs only at first boot, so a node whose config changed is replaced,
@@ -33,6 +35,25 @@ struct NodeStep {
   std::string pool;
   std::string role;                  // "control-plane" | "worker" ("" when only the daemon knows it)
   std::vector<std::string> reasons;  // kReplace: the first-boot inputs that changed
+  // OpenStack: the Neutron port made before the node's server (create, replace) or deleted after
+  // it (delete, replace); named after the node. "" on other platforms.
+  std::string port;
+};
+
+// What reserves an OpenStack cluster's virtual IP: the port's address, and whether a floating IP
+// from the external network is bound to it.
+struct VirtualIpPort {
+  std::string address;
+  bool floating_ip = false;
+};
+
+// The virtual IP's port appears, goes, or changes its address or floating IP (OpenStack only:
+// elsewhere nothing but the node configs hold a virtual IP, and their diffs show it).
+struct VirtualIpChange {
+  std::string change;  // "added", "removed", "changed"
+  std::string port;    // "<cluster>-vip"
+  std::optional<VirtualIpPort> from;  // absent when added
+  std::optional<VirtualIpPort> to;    // absent when removed
 };
 
 struct VersionChange {
@@ -71,6 +92,7 @@ struct ClusterPlan {
   std::optional<Rollout> rollout;
   std::vector<ManifestChange> manifests;
   std::vector<NodeDiff> node_diffs;
+  std::optional<VirtualIpChange> virtual_ip;
   std::vector<std::string> notes;
 
   [[nodiscard]] std::size_t count(NodeAction action) const;

@@ -22,8 +22,13 @@ inline constexpr std::size_t kDefaultMarkdownLimitBytes = 60'000;
 
 // "kubernetes.version v1.29.1 → v1.30.0, os.version a → b"
 [[nodiscard]] std::string describe_upgrades(const ClusterPlan& cluster);
-// "replace 1, create 2, delete 0" or "no node changes"
+// "replace 1, create 2, delete 0" or "no node changes", then "; virtual IP added" when it is
 [[nodiscard]] std::string describe_node_counts(const ClusterPlan& cluster);
+// "reserve port c-vip with 10.0.0.5 + floating IP", "release port c-vip (10.0.0.5) and its
+// floating IP", "change port c-vip from 10.0.0.5 to 10.0.0.6"
+[[nodiscard]] std::string describe_virtual_ip(const VirtualIpChange& change);
+// " with port x" (create, delete), " with a new port x" (replace), "" when the node has none
+[[nodiscard]] std::string describe_port(const NodeStep& step);
 
 // Nodes whose Ignition changed in the same way (the same hunks), shown once with every name.
 struct NodeDiffGroup {

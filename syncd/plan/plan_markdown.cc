@@ -74,10 +74,18 @@ std::string cluster_section(const ClusterPlan& cluster, bool with_diffs) {
   for (const auto& step : cluster.nodes) {
     out << "- **" << to_string(step.action) << "** `" << step.name << "`";
     if (!step.role.empty()) out << " (pool " << step.pool << ", " << step.role << ")";
+    if (!step.port.empty()) {
+      out << (step.action == NodeAction::kReplace ? " with a new port `" : " with port `")
+          << step.port << "`";
+    }
     for (std::size_t i = 0; i < step.reasons.size(); ++i) {
       out << (i == 0 ? ": " : "; ") << step.reasons[i];
     }
     out << "\n";
+  }
+  if (cluster.virtual_ip) {
+    out << (cluster.nodes.empty() ? "" : "\n") << "**Virtual IP**: "
+        << describe_virtual_ip(*cluster.virtual_ip) << "\n";
   }
   if (!cluster.upgrades.empty()) {
     out << "\n**In-place upgrade** by housekeeper (no node is replaced for it):\n";

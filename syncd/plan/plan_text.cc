@@ -39,9 +39,10 @@ void write_cluster_details(std::ostringstream& out, const ClusterPlan& cluster) 
     out << "  " << to_string(step.action) << (step.action == NodeAction::kDelete ? "  " : " ")
         << step.name;
     if (!step.role.empty()) out << " (pool " << step.pool << ", " << step.role << ")";
-    out << "\n";
+    out << describe_port(step) << "\n";
     for (const auto& reason : step.reasons) out << "      because " << reason << "\n";
   }
+  if (cluster.virtual_ip) out << "Virtual IP:\n  " << describe_virtual_ip(*cluster.virtual_ip) << "\n";
   if (!cluster.upgrades.empty()) {
     out << "In-place upgrade by housekeeper (no replacement):\n";
     for (const auto& upgrade : cluster.upgrades) {
@@ -105,14 +106,39 @@ std::string describe_upgrades(const ClusterPlan& cluster) {
 }
 
 std::string describe_node_counts(const ClusterPlan& cluster) {
-  if (cluster.nodes.empty()) return "no node changes";
   std::string text;
   for (NodeAction action : {NodeAction::kReplace, NodeAction::kCreate, NodeAction::kDelete}) {
     if (const std::size_t count = cluster.count(action); count > 0) {
       text += (text.empty() ? "" : ", ") + std::string(to_string(action)) + " " + std::to_string(count);
     }
   }
+  if (text.empty()) text = "no node changes";
+  if (cluster.virtual_ip) text += "; virtual IP " + cluster.virtual_ip->change;
   return text;
+}
+
+std::string describe_virtual_ip(const VirtualIpChange& change) {
+  if (!change.from && change.to) {
+    return "reserve port " + change.port + " with " + change.to->address +
+           (change.to->floating_ip ? " + floating IP" : "");
+  }
+  if (change.from && !change.to) {
+    return "release port " + change.port + " (" + change.from->address + ")" +
+           (change.from->floating_ip ? " and its floating IP" : "");
+  }
+  if (!change.from || !change.to) return "";
+  std::string text = change.from->address != change.to->address
+                         ? "change port " + change.port + " from " + change.from->address +
+                               " to " + change.to->address
+                         : "port " + change.port + " (" + change.to->address + ")";
+  if (change.to->floating_ip && !change.from->floating_ip) text += ": add a floating IP";
+  if (!change.to->floating_ip && change.from->floating_ip) text += ": release its floating IP";
+  return text;
+}
+
+std::string describe_port(const NodeStep& step) {
+  if (step.port.empty()) return "";
+  return (step.action == NodeAction::kReplace ? " with a new port " : " with port ") + step.port;
 }
 
 std::string format_text(const Plan& plan) {
@@ -156,7 +182,17 @@ nlohmann::json to_json(const Plan& plan) {
     json nodes = json::array();
     for (const auto& step : cluster.nodes) {
       nodes.push_back({{"action", to_string(step.action)}, {"name", step.name}, {"pool", step.pool},
-                       {"role", step.role}, {"reasons", step.reasons}});
+                       {"role", step.role}, {"reasons", step.reasons},
+                       {"port", step.port.empty() ? json(nullptr) : json(step.port)}});
+    }
+    json virtual_ip = nullptr;
+    if (cluster.virtual_ip) {
+      const auto side = [](const std::optional<VirtualIpPort>& port) {
+        return port ? json{{"address", port->address}, {"floatingIp", port->floating_ip}}
+                    : json(nullptr);
+      };
+      virtual_ip = {{"change", cluster.virtual_ip->change}, {"port", cluster.virtual_ip->port},
+                    {"from", side(cluster.virtual_ip->from)}, {"to", side(cluster.virtual_ip->to)}};
     }
     json upgrades = json::array();
     for (const auto& upgrade : cluster.upgrades) {
@@ -179,7 +215,8 @@ nlohmann::json to_json(const Plan& plan) {
     clusters.push_back({{"name", cluster.name}, {"change", to_string(cluster.change)},
                         {"baseDigest", cluster.base_digest}, {"headDigest", cluster.head_digest},
                         {"nodes", nodes}, {"upgrades", upgrades}, {"rollout", rollout},
-                        {"manifests", manifests}, {"nodeDiffs", node_diffs}, {"notes", cluster.notes}});
+                        {"manifests", manifests}, {"nodeDiffs", node_diffs},
+                        {"virtualIp", virtual_ip}, {"notes", cluster.notes}});
   }
   return {{"schemaVersion", 1}, {"base", plan.base_revision}, {"head", plan.head_revision},
           {"changed", plan.has_changes()}, {"clusters", clusters}};

@@ -1,8 +1,8 @@
 // OpenStackProvider under injected faults (DESIGN.md §9): with FaultProxy (tests/support/) between
 // nkd and every OpenStack API answering 20 % of the requests with a 500, a 503, a 429 with
 // Retry-After, a connection reset or a stall past the request timeout (some of them after the
-// service acted), a 3 + 5 cluster converges to exactly 8 servers, one per name, counted directly
-// against the real API. First, the proxy's own behaviour is checked against a local upstream.
+// service acted), a 3 + 5 cluster converges to exactly 8 servers and 8 ports, one per name,
+// counted directly against the real API. First, the proxy's own behaviour is checked against a local upstream.
 //
 // Settings: every request's timeout is capped at 5 s (the provider has no option for it, so the
 // test's HttpClient caps it), stalls last 6 s, Retry-After is 1 s; apply() is repeated every
@@ -271,6 +271,9 @@ TEST_F(OpenStackFaults, ClusterConvergesToExactlyEightServersWithTwentyPercentFa
                              << joined(proxies.fault_log(), 400);
   EXPECT_EQ(OpenStackControlPlane::server_ids(OpenStackControlPlane::kDemoCloud, cluster_ + "-").size(),
             8u);
+  std::map<std::string, int> ports;
+  for (const auto& [name, found] : ports_by_name()) ports[name] = static_cast<int>(found.size());
+  EXPECT_EQ(ports, expected) << "duplicate or missing ports (each server boots on one made first)";
   for (FaultKind kind : testing::all_fault_kinds()) {
     EXPECT_GT(counts.injected.count(kind) ? counts.injected.at(kind) : 0, 0)
         << "no " << to_string(kind) << " fault was injected";

@@ -1,8 +1,8 @@
 // The fixture the OpenStackProvider contract tests share (openstack_provider_test.cc,
 // openstack_replace_test.cc): small 1+N clusters on the real test cloud (tests/openstack/), a
 // render whose configs carry only what the provider looks at, and helpers that count what the
-// cloud holds. Each test gets a cluster name of its own (pid and counter), and every server of
-// it is deleted in TearDown, also when the test fails.
+// cloud holds. Each test gets a cluster name of its own (pid and counter), and every server,
+// port and floating IP of it is deleted in TearDown, also when the test fails.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -89,28 +89,45 @@ class OpenStackProviderContract : public ::testing::Test {
   }
   void TearDown() override {
     if (cluster_.empty()) return;
+    // Servers first: Nova leaves the ports nkd made for them, which go next.
     testing::OpenStackControlPlane::delete_servers(testing::OpenStackControlPlane::kDemoCloud,
                                                    cluster_ + "-");
+    testing::OpenStackControlPlane::delete_network_leftovers(
+        testing::OpenStackControlPlane::kDemoCloud, cluster_ + "-");
     if (used_quota_cloud_) {
       testing::OpenStackControlPlane::delete_servers(testing::OpenStackControlPlane::kQuotaCloud,
                                                      cluster_ + "-");
+      testing::OpenStackControlPlane::delete_network_leftovers(
+          testing::OpenStackControlPlane::kQuotaCloud, cluster_ + "-");
     }
   }
   std::unique_ptr<OpenStackProvider> provider(OpenStackProviderOptions options = {}) {
     options.recreate_backoff = std::chrono::milliseconds(200);
     return std::make_unique<OpenStackProvider>(clouds_, http_, clock_, *state_, &metrics_, options);
   }
-  // The value of nkd_provider_requests_total for server_create with `code`.
-  int creates(const std::string& code = "202") {
+  // The value of nkd_provider_requests_total for `operation` with `code`.
+  int requests(const std::string& operation, const std::string& code) {
     const std::string text = metrics_.serialize();
     std::smatch found;
-    const std::regex line("nkd_provider_requests_total\\{code=\"" + code +
-                          "\",operation=\"server_create\",provider=\"openstack\"\\} ([0-9]+)");
+    const std::regex line("nkd_provider_requests_total\\{code=\"" + code + "\",operation=\"" +
+                          operation + "\",provider=\"openstack\"\\} ([0-9]+)");
     return std::regex_search(text, found, line) ? std::stoi(found[1]) : 0;
   }
+  // Servers and ports nkd made (server_create 202, port_create 201).
+  int creates(const std::string& code = "202") { return requests("server_create", code); }
+  int port_creates() { return requests("port_create", "201"); }
   // Counted by the openstack command-line client, independent of nkd's own client.
   std::size_t servers_in(const std::string& cloud = testing::OpenStackControlPlane::kDemoCloud) {
     return testing::OpenStackControlPlane::server_ids(cloud, cluster_ + "-").size();
+  }
+  // Node name -> the ports of that name, counted directly against Neutron's API.
+  std::map<std::string, std::vector<nlohmann::json>> ports_by_name() {
+    std::map<std::string, std::vector<nlohmann::json>> ports;
+    for (nlohmann::json& port : testing::OpenStackControlPlane::ports(
+             testing::OpenStackControlPlane::kDemoCloud, cluster_ + "-")) {
+      ports[port.value("name", "")].push_back(std::move(port));
+    }
+    return ports;
   }
 
   static inline int counter_ = 0;

@@ -1,7 +1,8 @@
 // `nkd syncd` against the real OpenStack test cloud (tests/openstack/): the daemon is killed with
 // SIGKILL after Nova has taken a create request but before the daemon recorded the server, then
-// restarted; the cloud must still hold exactly one server per node name. Servers are counted
-// with the openstack command-line client, independently of nkd. Skips (or, with
+// restarted; the cloud must still hold exactly one server and one port per node name. Servers
+// are counted with the openstack command-line client and ports with Neutron's API, independently
+// of nkd. Skips (or, with
 // NKD_REQUIRE_OPENSTACK=1, fails) when no cloud is running.
 #include <gtest/gtest.h>
 
@@ -40,9 +41,12 @@ spec:
     - {name: workers, role: worker, replicas: 2}
 )";
 
-// Deletes the test's servers however the test ends.
+// Deletes the test's servers, then the ports Nova leaves behind, however the test ends.
 struct ServerCleanup {
-  ~ServerCleanup() { OpenStackControlPlane::delete_servers(OpenStackControlPlane::kDemoCloud, std::string(kCluster) + "-"); }
+  ~ServerCleanup() {
+    OpenStackControlPlane::delete_servers(OpenStackControlPlane::kDemoCloud, std::string(kCluster) + "-");
+    OpenStackControlPlane::delete_network_leftovers(OpenStackControlPlane::kDemoCloud, std::string(kCluster) + "-");
+  }
 };
 
 std::vector<std::string> server_names() {
@@ -63,6 +67,7 @@ std::vector<std::string> server_names() {
 TEST(OpenStackSyncdCrashTest, KilledBetweenCreateAndRecordLeavesExactlyOneServerPerNode) {
   NKD_REQUIRE_OPENSTACK_CLOUD();
   OpenStackControlPlane::delete_servers(OpenStackControlPlane::kDemoCloud, std::string(kCluster) + "-");
+  OpenStackControlPlane::delete_network_leftovers(OpenStackControlPlane::kDemoCloud, std::string(kCluster) + "-");
   ServerCleanup cleanup;
   SyncdFixture fixture(std::map<std::string, std::string>{{"clusters/crash-os/cluster.yaml", kDefinition}});
   const std::string config = "clouds: " + OpenStackControlPlane::clouds_yaml() + "\nmaxConcurrentCreates: 1\n";
@@ -86,6 +91,12 @@ TEST(OpenStackSyncdCrashTest, KilledBetweenCreateAndRecordLeavesExactlyOneServer
   std::vector<std::string> names = server_names();
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"crash-os-control-plane-0", "crash-os-workers-0", "crash-os-workers-1"}));
+  std::vector<std::string> port_names;
+  for (const auto& port : OpenStackControlPlane::ports(OpenStackControlPlane::kDemoCloud, std::string(kCluster) + "-")) {
+    port_names.push_back(port.value("name", ""));
+  }
+  std::sort(port_names.begin(), port_names.end());
+  EXPECT_EQ(port_names, names) << "one port per node: the resumed create found the port it had made";
   const auto cluster = fixture.get_json(std::string("/api/v1/clusters/") + kCluster);
   EXPECT_EQ(cluster["phase"], "WaitingForCluster");
   EXPECT_EQ(cluster["nodes"].size(), 3u);

@@ -1,5 +1,6 @@
 // `nkd plan` as a pull-request check runs it: the real binary over a series of commits (scale up,
-// scale down, version bump, new extra file, new cluster, removed cluster, invalid head), every
+// scale down, version bump, new extra file, new cluster, removed cluster, a virtual IP with a
+// floating IP on an OpenStack cluster, invalid head), every
 // output form compared with tests/data/plan/golden/, exit codes, secrets kept out of every form,
 // and --server planning against what a running daemon reports.
 //
@@ -54,6 +55,9 @@ const std::vector<Scenario>& scenarios() {
       {"new-cluster", "cp -r clusters/beta clusters/gamma && sed -i 's/name: beta/name: gamma/; "
                       "s/api.beta.example.org/api.gamma.example.org/' clusters/gamma/cluster.yaml"},
       {"removed-cluster", "git rm -rq clusters/alpha"},
+      {"virtual-ip", "sed -i 's|controlPlaneEndpoint: \"api.beta.example.org\"|&\\n    virtualIP: "
+                     "{address: 10.0.0.5}|; s|securityGroups: \\[k8s\\]|&\\n      externalNetwork: "
+                     "public|' clusters/beta/cluster.yaml"},
   };
   return all;
 }

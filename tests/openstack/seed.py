@@ -5,7 +5,8 @@ identity:  projects admin, demo, nkd-quota, service; users demo and quota (membe
            users; the service catalog. Needs only Keystone.
 resources: flavors m1.tiny (fits) and m1.huge (bigger than the fake hypervisor: "No valid host"),
            image cirros (64 KiB of zeros, raw), networks private/public with subnets, and a small
-           instances quota on project nkd-quota, and router nkd-router (private -> public).
+           instances quota on project nkd-quota, and router nkd-router (private -> public);
+           private-subnet allocates from 10.0.0.2-199 only (tests fix addresses above).
            Needs Nova, Glance and Neutron.
 Every object is found by name first and made only when missing. Password: 'secret'.
 """
@@ -108,8 +109,13 @@ def seed_networks(demo):
     # Only private and TEST-NET-3 ranges; the fake driver never plumbs anything.
     public = {"router:external": True, "provider:network_type": "flat",
               "provider:physical_network": "public", "shared": True}
-    for name, owner, extra, cidr, dhcp in (("private", demo, {"shared": True}, "10.0.0.0/24", True),
-                                           ("public", None, public, "203.0.113.0/24", False)):
+    # Neutron picks addresses at random from a subnet's pools: private's pool stops at .199, so
+    # the contract tests can give ports fixed addresses from 10.0.0.200-254 (virtual IPs) that no
+    # port made in parallel takes first.
+    private_pools = [{"start": "10.0.0.2", "end": "10.0.0.199"}]
+    for name, owner, extra, cidr, dhcp, pools in (
+            ("private", demo, {"shared": True}, "10.0.0.0/24", True, private_pools),
+            ("public", None, public, "203.0.113.0/24", False, None)):
         body = {"name": name, "admin_state_up": True, **extra}
         if owner:
             body["project_id"] = owner
@@ -118,7 +124,12 @@ def seed_networks(demo):
                   "cidr": cidr, "enable_dhcp": dhcp}
         if owner:
             subnet["project_id"] = owner
-        ensure(f"{NEUTRON}/v2.0/subnets", "subnets", {"name": f"{name}-subnet"}, subnet)
+        if pools:
+            subnet["allocation_pools"] = pools
+        made = ensure(f"{NEUTRON}/v2.0/subnets", "subnets", {"name": f"{name}-subnet"}, subnet)
+        if pools and made.get("allocation_pools") != pools:  # a subnet seeded before the pools
+            admin.put(f"{NEUTRON}/v2.0/subnets/{made['id']}",
+                      json={"subnet": {"allocation_pools": pools}})
     # Floating IPs from public need a router from private's subnet to it (nothing is plumbed).
     public_id = listing(f"{NEUTRON}/v2.0/networks", "networks", name="public")[0]["id"]
     router = ensure(f"{NEUTRON}/v2.0/routers", "routers", {"name": "nkd-router"},

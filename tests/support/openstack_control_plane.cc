@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <memory>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -31,14 +32,19 @@ bool keystone_answers() {
   return probe.exit_code == 0 && probe.out == "200";
 }
 
-// A token and the compute endpoint for one cloud of clouds.yaml, from a plain Keystone v3
-// password request (cpp-httplib, nlohmann-json): none of nkd's OpenStack client is involved, so
-// what the tests count with it does not depend on the code under test. The openstack command-line
-// client would do as well but costs seconds of Python start-up per call.
-struct NovaSession {
-  std::string token;
+// A token and the compute and network endpoints for one cloud of clouds.yaml, from a plain
+// Keystone v3 password request (cpp-httplib, nlohmann-json): none of nkd's OpenStack client is
+// involved, so what the tests count with it does not depend on the code under test. The
+// openstack command-line client would do as well but costs seconds of Python start-up per call.
+struct Endpoint {
   std::string origin;  // http://127.0.0.1:8774
   std::string path;    // /v2.1
+};
+
+struct Session {
+  std::string token;
+  Endpoint compute;
+  Endpoint network;
 };
 
 nlohmann::json domain_of(const YAML::Node& auth, const std::string& kind) {
@@ -46,7 +52,20 @@ nlohmann::json domain_of(const YAML::Node& auth, const std::string& kind) {
   return {{"name", auth[kind + "_domain_name"].as<std::string>("Default")}};
 }
 
-std::optional<NovaSession> authenticate(const std::string& cloud) {
+std::optional<Endpoint> public_endpoint(const nlohmann::json& catalog, const std::string& type) {
+  for (const nlohmann::json& service : catalog) {
+    if (service.value("type", "") != type) continue;
+    for (const nlohmann::json& endpoint : service.value("endpoints", nlohmann::json::array())) {
+      if (endpoint.value("interface", "") != "public") continue;
+      std::string url = endpoint.value("url", "");
+      while (url.ends_with('/')) url.pop_back();
+      return Endpoint{.origin = origin_of(url), .path = url.substr(origin_of(url).size())};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Session> authenticate(const std::string& cloud) {
   const YAML::Node auth = YAML::LoadFile(OpenStackControlPlane::clouds_yaml())["clouds"][cloud]["auth"];
   if (!auth) {
     ADD_FAILURE() << "no cloud " << cloud << " in " << OpenStackControlPlane::clouds_yaml();
@@ -78,29 +97,34 @@ std::optional<NovaSession> authenticate(const std::string& cloud) {
     return std::nullopt;
   }
   const nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, false);
-  for (const nlohmann::json& service : body["token"].value("catalog", nlohmann::json::array())) {
-    if (service.value("type", "") != "compute") continue;
-    for (const nlohmann::json& endpoint : service.value("endpoints", nlohmann::json::array())) {
-      if (endpoint.value("interface", "") != "public") continue;
-      const std::string url = endpoint.value("url", "");
-      return NovaSession{.token = answer->get_header_value("X-Subject-Token"),
-                         .origin = origin_of(url),
-                         .path = url.substr(origin_of(url).size())};
-    }
+  const nlohmann::json catalog = body["token"].value("catalog", nlohmann::json::array());
+  const std::optional<Endpoint> compute = public_endpoint(catalog, "compute");
+  const std::optional<Endpoint> network = public_endpoint(catalog, "network");
+  if (!compute || !network) {
+    ADD_FAILURE() << "no public compute or network endpoint in the catalog of " << cloud;
+    return std::nullopt;
   }
-  ADD_FAILURE() << "no public compute endpoint in the catalog of " << cloud;
-  return std::nullopt;
+  return Session{.token = answer->get_header_value("X-Subject-Token"),
+                 .compute = *compute,
+                 .network = *network};
 }
 
 // One token per cloud and process (a test process lives far shorter than a token).
-std::optional<NovaSession> nova_session(const std::string& cloud) {
+std::optional<Session> session_for(const std::string& cloud) {
   static std::mutex mutex;
-  static std::map<std::string, NovaSession> sessions;
+  static std::map<std::string, Session> sessions;
   std::lock_guard lock(mutex);
   if (auto found = sessions.find(cloud); found != sessions.end()) return found->second;
-  std::optional<NovaSession> made = authenticate(cloud);
+  std::optional<Session> made = authenticate(cloud);
   if (made) sessions.emplace(cloud, *made);
   return made;
+}
+
+std::unique_ptr<httplib::Client> client_for(const Endpoint& endpoint) {
+  auto client = std::make_unique<httplib::Client>(endpoint.origin);
+  client->set_connection_timeout(5);
+  client->set_read_timeout(30);
+  return client;
 }
 
 }  // namespace
@@ -155,15 +179,13 @@ std::string OpenStackControlPlane::openstack(const std::string& cloud,
 std::vector<std::string> OpenStackControlPlane::server_ids(const std::string& cloud,
                                                            const std::string& prefix) {
   std::vector<std::string> ids;
-  const std::optional<NovaSession> nova = nova_session(cloud);
-  if (!nova) return ids;
-  httplib::Client client(nova->origin);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(30);
+  const std::optional<Session> session = session_for(cloud);
+  if (!session) return ids;
   const httplib::Result listed =
-      client.Get(nova->path + "/servers?limit=1000&name=" +
-                     providers::openstack::url_encode("^" + prefix),
-                 httplib::Headers{{"X-Auth-Token", nova->token}});
+      client_for(session->compute)
+          ->Get(session->compute.path + "/servers?limit=1000&name=" +
+                    providers::openstack::url_encode("^" + prefix),
+                httplib::Headers{{"X-Auth-Token", session->token}});
   if (!listed || listed->status != 200) {
     ADD_FAILURE() << "listing servers of " << cloud << " named " << prefix << "* failed: "
                   << (listed ? std::to_string(listed->status) + " " + listed->body
@@ -181,17 +203,98 @@ std::vector<std::string> OpenStackControlPlane::server_ids(const std::string& cl
 void OpenStackControlPlane::delete_servers(const std::string& cloud, const std::string& prefix) {
   const std::vector<std::string> ids = server_ids(cloud, prefix);
   if (ids.empty()) return;
-  const std::optional<NovaSession> nova = nova_session(cloud);
-  if (!nova) return;
-  httplib::Client client(nova->origin);
-  client.set_connection_timeout(5);
-  client.set_read_timeout(30);
+  const std::optional<Session> session = session_for(cloud);
+  if (!session) return;
+  auto client = client_for(session->compute);
   for (const std::string& id : ids) {
-    (void)client.Delete(nova->path + "/servers/" + id, httplib::Headers{{"X-Auth-Token", nova->token}});
+    (void)client->Delete(session->compute.path + "/servers/" + id,
+                         httplib::Headers{{"X-Auth-Token", session->token}});
   }
   if (!wait_until([&] { return server_ids(cloud, prefix).empty(); }, std::chrono::seconds(120))) {
     ADD_FAILURE() << "servers of " << cloud << " named " << prefix << "* still there 120 s after "
                   << "their delete";
+  }
+}
+
+}  // namespace nkd::testing
+
+namespace nkd::testing {
+
+std::vector<nlohmann::json> OpenStackControlPlane::neutron_list(const std::string& cloud,
+                                                                const std::string& collection,
+                                                                const std::string& query) {
+  std::vector<nlohmann::json> items;
+  const std::optional<Session> session = session_for(cloud);
+  if (!session) return items;
+  const httplib::Result listed = client_for(session->network)->Get(
+      session->network.path + "/v2.0/" + collection + (query.empty() ? "" : "?" + query),
+      httplib::Headers{{"X-Auth-Token", session->token}});
+  if (!listed || listed->status != 200) {
+    ADD_FAILURE() << "listing " << collection << "?" << query << " of " << cloud << " failed: "
+                  << (listed ? std::to_string(listed->status) + " " + listed->body
+                             : httplib::to_string(listed.error()));
+    return items;
+  }
+  const nlohmann::json body = nlohmann::json::parse(listed->body, nullptr, false);
+  if (!body.is_object()) return items;
+  for (const nlohmann::json& item : body.value(collection, nlohmann::json::array())) items.push_back(item);
+  return items;
+}
+
+nlohmann::json OpenStackControlPlane::neutron_send(const std::string& cloud, const std::string& method,
+                                                   const std::string& path, const nlohmann::json& body) {
+  const std::optional<Session> session = session_for(cloud);
+  if (!session) return nullptr;
+  auto client = client_for(session->network);
+  const httplib::Headers headers{{"X-Auth-Token", session->token}};
+  const std::string target = session->network.path + path;
+  const httplib::Result answer =
+      method == "POST"  ? client->Post(target, headers, body.dump(), "application/json")
+      : method == "PUT" ? client->Put(target, headers, body.dump(), "application/json")
+                        : client->Delete(target, headers);
+  if (!answer || answer->status >= 300) {
+    if (!(method == "DELETE" && answer && answer->status == 404)) {
+      ADD_FAILURE() << method << " " << path << " on " << cloud << " failed: "
+                    << (answer ? std::to_string(answer->status) + " " + answer->body
+                               : httplib::to_string(answer.error()));
+    }
+    return nullptr;
+  }
+  return answer->body.empty() ? nlohmann::json::object()
+                              : nlohmann::json::parse(answer->body, nullptr, false);
+}
+
+std::vector<nlohmann::json> OpenStackControlPlane::ports(const std::string& cloud,
+                                                         const std::string& prefix) {
+  std::vector<nlohmann::json> mine;
+  for (nlohmann::json& port : neutron_list(cloud, "ports")) {
+    if (port.value("name", "").starts_with(prefix)) mine.push_back(std::move(port));
+  }
+  return mine;
+}
+
+void OpenStackControlPlane::delete_network_leftovers(const std::string& cloud, const std::string& prefix) {
+  for (const nlohmann::json& address : neutron_list(cloud, "floatingips")) {
+    const std::string description =
+        address["description"].is_string() ? address["description"].get<std::string>() : "";
+    bool mine = description.find(" for " + prefix) != std::string::npos;
+    for (const nlohmann::json& tag : address.value("tags", nlohmann::json::array())) {
+      const std::string text = tag.get<std::string>();
+      mine = mine || (text.starts_with("nkd.cluster=") && (text.substr(12) + "-").starts_with(prefix));
+    }
+    if (mine) (void)neutron_send(cloud, "DELETE", "/v2.0/floatingips/" + address.value("id", ""));
+  }
+  for (const nlohmann::json& port : ports(cloud, prefix)) {
+    (void)neutron_send(cloud, "DELETE", "/v2.0/ports/" + port.value("id", ""));
+  }
+}
+
+void OpenStackControlPlane::free_address(const std::string& cloud, const std::string& address) {
+  for (const nlohmann::json& port :
+       neutron_list(cloud, "ports", "fixed_ips=" + providers::openstack::url_encode("ip_address=" + address))) {
+    if (port.value("name", "").starts_with("nkdt")) {
+      (void)neutron_send(cloud, "DELETE", "/v2.0/ports/" + port.value("id", ""));
+    }
   }
 }
 

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace nkd::testing {
 
 class OpenStackControlPlane {
@@ -34,6 +36,23 @@ class OpenStackControlPlane {
                                                            const std::string& prefix);
   // Deletes every server whose name starts with `prefix` and waits until Nova lists none.
   static void delete_servers(const std::string& cloud, const std::string& prefix);
+  // Independent of nkd's client as server_ids is: Neutron's `collection` ("ports",
+  // "floatingips") as `cloud` lists it, with the URL query `query` (values encoded by the caller).
+  [[nodiscard]] static std::vector<nlohmann::json> neutron_list(const std::string& cloud,
+                                                                const std::string& collection,
+                                                                const std::string& query = "");
+  // POST, PUT or DELETE `path` ("/v2.0/ports") on Neutron; the answer's JSON, null on failure (a
+  // test failure, except a DELETE answered 404).
+  static nlohmann::json neutron_send(const std::string& cloud, const std::string& method,
+                                     const std::string& path, const nlohmann::json& body = {});
+  // The ports whose name starts with `prefix`.
+  [[nodiscard]] static std::vector<nlohmann::json> ports(const std::string& cloud,
+                                                         const std::string& prefix);
+  // Deletes the ports whose name starts with `prefix` and the floating IPs whose description
+  // names such a port or whose nkd.cluster tag starts with `prefix`.
+  static void delete_network_leftovers(const std::string& cloud, const std::string& prefix);
+  // Deletes test ports (named nkdt*) that an earlier, interrupted run left on `address`.
+  static void free_address(const std::string& cloud, const std::string& address);
   // Runs the openstack client for `cloud` with `arguments`; returns stdout ("" on failure).
   static std::string openstack(const std::string& cloud, const std::vector<std::string>& arguments);
 

@@ -1,6 +1,7 @@
 // The Planner: unified diffs, secret redaction, first-boot change detection, node actions for
 // scale up/down, in-place upgrades, extra files, added/removed clusters, the daemon's view, and
-// the three output forms. Renders use the placeholder PKI, so every expectation is exact.
+// the three output forms; on OpenStack, the port each node comes and goes with and the virtual
+// IP's port. Renders use the placeholder PKI, so every expectation is exact.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -205,6 +206,107 @@ TEST(PlanCluster, TheDaemonsViewDecidesWhatExists) {
   EXPECT_EQ(names_of(plan, NodeAction::kDelete), std::vector<std::string>{"prod-east-workers-7"});
 }
 
+TEST(PlanCluster, OpenStackNodesComeAndGoWithTheirPortsBareMetalOnesHaveNone) {
+  model::Cluster big = testing::openstack_cluster();
+  pool_named(big, "workers").replicas = 3;
+  const auto up = plan_between(Side(testing::openstack_cluster()), Side(big));
+  ASSERT_EQ(up.nodes.size(), 1u);
+  EXPECT_EQ(up.nodes[0].port, "prod-east-workers-2");
+  const auto down = plan_between(Side(big), Side(testing::openstack_cluster()));
+  ASSERT_EQ(down.nodes.size(), 1u);
+  EXPECT_EQ(down.nodes[0].action, NodeAction::kDelete);
+  EXPECT_EQ(down.nodes[0].port, "prod-east-workers-2");
+  std::set<std::string> actual{"prod-east-workers-9"};
+  for (const auto& node : Side(big).render.nodes) actual.insert(node.node.name);
+  const auto daemon = plan_between(Side(big), Side(big), actual);
+  ASSERT_EQ(daemon.nodes.size(), 1u);
+  EXPECT_EQ(daemon.nodes[0].port, "prod-east-workers-9") << "only the daemon knows the node";
+
+  const Side bare(testing::bare_metal_cluster());
+  const plan::SecretRedactor redactor(secrets_of(bare));
+  const auto added = plan::plan_cluster(
+      {.name = "lab", .head = &bare.cluster, .head_render = &bare.render, .redactor = &redactor});
+  ASSERT_FALSE(added.nodes.empty());
+  for (const auto& step : added.nodes) EXPECT_EQ(step.port, "") << step.name;
+}
+
+TEST(PlanCluster, VirtualIpPortIsAddedChangedAndRemovedOnOpenStackOnly) {
+  model::Cluster plain = testing::openstack_cluster();
+  model::Cluster with_vip = plain;
+  with_vip.kubernetes.virtual_ip.address = "10.0.0.250";
+  std::get<model::OpenStackPlatform>(with_vip.platform).external_network = "public";
+  const Side none(plain), vip(with_vip);
+
+  const auto added = plan_between(none, vip);
+  EXPECT_EQ(added.change, ClusterChange::kChanged);
+  ASSERT_TRUE(added.virtual_ip.has_value());
+  EXPECT_EQ(added.virtual_ip->change, "added");
+  EXPECT_EQ(added.virtual_ip->port, "prod-east-vip");
+  EXPECT_FALSE(added.virtual_ip->from.has_value());
+  ASSERT_TRUE(added.virtual_ip->to.has_value());
+  EXPECT_EQ(added.virtual_ip->to->address, "10.0.0.250");
+  EXPECT_TRUE(added.virtual_ip->to->floating_ip);
+
+  model::Cluster moved = with_vip;
+  moved.kubernetes.virtual_ip.address = "10.0.0.251";
+  const auto changed = plan_between(vip, Side(moved));
+  ASSERT_TRUE(changed.virtual_ip.has_value());
+  EXPECT_EQ(changed.virtual_ip->change, "changed");
+  EXPECT_EQ(changed.virtual_ip->from->address, "10.0.0.250");
+  EXPECT_EQ(changed.virtual_ip->to->address, "10.0.0.251");
+
+  const auto removed = plan_between(vip, none);
+  ASSERT_TRUE(removed.virtual_ip.has_value());
+  EXPECT_EQ(removed.virtual_ip->change, "removed");
+  EXPECT_FALSE(removed.virtual_ip->to.has_value());
+  EXPECT_FALSE(plan_between(vip, vip).virtual_ip.has_value()) << "no change, nothing to show";
+
+  model::Cluster bare = testing::bare_metal_cluster();
+  model::Cluster bare_vip = bare;
+  bare_vip.kubernetes.virtual_ip.address = "192.0.2.250";
+  EXPECT_FALSE(plan_between(Side(bare), Side(bare_vip)).virtual_ip.has_value())
+      << "bare metal has no port for it; the node configs show the change";
+}
+
+TEST(PlanFormats, PortsAndTheVirtualIpShowInEveryForm) {
+  model::Cluster bigger = testing::openstack_cluster();
+  pool_named(bigger, "workers").replicas = 3;
+  bigger.kubernetes.virtual_ip.address = "10.0.0.250";
+  std::get<model::OpenStackPlatform>(bigger.platform).external_network = "public";
+  plan::Plan plan{.base_revision = std::string(40, 'a'), .head_revision = std::string(40, 'b')};
+  plan.clusters.push_back(plan_between(Side(testing::openstack_cluster()), Side(bigger)));
+
+  const std::string text = plan::format_text(plan);
+  EXPECT_NE(text.find("~ prod-east (changed): create 1; virtual IP added\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  create prod-east-workers-2 (pool workers, worker) with port "
+                      "prod-east-workers-2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Virtual IP:\n  reserve port prod-east-vip with 10.0.0.250 + floating IP\n"),
+            std::string::npos) << text;
+  const std::string markdown = plan::format_markdown(plan);
+  EXPECT_NE(markdown.find("- **create** `prod-east-workers-2` (pool workers, worker) with port "
+                          "`prod-east-workers-2`\n"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("**Virtual IP**: reserve port prod-east-vip with 10.0.0.250 + floating IP"),
+            std::string::npos) << markdown;
+  const auto json = plan::to_json(plan)["clusters"][0];
+  EXPECT_EQ(json["nodes"][0]["port"], "prod-east-workers-2");
+  EXPECT_EQ(json["virtualIp"]["change"], "added");
+  EXPECT_EQ(json["virtualIp"]["port"], "prod-east-vip");
+  EXPECT_TRUE(json["virtualIp"]["from"].is_null());
+  EXPECT_EQ(json["virtualIp"]["to"]["address"], "10.0.0.250");
+  EXPECT_EQ(json["virtualIp"]["to"]["floatingIp"], true);
+
+  plan::VirtualIpChange removed{.change = "removed", .port = "c-vip",
+                                .from = plan::VirtualIpPort{.address = "10.0.0.5", .floating_ip = true}};
+  EXPECT_EQ(plan::describe_virtual_ip(removed), "release port c-vip (10.0.0.5) and its floating IP");
+  plan::VirtualIpChange moved{.change = "changed", .port = "c-vip",
+                              .from = plan::VirtualIpPort{.address = "10.0.0.5"},
+                              .to = plan::VirtualIpPort{.address = "10.0.0.6", .floating_ip = true}};
+  EXPECT_EQ(plan::describe_virtual_ip(moved),
+            "change port c-vip from 10.0.0.5 to 10.0.0.6: add a floating IP");
+  moved.to->address = "10.0.0.5";
+  EXPECT_EQ(plan::describe_virtual_ip(moved), "port c-vip (10.0.0.5): add a floating IP");
+}
+
 TEST(PlanFormats, NoSecretReachesAnyOutput) {
   model::Cluster base_model = testing::openstack_cluster();
   const Side base(base_model);
@@ -261,7 +363,9 @@ TEST(PlanFormats, JsonSchemaFields) {
   EXPECT_EQ(cluster["nodes"][0]["action"], "create");
   EXPECT_EQ(cluster["nodes"][0]["name"], "prod-east-gpu-1");
   EXPECT_EQ(cluster["nodes"][0]["role"], "worker");
+  EXPECT_EQ(cluster["nodes"][0]["port"], "prod-east-gpu-1");
   EXPECT_TRUE(cluster["rollout"].is_null());
+  EXPECT_TRUE(cluster["virtualIp"].is_null());
 }
 
 TEST(IgnitionReview, BytesThatAreNotUtf8AreShownReplacedNotFatal) {
