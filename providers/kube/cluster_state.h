@@ -30,14 +30,21 @@ struct ReadinessReport {
   [[nodiscard]] std::map<std::string, int> counts_by_state() const;
 };
 
-// What the Update object asks for. A node is upgraded when its kubeletVersion equals
-// kubelet_version (when set) and its osImage contains os_version (when set).
+// The versions the definition asks for. A node is at them when its kubeletVersion equals
+// kubelet_version (when set) and its osImage (the image's PRETTY_NAME) contains os_version
+// (when set).
 struct DesiredVersions {
   std::string kubelet_version;  // spec.kubernetes.version, e.g. "v1.29.1"
   std::string os_version;       // spec.os.version
 };
 
-enum class NodeUpgradeState { kPending, kUpgrading, kUpgraded };
+// Where a node is in housekeeper's rollout, read from the signals housekeeper itself produces
+// (DESIGN.md §3): its operator labels a node upgrade.housekeeper.io/upgrading when it starts it;
+// its controller swaps that for upgrade.housekeeper.io/upgradeCompleted when the daemon's stamp
+// for the request exists; the operator removes every upgradeCompleted label once all nodes carry
+// one. kSkipped: housekeeper finished the node (upgradeCompleted) but it does not run the
+// desired versions (its stamp already existed, or the daemon returned early).
+enum class NodeUpgradeState { kPending, kUpgrading, kUpgraded, kSkipped };
 [[nodiscard]] const char* to_string(NodeUpgradeState state);
 
 struct NodeRollout {
@@ -50,10 +57,9 @@ struct NodeRollout {
 
 struct RolloutStatus {
   std::vector<NodeRollout> nodes;  // control-plane nodes first, then workers, each by name
-  bool complete = false;
-  // Set when a worker started before every control-plane node was upgraded: the order
-  // housekeeper must keep was broken.
-  std::string order_violation;
+  bool complete = false;           // every node at the desired versions, none upgrading
+  bool needs_os = false;           // some node's osImage lacks the desired OS version
+  bool needs_kubernetes = false;   // some node's kubelet is not at the desired version
   [[nodiscard]] int count(NodeUpgradeState state) const;
 };
 

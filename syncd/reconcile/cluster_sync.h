@@ -3,7 +3,9 @@
 // so a worker is never held for minutes: it reads as
 //   connect (nkd's own identity, the cluster CA, apiServers) → every expected node Ready? →
 //   housekeeper manifests applied for this render? else drift found and, by driftPolicy,
-//   corrected → rollout of the Update's versions complete?
+//   corrected → control-plane nodes carry the label housekeeper's operator orders by? →
+//   an upgrade needed? then the Update (housekeeper-upgrade) asks for it: kubeVersion set only
+//   when Kubernetes changes → rollout at the definition's versions?
 // and says which stage the cluster is in. The reconciler calls it again while the cluster is
 // waiting or upgrading. The clocks for "not ready for too long" and "rollout stalled" run across
 // steps and restart when the render changes.
@@ -98,8 +100,17 @@ class ClusterSync {
   [[nodiscard]] Result<ClusterSyncReport> housekeeping(const model::Cluster& cluster,
                                                        const render::ClusterRender& render,
                                                        kube::ClusterState& state, Memory& memory);
-  void follow_rollout(const kube::RolloutStatus& rollout, Memory& memory,
-                      ClusterSyncReport& report) const;
+  // Sets node-role.kubernetes.io/master on the render's control-plane nodes that lack it.
+  [[nodiscard]] Status label_control_plane(const render::ClusterRender& render,
+                                           const kube::ReadinessReport& readiness,
+                                           kube::KubeClient& client) const;
+  // Applies the Update when the cluster's nodes are not at the definition's versions, or when
+  // an Update already there asks for something else; returns what it did ("" nothing).
+  [[nodiscard]] Result<std::string> request_upgrade(const model::Cluster& cluster,
+                                                    const kube::RolloutStatus& rollout,
+                                                    kube::KubeClient& client) const;
+  void follow_rollout(const model::Cluster& cluster, const kube::RolloutStatus& rollout,
+                      Memory& memory, ClusterSyncReport& report) const;
   // `error` from a step past readiness: an API that stopped answering (kUnavailable, kTimeout;
   // e.g. its server restarting during its own upgrade) is waited for like a cluster not yet
   // ready, for at most readyTimeout in a row; any other error is returned as it is.

@@ -62,7 +62,7 @@ TEST(RenderCluster, ListsEveryArtifactSortedByPathWithItsDigest) {
       "nodes/prod-east-control-plane-2.ign", "nodes/prod-east-gpu-0.ign",
       "nodes/prod-east-workers-0.ign",       "nodes/prod-east-workers-1.ign"};
   for (const auto& path : expected_nodes) EXPECT_NE(find_artifact(rendered, path), nullptr) << path;
-  EXPECT_NE(find_artifact(rendered, "housekeeper/07-update.yaml"), nullptr);
+  EXPECT_NE(find_artifact(rendered, "housekeeper/05-controller-daemonset.yaml"), nullptr);
   EXPECT_NE(find_artifact(rendered, "pki/ca.crt"), nullptr);
   EXPECT_EQ(paths.size(), expected_nodes.size() + 8 + 1);
   ASSERT_EQ(rendered.nodes.size(), 6u);
