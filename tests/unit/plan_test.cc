@@ -204,7 +204,7 @@ TEST(PlanCluster, AddedAndRemovedClusters) {
       {.name = "lab", .head = &side.cluster, .head_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(added.change, ClusterChange::kAdded);
   EXPECT_EQ(names_of(added, NodeAction::kCreate), (std::vector<std::string>{"bm-0", "bm-1", "bm-2"}));
-  EXPECT_EQ(added.manifests.size(), 8u);
+  EXPECT_EQ(added.manifests.size(), 6u);
   const auto removed = plan::plan_cluster(
       {.name = "lab", .base = &side.cluster, .base_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(removed.change, ClusterChange::kRemoved);
