@@ -64,7 +64,7 @@ TEST(RenderCluster, ListsEveryArtifactSortedByPathWithItsDigest) {
   for (const auto& path : expected_nodes) EXPECT_NE(find_artifact(rendered, path), nullptr) << path;
   EXPECT_NE(find_artifact(rendered, "housekeeper/05-controller-daemonset.yaml"), nullptr);
   EXPECT_NE(find_artifact(rendered, "pki/ca.crt"), nullptr);
-  EXPECT_EQ(paths.size(), expected_nodes.size() + 8 + 1);
+  EXPECT_EQ(paths.size(), expected_nodes.size() + 6 + 1);
   ASSERT_EQ(rendered.nodes.size(), 6u);
   EXPECT_EQ(rendered.nodes[0].node.name, "prod-east-control-plane-0");
   EXPECT_EQ(rendered.nodes[0].ignition_sha256, sha256_hex(rendered.nodes[0].ignition));
