@@ -5,6 +5,7 @@
 
 #include "common/crypto.h"
 #include "render/housekeeper/housekeeper.h"
+#include "render/housekeeper/nkd_access.h"
 #include "render/ignition/ignition.h"
 #include "render/network/network_plugin.h"
 
@@ -24,9 +25,22 @@ std::string fetch_url(const RenderOptions& options, const std::string& cluster,
   return base + "/ignition/" + cluster + "/" + node;
 }
 
-// What the init node applies once its API answers.
-std::vector<ignition::BringUpManifest> bring_up_manifests(const model::Cluster& /*cluster*/) {
-  return {};
+// What the init node applies once its API answers: nkd's access first (so nkd, when it can reach
+// the cluster, may apply the rest too), then the network plugin.
+std::vector<ignition::BringUpManifest> bring_up_manifests(
+    const model::Cluster& cluster, const std::vector<network::NetworkManifest>& network) {
+  std::vector<housekeeper::Manifest> applied;
+  for (const network::NetworkManifest& manifest : network) {
+    applied.push_back({.file_name = manifest.file_name, .yaml = manifest.yaml});
+  }
+  std::vector<ignition::BringUpManifest> manifests;
+  for (housekeeper::Manifest& manifest : housekeeper::nkd_access_manifests(cluster, applied)) {
+    manifests.push_back({.path = "access/" + manifest.file_name, .yaml = std::move(manifest.yaml)});
+  }
+  for (housekeeper::Manifest& manifest : applied) {
+    manifests.push_back({.path = "network/" + manifest.file_name, .yaml = std::move(manifest.yaml)});
+  }
+  return manifests;
 }
 
 NodeRender render_node(const model::Cluster& cluster, const model::Node& node,
@@ -93,13 +107,15 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
     pinned = std::make_shared<const model::Cluster>(with_pinned_versions(cluster));
     pinned_pki = std::make_shared<const pki::ClusterPki>(with_pinned_token(pki));
   }
-  const std::vector<ignition::BringUpManifest> bring_up = bring_up_manifests(cluster);
+  std::vector<network::NetworkManifest> network = network::network_plugin_manifests(cluster);
+  const std::vector<ignition::BringUpManifest> bring_up = bring_up_manifests(cluster, network);
   for (const model::Node& node : model::expand_nodes(cluster)) {
     NodeRender rendered = render_node(cluster, node, pki, options, bring_up);
     if (pinned) {
+      // Without the bring-up manifests: they matter only at the cluster's first boot, and later
+      // changes reach a running cluster through the API, never by replacing its first node.
       rendered.boot_digest = LazyDigest([pinned, pinned_pki, node] {
-        return sha256_hex(ignition::node_config(*pinned, node, *pinned_pki,
-                                                bring_up_manifests(*pinned)));
+        return sha256_hex(ignition::node_config(*pinned, node, *pinned_pki, {}));
       });
     }
     result.artifacts.push_back(make_artifact("nodes/" + node.name + ".ign", rendered.ignition));
@@ -113,7 +129,7 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
     result.artifacts.push_back(
         make_artifact("housekeeper/" + manifest.file_name, std::move(manifest.yaml)));
   }
-  for (network::NetworkManifest& manifest : network::network_plugin_manifests(cluster)) {
+  for (network::NetworkManifest& manifest : network) {
     result.artifacts.push_back(
         make_artifact("network/" + manifest.file_name, std::move(manifest.yaml)));
   }

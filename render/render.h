@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/secret.h"
@@ -23,6 +24,17 @@ struct Artifact {
   std::string content;
   std::string sha256;
 };
+
+// The folders of Kubernetes objects applied to a running cluster (one object per file, applied
+// in path order within a folder): the network plugin, then housekeeper.
+inline constexpr std::string_view kNetworkManifests = "network/";
+inline constexpr std::string_view kHousekeeperManifests = "housekeeper/";
+
+// Whether `artifact` is a Kubernetes object nkd applies (either folder above).
+[[nodiscard]] inline bool is_cluster_manifest(const Artifact& artifact) {
+  return artifact.path.starts_with(kNetworkManifests) ||
+         artifact.path.starts_with(kHousekeeperManifests);
+}
 
 // A digest worked out the first time it is asked for, then kept; copies share it. Rendering
 // stays one config per node on its hot path, and the few callers that need the digest (a
@@ -69,7 +81,8 @@ struct NodeRender {
 struct ClusterRender {
   std::string cluster;
   std::vector<NodeRender> nodes;
-  std::vector<Artifact> artifacts;  // nodes/*.ign, housekeeper/*.yaml, pki/ca.crt; sorted by path
+  // nodes/*.ign, housekeeper/*.yaml, network/*.yaml, pki/ca.crt; sorted by path.
+  std::vector<Artifact> artifacts;
   std::string digest;               // SHA-256 over every artifact's path and digest, in path order
 };
 

@@ -7,8 +7,6 @@
 namespace nkd::kube {
 namespace {
 
-constexpr const char* kHousekeeperPrefix = "housekeeper/";
-
 std::string join(const std::vector<std::string>& names) {
   std::string joined;
   for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
@@ -45,14 +43,23 @@ std::map<std::string, int> ReadinessReport::counts_by_state() const {
   return counts;
 }
 
-std::vector<const render::Artifact*> housekeeper_artifacts(
-    const std::vector<render::Artifact>& artifacts) {
+std::vector<const render::Artifact*> manifests_in(const std::vector<render::Artifact>& artifacts,
+                                                  std::string_view folder) {
   std::vector<const render::Artifact*> found;
   for (const render::Artifact& artifact : artifacts) {
-    if (artifact.path.rfind(kHousekeeperPrefix, 0) == 0) found.push_back(&artifact);
+    if (artifact.path.starts_with(folder)) found.push_back(&artifact);
   }
   std::sort(found.begin(), found.end(),
             [](const auto* a, const auto* b) { return a->path < b->path; });
+  return found;
+}
+
+std::vector<const render::Artifact*> cluster_manifests(
+    const std::vector<render::Artifact>& artifacts) {
+  std::vector<const render::Artifact*> found = manifests_in(artifacts, render::kNetworkManifests);
+  for (const render::Artifact* artifact : manifests_in(artifacts, render::kHousekeeperManifests)) {
+    found.push_back(artifact);
+  }
   return found;
 }
 
@@ -122,12 +129,12 @@ Status ClusterState::wait_established(const std::string& crd_name, SteadyTime de
   }
 }
 
-Status ClusterState::apply_housekeeper(const std::vector<render::Artifact>& artifacts,
-                                       SteadyTime deadline) {
+Status ClusterState::apply_manifests(const std::vector<render::Artifact>& artifacts,
+                                     std::string_view folder, SteadyTime deadline) {
   std::vector<const render::Artifact*> crds;
   std::vector<const render::Artifact*> rest;
   std::vector<std::string> crd_names;
-  for (const render::Artifact* artifact : housekeeper_artifacts(artifacts)) {
+  for (const render::Artifact* artifact : manifests_in(artifacts, folder)) {
     auto object = yaml_to_json(artifact->content);
     if (!object) return object.error().wrap(artifact->path);
     auto ref = object_ref_of(*object);
@@ -191,7 +198,7 @@ Status ClusterState::drain(const std::string& node, std::chrono::milliseconds dr
 Result<std::vector<DriftItem>> ClusterState::detect_drift(
     const std::vector<render::Artifact>& artifacts) {
   std::vector<DriftItem> drift;
-  for (const render::Artifact* artifact : housekeeper_artifacts(artifacts)) {
+  for (const render::Artifact* artifact : cluster_manifests(artifacts)) {
     auto desired = yaml_to_json(artifact->content);
     if (!desired) return desired.error().wrap(artifact->path);
     auto ref = object_ref_of(*desired);
@@ -216,7 +223,7 @@ Result<std::vector<DriftItem>> ClusterState::correct_drift(
   if (!drift || drift->empty()) return drift;
   std::set<std::string> drifted;
   for (const DriftItem& item : *drift) drifted.insert(item.object.kind + "/" + item.object.name);
-  for (const render::Artifact* artifact : housekeeper_artifacts(artifacts)) {
+  for (const render::Artifact* artifact : cluster_manifests(artifacts)) {
     auto object = yaml_to_json(artifact->content);
     if (!object) return object.error();
     auto ref = object_ref_of(*object);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -30,14 +31,21 @@ struct ReadinessReport {
   [[nodiscard]] std::map<std::string, int> counts_by_state() const;
 };
 
-// What the Update object asks for. A node is upgraded when its kubeletVersion equals
-// kubelet_version (when set) and its osImage contains os_version (when set).
+// The versions the definition asks for. A node is at them when its kubeletVersion equals
+// kubelet_version (when set) and its osImage (the image's PRETTY_NAME) contains os_version
+// (when set).
 struct DesiredVersions {
   std::string kubelet_version;  // spec.kubernetes.version, e.g. "v1.29.1"
   std::string os_version;       // spec.os.version
 };
 
-enum class NodeUpgradeState { kPending, kUpgrading, kUpgraded };
+// Where a node is in housekeeper's rollout, read from the signals housekeeper itself produces
+// (DESIGN.md §3): its operator labels a node upgrade.housekeeper.io/upgrading when it starts it;
+// its controller swaps that for upgrade.housekeeper.io/upgradeCompleted when the daemon's stamp
+// for the request exists; the operator removes every upgradeCompleted label once all nodes carry
+// one. kSkipped: housekeeper finished the node (upgradeCompleted) but it does not run the
+// desired versions (its stamp already existed, or the daemon returned early).
+enum class NodeUpgradeState { kPending, kUpgrading, kUpgraded, kSkipped };
 [[nodiscard]] const char* to_string(NodeUpgradeState state);
 
 struct NodeRollout {
@@ -50,10 +58,9 @@ struct NodeRollout {
 
 struct RolloutStatus {
   std::vector<NodeRollout> nodes;  // control-plane nodes first, then workers, each by name
-  bool complete = false;
-  // Set when a worker started before every control-plane node was upgraded: the order
-  // housekeeper must keep was broken.
-  std::string order_violation;
+  bool complete = false;           // every node at the desired versions, none upgrading
+  bool needs_os = false;           // some node's osImage lacks the desired OS version
+  bool needs_kubernetes = false;   // some node's kubelet is not at the desired version
   [[nodiscard]] int count(NodeUpgradeState state) const;
 };
 
@@ -83,10 +90,10 @@ class ClusterState {
   // failures that waiting cannot cure (refused TLS, forbidden).
   [[nodiscard]] Result<ReadinessReport> wait_ready(const std::vector<std::string>& expected,
                                                    SteadyTime deadline);
-  // Applies the housekeeper/*.yaml artifacts: every CRD first, waits until each is Established,
-  // then the rest in path order.
-  [[nodiscard]] Status apply_housekeeper(const std::vector<render::Artifact>& artifacts,
-                                         SteadyTime deadline);
+  // Applies the artifacts in `folder` (render::kNetworkManifests, kHousekeeperManifests): every
+  // CRD first, waits until each is Established, then the rest in path order.
+  [[nodiscard]] Status apply_manifests(const std::vector<render::Artifact>& artifacts,
+                                       std::string_view folder, SteadyTime deadline);
   [[nodiscard]] Result<RolloutStatus> observe_rollout(const DesiredVersions& desired);
   // Polls the rollout until every node is upgraded. Fails with kTimeout naming the node when one
   // stays upgrading longer than `per_node_timeout`, or naming the nodes left when `deadline`
@@ -97,7 +104,7 @@ class ClusterState {
   // Cordon, evict every pod but DaemonSet and mirror pods (PodDisruptionBudget refusals wait),
   // wait until they are gone, then delete the Node object; all within `drain_timeout`.
   [[nodiscard]] Status drain(const std::string& node, std::chrono::milliseconds drain_timeout);
-  // Housekeeper objects whose applied fields differ from the artifacts (server-added fields are
+  // Network plugin and housekeeper objects whose applied fields differ from the artifacts (server-added fields are
   // ignored), or that are missing.
   [[nodiscard]] Result<std::vector<DriftItem>> detect_drift(
       const std::vector<render::Artifact>& artifacts);
@@ -114,8 +121,12 @@ class ClusterState {
   ClusterStateOptions options_;
 };
 
-// The housekeeper manifests among `artifacts`, in path order.
-[[nodiscard]] std::vector<const render::Artifact*> housekeeper_artifacts(
+// The artifacts in `folder`, in path order.
+[[nodiscard]] std::vector<const render::Artifact*> manifests_in(
+    const std::vector<render::Artifact>& artifacts, std::string_view folder);
+// Every object nkd applies to a running cluster, in the order it applies them: the network
+// plugin's, then housekeeper's.
+[[nodiscard]] std::vector<const render::Artifact*> cluster_manifests(
     const std::vector<render::Artifact>& artifacts);
 
 // The first field of `desired` whose value `live` lacks or differs in ("" when none): maps

@@ -82,7 +82,8 @@ Error error_from_response(const HttpResponse& response, const std::string& what)
                    text + " (nkd's client certificate was not accepted; check the cluster's CA)"};
     case 403:
       return Error{ErrorCode::kPermissionDenied,
-                   text + " (nkd's identity lacks the permission; it should be in system:masters)"};
+                   text + " (nkd's group nkd:controllers lacks the permission: check the ClusterRole "
+                          "nkd:controller and its binding, installed at the cluster's bring-up)"};
     case 404: return Error{ErrorCode::kNotFound, text};
     case 409: return Error{ErrorCode::kConflict, text};
     case 429: return Error{ErrorCode::kQuotaExceeded, text};
@@ -221,6 +222,20 @@ Status KubeClient::cordon(const std::string& node) {
             .content_type = "application/strategic-merge-patch+json",
             .retry_non_idempotent = true}),
       "cordoning node " + node);
+  if (!patched) return patched.error();
+  return ok_status();
+}
+
+Status KubeClient::label_node(const std::string& node, const std::string& key,
+                              const std::string& value) {
+  const nlohmann::json patch = {{"metadata", {{"labels", {{key, value}}}}}};
+  auto patched = json_or_error(send({.operation = "label_node",
+                                     .method = "PATCH",
+                                     .path = "/api/v1/nodes/" + node,
+                                     .body = patch.dump(),
+                                     .content_type = "application/merge-patch+json",
+                                     .retry_non_idempotent = true}),
+                               "labelling node " + node + " " + key);
   if (!patched) return patched.error();
   return ok_status();
 }

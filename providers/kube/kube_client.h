@@ -38,6 +38,8 @@ inline constexpr const char* kFieldManager = "nkd";
 inline constexpr const char* kUpgradingLabel = "upgrade.housekeeper.io/upgrading";
 inline constexpr const char* kUpgradeCompletedLabel = "upgrade.housekeeper.io/upgradeCompleted";
 inline constexpr const char* kControlPlaneLabel = "node-role.kubernetes.io/control-plane";
+// What housekeeper's operator selects control-plane nodes by (kubeadm no longer sets it).
+inline constexpr const char* kMasterLabel = "node-role.kubernetes.io/master";
 
 struct KubeEndpoint {
   std::string server_url;  // "https://api.prod-east.example.org:6443", no trailing slash
@@ -109,6 +111,9 @@ class KubeClient {
   // not exist yet).
   [[nodiscard]] Result<bool> crd_established(const std::string& name);
   [[nodiscard]] Status cordon(const std::string& node);
+  // Sets one label on a Node (JSON merge patch; idempotent).
+  [[nodiscard]] Status label_node(const std::string& node, const std::string& key,
+                                  const std::string& value);
   [[nodiscard]] Result<std::vector<PodRef>> list_pods_on(const std::string& node);
   // Evicts through the Eviction API (policy/v1). A 429 (a PodDisruptionBudget forbids it for
   // now) is retried every eviction_retry_ms until `deadline`, then kTimeout naming the pod. A pod

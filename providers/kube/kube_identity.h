@@ -1,5 +1,6 @@
-// nkd's own identity towards a cluster's API server (DESIGN.md §1 kube, issue #6): a client
-// certificate with CN "nkd" and O "system:masters", signed by the cluster's CA, valid for one hour
+// nkd's own identity towards a cluster's API server (DESIGN.md §1 kube, §3 "nkd's identity"): a
+// client certificate with CN "nkd" and O "nkd:controllers" (a group of its own, authorized by the
+// RBAC of render/housekeeper/nkd_access.h, never system:masters), signed by the cluster's CA, valid for one hour
 // and renewed when less than ten minutes are left. Never the users' admin certificate, never
 // stored. Also the KubeEndpoint for a cluster: its controlPlaneEndpoint on port 6443, or an
 // `apiServers` override dialled curl --connect-to style (DESIGN.md §4).
@@ -13,13 +14,14 @@
 
 #include "common/result.h"
 #include "providers/kube/kube_client.h"
+#include "render/housekeeper/nkd_access.h"
 #include "render/model/cluster.h"
 #include "render/pki/cluster_pki.h"
 
 namespace nkd::kube {
 
 inline constexpr const char* kIdentityCommonName = "nkd";
-inline constexpr const char* kIdentityOrganization = "system:masters";
+inline constexpr const char* kIdentityOrganization = housekeeper::kNkdGroup;
 inline constexpr std::int64_t kIdentityLifetimeSeconds = 3600;
 inline constexpr std::int64_t kIdentityRenewBeforeSeconds = 600;
 inline constexpr int kApiServerPort = 6443;

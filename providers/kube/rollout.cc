@@ -8,23 +8,24 @@ namespace nkd::kube {
 namespace {
 
 bool is_control_plane(const NodeInfo& node) {
-  return node.labels.contains(kControlPlaneLabel) ||
-         node.labels.contains("node-role.kubernetes.io/master");
+  return node.labels.contains(kControlPlaneLabel) || node.labels.contains(kMasterLabel);
 }
 
-bool at_desired(const NodeInfo& node, const DesiredVersions& desired) {
-  const bool kubelet_ok =
-      desired.kubelet_version.empty() || node.kubelet_version == desired.kubelet_version;
-  const bool os_ok =
-      desired.os_version.empty() || node.os_image.find(desired.os_version) != std::string::npos;
-  return kubelet_ok && os_ok;
+bool kubelet_at(const NodeInfo& node, const DesiredVersions& desired) {
+  return desired.kubelet_version.empty() || node.kubelet_version == desired.kubelet_version;
+}
+
+bool os_at(const NodeInfo& node, const DesiredVersions& desired) {
+  return desired.os_version.empty() || node.os_image.find(desired.os_version) != std::string::npos;
 }
 
 NodeUpgradeState state_of(const NodeInfo& node, const DesiredVersions& desired) {
-  // The upgrading label wins: housekeeper sets it before it touches the node and removes it only
-  // after the node is back, so a node at the new versions but still labelled is not done.
+  // The upgrading label wins: the controller removes it only after the node is back, so a node
+  // at the new versions but still labelled is not done.
   if (node.labels.contains(kUpgradingLabel)) return NodeUpgradeState::kUpgrading;
-  if (at_desired(node, desired)) return NodeUpgradeState::kUpgraded;
+  const bool at_desired = kubelet_at(node, desired) && os_at(node, desired);
+  if (at_desired) return NodeUpgradeState::kUpgraded;
+  if (node.labels.contains(kUpgradeCompletedLabel)) return NodeUpgradeState::kSkipped;
   return NodeUpgradeState::kPending;
 }
 
@@ -35,6 +36,7 @@ const char* to_string(NodeUpgradeState state) {
     case NodeUpgradeState::kPending: return "pending";
     case NodeUpgradeState::kUpgrading: return "upgrading";
     case NodeUpgradeState::kUpgraded: return "upgraded";
+    case NodeUpgradeState::kSkipped: return "skipped";
   }
   return "unknown";
 }
@@ -47,6 +49,8 @@ int RolloutStatus::count(NodeUpgradeState state) const {
 RolloutStatus rollout_status(const std::vector<NodeInfo>& nodes, const DesiredVersions& desired) {
   RolloutStatus status;
   for (const NodeInfo& node : nodes) {
+    status.needs_os |= !os_at(node, desired);
+    status.needs_kubernetes |= !kubelet_at(node, desired);
     status.nodes.push_back(NodeRollout{.name = node.name,
                                        .control_plane = is_control_plane(node),
                                        .state = state_of(node, desired),
@@ -59,19 +63,6 @@ RolloutStatus rollout_status(const std::vector<NodeInfo>& nodes, const DesiredVe
   });
   status.complete = status.count(NodeUpgradeState::kUpgraded) ==
                     static_cast<int>(status.nodes.size());
-  const bool control_plane_done =
-      std::all_of(status.nodes.begin(), status.nodes.end(), [](const NodeRollout& node) {
-        return !node.control_plane || node.state == NodeUpgradeState::kUpgraded;
-      });
-  if (!control_plane_done) {
-    for (const NodeRollout& node : status.nodes) {
-      if (!node.control_plane && node.state == NodeUpgradeState::kUpgrading) {
-        status.order_violation = "worker " + node.name +
-                                 " is upgrading before every control-plane node is upgraded";
-        break;
-      }
-    }
-  }
   return status;
 }
 

@@ -1,8 +1,8 @@
 #include "render/housekeeper/housekeeper.h"
 
+#include <algorithm>
 #include <initializer_list>
 
-#include "common/duration.h"
 #include "render/housekeeper/manifest_parts.h"
 
 namespace nkd::housekeeper {
@@ -10,7 +10,7 @@ namespace {
 
 struct Rule {
   const char* api_group;
-  std::initializer_list<const char*> resources;
+  const char* resource;
   std::initializer_list<const char*> verbs;
 };
 
@@ -22,23 +22,18 @@ std::string namespace_yaml() {
   return finish(out);
 }
 
-std::string service_account_yaml() {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  emit_header(out, "v1", "ServiceAccount", kServiceAccount, kNamespace);
-  out << YAML::EndMap;
-  return finish(out);
-}
-
 std::string cluster_role_yaml() {
-  // The operator watches nodes and labels them; the controller drains (evicts
-  // or deletes pods, skipping DaemonSet pods) and cordons its own node.
+  // NKD's role (data/data/housekeeper/3role.yaml), rule for rule: the operator labels nodes;
+  // the controller drains with kubectl's drain helper (pods, evictions, DaemonSet lookups) and
+  // controller-runtime needs updates/finalizers.
   const Rule rules[] = {
-      {"", {"nodes"}, {"get", "list", "watch", "patch", "update"}},
-      {"", {"pods"}, {"get", "list", "watch", "delete"}},
-      {"", {"pods/eviction"}, {"create"}},
-      {"apps", {"daemonsets"}, {"get", "list"}},
-      {"housekeeper.io", {"updates", "updates/status"}, {"*"}},
+      {"housekeeper.io", "updates", {"create", "delete", "get", "list", "patch", "update", "watch"}},
+      {"housekeeper.io", "updates/finalizers", {"update"}},
+      {"housekeeper.io", "updates/status", {"get", "patch", "update"}},
+      {"", "nodes", {"get", "list", "patch", "update", "watch"}},
+      {"", "pods", {"get", "list"}},
+      {"", "pods/eviction", {"create"}},
+      {"apps", "daemonsets", {"delete", "get"}},
   };
   YAML::Emitter out;
   out << YAML::BeginMap;
@@ -46,11 +41,11 @@ std::string cluster_role_yaml() {
   out << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
   for (const Rule& rule : rules) {
     out << YAML::BeginMap;
-    out << YAML::Key << "apiGroups" << YAML::Value << YAML::BeginSeq << rule.api_group
+    out << YAML::Key << "apiGroups" << YAML::Value << YAML::BeginSeq << YAML::DoubleQuoted
+        << rule.api_group << YAML::EndSeq;
+    out << YAML::Key << "resources" << YAML::Value << YAML::BeginSeq << rule.resource
         << YAML::EndSeq;
-    out << YAML::Key << "resources" << YAML::Value << YAML::BeginSeq;
-    for (const char* resource : rule.resources) out << resource;
-    out << YAML::EndSeq << YAML::Key << "verbs" << YAML::Value << YAML::BeginSeq;
+    out << YAML::Key << "verbs" << YAML::Value << YAML::BeginSeq;
     for (const char* verb : rule.verbs) out << verb;
     out << YAML::EndSeq << YAML::EndMap;
   }
@@ -61,7 +56,7 @@ std::string cluster_role_yaml() {
 std::string cluster_role_binding_yaml() {
   YAML::Emitter out;
   out << YAML::BeginMap;
-  emit_header(out, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", kClusterRole, "");
+  emit_header(out, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", kClusterRoleBinding, "");
   out << YAML::Key << "roleRef" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "apiGroup" << YAML::Value << "rbac.authorization.k8s.io";
   out << YAML::Key << "kind" << YAML::Value << "ClusterRole";
@@ -74,22 +69,9 @@ std::string cluster_role_binding_yaml() {
   return finish(out);
 }
 
-std::string update_yaml(const model::Cluster& cluster) {
-  const model::UpgradePolicy& upgrade = cluster.upgrade;
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  emit_header(out, "housekeeper.io/v1alpha1", "Update", kUpdateName, kNamespace);
-  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
-  emit_quoted(out, "osImageURL", cluster.os.image_url);
-  emit_quoted(out, "osVersion", cluster.os.version);
-  emit_quoted(out, "kubeVersion", cluster.kubernetes.version);
-  out << YAML::Key << "evictPodForce" << YAML::Value << upgrade.evict_pod_force;
-  out << YAML::Key << "maxUnavailable" << YAML::Value << upgrade.max_unavailable;
-  // Go's canonical duration form ("10m0s"), as metav1.Duration prints it.
-  emit_quoted(out, "drainTimeout",
-              format_duration_ms(static_cast<std::int64_t>(upgrade.drain_timeout_seconds) * 1000));
-  out << YAML::EndMap << YAML::EndMap;
-  return finish(out);
+std::string image_of(model::Arch arch, const char* name) {
+  return std::string(kImageRepository) + "/" + model::to_string(arch) + "/" + name + ":" +
+         kImageTag;
 }
 
 }  // namespace
@@ -99,7 +81,8 @@ void emit_quoted(YAML::Emitter& out, const char* key, const std::string& value) 
 }
 
 void emit_header(YAML::Emitter& out, const char* api_version, const char* kind,
-                 const std::string& name, const std::string& namespace_name) {
+                 const std::string& name, const std::string& namespace_name,
+                 const std::string& selector_value) {
   out << YAML::Key << "apiVersion" << YAML::Value << api_version;
   out << YAML::Key << "kind" << YAML::Value << kind;
   out << YAML::Key << "metadata" << YAML::Value << YAML::BeginMap;
@@ -107,24 +90,60 @@ void emit_header(YAML::Emitter& out, const char* api_version, const char* kind,
   if (!namespace_name.empty()) {
     out << YAML::Key << "namespace" << YAML::Value << namespace_name;
   }
-  out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap << YAML::Key
-      << "app.kubernetes.io/managed-by" << YAML::Value << "nkd" << YAML::EndMap;
+  out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "app.kubernetes.io/managed-by" << YAML::Value << "nkd";
+  if (!selector_value.empty()) out << YAML::Key << kSelectorLabel << YAML::Value << selector_value;
+  out << YAML::EndMap;
   out << YAML::EndMap;
 }
 
 std::string finish(const YAML::Emitter& out) { return std::string(out.c_str()) + "\n"; }
 
+std::string default_operator_image(model::Arch arch) { return image_of(arch, kOperatorName); }
+
+std::string default_controller_image(model::Arch arch) { return image_of(arch, kControllerName); }
+
+std::vector<model::Arch> node_arches(const model::Cluster& cluster) {
+  std::vector<model::Arch> arches;
+  const auto nodes = model::expand_nodes(cluster);
+  const auto first_control_plane =
+      std::find_if(nodes.begin(), nodes.end(), [](const model::Node& node) {
+        return node.role == model::PoolRole::kControlPlane;
+      });
+  arches.push_back(first_control_plane == nodes.end() ? cluster.os.arch : first_control_plane->arch);
+  for (const model::Node& node : nodes) {
+    if (std::find(arches.begin(), arches.end(), node.arch) == arches.end()) {
+      arches.push_back(node.arch);
+    }
+  }
+  return arches;
+}
+
+std::string update_yaml(const model::Cluster& cluster, bool upgrade_kubernetes) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  emit_header(out, "housekeeper.io/v1alpha1", "Update", kUpdateName, kNamespace);
+  out << YAML::Key << "spec" << YAML::Value << YAML::BeginMap;
+  emit_quoted(out, "osImageURL", cluster.os.image_url);
+  // "" rather than absent or null: the CRD requires the field, and the API server prunes a null
+  // before it checks `required`.
+  emit_quoted(out, "kubeVersion", upgrade_kubernetes ? cluster.kubernetes.version : "");
+  out << YAML::Key << "evictPodForce" << YAML::Value << cluster.upgrade.evict_pod_force;
+  out << YAML::Key << "maxUnavailable" << YAML::Value << cluster.upgrade.max_unavailable;
+  out << YAML::EndMap << YAML::EndMap;
+  return finish(out);
+}
+
 std::vector<Manifest> manifests(const model::Cluster& cluster) {
-  return {
+  std::vector<Manifest> result = {
       {"00-namespace.yaml", namespace_yaml()},
       {"01-crd.yaml", crd_yaml()},
-      {"02-service-account.yaml", service_account_yaml()},
-      {"03-cluster-role.yaml", cluster_role_yaml()},
-      {"04-cluster-role-binding.yaml", cluster_role_binding_yaml()},
-      {"05-operator-deployment.yaml", operator_deployment_yaml(cluster)},
-      {"06-controller-daemonset.yaml", controller_daemonset_yaml(cluster)},
-      {"07-update.yaml", update_yaml(cluster)},
+      {"02-cluster-role.yaml", cluster_role_yaml()},
+      {"03-cluster-role-binding.yaml", cluster_role_binding_yaml()},
+      {"04-operator-deployment.yaml", operator_deployment_yaml(cluster)},
   };
+  for (Manifest& daemonset : controller_daemonsets(cluster)) result.push_back(std::move(daemonset));
+  return result;
 }
 
 }  // namespace nkd::housekeeper

@@ -1,35 +1,36 @@
-// Internal to the housekeeper manifests: one function per Kubernetes object,
-// and the emitter helpers they share. Each returns one YAML document;
-// manifests() decides files and order.
+// Internal to the housekeeper manifests: one function per Kubernetes object, and the emitter
+// helpers they share. Each returns one YAML document; manifests() decides files and order.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
 
 #include <string>
 
-#include "render/model/cluster.h"
+#include "render/housekeeper/housekeeper.h"
 
 namespace nkd::housekeeper {
 
-inline constexpr const char* kNamespace = "housekeeper-system";
-inline constexpr const char* kServiceAccount = "housekeeper";
-inline constexpr const char* kClusterRole = "housekeeper-manager";
-inline constexpr const char* kOperatorName = "housekeeper-operator-manager";
-inline constexpr const char* kControllerName = "housekeeper-controller-manager";
-inline constexpr const char* kUpdateName = "nkd-update";
+// NKD's names (data/data/housekeeper/*, cmd/upgrade.go): objects NKD installed are taken over
+// as they are, and their immutable selectors match.
+inline constexpr const char* kClusterRole = "update-manager-role";
+inline constexpr const char* kClusterRoleBinding = "update-manager-rolebinding";
+// NKD binds the operator's role to the namespace's default ServiceAccount.
+inline constexpr const char* kServiceAccount = "default";
+inline constexpr const char* kSelectorLabel = "control-plane";
 inline constexpr const char* kDaemonSocketDir = "/var/nkd";
 
-// Strings from the model are double-quoted: "22.03" as a plain scalar would
-// become a number.
+// Strings from the model are double-quoted: "22.03" as a plain scalar would become a number.
 void emit_quoted(YAML::Emitter& out, const char* key, const std::string& value);
-// apiVersion, kind and metadata (name, namespace unless empty, nkd's managed-by
-// label).
+// apiVersion, kind and metadata (name, namespace unless empty, labels: nkd's managed-by label
+// and `selector_value` under kSelectorLabel unless empty).
 void emit_header(YAML::Emitter& out, const char* api_version, const char* kind,
-                 const std::string& name, const std::string& namespace_name);
+                 const std::string& name, const std::string& namespace_name,
+                 const std::string& selector_value = "");
 std::string finish(const YAML::Emitter& out);
 
 std::string crd_yaml();
 std::string operator_deployment_yaml(const model::Cluster& cluster);
-std::string controller_daemonset_yaml(const model::Cluster& cluster);
+// One DaemonSet per node architecture; the first (the operator's architecture) keeps NKD's name.
+std::vector<Manifest> controller_daemonsets(const model::Cluster& cluster);
 
 }  // namespace nkd::housekeeper

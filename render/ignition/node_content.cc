@@ -178,36 +178,23 @@ std::string kubeadm_unit(const model::Cluster& cluster, const model::Node& node)
          });
 }
 
+// NestOS's own unit (housekeeper/daemon/files/housekeeper-daemon.service), line for line: the
+// daemon reads no environment and makes its socket directory itself. KillMode=process keeps
+// rpm-ostree and kubeadm, which the daemon starts, running when it is stopped; Restart=on-failure
+// brings it back after a crash but not after the reboot it asked for.
 std::string housekeeper_daemon_unit() {
   return join_lines({
       "[Unit]",
-      "Description=housekeeper host daemon: atomic OS and kubeadm upgrades",
-      "Wants=network-online.target",
-      "After=network-online.target",
+      "Description=daemon of the housekeeper",
       "",
       "[Service]",
-      std::string("EnvironmentFile=-") + kUpdateEnvPath,
-      std::string("Environment=HOUSEKEEPER_SOCKET=") + kHousekeeperSocket,
-      "ExecStartPre=/usr/bin/mkdir -p /var/nkd",
       "ExecStart=/usr/bin/housekeeper-daemon",
-      "Restart=always",
-      "RestartSec=5",
+      "Restart=on-failure",
+      "KillMode=process",
       "",
       "[Install]",
       "WantedBy=multi-user.target",
   });
-}
-
-// A double-quoted value for systemd EnvironmentFile= and POSIX shells alike.
-std::string env_quoted(const std::string& value) {
-  std::string quoted = "\"";
-  for (char character : value) {
-    if (character == '"' || character == '\\' || character == '$' || character == '`') {
-      quoted += '\\';
-    }
-    quoted += character;
-  }
-  return quoted + "\"";
 }
 
 }  // namespace
@@ -255,10 +242,7 @@ void add_kubeadm(ConfigBuilder& builder, const model::Cluster& cluster, const mo
   builder.add_unit(kKubeadmUnit, true, kubeadm_unit(cluster, node));
 }
 
-void add_update_settings(ConfigBuilder& builder, const model::Cluster& cluster) {
-  builder.add_file(kUpdateEnvPath, kModePublic,
-                   "OS_VERSION=" + env_quoted(cluster.os.version) + "\n" +
-                       "OS_IMAGE_URL=" + env_quoted(cluster.os.image_url) + "\n");
+void add_update_settings(ConfigBuilder& builder, const model::Cluster& /*cluster*/) {
   builder.add_unit(kHousekeeperDaemonUnit, true, housekeeper_daemon_unit());
 }
 

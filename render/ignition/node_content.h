@@ -1,6 +1,6 @@
 // The pieces of a node's Ignition config, each added to a ConfigBuilder: OS
 // settings, container runtime, kubelet, the one-shot kubeadm unit, the
-// control-plane PKI, update-repo settings with the housekeeper host daemon, and
+// control-plane PKI, the housekeeper host daemon, and
 // the user's extras. Pure functions of the model and the PKI.
 #pragma once
 
@@ -15,7 +15,6 @@ inline constexpr const char* kCniPluginsUnit = "nkd-cni-plugins.service";
 inline constexpr const char* kKubeadmDoneMarker = "/var/lib/nkd/kubeadm.done";
 inline constexpr const char* kHousekeeperDaemonUnit = "housekeeper-daemon.service";
 inline constexpr const char* kHousekeeperSocket = "/var/nkd/housekeeper-daemon.sock";
-inline constexpr const char* kUpdateEnvPath = "/etc/nkd/update.env";
 inline constexpr const char* kKubeletDropin = "10-nkd.conf";
 // Where a worker keeps the cluster CA certificate: kubeadm join refuses to run
 // when /etc/kubernetes/pki/ca.crt already exists on a node that is not a
@@ -37,7 +36,7 @@ void add_kubeadm(ConfigBuilder& builder, const model::Cluster& cluster, const mo
 // Control-plane nodes: every file kubeadm expects under /etc/kubernetes/pki/.
 // Workers: only the CA certificate, never a private key.
 void add_pki_files(ConfigBuilder& builder, const model::Node& node, const pki::ClusterPki& pki);
-// /etc/nkd/update.env and the housekeeper-daemon host unit.
+// The housekeeper-daemon host unit, as NestOS ships it (the daemon reads no settings file).
 void add_update_settings(ConfigBuilder& builder, const model::Cluster& cluster);
 // spec.ignition files and units, last so that they override nkd's own entries.
 void add_user_extras(ConfigBuilder& builder, const model::Cluster& cluster);

@@ -34,6 +34,14 @@ const char* to_string(DriftPolicy policy) {
   return policy == DriftPolicy::kReport ? "report" : "correct";
 }
 
+const char* to_string(Arch arch) { return arch == Arch::kArm64 ? "arm64" : "amd64"; }
+
+std::optional<Arch> arch_from_string(std::string_view name) {
+  if (name == "amd64" || name == "x86_64") return Arch::kAmd64;
+  if (name == "arm64" || name == "aarch64") return Arch::kArm64;
+  return std::nullopt;
+}
+
 const char* to_string(CalicoEncapsulation encapsulation) {
   switch (encapsulation) {
     case CalicoEncapsulation::kVxlan: return "VXLAN";
@@ -55,7 +63,7 @@ std::vector<Node> expand_nodes(const Cluster& cluster) {
         if (machine.pool != pool.name) continue;
         nodes.push_back(Node{.name = machine.name, .pool = pool.name, .role = pool.role,
                              .index = index++, .ip = machine.ip, .mac = machine.mac,
-                             .flavor = ""});
+                             .flavor = "", .arch = pool.arch.value_or(cluster.os.arch)});
       }
     }
     return nodes;
@@ -65,7 +73,8 @@ std::vector<Node> expand_nodes(const Cluster& cluster) {
     for (int index = 0; index < pool.replicas; ++index) {
       nodes.push_back(Node{.name = cluster.name + "-" + pool.name + "-" + std::to_string(index),
                            .pool = pool.name, .role = pool.role, .index = index, .ip = "",
-                           .mac = "", .flavor = pool.flavor.empty() ? openstack.flavor : pool.flavor});
+                           .mac = "", .flavor = pool.flavor.empty() ? openstack.flavor : pool.flavor,
+                           .arch = pool.arch.value_or(cluster.os.arch)});
     }
   }
   return nodes;

@@ -16,6 +16,8 @@ enum class ContainerRuntime { kContainerd, kIsulad, kCrio };
 enum class NetworkPlugin { kCalico, kFlannel, kNone };
 enum class KeyAlgorithm { kEcdsaP256, kRsa2048 };
 enum class DriftPolicy { kCorrect, kReport };
+// The CPU architecture of a node's OS image; picks housekeeper's per-architecture images.
+enum class Arch { kAmd64, kArm64 };
 // How calico carries pod traffic between nodes. VXLAN needs only UDP 4789 between nodes, so it
 // works on clouds that drop IP-in-IP (protocol 4) and BGP; the CrossSubnet forms route natively
 // inside one subnet.
@@ -26,6 +28,9 @@ const char* to_string(ContainerRuntime runtime);
 const char* to_string(NetworkPlugin plugin);
 const char* to_string(KeyAlgorithm algorithm);
 const char* to_string(DriftPolicy policy);
+const char* to_string(Arch arch);  // "amd64", "arm64" (Kubernetes' kubernetes.io/arch values)
+// "amd64"/"x86_64" and "arm64"/"aarch64"; nullopt for anything else.
+std::optional<Arch> arch_from_string(std::string_view name);
 const char* to_string(CalicoEncapsulation encapsulation);
 
 struct OpenStackPlatform {
@@ -54,6 +59,7 @@ using Platform = std::variant<OpenStackPlatform, BareMetalPlatform>;
 struct OsSpec {
   std::string version;
   std::string image_url;
+  Arch arch = Arch::kAmd64;  // a pool may override it
 };
 
 struct PkiSpec {
@@ -116,6 +122,7 @@ struct Pool {
   PoolRole role = PoolRole::kWorker;
   int replicas = 0;
   std::string flavor;  // empty: the platform's default
+  std::optional<Arch> arch;  // empty: spec.os.arch
 };
 
 struct UpgradePolicy {
@@ -173,6 +180,7 @@ struct Node {
   std::string ip;   // empty unless the definition fixes it
   std::string mac;  // bare metal only
   std::string flavor;
+  Arch arch = Arch::kAmd64;  // the pool's arch, else spec.os.arch
 };
 
 // Every node of the cluster in a fixed order: pools in definition order, indexes ascending.

@@ -171,8 +171,12 @@ void ClusterParser::parse_bare_metal(const YAML::Node& node, BareMetalPlatform& 
 }
 
 void ClusterParser::parse_os(const YAML::Node& node, OsSpec& os) {
-  if (!fields_.expect_map(node, "spec.os", {"version", "imageURL"})) return;
+  if (!fields_.expect_map(node, "spec.os", {"version", "imageURL", "arch"})) return;
   os.version = fields_.string(node, "version", "spec.os", true).value_or("");
+  if (const auto arch = fields_.string(node, "arch", "spec.os", false)) {
+    if (const auto known = arch_from_string(*arch)) os.arch = *known;
+    else fields_.error_at(node["arch"], "spec.os.arch '" + *arch + "' is not supported; use amd64 or arm64");
+  }
   os.image_url = fields_.string(node, "imageURL", "spec.os", true).value_or("");
   if (!os.image_url.empty() && (os.image_url.find('/') == std::string::npos ||
                                 os.image_url.find(' ') != std::string::npos)) {

@@ -39,6 +39,8 @@ class ClusterParser {
   std::string read_source(const YAML::Node& entry, const std::string& source, std::string_view where);
   // Cross-field rules: node names, control-plane size, bare-metal pools.
   void check_topology(const YAML::Node& spec, const Cluster& cluster);
+  // An os.imageURL that names an architecture must name the one every node has.
+  void check_arch(const YAML::Node& spec, const Cluster& cluster);
   // Every node must reach the API at an address that outlives any one machine: see
   // model::control_plane_endpoint.
   void check_endpoint(const YAML::Node& spec, const Cluster& cluster);

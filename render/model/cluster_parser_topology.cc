@@ -1,5 +1,6 @@
 // ClusterParser, second half: pools, upgrade policy, extra Ignition content and the rules that
 // span several sections (node names, control-plane size, bare-metal machines per pool).
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -21,7 +22,7 @@ void ClusterParser::parse_pools(const YAML::Node& node, std::vector<Pool>& pools
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string where = indexed("spec.pools", i);
     const YAML::Node entry = node[i];
-    if (!fields_.expect_map(entry, where, {"name", "role", "replicas", "flavor"})) continue;
+    if (!fields_.expect_map(entry, where, {"name", "role", "replicas", "flavor", "arch"})) continue;
     Pool pool;
     pool.name = fields_.string(entry, "name", where, true).value_or("");
     if (!pool.name.empty()) {
@@ -47,6 +48,10 @@ void ClusterParser::parse_pools(const YAML::Node& node, std::vector<Pool>& pools
       }
     }
     pool.flavor = fields_.string(entry, "flavor", where, false).value_or("");
+    if (const auto arch = fields_.string(entry, "arch", where, false)) {
+      pool.arch = arch_from_string(*arch);
+      if (!pool.arch) fields_.error_at(entry["arch"], where + ".arch '" + *arch + "' is not supported; use amd64 or arm64");
+    }
     pools.push_back(std::move(pool));
   }
 }
@@ -129,7 +134,33 @@ void ClusterParser::parse_ignition(const YAML::Node& node, IgnitionExtras& extra
   }
 }
 
+void ClusterParser::check_arch(const YAML::Node& spec, const Cluster& cluster) {
+  // One Update carries one osImageURL for every node: an image built for one architecture
+  // would be rebased onto nodes of another. A multi-arch reference names none.
+  const std::string& url = cluster.os.image_url;
+  std::optional<Arch> named;
+  for (const char* token : {"x86_64", "amd64", "aarch64", "arm64"}) {
+    for (auto at = url.find(token); at != std::string::npos; at = url.find(token, at + 1)) {
+      const auto end = at + std::string_view(token).size();
+      const bool bounded = (at == 0 || !std::isalnum(static_cast<unsigned char>(url[at - 1]))) &&
+                           (end == url.size() || !std::isalnum(static_cast<unsigned char>(url[end])));
+      if (bounded) named = arch_from_string(token);
+    }
+  }
+  if (!named) return;
+  std::set<std::string> others;
+  for (const Pool& pool : cluster.pools) {
+    const Arch arch = pool.arch.value_or(cluster.os.arch);
+    if (arch != *named) others.insert(pool.name + " (" + to_string(arch) + ")");
+  }
+  if (others.empty()) return;
+  std::string pools;
+  for (const std::string& name : others) pools += (pools.empty() ? "" : ", ") + name;
+  fields_.error_at(spec["os"]["imageURL"], "spec.os.imageURL names architecture " + std::string(to_string(*named)) + " but pool(s) " + pools + " do not; housekeeper rebases every node to this one image: use an image built for the pools' architecture, or a multi-arch reference that names none");
+}
+
 void ClusterParser::check_topology(const YAML::Node& spec, const Cluster& cluster) {
+  check_arch(spec, cluster);
   const YAML::Node pools = spec["pools"];
   if (!pools.IsSequence()) return;
   int control_plane_replicas = 0;

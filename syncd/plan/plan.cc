@@ -4,13 +4,12 @@
 #include <map>
 #include <variant>
 
+#include "render/housekeeper/housekeeper.h"
 #include "syncd/plan/unified_diff.h"
 
 namespace nkd::plan {
 
 namespace {
-
-constexpr std::string_view kHousekeeperPrefix = "housekeeper/";
 
 const render::NodeRender* find_node(const render::ClusterRender* render, const std::string& name) {
   if (render == nullptr) return nullptr;
@@ -118,20 +117,29 @@ std::vector<VersionChange> version_changes(const model::Cluster& base, const mod
   return changes;
 }
 
-Rollout rollout_for(const model::Cluster& head, const render::ClusterRender& render) {
+Rollout rollout_for(const model::Cluster& base, const model::Cluster& head,
+                    const render::ClusterRender& render) {
   Rollout rollout{.max_unavailable = std::max(1, head.upgrade.max_unavailable)};
-  std::size_t control_plane = 0;
+  // The operator lists nodes by label; the API server returns them sorted by name.
+  std::vector<std::string> control_plane, workers;
   for (const auto& node : render.nodes) {
-    if (node.node.role == model::PoolRole::kControlPlane) rollout.order.push_back(node.node.name);
+    (node.node.role == model::PoolRole::kControlPlane ? control_plane : workers).push_back(node.node.name);
   }
-  control_plane = rollout.order.size();
-  for (const auto& node : render.nodes) {
-    if (node.node.role != model::PoolRole::kControlPlane) rollout.order.push_back(node.node.name);
+  std::sort(control_plane.begin(), control_plane.end());
+  std::sort(workers.begin(), workers.end());
+  const std::size_t max = static_cast<std::size_t>(rollout.max_unavailable);
+  for (std::size_t pass = 0; pass < control_plane.size() || pass * max < workers.size(); ++pass) {
+    std::vector<std::string> started;
+    if (pass < control_plane.size()) started.push_back(control_plane[pass]);
+    for (std::size_t i = pass * max; i < std::min(workers.size(), (pass + 1) * max); ++i) {
+      started.push_back(workers[i]);
+    }
+    rollout.order.insert(rollout.order.end(), started.begin(), started.end());
+    rollout.passes.push_back(std::move(started));
   }
-  const auto batches = [&](std::size_t count) {
-    return static_cast<int>((count + rollout.max_unavailable - 1) / rollout.max_unavailable);
-  };
-  rollout.steps = batches(control_plane) + batches(rollout.order.size() - control_plane);
+  rollout.steps = static_cast<int>(rollout.passes.size());
+  rollout.update_yaml =
+      housekeeper::update_yaml(head, base.kubernetes.version != head.kubernetes.version);
   return rollout;
 }
 
@@ -157,11 +165,30 @@ std::optional<VirtualIpChange> virtual_ip_change(const ClusterInputs& inputs) {
                          .to = to};
 }
 
+// What housekeeper's daemon will and will not do with this change.
+void upgrade_notes(const model::Cluster& base, const model::Cluster& head,
+                   std::vector<std::string>& notes) {
+  const bool kubernetes = base.kubernetes.version != head.kubernetes.version;
+  const bool image = base.os.image_url != head.os.image_url;
+  if (kubernetes && !image) {
+    notes.push_back(
+        "kubernetes.version changes but os.imageURL does not: housekeeper-daemon runs the "
+        "Kubernetes upgrade only in the request that also rebases the node to an OS image it has "
+        "not applied yet (it stops early when /var/nkd/os/<image tag>.stamp exists), and kubeadm "
+        "and kubelet come from the OS image; set os.imageURL to an image carrying Kubernetes " +
+        head.kubernetes.version + " in the same commit, or the nodes stay upgrading until the "
+        "rollout stall timeout");
+  } else if (!kubernetes && image) {
+    notes.push_back("OS-only upgrade: the Update leaves kubeVersion empty, so housekeeper checks "
+                    "the OS image's stamp and rebases and reboots each node once");
+  }
+}
+
 std::map<std::string, const render::Artifact*> manifests_of(const render::ClusterRender* render) {
   std::map<std::string, const render::Artifact*> manifests;
   if (render == nullptr) return manifests;
   for (const auto& artifact : render->artifacts) {
-    if (artifact.path.starts_with(kHousekeeperPrefix)) manifests[artifact.path] = &artifact;
+    if (render::is_cluster_manifest(artifact)) manifests[artifact.path] = &artifact;
   }
   return manifests;
 }
@@ -251,7 +278,8 @@ ClusterPlan plan_cluster(const ClusterInputs& inputs) {
   if (inputs.base != nullptr && inputs.head != nullptr) {
     plan.upgrades = version_changes(*inputs.base, *inputs.head);
     if (!plan.upgrades.empty() && inputs.head_render != nullptr) {
-      plan.rollout = rollout_for(*inputs.head, *inputs.head_render);
+      plan.rollout = rollout_for(*inputs.base, *inputs.head, *inputs.head_render);
+      upgrade_notes(*inputs.base, *inputs.head, plan.notes);
     }
   }
   const bool anything = !plan.nodes.empty() || !plan.manifests.empty() || !plan.upgrades.empty() ||

@@ -62,12 +62,19 @@ struct VersionChange {
   std::string to;
 };
 
-// How housekeeper rolls an in-place upgrade: control-plane nodes first, then workers, at most
-// max_unavailable nodes at a time.
+// How housekeeper's operator rolls an in-place upgrade (housekeeper-operator's reconcile): each
+// pass labels the next control-plane node (by node-role.kubernetes.io/master, which nkd sets)
+// and, in the same pass, up to maxUnavailable workers; a pass that has more nodes waiting ends
+// after its 3-minute wait, whether or not the nodes it started have finished, and the next
+// pass starts. So control-plane nodes start one per pass, alongside workers, not before them.
 struct Rollout {
-  std::vector<std::string> order;
+  std::vector<std::string> order;                // the passes, flattened
+  std::vector<std::vector<std::string>> passes;  // nodes started together
   int max_unavailable = 1;
-  int steps = 0;
+  int steps = 0;  // passes.size()
+  // The Update nkd applies for it (housekeeper-upgrade), assuming the cluster runs the base's
+  // versions: kubeVersion set only when kubernetes.version changes.
+  std::string update_yaml;
 };
 
 struct ManifestChange {

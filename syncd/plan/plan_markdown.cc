@@ -94,9 +94,10 @@ std::string cluster_section(const ClusterPlan& cluster, bool with_diffs) {
     }
   }
   if (cluster.rollout) {
-    out << "- rollout: control-plane nodes first, then workers; at most "
-        << cluster.rollout->max_unavailable << " node(s) at a time; " << cluster.rollout->steps
-        << " step(s)\n";
+    out << "- rollout by housekeeper's operator: " << cluster.rollout->steps
+        << " pass(es), each starting the next control-plane node and up to "
+        << cluster.rollout->max_unavailable
+        << " worker(s) together (about 3 minutes apart, not waiting for the previous pass)\n";
   }
   for (const auto& manifest : cluster.manifests) {
     out << "\n" << manifest.change << " `" << manifest.path << "`\n";

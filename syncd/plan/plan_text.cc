@@ -50,11 +50,19 @@ void write_cluster_details(std::ostringstream& out, const ClusterPlan& cluster) 
     }
   }
   if (cluster.rollout) {
-    out << "  rollout: control-plane nodes first, then workers, at most "
-        << cluster.rollout->max_unavailable << " at a time (maxUnavailable), "
-        << cluster.rollout->steps << " step(s):\n   ";
-    for (const auto& name : cluster.rollout->order) out << " " << name;
-    out << "\n";
+    out << "  rollout by housekeeper's operator: each pass starts the next control-plane node and "
+           "up to "
+        << cluster.rollout->max_unavailable
+        << " worker(s) (maxUnavailable) together; a pass with nodes still waiting ends after "
+           "about 3 minutes whether or not they finished; "
+        << cluster.rollout->steps << " pass(es):\n";
+    for (std::size_t i = 0; i < cluster.rollout->passes.size(); ++i) {
+      out << "    " << i + 1 << ":";
+      for (const auto& name : cluster.rollout->passes[i]) out << " " << name;
+      out << "\n";
+    }
+    out << "  Update housekeeper-system/housekeeper-upgrade:\n"
+        << indent(cluster.rollout->update_yaml, "    ");
   }
   if (!cluster.manifests.empty()) out << "Housekeeper manifests:\n";
   for (const auto& manifest : cluster.manifests) {
@@ -209,8 +217,10 @@ nlohmann::json to_json(const Plan& plan) {
     json rollout = nullptr;
     if (cluster.rollout) {
       rollout = {{"order", cluster.rollout->order},
+                 {"passes", cluster.rollout->passes},
                  {"maxUnavailable", cluster.rollout->max_unavailable},
-                 {"steps", cluster.rollout->steps}};
+                 {"steps", cluster.rollout->steps},
+                 {"update", cluster.rollout->update_yaml}};
     }
     clusters.push_back({{"name", cluster.name}, {"change", to_string(cluster.change)},
                         {"baseDigest", cluster.base_digest}, {"headDigest", cluster.head_digest},

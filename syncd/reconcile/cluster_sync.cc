@@ -1,13 +1,13 @@
 #include "syncd/reconcile/cluster_sync.h"
 
-#include "providers/kube/bootstrap_token.h"
-
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "common/crypto.h"
 #include "providers/kube/bootstrap_token.h"
+#include "render/housekeeper/housekeeper.h"
 #include "syncd/cluster_pki_store.h"
 
 namespace nkd::syncd {
@@ -23,10 +23,10 @@ std::string minutes(std::int64_t ms) {
   return ms % 60'000 == 0 ? std::to_string(ms / 60'000) + "m" : std::to_string(ms / 1000) + "s";
 }
 
-// Changes whenever any housekeeper manifest does, and only then.
-std::string housekeeper_digest(const render::ClusterRender& render) {
+// Changes whenever any manifest in `folder` does, and only then.
+std::string manifests_digest(const render::ClusterRender& render, std::string_view folder) {
   std::string listing;
-  for (const render::Artifact* artifact : kube::housekeeper_artifacts(render.artifacts)) {
+  for (const render::Artifact* artifact : kube::manifests_in(render.artifacts, folder)) {
     listing += artifact->path + " " + artifact->sha256 + "\n";
   }
   return sha256_hex(listing);
@@ -101,7 +101,9 @@ ClusterSync::Memory ClusterSync::memory_for(const std::string& cluster,
   Memory& memory = memory_[cluster];
   if (memory.render_digest != render_digest) {
     // A new render restarts the clocks; what the cluster holds stays known.
-    memory = Memory{.render_digest = render_digest, .housekeeper_digest = memory.housekeeper_digest};
+    memory = Memory{.render_digest = render_digest,
+                    .housekeeper_digest = memory.housekeeper_digest,
+                    .network_digest = memory.network_digest};
   }
   return memory;
 }
@@ -133,10 +135,13 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
   auto readiness = state.wait_ready(expected, std::chrono::steady_clock::now());
   if (!readiness) return readiness.error().wrap("reaching cluster " + cluster.name);
   ClusterSyncReport report{.nodes = node_statuses(render, *readiness)};
+  auto network = install_network(cluster, render, *readiness, state, memory);
+  if (!network) return wait_or_fail(cluster.name, network.error(), memory, std::move(report));
   const std::int64_t now = clock_.now_unix_ms();
   if (!readiness->ready) {
     if (memory.not_ready_since_ms == 0) memory.not_ready_since_ms = now;
     report.message = readiness_message(*readiness, expected.size());
+    if (!network->empty()) report.message += "; " + *network;
     if (now - memory.not_ready_since_ms >= options_.ready_timeout_ms) {
       report.stage = ClusterStage::kFailed;
       report.message = "cluster not ready after " + minutes(options_.ready_timeout_ms) + ": " +
@@ -150,14 +155,20 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
   if (!housekept) return wait_or_fail(cluster.name, housekept.error(), memory, std::move(report));
   housekept->nodes = std::move(report.nodes);
   report = std::move(*housekept);
+  if (Status labelled = label_control_plane(render, *readiness, client); !labelled) {
+    return wait_or_fail(cluster.name, labelled.error(), memory, std::move(report));
+  }
   auto rollout = state.observe_rollout(kube::DesiredVersions{.kubelet_version = cluster.kubernetes.version,
                                                              .os_version = cluster.os.version});
   if (!rollout) {
     return wait_or_fail(cluster.name, rollout.error().wrap("following the rollout of " + cluster.name),
                         memory, std::move(report));
   }
+  auto requested = request_upgrade(cluster, *rollout, client);
+  if (!requested) return wait_or_fail(cluster.name, requested.error(), memory, std::move(report));
+  if (!requested->empty()) report.message = *requested;
   memory.unavailable_since_ms = 0;
-  follow_rollout(*rollout, memory, report);
+  follow_rollout(cluster, *rollout, memory, report);
   remember(cluster.name, memory);
   return report;
 }
@@ -179,15 +190,36 @@ Result<ClusterSyncReport> ClusterSync::wait_or_fail(const std::string& cluster, 
   return report;
 }
 
+Result<std::string> ClusterSync::install_network(const model::Cluster& cluster,
+                                                 const render::ClusterRender& render,
+                                                 const kube::ReadinessReport& readiness,
+                                                 kube::ClusterState& state, Memory& memory) {
+  const std::string digest = manifests_digest(render, render::kNetworkManifests);
+  if (!readiness.api_ready || memory.network_digest == digest) return std::string();
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(options_.establish_timeout_ms);
+  Status applied = state.apply_manifests(render.artifacts, render::kNetworkManifests, deadline);
+  if (!applied) {
+    if (applied.error().code == ErrorCode::kPermissionDenied && !readiness.ready) {
+      return std::string("nkd may not apply the network plugin yet: the first control-plane node "
+                         "installs nkd's access with the plugin once its API answers");
+    }
+    return applied.error().wrap("applying the network plugin to " + cluster.name);
+  }
+  memory.network_digest = digest;
+  return std::string("network plugin applied");
+}
+
 Result<ClusterSyncReport> ClusterSync::housekeeping(const model::Cluster& cluster,
                                                     const render::ClusterRender& render,
                                                     kube::ClusterState& state, Memory& memory) {
   ClusterSyncReport report{.stage = ClusterStage::kReady};
-  const std::string digest = housekeeper_digest(render);
+  const std::string digest = manifests_digest(render, render::kHousekeeperManifests);
   if (memory.housekeeper_digest != digest) {
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(options_.establish_timeout_ms);
-    if (Status applied = state.apply_housekeeper(render.artifacts, deadline); !applied) {
+    Status applied = state.apply_manifests(render.artifacts, render::kHousekeeperManifests, deadline);
+    if (!applied) {
       return applied.error().wrap("applying the housekeeper manifests to " + cluster.name);
     }
     memory.housekeeper_digest = digest;
@@ -211,8 +243,61 @@ Result<ClusterSyncReport> ClusterSync::housekeeping(const model::Cluster& cluste
   return report;
 }
 
-void ClusterSync::follow_rollout(const kube::RolloutStatus& rollout, Memory& memory,
-                                 ClusterSyncReport& report) const {
+Status ClusterSync::label_control_plane(const render::ClusterRender& render,
+                                        const kube::ReadinessReport& readiness,
+                                        kube::KubeClient& client) const {
+  for (const render::NodeRender& node : render.nodes) {
+    if (node.node.role != model::PoolRole::kControlPlane) continue;
+    const auto found = std::find_if(readiness.nodes.begin(), readiness.nodes.end(),
+                                    [&](const kube::NodeInfo& info) { return info.name == node.node.name; });
+    if (found == readiness.nodes.end() || found->labels.contains(kube::kMasterLabel)) continue;
+    if (Status labelled = client.label_node(node.node.name, kube::kMasterLabel, ""); !labelled) {
+      return labelled.error().wrap("labelling control-plane node " + node.node.name +
+                                   " for housekeeper's operator");
+    }
+  }
+  return ok_status();
+}
+
+Result<std::string> ClusterSync::request_upgrade(const model::Cluster& cluster,
+                                                 const kube::RolloutStatus& rollout,
+                                                 kube::KubeClient& client) const {
+  const kube::ObjectRef ref{.api_version = "housekeeper.io/v1alpha1", .kind = "Update",
+                            .namespace_name = housekeeper::kNamespace,
+                            .name = housekeeper::kUpdateName};
+  auto live = client.get(ref);
+  if (!live) return live.error().wrap("reading the Update of " + cluster.name);
+  // A cluster at its versions gets no Update: housekeeper would rebase every node to the image
+  // it already runs (no stamp exists yet) and reboot it.
+  if (!live->has_value() && !rollout.needs_os && !rollout.needs_kubernetes) return std::string();
+  // kubeVersion only while Kubernetes changes: housekeeper checks the Kubernetes stamp instead
+  // of the OS one whenever it is set, so an OS-only upgrade must leave it empty. An Update that
+  // already asks for this version keeps it until the rollout is over.
+  const bool asked = live->has_value() &&
+                     (**live).value("spec", nlohmann::json::object()).value("kubeVersion", "") ==
+                         cluster.kubernetes.version;
+  const bool upgrade_kubernetes = rollout.needs_kubernetes || asked;
+  const std::string yaml = housekeeper::update_yaml(cluster, upgrade_kubernetes);
+  auto desired = kube::yaml_to_json(yaml);
+  if (!desired) return desired.error();
+  if (live->has_value() &&
+      kube::first_difference((*desired)["spec"], (**live).value("spec", nlohmann::json::object()))
+          .empty()) {
+    return std::string();
+  }
+  if (auto applied = client.apply(yaml); !applied) {
+    return applied.error().wrap("asking housekeeper to upgrade " + cluster.name);
+  }
+  const std::string scope = !upgrade_kubernetes ? "the OS only (kubeVersion empty)"
+                            : rollout.needs_os   ? "the OS and Kubernetes " + cluster.kubernetes.version
+                                                 : "Kubernetes " + cluster.kubernetes.version;
+  spdlog::info("cluster {}: Update {} asks housekeeper to upgrade {}", cluster.name,
+               housekeeper::kUpdateName, scope);
+  return "Update " + std::string(housekeeper::kUpdateName) + " applied: upgrading " + scope;
+}
+
+void ClusterSync::follow_rollout(const model::Cluster& cluster, const kube::RolloutStatus& rollout,
+                                 Memory& memory, ClusterSyncReport& report) const {
   const std::int64_t now = clock_.now_unix_ms();
   std::string signature;
   std::vector<std::string> upgrading;
@@ -238,10 +323,22 @@ void ClusterSync::follow_rollout(const kube::RolloutStatus& rollout, Memory& mem
   }
   const int done = rollout.count(kube::NodeUpgradeState::kUpgraded);
   report.stage = ClusterStage::kUpgrading;
-  report.message = "rollout: " + std::to_string(done) + "/" + std::to_string(rollout.nodes.size()) +
-                   " nodes upgraded" + (upgrading.empty() ? "" : "; upgrading: " + join(upgrading));
-  if (!rollout.order_violation.empty()) {
-    spdlog::warn("rollout order: {}", rollout.order_violation);
+  const std::string progress = "rollout: " + std::to_string(done) + "/" +
+                               std::to_string(rollout.nodes.size()) + " nodes upgraded" +
+                               (upgrading.empty() ? "" : "; upgrading: " + join(upgrading));
+  report.message = report.message.empty() ? progress : report.message + "; " + progress;
+  for (const kube::NodeRollout& node : rollout.nodes) {
+    if (node.state != kube::NodeUpgradeState::kSkipped) continue;
+    report.stage = ClusterStage::kFailed;
+    report.message =
+        "housekeeper marked node " + node.name + " upgradeCompleted but it runs kubelet " +
+        node.kubelet_version + ", OS \"" + node.os_image + "\" (wanted " +
+        cluster.kubernetes.version + ", OS " + cluster.os.version +
+        "): housekeeper skips a node whose stamp for the request exists (/var/nkd/os/<image "
+        "tag>.stamp, or /var/nkd/kube/<version>.stamp when kubeVersion is set) and upgrades "
+        "Kubernetes only together with an OS image it has not applied yet; check os.version "
+        "against the image's name and those stamps on " + node.name;
+    return;
   }
   for (const auto& [node, since] : memory.upgrading_since_ms) {
     if (now - since >= options_.rollout_stall_ms) {

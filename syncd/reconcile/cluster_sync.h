@@ -3,7 +3,9 @@
 // so a worker is never held for minutes: it reads as
 //   connect (nkd's own identity, the cluster CA, apiServers) → every expected node Ready? →
 //   housekeeper manifests applied for this render? else drift found and, by driftPolicy,
-//   corrected → rollout of the Update's versions complete?
+//   corrected → control-plane nodes carry the label housekeeper's operator orders by? →
+//   an upgrade needed? then the Update (housekeeper-upgrade) asks for it: kubeVersion set only
+//   when Kubernetes changes → rollout at the definition's versions?
 // and says which stage the cluster is in. The reconciler calls it again while the cluster is
 // waiting or upgrading. The clocks for "not ready for too long" and "rollout stalled" run across
 // steps and restart when the render changes.
@@ -87,6 +89,7 @@ class ClusterSync {
   struct Memory {
     std::string render_digest;       // the render the clocks below belong to
     std::string housekeeper_digest;  // manifests applied to the cluster ("" none yet)
+    std::string network_digest;      // the network plugin's, likewise
     std::int64_t not_ready_since_ms = 0;
     std::int64_t unavailable_since_ms = 0;  // first of a run of steps the API broke off
     std::string rollout_signature;  // changes whenever a node moves
@@ -99,11 +102,27 @@ class ClusterSync {
   };
 
   [[nodiscard]] Result<kube::KubeEndpoint> endpoint(const model::Cluster& cluster);
+  // Applies the network plugin once the API answers, before any node can be Ready (none is
+  // without one). A refusal while the cluster is still coming up is waited out: nkd's access is
+  // installed by the first control-plane node's bring-up unit, which applies the plugin too.
+  [[nodiscard]] Result<std::string> install_network(const model::Cluster& cluster,
+                                                    const render::ClusterRender& render,
+                                                    const kube::ReadinessReport& readiness,
+                                                    kube::ClusterState& state, Memory& memory);
   [[nodiscard]] Result<ClusterSyncReport> housekeeping(const model::Cluster& cluster,
                                                        const render::ClusterRender& render,
                                                        kube::ClusterState& state, Memory& memory);
-  void follow_rollout(const kube::RolloutStatus& rollout, Memory& memory,
-                      ClusterSyncReport& report) const;
+  // Sets node-role.kubernetes.io/master on the render's control-plane nodes that lack it.
+  [[nodiscard]] Status label_control_plane(const render::ClusterRender& render,
+                                           const kube::ReadinessReport& readiness,
+                                           kube::KubeClient& client) const;
+  // Applies the Update when the cluster's nodes are not at the definition's versions, or when
+  // an Update already there asks for something else; returns what it did ("" nothing).
+  [[nodiscard]] Result<std::string> request_upgrade(const model::Cluster& cluster,
+                                                    const kube::RolloutStatus& rollout,
+                                                    kube::KubeClient& client) const;
+  void follow_rollout(const model::Cluster& cluster, const kube::RolloutStatus& rollout,
+                      Memory& memory, ClusterSyncReport& report) const;
   // `error` from a step past readiness: an API that stopped answering (kUnavailable, kTimeout;
   // e.g. its server restarting during its own upgrade) is waited for like a cluster not yet
   // ready, for at most readyTimeout in a row; any other error is returned as it is.

@@ -28,6 +28,8 @@ constexpr BuiltinKind kBuiltinKinds[] = {
     {"v1", "pods", "Pod", true},
     {"rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", false},
     {"rbac.authorization.k8s.io/v1", "clusterrolebindings", "ClusterRoleBinding", false},
+    {"rbac.authorization.k8s.io/v1", "roles", "Role", true},
+    {"rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding", true},
     {"apps/v1", "deployments", "Deployment", true},
     {"apps/v1", "daemonsets", "DaemonSet", true},
     {"apiextensions.k8s.io/v1", "customresourcedefinitions", "CustomResourceDefinition", false},
@@ -148,12 +150,16 @@ void FakeKubeApi::answer_status(httplib::Response& response, int code, const std
 }
 
 bool FakeKubeApi::authorize(const httplib::Request& request, httplib::Response& response) {
-  // /readyz is open to every authenticated client, as the default RBAC policy has it.
-  if (request.path == "/readyz") return true;
-  if (peer_attribute(request, NID_organizationName) == "system:masters") return true;
-  answer_status(response, 403, "Forbidden",
-                "User \"" + peer_attribute(request, NID_commonName) + "\" cannot " +
-                    request.method + " " + request.path);
+  user_ = peer_attribute(request, NID_commonName);
+  groups_ = {"system:authenticated"};
+  if (const std::string group = peer_attribute(request, NID_organizationName); !group.empty()) {
+    groups_.push_back(group);
+  }
+  // /readyz and /version are open to every authenticated client (system:public-info-viewer).
+  if (request.path == "/readyz" || request.path == "/version") return true;
+  const std::string verb = verb_of(request);
+  if (allowed(verb, request.path)) return true;
+  forbid(response, verb, request.path);
   return false;
 }
 
@@ -165,6 +171,11 @@ void FakeKubeApi::handle(const httplib::Request& request, httplib::Response& res
       .path = request.path,
       .query = question == std::string::npos ? "" : request.target.substr(question + 1),
       .client_common_name = peer_attribute(request, NID_commonName)});
+  struct RecordStatus {
+    FakeRequest& entry;
+    httplib::Response& response;
+    ~RecordStatus() { entry.status = response.status < 0 ? 200 : response.status; }
+  } record{requests_.back(), response};
   if (!authorize(request, response)) return;
   if (request.path == "/readyz" && request.method == "GET") {
     if (readyz_failures_ > 0) {

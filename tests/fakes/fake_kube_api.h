@@ -1,8 +1,14 @@
 // FakeKubeApi: a stand-in for a cluster's Kubernetes API server, written from the Kubernetes API
 // reference for the calls nkd makes. It listens on 127.0.0.1 at a port it picks (httplib
 // SSLServer), presents the cluster's own apiserver certificate from a ClusterPki, and requires a
-// client certificate signed by the cluster CA (the TLS handshake fails without one); a client
-// whose certificate lacks O=system:masters gets 403, as RBAC would answer an unbound user.
+// client certificate signed by the cluster CA (the TLS handshake fails without one). RBAC: the
+// certificate's CN is the user and its O the group; system:masters may do anything; any other
+// user is authorized against the ClusterRoles/Roles that stored ClusterRoleBindings/RoleBindings
+// bind to it (verbs get/list/watch/create/update/patch/delete and bind/escalate as given,
+// apiGroups, resources with subresources such as pods/eviction, resourceNames; `*` wildcards),
+// and a request outside them gets 403 with a Forbidden Status as the API server words it. A
+// server-side apply that creates its object needs `create` as well as `patch`. grant() stores
+// such RBAC objects as the cluster's admin would apply them (nkd_access_manifests at bring-up).
 //
 // Models: GET /readyz (can fail the next N times with 500); nodes (GET list and item, PATCH with
 // application/merge-patch+json or strategic-merge-patch+json, DELETE); pods (GET
@@ -36,6 +42,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "render/housekeeper/housekeeper.h"
 #include "render/pki/cluster_pki.h"
 
 namespace httplib {
@@ -59,6 +66,7 @@ struct FakeRequest {
   std::string path;  // without the query
   std::string query;
   std::string client_common_name;
+  int status = 0;  // the answer's HTTP status
 };
 
 class FakeKubeApi {
@@ -75,6 +83,9 @@ class FakeKubeApi {
   [[nodiscard]] std::string connect_to(const std::string& host) const;
 
   // Test hooks.
+  // Stores RBAC objects (ClusterRole, ClusterRoleBinding, Role, RoleBinding) as an admin's
+  // apply would, e.g. housekeeper::nkd_access_manifests(cluster).
+  void grant(const std::vector<housekeeper::Manifest>& manifests);
   void fail_readyz(int count);
   // Every request with `method` but /readyz is answered 503 (an API server restarting behind
   // a load balancer) until called again with false.
@@ -138,6 +149,13 @@ class FakeKubeApi {
   void stamp_new(nlohmann::json& object);
   std::string next_resource_version();
   bool authorize(const httplib::Request& request, httplib::Response& response);
+  // The RBAC verb of a request: get/list/watch/create/patch/update/delete/deletecollection.
+  [[nodiscard]] static std::string verb_of(const httplib::Request& request);
+  // RBAC for the request's user: may `verb` be done to the resource the path names?
+  [[nodiscard]] bool allowed(const std::string& verb, const std::string& path,
+                             const std::string& name_override = "") const;
+  // Answers 403 as the API server does for `verb` on the path's resource.
+  void forbid(httplib::Response& response, const std::string& verb, const std::string& path) const;
 
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
@@ -145,6 +163,8 @@ class FakeKubeApi {
 
   mutable std::mutex mutex_;
   std::map<std::string, Stored> objects_;  // keyed by REST path
+  std::string user_;                // the current request's client certificate CN
+  std::vector<std::string> groups_; // and O (with system:authenticated)
   std::map<std::string, std::chrono::steady_clock::time_point> crd_created_;
   std::vector<FakeRequest> requests_;
   std::chrono::milliseconds crd_establish_delay_{0};

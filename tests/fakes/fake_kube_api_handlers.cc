@@ -181,6 +181,8 @@ void FakeKubeApi::handle_apply(const httplib::Request& request, const Target& ta
   const bool force = request.get_param_value("force") == "true";
   auto it = objects_.find(path);
   if (it == objects_.end()) {
+    // An apply that creates its object is authorized as a create too (with the object's name).
+    if (!allowed("create", path)) return forbid(response, "create", path);
     nlohmann::json object = applied;
     if (target.namespaced) object["metadata"]["namespace"] = target.namespace_name;
     apply_defaults(object);

@@ -12,6 +12,7 @@
 
 #include "common/curl_http_client.h"
 #include "providers/kube/kube_client.h"
+#include "render/housekeeper/nkd_access.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/state/sqlite_state_store.h"
 #include "tests/fakes/fake_kube_api.h"
@@ -25,7 +26,9 @@ using namespace std::chrono_literals;
 
 const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
 constexpr const char* kUpdatePath =
-    "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/nkd-update";
+    "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/housekeeper-upgrade";
+constexpr const char* kOperatorPath =
+    "/apis/apps/v1/namespaces/housekeeper-system/deployments/housekeeper-operator-manager";
 constexpr const char* kCrdPath =
     "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/updates.housekeeper.io";
 
@@ -89,7 +92,9 @@ class ClusterSyncTest : public ::testing::Test {
   }
 
   // Starts the reconciler against `fake`.
+  // Starts the reconciler against `fake`, which authorizes nkd by the RBAC bring-up installs.
   void start(testing::FakeKubeApi& fake, std::int64_t stall_ms = 600'000) {
+    fake.grant(housekeeper::nkd_access_manifests(cluster_));
     start_at(fake.port(), stall_ms);
   }
   // Starts the reconciler with the cluster's API at 127.0.0.1:`port`.
@@ -183,7 +188,15 @@ TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
   ASSERT_EQ(history().size(), 1u);
   EXPECT_EQ(history()[0].outcome, state::Outcome::kApplied);
   EXPECT_TRUE(fake.has_object(kCrdPath));
-  EXPECT_TRUE(fake.has_object(kUpdatePath));
+  EXPECT_FALSE(fake.has_object(kUpdatePath))
+      << "nodes at the definition's versions get no Update (it would rebase and reboot each)";
+  for (const char* node : {"prod-east-control-plane-0", "prod-east-control-plane-2"}) {
+    const auto labels = fake.object(std::string("/api/v1/nodes/") + node)->at("metadata").at("labels");
+    EXPECT_TRUE(labels.contains("node-role.kubernetes.io/master")) << node;
+  }
+  EXPECT_FALSE(fake.object("/api/v1/nodes/prod-east-workers-0")
+                   ->at("metadata").at("labels").contains("node-role.kubernetes.io/master"));
+  for (const auto& request : fake.requests()) EXPECT_NE(request.status, 403) << request.path;
   EXPECT_TRUE(metric("nkd_cluster_ready{cluster=\"prod-east\"} 1"));
   EXPECT_TRUE(metric("nkd_cluster_nodes{cluster=\"prod-east\",state=\"Ready\"} 6"));
   EXPECT_TRUE(metric("nkd_cluster_nodes{cluster=\"prod-east\",state=\"NotReady\"} 0"));
@@ -192,7 +205,32 @@ TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
   EXPECT_EQ(nodes[0].kubelet_version, "v1.29.1");
 }
 
-TEST_F(ClusterSyncTest, VersionBumpUpdatesTheUpdateObjectAndFollowsTheRollout) {
+// Plays housekeeper's part for `nodes`: the operator labels a node upgrading, the daemon brings
+// it to the new versions, the controller swaps the label for upgradeCompleted; at the end the
+// operator removes every upgradeCompleted label.
+void play_housekeeper(testing::FakeKubeApi& fake, state::StateStore& store, const std::string& cluster,
+                      const std::vector<std::string>& nodes, const std::string& kubelet,
+                      const std::string& os_image) {
+  for (const std::string& node : nodes) {
+    fake.set_node_label(node, kube::kUpgradingLabel, " ");
+    ASSERT_TRUE(testing::wait_until([&] {
+      const std::vector<state::NodeRecord> records = store.nodes(cluster).value();
+      return std::any_of(records.begin(), records.end(), [&](const auto& n) { return n.name == node && n.state == "Upgrading"; });
+    }, 10s)) << node;
+    fake.set_node_versions(node, kubelet, os_image);
+    fake.set_node_label(node, kube::kUpgradingLabel, "");
+    fake.set_node_label(node, kube::kUpgradeCompletedLabel, " ");
+  }
+  for (const std::string& node : nodes) fake.set_node_label(node, kube::kUpgradeCompletedLabel, "");
+}
+
+std::vector<std::string> node_names(const model::Cluster& cluster) {
+  std::vector<std::string> names;
+  for (const model::Node& node : model::expand_nodes(cluster)) names.push_back(node.name);
+  return names;
+}
+
+TEST_F(ClusterSyncTest, KubernetesUpgradeSetsKubeVersionAndFollowsTheRollout) {
   testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   start(fake);
@@ -201,32 +239,62 @@ TEST_F(ClusterSyncTest, VersionBumpUpdatesTheUpdateObjectAndFollowsTheRollout) {
 
   model::Cluster bumped = cluster_;
   bumped.kubernetes.version = "v1.29.2";
+  bumped.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3-k8s1.29.2";
   submit(bumped, "rev2");
   ASSERT_TRUE(wait_phase("Upgrading"));
-  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("kubeVersion"), "v1.29.2");
+  const auto spec = fake.object(kUpdatePath)->at("spec");
+  EXPECT_EQ(spec.at("kubeVersion"), "v1.29.2");
+  EXPECT_EQ(spec.at("osImageURL"), bumped.os.image_url);
+  EXPECT_EQ(spec.size(), 4u);
   EXPECT_EQ(history()[0].outcome, state::Outcome::kPending);
 
-  // Housekeeper upgrades the control plane first, one node at a time.
-  std::vector<std::string> order;
-  for (const model::Node& node : model::expand_nodes(cluster_)) order.push_back(node.name);
-  std::stable_partition(order.begin(), order.end(),
-                        [](const std::string& name) { return name.find("control-plane") != std::string::npos; });
-  for (const std::string& node : order) {
-    fake.set_node_label(node, kube::kUpgradingLabel, "true");
-    ASSERT_TRUE(testing::wait_until([&] {
-      const std::vector<state::NodeRecord> nodes = store_->nodes(cluster_.name).value();
-      return std::any_of(nodes.begin(), nodes.end(), [&](const auto& n) { return n.name == node && n.state == "Upgrading"; });
-    }, 10s)) << node;
-    fake.set_node_versions(node, "v1.29.2", "NestOS For Container 22.03-LTS-SP3.20240110");
-    fake.set_node_label(node, kube::kUpgradingLabel, "");
-    fake.set_node_label(node, kube::kUpgradeCompletedLabel, "true");
-  }
+  play_housekeeper(fake, *store_, cluster_.name, node_names(cluster_), "v1.29.2",
+                   "NestOS For Container 22.03-LTS-SP3.20240110");
   ASSERT_TRUE(wait_phase("Ready"));
   EXPECT_EQ(record().cluster_revision, "rev2");
   EXPECT_EQ(history()[0].outcome, state::Outcome::kApplied);
   EXPECT_EQ(history()[0].revision, "rev2");
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("kubeVersion"), "v1.29.2")
+      << "kept while the nodes run it, so housekeeper's stamps stay what it checks";
   const std::vector<state::NodeRecord> nodes = store_->nodes(cluster_.name).value();
   for (const auto& node : nodes) EXPECT_EQ(node.kubelet_version, "v1.29.2") << node.name;
+}
+
+TEST_F(ClusterSyncTest, OsOnlyUpgradeLeavesKubeVersionEmpty) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+
+  model::Cluster bumped = cluster_;
+  bumped.os.version = "22.03-LTS-SP3.20240301";
+  bumped.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3.20240301";
+  submit(bumped, "rev2");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("kubeVersion"), "")
+      << "housekeeper checks the Kubernetes stamp instead of the OS one whenever it is set";
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osImageURL"), bumped.os.image_url);
+  play_housekeeper(fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
+                   "NestOS For Container 22.03-LTS-SP3.20240301");
+  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
+}
+
+TEST_F(ClusterSyncTest, NodeHousekeeperFinishedBelowTheVersionsFailsTheClusterAtOnce) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  model::Cluster bumped = cluster_;
+  bumped.kubernetes.version = "v1.29.2";
+  submit(bumped, "rev2");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  // The daemon found its stamp and did nothing; the controller still marked the node done.
+  fake.set_node_label("prod-east-workers-0", kube::kUpgradeCompletedLabel, " ");
+  ASSERT_TRUE(wait_phase("Failed"));
+  EXPECT_NE(record().last_error.find("prod-east-workers-0"), std::string::npos) << record().last_error;
+  EXPECT_NE(record().last_error.find("stamp"), std::string::npos) << record().last_error;
 }
 
 TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
@@ -239,7 +307,7 @@ TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
   bumped.kubernetes.version = "v1.29.2";
   submit(bumped, "rev2");
   ASSERT_TRUE(wait_phase("Upgrading"));
-  fake.set_node_label("prod-east-control-plane-0", kube::kUpgradingLabel, "true");
+  fake.set_node_label("prod-east-control-plane-0", kube::kUpgradingLabel, " ");
   ASSERT_TRUE(wait_phase("Failed", 15s));
   EXPECT_NE(record().last_error.find("prod-east-control-plane-0"), std::string::npos) << record().last_error;
   EXPECT_NE(record().last_error.find("stalled"), std::string::npos);
@@ -272,7 +340,7 @@ TEST_F(ClusterSyncTest, ApiThatStopsAnsweringAfterReadinessIsWaitedForNotFailed)
   fake.set_method_unavailable("PATCH", false);
   ASSERT_TRUE(wait_phase("Ready"));
   EXPECT_EQ(history()[0].outcome, state::Outcome::kApplied);
-  EXPECT_TRUE(fake.has_object(kUpdatePath));
+  EXPECT_TRUE(fake.has_object(kOperatorPath));
 }
 
 TEST_F(ClusterSyncTest, ScaleDownDrainsTheNodeBeforeTheProviderDeletesIt) {
@@ -335,18 +403,18 @@ TEST_F(ClusterSyncTest, ClusterThatWasReadyKeepsTheMachineWhileItsApiCannotDrain
   EXPECT_EQ(provider_.log(), std::vector<std::string>{"delete prod-east-workers-1"});
 }
 
-TEST_F(ClusterSyncTest, HandEditedUpdateIsReappliedUnderDriftPolicyCorrect) {
+TEST_F(ClusterSyncTest, HandEditedOperatorIsReappliedUnderDriftPolicyCorrect) {
   testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);
   start(fake);
   submit(cluster_, "rev1");
   ASSERT_TRUE(wait_phase("Ready"));
-  ASSERT_TRUE(fake.edit_object(kUpdatePath, [](nlohmann::json& update) { update["spec"]["osVersion"] = "hand-edited"; }));
+  ASSERT_TRUE(fake.edit_object(kOperatorPath, [](nlohmann::json& deployment) { deployment["spec"]["replicas"] = 3; }));
   submit(cluster_, "rev1");  // what the resync does
   ASSERT_TRUE(testing::wait_until([&] {
-    return history()[0].message.find("corrected drift: Update/nkd-update spec.osVersion") != std::string::npos;
+    return history()[0].message.find("corrected drift: Deployment/housekeeper-operator-manager spec.replicas") != std::string::npos;
   }, 10s)) << history()[0].message;
-  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osVersion"), cluster_.os.version);
+  EXPECT_EQ(fake.object(kOperatorPath)->at("spec").at("replicas"), 1);
   EXPECT_TRUE(metric("nkd_cluster_drift{cluster=\"prod-east\"} 1"));
   EXPECT_EQ(record().phase, "Ready");
 }
@@ -358,11 +426,11 @@ TEST_F(ClusterSyncTest, DriftPolicyReportLeavesTheEditAndSaysSo) {
   start(fake);
   submit(cluster_, "rev1");
   ASSERT_TRUE(wait_phase("Ready"));
-  ASSERT_TRUE(fake.edit_object(kUpdatePath, [](nlohmann::json& update) { update["spec"]["osVersion"] = "hand-edited"; }));
+  ASSERT_TRUE(fake.edit_object(kOperatorPath, [](nlohmann::json& deployment) { deployment["spec"]["replicas"] = 3; }));
   submit(cluster_, "rev1");
   ASSERT_TRUE(testing::wait_until([&] { return metric("nkd_cluster_drift{cluster=\"prod-east\"} 1"); }, 10s));
   std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osVersion"), "hand-edited");
+  EXPECT_EQ(fake.object(kOperatorPath)->at("spec").at("replicas"), 3);
   EXPECT_EQ(record().phase, "Ready");
   EXPECT_NE(history()[0].message.find("drift (driftPolicy: report)"), std::string::npos) << history()[0].message;
 }

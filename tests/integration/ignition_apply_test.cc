@@ -130,7 +130,8 @@ TEST_F(IgnitionApply, WorkerConfigLandsUnderTheTargetRoot) {
   EXPECT_NE(in_root("/etc/systemd/system/housekeeper-daemon.service")
                 .find("ExecStart=/usr/bin/housekeeper-daemon"),
             std::string::npos);
-  EXPECT_NE(in_root("/etc/nkd/update.env").find("OS_VERSION="), std::string::npos);
+  EXPECT_NE(in_root("/etc/systemd/system/housekeeper-daemon.service").find("KillMode=process"),
+            std::string::npos);
   EXPECT_EQ(in_root("/etc/motd"), "Managed by nkd\n");
   EXPECT_FALSE(fs::exists(root_ / "etc/kubernetes/pki")) << "a worker gets no kubeadm PKI";
 

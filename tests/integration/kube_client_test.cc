@@ -8,7 +8,9 @@
 
 #include "common/curl_http_client.h"
 #include "metrics/metrics.h"
+#include "providers/kube/kube_identity.h"
 #include "render/housekeeper/housekeeper.h"
+#include "render/housekeeper/nkd_access.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
@@ -33,14 +35,18 @@ class KubeClientTest : public ::testing::Test {
       : cluster_(testing::openstack_cluster()),
         pki_(testing::make_real_pki(cluster_)),
         fake_(pki_, cluster_),
-        metrics_("test") {}
+        metrics_("test") {
+    // What the first control-plane node installs at bring-up.
+    fake_.grant(housekeeper::nkd_access_manifests(cluster_));
+  }
 
   kube::KubeEndpoint endpoint(const std::string& ca_pem, bool with_client_cert = true) {
     kube::KubeEndpoint result{.server_url = std::string("https://") + kHost + ":6443",
                               .connect_to = fake_.connect_to(kHost),
                               .ca_pem = ca_pem};
     if (with_client_cert) {
-      auto identity = pki::issue_client_cert(pki_, "nkd", "system:masters", 3600, now_unix());
+      auto identity = pki::issue_client_cert(pki_, kube::kIdentityCommonName,
+                                             kube::kIdentityOrganization, 3600, now_unix());
       EXPECT_TRUE(identity.ok());
       result.client_cert_pem = identity->cert_pem;
       result.client_key_pem = identity->key_pem;
@@ -137,8 +143,8 @@ TEST_F(KubeClientTest, AppliesHousekeeperManifestsOnceTheCrdIsEstablished) {
   fake_.set_crd_establish_delay(2s);
   kube::KubeClient kube = client();
   const auto manifests = housekeeper::manifests(cluster_);
+  const std::string update_yaml = housekeeper::update_yaml(cluster_, false);
   for (const auto& manifest : manifests) {
-    if (manifest.file_name == "07-update.yaml") continue;
     auto applied = kube.apply(manifest.yaml);
     ASSERT_TRUE(applied.ok()) << manifest.file_name << ": " << applied.error().message;
   }
@@ -146,7 +152,7 @@ TEST_F(KubeClientTest, AppliesHousekeeperManifestsOnceTheCrdIsEstablished) {
   ASSERT_TRUE(established.ok());
   EXPECT_FALSE(*established);
   // Before the CRD is Established its resource does not exist.
-  auto early = kube.apply(manifests.back().yaml);
+  auto early = kube.apply(update_yaml);
   ASSERT_FALSE(early.ok());
   EXPECT_EQ(early.error().code, ErrorCode::kNotFound);
   ASSERT_TRUE(testing::wait_until(
@@ -155,28 +161,29 @@ TEST_F(KubeClientTest, AppliesHousekeeperManifestsOnceTheCrdIsEstablished) {
         return now.ok() && *now;
       },
       5s));
-  auto update = kube.apply(manifests.back().yaml);
+  auto update = kube.apply(update_yaml);
   ASSERT_TRUE(update.ok()) << update.error().message;
-  EXPECT_EQ((*update)["spec"]["osVersion"], cluster_.os.version);
+  EXPECT_EQ((*update)["spec"]["osImageURL"], cluster_.os.image_url);
   EXPECT_EQ((*update)["spec"]["maxUnavailable"], cluster_.upgrade.max_unavailable);
   auto read = kube.get({.api_version = "housekeeper.io/v1alpha1",
                         .kind = "Update",
                         .namespace_name = "housekeeper-system",
-                        .name = "nkd-update"});
+                        .name = "housekeeper-upgrade"});
   ASSERT_TRUE(read.ok());
   ASSERT_TRUE(read->has_value());
-  EXPECT_EQ((**read)["spec"]["kubeVersion"], cluster_.kubernetes.version);
+  EXPECT_EQ((**read)["spec"]["kubeVersion"], "");
   const auto requests = fake_.requests();
   const auto patch = std::find_if(requests.rbegin(), requests.rend(),
                                   [](const auto& request) { return request.method == "PATCH"; });
   ASSERT_NE(patch, requests.rend());
-  EXPECT_EQ(patch->path, "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/nkd-update");
+  EXPECT_EQ(patch->path, "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/housekeeper-upgrade");
   EXPECT_NE(patch->query.find("fieldManager=nkd"), std::string::npos);
   EXPECT_NE(patch->query.find("force=true"), std::string::npos);
 }
 
 TEST_F(KubeClientTest, GetOfAMissingObjectIsEmptyNotAnError) {
-  auto read = client().get({.api_version = "v1", .kind = "Namespace", .name = "absent"});
+  // One nkd may read (its role names it), not there yet.
+  auto read = client().get({.api_version = "v1", .kind = "Namespace", .name = "housekeeper-system"});
   ASSERT_TRUE(read.ok()) << read.error().message;
   EXPECT_FALSE(read->has_value());
 }
@@ -213,7 +220,7 @@ TEST_F(KubeClientTest, EvictionBlockedByABudgetTimesOutNamingThePod) {
   EXPECT_TRUE(fake_.has_object("/api/v1/namespaces/default/pods/db-0"));
 }
 
-TEST_F(KubeClientTest, AClientOutsideSystemMastersIsForbidden) {
+TEST_F(KubeClientTest, AClientNoBindingNamesIsForbidden) {
   kube::KubeEndpoint outsider = endpoint(pki_.ca.cert_pem, false);
   auto identity = pki::issue_client_cert(pki_, "someone", "", 3600, now_unix());
   ASSERT_TRUE(identity.ok());
@@ -222,6 +229,50 @@ TEST_F(KubeClientTest, AClientOutsideSystemMastersIsForbidden) {
   auto nodes = client(outsider).list_nodes();
   ASSERT_FALSE(nodes.ok());
   EXPECT_EQ(nodes.error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST_F(KubeClientTest, NkdIsForbiddenWhatItsRoleDoesNotHold) {
+  kube::KubeClient kube = client();
+  ASSERT_TRUE(kube.list_nodes().ok()) << "inside the role";
+  // A Deployment nkd does not apply: the role names only its own objects.
+  auto foreign = kube.get({.api_version = "apps/v1", .kind = "Deployment",
+                           .namespace_name = "kube-system", .name = "coredns"});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(foreign.error().message.find("nkd:controller"), std::string::npos)
+      << foreign.error().message;
+  const auto answered = fake_.requests().back();
+  EXPECT_EQ(answered.status, 403);
+  EXPECT_EQ(answered.client_common_name, "nkd");
+  // Creating a Namespace nkd does not own is refused too, although patching its own is not.
+  auto other = kube.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: elsewhere\n");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_TRUE(kube.apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: housekeeper-system\n").ok());
+}
+
+TEST_F(KubeClientTest, ForbiddenAnswerIsAKubernetesStatus) {
+  HttpRequest request{.method = "DELETE",
+                      .url = std::string("https://") + kHost + ":6443/api/v1/namespaces/kube-system",
+                      .timeout_ms = 5'000,
+                      .connect_timeout_ms = 2'000,
+                      .ca_pem = pki_.ca.cert_pem};
+  const kube::KubeEndpoint nkd = endpoint(pki_.ca.cert_pem);
+  request.client_cert_pem = nkd.client_cert_pem;
+  request.client_key_pem = nkd.client_key_pem;
+  request.connect_to = nkd.connect_to;
+  auto response = http_.send(request);
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 403);
+  const auto status = nlohmann::json::parse(response->body);
+  EXPECT_EQ(status["kind"], "Status");
+  EXPECT_EQ(status["apiVersion"], "v1");
+  EXPECT_EQ(status["status"], "Failure");
+  EXPECT_EQ(status["reason"], "Forbidden");
+  EXPECT_EQ(status["code"], 403);
+  EXPECT_EQ(status["message"],
+            "namespaces \"kube-system\" is forbidden: User \"nkd\" cannot delete resource "
+            "\"namespaces\" in API group \"\" at the cluster scope");
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <algorithm>
 
 #include "common/curl_http_client.h"
+#include "providers/kube/kube_identity.h"
+#include "render/housekeeper/nkd_access.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
@@ -18,8 +20,8 @@ using namespace std::chrono_literals;
 
 const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
 constexpr const char* kHost = "api.prod-east.example.org";
-constexpr const char* kUpdatePath =
-    "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/nkd-update";
+constexpr const char* kOperatorPath =
+    "/apis/apps/v1/namespaces/housekeeper-system/deployments/housekeeper-operator-manager";
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -35,7 +37,9 @@ class ClusterStateTest : public ::testing::Test {
  protected:
   ClusterStateTest()
       : cluster_(testing::openstack_cluster()), pki_(testing::make_real_pki(cluster_)), fake_(pki_, cluster_) {
-    auto identity = pki::issue_client_cert(pki_, "nkd", "system:masters", 3600, now_unix());
+    fake_.grant(housekeeper::nkd_access_manifests(cluster_));
+    auto identity = pki::issue_client_cert(pki_, kube::kIdentityCommonName,
+                                           kube::kIdentityOrganization, 3600, now_unix());
     EXPECT_TRUE(identity.ok());
     client_ = std::make_unique<kube::KubeClient>(
         http_,
@@ -106,12 +110,12 @@ TEST_F(ClusterStateTest, ReadinessReportsMissingAndUnreadyNodesAtTheDeadline) {
 
 TEST_F(ClusterStateTest, AppliesTheCrdFirstAndTheRestOnceItIsEstablished) {
   fake_.set_crd_establish_delay(300ms);
-  ASSERT_TRUE(state().apply_housekeeper(artifacts(), std::chrono::steady_clock::now() + 10s).ok());
+  ASSERT_TRUE(state().apply_manifests(artifacts(), render::kHousekeeperManifests, std::chrono::steady_clock::now() + 10s).ok());
   const auto log = fake_.request_log();
   const std::string crd = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/updates.housekeeper.io";
   const auto crd_applied = position(log, "PATCH " + crd);
   const auto namespace_applied = position(log, "PATCH /api/v1/namespaces/housekeeper-system");
-  const auto update_applied = position(log, std::string("PATCH ") + kUpdatePath);
+  const auto update_applied = position(log, std::string("PATCH ") + kOperatorPath);
   ASSERT_LT(update_applied, static_cast<std::ptrdiff_t>(log.size()));
   EXPECT_LT(crd_applied, namespace_applied);
   EXPECT_LT(namespace_applied, update_applied);
@@ -125,25 +129,22 @@ TEST_F(ClusterStateTest, AppliesTheCrdFirstAndTheRestOnceItIsEstablished) {
 TEST_F(ClusterStateTest, VersionBumpUpdatesTheUpdateAndTracksTheRolloutToCompletion) {
   add_cluster_nodes("v1.29.1", "NestOS 22.03-LTS-SP3.20240110");
   const auto deadline = std::chrono::steady_clock::now() + 20s;
-  ASSERT_TRUE(state().apply_housekeeper(artifacts(), deadline).ok());
+  ASSERT_TRUE(state().apply_manifests(artifacts(), render::kHousekeeperManifests, deadline).ok());
   cluster_.kubernetes.version = "v1.30.0";
-  ASSERT_TRUE(state().apply_housekeeper(artifacts(), deadline).ok());
-  EXPECT_EQ((*fake_.object(kUpdatePath))["spec"]["kubeVersion"], "v1.30.0");
 
   // Housekeeper's part, played by the test: one node at a time, control plane first.
   std::vector<std::string> order;
   for (const model::Node& node : model::expand_nodes(cluster_)) order.push_back(node.name);
   std::size_t step = 0;
-  std::vector<std::string> violations;
   auto cluster_state = state([&] {
     if (step >= order.size() * 2) return;
     const std::string& node = order[step / 2];
     if (step % 2 == 0) {
-      fake_.set_node_label(node, kube::kUpgradingLabel, "true");
+      fake_.set_node_label(node, kube::kUpgradingLabel, " ");
     } else {
       fake_.set_node_versions(node, "v1.30.0", "NestOS 22.03-LTS-SP3.20240110");
       fake_.set_node_label(node, kube::kUpgradingLabel, "");
-      fake_.set_node_label(node, kube::kUpgradeCompletedLabel, "true");
+      fake_.set_node_label(node, kube::kUpgradeCompletedLabel, " ");
     }
     ++step;
   });
@@ -156,14 +157,13 @@ TEST_F(ClusterStateTest, VersionBumpUpdatesTheUpdateAndTracksTheRolloutToComplet
   auto done = cluster_state.wait_rollout(desired, 5s, deadline);
   ASSERT_TRUE(done.ok()) << done.error().message;
   EXPECT_TRUE(done->complete);
-  EXPECT_TRUE(done->order_violation.empty());
   EXPECT_EQ(done->count(kube::NodeUpgradeState::kUpgraded), static_cast<int>(order.size()));
   EXPECT_EQ(step, order.size() * 2);
 }
 
 TEST_F(ClusterStateTest, AStuckNodeFailsTheRolloutNamingIt) {
   add_cluster_nodes("v1.29.1", "NestOS 22.03-LTS-SP3.20240110");
-  fake_.set_node_label("prod-east-control-plane-1", kube::kUpgradingLabel, "true");
+  fake_.set_node_label("prod-east-control-plane-1", kube::kUpgradingLabel, " ");
   auto result = state().wait_rollout({.kubelet_version = "v1.30.0"}, 200ms,
                                      std::chrono::steady_clock::now() + 10s);
   ASSERT_FALSE(result.ok());
@@ -218,23 +218,24 @@ TEST_F(ClusterStateTest, DrainThatABudgetBlocksKeepsTheNode) {
   EXPECT_EQ(fake_.requests_to("DELETE", "/api/v1/nodes/" + node), 0);
 }
 
-TEST_F(ClusterStateTest, HandEditedUpdateIsDetectedAsDriftAndReapplied) {
+TEST_F(ClusterStateTest, HandEditedOperatorIsDetectedAsDriftAndReapplied) {
   const auto rendered = artifacts();
   auto cluster_state = state();
-  ASSERT_TRUE(cluster_state.apply_housekeeper(rendered, std::chrono::steady_clock::now() + 10s).ok());
+  ASSERT_TRUE(cluster_state.apply_manifests(rendered, render::kHousekeeperManifests, std::chrono::steady_clock::now() + 10s).ok());
   auto clean = cluster_state.detect_drift(rendered);
   ASSERT_TRUE(clean.ok()) << clean.error().message;
   EXPECT_TRUE(clean->empty()) << (*clean)[0].object.kind << " " << (*clean)[0].field;
 
-  ASSERT_TRUE(fake_.edit_object(kUpdatePath, [](nlohmann::json& update) {
-    update["spec"]["osVersion"] = "hand-edited";
+  ASSERT_TRUE(fake_.edit_object(kOperatorPath, [](nlohmann::json& deployment) {
+    deployment["spec"]["template"]["spec"]["containers"][0]["image"] = "hand-edited";
   }));
   auto drift = cluster_state.correct_drift(rendered);
   ASSERT_TRUE(drift.ok()) << drift.error().message;
   ASSERT_EQ(drift->size(), 1u);
-  EXPECT_EQ((*drift)[0].object.kind, "Update");
-  EXPECT_EQ((*drift)[0].field, "spec.osVersion");
-  EXPECT_EQ((*fake_.object(kUpdatePath))["spec"]["osVersion"], cluster_.os.version);
+  EXPECT_EQ((*drift)[0].object.kind, "Deployment");
+  EXPECT_EQ((*drift)[0].field, "spec.template.spec.containers[0].image");
+  EXPECT_EQ((*fake_.object(kOperatorPath))["spec"]["template"]["spec"]["containers"][0]["image"],
+            "hub.oepkgs.net/nestos/housekeeper/amd64/housekeeper-operator-manager:0.1.0");
   auto after = cluster_state.detect_drift(rendered);
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->empty());
@@ -243,7 +244,7 @@ TEST_F(ClusterStateTest, HandEditedUpdateIsDetectedAsDriftAndReapplied) {
 TEST_F(ClusterStateTest, DeletedHousekeeperObjectIsReportedMissing) {
   const auto rendered = artifacts();
   auto cluster_state = state();
-  ASSERT_TRUE(cluster_state.apply_housekeeper(rendered, std::chrono::steady_clock::now() + 10s).ok());
+  ASSERT_TRUE(cluster_state.apply_manifests(rendered, render::kHousekeeperManifests, std::chrono::steady_clock::now() + 10s).ok());
   const std::string daemonset =
       "/apis/apps/v1/namespaces/housekeeper-system/daemonsets/housekeeper-controller-manager";
   ASSERT_TRUE(fake_.remove_object(daemonset));

@@ -56,7 +56,7 @@ TEST_F(RenderCli, EveryConfigPassesIgnitionValidateWithoutWarnings) {
   for (const char* cluster : {"prod-east", "edge-lab"}) {
     EXPECT_TRUE(fs::exists(out / cluster / "digest"));
     EXPECT_TRUE(fs::exists(out / cluster / "pki/ca.crt"));
-    EXPECT_TRUE(fs::exists(out / cluster / "housekeeper/07-update.yaml"));
+    EXPECT_TRUE(fs::exists(out / cluster / "housekeeper/05-controller-daemonset.yaml"));
   }
 }
 

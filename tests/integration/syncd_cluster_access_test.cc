@@ -8,6 +8,7 @@
 #include <csignal>
 
 #include "providers/kube/kube_client.h"
+#include "render/housekeeper/nkd_access.h"
 #include "render/pki/cluster_pki.h"
 #include "syncd/cluster_pki_store.h"
 #include "syncd/state/sqlite_state_store.h"
@@ -46,7 +47,16 @@ std::string apply_without_access(SyncdFixture& fixture) {
 }
 
 // syncd.yaml lines that send nkd to `fake` for the cluster.
-std::string direct_access_to(const FakeKubeApi& fake) {
+// What edge-lab's first control-plane node installs at bring-up: nkd's RBAC (edge-lab runs
+// flannel on amd64 nodes, which is all the rules depend on besides housekeeper's objects).
+void grant_nkd(FakeKubeApi& fake) {
+  model::Cluster cluster = bare_metal_cluster(kCluster);
+  cluster.kubernetes.network_plugin = model::NetworkPlugin::kFlannel;
+  fake.grant(housekeeper::nkd_access_manifests(cluster));
+}
+
+std::string direct_access_to(FakeKubeApi& fake) {
+  grant_nkd(fake);
   return "clusterAccess: direct\napiServers: {" + std::string(kCluster) + ": \"127.0.0.1:" +
          std::to_string(fake.port()) + "\"}\n";
 }
@@ -82,9 +92,13 @@ TEST(SyncdClusterAccessTest, WaitsForEveryNodeThenRecordsTheClusterReady) {
   EXPECT_EQ(cluster["nodes"][0]["state"], "Ready");
   EXPECT_NE(fixture.metrics().find("nkd_cluster_ready{cluster=\"edge-lab\"} 1"), std::string::npos);
   EXPECT_NE(fixture.metrics().find("nkd_cluster_drift{cluster=\"edge-lab\"} 0"), std::string::npos);
-  EXPECT_TRUE(fake.has_object("/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/nkd-update"));
-  // nkd used its own identity, not the users' admin certificate.
-  for (const FakeRequest& request : fake.requests()) EXPECT_EQ(request.client_common_name, "nkd");
+  EXPECT_FALSE(fake.has_object("/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/housekeeper-upgrade"))
+      << "nodes at the definition's versions need no Update";
+  // nkd used its own identity, not the users' admin certificate, and stayed inside its role.
+  for (const FakeRequest& request : fake.requests()) {
+    EXPECT_EQ(request.client_common_name, "nkd");
+    EXPECT_NE(request.status, 403) << request.method << " " << request.path;
+  }
   const auto history = fixture.get_json(std::string("/api/v1/clusters/") + kCluster + "/history");
   ASSERT_GE(history.size(), 1u);
   EXPECT_EQ(history[0]["outcome"], "applied");

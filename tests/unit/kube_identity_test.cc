@@ -39,7 +39,7 @@ TEST_F(KubeIdentityTest, MintsAnHourLongSystemMastersCertificateNamedNkd) {
   X509_NAME_get_text_by_NID(subject, NID_commonName, common_name, sizeof common_name);
   X509_NAME_get_text_by_NID(subject, NID_organizationName, organization, sizeof organization);
   EXPECT_STREQ(common_name, "nkd");
-  EXPECT_STREQ(organization, "system:masters");
+  EXPECT_STREQ(organization, "nkd:controllers") << "a group of its own, never system:masters";
   auto facts = pki::read_certificate_facts(identity->cert_pem);
   ASSERT_TRUE(facts.ok());
   EXPECT_NEAR(static_cast<double>(facts->not_after_unix - now_), 3600.0, 400.0);

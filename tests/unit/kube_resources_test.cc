@@ -68,37 +68,43 @@ TEST(KubeDrift, IgnoresServerAddedFieldsButNotChangedOnes) {
 }
 
 kube::NodeInfo node(const std::string& name, bool control_plane, const std::string& kubelet,
-                    bool upgrading = false) {
+                    const char* label = nullptr) {
   kube::NodeInfo info{.name = name, .ready = true, .kubelet_version = kubelet,
                       .os_image = "NestOS 22.03"};
   if (control_plane) info.labels[kube::kControlPlaneLabel] = "";
-  if (upgrading) info.labels[kube::kUpgradingLabel] = "true";
+  if (label != nullptr) info.labels[label] = "";
   return info;
 }
 
-TEST(KubeRollout, StatesComeFromVersionsAndTheUpgradingLabel) {
+TEST(KubeRollout, StatesComeFromVersionsAndHousekeepersLabels) {
   const kube::DesiredVersions desired{.kubelet_version = "v1.30.0", .os_version = "22.03"};
   const auto status = kube::rollout_status(
-      {node("w-0", false, "v1.29.1"), node("cp-1", true, "v1.30.0", true),
-       node("cp-0", true, "v1.30.0")},
+      {node("w-0", false, "v1.29.1"), node("cp-1", true, "v1.30.0", kube::kUpgradingLabel),
+       node("cp-0", true, "v1.30.0", kube::kUpgradeCompletedLabel),
+       node("w-1", false, "v1.29.1", kube::kUpgradeCompletedLabel)},
       desired);
-  ASSERT_EQ(status.nodes.size(), 3u);
+  ASSERT_EQ(status.nodes.size(), 4u);
   EXPECT_EQ(status.nodes[0].name, "cp-0");
   EXPECT_EQ(status.nodes[0].state, kube::NodeUpgradeState::kUpgraded);
   EXPECT_EQ(status.nodes[1].state, kube::NodeUpgradeState::kUpgrading);
   EXPECT_EQ(status.nodes[2].state, kube::NodeUpgradeState::kPending);
+  // Housekeeper finished w-1 without bringing it to the version: its stamp already existed.
+  EXPECT_EQ(status.nodes[3].state, kube::NodeUpgradeState::kSkipped);
   EXPECT_FALSE(status.complete);
-  EXPECT_TRUE(status.order_violation.empty());
+  EXPECT_TRUE(status.needs_kubernetes);
+  EXPECT_FALSE(status.needs_os);
 }
 
-TEST(KubeRollout, FlagsAWorkerUpgradingBeforeTheControlPlane) {
-  const auto status = kube::rollout_status(
-      {node("cp-0", true, "v1.29.1"), node("w-0", false, "v1.29.1", true)},
-      {.kubelet_version = "v1.30.0"});
-  EXPECT_NE(status.order_violation.find("w-0"), std::string::npos);
-  const auto done = kube::rollout_status({node("cp-0", true, "v1.30.0")},
-                                         {.kubelet_version = "v1.30.0"});
+TEST(KubeRollout, CompleteWhenEveryNodeRunsTheVersionsAndNoneIsUpgrading) {
+  const auto done = kube::rollout_status({node("cp-0", true, "v1.30.0"), node("w-0", false, "v1.30.0")},
+                                         {.kubelet_version = "v1.30.0", .os_version = "22.03"});
   EXPECT_TRUE(done.complete);
+  EXPECT_FALSE(done.needs_kubernetes || done.needs_os);
+  const auto os = kube::rollout_status({node("cp-0", true, "v1.30.0")},
+                                       {.kubelet_version = "v1.30.0", .os_version = "24.03"});
+  EXPECT_FALSE(os.complete);
+  EXPECT_TRUE(os.needs_os);
+  EXPECT_FALSE(os.needs_kubernetes);
 }
 
 }  // namespace

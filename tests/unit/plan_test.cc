@@ -140,7 +140,7 @@ TEST(PlanCluster, ScaleDownDeletesHighestIndexesFirst) {
   EXPECT_TRUE(names_of(plan, NodeAction::kReplace).empty());
 }
 
-TEST(PlanCluster, VersionBumpIsAnInPlaceRolloutControlPlaneFirst) {
+TEST(PlanCluster, VersionBumpIsAnInPlaceRolloutInTheOperatorsPasses) {
   const Side base(testing::openstack_cluster());
   model::Cluster newer = testing::openstack_cluster();
   newer.kubernetes.version = "v1.30.2";
@@ -152,14 +152,33 @@ TEST(PlanCluster, VersionBumpIsAnInPlaceRolloutControlPlaneFirst) {
   EXPECT_EQ(plan.upgrades[1].field, "kubernetes.version");
   EXPECT_EQ(plan.upgrades[1].to, "v1.30.2");
   ASSERT_TRUE(plan.rollout.has_value());
-  EXPECT_EQ(plan.rollout->order.front(), "prod-east-control-plane-0");
-  EXPECT_EQ(plan.rollout->order.back(), "prod-east-gpu-0");
-  EXPECT_EQ(plan.rollout->steps, 4) << "3 control-plane and 3 workers, 2 at a time";
+  // housekeeper's operator starts one control-plane node and maxUnavailable (2) workers per pass.
+  EXPECT_EQ(plan.rollout->passes,
+            (std::vector<std::vector<std::string>>{
+                {"prod-east-control-plane-0", "prod-east-gpu-0", "prod-east-workers-0"},
+                {"prod-east-control-plane-1", "prod-east-workers-1"},
+                {"prod-east-control-plane-2"}}));
+  EXPECT_EQ(plan.rollout->steps, 3);
+  EXPECT_NE(plan.rollout->update_yaml.find("kubeVersion: \"v1.30.2\""), std::string::npos)
+      << plan.rollout->update_yaml;
   ASSERT_FALSE(plan.node_diffs.empty());
   EXPECT_FALSE(plan.node_diffs[0].replaced);
-  ASSERT_EQ(plan.manifests.size(), 1u);
-  EXPECT_EQ(plan.manifests[0].path, "housekeeper/07-update.yaml");
-  EXPECT_NE(plan.manifests[0].diff.find("+  kubeVersion: \"v1.30.2\""), std::string::npos);
+  EXPECT_TRUE(plan.manifests.empty()) << "the Update is an upgrade request, not a rendered manifest";
+  ASSERT_FALSE(plan.notes.empty());
+  EXPECT_NE(plan.notes[0].find("os.imageURL does not"), std::string::npos) << plan.notes[0];
+}
+
+TEST(PlanCluster, OsOnlyUpgradeLeavesKubeVersionEmpty) {
+  const Side base(testing::openstack_cluster());
+  model::Cluster newer = testing::openstack_cluster();
+  newer.os.version = "22.03-LTS-SP4";
+  newer.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP4";
+  const auto plan = plan_between(base, Side(newer));
+  ASSERT_TRUE(plan.rollout.has_value());
+  EXPECT_NE(plan.rollout->update_yaml.find("kubeVersion: \"\""), std::string::npos)
+      << plan.rollout->update_yaml;
+  ASSERT_FALSE(plan.notes.empty());
+  EXPECT_NE(plan.notes[0].find("OS-only"), std::string::npos);
 }
 
 TEST(PlanCluster, ChangedExtraFileReplacesEveryNodeAndSaysWhy) {
@@ -186,7 +205,7 @@ TEST(PlanCluster, AddedAndRemovedClusters) {
       {.name = "lab", .head = &side.cluster, .head_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(added.change, ClusterChange::kAdded);
   EXPECT_EQ(names_of(added, NodeAction::kCreate), (std::vector<std::string>{"bm-0", "bm-1", "bm-2"}));
-  EXPECT_EQ(added.manifests.size(), 8u);
+  EXPECT_EQ(added.manifests.size(), 6u);
   const auto removed = plan::plan_cluster(
       {.name = "lab", .base = &side.cluster, .base_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(removed.change, ClusterChange::kRemoved);

@@ -63,11 +63,11 @@ TEST(RenderCluster, ListsEveryArtifactSortedByPathWithItsDigest) {
       "nodes/prod-east-control-plane-2.ign", "nodes/prod-east-gpu-0.ign",
       "nodes/prod-east-workers-0.ign",       "nodes/prod-east-workers-1.ign"};
   for (const auto& path : expected_nodes) EXPECT_NE(find_artifact(rendered, path), nullptr) << path;
-  EXPECT_NE(find_artifact(rendered, "housekeeper/07-update.yaml"), nullptr);
+  EXPECT_NE(find_artifact(rendered, "housekeeper/05-controller-daemonset.yaml"), nullptr);
   EXPECT_NE(find_artifact(rendered, "pki/ca.crt"), nullptr);
   const std::size_t network = network::network_plugin_manifests(cluster).size();
   EXPECT_GT(network, 0u);  // calico by default
-  EXPECT_EQ(paths.size(), expected_nodes.size() + 8 + network + 1);
+  EXPECT_EQ(paths.size(), expected_nodes.size() + 6 + network + 1);
   ASSERT_EQ(rendered.nodes.size(), 6u);
   EXPECT_EQ(rendered.nodes[0].node.name, "prod-east-control-plane-0");
   EXPECT_EQ(rendered.nodes[0].ignition_sha256, sha256_hex(rendered.nodes[0].ignition));

@@ -1,0 +1,192 @@
+#include "render/housekeeper/nkd_access.h"
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "render/housekeeper/manifest_parts.h"
+
+namespace nkd::housekeeper {
+namespace {
+
+struct Rule {
+  std::string api_group;
+  std::string resource;
+  std::vector<std::string> verbs;
+  std::set<std::string> names;  // empty: every object
+};
+
+// An object nkd applies with server-side apply: get (drift), patch (apply), create (apply of an
+// object that does not exist yet is authorized as create too).
+struct Applied {
+  std::string api_group;
+  std::string resource;
+  std::string name;
+};
+
+const std::map<std::string, std::pair<std::string, std::string>>& kinds() {
+  // kind → (API group, resource) for every kind nkd applies.
+  static const std::map<std::string, std::pair<std::string, std::string>> table = {
+      {"Namespace", {"", "namespaces"}},
+      {"ServiceAccount", {"", "serviceaccounts"}},
+      {"ConfigMap", {"", "configmaps"}},
+      {"ClusterRole", {"rbac.authorization.k8s.io", "clusterroles"}},
+      {"ClusterRoleBinding", {"rbac.authorization.k8s.io", "clusterrolebindings"}},
+      {"Deployment", {"apps", "deployments"}},
+      {"DaemonSet", {"apps", "daemonsets"}},
+      {"PodDisruptionBudget", {"policy", "poddisruptionbudgets"}},
+      {"CustomResourceDefinition", {"apiextensions.k8s.io", "customresourcedefinitions"}},
+      {"Update", {"housekeeper.io", "updates"}},
+  };
+  return table;
+}
+
+std::vector<Applied> applied_objects(const std::vector<Manifest>& manifests) {
+  std::vector<Applied> objects;
+  for (const Manifest& manifest : manifests) {
+    for (const YAML::Node& document : YAML::LoadAll(manifest.yaml)) {
+      if (!document.IsMap() || !document["kind"] || !document["metadata"]["name"]) continue;
+      const auto found = kinds().find(document["kind"].as<std::string>());
+      if (found == kinds().end()) continue;
+      objects.push_back({found->second.first, found->second.second,
+                         document["metadata"]["name"].as<std::string>()});
+    }
+  }
+  return objects;
+}
+
+void add(std::vector<Applied>& objects, const char* kind, std::initializer_list<const char*> names) {
+  const auto& [group, resource] = kinds().at(kind);
+  for (const char* name : names) objects.push_back({group, resource, name});
+}
+
+// What nkd applies for the network plugin when the caller gives no manifests: the objects of
+// calico's and flannel's published manifests.
+std::vector<Applied> network_plugin_objects(model::NetworkPlugin plugin) {
+  std::vector<Applied> objects;
+  if (plugin == model::NetworkPlugin::kCalico) {
+    const auto controllers = {"calico-kube-controllers", "calico-node", "calico-cni-plugin"};
+    add(objects, "ServiceAccount", controllers);
+    add(objects, "ClusterRole", controllers);
+    add(objects, "ClusterRoleBinding", controllers);
+    add(objects, "ConfigMap", {"calico-config"});
+    add(objects, "DaemonSet", {"calico-node"});
+    add(objects, "Deployment", {"calico-kube-controllers"});
+    add(objects, "PodDisruptionBudget", {"calico-kube-controllers"});
+    for (const char* crd :
+         {"bgpconfigurations", "bgpfilters", "bgppeers", "blockaffinities", "caliconodestatuses",
+          "clusterinformations", "felixconfigurations", "globalnetworkpolicies",
+          "globalnetworksets", "hostendpoints", "ipamblocks", "ipamconfigs", "ipamhandles",
+          "ippools", "ipreservations", "kubecontrollersconfigurations", "networkpolicies",
+          "networksets", "tiers"}) {
+      objects.push_back({"apiextensions.k8s.io", "customresourcedefinitions",
+                         std::string(crd) + ".crd.projectcalico.org"});
+    }
+  } else if (plugin == model::NetworkPlugin::kFlannel) {
+    add(objects, "Namespace", {"kube-flannel"});
+    add(objects, "ServiceAccount", {"flannel"});
+    add(objects, "ClusterRole", {"flannel"});
+    add(objects, "ClusterRoleBinding", {"flannel"});
+    add(objects, "ConfigMap", {"kube-flannel-cfg"});
+    add(objects, "DaemonSet", {"kube-flannel-ds"});
+  }
+  return objects;
+}
+
+std::vector<Rule> cluster_rules(const model::Cluster& cluster, std::vector<Applied> objects) {
+  for (Applied& object : applied_objects(manifests(cluster))) objects.push_back(std::move(object));
+  add(objects, "Update", {kUpdateName});
+  // One rule per resource, its names merged, in a fixed order.
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> by_resource;
+  for (const Applied& object : objects) by_resource[{object.api_group, object.resource}].insert(object.name);
+  std::vector<Rule> rules = {
+      {"", "nodes", {"get", "list", "patch", "delete"}, {}},
+      {"", "pods", {"list"}, {}},
+      {"", "pods/eviction", {"create"}, {}},
+  };
+  for (const auto& [key, names] : by_resource) {
+    rules.push_back({key.first, key.second, {"get", "create", "patch"}, names});
+  }
+  // Creating a ClusterRole that grants more than nkd holds needs `escalate`; binding one needs
+  // `bind`: both only for the roles nkd applies.
+  if (const auto roles = by_resource.find({"rbac.authorization.k8s.io", "clusterroles"});
+      roles != by_resource.end()) {
+    rules.push_back({"rbac.authorization.k8s.io", "clusterroles", {"bind", "escalate"}, roles->second});
+  }
+  return rules;
+}
+
+void emit_rules(YAML::Emitter& out, const std::vector<Rule>& rules) {
+  out << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
+  for (const Rule& rule : rules) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "apiGroups" << YAML::Value << YAML::BeginSeq << YAML::DoubleQuoted
+        << rule.api_group << YAML::EndSeq;
+    out << YAML::Key << "resources" << YAML::Value << YAML::BeginSeq << rule.resource
+        << YAML::EndSeq;
+    if (!rule.names.empty()) {
+      out << YAML::Key << "resourceNames" << YAML::Value << YAML::BeginSeq;
+      for (const std::string& name : rule.names) out << name;
+      out << YAML::EndSeq;
+    }
+    out << YAML::Key << "verbs" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const std::string& verb : rule.verbs) out << verb;
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+std::string role_yaml(const char* kind, const char* name, const char* namespace_name,
+                      const std::vector<Rule>& rules) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  emit_header(out, "rbac.authorization.k8s.io/v1", kind, name, namespace_name);
+  emit_rules(out, rules);
+  out << YAML::EndMap;
+  return finish(out);
+}
+
+std::string binding_yaml(const char* kind, const char* role_kind, const char* name,
+                         const char* namespace_name) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  emit_header(out, "rbac.authorization.k8s.io/v1", kind, name, namespace_name);
+  out << YAML::Key << "roleRef" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "apiGroup" << YAML::Value << "rbac.authorization.k8s.io";
+  out << YAML::Key << "kind" << YAML::Value << role_kind;
+  out << YAML::Key << "name" << YAML::Value << name << YAML::EndMap;
+  out << YAML::Key << "subjects" << YAML::Value << YAML::BeginSeq << YAML::BeginMap;
+  out << YAML::Key << "apiGroup" << YAML::Value << "rbac.authorization.k8s.io";
+  out << YAML::Key << "kind" << YAML::Value << "Group";
+  out << YAML::Key << "name" << YAML::Value << kNkdGroup;
+  out << YAML::EndMap << YAML::EndSeq << YAML::EndMap;
+  return finish(out);
+}
+
+std::vector<Manifest> access_manifests(const std::vector<Rule>& rules) {
+  // Bootstrap tokens are Secrets named bootstrap-token-<id> with an id nkd picks at random, so
+  // create and list cannot be narrowed by name; they are granted in kube-system only.
+  const std::vector<Rule> token_rules = {{"", "secrets", {"get", "list", "create", "delete"}, {}}};
+  return {
+      {"00-nkd-cluster-role.yaml", role_yaml("ClusterRole", kNkdClusterRole, "", rules)},
+      {"01-nkd-cluster-role-binding.yaml",
+       binding_yaml("ClusterRoleBinding", "ClusterRole", kNkdClusterRole, "")},
+      {"02-nkd-token-role.yaml", role_yaml("Role", kNkdTokenRole, "kube-system", token_rules)},
+      {"03-nkd-token-role-binding.yaml",
+       binding_yaml("RoleBinding", "Role", kNkdTokenRole, "kube-system")},
+  };
+}
+
+}  // namespace
+
+std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster) {
+  return access_manifests(
+      cluster_rules(cluster, network_plugin_objects(cluster.kubernetes.network_plugin)));
+}
+
+std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster,
+                                           const std::vector<Manifest>& applied) {
+  return access_manifests(cluster_rules(cluster, applied_objects(applied)));
+}
+
+}  // namespace nkd::housekeeper

@@ -1,0 +1,31 @@
+// nkd's own authorization in a cluster (DESIGN.md §3 "nkd's identity"): nkd's client
+// certificate is CN=nkd, O=kNkdGroup, and this RBAC grants that group exactly what nkd does —
+// apply and read the housekeeper objects and the network plugin's objects by name, read, label,
+// cordon and delete nodes, list pods and evict them, and manage bootstrap-token Secrets in
+// kube-system. Installed once at bring-up with the cluster's admin credentials (the first
+// control-plane node applies these manifests with admin.conf); deleting the bindings revokes
+// nkd. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "render/housekeeper/housekeeper.h"
+
+namespace nkd::housekeeper {
+
+// The Organization of nkd's client certificate: a group of its own, never system:masters.
+inline constexpr const char* kNkdGroup = "nkd:controllers";
+inline constexpr const char* kNkdClusterRole = "nkd:controller";
+// A Role in kube-system: Secrets are granted there only.
+inline constexpr const char* kNkdTokenRole = "nkd:bootstrap-tokens";
+
+// ClusterRole + ClusterRoleBinding (kNkdClusterRole) and Role + RoleBinding (kNkdTokenRole in
+// kube-system), all bound to the Group kNkdGroup, in the order to apply them.
+[[nodiscard]] std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster);
+// The same, with the objects nkd applies for the network plugin taken from `applied` (each
+// granted get/create/patch by name) instead of nkd's built-in list of calico's or flannel's.
+[[nodiscard]] std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster,
+                                                         const std::vector<Manifest>& applied);
+
+}  // namespace nkd::housekeeper
