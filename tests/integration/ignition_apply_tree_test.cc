@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -163,8 +164,8 @@ std::optional<model::Cluster> load_case(const std::string& name) {
   }
   for (const ClusterShape& shape : shapes()) {
     if (shape.name != name) continue;
-    const model::MapTreeReader tree(
-        {{"clusters/" + shape.name + "/cluster.yaml", cluster_yaml(shape)}});
+    const model::MapTreeReader tree(std::map<std::string, std::string>{
+        {"clusters/" + shape.name + "/cluster.yaml", cluster_yaml(shape)}});
     return load_cluster(tree, shape.name);
   }
   return std::nullopt;
