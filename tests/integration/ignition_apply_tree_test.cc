@@ -25,6 +25,10 @@ namespace {
 
 // Certificates are issued as of this time; their validity is not what the checks look at.
 constexpr std::int64_t kIssuedAtUnix = 1'750'000'000;
+// The loader checks that a key is a well-formed OpenSSH key.
+constexpr const char* kSshKey =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB18LB8qGvHGpgMvBNJwAfWwalcqY71dlM0DT4qp4b/c "
+    "ops@example.org";
 
 struct ClusterShape {
   std::string name;
@@ -122,9 +126,8 @@ std::string cluster_yaml(const ClusterShape& shape) {
     yaml += "    apiServerCertSANs:\n";
     for (const std::string& san : shape.extra_sans) yaml += "      - \"" + san + "\"\n";
   }
-  return yaml +
-         "  users:\n    - {name: nest, sshAuthorizedKeys: [\"ssh-ed25519 AAAAC3Nza "
-         "ops@example\"]}\n"
+  return yaml + "  users:\n    - {name: nest, sshAuthorizedKeys: [\"" + std::string(kSshKey) +
+         "\"]}\n"
          "  pools:\n"
          "    - {name: control-plane, role: control-plane, replicas: " +
          std::to_string(shape.control_planes) +

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <set>
 
@@ -39,6 +40,20 @@ std::vector<YAML::Node> load_documents(const IgnitionRoot& root, const std::stri
 std::vector<YAML::Node> documents_or_none(const IgnitionRoot& root, const std::string& path) {
   NodeReport ignored;
   return load_documents(root, path, ignored);
+}
+
+// node[a][b]...; an undefined node when a step is missing (yaml-cpp throws on indexing one).
+YAML::Node at(const YAML::Node& node, std::initializer_list<const char*> keys) {
+  YAML::Node current = node;
+  for (const char* key : keys) {
+    // Read through a const view: a mutable operator[] would add the key to the document.
+    const YAML::Node& view = current;
+    if (!view.IsDefined() || !view.IsMap() || !view[key].IsDefined()) {
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    current.reset(view[key]);  // rebinds; operator= would overwrite the node in the document
+  }
+  return current;
 }
 
 std::string text_of(const YAML::Node& node) {
@@ -146,7 +161,7 @@ std::optional<std::string> extra_arg(const YAML::Node& arguments, const std::str
 void check_cert_sans(const NodeTree& tree, const YAML::Node& cluster_configuration,
                      NodeReport& report) {
   std::set<std::string> listed;
-  for (const YAML::Node& san : cluster_configuration["apiServer"]["certSANs"]) {
+  for (const YAML::Node& san : at(cluster_configuration, {"apiServer", "certSANs"})) {
     listed.insert(text_of(san));
   }
   const model::KubernetesSpec& kubernetes = tree.cluster.kubernetes;
@@ -170,7 +185,7 @@ void check_flex_volume_dirs(const NodeTree& tree, const YAML::Node& cluster_conf
                             NodeReport& report) {
   if (cluster_configuration.IsDefined()) {
     const auto directory =
-        extra_arg(cluster_configuration["controllerManager"]["extraArgs"], kFlexVolumeFlag);
+        extra_arg(at(cluster_configuration, {"controllerManager", "extraArgs"}), kFlexVolumeFlag);
     if (!directory || !directory->starts_with("/opt/")) {
       report.add(ignition::kKubeadmConfigPath,
                  std::string("controllerManager extraArgs ") + kFlexVolumeFlag + " is '" +
@@ -198,7 +213,7 @@ void check_ca_hash(const NodeTree& tree, const YAML::Node& join, NodeReport& rep
   if (!certificate) return;
   const auto hash = pki::public_key_info_sha256_hex(certificate->get());
   if (!hash) return;
-  for (const YAML::Node& pinned : join["discovery"]["bootstrapToken"]["caCertHashes"]) {
+  for (const YAML::Node& pinned : at(join, {"discovery", "bootstrapToken", "caCertHashes"})) {
     if (text_of(pinned) == "sha256:" + *hash) return;
   }
   report.add(ignition::kKubeadmConfigPath,
@@ -207,7 +222,7 @@ void check_ca_hash(const NodeTree& tree, const YAML::Node& join, NodeReport& rep
 
 void check_join(const NodeTree& tree, const YAML::Node& join, NodeReport& report) {
   check_endpoint(tree, "JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint",
-                 text_of(join["discovery"]["bootstrapToken"]["apiServerEndpoint"]), report);
+                 text_of(at(join, {"discovery", "bootstrapToken", "apiServerEndpoint"})), report);
   const bool has_control_plane = join["controlPlane"].IsDefined() && join["controlPlane"].IsMap();
   if (tree.is_control_plane() && !has_control_plane) {
     report.add(ignition::kKubeadmConfigPath,
