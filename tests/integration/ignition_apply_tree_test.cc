@@ -4,8 +4,10 @@
 // (tests/support/ignition_runner.h), and the tree it writes is checked against kubeadm's own types
 // and what kubeadm, systemd and NestOS expect (tests/support/node_tree_checks.h). Each node prints
 // a one-line summary; each problem fails the test naming the node, the file and what is wrong.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -226,6 +228,65 @@ TEST_P(IgnitionApplyTree, EveryNodeTreeIsWhatKubeadmAndTheNodeExpect) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Clusters, IgnitionApplyTree, ::testing::ValuesIn(case_names()), test_name);
+
+// The checks themselves: a tree written by hand with what they must catch.
+class IgnitionApplyTreeChecks : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = load_case("bm-cp1-flannel").value();
+    for (const model::Node& node : model::expand_nodes(cluster_)) {
+      if (node.role == model::PoolRole::kWorker) worker_ = node;
+    }
+  }
+
+  void write(const std::string& path, const std::string& contents) {
+    std::filesystem::create_directories(root_.on_node(path).parent_path());
+    testing::write_file(root_.on_node(path), contents);
+  }
+
+  [[nodiscard]] testing::NodeTree worker_tree() const {
+    return {
+        .cluster = cluster_, .node = worker_, .config = config_, .render = render_, .root = root_};
+  }
+
+  model::Cluster cluster_;
+  model::Node worker_;
+  nlohmann::json config_ = nlohmann::json::object();
+  render::ClusterRender render_;
+  testing::IgnitionRoot root_;
+};
+
+TEST_F(IgnitionApplyTreeChecks, FieldsOfAnotherApiVersion) {
+  // v1beta3's map-shaped kubeletExtraArgs and discovery.timeout are gone in v1beta4.
+  write("/etc/kubernetes/kubeadm/config.yaml",
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\n"
+        "nodeRegistration:\n  kubeletExtraArgs:\n    node-ip: 10.0.1.21\n"
+        "discovery:\n  timeout: 5m\n  bootstrapToken: {token: abcdef.0123456789abcdef}\n");
+  write("/var/lib/kubelet/config.yaml",
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDrivr: x\n");
+  testing::NodeReport report;
+  testing::check_kubeadm_fields(worker_tree(), testing::load_field_lists(), report);
+  std::vector<std::string> found;
+  for (const auto& problem : report.problems) found.push_back(problem.problem);
+  ASSERT_EQ(found.size(), 4U) << ::testing::PrintToString(found);
+  EXPECT_NE(found[0].find("reads kubeadm.k8s.io/v1beta3"), std::string::npos);
+  EXPECT_NE(found[1].find("`JoinConfiguration.nodeRegistration.kubeletExtraArgs.node-ip`"),
+            std::string::npos);
+  EXPECT_NE(found[2].find("`JoinConfiguration.discovery.timeout`"), std::string::npos);
+  EXPECT_NE(found[3].find("`KubeletConfiguration.cgroupDrivr`"), std::string::npos);
+}
+
+TEST_F(IgnitionApplyTreeChecks, PrivateKeyOnAWorkerAndFilesUnderUsr) {
+  write("/etc/nkd/pki/ca.key", "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n");
+  write("/usr/local/bin/tool", "#!/bin/sh\n");
+  testing::NodeReport report;
+  testing::check_pki(worker_tree(), report);
+  testing::check_written_files(worker_tree(), report);
+  std::vector<std::string> files;
+  for (const auto& problem : report.problems) files.push_back(problem.file);
+  EXPECT_THAT(files, ::testing::Contains("/etc/nkd/pki/ca.key"));
+  EXPECT_THAT(files, ::testing::Contains("/usr/local/bin/tool"));
+}
 
 }  // namespace
 }  // namespace nkd

@@ -174,6 +174,7 @@ std::string expected_kubeadm_api(int minor) {
 bool NodeTree::is_init_node() const { return ignition::is_init_node(cluster, node); }
 
 void check_written_files(const NodeTree& tree, NodeReport& report) {
+  check_nothing_under_usr(tree, report);
   if (!tree.config.contains("storage")) return;
   for (const auto& file : tree.config["storage"].value("files", nlohmann::json::array())) {
     const std::string path = file["path"].get<std::string>();
@@ -194,7 +195,6 @@ void check_written_files(const NodeTree& tree, NodeReport& report) {
       report.add(path, "contents differ from the config");
     }
   }
-  check_nothing_under_usr(tree, report);
 }
 
 void check_units(const NodeTree& tree, NodeReport& report) {
