@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include <yaml-cpp/yaml.h>
+
 #include "common/crypto.h"
 #include "render/housekeeper/housekeeper.h"
 #include "render/housekeeper/nkd_access.h"
@@ -82,6 +84,22 @@ pki::ClusterPki with_pinned_token(pki::ClusterPki pki) {
   return pki;
 }
 
+// The versions housekeeper upgrades the nodes to and how: appear in no node config, yet a commit
+// that changes them is a new config version (its own history row and digest).
+std::string upgrade_target_yaml(const model::Cluster& cluster) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "osVersion" << YAML::Value << YAML::DoubleQuoted << cluster.os.version;
+  out << YAML::Key << "osImageURL" << YAML::Value << YAML::DoubleQuoted << cluster.os.image_url;
+  out << YAML::Key << "kubernetesVersion" << YAML::Value << YAML::DoubleQuoted
+      << cluster.kubernetes.version;
+  out << YAML::Key << "maxUnavailable" << YAML::Value << cluster.upgrade.max_unavailable;
+  out << YAML::Key << "evictPodForce" << YAML::Value << cluster.upgrade.evict_pod_force;
+  out << YAML::Key << "drainTimeoutSeconds" << YAML::Value << cluster.upgrade.drain_timeout_seconds;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
 std::string digest_of(const std::vector<Artifact>& artifacts) {
   std::string listing;
   for (const Artifact& artifact : artifacts) {
@@ -134,6 +152,7 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
         make_artifact("network/" + manifest.file_name, std::move(manifest.yaml)));
   }
   result.artifacts.push_back(make_artifact("pki/ca.crt", pki.ca.cert_pem));
+  result.artifacts.push_back(make_artifact("upgrade/target.yaml", upgrade_target_yaml(cluster)));
   std::sort(result.artifacts.begin(), result.artifacts.end(),
             [](const Artifact& left, const Artifact& right) { return left.path < right.path; });
   result.digest = digest_of(result.artifacts);

@@ -81,7 +81,8 @@ struct NodeRender {
 struct ClusterRender {
   std::string cluster;
   std::vector<NodeRender> nodes;
-  // nodes/*.ign, housekeeper/*.yaml, network/*.yaml, pki/ca.crt; sorted by path.
+  // nodes/*.ign, housekeeper/*.yaml, network/*.yaml, pki/ca.crt, upgrade/target.yaml (the
+  // versions housekeeper upgrades to); sorted by path.
   std::vector<Artifact> artifacts;
   std::string digest;               // SHA-256 over every artifact's path and digest, in path order
 };

@@ -27,6 +27,7 @@ struct ReadinessReport {
   std::vector<NodeInfo> nodes;
   std::vector<std::string> missing;    // expected, not registered
   std::vector<std::string> not_ready;  // registered, not Ready
+  bool access_refused = false;  // set by the caller: the API answered 403 (before bring-up)
   // For nkd_cluster_nodes{state}: "ready", "not_ready", "missing".
   [[nodiscard]] std::map<std::string, int> counts_by_state() const;
 };

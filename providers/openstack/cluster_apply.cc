@@ -54,6 +54,25 @@ ClusterApply::ClusterApply(Keystone& keystone, state::StateStore& state,
     : compute_(keystone), network_(keystone), ports_(network_, cluster), image_(keystone),
       state_(state), options_(options), cluster_(std::move(cluster)) {}
 
+Status ClusterApply::check_image_arch(const std::string& image,
+                                     const std::vector<render::NodeRender>& nodes) {
+  Result<std::string> architecture = image_.architecture(image_id_);
+  if (!architecture) return architecture.error();
+  if (architecture->empty()) return ok_status();  // the image does not say: nothing to check
+  const std::optional<model::Arch> image_arch = model::arch_from_string(*architecture);
+  for (const render::NodeRender& node : nodes) {
+    if (image_arch == node.node.arch) continue;
+    return Error{ErrorCode::kInvalidArgument,
+                 "image '" + image + "' is built for " + *architecture +
+                     " (its Glance architecture property), but node " + node.node.name +
+                     " (pool " + node.node.pool + ") runs " + model::to_string(node.node.arch) +
+                     ": its housekeeper images and OS updates would not match the machine; "
+                     "set spec.os.arch (or the pool's arch) to the image's, or name an image "
+                     "built for " + model::to_string(node.node.arch)};
+  }
+  return ok_status();
+}
+
 Status ClusterApply::resolve(const model::OpenStackPlatform& platform, const std::string& virtual_ip,
                              const std::vector<render::NodeRender>& nodes) {
   platform_ = platform;
@@ -61,6 +80,7 @@ Status ClusterApply::resolve(const model::OpenStackPlatform& platform, const std
   Result<std::string> image = image_.resolve_image(platform.image);
   if (!image) return image.error().wrap(what);
   image_id_ = *image;
+  if (Status matches = check_image_arch(platform.image, nodes); !matches) return matches.error().wrap(what);
   ClusterNetworkSettings network{.virtual_ip = virtual_ip};
   Result<std::string> network_id = network_.resolve_network(platform.network);
   if (!network_id) return network_id.error().wrap(what);

@@ -46,8 +46,9 @@ class ClusterApply {
   ClusterApply(Keystone& keystone, state::StateStore& state, const OpenStackProviderOptions& options,
                std::string cluster);
 
-  // Looks up image, network, flavors and security groups the cluster names; `virtual_ip` is
-  // the cluster's ("" for none).
+  // Looks up image, network, flavors and security groups the cluster names, and refuses an
+  // image whose recorded architecture is not every node's; `virtual_ip` is the cluster's ("" for
+  // none).
   [[nodiscard]] Status resolve(const model::OpenStackPlatform& platform, const std::string& virtual_ip,
                                const std::vector<render::NodeRender>& nodes);
   // Makes the port that reserves the virtual IP when it is missing (an intent "create-port"
@@ -74,6 +75,8 @@ class ClusterApply {
                                    const ApplyHooks& hooks);
 
  private:
+  [[nodiscard]] Status check_image_arch(const std::string& image,
+                                        const std::vector<render::NodeRender>& nodes);
   Result<std::optional<Server>> find_server(const std::string& node_name);
   Result<Server> create_once(const render::NodeRender& node);
   Result<Server> create_with_recreates(const render::NodeRender& node);

@@ -34,4 +34,18 @@ Result<std::string> ImageService::resolve_image(const std::string& name_or_id) {
   return images[0].value("id", "");
 }
 
+Result<std::string> ImageService::architecture(const std::string& image_id) {
+  Result<nlohmann::json> image = json_body(
+      keystone_.send(ServiceRequest{
+          .operation = "image_get", .service_type = "image", .path = "/v2/images/" + image_id}),
+      "reading image " + image_id + " in Glance");
+  if (!image) return image.error();
+  for (const char* property : {"architecture", "hw_architecture"}) {
+    if (const auto found = image->find(property); found != image->end() && found->is_string()) {
+      return found->get<std::string>();
+    }
+  }
+  return std::string();
+}
+
 }  // namespace nkd::providers::openstack

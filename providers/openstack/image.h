@@ -14,6 +14,9 @@ class ImageService {
  public:
   explicit ImageService(Keystone& keystone) : keystone_(keystone) {}
   [[nodiscard]] Result<std::string> resolve_image(const std::string& name_or_id);
+  // The image's CPU architecture as Glance records it (property `architecture`, or Nova's newer
+  // `hw_architecture`): "x86_64", "aarch64", ...; "" when the image does not say.
+  [[nodiscard]] Result<std::string> architecture(const std::string& image_id);
 
  private:
   Keystone& keystone_;

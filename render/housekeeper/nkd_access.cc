@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "render/housekeeper/manifest_parts.h"
+#include "render/network/network_plugin.h"
 
 namespace nkd::housekeeper {
 namespace {
@@ -60,37 +61,13 @@ void add(std::vector<Applied>& objects, const char* kind, std::initializer_list<
   for (const char* name : names) objects.push_back({group, resource, name});
 }
 
-// What nkd applies for the network plugin when the caller gives no manifests: the objects of
-// calico's and flannel's published manifests.
-std::vector<Applied> network_plugin_objects(model::NetworkPlugin plugin) {
-  std::vector<Applied> objects;
-  if (plugin == model::NetworkPlugin::kCalico) {
-    const auto controllers = {"calico-kube-controllers", "calico-node", "calico-cni-plugin"};
-    add(objects, "ServiceAccount", controllers);
-    add(objects, "ClusterRole", controllers);
-    add(objects, "ClusterRoleBinding", controllers);
-    add(objects, "ConfigMap", {"calico-config"});
-    add(objects, "DaemonSet", {"calico-node"});
-    add(objects, "Deployment", {"calico-kube-controllers"});
-    add(objects, "PodDisruptionBudget", {"calico-kube-controllers"});
-    for (const char* crd :
-         {"bgpconfigurations", "bgpfilters", "bgppeers", "blockaffinities", "caliconodestatuses",
-          "clusterinformations", "felixconfigurations", "globalnetworkpolicies",
-          "globalnetworksets", "hostendpoints", "ipamblocks", "ipamconfigs", "ipamhandles",
-          "ippools", "ipreservations", "kubecontrollersconfigurations", "networkpolicies",
-          "networksets", "tiers"}) {
-      objects.push_back({"apiextensions.k8s.io", "customresourcedefinitions",
-                         std::string(crd) + ".crd.projectcalico.org"});
-    }
-  } else if (plugin == model::NetworkPlugin::kFlannel) {
-    add(objects, "Namespace", {"kube-flannel"});
-    add(objects, "ServiceAccount", {"flannel"});
-    add(objects, "ClusterRole", {"flannel"});
-    add(objects, "ClusterRoleBinding", {"flannel"});
-    add(objects, "ConfigMap", {"kube-flannel-cfg"});
-    add(objects, "DaemonSet", {"kube-flannel-ds"});
+// What nkd applies for the network plugin: the objects of the cluster's network manifests.
+std::vector<Applied> network_plugin_objects(const model::Cluster& cluster) {
+  std::vector<Manifest> network;
+  for (network::NetworkManifest& manifest : network::network_plugin_manifests(cluster)) {
+    network.push_back({.file_name = std::move(manifest.file_name), .yaml = std::move(manifest.yaml)});
   }
-  return objects;
+  return applied_objects(network);
 }
 
 std::vector<Rule> cluster_rules(const model::Cluster& cluster, std::vector<Applied> objects) {
@@ -166,7 +143,9 @@ std::string binding_yaml(const char* kind, const char* role_kind, const char* na
 std::vector<Manifest> access_manifests(const std::vector<Rule>& rules) {
   // Bootstrap tokens are Secrets named bootstrap-token-<id> with an id nkd picks at random, so
   // create and list cannot be narrowed by name; they are granted in kube-system only.
-  const std::vector<Rule> token_rules = {{"", "secrets", {"get", "list", "create", "delete"}, {}}};
+  // Server-side apply of a new token is a patch that creates.
+  const std::vector<Rule> token_rules = {
+      {"", "secrets", {"get", "list", "create", "patch", "delete"}, {}}};
   return {
       {"00-nkd-cluster-role.yaml", role_yaml("ClusterRole", kNkdClusterRole, "", rules)},
       {"01-nkd-cluster-role-binding.yaml",
@@ -180,8 +159,7 @@ std::vector<Manifest> access_manifests(const std::vector<Rule>& rules) {
 }  // namespace
 
 std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster) {
-  return access_manifests(
-      cluster_rules(cluster, network_plugin_objects(cluster.kubernetes.network_plugin)));
+  return access_manifests(cluster_rules(cluster, network_plugin_objects(cluster)));
 }
 
 std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster,

@@ -23,8 +23,8 @@ inline constexpr const char* kNkdTokenRole = "nkd:bootstrap-tokens";
 // ClusterRole + ClusterRoleBinding (kNkdClusterRole) and Role + RoleBinding (kNkdTokenRole in
 // kube-system), all bound to the Group kNkdGroup, in the order to apply them.
 [[nodiscard]] std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster);
-// The same, with the objects nkd applies for the network plugin taken from `applied` (each
-// granted get/create/patch by name) instead of nkd's built-in list of calico's or flannel's.
+// The same, with the cluster's network plugin manifests given (as the render has them already)
+// instead of rendered again.
 [[nodiscard]] std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster,
                                                          const std::vector<Manifest>& applied);
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.h"
+#include "render/ignition/bring_up.h"
 
 namespace nkd::plan {
 
@@ -82,9 +83,10 @@ json text_lines(std::string_view text) {
   return lines;
 }
 
-// File contents: a data URL becomes {"lines": [...]} (text) or {"sha256", "bytes"} (binary);
+// File contents: a data URL becomes {"lines": [...]} (text) or {"sha256", "bytes"} (binary, or
+// `summarized`: a bring-up manifest, whose change the plan shows among the cluster's manifests);
 // a remote source stays as it is.
-json review_contents(const json& contents, const SecretRedactor& redactor) {
+json review_contents(const json& contents, const SecretRedactor& redactor, bool summarized) {
   json reviewed = contents;
   if (!contents.contains("source") || !contents["source"].is_string()) return reviewed;
   std::string bytes;
@@ -93,7 +95,7 @@ json review_contents(const json& contents, const SecretRedactor& redactor) {
     return reviewed;
   }
   reviewed.erase("source");
-  if (is_text(bytes)) {
+  if (is_text(bytes) && !summarized) {
     reviewed["lines"] = text_lines(redactor.redact(bytes));
   } else {
     reviewed["sha256"] = sha256_hex(bytes);
@@ -121,7 +123,9 @@ json review_document(json config, const SecretRedactor& redactor) {
   }
   if (config.contains("storage") && config["storage"].contains("files")) {
     for (auto& file : config["storage"]["files"]) {
-      if (file.contains("contents")) file["contents"] = review_contents(file["contents"], redactor);
+      if (!file.contains("contents")) continue;
+      const bool bring_up = file.value("path", "").starts_with(ignition::kBringUpDir);
+      file["contents"] = review_contents(file["contents"], redactor, bring_up);
     }
   }
   if (config.contains("systemd") && config["systemd"].contains("units")) {

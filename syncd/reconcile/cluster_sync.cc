@@ -47,6 +47,10 @@ std::map<std::string, ClusterNodeStatus> node_statuses(const render::ClusterRend
 }
 
 std::string readiness_message(const kube::ReadinessReport& readiness, std::size_t expected) {
+  if (readiness.access_refused) {
+    return "the API refuses nkd: waiting for the first control-plane node's bring-up unit to "
+           "install nkd's access (nkd-bring-up.service; ClusterRole nkd:controller)";
+  }
   if (!readiness.api_ready) return "waiting for the API server to answer /readyz";
   std::string message = "waiting for nodes: " +
                         std::to_string(expected - readiness.missing.size() - readiness.not_ready.size()) +
@@ -103,7 +107,8 @@ ClusterSync::Memory ClusterSync::memory_for(const std::string& cluster,
     // A new render restarts the clocks; what the cluster holds stays known.
     memory = Memory{.render_digest = render_digest,
                     .housekeeper_digest = memory.housekeeper_digest,
-                    .network_digest = memory.network_digest};
+                    .network_digest = memory.network_digest,
+                    .was_ready = memory.was_ready};
   }
   return memory;
 }
@@ -133,6 +138,11 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
 
   // One look (the deadline is now): the reconciler comes back while the cluster is not ready.
   auto readiness = state.wait_ready(expected, std::chrono::steady_clock::now());
+  if (!readiness && readiness.error().code == ErrorCode::kPermissionDenied && !memory.was_ready) {
+    // A cluster coming up refuses nkd until its first control-plane node has installed nkd's
+    // access: the API answers, so that is waited for like the nodes.
+    readiness = kube::ReadinessReport{.api_ready = false, .access_refused = true};
+  }
   if (!readiness) return readiness.error().wrap("reaching cluster " + cluster.name);
   ClusterSyncReport report{.nodes = node_statuses(render, *readiness)};
   auto network = install_network(cluster, render, *readiness, state, memory);
@@ -151,6 +161,7 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
     return report;
   }
   memory.not_ready_since_ms = 0;
+  memory.was_ready = true;
   auto housekept = housekeeping(cluster, render, state, memory);
   if (!housekept) return wait_or_fail(cluster.name, housekept.error(), memory, std::move(report));
   housekept->nodes = std::move(report.nodes);

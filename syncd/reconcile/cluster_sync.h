@@ -90,6 +90,7 @@ class ClusterSync {
     std::string render_digest;       // the render the clocks below belong to
     std::string housekeeper_digest;  // manifests applied to the cluster ("" none yet)
     std::string network_digest;      // the network plugin's, likewise
+    bool was_ready = false;          // every node was Ready once (nkd's access was installed)
     std::int64_t not_ready_since_ms = 0;
     std::int64_t unavailable_since_ms = 0;  // first of a run of steps the API broke off
     std::string rollout_signature;  // changes whenever a node moves

@@ -25,6 +25,8 @@ constexpr BuiltinKind kBuiltinKinds[] = {
     {"v1", "namespaces", "Namespace", false},
     {"v1", "nodes", "Node", false},
     {"v1", "serviceaccounts", "ServiceAccount", true},
+    {"v1", "configmaps", "ConfigMap", true},
+    {"v1", "secrets", "Secret", true},
     {"v1", "pods", "Pod", true},
     {"rbac.authorization.k8s.io/v1", "clusterroles", "ClusterRole", false},
     {"rbac.authorization.k8s.io/v1", "clusterrolebindings", "ClusterRoleBinding", false},
@@ -32,6 +34,7 @@ constexpr BuiltinKind kBuiltinKinds[] = {
     {"rbac.authorization.k8s.io/v1", "rolebindings", "RoleBinding", true},
     {"apps/v1", "deployments", "Deployment", true},
     {"apps/v1", "daemonsets", "DaemonSet", true},
+    {"policy/v1", "poddisruptionbudgets", "PodDisruptionBudget", true},
     {"apiextensions.k8s.io/v1", "customresourcedefinitions", "CustomResourceDefinition", false},
 };
 
@@ -114,6 +117,12 @@ FakeKubeApi::FakeKubeApi(const pki::ClusterPki& pki, const model::Cluster& clust
     return true;
   });
   if (!server->is_valid()) throw std::runtime_error("FakeKubeApi: TLS setup failed");
+  // The namespaces every cluster kubeadm makes starts with.
+  for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    objects_[std::string("/api/v1/namespaces/") + name] = Stored{
+        .object = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}},
+        .applied = nullptr};
+  }
   auto handler = [this](const httplib::Request& request, httplib::Response& response) {
     handle(request, response);
   };

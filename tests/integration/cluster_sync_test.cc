@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/crypto.h"
 #include "common/curl_http_client.h"
 #include "providers/kube/kube_client.h"
 #include "render/housekeeper/nkd_access.h"
@@ -91,7 +92,6 @@ class ClusterSyncTest : public ::testing::Test {
     if (reconciler_) reconciler_->stop();
   }
 
-  // Starts the reconciler against `fake`.
   // Starts the reconciler against `fake`, which authorizes nkd by the RBAC bring-up installs.
   void start(testing::FakeKubeApi& fake, std::int64_t stall_ms = 600'000) {
     fake.grant(housekeeper::nkd_access_manifests(cluster_));
@@ -228,6 +228,56 @@ std::vector<std::string> node_names(const model::Cluster& cluster) {
   std::vector<std::string> names;
   for (const model::Node& node : model::expand_nodes(cluster)) names.push_back(node.name);
   return names;
+}
+
+TEST_F(ClusterSyncTest, NetworkPluginIsAppliedAsSoonAsTheApiAnswers) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  add_nodes(fake, cluster_, /*ready=*/false);  // no node is Ready without a network plugin
+  start(fake);
+  submit(cluster_, "rev1");
+  const std::string calico_node = "/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node";
+  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(calico_node); }, 10s));
+  ASSERT_TRUE(wait_phase("WaitingForCluster"));
+  EXPECT_FALSE(fake.has_object(kCrdPath)) << "housekeeper waits for a ready cluster";
+  const int applies = fake.requests_to("PATCH", calico_node);
+  std::this_thread::sleep_for(300ms);  // more looks: the unchanged plugin is not applied again
+  EXPECT_EQ(fake.requests_to("PATCH", calico_node), applies);
+  for (const model::Node& node : model::expand_nodes(cluster_)) fake.set_node_ready(node.name, true);
+  ASSERT_TRUE(wait_phase("Ready"));
+}
+
+TEST_F(ClusterSyncTest, RefusedNetworkPluginBeforeBringUpIsWaitedOut) {
+  testing::FakeKubeApi fake(pki_, cluster_);  // nkd's access not installed yet
+  add_nodes(fake, cluster_, /*ready=*/false);
+  start_at(fake.port());
+  submit(cluster_, "rev1");
+  const std::string calico_node = "/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node";
+  ASSERT_TRUE(testing::wait_until([&] {
+    const auto requests = fake.requests();
+    return std::count_if(requests.begin(), requests.end(),
+                         [](const auto& request) { return request.status == 403; }) >= 2;
+  }, 10s)) << "nkd tries, is refused, and tries again";
+  EXPECT_EQ(record().phase, "WaitingForCluster") << record().last_error;
+  EXPECT_TRUE(record().last_error.empty()) << record().last_error;
+  fake.grant(housekeeper::nkd_access_manifests(cluster_));  // the bring-up unit ran
+  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(calico_node); }, 10s));
+}
+
+TEST_F(ClusterSyncTest, JoinTokenIsPublishedAsABootstrapTokenSecretWithItsExpiration) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  start(fake);
+  const pki::ClusterPki renewed = pki::with_new_bootstrap_token(pki_, 1'800'000'000);
+  const std::int64_t expires = 1'800'000'000 + 86'400;
+  const Status published = sync_->publish_join_token(cluster_, renewed, expires);
+  ASSERT_TRUE(published.ok()) << published.error().message;
+  const auto secret = fake.object("/api/v1/namespaces/kube-system/secrets/bootstrap-token-" +
+                                  renewed.bootstrap_token_id);
+  ASSERT_TRUE(secret.has_value()) << "nkd's Role in kube-system lets it create the token";
+  EXPECT_EQ(secret->at("type"), "bootstrap.kubernetes.io/token");
+  const nlohmann::json& data = secret->at("data");
+  EXPECT_EQ(data.at("token-id"), base64_encode(renewed.bootstrap_token_id));
+  EXPECT_EQ(data.at("token-secret"), base64_encode(renewed.bootstrap_token_secret.reveal()));
+  EXPECT_EQ(data.at("expiration"), base64_encode("2027-01-16T08:00:00Z"));
 }
 
 TEST_F(ClusterSyncTest, KubernetesUpgradeSetsKubeVersionAndFollowsTheRollout) {

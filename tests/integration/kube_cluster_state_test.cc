@@ -9,6 +9,7 @@
 #include "common/curl_http_client.h"
 #include "providers/kube/kube_identity.h"
 #include "render/housekeeper/nkd_access.h"
+#include "render/ignition/bring_up.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
@@ -35,9 +36,10 @@ std::ptrdiff_t position(const std::vector<std::string>& log, const std::string& 
 
 class ClusterStateTest : public ::testing::Test {
  protected:
-  ClusterStateTest()
+  // `granted`: nkd's access is in the cluster already (the usual case after bring-up).
+  explicit ClusterStateTest(bool granted = true)
       : cluster_(testing::openstack_cluster()), pki_(testing::make_real_pki(cluster_)), fake_(pki_, cluster_) {
-    fake_.grant(housekeeper::nkd_access_manifests(cluster_));
+    if (granted) fake_.grant(housekeeper::nkd_access_manifests(cluster_));
     auto identity = pki::issue_client_cert(pki_, kube::kIdentityCommonName,
                                            kube::kIdentityOrganization, 3600, now_unix());
     EXPECT_TRUE(identity.ok());
@@ -65,6 +67,15 @@ class ClusterStateTest : public ::testing::Test {
 
   std::vector<render::Artifact> artifacts() {
     return render::render_cluster(cluster_, pki_, render::RenderOptions{}).artifacts;
+  }
+
+  // What nkd applies to a cluster: the network plugin, then housekeeper.
+  static void apply_all(kube::ClusterState& cluster_state, const std::vector<render::Artifact>& rendered) {
+    for (const std::string_view folder : {render::kNetworkManifests, render::kHousekeeperManifests}) {
+      const Status applied =
+          cluster_state.apply_manifests(rendered, folder, std::chrono::steady_clock::now() + 10s);
+      ASSERT_TRUE(applied.ok()) << folder << ": " << applied.error().message;
+    }
   }
 
   void add_cluster_nodes(const std::string& kubelet, const std::string& os_image) {
@@ -221,7 +232,7 @@ TEST_F(ClusterStateTest, DrainThatABudgetBlocksKeepsTheNode) {
 TEST_F(ClusterStateTest, HandEditedOperatorIsDetectedAsDriftAndReapplied) {
   const auto rendered = artifacts();
   auto cluster_state = state();
-  ASSERT_TRUE(cluster_state.apply_manifests(rendered, render::kHousekeeperManifests, std::chrono::steady_clock::now() + 10s).ok());
+  apply_all(cluster_state, rendered);
   auto clean = cluster_state.detect_drift(rendered);
   ASSERT_TRUE(clean.ok()) << clean.error().message;
   EXPECT_TRUE(clean->empty()) << (*clean)[0].object.kind << " " << (*clean)[0].field;
@@ -241,10 +252,26 @@ TEST_F(ClusterStateTest, HandEditedOperatorIsDetectedAsDriftAndReapplied) {
   EXPECT_TRUE(after->empty());
 }
 
+TEST_F(ClusterStateTest, HandEditedNetworkPluginIsDetectedAsDriftAndReapplied) {
+  const auto rendered = artifacts();
+  auto cluster_state = state();
+  apply_all(cluster_state, rendered);
+  const std::string calico_node = "/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node";
+  ASSERT_TRUE(fake_.edit_object(calico_node, [](nlohmann::json& daemonset) {
+    daemonset["spec"]["template"]["spec"]["containers"][0]["image"] = "hand-edited";
+  }));
+  auto drift = cluster_state.correct_drift(rendered);
+  ASSERT_TRUE(drift.ok()) << drift.error().message;
+  ASSERT_EQ(drift->size(), 1u);
+  EXPECT_EQ((*drift)[0].object.name, "calico-node");
+  EXPECT_NE((*fake_.object(calico_node))["spec"]["template"]["spec"]["containers"][0]["image"],
+            "hand-edited");
+}
+
 TEST_F(ClusterStateTest, DeletedHousekeeperObjectIsReportedMissing) {
   const auto rendered = artifacts();
   auto cluster_state = state();
-  ASSERT_TRUE(cluster_state.apply_manifests(rendered, render::kHousekeeperManifests, std::chrono::steady_clock::now() + 10s).ok());
+  apply_all(cluster_state, rendered);
   const std::string daemonset =
       "/apis/apps/v1/namespaces/housekeeper-system/daemonsets/housekeeper-controller-manager";
   ASSERT_TRUE(fake_.remove_object(daemonset));
@@ -255,6 +282,52 @@ TEST_F(ClusterStateTest, DeletedHousekeeperObjectIsReportedMissing) {
   EXPECT_EQ((*drift)[0].reason, "missing from the cluster");
   ASSERT_TRUE(cluster_state.correct_drift(rendered).ok());
   EXPECT_TRUE(fake_.has_object(daemonset));
+}
+
+// A cluster as the first control-plane node leaves it: nothing granted but what its bring-up
+// files install.
+class BringUpAccessTest : public ClusterStateTest {
+ protected:
+  BringUpAccessTest() : ClusterStateTest(/*granted=*/false) {}
+
+  // The RBAC objects in the init node's bring-up folder (what its first boot applies).
+  static std::vector<housekeeper::Manifest> bring_up_access(const render::ClusterRender& rendered) {
+    const std::string folder = std::string(ignition::kBringUpDir) + "/access/";
+    std::vector<housekeeper::Manifest> access;
+    for (const auto& [path, file] :
+         testing::ignition_files(nlohmann::json::parse(rendered.nodes.front().ignition))) {
+      if (path.starts_with(folder)) access.push_back({.file_name = path, .yaml = file.contents});
+    }
+    return access;
+  }
+};
+
+TEST_F(BringUpAccessTest, InitNodesAccessLetsNkdApplyTheNetworkPluginAndHousekeeper) {
+  for (const model::NetworkPlugin plugin : {model::NetworkPlugin::kCalico, model::NetworkPlugin::kFlannel}) {
+    cluster_.kubernetes.network_plugin = plugin;
+    const render::ClusterRender rendered = render::render_cluster(cluster_, pki_, render::RenderOptions{});
+    const auto access = bring_up_access(rendered);
+    ASSERT_EQ(access.size(), 4u) << model::to_string(plugin);
+    fake_.grant(access);
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (const std::string_view folder : {render::kNetworkManifests, render::kHousekeeperManifests}) {
+      const Status applied = state().apply_manifests(rendered.artifacts, folder, deadline);
+      ASSERT_TRUE(applied.ok()) << model::to_string(plugin) << " " << folder << ": "
+                                << applied.error().message;
+    }
+    EXPECT_GT(kube::manifests_in(rendered.artifacts, render::kNetworkManifests).size(), 5u);
+    auto drift = state().detect_drift(rendered.artifacts);
+    ASSERT_TRUE(drift.ok()) << drift.error().message;
+    EXPECT_TRUE(drift->empty()) << model::to_string(plugin);
+  }
+}
+
+TEST_F(BringUpAccessTest, BeforeBringUpNkdIsRefusedTheNetworkPlugin) {
+  const auto artifacts = render::render_cluster(cluster_, pki_, render::RenderOptions{}).artifacts;
+  const Status applied = state().apply_manifests(artifacts, render::kNetworkManifests,
+                                                 std::chrono::steady_clock::now() + 10s);
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().code, ErrorCode::kPermissionDenied) << applied.error().message;
 }
 
 }  // namespace

@@ -100,6 +100,24 @@ TEST_F(OpenStackProviderContract, ErrorServersAreRecreatedABoundedNumberOfTimesT
   EXPECT_EQ(state_->pending_intents(cluster_).value().size(), 1u) << "the intent stays until done";
 }
 
+TEST_F(OpenStackProviderContract, ImageOfAnotherArchitectureIsRefusedBeforeAnythingIsMade) {
+  const std::string image = cluster_ + "-arm-image";
+  OpenStackControlPlane::openstack(OpenStackControlPlane::kDemoCloud,
+                                   {"image", "create", "--private", "--property",
+                                    "architecture=aarch64", image});
+  model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 1);
+  std::get<model::OpenStackPlatform>(cluster.platform).image = image;
+  Result<ApplyOutcome> applied = provider()->apply(cluster, make_render(cluster), {});
+  OpenStackControlPlane::openstack(OpenStackControlPlane::kDemoCloud, {"image", "delete", image});
+  ASSERT_FALSE(applied.ok());
+  EXPECT_EQ(applied.error().code, ErrorCode::kInvalidArgument) << applied.error().message;
+  EXPECT_NE(applied.error().message.find("built for aarch64"), std::string::npos)
+      << applied.error().message;
+  EXPECT_NE(applied.error().message.find("runs amd64"), std::string::npos);
+  EXPECT_EQ(creates(), 0);
+  EXPECT_EQ(servers_in(), 0u);
+}
+
 TEST_F(OpenStackProviderContract, QuotaFailureNamesTheQuota) {
   used_quota_cloud_ = true;
   auto openstack = provider();

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "render/ignition/bring_up.h"
 #include "render/ignition/kubeadm.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
@@ -91,17 +92,6 @@ void check_kubeadm_unit(const NodeTree& tree, NodeReport& report) {
   }
 }
 
-// Where network/<name> of the render landed under /etc/kubernetes, if anywhere.
-std::optional<fs::path> find_under_etc_kubernetes(const IgnitionRoot& root,
-                                                  const std::string& file_name) {
-  const fs::path directory = root.on_node("/etc/kubernetes");
-  if (!fs::exists(directory)) return std::nullopt;
-  for (const auto& entry : fs::recursive_directory_iterator(directory)) {
-    if (entry.is_regular_file() && entry.path().filename() == file_name) return entry.path();
-  }
-  return std::nullopt;
-}
-
 void check_network_manifest(const NodeTree& tree, NodeReport& report) {
   const model::NetworkPlugin plugin = tree.cluster.kubernetes.network_plugin;
   std::vector<const render::Artifact*> manifests;
@@ -118,14 +108,38 @@ void check_network_manifest(const NodeTree& tree, NodeReport& report) {
     return;
   }
   if (!tree.is_init_node()) return;
+  // The init node's bring-up unit applies them from there once the API answers.
   for (const render::Artifact* manifest : manifests) {
-    const std::string name = fs::path(manifest->path).filename();
-    const auto found = find_under_etc_kubernetes(tree.root, name);
-    if (!found) {
-      report.add("/etc/kubernetes/", manifest->path + " of the render is not on the init node");
-    } else if (read_file(*found) != manifest->content) {
-      report.add(node_path(tree.root, *found), "differs from " + manifest->path + " of the render");
+    const fs::path on_node = fs::path(ignition::kBringUpDir) / manifest->path;
+    const fs::path found = tree.root.on_node(on_node.string());
+    if (!fs::exists(found)) {
+      report.add(on_node.string(), manifest->path + " of the render is not on the init node");
+    } else if (read_file(found) != manifest->content) {
+      report.add(on_node.string(), "differs from " + manifest->path + " of the render");
     }
+  }
+}
+
+// The init node installs nkd's RBAC (its group nkd:controllers) at bring-up, with the unit that
+// applies it; no other node carries either.
+void check_nkd_access(const NodeTree& tree, NodeReport& report) {
+  const fs::path access = tree.root.on_node(std::string(ignition::kBringUpDir) + "/access");
+  const bool present = fs::exists(access) && !fs::is_empty(access);
+  if (!tree.is_init_node()) {
+    if (present) report.add(access.string(), "bring-up manifests on a node that is not the init node");
+    return;
+  }
+  if (!present) {
+    report.add(std::string(ignition::kBringUpDir) + "/access", "nkd's RBAC is not installed at bring-up");
+    return;
+  }
+  bool binds_group = false;
+  for (const auto& entry : fs::directory_iterator(access)) {
+    if (read_file(entry.path()).find("nkd:controllers") != std::string::npos) binds_group = true;
+  }
+  if (!binds_group) report.add(access.string(), "no binding for the group nkd:controllers");
+  if (!fs::exists(tree.root.on_node(std::string("/etc/systemd/system/") + ignition::kBringUpUnit))) {
+    report.add(ignition::kBringUpUnit, "the init node has no bring-up unit");
   }
 }
 
@@ -221,6 +235,7 @@ void check_units(const NodeTree& tree, NodeReport& report) {
 
 void check_bring_up(const NodeTree& tree, NodeReport& report) {
   check_network_manifest(tree, report);
+  check_nkd_access(tree, report);
   check_virtual_ip_pod(tree, report);
 }
 

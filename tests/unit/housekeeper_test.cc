@@ -325,12 +325,14 @@ TEST(NkdAccess, BindsItsOwnGroupToExactlyWhatNkdDoes) {
                   ->names.contains("ippools.crd.projectcalico.org"));
   EXPECT_EQ(find("rbac.authorization.k8s.io", "clusterroles", "escalate")->names,
             (std::set<std::string>{"calico-cni-plugin", "calico-kube-controllers", "calico-node",
-                                   "update-manager-role"}));
+                                   "calico-tier-getter", "update-manager-role"}));
   EXPECT_TRUE(find("apps", "deployments", "patch")->names.contains("housekeeper-operator-manager"));
   const YAML::Node token_role = YAML::Load(manifests[2].yaml);
   EXPECT_EQ(token_role["kind"].as<std::string>(), "Role");
   EXPECT_EQ(token_role["metadata"]["namespace"].as<std::string>(), "kube-system");
-  EXPECT_EQ(grants(manifests[2])[0].verbs, (std::set<std::string>{"create", "delete", "get", "list"}));
+  // Server-side apply of a new token is a patch that creates.
+  EXPECT_EQ(grants(manifests[2])[0].verbs,
+            (std::set<std::string>{"create", "delete", "get", "list", "patch"}));
 }
 
 TEST(NkdAccess, FlannelClustersGetFlannelsObjectsNotCalicos) {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "render/network/network_plugin.h"
 #include "render/render.h"
 #include "syncd/plan/ignition_review.h"
 #include "syncd/plan/plan.h"
@@ -205,7 +206,8 @@ TEST(PlanCluster, AddedAndRemovedClusters) {
       {.name = "lab", .head = &side.cluster, .head_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(added.change, ClusterChange::kAdded);
   EXPECT_EQ(names_of(added, NodeAction::kCreate), (std::vector<std::string>{"bm-0", "bm-1", "bm-2"}));
-  EXPECT_EQ(added.manifests.size(), 6u);
+  // Six housekeeper objects and the network plugin's.
+  EXPECT_EQ(added.manifests.size(), 6u + network::network_plugin_manifests(side.cluster).size());
   const auto removed = plan::plan_cluster(
       {.name = "lab", .base = &side.cluster, .base_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(removed.change, ClusterChange::kRemoved);
@@ -296,7 +298,9 @@ TEST(PlanFormats, PortsAndTheVirtualIpShowInEveryForm) {
   plan.clusters.push_back(plan_between(Side(testing::openstack_cluster()), Side(bigger)));
 
   const std::string text = plan::format_text(plan);
-  EXPECT_NE(text.find("~ prod-east (changed): create 1; virtual IP added\n"), std::string::npos) << text;
+  // The control-plane nodes are replaced too: each gets kube-vip's static pod.
+  EXPECT_NE(text.find("~ prod-east (changed): replace 3, create 1; virtual IP added\n"),
+            std::string::npos) << text;
   EXPECT_NE(text.find("  create prod-east-workers-2 (pool workers, worker) with port "
                       "prod-east-workers-2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Virtual IP:\n  reserve port prod-east-vip with 10.0.0.250 + floating IP\n"),
@@ -307,7 +311,8 @@ TEST(PlanFormats, PortsAndTheVirtualIpShowInEveryForm) {
   EXPECT_NE(markdown.find("**Virtual IP**: reserve port prod-east-vip with 10.0.0.250 + floating IP"),
             std::string::npos) << markdown;
   const auto json = plan::to_json(plan)["clusters"][0];
-  EXPECT_EQ(json["nodes"][0]["port"], "prod-east-workers-2");
+  EXPECT_EQ(json["nodes"][3]["action"], "create");
+  EXPECT_EQ(json["nodes"][3]["port"], "prod-east-workers-2");
   EXPECT_EQ(json["virtualIp"]["change"], "added");
   EXPECT_EQ(json["virtualIp"]["port"], "prod-east-vip");
   EXPECT_TRUE(json["virtualIp"]["from"].is_null());

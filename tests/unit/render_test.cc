@@ -67,7 +67,11 @@ TEST(RenderCluster, ListsEveryArtifactSortedByPathWithItsDigest) {
   EXPECT_NE(find_artifact(rendered, "pki/ca.crt"), nullptr);
   const std::size_t network = network::network_plugin_manifests(cluster).size();
   EXPECT_GT(network, 0u);  // calico by default
-  EXPECT_EQ(paths.size(), expected_nodes.size() + 6 + network + 1);
+  // Six housekeeper manifests, the CA, the upgrade target, and the first node's pointer config
+  // (its bring-up manifests make it larger than user_data allows).
+  EXPECT_NE(find_artifact(rendered, "nodes/prod-east-control-plane-0.pointer.ign"), nullptr);
+  EXPECT_NE(find_artifact(rendered, "upgrade/target.yaml"), nullptr);
+  EXPECT_EQ(paths.size(), expected_nodes.size() + 6 + network + 1 + 1 + 1);
   ASSERT_EQ(rendered.nodes.size(), 6u);
   EXPECT_EQ(rendered.nodes[0].node.name, "prod-east-control-plane-0");
   EXPECT_EQ(rendered.nodes[0].ignition_sha256, sha256_hex(rendered.nodes[0].ignition));
@@ -127,7 +131,10 @@ TEST(RenderCluster, ScalingOneWorkerPoolTouchesOnlyThatPoolsNodes) {
 TEST(RenderCluster, SmallConfigsGoStraightIntoUserData) {
   const auto cluster = testing::openstack_cluster();
   const auto rendered = render::render_cluster(cluster, testing::placeholder_pki(cluster), {});
+  // The first control-plane node carries calico's manifests for bring-up: its config is served.
+  EXPECT_TRUE(rendered.nodes.front().needs_pointer);
   for (const auto& node : rendered.nodes) {
+    if (&node == &rendered.nodes.front()) continue;
     EXPECT_FALSE(node.needs_pointer) << node.node.name;
     EXPECT_TRUE(node.pointer_ignition.empty());
     EXPECT_EQ(find_artifact(rendered, "nodes/" + node.node.name + ".pointer.ign"), nullptr);
@@ -170,6 +177,21 @@ TEST(RenderCluster, BareMetalNodesKeepTheirNames) {
   ASSERT_EQ(rendered.nodes.size(), 3u);
   EXPECT_NE(find_artifact(rendered, "nodes/bm-0.ign"), nullptr);
   EXPECT_NE(find_artifact(rendered, "nodes/bm-2.ign"), nullptr);
+}
+
+TEST(RenderCluster, OsOnlyBumpChangesTheDigestButNoNodeConfig) {
+  auto cluster = testing::openstack_cluster();
+  const auto pki = testing::placeholder_pki(cluster);
+  const auto before = render::render_cluster(cluster, pki, {});
+  cluster.os.version = "22.03-LTS-SP3.20240301";
+  const auto after = render::render_cluster(cluster, pki, {});
+  EXPECT_NE(after.digest, before.digest) << "a new config version: its own history row";
+  for (std::size_t i = 0; i < before.nodes.size(); ++i) {
+    EXPECT_EQ(after.nodes[i].ignition_sha256, before.nodes[i].ignition_sha256)
+        << "housekeeper upgrades in place: " << before.nodes[i].node.name;
+  }
+  EXPECT_NE(find_artifact(after, "upgrade/target.yaml")->content.find("22.03-LTS-SP3.20240301"),
+            std::string::npos);
 }
 
 }  // namespace
