@@ -103,7 +103,8 @@ void add_render_command(CLI::App& app) {
   auto* command = app.add_subcommand(
       "render",
       "Render clusters into --out: OUT/<cluster>/nodes/<node>.ign, OUT/<cluster>/housekeeper/*.yaml,\n"
-      "OUT/<cluster>/network/*.yaml (the network plugin), OUT/<cluster>/pki/ca.crt (public\n"
+      "OUT/<cluster>/network/*.yaml (the network plugin), OUT/<cluster>/access/*.yaml (nkd's own\n"
+      "RBAC), OUT/<cluster>/pki/ca.crt (public\n"
       "certificates only), OUT/<cluster>/upgrade/target.yaml (the versions housekeeper upgrades\n"
       "the nodes to) and OUT/<cluster>/digest.\n"
       "Exit 0 on success, 1 when the definitions are invalid, 2 on usage errors.");

@@ -308,6 +308,16 @@ TEST_F(ClusterSyncTest, KubernetesUpgradeSetsKubeVersionAndFollowsTheRollout) {
       << "kept while the nodes run it, so housekeeper's stamps stay what it checks";
   const std::vector<state::NodeRecord> nodes = store_->nodes(cluster_.name).value();
   for (const auto& node : nodes) EXPECT_EQ(node.kubelet_version, "v1.29.2") << node.name;
+
+  // A later OS-only upgrade: housekeeper must check the OS stamps, not the Kubernetes ones that
+  // every node already has (it would skip them all).
+  model::Cluster os_only = bumped;
+  os_only.os.version = "22.03-LTS-SP3.20240301";
+  os_only.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3.20240301";
+  submit(os_only, "rev3");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("kubeVersion"), "");
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osImageURL"), os_only.os.image_url);
 }
 
 TEST_F(ClusterSyncTest, OsOnlyUpgradeLeavesKubeVersionEmpty) {
@@ -345,6 +355,31 @@ TEST_F(ClusterSyncTest, NodeHousekeeperFinishedBelowTheVersionsFailsTheClusterAt
   ASSERT_TRUE(wait_phase("Failed"));
   EXPECT_NE(record().last_error.find("prod-east-workers-0"), std::string::npos) << record().last_error;
   EXPECT_NE(record().last_error.find("stamp"), std::string::npos) << record().last_error;
+}
+
+TEST_F(ClusterSyncTest, CompletedLabelLeftFromTheLastRolloutIsNotTakenForASkip) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  add_nodes(fake, cluster_);
+  // The operator has not cleared the labels of the last rollout yet.
+  for (const std::string& node : node_names(cluster_)) {
+    fake.set_node_label(node, kube::kUpgradeCompletedLabel, " ");
+  }
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  model::Cluster bumped = cluster_;
+  bumped.os.version = "22.03-LTS-SP3.20240301";
+  bumped.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3.20240301";
+  submit(bumped, "rev2");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  std::this_thread::sleep_for(300ms);  // several looks
+  EXPECT_EQ(record().phase, "Upgrading") << record().last_error;
+  for (const std::string& node : node_names(cluster_)) {
+    fake.set_node_label(node, kube::kUpgradeCompletedLabel, "");  // the operator catches up
+  }
+  play_housekeeper(fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
+                   "NestOS For Container 22.03-LTS-SP3.20240301");
+  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
 }
 
 TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
