@@ -246,21 +246,42 @@ TEST_F(ClusterSyncTest, NetworkPluginIsAppliedAsSoonAsTheApiAnswers) {
   ASSERT_TRUE(wait_phase("Ready"));
 }
 
-TEST_F(ClusterSyncTest, RefusedNetworkPluginBeforeBringUpIsWaitedOut) {
-  testing::FakeKubeApi fake(pki_, cluster_);  // nkd's access not installed yet
+TEST_F(ClusterSyncTest, RefusedNkdInstallsItsAccessOnceWithAShortLivedAdminCertificate) {
+  testing::FakeKubeApi fake(pki_, cluster_);  // no access: before bring-up, or an older cluster
   add_nodes(fake, cluster_, /*ready=*/false);
   start_at(fake.port());
   submit(cluster_, "rev1");
   const std::string calico_node = "/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node";
-  ASSERT_TRUE(testing::wait_until([&] {
-    const auto requests = fake.requests();
-    return std::count_if(requests.begin(), requests.end(),
-                         [](const auto& request) { return request.status == 403; }) >= 2;
-  }, 10s)) << "nkd tries, is refused, and tries again";
-  EXPECT_EQ(record().phase, "WaitingForCluster") << record().last_error;
-  EXPECT_TRUE(record().last_error.empty()) << record().last_error;
-  fake.grant(housekeeper::nkd_access_manifests(cluster_));  // the bring-up unit ran
-  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(calico_node); }, 10s));
+  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(calico_node); }, 10s))
+      << record().last_error;
+  EXPECT_TRUE(fake.has_object(
+      "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/nkd:controller"));
+  std::set<std::string> admin_paths;
+  for (const auto& request : fake.requests()) {
+    if (request.client_common_name == kAccessInstallerName) admin_paths.insert(request.path);
+  }
+  for (const std::string& path : admin_paths) {
+    EXPECT_NE(path.find("/apis/rbac.authorization.k8s.io/"), std::string::npos)
+        << "the admin certificate installs nkd's RBAC and nothing else: " << path;
+  }
+  EXPECT_EQ(admin_paths.size(), 4u);
+  ASSERT_TRUE(wait_phase("WaitingForCluster"));
+  EXPECT_EQ(fake.requests_to("PATCH", calico_node), 1);
+}
+
+TEST_F(ClusterSyncTest, AccessRemovedByHandIsInstalledAgainForTheNextRender) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  const std::string binding = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/nkd:controller";
+  ASSERT_TRUE(fake.remove_object(binding));
+  model::Cluster changed = cluster_;
+  changed.upgrade.max_unavailable = 2;  // a new render: the next step reaches the cluster again
+  submit(changed, "rev2");
+  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(binding); }, 10s)) << record().last_error;
+  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
 }
 
 TEST_F(ClusterSyncTest, JoinTokenIsPublishedAsABootstrapTokenSecretWithItsExpiration) {

@@ -219,8 +219,8 @@ TEST(PlanCluster, AddedAndRemovedClusters) {
       {.name = "lab", .head = &side.cluster, .head_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(added.change, ClusterChange::kAdded);
   EXPECT_EQ(names_of(added, NodeAction::kCreate), (std::vector<std::string>{"bm-0", "bm-1", "bm-2"}));
-  // Six housekeeper objects and the network plugin's.
-  EXPECT_EQ(added.manifests.size(), 6u + network::network_plugin_manifests(side.cluster).size());
+  // Six housekeeper objects, four of nkd's access and the network plugin's.
+  EXPECT_EQ(added.manifests.size(), 6u + 4u + network::network_plugin_manifests(side.cluster).size());
   const auto removed = plan::plan_cluster(
       {.name = "lab", .base = &side.cluster, .base_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(removed.change, ClusterChange::kRemoved);
