@@ -4,12 +4,12 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/repository_options.h"
+#include "common/private_files.h"
 #include "render/model/loader.h"
 #include "render/render.h"
 #include "syncd/cluster_pki_store.h"
@@ -29,21 +29,17 @@ struct RenderCommandOptions {
   std::string ignition_base_url = "http://127.0.0.1:9480";
 };
 
+// Configs hold private keys (the CAs, sa.key, tokens): the output is the owner's only.
 Status write_artifacts(const fs::path& out, const render::ClusterRender& rendered) {
   const fs::path directory = out / rendered.cluster;
   std::error_code error;
   fs::remove_all(directory, error);  // a node that left the cluster must not leave a file behind
   for (const auto& artifact : rendered.artifacts) {
     const fs::path path = directory / artifact.path;
-    fs::create_directories(path.parent_path(), error);
-    std::ofstream output(path, std::ios::binary | std::ios::trunc);
-    output << artifact.content;
-    if (!output) return Error{ErrorCode::kIo, "cannot write " + path.string()};
+    if (auto made = create_private_directories(path.parent_path()); !made) return made;
+    if (auto written = write_private_file(path, artifact.content); !written) return written;
   }
-  std::ofstream digest(directory / "digest", std::ios::trunc);
-  digest << rendered.digest << "\n";
-  if (!digest) return Error{ErrorCode::kIo, "cannot write " + (directory / "digest").string()};
-  return ok_status();
+  return write_private_file(directory / "digest", rendered.digest + "\n");
 }
 
 int run_render(const RenderCommandOptions& options) {
@@ -103,7 +99,8 @@ void add_render_command(CLI::App& app) {
   auto* command = app.add_subcommand(
       "render",
       "Render clusters into --out: OUT/<cluster>/nodes/<node>.ign, OUT/<cluster>/housekeeper/*.yaml,\n"
-      "OUT/<cluster>/network/*.yaml (the network plugin), OUT/<cluster>/pki/ca.crt (public\n"
+      "OUT/<cluster>/network/*.yaml (the network plugin), OUT/<cluster>/access/*.yaml (nkd's own\n"
+      "RBAC), OUT/<cluster>/pki/ca.crt (public\n"
       "certificates only), OUT/<cluster>/upgrade/target.yaml (the versions housekeeper upgrades\n"
       "the nodes to) and OUT/<cluster>/digest.\n"
       "Exit 0 on success, 1 when the definitions are invalid, 2 on usage errors.");

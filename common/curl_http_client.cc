@@ -143,6 +143,11 @@ void set_tls(CURL* handle, const HttpRequest& request) {
   } else if (!request.ca_file.empty()) {
     curl_easy_setopt(handle, CURLOPT_CAINFO, request.ca_file.c_str());
   }
+  if (!request.ca_pem.empty() || !request.ca_file.empty()) {
+    // The CA given is the only one trusted: libcurl would also search its built-in CA directory
+    // (/etc/ssl/certs on Debian), where any public CA could vouch for a cluster's API server.
+    curl_easy_setopt(handle, CURLOPT_CAPATH, nullptr);
+  }
   if (!request.client_cert_pem.empty()) {
     curl_blob cert{const_cast<char*>(request.client_cert_pem.data()),
                    request.client_cert_pem.size(), CURL_BLOB_COPY};

@@ -30,17 +30,13 @@ std::string fetch_url(const RenderOptions& options, const std::string& cluster,
 // What the init node applies once its API answers: nkd's access first (so nkd, when it can reach
 // the cluster, may apply the rest too), then the network plugin.
 std::vector<ignition::BringUpManifest> bring_up_manifests(
-    const model::Cluster& cluster, const std::vector<network::NetworkManifest>& network) {
-  std::vector<housekeeper::Manifest> applied;
-  for (const network::NetworkManifest& manifest : network) {
-    applied.push_back({.file_name = manifest.file_name, .yaml = manifest.yaml});
-  }
+    const std::vector<Manifest>& access, const std::vector<Manifest>& network) {
   std::vector<ignition::BringUpManifest> manifests;
-  for (housekeeper::Manifest& manifest : housekeeper::nkd_access_manifests(cluster, applied)) {
-    manifests.push_back({.path = "access/" + manifest.file_name, .yaml = std::move(manifest.yaml)});
+  for (const Manifest& manifest : access) {
+    manifests.push_back({.path = std::string(kAccessManifests) + manifest.file_name, .yaml = manifest.yaml});
   }
-  for (housekeeper::Manifest& manifest : applied) {
-    manifests.push_back({.path = "network/" + manifest.file_name, .yaml = std::move(manifest.yaml)});
+  for (const Manifest& manifest : network) {
+    manifests.push_back({.path = std::string(kNetworkManifests) + manifest.file_name, .yaml = manifest.yaml});
   }
   return manifests;
 }
@@ -125,8 +121,9 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
     pinned = std::make_shared<const model::Cluster>(with_pinned_versions(cluster));
     pinned_pki = std::make_shared<const pki::ClusterPki>(with_pinned_token(pki));
   }
-  std::vector<network::NetworkManifest> network = network::network_plugin_manifests(cluster);
-  const std::vector<ignition::BringUpManifest> bring_up = bring_up_manifests(cluster, network);
+  const std::vector<Manifest> network = network::network_plugin_manifests(cluster);
+  const std::vector<Manifest> access = housekeeper::nkd_access_manifests(cluster, network);
+  const std::vector<ignition::BringUpManifest> bring_up = bring_up_manifests(access, network);
   for (const model::Node& node : model::expand_nodes(cluster)) {
     NodeRender rendered = render_node(cluster, node, pki, options, bring_up);
     if (pinned) {
@@ -147,9 +144,11 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
     result.artifacts.push_back(
         make_artifact("housekeeper/" + manifest.file_name, std::move(manifest.yaml)));
   }
-  for (network::NetworkManifest& manifest : network) {
-    result.artifacts.push_back(
-        make_artifact("network/" + manifest.file_name, std::move(manifest.yaml)));
+  for (const auto& [folder, manifests] : {std::pair{kNetworkManifests, &network},
+                                          std::pair{kAccessManifests, &access}}) {
+    for (const Manifest& manifest : *manifests) {
+      result.artifacts.push_back(make_artifact(std::string(folder) + manifest.file_name, manifest.yaml));
+    }
   }
   result.artifacts.push_back(make_artifact("pki/ca.crt", pki.ca.cert_pem));
   result.artifacts.push_back(make_artifact("upgrade/target.yaml", upgrade_target_yaml(cluster)));

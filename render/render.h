@@ -25,14 +25,17 @@ struct Artifact {
   std::string sha256;
 };
 
-// The folders of Kubernetes objects applied to a running cluster (one object per file, applied
-// in path order within a folder): the network plugin, then housekeeper.
+// The folders of Kubernetes objects applied to a cluster (one object per file, applied in path
+// order within a folder): nkd's own RBAC (installed at bring-up, or by nkd with an admin
+// certificate when it is refused), the network plugin, then housekeeper.
+inline constexpr std::string_view kAccessManifests = "access/";
 inline constexpr std::string_view kNetworkManifests = "network/";
 inline constexpr std::string_view kHousekeeperManifests = "housekeeper/";
 
-// Whether `artifact` is a Kubernetes object nkd applies (either folder above).
+// Whether `artifact` is a Kubernetes object nkd applies (any folder above).
 [[nodiscard]] inline bool is_cluster_manifest(const Artifact& artifact) {
-  return artifact.path.starts_with(kNetworkManifests) ||
+  return artifact.path.starts_with(kAccessManifests) ||
+         artifact.path.starts_with(kNetworkManifests) ||
          artifact.path.starts_with(kHousekeeperManifests);
 }
 
@@ -81,8 +84,8 @@ struct NodeRender {
 struct ClusterRender {
   std::string cluster;
   std::vector<NodeRender> nodes;
-  // nodes/*.ign, housekeeper/*.yaml, network/*.yaml, pki/ca.crt, upgrade/target.yaml (the
-  // versions housekeeper upgrades to); sorted by path.
+  // nodes/*.ign, access/*.yaml, housekeeper/*.yaml, network/*.yaml, pki/ca.crt,
+  // upgrade/target.yaml (the versions housekeeper upgrades to); sorted by path.
   std::vector<Artifact> artifacts;
   std::string digest;               // SHA-256 over every artifact's path and digest, in path order
 };

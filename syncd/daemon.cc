@@ -6,17 +6,18 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/private_files.h"
 #include "common/secret_file.h"
+#include "syncd/source/remote_url.h"
 #include "syncd/source_factory.h"
 #include "syncd/state/sqlite_state_store.h"
 
 namespace nkd::syncd {
 
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version) {
-  std::error_code error;
-  std::filesystem::create_directories(config.state_directory(), error);
-  if (error) {
-    return Error{ErrorCode::kIo, "cannot create state directory " + config.state_directory() + ": " + error.message()};
+  // It holds the state store's private keys and the Git mirror: the daemon's user's alone.
+  if (auto made = create_private_directories(config.state_directory()); !made) {
+    return made.error().wrap("creating the state directory");
   }
   auto store = state::open_sqlite_state_store(config.sqlite_path);
   if (!store) return store.error().wrap("opening the state store");
@@ -100,7 +101,7 @@ Status Daemon::start() {
   reconciler_->start();
   source_thread_ = std::thread([this] { source_loop(); });
   spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}:{}, egress {}",
-               config_.repository.url, config_.repository.ref, poll_interval_ms_.load(),
+               git::display_url(config_.repository.url), config_.repository.ref, poll_interval_ms_.load(),
                config_.listen_host(), http_->port(), config_.egress_text);
   return ok_status();
 }
@@ -187,7 +188,7 @@ void Daemon::poll_once() {
   if (!fetched) {
     metrics_.source_fetch_total.Add({{"result", "failure"}}).Increment();
     spdlog::error("fetching {}: {} (the last applied state stays in force)",
-                  config_.repository.url, fetched.error().message);
+                  git::display_url(config_.repository.url), fetched.error().message);
     return;
   }
   metrics_.source_fetch_total.Add({{"result", "success"}}).Increment();

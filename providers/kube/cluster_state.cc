@@ -222,12 +222,14 @@ Result<std::vector<DriftItem>> ClusterState::correct_drift(
   auto drift = detect_drift(artifacts);
   if (!drift || drift->empty()) return drift;
   std::set<std::string> drifted;
-  for (const DriftItem& item : *drift) drifted.insert(item.object.kind + "/" + item.object.name);
+  // Namespaced names may repeat across namespaces (and the folders): the whole reference counts.
+  auto key = [](const ObjectRef& ref) { return ref.kind + "/" + ref.namespace_name + "/" + ref.name; };
+  for (const DriftItem& item : *drift) drifted.insert(key(item.object));
   for (const render::Artifact* artifact : cluster_manifests(artifacts)) {
     auto object = yaml_to_json(artifact->content);
     if (!object) return object.error();
     auto ref = object_ref_of(*object);
-    if (!ref || !drifted.contains(ref->kind + "/" + ref->name)) continue;
+    if (!ref || !drifted.contains(key(*ref))) continue;
     if (auto applied = client_.apply(artifact->content); !applied) return applied.error();
   }
   return drift;

@@ -39,11 +39,19 @@ ObservedNode observed_node(const Server& server) {
                       .state = state};
 }
 
+bool from_earlier_epoch(const Server& server) {
+  // Servers with a boot digest but no epoch were made by the release before epochs existed.
+  const auto epoch = server.metadata.find(kEpochKey);
+  if (epoch != server.metadata.end()) return epoch->second != kRenderEpoch;
+  return server.metadata.contains(kBootKey);
+}
+
 bool boots_as_rendered(const Server& server, const render::NodeRender& node) {
   // The same full config boots the same; only a server whose config differs costs the render
   // of its boot digest.
   auto digest = server.metadata.find(kDigestKey);
   if (digest != server.metadata.end() && digest->second == node.ignition_sha256) return true;
+  if (from_earlier_epoch(server)) return true;
   auto boot = server.metadata.find(kBootKey);
   return boot != server.metadata.end() && !node.boot_digest.empty() &&
          boot->second == node.boot_digest.get();
@@ -192,6 +200,7 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
                   .metadata = {{kClusterKey, cluster_},
                                {kNodeKey, target.name},
                                {kDigestKey, node.ignition_sha256},
+                               {kEpochKey, kRenderEpoch},
                                {"nkd.pool", target.pool},
                                {kRoleKey, model::to_string(target.role)}},
                   .user_data = node.needs_pointer ? node.pointer_ignition : node.ignition};

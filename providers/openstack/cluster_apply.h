@@ -27,13 +27,24 @@ inline constexpr const char* kNodeKey = "nkd.node";
 inline constexpr const char* kDigestKey = "nkd.digest";
 inline constexpr const char* kBootKey = "nkd.boot";  // render::NodeRender::boot_digest
 inline constexpr const char* kRoleKey = "nkd.role";
+// The generation of nkd's own first-boot content a server was made with. An nkd release whose
+// render changes every node's first-boot config for reasons of its own (not the definitions')
+// bumps kRenderEpoch: servers from an earlier epoch are then kept, not replaced (a release must
+// not roll every cluster's machines, nor stop every cluster at its control plane). A server
+// without the key is from before epochs; new servers carry the current one.
+inline constexpr const char* kEpochKey = "nkd.epoch";
+inline constexpr const char* kRenderEpoch = "2";
 
 // The node index in "<cluster>-<pool>-<index>", or -1.
 [[nodiscard]] int node_index(const std::string& name);
 [[nodiscard]] ObservedNode observed_node(const Server& server);
 // True when `server` was built from a config `node` can keep: the same boot digest, or, for a
-// server made before boot digests existed (or a render without one), the same config digest.
+// server made before boot digests existed (or a render without one), the same config digest; or
+// the server is from an earlier render epoch (see kEpochKey) and was built from a config that
+// nkd, not the user, has changed since.
 [[nodiscard]] bool boots_as_rendered(const Server& server, const render::NodeRender& node);
+// Whether `server` was made by an nkd of an earlier render epoch.
+[[nodiscard]] bool from_earlier_epoch(const Server& server);
 
 // A server to swap for a new one built from `node`.
 struct Replacement {

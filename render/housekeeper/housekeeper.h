@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "render/manifest.h"
 #include "render/model/cluster.h"
 
 namespace nkd::housekeeper {
@@ -24,10 +25,7 @@ inline constexpr const char* kMasterLabel = "node-role.kubernetes.io/master";
 inline constexpr const char* kImageRepository = "hub.oepkgs.net/nestos/housekeeper";
 inline constexpr const char* kImageTag = "0.1.0";
 
-struct Manifest {
-  std::string file_name;  // "00-namespace.yaml", ...; applied in file-name order
-  std::string yaml;
-};
+using Manifest = render::Manifest;
 
 // NKD's published images: <kImageRepository>/<arch>/<name>:<kImageTag>.
 [[nodiscard]] std::string default_operator_image(model::Arch arch);

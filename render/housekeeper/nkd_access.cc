@@ -63,11 +63,7 @@ void add(std::vector<Applied>& objects, const char* kind, std::initializer_list<
 
 // What nkd applies for the network plugin: the objects of the cluster's network manifests.
 std::vector<Applied> network_plugin_objects(const model::Cluster& cluster) {
-  std::vector<Manifest> network;
-  for (network::NetworkManifest& manifest : network::network_plugin_manifests(cluster)) {
-    network.push_back({.file_name = std::move(manifest.file_name), .yaml = std::move(manifest.yaml)});
-  }
-  return applied_objects(network);
+  return applied_objects(network::network_plugin_manifests(cluster));
 }
 
 std::vector<Rule> cluster_rules(const model::Cluster& cluster, std::vector<Applied> objects) {

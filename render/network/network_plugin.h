@@ -7,14 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "render/manifest.h"
 #include "render/model/cluster.h"
 
 namespace nkd::network {
 
-struct NetworkManifest {
-  std::string file_name;  // "00-crd-ippools.crd.projectcalico.org.yaml", ...
-  std::string yaml;       // one document
-};
+// file_name: "<order>-<kind>-<name>.yaml", e.g. "00-crd-ippools.crd.projectcalico.org.yaml".
+using NetworkManifest = render::Manifest;
 
 // Sorted by file name; empty for NetworkPlugin::kNone.
 [[nodiscard]] std::vector<NetworkManifest> network_plugin_manifests(const model::Cluster& cluster);

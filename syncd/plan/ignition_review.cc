@@ -223,10 +223,18 @@ std::vector<std::string> first_boot_changes(std::string_view before_json,
   const auto after = json::parse(after_json, nullptr, false);
   if (before.is_discarded() || after.is_discarded()) return {"config is not valid JSON"};
   std::vector<std::string> changes;
-  compare_entries(keyed(before, {"storage", "files"}, "path"),
-                  keyed(after, {"storage", "files"}, "path"), "file", changes);
-  compare_entries(keyed(before, {"systemd", "units"}, "name"),
-                  keyed(after, {"systemd", "units"}, "name"), "unit", changes);
+  // The bring-up files and unit matter at the cluster's first boot only; later changes reach the
+  // cluster through the API (the providers leave them out of the boot digest too).
+  auto without_bring_up = [](std::map<std::string, json> entries) {
+    std::erase_if(entries, [](const auto& entry) {
+      return entry.first.starts_with(ignition::kBringUpDir) || entry.first == ignition::kBringUpUnit;
+    });
+    return entries;
+  };
+  compare_entries(without_bring_up(keyed(before, {"storage", "files"}, "path")),
+                  without_bring_up(keyed(after, {"storage", "files"}, "path")), "file", changes);
+  compare_entries(without_bring_up(keyed(before, {"systemd", "units"}, "name")),
+                  without_bring_up(keyed(after, {"systemd", "units"}, "name")), "unit", changes);
   compare_entries(keyed(before, {"passwd", "users"}, "name"),
                   keyed(after, {"passwd", "users"}, "name"), "user", changes);
   // Anything else (directories, links, disks, the ignition section itself) by top-level key.

@@ -73,10 +73,14 @@ std::vector<NodeStep> node_steps(const ClusterInputs& inputs, std::vector<NodeDi
       const render::NodeRender* base = find_node(inputs.base_render, head.node.name);
       if (base == nullptr || base->ignition_sha256 == head.ignition_sha256) continue;
       const render::NodeRender* basis = find_node(replace_basis, head.node.name);
-      const bool replaced = basis != nullptr && basis->ignition_sha256 != base->ignition_sha256;
+      std::vector<std::string> reasons;
+      if (basis != nullptr && basis->ignition_sha256 != base->ignition_sha256) {
+        reasons = first_boot_changes(base->ignition, basis->ignition);
+      }
+      const bool replaced = !reasons.empty();
       if (replaced) {
         NodeStep step = step_for(NodeAction::kReplace, head.node, inputs.head);
-        step.reasons = first_boot_changes(base->ignition, basis->ignition);
+        step.reasons = std::move(reasons);
         replaces.push_back(std::move(step));
       }
       diffs.push_back({.name = head.node.name,

@@ -8,6 +8,7 @@
 #include "common/crypto.h"
 #include "providers/kube/bootstrap_token.h"
 #include "render/housekeeper/housekeeper.h"
+#include "render/housekeeper/nkd_access.h"
 #include "syncd/cluster_pki_store.h"
 
 namespace nkd::syncd {
@@ -81,14 +82,17 @@ ClusterSync::ClusterSync(state::StateStore& store, HttpClient& http, const Clock
       options_(std::move(options)),
       identities_([&clock] { return clock.now_unix_ms() / 1000; }) {}
 
-Result<kube::KubeEndpoint> ClusterSync::endpoint(const model::Cluster& cluster) {
+Result<kube::KubeEndpoint> ClusterSync::endpoint(const model::Cluster& cluster, bool as_admin) {
   auto pki = load_stored_pki(store_, cluster.name);
   if (!pki) return pki.error();
   if (!pki->has_value()) {
     return Error{ErrorCode::kNotFound, "no PKI is stored for cluster " + cluster.name +
                                            "; it is made at its first render"};
   }
-  auto identity = identities_.identity_for(cluster.name, **pki);
+  auto identity = as_admin ? pki::issue_client_cert(**pki, kAccessInstallerName, "system:masters",
+                                                    kAccessInstallerSeconds,
+                                                    clock_.now_unix_ms() / 1000)
+                           : identities_.identity_for(cluster.name, **pki);
   if (!identity) return identity.error().wrap("minting nkd's client certificate for " + cluster.name);
   const auto api_server = options_.api_servers.find(cluster.name);
   return kube::endpoint_for(cluster, **pki, *identity,
@@ -108,6 +112,7 @@ ClusterSync::Memory ClusterSync::memory_for(const std::string& cluster,
     memory = Memory{.render_digest = render_digest,
                     .housekeeper_digest = memory.housekeeper_digest,
                     .network_digest = memory.network_digest,
+                    .access_digest = memory.access_digest,
                     .was_ready = memory.was_ready};
   }
   return memory;
@@ -138,6 +143,10 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
 
   // One look (the deadline is now): the reconciler comes back while the cluster is not ready.
   auto readiness = state.wait_ready(expected, std::chrono::steady_clock::now());
+  if (!readiness && readiness.error().code == ErrorCode::kPermissionDenied) {
+    if (Status installed = install_access(cluster, render, memory); !installed) return installed.error();
+    readiness = state.wait_ready(expected, std::chrono::steady_clock::now());
+  }
   if (!readiness && readiness.error().code == ErrorCode::kPermissionDenied && !memory.was_ready) {
     // A cluster coming up refuses nkd until its first control-plane node has installed nkd's
     // access: the API answers, so that is waited for like the nodes.
@@ -201,6 +210,33 @@ Result<ClusterSyncReport> ClusterSync::wait_or_fail(const std::string& cluster, 
   return report;
 }
 
+Status ClusterSync::install_access(const model::Cluster& cluster,
+                                   const render::ClusterRender& render, Memory& memory) {
+  const std::string digest = manifests_digest(render, render::kAccessManifests);
+  if (memory.access_digest == digest) {
+    return Error{ErrorCode::kPermissionDenied,
+                 "cluster " + cluster.name + " refuses nkd although nkd installed its access "
+                 "(ClusterRole " + housekeeper::kNkdClusterRole + ", group " +
+                 housekeeper::kNkdGroup + ") for this render; someone changed or removed it: "
+                 "check `kubectl get clusterrolebinding " + housekeeper::kNkdClusterRole + " -o yaml`"};
+  }
+  auto address = endpoint(cluster, /*as_admin=*/true);
+  if (!address) return address.error();
+  kube::KubeClient admin(http_, std::move(*address), metrics_, options_.client);
+  // Once per change of the objects nkd manages (a new pool architecture, a new release of the
+  // network plugin), or for a cluster made before nkd had an identity of its own.
+  spdlog::warn("cluster {}: the API refuses nkd; installing nkd's access (ClusterRole {}) with a "
+               "{}-second cluster-admin certificate, as the first control-plane node does at "
+               "bring-up", cluster.name, housekeeper::kNkdClusterRole, kAccessInstallerSeconds);
+  for (const render::Artifact* artifact : kube::manifests_in(render.artifacts, render::kAccessManifests)) {
+    if (auto applied = admin.apply(artifact->content); !applied) {
+      return applied.error().wrap("installing nkd's access in cluster " + cluster.name);
+    }
+  }
+  memory.access_digest = digest;
+  return ok_status();
+}
+
 Result<std::string> ClusterSync::install_network(const model::Cluster& cluster,
                                                  const render::ClusterRender& render,
                                                  const kube::ReadinessReport& readiness,
@@ -210,6 +246,10 @@ Result<std::string> ClusterSync::install_network(const model::Cluster& cluster,
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(options_.establish_timeout_ms);
   Status applied = state.apply_manifests(render.artifacts, render::kNetworkManifests, deadline);
+  if (!applied && applied.error().code == ErrorCode::kPermissionDenied) {
+    if (Status installed = install_access(cluster, render, memory); !installed) return installed.error();
+    applied = state.apply_manifests(render.artifacts, render::kNetworkManifests, deadline);
+  }
   if (!applied) {
     if (applied.error().code == ErrorCode::kPermissionDenied && !readiness.ready) {
       return std::string("nkd may not apply the network plugin yet: the first control-plane node "
@@ -230,6 +270,12 @@ Result<ClusterSyncReport> ClusterSync::housekeeping(const model::Cluster& cluste
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(options_.establish_timeout_ms);
     Status applied = state.apply_manifests(render.artifacts, render::kHousekeeperManifests, deadline);
+    if (!applied && applied.error().code == ErrorCode::kPermissionDenied) {
+      if (Status installed = install_access(cluster, render, memory); !installed) {
+        return installed.error();
+      }
+      applied = state.apply_manifests(render.artifacts, render::kHousekeeperManifests, deadline);
+    }
     if (!applied) {
       return applied.error().wrap("applying the housekeeper manifests to " + cluster.name);
     }
@@ -283,11 +329,12 @@ Result<std::string> ClusterSync::request_upgrade(const model::Cluster& cluster,
   if (!live->has_value() && !rollout.needs_os && !rollout.needs_kubernetes) return std::string();
   // kubeVersion only while Kubernetes changes: housekeeper checks the Kubernetes stamp instead
   // of the OS one whenever it is set, so an OS-only upgrade must leave it empty. An Update that
-  // already asks for this version keeps it until the rollout is over.
+  // already asks for this version keeps it until the rollout is over, and drops it for a later
+  // OS-only upgrade (the Kubernetes stamps exist by then: every node would be skipped).
   const bool asked = live->has_value() &&
                      (**live).value("spec", nlohmann::json::object()).value("kubeVersion", "") ==
                          cluster.kubernetes.version;
-  const bool upgrade_kubernetes = rollout.needs_kubernetes || asked;
+  const bool upgrade_kubernetes = rollout.needs_kubernetes || (asked && !rollout.needs_os);
   const std::string yaml = housekeeper::update_yaml(cluster, upgrade_kubernetes);
   auto desired = kube::yaml_to_json(yaml);
   if (!desired) return desired.error();
@@ -315,6 +362,10 @@ void ClusterSync::follow_rollout(const model::Cluster& cluster, const kube::Roll
   for (const kube::NodeRollout& node : rollout.nodes) {
     signature += node.name + "=" + kube::to_string(node.state) + ";";
     auto status = report.nodes.find(node.name);
+    if (node.state == kube::NodeUpgradeState::kPending ||
+        node.state == kube::NodeUpgradeState::kUpgrading) {
+      memory.started_nodes.insert(node.name);
+    }
     if (node.state == kube::NodeUpgradeState::kUpgrading) {
       upgrading.push_back(node.name);
       if (status != report.nodes.end()) status->second.state = "Upgrading";
@@ -339,7 +390,11 @@ void ClusterSync::follow_rollout(const model::Cluster& cluster, const kube::Roll
                                (upgrading.empty() ? "" : "; upgrading: " + join(upgrading));
   report.message = report.message.empty() ? progress : report.message + "; " + progress;
   for (const kube::NodeRollout& node : rollout.nodes) {
-    if (node.state != kube::NodeUpgradeState::kSkipped) continue;
+    // A label left from the previous rollout (the operator clears them only once every node has
+    // one) is not housekeeper's answer to this request.
+    if (node.state != kube::NodeUpgradeState::kSkipped || !memory.started_nodes.contains(node.name)) {
+      continue;
+    }
     report.stage = ClusterStage::kFailed;
     report.message =
         "housekeeper marked node " + node.name + " upgradeCompleted but it runs kubelet " +

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,10 @@ struct ClusterSyncReport {
   int drifted_objects = 0;  // housekeeper objects found changed by hand at this step
 };
 
+// The admin certificate nkd mints for installing its own access, and how long it is valid.
+inline constexpr const char* kAccessInstallerName = "nkd-access-installer";
+inline constexpr std::int64_t kAccessInstallerSeconds = 300;
+
 class ClusterSync {
  public:
   // `store` (PKI), `http`, `clock` and `metrics` (may be null) must outlive the ClusterSync.
@@ -90,19 +95,31 @@ class ClusterSync {
     std::string render_digest;       // the render the clocks below belong to
     std::string housekeeper_digest;  // manifests applied to the cluster ("" none yet)
     std::string network_digest;      // the network plugin's, likewise
+    std::string access_digest;       // nkd's own RBAC, installed by nkd with an admin certificate
     bool was_ready = false;          // every node was Ready once (nkd's access was installed)
     std::int64_t not_ready_since_ms = 0;
     std::int64_t unavailable_since_ms = 0;  // first of a run of steps the API broke off
     std::string rollout_signature;  // changes whenever a node moves
     std::int64_t rollout_moved_at_ms = 0;
     std::map<std::string, std::int64_t> upgrading_since_ms;
+    // Nodes seen pending or upgrading under this render: an upgradeCompleted label on one of
+    // them was set for this request, not left from an earlier rollout.
+    std::set<std::string> started_nodes;
   };
   struct Look {
     kube::ReadinessReport readiness;
     ClusterSyncReport report;
   };
 
-  [[nodiscard]] Result<kube::KubeEndpoint> endpoint(const model::Cluster& cluster);
+  // As nkd (its group nkd:controllers), or `as_admin` with a short-lived system:masters
+  // certificate, used only by install_access.
+  [[nodiscard]] Result<kube::KubeEndpoint> endpoint(const model::Cluster& cluster,
+                                                    bool as_admin = false);
+  // nkd's RBAC (the render's access/ manifests) applied with a short-lived admin certificate,
+  // after the API refused nkd: missing (a cluster from before nkd had its own identity) or older
+  // than the objects this render holds. Once per render: a refusal after that is an error.
+  [[nodiscard]] Status install_access(const model::Cluster& cluster,
+                                      const render::ClusterRender& render, Memory& memory);
   // Applies the network plugin once the API answers, before any node can be Ready (none is
   // without one). A refusal while the cluster is still coming up is waited out: nkd's access is
   // installed by the first control-plane node's bring-up unit, which applies the plugin too.

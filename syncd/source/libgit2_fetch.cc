@@ -71,6 +71,14 @@ Result<std::vector<std::string>> all_clusters(git_repository* repository, git_tr
 }  // namespace
 
 Result<FetchResult> LibGit2Source::fetch() {
+  Result<FetchResult> fetched = fetch_from_remote();
+  if (fetched) return fetched;
+  Error error = fetched.error();
+  error.message = git::redact_url_credentials(std::move(error.message), options_.url);
+  return error;
+}
+
+Result<FetchResult> LibGit2Source::fetch_from_remote() {
   const std::string shown_url = git::display_url(options_.url);
   if (remote_.transport != git::Transport::kLocal) {
     // libgit2 dials by itself and has no socket hook, so the host is vetted here, just before;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/private_files.h"
 
 namespace nkd::syncd {
 
@@ -82,10 +83,8 @@ Result<std::unique_ptr<LibGit2Source>> LibGit2Source::open(GitSourceOptions opti
   if (options.cache_dir.empty()) {
     return Error{ErrorCode::kInvalidArgument, "the Git source needs a cache directory for its mirror"};
   }
-  std::error_code error;
-  std::filesystem::create_directories(options.cache_dir, error);
-  if (error) {
-    return Error{ErrorCode::kIo, "cannot create " + options.cache_dir + ": " + error.message()};
+  if (auto made = create_private_directories(options.cache_dir); !made) {
+    return made.error().wrap("creating the Git mirror's cache directory");
   }
   const std::string mirror_path = (std::filesystem::path(options.cache_dir) / "repo.git").string();
   auto repository = open_mirror(mirror_path);

@@ -47,6 +47,9 @@ class LibGit2Source final : public Source {
   static constexpr const char* kWatchedRef = "refs/nkd/watched";
 
  private:
+  // fetch() without the scrubbing of credentials from its errors.
+  Result<FetchResult> fetch_from_remote();
+
   struct Target {
     std::string remote_ref;  // e.g. refs/tags/v1.2.0
     git_oid commit{};        // peeled to a commit when the server advertised the peel

@@ -1,6 +1,10 @@
 #include "syncd/source/remote_url.h"
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 namespace nkd::git {
 
@@ -70,16 +74,51 @@ const char* transport_name(Transport transport) {
   return "unknown";
 }
 
-std::string display_url(const std::string& url) {
+namespace {
+
+// Where the user part of `url` is: [begin, end) before the '@' of its authority; nullopt when
+// it has none.
+std::optional<std::pair<std::size_t, std::size_t>> userinfo_span(std::string_view url) {
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  const auto authority_start = scheme_end + 3;
-  const auto authority_end = url.find('/', authority_start);
-  const auto at = url.rfind('@', authority_end);
-  if (at == std::string::npos || at < authority_start) return url;
-  const auto colon = url.find(':', authority_start);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + url.substr(at);
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::size_t begin = scheme_end + 3;
+  const std::size_t authority_end = std::min(url.find_first_of("/?#", begin), url.size());
+  const auto at = url.substr(begin, authority_end - begin).rfind('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  return std::pair{begin, begin + at};
+}
+
+}  // namespace
+
+std::string display_url(const std::string& url) {
+  const auto span = userinfo_span(url);
+  if (!span) return url;
+  const auto [begin, end] = *span;
+  // Over HTTP a token is as often the user name (https://<token>@host) as the password, so the
+  // whole user part goes; elsewhere only a password does (ssh://git@host names no secret).
+  if (url.starts_with("http://") || url.starts_with("https://")) {
+    return url.substr(0, begin) + "<redacted>" + url.substr(end);
+  }
+  const auto colon = url.find(':', begin);
+  if (colon == std::string::npos || colon > end) return url;
+  return url.substr(0, colon) + url.substr(end);
+}
+
+std::string redact_url_credentials(std::string text, const std::string& url) {
+  const auto span = userinfo_span(url);
+  if (!span || span->second == span->first) return text;
+  const std::string userinfo = url.substr(span->first, span->second - span->first);
+  const std::string shown = display_url(url);
+  // The whole URL first (shown as display_url shows it), then the user part wherever it is left.
+  for (std::size_t at = text.find(url); at != std::string::npos; at = text.find(url, at + shown.size())) {
+    text.replace(at, url.size(), shown);
+  }
+  const std::string_view kept = "<redacted>";
+  for (std::size_t at = text.find(userinfo); at != std::string::npos;
+       at = text.find(userinfo, at + kept.size())) {
+    text.replace(at, userinfo.size(), kept);
+  }
+  return text;
 }
 
 Result<RemoteUrl> parse_remote_url(const std::string& url) {

@@ -23,7 +23,11 @@ struct RemoteUrl {
 [[nodiscard]] Result<RemoteUrl> parse_remote_url(const std::string& url);
 
 const char* transport_name(Transport transport);
-// `url` with any password in its user part removed, for logs and error messages.
+// `url` for logs and error messages: over http(s) its whole user part becomes "<redacted>" (a
+// token may be the user name), elsewhere any password is removed.
 [[nodiscard]] std::string display_url(const std::string& url);
+// `text` with `url` shown as display_url shows it and every other occurrence of its user part
+// replaced by "<redacted>": libgit2's own messages may quote the URL it was given.
+[[nodiscard]] std::string redact_url_credentials(std::string text, const std::string& url);
 
 }  // namespace nkd::git

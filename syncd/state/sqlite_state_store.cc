@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/private_files.h"
 #include "syncd/state/sqlite_records.h"
 #include "syncd/state/sqlite_schema.h"
 
@@ -19,48 +20,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kBusyTimeoutMs = 5000;
-constexpr mode_t kFileMode = 0600;
-constexpr mode_t kDirectoryMode = 0700;
 
 Error errno_error(const std::string& doing, int error_number) {
   return Error{ErrorCode::kIo, "state store: " + doing + " failed: " + std::strerror(error_number) +
                                    "; check the path and that nkd may write there"};
-}
-
-// Creates the missing directories above `path`, shallowest first, each 0700: they hold a file
-// with private keys, so nobody else needs to list them.
-Status create_parent_directories(const fs::path& path) {
-  std::vector<fs::path> missing;
-  for (fs::path dir = path.parent_path(); !dir.empty() && dir != dir.root_path();
-       dir = dir.parent_path()) {
-    std::error_code error;
-    if (fs::exists(dir, error)) break;
-    missing.push_back(dir);
-  }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), kDirectoryMode) != 0 && errno != EEXIST) {
-      return errno_error("creating directory " + it->string(), errno);
-    }
-  }
-  return ok_status();
-}
-
-// The file is made here, not by SQLite, so it is 0600 from its first byte; an existing file (and
-// any WAL files beside it) is narrowed to 0600 too, since it may predate this rule.
-Status prepare_private_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode);
-  if (fd < 0) return errno_error("creating " + path, errno);
-  const int chmod_result = ::fchmod(fd, kFileMode);
-  const int chmod_errno = errno;
-  ::close(fd);
-  if (chmod_result != 0) return errno_error("setting mode 0600 on " + path, chmod_errno);
-  for (const char* suffix : {"-wal", "-shm"}) {
-    const std::string companion = path + suffix;
-    if (::chmod(companion.c_str(), kFileMode) != 0 && errno != ENOENT) {
-      return errno_error("setting mode 0600 on " + companion, errno);
-    }
-  }
-  return ok_status();
 }
 
 // Names the file in an error from a statement that does not (the first PRAGMAs are where a file
@@ -110,8 +73,18 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
     return Error{ErrorCode::kInvalidArgument,
                  "state store: no SQLite file given; set state.sqlite in the configuration"};
   }
-  if (auto made = create_parent_directories(path); !made) return made.error();
-  if (auto made = prepare_private_file(path); !made) return made.error();
+  // The file holds private keys: 0600 from its first byte (made here, not by SQLite), its folders
+  // 0700; companions from an older run are narrowed too.
+  if (auto made = create_private_directories(fs::path(path).parent_path()); !made) {
+    return made.error().wrap("state store");
+  }
+  if (auto made = prepare_private_file(path); !made) return made.error().wrap("state store");
+  for (const char* suffix : {"-wal", "-shm"}) {
+    const std::string companion = path + suffix;
+    if (::chmod(companion.c_str(), kPrivateFileMode) != 0 && errno != ENOENT) {
+      return errno_error("setting mode 0600 on " + companion, errno);
+    }
+  }
   auto db = sqlite::open_database(path, /*create=*/false);
   if (!db) return db.error();
   if (auto configured = configure_connection(db->get(), path); !configured) {

@@ -246,21 +246,42 @@ TEST_F(ClusterSyncTest, NetworkPluginIsAppliedAsSoonAsTheApiAnswers) {
   ASSERT_TRUE(wait_phase("Ready"));
 }
 
-TEST_F(ClusterSyncTest, RefusedNetworkPluginBeforeBringUpIsWaitedOut) {
-  testing::FakeKubeApi fake(pki_, cluster_);  // nkd's access not installed yet
+TEST_F(ClusterSyncTest, RefusedNkdInstallsItsAccessOnceWithAShortLivedAdminCertificate) {
+  testing::FakeKubeApi fake(pki_, cluster_);  // no access: before bring-up, or an older cluster
   add_nodes(fake, cluster_, /*ready=*/false);
   start_at(fake.port());
   submit(cluster_, "rev1");
   const std::string calico_node = "/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node";
-  ASSERT_TRUE(testing::wait_until([&] {
-    const auto requests = fake.requests();
-    return std::count_if(requests.begin(), requests.end(),
-                         [](const auto& request) { return request.status == 403; }) >= 2;
-  }, 10s)) << "nkd tries, is refused, and tries again";
-  EXPECT_EQ(record().phase, "WaitingForCluster") << record().last_error;
-  EXPECT_TRUE(record().last_error.empty()) << record().last_error;
-  fake.grant(housekeeper::nkd_access_manifests(cluster_));  // the bring-up unit ran
-  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(calico_node); }, 10s));
+  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(calico_node); }, 10s))
+      << record().last_error;
+  EXPECT_TRUE(fake.has_object(
+      "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/nkd:controller"));
+  std::set<std::string> admin_paths;
+  for (const auto& request : fake.requests()) {
+    if (request.client_common_name == kAccessInstallerName) admin_paths.insert(request.path);
+  }
+  for (const std::string& path : admin_paths) {
+    EXPECT_NE(path.find("/apis/rbac.authorization.k8s.io/"), std::string::npos)
+        << "the admin certificate installs nkd's RBAC and nothing else: " << path;
+  }
+  EXPECT_EQ(admin_paths.size(), 4u);
+  ASSERT_TRUE(wait_phase("WaitingForCluster"));
+  EXPECT_EQ(fake.requests_to("PATCH", calico_node), 1);
+}
+
+TEST_F(ClusterSyncTest, AccessRemovedByHandIsInstalledAgainForTheNextRender) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  const std::string binding = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/nkd:controller";
+  ASSERT_TRUE(fake.remove_object(binding));
+  model::Cluster changed = cluster_;
+  changed.upgrade.max_unavailable = 2;  // a new render: the next step reaches the cluster again
+  submit(changed, "rev2");
+  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(binding); }, 10s)) << record().last_error;
+  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
 }
 
 TEST_F(ClusterSyncTest, JoinTokenIsPublishedAsABootstrapTokenSecretWithItsExpiration) {
@@ -308,6 +329,16 @@ TEST_F(ClusterSyncTest, KubernetesUpgradeSetsKubeVersionAndFollowsTheRollout) {
       << "kept while the nodes run it, so housekeeper's stamps stay what it checks";
   const std::vector<state::NodeRecord> nodes = store_->nodes(cluster_.name).value();
   for (const auto& node : nodes) EXPECT_EQ(node.kubelet_version, "v1.29.2") << node.name;
+
+  // A later OS-only upgrade: housekeeper must check the OS stamps, not the Kubernetes ones that
+  // every node already has (it would skip them all).
+  model::Cluster os_only = bumped;
+  os_only.os.version = "22.03-LTS-SP3.20240301";
+  os_only.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3.20240301";
+  submit(os_only, "rev3");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("kubeVersion"), "");
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osImageURL"), os_only.os.image_url);
 }
 
 TEST_F(ClusterSyncTest, OsOnlyUpgradeLeavesKubeVersionEmpty) {
@@ -345,6 +376,31 @@ TEST_F(ClusterSyncTest, NodeHousekeeperFinishedBelowTheVersionsFailsTheClusterAt
   ASSERT_TRUE(wait_phase("Failed"));
   EXPECT_NE(record().last_error.find("prod-east-workers-0"), std::string::npos) << record().last_error;
   EXPECT_NE(record().last_error.find("stamp"), std::string::npos) << record().last_error;
+}
+
+TEST_F(ClusterSyncTest, CompletedLabelLeftFromTheLastRolloutIsNotTakenForASkip) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  add_nodes(fake, cluster_);
+  // The operator has not cleared the labels of the last rollout yet.
+  for (const std::string& node : node_names(cluster_)) {
+    fake.set_node_label(node, kube::kUpgradeCompletedLabel, " ");
+  }
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+  model::Cluster bumped = cluster_;
+  bumped.os.version = "22.03-LTS-SP3.20240301";
+  bumped.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3.20240301";
+  submit(bumped, "rev2");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  std::this_thread::sleep_for(300ms);  // several looks
+  EXPECT_EQ(record().phase, "Upgrading") << record().last_error;
+  for (const std::string& node : node_names(cluster_)) {
+    fake.set_node_label(node, kube::kUpgradeCompletedLabel, "");  // the operator catches up
+  }
+  play_housekeeper(fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
+                   "NestOS For Container 22.03-LTS-SP3.20240301");
+  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
 }
 
 TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {

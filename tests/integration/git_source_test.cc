@@ -232,6 +232,23 @@ TEST(GitSmartHttpSource, FetchesWithTheRightPasswordAndNotWithAWrongOne) {
   EXPECT_EQ(denied.error().message.find("guess"), std::string::npos);  // no secret in errors
 }
 
+TEST(GitSmartHttpSource, CredentialsInTheUrlNeverReachAnError) {
+  ScratchDir served, cache;
+  GitRepoFixture repo(served.path(), "defs.git");
+  repo.commit({{"clusters/alpha/cluster.yaml", "name: alpha\n"}}, "initial");
+  testing::GitHttpServer server(served.path(), "ops", "s3cret-pass");
+  std::string url = server.url("defs.git");
+  url.insert(url.find("://") + 3, "tok3n-user:wr0ng-pass@");
+  auto source = open_source(GitSourceOptions{.url = url, .cache_dir = cache.str(), .egress = loopback()});
+  ASSERT_NE(source, nullptr);
+  auto denied = source->fetch();
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().message.find("tok3n-user"), std::string::npos) << denied.error().message;
+  EXPECT_EQ(denied.error().message.find("wr0ng-pass"), std::string::npos) << denied.error().message;
+  EXPECT_NE(denied.error().message.find("<redacted>@127.0.0.1"), std::string::npos)
+      << denied.error().message;
+}
+
 TEST(GitSshSource, FetchesWithAKnownHostKeyAndRefusesAChangedOne) {
   ASSERT_NE(git_libgit2_features() & GIT_FEATURE_SSH, 0)
       << "this libgit2 was built without SSH support (no GIT_FEATURE_SSH)";

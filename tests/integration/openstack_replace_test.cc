@@ -147,5 +147,32 @@ TEST_F(OpenStackProviderContract, ServerWithoutBootDigestIsReplacedWhenItsConfig
       << "without nkd.boot the config digest decides";
 }
 
+TEST_F(OpenStackProviderContract, ServersOfAnEarlierReleaseAreKeptWhenOnlyNkdChangedTheirConfig) {
+  auto openstack = provider();
+  model::Cluster cluster = make_cluster(cluster_, OpenStackControlPlane::kDemoCloud, 1);
+  const render::ClusterRender render = make_render(cluster, {.with_boot_digest = true});
+  // What the release before render epochs made: a boot digest of a config nkd renders otherwise
+  // today, and no nkd.epoch.
+  Keystone keystone(find_cloud(clouds_, OpenStackControlPlane::kDemoCloud).value(), http_, clock_,
+                    nullptr);
+  ComputeService compute(keystone);
+  const std::string image = ImageService(keystone).resolve_image("cirros").value();
+  for (const render::NodeRender& node : render.nodes) {
+    ASSERT_TRUE(compute.create_server(ServerSpec{
+        .name = node.node.name, .flavor_id = "1", .image_id = image,
+        .metadata = {{kClusterKey, cluster_}, {kNodeKey, node.node.name},
+                     {kDigestKey, "digest-from-an-earlier-release"},
+                     {kBootKey, "boot-from-an-earlier-release"},
+                     {kRoleKey, model::to_string(node.node.role)}}}).ok());
+  }
+  ASSERT_TRUE(testing::wait_until([&] { return servers_in() == 2u; }, std::chrono::seconds(30)));
+  const std::map<std::string, std::string> before = ids_of(openstack->observe(cluster_).value());
+
+  Result<ApplyOutcome> applied = openstack->apply(cluster, render, {});
+  ASSERT_TRUE(applied.ok()) << applied.error().message << " (no control-plane refusal either)";
+  EXPECT_EQ(ids_of(applied->nodes), before) << "no server replaced";
+  EXPECT_EQ(creates(), 0);
+}
+
 }  // namespace
 }  // namespace nkd::providers::openstack

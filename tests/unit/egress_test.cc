@@ -92,8 +92,17 @@ TEST(RemoteUrl, FindsTheHostAndPortEachTransportDials) {
   EXPECT_EQ(git::parse_remote_url("/srv/repo.git")->transport, Transport::kLocal);
   EXPECT_EQ(git::parse_remote_url("file:///srv/repo.git")->transport, Transport::kLocal);
   EXPECT_FALSE(git::parse_remote_url("ftp://127.0.0.1/r").ok());
+  // Over HTTP the user part may be the token itself: all of it goes.
   EXPECT_EQ(git::display_url("https://ops:hunter2@git.example.org/r.git"),
-            "https://ops@git.example.org/r.git");
+            "https://<redacted>@git.example.org/r.git");
+  EXPECT_EQ(git::display_url("https://ghp_token123@git.example.org/r.git"),
+            "https://<redacted>@git.example.org/r.git");
+  EXPECT_EQ(git::display_url("ssh://git:pw@git.example.org/r.git"), "ssh://git@git.example.org/r.git");
+  EXPECT_EQ(git::display_url("ssh://git@git.example.org/r@2.git"), "ssh://git@git.example.org/r@2.git");
+  EXPECT_EQ(git::display_url("https://git.example.org/a@b.git"), "https://git.example.org/a@b.git");
+  const std::string url = "https://ops:hunter2@git.example.org/r.git";
+  EXPECT_EQ(git::redact_url_credentials("GET " + url + " failed for ops:hunter2", url),
+            "GET https://<redacted>@git.example.org/r.git failed for <redacted>");
 }
 
 }  // namespace

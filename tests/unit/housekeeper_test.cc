@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "render/housekeeper/nkd_access.h"
+#include "render/network/network_plugin.h"
 #include "tests/support/nkd_facts.h"
 #include "tests/support/render_fixtures.h"
 
@@ -333,6 +334,30 @@ TEST(NkdAccess, BindsItsOwnGroupToExactlyWhatNkdDoes) {
   // Server-side apply of a new token is a patch that creates.
   EXPECT_EQ(grants(manifests[2])[0].verbs,
             (std::set<std::string>{"create", "delete", "get", "list", "patch"}));
+}
+
+// A kind the role's table does not know would get no rule: nkd would be refused at run time.
+TEST(NkdAccess, GrantsApplyOnEveryObjectNkdApplies) {
+  for (const model::NetworkPlugin plugin : {model::NetworkPlugin::kCalico, model::NetworkPlugin::kFlannel}) {
+    auto cluster = testing::openstack_cluster();
+    cluster.kubernetes.network_plugin = plugin;
+    cluster.pools[2].arch = model::Arch::kArm64;  // a second controller DaemonSet
+    const auto rules = grants(housekeeper::nkd_access_manifests(cluster)[0]);
+    std::vector<std::string> objects;
+    for (const auto& manifest : network::network_plugin_manifests(cluster)) objects.push_back(manifest.yaml);
+    for (const auto& manifest : housekeeper::manifests(cluster)) objects.push_back(manifest.yaml);
+    ASSERT_GT(objects.size(), 6u);
+    for (const std::string& yaml : objects) {
+      const YAML::Node object = YAML::Load(yaml);
+      const std::string kind = object["kind"].as<std::string>();
+      const std::string name = object["metadata"]["name"].as<std::string>();
+      const bool granted = std::any_of(rules.begin(), rules.end(), [&](const Grant& grant) {
+        return grant.verbs.contains("patch") && grant.verbs.contains("create") &&
+               grant.names.contains(name);
+      });
+      EXPECT_TRUE(granted) << model::to_string(plugin) << ": " << kind << " " << name;
+    }
+  }
 }
 
 TEST(NkdAccess, FlannelClustersGetFlannelsObjectsNotCalicos) {

@@ -130,6 +130,19 @@ TEST(PlanCluster, ScaleUpCreatesOnlyTheNewNode) {
   EXPECT_TRUE(names_of(plan, NodeAction::kDelete).empty());
 }
 
+TEST(PlanCluster, NetworkPluginMirrorChangesManifestsAndReplacesNoNode) {
+  const Side base(testing::openstack_cluster());
+  model::Cluster mirrored = testing::openstack_cluster();
+  mirrored.kubernetes.network_plugin_config.image_repository = "mirror.example.org/calico";
+  const auto plan = plan_between(base, Side(mirrored));
+  EXPECT_TRUE(names_of(plan, NodeAction::kReplace).empty())
+      << "the first node's bring-up copy changes, but it is not read again after first boot";
+  EXPECT_FALSE(plan.manifests.empty());
+  for (const auto& manifest : plan.manifests) EXPECT_TRUE(manifest.path.starts_with("network/")) << manifest.path;
+  ASSERT_EQ(plan.node_diffs.size(), 1u);
+  EXPECT_FALSE(plan.node_diffs[0].replaced);
+}
+
 TEST(PlanCluster, ScaleDownDeletesHighestIndexesFirst) {
   model::Cluster big = testing::openstack_cluster();
   pool_named(big, "workers").replicas = 5;
@@ -206,8 +219,8 @@ TEST(PlanCluster, AddedAndRemovedClusters) {
       {.name = "lab", .head = &side.cluster, .head_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(added.change, ClusterChange::kAdded);
   EXPECT_EQ(names_of(added, NodeAction::kCreate), (std::vector<std::string>{"bm-0", "bm-1", "bm-2"}));
-  // Six housekeeper objects and the network plugin's.
-  EXPECT_EQ(added.manifests.size(), 6u + network::network_plugin_manifests(side.cluster).size());
+  // Six housekeeper objects, four of nkd's access and the network plugin's.
+  EXPECT_EQ(added.manifests.size(), 6u + 4u + network::network_plugin_manifests(side.cluster).size());
   const auto removed = plan::plan_cluster(
       {.name = "lab", .base = &side.cluster, .base_render = &side.render, .redactor = &redactor});
   EXPECT_EQ(removed.change, ClusterChange::kRemoved);

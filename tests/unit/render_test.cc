@@ -67,11 +67,12 @@ TEST(RenderCluster, ListsEveryArtifactSortedByPathWithItsDigest) {
   EXPECT_NE(find_artifact(rendered, "pki/ca.crt"), nullptr);
   const std::size_t network = network::network_plugin_manifests(cluster).size();
   EXPECT_GT(network, 0u);  // calico by default
-  // Six housekeeper manifests, the CA, the upgrade target, and the first node's pointer config
-  // (its bring-up manifests make it larger than user_data allows).
+  // Six housekeeper manifests, four of nkd's access, the CA, the upgrade target, and the first
+  // node's pointer config (its bring-up manifests make it larger than user_data allows).
   EXPECT_NE(find_artifact(rendered, "nodes/prod-east-control-plane-0.pointer.ign"), nullptr);
   EXPECT_NE(find_artifact(rendered, "upgrade/target.yaml"), nullptr);
-  EXPECT_EQ(paths.size(), expected_nodes.size() + 6 + network + 1 + 1 + 1);
+  EXPECT_NE(find_artifact(rendered, "access/00-nkd-cluster-role.yaml"), nullptr);
+  EXPECT_EQ(paths.size(), expected_nodes.size() + 6 + network + 4 + 1 + 1 + 1);
   ASSERT_EQ(rendered.nodes.size(), 6u);
   EXPECT_EQ(rendered.nodes[0].node.name, "prod-east-control-plane-0");
   EXPECT_EQ(rendered.nodes[0].ignition_sha256, sha256_hex(rendered.nodes[0].ignition));

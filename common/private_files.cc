@@ -1,0 +1,87 @@
+#include "common/private_files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace nkd {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error errno_error(const std::string& doing, int error_number) {
+  return Error{ErrorCode::kIo, doing + " failed: " + std::strerror(error_number) +
+                                   "; check the path and that nkd may write there"};
+}
+
+// Closes the descriptor on every path out.
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  [[nodiscard]] int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Result<int> open_private(const fs::path& path, int extra_flags) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | extra_flags,
+                        kPrivateFileMode);
+  if (fd < 0) return errno_error("creating " + path.string(), errno);
+  return fd;
+}
+
+}  // namespace
+
+Status create_private_directories(const fs::path& directory) {
+  std::vector<fs::path> missing;
+  for (fs::path dir = directory; !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    std::error_code error;
+    if (fs::exists(dir, error)) break;
+    missing.push_back(dir);
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), kPrivateDirectoryMode) != 0 && errno != EEXIST) {
+      return errno_error("creating directory " + it->string(), errno);
+    }
+  }
+  return ok_status();
+}
+
+Status prepare_private_file(const fs::path& path) {
+  auto opened = open_private(path, 0);
+  if (!opened) return opened.error();
+  const FileDescriptor fd(*opened);
+  if (::fchmod(fd.get(), kPrivateFileMode) != 0) {
+    return errno_error("setting mode 0600 on " + path.string(), errno);
+  }
+  return ok_status();
+}
+
+Status write_private_file(const fs::path& path, std::string_view content) {
+  auto opened = open_private(path, O_TRUNC);
+  if (!opened) return opened.error();
+  const FileDescriptor fd(*opened);
+  if (::fchmod(fd.get(), kPrivateFileMode) != 0) {
+    return errno_error("setting mode 0600 on " + path.string(), errno);
+  }
+  while (!content.empty()) {
+    const ssize_t written = ::write(fd.get(), content.data(), content.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) return errno_error("writing " + path.string(), errno);
+    content.remove_prefix(static_cast<std::size_t>(written));
+  }
+  return ok_status();
+}
+
+}  // namespace nkd
