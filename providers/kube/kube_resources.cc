@@ -18,9 +18,9 @@ struct ResourceKind {
 };
 
 // The kinds housekeeper's manifests hold (render/housekeeper), Node and Pod, Secret (bootstrap
-// tokens) and ConfigMap (network plugins), and the Update
+// tokens), ConfigMap (network plugins), Role and RoleBinding (nkd's access), and the Update
 // custom resource whose group, version and plural come from the CRD nkd renders (DESIGN.md §3).
-constexpr std::array<ResourceKind, 13> kKinds = {{
+constexpr std::array<ResourceKind, 15> kKinds = {{
     {"v1", "Namespace", "namespaces", false},
     {"v1", "Secret", "secrets", true},
     {"v1", "ConfigMap", "configmaps", true},
@@ -29,6 +29,8 @@ constexpr std::array<ResourceKind, 13> kKinds = {{
     {"v1", "Pod", "pods", true},
     {"rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false},
     {"rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", false},
+    {"rbac.authorization.k8s.io/v1", "Role", "roles", true},
+    {"rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true},
     {"apps/v1", "Deployment", "deployments", true},
     {"apps/v1", "DaemonSet", "daemonsets", true},
     {"apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", false},

@@ -64,7 +64,7 @@ void write_cluster_details(std::ostringstream& out, const ClusterPlan& cluster) 
     out << "  Update housekeeper-system/housekeeper-upgrade:\n"
         << indent(cluster.rollout->update_yaml, "    ");
   }
-  if (!cluster.manifests.empty()) out << "Manifests (network plugin, housekeeper):\n";
+  if (!cluster.manifests.empty()) out << "Manifests (nkd's access, network plugin, housekeeper):\n";
   for (const auto& manifest : cluster.manifests) {
     out << "  " << manifest.change << " " << manifest.path << "\n" << indent(manifest.diff, "    ");
   }

@@ -8,6 +8,9 @@
 #include <mutex>
 #include <set>
 
+#include "providers/openstack/cluster_apply.h"
+#include "providers/openstack/compute.h"
+#include "providers/openstack/image.h"
 #include "tests/integration/openstack_provider_fixture.h"
 
 namespace nkd::providers::openstack {
