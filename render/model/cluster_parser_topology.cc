@@ -6,6 +6,7 @@
 
 #include "common/duration.h"
 #include "render/model/cluster_parser.h"
+#include "render/model/limits.h"
 #include "render/model/value_checks.h"
 
 namespace nkd::model {
@@ -88,7 +89,7 @@ std::string ClusterParser::read_source(const YAML::Node& entry, const std::strin
     return "";
   }
   const std::string path = "clusters/" + directory_name_ + "/" + source;
-  auto contents = tree_.read(path);
+  auto contents = tree_.read(path, kMaxSourceFileBytes);
   if (!contents) {
     fields_.error_at(entry["source"], std::string(where) + ".source '" + source + "': " + path +
                                           " does not exist in " + tree_.describe() +

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "render/model/cluster_parser.h"
+#include "render/model/limits.h"
 #include "render/model/yaml_fields.h"
 
 namespace nkd::model {
@@ -17,7 +18,7 @@ std::optional<Cluster> load_one(const TreeReader& tree, const std::string& name,
                                 std::vector<Diagnostic>& diagnostics) {
   const std::string path = std::string(kClustersDirectory) + name + "/cluster.yaml";
   YamlFields fields(path, diagnostics);
-  auto text = tree.read(path);
+  auto text = tree.read(path, kMaxClusterYamlBytes);
   if (!text) {
     diagnostics.push_back(Diagnostic{.path = std::string(kClustersDirectory) + name + "/",
                                      .severity = Severity::kError,
