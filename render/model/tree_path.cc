@@ -31,8 +31,10 @@ std::string join_components(const std::vector<std::string>& components) {
 }
 
 Error leaves_tree(std::string_view path, const std::string& link, const std::string& target) {
+  // The link is the file asked for, or a directory on its way.
+  const std::string where = link == path ? link : std::string(path) + ": " + link;
   return Error{ErrorCode::kPermissionDenied,
-               std::string(path) + ": " + link + " is a symbolic link to '" + target +
+               where + " is a symbolic link to '" + target +
                    "', which is outside the repository; nkd reads only files inside it: copy "
                    "the file into the repository or point the link at a file inside"};
 }

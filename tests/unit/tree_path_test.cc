@@ -62,9 +62,18 @@ TEST(TreePath, AbsoluteLinkIsRefusedNamingTheFile) {
   ASSERT_FALSE(resolved.ok());
   EXPECT_EQ(resolved.error().code, ErrorCode::kPermissionDenied);
   EXPECT_EQ(resolved.error().message,
-            "clusters/demo/files/motd: clusters/demo/files/motd is a symbolic link to "
+            "clusters/demo/files/motd is a symbolic link to "
             "'/etc/shadow', which is outside the repository; nkd reads only files inside it: copy "
             "the file into the repository or point the link at a file inside");
+}
+
+TEST(TreePath, LinkedDirectoryOutOfTheTreeIsNamedWithTheFile) {
+  FakeTree tree = demo_tree();
+  tree.link("clusters/demo/files", "/etc");
+  const std::string message = tree.resolve("clusters/demo/files/shadow").error().message;
+  EXPECT_TRUE(message.starts_with("clusters/demo/files/shadow: clusters/demo/files is a symbolic "
+                                  "link to '/etc', which is outside the repository"))
+      << message;
 }
 
 TEST(TreePath, RelativeLinkThatClimbsOutIsRefused) {
