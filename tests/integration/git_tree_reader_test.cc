@@ -1,6 +1,7 @@
 // GitTreeReader on a repository made by the git command: symbolic links (blobs of mode 120000)
 // are followed inside the commit and refused when they lead out of it, blobs are sized before
-// they are read, and an author name that is not UTF-8 is repaired rather than refused.
+// they are read, and an author name that is not UTF-8 is repaired rather than refused. (Git
+// converts such bytes itself unless told the commit's encoding is another, as old ones were.)
 #include <gtest/gtest.h>
 
 #include "syncd/source/git_tree_reader.h"
@@ -20,8 +21,8 @@ class GitTreeReaderTest : public ::testing::Test {
         "echo welcome > shared/motd && ln -s ../../../shared/motd clusters/demo/files/motd && "
         "ln -s /etc/hostname clusters/demo/files/absolute && "
         "ln -s ../../../../outside clusters/demo/files/relative && git add -A && "
-        "git -c user.name=\"$(printf 'J\\366rg')\" -c user.email=j@example.org "
-        "commit -qm \"$(printf 'caf\\351')\"",
+        "git -c i18n.commitEncoding=ISO-8859-1 -c user.name=\"$(printf 'J\\366rg')\" "
+        "-c user.email=j@example.org commit -qm \"$(printf 'caf\\351')\"",
         scratch_.str());
     ASSERT_EQ(made.exit_code, 0) << made.err;
     auto reader = GitTreeReader::open((scratch_.path() / "repo").string(), "HEAD");
