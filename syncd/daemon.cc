@@ -208,7 +208,19 @@ void Daemon::poll_once() {
   metrics_.source_revision_info.Add({{"revision", commit}}).Set(1);
   exported_revision_ = commit;
   seen_commit_ = commit;
-  process_commit(commit, clock_.now_unix_ms());
+  try {
+    process_commit(commit, clock_.now_unix_ms());
+  } catch (const std::exception& error) {
+    // A commit is untrusted input: whatever its processing throws (an allocation a definition
+    // asks for, a library exception the loader does not expect) rejects it, and this thread,
+    // which every later commit needs, lives on.
+    reject_commit(commit, {model::Diagnostic{
+                              .path = "clusters/",
+                              .severity = model::Severity::kError,
+                              .message = std::string("cannot process this commit (") +
+                                         error.what() +
+                                         "); the last accepted commit stays applied"}});
+  }
 }
 
 }  // namespace nkd::syncd

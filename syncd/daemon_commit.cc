@@ -106,6 +106,13 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     return;
   }
   auto names = model::list_cluster_names(**tree);
+  if (!names && names.error().code == ErrorCode::kQuotaExceeded) {
+    // Too many clusters is the commit's fault, not a passing one: reject it, do not retry.
+    reject_commit(commit_id, {model::Diagnostic{.path = "clusters/",
+                                                .severity = model::Severity::kError,
+                                                .message = names.error().message}});
+    return;
+  }
   if (!names) {
     spdlog::error("listing clusters at {}: {}", commit_id.substr(0, 12), names.error().message);
     seen_commit_.clear();

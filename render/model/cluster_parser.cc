@@ -88,6 +88,8 @@ void ClusterParser::parse_spec(const YAML::Node& spec, Cluster& cluster) {
   } else {
     fields_.error_at(spec, "missing required field 'spec.pools' (at least one control-plane pool)");
   }
+  // Everything below may expand the nodes or read files for each of them.
+  if (!check_node_count(spec, cluster)) return;
   if (spec["upgrade"].IsDefined()) parse_upgrade(spec["upgrade"], cluster.upgrade);
   if (spec["ignition"].IsDefined()) parse_ignition(spec["ignition"], cluster.ignition);
   cluster.suspend = fields_.boolean(spec, "suspend", "spec").value_or(false);

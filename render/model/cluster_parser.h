@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -36,7 +37,15 @@ class ClusterParser {
   void parse_pools(const YAML::Node& node, std::vector<Pool>& pools);
   void parse_upgrade(const YAML::Node& node, UpgradePolicy& upgrade);
   void parse_ignition(const YAML::Node& node, IgnitionExtras& extras);
-  std::string read_source(const YAML::Node& entry, const std::string& source, std::string_view where);
+  // The contents of clusters/<name>/<source>, counted against the cluster's extra-content budget;
+  // "" after a reported error. A unit must be UTF-8 text; a file may hold any bytes (Ignition
+  // carries it base64-encoded).
+  enum class Content { kText, kBytes };
+  std::string read_source(const YAML::Node& entry, const std::string& source,
+                          std::string_view where, Content content);
+  // The nodes the cluster asks for; reports (and returns false) when they pass
+  // kMaxNodesPerCluster, before anything expands them.
+  bool check_node_count(const YAML::Node& spec, const Cluster& cluster);
   // Cross-field rules: node names, control-plane size, bare-metal pools.
   void check_topology(const YAML::Node& spec, const Cluster& cluster);
   // An os.imageURL that names an architecture must name the one every node has.
@@ -48,6 +57,10 @@ class ClusterParser {
   const TreeReader& tree_;
   std::string directory_name_;
   YamlFields& fields_;
+  bool pool_over_node_limit_ = false;  // a pool's replicas was refused as too many
+  std::int64_t node_count_ = 0;         // known once check_node_count passed
+  std::uint64_t extra_content_bytes_ = 0;  // of the sources read so far, once each
+  bool extra_content_over_budget_ = false;  // reported; later sources are not read
 };
 
 }  // namespace nkd::model

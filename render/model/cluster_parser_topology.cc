@@ -1,11 +1,14 @@
 // ClusterParser, second half: pools, upgrade policy, extra Ignition content and the rules that
 // span several sections (node names, control-plane size, bare-metal machines per pool).
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <set>
 
 #include "common/duration.h"
+#include "common/utf8.h"
 #include "render/model/cluster_parser.h"
+#include "render/model/limits.h"
 #include "render/model/value_checks.h"
 
 namespace nkd::model {
@@ -45,6 +48,10 @@ void ClusterParser::parse_pools(const YAML::Node& node, std::vector<Pool>& pools
       if (replicas && *replicas < 0) {
         fields_.error_at(entry["replicas"], where + ".replicas must not be negative");
         pool.replicas = 0;
+      } else if (replicas && *replicas > kMaxNodesPerCluster) {
+        fields_.error_at(entry["replicas"], where + ".replicas is " + std::to_string(*replicas) + ", more than the " + std::to_string(kMaxNodesPerCluster) + " nodes a cluster may have; split the nodes across several clusters");
+        pool.replicas = 0;
+        pool_over_node_limit_ = true;
       }
     }
     pool.flavor = fields_.string(entry, "flavor", where, false).value_or("");
@@ -81,19 +88,56 @@ void ClusterParser::parse_upgrade(const YAML::Node& node, UpgradePolicy& upgrade
   upgrade.daemon_image = fields_.string(node, "daemonImage", kWhere, false).value_or("");
 }
 
+bool ClusterParser::check_node_count(const YAML::Node& spec, const Cluster& cluster) {
+  if (pool_over_node_limit_) return false;
+  const std::string limit = std::to_string(kMaxNodesPerCluster);
+  if (const auto* bare_metal = std::get_if<BareMetalPlatform>(&cluster.platform)) {
+    node_count_ = static_cast<std::int64_t>(bare_metal->nodes.size());
+    if (node_count_ <= kMaxNodesPerCluster) return true;
+    fields_.error_at(spec["platform"]["bareMetal"]["nodes"], "spec.platform.bareMetal.nodes lists " + std::to_string(node_count_) + " machines, more than the " + limit + " nodes a cluster may have; split the machines across several clusters");
+    return false;
+  }
+  node_count_ = 0;
+  for (const Pool& pool : cluster.pools) node_count_ += std::max(pool.replicas, 0);
+  if (node_count_ <= kMaxNodesPerCluster) return true;
+  fields_.error_at(spec["pools"], "spec.pools ask for " + std::to_string(node_count_) + " nodes in all, more than the " + limit + " a cluster may have; split the pools across several clusters");
+  return false;
+}
+
 std::string ClusterParser::read_source(const YAML::Node& entry, const std::string& source,
-                                       std::string_view where) {
+                                       std::string_view where, Content content) {
   if (const auto problem = check_relative_path(source); !problem.empty()) {
     fields_.error_at(entry["source"], std::string(where) + ".source " + problem);
     return "";
   }
+  if (extra_content_over_budget_) return "";
+  const std::string field = std::string(where) + ".source '" + source + "': ";
   const std::string path = "clusters/" + directory_name_ + "/" + source;
-  auto contents = tree_.read(path);
+  auto contents = tree_.read(path, kMaxSourceFileBytes);
   if (!contents) {
-    fields_.error_at(entry["source"], std::string(where) + ".source '" + source + "': " + path +
-                                          " does not exist in " + tree_.describe() +
-                                          "; add the file or fix the path");
+    const Error& error = contents.error();
+    if (error.code == ErrorCode::kNotFound) {
+      fields_.error_at(entry["source"], field + path + " does not exist in " + tree_.describe() + "; add the file or fix the path");
+    } else if (error.code == ErrorCode::kQuotaExceeded) {
+      fields_.error_at(entry["source"], field + error.message + "; Ignition carries it inline in every node's config: have the nodes fetch large content at boot instead");
+    } else {
+      fields_.error_at(entry["source"], field + error.message);
+    }
     return "";
+  }
+  // Every node's config carries every extra file and unit, so the budget counts each per node.
+  extra_content_bytes_ += contents->size();
+  const std::uint64_t nodes = static_cast<std::uint64_t>(std::max<std::int64_t>(node_count_, 1));
+  if (extra_content_bytes_ * nodes > kMaxExtraContentBytesPerCluster) {
+    extra_content_over_budget_ = true;
+    fields_.error_at(entry["source"], field + "the extra files and units of this cluster reach " + describe_size(extra_content_bytes_) + " here, " + describe_size(extra_content_bytes_ * nodes) + " across its " + std::to_string(nodes) + " node(s), more than the " + describe_size(kMaxExtraContentBytesPerCluster) + " a cluster may carry; have the nodes fetch large content at boot, or use fewer or smaller files");
+    return "";
+  }
+  if (content == Content::kText) {
+    if (const auto invalid = first_invalid_utf8(*contents)) {
+      fields_.error_at(entry["source"], field + path + " is not valid UTF-8 (byte " + std::to_string(*invalid) + "); a systemd unit is text: save it as UTF-8");
+      return "";
+    }
   }
   return std::move(contents).value();
 }
@@ -112,7 +156,7 @@ void ClusterParser::parse_ignition(const YAML::Node& node, IgnitionExtras& extra
       if (!file.path.empty() && file.path.front() != '/') {
         fields_.error_at(files[i]["path"], where + ".path '" + file.path + "' must be absolute");
       }
-      if (!file.source.empty()) file.contents = read_source(files[i], file.source, where);
+      if (!file.source.empty()) file.contents = read_source(files[i], file.source, where, Content::kBytes);
       extras.files.push_back(std::move(file));
     }
   }
@@ -128,7 +172,7 @@ void ClusterParser::parse_ignition(const YAML::Node& node, IgnitionExtras& extra
       if (!unit.name.empty() && unit.name.find('.') == std::string::npos) {
         fields_.error_at(units[i]["name"], where + ".name '" + unit.name + "' needs a unit suffix such as .service");
       }
-      if (!unit.source.empty()) unit.contents = read_source(units[i], unit.source, where);
+      if (!unit.source.empty()) unit.contents = read_source(units[i], unit.source, where, Content::kText);
       extras.units.push_back(std::move(unit));
     }
   }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "common/utf8.h"
+
 namespace nkd::model {
 
 namespace {
@@ -39,11 +41,12 @@ bool has_errors(const std::vector<Diagnostic>& diagnostics) {
 nlohmann::json to_json(const std::vector<Diagnostic>& diagnostics) {
   nlohmann::json array = nlohmann::json::array();
   for (const Diagnostic& diagnostic : diagnostics) {
-    array.push_back({{"path", diagnostic.path},
+    // Diagnostics quote the repository; its bytes must never make the JSON library throw.
+    array.push_back({{"path", replace_invalid_utf8(diagnostic.path)},
                      {"line", diagnostic.line},
                      {"column", diagnostic.column},
                      {"severity", severity_name(diagnostic.severity)},
-                     {"message", diagnostic.message}});
+                     {"message", replace_invalid_utf8(diagnostic.message)}});
   }
   return array;
 }

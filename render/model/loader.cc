@@ -3,8 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <exception>
 
+#include "common/utf8.h"
 #include "render/model/cluster_parser.h"
+#include "render/model/limits.h"
 #include "render/model/yaml_fields.h"
 
 namespace nkd::model {
@@ -13,16 +16,47 @@ namespace {
 
 constexpr std::string_view kClustersDirectory = "clusters/";
 
+// What to do about a cluster.yaml the reader would not give.
+std::string unreadable_definition_message(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kNotFound:
+      return "no cluster.yaml in this cluster directory; add one or remove the directory";
+    case ErrorCode::kQuotaExceeded:
+      return error.message + "; a definition is a few KiB: keep large content in files that "
+                             "spec.ignition references, or split the cluster";
+    default: return error.message;
+  }
+}
+
+// The 1-based line and column (in bytes) of `offset` in `text`.
+std::pair<int, int> line_and_column(std::string_view text, std::size_t offset) {
+  const std::string_view before = text.substr(0, offset);
+  const auto line = static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1;
+  const auto last_newline = before.rfind('\n');
+  const auto column = offset - (last_newline == std::string_view::npos ? 0 : last_newline + 1);
+  return {line, static_cast<int>(column) + 1};
+}
+
 std::optional<Cluster> load_one(const TreeReader& tree, const std::string& name,
                                 std::vector<Diagnostic>& diagnostics) {
   const std::string path = std::string(kClustersDirectory) + name + "/cluster.yaml";
   YamlFields fields(path, diagnostics);
-  auto text = tree.read(path);
+  auto text = tree.read(path, kMaxClusterYamlBytes);
   if (!text) {
-    diagnostics.push_back(Diagnostic{.path = std::string(kClustersDirectory) + name + "/",
-                                     .severity = Severity::kError,
-                                     .message = "no cluster.yaml in this cluster directory; add "
-                                                "one or remove the directory"});
+    const bool absent = text.error().code == ErrorCode::kNotFound;
+    diagnostics.push_back(Diagnostic{
+        .path = absent ? std::string(kClustersDirectory) + name + "/" : path,
+        .severity = Severity::kError,
+        .message = unreadable_definition_message(text.error())});
+    return std::nullopt;
+  }
+  // Every string of the definition reaches JSON (Ignition, the status API), which takes UTF-8
+  // only; YAML requires it too. One check of the whole file covers every field.
+  if (const auto invalid = first_invalid_utf8(*text)) {
+    const auto [line, column] = line_and_column(*text, *invalid);
+    diagnostics.push_back(Diagnostic{
+        .path = path, .line = line, .column = column, .severity = Severity::kError,
+        .message = "this byte is not valid UTF-8; save cluster.yaml as UTF-8"});
     return std::nullopt;
   }
   YAML::Node root;
@@ -41,6 +75,23 @@ std::optional<Cluster> load_one(const TreeReader& tree, const std::string& name,
   }
 }
 
+// Loads one cluster, turning whatever escapes the loader (an allocation that fails, an exception
+// of the YAML library the parser does not expect) into a diagnostic: definitions are untrusted
+// input, and the daemon's source thread must survive any of them.
+std::optional<Cluster> load_one_guarded(const TreeReader& tree, const std::string& name,
+                                        std::vector<Diagnostic>& diagnostics) {
+  try {
+    return load_one(tree, name, diagnostics);
+  } catch (const std::exception& error) {
+    diagnostics.push_back(Diagnostic{
+        .path = std::string(kClustersDirectory) + name + "/cluster.yaml",
+        .severity = Severity::kError,
+        .message = std::string("cannot load this definition (") + error.what() +
+                   "); check it against the limits in docs/DESIGN.md"});
+    return std::nullopt;
+  }
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> list_cluster_names(const TreeReader& tree) {
@@ -50,6 +101,12 @@ Result<std::vector<std::string>> list_cluster_names(const TreeReader& tree) {
   for (const std::string& entry : *entries) {
     if (entry.ends_with('/')) names.push_back(entry.substr(0, entry.size() - 1));
   }
+  if (names.size() > kMaxClustersPerRepository) {
+    return Error{ErrorCode::kQuotaExceeded,
+                 std::to_string(names.size()) + " cluster directories, more than the " +
+                     std::to_string(kMaxClustersPerRepository) +
+                     " one repository may hold; split the clusters across several repositories"};
+  }
   return names;
 }
 
@@ -57,7 +114,16 @@ LoadResult load_clusters(const TreeReader& tree, const std::vector<std::string>&
   LoadResult result;
   for (const std::string& name : names) {
     std::vector<Diagnostic> cluster_diagnostics;
-    auto cluster = load_one(tree, name, cluster_diagnostics);
+    if (!is_valid_utf8(name)) {
+      // The name is a path in every diagnostic, log line and API answer: it must be text.
+      result.diagnostics.push_back(Diagnostic{
+          .path = std::string(kClustersDirectory) + replace_invalid_utf8(name) + "/",
+          .severity = Severity::kError,
+          .message = "this directory name is not valid UTF-8; rename the directory to its "
+                     "cluster's metadata.name"});
+      continue;
+    }
+    auto cluster = load_one_guarded(tree, name, cluster_diagnostics);
     if (cluster && !has_errors(cluster_diagnostics)) {
       result.model.clusters.push_back(std::move(*cluster));
     }

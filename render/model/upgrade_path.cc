@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/semver.h"
+#include "render/model/limits.h"
 
 namespace nkd::model {
 
@@ -87,7 +88,7 @@ std::optional<std::string> peek_kubernetes_version(const TreeReader& tree,
 std::optional<std::string> peek_kubernetes_field(const TreeReader& tree,
                                                  const std::string& cluster_name,
                                                  const char* key) {
-  auto text = tree.read("clusters/" + cluster_name + "/cluster.yaml");
+  auto text = tree.read("clusters/" + cluster_name + "/cluster.yaml", kMaxClusterYamlBytes);
   if (!text) return std::nullopt;
   try {
     const YAML::Node root = YAML::Load(*text);

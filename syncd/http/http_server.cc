@@ -10,9 +10,15 @@ namespace nkd::syncd {
 
 namespace {
 
+// Stored text came from commits (authors, messages, diagnostics): bytes that are not UTF-8 are
+// replaced rather than let the JSON library throw inside a request.
+std::string json_text(const nlohmann::json& body) {
+  return body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void send_json(httplib::Response& response, const nlohmann::json& body, int status = 200) {
   response.status = status;
-  response.set_content(body.dump(2) + "\n", "application/json");
+  response.set_content(json_text(body) + "\n", "application/json");
 }
 
 void send_error(httplib::Response& response, int status, const std::string& message) {
@@ -100,7 +106,7 @@ void HttpServer::routes() {
     // tens of MiB of small allocations, and each poll of this endpoint grew the daemon by it.
     std::string body = "[";
     for (std::size_t i = 0; i < clusters->size(); ++i) {
-      body += (i == 0 ? "\n" : ",\n") + cluster_json((*clusters)[i]).dump(2);
+      body += (i == 0 ? "\n" : ",\n") + json_text(cluster_json((*clusters)[i]));
     }
     body += clusters->empty() ? "]\n" : "\n]\n";
     response.set_content(std::move(body), "application/json");

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "common/crypto.h"
+#include "render/model/limits.h"
 #include "render/model/loader.h"
 #include "render/model/upgrade_path.h"
 
@@ -20,7 +21,7 @@ Status hash_directory(const model::TreeReader& tree, const std::string& director
       if (auto status = hash_directory(tree, path, digest_input); !status) return status;
       continue;
     }
-    auto contents = tree.read(path);
+    auto contents = tree.read(path, model::kMaxFingerprintedFileBytes);
     if (!contents) return contents.error();
     digest_input += path + '\0' + sha256_hex(*contents) + '\n';
   }

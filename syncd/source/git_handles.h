@@ -26,6 +26,7 @@ using TreeEntryPtr = std::unique_ptr<git_tree_entry, Deleter<git_tree_entry, git
 using BlobPtr = std::unique_ptr<git_blob, Deleter<git_blob, git_blob_free>>;
 using RemotePtr = std::unique_ptr<git_remote, Deleter<git_remote, git_remote_free>>;
 using ReferencePtr = std::unique_ptr<git_reference, Deleter<git_reference, git_reference_free>>;
+using OdbPtr = std::unique_ptr<git_odb, Deleter<git_odb, git_odb_free>>;
 using DiffPtr = std::unique_ptr<git_diff, Deleter<git_diff, git_diff_free>>;
 
 // Initializes libgit2 once for the process (thread-safe, idempotent).

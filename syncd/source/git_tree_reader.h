@@ -1,11 +1,14 @@
 // GitTreeReader: a TreeReader over one commit's tree in a libgit2 repository. Never reads a work
-// tree, so what is validated and rendered is exactly what was committed.
+// tree, so what is validated and rendered is exactly what was committed. A symbolic link (a blob
+// of mode 120000) is followed inside the commit's tree and refused when it leads out of it, as
+// DirectoryTreeReader does on disk (tree_path.h); the link's own text is never read as content.
 // Not thread-safe: one reader per thread (libgit2 repositories are not shared across threads).
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "render/model/tree_path.h"
 #include "render/model/tree_reader.h"
 #include "syncd/source/git_handles.h"
 
@@ -27,7 +30,7 @@ class GitTreeReader final : public model::TreeReader {
                                                      const std::string& revision);
 
   Result<std::vector<std::string>> list(const std::string& directory) const override;
-  Result<std::string> read(const std::string& path) const override;
+  Result<std::string> read(const std::string& path, std::uint64_t max_bytes) const override;
   std::string describe() const override;
   std::string content_id(const std::string& directory) const override;
 
@@ -36,6 +39,13 @@ class GitTreeReader final : public model::TreeReader {
  private:
   GitTreeReader(RepositoryPtr repository, TreePtr tree, CommitInfo commit)
       : repository_(std::move(repository)), tree_(std::move(tree)), commit_(std::move(commit)) {}
+
+  // What is at `path` (every component a real tree), without following a link there.
+  Result<model::TreeEntryInfo> lookup(const std::string& path) const;
+  // `path` with its links resolved inside the commit's tree.
+  Result<std::string> resolve(const std::string& path) const;
+  // The size of a blob from its header, without inflating it.
+  Result<std::uint64_t> blob_size(const git_oid& id, const std::string& path) const;
 
   RepositoryPtr repository_;
   TreePtr tree_;

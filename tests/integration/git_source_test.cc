@@ -57,7 +57,7 @@ TEST_F(GitDaemonSource, ClonesOnceThenFollowsTheBranch) {
   EXPECT_GT(fetched->received_bytes, 0u);
   auto tree = source->tree(first_);
   ASSERT_TRUE(tree.ok());
-  EXPECT_EQ((*tree)->read("clusters/alpha/cluster.yaml").value(), "name: alpha\n");
+  EXPECT_EQ((*tree)->read("clusters/alpha/cluster.yaml", 1024).value(), "name: alpha\n");
 
   const std::string second = repo_.commit({{"clusters/alpha/cluster.yaml", "name: alpha2\n"}}, "edit");
   auto moved = source->fetch();
@@ -154,7 +154,7 @@ TEST_F(GitDaemonSource, DeletedRefIsAnErrorAndThePreviousCommitIsKept) {
   EXPECT_NE(gone.error().message.find("last applied state is kept"), std::string::npos);
   auto tree = source->tree(first_);  // still readable from the mirror
   ASSERT_TRUE(tree.ok());
-  EXPECT_TRUE((*tree)->read("clusters/beta/cluster.yaml").ok());
+  EXPECT_TRUE((*tree)->read("clusters/beta/cluster.yaml", 1024).ok());
 }
 
 TEST_F(GitDaemonSource, ChangedClustersListsExactlyTheChangedOnes) {

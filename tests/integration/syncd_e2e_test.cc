@@ -95,6 +95,24 @@ TEST(SyncdEndToEnd, InvalidCommitKeepsLastGoodRevisionAndNextValidOneApplies) {
   EXPECT_EQ(testing::run_command({testing::nkd_binary(), "status", "--server", fixture.url()}).exit_code, 0);
 }
 
+// Git keeps an author's name as bytes in whatever encoding the committer used. Before, the
+// history endpoint failed (the JSON library throws on bytes that are not UTF-8); the commit is
+// applied, and the name served with U+FFFD in place of the invalid byte.
+TEST(SyncdEndToEnd, AuthorNameThatIsNotUtf8IsAppliedAndServedRepaired) {
+  SyncdFixture fixture;
+  fixture.start_daemon("1s");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", fixture.head(), 20s)) << fixture.log();
+  const std::string latin1 = fixture.commit(
+      "git config i18n.commitEncoding ISO-8859-1 && "
+      "export GIT_AUTHOR_NAME=\"$(printf 'J\\366rg')\" && "
+      "sed -i 's/maxUnavailable: 1/maxUnavailable: 2/' clusters/edge-lab/cluster.yaml",
+      "Faster rollouts");
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", latin1, 20s)) << fixture.log();
+  const auto history = fixture.get_json("/api/v1/clusters/edge-lab/history");
+  ASSERT_EQ(history.size(), 2u) << history.dump();
+  EXPECT_EQ(history[0]["author"], "J\xEF\xBF\xBDrg");  // newest first
+}
+
 TEST(SyncdEndToEnd, ServesIgnitionOnlyWithTheNodesToken) {
   SyncdFixture fixture;
   fixture.start_daemon("1s");

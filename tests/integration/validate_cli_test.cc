@@ -2,6 +2,8 @@
 // chosen revisions, and with bad flags.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
@@ -123,6 +125,57 @@ TEST(ValidateCli, BaseRefusesAKubernetesMinorSkip) {
   const auto no_git = testing::run_command(
       {nkd, "validate", "--repo", testing::source_dir() + "/examples-repo", "--base", "HEAD"});
   EXPECT_EQ(no_git.exit_code, 2) << no_git.err;
+}
+
+// What validation refuses instead of dying on or reading: two billion nodes, a link to a file of
+// the machine, a directory name that is not UTF-8 (which --format json must still print).
+TEST(ValidateCli, HugeReplicasIsAnErrorNotACrash) {
+  ScratchDir scratch;
+  const auto repo = scratch.path() / "repo";
+  std::filesystem::copy(source_dir() + "/examples-repo", repo, std::filesystem::copy_options::recursive);
+  ASSERT_EQ(run_shell("sed -i '0,/replicas: 3/s//replicas: 2000000000/' "
+                      "clusters/prod-east/cluster.yaml", repo.string()).exit_code, 0);
+  const auto result = run_command({nkd_binary(), "validate", "--repo", repo.string()});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("clusters/prod-east/cluster.yaml:41:17: error: spec.pools[0].replicas "
+                            "is 2000000000, more than the 1000 nodes a cluster may have"),
+            std::string::npos)
+      << result.err;
+}
+
+TEST(ValidateCli, WorktreeRefusesALinkOutOfTheRepository) {
+  ScratchDir scratch;
+  const auto repo = scratch.path() / "repo";
+  make_example_git_repo(repo);
+  testing::write_file(scratch.path() / "secret", "not for nodes\n");
+  ASSERT_EQ(run_shell("rm clusters/prod-east/files/motd && ln -s " + (scratch.path() / "secret").string() +
+                      " clusters/prod-east/files/motd", repo.string()).exit_code, 0);
+  const auto result = run_command({nkd_binary(), "validate", "--repo", repo.string(), "--worktree"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("clusters/prod-east/cluster.yaml:52:47: error: "
+                            "spec.ignition.files[0].source 'files/motd': clusters/prod-east/files/"
+                            "motd is a symbolic link to '" + (scratch.path() / "secret").string() +
+                            "', which is outside the repository"),
+            std::string::npos)
+      << result.err;
+  // Committed, the link is refused in the commit's tree the same way.
+  ASSERT_EQ(run_shell("git -c user.name=a -c user.email=a@b commit -qam link", repo.string()).exit_code, 0);
+  const auto committed = run_command({nkd_binary(), "validate", "--repo", repo.string()});
+  EXPECT_EQ(committed.exit_code, 1) << committed.err;
+  EXPECT_NE(committed.err.find("which is outside the repository"), std::string::npos) << committed.err;
+}
+
+TEST(ValidateCli, JsonFormatSurvivesADirectoryNameThatIsNotUtf8) {
+  ScratchDir scratch;
+  const auto repo = scratch.path() / "repo";
+  std::filesystem::copy(source_dir() + "/examples-repo", repo, std::filesystem::copy_options::recursive);
+  std::filesystem::rename(repo / "clusters/edge-lab", repo / "clusters/edge-l\xE4" "b");
+  const auto result = run_command({nkd_binary(), "validate", "--repo", repo.string(), "--format", "json"});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  const auto diagnostics = nlohmann::json::parse(result.out);
+  ASSERT_EQ(diagnostics.size(), 1u) << result.out;
+  EXPECT_EQ(diagnostics[0]["path"], "clusters/edge-l\xEF\xBF\xBD" "b/");
+  EXPECT_NE(diagnostics[0]["message"].get<std::string>().find("not valid UTF-8"), std::string::npos);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/duration.h"
+#include "common/utf8.h"
 
 namespace nkd {
 namespace {
@@ -31,6 +32,24 @@ TEST(Cidr, AllowListEmptyAllowsAllAndParsesEnvironmentForm) {
   EXPECT_TRUE(list->allows(*parse_ip("127.1.2.3")));
   EXPECT_FALSE(list->allows(*parse_ip("192.0.2.1")));
   EXPECT_FALSE(CidrAllowList::parse("127.0.0.0/8,nonsense").has_value());
+}
+
+TEST(Utf8, FindsTheFirstInvalidSequence) {
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("Gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x99\x82"));  // ü ß € emoji
+  EXPECT_EQ(first_invalid_utf8("ab\xFF"), 2u);
+  EXPECT_EQ(first_invalid_utf8("caf\xE9"), 3u);            // Latin-1 é
+  EXPECT_EQ(first_invalid_utf8("\xC0\xAF"), 0u);           // overlong '/'
+  EXPECT_EQ(first_invalid_utf8("x\xED\xA0\x80"), 1u);      // a UTF-16 surrogate
+  EXPECT_EQ(first_invalid_utf8("\xF4\x90\x80\x80"), 0u);  // above U+10FFFF
+  EXPECT_EQ(first_invalid_utf8("\xE2\x82"), 0u);           // truncated at the end
+}
+
+TEST(Utf8, ReplacesEachInvalidByteAndKeepsValidText) {
+  EXPECT_EQ(replace_invalid_utf8("J\xF6rg"), "J\xEF\xBF\xBDrg");
+  EXPECT_EQ(replace_invalid_utf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(replace_invalid_utf8("J\xC3\xB6rg"), "J\xC3\xB6rg");
+  EXPECT_TRUE(is_valid_utf8(replace_invalid_utf8("\x80\xFF\xC0\xAF ok")));
 }
 
 TEST(Duration, ParsesGoStyleDurations) {
