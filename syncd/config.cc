@@ -121,19 +121,22 @@ void parse_count_field(model::YamlFields& fields, const YAML::Node& node, const 
   const auto value = fields.integer(node, key, "http", false);
   if (!value) return;
   if (*value < 1 || *value > maximum) {
-    fields.error_at(node[key], std::string("http.") + key + " must be between 1 and " + std::to_string(maximum));
+    fields.error_at(node[key], std::string("http.") + key + " must be between 1 and " +
+                                   std::to_string(maximum));
   } else {
     target = static_cast<std::size_t>(*value);
   }
 }
 
 void parse_http(model::YamlFields& fields, const YAML::Node& node, ConnectionLimits& limits) {
-  if (!fields.expect_map(node, "http", {"maxConnections", "maxConnectionsPerAddress", "headerTimeout",
-                                        "requestTimeout"})) {
+  if (!fields.expect_map(
+          node, "http",
+          {"maxConnections", "maxConnectionsPerAddress", "headerTimeout", "requestTimeout"})) {
     return;
   }
   parse_count_field(fields, node, "maxConnections", 1024, limits.max_connections);
-  parse_count_field(fields, node, "maxConnectionsPerAddress", 1024, limits.max_connections_per_address);
+  parse_count_field(fields, node, "maxConnectionsPerAddress", 1024,
+                    limits.max_connections_per_address);
   std::int64_t header_ms = limits.header_timeout.count();
   std::int64_t request_ms = limits.request_timeout.count();
   parse_duration_field(fields, node, "headerTimeout", "10s", header_ms);
@@ -202,11 +205,11 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
   DaemonConfig config;
   try {
     const YAML::Node root = YAML::Load(text);
-    if (fields.expect_map(root, "the config",
-                          {"repository", "webhooks", "state", "clouds", "listen", "publicURL",
-                           "prune", "clusterAccess", "apiServers", "egress", "workers",
-                           "resyncInterval", "readyTimeout", "rolloutStallTimeout",
-                           "maxConcurrentCreates", "forge", "http"})) {
+    if (fields.expect_map(
+            root, "the config",
+            {"repository", "webhooks", "state", "clouds", "listen", "publicURL", "prune",
+             "clusterAccess", "apiServers", "egress", "workers", "resyncInterval", "readyTimeout",
+             "rolloutStallTimeout", "maxConcurrentCreates", "forge", "http"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

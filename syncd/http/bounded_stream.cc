@@ -11,7 +11,8 @@ namespace nkd::syncd {
 
 namespace {
 
-void numeric_address(const sockaddr_storage& address, socklen_t length, std::string& host, int& port) {
+void numeric_address(const sockaddr_storage& address, socklen_t length, std::string& host,
+                     int& port) {
   char text[NI_MAXHOST];
   char service[NI_MAXSERV];
   if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, text, sizeof text, service,
@@ -46,10 +47,12 @@ bool BoundedSocketStream::wait_in_phase(short events) const {
 
 bool BoundedSocketStream::wait(short events, Clock::time_point deadline) const {
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
     pollfd descriptor{.fd = socket_, .events = events, .revents = 0};
-    const int ready = ::poll(&descriptor, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1'000)));
+    const int ready =
+        ::poll(&descriptor, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1'000)));
     if (ready > 0) return true;
     if (ready < 0 && errno != EINTR) return false;
   }

@@ -6,8 +6,10 @@ namespace nkd::syncd {
 
 const char* ConnectionTable::to_string(DropReason reason) {
   switch (reason) {
-    case DropReason::kRefusedBusy: return "busy";
-    case DropReason::kEvicted: return "evicted";
+    case DropReason::kRefusedBusy:
+      return "busy";
+    case DropReason::kEvicted:
+      return "evicted";
   }
   return "busy";
 }
@@ -26,7 +28,8 @@ void ConnectionTable::Ticket::set_waiting(bool waiting) {
   if (waiting) entry->second.waiting_since = std::chrono::steady_clock::now();
 }
 
-std::optional<ConnectionTable::Ticket> ConnectionTable::admit(int socket, const std::string& address) {
+std::optional<ConnectionTable::Ticket> ConnectionTable::admit(int socket,
+                                                              const std::string& address) {
   std::optional<DropReason> dropped;
   std::optional<Ticket> ticket;
   {

@@ -44,7 +44,9 @@ class ConnectionTable {
   class Ticket {
    public:
     Ticket(ConnectionTable& table, std::uint64_t id) : table_(&table), id_(id) {}
-    Ticket(Ticket&& other) noexcept : table_(other.table_), id_(other.id_) { other.table_ = nullptr; }
+    Ticket(Ticket&& other) noexcept : table_(other.table_), id_(other.id_) {
+      other.table_ = nullptr;
+    }
     Ticket(const Ticket&) = delete;
     Ticket& operator=(const Ticket&) = delete;
     Ticket& operator=(Ticket&&) = delete;

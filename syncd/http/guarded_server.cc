@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <charconv>
-
 #include <nlohmann/json.hpp>
 
 #include "syncd/http/bounded_stream.h"
@@ -33,7 +32,9 @@ thread_local ServedConnection* current_connection = nullptr;
 
 class CurrentConnectionScope {
  public:
-  explicit CurrentConnectionScope(ServedConnection& connection) { current_connection = &connection; }
+  explicit CurrentConnectionScope(ServedConnection& connection) {
+    current_connection = &connection;
+  }
   ~CurrentConnectionScope() { current_connection = nullptr; }
   CurrentConnectionScope(const CurrentConnectionScope&) = delete;
   CurrentConnectionScope& operator=(const CurrentConnectionScope&) = delete;
@@ -68,7 +69,8 @@ GuardedServer::GuardedServer(ConnectionLimits limits,
   });
   // Only for the Keep-Alive header cpp-httplib writes; serve() enforces both.
   set_keep_alive_max_count(limits_.max_requests_per_connection);
-  set_keep_alive_timeout(std::chrono::duration_cast<std::chrono::seconds>(limits_.idle_timeout).count());
+  set_keep_alive_timeout(
+      std::chrono::duration_cast<std::chrono::seconds>(limits_.idle_timeout).count());
 }
 
 int GuardedServer::bind_with_deep_backlog(const std::string& host, int port) {
@@ -112,10 +114,12 @@ void GuardedServer::serve(socket_t socket, ConnectionTable::Ticket& ticket) {
   for (std::size_t served = 0; served < limits_.max_requests_per_connection; ++served) {
     ticket.set_waiting(true);
     if (svr_sock_ == INVALID_SOCKET || !stream.wait_for_request(limits_.idle_timeout)) return;
-    stream.limit(BoundedSocketStream::Clock::now() + limits_.header_timeout, limits_.max_header_bytes);
+    stream.limit(BoundedSocketStream::Clock::now() + limits_.header_timeout,
+                 limits_.max_header_bytes);
     const bool last = served + 1 == limits_.max_requests_per_connection;
     bool client_closes = false;
-    if (!process_request(stream, last, client_closes, nullptr) || client_closes || stream.exhausted()) {
+    if (!process_request(stream, last, client_closes, nullptr) || client_closes ||
+        stream.exhausted()) {
       return;
     }
     if (connection.close_after_response) {
@@ -134,15 +138,15 @@ httplib::Server::HandlerResponse GuardedServer::on_headers(const httplib::Reques
   connection->stream.limit(BoundedSocketStream::Clock::now() + limits_.request_timeout,
                            2 * allowed_bytes + kBodyFramingAllowanceBytes);
 
-  const std::string too_large = allowed_bytes == 0
-                                    ? "this endpoint takes no request body"
-                                    : "request body too large: at most " +
-                                          std::to_string(allowed_bytes) + " bytes";
+  const std::string too_large = allowed_bytes == 0 ? "this endpoint takes no request body"
+                                                   : "request body too large: at most " +
+                                                         std::to_string(allowed_bytes) + " bytes";
   if (request.has_header("Transfer-Encoding")) {
     const std::string encoding = request.get_header_value("Transfer-Encoding");
     // cpp-httplib decodes exactly "chunked"; any other framing would be misread.
     if (strcasecmp(encoding.c_str(), "chunked") != 0) {
-      refuse(response, 501, "unsupported Transfer-Encoding '" + encoding + "'; send chunked or a Content-Length");
+      refuse(response, 501,
+             "unsupported Transfer-Encoding '" + encoding + "'; send chunked or a Content-Length");
       return HandlerResponse::Handled;
     }
     if (allowed_bytes == 0) {
@@ -154,7 +158,8 @@ httplib::Server::HandlerResponse GuardedServer::on_headers(const httplib::Reques
     const std::string text = request.get_header_value("Content-Length");
     std::uint64_t length = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), length);
-    if (error != std::errc{} || end != text.data() + text.size() || request.get_header_value_count("Content-Length") > 1) {
+    if (error != std::errc{} || end != text.data() + text.size() ||
+        request.get_header_value_count("Content-Length") > 1) {
       refuse(response, 400, "Content-Length must be one decimal number");
       return HandlerResponse::Handled;
     }

@@ -21,7 +21,8 @@ class GuardedServer final : public httplib::Server {
  public:
   // `body_limit` says how many body bytes a request may carry (0: none), from its method and
   // path; `on_drop` counts connections the table refused or evicted.
-  GuardedServer(ConnectionLimits limits, std::function<std::size_t(const httplib::Request&)> body_limit,
+  GuardedServer(ConnectionLimits limits,
+                std::function<std::size_t(const httplib::Request&)> body_limit,
                 std::function<void(ConnectionTable::DropReason)> on_drop);
 
   // Binds `host`:`port` (0: any free port) with an accept queue deep enough for bursts of

@@ -23,7 +23,8 @@ void send_error(httplib::Response& response, int status, const std::string& mess
 
 // Unknown node, unknown cluster and wrong or missing token get this same answer, so that the
 // endpoint does not tell which clusters and nodes exist.
-constexpr char kIgnitionRefusal[] = "no published config for this node, or a wrong or missing token";
+constexpr char kIgnitionRefusal[] =
+    "no published config for this node, or a wrong or missing token";
 
 // The body a webhook may carry (for POST /hooks/...); every other request takes none.
 std::size_t allowed_body_bytes(const httplib::Request& request, std::size_t webhook_limit_bytes) {
@@ -76,7 +77,7 @@ HttpServer::HttpServer(HttpServerOptions options, state::StateStore& store,
       rate_limiter_(options_.webhook_rate_per_second, options_.webhook_burst),
       // One token per interval, no burst: the first refusal from an address is logged.
       ignition_warnings_(1000.0 / static_cast<double>(std::max<std::int64_t>(
-                                     1, options_.ignition_warning_interval.count())),
+                                      1, options_.ignition_warning_interval.count())),
                          1),
       server_(std::make_unique<GuardedServer>(
           options_.connections,
@@ -84,7 +85,8 @@ HttpServer::HttpServer(HttpServerOptions options, state::StateStore& store,
             return allowed_body_bytes(request, limit);
           },
           [this](ConnectionTable::DropReason reason) {
-            metrics_.http_connections_dropped_total.Add({{"reason", ConnectionTable::to_string(reason)}})
+            metrics_.http_connections_dropped_total
+                .Add({{"reason", ConnectionTable::to_string(reason)}})
                 .Increment();
           })) {}
 
@@ -92,10 +94,9 @@ HttpServer::~HttpServer() { stop(); }
 
 Status HttpServer::start() {
   routes();
-  server_->set_exception_handler([this](const httplib::Request& request, httplib::Response& response,
-                                        std::exception_ptr failure) {
-    handle_failure(request, response, failure);
-  });
+  server_->set_exception_handler(
+      [this](const httplib::Request& request, httplib::Response& response,
+             std::exception_ptr failure) { handle_failure(request, response, failure); });
   server_->set_payload_max_length(options_.max_webhook_body_bytes);
   server_->set_read_timeout(10, 0);
   server_->set_write_timeout(10, 0);
@@ -222,8 +223,10 @@ void HttpServer::handle_failure(const httplib::Request& request, httplib::Respon
                 request.remote_addr, cause);
   metrics_.http_handler_failures_total.Add({}).Increment();
   response.headers.clear();
-  send_json(response, {{"error", "internal error; the daemon's log has the details"}, {"requestId", request_id}},
-            500);
+  send_json(
+      response,
+      {{"error", "internal error; the daemon's log has the details"}, {"requestId", request_id}},
+      500);
 }
 
 void HttpServer::handle_webhook(const httplib::Request& request, httplib::Response& response,
@@ -244,12 +247,14 @@ void HttpServer::handle_webhook(const httplib::Request& request, httplib::Respon
   }
   std::string body;
   switch (read_bounded_body(read_body, options_.max_webhook_body_bytes, body)) {
-    case BodyRead::kComplete: break;
+    case BodyRead::kComplete:
+      break;
     case BodyRead::kTooLarge:
       count("too_large");
       GuardedServer::close_after_response(response);
-      return send_error(response, 413, "request body too large: at most " +
-                                           std::to_string(options_.max_webhook_body_bytes) + " bytes");
+      return send_error(response, 413,
+                        "request body too large: at most " +
+                            std::to_string(options_.max_webhook_body_bytes) + " bytes");
     case BodyRead::kBroken:
       count("bad_request");
       GuardedServer::close_after_response(response);
@@ -290,13 +295,14 @@ void HttpServer::handle_ignition(const httplib::Request& request, httplib::Respo
   metrics_.ignition_refused_total.Add({}).Increment();
   // A scan or a misconfigured node retries often: one warning per address and interval.
   if (ignition_warnings_.allow(request.remote_addr)) {
-    spdlog::warn("refused Ignition fetch for {}/{} from {}: {} (further refusals from this address "
-                 "are counted in nkd_ignition_refused_total, not logged, for {} s)",
-                 request.matches[1].str(), request.matches[2].str(), request.remote_addr,
-                 result.status == providers::BareMetalProvider::FetchStatus::kBadToken
-                     ? "wrong or missing token"
-                     : "no config published for that node",
-                 options_.ignition_warning_interval.count() / 1000);
+    spdlog::warn(
+        "refused Ignition fetch for {}/{} from {}: {} (further refusals from this address "
+        "are counted in nkd_ignition_refused_total, not logged, for {} s)",
+        request.matches[1].str(), request.matches[2].str(), request.remote_addr,
+        result.status == providers::BareMetalProvider::FetchStatus::kBadToken
+            ? "wrong or missing token"
+            : "no config published for that node",
+        options_.ignition_warning_interval.count() / 1000);
   }
   send_error(response, 404, kIgnitionRefusal);
 }

@@ -52,13 +52,15 @@ TEST(HttpServerAnswers, IgnitionAnswersAlikeForAnUnknownNodeAndAWrongToken) {
   httplib::Client client("127.0.0.1", server.port());
   auto unknown = client.Get("/ignition/lab/lab-cp-9", {{"Authorization", "Bearer token-lab-cp-9"}});
   auto unknown_cluster = client.Get("/ignition/other/lab-cp-0", {{"Authorization", "Bearer x"}});
-  auto wrong = client.Get("/ignition/lab/lab-cp-0", {{"Authorization", "Bearer token-lab-worker-0"}});
+  auto wrong =
+      client.Get("/ignition/lab/lab-cp-0", {{"Authorization", "Bearer token-lab-worker-0"}});
   auto missing = client.Get("/ignition/lab/lab-cp-0");
   ASSERT_TRUE(unknown && unknown_cluster && wrong && missing);
   for (const auto* refused : {&unknown_cluster, &wrong, &missing}) {
     EXPECT_EQ((*refused)->status, unknown->status);
     EXPECT_EQ((*refused)->body, unknown->body);
-    EXPECT_EQ((*refused)->get_header_value("Content-Type"), unknown->get_header_value("Content-Type"));
+    EXPECT_EQ((*refused)->get_header_value("Content-Type"),
+              unknown->get_header_value("Content-Type"));
   }
   EXPECT_EQ(unknown->status, 404);
   auto served = client.Get("/ignition/lab/lab-cp-0", {{"Authorization", "Bearer token-lab-cp-0"}});
@@ -71,7 +73,8 @@ TEST(HttpServerAnswers, IgnitionRefusalsWarnOncePerAddressPerIntervalAndAreAllCo
   testing::LogCapture log;
   httplib::Client client("127.0.0.1", server.port());
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(client.Get("/ignition/lab/lab-cp-0", {{"Authorization", "Bearer wrong"}})->status, 404);
+    ASSERT_EQ(client.Get("/ignition/lab/lab-cp-0", {{"Authorization", "Bearer wrong"}})->status,
+              404);
     ASSERT_EQ(client.Get("/ignition/lab/lab-cp-7")->status, 404);
   }
   for (int i = 0; i < 3; ++i) {
@@ -81,7 +84,8 @@ TEST(HttpServerAnswers, IgnitionRefusalsWarnOncePerAddressPerIntervalAndAreAllCo
     EXPECT_TRUE(other.read_until_closed(2s).starts_with("HTTP/1.1 404"));
   }
   EXPECT_EQ(log.count("refused Ignition fetch"), 2u) << log.text();
-  EXPECT_EQ(testing::metric_value(server.metrics().serialize(), "nkd_ignition_refused_total"), 13.0);
+  EXPECT_EQ(testing::metric_value(server.metrics().serialize(), "nkd_ignition_refused_total"),
+            13.0);
 }
 
 }  // namespace

@@ -50,8 +50,9 @@ TEST(HttpHostileClients, ChunkedHookBodyOverTheLimitIsRefusedWithoutBufferingIt)
   InProcessHttpServer server;
   RawConnection connection(server.port());
   ASSERT_TRUE(connection.connected());
-  ASSERT_TRUE(connection.send("POST /hooks/generic HTTP/1.1\r\nHost: nkd\r\n"
-                              "Transfer-Encoding: chunked\r\nX-Nkd-Signature: sha256=00\r\n\r\n"));
+  ASSERT_TRUE(
+      connection.send("POST /hooks/generic HTTP/1.1\r\nHost: nkd\r\n"
+                      "Transfer-Encoding: chunked\r\nX-Nkd-Signature: sha256=00\r\n\r\n"));
   const Flood flood = flood_chunked(connection, 64 * kMebibyte);
   const std::string answer = connection.read_until_closed(3s);
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 200);
@@ -62,8 +63,9 @@ TEST(HttpHostileClients, ChunkedHookBodyOverTheLimitIsRefusedWithoutBufferingIt)
 TEST(HttpHostileClients, DeclaredHookBodyOverTheLimitIsRefusedBeforeItArrives) {
   InProcessHttpServer server;
   RawConnection connection(server.port());
-  ASSERT_TRUE(connection.send("POST /hooks/generic HTTP/1.1\r\nHost: nkd\r\n"
-                              "Content-Length: 10737418240\r\n\r\n"));
+  ASSERT_TRUE(
+      connection.send("POST /hooks/generic HTTP/1.1\r\nHost: nkd\r\n"
+                      "Content-Length: 10737418240\r\n\r\n"));
   const std::string answer = connection.read_until_closed(2s);
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 200);
 }
@@ -71,8 +73,9 @@ TEST(HttpHostileClients, DeclaredHookBodyOverTheLimitIsRefusedBeforeItArrives) {
 TEST(HttpHostileClients, BodyWhereNoneBelongsIsRefused) {
   InProcessHttpServer server;
   RawConnection connection(server.port());
-  ASSERT_TRUE(connection.send("POST /api/v1/clusters HTTP/1.1\r\nHost: nkd\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(
+      connection.send("POST /api/v1/clusters HTTP/1.1\r\nHost: nkd\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n"));
   const Flood flood = flood_chunked(connection, 16 * kMebibyte);
   connection.send("0\r\n\r\n");
   const std::string answer = connection.read_until_closed(3s);
@@ -84,7 +87,8 @@ TEST(HttpHostileClients, BodyWhereNoneBelongsIsRefused) {
 TEST(HttpHostileClients, ChunkedHookBodyUnderTheLimitIsAccepted) {
   InProcessHttpServer server;
   httplib::Client client("127.0.0.1", server.port());
-  const std::string body = R"({"ref":"refs/heads/main","padding":")" + std::string(100'000, 'p') + "\"}";
+  const std::string body =
+      R"({"ref":"refs/heads/main","padding":")" + std::string(100'000, 'p') + "\"}";
   // cpp-httplib's client sends a content provider without a length as a chunked body.
   auto answer = client.Post(
       "/hooks/gitlab", {{"X-Gitlab-Token", "test-webhook-secret"}},
@@ -127,7 +131,8 @@ TEST(HttpHostileClients, SlowAndIdleConnectionsLeaveHealthzAndIgnitionAnswering)
   ASSERT_TRUE(health) << "no answer from /healthz within 2 s";
   EXPECT_EQ(health->status, 200);
   EXPECT_LT(health_took, 2s);
-  auto ignition = client.Get("/ignition/lab/lab-cp-0", {{"Authorization", "Bearer token-lab-cp-0"}});
+  auto ignition =
+      client.Get("/ignition/lab/lab-cp-0", {{"Authorization", "Bearer token-lab-cp-0"}});
   ASSERT_TRUE(ignition) << "no answer from the Ignition endpoint within 2 s";
   EXPECT_EQ(ignition->status, 200);
 }

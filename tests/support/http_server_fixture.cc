@@ -3,14 +3,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-#include <spdlog/spdlog.h>
 
 #include "syncd/state/sqlite_state_store.h"
 
@@ -38,7 +37,8 @@ render::ClusterRender lab_render() {
 
 InProcessHttpServer::InProcessHttpServer(syncd::HttpServerOptions options) {
   auto store = state::open_sqlite_state_store((scratch_.path() / "state.db").string());
-  if (!store) throw std::runtime_error("cannot open the test state store: " + store.error().message);
+  if (!store)
+    throw std::runtime_error("cannot open the test state store: " + store.error().message);
   store_ = std::move(store).value();
   model::Cluster cluster;
   cluster.name = "lab";

@@ -6,13 +6,13 @@
 // (slow headers, endless chunked bodies). LogCapture: the warnings and errors logged meanwhile.
 #pragma once
 
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <spdlog/logger.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
 
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
