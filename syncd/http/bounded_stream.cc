@@ -41,18 +41,19 @@ void BoundedSocketStream::limit(Clock::time_point deadline, std::size_t budget_b
 
 bool BoundedSocketStream::wait_in_phase(short events) const {
   if (wait(events, deadline_)) return true;
-  if (Clock::now() >= deadline_) exhausted_ = true;
+  exhausted_ = true;
   return false;
 }
 
 bool BoundedSocketStream::wait(short events, Clock::time_point deadline) const {
   for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
+    const auto now = Clock::now();
+    if (now >= deadline) return false;
+    // Rounded up, so that a wait that times out ends past the deadline, never just before it.
+    const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
     pollfd descriptor{.fd = socket_, .events = events, .revents = 0};
     const int ready =
-        ::poll(&descriptor, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1'000)));
+        ::poll(&descriptor, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 1'000)));
     if (ready > 0) return true;
     if (ready < 0 && errno != EINTR) return false;
   }
@@ -81,6 +82,7 @@ ssize_t BoundedSocketStream::read(char* ptr, size_t size) {
     // cpp-httplib reads header lines one byte at a time: fill a buffer instead of a syscall each.
     if (!wait_in_phase(POLLIN)) return -1;
     const auto received = ::recv(socket_, buffer_.data(), buffer_.size(), 0);
+    if (received < 0) exhausted_ = true;
     if (received <= 0) return received;
     buffered_begin_ = 0;
     buffered_end_ = static_cast<std::size_t>(received);

@@ -21,8 +21,8 @@ class BoundedSocketStream final : public httplib::Stream {
 
   // From now on reads and writes fail after `deadline`, and reads fail after `budget_bytes`.
   void limit(Clock::time_point deadline, std::size_t budget_bytes);
-  // Whether a read or write failed because the phase's deadline passed or its budget ran out:
-  // the connection can no longer be trusted to be at a request boundary.
+  // Whether a read or write failed (the phase's deadline passed, its budget ran out, or the
+  // socket failed): the connection can no longer be trusted to be at a request boundary.
   [[nodiscard]] bool exhausted() const { return exhausted_; }
   // Waits up to `timeout` for the next request's first byte; false when none came or the peer
   // closed.

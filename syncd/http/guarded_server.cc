@@ -27,6 +27,7 @@ struct ServedConnection {
   BoundedSocketStream& stream;
   ConnectionTable::Ticket& ticket;
   bool close_after_response = false;
+  bool routed = false;  // the current request got past parsing to routing
 };
 thread_local ServedConnection* current_connection = nullptr;
 
@@ -116,16 +117,20 @@ void GuardedServer::serve(socket_t socket, ConnectionTable::Ticket& ticket) {
     if (svr_sock_ == INVALID_SOCKET || !stream.wait_for_request(limits_.idle_timeout)) return;
     stream.limit(BoundedSocketStream::Clock::now() + limits_.header_timeout,
                  limits_.max_header_bytes);
+    connection.routed = false;
     const bool last = served + 1 == limits_.max_requests_per_connection;
     bool client_closes = false;
-    if (!process_request(stream, last, client_closes, nullptr) || client_closes ||
-        stream.exhausted()) {
-      return;
-    }
+    const bool answered = process_request(stream, last, client_closes, nullptr);
+    // A refused body is still on its way, also when the client asked to close: closing with
+    // unread data resets the connection, and the client may lose the answer.
     if (connection.close_after_response) {
       stream.close_gracefully();
       return;
     }
+    // A request that failed to parse (cpp-httplib answered 400 and would read on) leaves the
+    // stream at no known boundary; a client that trickles garbage would get a fresh deadline
+    // for every line.
+    if (!answered || client_closes || stream.exhausted() || !connection.routed) return;
   }
 }
 
@@ -133,6 +138,7 @@ httplib::Server::HandlerResponse GuardedServer::on_headers(const httplib::Reques
                                                            httplib::Response& response) {
   ServedConnection* connection = current_connection;
   if (connection == nullptr) return HandlerResponse::Unhandled;
+  connection->routed = true;
   connection->ticket.set_waiting(false);
   const std::size_t allowed_bytes = body_limit_(request);
   connection->stream.limit(BoundedSocketStream::Clock::now() + limits_.request_timeout,

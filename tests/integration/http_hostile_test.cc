@@ -70,6 +70,20 @@ TEST(HttpHostileClients, DeclaredHookBodyOverTheLimitIsRefusedBeforeItArrives) {
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 200);
 }
 
+// A client that writes its whole request before reading (as most do) still gets the 413: the
+// server reads and drops the refused body for a moment instead of resetting the connection.
+TEST(HttpHostileClients, RefusedBodyIsDrainedSoTheClientSeesTheAnswer) {
+  InProcessHttpServer server;
+  RawConnection connection(server.port());
+  ASSERT_TRUE(
+      connection.send("POST /hooks/generic HTTP/1.1\r\nHost: nkd\r\nConnection: close\r\n"
+                      "Content-Length: 2097152\r\n\r\n"));
+  EXPECT_TRUE(connection.send(std::string(2 * kMebibyte, 'x')))
+      << "the server reset the connection";
+  const std::string answer = connection.read_until_closed(2s);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 200);
+}
+
 TEST(HttpHostileClients, BodyWhereNoneBelongsIsRefused) {
   InProcessHttpServer server;
   RawConnection connection(server.port());
@@ -150,6 +164,18 @@ TEST(HttpHostileClients, HeadersSlowerThanTheHeaderDeadlineAreCut) {
   }
   EXPECT_TRUE(cut);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+// cpp-httplib answers a request it cannot parse with 400 and keeps reading; the server closes
+// instead, so a client cannot trickle lines of garbage with a fresh deadline for each.
+TEST(HttpHostileClients, RequestThatCannotBeParsedEndsTheConnection) {
+  InProcessHttpServer server;
+  RawConnection connection(server.port());
+  ASSERT_TRUE(connection.send("NOT-HTTP\r\n\r\n"));
+  const auto started = std::chrono::steady_clock::now();
+  const std::string answer = connection.read_until_closed(3s);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer.substr(0, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s) << "the connection stayed open";
 }
 
 }  // namespace
