@@ -66,7 +66,18 @@ Metrics::Metrics(const std::string& version)
                             *registry_)),
       source_poll_interval_seconds(add(prometheus::BuildGauge(),
                                        "nkd_source_poll_interval_seconds",
-                                       "The configured repository poll interval.", *registry_)) {
+                                       "The configured repository poll interval.", *registry_)),
+      http_connections_dropped_total(
+          add(prometheus::BuildCounter(), "nkd_http_connections_dropped_total",
+              "HTTP connections refused or closed by the connection limits, by reason.",
+              *registry_)),
+      http_handler_failures_total(add(prometheus::BuildCounter(),
+                                      "nkd_http_handler_failures_total",
+                                      "HTTP requests answered 500 because a handler failed.",
+                                      *registry_)),
+      ignition_refused_total(add(prometheus::BuildCounter(), "nkd_ignition_refused_total",
+                                 "Ignition fetches refused (unknown node or wrong token).",
+                                 *registry_)) {
   build_info.Add({{"version", version}}).Set(1);
 }
 

@@ -48,6 +48,12 @@ class Metrics {
   // "no fetch in three intervals" needs no number copied into the rules.
   prometheus::Family<prometheus::Gauge>& source_head_valid;
   prometheus::Family<prometheus::Gauge>& source_poll_interval_seconds;
+  // The HTTP server under load or attack: connections refused (busy) or closed to make room
+  // (evicted), handler failures answered with a generic 500, and refused Ignition fetches (an
+  // unknown node or a wrong token: the warnings about them are rate-limited, this is not).
+  prometheus::Family<prometheus::Counter>& http_connections_dropped_total;
+  prometheus::Family<prometheus::Counter>& http_handler_failures_total;
+  prometheus::Family<prometheus::Counter>& ignition_refused_total;
 
   // Bucket sets sized to what each duration measures.
   static prometheus::Histogram::BucketBoundaries fast_buckets();  // 1 ms .. 10 s

@@ -115,6 +115,36 @@ void parse_duration_field(model::YamlFields& fields, const YAML::Node& root, con
   }
 }
 
+// A whole number in [1, maximum] at node[key], into `target` when present.
+void parse_count_field(model::YamlFields& fields, const YAML::Node& node, const char* key,
+                       std::int64_t maximum, std::size_t& target) {
+  const auto value = fields.integer(node, key, "http", false);
+  if (!value) return;
+  if (*value < 1 || *value > maximum) {
+    fields.error_at(node[key], std::string("http.") + key + " must be between 1 and " +
+                                   std::to_string(maximum));
+  } else {
+    target = static_cast<std::size_t>(*value);
+  }
+}
+
+void parse_http(model::YamlFields& fields, const YAML::Node& node, ConnectionLimits& limits) {
+  if (!fields.expect_map(
+          node, "http",
+          {"maxConnections", "maxConnectionsPerAddress", "headerTimeout", "requestTimeout"})) {
+    return;
+  }
+  parse_count_field(fields, node, "maxConnections", 1024, limits.max_connections);
+  parse_count_field(fields, node, "maxConnectionsPerAddress", 1024,
+                    limits.max_connections_per_address);
+  std::int64_t header_ms = limits.header_timeout.count();
+  std::int64_t request_ms = limits.request_timeout.count();
+  parse_duration_field(fields, node, "headerTimeout", "10s", header_ms);
+  parse_duration_field(fields, node, "requestTimeout", "30s", request_ms);
+  limits.header_timeout = std::chrono::milliseconds(header_ms);
+  limits.request_timeout = std::chrono::milliseconds(request_ms);
+}
+
 void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonConfig& config) {
   if (root["repository"].IsDefined()) {
     parse_repository(fields, root["repository"], config.repository);
@@ -140,6 +170,7 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   }
   if (root["egress"].IsDefined()) parse_egress(fields, root["egress"], config);
   if (root["forge"].IsDefined()) parse_forge(fields, root["forge"], config.forge);
+  if (root["http"].IsDefined()) parse_http(fields, root["http"], config.http_limits);
   if (const auto workers = fields.integer(root, "workers", "", false)) {
     if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
     else config.workers = *workers;
@@ -174,11 +205,11 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
   DaemonConfig config;
   try {
     const YAML::Node root = YAML::Load(text);
-    if (fields.expect_map(root, "the config",
-                          {"repository", "webhooks", "state", "clouds", "listen", "publicURL",
-                           "prune", "clusterAccess", "apiServers", "egress", "workers",
-                           "resyncInterval", "readyTimeout", "rolloutStallTimeout",
-                           "maxConcurrentCreates", "forge"})) {
+    if (fields.expect_map(
+            root, "the config",
+            {"repository", "webhooks", "state", "clouds", "listen", "publicURL", "prune",
+             "clusterAccess", "apiServers", "egress", "workers", "resyncInterval", "readyTimeout",
+             "rolloutStallTimeout", "maxConcurrentCreates", "forge", "http"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

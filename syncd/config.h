@@ -10,6 +10,7 @@
 
 #include "common/cidr.h"
 #include "common/result.h"
+#include "syncd/http/connection_table.h"
 
 namespace nkd::syncd {
 
@@ -65,6 +66,8 @@ struct DaemonConfig {
   std::int64_t rollout_stall_ms = 15 * 60'000;
   int openstack_max_concurrent_creates = 4;
   ForgeConfig forge;
+  // http: how many connections the HTTP server keeps and how long a request may take.
+  ConnectionLimits http_limits;
 
   // Where the daemon keeps its Git mirror: beside the state database.
   [[nodiscard]] std::string state_directory() const;

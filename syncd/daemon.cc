@@ -91,7 +91,8 @@ Status Daemon::start() {
       HttpServerOptions{.host = config_.listen_host(),
                         .port = config_.listen_port(),
                         .watched_ref = config_.repository.ref,
-                        .webhook_secret = *secret},
+                        .webhook_secret = *secret,
+                        .connections = config_.http_limits},
       *store_, metrics_, bare_metal_,
       HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },
                     .trigger_fetch = [this] { trigger_fetch(); }});

@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "common/crypto.h"
 #include "common/memory.h"
+#include "syncd/http/guarded_server.h"
 
 namespace nkd::syncd {
 
@@ -23,6 +25,34 @@ void send_json(httplib::Response& response, const nlohmann::json& body, int stat
 
 void send_error(httplib::Response& response, int status, const std::string& message) {
   send_json(response, {{"error", message}}, status);
+}
+
+// Unknown node, unknown cluster and wrong or missing token get this same answer, so that the
+// endpoint does not tell which clusters and nodes exist.
+constexpr char kIgnitionRefusal[] =
+    "no published config for this node, or a wrong or missing token";
+
+// The body a webhook may carry (for POST /hooks/...); every other request takes none.
+std::size_t allowed_body_bytes(const httplib::Request& request, std::size_t webhook_limit_bytes) {
+  return request.method == "POST" && request.path.starts_with("/hooks/") ? webhook_limit_bytes : 0;
+}
+
+enum class BodyRead { kComplete, kTooLarge, kBroken };
+
+// Reads a request body into `body`, stopping as soon as it would pass `limit_bytes`.
+BodyRead read_bounded_body(const httplib::ContentReader& reader, std::size_t limit_bytes,
+                           std::string& body) {
+  bool too_large = false;
+  const bool complete = reader([&](const char* data, std::size_t size) {
+    if (body.size() + size > limit_bytes) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, size);
+    return true;
+  });
+  if (too_large) return BodyRead::kTooLarge;
+  return complete ? BodyRead::kComplete : BodyRead::kBroken;
 }
 
 nlohmann::json nullable(const std::string& text) {
@@ -51,20 +81,32 @@ HttpServer::HttpServer(HttpServerOptions options, state::StateStore& store,
       bare_metal_(bare_metal),
       callbacks_(std::move(callbacks)),
       rate_limiter_(options_.webhook_rate_per_second, options_.webhook_burst),
-      server_(std::make_unique<httplib::Server>()) {}
+      // One token per interval, no burst: the first refusal from an address is logged.
+      ignition_warnings_(1000.0 / static_cast<double>(std::max<std::int64_t>(
+                                      1, options_.ignition_warning_interval.count())),
+                         1),
+      server_(std::make_unique<GuardedServer>(
+          options_.connections,
+          [limit = options_.max_webhook_body_bytes](const httplib::Request& request) {
+            return allowed_body_bytes(request, limit);
+          },
+          [this](ConnectionTable::DropReason reason) {
+            metrics_.http_connections_dropped_total
+                .Add({{"reason", ConnectionTable::to_string(reason)}})
+                .Increment();
+          })) {}
 
 HttpServer::~HttpServer() { stop(); }
 
 Status HttpServer::start() {
   routes();
+  server_->set_exception_handler(
+      [this](const httplib::Request& request, httplib::Response& response,
+             std::exception_ptr failure) { handle_failure(request, response, failure); });
   server_->set_payload_max_length(options_.max_webhook_body_bytes);
   server_->set_read_timeout(10, 0);
   server_->set_write_timeout(10, 0);
-  if (options_.port == 0) {
-    bound_port_ = server_->bind_to_any_port(options_.host);
-  } else {
-    bound_port_ = server_->bind_to_port(options_.host, options_.port) ? options_.port : -1;
-  }
+  bound_port_ = server_->bind_with_deep_backlog(options_.host, options_.port);
   if (bound_port_ <= 0) {
     return Error{ErrorCode::kUnavailable, "cannot listen on " + options_.host + ":" +
                                               std::to_string(options_.port) +
@@ -76,7 +118,7 @@ Status HttpServer::start() {
 }
 
 void HttpServer::stop() {
-  if (server_) server_->stop();
+  if (server_) server_->stop_and_disconnect();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -121,8 +163,9 @@ void HttpServer::routes() {
                  handle_history(request.matches[1], response);
                });
   server_->Post(R"(/hooks/([a-z]+))",
-                [this](const httplib::Request& request, httplib::Response& response) {
-                  handle_webhook(request, response);
+                [this](const httplib::Request& request, httplib::Response& response,
+                       const httplib::ContentReader& read_body) {
+                  handle_webhook(request, response, read_body);
                 });
   server_->Get(R"(/ignition/([a-z0-9-]+)/([a-z0-9-]+))",
                [this](const httplib::Request& request, httplib::Response& response) {
@@ -170,18 +213,61 @@ void HttpServer::handle_history(const std::string& name, httplib::Response& resp
   send_json(response, array);
 }
 
-void HttpServer::handle_webhook(const httplib::Request& request, httplib::Response& response) {
+void HttpServer::handle_failure(const httplib::Request& request, httplib::Response& response,
+                                const std::exception_ptr& failure) {
+  std::string cause = "an exception of unknown type";
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& error) {
+    cause = error.what();
+  } catch (...) {
+  }
+  // The cause may name internals or echo stored data: it goes to the log, and the client gets
+  // an id to find it there.
+  const std::string request_id = to_hex(random_bytes(8));
+  spdlog::error("request {} ({} {} from {}) failed: {}", request_id, request.method, request.path,
+                request.remote_addr, cause);
+  metrics_.http_handler_failures_total.Add({}).Increment();
+  response.headers.clear();
+  send_json(
+      response,
+      {{"error", "internal error; the daemon's log has the details"}, {"requestId", request_id}},
+      500);
+}
+
+void HttpServer::handle_webhook(const httplib::Request& request, httplib::Response& response,
+                                const httplib::ContentReader& read_body) {
   const auto kind = webhook_kind_from_path(request.matches[1].str());
-  if (!kind) return send_error(response, 404, "unknown hook kind; use github, gitea, gitlab or generic");
+  // Refusals before the body is read leave it unread: the connection cannot carry another request.
+  if (!kind) {
+    GuardedServer::close_after_response(response);
+    return send_error(response, 404, "unknown hook kind; use github, gitea, gitlab or generic");
+  }
   auto count = [&](const char* result) {
     metrics_.webhook_requests_total.Add({{"kind", to_string(*kind)}, {"result", result}}).Increment();
   };
   if (!rate_limiter_.allow(request.remote_addr)) {
     count("rate_limited");
+    GuardedServer::close_after_response(response);
     return send_error(response, 429, "too many webhook requests from this address");
   }
+  std::string body;
+  switch (read_bounded_body(read_body, options_.max_webhook_body_bytes, body)) {
+    case BodyRead::kComplete:
+      break;
+    case BodyRead::kTooLarge:
+      count("too_large");
+      GuardedServer::close_after_response(response);
+      return send_error(response, 413,
+                        "request body too large: at most " +
+                            std::to_string(options_.max_webhook_body_bytes) + " bytes");
+    case BodyRead::kBroken:
+      count("bad_request");
+      GuardedServer::close_after_response(response);
+      return send_error(response, 400, "incomplete or malformed request body");
+  }
   WebhookRequest hook{.kind = *kind,
-                      .body = request.body,
+                      .body = std::move(body),
                       .github_signature = request.get_header_value("X-Hub-Signature-256"),
                       .gitea_signature = request.get_header_value("X-Gitea-Signature"),
                       .gitlab_token = request.get_header_value("X-Gitlab-Token"),
@@ -207,18 +293,24 @@ void HttpServer::handle_ignition(const httplib::Request& request, httplib::Respo
   else if (request.has_param("token")) token = request.get_param_value("token");
   else token.clear();
   const auto result = bare_metal_.fetch(request.matches[1], request.matches[2], token);
-  switch (result.status) {
-    case providers::BareMetalProvider::FetchStatus::kUnknownNode:
-      return send_error(response, 404, "no published config for this node");
-    case providers::BareMetalProvider::FetchStatus::kBadToken:
-      spdlog::warn("refused Ignition fetch for {}/{} from {}: wrong token",
-                   request.matches[1].str(), request.matches[2].str(), request.remote_addr);
-      return send_error(response, 401, "wrong or missing bearer token");
-    case providers::BareMetalProvider::FetchStatus::kServed:
-      response.set_header("ETag", "\"" + result.digest + "\"");
-      response.set_content(result.config, "application/vnd.coreos.ignition+json");
-      return;
+  if (result.status == providers::BareMetalProvider::FetchStatus::kServed) {
+    response.set_header("ETag", "\"" + result.digest + "\"");
+    response.set_content(result.config, "application/vnd.coreos.ignition+json");
+    return;
   }
+  metrics_.ignition_refused_total.Add({}).Increment();
+  // A scan or a misconfigured node retries often: one warning per address and interval.
+  if (ignition_warnings_.allow(request.remote_addr)) {
+    spdlog::warn(
+        "refused Ignition fetch for {}/{} from {}: {} (further refusals from this address "
+        "are counted in nkd_ignition_refused_total, not logged, for {} s)",
+        request.matches[1].str(), request.matches[2].str(), request.remote_addr,
+        result.status == providers::BareMetalProvider::FetchStatus::kBadToken
+            ? "wrong or missing token"
+            : "no config published for that node",
+        options_.ignition_warning_interval.count() / 1000);
+  }
+  send_error(response, 404, kIgnitionRefusal);
 }
 
 }  // namespace nkd::syncd

@@ -1,8 +1,12 @@
 // HttpServer: the daemon's one listener (cpp-httplib): /healthz, /readyz, /metrics, the cluster
 // API, webhooks and the bare-metal Ignition endpoint (DESIGN.md §6). Handlers run on
 // cpp-httplib's thread pool and only read shared state through thread-safe collaborators.
+// Hostile clients are bounded (GuardedServer): connections per address and in all, deadlines
+// for headers and requests, and a body limit applied before a body is read. A handler that
+// throws answers a generic 500 with a request id; the cause goes to the log only.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,16 +18,19 @@
 #include "common/secret.h"
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
+#include "syncd/http/connection_table.h"
 #include "syncd/http/webhooks.h"
 #include "syncd/state/state_store.h"
 
 namespace httplib {
-class Server;
+class ContentReader;
 struct Request;
 struct Response;
 }  // namespace httplib
 
 namespace nkd::syncd {
+
+class GuardedServer;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -33,6 +40,9 @@ struct HttpServerOptions {
   std::size_t max_webhook_body_bytes = 1 << 20;
   double webhook_rate_per_second = 5;
   double webhook_burst = 20;
+  ConnectionLimits connections;
+  // At most one warning per source address per interval about refused Ignition fetches.
+  std::chrono::milliseconds ignition_warning_interval{60'000};
 };
 
 struct HttpCallbacks {
@@ -55,7 +65,10 @@ class HttpServer {
 
  private:
   void routes();
-  void handle_webhook(const httplib::Request& request, httplib::Response& response);
+  void handle_webhook(const httplib::Request& request, httplib::Response& response,
+                      const httplib::ContentReader& read_body);
+  void handle_failure(const httplib::Request& request, httplib::Response& response,
+                      const std::exception_ptr& failure);
   void handle_ignition(const httplib::Request& request, httplib::Response& response);
   void handle_cluster(const std::string& name, httplib::Response& response);
   void handle_history(const std::string& name, httplib::Response& response);
@@ -67,7 +80,8 @@ class HttpServer {
   providers::BareMetalProvider& bare_metal_;
   HttpCallbacks callbacks_;
   RateLimiter rate_limiter_;
-  std::unique_ptr<httplib::Server> server_;
+  RateLimiter ignition_warnings_;
+  std::unique_ptr<GuardedServer> server_;
   std::thread thread_;
   int bound_port_ = 0;
 };

@@ -51,6 +51,26 @@ TEST(DaemonConfig, ReportsProblemsWithLineAndColumn) {
       << config.error().message;
 }
 
+TEST(DaemonConfig, HttpLimitsDefaultAndCanBeSet) {
+  auto defaults = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->http_limits.max_connections, 64u);
+  EXPECT_EQ(defaults->http_limits.header_timeout, std::chrono::seconds(10));
+  auto set = parse_daemon_config(std::string(kMinimal) +
+                                     "http: {maxConnections: 200, maxConnectionsPerAddress: 50,\n"
+                                     "       headerTimeout: 5s, requestTimeout: 2m}\n",
+                                 "syncd.yaml", nullptr);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->http_limits.max_connections, 200u);
+  EXPECT_EQ(set->http_limits.max_connections_per_address, 50u);
+  EXPECT_EQ(set->http_limits.header_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(set->http_limits.request_timeout, std::chrono::minutes(2));
+  auto wrong = parse_daemon_config(std::string(kMinimal) + "http: {maxConnections: 0}\n", "c", nullptr);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("http.maxConnections must be between 1 and 1024"), std::string::npos)
+      << wrong.error().message;
+}
+
 TEST(DaemonConfig, SshKeyWithoutKnownHostsIsRefused) {
   auto config = parse_daemon_config(
       "repository:\n  url: ssh://git@127.0.0.1/r.git\n  auth: {sshKeyFile: /k}\n", "c", nullptr);
