@@ -35,7 +35,8 @@ render::ClusterRender lab_render() {
 
 }  // namespace
 
-InProcessHttpServer::InProcessHttpServer(syncd::HttpServerOptions options) {
+InProcessHttpServer::InProcessHttpServer(syncd::HttpServerOptions options,
+                                         syncd::HttpCallbacks callbacks) {
   auto store = state::open_sqlite_state_store((scratch_.path() / "state.db").string());
   if (!store)
     throw std::runtime_error("cannot open the test state store: " + store.error().message);
@@ -47,7 +48,7 @@ InProcessHttpServer::InProcessHttpServer(syncd::HttpServerOptions options) {
     throw std::runtime_error("cannot publish the test cluster's Ignition configs");
   }
   server_ = std::make_unique<syncd::HttpServer>(std::move(options), *store_, metrics_, bare_metal_,
-                                                syncd::HttpCallbacks{});
+                                                std::move(callbacks));
   if (auto started = server_->start(); !started) {
     throw std::runtime_error("cannot start the HTTP server: " + started.error().message);
   }

@@ -24,7 +24,8 @@ namespace nkd::testing {
 
 class InProcessHttpServer {
  public:
-  explicit InProcessHttpServer(syncd::HttpServerOptions options = default_options());
+  explicit InProcessHttpServer(syncd::HttpServerOptions options = default_options(),
+                               syncd::HttpCallbacks callbacks = {});
   ~InProcessHttpServer();
   InProcessHttpServer(const InProcessHttpServer&) = delete;
   InProcessHttpServer& operator=(const InProcessHttpServer&) = delete;
