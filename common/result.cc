@@ -21,4 +21,8 @@ const char* error_code_name(ErrorCode code) {
   return "unknown";
 }
 
+BadResultAccess::BadResultAccess(const Error& error)
+    : std::logic_error(std::string("value() of a Result that holds an error (") +
+                       error_code_name(error.code) + "): " + error.message) {}
+
 }  // namespace nkd

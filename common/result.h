@@ -2,6 +2,7 @@
 // failed, on what, and what to do). Used for every expected failure: network, parse, validation.
 #pragma once
 
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -36,6 +37,13 @@ struct Error {
   }
 };
 
+// Thrown when value() is called on a Result that holds an error: a programming mistake, but one
+// whose report should say which error was ignored, not only that the variant held another type.
+class BadResultAccess : public std::logic_error {
+ public:
+  explicit BadResultAccess(const Error& error);
+};
+
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -45,9 +53,18 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool ok() const { return std::holds_alternative<T>(storage_); }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { return std::get<T>(storage_); }
-  const T& value() const& { return std::get<T>(storage_); }
-  T&& value() && { return std::get<T>(std::move(storage_)); }
+  T& value() & {
+    if (!ok()) throw BadResultAccess(error());
+    return std::get<T>(storage_);
+  }
+  const T& value() const& {
+    if (!ok()) throw BadResultAccess(error());
+    return std::get<T>(storage_);
+  }
+  T&& value() && {
+    if (!ok()) throw BadResultAccess(error());
+    return std::get<T>(std::move(storage_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }

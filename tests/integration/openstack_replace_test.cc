@@ -159,17 +159,21 @@ TEST_F(OpenStackProviderContract, ServersOfAnEarlierReleaseAreKeptWhenOnlyNkdCha
   Keystone keystone(find_cloud(clouds_, OpenStackControlPlane::kDemoCloud).value(), http_, clock_,
                     nullptr);
   ComputeService compute(keystone);
-  const std::string image = ImageService(keystone).resolve_image("cirros").value();
+  const Result<std::string> image = ImageService(keystone).resolve_image("cirros");
+  ASSERT_TRUE(image.ok()) << image.error().message;
+  // Taken from the creates: observe() before this provider's first apply has no cloud to ask.
+  std::map<std::string, std::string> before;
   for (const render::NodeRender& node : render.nodes) {
-    ASSERT_TRUE(compute.create_server(ServerSpec{
-        .name = node.node.name, .flavor_id = "1", .image_id = image,
+    const Result<Server> created = compute.create_server(ServerSpec{
+        .name = node.node.name, .flavor_id = "1", .image_id = *image,
         .metadata = {{kClusterKey, cluster_}, {kNodeKey, node.node.name},
                      {kDigestKey, "digest-from-an-earlier-release"},
                      {kBootKey, "boot-from-an-earlier-release"},
-                     {kRoleKey, model::to_string(node.node.role)}}}).ok());
+                     {kRoleKey, model::to_string(node.node.role)}}});
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    before[node.node.name] = created->id;
   }
   ASSERT_TRUE(testing::wait_until([&] { return servers_in() == 2u; }, std::chrono::seconds(30)));
-  const std::map<std::string, std::string> before = ids_of(openstack->observe(cluster_).value());
 
   Result<ApplyOutcome> applied = openstack->apply(cluster, render, {});
   ASSERT_TRUE(applied.ok()) << applied.error().message << " (no control-plane refusal either)";
