@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #ifdef NKD_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -52,15 +54,42 @@ std::int64_t watchdog_ping_interval_ms() {
   return 0;
 }
 
-// Waits for one of `signals`; with a watchdog, wakes every `ping_ms` to ping it and returns 0.
-int wait_for_signal(const sigset_t& signals, std::int64_t ping_ms) {
+// Feeds systemd's watchdog only while the daemon's loops make progress, so a wedged daemon is
+// restarted; says once in the log when it stops feeding and when it resumes.
+class WatchdogFeeder {
+ public:
+  explicit WatchdogFeeder(const syncd::Daemon& daemon) : daemon_(daemon) {}
+
+  void tick() {
+    const std::vector<std::string> stalled = daemon_.stalled_loops();
+    if (stalled.empty()) {
+      if (starving_) spdlog::info("every loop progresses again; feeding the systemd watchdog");
+      starving_ = false;
+      notify_service_manager("WATCHDOG=1");
+      return;
+    }
+    if (starving_) return;
+    starving_ = true;
+    std::string lines;
+    for (const auto& line : stalled) lines += (lines.empty() ? "" : "; ") + line;
+    spdlog::error("not feeding the systemd watchdog, so systemd restarts nkd: {} (stallTimeout)",
+                  lines);
+  }
+
+ private:
+  const syncd::Daemon& daemon_;
+  bool starving_ = false;
+};
+
+// Waits for one of `signals`; with a watchdog, wakes every `ping_ms` to feed it and returns 0.
+int wait_for_signal(const sigset_t& signals, std::int64_t ping_ms, WatchdogFeeder& watchdog) {
   if (ping_ms <= 0) {
     int received = 0;
     return sigwait(&signals, &received) == 0 ? received : 0;
   }
   const timespec timeout{.tv_sec = ping_ms / 1000, .tv_nsec = (ping_ms % 1000) * 1'000'000};
   const int received = sigtimedwait(&signals, nullptr, &timeout);
-  if (received < 0 && errno == EAGAIN) notify_service_manager("WATCHDOG=1");
+  if (received < 0 && errno == EAGAIN) watchdog.tick();
   return received < 0 ? 0 : received;
 }
 
@@ -68,8 +97,9 @@ int wait_for_signal(const sigset_t& signals, std::int64_t ping_ms) {
 void serve_until_stopped(const sigset_t& signals, const SyncdOptions& options,
                          syncd::Daemon& daemon) {
   const std::int64_t ping_ms = watchdog_ping_interval_ms();
+  WatchdogFeeder watchdog(daemon);
   while (true) {
-    const int received = wait_for_signal(signals, ping_ms);
+    const int received = wait_for_signal(signals, ping_ms, watchdog);
     if (received == 0) continue;
     if (received == SIGHUP) {
       notify_service_manager("RELOADING=1");

@@ -67,6 +67,9 @@ Metrics::Metrics(const std::string& version)
       source_poll_interval_seconds(add(prometheus::BuildGauge(),
                                        "nkd_source_poll_interval_seconds",
                                        "The configured repository poll interval.", *registry_)),
+      source_fetch_timeouts_total(add(prometheus::BuildCounter(),
+                                      "nkd_source_fetch_timeouts_total",
+                                      "Fetches cut off at repository.fetchTimeout.", *registry_)),
       http_connections_dropped_total(
           add(prometheus::BuildCounter(), "nkd_http_connections_dropped_total",
               "HTTP connections refused or closed by the connection limits, by reason.",

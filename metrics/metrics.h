@@ -48,6 +48,8 @@ class Metrics {
   // "no fetch in three intervals" needs no number copied into the rules.
   prometheus::Family<prometheus::Gauge>& source_head_valid;
   prometheus::Family<prometheus::Gauge>& source_poll_interval_seconds;
+  // Fetches cut off at repository.fetchTimeout (also counted as failures in source_fetch_total).
+  prometheus::Family<prometheus::Counter>& source_fetch_timeouts_total;
   // The HTTP server under load or attack: connections refused (busy) or closed to make room
   // (evicted), handler failures answered with a generic 500, and refused Ignition fetches (an
   // unknown node or a wrong token: the warnings about them are rate-limited, this is not).

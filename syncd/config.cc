@@ -24,7 +24,10 @@ std::string join(const std::vector<model::Diagnostic>& diagnostics) {
 }
 
 void parse_repository(model::YamlFields& fields, const YAML::Node& node, RepositoryConfig& repository) {
-  if (!fields.expect_map(node, "repository", {"url", "ref", "pollInterval", "auth"})) return;
+  if (!fields.expect_map(node, "repository",
+                         {"url", "ref", "pollInterval", "fetchTimeout", "auth"})) {
+    return;
+  }
   repository.url = fields.string(node, "url", "repository", true).value_or("");
   repository.ref = fields.string(node, "ref", "repository", false).value_or(repository.ref);
   if (const auto interval = fields.string(node, "pollInterval", "repository", false)) {
@@ -33,6 +36,15 @@ void parse_repository(model::YamlFields& fields, const YAML::Node& node, Reposit
       fields.error_at(node["pollInterval"], "repository.pollInterval '" + *interval + "' is not a duration of at least 1s (e.g. 60s)");
     } else {
       repository.poll_interval_ms = *milliseconds;
+    }
+  }
+  if (const auto timeout = fields.string(node, "fetchTimeout", "repository", false)) {
+    const auto milliseconds = parse_duration_ms(*timeout);
+    if (!milliseconds || *milliseconds < 1000) {
+      fields.error_at(node["fetchTimeout"], "repository.fetchTimeout '" + *timeout +
+                                                "' is not a duration of at least 1s (e.g. 2m)");
+    } else {
+      repository.fetch_timeout_ms = *milliseconds;
     }
   }
   const YAML::Node auth = node["auth"];
@@ -178,6 +190,7 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   parse_duration_field(fields, root, "resyncInterval", "10m", config.resync_interval_ms);
   parse_duration_field(fields, root, "readyTimeout", "30m", config.ready_timeout_ms);
   parse_duration_field(fields, root, "rolloutStallTimeout", "15m", config.rollout_stall_ms);
+  parse_duration_field(fields, root, "stallTimeout", "30m", config.stall_timeout_ms);
   if (const auto creates = fields.integer(root, "maxConcurrentCreates", "", false)) {
     if (*creates < 1 || *creates > 64) fields.error_at(root["maxConcurrentCreates"], "maxConcurrentCreates must be between 1 and 64");
     else config.openstack_max_concurrent_creates = *creates;
@@ -209,7 +222,7 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
             root, "the config",
             {"repository", "webhooks", "state", "clouds", "listen", "publicURL", "prune",
              "clusterAccess", "apiServers", "egress", "workers", "resyncInterval", "readyTimeout",
-             "rolloutStallTimeout", "maxConcurrentCreates", "forge", "http"})) {
+             "rolloutStallTimeout", "stallTimeout", "maxConcurrentCreates", "forge", "http"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

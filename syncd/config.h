@@ -29,6 +29,9 @@ struct RepositoryConfig {
   std::string url;
   std::string ref = "refs/heads/main";
   std::int64_t poll_interval_ms = 60'000;
+  // How long one fetch may take from the first connect to the last byte; a server that stops
+  // answering is cut off then.
+  std::int64_t fetch_timeout_ms = 120'000;
   RepositoryAuth auth;
 };
 
@@ -65,6 +68,10 @@ struct DaemonConfig {
   std::int64_t ready_timeout_ms = 30 * 60'000;
   std::int64_t rollout_stall_ms = 15 * 60'000;
   int openstack_max_concurrent_creates = 4;
+  // How long the source loop (beyond repository.fetchTimeout while fetching) or a reconcile
+  // worker may stay on one step before the daemon counts as wedged and stops feeding systemd's
+  // watchdog. Above the longest step a healthy daemon takes (a server create waits up to 10m).
+  std::int64_t stall_timeout_ms = 30 * 60'000;
   ForgeConfig forge;
   // http: how many connections the HTTP server keeps and how long a request may take.
   ConnectionLimits http_limits;

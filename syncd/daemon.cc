@@ -55,6 +55,7 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
       }),
       egress_client_(config_.egress),
       poll_interval_ms_(config_.repository.poll_interval_ms) {
+  source_heartbeat_ = progress_.add("the source loop");
   if (!clouds.empty()) {
     openstack_ = std::make_unique<providers::openstack::OpenStackProvider>(
         std::move(clouds), egress_client_, clock_, *store_, &metrics_,
@@ -77,6 +78,8 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
                         .incomplete_requeue_ms = 2'000,
                         .cluster_access = config_.cluster_access});
   reconciler_->set_cluster_sync(cluster_sync_.get());
+  reconciler_->set_progress_monitor(&progress_,
+                                    std::chrono::milliseconds(config_.stall_timeout_ms));
 }
 
 Daemon::~Daemon() { stop(); }
@@ -131,6 +134,8 @@ void Daemon::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  // A fetch from a server that stopped answering would hold the join until its deadline.
+  if (source_) source_->cancel();
   if (source_thread_.joinable()) source_thread_.join();
   if (reconciler_) reconciler_->stop();
   if (forge_publisher_) forge_publisher_->stop();
@@ -171,8 +176,14 @@ void Daemon::restore_fetched_configs() {
 }
 
 void Daemon::source_loop() {
+  // A poll may take its fetch's deadline and then a step's worth of validating and rendering.
+  const auto poll_bound =
+      std::chrono::milliseconds(config_.repository.fetch_timeout_ms + config_.stall_timeout_ms);
   while (true) {
-    poll_once();
+    {
+      ProgressMonitor::Step step(progress_, source_heartbeat_, poll_bound);
+      poll_once();
+    }
     std::unique_lock lock(wake_mutex_);
     wake_.wait_for(lock, std::chrono::milliseconds(poll_interval_ms_.load()),
                    [this] { return stopping_ || fetch_requested_; });
@@ -188,6 +199,9 @@ void Daemon::poll_once() {
   metrics_.source_fetch_duration_seconds.Add({}, metrics::Metrics::fast_buckets()).Observe(seconds);
   if (!fetched) {
     metrics_.source_fetch_total.Add({{"result", "failure"}}).Increment();
+    if (fetched.error().code == ErrorCode::kTimeout) {
+      metrics_.source_fetch_timeouts_total.Add({}).Increment();
+    }
     spdlog::error("fetching {}: {} (the last applied state stays in force)",
                   git::display_url(config_.repository.url), fetched.error().message);
     return;

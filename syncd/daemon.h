@@ -13,12 +13,13 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/curl_http_client.h"
+#include "common/progress_monitor.h"
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/openstack/openstack_provider.h"
 #include "render/model/diagnostics.h"
 #include "syncd/config.h"
-#include "common/curl_http_client.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
 #include "syncd/published_config_store.h"
@@ -43,6 +44,9 @@ class Daemon {
   void trigger_fetch();
   // Applies a new config's live settings (poll interval); other changes need a restart.
   void reload(const DaemonConfig& config);
+  // The loops (source, reconcile workers) stuck on one step past their bound; empty while the
+  // daemon makes progress. systemd's watchdog is fed only then. Thread-safe.
+  [[nodiscard]] std::vector<std::string> stalled_loops() const { return progress_.stalled(); }
 
  private:
   Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
@@ -59,6 +63,8 @@ class Daemon {
 
   DaemonConfig config_;
   SystemClock clock_;
+  ProgressMonitor progress_{clock_};
+  ProgressMonitor::Loop source_heartbeat_;
   metrics::Metrics metrics_;
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<Source> source_;

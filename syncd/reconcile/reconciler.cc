@@ -23,7 +23,12 @@ Reconciler::Reconciler(state::StateStore& store, providers::InfrastructureProvid
 Reconciler::~Reconciler() { stop(); }
 
 void Reconciler::start() {
-  for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  for (int i = 0; i < options_.workers; ++i) {
+    std::optional<ProgressMonitor::Loop> heartbeat;
+    if (progress_ != nullptr)
+      heartbeat = progress_->add("reconcile worker " + std::to_string(i + 1));
+    workers_.emplace_back([this, heartbeat] { worker_loop(heartbeat); });
+  }
 }
 
 void Reconciler::stop() {
@@ -159,9 +164,13 @@ std::chrono::milliseconds Reconciler::backoff(const std::string& cluster) {
   return std::chrono::milliseconds(jitter(random_));
 }
 
-void Reconciler::worker_loop() {
+void Reconciler::worker_loop(std::optional<ProgressMonitor::Loop> heartbeat) {
   while (auto name = queue_.get()) {
-    reconcile(*name);
+    {
+      std::optional<ProgressMonitor::Step> step;
+      if (heartbeat) step.emplace(*progress_, *heartbeat, step_bound_);
+      reconcile(*name);
+    }
     queue_.done(*name);
     // The end of a burst (a commit touching many clusters, a resync): give back what its
     // renders used.

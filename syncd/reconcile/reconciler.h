@@ -11,12 +11,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/progress_monitor.h"
 #include "metrics/metrics.h"
 #include "providers/provider.h"
 #include "render/render.h"
@@ -75,6 +77,12 @@ class Reconciler {
   // drained before they are deleted. Without one, the infrastructure applied is the outcome and
   // the phase stops at WaitingForCluster. Set before start().
   void set_cluster_sync(ClusterSync* cluster_sync) { cluster_sync_ = cluster_sync; }
+  // Each worker reports its reconciles to `progress` as steps that may take `step_bound` (the
+  // daemon's watchdog). Set before start().
+  void set_progress_monitor(ProgressMonitor* progress, std::chrono::milliseconds step_bound) {
+    progress_ = progress;
+    step_bound_ = step_bound;
+  }
 
   void start();
   // Stops taking work, waits for running reconciles to finish their current step, joins.
@@ -96,7 +104,7 @@ class Reconciler {
     bool succeeded = false;
     bool complete = false;
   };
-  void worker_loop();
+  void worker_loop(std::optional<ProgressMonitor::Loop> heartbeat);
   void reconcile(const std::string& name);
   Attempt apply_desired(const DesiredCluster& desired, state::ClusterRecord& record);
   // After the infrastructure is complete: one ClusterSync step, and its outcome recorded.
@@ -154,6 +162,8 @@ class Reconciler {
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
   ClusterSync* cluster_sync_ = nullptr;
+  ProgressMonitor* progress_ = nullptr;
+  std::chrono::milliseconds step_bound_{0};
   std::uint64_t submissions_ = 0;
 };
 

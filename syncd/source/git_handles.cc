@@ -2,12 +2,15 @@
 
 #include <mutex>
 
+#include "syncd/source/bounded_socket_stream.h"
+
 namespace nkd::git {
 
 void ensure_initialized() {
   static std::once_flag once;
   std::call_once(once, [] {
     git_libgit2_init();
+    install_bounded_socket_stream();
     // libgit2 caches trees only up to 4 KiB by default, so the clusters/ tree of a large
     // repository (about 40 bytes an entry) was read and inflated again for every path under it:
     // 90 % of a 1,000-cluster plan. Trees are small next to the 256 MiB cache; keep them.

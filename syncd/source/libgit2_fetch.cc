@@ -5,18 +5,23 @@
 #include "common/egress.h"
 #include "syncd/source/libgit2_source.h"
 #include "syncd/source/remote_callbacks.h"
+#include "syncd/source/transfer_control.h"
 
 namespace nkd::syncd {
 
 namespace {
 
-using RemoteConnection = std::unique_ptr<git_remote, void (*)(git_remote*)>;
+// Disconnects the reused remote when a fetch ends, however it ends.
+class ConnectedRemote {
+ public:
+  explicit ConnectedRemote(git_remote* remote) : remote_(remote) {}
+  ~ConnectedRemote() { git_remote_disconnect(remote_); }
+  ConnectedRemote(const ConnectedRemote&) = delete;
+  ConnectedRemote& operator=(const ConnectedRemote&) = delete;
 
-void disconnect_and_free(git_remote* remote) {
-  if (remote == nullptr) return;
-  git_remote_disconnect(remote);
-  git_remote_free(remote);
-}
+ private:
+  git_remote* remote_;
+};
 
 Result<git_oid> parse_oid(const std::string& hex) {
   git_oid id{};
@@ -81,25 +86,30 @@ Result<FetchResult> LibGit2Source::fetch() {
 Result<FetchResult> LibGit2Source::fetch_from_remote() {
   const std::string shown_url = git::display_url(options_.url);
   if (remote_.transport != git::Transport::kLocal) {
-    // libgit2 dials by itself and has no socket hook, so the host is vetted here, just before;
-    // redirects are off below so the connection cannot move to an unvetted host.
+    // The host is vetted here, just before libgit2 dials it; redirects are off below so the
+    // connection cannot move to an unvetted host.
     if (auto status = check_destination(remote_.host, remote_.port, options_.egress); !status) {
       return status.error().wrap("fetching " + shown_url);
     }
   }
-  git_remote* raw_remote = nullptr;
-  if (git_remote_create_anonymous(&raw_remote, repository_.get(), options_.url.c_str()) != 0) {
-    return git::last_error("setting up remote " + shown_url, ErrorCode::kInvalidArgument);
-  }
-  RemoteConnection remote(raw_remote, disconnect_and_free);
+  // Declared before the connection, so the remote is disconnected (its sockets closed) while
+  // the transfer still owns them.
+  const git::TransferControl::Transfer transfer =
+      transfer_.begin(options_.timeout, "repository.fetchTimeout");
   git::RemoteSession session(options_.url, remote_, options_.auth, options_.timeout);
   git_remote_connect_options connect = GIT_REMOTE_CONNECT_OPTIONS_INIT;
   connect.callbacks = session.callbacks();
   connect.follow_redirects = GIT_REMOTE_REDIRECT_NONE;  // a redirect would dodge the egress check
-  if (git_remote_connect_ext(remote.get(), GIT_DIRECTION_FETCH, &connect) != 0) {
-    return session.failure("connecting to " + shown_url);
+  if (git_remote_connect_ext(remote_handle_.get(), GIT_DIRECTION_FETCH, &connect) != 0) {
+    return network_failure(session, "connecting to " + shown_url);
   }
-  auto target = resolve_target(remote.get());
+  const ConnectedRemote connected(remote_handle_.get());
+  return fetch_connected(session);
+}
+
+Result<FetchResult> LibGit2Source::fetch_connected(git::RemoteSession& session) {
+  const std::string shown_url = git::display_url(options_.url);
+  auto target = resolve_target(remote_handle_.get());
   if (!target) return target.error();
   const std::optional<git_oid> previous = watched_commit();
   FetchResult result{.commit_id = git_oid_tostr_s(&target->commit)};
@@ -120,10 +130,10 @@ Result<FetchResult> LibGit2Source::fetch_from_remote() {
     fetch.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
     fetch.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     fetch.prune = GIT_FETCH_NO_PRUNE;
-    if (git_remote_download(remote.get(), &refspecs, &fetch) != 0) {
-      return session.failure("downloading " + target->remote_ref + " from " + shown_url);
+    if (git_remote_download(remote_handle_.get(), &refspecs, &fetch) != 0) {
+      return network_failure(session, "downloading " + target->remote_ref + " from " + shown_url);
     }
-    result.received_bytes = git_remote_stats(remote.get())->received_bytes;
+    result.received_bytes = git_remote_stats(remote_handle_.get())->received_bytes;
   }
   auto commit = peel_to_commit(target->commit);
   if (!commit) return commit.error().wrap("after fetching " + target->remote_ref + " from " + shown_url);
@@ -136,6 +146,12 @@ Result<FetchResult> LibGit2Source::fetch_from_remote() {
   }
   if (auto status = record_watched(*commit); !status) return status.error();
   return result;
+}
+
+Error LibGit2Source::network_failure(const git::RemoteSession& session,
+                                     std::string_view doing) const {
+  if (auto interruption = transfer_.interruption()) return interruption->wrap(doing);
+  return session.failure(doing);
 }
 
 Result<std::unique_ptr<model::TreeReader>> LibGit2Source::tree(const std::string& commit_id) {

@@ -89,13 +89,21 @@ Result<std::unique_ptr<LibGit2Source>> LibGit2Source::open(GitSourceOptions opti
   const std::string mirror_path = (std::filesystem::path(options.cache_dir) / "repo.git").string();
   auto repository = open_mirror(mirror_path);
   if (!repository) return repository.error();
+  git_remote* raw_remote = nullptr;
+  if (git_remote_create_anonymous(&raw_remote, repository->get(), options.url.c_str()) != 0) {
+    Error error = git::last_error("setting up remote " + git::display_url(options.url),
+                                  ErrorCode::kInvalidArgument);
+    error.message = git::redact_url_credentials(std::move(error.message), options.url);
+    return error;
+  }
+  git::RemotePtr remote_handle(raw_remote);
   if (!options.auth.ca_file.empty()) {
     // Process-wide in libgit2; the daemon has one repository, so one CA setting.
     git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, options.auth.ca_file.c_str(), nullptr);
   }
-  return std::unique_ptr<LibGit2Source>(new LibGit2Source(std::move(options), std::move(remote).value(),
-                                                          std::move(repository).value(), mirror_path,
-                                                          std::move(range)));
+  return std::unique_ptr<LibGit2Source>(new LibGit2Source(
+      std::move(options), std::move(remote).value(), std::move(repository).value(),
+      std::move(remote_handle), mirror_path, std::move(range)));
 }
 
 Result<LibGit2Source::Target> LibGit2Source::resolve_target(git_remote* remote) const {

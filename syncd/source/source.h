@@ -1,7 +1,7 @@
 // Source: the definitions repository as the daemon sees it (DESIGN.md §1). fetch() brings the
 // watched ref's newest commit into a local mirror; files are read only from commit trees.
 // Implementations: LibGit2Source (libgit2_source.h); tests may use a fake. Called from the
-// daemon's source thread only.
+// daemon's source thread only, except cancel().
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,9 @@ class Source {
   // Lists the remote's refs and downloads only when the watched ref moved. A deleted ref is a
   // kNotFound error (the daemon keeps its last applied state).
   [[nodiscard]] virtual Result<FetchResult> fetch() = 0;
+  // Ends a fetch running on another thread within moments (it returns an error) and makes later
+  // fetches fail at once: for shutdown. The one member callable from any thread.
+  virtual void cancel() = 0;
   [[nodiscard]] virtual Result<std::unique_ptr<model::TreeReader>> tree(const std::string& commit_id) = 0;
   [[nodiscard]] virtual Result<git::CommitInfo> commit_info(const std::string& commit_id) = 0;
   // Names of clusters/<name>/ subtrees that differ between two commits (added, removed,

@@ -78,5 +78,25 @@ TEST(DaemonConfig, SshKeyWithoutKnownHostsIsRefused) {
   EXPECT_NE(config.error().message.find("needs knownHostsFile"), std::string::npos);
 }
 
+TEST(DaemonConfig, FetchAndStallTimeoutsDefaultAndCanBeSet) {
+  auto defaults = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->repository.fetch_timeout_ms, 120'000);
+  EXPECT_EQ(defaults->stall_timeout_ms, 30 * 60'000);
+  auto set = parse_daemon_config(
+      "repository:\n  url: file:///srv/c.git\n  fetchTimeout: 45s\nstallTimeout: 20m\n", "c",
+      nullptr);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->repository.fetch_timeout_ms, 45'000);
+  EXPECT_EQ(set->stall_timeout_ms, 20 * 60'000);
+  auto wrong = parse_daemon_config("repository:\n  url: file:///srv/c.git\n  fetchTimeout: 10ms\n",
+                                   "c", nullptr);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(
+      wrong.error().message.find("repository.fetchTimeout '10ms' is not a duration of at least 1s"),
+      std::string::npos)
+      << wrong.error().message;
+}
+
 }  // namespace
 }  // namespace nkd::syncd
