@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/repository_options.h"
+#include "cli/state_path.h"
 #include "common/private_files.h"
 #include "render/model/loader.h"
 #include "render/render.h"
@@ -21,11 +22,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Not the daemon's file: `nkd render`'s own PKI, kept so that its renders repeat.
+constexpr const char* kRenderStateFile = "render-state.db";
+
 struct RenderCommandOptions {
   RepositoryOptions repository;
   std::string cluster;
   std::string out;
-  std::string state = ".nkd/state.db";
+  std::string state;  // "": default_state_file(kRenderStateFile)
   std::string ignition_base_url = "http://127.0.0.1:9480";
 };
 
@@ -58,7 +62,20 @@ int run_render(const RenderCommandOptions& options) {
     std::cerr << "nkd render: no cluster named " << options.cluster << " in " << (*tree)->describe() << "\n";
     return 2;
   }
-  auto store = state::open_sqlite_state_store(options.state);
+  Result<std::string> state_file =
+      options.state.empty() ? default_state_file(kRenderStateFile) : Result<std::string>(options.state);
+  if (!state_file) {
+    std::cerr << "nkd render: " << state_file.error().message << "\n";
+    return 2;
+  }
+  if (const std::string warning = state_in_work_tree_warning("render", *state_file); !warning.empty()) {
+    std::cerr << warning << "\n";
+  }
+  if (auto made = create_private_directories(std::filesystem::path(*state_file).parent_path()); !made) {
+    std::cerr << "nkd render: " << made.error().message << "\n";
+    return 1;
+  }
+  auto store = state::open_sqlite_state_store(*state_file);
   if (!store) {
     std::cerr << "nkd render: " << store.error().message << "\n";
     return 1;
@@ -109,8 +126,9 @@ void add_render_command(CLI::App& app) {
   command->add_option("--out", options->out, "Output directory")->required();
   command->add_option("--state", options->state,
                       "SQLite file that keeps each cluster's PKI, created when missing, so that "
-                      "renders repeat byte for byte (never commit it: it holds private keys)")
-      ->capture_default_str();
+                      "renders repeat byte for byte (never commit it: it holds private keys). "
+                      "Default: $XDG_STATE_HOME/nkd/render-state.db, else "
+                      "~/.local/state/nkd/render-state.db: never inside the definitions' work tree");
   command->add_option("--ignition-url", options->ignition_base_url,
                       "Base URL nodes fetch configs too large for user_data from")
       ->capture_default_str();

@@ -86,6 +86,7 @@ Status Daemon::start() {
                                                     : read_secret_file(config_.webhook_secret_file, "webhook secret file");
   if (!secret) return secret.error();
   restore_fetched_configs();
+  reconciler_->restore_metrics();
   if (auto status = start_commit_statuses(); !status) return status;
   http_ = std::make_unique<HttpServer>(
       HttpServerOptions{.host = config_.listen_host(),

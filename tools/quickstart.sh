@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
-tools/build.sh
+tools/build.sh --no-bench --nkd-only
 nkd="$PWD/build/cli/nkd"
 home="$PWD/.nkd/quickstart"
 repo="$home/definitions"
@@ -18,16 +18,19 @@ chmod 700 "$home"
 
 "$nkd" validate --repo examples-repo
 
-# Mirror examples-repo into the local repository and commit when anything changed.
-rm -rf "$repo/clusters"
-cp -R examples-repo/. "$repo/"
-if [[ ! -d "$repo/.git" ]]; then
+# The definitions are seeded from examples-repo once; after that they are the user's: a re-run
+# keeps every edit and commit (a re-seed would discard them, and could even go back a Kubernetes
+# version, which the daemon rejects).
+# (The .git test comes first: $repo lies inside this checkout, whose HEAD git would find.)
+if [[ ! -d "$repo/.git" ]] || ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+  cp -R examples-repo/. "$repo/"
   git -C "$repo" init -q -b main
-fi
-git -C "$repo" add -A
-if ! git -C "$repo" diff --cached --quiet 2>/dev/null || ! git -C "$repo" rev-parse -q --verify HEAD >/dev/null; then
+  git -C "$repo" add -A
   git -C "$repo" -c user.name="nkd quick start" -c user.email=quickstart@localhost \
     commit -q -m "Example clusters from examples-repo"
+  echo "quickstart: definitions seeded from examples-repo into $repo"
+else
+  echo "quickstart: keeping your definitions in $repo (delete that folder to start again from examples-repo)"
 fi
 
 if [[ ! -s "$home/webhook-secret" ]]; then

@@ -76,6 +76,9 @@ class Reconciler {
   // the phase stops at WaitingForCluster. Set before start().
   void set_cluster_sync(ClusterSync* cluster_sync) { cluster_sync_ = cluster_sync; }
 
+  // Exports the stored clusters' metrics (applied revision and time, readiness, node states), so
+  // that a restart does not blank them until each cluster's next reconcile. Before start().
+  void restore_metrics();
   void start();
   // Stops taking work, waits for running reconciles to finish their current step, joins.
   void stop();

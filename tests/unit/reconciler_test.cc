@@ -115,6 +115,27 @@ TEST_F(ReconcilerTest, AppliesAndRecordsOneRowPerDigest) {
   EXPECT_EQ(metrics_.serialize().find("revision=\"rev1\""), std::string::npos);
 }
 
+TEST_F(ReconcilerTest, ARestartExportsTheStoredAppliedRevisionBeforeAnyReconcile) {
+  ScriptedProvider provider(0);
+  {
+    auto first = make(provider);
+    first->start();
+    first->submit(desired("alpha", "rev1", "digest1"));
+    ASSERT_TRUE(wait_phase("alpha", "WaitingForCluster"));
+    first->stop();
+  }
+  metrics::Metrics after_restart{"test"};
+  Reconciler restarted(*store_, provider, nullptr, after_restart, clock_,
+                       ReconcilerOptions{.workers = 1, .resync_interval_ms = 600'000});
+  EXPECT_EQ(after_restart.serialize().find("nkd_cluster_applied_revision_info{"), std::string::npos);
+  restarted.restore_metrics();
+  const std::string exported = after_restart.serialize();
+  EXPECT_NE(exported.find("nkd_cluster_applied_revision_info{cluster=\"alpha\",revision=\"rev1\"} 1"),
+            std::string::npos)
+      << exported;
+  EXPECT_NE(exported.find("nkd_cluster_nodes{cluster=\"alpha\""), std::string::npos) << exported;
+}
+
 TEST_F(ReconcilerTest, RetriesFailuresWithBackoffAndRecordsOutcomeChanges) {
   ScriptedProvider provider(3);
   auto reconciler = make(provider);
