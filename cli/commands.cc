@@ -7,11 +7,10 @@
 
 #include <iostream>
 
+#include "build_commit.h"  // generated: NKD_COMMIT
+
 #ifndef NKD_VERSION
 #define NKD_VERSION "0.0.0"
-#endif
-#ifndef NKD_COMMIT
-#define NKD_COMMIT "unknown"
 #endif
 
 namespace nkd::cli {

@@ -14,11 +14,15 @@ Result<nlohmann::json> get_daemon_json(const std::string& server, const std::str
                                           httplib::to_string(response.error()) +
                                           "); is `nkd syncd` running? pass --server URL"};
   }
-  if (response->status == 404) return Error{ErrorCode::kNotFound, "not found: " + path};
-  if (response->status != 200) {
-    return Error{ErrorCode::kUnavailable, server + path + " answered " + std::to_string(response->status)};
-  }
   auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (response->status != 200) {
+    // The daemon's errors are {"error": "..."}: that sentence says more than the status.
+    const bool explained = json.is_object() && json.contains("error") && json["error"].is_string();
+    const std::string why = explained
+                                ? json["error"].get<std::string>()
+                                : server + path + " answered " + std::to_string(response->status);
+    return Error{response->status == 404 ? ErrorCode::kNotFound : ErrorCode::kUnavailable, why};
+  }
   if (json.is_discarded()) return Error{ErrorCode::kParse, server + path + " did not answer JSON"};
   return json;
 }

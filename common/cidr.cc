@@ -86,6 +86,30 @@ std::optional<Cidr> parse_cidr(std::string_view text, bool strict) {
   return Cidr{network, prefix_length};
 }
 
+std::string cidr_problem(std::string_view text) {
+  const auto slash = text.find('/');
+  const auto address = parse_ip(text.substr(0, slash));
+  if (!address) {
+    return "'" + std::string(text.substr(0, slash)) + "' is not an IPv4 or IPv6 address";
+  }
+  const int bits = address_bits(address->family);
+  if (slash != std::string_view::npos) {
+    const std::string_view digits = text.substr(slash + 1);
+    int prefix_length = -1;
+    const auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), prefix_length);
+    if (error != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
+        prefix_length < 0 || prefix_length > bits) {
+      return "the prefix length must be a number from 0 to " + std::to_string(bits);
+    }
+    const IpAddress network = masked(*address, prefix_length);
+    if (network.bytes != address->bytes) {
+      return "host bits are set: did you mean " + Cidr{network, prefix_length}.to_string() + "?";
+    }
+  }
+  return "";
+}
+
 bool Cidr::contains(const IpAddress& address) const {
   return address.family == network.family && prefix_matches(network, address, prefix_length);
 }

@@ -16,7 +16,7 @@ auto& add(Builder builder, const std::string& name, const std::string& help,
 
 }  // namespace
 
-Metrics::Metrics(const std::string& version)
+Metrics::Metrics(const std::string& version, const std::string& commit)
     : registry_(std::make_shared<prometheus::Registry>()),
       source_fetch_total(add(prometheus::BuildCounter(), "nkd_source_fetch_total",
                              "Fetches of the watched ref, by result.", *registry_)),
@@ -78,7 +78,7 @@ Metrics::Metrics(const std::string& version)
       ignition_refused_total(add(prometheus::BuildCounter(), "nkd_ignition_refused_total",
                                  "Ignition fetches refused (unknown node or wrong token).",
                                  *registry_)) {
-  build_info.Add({{"version", version}}).Set(1);
+  build_info.Add({{"version", version}, {"commit", commit}}).Set(1);
 }
 
 prometheus::Histogram::BucketBoundaries Metrics::fast_buckets() {

@@ -19,7 +19,8 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
 
  public:
-  explicit Metrics(const std::string& version);
+  // `version` and `commit` label nkd_build_info.
+  explicit Metrics(const std::string& version, const std::string& commit = "unknown");
 
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
   // The Prometheus text exposition of everything registered, plus the process_* families.

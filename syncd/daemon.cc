@@ -14,7 +14,8 @@
 
 namespace nkd::syncd {
 
-Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version) {
+Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version,
+                                               const std::string& commit) {
   // It holds the state store's private keys and the Git mirror: the daemon's user's alone.
   if (auto made = create_private_directories(config.state_directory()); !made) {
     return made.error().wrap("creating the state directory");
@@ -30,14 +31,15 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
     clouds = std::move(loaded).value();
   }
   return std::unique_ptr<Daemon>(new Daemon(std::move(config), std::move(store).value(),
-                                            std::move(source).value(), std::move(clouds), version));
+                                            std::move(source).value(), std::move(clouds), version,
+                                            commit));
 }
 
 Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
                std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
-               const std::string& version)
+               const std::string& version, const std::string& commit)
     : config_(std::move(config)),
-      metrics_(version),
+      metrics_(version, commit),
       store_(std::move(store)),
       source_(std::move(source)),
       published_configs_(*store_),

@@ -30,7 +30,9 @@ namespace nkd::syncd {
 
 class Daemon {
  public:
-  static Result<std::unique_ptr<Daemon>> create(DaemonConfig config, const std::string& version);
+  // `version` and `commit` are nkd's own (nkd_build_info).
+  static Result<std::unique_ptr<Daemon>> create(DaemonConfig config, const std::string& version,
+                                                const std::string& commit);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -47,7 +49,7 @@ class Daemon {
  private:
   Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
          std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
-         const std::string& version);
+         const std::string& version, const std::string& commit);
   void source_loop();
   void poll_once();
   void process_commit(const std::string& commit_id, std::int64_t fetched_at_ms);

@@ -208,6 +208,13 @@ void HttpServer::handle_cluster(const std::string& name, httplib::Response& resp
 void HttpServer::handle_history(const std::string& name, httplib::Response& response) {
   auto rows = store_.history(name, 1000);
   if (!rows) return send_error(response, 503, rows.error().message);
+  if (rows->empty()) {
+    // A pruned cluster keeps its history and answers with it; a name nkd never knew is a 404, as
+    // for the cluster itself, not an empty list that looks like "nothing applied yet".
+    auto record = store_.get_cluster(name);
+    if (!record) return send_error(response, 503, record.error().message);
+    if (!record->has_value()) return send_error(response, 404, "no cluster named " + name);
+  }
   nlohmann::json array = nlohmann::json::array();
   for (const auto& row : *rows) array.push_back(history_row_json(row));
   send_json(response, array);
