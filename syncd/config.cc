@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/duration.h"
+#include "common/egress.h"
 #include "render/model/yaml_fields.h"
 
 namespace nkd::syncd {
@@ -216,10 +217,8 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
     fields.error(error.mark, "YAML syntax error: " + error.msg);
   }
   if (egress_override != nullptr) {
-    auto list = CidrAllowList::parse(*egress_override);
-    if (!list) {
-      return Error{ErrorCode::kInvalidArgument, "NKD_EGRESS_ALLOW '" + *egress_override + "' is not a list of CIDR blocks such as 127.0.0.0/8,::1/128"};
-    }
+    auto list = effective_egress_allow(config.egress, egress_override->c_str());
+    if (!list) return list.error();
     config.egress = *list;
     config.egress_text = list->to_string();
   }
@@ -241,7 +240,7 @@ Result<DaemonConfig> load_daemon_config(const std::string& path) {
   }
   std::ostringstream text;
   text << input.rdbuf();
-  const char* override_text = std::getenv("NKD_EGRESS_ALLOW");
+  const char* override_text = std::getenv(kEgressAllowVariable);
   const std::string override_value = override_text != nullptr ? override_text : "";
   return parse_daemon_config(text.str(), path, override_text != nullptr ? &override_value : nullptr);
 }

@@ -38,6 +38,17 @@ TEST(DaemonConfig, EnvironmentOverridesEgressList) {
   EXPECT_TRUE(config->egress.allows(*parse_ip("127.0.0.2")));
 }
 
+TEST(DaemonConfig, EmptyEgressOverrideIsRefusedRatherThanAllowingEverything) {
+  for (const std::string empty : {"", " ", ",, "}) {
+    auto config = parse_daemon_config(kMinimal, "syncd.yaml", &empty);
+    ASSERT_FALSE(config.ok()) << "'" << empty << "'";
+    EXPECT_EQ(config.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(config.error().message.find("NKD_EGRESS_ALLOW is set but names no CIDR block"),
+              std::string::npos)
+        << config.error().message;
+  }
+}
+
 TEST(DaemonConfig, ReportsProblemsWithLineAndColumn) {
   auto config = parse_daemon_config("repository:\n  url: x\n  polInterval: 5s\nclusterAccess: maybe\n",
                                     "/etc/nkd/syncd.yaml", nullptr);
