@@ -34,6 +34,13 @@ std::optional<IpAddress> parse_ip(std::string_view text);
 // `strict` (cluster subnets); the egress list accepts "127.0.0.1/8" as 127.0.0.0/8.
 std::optional<Cidr> parse_cidr(std::string_view text, bool strict = true);
 
+// The block of `prefix_length` bits that holds `address` (203.0.113.7 and 24: 203.0.113.0/24);
+// the length is clamped to the family's width.
+Cidr enclosing_block(const IpAddress& address, int prefix_length);
+// An IPv4-mapped IPv6 address (::ffff:203.0.113.7) as the IPv4 address it reaches; any other
+// address unchanged.
+IpAddress unmap_ipv4(const IpAddress& address);
+
 // An allow list; empty allows everything (DESIGN.md §4).
 class CidrAllowList {
  public:

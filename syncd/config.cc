@@ -53,6 +53,42 @@ void parse_repository(model::YamlFields& fields, const YAML::Node& node, Reposit
   }
 }
 
+// A prefix length in [minimum, maximum] at node[key], into `target` when present.
+void parse_prefix_field(model::YamlFields& fields, const YAML::Node& node, const char* key,
+                        int minimum, int maximum, int& target) {
+  const auto value = fields.integer(node, key, "webhooks.rateLimitPrefix", false);
+  if (!value) return;
+  if (*value < minimum || *value > maximum) {
+    fields.error_at(node[key], std::string("webhooks.rateLimitPrefix.") + key +
+                                   " must be between " + std::to_string(minimum) + " and " +
+                                   std::to_string(maximum));
+  } else {
+    target = static_cast<int>(*value);
+  }
+}
+
+void parse_webhooks(model::YamlFields& fields, const YAML::Node& node, WebhooksConfig& webhooks) {
+  if (!fields.expect_map(node, "webhooks", {"secretFile", "secretFiles", "rateLimitPrefix"})) {
+    return;
+  }
+  webhooks.secret_file = fields.string(node, "secretFile", "webhooks", false).value_or("");
+  const YAML::Node files = node["secretFiles"];
+  if (files.IsDefined() &&
+      fields.expect_map(files, "webhooks.secretFiles", {"github", "gitea", "gitlab", "generic"})) {
+    for (const char* forge : {"github", "gitea", "gitlab", "generic"}) {
+      if (auto file = fields.string(files, forge, "webhooks.secretFiles", false)) {
+        webhooks.secret_files[forge] = *file;
+      }
+    }
+  }
+  const YAML::Node prefix = node["rateLimitPrefix"];
+  if (prefix.IsDefined() &&
+      fields.expect_map(prefix, "webhooks.rateLimitPrefix", {"ipv4", "ipv6"})) {
+    parse_prefix_field(fields, prefix, "ipv4", 8, 32, webhooks.rate_limit_ipv4_prefix);
+    parse_prefix_field(fields, prefix, "ipv6", 16, 128, webhooks.rate_limit_ipv6_prefix);
+  }
+}
+
 void parse_state(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {
   if (!fields.expect_map(node, "state", {"sqlite", "etcd"})) return;
   if (const auto sqlite = fields.string(node, "sqlite", "state", false)) config.sqlite_path = *sqlite;
@@ -152,10 +188,7 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   } else {
     fields.error_at(root, "missing required field 'repository' (url and ref of the definitions repository)");
   }
-  if (const YAML::Node webhooks = root["webhooks"];
-      webhooks.IsDefined() && fields.expect_map(webhooks, "webhooks", {"secretFile"})) {
-    config.webhook_secret_file = fields.string(webhooks, "secretFile", "webhooks", false).value_or("");
-  }
+  if (root["webhooks"].IsDefined()) parse_webhooks(fields, root["webhooks"], config.webhooks);
   if (root["state"].IsDefined()) parse_state(fields, root["state"], config);
   config.clouds_file = fields.string(root, "clouds", "", false).value_or("");
   config.listen = fields.string(root, "listen", "", false).value_or(config.listen);
@@ -186,6 +219,11 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
 }
 
 }  // namespace
+
+std::string WebhooksConfig::secret_file_for(const std::string& forge) const {
+  const auto file = secret_files.find(forge);
+  return file != secret_files.end() ? file->second : secret_file;
+}
 
 std::string DaemonConfig::state_directory() const {
   const auto parent = std::filesystem::path(sqlite_path).parent_path();
