@@ -138,6 +138,55 @@ TEST(Egress, HttpClientConnectsToTheAddressItCheckedWithoutASecondLookup) {
   EXPECT_EQ(tunnel_lookups.load(), 1);
 }
 
+std::string renamed_to_invalid(std::string url) {
+  return url.replace(url.find("127.0.0.1"), 9, "rebind.invalid");
+}
+
+// libgit2 never sees the name: the git:// fetch connects to the address resolved and checked
+// once; a second lookup would answer the refused 127.0.0.2, and libgit2's own lookup of an
+// .invalid name would fail.
+TEST(Egress, GitFetchConnectsToTheAddressItCheckedWithoutASecondLookup) {
+  ScratchDir served, cache;
+  testing::GitRepoFixture repo(served.path(), "defs.git");
+  repo.commit({{"clusters/alpha/cluster.yaml", "name: alpha\n"}}, "initial");
+  testing::GitDaemonServer daemon(served.path());
+  std::atomic<int> lookups{0};
+  auto source = syncd::LibGit2Source::open({.url = renamed_to_invalid(daemon.url("defs.git")),
+                                            .cache_dir = cache.str(),
+                                            .egress = *CidrAllowList::parse("127.0.0.1/32"),
+                                            .resolver = rebinding_resolver(lookups)});
+  ASSERT_TRUE(source.ok()) << source.error().message;
+  auto fetched = (*source)->fetch();
+  ASSERT_TRUE(fetched.ok()) << fetched.error().message;
+  EXPECT_TRUE(fetched->moved);
+  EXPECT_EQ(lookups.load(), 1);
+}
+
+// Smart HTTP opens a connection per request, each resolved and checked by nkd: libgit2 and
+// its TLS layer are handed a connected socket, never the name.
+TEST(Egress, GitHttpFetchIsResolvedByNkdForEveryConnection) {
+  ScratchDir served, cache, secrets;
+  testing::GitRepoFixture repo(served.path(), "defs.git");
+  repo.commit({{"clusters/alpha/cluster.yaml", "name: alpha\n"}}, "initial");
+  testing::GitHttpServer server(served.path(), "ops", "s3cret-pass");
+  testing::write_file(secrets.path() / "password", "s3cret-pass\n");
+  std::atomic<int> lookups{0};
+  auto source = syncd::LibGit2Source::open(
+      {.url = renamed_to_invalid(server.url("defs.git")),
+       .auth = {.username = "ops", .password_file = (secrets.path() / "password").string()},
+       .cache_dir = cache.str(),
+       .egress = *CidrAllowList::parse("127.0.0.1/32"),
+       .resolver = [&](const std::string& host, int) -> Result<std::vector<IpAddress>> {
+         ++lookups;
+         EXPECT_EQ(host, "rebind.invalid");
+         return std::vector{*parse_ip("127.0.0.1")};
+       }});
+  ASSERT_TRUE(source.ok()) << source.error().message;
+  auto fetched = (*source)->fetch();
+  ASSERT_TRUE(fetched.ok()) << fetched.error().message;
+  EXPECT_GE(lookups.load(), 1);
+}
+
 TEST(Egress, EveryResolvedAddressMustBeAllowedBeforeAnyConnection) {
   testing::CountingListener listener;
   CurlHttpClient client(*CidrAllowList::parse("127.0.0.1/32"),
