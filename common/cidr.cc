@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -108,6 +109,23 @@ std::string cidr_problem(std::string_view text) {
     }
   }
   return "";
+}
+
+Cidr enclosing_block(const IpAddress& address, int prefix_length) {
+  const int bits = std::clamp(prefix_length, 0, address_bits(address.family));
+  return Cidr{masked(address, bits), bits};
+}
+
+IpAddress unmap_ipv4(const IpAddress& address) {
+  static constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (address.family != AF_INET6 ||
+      std::memcmp(address.bytes.data(), kMappedPrefix, sizeof kMappedPrefix) != 0) {
+    return address;
+  }
+  IpAddress ipv4;
+  ipv4.family = AF_INET;
+  std::memcpy(ipv4.bytes.data(), address.bytes.data() + 12, 4);
+  return ipv4;
 }
 
 bool Cidr::contains(const IpAddress& address) const {

@@ -37,7 +37,17 @@ Result<CidrAllowList> parse_egress_allow(std::string_view text, std::string_view
 Result<CidrAllowList> effective_egress_allow(const CidrAllowList& configured,
                                              const char* environment_value) {
   if (environment_value == nullptr) return configured;
-  return parse_egress_allow(environment_value);
+  auto list = parse_egress_allow(environment_value);
+  if (list && list->empty()) {
+    // An empty list means "any destination"; set-but-empty is far more often a script's unset
+    // variable than an operator's wish to lift the guard.
+    return Error{ErrorCode::kInvalidArgument,
+                 std::string(kEgressAllowVariable) +
+                     " is set but names no CIDR block, which would allow every destination; set "
+                     "it to the blocks nkd may reach (e.g. 127.0.0.0/8,::1/128), or unset it to "
+                     "use egress.allow from syncd.yaml"};
+  }
+  return list;
 }
 
 Result<CidrAllowList> effective_egress_allow_from_environment(const CidrAllowList& configured) {

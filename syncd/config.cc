@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/duration.h"
+#include "common/egress.h"
 #include "render/model/yaml_fields.h"
 
 namespace nkd::syncd {
@@ -49,6 +50,42 @@ void parse_repository(model::YamlFields& fields, const YAML::Node& node, Reposit
     if (!repository.auth.ssh_key_file.empty() && repository.auth.known_hosts_file.empty()) {
       fields.error_at(auth, "repository.auth.sshKeyFile needs knownHostsFile: nkd never accepts an unknown SSH host key");
     }
+  }
+}
+
+// A prefix length in [minimum, maximum] at node[key], into `target` when present.
+void parse_prefix_field(model::YamlFields& fields, const YAML::Node& node, const char* key,
+                        int minimum, int maximum, int& target) {
+  const auto value = fields.integer(node, key, "webhooks.rateLimitPrefix", false);
+  if (!value) return;
+  if (*value < minimum || *value > maximum) {
+    fields.error_at(node[key], std::string("webhooks.rateLimitPrefix.") + key +
+                                   " must be between " + std::to_string(minimum) + " and " +
+                                   std::to_string(maximum));
+  } else {
+    target = static_cast<int>(*value);
+  }
+}
+
+void parse_webhooks(model::YamlFields& fields, const YAML::Node& node, WebhooksConfig& webhooks) {
+  if (!fields.expect_map(node, "webhooks", {"secretFile", "secretFiles", "rateLimitPrefix"})) {
+    return;
+  }
+  webhooks.secret_file = fields.string(node, "secretFile", "webhooks", false).value_or("");
+  const YAML::Node files = node["secretFiles"];
+  if (files.IsDefined() &&
+      fields.expect_map(files, "webhooks.secretFiles", {"github", "gitea", "gitlab", "generic"})) {
+    for (const char* forge : {"github", "gitea", "gitlab", "generic"}) {
+      if (auto file = fields.string(files, forge, "webhooks.secretFiles", false)) {
+        webhooks.secret_files[forge] = *file;
+      }
+    }
+  }
+  const YAML::Node prefix = node["rateLimitPrefix"];
+  if (prefix.IsDefined() &&
+      fields.expect_map(prefix, "webhooks.rateLimitPrefix", {"ipv4", "ipv6"})) {
+    parse_prefix_field(fields, prefix, "ipv4", 8, 32, webhooks.rate_limit_ipv4_prefix);
+    parse_prefix_field(fields, prefix, "ipv6", 16, 128, webhooks.rate_limit_ipv6_prefix);
   }
 }
 
@@ -151,10 +188,7 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   } else {
     fields.error_at(root, "missing required field 'repository' (url and ref of the definitions repository)");
   }
-  if (const YAML::Node webhooks = root["webhooks"];
-      webhooks.IsDefined() && fields.expect_map(webhooks, "webhooks", {"secretFile"})) {
-    config.webhook_secret_file = fields.string(webhooks, "secretFile", "webhooks", false).value_or("");
-  }
+  if (root["webhooks"].IsDefined()) parse_webhooks(fields, root["webhooks"], config.webhooks);
   if (root["state"].IsDefined()) parse_state(fields, root["state"], config);
   config.clouds_file = fields.string(root, "clouds", "", false).value_or("");
   config.listen = fields.string(root, "listen", "", false).value_or(config.listen);
@@ -186,6 +220,11 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
 
 }  // namespace
 
+std::string WebhooksConfig::secret_file_for(const std::string& forge) const {
+  const auto file = secret_files.find(forge);
+  return file != secret_files.end() ? file->second : secret_file;
+}
+
 std::string DaemonConfig::state_directory() const {
   const auto parent = std::filesystem::path(sqlite_path).parent_path();
   return parent.empty() ? "." : parent.string();
@@ -216,10 +255,8 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
     fields.error(error.mark, "YAML syntax error: " + error.msg);
   }
   if (egress_override != nullptr) {
-    auto list = CidrAllowList::parse(*egress_override);
-    if (!list) {
-      return Error{ErrorCode::kInvalidArgument, "NKD_EGRESS_ALLOW '" + *egress_override + "' is not a list of CIDR blocks such as 127.0.0.0/8,::1/128"};
-    }
+    auto list = effective_egress_allow(config.egress, egress_override->c_str());
+    if (!list) return list.error();
     config.egress = *list;
     config.egress_text = list->to_string();
   }
@@ -241,7 +278,7 @@ Result<DaemonConfig> load_daemon_config(const std::string& path) {
   }
   std::ostringstream text;
   text << input.rdbuf();
-  const char* override_text = std::getenv("NKD_EGRESS_ALLOW");
+  const char* override_text = std::getenv(kEgressAllowVariable);
   const std::string override_value = override_text != nullptr ? override_text : "";
   return parse_daemon_config(text.str(), path, override_text != nullptr ? &override_value : nullptr);
 }

@@ -42,9 +42,22 @@ struct ForgeConfig {
   std::string target_url;       // optional link shown with the status (e.g. a dashboard)
 };
 
+// webhooks: the secret of each forge and how the rate limit groups senders.
+struct WebhooksConfig {
+  // The default for every forge (the original single setting).
+  std::string secret_file;
+  // Per forge ("github", "gitea", "gitlab", "generic"), overriding secret_file.
+  std::map<std::string, std::string> secret_files;
+  int rate_limit_ipv4_prefix = 24;
+  int rate_limit_ipv6_prefix = 64;
+
+  // The secret file that applies to `forge`, or "" when none does.
+  [[nodiscard]] std::string secret_file_for(const std::string& forge) const;
+};
+
 struct DaemonConfig {
   RepositoryConfig repository;
-  std::string webhook_secret_file;
+  WebhooksConfig webhooks;
   std::string sqlite_path = "/var/lib/nkd/state.db";
   std::vector<std::string> etcd_endpoints;
   std::string clouds_file;

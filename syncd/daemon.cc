@@ -14,6 +14,33 @@
 
 namespace nkd::syncd {
 
+namespace {
+
+// Each forge's secret; warns once about the forges whose hooks can never be accepted.
+Result<WebhookSecrets> load_webhook_secrets(const WebhooksConfig& config) {
+  WebhookSecrets secrets;
+  std::string without_secret;
+  for (const WebhookKind kind : kWebhookKinds) {
+    const std::string file = config.secret_file_for(to_string(kind));
+    if (file.empty()) {
+      without_secret += std::string(without_secret.empty() ? "" : ", ") + to_string(kind);
+      continue;
+    }
+    auto secret = read_secret_file(file, std::string("webhook secret file of ") + to_string(kind));
+    if (!secret) return secret.error();
+    secrets.set(kind, std::move(secret).value());
+  }
+  if (!without_secret.empty()) {
+    spdlog::warn(
+        "webhooks: no secret for {}: POST /hooks/<forge> answers 401 to every request of these "
+        "forges; set webhooks.secretFile (all forges) or webhooks.secretFiles.<forge>",
+        without_secret);
+  }
+  return secrets;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version,
                                                const std::string& commit) {
   // It holds the state store's private keys and the Git mirror: the daemon's user's alone.
@@ -84,9 +111,8 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
 Daemon::~Daemon() { stop(); }
 
 Status Daemon::start() {
-  auto secret = config_.webhook_secret_file.empty() ? Result<Secret>(Secret{})
-                                                    : read_secret_file(config_.webhook_secret_file, "webhook secret file");
-  if (!secret) return secret.error();
+  auto secrets = load_webhook_secrets(config_.webhooks);
+  if (!secrets) return secrets.error();
   restore_fetched_configs();
   reconciler_->restore_metrics();
   if (auto status = start_commit_statuses(); !status) return status;
@@ -94,7 +120,10 @@ Status Daemon::start() {
       HttpServerOptions{.host = config_.listen_host(),
                         .port = config_.listen_port(),
                         .watched_ref = config_.repository.ref,
-                        .webhook_secret = *secret,
+                        .webhook_secrets = *secrets,
+                        .webhook_networks = {.ipv4_bits = config_.webhooks.rate_limit_ipv4_prefix,
+                                             .ipv6_bits = config_.webhooks.rate_limit_ipv6_prefix},
+                        .clock = &clock_,
                         .connections = config_.http_limits},
       *store_, metrics_, bare_metal_,
       HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },

@@ -4,6 +4,7 @@
 
 #include "common/egress.h"
 #include "syncd/source/libgit2_source.h"
+#include "syncd/source/pinned_git_stream.h"
 #include "syncd/source/remote_callbacks.h"
 
 namespace nkd::syncd {
@@ -80,12 +81,20 @@ Result<FetchResult> LibGit2Source::fetch() {
 
 Result<FetchResult> LibGit2Source::fetch_from_remote() {
   const std::string shown_url = git::display_url(options_.url);
-  if (remote_.transport != git::Transport::kLocal) {
-    // libgit2 dials by itself and has no socket hook, so the host is vetted here, just before;
-    // redirects are off below so the connection cannot move to an unvetted host.
+  // libgit2's SSH transport needs its own socket type and cannot be pinned: its destination is
+  // checked here, just before libgit2 resolves it again. Redirects are off below so that no
+  // connection can move to an unvetted host.
+  const bool ssh = remote_.transport == git::Transport::kSsh;
+  if (ssh) {
     if (auto status = check_destination(remote_.host, remote_.port, options_.egress); !status) {
       return status.error().wrap("fetching " + shown_url);
     }
+  }
+  git::PinnedGitConnections connections(options_.egress, options_.timeout,
+                                        /*pin=*/remote_.transport != git::Transport::kLocal && !ssh,
+                                        options_.resolver);
+  if (connections.connection_error()) {
+    return connections.connection_error()->wrap("fetching " + shown_url);
   }
   git_remote* raw_remote = nullptr;
   if (git_remote_create_anonymous(&raw_remote, repository_.get(), options_.url.c_str()) != 0) {
@@ -93,11 +102,16 @@ Result<FetchResult> LibGit2Source::fetch_from_remote() {
   }
   RemoteConnection remote(raw_remote, disconnect_and_free);
   git::RemoteSession session(options_.url, remote_, options_.auth, options_.timeout);
+  // The precise cause (egress refusal, lookup, connect timeout) when a connection failed.
+  const auto failure = [&](const std::string& doing) {
+    if (connections.connection_error()) return connections.connection_error()->wrap(doing);
+    return session.failure(doing);
+  };
   git_remote_connect_options connect = GIT_REMOTE_CONNECT_OPTIONS_INIT;
   connect.callbacks = session.callbacks();
   connect.follow_redirects = GIT_REMOTE_REDIRECT_NONE;  // a redirect would dodge the egress check
   if (git_remote_connect_ext(remote.get(), GIT_DIRECTION_FETCH, &connect) != 0) {
-    return session.failure("connecting to " + shown_url);
+    return failure("connecting to " + shown_url);
   }
   auto target = resolve_target(remote.get());
   if (!target) return target.error();
@@ -121,7 +135,7 @@ Result<FetchResult> LibGit2Source::fetch_from_remote() {
     fetch.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     fetch.prune = GIT_FETCH_NO_PRUNE;
     if (git_remote_download(remote.get(), &refspecs, &fetch) != 0) {
-      return session.failure("downloading " + target->remote_ref + " from " + shown_url);
+      return failure("downloading " + target->remote_ref + " from " + shown_url);
     }
     result.received_bytes = git_remote_stats(remote.get())->received_bytes;
   }

@@ -3,15 +3,19 @@
 // name, or `semver:<range>` over tags) and downloads a pack only when the resolved commit is not
 // already in the mirror. The mirror's refs/nkd/watched records the last fetched commit, so a
 // restart does not re-download. Network remotes are vetted by the egress allow list before
-// libgit2 dials them; SSH host keys must be in the configured known_hosts file.
+// libgit2 dials them: git:// and http(s):// connect to the very address that was checked
+// (pinned_git_stream.h), SSH after a check of its own lookup; SSH host keys must be in the
+// configured known_hosts file.
 // Not thread-safe: call from one thread (the daemon's source thread). tree() readers are
 // independent and may be used on other threads.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/cidr.h"
 #include "syncd/config.h"
@@ -28,6 +32,8 @@ struct GitSourceOptions {
   std::string cache_dir;                // the mirror lives in <cache_dir>/repo.git
   std::chrono::milliseconds timeout{120'000};
   CidrAllowList egress;
+  // Resolves the remote's host for the egress check and the connection; empty: getaddrinfo.
+  std::function<Result<std::vector<IpAddress>>(const std::string& host, int port)> resolver;
 };
 
 class LibGit2Source final : public Source {

@@ -57,10 +57,11 @@ InProcessHttpServer::InProcessHttpServer(syncd::HttpServerOptions options,
 InProcessHttpServer::~InProcessHttpServer() { server_->stop(); }
 
 syncd::HttpServerOptions InProcessHttpServer::default_options() {
-  return syncd::HttpServerOptions{.host = "127.0.0.1",
-                                  .port = 0,
-                                  .watched_ref = "refs/heads/main",
-                                  .webhook_secret = Secret("test-webhook-secret")};
+  return syncd::HttpServerOptions{
+      .host = "127.0.0.1",
+      .port = 0,
+      .watched_ref = "refs/heads/main",
+      .webhook_secrets = syncd::WebhookSecrets(Secret("test-webhook-secret"))};
 }
 
 RawConnection::RawConnection(int port, const std::string& source_address) {

@@ -2,10 +2,14 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <ctime>
 #include <stdexcept>
 
 #include "render/pki/cluster_pki.h"
+#include "syncd/http/webhooks.h"
 #include "syncd/state/sqlite_state_store.h"
 
 namespace nkd::testing {
@@ -99,8 +103,10 @@ void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
   if (http_port_ == 0) http_port_ = free_port();
   write_file(scratch_.path() / "syncd.yaml",
              "repository:\n  url: " + repository_url() + "\n  ref: refs/heads/main\n"
-             "  pollInterval: " + poll_interval + "\n"
-             "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
+             "  pollInterval: " + poll_interval + "\n" +
+             (extra_config.find("webhooks:") == std::string::npos
+                  ? "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
+                  : "") +
              "state: {sqlite: " + state_db() + "}\n"
              "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n" +
              // A test that reaches a fake API server sets clusterAccess itself (with apiServers).
@@ -145,10 +151,22 @@ std::string SyncdFixture::metrics() {
   return response ? response->body : "";
 }
 
+int SyncdFixture::post_generic_hook(const std::string& body, const std::string& delivery_id) {
+  static std::atomic<int> sequence{0};
+  const std::string delivery =
+      delivery_id.empty() ? "fixture-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence)
+                          : delivery_id;
+  const std::string timestamp = std::to_string(std::time(nullptr));
+  return post_hook("generic", body,
+                   syncd::generic_webhook_signature(webhook_secret(), timestamp, delivery, body),
+                   {{"X-Nkd-Timestamp", timestamp}, {"X-Nkd-Delivery", delivery}});
+}
+
 int SyncdFixture::post_hook(const std::string& kind, const std::string& body,
-                            const std::string& signature) {
+                            const std::string& signature,
+                            const std::vector<std::pair<std::string, std::string>>& extra_headers) {
   httplib::Client client("127.0.0.1", http_port_);
-  httplib::Headers headers;
+  httplib::Headers headers(extra_headers.begin(), extra_headers.end());
   if (kind == "github") headers.emplace("X-Hub-Signature-256", signature);
   else if (kind == "gitea") headers.emplace("X-Gitea-Signature", signature);
   else if (kind == "gitlab") headers.emplace("X-Gitlab-Token", signature);

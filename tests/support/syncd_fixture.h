@@ -9,6 +9,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,7 +25,8 @@ class SyncdFixture {
   explicit SyncdFixture(const std::map<std::string, std::string>& files);
   ~SyncdFixture();
 
-  // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz.
+  // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz. An
+  // `extra_config` with its own `webhooks:` replaces the fixture's (one secret for all forges).
   void start_daemon(const std::string& poll_interval, const std::string& extra_config = "");
   // Rewrites the config only (for reload tests).
   void start_daemon_config_only(const std::string& poll_interval, const std::string& extra_config = "");
@@ -38,7 +41,12 @@ class SyncdFixture {
 
   nlohmann::json get_json(const std::string& path);
   std::string metrics();
-  int post_hook(const std::string& kind, const std::string& body, const std::string& signature);
+  // Posts to /hooks/<kind> with `signature` in that kind's signature header, plus `headers`.
+  int post_hook(const std::string& kind, const std::string& body, const std::string& signature,
+                const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Posts a generic hook signed with the fixture's secret, the current time and a new delivery
+  // ID (or `delivery_id` when given).
+  int post_generic_hook(const std::string& body, const std::string& delivery_id = "");
   bool wait_applied(const std::string& cluster, const std::string& revision,
                     std::chrono::milliseconds timeout);
   // The bearer token of a node, derived from the PKI the daemon stored.

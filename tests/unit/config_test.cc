@@ -38,6 +38,57 @@ TEST(DaemonConfig, EnvironmentOverridesEgressList) {
   EXPECT_TRUE(config->egress.allows(*parse_ip("127.0.0.2")));
 }
 
+TEST(DaemonConfig, EmptyEgressOverrideIsRefusedRatherThanAllowingEverything) {
+  for (const std::string empty : {"", " ", ",, "}) {
+    auto config = parse_daemon_config(kMinimal, "syncd.yaml", &empty);
+    ASSERT_FALSE(config.ok()) << "'" << empty << "'";
+    EXPECT_EQ(config.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(config.error().message.find("NKD_EGRESS_ALLOW is set but names no CIDR block"),
+              std::string::npos)
+        << config.error().message;
+  }
+}
+
+TEST(DaemonConfig, WebhookSecretFileIsTheDefaultForEveryForge) {
+  auto config =
+      parse_daemon_config(std::string(kMinimal) +
+                              "webhooks:\n  secretFile: /etc/nkd/all\n"
+                              "  secretFiles: {github: /etc/nkd/gh, gitlab: /etc/nkd/gl}\n",
+                          "syncd.yaml", nullptr);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->webhooks.secret_file_for("github"), "/etc/nkd/gh");
+  EXPECT_EQ(config->webhooks.secret_file_for("gitlab"), "/etc/nkd/gl");
+  EXPECT_EQ(config->webhooks.secret_file_for("gitea"), "/etc/nkd/all");
+  EXPECT_EQ(config->webhooks.secret_file_for("generic"), "/etc/nkd/all");
+  auto only_one = parse_daemon_config(
+      std::string(kMinimal) + "webhooks: {secretFiles: {gitea: /etc/nkd/gt}}\n", "c", nullptr);
+  ASSERT_TRUE(only_one.ok()) << only_one.error().message;
+  EXPECT_EQ(only_one->webhooks.secret_file_for("gitea"), "/etc/nkd/gt");
+  EXPECT_EQ(only_one->webhooks.secret_file_for("github"), "");
+}
+
+TEST(DaemonConfig, WebhookRateLimitPrefixesDefaultAndAreChecked) {
+  auto defaults = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->webhooks.rate_limit_ipv4_prefix, 24);
+  EXPECT_EQ(defaults->webhooks.rate_limit_ipv6_prefix, 64);
+  auto set = parse_daemon_config(
+      std::string(kMinimal) + "webhooks: {rateLimitPrefix: {ipv4: 32, ipv6: 48}}\n", "c", nullptr);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->webhooks.rate_limit_ipv4_prefix, 32);
+  EXPECT_EQ(set->webhooks.rate_limit_ipv6_prefix, 48);
+  auto wrong = parse_daemon_config(
+      std::string(kMinimal) +
+          "webhooks: {secretFiles: {bitbucket: /x}, rateLimitPrefix: {ipv4: 33}}\n",
+      "c", nullptr);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("unknown key 'bitbucket'"), std::string::npos)
+      << wrong.error().message;
+  EXPECT_NE(wrong.error().message.find("webhooks.rateLimitPrefix.ipv4 must be between 8 and 32"),
+            std::string::npos)
+      << wrong.error().message;
+}
+
 TEST(DaemonConfig, ReportsProblemsWithLineAndColumn) {
   auto config = parse_daemon_config("repository:\n  url: x\n  polInterval: 5s\nclusterAccess: maybe\n",
                                     "/etc/nkd/syncd.yaml", nullptr);
