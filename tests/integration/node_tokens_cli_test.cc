@@ -81,7 +81,11 @@ TEST_F(NodeTokensCli, PrintedUrlFetchesTheNodesConfigWithCurl) {
   const auto config = nlohmann::json::parse(fetched.out, nullptr, false);
   ASSERT_FALSE(config.is_discarded()) << fetched.out.substr(0, 200);
   EXPECT_EQ(config["ignition"]["version"], "3.3.0");
-  EXPECT_NE(fetched.out.find(kNode), std::string::npos) << "the node's own config";
+  auto store = state::SqliteStateStore::open_read_only(fixture_.state_db());
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  const auto published = (*store)->load_published_config("edge-lab", kNode);
+  ASSERT_TRUE(published.ok() && published->has_value());
+  EXPECT_EQ(fetched.out, (*published)->content) << "the node's own config";
 
   const CommandResult by_state = nkd({"node-url", "--state", fixture_.state_db(), "--ignition-url",
                                       fixture_.url() + "/", "edge-lab", kNode});
