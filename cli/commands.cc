@@ -29,6 +29,7 @@ void register_commands(CLI::App& app) {
   add_syncd_command(app);
   add_status_commands(app);
   add_kubeconfig_command(app);
+  add_node_token_commands(app);
 }
 
 void add_version_command(CLI::App& app) {

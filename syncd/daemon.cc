@@ -70,18 +70,27 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
       store_(std::move(store)),
       source_(std::move(source)),
       published_configs_(*store_),
-      bare_metal_(published_configs_, [this](const std::string& cluster, const providers::ObservedNode& node) {
-        state::NodeRecord record{.cluster = cluster, .name = node.name, .pool = node.pool,
-                                 .role = node.role, .provider_id = node.provider_id,
-                                 .config_digest = node.config_digest,
-                                 .fetched_digest = node.config_digest, .state = node.state,
-                                 .updated_at_ms = clock_.now_unix_ms()};
-        if (auto status = store_->put_node(record); !status) {
-          spdlog::error("recording Ignition fetch of {}/{}: {}", cluster, node.name, status.error().message);
-        }
-        spdlog::info("node {}/{} fetched its Ignition config {}", cluster, node.name,
-                     node.config_digest.substr(0, 12));
-      }),
+      fetch_tokens_(*store_, clock_),
+      bare_metal_(
+          published_configs_,
+          [this](const std::string& cluster, const providers::ObservedNode& node) {
+            state::NodeRecord record{.cluster = cluster,
+                                     .name = node.name,
+                                     .pool = node.pool,
+                                     .role = node.role,
+                                     .provider_id = node.provider_id,
+                                     .config_digest = node.config_digest,
+                                     .fetched_digest = node.config_digest,
+                                     .state = node.state,
+                                     .updated_at_ms = clock_.now_unix_ms()};
+            if (auto status = store_->put_node(record); !status) {
+              spdlog::error("recording Ignition fetch of {}/{}: {}", cluster, node.name,
+                            status.error().message);
+            }
+            spdlog::info("node {}/{} fetched its Ignition config {}", cluster, node.name,
+                         node.config_digest.substr(0, 12));
+          },
+          &fetch_tokens_),
       egress_client_(config_.egress),
       poll_interval_ms_(config_.repository.poll_interval_ms) {
   if (!clouds.empty()) {

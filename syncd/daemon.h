@@ -13,18 +13,19 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "common/curl_http_client.h"
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/openstack/openstack_provider.h"
 #include "render/model/diagnostics.h"
 #include "syncd/config.h"
-#include "common/curl_http_client.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
 #include "syncd/published_config_store.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/source/source.h"
 #include "syncd/state/state_store.h"
+#include "syncd/stored_fetch_tokens.h"
 
 namespace nkd::syncd {
 
@@ -65,6 +66,7 @@ class Daemon {
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<Source> source_;
   StateConfigStore published_configs_;
+  StoredFetchTokens fetch_tokens_;
   providers::BareMetalProvider bare_metal_;
   // Every call to a cloud or a cluster goes through it, so egress.allow holds for them all.
   CurlHttpClient egress_client_;

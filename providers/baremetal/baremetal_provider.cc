@@ -6,8 +6,9 @@
 
 namespace nkd::providers {
 
-BareMetalProvider::BareMetalProvider(ConfigStore& configs, FetchListener listener)
-    : configs_(configs), listener_(std::move(listener)) {}
+BareMetalProvider::BareMetalProvider(ConfigStore& configs, FetchListener listener,
+                                     FetchTokenSource* tokens)
+    : configs_(configs), listener_(std::move(listener)), tokens_(tokens) {}
 
 BareMetalProvider::BareMetalProvider(FetchListener listener)
     : owned_configs_(std::make_unique<InMemoryConfigStore>()),
@@ -121,15 +122,18 @@ Status BareMetalProvider::remove(const std::string& cluster) {
 BareMetalProvider::FetchResult BareMetalProvider::fetch(const std::string& cluster,
                                                         const std::string& node,
                                                         const std::string& token) {
+  Secret published_token;
   {
     std::lock_guard lock(mutex_);
     auto found_cluster = clusters_.find(cluster);
     if (found_cluster == clusters_.end()) return {};
     auto found_node = found_cluster->second.find(node);
     if (found_node == found_cluster->second.end()) return {};
-    if (!constant_time_equal(token, found_node->second.token.reveal())) {
-      return {.status = FetchStatus::kBadToken};
-    }
+    published_token = found_node->second.token;
+  }
+  // Outside the lock: the token source may read the state store.
+  if (!token_accepted(cluster, node, token, published_token)) {
+    return {.status = FetchStatus::kBadToken};
   }
   auto config = configs_.load(cluster, node);
   if (!config || !config->has_value()) return {};
@@ -145,6 +149,19 @@ BareMetalProvider::FetchResult BareMetalProvider::fetch(const std::string& clust
   }
   if (listener_) listener_(cluster, fetched);
   return FetchResult{FetchStatus::kServed, std::move((*config)->content), (*config)->digest};
+}
+
+bool BareMetalProvider::token_accepted(const std::string& cluster, const std::string& node,
+                                       const std::string& token, const Secret& published_token) {
+  if (tokens_ == nullptr) return constant_time_equal(token, published_token.reveal());
+  auto accepted = tokens_->accepted(cluster, node);
+  if (!accepted) return false;
+  bool matched = false;
+  // Every candidate is compared, so the time taken does not tell which one matched.
+  for (const Secret& candidate : *accepted) {
+    matched = constant_time_equal(token, candidate.reveal()) || matched;
+  }
+  return matched;
 }
 
 void BareMetalProvider::restore_fetched(const std::string& cluster, const std::string& node,

@@ -309,10 +309,6 @@ Result<ClusterPki> ensure_pki(const model::Cluster& cluster,
   return built;
 }
 
-Secret node_fetch_token(const ClusterPki& pki, const std::string& node_name) {
-  return Secret(hmac_sha256_hex(pki.node_token_key.reveal(), node_name));
-}
-
 ClusterPki with_new_bootstrap_token(ClusterPki pki, std::int64_t now_unix) {
   pki.bootstrap_token_id = random_token_characters(kTokenIdLength);
   pki.bootstrap_token_secret = Secret(random_token_characters(kTokenSecretLength));

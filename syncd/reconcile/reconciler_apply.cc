@@ -72,9 +72,17 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
       !published) {
     return published.error();
   }
-  if (Status saved = store_.save_pki(name, pki::to_json(renewed).dump()); !saved) {
-    return saved.error().wrap("storing the renewed bootstrap token of " + name);
-  }
+  // Only the token goes onto the stored PKI: a node token rotation may have landed meanwhile.
+  auto saved = update_stored_pki(
+      store_, name, [&](const std::optional<pki::ClusterPki>& stored) -> Result<pki::ClusterPki> {
+        if (!stored) return Error{ErrorCode::kNotFound, "the PKI of " + name + " disappeared"};
+        pki::ClusterPki updated = *stored;
+        updated.bootstrap_token_id = renewed.bootstrap_token_id;
+        updated.bootstrap_token_secret = renewed.bootstrap_token_secret;
+        updated.bootstrap_token_issued_unix = renewed.bootstrap_token_issued_unix;
+        return updated;
+      });
+  if (!saved) return saved.error().wrap("storing the renewed bootstrap token of " + name);
   spdlog::info("cluster {}: bootstrap token renewed for {} node(s) that still join", name,
                decision.joining_nodes.size());
   return render_for(desired);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace nkd::providers {
 namespace {
 
@@ -43,6 +45,40 @@ TEST(BareMetalProvider, ServesOnlyWithTheRightTokenAndTracksFetches) {
   ASSERT_EQ(nodes.size(), 2u);
   EXPECT_EQ(nodes[0].state, "Provisioned");
   EXPECT_EQ(nodes[1].state, "Pending");
+}
+
+// Tokens as a test sets them, per node; an error for a node it was told to fail.
+class FakeTokenSource final : public FetchTokenSource {
+ public:
+  Result<std::vector<Secret>> accepted(const std::string&, const std::string& node) override {
+    if (node == failing) return Error{ErrorCode::kUnavailable, "state store unreachable"};
+    return tokens[node];
+  }
+  std::map<std::string, std::vector<Secret>> tokens;
+  std::string failing;
+};
+
+TEST(BareMetalProvider, TokenSourceDecidesWhichTokensOpenAConfig) {
+  FakeTokenSource source;
+  InMemoryConfigStore configs;
+  BareMetalProvider provider(configs, {}, &source);
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1"), {}).ok());
+  source.tokens["lab-cp-0"] = {Secret("rotated"), Secret("previous")};
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-cp-0").status,
+            BareMetalProvider::FetchStatus::kBadToken)
+      << "the render's token no longer opens it once the source says otherwise";
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "rotated").status,
+            BareMetalProvider::FetchStatus::kServed);
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "previous").status,
+            BareMetalProvider::FetchStatus::kServed);
+  EXPECT_EQ(provider.fetch("lab", "lab-worker-0", "token-lab-worker-0").status,
+            BareMetalProvider::FetchStatus::kBadToken)
+      << "no accepted token: refused";
+  source.tokens["lab-worker-0"] = {Secret("token-lab-worker-0")};
+  source.failing = "lab-worker-0";
+  EXPECT_EQ(provider.fetch("lab", "lab-worker-0", "token-lab-worker-0").status,
+            BareMetalProvider::FetchStatus::kBadToken)
+      << "tokens that cannot be read open nothing";
 }
 
 TEST(BareMetalProvider, NewRenderMarksFetchedNodesOutdatedAndRestoreSurvivesRestart) {
