@@ -115,6 +115,10 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
                         .incomplete_requeue_ms = 2'000,
                         .cluster_access = config_.cluster_access});
   reconciler_->set_cluster_sync(cluster_sync_.get());
+  reconciler_->set_pointer_publisher(
+      [this](const model::Cluster& cluster, const render::ClusterRender& render) {
+        return bare_metal_.publish_for_pointers(cluster, render);
+      });
 }
 
 Daemon::~Daemon() { stop(); }

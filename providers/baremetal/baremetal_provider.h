@@ -38,6 +38,10 @@ class BareMetalProvider final : public InfrastructureProvider {
                              const ApplyHooks& hooks) override;
   Result<std::vector<ObservedNode>> observe(const std::string& cluster) override;
   Status remove(const std::string& cluster) override;
+  // Serves the configs of a cluster another provider builds: an OpenStack node whose config is
+  // too large for user_data boots a pointer to GET /ignition/<cluster>/<node>. Its fetches are
+  // served like any other but reported to no listener: that provider owns the node's record.
+  Status publish_for_pointers(const model::Cluster& cluster, const render::ClusterRender& render);
 
   enum class FetchStatus { kServed, kUnknownNode, kBadToken };
   struct FetchResult {
@@ -53,6 +57,8 @@ class BareMetalProvider final : public InfrastructureProvider {
                        const std::string& digest);
 
  private:
+  Result<ApplyOutcome> publish(const model::Cluster& cluster, const render::ClusterRender& render,
+                               bool report_fetches);
   Status drain_leaving(const std::string& cluster, const render::ClusterRender& render,
                        const ApplyHooks& hooks);
   struct Published {
@@ -62,6 +68,7 @@ class BareMetalProvider final : public InfrastructureProvider {
     std::string digest;
     Secret token;
     std::string fetched_digest;
+    bool report_fetches = true;
   };
   static ObservedNode observed(const std::string& name, const Published& node);
   // Whether `token` opens `node`'s config; `published_token` is the render's.

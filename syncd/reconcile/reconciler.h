@@ -75,6 +75,14 @@ class Reconciler {
   // drained before they are deleted. Without one, the infrastructure applied is the outcome and
   // the phase stops at WaitingForCluster. Set before start().
   void set_cluster_sync(ClusterSync* cluster_sync) { cluster_sync_ = cluster_sync; }
+  // Publishes the full configs of an OpenStack cluster whose nodes boot pointer configs (their
+  // configs are larger than Nova's user_data allows), before its servers are made. Set before
+  // start(); without one such a cluster is refused (its nodes could not boot).
+  using PointerPublisher =
+      std::function<Status(const model::Cluster&, const render::ClusterRender&)>;
+  void set_pointer_publisher(PointerPublisher publisher) {
+    pointer_publisher_ = std::move(publisher);
+  }
 
   // Exports the stored clusters' metrics (applied revision and time, readiness, node states), so
   // that a restart does not blank them until each cluster's next reconcile. Before start().
@@ -125,6 +133,7 @@ class Reconciler {
                                  const std::string& digest);
   // Renders `desired` and notes the digest on the cluster's current target if it is still it.
   Result<std::shared_ptr<const render::ClusterRender>> render_for(const DesiredCluster& desired);
+  Status publish_pointer_targets(const model::Cluster& cluster, const render::ClusterRender& render);
   void record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
                              const Error& error);
   // `rendered`, or a new render after a fresh bootstrap token was made in the cluster and stored
@@ -157,6 +166,7 @@ class Reconciler {
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
   ClusterSync* cluster_sync_ = nullptr;
+  PointerPublisher pointer_publisher_;
   std::uint64_t submissions_ = 0;
 };
 

@@ -47,6 +47,21 @@ TEST(BareMetalProvider, ServesOnlyWithTheRightTokenAndTracksFetches) {
   EXPECT_EQ(nodes[1].state, "Pending");
 }
 
+TEST(BareMetalProvider, PointerTargetsOfAnotherProviderAreServedWithoutReportingFetches) {
+  std::vector<std::string> fetched;
+  BareMetalProvider provider(
+      [&](const std::string&, const ObservedNode& node) { fetched.push_back(node.name); });
+  model::Cluster on_openstack = cluster();
+  on_openstack.platform = model::OpenStackPlatform{};
+  ASSERT_TRUE(provider.publish_for_pointers(on_openstack, render_of("v1")).ok());
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-worker-0").status,
+            BareMetalProvider::FetchStatus::kBadToken);
+  const auto served = provider.fetch("lab", "lab-cp-0", "token-lab-cp-0");
+  ASSERT_EQ(served.status, BareMetalProvider::FetchStatus::kServed);
+  EXPECT_EQ(served.config, "{\"config\":\"lab-cp-0v1\"}");
+  EXPECT_TRUE(fetched.empty()) << "the node's record is OpenStack's, not the bare-metal listener's";
+}
+
 // Tokens as a test sets them, per node; an error for a node it was told to fail.
 class FakeTokenSource final : public FetchTokenSource {
  public:
