@@ -31,6 +31,7 @@ struct Response;
 namespace nkd::syncd {
 
 class GuardedServer;
+class TlsContext;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -41,6 +42,8 @@ struct HttpServerOptions {
   double webhook_rate_per_second = 5;
   double webhook_burst = 20;
   ConnectionLimits connections;
+  // HTTPS with this certificate; null serves plain HTTP (http.insecure).
+  std::shared_ptr<const TlsContext> tls;
   // At most one warning per source address per interval about refused Ignition fetches.
   std::chrono::milliseconds ignition_warning_interval{60'000};
 };
