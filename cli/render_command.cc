@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/repository_options.h"
 #include "common/private_files.h"
+#include "common/secret_file.h"
 #include "render/model/loader.h"
 #include "render/render.h"
 #include "syncd/cluster_pki_store.h"
@@ -26,7 +27,8 @@ struct RenderCommandOptions {
   std::string cluster;
   std::string out;
   std::string state = ".nkd/state.db";
-  std::string ignition_base_url = "http://127.0.0.1:9480";
+  std::string ignition_base_url = "https://127.0.0.1:9480";
+  std::string ignition_ca_file;
 };
 
 // Configs hold private keys (the CAs, sa.key, tokens): the output is the owner's only.
@@ -58,6 +60,15 @@ int run_render(const RenderCommandOptions& options) {
     std::cerr << "nkd render: no cluster named " << options.cluster << " in " << (*tree)->describe() << "\n";
     return 2;
   }
+  std::string ignition_ca_pem;
+  if (!options.ignition_ca_file.empty()) {
+    auto text = read_text_file(options.ignition_ca_file, "--ignition-ca");
+    if (!text) {
+      std::cerr << "nkd render: " << text.error().message << "\n";
+      return 2;
+    }
+    ignition_ca_pem = std::move(text).value();
+  }
   auto store = state::open_sqlite_state_store(options.state);
   if (!store) {
     std::cerr << "nkd render: " << store.error().message << "\n";
@@ -74,8 +85,10 @@ int run_render(const RenderCommandOptions& options) {
       std::cerr << "nkd render: " << pki.error().message << "\n";
       return 1;
     }
-    const auto rendered = render::render_cluster(
-        cluster, *pki, render::RenderOptions{.ignition_base_url = options.ignition_base_url});
+    const auto rendered =
+        render::render_cluster(cluster, *pki,
+                               render::RenderOptions{.ignition_base_url = options.ignition_base_url,
+                                                     .ignition_ca_pem = ignition_ca_pem});
     if (auto status = write_artifacts(options.out, rendered); !status) {
       std::cerr << "nkd render: " << status.error().message << "\n";
       return 1;
@@ -114,6 +127,9 @@ void add_render_command(CLI::App& app) {
   command->add_option("--ignition-url", options->ignition_base_url,
                       "Base URL nodes fetch configs too large for user_data from")
       ->capture_default_str();
+  command->add_option("--ignition-ca", options->ignition_ca_file,
+                      "CA certificate (PEM) that pointer configs pin for an https --ignition-url: "
+                      "the daemon's <state>/tls/ca.crt, or its http.tls.caFile");
   command->callback([options] { set_exit_code(run_render(*options)); });
 }
 

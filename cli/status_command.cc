@@ -17,7 +17,7 @@ std::string short_revision(const nlohmann::json& value) {
   return value.is_string() && !value.get<std::string>().empty() ? value.get<std::string>().substr(0, 12) : "-";
 }
 
-int run_status(const std::string& server, bool as_json) {
+int run_status(const DaemonEndpoint& server, bool as_json) {
   auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) {
     std::cerr << "nkd status: " << clusters.error().message << "\n";
@@ -44,7 +44,7 @@ int run_status(const std::string& server, bool as_json) {
   return failing ? 1 : 0;
 }
 
-int run_history(const std::string& server, const std::string& cluster, bool as_json) {
+int run_history(const DaemonEndpoint& server, const std::string& cluster, bool as_json) {
   auto rows = get_daemon_json(server, "/api/v1/clusters/" + cluster + "/history");
   if (!rows) {
     std::cerr << "nkd history: " << rows.error().message << "\n";
@@ -70,7 +70,7 @@ int run_history(const std::string& server, const std::string& cluster, bool as_j
 
 void add_status_commands(CLI::App& app) {
   struct Options {
-    std::string server = kDefaultServer;
+    DaemonEndpoint server;
     std::string cluster;
     bool json = false;
   };
@@ -78,13 +78,17 @@ void add_status_commands(CLI::App& app) {
   auto* status = app.add_subcommand(
       "status", "Show every cluster: phase, applied and observed commit, readiness, last error.\n"
                 "Exit 1 when any cluster is failing or the daemon cannot be reached.");
-  status->add_option("--server", options->server, "URL of a running nkd syncd")->capture_default_str();
+  status->add_option("--server", options->server.url, "URL of a running nkd syncd")
+      ->capture_default_str();
+  status->add_option("--ca-file", options->server.ca_file, kCaFileHelp);
   status->add_flag("--json", options->json, "Print the API's JSON instead of a table");
   status->callback([options] { set_exit_code(run_status(options->server, options->json)); });
 
   auto* history = app.add_subcommand("history", "Show a cluster's applied versions, newest first");
   history->add_option("CLUSTER", options->cluster, "Cluster name")->required();
-  history->add_option("--server", options->server, "URL of a running nkd syncd")->capture_default_str();
+  history->add_option("--server", options->server.url, "URL of a running nkd syncd")
+      ->capture_default_str();
+  history->add_option("--ca-file", options->server.ca_file, kCaFileHelp);
   history->add_flag("--json", options->json, "Print JSON rows (revision, author, committedAt, "
                                              "renderDigest, outcome, message, startedAt, finishedAt)");
   history->callback([options] {
