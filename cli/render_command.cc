@@ -11,6 +11,7 @@
 #include "cli/repository_options.h"
 #include "cli/state_path.h"
 #include "common/private_files.h"
+#include "common/secret_file.h"
 #include "render/model/loader.h"
 #include "render/render.h"
 #include "syncd/cluster_pki_store.h"
@@ -30,7 +31,8 @@ struct RenderCommandOptions {
   std::string cluster;
   std::string out;
   std::string state;  // "": default_state_file(kRenderStateFile)
-  std::string ignition_base_url = "http://127.0.0.1:9480";
+  std::string ignition_base_url = "https://127.0.0.1:9480";
+  std::string ignition_ca_file;
 };
 
 // Configs hold private keys (the CAs, sa.key, tokens): the output is the owner's only.
@@ -62,6 +64,15 @@ int run_render(const RenderCommandOptions& options) {
     std::cerr << "nkd render: no cluster named " << options.cluster << " in " << (*tree)->describe() << "\n";
     return 2;
   }
+  std::string ignition_ca_pem;
+  if (!options.ignition_ca_file.empty()) {
+    auto text = read_text_file(options.ignition_ca_file, "--ignition-ca");
+    if (!text) {
+      std::cerr << "nkd render: " << text.error().message << "\n";
+      return 2;
+    }
+    ignition_ca_pem = std::move(text).value();
+  }
   Result<std::string> state_file =
       options.state.empty() ? default_state_file(kRenderStateFile) : Result<std::string>(options.state);
   if (!state_file) {
@@ -91,8 +102,10 @@ int run_render(const RenderCommandOptions& options) {
       std::cerr << "nkd render: " << pki.error().message << "\n";
       return 1;
     }
-    const auto rendered = render::render_cluster(
-        cluster, *pki, render::RenderOptions{.ignition_base_url = options.ignition_base_url});
+    const auto rendered =
+        render::render_cluster(cluster, *pki,
+                               render::RenderOptions{.ignition_base_url = options.ignition_base_url,
+                                                     .ignition_ca_pem = ignition_ca_pem});
     if (auto status = write_artifacts(options.out, rendered); !status) {
       std::cerr << "nkd render: " << status.error().message << "\n";
       return 1;
@@ -132,6 +145,9 @@ void add_render_command(CLI::App& app) {
   command->add_option("--ignition-url", options->ignition_base_url,
                       "Base URL nodes fetch configs too large for user_data from")
       ->capture_default_str();
+  command->add_option("--ignition-ca", options->ignition_ca_file,
+                      "CA certificate (PEM) that pointer configs pin for an https --ignition-url: "
+                      "the daemon's <state>/tls/ca.crt, or its http.tls.caFile");
   command->callback([options] { set_exit_code(run_render(*options)); });
 }
 

@@ -18,7 +18,7 @@ std::string short_revision(const nlohmann::json& value) {
              : "-";
 }
 
-int run_status(const std::string& server, bool as_json) {
+int run_status(const DaemonEndpoint& server, bool as_json) {
   auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) {
     std::cerr << "nkd status: " << clusters.error().message << "\n";
@@ -52,7 +52,7 @@ std::string text_or_dash(const nlohmann::json& value) {
 }
 
 // One cluster in full: its record, then a row per node (what a runbook needs during an incident).
-int run_cluster_status(const std::string& server, const std::string& name, bool as_json) {
+int run_cluster_status(const DaemonEndpoint& server, const std::string& name, bool as_json) {
   auto cluster = get_daemon_json(server, "/api/v1/clusters/" + name);
   if (!cluster) {
     std::cerr << "nkd status: " << cluster.error().message << "\n";
@@ -84,7 +84,7 @@ int run_cluster_status(const std::string& server, const std::string& name, bool 
   return failing ? 1 : 0;
 }
 
-int run_history(const std::string& server, const std::string& cluster, bool as_json) {
+int run_history(const DaemonEndpoint& server, const std::string& cluster, bool as_json) {
   auto rows = get_daemon_json(server, "/api/v1/clusters/" + cluster + "/history");
   if (!rows) {
     std::cerr << "nkd history: " << rows.error().message << "\n";
@@ -111,7 +111,7 @@ int run_history(const std::string& server, const std::string& cluster, bool as_j
 
 void add_status_commands(CLI::App& app) {
   struct Options {
-    std::string server = kDefaultServer;
+    DaemonEndpoint server;
     std::string cluster;
     bool json = false;
   };
@@ -122,8 +122,9 @@ void add_status_commands(CLI::App& app) {
       "with CLUSTER, that cluster in full and each of its nodes.\n"
       "Exit 1 when a cluster shown is failing, is unknown, or the daemon cannot be reached.");
   status->add_option("CLUSTER", options->cluster, "Show only this cluster, with its nodes");
-  status->add_option("--server", options->server, "URL of a running nkd syncd")
+  status->add_option("--server", options->server.url, "URL of a running nkd syncd")
       ->capture_default_str();
+  status->add_option("--ca-file", options->server.ca_file, kCaFileHelp);
   status->add_flag("--json", options->json, "Print the API's JSON instead of a table");
   status->callback([options] {
     set_exit_code(options->cluster.empty()
@@ -133,13 +134,14 @@ void add_status_commands(CLI::App& app) {
 
   auto* history = app.add_subcommand("history", "Show a cluster's applied versions, newest first");
   history->add_option("CLUSTER", options->cluster, "Cluster name")->required();
-  history->add_option("--server", options->server, "URL of a running nkd syncd")
+  history->add_option("--server", options->server.url, "URL of a running nkd syncd")
       ->capture_default_str();
-  history->add_flag("--json", options->json,
-                    "Print JSON rows (revision, author, committedAt, "
-                    "renderDigest, outcome, message, startedAt, finishedAt)");
-  history->callback(
-      [options] { set_exit_code(run_history(options->server, options->cluster, options->json)); });
+  history->add_option("--ca-file", options->server.ca_file, kCaFileHelp);
+  history->add_flag("--json", options->json, "Print JSON rows (revision, author, committedAt, "
+                                             "renderDigest, outcome, message, startedAt, finishedAt)");
+  history->callback([options] {
+    set_exit_code(run_history(options->server, options->cluster, options->json));
+  });
 }
 
 }  // namespace nkd::cli

@@ -55,6 +55,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& http_connections_dropped_total;
   prometheus::Family<prometheus::Counter>& http_handler_failures_total;
   prometheus::Family<prometheus::Counter>& ignition_refused_total;
+  // 1 while the listener serves plain HTTP (http.insecure: true), 0 with HTTPS: configs that
+  // hold private keys then cross the network in cleartext, which an alert should say.
+  prometheus::Family<prometheus::Gauge>& http_insecure;
 
   // Bucket sets sized to what each duration measures.
   static prometheus::Histogram::BucketBoundaries fast_buckets();  // 1 ms .. 10 s

@@ -55,6 +55,23 @@ struct WebhooksConfig {
   [[nodiscard]] std::string secret_file_for(const std::string& forge) const;
 };
 
+// How the listener protects what it serves (http.tls / http.insecure in syncd.yaml). Bare-metal
+// configs hold cluster CA keys and the service-account key, so HTTPS is the default: without
+// settings nkd makes its own CA and serving certificate; plain HTTP takes http.insecure: true.
+enum class ListenerSecurity { kSelfSigned, kCertificateFiles, kInsecure };
+
+struct ListenerTlsConfig {
+  ListenerSecurity security = ListenerSecurity::kSelfSigned;
+  // kCertificateFiles: the serving certificate (PEM, chain allowed) and its key, read at start.
+  std::string cert_file;
+  std::string key_file;
+  // The CA pointer configs pin (PEM); empty: the certificates of cert_file.
+  std::string ca_file;
+  // kSelfSigned: names and addresses the certificate carries besides publicURL's host, the
+  // listen address, localhost, 127.0.0.1 and ::1.
+  std::vector<std::string> hosts;
+};
+
 struct DaemonConfig {
   RepositoryConfig repository;
   WebhooksConfig webhooks;
@@ -62,7 +79,8 @@ struct DaemonConfig {
   std::vector<std::string> etcd_endpoints;
   std::string clouds_file;
   std::string listen = "127.0.0.1:9480";
-  // The base URL nodes use to fetch Ignition configs; default http://<listen>.
+  // The base URL nodes use to fetch Ignition configs; default https://<listen> (http:// when
+  // http.insecure is set).
   std::string public_url;
   bool prune = false;
   ClusterAccess cluster_access = ClusterAccess::kDirect;
@@ -81,11 +99,15 @@ struct DaemonConfig {
   ForgeConfig forge;
   // http: how many connections the HTTP server keeps and how long a request may take.
   ConnectionLimits http_limits;
+  ListenerTlsConfig http_tls;
 
   // Where the daemon keeps its Git mirror: beside the state database.
   [[nodiscard]] std::string state_directory() const;
   [[nodiscard]] std::string listen_host() const;
   [[nodiscard]] int listen_port() const;
+  [[nodiscard]] bool serves_https() const {
+    return http_tls.security != ListenerSecurity::kInsecure;
+  }
 };
 
 // Parses the YAML text of a config; `path` labels diagnostics. `egress_override` is the value

@@ -8,6 +8,7 @@
 
 #include "common/private_files.h"
 #include "common/secret_file.h"
+#include "syncd/listener_tls.h"
 #include "syncd/source/remote_url.h"
 #include "syncd/source_factory.h"
 #include "syncd/state/sqlite_state_store.h"
@@ -129,6 +130,7 @@ Status Daemon::start() {
   restore_fetched_configs();
   reconciler_->restore_metrics();
   if (auto status = start_commit_statuses(); !status) return status;
+  if (auto status = prepare_listener_security(); !status) return status;
   http_ = std::make_unique<HttpServer>(
       HttpServerOptions{.host = config_.listen_host(),
                         .port = config_.listen_port(),
@@ -137,7 +139,8 @@ Status Daemon::start() {
                         .webhook_networks = {.ipv4_bits = config_.webhooks.rate_limit_ipv4_prefix,
                                              .ipv6_bits = config_.webhooks.rate_limit_ipv6_prefix},
                         .clock = &clock_,
-                        .connections = config_.http_limits},
+                        .connections = config_.http_limits,
+                        .tls = listener_tls_},
       *store_, metrics_, bare_metal_,
       HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },
                     .trigger_fetch = [this] { trigger_fetch(); }});
@@ -146,9 +149,30 @@ Status Daemon::start() {
       static_cast<double>(poll_interval_ms_.load()) / 1000.0);
   reconciler_->start();
   source_thread_ = std::thread([this] { source_loop(); });
-  spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}:{}, egress {}",
-               git::display_url(config_.repository.url), config_.repository.ref, poll_interval_ms_.load(),
-               config_.listen_host(), http_->port(), config_.egress_text);
+  spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}://{}:{}, egress {}",
+               git::display_url(config_.repository.url), config_.repository.ref,
+               poll_interval_ms_.load(), listener_tls_ ? "https" : "http", config_.listen_host(),
+               http_->port(), config_.egress_text);
+  return ok_status();
+}
+
+Status Daemon::prepare_listener_security() {
+  metrics_.http_insecure.Add({}).Set(config_.serves_https() ? 0 : 1);
+  if (!config_.serves_https()) {
+    spdlog::warn(
+        "http.insecure: true: the listener serves plain HTTP; bare-metal configs (cluster CA keys, "
+        "service-account key) and node tokens cross the network in cleartext. Remove "
+        "http.insecure to serve HTTPS (nkd makes its own CA), or set http.tls");
+    return ok_status();
+  }
+  auto files = prepare_listener_tls(config_, clock_.now_unix_ms() / 1000);
+  if (!files) return files.error();
+  auto context = TlsContext::from_files(files->cert_file, files->key_file);
+  if (!context) return context.error();
+  listener_tls_ = std::move(context).value();
+  ignition_ca_pem_ = files->ca_pem;
+  spdlog::info("serving HTTPS with {}; pointer configs pin the CA in {}", files->cert_file,
+               files->ca_file);
   return ok_status();
 }
 

@@ -21,6 +21,7 @@
 #include "syncd/config.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
+#include "syncd/http/tls_transport.h"
 #include "syncd/published_config_store.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/source/source.h"
@@ -59,6 +60,8 @@ class Daemon {
   // Renders `cluster` with its stored (or new) PKI when a reconcile worker asks.
   RenderFunction render_function(const model::Cluster& cluster);
   [[nodiscard]] Status start_commit_statuses();
+  // HTTPS material per http.tls (or, with http.insecure, a warning): before the listener starts.
+  [[nodiscard]] Status prepare_listener_security();
 
   DaemonConfig config_;
   SystemClock clock_;
@@ -74,6 +77,10 @@ class Daemon {
   std::unique_ptr<ClusterSync> cluster_sync_;  // when clusterAccess: direct
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<HttpServer> http_;
+  // Set once by start(), before any render: the listener's certificate (null for plain HTTP)
+  // and the CA pointer configs pin (empty for plain HTTP).
+  std::shared_ptr<const TlsContext> listener_tls_;
+  std::string ignition_ca_pem_;
   // Commit statuses, when forge: is configured (null otherwise).
   std::unique_ptr<CurlHttpClient> forge_client_;
   std::unique_ptr<ForgeStatusPublisher> forge_publisher_;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quick start: installs what is missing, builds nkd, and runs `nkd syncd` in the foreground on the
 # bundled examples-repo with the embedded defaults: SQLite state, the bare-metal provider serving
-# Ignition, metrics on. Everything it makes lives under .nkd/quickstart/. Ctrl-C stops it.
+# Ignition, metrics on, HTTPS with the CA nkd makes on its first start (.nkd/quickstart/tls/ca.crt).
+# Everything it makes lives under .nkd/quickstart/. Ctrl-C stops it.
 #
 # The definitions are committed into a local Git repository (.nkd/quickstart/clusters.git's work
 # tree), because nkd reads commits, never loose files. clusterAccess is none and egress is
@@ -49,11 +50,13 @@ clusterAccess: none
 egress: {allow: [127.0.0.0/8, "::1/128"]}
 YAML
 
+ca="$home/tls/ca.crt"
 cat <<TEXT
-nkd syncd is starting on http://127.0.0.1:9480 (Ctrl-C stops it). In another shell:
-  $nkd status                       # every cluster: phase, applied commit, last error
-  $nkd history edge-lab             # applied versions, newest first
-  curl -s http://127.0.0.1:9480/metrics | grep ^nkd_
+nkd syncd is starting on https://127.0.0.1:9480 (Ctrl-C stops it); it makes its CA in $ca.
+In another shell:
+  $nkd status --ca-file $ca         # every cluster: phase, applied commit, last error
+  $nkd history edge-lab --ca-file $ca   # applied versions, newest first
+  curl -s --cacert $ca https://127.0.0.1:9480/metrics | grep ^nkd_
   edit $repo/clusters/edge-lab/cluster.yaml, commit there: the daemon applies it within 10 s
 prod-east is an OpenStack cluster: without a clouds: file it stays Failed and says why.
 TEXT

@@ -106,7 +106,8 @@ HttpServer::HttpServer(HttpServerOptions options, state::StateStore& store,
             metrics_.http_connections_dropped_total
                 .Add({{"reason", ConnectionTable::to_string(reason)}})
                 .Increment();
-          })) {}
+          },
+          options_.tls)) {}
 
 HttpServer::~HttpServer() { stop(); }
 

@@ -33,6 +33,7 @@ struct Response;
 namespace nkd::syncd {
 
 class GuardedServer;
+class TlsContext;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
@@ -53,6 +54,8 @@ struct HttpServerOptions {
   // Wall time for webhook timestamps; null: the system clock.
   const Clock* clock = nullptr;
   ConnectionLimits connections;
+  // HTTPS with this certificate; null serves plain HTTP (http.insecure).
+  std::shared_ptr<const TlsContext> tls;
   // At most one warning per source address per interval about refused Ignition fetches.
   std::chrono::milliseconds ignition_warning_interval{60'000};
 };

@@ -1,9 +1,13 @@
 // SyncdFixture: a definitions repository served by a real `git daemon` on 127.0.0.1, a config
 // for `nkd syncd` (SQLite state, bare metal, clusterAccess none, loopback-only egress), and the
-// daemon process itself, all removed or stopped when the fixture goes. The repository holds two
+// daemon process itself, all removed or stopped when the fixture goes. The listener serves plain
+// HTTP by the explicit opt-in (http.insecure) unless use_https() is called or the test's extra
+// config sets http: itself. The repository holds two
 // bare-metal clusters: edge-lab (from examples-repo) and lab-two (a copy), plus `extra_clusters`
 // more copies named lab-00, lab-01, ... for tests that need a busy repository.
 #pragma once
+
+#include <httplib.h>
 
 #include <chrono>
 #include <map>
@@ -13,6 +17,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/support/test_support.h"
 
@@ -55,7 +60,13 @@ class SyncdFixture {
   [[nodiscard]] int port() const { return http_port_; }
   // The running daemon's process id (0 when none runs).
   [[nodiscard]] pid_t daemon_pid() const;
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+  // The daemon serves HTTPS (no http.insecure); clients trust `ca_file`, by default the CA the
+  // daemon makes in its state directory. Call before start_daemon().
+  void use_https(const std::string& ca_file = "");
+  // A client of the daemon's listener (trusting its CA with use_https()), short timeouts.
+  [[nodiscard]] std::unique_ptr<httplib::Client> client() const;
+  [[nodiscard]] std::string url() const;
+  [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
   [[nodiscard]] std::string webhook_secret() const { return "fixture-webhook-secret"; }
   [[nodiscard]] std::string log() const;
   [[nodiscard]] const std::filesystem::path& dir() const { return scratch_.path(); }
@@ -68,6 +79,8 @@ class SyncdFixture {
   int http_port_ = 0;
   std::unique_ptr<ChildProcess> git_daemon_;
   std::unique_ptr<ChildProcess> syncd_;
+  bool https_ = false;
+  std::string ca_file_;
 
   // Commits the work tree, makes the bare remote and starts `git daemon` on it.
   void publish_repository(const std::string& prepare_script);

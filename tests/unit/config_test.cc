@@ -24,7 +24,7 @@ TEST(DaemonConfig, ParsesTheDocumentedFields) {
   EXPECT_EQ(config->cluster_access, ClusterAccess::kNone);
   EXPECT_EQ(config->listen_port(), 9480);
   EXPECT_EQ(config->state_directory(), "/var/lib/nkd");
-  EXPECT_EQ(config->public_url, "http://127.0.0.1:9480");
+  EXPECT_EQ(config->public_url, "https://127.0.0.1:9480");
   EXPECT_TRUE(config->egress.allows(*parse_ip("127.0.0.9")));
   EXPECT_TRUE(config->egress.allows(*parse_ip("::1")));
   EXPECT_FALSE(config->egress.allows(*parse_ip("10.0.0.11")));
@@ -127,6 +127,69 @@ TEST(DaemonConfig, SshKeyWithoutKnownHostsIsRefused) {
       "repository:\n  url: ssh://git@127.0.0.1/r.git\n  auth: {sshKeyFile: /k}\n", "c", nullptr);
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.error().message.find("needs knownHostsFile"), std::string::npos);
+}
+
+TEST(DaemonConfig, ServesHttpsWithItsOwnCertificateByDefault) {
+  auto config = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_tls.security, ListenerSecurity::kSelfSigned);
+  EXPECT_TRUE(config->serves_https());
+  EXPECT_EQ(config->http_limits.handshake_timeout, std::chrono::seconds(10));
+}
+
+TEST(DaemonConfig, PlainHttpNeedsTheExplicitOptIn) {
+  auto insecure =
+      parse_daemon_config(std::string(kMinimal) + "http: {insecure: true}\n", "c", nullptr);
+  ASSERT_TRUE(insecure.ok()) << insecure.error().message;
+  EXPECT_EQ(insecure->http_tls.security, ListenerSecurity::kInsecure);
+  EXPECT_FALSE(insecure->serves_https());
+  EXPECT_EQ(insecure->public_url, "http://127.0.0.1:9480");
+
+  auto plain_url = parse_daemon_config(
+      std::string(kMinimal) + "publicURL: http://nkd.lab.example:9480\n", "c", nullptr);
+  ASSERT_FALSE(plain_url.ok());
+  EXPECT_EQ(plain_url.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(plain_url.error().message.find("set http.insecure: true to serve plain HTTP"),
+            std::string::npos)
+      << plain_url.error().message;
+  auto plain_url_opted_in = parse_daemon_config(
+      std::string(kMinimal) + "publicURL: http://nkd.lab.example:9480\nhttp: {insecure: true}\n",
+      "c", nullptr);
+  EXPECT_TRUE(plain_url_opted_in.ok());
+}
+
+TEST(DaemonConfig, CertificateFilesTakeBothHalvesAndExcludeInsecure) {
+  auto files = parse_daemon_config(std::string(kMinimal) +
+                                       "http:\n  tls: {certFile: /etc/nkd/tls.crt, keyFile: "
+                                       "/etc/nkd/tls.key, caFile: /etc/nkd/ca.crt}\n"
+                                       "  handshakeTimeout: 3s\n",
+                                   "c", nullptr);
+  ASSERT_TRUE(files.ok()) << files.error().message;
+  EXPECT_EQ(files->http_tls.security, ListenerSecurity::kCertificateFiles);
+  EXPECT_EQ(files->http_tls.key_file, "/etc/nkd/tls.key");
+  EXPECT_EQ(files->http_tls.ca_file, "/etc/nkd/ca.crt");
+  EXPECT_EQ(files->http_limits.handshake_timeout, std::chrono::seconds(3));
+
+  auto half = parse_daemon_config(
+      std::string(kMinimal) + "http: {tls: {certFile: /etc/nkd/tls.crt}}\n", "c", nullptr);
+  ASSERT_FALSE(half.ok());
+  EXPECT_NE(half.error().message.find("needs both certFile and keyFile"), std::string::npos)
+      << half.error().message;
+
+  auto both = parse_daemon_config(
+      std::string(kMinimal) + "http: {insecure: true, tls: {selfSigned: true}}\n", "c", nullptr);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("cannot go with http.tls"), std::string::npos)
+      << both.error().message;
+}
+
+TEST(DaemonConfig, SelfSignedTakesExtraHosts) {
+  auto config = parse_daemon_config(
+      std::string(kMinimal) + "http: {tls: {selfSigned: true, hosts: [nkd.lab, 10.0.0.5]}}\n", "c",
+      nullptr);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_tls.security, ListenerSecurity::kSelfSigned);
+  EXPECT_EQ(config->http_tls.hosts, (std::vector<std::string>{"nkd.lab", "10.0.0.5"}));
 }
 
 }  // namespace
