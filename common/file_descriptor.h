@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <utility>
+
 namespace nkd {
 
 class FileDescriptor {
@@ -16,6 +18,8 @@ class FileDescriptor {
 
   // -1 when the open it came from failed.
   [[nodiscard]] int get() const { return descriptor_; }
+  // Hands the descriptor to a new owner: it is no longer closed here.
+  int release() { return std::exchange(descriptor_, -1); }
 
  private:
   int descriptor_;

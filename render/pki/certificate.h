@@ -17,6 +17,15 @@
 
 namespace nkd::pki {
 
+// Lifetimes shared by every certificate nkd issues (the clusters' and its listener's): CAs ten
+// years, leaves one, renewed within their last 30 days, and valid from a little before now so
+// that nodes whose clocks lag accept a certificate issued just now.
+inline constexpr std::int64_t kDaySeconds = 24 * 60 * 60;
+inline constexpr std::int64_t kClockSkewSeconds = 5 * 60;
+inline constexpr std::int64_t kAuthorityValiditySeconds = 3650 * kDaySeconds;
+inline constexpr std::int64_t kLeafValiditySeconds = 365 * kDaySeconds;
+inline constexpr std::int64_t kRenewWithinSeconds = 30 * kDaySeconds;
+
 // Makes keys of one algorithm. The keygen context is created on first use and then reused, so a
 // burst of keys (a new cluster needs about twenty) skips repeated provider lookups, and a render
 // that needs no key pays nothing. Not thread-safe: one generator per thread.

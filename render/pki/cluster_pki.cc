@@ -9,12 +9,6 @@
 namespace nkd::pki {
 namespace {
 
-constexpr std::int64_t kDaySeconds = 24 * 60 * 60;
-// Nodes whose clocks lag a little must still accept a certificate issued just now.
-constexpr std::int64_t kClockSkewSeconds = 5 * 60;
-constexpr std::int64_t kAuthorityValiditySeconds = 3650 * kDaySeconds;
-constexpr std::int64_t kLeafValiditySeconds = 365 * kDaySeconds;
-constexpr std::int64_t kRenewWithinSeconds = 30 * kDaySeconds;
 constexpr char kMastersGroup[] = "system:masters";
 constexpr std::size_t kTokenIdLength = 6;
 constexpr std::size_t kTokenSecretLength = 16;

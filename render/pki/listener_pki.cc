@@ -8,11 +8,6 @@
 namespace nkd::pki {
 namespace {
 
-constexpr std::int64_t kDaySeconds = 24 * 60 * 60;
-constexpr std::int64_t kClockSkewSeconds = 5 * 60;
-constexpr std::int64_t kAuthorityValiditySeconds = 3650 * kDaySeconds;
-constexpr std::int64_t kServerValiditySeconds = 365 * kDaySeconds;
-constexpr std::int64_t kRenewWithinSeconds = 30 * kDaySeconds;
 constexpr char kAuthorityName[] = "nkd listener CA";
 constexpr char kServerName[] = "nkd";
 
@@ -60,7 +55,7 @@ Result<CertKeyPair> issue_server(const CertKeyPair& authority, const SubjectAltN
                              .usage = CertificateUsage::kServer,
                              .alt_names = names,
                              .not_before_unix = now_unix - kClockSkewSeconds,
-                             .not_after_unix = now_unix + kServerValiditySeconds};
+                             .not_after_unix = now_unix + kLeafValiditySeconds};
   Result<X509Ptr> certificate = issue_certificate(spec, key->get(), &signer);
   if (!certificate) return certificate.error();
   return encode_pair(certificate->get(), key->get());

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "common/egress.h"
+#include "common/file_descriptor.h"
 
 namespace nkd::git {
 
@@ -28,21 +29,6 @@ std::mutex& scope_mutex() {
   return mutex;
 }
 PinnedGitConnections* active_scope = nullptr;  // guarded by scope_mutex(), held by the scope
-
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
 
 std::string describe_errno(int error) { return std::strerror(error); }
 
@@ -64,7 +50,7 @@ Result<int> connect_within(const IpAddress& address, int port, std::chrono::mill
     std::memcpy(&ipv6->sin6_addr, address.bytes.data(), 16);
     length = sizeof(sockaddr_in6);
   }
-  Socket socket(::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  FileDescriptor socket(::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   const std::string where = address.to_string() + " port " + std::to_string(port);
   if (socket.get() < 0) return Error{ErrorCode::kNetwork, "socket: " + describe_errno(errno)};
   if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&storage), length) != 0) {
