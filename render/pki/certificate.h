@@ -13,6 +13,7 @@
 #include "common/result.h"
 #include "common/secret.h"
 #include "render/model/cluster.h"
+#include "render/pki/cluster_pki.h"
 #include "render/pki/openssl_handles.h"
 
 namespace nkd::pki {
@@ -83,6 +84,8 @@ struct Signer {
 
 [[nodiscard]] Result<std::string> certificate_to_pem(X509* certificate);
 [[nodiscard]] Result<Secret> private_key_to_pem(EVP_PKEY* key);  // PKCS#8
+// Both as PEM, as the PKI records keep them.
+[[nodiscard]] Result<CertKeyPair> encode_pair(X509* certificate, EVP_PKEY* key);
 [[nodiscard]] Result<std::string> public_key_to_pem(EVP_PKEY* key);
 [[nodiscard]] Result<X509Ptr> certificate_from_pem(std::string_view pem);
 [[nodiscard]] Result<EvpPkeyPtr> private_key_from_pem(const Secret& pem);

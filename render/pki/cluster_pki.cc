@@ -14,15 +14,6 @@ constexpr std::size_t kTokenIdLength = 6;
 constexpr std::size_t kTokenSecretLength = 16;
 constexpr std::size_t kNodeTokenKeyBytes = 32;
 
-Result<CertKeyPair> encode_pair(X509* certificate, EVP_PKEY* key) {
-  Result<std::string> cert_pem = certificate_to_pem(certificate);
-  if (!cert_pem) return cert_pem.error();
-  Result<Secret> key_pem = private_key_to_pem(key);
-  if (!key_pem) return key_pem.error();
-  return CertKeyPair{.cert_pem = std::move(cert_pem).value(),
-                     .key_pem = std::move(key_pem).value()};
-}
-
 // A new key from `keys` and a certificate for it per `spec` (validity included), signed by
 // `signer`.
 Result<CertKeyPair> issue_leaf(const CertificateSpec& spec, const Signer& signer,

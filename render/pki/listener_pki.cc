@@ -11,15 +11,6 @@ namespace {
 constexpr char kAuthorityName[] = "nkd listener CA";
 constexpr char kServerName[] = "nkd";
 
-Result<CertKeyPair> encode_pair(X509* certificate, EVP_PKEY* key) {
-  Result<std::string> cert_pem = certificate_to_pem(certificate);
-  if (!cert_pem) return cert_pem.error();
-  Result<Secret> key_pem = private_key_to_pem(key);
-  if (!key_pem) return key_pem.error();
-  return CertKeyPair{.cert_pem = std::move(cert_pem).value(),
-                     .key_pem = std::move(key_pem).value()};
-}
-
 Error damaged_authority(const std::string& detail) {
   return Error{ErrorCode::kParse,
                "the listener CA in the state directory is unusable (" + detail +
