@@ -20,7 +20,6 @@
 #include <fstream>
 
 #include "bench/generated_repository.h"
-#include "common/crypto.h"
 #include "syncd/source/libgit2_source.h"
 #include "tests/support/syncd_fixture.h"
 
@@ -50,7 +49,7 @@ std::vector<double> push_to_applied(nkd::testing::SyncdFixture& fixture, int com
         "bench " + std::to_string(i));
     const std::string body = R"({"ref":"refs/heads/main","after":")" + commit + R"("})";
     const auto pushed = Clock::now();
-    fixture.post_hook("generic", body, "sha256=" + nkd::hmac_sha256_hex(fixture.webhook_secret(), body));
+    fixture.post_generic_hook(body);
     while (fixture.get_json("/api/v1/clusters/edge-lab")["appliedRevision"] != commit) {
       if (Clock::now() - pushed > 10s) break;
     }
@@ -110,7 +109,7 @@ double push_one_change(nkd::testing::SyncdFixture& fixture, const std::string& c
                                                 "/files/motd", "one cluster " + std::to_string(round));
   const std::string body = R"({"ref":"refs/heads/main","after":")" + commit + R"("})";
   const auto pushed = Clock::now();
-  fixture.post_hook("generic", body, "sha256=" + nkd::hmac_sha256_hex(fixture.webhook_secret(), body));
+  fixture.post_generic_hook(body);
   while (fixture.get_json("/api/v1/clusters/" + cluster)["appliedRevision"] != commit) {
     if (Clock::now() - pushed > 30s) break;
     std::this_thread::sleep_for(2ms);

@@ -7,11 +7,10 @@
 
 #include <iostream>
 
+#include "build_commit.h"  // generated: NKD_COMMIT
+
 #ifndef NKD_VERSION
 #define NKD_VERSION "0.0.0"
-#endif
-#ifndef NKD_COMMIT
-#define NKD_COMMIT "unknown"
 #endif
 
 namespace nkd::cli {
@@ -30,6 +29,7 @@ void register_commands(CLI::App& app) {
   add_syncd_command(app);
   add_status_commands(app);
   add_kubeconfig_command(app);
+  add_node_token_commands(app);
 }
 
 void add_version_command(CLI::App& app) {

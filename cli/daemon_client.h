@@ -9,9 +9,22 @@
 
 namespace nkd::cli {
 
-inline constexpr const char* kDefaultServer = "http://127.0.0.1:9480";
+// The daemon serves HTTPS unless http.insecure is set (DESIGN.md §6).
+inline constexpr const char* kDefaultServer = "https://127.0.0.1:9480";
 
-// GET `path` on `server` as JSON, with short timeouts. Errors say how to reach the daemon.
-[[nodiscard]] Result<nlohmann::json> get_daemon_json(const std::string& server, const std::string& path);
+inline constexpr const char* kCaFileHelp =
+    "CA certificate (PEM) that signed an https daemon's certificate: its <state>/tls/ca.crt "
+    "when it made its own; default: the system's CAs";
+
+struct DaemonEndpoint {
+  std::string url = kDefaultServer;
+  // The CA that signed an https daemon's certificate (PEM), e.g. a copy of the daemon's
+  // <state directory>/tls/ca.crt; empty: the system's CAs.
+  std::string ca_file;
+};
+
+// GET `path` on `daemon` as JSON, with short timeouts. Errors say how to reach the daemon.
+[[nodiscard]] Result<nlohmann::json> get_daemon_json(const DaemonEndpoint& daemon,
+                                                     const std::string& path);
 
 }  // namespace nkd::cli

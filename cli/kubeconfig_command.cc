@@ -20,7 +20,7 @@ namespace {
 
 struct KubeconfigOptions {
   std::string cluster;
-  std::string state = ".nkd/state.db";
+  std::string state;
   std::string server;
   RepositoryOptions repository;
 };
@@ -127,8 +127,14 @@ void add_kubeconfig_command(CLI::App& app) {
       "Print an admin kubeconfig for CLUSTER (it holds the admin private key: keep it safe).\n"
       "Exit 0 on success, 1 when the state has no PKI for the cluster, 2 on usage errors.");
   command->add_option("cluster", options->cluster, "Cluster name")->required();
-  command->add_option("--state", options->state, "SQLite file that keeps each cluster's PKI")
-      ->capture_default_str();
+  // Required: a guessed file could hold another PKI than the one the cluster was built with (a
+  // throwaway one of `nkd render`), and its kubeconfig would be refused by the cluster.
+  command
+      ->add_option("--state", options->state,
+                   "The state file that holds the cluster's PKI: the daemon's (state.sqlite in "
+                   "syncd.yaml, e.g. /var/lib/nkd/state.db; reading needs its owner's rights) or "
+                   "the one `nkd render --state` used")
+      ->required();
   command->add_option("--server", options->server,
                       "API server URL; default https://<controlPlaneEndpoint>:6443 from --repo");
   options->repository.add_to(*command);

@@ -28,13 +28,14 @@ struct PlanCommandOptions {
   bool worktree = false;
   std::string format = "text";
   std::string server;
+  std::string server_ca_file;
   std::string state;
   std::string ignition_base_url = "http://127.0.0.1:9480";
   bool detailed_exitcode = false;
 };
 
 // The daemon's view of every cluster: its applied revision and the nodes it has.
-Result<std::map<std::string, plan::ActualCluster>> actual_state(const std::string& server) {
+Result<std::map<std::string, plan::ActualCluster>> actual_state(const DaemonEndpoint& server) {
   auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) return clusters.error();
   std::map<std::string, plan::ActualCluster> actual;
@@ -127,7 +128,7 @@ int run_plan(const PlanCommandOptions& options) {
       .now_unix = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count()};
   if (!options.server.empty()) {
-    auto actual = actual_state(options.server);
+    auto actual = actual_state({.url = options.server, .ca_file = options.server_ca_file});
     if (!actual) {
       std::cerr << "nkd plan: --server: " << actual.error().message << "\n";
       return 1;
@@ -167,6 +168,7 @@ void add_plan_command(CLI::App& app) {
   command->add_option("--server", options->server,
                       "A running daemon's URL (e.g. " + std::string(kDefaultServer) +
                           "): plan against the nodes it reports, not only against --base");
+  command->add_option("--ca-file", options->server_ca_file, kCaFileHelp);
   command->add_option("--state", options->state,
                       "A state file whose cluster PKI to render with (read only); default: a "
                       "throwaway PKI, the same for both revisions");

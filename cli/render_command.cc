@@ -9,7 +9,9 @@
 
 #include "cli/commands.h"
 #include "cli/repository_options.h"
+#include "cli/state_path.h"
 #include "common/private_files.h"
+#include "common/secret_file.h"
 #include "render/model/loader.h"
 #include "render/render.h"
 #include "syncd/cluster_pki_store.h"
@@ -21,12 +23,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Not the daemon's file: `nkd render`'s own PKI, kept so that its renders repeat.
+constexpr const char* kRenderStateFile = "render-state.db";
+
 struct RenderCommandOptions {
   RepositoryOptions repository;
   std::string cluster;
   std::string out;
-  std::string state = ".nkd/state.db";
-  std::string ignition_base_url = "http://127.0.0.1:9480";
+  std::string state;  // "": default_state_file(kRenderStateFile)
+  std::string ignition_base_url = "https://127.0.0.1:9480";
+  std::string ignition_ca_file;
 };
 
 // Configs hold private keys (the CAs, sa.key, tokens): the output is the owner's only.
@@ -58,7 +64,29 @@ int run_render(const RenderCommandOptions& options) {
     std::cerr << "nkd render: no cluster named " << options.cluster << " in " << (*tree)->describe() << "\n";
     return 2;
   }
-  auto store = state::open_sqlite_state_store(options.state);
+  std::string ignition_ca_pem;
+  if (!options.ignition_ca_file.empty()) {
+    auto text = read_text_file(options.ignition_ca_file, "--ignition-ca");
+    if (!text) {
+      std::cerr << "nkd render: " << text.error().message << "\n";
+      return 2;
+    }
+    ignition_ca_pem = std::move(text).value();
+  }
+  Result<std::string> state_file =
+      options.state.empty() ? default_state_file(kRenderStateFile) : Result<std::string>(options.state);
+  if (!state_file) {
+    std::cerr << "nkd render: " << state_file.error().message << "\n";
+    return 2;
+  }
+  if (const std::string warning = state_in_work_tree_warning("render", *state_file); !warning.empty()) {
+    std::cerr << warning << "\n";
+  }
+  if (auto made = create_private_directories(std::filesystem::path(*state_file).parent_path()); !made) {
+    std::cerr << "nkd render: " << made.error().message << "\n";
+    return 1;
+  }
+  auto store = state::open_sqlite_state_store(*state_file);
   if (!store) {
     std::cerr << "nkd render: " << store.error().message << "\n";
     return 1;
@@ -74,8 +102,10 @@ int run_render(const RenderCommandOptions& options) {
       std::cerr << "nkd render: " << pki.error().message << "\n";
       return 1;
     }
-    const auto rendered = render::render_cluster(
-        cluster, *pki, render::RenderOptions{.ignition_base_url = options.ignition_base_url});
+    const auto rendered =
+        render::render_cluster(cluster, *pki,
+                               render::RenderOptions{.ignition_base_url = options.ignition_base_url,
+                                                     .ignition_ca_pem = ignition_ca_pem});
     if (auto status = write_artifacts(options.out, rendered); !status) {
       std::cerr << "nkd render: " << status.error().message << "\n";
       return 1;
@@ -109,11 +139,15 @@ void add_render_command(CLI::App& app) {
   command->add_option("--out", options->out, "Output directory")->required();
   command->add_option("--state", options->state,
                       "SQLite file that keeps each cluster's PKI, created when missing, so that "
-                      "renders repeat byte for byte (never commit it: it holds private keys)")
-      ->capture_default_str();
+                      "renders repeat byte for byte (never commit it: it holds private keys). "
+                      "Default: $XDG_STATE_HOME/nkd/render-state.db, else "
+                      "~/.local/state/nkd/render-state.db: never inside the definitions' work tree");
   command->add_option("--ignition-url", options->ignition_base_url,
                       "Base URL nodes fetch configs too large for user_data from")
       ->capture_default_str();
+  command->add_option("--ignition-ca", options->ignition_ca_file,
+                      "CA certificate (PEM) that pointer configs pin for an https --ignition-url: "
+                      "the daemon's <state>/tls/ca.crt, or its http.tls.caFile");
   command->callback([options] { set_exit_code(run_render(*options)); });
 }
 

@@ -1,9 +1,8 @@
 // nkd status and nkd history: read a running daemon's API and print it for people or scripts.
-#include <nlohmann/json.hpp>
-
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
@@ -14,10 +13,12 @@ namespace nkd::cli {
 namespace {
 
 std::string short_revision(const nlohmann::json& value) {
-  return value.is_string() && !value.get<std::string>().empty() ? value.get<std::string>().substr(0, 12) : "-";
+  return value.is_string() && !value.get<std::string>().empty()
+             ? value.get<std::string>().substr(0, 12)
+             : "-";
 }
 
-int run_status(const std::string& server, bool as_json) {
+int run_status(const DaemonEndpoint& server, bool as_json) {
   auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) {
     std::cerr << "nkd status: " << clusters.error().message << "\n";
@@ -32,19 +33,58 @@ int run_status(const std::string& server, bool as_json) {
     return failing ? 1 : 0;
   }
   std::cout << std::left << std::setw(24) << "CLUSTER" << std::setw(18) << "PHASE" << std::setw(14)
-            << "APPLIED" << std::setw(14) << "OBSERVED" << std::setw(7) << "READY" << "LAST ERROR\n";
+            << "APPLIED" << std::setw(14) << "OBSERVED" << std::setw(7) << "READY"
+            << "LAST ERROR\n";
   for (const auto& cluster : *clusters) {
     std::cout << std::left << std::setw(24) << cluster["name"].get<std::string>() << std::setw(18)
               << cluster["phase"].get<std::string>() << std::setw(14)
               << short_revision(cluster["appliedRevision"]) << std::setw(14)
               << short_revision(cluster["observedRevision"]) << std::setw(7)
               << (cluster["ready"].get<bool>() ? "yes" : "no")
-              << (cluster["lastError"].is_null() ? "-" : cluster["lastError"].get<std::string>()) << "\n";
+              << (cluster["lastError"].is_null() ? "-" : cluster["lastError"].get<std::string>())
+              << "\n";
   }
   return failing ? 1 : 0;
 }
 
-int run_history(const std::string& server, const std::string& cluster, bool as_json) {
+std::string text_or_dash(const nlohmann::json& value) {
+  return value.is_string() && !value.get<std::string>().empty() ? value.get<std::string>() : "-";
+}
+
+// One cluster in full: its record, then a row per node (what a runbook needs during an incident).
+int run_cluster_status(const DaemonEndpoint& server, const std::string& name, bool as_json) {
+  auto cluster = get_daemon_json(server, "/api/v1/clusters/" + name);
+  if (!cluster) {
+    std::cerr << "nkd status: " << cluster.error().message << "\n";
+    return 1;
+  }
+  const bool failing = (*cluster)["phase"] == "Failed" || !(*cluster)["lastError"].is_null();
+  if (as_json) {
+    std::cout << cluster->dump(2) << "\n";
+    return failing ? 1 : 0;
+  }
+  const nlohmann::json& record = *cluster;
+  std::cout << "cluster:   " << text_or_dash(record["name"]) << "\n"
+            << "phase:     " << text_or_dash(record["phase"]) << "\n"
+            << "ready:     " << (record["ready"].get<bool>() ? "yes" : "no") << "\n"
+            << "applied:   " << text_or_dash(record["appliedRevision"]) << "\n"
+            << "observed:  " << text_or_dash(record["observedRevision"]) << "\n"
+            << "running:   " << text_or_dash(record["clusterRevision"]) << "\n"
+            << "render:    " << text_or_dash(record["renderDigest"]) << "\n"
+            << "lastError: " << text_or_dash(record["lastError"]) << "\n\n";
+  std::cout << std::left << std::setw(32) << "NODE" << std::setw(16) << "POOL" << std::setw(16)
+            << "STATE" << std::setw(12) << "KUBELET"
+            << "PROVIDER ID\n";
+  for (const auto& node : record["nodes"]) {
+    std::cout << std::left << std::setw(32) << text_or_dash(node["name"]) << std::setw(16)
+              << text_or_dash(node["pool"]) << std::setw(16) << text_or_dash(node["state"])
+              << std::setw(12) << text_or_dash(node["kubeletVersion"])
+              << text_or_dash(node["providerID"]) << "\n";
+  }
+  return failing ? 1 : 0;
+}
+
+int run_history(const DaemonEndpoint& server, const std::string& cluster, bool as_json) {
   auto rows = get_daemon_json(server, "/api/v1/clusters/" + cluster + "/history");
   if (!rows) {
     std::cerr << "nkd history: " << rows.error().message << "\n";
@@ -54,14 +94,15 @@ int run_history(const std::string& server, const std::string& cluster, bool as_j
     std::cout << rows->dump(2) << "\n";
     return 0;
   }
-  std::cout << std::left << std::setw(14) << "REVISION" << std::setw(12) << "OUTCOME" << std::setw(26)
-            << "FINISHED" << std::setw(20) << "AUTHOR" << "MESSAGE\n";
+  std::cout << std::left << std::setw(14) << "REVISION" << std::setw(12) << "OUTCOME"
+            << std::setw(26) << "FINISHED" << std::setw(20) << "AUTHOR"
+            << "MESSAGE\n";
   for (const auto& row : *rows) {
     std::cout << std::left << std::setw(14) << short_revision(row["revision"]) << std::setw(12)
               << row["outcome"].get<std::string>() << std::setw(26)
               << (row["finishedAt"].is_null() ? "-" : row["finishedAt"].get<std::string>())
-              << std::setw(20) << row["author"].get<std::string>() << row["message"].get<std::string>()
-              << "\n";
+              << std::setw(20) << row["author"].get<std::string>()
+              << row["message"].get<std::string>() << "\n";
   }
   return 0;
 }
@@ -70,21 +111,32 @@ int run_history(const std::string& server, const std::string& cluster, bool as_j
 
 void add_status_commands(CLI::App& app) {
   struct Options {
-    std::string server = kDefaultServer;
+    DaemonEndpoint server;
     std::string cluster;
     bool json = false;
   };
   auto options = std::make_shared<Options>();
   auto* status = app.add_subcommand(
-      "status", "Show every cluster: phase, applied and observed commit, readiness, last error.\n"
-                "Exit 1 when any cluster is failing or the daemon cannot be reached.");
-  status->add_option("--server", options->server, "URL of a running nkd syncd")->capture_default_str();
+      "status",
+      "Show every cluster: phase, applied and observed commit, readiness, last error;\n"
+      "with CLUSTER, that cluster in full and each of its nodes.\n"
+      "Exit 1 when a cluster shown is failing, is unknown, or the daemon cannot be reached.");
+  status->add_option("CLUSTER", options->cluster, "Show only this cluster, with its nodes");
+  status->add_option("--server", options->server.url, "URL of a running nkd syncd")
+      ->capture_default_str();
+  status->add_option("--ca-file", options->server.ca_file, kCaFileHelp);
   status->add_flag("--json", options->json, "Print the API's JSON instead of a table");
-  status->callback([options] { set_exit_code(run_status(options->server, options->json)); });
+  status->callback([options] {
+    set_exit_code(options->cluster.empty()
+                      ? run_status(options->server, options->json)
+                      : run_cluster_status(options->server, options->cluster, options->json));
+  });
 
   auto* history = app.add_subcommand("history", "Show a cluster's applied versions, newest first");
   history->add_option("CLUSTER", options->cluster, "Cluster name")->required();
-  history->add_option("--server", options->server, "URL of a running nkd syncd")->capture_default_str();
+  history->add_option("--server", options->server.url, "URL of a running nkd syncd")
+      ->capture_default_str();
+  history->add_option("--ca-file", options->server.ca_file, kCaFileHelp);
   history->add_flag("--json", options->json, "Print JSON rows (revision, author, committedAt, "
                                              "renderDigest, outcome, message, startedAt, finishedAt)");
   history->callback([options] {

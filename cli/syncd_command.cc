@@ -18,6 +18,8 @@
 #include "common/logging.h"
 #include "syncd/daemon.h"
 
+#include "build_commit.h"  // generated: NKD_COMMIT
+
 #ifndef NKD_VERSION
 #define NKD_VERSION "0.0.0"
 #endif
@@ -139,7 +141,7 @@ int run_syncd(const SyncdOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto daemon = syncd::Daemon::create(*config, NKD_VERSION);
+  auto daemon = syncd::Daemon::create(*config, NKD_VERSION, NKD_COMMIT);
   if (!daemon) {
     spdlog::error("{}", daemon.error().message);
     return 1;

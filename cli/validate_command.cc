@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/repository_options.h"
 #include "render/model/loader.h"
+#include "render/model/secret_scan.h"
 #include "render/model/upgrade_path.h"
 #include "syncd/source/git_tree_reader.h"
 
@@ -52,6 +53,9 @@ int run_validate(const ValidateOptions& options) {
     return 2;
   }
   model::LoadResult result = model::load_repository(**tree);
+  const std::vector<model::Diagnostic> key_material = model::find_key_material(**tree);
+  result.diagnostics.insert(result.diagnostics.end(), key_material.begin(), key_material.end());
+  model::sort_diagnostics(result.diagnostics);
   if (!options.base.empty()) {
     auto refused = upgrade_path_errors(options, result.model);
     if (!refused) {
@@ -84,6 +88,7 @@ void add_validate_command(CLI::App& app) {
   auto* command = app.add_subcommand(
       "validate",
       "Check every clusters/<name>/cluster.yaml; print problems as path:line:col: error: message.\n"
+      "Also warns about private keys and state databases anywhere in the repository.\n"
       "Exit 0 when valid (warnings allowed), 1 when any definition is invalid, 2 on usage errors.");
   options->repository.add_to(*command);
   command->add_option("--format", options->format, "Output: text (stderr) or json (stdout, an array of {path,line,column,severity,message})")

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -84,6 +85,47 @@ std::optional<Cidr> parse_cidr(std::string_view text, bool strict) {
   const IpAddress network = masked(*address, prefix_length);
   if (strict && network.bytes != address->bytes) return std::nullopt;
   return Cidr{network, prefix_length};
+}
+
+std::string cidr_problem(std::string_view text) {
+  const auto slash = text.find('/');
+  const auto address = parse_ip(text.substr(0, slash));
+  if (!address) {
+    return "'" + std::string(text.substr(0, slash)) + "' is not an IPv4 or IPv6 address";
+  }
+  const int bits = address_bits(address->family);
+  if (slash != std::string_view::npos) {
+    const std::string_view digits = text.substr(slash + 1);
+    int prefix_length = -1;
+    const auto [end, error] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), prefix_length);
+    if (error != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
+        prefix_length < 0 || prefix_length > bits) {
+      return "the prefix length must be a number from 0 to " + std::to_string(bits);
+    }
+    const IpAddress network = masked(*address, prefix_length);
+    if (network.bytes != address->bytes) {
+      return "host bits are set: did you mean " + Cidr{network, prefix_length}.to_string() + "?";
+    }
+  }
+  return "";
+}
+
+Cidr enclosing_block(const IpAddress& address, int prefix_length) {
+  const int bits = std::clamp(prefix_length, 0, address_bits(address.family));
+  return Cidr{masked(address, bits), bits};
+}
+
+IpAddress unmap_ipv4(const IpAddress& address) {
+  static constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (address.family != AF_INET6 ||
+      std::memcmp(address.bytes.data(), kMappedPrefix, sizeof kMappedPrefix) != 0) {
+    return address;
+  }
+  IpAddress ipv4;
+  ipv4.family = AF_INET;
+  std::memcpy(ipv4.bytes.data(), address.bytes.data() + 12, 4);
+  return ipv4;
 }
 
 bool Cidr::contains(const IpAddress& address) const {

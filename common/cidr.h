@@ -33,6 +33,16 @@ std::optional<IpAddress> parse_ip(std::string_view text);
 // "10.0.0.0/8", "::1/128"; a bare address is a /32 or /128. Host bits must be zero when
 // `strict` (cluster subnets); the egress list accepts "127.0.0.1/8" as 127.0.0.0/8.
 std::optional<Cidr> parse_cidr(std::string_view text, bool strict = true);
+// Why parse_cidr(text, true) refuses `text`, in words a user can act on ("the prefix length must
+// be 0 to 32", "host bits are set: did you mean 10.244.0.0/16?"); "" when it does not.
+std::string cidr_problem(std::string_view text);
+
+// The block of `prefix_length` bits that holds `address` (203.0.113.7 and 24: 203.0.113.0/24);
+// the length is clamped to the family's width.
+Cidr enclosing_block(const IpAddress& address, int prefix_length);
+// An IPv4-mapped IPv6 address (::ffff:203.0.113.7) as the IPv4 address it reaches; any other
+// address unchanged.
+IpAddress unmap_ipv4(const IpAddress& address);
 
 // An allow list; empty allows everything (DESIGN.md §4).
 class CidrAllowList {

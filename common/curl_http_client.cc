@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/curl_handles.h"
+#include "common/dial_destination.h"
 #include "common/egress.h"
 
 namespace nkd {
@@ -198,8 +199,26 @@ std::string url_host(const std::string& url) {
 
 }  // namespace
 
-CurlHttpClient::CurlHttpClient(CidrAllowList egress_allow) : egress_allow_(std::move(egress_allow)) {
+CurlHttpClient::CurlHttpClient(CidrAllowList egress_allow, Resolver resolver)
+    : egress_allow_(std::move(egress_allow)),
+      resolver_(resolver ? std::move(resolver) : Resolver(resolve_host)) {
   curl::ensure_initialized();
+}
+
+Result<std::string> CurlHttpClient::pin_destination(const HttpRequest& request) const {
+  auto destination = dial_destination(request.url, request.connect_to);
+  if (!destination) return destination.error().wrap(request.method + " " + request.url);
+  if (parse_ip(destination->host)) return std::string();
+  auto addresses = resolver_(destination->host, destination->port);
+  if (!addresses) {
+    return Error{ErrorCode::kUnavailable,
+                 request.method + " " + request.url + ": " + addresses.error().message};
+  }
+  if (auto status = check_addresses(destination->host, *addresses, egress_allow_); !status) {
+    return Error{status.error().code,
+                 request.method + " " + request.url + ": " + status.error().message};
+  }
+  return pinned_resolve_entry(*destination, *addresses);
 }
 
 Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
@@ -217,6 +236,15 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   }
   curl::slist_append(headers, "Expect:");  // no 100-continue round trip
   curl_easy_setopt(handle.get(), CURLOPT_HTTPHEADER, headers.get());
+  auto pinned = pin_destination(request);
+  if (!pinned) return pinned.error();
+  curl::SlistPtr resolve;
+  if (!pinned->empty()) {
+    if (!curl::slist_append(resolve, pinned->c_str())) {
+      return Error{ErrorCode::kInternal, "out of memory pinning the resolved address"};
+    }
+    curl_easy_setopt(handle.get(), CURLOPT_RESOLVE, resolve.get());
+  }
   curl::SlistPtr connect_to;
   if (!request.connect_to.empty()) {
     curl::slist_append(connect_to, request.connect_to.c_str());

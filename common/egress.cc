@@ -37,7 +37,17 @@ Result<CidrAllowList> parse_egress_allow(std::string_view text, std::string_view
 Result<CidrAllowList> effective_egress_allow(const CidrAllowList& configured,
                                              const char* environment_value) {
   if (environment_value == nullptr) return configured;
-  return parse_egress_allow(environment_value);
+  auto list = parse_egress_allow(environment_value);
+  if (list && list->empty()) {
+    // An empty list means "any destination"; set-but-empty is far more often a script's unset
+    // variable than an operator's wish to lift the guard.
+    return Error{ErrorCode::kInvalidArgument,
+                 std::string(kEgressAllowVariable) +
+                     " is set but names no CIDR block, which would allow every destination; set "
+                     "it to the blocks nkd may reach (e.g. 127.0.0.0/8,::1/128), or unset it to "
+                     "use egress.allow from syncd.yaml"};
+  }
+  return list;
 }
 
 Result<CidrAllowList> effective_egress_allow_from_environment(const CidrAllowList& configured) {
@@ -115,6 +125,24 @@ std::optional<IpAddress> address_from_sockaddr(const sockaddr* address, socklen_
     return result;
   }
   return std::nullopt;
+}
+
+socklen_t sockaddr_from_address(const IpAddress& address, int port, sockaddr_storage& out) {
+  out = sockaddr_storage{};
+  if (address.family == AF_INET) {
+    sockaddr_in ipv4{};
+    ipv4.sin_family = AF_INET;
+    ipv4.sin_port = htons(static_cast<std::uint16_t>(port));
+    std::memcpy(&ipv4.sin_addr, address.bytes.data(), 4);
+    std::memcpy(&out, &ipv4, sizeof ipv4);
+    return sizeof ipv4;
+  }
+  sockaddr_in6 ipv6{};
+  ipv6.sin6_family = AF_INET6;
+  ipv6.sin6_port = htons(static_cast<std::uint16_t>(port));
+  std::memcpy(&ipv6.sin6_addr, address.bytes.data(), 16);
+  std::memcpy(&out, &ipv6, sizeof ipv6);
+  return sizeof ipv6;
 }
 
 }  // namespace nkd

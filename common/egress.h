@@ -23,7 +23,9 @@ inline constexpr const char* kEgressAllowVariable = "NKD_EGRESS_ALLOW";
 // error message.
 [[nodiscard]] Result<CidrAllowList> parse_egress_allow(std::string_view text,
                                                        std::string_view origin = kEgressAllowVariable);
-// The list in force: NKD_EGRESS_ALLOW's value when `environment_value` is non-null, else `configured`.
+// The list in force: NKD_EGRESS_ALLOW's value when `environment_value` is non-null, else
+// `configured`. A value that is set but names no block (empty, or only separators) is an error:
+// it must not lift the guard.
 [[nodiscard]] Result<CidrAllowList> effective_egress_allow(const CidrAllowList& configured,
                                                            const char* environment_value);
 // Same, reading NKD_EGRESS_ALLOW from the process environment.
@@ -45,5 +47,7 @@ inline constexpr const char* kEgressAllowVariable = "NKD_EGRESS_ALLOW";
 // The IP address of a socket address (AF_INET / AF_INET6); nullopt for other families.
 [[nodiscard]] std::optional<IpAddress> address_from_sockaddr(const sockaddr* address,
                                                              socklen_t length);
+// The socket address of `address`:`port` written into `out`; its length.
+socklen_t sockaddr_from_address(const IpAddress& address, int port, sockaddr_storage& out);
 
 }  // namespace nkd

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "common/file_descriptor.h"
+
 namespace nkd {
 namespace {
 
@@ -18,21 +20,6 @@ Error errno_error(const std::string& doing, int error_number) {
   return Error{ErrorCode::kIo, doing + " failed: " + std::strerror(error_number) +
                                    "; check the path and that nkd may write there"};
 }
-
-// Closes the descriptor on every path out.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 Result<int> open_private(const fs::path& path, int extra_flags) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | extra_flags,

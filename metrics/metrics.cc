@@ -16,13 +16,13 @@ auto& add(Builder builder, const std::string& name, const std::string& help,
 
 }  // namespace
 
-Metrics::Metrics(const std::string& version)
+Metrics::Metrics(const std::string& version, const std::string& commit)
     : registry_(std::make_shared<prometheus::Registry>()),
       source_fetch_total(add(prometheus::BuildCounter(), "nkd_source_fetch_total",
                              "Fetches of the watched ref, by result.", *registry_)),
-      source_fetch_duration_seconds(add(prometheus::BuildHistogram(),
-                                        "nkd_source_fetch_duration_seconds",
-                                        "Time to list refs and fetch the watched ref.", *registry_)),
+      source_fetch_duration_seconds(
+          add(prometheus::BuildHistogram(), "nkd_source_fetch_duration_seconds",
+              "Time to list refs and fetch the watched ref.", *registry_)),
       source_revision_info(add(prometheus::BuildGauge(), "nkd_source_revision_info",
                                "The commit the watched ref points at (value 1).", *registry_)),
       source_last_fetch_timestamp_seconds(
@@ -34,8 +34,7 @@ Metrics::Metrics(const std::string& version)
                               "Commits rejected by validation or rendering.", *registry_)),
       reconcile_total(add(prometheus::BuildCounter(), "nkd_reconcile_total",
                           "Reconciles by cluster and result.", *registry_)),
-      reconcile_duration_seconds(add(prometheus::BuildHistogram(),
-                                     "nkd_reconcile_duration_seconds",
+      reconcile_duration_seconds(add(prometheus::BuildHistogram(), "nkd_reconcile_duration_seconds",
                                      "Time of one reconcile of a cluster.", *registry_)),
       cluster_applied_revision_info(
           add(prometheus::BuildGauge(), "nkd_cluster_applied_revision_info",
@@ -52,36 +51,36 @@ Metrics::Metrics(const std::string& version)
       provider_requests_total(add(prometheus::BuildCounter(), "nkd_provider_requests_total",
                                   "Provider API requests by operation and status code.",
                                   *registry_)),
-      provider_request_duration_seconds(
-          add(prometheus::BuildHistogram(), "nkd_provider_request_duration_seconds",
-              "Provider API request time.", *registry_)),
+      provider_request_duration_seconds(add(prometheus::BuildHistogram(),
+                                            "nkd_provider_request_duration_seconds",
+                                            "Provider API request time.", *registry_)),
       webhook_requests_total(add(prometheus::BuildCounter(), "nkd_webhook_requests_total",
                                  "Webhook requests by kind and result.", *registry_)),
       commit_to_applied_seconds(add(prometheus::BuildHistogram(), "nkd_commit_to_applied_seconds",
                                     "From a commit's fetch to its recorded outcome.", *registry_)),
-      build_info(add(prometheus::BuildGauge(), "nkd_build_info", "nkd's version (value 1).",
-                     *registry_)),
+      build_info(
+          add(prometheus::BuildGauge(), "nkd_build_info", "nkd's version (value 1).", *registry_)),
       source_head_valid(add(prometheus::BuildGauge(), "nkd_source_head_valid",
                             "1 when the watched ref's head commit was accepted, 0 when rejected.",
                             *registry_)),
-      source_poll_interval_seconds(add(prometheus::BuildGauge(),
-                                       "nkd_source_poll_interval_seconds",
+      source_poll_interval_seconds(add(prometheus::BuildGauge(), "nkd_source_poll_interval_seconds",
                                        "The configured repository poll interval.", *registry_)),
       source_fetch_timeouts_total(add(prometheus::BuildCounter(),
                                       "nkd_source_fetch_timeouts_total",
                                       "Fetches cut off at repository.fetchTimeout.", *registry_)),
-      http_connections_dropped_total(
-          add(prometheus::BuildCounter(), "nkd_http_connections_dropped_total",
-              "HTTP connections refused or closed by the connection limits, by reason.",
-              *registry_)),
-      http_handler_failures_total(add(prometheus::BuildCounter(),
-                                      "nkd_http_handler_failures_total",
+      http_connections_dropped_total(add(
+          prometheus::BuildCounter(), "nkd_http_connections_dropped_total",
+          "HTTP connections refused or closed by the connection limits, by reason.", *registry_)),
+      http_handler_failures_total(add(prometheus::BuildCounter(), "nkd_http_handler_failures_total",
                                       "HTTP requests answered 500 because a handler failed.",
                                       *registry_)),
       ignition_refused_total(add(prometheus::BuildCounter(), "nkd_ignition_refused_total",
                                  "Ignition fetches refused (unknown node or wrong token).",
-                                 *registry_)) {
-  build_info.Add({{"version", version}}).Set(1);
+                                 *registry_)),
+      http_insecure(add(prometheus::BuildGauge(), "nkd_http_insecure",
+                        "1 when the listener serves plain HTTP (http.insecure), 0 with HTTPS.",
+                        *registry_)) {
+  build_info.Add({{"version", version}, {"commit", commit}}).Set(1);
 }
 
 prometheus::Histogram::BucketBoundaries Metrics::fast_buckets() {

@@ -19,7 +19,8 @@ class Metrics {
   std::shared_ptr<prometheus::Registry> registry_;
 
  public:
-  explicit Metrics(const std::string& version);
+  // `version` and `commit` label nkd_build_info.
+  explicit Metrics(const std::string& version, const std::string& commit = "unknown");
 
   [[nodiscard]] std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
   // The Prometheus text exposition of everything registered, plus the process_* families.
@@ -56,6 +57,9 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& http_connections_dropped_total;
   prometheus::Family<prometheus::Counter>& http_handler_failures_total;
   prometheus::Family<prometheus::Counter>& ignition_refused_total;
+  // 1 while the listener serves plain HTTP (http.insecure: true), 0 with HTTPS: configs that
+  // hold private keys then cross the network in cleartext, which an alert should say.
+  prometheus::Family<prometheus::Gauge>& http_insecure;
 
   // Bucket sets sized to what each duration measures.
   static prometheus::Histogram::BucketBoundaries fast_buckets();  // 1 ms .. 10 s

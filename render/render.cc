@@ -54,9 +54,9 @@ NodeRender render_node(const model::Cluster& cluster, const model::Node& node,
   // Nova counts the base64 form of user_data against its limit.
   rendered.needs_pointer = base64_encode(rendered.ignition).size() > kUserDataLimitBytes;
   if (rendered.needs_pointer) {
-    rendered.pointer_ignition =
-        ignition::pointer_config(fetch_url(options, cluster.name, node.name),
-                                 sha512_hex(rendered.ignition), rendered.fetch_token);
+    rendered.pointer_ignition = ignition::pointer_config(
+        fetch_url(options, cluster.name, node.name), sha512_hex(rendered.ignition),
+        rendered.fetch_token, options.ignition_ca_pem);
   }
   return rendered;
 }

@@ -93,6 +93,9 @@ struct ClusterRender {
 struct RenderOptions {
   // Where nodes fetch configs too large for user_data: <base>/ignition/<cluster>/<node>.
   std::string ignition_base_url = "http://127.0.0.1:9480";
+  // The CA (PEM) that signed the certificate of an https base URL: pointer configs pin it, so
+  // nodes trust that listener without a public CA. Empty: nodes use their system CAs only.
+  std::string ignition_ca_pem;
 };
 
 [[nodiscard]] ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPki& pki,

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/duration.h"
+#include "common/egress.h"
 #include "render/model/yaml_fields.h"
 
 namespace nkd::syncd {
@@ -61,6 +62,42 @@ void parse_repository(model::YamlFields& fields, const YAML::Node& node, Reposit
     if (!repository.auth.ssh_key_file.empty() && repository.auth.known_hosts_file.empty()) {
       fields.error_at(auth, "repository.auth.sshKeyFile needs knownHostsFile: nkd never accepts an unknown SSH host key");
     }
+  }
+}
+
+// A prefix length in [minimum, maximum] at node[key], into `target` when present.
+void parse_prefix_field(model::YamlFields& fields, const YAML::Node& node, const char* key,
+                        int minimum, int maximum, int& target) {
+  const auto value = fields.integer(node, key, "webhooks.rateLimitPrefix", false);
+  if (!value) return;
+  if (*value < minimum || *value > maximum) {
+    fields.error_at(node[key], std::string("webhooks.rateLimitPrefix.") + key +
+                                   " must be between " + std::to_string(minimum) + " and " +
+                                   std::to_string(maximum));
+  } else {
+    target = static_cast<int>(*value);
+  }
+}
+
+void parse_webhooks(model::YamlFields& fields, const YAML::Node& node, WebhooksConfig& webhooks) {
+  if (!fields.expect_map(node, "webhooks", {"secretFile", "secretFiles", "rateLimitPrefix"})) {
+    return;
+  }
+  webhooks.secret_file = fields.string(node, "secretFile", "webhooks", false).value_or("");
+  const YAML::Node files = node["secretFiles"];
+  if (files.IsDefined() &&
+      fields.expect_map(files, "webhooks.secretFiles", {"github", "gitea", "gitlab", "generic"})) {
+    for (const char* forge : {"github", "gitea", "gitlab", "generic"}) {
+      if (auto file = fields.string(files, forge, "webhooks.secretFiles", false)) {
+        webhooks.secret_files[forge] = *file;
+      }
+    }
+  }
+  const YAML::Node prefix = node["rateLimitPrefix"];
+  if (prefix.IsDefined() &&
+      fields.expect_map(prefix, "webhooks.rateLimitPrefix", {"ipv4", "ipv6"})) {
+    parse_prefix_field(fields, prefix, "ipv4", 8, 32, webhooks.rate_limit_ipv4_prefix);
+    parse_prefix_field(fields, prefix, "ipv6", 16, 128, webhooks.rate_limit_ipv6_prefix);
   }
 }
 
@@ -140,21 +177,66 @@ void parse_count_field(model::YamlFields& fields, const YAML::Node& node, const 
   }
 }
 
-void parse_http(model::YamlFields& fields, const YAML::Node& node, ConnectionLimits& limits) {
-  if (!fields.expect_map(
-          node, "http",
-          {"maxConnections", "maxConnectionsPerAddress", "headerTimeout", "requestTimeout"})) {
+void parse_listener_tls(model::YamlFields& fields, const YAML::Node& node, ListenerTlsConfig& tls) {
+  constexpr std::string_view kWhere = "http.tls";
+  if (!fields.expect_map(node, "http.tls",
+                         {"certFile", "keyFile", "caFile", "selfSigned", "hosts"})) {
     return;
   }
+  tls.cert_file = fields.string(node, "certFile", kWhere, false).value_or("");
+  tls.key_file = fields.string(node, "keyFile", kWhere, false).value_or("");
+  tls.ca_file = fields.string(node, "caFile", kWhere, false).value_or("");
+  tls.hosts = fields.string_list(node, "hosts", kWhere);
+  const bool self_signed =
+      fields.boolean(node, "selfSigned", kWhere).value_or(tls.cert_file.empty());
+  if (self_signed) {
+    if (!tls.cert_file.empty() || !tls.key_file.empty() || !tls.ca_file.empty()) {
+      fields.error_at(node,
+                      "http.tls: selfSigned: true makes its own certificate; drop certFile, "
+                      "keyFile and caFile, or set selfSigned: false");
+    }
+    return;
+  }
+  tls.security = ListenerSecurity::kCertificateFiles;
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    fields.error_at(node,
+                    "http.tls needs both certFile and keyFile (PEM), or selfSigned: true for a "
+                    "certificate nkd makes");
+  }
+  if (!tls.hosts.empty()) {
+    fields.error_at(node["hosts"],
+                    "http.tls.hosts names what a self-signed certificate covers; with certFile, "
+                    "the certificate's own names count");
+  }
+}
+
+void parse_http(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {
+  if (!fields.expect_map(node, "http",
+                         {"maxConnections", "maxConnectionsPerAddress", "headerTimeout",
+                          "requestTimeout", "handshakeTimeout", "tls", "insecure"})) {
+    return;
+  }
+  ConnectionLimits& limits = config.http_limits;
   parse_count_field(fields, node, "maxConnections", 1024, limits.max_connections);
   parse_count_field(fields, node, "maxConnectionsPerAddress", 1024,
                     limits.max_connections_per_address);
   std::int64_t header_ms = limits.header_timeout.count();
   std::int64_t request_ms = limits.request_timeout.count();
+  std::int64_t handshake_ms = limits.handshake_timeout.count();
   parse_duration_field(fields, node, "headerTimeout", "10s", header_ms);
   parse_duration_field(fields, node, "requestTimeout", "30s", request_ms);
+  parse_duration_field(fields, node, "handshakeTimeout", "10s", handshake_ms);
   limits.header_timeout = std::chrono::milliseconds(header_ms);
   limits.request_timeout = std::chrono::milliseconds(request_ms);
+  limits.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+  if (node["tls"].IsDefined()) parse_listener_tls(fields, node["tls"], config.http_tls);
+  if (fields.boolean(node, "insecure", "http").value_or(false)) {
+    if (node["tls"].IsDefined()) {
+      fields.error_at(node["insecure"],
+                      "http.insecure: true serves plain HTTP; it cannot go with http.tls");
+    }
+    config.http_tls.security = ListenerSecurity::kInsecure;
+  }
 }
 
 void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonConfig& config) {
@@ -163,10 +245,7 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   } else {
     fields.error_at(root, "missing required field 'repository' (url and ref of the definitions repository)");
   }
-  if (const YAML::Node webhooks = root["webhooks"];
-      webhooks.IsDefined() && fields.expect_map(webhooks, "webhooks", {"secretFile"})) {
-    config.webhook_secret_file = fields.string(webhooks, "secretFile", "webhooks", false).value_or("");
-  }
+  if (root["webhooks"].IsDefined()) parse_webhooks(fields, root["webhooks"], config.webhooks);
   if (root["state"].IsDefined()) parse_state(fields, root["state"], config);
   config.clouds_file = fields.string(root, "clouds", "", false).value_or("");
   config.listen = fields.string(root, "listen", "", false).value_or(config.listen);
@@ -182,7 +261,7 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   }
   if (root["egress"].IsDefined()) parse_egress(fields, root["egress"], config);
   if (root["forge"].IsDefined()) parse_forge(fields, root["forge"], config.forge);
-  if (root["http"].IsDefined()) parse_http(fields, root["http"], config.http_limits);
+  if (root["http"].IsDefined()) parse_http(fields, root["http"], config);
   if (const auto workers = fields.integer(root, "workers", "", false)) {
     if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
     else config.workers = *workers;
@@ -197,7 +276,36 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   }
 }
 
+// Nodes fetch configs holding private keys from publicURL: a plain http:// URL while the
+// listener serves HTTPS is a slip that would send them in cleartext (through whatever forwards
+// it), so it takes the same explicit opt-in as a plain listener.
+void check_public_url(DaemonConfig& config, const std::string& path,
+                      std::vector<model::Diagnostic>& diagnostics) {
+  if (config.public_url.empty()) {
+    config.public_url = (config.serves_https() ? "https://" : "http://") + config.listen;
+    return;
+  }
+  if (config.public_url.starts_with("https://")) return;
+  if (!config.public_url.starts_with("http://")) {
+    diagnostics.push_back(
+        {.path = path,
+         .message = "publicURL '" + config.public_url +
+                    "' must start with https:// (or http:// with http.insecure: true)"});
+  } else if (config.serves_https()) {
+    diagnostics.push_back(
+        {.path = path,
+         .message = "publicURL '" + config.public_url +
+                    "' is plain HTTP: nodes would fetch configs holding private keys in cleartext; "
+                    "use https://, or set http.insecure: true to serve plain HTTP"});
+  }
+}
+
 }  // namespace
+
+std::string WebhooksConfig::secret_file_for(const std::string& forge) const {
+  const auto file = secret_files.find(forge);
+  return file != secret_files.end() ? file->second : secret_file;
+}
 
 std::string DaemonConfig::state_directory() const {
   const auto parent = std::filesystem::path(sqlite_path).parent_path();
@@ -229,10 +337,8 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
     fields.error(error.mark, "YAML syntax error: " + error.msg);
   }
   if (egress_override != nullptr) {
-    auto list = CidrAllowList::parse(*egress_override);
-    if (!list) {
-      return Error{ErrorCode::kInvalidArgument, "NKD_EGRESS_ALLOW '" + *egress_override + "' is not a list of CIDR blocks such as 127.0.0.0/8,::1/128"};
-    }
+    auto list = effective_egress_allow(config.egress, egress_override->c_str());
+    if (!list) return list.error();
     config.egress = *list;
     config.egress_text = list->to_string();
   }
@@ -240,7 +346,7 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
   if (colon == std::string::npos || config.listen_port() <= 0 || config.listen_port() > 65535) {
     diagnostics.push_back({.path = path, .message = "listen '" + config.listen + "' must be HOST:PORT such as 127.0.0.1:9480"});
   }
-  if (config.public_url.empty()) config.public_url = "http://" + config.listen;
+  check_public_url(config, path, diagnostics);
   if (model::has_errors(diagnostics)) {
     return Error{ErrorCode::kInvalidArgument, join(diagnostics)};
   }
@@ -254,7 +360,7 @@ Result<DaemonConfig> load_daemon_config(const std::string& path) {
   }
   std::ostringstream text;
   text << input.rdbuf();
-  const char* override_text = std::getenv("NKD_EGRESS_ALLOW");
+  const char* override_text = std::getenv(kEgressAllowVariable);
   const std::string override_value = override_text != nullptr ? override_text : "";
   return parse_daemon_config(text.str(), path, override_text != nullptr ? &override_value : nullptr);
 }

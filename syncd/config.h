@@ -45,14 +45,45 @@ struct ForgeConfig {
   std::string target_url;       // optional link shown with the status (e.g. a dashboard)
 };
 
+// webhooks: the secret of each forge and how the rate limit groups senders.
+struct WebhooksConfig {
+  // The default for every forge (the original single setting).
+  std::string secret_file;
+  // Per forge ("github", "gitea", "gitlab", "generic"), overriding secret_file.
+  std::map<std::string, std::string> secret_files;
+  int rate_limit_ipv4_prefix = 24;
+  int rate_limit_ipv6_prefix = 64;
+
+  // The secret file that applies to `forge`, or "" when none does.
+  [[nodiscard]] std::string secret_file_for(const std::string& forge) const;
+};
+
+// How the listener protects what it serves (http.tls / http.insecure in syncd.yaml). Bare-metal
+// configs hold cluster CA keys and the service-account key, so HTTPS is the default: without
+// settings nkd makes its own CA and serving certificate; plain HTTP takes http.insecure: true.
+enum class ListenerSecurity { kSelfSigned, kCertificateFiles, kInsecure };
+
+struct ListenerTlsConfig {
+  ListenerSecurity security = ListenerSecurity::kSelfSigned;
+  // kCertificateFiles: the serving certificate (PEM, chain allowed) and its key, read at start.
+  std::string cert_file;
+  std::string key_file;
+  // The CA pointer configs pin (PEM); empty: the certificates of cert_file.
+  std::string ca_file;
+  // kSelfSigned: names and addresses the certificate carries besides publicURL's host, the
+  // listen address, localhost, 127.0.0.1 and ::1.
+  std::vector<std::string> hosts;
+};
+
 struct DaemonConfig {
   RepositoryConfig repository;
-  std::string webhook_secret_file;
+  WebhooksConfig webhooks;
   std::string sqlite_path = "/var/lib/nkd/state.db";
   std::vector<std::string> etcd_endpoints;
   std::string clouds_file;
   std::string listen = "127.0.0.1:9480";
-  // The base URL nodes use to fetch Ignition configs; default http://<listen>.
+  // The base URL nodes use to fetch Ignition configs; default https://<listen> (http:// when
+  // http.insecure is set).
   std::string public_url;
   bool prune = false;
   ClusterAccess cluster_access = ClusterAccess::kDirect;
@@ -75,11 +106,15 @@ struct DaemonConfig {
   ForgeConfig forge;
   // http: how many connections the HTTP server keeps and how long a request may take.
   ConnectionLimits http_limits;
+  ListenerTlsConfig http_tls;
 
   // Where the daemon keeps its Git mirror: beside the state database.
   [[nodiscard]] std::string state_directory() const;
   [[nodiscard]] std::string listen_host() const;
   [[nodiscard]] int listen_port() const;
+  [[nodiscard]] bool serves_https() const {
+    return http_tls.security != ListenerSecurity::kInsecure;
+  }
 };
 
 // Parses the YAML text of a config; `path` labels diagnostics. `egress_override` is the value

@@ -8,13 +8,42 @@
 
 #include "common/private_files.h"
 #include "common/secret_file.h"
+#include "syncd/listener_tls.h"
 #include "syncd/source/remote_url.h"
 #include "syncd/source_factory.h"
 #include "syncd/state/sqlite_state_store.h"
 
 namespace nkd::syncd {
 
-Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version) {
+namespace {
+
+// Each forge's secret; warns once about the forges whose hooks can never be accepted.
+Result<WebhookSecrets> load_webhook_secrets(const WebhooksConfig& config) {
+  WebhookSecrets secrets;
+  std::string without_secret;
+  for (const WebhookKind kind : kWebhookKinds) {
+    const std::string file = config.secret_file_for(to_string(kind));
+    if (file.empty()) {
+      without_secret += std::string(without_secret.empty() ? "" : ", ") + to_string(kind);
+      continue;
+    }
+    auto secret = read_secret_file(file, std::string("webhook secret file of ") + to_string(kind));
+    if (!secret) return secret.error();
+    secrets.set(kind, std::move(secret).value());
+  }
+  if (!without_secret.empty()) {
+    spdlog::warn(
+        "webhooks: no secret for {}: POST /hooks/<forge> answers 401 to every request of these "
+        "forges; set webhooks.secretFile (all forges) or webhooks.secretFiles.<forge>",
+        without_secret);
+  }
+  return secrets;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version,
+                                               const std::string& commit) {
   // It holds the state store's private keys and the Git mirror: the daemon's user's alone.
   if (auto made = create_private_directories(config.state_directory()); !made) {
     return made.error().wrap("creating the state directory");
@@ -30,29 +59,39 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
     clouds = std::move(loaded).value();
   }
   return std::unique_ptr<Daemon>(new Daemon(std::move(config), std::move(store).value(),
-                                            std::move(source).value(), std::move(clouds), version));
+                                            std::move(source).value(), std::move(clouds), version,
+                                            commit));
 }
 
 Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
                std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
-               const std::string& version)
+               const std::string& version, const std::string& commit)
     : config_(std::move(config)),
-      metrics_(version),
+      metrics_(version, commit),
       store_(std::move(store)),
       source_(std::move(source)),
       published_configs_(*store_),
-      bare_metal_(published_configs_, [this](const std::string& cluster, const providers::ObservedNode& node) {
-        state::NodeRecord record{.cluster = cluster, .name = node.name, .pool = node.pool,
-                                 .role = node.role, .provider_id = node.provider_id,
-                                 .config_digest = node.config_digest,
-                                 .fetched_digest = node.config_digest, .state = node.state,
-                                 .updated_at_ms = clock_.now_unix_ms()};
-        if (auto status = store_->put_node(record); !status) {
-          spdlog::error("recording Ignition fetch of {}/{}: {}", cluster, node.name, status.error().message);
-        }
-        spdlog::info("node {}/{} fetched its Ignition config {}", cluster, node.name,
-                     node.config_digest.substr(0, 12));
-      }),
+      fetch_tokens_(*store_, clock_),
+      bare_metal_(
+          published_configs_,
+          [this](const std::string& cluster, const providers::ObservedNode& node) {
+            state::NodeRecord record{.cluster = cluster,
+                                     .name = node.name,
+                                     .pool = node.pool,
+                                     .role = node.role,
+                                     .provider_id = node.provider_id,
+                                     .config_digest = node.config_digest,
+                                     .fetched_digest = node.config_digest,
+                                     .state = node.state,
+                                     .updated_at_ms = clock_.now_unix_ms()};
+            if (auto status = store_->put_node(record); !status) {
+              spdlog::error("recording Ignition fetch of {}/{}: {}", cluster, node.name,
+                            status.error().message);
+            }
+            spdlog::info("node {}/{} fetched its Ignition config {}", cluster, node.name,
+                         node.config_digest.substr(0, 12));
+          },
+          &fetch_tokens_),
       egress_client_(config_.egress),
       poll_interval_ms_(config_.repository.poll_interval_ms) {
   source_heartbeat_ = progress_.add("the source loop");
@@ -80,22 +119,31 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
   reconciler_->set_cluster_sync(cluster_sync_.get());
   reconciler_->set_progress_monitor(&progress_,
                                     std::chrono::milliseconds(config_.stall_timeout_ms));
+  reconciler_->set_pointer_publisher(
+      [this](const model::Cluster& cluster, const render::ClusterRender& render) {
+        return bare_metal_.publish_for_pointers(cluster, render);
+      });
 }
 
 Daemon::~Daemon() { stop(); }
 
 Status Daemon::start() {
-  auto secret = config_.webhook_secret_file.empty() ? Result<Secret>(Secret{})
-                                                    : read_secret_file(config_.webhook_secret_file, "webhook secret file");
-  if (!secret) return secret.error();
+  auto secrets = load_webhook_secrets(config_.webhooks);
+  if (!secrets) return secrets.error();
   restore_fetched_configs();
+  reconciler_->restore_metrics();
   if (auto status = start_commit_statuses(); !status) return status;
+  if (auto status = prepare_listener_security(); !status) return status;
   http_ = std::make_unique<HttpServer>(
       HttpServerOptions{.host = config_.listen_host(),
                         .port = config_.listen_port(),
                         .watched_ref = config_.repository.ref,
-                        .webhook_secret = *secret,
-                        .connections = config_.http_limits},
+                        .webhook_secrets = *secrets,
+                        .webhook_networks = {.ipv4_bits = config_.webhooks.rate_limit_ipv4_prefix,
+                                             .ipv6_bits = config_.webhooks.rate_limit_ipv6_prefix},
+                        .clock = &clock_,
+                        .connections = config_.http_limits,
+                        .tls = listener_tls_},
       *store_, metrics_, bare_metal_,
       HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },
                     .trigger_fetch = [this] { trigger_fetch(); }});
@@ -104,9 +152,30 @@ Status Daemon::start() {
       static_cast<double>(poll_interval_ms_.load()) / 1000.0);
   reconciler_->start();
   source_thread_ = std::thread([this] { source_loop(); });
-  spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}:{}, egress {}",
-               git::display_url(config_.repository.url), config_.repository.ref, poll_interval_ms_.load(),
-               config_.listen_host(), http_->port(), config_.egress_text);
+  spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}://{}:{}, egress {}",
+               git::display_url(config_.repository.url), config_.repository.ref,
+               poll_interval_ms_.load(), listener_tls_ ? "https" : "http", config_.listen_host(),
+               http_->port(), config_.egress_text);
+  return ok_status();
+}
+
+Status Daemon::prepare_listener_security() {
+  metrics_.http_insecure.Add({}).Set(config_.serves_https() ? 0 : 1);
+  if (!config_.serves_https()) {
+    spdlog::warn(
+        "http.insecure: true: the listener serves plain HTTP; bare-metal configs (cluster CA keys, "
+        "service-account key) and node tokens cross the network in cleartext. Remove "
+        "http.insecure to serve HTTPS (nkd makes its own CA), or set http.tls");
+    return ok_status();
+  }
+  auto files = prepare_listener_tls(config_, clock_.now_unix_ms() / 1000);
+  if (!files) return files.error();
+  auto context = TlsContext::from_files(files->cert_file, files->key_file);
+  if (!context) return context.error();
+  listener_tls_ = std::move(context).value();
+  ignition_ca_pem_ = files->ca_pem;
+  spdlog::info("serving HTTPS with {}; pointer configs pin the CA in {}", files->cert_file,
+               files->ca_file);
   return ok_status();
 }
 

@@ -22,16 +22,20 @@
 #include "syncd/config.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
+#include "syncd/http/tls_transport.h"
 #include "syncd/published_config_store.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/source/source.h"
 #include "syncd/state/state_store.h"
+#include "syncd/stored_fetch_tokens.h"
 
 namespace nkd::syncd {
 
 class Daemon {
  public:
-  static Result<std::unique_ptr<Daemon>> create(DaemonConfig config, const std::string& version);
+  // `version` and `commit` are nkd's own (nkd_build_info).
+  static Result<std::unique_ptr<Daemon>> create(DaemonConfig config, const std::string& version,
+                                                const std::string& commit);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -51,7 +55,7 @@ class Daemon {
  private:
   Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
          std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
-         const std::string& version);
+         const std::string& version, const std::string& commit);
   void source_loop();
   void poll_once();
   void process_commit(const std::string& commit_id, std::int64_t fetched_at_ms);
@@ -60,6 +64,8 @@ class Daemon {
   // Renders `cluster` with its stored (or new) PKI when a reconcile worker asks.
   RenderFunction render_function(const model::Cluster& cluster);
   [[nodiscard]] Status start_commit_statuses();
+  // HTTPS material per http.tls (or, with http.insecure, a warning): before the listener starts.
+  [[nodiscard]] Status prepare_listener_security();
 
   DaemonConfig config_;
   SystemClock clock_;
@@ -69,6 +75,7 @@ class Daemon {
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<Source> source_;
   StateConfigStore published_configs_;
+  StoredFetchTokens fetch_tokens_;
   providers::BareMetalProvider bare_metal_;
   // Every call to a cloud or a cluster goes through it, so egress.allow holds for them all.
   CurlHttpClient egress_client_;
@@ -76,6 +83,10 @@ class Daemon {
   std::unique_ptr<ClusterSync> cluster_sync_;  // when clusterAccess: direct
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<HttpServer> http_;
+  // Set once by start(), before any render: the listener's certificate (null for plain HTTP)
+  // and the CA pointer configs pin (empty for plain HTTP).
+  std::shared_ptr<const TlsContext> listener_tls_;
+  std::string ignition_ca_pem_;
   // Commit statuses, when forge: is configured (null otherwise).
   std::unique_ptr<CurlHttpClient> forge_client_;
   std::unique_ptr<ForgeStatusPublisher> forge_publisher_;

@@ -88,8 +88,10 @@ RenderFunction Daemon::render_function(const model::Cluster& cluster) {
       metrics_.render_errors_total.Add({}).Increment();
       return pki.error();
     }
-    auto render = std::make_shared<const render::ClusterRender>(render::render_cluster(
-        cluster, *pki, render::RenderOptions{.ignition_base_url = config_.public_url}));
+    auto render = std::make_shared<const render::ClusterRender>(
+        render::render_cluster(cluster, *pki,
+                               render::RenderOptions{.ignition_base_url = config_.public_url,
+                                                     .ignition_ca_pem = ignition_ca_pem_}));
     metrics_.render_duration_seconds.Add({}, metrics::Metrics::fast_buckets())
         .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
     return std::shared_ptr<const render::ClusterRender>(std::move(render));

@@ -6,8 +6,9 @@
 
 namespace nkd::providers {
 
-BareMetalProvider::BareMetalProvider(ConfigStore& configs, FetchListener listener)
-    : configs_(configs), listener_(std::move(listener)) {}
+BareMetalProvider::BareMetalProvider(ConfigStore& configs, FetchListener listener,
+                                     FetchTokenSource* tokens)
+    : configs_(configs), listener_(std::move(listener)), tokens_(tokens) {}
 
 BareMetalProvider::BareMetalProvider(FetchListener listener)
     : owned_configs_(std::make_unique<InMemoryConfigStore>()),
@@ -20,15 +21,28 @@ ObservedNode BareMetalProvider::observed(const std::string& name, const Publishe
                       .role = node.role,
                       .provider_id = "baremetal://" + node.mac,
                       .config_digest = node.fetched_digest,
-                      .state = node.fetched_digest.empty()           ? "Pending"
+                      .state = node.fetched_digest.empty()          ? "Pending"
                                : node.fetched_digest == node.digest ? "Provisioned"
-                                                                     : "Outdated"};
+                                                                    : "Outdated"};
 }
 
 Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
                                               const render::ClusterRender& render,
                                               const ApplyHooks& hooks) {
   if (Status drained = drain_leaving(cluster.name, render, hooks); !drained) return drained.error();
+  return publish(cluster, render, /*report_fetches=*/true);
+}
+
+Status BareMetalProvider::publish_for_pointers(const model::Cluster& cluster,
+                                               const render::ClusterRender& render) {
+  Result<ApplyOutcome> published = publish(cluster, render, /*report_fetches=*/false);
+  if (!published) return published.error();
+  return ok_status();
+}
+
+Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
+                                                const render::ClusterRender& render,
+                                                bool report_fetches) {
   std::map<std::string, Published> published;
   std::vector<std::string> names;
   for (const render::NodeRender& node : render.nodes) {
@@ -37,7 +51,8 @@ Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
                                           .mac = node.node.mac,
                                           .digest = node.ignition_sha256,
                                           .token = node.fetch_token,
-                                          .fetched_digest = ""};
+                                          .fetched_digest = "",
+                                          .report_fetches = report_fetches};
     names.push_back(node.node.name);
   }
   // Only configs whose digest differs from what is published go to the store.
@@ -48,12 +63,14 @@ Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
     for (const render::NodeRender& node : render.nodes) {
       const auto before = previous.find(node.node.name);
       if (before == previous.end() || before->second.digest != node.ignition_sha256) {
-        changed.push_back({.node = node.node.name, .digest = node.ignition_sha256, .content = node.ignition});
+        changed.push_back(
+            {.node = node.node.name, .digest = node.ignition_sha256, .content = node.ignition});
       }
     }
   }
   if (auto saved = configs_.save(cluster.name, changed, names); !saved) {
-    return Error{saved.error().code, "publishing the configs of " + cluster.name + ": " + saved.error().message};
+    return Error{saved.error().code,
+                 "publishing the configs of " + cluster.name + ": " + saved.error().message};
   }
   ApplyOutcome outcome;
   std::lock_guard lock(mutex_);
@@ -83,8 +100,9 @@ Status BareMetalProvider::drain_leaving(const std::string& cluster,
     std::lock_guard lock(mutex_);
     if (auto found = clusters_.find(cluster); found != clusters_.end()) {
       for (const auto& [name, node] : found->second) {
-        const bool kept = std::any_of(render.nodes.begin(), render.nodes.end(),
-                                      [&](const render::NodeRender& wanted) { return wanted.node.name == name; });
+        const bool kept =
+            std::any_of(render.nodes.begin(), render.nodes.end(),
+                        [&](const render::NodeRender& wanted) { return wanted.node.name == name; });
         if (!kept) leaving.push_back(name);
       }
     }
@@ -121,19 +139,23 @@ Status BareMetalProvider::remove(const std::string& cluster) {
 BareMetalProvider::FetchResult BareMetalProvider::fetch(const std::string& cluster,
                                                         const std::string& node,
                                                         const std::string& token) {
+  Secret published_token;
   {
     std::lock_guard lock(mutex_);
     auto found_cluster = clusters_.find(cluster);
     if (found_cluster == clusters_.end()) return {};
     auto found_node = found_cluster->second.find(node);
     if (found_node == found_cluster->second.end()) return {};
-    if (!constant_time_equal(token, found_node->second.token.reveal())) {
-      return {.status = FetchStatus::kBadToken};
-    }
+    published_token = found_node->second.token;
+  }
+  // Outside the lock: the token source may read the state store.
+  if (!token_accepted(cluster, node, token, published_token)) {
+    return {.status = FetchStatus::kBadToken};
   }
   auto config = configs_.load(cluster, node);
   if (!config || !config->has_value()) return {};
   ObservedNode fetched;
+  bool report = false;
   {
     // What was served is what the node now runs, even if a newer render landed meanwhile.
     std::lock_guard lock(mutex_);
@@ -142,9 +164,23 @@ BareMetalProvider::FetchResult BareMetalProvider::fetch(const std::string& clust
     if (found_node == nodes.end()) return {};
     found_node->second.fetched_digest = (*config)->digest;
     fetched = observed(node, found_node->second);
+    report = found_node->second.report_fetches;
   }
-  if (listener_) listener_(cluster, fetched);
+  if (listener_ && report) listener_(cluster, fetched);
   return FetchResult{FetchStatus::kServed, std::move((*config)->content), (*config)->digest};
+}
+
+bool BareMetalProvider::token_accepted(const std::string& cluster, const std::string& node,
+                                       const std::string& token, const Secret& published_token) {
+  if (tokens_ == nullptr) return constant_time_equal(token, published_token.reveal());
+  auto accepted = tokens_->accepted(cluster, node);
+  if (!accepted) return false;
+  bool matched = false;
+  // Every candidate is compared, so the time taken does not tell which one matched.
+  for (const Secret& candidate : *accepted) {
+    matched = constant_time_equal(token, candidate.reveal()) || matched;
+  }
+  return matched;
 }
 
 void BareMetalProvider::restore_fetched(const std::string& cluster, const std::string& node,

@@ -2,18 +2,20 @@
 // configs. apply() publishes every node's config (served at GET /ignition/<cluster>/<node>);
 // a machine that fetches its config with its bearer token counts as provisioned with that
 // config's digest. The configs themselves live in a ConfigStore (only changed ones are written);
-// memory holds each node's digest and token. Thread-safe: one mutex guards the node table.
+// memory holds each node's digest and token. The tokens a fetch must present come from a
+// FetchTokenSource when one is given, else from the published render. Thread-safe: one mutex
+// guards the node table.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
-#include <memory>
-
 #include "common/secret.h"
 #include "providers/baremetal/config_store.h"
+#include "providers/baremetal/fetch_tokens.h"
 #include "providers/provider.h"
 
 namespace nkd::providers {
@@ -23,8 +25,10 @@ class BareMetalProvider final : public InfrastructureProvider {
   // Called after a node fetched its config (to persist the fetched digest), outside the lock.
   using FetchListener = std::function<void(const std::string& cluster, const ObservedNode& node)>;
 
-  // Keeps the configs in `configs`.
-  BareMetalProvider(ConfigStore& configs, FetchListener listener);
+  // Keeps the configs in `configs`; checks tokens against `tokens` when it is not null (it must
+  // outlive the provider).
+  BareMetalProvider(ConfigStore& configs, FetchListener listener,
+                    FetchTokenSource* tokens = nullptr);
   // Keeps the configs in memory (tests, tools).
   explicit BareMetalProvider(FetchListener listener = {});
 
@@ -34,6 +38,10 @@ class BareMetalProvider final : public InfrastructureProvider {
                              const ApplyHooks& hooks) override;
   Result<std::vector<ObservedNode>> observe(const std::string& cluster) override;
   Status remove(const std::string& cluster) override;
+  // Serves the configs of a cluster another provider builds: an OpenStack node whose config is
+  // too large for user_data boots a pointer to GET /ignition/<cluster>/<node>. Its fetches are
+  // served like any other but reported to no listener: that provider owns the node's record.
+  Status publish_for_pointers(const model::Cluster& cluster, const render::ClusterRender& render);
 
   enum class FetchStatus { kServed, kUnknownNode, kBadToken };
   struct FetchResult {
@@ -49,6 +57,8 @@ class BareMetalProvider final : public InfrastructureProvider {
                        const std::string& digest);
 
  private:
+  Result<ApplyOutcome> publish(const model::Cluster& cluster, const render::ClusterRender& render,
+                               bool report_fetches);
   Status drain_leaving(const std::string& cluster, const render::ClusterRender& render,
                        const ApplyHooks& hooks);
   struct Published {
@@ -58,12 +68,17 @@ class BareMetalProvider final : public InfrastructureProvider {
     std::string digest;
     Secret token;
     std::string fetched_digest;
+    bool report_fetches = true;
   };
   static ObservedNode observed(const std::string& name, const Published& node);
+  // Whether `token` opens `node`'s config; `published_token` is the render's.
+  bool token_accepted(const std::string& cluster, const std::string& node, const std::string& token,
+                      const Secret& published_token);
 
   std::unique_ptr<InMemoryConfigStore> owned_configs_;
   ConfigStore& configs_;
   FetchListener listener_;
+  FetchTokenSource* tokens_ = nullptr;
   std::mutex mutex_;
   std::map<std::string, std::map<std::string, Published>> clusters_;
   std::map<std::string, std::map<std::string, std::string>> restored_fetches_;

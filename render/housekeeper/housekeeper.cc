@@ -8,12 +8,6 @@
 namespace nkd::housekeeper {
 namespace {
 
-struct Rule {
-  const char* api_group;
-  const char* resource;
-  std::initializer_list<const char*> verbs;
-};
-
 std::string namespace_yaml() {
   YAML::Emitter out;
   out << YAML::BeginMap;
@@ -26,8 +20,10 @@ std::string cluster_role_yaml() {
   // NKD's role (data/data/housekeeper/3role.yaml), rule for rule: the operator labels nodes;
   // the controller drains with kubectl's drain helper (pods, evictions, DaemonSet lookups) and
   // controller-runtime needs updates/finalizers.
-  const Rule rules[] = {
-      {"housekeeper.io", "updates", {"create", "delete", "get", "list", "patch", "update", "watch"}},
+  const std::vector<RbacRule> rules = {
+      {"housekeeper.io",
+       "updates",
+       {"create", "delete", "get", "list", "patch", "update", "watch"}},
       {"housekeeper.io", "updates/finalizers", {"update"}},
       {"housekeeper.io", "updates/status", {"get", "patch", "update"}},
       {"", "nodes", {"get", "list", "patch", "update", "watch"}},
@@ -38,18 +34,8 @@ std::string cluster_role_yaml() {
   YAML::Emitter out;
   out << YAML::BeginMap;
   emit_header(out, "rbac.authorization.k8s.io/v1", "ClusterRole", kClusterRole, "");
-  out << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
-  for (const Rule& rule : rules) {
-    out << YAML::BeginMap;
-    out << YAML::Key << "apiGroups" << YAML::Value << YAML::BeginSeq << YAML::DoubleQuoted
-        << rule.api_group << YAML::EndSeq;
-    out << YAML::Key << "resources" << YAML::Value << YAML::BeginSeq << rule.resource
-        << YAML::EndSeq;
-    out << YAML::Key << "verbs" << YAML::Value << YAML::BeginSeq;
-    for (const char* verb : rule.verbs) out << verb;
-    out << YAML::EndSeq << YAML::EndMap;
-  }
-  out << YAML::EndSeq << YAML::EndMap;
+  emit_rbac_rules(out, rules, YAML::Block);
+  out << YAML::EndMap;
   return finish(out);
 }
 
@@ -99,6 +85,27 @@ void emit_header(YAML::Emitter& out, const char* api_version, const char* kind,
 
 std::string finish(const YAML::Emitter& out) { return std::string(out.c_str()) + "\n"; }
 
+void emit_rbac_rules(YAML::Emitter& out, const std::vector<RbacRule>& rules,
+                     YAML::EMITTER_MANIP verb_style) {
+  out << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
+  for (const RbacRule& rule : rules) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "apiGroups" << YAML::Value << YAML::BeginSeq << YAML::DoubleQuoted
+        << rule.api_group << YAML::EndSeq;
+    out << YAML::Key << "resources" << YAML::Value << YAML::BeginSeq << rule.resource
+        << YAML::EndSeq;
+    if (!rule.names.empty()) {
+      out << YAML::Key << "resourceNames" << YAML::Value << YAML::BeginSeq;
+      for (const std::string& name : rule.names) out << name;
+      out << YAML::EndSeq;
+    }
+    out << YAML::Key << "verbs" << YAML::Value << verb_style << YAML::BeginSeq;
+    for (const std::string& verb : rule.verbs) out << verb;
+    out << YAML::EndSeq << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
 std::string default_operator_image(model::Arch arch) { return image_of(arch, kOperatorName); }
 
 std::string default_controller_image(model::Arch arch) { return image_of(arch, kControllerName); }
@@ -106,11 +113,11 @@ std::string default_controller_image(model::Arch arch) { return image_of(arch, k
 std::vector<model::Arch> node_arches(const model::Cluster& cluster) {
   std::vector<model::Arch> arches;
   const auto nodes = model::expand_nodes(cluster);
-  const auto first_control_plane =
-      std::find_if(nodes.begin(), nodes.end(), [](const model::Node& node) {
-        return node.role == model::PoolRole::kControlPlane;
-      });
-  arches.push_back(first_control_plane == nodes.end() ? cluster.os.arch : first_control_plane->arch);
+  const auto first_control_plane = std::find_if(
+      nodes.begin(), nodes.end(),
+      [](const model::Node& node) { return node.role == model::PoolRole::kControlPlane; });
+  arches.push_back(first_control_plane == nodes.end() ? cluster.os.arch
+                                                      : first_control_plane->arch);
   for (const model::Node& node : nodes) {
     if (std::find(arches.begin(), arches.end(), node.arch) == arches.end()) {
       arches.push_back(node.arch);

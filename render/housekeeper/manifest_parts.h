@@ -4,7 +4,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <set>
 #include <string>
+#include <vector>
 
 #include "render/housekeeper/housekeeper.h"
 
@@ -27,6 +29,18 @@ void emit_header(YAML::Emitter& out, const char* api_version, const char* kind,
                  const std::string& name, const std::string& namespace_name,
                  const std::string& selector_value = "");
 std::string finish(const YAML::Emitter& out);
+
+// One rule of a Role or ClusterRole.
+struct RbacRule {
+  std::string api_group;
+  std::string resource;
+  std::vector<std::string> verbs;
+  std::set<std::string> names;  // resourceNames; empty: every object
+};
+// `rules:` with each rule's verbs in `verb_style` (NKD writes its role's verbs as a block list;
+// nkd's own roles use the compact flow form).
+void emit_rbac_rules(YAML::Emitter& out, const std::vector<RbacRule>& rules,
+                     YAML::EMITTER_MANIP verb_style);
 
 std::string crd_yaml();
 std::string operator_deployment_yaml(const model::Cluster& cluster);

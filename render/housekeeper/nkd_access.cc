@@ -10,12 +10,7 @@
 namespace nkd::housekeeper {
 namespace {
 
-struct Rule {
-  std::string api_group;
-  std::string resource;
-  std::vector<std::string> verbs;
-  std::set<std::string> names;  // empty: every object
-};
+using Rule = RbacRule;
 
 // An object nkd applies with server-side apply: get (drift), patch (apply), create (apply of an
 // object that does not exist yet is authorized as create too).
@@ -56,7 +51,8 @@ std::vector<Applied> applied_objects(const std::vector<Manifest>& manifests) {
   return objects;
 }
 
-void add(std::vector<Applied>& objects, const char* kind, std::initializer_list<const char*> names) {
+void add(std::vector<Applied>& objects, const char* kind,
+         std::initializer_list<const char*> names) {
   const auto& [group, resource] = kinds().at(kind);
   for (const char* name : names) objects.push_back({group, resource, name});
 }
@@ -71,7 +67,8 @@ std::vector<Rule> cluster_rules(const model::Cluster& cluster, std::vector<Appli
   add(objects, "Update", {kUpdateName});
   // One rule per resource, its names merged, in a fixed order.
   std::map<std::pair<std::string, std::string>, std::set<std::string>> by_resource;
-  for (const Applied& object : objects) by_resource[{object.api_group, object.resource}].insert(object.name);
+  for (const Applied& object : objects)
+    by_resource[{object.api_group, object.resource}].insert(object.name);
   std::vector<Rule> rules = {
       {"", "nodes", {"get", "list", "patch", "delete"}, {}},
       {"", "pods", {"list"}, {}},
@@ -84,29 +81,10 @@ std::vector<Rule> cluster_rules(const model::Cluster& cluster, std::vector<Appli
   // `bind`: both only for the roles nkd applies.
   if (const auto roles = by_resource.find({"rbac.authorization.k8s.io", "clusterroles"});
       roles != by_resource.end()) {
-    rules.push_back({"rbac.authorization.k8s.io", "clusterroles", {"bind", "escalate"}, roles->second});
+    rules.push_back(
+        {"rbac.authorization.k8s.io", "clusterroles", {"bind", "escalate"}, roles->second});
   }
   return rules;
-}
-
-void emit_rules(YAML::Emitter& out, const std::vector<Rule>& rules) {
-  out << YAML::Key << "rules" << YAML::Value << YAML::BeginSeq;
-  for (const Rule& rule : rules) {
-    out << YAML::BeginMap;
-    out << YAML::Key << "apiGroups" << YAML::Value << YAML::BeginSeq << YAML::DoubleQuoted
-        << rule.api_group << YAML::EndSeq;
-    out << YAML::Key << "resources" << YAML::Value << YAML::BeginSeq << rule.resource
-        << YAML::EndSeq;
-    if (!rule.names.empty()) {
-      out << YAML::Key << "resourceNames" << YAML::Value << YAML::BeginSeq;
-      for (const std::string& name : rule.names) out << name;
-      out << YAML::EndSeq;
-    }
-    out << YAML::Key << "verbs" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-    for (const std::string& verb : rule.verbs) out << verb;
-    out << YAML::EndSeq << YAML::EndMap;
-  }
-  out << YAML::EndSeq;
 }
 
 std::string role_yaml(const char* kind, const char* name, const char* namespace_name,
@@ -114,7 +92,7 @@ std::string role_yaml(const char* kind, const char* name, const char* namespace_
   YAML::Emitter out;
   out << YAML::BeginMap;
   emit_header(out, "rbac.authorization.k8s.io/v1", kind, name, namespace_name);
-  emit_rules(out, rules);
+  emit_rbac_rules(out, rules, YAML::Flow);
   out << YAML::EndMap;
   return finish(out);
 }

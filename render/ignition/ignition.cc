@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/crypto.h"
 #include "render/ignition/config_builder.h"
 #include "render/ignition/kube_vip.h"
 #include "render/ignition/node_content.h"
@@ -24,14 +25,18 @@ std::string node_config(const model::Cluster& cluster, const model::Node& node,
 }
 
 std::string pointer_config(const std::string& url, const std::string& sha512_hex,
-                           const Secret& token) {
+                           const Secret& token, const std::string& ca_pem) {
   const nlohmann::json replace = {
       {"source", url},
       {"verification", {{"hash", "sha512-" + sha512_hex}}},
       {"httpHeaders", nlohmann::json::array(
                           {{{"name", "Authorization"}, {"value", "Bearer " + token.reveal()}}})}};
-  const nlohmann::json config = {
+  nlohmann::json config = {
       {"ignition", {{"version", kSpecVersion}, {"config", {{"replace", replace}}}}}};
+  if (!ca_pem.empty()) {
+    config["ignition"]["security"]["tls"]["certificateAuthorities"] =
+        nlohmann::json::array({{{"source", "data:;base64," + base64_encode(ca_pem)}}});
+  }
   return config.dump();
 }
 

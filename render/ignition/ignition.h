@@ -22,8 +22,10 @@ inline constexpr const char* kSpecVersion = "3.3.0";
                                       std::span<const BringUpManifest> bring_up = {});
 
 // A small config that replaces itself with the one at `url`, verified by `sha512_hex`, fetched with
-// an `Authorization: Bearer <token>` header.
+// an `Authorization: Bearer <token>` header. A non-empty `ca_pem` goes into
+// ignition.security.tls.certificateAuthorities as a data: URL, so Ignition trusts an https `url`
+// signed by that CA (in addition to the system's CAs).
 [[nodiscard]] std::string pointer_config(const std::string& url, const std::string& sha512_hex,
-                                         const Secret& token);
+                                         const Secret& token, const std::string& ca_pem = "");
 
 }  // namespace nkd::ignition

@@ -220,7 +220,8 @@ void ClusterParser::parse_kubernetes(const YAML::Node& node, KubernetesSpec& kub
     *parsed = parse_cidr(*value);
     if (!*parsed) {
       fields_.error_at(node[key], std::string("spec.kubernetes.") + key + " '" + *value +
-                                      "' is not a CIDR block such as 10.244.0.0/16 (host bits must be zero)");
+                                      "' is not a CIDR block such as 10.244.0.0/16: " +
+                                      cidr_problem(*value));
     }
   }
   if (pod_subnet && service_subnet && pod_subnet->overlaps(*service_subnet)) {

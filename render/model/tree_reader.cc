@@ -13,6 +13,7 @@
 #include <set>
 #include <system_error>
 
+#include "common/file_descriptor.h"
 #include "render/model/tree_path.h"
 
 namespace nkd::model {
@@ -20,21 +21,6 @@ namespace nkd::model {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Closes a file descriptor when it goes out of scope.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int descriptor) : descriptor_(descriptor) {}
-  ~FileDescriptor() {
-    if (descriptor_ >= 0) ::close(descriptor_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  [[nodiscard]] int get() const { return descriptor_; }
-
- private:
-  int descriptor_;
-};
 
 // What is at `relative` under `root`, without following a link there.
 Result<TreeEntryInfo> lookup_on_disk(const fs::path& root, const std::string& relative) {

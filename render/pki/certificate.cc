@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <utility>
 
 #include "common/crypto.h"
 
@@ -430,6 +431,15 @@ Result<std::string> public_key_info_sha256_hex(const X509* certificate) {
     return openssl_error("encoding the SubjectPublicKeyInfo");
   }
   return sha256_hex(der);
+}
+
+Result<CertKeyPair> encode_pair(X509* certificate, EVP_PKEY* key) {
+  Result<std::string> cert_pem = certificate_to_pem(certificate);
+  if (!cert_pem) return cert_pem.error();
+  Result<Secret> key_pem = private_key_to_pem(key);
+  if (!key_pem) return key_pem.error();
+  return CertKeyPair{.cert_pem = std::move(cert_pem).value(),
+                     .key_pem = std::move(key_pem).value()};
 }
 
 }  // namespace nkd::pki

@@ -13,9 +13,19 @@
 #include "common/result.h"
 #include "common/secret.h"
 #include "render/model/cluster.h"
+#include "render/pki/cluster_pki.h"
 #include "render/pki/openssl_handles.h"
 
 namespace nkd::pki {
+
+// Lifetimes shared by every certificate nkd issues (the clusters' and its listener's): CAs ten
+// years, leaves one, renewed within their last 30 days, and valid from a little before now so
+// that nodes whose clocks lag accept a certificate issued just now.
+inline constexpr std::int64_t kDaySeconds = 24 * 60 * 60;
+inline constexpr std::int64_t kClockSkewSeconds = 5 * 60;
+inline constexpr std::int64_t kAuthorityValiditySeconds = 3650 * kDaySeconds;
+inline constexpr std::int64_t kLeafValiditySeconds = 365 * kDaySeconds;
+inline constexpr std::int64_t kRenewWithinSeconds = 30 * kDaySeconds;
 
 // Makes keys of one algorithm. The keygen context is created on first use and then reused, so a
 // burst of keys (a new cluster needs about twenty) skips repeated provider lookups, and a render
@@ -74,6 +84,8 @@ struct Signer {
 
 [[nodiscard]] Result<std::string> certificate_to_pem(X509* certificate);
 [[nodiscard]] Result<Secret> private_key_to_pem(EVP_PKEY* key);  // PKCS#8
+// Both as PEM, as the PKI records keep them.
+[[nodiscard]] Result<CertKeyPair> encode_pair(X509* certificate, EVP_PKEY* key);
 [[nodiscard]] Result<std::string> public_key_to_pem(EVP_PKEY* key);
 [[nodiscard]] Result<X509Ptr> certificate_from_pem(std::string_view pem);
 [[nodiscard]] Result<EvpPkeyPtr> private_key_from_pem(const Secret& pem);

@@ -9,25 +9,10 @@
 namespace nkd::pki {
 namespace {
 
-constexpr std::int64_t kDaySeconds = 24 * 60 * 60;
-// Nodes whose clocks lag a little must still accept a certificate issued just now.
-constexpr std::int64_t kClockSkewSeconds = 5 * 60;
-constexpr std::int64_t kAuthorityValiditySeconds = 3650 * kDaySeconds;
-constexpr std::int64_t kLeafValiditySeconds = 365 * kDaySeconds;
-constexpr std::int64_t kRenewWithinSeconds = 30 * kDaySeconds;
 constexpr char kMastersGroup[] = "system:masters";
 constexpr std::size_t kTokenIdLength = 6;
 constexpr std::size_t kTokenSecretLength = 16;
 constexpr std::size_t kNodeTokenKeyBytes = 32;
-
-Result<CertKeyPair> encode_pair(X509* certificate, EVP_PKEY* key) {
-  Result<std::string> cert_pem = certificate_to_pem(certificate);
-  if (!cert_pem) return cert_pem.error();
-  Result<Secret> key_pem = private_key_to_pem(key);
-  if (!key_pem) return key_pem.error();
-  return CertKeyPair{.cert_pem = std::move(cert_pem).value(),
-                     .key_pem = std::move(key_pem).value()};
-}
 
 // A new key from `keys` and a certificate for it per `spec` (validity included), signed by
 // `signer`.
@@ -307,10 +292,6 @@ Result<ClusterPki> ensure_pki(const model::Cluster& cluster,
   Result<ClusterPki> built = builder.build();
   if (!built) return built.error().wrap("ensuring the PKI of cluster " + cluster.name);
   return built;
-}
-
-Secret node_fetch_token(const ClusterPki& pki, const std::string& node_name) {
-  return Secret(hmac_sha256_hex(pki.node_token_key.reveal(), node_name));
 }
 
 ClusterPki with_new_bootstrap_token(ClusterPki pki, std::int64_t now_unix) {

@@ -45,6 +45,14 @@ struct ClusterPki {
   std::int64_t bootstrap_token_issued_unix = 0;
   Secret node_token_key;                   // HMAC key for per-node Ignition fetch tokens
   std::string ca_cert_hash;                // "sha256:<hex of the CA's SubjectPublicKeyInfo>"
+  // The generation of the per-node fetch tokens; each rotation adds one, so every earlier token
+  // stops working while the key and every certificate stay. 0: never rotated (every record from
+  // before rotations existed), whose tokens are the ones nkd always issued.
+  std::int64_t node_token_epoch = 0;
+  std::int64_t node_tokens_rotated_unix = 0;  // when the epoch last changed (0: never)
+  // Until when (Unix seconds) the tokens of epoch node_token_epoch - 1 are still accepted, so
+  // that a machine already booting with one can finish; 0: not at all.
+  std::int64_t previous_node_tokens_valid_until_unix = 0;
   bool operator==(const ClusterPki&) const = default;
 };
 
@@ -60,8 +68,20 @@ struct ClusterPki {
                                             const std::optional<ClusterPki>& existing,
                                             std::int64_t now_unix);
 
-// The bearer token a node presents to fetch its Ignition config: HMAC(node_token_key, node).
+// The bearer token a node presents to fetch its Ignition config, of the current epoch:
+// HMAC(node_token_key, node) at epoch 0, HMAC(node_token_key, node + "/" + epoch) after.
 [[nodiscard]] Secret node_fetch_token(const ClusterPki& pki, const std::string& node_name);
+
+// The tokens that open `node_name`'s config at `now_unix`: the current one, and the previous
+// epoch's while a rotation's grace period lasts (it ends at previous_node_tokens_valid_until_unix).
+[[nodiscard]] std::vector<Secret> accepted_node_fetch_tokens(const ClusterPki& pki,
+                                                             const std::string& node_name,
+                                                             std::int64_t now_unix);
+
+// `pki` with the next node token epoch, rotated at `now_unix`: every node's fetch token changes,
+// nothing else does. The previous tokens stay accepted for `grace_seconds` (0: refused at once).
+[[nodiscard]] ClusterPki with_rotated_node_tokens(ClusterPki pki, std::int64_t now_unix,
+                                                  std::int64_t grace_seconds);
 
 // A fresh bootstrap token (new id and secret) issued at `now_unix`; everything else of `pki` kept.
 [[nodiscard]] ClusterPki with_new_bootstrap_token(ClusterPki pki, std::int64_t now_unix);

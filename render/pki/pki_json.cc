@@ -1,7 +1,11 @@
 // The state store's form of a ClusterPki. Field names are camelCase like the rest of nkd's JSON;
 // "version" lets a later layout migrate older records instead of misreading them. Layout 1 also
 // held control-plane leaf certificates, which kubeadm now issues on the nodes: reading a layout 1
-// record drops them, and its bootstrap token counts as issued at an unknown time (0).
+// record drops them, and its bootstrap token counts as issued at an unknown time (0). Layout 3
+// adds the node token epoch; a record of layout 1 or 2 is epoch 0, whose tokens are the ones nkd
+// issued before tokens could be rotated. A PKI whose tokens were never rotated is still written
+// as layout 2, so an older nkd keeps reading it; once rotated it is layout 3, which an older nkd
+// refuses rather than accept the tokens the rotation revoked.
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,7 +15,8 @@
 namespace nkd::pki {
 namespace {
 
-constexpr int kLayoutVersion = 2;
+constexpr int kLayoutVersion = 3;
+constexpr int kLayoutBeforeRotation = 2;
 constexpr int kOldestReadableLayout = 1;
 
 nlohmann::json pair_to_json(const CertKeyPair& pair) {
@@ -33,6 +38,16 @@ class FieldReader {
       return "";
     }
     return value->get<std::string>();
+  }
+
+  std::int64_t integer(const char* name) {
+    const nlohmann::json* value = find(name);
+    if (value == nullptr) return 0;
+    if (!value->is_number_integer()) {
+      fail(name, "is not an integer");
+      return 0;
+    }
+    return value->get<std::int64_t>();
   }
 
   CertKeyPair pair(const char* name) {
@@ -83,8 +98,10 @@ std::optional<model::KeyAlgorithm> parse_key_algorithm(const std::string& name) 
 }  // namespace
 
 nlohmann::json to_json(const ClusterPki& pki) {
-  return {
-      {"version", kLayoutVersion},
+  const bool rotated = pki.node_token_epoch != 0 || pki.node_tokens_rotated_unix != 0 ||
+                       pki.previous_node_tokens_valid_until_unix != 0;
+  nlohmann::json json = {
+      {"version", rotated ? kLayoutVersion : kLayoutBeforeRotation},
       {"keyAlgorithm", model::to_string(pki.key_algorithm)},
       {"ca", pair_to_json(pki.ca)},
       {"frontProxyCa", pair_to_json(pki.front_proxy_ca)},
@@ -98,6 +115,12 @@ nlohmann::json to_json(const ClusterPki& pki) {
       {"nodeTokenKey", pki.node_token_key.reveal()},
       {"caCertHash", pki.ca_cert_hash},
   };
+  if (rotated) {
+    json["nodeTokenEpoch"] = pki.node_token_epoch;
+    json["nodeTokensRotatedAt"] = pki.node_tokens_rotated_unix;
+    json["previousNodeTokensValidUntil"] = pki.previous_node_tokens_valid_until_unix;
+  }
+  return json;
 }
 
 Result<ClusterPki> pki_from_json(const nlohmann::json& json) {
@@ -133,13 +156,12 @@ Result<ClusterPki> pki_from_json(const nlohmann::json& json) {
   pki.bootstrap_token_secret = Secret(reader.string("bootstrapTokenSecret"));
   pki.node_token_key = Secret(reader.string("nodeTokenKey"));
   pki.ca_cert_hash = reader.string("caCertHash");
-  if (layout >= 2) {
-    const nlohmann::json* issued = reader.find("bootstrapTokenIssuedAt");
-    if (issued != nullptr && !issued->is_number_integer()) {
-      reader.fail("bootstrapTokenIssuedAt", "is not an integer");
-    } else if (issued != nullptr) {
-      pki.bootstrap_token_issued_unix = issued->get<std::int64_t>();
-    }
+  if (layout >= 2) pki.bootstrap_token_issued_unix = reader.integer("bootstrapTokenIssuedAt");
+  if (layout >= 3) {
+    pki.node_token_epoch = reader.integer("nodeTokenEpoch");
+    pki.node_tokens_rotated_unix = reader.integer("nodeTokensRotatedAt");
+    pki.previous_node_tokens_valid_until_unix = reader.integer("previousNodeTokensValidUntil");
+    if (pki.node_token_epoch < 0 && !reader.error()) reader.fail("nodeTokenEpoch", "is negative");
   }
   if (reader.error()) return invalid(*reader.error());
   return pki;

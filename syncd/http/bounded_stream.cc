@@ -40,34 +40,34 @@ void BoundedSocketStream::limit(Clock::time_point deadline, std::size_t budget_b
 }
 
 bool BoundedSocketStream::wait_in_phase(short events) const {
-  if (wait(events, deadline_)) return true;
+  if (wait_for_socket(socket_, events, deadline_)) return true;
   exhausted_ = true;
   return false;
 }
 
-bool BoundedSocketStream::wait(short events, Clock::time_point deadline) const {
-  for (;;) {
-    const auto now = Clock::now();
-    if (now >= deadline) return false;
-    // Rounded up, so that a wait that times out ends past the deadline, never just before it.
-    const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    pollfd descriptor{.fd = socket_, .events = events, .revents = 0};
-    const int ready =
-        ::poll(&descriptor, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 1'000)));
-    if (ready > 0) return true;
-    if (ready < 0 && errno != EINTR) return false;
+bool BoundedSocketStream::wait_for(SocketTransport::Progress progress) {
+  switch (progress) {
+    case SocketTransport::Progress::kWantRead:
+      return wait_in_phase(POLLIN);
+    case SocketTransport::Progress::kWantWrite:
+      return wait_in_phase(POLLOUT);
+    default:
+      exhausted_ = true;
+      return false;
   }
 }
 
 bool BoundedSocketStream::wait_for_request(std::chrono::milliseconds timeout) {
-  if (buffered_begin_ < buffered_end_) return true;  // a pipelined request is already here
-  if (!wait(POLLIN, Clock::now() + timeout)) return false;
+  // A pipelined request is already here, in this buffer or decrypted in the transport's.
+  if (buffered_begin_ < buffered_end_ || transport_.has_buffered_input()) return true;
+  if (!wait_for_socket(socket_, POLLIN, Clock::now() + timeout)) return false;
   char byte;
   return ::recv(socket_, &byte, 1, MSG_PEEK) > 0;
 }
 
 bool BoundedSocketStream::is_readable() const {
-  return buffered_begin_ < buffered_end_ || wait_in_phase(POLLIN);
+  return buffered_begin_ < buffered_end_ || transport_.has_buffered_input() ||
+         wait_in_phase(POLLIN);
 }
 
 bool BoundedSocketStream::is_writable() const { return wait_in_phase(POLLOUT); }
@@ -78,14 +78,21 @@ ssize_t BoundedSocketStream::read(char* ptr, size_t size) {
     return -1;
   }
   size = std::min(size, budget_bytes_);
-  if (buffered_begin_ == buffered_end_) {
-    // cpp-httplib reads header lines one byte at a time: fill a buffer instead of a syscall each.
-    if (!wait_in_phase(POLLIN)) return -1;
-    const auto received = ::recv(socket_, buffer_.data(), buffer_.size(), 0);
-    if (received < 0) exhausted_ = true;
-    if (received <= 0) return received;
-    buffered_begin_ = 0;
-    buffered_end_ = static_cast<std::size_t>(received);
+  // cpp-httplib reads header lines one byte at a time: fill a buffer instead of a call each.
+  while (buffered_begin_ == buffered_end_) {
+    if (Clock::now() >= deadline_) {
+      exhausted_ = true;
+      return -1;
+    }
+    const SocketTransport::Outcome received = transport_.receive(buffer_.data(), buffer_.size());
+    if (received.progress == SocketTransport::Progress::kDone) {
+      buffered_begin_ = 0;
+      buffered_end_ = received.bytes;
+    } else if (received.progress == SocketTransport::Progress::kClosed) {
+      return 0;
+    } else if (!wait_for(received.progress)) {
+      return -1;
+    }
   }
   const std::size_t count = std::min(size, buffered_end_ - buffered_begin_);
   std::memcpy(ptr, buffer_.data() + buffered_begin_, count);
@@ -95,8 +102,15 @@ ssize_t BoundedSocketStream::read(char* ptr, size_t size) {
 }
 
 ssize_t BoundedSocketStream::write(const char* ptr, size_t size) {
-  if (!wait_in_phase(POLLOUT)) return -1;
-  return ::send(socket_, ptr, size, MSG_NOSIGNAL);
+  for (;;) {
+    if (Clock::now() >= deadline_) {
+      exhausted_ = true;
+      return -1;
+    }
+    const SocketTransport::Outcome sent = transport_.send(ptr, size);
+    if (sent.progress == SocketTransport::Progress::kDone) return static_cast<ssize_t>(sent.bytes);
+    if (!wait_for(sent.progress)) return -1;
+  }
 }
 
 void BoundedSocketStream::get_remote_ip_and_port(std::string& ip, int& port) const {
@@ -112,12 +126,13 @@ void BoundedSocketStream::get_local_ip_and_port(std::string& ip, int& port) cons
 }
 
 void BoundedSocketStream::close_gracefully() {
-  ::shutdown(socket_, SHUT_WR);
+  transport_.finish_sending();
   const auto deadline = Clock::now() + std::chrono::seconds(1);
   std::size_t drained_bytes = 0;
   std::array<char, 16 * 1024> sink;
-  while (drained_bytes < 4 * 1024 * 1024 && wait(POLLIN, deadline)) {
-    const auto received = ::recv(socket_, sink.data(), sink.size(), 0);
+  // Raw bytes: under TLS the records are dropped undecoded, which is all draining needs.
+  while (drained_bytes < 4 * 1024 * 1024 && wait_for_socket(socket_, POLLIN, deadline)) {
+    const auto received = ::recv(socket_, sink.data(), sink.size(), MSG_DONTWAIT);
     if (received <= 0) return;
     drained_bytes += static_cast<std::size_t>(received);
   }

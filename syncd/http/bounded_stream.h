@@ -2,7 +2,9 @@
 // to, over one accepted socket. Unlike cpp-httplib's own stream, whose timeout applies to each
 // read, it enforces a deadline for a whole phase (the headers, then the rest of the request)
 // and a budget of bytes read in that phase, so a client that trickles bytes or sends an endless
-// header line or chunked body is cut off. Used by one thread at a time (the connection's).
+// header line or chunked body is cut off. Bytes cross the socket through a SocketTransport
+// (plain or TLS), so the same bounds hold under TLS. Used by one thread at a time (the
+// connection's).
 #pragma once
 
 #include <httplib.h>
@@ -11,13 +13,17 @@
 #include <chrono>
 #include <cstddef>
 
+#include "syncd/http/socket_transport.h"
+
 namespace nkd::syncd {
 
 class BoundedSocketStream final : public httplib::Stream {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit BoundedSocketStream(int socket) : socket_(socket) {}
+  // Borrows `transport`, which moves bytes over `socket` (non-blocking).
+  BoundedSocketStream(int socket, SocketTransport& transport)
+      : socket_(socket), transport_(transport) {}
 
   // From now on reads and writes fail after `deadline`, and reads fail after `budget_bytes`.
   void limit(Clock::time_point deadline, std::size_t budget_bytes);
@@ -40,12 +46,13 @@ class BoundedSocketStream final : public httplib::Stream {
   socket_t socket() const override { return socket_; }
 
  private:
-  // Waits for `events` until the deadline; false on timeout or error.
-  bool wait(short events, Clock::time_point deadline) const;
   // Waits for `events` until the phase's deadline, marking the stream exhausted when it passes.
   bool wait_in_phase(short events) const;
+  // Waits for what the transport asked for; false (and exhausted) when it failed or timed out.
+  bool wait_for(SocketTransport::Progress progress);
 
   int socket_;
+  SocketTransport& transport_;
   Clock::time_point deadline_ = Clock::now();
   std::size_t budget_bytes_ = 0;
   mutable bool exhausted_ = false;

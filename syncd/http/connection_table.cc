@@ -10,6 +10,8 @@ const char* ConnectionTable::to_string(DropReason reason) {
       return "busy";
     case DropReason::kEvicted:
       return "evicted";
+    case DropReason::kTlsHandshake:
+      return "tls_handshake";
   }
   return "busy";
 }

@@ -23,6 +23,9 @@ struct ConnectionLimits {
   std::size_t max_connections_per_address = 16;
   // Between requests on a kept-alive connection (and before the first one).
   std::chrono::milliseconds idle_timeout{5'000};
+  // HTTPS: from the connection's acceptance to the end of the TLS handshake, so a client that
+  // never sends its ClientHello (or sends it a byte at a time) does not keep a connection.
+  std::chrono::milliseconds handshake_timeout{10'000};
   // From a request's first byte to the end of its headers.
   std::chrono::milliseconds header_timeout{10'000};
   // From the end of the headers to the end of the response (body upload, handling, download).
@@ -33,8 +36,9 @@ struct ConnectionLimits {
 
 class ConnectionTable {
  public:
-  // Why the table closed or refused a connection; reported to `on_drop`.
-  enum class DropReason { kRefusedBusy, kEvicted };
+  // Why a connection was closed or refused; reported to `on_drop`. kTlsHandshake (a handshake
+  // that failed or ran past its deadline) is reported by the server, not by the table.
+  enum class DropReason { kRefusedBusy, kEvicted, kTlsHandshake };
   static const char* to_string(DropReason reason);
 
   ConnectionTable(ConnectionLimits limits, std::function<void(DropReason)> on_drop)

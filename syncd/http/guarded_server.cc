@@ -1,5 +1,7 @@
 #include "syncd/http/guarded_server.h"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,8 +62,13 @@ void refuse_busy(int socket) {
 
 GuardedServer::GuardedServer(ConnectionLimits limits,
                              std::function<std::size_t(const httplib::Request&)> body_limit,
-                             std::function<void(ConnectionTable::DropReason)> on_drop)
-    : limits_(limits), body_limit_(std::move(body_limit)), table_(limits, std::move(on_drop)) {
+                             std::function<void(ConnectionTable::DropReason)> on_drop,
+                             std::shared_ptr<const TlsContext> tls)
+    : limits_(limits),
+      body_limit_(std::move(body_limit)),
+      on_drop_(on_drop),
+      tls_(std::move(tls)),
+      table_(limits, std::move(on_drop)) {
   new_task_queue = [workers = limits_.max_connections + kAdmissionWorkers] {
     return new httplib::ThreadPool(workers);
   };
@@ -109,7 +116,30 @@ bool GuardedServer::process_and_close_socket(socket_t socket) {
 }
 
 void GuardedServer::serve(socket_t socket, ConnectionTable::Ticket& ticket) {
-  BoundedSocketStream stream(socket);
+  // Transports never block: every wait is a poll against the current phase's deadline.
+  const int flags = ::fcntl(socket, F_GETFL);
+  if (flags < 0 || ::fcntl(socket, F_SETFL, flags | O_NONBLOCK) != 0) return;
+  if (!tls_) {
+    PlainTransport transport(socket);
+    BoundedSocketStream stream(socket, transport);
+    serve_requests(stream, ticket);
+    return;
+  }
+  // The handshake holds a slot like an idle connection does (the ticket is waiting, so the
+  // table may evict it to make room), and for no longer than its own deadline.
+  auto transport = TlsTransport::accept(
+      *tls_, socket, BoundedSocketStream::Clock::now() + limits_.handshake_timeout);
+  if (!transport) {
+    spdlog::debug("dropped a connection in its TLS handshake: {}", transport.error().message);
+    if (on_drop_) on_drop_(ConnectionTable::DropReason::kTlsHandshake);
+    return;
+  }
+  BoundedSocketStream stream(socket, **transport);
+  serve_requests(stream, ticket);
+  (*transport)->finish_sending();
+}
+
+void GuardedServer::serve_requests(BoundedSocketStream& stream, ConnectionTable::Ticket& ticket) {
   ServedConnection connection{.stream = stream, .ticket = ticket};
   CurrentConnectionScope scope(connection);
   for (std::size_t served = 0; served < limits_.max_requests_per_connection; ++served) {

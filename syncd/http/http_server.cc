@@ -55,6 +55,17 @@ BodyRead read_bounded_body(const httplib::ContentReader& reader, std::size_t lim
   return complete ? BodyRead::kComplete : BodyRead::kBroken;
 }
 
+// The body signature as a replay key: the "sha256=" prefix is optional and hex has two cases,
+// so a replay cannot pass as new by respelling it.
+std::string replay_key(std::string_view signature) {
+  if (signature.starts_with("sha256=")) signature.remove_prefix(7);
+  std::string key = "signature:";
+  for (const char c : signature) {
+    key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return key;
+}
+
 nlohmann::json nullable(const std::string& text) {
   return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
 }
@@ -81,6 +92,7 @@ HttpServer::HttpServer(HttpServerOptions options, state::StateStore& store,
       bare_metal_(bare_metal),
       callbacks_(std::move(callbacks)),
       rate_limiter_(options_.webhook_rate_per_second, options_.webhook_burst),
+      recent_deliveries_(options_.webhook_replay_capacity, options_.webhook_replay_ttl),
       // One token per interval, no burst: the first refusal from an address is logged.
       ignition_warnings_(1000.0 / static_cast<double>(std::max<std::int64_t>(
                                       1, options_.ignition_warning_interval.count())),
@@ -94,7 +106,8 @@ HttpServer::HttpServer(HttpServerOptions options, state::StateStore& store,
             metrics_.http_connections_dropped_total
                 .Add({{"reason", ConnectionTable::to_string(reason)}})
                 .Increment();
-          })) {}
+          },
+          options_.tls)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -208,6 +221,13 @@ void HttpServer::handle_cluster(const std::string& name, httplib::Response& resp
 void HttpServer::handle_history(const std::string& name, httplib::Response& response) {
   auto rows = store_.history(name, 1000);
   if (!rows) return send_error(response, 503, rows.error().message);
+  if (rows->empty()) {
+    // A pruned cluster keeps its history and answers with it; a name nkd never knew is a 404, as
+    // for the cluster itself, not an empty list that looks like "nothing applied yet".
+    auto record = store_.get_cluster(name);
+    if (!record) return send_error(response, 503, record.error().message);
+    if (!record->has_value()) return send_error(response, 404, "no cluster named " + name);
+  }
   nlohmann::json array = nlohmann::json::array();
   for (const auto& row : *rows) array.push_back(history_row_json(row));
   send_json(response, array);
@@ -246,10 +266,10 @@ void HttpServer::handle_webhook(const httplib::Request& request, httplib::Respon
   auto count = [&](const char* result) {
     metrics_.webhook_requests_total.Add({{"kind", to_string(*kind)}, {"result", result}}).Increment();
   };
-  if (!rate_limiter_.allow(request.remote_addr)) {
+  if (!rate_limiter_.allow(client_network(request.remote_addr, options_.webhook_networks))) {
     count("rate_limited");
     GuardedServer::close_after_response(response);
-    return send_error(response, 429, "too many webhook requests from this address");
+    return send_error(response, 429, "too many webhook requests from this network");
   }
   std::string body;
   switch (read_bounded_body(read_body, options_.max_webhook_body_bytes, body)) {
@@ -271,13 +291,19 @@ void HttpServer::handle_webhook(const httplib::Request& request, httplib::Respon
                       .github_signature = request.get_header_value("X-Hub-Signature-256"),
                       .gitea_signature = request.get_header_value("X-Gitea-Signature"),
                       .gitlab_token = request.get_header_value("X-Gitlab-Token"),
-                      .generic_signature = request.get_header_value("X-Nkd-Signature")};
-  if (!verify_webhook(hook, options_.webhook_secret)) {
+                      .generic_signature = request.get_header_value("X-Nkd-Signature"),
+                      .generic_timestamp = request.get_header_value("X-Nkd-Timestamp"),
+                      .delivery_id = request.get_header_value(delivery_header(*kind))};
+  if (!verify_webhook(hook, options_.webhook_secrets.of(*kind))) {
     count("unauthorized");
     spdlog::warn("refused {} webhook from {}: bad or missing signature", to_string(*kind),
                  request.remote_addr);
-    return send_error(response, 401, "bad or missing signature");
+    return send_error(response, 401,
+                      *kind == WebhookKind::kGeneric
+                          ? "bad or missing signature, X-Nkd-Timestamp or X-Nkd-Delivery"
+                          : "bad or missing signature");
   }
+  if (refuse_replay(hook, response, count)) return;
   if (!push_concerns_ref(hook, options_.watched_ref)) {
     count("ignored");
     return send_json(response, {{"status", "ignored: not the watched ref"}}, 202);
@@ -285,6 +311,40 @@ void HttpServer::handle_webhook(const httplib::Request& request, httplib::Respon
   count("accepted");
   if (callbacks_.trigger_fetch) callbacks_.trigger_fetch();
   send_json(response, {{"status", "fetch triggered"}}, 202);
+}
+
+bool HttpServer::refuse_replay(const WebhookRequest& hook, httplib::Response& response,
+                               const std::function<void(const char*)>& count) {
+  const Clock& clock = options_.clock != nullptr ? *options_.clock : system_clock_;
+  if (!timestamp_is_fresh(hook, clock.now_unix_ms() / 1000, options_.webhook_timestamp_window)) {
+    count("stale");
+    send_error(response, 401,
+               "X-Nkd-Timestamp is more than " +
+                   std::to_string(options_.webhook_timestamp_window.count()) +
+                   " s from the daemon's clock; send the current Unix time and check both clocks");
+    return true;
+  }
+  if (!hook.delivery_id.empty() && !valid_delivery_id(hook.delivery_id)) {
+    count("bad_request");
+    send_error(response, 400,
+               std::string(delivery_header(hook.kind)) + " must be 1 to 128 of A-Z a-z 0-9 _ -");
+    return true;
+  }
+  // GitHub's and Gitea's delivery headers are not signed: a captured delivery sent again with a
+  // new ID still carries the old body signature, which is remembered too. The generic signature
+  // covers its ID, and GitLab signs nothing (its token is the secret itself).
+  std::string signature;
+  if (hook.kind == WebhookKind::kGithub) signature = replay_key(hook.github_signature);
+  if (hook.kind == WebhookKind::kGitea) signature = replay_key(hook.gitea_signature);
+  const std::string delivery = hook.delivery_id.empty() ? "" : "delivery:" + hook.delivery_id;
+  if (recent_deliveries_.first_sighting(hook.kind, {delivery, signature}, clock.steady_now())) {
+    return false;
+  }
+  // 200, not 409: forges count any other answer as a failed delivery, retry it, and GitLab
+  // disables a hook after repeated failures; the first delivery already did the work.
+  count("replay");
+  send_json(response, {{"status", "duplicate delivery, ignored"}}, 200);
+  return true;
 }
 
 void HttpServer::handle_ignition(const httplib::Request& request, httplib::Response& response) {

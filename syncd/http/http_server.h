@@ -14,11 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/secret.h"
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "syncd/http/connection_table.h"
+#include "syncd/http/recent_deliveries.h"
 #include "syncd/http/webhooks.h"
 #include "syncd/state/state_store.h"
 
@@ -31,16 +33,29 @@ struct Response;
 namespace nkd::syncd {
 
 class GuardedServer;
+class TlsContext;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 9480;
   std::string watched_ref;
-  Secret webhook_secret;
+  WebhookSecrets webhook_secrets;
   std::size_t max_webhook_body_bytes = 1 << 20;
+  // Per client network (webhook_networks), not per address.
   double webhook_rate_per_second = 5;
   double webhook_burst = 20;
+  NetworkPrefixes webhook_networks;
+  // How far a generic hook's signed timestamp may be from now, either way.
+  std::chrono::seconds webhook_timestamp_window{300};
+  // Deliveries remembered per forge to refuse replays: at least twice the timestamp window, so
+  // a generic delivery cannot outlive its ID's entry while its timestamp is still accepted.
+  std::size_t webhook_replay_capacity = 4096;
+  std::chrono::milliseconds webhook_replay_ttl{3'600'000};
+  // Wall time for webhook timestamps; null: the system clock.
+  const Clock* clock = nullptr;
   ConnectionLimits connections;
+  // HTTPS with this certificate; null serves plain HTTP (http.insecure).
+  std::shared_ptr<const TlsContext> tls;
   // At most one warning per source address per interval about refused Ignition fetches.
   std::chrono::milliseconds ignition_warning_interval{60'000};
 };
@@ -67,6 +82,9 @@ class HttpServer {
   void routes();
   void handle_webhook(const httplib::Request& request, httplib::Response& response,
                       const httplib::ContentReader& read_body);
+  // Answers a hook that repeats a delivery or is stale; false when the request may proceed.
+  bool refuse_replay(const WebhookRequest& hook, httplib::Response& response,
+                     const std::function<void(const char*)>& count);
   void handle_failure(const httplib::Request& request, httplib::Response& response,
                       const std::exception_ptr& failure);
   void handle_ignition(const httplib::Request& request, httplib::Response& response);
@@ -80,6 +98,8 @@ class HttpServer {
   providers::BareMetalProvider& bare_metal_;
   HttpCallbacks callbacks_;
   RateLimiter rate_limiter_;
+  RecentDeliveries recent_deliveries_;
+  SystemClock system_clock_;
   RateLimiter ignition_warnings_;
   std::unique_ptr<GuardedServer> server_;
   std::thread thread_;

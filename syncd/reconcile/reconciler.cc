@@ -276,6 +276,19 @@ void Reconciler::record_render_failure(const DesiredCluster& desired, state::Clu
   }
 }
 
+void Reconciler::restore_metrics() {
+  const Result<std::vector<state::ClusterRecord>> records = store_.list_clusters();
+  if (!records) {
+    spdlog::warn("restoring cluster metrics from the state store: {}", records.error().message);
+    return;
+  }
+  for (const state::ClusterRecord& record : *records) {
+    if (record.applied_revision.empty()) continue;
+    const Result<std::vector<state::NodeRecord>> nodes = store_.nodes(record.name);
+    export_cluster_metrics(record, nodes ? *nodes : std::vector<state::NodeRecord>{});
+  }
+}
+
 void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,
                                         const std::vector<state::NodeRecord>& nodes) {
   std::lock_guard lock(mutex_);

@@ -83,7 +83,18 @@ class Reconciler {
     progress_ = progress;
     step_bound_ = step_bound;
   }
+  // Publishes the full configs of an OpenStack cluster whose nodes boot pointer configs (their
+  // configs are larger than Nova's user_data allows), before its servers are made. Set before
+  // start(); without one such a cluster is refused (its nodes could not boot).
+  using PointerPublisher =
+      std::function<Status(const model::Cluster&, const render::ClusterRender&)>;
+  void set_pointer_publisher(PointerPublisher publisher) {
+    pointer_publisher_ = std::move(publisher);
+  }
 
+  // Exports the stored clusters' metrics (applied revision and time, readiness, node states), so
+  // that a restart does not blank them until each cluster's next reconcile. Before start().
+  void restore_metrics();
   void start();
   // Stops taking work, waits for running reconciles to finish their current step, joins.
   void stop();
@@ -130,6 +141,7 @@ class Reconciler {
                                  const std::string& digest);
   // Renders `desired` and notes the digest on the cluster's current target if it is still it.
   Result<std::shared_ptr<const render::ClusterRender>> render_for(const DesiredCluster& desired);
+  Status publish_pointer_targets(const model::Cluster& cluster, const render::ClusterRender& render);
   void record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
                              const Error& error);
   // `rendered`, or a new render after a fresh bootstrap token was made in the cluster and stored
@@ -164,6 +176,7 @@ class Reconciler {
   ClusterSync* cluster_sync_ = nullptr;
   ProgressMonitor* progress_ = nullptr;
   std::chrono::milliseconds step_bound_{0};
+  PointerPublisher pointer_publisher_;
   std::uint64_t submissions_ = 0;
 };
 

@@ -3,6 +3,8 @@
 // comes up or upgrades.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "syncd/cluster_pki_store.h"
 #include "syncd/reconcile/join_token.h"
 #include "syncd/reconcile/reconciler.h"
@@ -72,9 +74,17 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
       !published) {
     return published.error();
   }
-  if (Status saved = store_.save_pki(name, pki::to_json(renewed).dump()); !saved) {
-    return saved.error().wrap("storing the renewed bootstrap token of " + name);
-  }
+  // Only the token goes onto the stored PKI: a node token rotation may have landed meanwhile.
+  auto saved = update_stored_pki(
+      store_, name, [&](const std::optional<pki::ClusterPki>& stored) -> Result<pki::ClusterPki> {
+        if (!stored) return Error{ErrorCode::kNotFound, "the PKI of " + name + " disappeared"};
+        pki::ClusterPki updated = *stored;
+        updated.bootstrap_token_id = renewed.bootstrap_token_id;
+        updated.bootstrap_token_secret = renewed.bootstrap_token_secret;
+        updated.bootstrap_token_issued_unix = renewed.bootstrap_token_issued_unix;
+        return updated;
+      });
+  if (!saved) return saved.error().wrap("storing the renewed bootstrap token of " + name);
   spdlog::info("cluster {}: bootstrap token renewed for {} node(s) that still join", name,
                decision.joining_nodes.size());
   return render_for(desired);
@@ -88,6 +98,24 @@ providers::ApplyHooks Reconciler::hooks_for(const model::Cluster& cluster) {
     };
   }
   return hooks;
+}
+
+Status Reconciler::publish_pointer_targets(const model::Cluster& cluster,
+                                           const render::ClusterRender& render) {
+  if (!cluster.is_openstack()) return ok_status();  // bare metal publishes every config itself
+  const bool any_pointer = std::any_of(render.nodes.begin(), render.nodes.end(),
+                                       [](const render::NodeRender& node) { return node.needs_pointer; });
+  if (!any_pointer) return ok_status();
+  if (!pointer_publisher_) {
+    return Error{ErrorCode::kUnavailable,
+                 "node configs of " + cluster.name +
+                     " are too large for user_data and nothing serves them here"};
+  }
+  if (Status served = pointer_publisher_(cluster, render); !served) {
+    return served.error().wrap("publishing the configs that " + cluster.name +
+                               "'s pointer configs fetch");
+  }
+  return ok_status();
 }
 
 Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
@@ -111,6 +139,9 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   if (!row) {
     spdlog::error("opening history row for {}: {}", name, row.error().message);
     return {};
+  }
+  if (Status served = publish_pointer_targets(desired.cluster, render); !served) {
+    return finish_failed(desired, record, row->id, served.error().message);
   }
   providers::InfrastructureProvider* provider = provider_for(desired.cluster);
   Result<providers::ApplyOutcome> outcome =

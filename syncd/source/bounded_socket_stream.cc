@@ -2,18 +2,20 @@
 
 #include <git2.h>
 #include <git2/sys/stream.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <type_traits>
 
+#include "common/egress.h"
 #include "syncd/source/transfer_control.h"
 
 namespace nkd::git {
@@ -84,10 +86,11 @@ void close_socket(BoundedSocket& socket) {
   socket.fd = -1;
 }
 
-// One attempt at one resolved address; 0 with socket.fd connected, else -1 (error set).
-int connect_address(BoundedSocket& socket, const addrinfo& address) {
-  socket.fd = ::socket(address.ai_family, address.ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                       address.ai_protocol);
+// One attempt at one checked address; 0 with socket.fd connected, else -1 (error set).
+int connect_address(BoundedSocket& socket, const IpAddress& address, int port) {
+  sockaddr_storage destination{};
+  const socklen_t length = sockaddr_from_address(address, port, destination);
+  socket.fd = ::socket(address.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (socket.fd < 0)
     return fail("creating a socket for " + where(socket) + ": " + std::strerror(errno));
   if (socket.control != nullptr && !socket.control->add_socket(socket.fd)) {
@@ -95,35 +98,50 @@ int connect_address(BoundedSocket& socket, const addrinfo& address) {
     return -1;
   }
   note_activity(socket, "while connecting to " + where(socket));
-  if (::connect(socket.fd, address.ai_addr, address.ai_addrlen) == 0) return 0;
+  if (::connect(socket.fd, reinterpret_cast<const sockaddr*>(&destination), length) == 0) return 0;
   if (errno != EINPROGRESS)
-    return fail("connecting to " + where(socket) + ": " + std::strerror(errno));
+    return fail("connecting to " + where(socket) + " (" + address.to_string() +
+                "): " + std::strerror(errno));
   if (wait_ready(socket, POLLOUT) != 0) return -1;
   int error = 0;
   socklen_t size = sizeof(error);
   if (getsockopt(socket.fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
   if (error == 0) return 0;
   if (check_interrupted(socket) != 0) return -1;
-  return fail("connecting to " + where(socket) + ": " + std::strerror(error));
+  return fail("connecting to " + where(socket) + " (" + address.to_string() +
+              "): " + std::strerror(error));
+}
+
+// The addresses to try: checked by the transfer's dial policy, or (a socket opened outside a
+// transfer) as the system resolves them.
+Result<std::vector<IpAddress>> addresses_of(const BoundedSocket& socket, int port) {
+  if (socket.control != nullptr) return socket.control->allowed_addresses(socket.host, port);
+  if (auto literal = parse_ip(socket.host)) return std::vector{*literal};
+  return resolve_host(socket.host, port);
 }
 
 int stream_connect(git_stream* stream) {
   BoundedSocket& socket = self(stream);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (const int error = getaddrinfo(socket.host, socket.port, &hints, &found); error != 0) {
-    return fail("resolving " + std::string(socket.host) + ": " + gai_strerror(error));
+  int port = 0;
+  const std::string_view port_text(socket.port);
+  if (const auto [end, error] = std::from_chars(port_text.begin(), port_text.end(), port);
+      error != std::errc{} || end != port_text.end()) {
+    return fail("port '" + std::string(port_text) + "' of " + socket.host + " is not a number");
   }
+  auto addresses = addresses_of(socket, port);
+  if (!addresses) return fail(addresses.error().message);
   int result = -1;
-  for (const addrinfo* address = found; address != nullptr; address = address->ai_next) {
-    result = connect_address(socket, *address);
+  for (const IpAddress& address : *addresses) {
+    result = connect_address(socket, address, port);
     if (result == 0) break;
     close_socket(socket);
     if (socket.control != nullptr && socket.control->interruption()) break;
   }
-  freeaddrinfo(found);
+  if (result != 0 && socket.control != nullptr && !socket.control->interruption()) {
+    const git_error* last = git_error_last();
+    socket.control->record_connection_error(
+        Error{ErrorCode::kNetwork, last != nullptr ? last->message : "connection failed"});
+  }
   return result;
 }
 
@@ -165,15 +183,14 @@ int stream_close(git_stream* stream) {
 }
 
 void stream_free(git_stream* stream) {
-  BoundedSocket* socket = &self(stream);
+  std::unique_ptr<BoundedSocket> socket(&self(stream));  // libgit2 hands it back here
   close_socket(*socket);
   std::free(socket->host);
   std::free(socket->port);
-  delete socket;
 }
 
 int stream_new(git_stream** out, const char* host, const char* port) {
-  auto* socket = new BoundedSocket{};
+  auto socket = std::make_unique<BoundedSocket>();
   socket->parent.version = GIT_STREAM_VERSION;
   socket->parent.connect = stream_connect;
   socket->parent.read = stream_read;
@@ -184,7 +201,7 @@ int stream_new(git_stream** out, const char* host, const char* port) {
   socket->port = strdup(port);
   socket->fd = -1;
   socket->control = TransferControl::current();
-  *out = &socket->parent;
+  *out = &socket.release()->parent;  // libgit2 owns it until stream_free
   return 0;
 }
 

@@ -1,8 +1,8 @@
 // LibGit2Source::fetch and the reads over the mirror (tree, commit info, changed clusters).
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
-#include "common/egress.h"
 #include "syncd/source/libgit2_source.h"
 #include "syncd/source/remote_callbacks.h"
 #include "syncd/source/transfer_control.h"
@@ -73,6 +73,18 @@ Result<std::vector<std::string>> all_clusters(git_repository* repository, git_tr
   return names;
 }
 
+// kNotFound saying what to fix when a local repository URL names no directory.
+Status check_local_repository(const std::string& url) {
+  constexpr std::string_view kScheme = "file://";
+  const std::string path = url.starts_with(kScheme) ? url.substr(kScheme.size()) : url;
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return ok_status();
+  return Error{ErrorCode::kNotFound,
+               "repository.url " + path + " is not a directory on this machine: a local URL must " +
+                   "name a Git repository (bare, or a work tree's .git); check the path, or use " +
+                   "git://, http(s):// or ssh:// for a remote one"};
+}
+
 }  // namespace
 
 Result<FetchResult> LibGit2Source::fetch() {
@@ -85,17 +97,18 @@ Result<FetchResult> LibGit2Source::fetch() {
 
 Result<FetchResult> LibGit2Source::fetch_from_remote() {
   const std::string shown_url = git::display_url(options_.url);
-  if (remote_.transport != git::Transport::kLocal) {
-    // The host is vetted here, just before libgit2 dials it; redirects are off below so the
-    // connection cannot move to an unvetted host.
-    if (auto status = check_destination(remote_.host, remote_.port, options_.egress); !status) {
-      return status.error().wrap("fetching " + shown_url);
-    }
+  if (remote_.transport == git::Transport::kLocal) {
+    // libgit2 takes a path that does not exist for a URL of an unknown scheme and says only
+    // "unsupported URL protocol".
+    if (auto status = check_local_repository(options_.url); !status) return status.error();
   }
   // Declared before the connection, so the remote is disconnected (its sockets closed) while
-  // the transfer still owns them.
+  // the transfer still owns them. Every socket of the transfer, SSH's included, connects only to
+  // an address its dial policy resolved once and allowed; redirects are off below so that no
+  // connection can move to an unvetted host.
   const git::TransferControl::Transfer transfer =
-      transfer_.begin(options_.timeout, "repository.fetchTimeout");
+      transfer_.begin(options_.timeout, "repository.fetchTimeout",
+                      {.allow = options_.egress, .resolver = options_.resolver});
   git::RemoteSession session(options_.url, remote_, options_.auth, options_.timeout);
   git_remote_connect_options connect = GIT_REMOTE_CONNECT_OPTIONS_INIT;
   connect.callbacks = session.callbacks();
@@ -151,6 +164,8 @@ Result<FetchResult> LibGit2Source::fetch_connected(git::RemoteSession& session) 
 Error LibGit2Source::network_failure(const git::RemoteSession& session,
                                      std::string_view doing) const {
   if (auto interruption = transfer_.interruption()) return interruption->wrap(doing);
+  // The precise cause (egress refusal, lookup, connect failure) when a connection failed.
+  if (auto refused = transfer_.connection_error()) return refused->wrap(doing);
   return session.failure(doing);
 }
 

@@ -3,17 +3,20 @@
 // name, or `semver:<range>` over tags) and downloads a pack only when the resolved commit is not
 // already in the mirror. The mirror's refs/nkd/watched records the last fetched commit, so a
 // restart does not re-download. Network remotes are vetted by the egress allow list before
-// libgit2 dials them; SSH host keys must be in the configured known_hosts file. A fetch ends
-// with a kTimeout error once it has taken `timeout` (connecting, waiting for an answer or
-// downloading), and cancel() ends it at once.
+// libgit2 dials them: every connection (git://, http(s)://, ssh://) goes to an address that was
+// resolved once and checked (transfer_control.h); SSH host keys must be in the configured
+// known_hosts file. A fetch ends with a kTimeout error once it has taken `timeout` (connecting,
+// waiting for an answer or downloading), and cancel() ends it at once.
 // Not thread-safe: call from one thread (the daemon's source thread). tree() readers are
 // independent and may be used on other threads.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/cidr.h"
 #include "common/semver.h"
@@ -35,6 +38,8 @@ struct GitSourceOptions {
   std::string cache_dir;                // the mirror lives in <cache_dir>/repo.git
   std::chrono::milliseconds timeout{120'000};
   CidrAllowList egress;
+  // Resolves the remote's host for the egress check and the connection; empty: getaddrinfo.
+  std::function<Result<std::vector<IpAddress>>(const std::string& host, int port)> resolver;
 };
 
 class LibGit2Source final : public Source {

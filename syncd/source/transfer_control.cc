@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/egress.h"
+
 namespace nkd::git {
 
 namespace {
@@ -13,9 +15,12 @@ thread_local TransferControl* current_control = nullptr;
 }  // namespace
 
 TransferControl::Transfer TransferControl::begin(std::chrono::milliseconds timeout,
-                                                 std::string setting) {
+                                                 std::string setting, DialPolicy policy) {
   {
     std::lock_guard lock(mutex_);
+    policy_ = std::move(policy);
+    if (!policy_.resolver) policy_.resolver = resolve_host;
+    connection_error_.reset();
     running_ = true;
     timeout_ = timeout;
     deadline_ = std::chrono::steady_clock::now() + timeout;
@@ -103,6 +108,35 @@ int TransferControl::remaining_ms() const {
   const auto left =
       std::chrono::ceil<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
   return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 24 * 3'600'000));
+}
+
+Result<std::vector<IpAddress>> TransferControl::allowed_addresses(const std::string& host,
+                                                                 int port) {
+  DialPolicy policy;
+  {
+    std::lock_guard lock(mutex_);
+    policy = policy_;
+  }
+  // A literal address is taken as it is; a name is resolved once, here.
+  auto addresses = parse_ip(host) ? Result<std::vector<IpAddress>>(std::vector{*parse_ip(host)})
+                                  : policy.resolver(host, port);
+  if (addresses) {
+    if (auto status = check_addresses(host, *addresses, policy.allow); !status) {
+      addresses = Result<std::vector<IpAddress>>(status.error());
+    }
+  }
+  if (!addresses) record_connection_error(addresses.error());
+  return addresses;
+}
+
+void TransferControl::record_connection_error(Error error) {
+  std::lock_guard lock(mutex_);
+  connection_error_ = std::move(error);
+}
+
+std::optional<Error> TransferControl::connection_error() const {
+  std::lock_guard lock(mutex_);
+  return connection_error_;
 }
 
 std::optional<Error> TransferControl::interruption() const {

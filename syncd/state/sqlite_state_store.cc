@@ -164,6 +164,31 @@ Status SqliteStateStore::save_pki(const std::string& cluster, const std::string&
   return transaction->commit();
 }
 
+Result<bool> SqliteStateStore::replace_pki(const std::string& cluster,
+                                           const std::optional<std::string>& expected,
+                                           const std::string& json) {
+  std::lock_guard lock(mutex_);
+  // BEGIN IMMEDIATE takes the write lock first: no other process can write between the
+  // comparison and the write.
+  auto transaction = sqlite::Transaction::begin(db_.get(), "replacing the PKI of " + cluster);
+  if (!transaction) return transaction.error();
+  auto current = sqlite::Statement::prepare(db_.get(), "SELECT json FROM pki WHERE cluster = ?1");
+  if (!current) return current.error();
+  current->bind(1, cluster);
+  auto row = current->step();
+  if (!row) return row.error();
+  const std::optional<std::string> stored =
+      *row ? std::optional<std::string>(current->text(0)) : std::nullopt;
+  if (stored != expected) return false;
+  auto statement = sqlite::Statement::prepare(
+      db_.get(), "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)");
+  if (!statement) return statement.error();
+  statement->bind(1, cluster).bind(2, json).bind(3, records::now_unix_ms());
+  if (auto saved = statement->run(); !saved) return saved.error();
+  if (auto committed = transaction->commit(); !committed) return committed.error();
+  return true;
+}
+
 Result<std::vector<ClusterRecord>> SqliteStateStore::list_clusters() {
   std::lock_guard lock(mutex_);
   auto statement =

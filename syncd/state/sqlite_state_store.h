@@ -42,6 +42,9 @@ class SqliteStateStore final : public StateStore {
 
   [[nodiscard]] Result<std::optional<std::string>> load_pki(const std::string& cluster) override;
   [[nodiscard]] Status save_pki(const std::string& cluster, const std::string& json) override;
+  [[nodiscard]] Result<bool> replace_pki(const std::string& cluster,
+                                         const std::optional<std::string>& expected,
+                                         const std::string& json) override;
 
   [[nodiscard]] Result<std::vector<ClusterRecord>> list_clusters() override;
   [[nodiscard]] Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) override;

@@ -87,6 +87,12 @@ class StateStore {
   // PKI as the JSON text of pki::to_json; holds private keys.
   [[nodiscard]] virtual Result<std::optional<std::string>> load_pki(const std::string& cluster) = 0;
   [[nodiscard]] virtual Status save_pki(const std::string& cluster, const std::string& json) = 0;
+  // Stores `json` only if the stored PKI is still `expected` (nullopt: none is stored); false,
+  // with nothing written, when another writer changed it since it was read. The daemon and
+  // `nkd rotate-node-tokens` both write PKIs: a blind write of one would undo the other's.
+  [[nodiscard]] virtual Result<bool> replace_pki(const std::string& cluster,
+                                                 const std::optional<std::string>& expected,
+                                                 const std::string& json) = 0;
 
   [[nodiscard]] virtual Result<std::vector<ClusterRecord>> list_clusters() = 0;  // by name
   [[nodiscard]] virtual Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) = 0;

@@ -12,6 +12,7 @@
 
 #include "common/crypto.h"
 #include "common/curl_http_client.h"
+#include "providers/baremetal/baremetal_provider.h"
 #include "providers/kube/kube_client.h"
 #include "render/housekeeper/nkd_access.h"
 #include "syncd/reconcile/reconciler.h"
@@ -114,6 +115,12 @@ class ClusterSyncTest : public ::testing::Test {
                           .resync_interval_ms = 600'000, .incomplete_requeue_ms = 50,
                           .cluster_access = ClusterAccess::kDirect});
     reconciler_->set_cluster_sync(sync_.get());
+    // As the daemon wires it: the init node's config (bring-up manifests) is too large for
+    // user_data, so its pointer's target is published first.
+    reconciler_->set_pointer_publisher(
+        [this](const model::Cluster& cluster, const render::ClusterRender& render) {
+          return pointer_targets_.publish_for_pointers(cluster, render);
+        });
     reconciler_->start();
   }
 
@@ -158,6 +165,7 @@ class ClusterSyncTest : public ::testing::Test {
   CurlHttpClient http_{kLoopback};
   RecordingProvider provider_;
   RecordingProvider bare_metal_;
+  providers::BareMetalProvider pointer_targets_;
   std::unique_ptr<ClusterSync> sync_;
   std::unique_ptr<Reconciler> reconciler_;
 };

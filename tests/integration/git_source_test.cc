@@ -183,6 +183,22 @@ TEST_F(GitDaemonSource, ChangedClustersListsExactlyTheChangedOnes) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST(LocalSource, AMissingPathSaysItIsNotADirectoryAndWhatToUse) {
+  ScratchDir cache;
+  for (const std::string url : {"/nonexistent/defs.git", "file:///nonexistent/defs.git"}) {
+    auto source = open_source(
+        GitSourceOptions{.url = url, .cache_dir = cache.str(), .egress = loopback()});
+    ASSERT_NE(source, nullptr);
+    auto fetched = source->fetch();
+    ASSERT_FALSE(fetched.ok()) << url;
+    EXPECT_EQ(fetched.error().code, ErrorCode::kNotFound);
+    EXPECT_NE(fetched.error().message.find("/nonexistent/defs.git is not a directory on this machine"),
+              std::string::npos)
+        << fetched.error().message;
+    EXPECT_EQ(fetched.error().message.find("unsupported URL protocol"), std::string::npos);
+  }
+}
+
 TEST(GitSmartHttpSource, FetchesWithTheRightPasswordAndNotWithAWrongOne) {
   ScratchDir served, cache, wrong_cache, secrets;
   GitRepoFixture repo(served.path(), "defs.git");

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
+#include "render/pki/listener_pki.h"
 #include "render/render.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
@@ -81,6 +83,27 @@ TEST_F(IgnitionValidate, PointerConfigsHaveNoErrorsOrWarnings) {
   for (const auto& node : rendered.nodes) pointers += node.needs_pointer ? 1 : 0;
   EXPECT_EQ(pointers, 6);
   // Six full configs and six pointers.
+  EXPECT_EQ(validate_all(rendered, scratch_.path()), 12);
+}
+
+TEST_F(IgnitionValidate, PointerConfigsThatPinTheListenerCaHaveNoErrorsOrWarnings) {
+  auto cluster = testing::openstack_cluster("pinned");
+  cluster.ignition.files.push_back(model::ExtraFile{.path = "/opt/blob",
+                                                    .mode = 0644,
+                                                    .source = "files/blob",
+                                                    .contents = std::string(60000, 'q')});
+  const auto listener = pki::ensure_listener_pki(std::nullopt, {"nkd.lab.example"}, 1'700'000'000);
+  ASSERT_TRUE(listener.ok()) << listener.error().message;
+  const auto rendered = render::render_cluster(cluster, testing::placeholder_pki(cluster),
+                                               {.ignition_base_url = "https://nkd.lab.example:9480",
+                                                .ignition_ca_pem = listener->ca.cert_pem});
+  for (const auto& node : rendered.nodes) {
+    ASSERT_TRUE(node.needs_pointer) << node.node.name;
+    const auto pointer = nlohmann::json::parse(node.pointer_ignition);
+    EXPECT_EQ(pointer["ignition"]["security"]["tls"]["certificateAuthorities"].size(), 1u);
+    EXPECT_TRUE(
+        std::string(pointer["ignition"]["config"]["replace"]["source"]).starts_with("https://"));
+  }
   EXPECT_EQ(validate_all(rendered, scratch_.path()), 12);
 }
 

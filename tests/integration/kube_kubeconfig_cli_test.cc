@@ -87,5 +87,15 @@ TEST_F(KubeconfigCli, MissingStateFileIsNotCreated) {
   EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
+TEST_F(KubeconfigCli, WithoutStateItGuessesNothing) {
+  // A state file left by `nkd render` in the current directory must not be picked up: its PKI is
+  // not the one the cluster was built with.
+  const auto result = testing::run_command(
+      {testing::nkd_binary(), "kubeconfig", "edge-lab", "--server", "https://x"}, work_.str());
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_TRUE(result.out.empty());
+  EXPECT_NE(result.err.find("--state is required"), std::string::npos) << result.err;
+}
+
 }  // namespace
 }  // namespace nkd

@@ -134,5 +134,35 @@ TEST_F(RenderCli, SingleClusterAndInvalidDefinitions) {
   EXPECT_FALSE(fs::exists(scratch_.path() / "o2"));
 }
 
+TEST_F(RenderCli, DefaultStateLivesOutsideTheWorkTreeAndANamedOneInsideIsWarnedAbout) {
+  const fs::path home = scratch_.path() / "home";
+  fs::create_directories(home);
+  const fs::path out = scratch_.path() / "out";
+  // Run from inside the definitions' work tree, as users do.
+  const auto by_default = run_command({"env", "-u", "XDG_STATE_HOME", "HOME=" + home.string(),
+                                       nkd_binary(), "render", "--repo", ".", "--out", out.string()},
+                                      repo_.string());
+  ASSERT_EQ(by_default.exit_code, 0) << by_default.err;
+  EXPECT_TRUE(fs::exists(home / ".local/state/nkd/render-state.db"));
+  EXPECT_EQ(by_default.err.find("warning"), std::string::npos) << by_default.err;
+  EXPECT_EQ(run_shell("git status --porcelain --ignored", repo_.string()).out, "")
+      << "nothing lands in the work tree";
+
+  const auto xdg = run_command({"env", "XDG_STATE_HOME=" + (scratch_.path() / "xdg").string(),
+                                nkd_binary(), "render", "--repo", ".", "--out", out.string()},
+                               repo_.string());
+  ASSERT_EQ(xdg.exit_code, 0) << xdg.err;
+  EXPECT_TRUE(fs::exists(scratch_.path() / "xdg/nkd/render-state.db"));
+
+  const auto inside = run_command({nkd_binary(), "render", "--repo", ".", "--out", out.string(),
+                                   "--state", "keys/state.db"},
+                                  repo_.string());
+  ASSERT_EQ(inside.exit_code, 0) << inside.err;
+  EXPECT_NE(inside.err.find("nkd render: warning: the state file keys/state.db is inside the Git "
+                            "work tree " + repo_.string()),
+            std::string::npos)
+      << inside.err;
+}
+
 }  // namespace
 }  // namespace nkd

@@ -32,6 +32,28 @@ TEST(SyncdEndToEnd, AppliesEachClusterAndRecordsOneHistoryRow) {
   EXPECT_EQ(history[0]["revision"], head);
   EXPECT_EQ(history[0]["author"], "Ops");
   EXPECT_EQ(history[0]["renderDigest"], cluster["renderDigest"]);
+
+  // A name nkd never knew: 404 from the API, and `nkd history` fails saying so.
+  httplib::Client client(fixture.url());
+  const auto unknown = client.Get("/api/v1/clusters/nowhere/history");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  const auto cli = testing::run_command(
+      {testing::nkd_binary(), "history", "nowhere", "--server", fixture.url()});
+  EXPECT_EQ(cli.exit_code, 1);
+  EXPECT_NE(cli.err.find("nkd history: no cluster named nowhere"), std::string::npos) << cli.err;
+
+  // `nkd status CLUSTER`: the record and a row per node, as the runbook uses it.
+  const auto one = testing::run_command(
+      {testing::nkd_binary(), "status", "edge-lab", "--server", fixture.url()});
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("phase:     WaitingForCluster"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("applied:   " + head), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("edge-lab-worker-0"), std::string::npos) << one.out;
+  const auto missing = testing::run_command(
+      {testing::nkd_binary(), "status", "nowhere", "--server", fixture.url()});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("no cluster named nowhere"), std::string::npos) << missing.err;
 }
 
 // The other cluster's render is unchanged: its applied revision follows the head, but its
@@ -156,7 +178,7 @@ TEST(SyncdEndToEnd, RefusesWebhookBodiesOverOneMebibyte) {
   testing::SyncdFixture fixture;
   fixture.start_daemon("1h");
   const std::string body(1 << 20 | 1, 'x');
-  const int status = fixture.post_hook("generic", body, "sha256=" + hmac_sha256_hex(fixture.webhook_secret(), body));
+  const int status = fixture.post_generic_hook(body);
   EXPECT_EQ(status, 413);
 }
 

@@ -29,7 +29,9 @@ class SyncdAgainstSilentServer {
                             "\n  fetchTimeout: " + fetch_timeout + "\n" +
                             "state: {sqlite: " + (dir_.path() / "state/state.db").string() + "}\n" +
                             "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n" +
-                            "clusterAccess: none\negress: {allow: [127.0.0.0/8]}\n");
+                            "clusterAccess: none\negress: {allow: [127.0.0.0/8]}\n" +
+                            // Plain HTTP keeps the probes simple; TLS has tests of its own.
+                            "http: {insecure: true}\n");
     syncd_ = std::make_unique<testing::ChildProcess>(
         std::vector<std::string>{testing::nkd_binary(), "syncd", "--config",
                                  (dir_.path() / "syncd.yaml").string(), "--log-format", "json"},

@@ -178,5 +178,32 @@ TEST(ValidateCli, JsonFormatSurvivesADirectoryNameThatIsNotUtf8) {
   EXPECT_NE(diagnostics[0]["message"].get<std::string>().find("not valid UTF-8"), std::string::npos);
 }
 
+TEST(ValidateCli, KeyMaterialInTheRepositoryIsWarnedAboutWithItsLine) {
+  ScratchDir scratch;
+  const auto repo = scratch.path() / "repo";
+  make_example_git_repo(repo);
+  // A key pasted into a note, and a state database forced past the examples' .gitignore.
+  ASSERT_EQ(run_shell("mkdir -p notes .nkd && openssl genpkey -algorithm ed25519 -out key.pem && "
+                      "{ echo 'ssh into the lab with:'; echo; cat key.pem; } > notes/lab.md && "
+                      "rm key.pem && printf 'SQLite format 3\\000rest' > .nkd/state.db && "
+                      "git add -f notes .nkd && "
+                      "git -c user.name=a -c user.email=a@b commit -qm 'keys by mistake'",
+                      repo.string()).exit_code, 0);
+  const auto result = run_command({nkd_binary(), "validate", "--repo", repo.string()});
+  EXPECT_EQ(result.exit_code, 0) << "warnings do not fail validation: " << result.err;
+  EXPECT_NE(result.err.find("notes/lab.md:3:1: warning: a PEM private key in the repository"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find(".nkd/state.db: warning: an SQLite database (nkd's state holds "
+                            "private keys) in the repository"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("2 valid cluster(s), 0 error(s), 2 warning(s)"), std::string::npos)
+      << result.err;
+
+  const auto clean = run_command({nkd_binary(), "validate", "--repo", source_dir() + "/examples-repo"});
+  EXPECT_EQ(clean.err.find("in the repository"), std::string::npos) << clean.err;
+}
+
 }  // namespace
 }  // namespace nkd

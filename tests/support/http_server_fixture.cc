@@ -36,15 +36,17 @@ render::ClusterRender lab_render() {
 }  // namespace
 
 InProcessHttpServer::InProcessHttpServer(syncd::HttpServerOptions options,
-                                         syncd::HttpCallbacks callbacks) {
+                                         syncd::HttpCallbacks callbacks,
+                                         std::optional<render::ClusterRender> published) {
   auto store = state::open_sqlite_state_store((scratch_.path() / "state.db").string());
   if (!store)
     throw std::runtime_error("cannot open the test state store: " + store.error().message);
   store_ = std::move(store).value();
   model::Cluster cluster;
-  cluster.name = "lab";
+  const render::ClusterRender render = published ? std::move(*published) : lab_render();
+  cluster.name = render.cluster;
   cluster.platform = model::BareMetalPlatform{};
-  if (!bare_metal_.apply(cluster, lab_render(), {}).ok()) {
+  if (!bare_metal_.apply(cluster, render, {}).ok()) {
     throw std::runtime_error("cannot publish the test cluster's Ignition configs");
   }
   server_ = std::make_unique<syncd::HttpServer>(std::move(options), *store_, metrics_, bare_metal_,
@@ -57,10 +59,11 @@ InProcessHttpServer::InProcessHttpServer(syncd::HttpServerOptions options,
 InProcessHttpServer::~InProcessHttpServer() { server_->stop(); }
 
 syncd::HttpServerOptions InProcessHttpServer::default_options() {
-  return syncd::HttpServerOptions{.host = "127.0.0.1",
-                                  .port = 0,
-                                  .watched_ref = "refs/heads/main",
-                                  .webhook_secret = Secret("test-webhook-secret")};
+  return syncd::HttpServerOptions{
+      .host = "127.0.0.1",
+      .port = 0,
+      .watched_ref = "refs/heads/main",
+      .webhook_secrets = syncd::WebhookSecrets(Secret("test-webhook-secret"))};
 }
 
 RawConnection::RawConnection(int port, const std::string& source_address) {

@@ -1,7 +1,8 @@
 // InProcessHttpServer: the daemon's HttpServer on 127.0.0.1 (a port it picks) inside the test
 // process, over a SQLite state store in a scratch directory and an in-memory bare-metal provider
 // that publishes one cluster, "lab", with nodes lab-cp-0 and lab-worker-0 (token
-// "token-<node>"). The server stops when the object goes, also when a test fails.
+// "token-<node>"), or the nodes of another render a test passes. The server stops when the
+// object goes, also when a test fails.
 // RawConnection: a TCP connection to 127.0.0.1 for requests cpp-httplib's client cannot send
 // (slow headers, endless chunked bodies). LogCapture: the warnings and errors logged meanwhile.
 #pragma once
@@ -25,7 +26,8 @@ namespace nkd::testing {
 class InProcessHttpServer {
  public:
   explicit InProcessHttpServer(syncd::HttpServerOptions options = default_options(),
-                               syncd::HttpCallbacks callbacks = {});
+                               syncd::HttpCallbacks callbacks = {},
+                               std::optional<render::ClusterRender> published = std::nullopt);
   ~InProcessHttpServer();
   InProcessHttpServer(const InProcessHttpServer&) = delete;
   InProcessHttpServer& operator=(const InProcessHttpServer&) = delete;

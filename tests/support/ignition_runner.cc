@@ -49,12 +49,23 @@ void IgnitionRoot::seed_account_files() {
 }
 
 std::string IgnitionRoot::apply(const std::string& config_json) {
+  return run_stages(config_json, {"fetch-offline", "files"}, std::chrono::seconds(120));
+}
+
+std::string IgnitionRoot::apply_online(const std::string& config_json,
+                                       std::chrono::seconds fetch_timeout) {
+  return run_stages(config_json, {"fetch", "files"}, fetch_timeout);
+}
+
+std::string IgnitionRoot::run_stages(const std::string& config_json,
+                                     std::initializer_list<const char*> stages,
+                                     std::chrono::seconds timeout) {
   auto config = nlohmann::json::parse(config_json);
   if (!applies_users_) config.erase("passwd");
   const fs::path config_path = scratch_.path() / "config.ign";
   write_file(config_path, config.dump());
-  for (const char* stage : {"fetch-offline", "files"}) {
-    const CommandResult result = run_stage(stage, config_path);
+  for (const char* stage : stages) {
+    const CommandResult result = run_stage(stage, config_path, timeout);
     if (result.exit_code != 0) {
       return std::string("ignition stage ") + stage + " exited with " +
              std::to_string(result.exit_code) + ":\n" + result.out + result.err;
@@ -73,12 +84,14 @@ std::string IgnitionRoot::read(const std::string& absolute_path) const {
 
 bool IgnitionRoot::needed_network() const { return fs::exists(run_ / "neednet"); }
 
-CommandResult IgnitionRoot::run_stage(const std::string& stage, const fs::path& config) {
-  return run_command({"env", "IGNITION_CONFIG_FILE=" + config.string(), "PATH=" + search_path_,
-                      kIgnitionBinary, "-platform", "file", "-stage", stage, "-root",
-                      root_.string(), "-config-cache", (run_ / "ignition.json").string(),
-                      "-state-file", (run_ / "state").string(), "-neednet",
-                      (run_ / "neednet").string(), "-log-to-stdout"});
+CommandResult IgnitionRoot::run_stage(const std::string& stage, const fs::path& config,
+                                      std::chrono::seconds timeout) {
+  return run_command(
+      {"env", "IGNITION_CONFIG_FILE=" + config.string(), "PATH=" + search_path_, kIgnitionBinary,
+       "-platform", "file", "-stage", stage, "-root", root_.string(), "-config-cache",
+       (run_ / "ignition.json").string(), "-state-file", (run_ / "state").string(), "-neednet",
+       (run_ / "neednet").string(), "-log-to-stdout"},
+      "", "", timeout);
 }
 
 }  // namespace nkd::testing

@@ -23,7 +23,9 @@
 // One object per config: a second apply() would see the first one's files. Not thread-safe.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 
 #include "tests/support/test_support.h"
@@ -41,6 +43,11 @@ class IgnitionRoot {
   // Runs fetch-offline, then files. Returns "" on success, else which stage failed with
   // Ignition's output.
   [[nodiscard]] std::string apply(const std::string& config_json);
+  // For a config that fetches another over the network (a pointer config): runs fetch, as a
+  // node does once its network is up, then files. Ignition retries a failed fetch without end,
+  // so the fetch stage is killed after `fetch_timeout`. Same result as apply().
+  [[nodiscard]] std::string apply_online(const std::string& config_json,
+                                         std::chrono::seconds fetch_timeout);
 
   // The target root, and a file in it by its absolute path on the node ("/etc/hostname").
   [[nodiscard]] const std::filesystem::path& root() const { return root_; }
@@ -54,7 +61,10 @@ class IgnitionRoot {
 
  private:
   void seed_account_files();
-  CommandResult run_stage(const std::string& stage, const std::filesystem::path& config);
+  CommandResult run_stage(const std::string& stage, const std::filesystem::path& config,
+                          std::chrono::seconds timeout = std::chrono::seconds(120));
+  std::string run_stages(const std::string& config_json, std::initializer_list<const char*> stages,
+                         std::chrono::seconds timeout);
 
   ScratchDir scratch_;
   std::filesystem::path root_;

@@ -2,10 +2,14 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <ctime>
 #include <stdexcept>
 
 #include "render/pki/cluster_pki.h"
+#include "syncd/http/webhooks.h"
 #include "syncd/state/sqlite_state_store.h"
 
 namespace nkd::testing {
@@ -81,15 +85,25 @@ std::string SyncdFixture::repository_url() const {
   return "git://127.0.0.1:" + std::to_string(git_port_) + "/clusters.git";
 }
 
+namespace {
+
+// Whether a test's extra syncd.yaml lines have their own top-level http: section.
+bool sets_http_section(const std::string& extra_config) {
+  return extra_config.starts_with("http:") || extra_config.find("\nhttp:") != std::string::npos;
+}
+
+}  // namespace
+
 void SyncdFixture::start_daemon(const std::string& poll_interval, const std::string& extra_config) {
   start_daemon_config_only(poll_interval, extra_config);
   syncd_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{nkd_binary(), "syncd", "--config",
                                (scratch_.path() / "syncd.yaml").string(), "--log-format", "json"},
       (scratch_.path() / "syncd.log").string());
-  httplib::Client client("127.0.0.1", http_port_);
-  client.set_connection_timeout(1, 0);
-  if (!wait_until([&] { return static_cast<bool>(client.Get("/healthz")); }, std::chrono::seconds(15))) {
+  // A new client each time: with a self-signed listener the CA file appears only once the
+  // daemon has made it.
+  if (!wait_until([&] { return static_cast<bool>(client()->Get("/healthz")); },
+                  std::chrono::seconds(15))) {
     throw std::runtime_error("nkd syncd did not start: " + log());
   }
 }
@@ -99,13 +113,18 @@ void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
   if (http_port_ == 0) http_port_ = free_port();
   write_file(scratch_.path() / "syncd.yaml",
              "repository:\n  url: " + repository_url() + "\n  ref: refs/heads/main\n"
-             "  pollInterval: " + poll_interval + "\n"
-             "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
+             "  pollInterval: " + poll_interval + "\n" +
+             (extra_config.find("webhooks:") == std::string::npos
+                  ? "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
+                  : "") +
              "state: {sqlite: " + state_db() + "}\n"
              "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n" +
              // A test that reaches a fake API server sets clusterAccess itself (with apiServers).
              (extra_config.find("clusterAccess:") == std::string::npos ? "clusterAccess: none\n" : "") +
-             "egress: {allow: [127.0.0.0/8, \"::1/128\"]}\n" + extra_config);
+             "egress: {allow: [127.0.0.0/8, \"::1/128\"]}\n" +
+              // Plain HTTP by the explicit opt-in, unless the test serves HTTPS or sets http: itself.
+              (https_ || sets_http_section(extra_config) ? "" : "http: {insecure: true}\n") +
+              extra_config);
 }
 
 void SyncdFixture::signal_daemon(int signal) {
@@ -131,29 +150,57 @@ std::string SyncdFixture::head() {
   return result.out.substr(0, 40);
 }
 
+void SyncdFixture::use_https(const std::string& ca_file) {
+  https_ = true;
+  ca_file_ = ca_file.empty() ? (scratch_.path() / "state/tls/ca.crt").string() : ca_file;
+}
+
+std::string SyncdFixture::url() const {
+  return std::string(https_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(http_port_);
+}
+
+std::unique_ptr<httplib::Client> SyncdFixture::client() const {
+  auto client = std::make_unique<httplib::Client>(url());
+  if (https_) {
+    client->set_ca_cert_path(ca_file_.c_str());
+    client->enable_server_certificate_verification(true);
+  }
+  client->set_connection_timeout(1, 0);
+  client->set_read_timeout(5, 0);
+  return client;
+}
+
 nlohmann::json SyncdFixture::get_json(const std::string& path) {
-  httplib::Client client("127.0.0.1", http_port_);
-  client.set_read_timeout(5, 0);
-  auto response = client.Get(path);
+  auto response = client()->Get(path);
   if (!response || response->status != 200) return nlohmann::json::object();
   return nlohmann::json::parse(response->body, nullptr, false);
 }
 
 std::string SyncdFixture::metrics() {
-  httplib::Client client("127.0.0.1", http_port_);
-  auto response = client.Get("/metrics");
+  auto response = client()->Get("/metrics");
   return response ? response->body : "";
 }
 
+int SyncdFixture::post_generic_hook(const std::string& body, const std::string& delivery_id) {
+  static std::atomic<int> sequence{0};
+  const std::string delivery =
+      delivery_id.empty() ? "fixture-" + std::to_string(::getpid()) + "-" + std::to_string(++sequence)
+                          : delivery_id;
+  const std::string timestamp = std::to_string(std::time(nullptr));
+  return post_hook("generic", body,
+                   syncd::generic_webhook_signature(webhook_secret(), timestamp, delivery, body),
+                   {{"X-Nkd-Timestamp", timestamp}, {"X-Nkd-Delivery", delivery}});
+}
+
 int SyncdFixture::post_hook(const std::string& kind, const std::string& body,
-                            const std::string& signature) {
-  httplib::Client client("127.0.0.1", http_port_);
-  httplib::Headers headers;
+                            const std::string& signature,
+                            const std::vector<std::pair<std::string, std::string>>& extra_headers) {
+  httplib::Headers headers(extra_headers.begin(), extra_headers.end());
   if (kind == "github") headers.emplace("X-Hub-Signature-256", signature);
   else if (kind == "gitea") headers.emplace("X-Gitea-Signature", signature);
   else if (kind == "gitlab") headers.emplace("X-Gitlab-Token", signature);
   else headers.emplace("X-Nkd-Signature", signature);
-  auto response = client.Post("/hooks/" + kind, headers, body, "application/json");
+  auto response = client()->Post("/hooks/" + kind, headers, body, "application/json");
   return response ? response->status : -1;
 }
 

@@ -1,16 +1,23 @@
 // SyncdFixture: a definitions repository served by a real `git daemon` on 127.0.0.1, a config
 // for `nkd syncd` (SQLite state, bare metal, clusterAccess none, loopback-only egress), and the
-// daemon process itself, all removed or stopped when the fixture goes. The repository holds two
+// daemon process itself, all removed or stopped when the fixture goes. The listener serves plain
+// HTTP by the explicit opt-in (http.insecure) unless use_https() is called or the test's extra
+// config sets http: itself. The repository holds two
 // bare-metal clusters: edge-lab (from examples-repo) and lab-two (a copy), plus `extra_clusters`
 // more copies named lab-00, lab-01, ... for tests that need a busy repository.
 #pragma once
+
+#include <httplib.h>
 
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/support/test_support.h"
 
@@ -23,7 +30,8 @@ class SyncdFixture {
   explicit SyncdFixture(const std::map<std::string, std::string>& files);
   ~SyncdFixture();
 
-  // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz.
+  // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz. An
+  // `extra_config` with its own `webhooks:` replaces the fixture's (one secret for all forges).
   void start_daemon(const std::string& poll_interval, const std::string& extra_config = "");
   // Rewrites the config only (for reload tests).
   void start_daemon_config_only(const std::string& poll_interval, const std::string& extra_config = "");
@@ -38,7 +46,12 @@ class SyncdFixture {
 
   nlohmann::json get_json(const std::string& path);
   std::string metrics();
-  int post_hook(const std::string& kind, const std::string& body, const std::string& signature);
+  // Posts to /hooks/<kind> with `signature` in that kind's signature header, plus `headers`.
+  int post_hook(const std::string& kind, const std::string& body, const std::string& signature,
+                const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Posts a generic hook signed with the fixture's secret, the current time and a new delivery
+  // ID (or `delivery_id` when given).
+  int post_generic_hook(const std::string& body, const std::string& delivery_id = "");
   bool wait_applied(const std::string& cluster, const std::string& revision,
                     std::chrono::milliseconds timeout);
   // The bearer token of a node, derived from the PKI the daemon stored.
@@ -47,7 +60,13 @@ class SyncdFixture {
   [[nodiscard]] int port() const { return http_port_; }
   // The running daemon's process id (0 when none runs).
   [[nodiscard]] pid_t daemon_pid() const;
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(http_port_); }
+  // The daemon serves HTTPS (no http.insecure); clients trust `ca_file`, by default the CA the
+  // daemon makes in its state directory. Call before start_daemon().
+  void use_https(const std::string& ca_file = "");
+  // A client of the daemon's listener (trusting its CA with use_https()), short timeouts.
+  [[nodiscard]] std::unique_ptr<httplib::Client> client() const;
+  [[nodiscard]] std::string url() const;
+  [[nodiscard]] const std::string& ca_file() const { return ca_file_; }
   [[nodiscard]] std::string webhook_secret() const { return "fixture-webhook-secret"; }
   [[nodiscard]] std::string log() const;
   [[nodiscard]] const std::filesystem::path& dir() const { return scratch_.path(); }
@@ -60,6 +79,8 @@ class SyncdFixture {
   int http_port_ = 0;
   std::unique_ptr<ChildProcess> git_daemon_;
   std::unique_ptr<ChildProcess> syncd_;
+  bool https_ = false;
+  std::string ca_file_;
 
   // Commits the work tree, makes the bare remote and starts `git daemon` on it.
   void publish_repository(const std::string& prepare_script);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace nkd::providers {
 namespace {
 
@@ -43,6 +45,55 @@ TEST(BareMetalProvider, ServesOnlyWithTheRightTokenAndTracksFetches) {
   ASSERT_EQ(nodes.size(), 2u);
   EXPECT_EQ(nodes[0].state, "Provisioned");
   EXPECT_EQ(nodes[1].state, "Pending");
+}
+
+TEST(BareMetalProvider, PointerTargetsOfAnotherProviderAreServedWithoutReportingFetches) {
+  std::vector<std::string> fetched;
+  BareMetalProvider provider(
+      [&](const std::string&, const ObservedNode& node) { fetched.push_back(node.name); });
+  model::Cluster on_openstack = cluster();
+  on_openstack.platform = model::OpenStackPlatform{};
+  ASSERT_TRUE(provider.publish_for_pointers(on_openstack, render_of("v1")).ok());
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-worker-0").status,
+            BareMetalProvider::FetchStatus::kBadToken);
+  const auto served = provider.fetch("lab", "lab-cp-0", "token-lab-cp-0");
+  ASSERT_EQ(served.status, BareMetalProvider::FetchStatus::kServed);
+  EXPECT_EQ(served.config, "{\"config\":\"lab-cp-0v1\"}");
+  EXPECT_TRUE(fetched.empty()) << "the node's record is OpenStack's, not the bare-metal listener's";
+}
+
+// Tokens as a test sets them, per node; an error for a node it was told to fail.
+class FakeTokenSource final : public FetchTokenSource {
+ public:
+  Result<std::vector<Secret>> accepted(const std::string&, const std::string& node) override {
+    if (node == failing) return Error{ErrorCode::kUnavailable, "state store unreachable"};
+    return tokens[node];
+  }
+  std::map<std::string, std::vector<Secret>> tokens;
+  std::string failing;
+};
+
+TEST(BareMetalProvider, TokenSourceDecidesWhichTokensOpenAConfig) {
+  FakeTokenSource source;
+  InMemoryConfigStore configs;
+  BareMetalProvider provider(configs, {}, &source);
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1"), {}).ok());
+  source.tokens["lab-cp-0"] = {Secret("rotated"), Secret("previous")};
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-cp-0").status,
+            BareMetalProvider::FetchStatus::kBadToken)
+      << "the render's token no longer opens it once the source says otherwise";
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "rotated").status,
+            BareMetalProvider::FetchStatus::kServed);
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "previous").status,
+            BareMetalProvider::FetchStatus::kServed);
+  EXPECT_EQ(provider.fetch("lab", "lab-worker-0", "token-lab-worker-0").status,
+            BareMetalProvider::FetchStatus::kBadToken)
+      << "no accepted token: refused";
+  source.tokens["lab-worker-0"] = {Secret("token-lab-worker-0")};
+  source.failing = "lab-worker-0";
+  EXPECT_EQ(provider.fetch("lab", "lab-worker-0", "token-lab-worker-0").status,
+            BareMetalProvider::FetchStatus::kBadToken)
+      << "tokens that cannot be read open nothing";
 }
 
 TEST(BareMetalProvider, NewRenderMarksFetchedNodesOutdatedAndRestoreSurvivesRestart) {

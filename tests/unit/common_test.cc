@@ -25,6 +25,16 @@ TEST(Cidr, ParsesAndDetectsOverlap) {
   EXPECT_EQ(services->network.plus(10).to_string(), "10.96.0.10");
 }
 
+TEST(Cidr, ProblemSaysWhatIsWrongAndHowToFixIt) {
+  EXPECT_EQ(cidr_problem("10.244.0.0/16"), "");
+  EXPECT_EQ(cidr_problem("fd00::/64"), "");
+  EXPECT_EQ(cidr_problem("10.244.0.0/33"), "the prefix length must be a number from 0 to 32");
+  EXPECT_EQ(cidr_problem("fd00::/129"), "the prefix length must be a number from 0 to 128");
+  EXPECT_EQ(cidr_problem("10.244.0.0/"), "the prefix length must be a number from 0 to 32");
+  EXPECT_EQ(cidr_problem("10.96.0.1/12"), "host bits are set: did you mean 10.96.0.0/12?");
+  EXPECT_EQ(cidr_problem("10.300.0.0/16"), "'10.300.0.0' is not an IPv4 or IPv6 address");
+}
+
 TEST(Cidr, AllowListEmptyAllowsAllAndParsesEnvironmentForm) {
   EXPECT_TRUE(CidrAllowList().allows(*parse_ip("203.0.113.1")));
   const auto list = CidrAllowList::parse("127.0.0.0/8, ::1/128");

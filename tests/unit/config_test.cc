@@ -24,7 +24,7 @@ TEST(DaemonConfig, ParsesTheDocumentedFields) {
   EXPECT_EQ(config->cluster_access, ClusterAccess::kNone);
   EXPECT_EQ(config->listen_port(), 9480);
   EXPECT_EQ(config->state_directory(), "/var/lib/nkd");
-  EXPECT_EQ(config->public_url, "http://127.0.0.1:9480");
+  EXPECT_EQ(config->public_url, "https://127.0.0.1:9480");
   EXPECT_TRUE(config->egress.allows(*parse_ip("127.0.0.9")));
   EXPECT_TRUE(config->egress.allows(*parse_ip("::1")));
   EXPECT_FALSE(config->egress.allows(*parse_ip("10.0.0.11")));
@@ -36,6 +36,57 @@ TEST(DaemonConfig, EnvironmentOverridesEgressList) {
   ASSERT_TRUE(config.ok());
   EXPECT_FALSE(config->egress.allows(*parse_ip("127.0.0.1")));
   EXPECT_TRUE(config->egress.allows(*parse_ip("127.0.0.2")));
+}
+
+TEST(DaemonConfig, EmptyEgressOverrideIsRefusedRatherThanAllowingEverything) {
+  for (const std::string empty : {"", " ", ",, "}) {
+    auto config = parse_daemon_config(kMinimal, "syncd.yaml", &empty);
+    ASSERT_FALSE(config.ok()) << "'" << empty << "'";
+    EXPECT_EQ(config.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(config.error().message.find("NKD_EGRESS_ALLOW is set but names no CIDR block"),
+              std::string::npos)
+        << config.error().message;
+  }
+}
+
+TEST(DaemonConfig, WebhookSecretFileIsTheDefaultForEveryForge) {
+  auto config =
+      parse_daemon_config(std::string(kMinimal) +
+                              "webhooks:\n  secretFile: /etc/nkd/all\n"
+                              "  secretFiles: {github: /etc/nkd/gh, gitlab: /etc/nkd/gl}\n",
+                          "syncd.yaml", nullptr);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->webhooks.secret_file_for("github"), "/etc/nkd/gh");
+  EXPECT_EQ(config->webhooks.secret_file_for("gitlab"), "/etc/nkd/gl");
+  EXPECT_EQ(config->webhooks.secret_file_for("gitea"), "/etc/nkd/all");
+  EXPECT_EQ(config->webhooks.secret_file_for("generic"), "/etc/nkd/all");
+  auto only_one = parse_daemon_config(
+      std::string(kMinimal) + "webhooks: {secretFiles: {gitea: /etc/nkd/gt}}\n", "c", nullptr);
+  ASSERT_TRUE(only_one.ok()) << only_one.error().message;
+  EXPECT_EQ(only_one->webhooks.secret_file_for("gitea"), "/etc/nkd/gt");
+  EXPECT_EQ(only_one->webhooks.secret_file_for("github"), "");
+}
+
+TEST(DaemonConfig, WebhookRateLimitPrefixesDefaultAndAreChecked) {
+  auto defaults = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->webhooks.rate_limit_ipv4_prefix, 24);
+  EXPECT_EQ(defaults->webhooks.rate_limit_ipv6_prefix, 64);
+  auto set = parse_daemon_config(
+      std::string(kMinimal) + "webhooks: {rateLimitPrefix: {ipv4: 32, ipv6: 48}}\n", "c", nullptr);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->webhooks.rate_limit_ipv4_prefix, 32);
+  EXPECT_EQ(set->webhooks.rate_limit_ipv6_prefix, 48);
+  auto wrong = parse_daemon_config(
+      std::string(kMinimal) +
+          "webhooks: {secretFiles: {bitbucket: /x}, rateLimitPrefix: {ipv4: 33}}\n",
+      "c", nullptr);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("unknown key 'bitbucket'"), std::string::npos)
+      << wrong.error().message;
+  EXPECT_NE(wrong.error().message.find("webhooks.rateLimitPrefix.ipv4 must be between 8 and 32"),
+            std::string::npos)
+      << wrong.error().message;
 }
 
 TEST(DaemonConfig, ReportsProblemsWithLineAndColumn) {
@@ -96,6 +147,69 @@ TEST(DaemonConfig, FetchAndStallTimeoutsDefaultAndCanBeSet) {
       wrong.error().message.find("repository.fetchTimeout '10ms' is not a duration of at least 1s"),
       std::string::npos)
       << wrong.error().message;
+}
+
+TEST(DaemonConfig, ServesHttpsWithItsOwnCertificateByDefault) {
+  auto config = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_tls.security, ListenerSecurity::kSelfSigned);
+  EXPECT_TRUE(config->serves_https());
+  EXPECT_EQ(config->http_limits.handshake_timeout, std::chrono::seconds(10));
+}
+
+TEST(DaemonConfig, PlainHttpNeedsTheExplicitOptIn) {
+  auto insecure =
+      parse_daemon_config(std::string(kMinimal) + "http: {insecure: true}\n", "c", nullptr);
+  ASSERT_TRUE(insecure.ok()) << insecure.error().message;
+  EXPECT_EQ(insecure->http_tls.security, ListenerSecurity::kInsecure);
+  EXPECT_FALSE(insecure->serves_https());
+  EXPECT_EQ(insecure->public_url, "http://127.0.0.1:9480");
+
+  auto plain_url = parse_daemon_config(
+      std::string(kMinimal) + "publicURL: http://nkd.lab.example:9480\n", "c", nullptr);
+  ASSERT_FALSE(plain_url.ok());
+  EXPECT_EQ(plain_url.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(plain_url.error().message.find("set http.insecure: true to serve plain HTTP"),
+            std::string::npos)
+      << plain_url.error().message;
+  auto plain_url_opted_in = parse_daemon_config(
+      std::string(kMinimal) + "publicURL: http://nkd.lab.example:9480\nhttp: {insecure: true}\n",
+      "c", nullptr);
+  EXPECT_TRUE(plain_url_opted_in.ok());
+}
+
+TEST(DaemonConfig, CertificateFilesTakeBothHalvesAndExcludeInsecure) {
+  auto files = parse_daemon_config(std::string(kMinimal) +
+                                       "http:\n  tls: {certFile: /etc/nkd/tls.crt, keyFile: "
+                                       "/etc/nkd/tls.key, caFile: /etc/nkd/ca.crt}\n"
+                                       "  handshakeTimeout: 3s\n",
+                                   "c", nullptr);
+  ASSERT_TRUE(files.ok()) << files.error().message;
+  EXPECT_EQ(files->http_tls.security, ListenerSecurity::kCertificateFiles);
+  EXPECT_EQ(files->http_tls.key_file, "/etc/nkd/tls.key");
+  EXPECT_EQ(files->http_tls.ca_file, "/etc/nkd/ca.crt");
+  EXPECT_EQ(files->http_limits.handshake_timeout, std::chrono::seconds(3));
+
+  auto half = parse_daemon_config(
+      std::string(kMinimal) + "http: {tls: {certFile: /etc/nkd/tls.crt}}\n", "c", nullptr);
+  ASSERT_FALSE(half.ok());
+  EXPECT_NE(half.error().message.find("needs both certFile and keyFile"), std::string::npos)
+      << half.error().message;
+
+  auto both = parse_daemon_config(
+      std::string(kMinimal) + "http: {insecure: true, tls: {selfSigned: true}}\n", "c", nullptr);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("cannot go with http.tls"), std::string::npos)
+      << both.error().message;
+}
+
+TEST(DaemonConfig, SelfSignedTakesExtraHosts) {
+  auto config = parse_daemon_config(
+      std::string(kMinimal) + "http: {tls: {selfSigned: true, hosts: [nkd.lab, 10.0.0.5]}}\n", "c",
+      nullptr);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http_tls.security, ListenerSecurity::kSelfSigned);
+  EXPECT_EQ(config->http_tls.hosts, (std::vector<std::string>{"nkd.lab", "10.0.0.5"}));
 }
 
 }  // namespace

@@ -61,6 +61,19 @@ TEST(Egress, EnvironmentValueOverridesTheConfiguredList) {
   EXPECT_NE(bad.error().message.find("NKD_EGRESS_ALLOW"), std::string::npos);
 }
 
+TEST(Egress, SetButEmptyEnvironmentValueIsAnErrorNotAllowAll) {
+  for (const char* empty : {"", "  ", ","}) {
+    auto refused = effective_egress_allow(list("10.0.0.0/8"), empty);
+    ASSERT_FALSE(refused.ok()) << "'" << empty << "'";
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(refused.error().message.find("unset it"), std::string::npos);
+  }
+  // An empty configured list keeps its meaning (any) when the variable is unset.
+  auto unset = effective_egress_allow(CidrAllowList(), nullptr);
+  ASSERT_TRUE(unset.ok());
+  EXPECT_TRUE(unset->allows(*parse_ip("192.0.2.1")));
+}
+
 TEST(Egress, Ipv4MappedIpv6SocketAddressIsJudgedAsIpv4) {
   sockaddr_in6 mapped{};
   mapped.sin6_family = AF_INET6;

@@ -3,14 +3,14 @@
 #include "render/ignition/ignition.h"
 
 #include <gtest/gtest.h>
-
-#include <fstream>
-#include <sstream>
 #include <yaml-cpp/yaml.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
+#include "common/crypto.h"
 #include "render/ignition/kube_vip.h"
 #include "render/ignition/kubeadm.h"
 #include "render/ignition/node_content.h"
@@ -483,6 +483,20 @@ TEST(PointerConfig, ReplacesItselfWithAVerifiedAuthorizedFetch) {
   EXPECT_EQ(replace["verification"]["hash"], "sha512-" + std::string(128, 'b'));
   EXPECT_EQ(replace["httpHeaders"][0]["name"], "Authorization");
   EXPECT_EQ(replace["httpHeaders"][0]["value"], "Bearer tok3n");
+  EXPECT_FALSE(config["ignition"].contains("security"));
+}
+
+TEST(PointerConfig, PinsTheListenerCaAsADataUrl) {
+  const std::string ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const auto config = nlohmann::json::parse(ignition::pointer_config(
+      "https://nkd.lab:9480/ignition/c/n", std::string(128, 'b'), Secret("tok3n"), ca_pem));
+  const auto& authorities = config["ignition"]["security"]["tls"]["certificateAuthorities"];
+  ASSERT_EQ(authorities.size(), 1u);
+  const std::string source = authorities[0]["source"];
+  ASSERT_TRUE(source.starts_with("data:;base64,")) << source;
+  EXPECT_EQ(base64_decode(source.substr(13)), ca_pem);
+  EXPECT_EQ(config["ignition"]["config"]["replace"]["verification"]["hash"],
+            "sha512-" + std::string(128, 'b'));
 }
 
 }  // namespace

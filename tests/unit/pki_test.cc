@@ -423,7 +423,7 @@ TEST(ClusterPki, LayoutOneRecordLosesItsLeavesAndKeepsTheRest) {
   EXPECT_EQ(read->ca, pki.ca);
   EXPECT_EQ(read->bootstrap_token_id, pki.bootstrap_token_id);
   EXPECT_EQ(read->bootstrap_token_issued_unix, 0) << "issued at an unknown time";
-  old["version"] = 3;
+  old["version"] = 4;
   EXPECT_FALSE(pki_from_json(old).ok());
 }
 

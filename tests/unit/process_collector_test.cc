@@ -112,7 +112,7 @@ TEST(ProcessCollector, DerivesStartTimeFromClocksWhenProcStatIsHidden) {
 }
 
 TEST(MetricsExposition, IncludesProcessFamiliesAndTheAlertGauges) {
-  Metrics metrics("1.2.3");
+  Metrics metrics("1.2.3", "0123456789ab");
   metrics.source_head_valid.Add({}).Set(0);
   metrics.source_poll_interval_seconds.Add({}).Set(60);
   const std::string text = metrics.serialize();
@@ -122,7 +122,9 @@ TEST(MetricsExposition, IncludesProcessFamiliesAndTheAlertGauges) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("nkd_source_poll_interval_seconds 60"), std::string::npos);
-  EXPECT_NE(text.find("nkd_build_info{version=\"1.2.3\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("nkd_build_info{commit=\"0123456789ab\",version=\"1.2.3\"} 1"),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace

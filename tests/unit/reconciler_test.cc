@@ -115,6 +115,62 @@ TEST_F(ReconcilerTest, AppliesAndRecordsOneRowPerDigest) {
   EXPECT_EQ(metrics_.serialize().find("revision=\"rev1\""), std::string::npos);
 }
 
+TEST_F(ReconcilerTest, OpenStackNodesThatBootPointersHaveTheirConfigsPublishedFirst) {
+  ScriptedProvider bare_metal(0);
+  ScriptedProvider openstack(0);
+  Reconciler reconciler(*store_, bare_metal, &openstack, metrics_, clock_,
+                        ReconcilerOptions{.workers = 1, .resync_interval_ms = 600'000});
+  std::vector<std::string> published;
+  int applies_before_publish = -1;
+  reconciler.set_pointer_publisher(
+      [&](const model::Cluster& cluster, const render::ClusterRender& render) {
+        applies_before_publish = openstack.calls.load();
+        for (const auto& node : render.nodes) published.push_back(cluster.name + "/" + node.node.name);
+        return ok_status();
+      });
+  DesiredCluster small = desired("small", "rev1", "digest1");
+  small.cluster.platform = model::OpenStackPlatform{};
+  DesiredCluster large = desired("large", "rev1", "digest2");
+  large.cluster.platform = model::OpenStackPlatform{};
+  auto render = std::make_shared<render::ClusterRender>(*large.render().value());
+  render->nodes[0].needs_pointer = true;
+  large.render = [render]() -> Result<std::shared_ptr<const render::ClusterRender>> {
+    return std::shared_ptr<const render::ClusterRender>(render);
+  };
+  reconciler.start();
+  reconciler.submit(small);
+  reconciler.submit(large);
+  ASSERT_TRUE(wait_phase("small", "WaitingForCluster"));
+  ASSERT_TRUE(wait_phase("large", "WaitingForCluster"));
+  reconciler.stop();
+  EXPECT_EQ(published, std::vector<std::string>{"large/large-cp-0"})
+      << "only a cluster whose nodes boot pointer configs needs its configs served";
+  EXPECT_EQ(bare_metal.calls, 0);
+  EXPECT_EQ(openstack.calls, 2);
+  EXPECT_LE(applies_before_publish, 1) << "published before that cluster's servers are made";
+}
+
+TEST_F(ReconcilerTest, ARestartExportsTheStoredAppliedRevisionBeforeAnyReconcile) {
+  ScriptedProvider provider(0);
+  {
+    auto first = make(provider);
+    first->start();
+    first->submit(desired("alpha", "rev1", "digest1"));
+    ASSERT_TRUE(wait_phase("alpha", "WaitingForCluster"));
+    first->stop();
+  }
+  metrics::Metrics after_restart{"test"};
+  Reconciler restarted(*store_, provider, nullptr, after_restart, clock_,
+                       ReconcilerOptions{.workers = 1, .resync_interval_ms = 600'000});
+  EXPECT_EQ(after_restart.serialize().find("nkd_cluster_applied_revision_info{"), std::string::npos);
+  restarted.restore_metrics();
+  const std::string exported = after_restart.serialize();
+  EXPECT_NE(exported.find("nkd_cluster_applied_revision_info{cluster=\"alpha\",revision=\"rev1\"} 1"),
+            std::string::npos)
+      << exported;
+  EXPECT_NE(exported.find("nkd_cluster_nodes{cluster=\"alpha\""), std::string::npos) << exported;
+}
+
 TEST_F(ReconcilerTest, RetriesFailuresWithBackoffAndRecordsOutcomeChanges) {
   ScriptedProvider provider(3);
   auto reconciler = make(provider);

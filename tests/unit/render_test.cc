@@ -172,6 +172,39 @@ TEST(RenderCluster, OversizedConfigGetsAPointerVerifiedBySha512) {
   }
 }
 
+TEST(RenderCluster, RotatedNodeTokensChangeOnlyThePointerConfigs) {
+  auto cluster = testing::openstack_cluster();
+  cluster.ignition.files.push_back(model::ExtraFile{.path = "/opt/blob",
+                                                    .mode = 0644,
+                                                    .source = "files/blob",
+                                                    .contents = std::string(50000, 'z')});
+  const auto pki = testing::placeholder_pki(cluster);
+  const auto rotated = pki::with_rotated_node_tokens(pki, 1'700'000'000, 0);
+  const render::RenderOptions options{.ignition_base_url = "http://127.0.0.1:9480"};
+  const auto before = render::render_cluster(cluster, pki, options);
+  const auto after = render::render_cluster(cluster, rotated, options);
+  ASSERT_EQ(before.nodes.size(), after.nodes.size());
+  for (std::size_t i = 0; i < before.nodes.size(); ++i) {
+    const auto& old_node = before.nodes[i];
+    const auto& new_node = after.nodes[i];
+    ASSERT_TRUE(new_node.needs_pointer);
+    EXPECT_EQ(new_node.ignition, old_node.ignition) << new_node.node.name;
+    EXPECT_EQ(new_node.boot_digest.get(), old_node.boot_digest.get()) << new_node.node.name;
+    EXPECT_NE(new_node.pointer_ignition, old_node.pointer_ignition) << new_node.node.name;
+    EXPECT_EQ(new_node.fetch_token, pki::node_fetch_token(rotated, new_node.node.name));
+    const auto replace =
+        nlohmann::json::parse(new_node.pointer_ignition)["ignition"]["config"]["replace"];
+    EXPECT_EQ(replace["httpHeaders"][0]["value"], "Bearer " + new_node.fetch_token.reveal());
+    EXPECT_EQ(replace["verification"]["hash"], "sha512-" + sha512_hex(old_node.ignition));
+  }
+  for (const auto& artifact : after.artifacts) {
+    const auto* old_artifact = find_artifact(before, artifact.path);
+    ASSERT_NE(old_artifact, nullptr) << artifact.path;
+    EXPECT_EQ(artifact.content != old_artifact->content, artifact.path.ends_with(".pointer.ign"))
+        << artifact.path;
+  }
+}
+
 TEST(RenderCluster, BareMetalNodesKeepTheirNames) {
   const auto cluster = testing::bare_metal_cluster();
   const auto rendered = render::render_cluster(cluster, testing::placeholder_pki(cluster), {});

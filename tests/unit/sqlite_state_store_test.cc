@@ -189,6 +189,16 @@ TEST_F(SqliteStateStoreTest, PkiRoundTrips) {
   EXPECT_EQ(store_->load_pki("staging").value(), "{\"other\":1}");
 }
 
+TEST_F(SqliteStateStoreTest, ReplacePkiWritesOnlyOverTheRecordItWasGiven) {
+  EXPECT_TRUE(store_->replace_pki("lab", std::nullopt, "{\"first\":1}").value());
+  EXPECT_FALSE(store_->replace_pki("lab", std::nullopt, "{\"again\":1}").value())
+      << "a record exists now";
+  EXPECT_FALSE(store_->replace_pki("lab", std::string("{\"stale\":1}"), "{\"lost\":1}").value());
+  EXPECT_EQ(store_->load_pki("lab").value(), "{\"first\":1}");
+  EXPECT_TRUE(store_->replace_pki("lab", std::string("{\"first\":1}"), "{\"second\":1}").value());
+  EXPECT_EQ(store_->load_pki("lab").value(), "{\"second\":1}");
+}
+
 TEST_F(SqliteStateStoreTest, PublishedConfigsKeepTheNewestAndForgetRemovedNodes) {
   ASSERT_TRUE(store_->save_published_configs("lab", {{"n0", "d0", "config zero"}, {"n1", "d1", "config one"}},
                                              {"n0", "n1"}).ok());

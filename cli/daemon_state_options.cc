@@ -1,0 +1,70 @@
+#include "cli/daemon_state_options.h"
+
+#include <filesystem>
+
+#include "syncd/config.h"
+
+namespace nkd::cli {
+
+void DaemonStateOptions::add_to(CLI::App& command, bool with_ignition_url) {
+  auto* config_option = command.add_option(
+      "--config", config,
+      "The daemon's syncd.yaml (e.g. /etc/nkd/syncd.yaml): its state.sqlite is the state, its "
+      "publicURL the base of the URL");
+  auto* state_option = command.add_option(
+      "--state", state, "A state file instead (the daemon's state.sqlite or `nkd render --state`)");
+  config_option->excludes(state_option);
+  if (with_ignition_url) {
+    command
+        .add_option("--ignition-url", ignition_url,
+                    "With --state: the base URL nodes fetch configs from (the daemon's publicURL)")
+        ->excludes(config_option);
+  }
+}
+
+Result<DaemonStateOptions::Resolved> DaemonStateOptions::resolve(bool need_ignition_url) const {
+  if (config.empty() && state.empty()) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "say which state to use: --config /etc/nkd/syncd.yaml (the daemon's) or "
+                 "--state FILE"};
+  }
+  Resolved resolved;
+  if (!config.empty()) {
+    auto loaded = syncd::load_daemon_config(config);
+    if (!loaded) return loaded.error().wrap("reading " + config);
+    if (loaded->sqlite_path.empty()) {
+      return Error{ErrorCode::kInvalidArgument,
+                   config + " names no SQLite state file (state.sqlite); pass --state FILE"};
+    }
+    resolved.state_path = loaded->sqlite_path;
+    resolved.ignition_base_url = loaded->public_url;
+  } else {
+    resolved.state_path = state;
+    resolved.ignition_base_url = ignition_url;
+    if (need_ignition_url && ignition_url.empty()) {
+      return Error{ErrorCode::kInvalidArgument,
+                   "with --state, pass --ignition-url URL: the base URL nodes reach the daemon "
+                   "at (publicURL in its syncd.yaml), or use --config instead"};
+    }
+  }
+  while (!resolved.ignition_base_url.empty() && resolved.ignition_base_url.back() == '/') {
+    resolved.ignition_base_url.pop_back();
+  }
+  return resolved;
+}
+
+Result<std::unique_ptr<state::SqliteStateStore>> open_existing_state(const std::string& path,
+                                                                     bool writable) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    return Error{ErrorCode::kNotFound,
+                 "state file " + path + " does not exist; pass the file the daemon or " +
+                     "`nkd render --state` wrote (run as the user that owns it)"};
+  }
+  return writable ? state::SqliteStateStore::open(path)
+                  : state::SqliteStateStore::open_read_only(path);
+}
+
+int exit_code_for(const Error& error) { return error.code == ErrorCode::kInvalidArgument ? 2 : 1; }
+
+}  // namespace nkd::cli

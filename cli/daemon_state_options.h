@@ -1,0 +1,42 @@
+// The --config/--state/--ignition-url flags of the commands that work on a daemon's state file
+// (nkd node-url, nkd rotate-node-tokens). The state is the daemon's own config (--config:
+// its state.sqlite and publicURL), or a state file named with --state and the URL nodes fetch
+// from with --ignition-url. Nothing is guessed: a command without either is a usage error, as a
+// token printed from the wrong file would not open anything, and a rotation written to the wrong
+// file would revoke nothing.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "syncd/state/sqlite_state_store.h"
+
+namespace nkd::cli {
+
+struct DaemonStateOptions {
+  std::string config;
+  std::string state;
+  std::string ignition_url;
+
+  // Adds the flags; --ignition-url only when `with_ignition_url`.
+  void add_to(CLI::App& command, bool with_ignition_url);
+
+  struct Resolved {
+    std::string state_path;
+    std::string ignition_base_url;  // without a trailing '/'; empty unless asked for
+  };
+  // kInvalidArgument for usage errors (exit 2); the config file's own problems are kParse/kIo.
+  [[nodiscard]] Result<Resolved> resolve(bool need_ignition_url) const;
+};
+
+// Opens the state file at `path`, which must exist (a missing file is kNotFound naming it, never
+// a new empty database). Read-only unless `writable`.
+[[nodiscard]] Result<std::unique_ptr<state::SqliteStateStore>> open_existing_state(
+    const std::string& path, bool writable);
+
+// The exit code for an error of the commands above: 2 for usage, 1 for everything else.
+[[nodiscard]] int exit_code_for(const Error& error);
+
+}  // namespace nkd::cli
