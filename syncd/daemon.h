@@ -47,6 +47,10 @@ class Daemon {
   void trigger_fetch();
   // Applies a new config's live settings (poll interval); other changes need a restart.
   void reload(const DaemonConfig& config);
+  // Suspend, resume or sync a cluster (the operator endpoints); sync also fetches Git now.
+  [[nodiscard]] Result<std::string> operator_action(OperatorAction action,
+                                                    const std::string& cluster,
+                                                    const std::string& reason);
 
  private:
   Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
