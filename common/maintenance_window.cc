@@ -44,7 +44,7 @@ std::optional<int> two_digits(std::string_view text) {
 
 std::string format_offset(int minutes) {
   if (minutes == 0) return "UTC";
-  char text[16];
+  char text[32];
   const int magnitude = minutes < 0 ? -minutes : minutes;
   std::snprintf(text, sizeof(text), "UTC%c%02d:%02d", minutes < 0 ? '-' : '+', magnitude / 60,
                 magnitude % 60);
@@ -134,7 +134,7 @@ std::string describe(const MaintenanceWindow& window) {
       days += kWeekdayNames[day];
     }
   }
-  char start[8];
+  char start[32];
   std::snprintf(start, sizeof(start), "%02d:%02d", window.start_minute / 60,
                 window.start_minute % 60);
   return days + " " + start + " for " + format_duration_ms(window.duration_ms) + " (" +

@@ -201,6 +201,7 @@ void Reconciler::reconcile(const std::string& name) {
     record_suspended(desired, record, suspension);
     return;
   }
+  metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
   const Attempt attempt = apply_desired(desired, record);
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
