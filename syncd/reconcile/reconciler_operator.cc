@@ -169,8 +169,9 @@ Reconciler::Attempt Reconciler::wait_for_window(const DesiredCluster& desired,
   record.last_error = "";
   record.phase_message = what + "; waiting for a maintenance window (" + describe(windows) + ")" +
                          (opens ? ", next at " + format_rfc3339_ms(*opens) : std::string());
-  Attempt attempt = save_progress(desired, record, nodes, record.phase_message);
+  // The metric first: whoever sees the phase stored also sees the metric say so.
   export_window_metric(desired.cluster.name, true);
+  Attempt attempt = save_progress(desired, record, nodes, record.phase_message);
   // Wake at the opening, but look at least every window_recheck_ms: the clock may jump.
   std::int64_t wait_ms = options_.window_recheck_ms;
   if (opens) wait_ms = std::clamp<std::int64_t>(*opens - now_ms, 1, wait_ms);

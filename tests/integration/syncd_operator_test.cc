@@ -181,7 +181,8 @@ TEST(SyncdOperator, ClosedWindowHoldsARunningNodesNewConfigAndAnOpenOneLetsItThr
                                           "--head", rekeyed, "--format", "json"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   bool waits = false;
-  for (const auto& cluster : nlohmann::json::parse(plan.out)["clusters"]) {
+  const nlohmann::json planned = nlohmann::json::parse(plan.out);
+  for (const auto& cluster : planned["clusters"]) {
     if (cluster["name"] == "edge-lab") waits = cluster["waitsForWindow"].get<bool>();
   }
   EXPECT_TRUE(waits) << plan.out;
