@@ -28,6 +28,7 @@ void register_commands(CLI::App& app) {
   add_plan_command(app);
   add_syncd_command(app);
   add_status_commands(app);
+  add_operator_commands(app);
   add_kubeconfig_command(app);
   add_node_token_commands(app);
 }

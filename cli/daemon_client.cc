@@ -2,16 +2,26 @@
 
 #include <httplib.h>
 
+#include <memory>
+
 namespace nkd::cli {
 
-Result<nlohmann::json> get_daemon_json(const DaemonEndpoint& daemon, const std::string& path) {
+namespace {
+
+ErrorCode code_for_status(int status) {
+  switch (status) {
+    case 401: return ErrorCode::kUnauthenticated;
+    case 403: return ErrorCode::kPermissionDenied;
+    case 404: return ErrorCode::kNotFound;
+    case 409: return ErrorCode::kConflict;
+    default: return ErrorCode::kUnavailable;
+  }
+}
+
+// The daemon's answer to `path` as JSON, or an error saying how to reach it or why it refused.
+Result<nlohmann::json> answer_json(const DaemonEndpoint& daemon, const std::string& path,
+                                   const httplib::Result& response) {
   const std::string& server = daemon.url;
-  httplib::Client client(server);
-  if (!daemon.ca_file.empty()) client.set_ca_cert_path(daemon.ca_file.c_str());
-  client.enable_server_certificate_verification(true);
-  client.set_connection_timeout(5, 0);
-  client.set_read_timeout(10, 0);
-  auto response = client.Get(path);
   if (!response) {
     return Error{ErrorCode::kNetwork, "cannot reach nkd at " + server + " (" +
                                           httplib::to_string(response.error()) +
@@ -25,10 +35,32 @@ Result<nlohmann::json> get_daemon_json(const DaemonEndpoint& daemon, const std::
     const std::string why = explained
                                 ? json["error"].get<std::string>()
                                 : server + path + " answered " + std::to_string(response->status);
-    return Error{response->status == 404 ? ErrorCode::kNotFound : ErrorCode::kUnavailable, why};
+    return Error{code_for_status(response->status), why};
   }
   if (json.is_discarded()) return Error{ErrorCode::kParse, server + path + " did not answer JSON"};
   return json;
+}
+
+std::unique_ptr<httplib::Client> client_for(const DaemonEndpoint& daemon) {
+  auto client = std::make_unique<httplib::Client>(daemon.url);
+  if (!daemon.ca_file.empty()) client->set_ca_cert_path(daemon.ca_file.c_str());
+  client->enable_server_certificate_verification(true);
+  client->set_connection_timeout(5, 0);
+  client->set_read_timeout(10, 0);
+  return client;
+}
+
+}  // namespace
+
+Result<nlohmann::json> get_daemon_json(const DaemonEndpoint& daemon, const std::string& path) {
+  return answer_json(daemon, path, client_for(daemon)->Get(path));
+}
+
+Result<nlohmann::json> post_daemon_json(const DaemonEndpoint& daemon, const std::string& path,
+                                        const std::string& bearer_token) {
+  httplib::Headers headers;
+  if (!bearer_token.empty()) headers.emplace("Authorization", "Bearer " + bearer_token);
+  return answer_json(daemon, path, client_for(daemon)->Post(path, headers, "", "text/plain"));
 }
 
 }  // namespace nkd::cli

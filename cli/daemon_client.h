@@ -1,4 +1,5 @@
-// Reading a running daemon's HTTP API (DESIGN.md §6) from the CLI: status, history and plan --server.
+// A running daemon's HTTP API (DESIGN.md §6) from the CLI: status, history, plan --server, and
+// the operator actions (suspend, resume, sync).
 #pragma once
 
 #include <string>
@@ -26,5 +27,11 @@ struct DaemonEndpoint {
 // GET `path` on `daemon` as JSON, with short timeouts. Errors say how to reach the daemon.
 [[nodiscard]] Result<nlohmann::json> get_daemon_json(const DaemonEndpoint& daemon,
                                                      const std::string& path);
+// POST `path` (no body) with `bearer_token` when it is not empty; the answer as JSON. A refusal
+// is an error carrying the daemon's sentence (kUnauthenticated for 401, kPermissionDenied for
+// 403, kNotFound for 404, kConflict for 409).
+[[nodiscard]] Result<nlohmann::json> post_daemon_json(const DaemonEndpoint& daemon,
+                                                      const std::string& path,
+                                                      const std::string& bearer_token);
 
 }  // namespace nkd::cli

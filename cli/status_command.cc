@@ -18,6 +18,14 @@ std::string short_revision(const nlohmann::json& value) {
              : "-";
 }
 
+// The phase, marked when an operator suspended the cluster and its reconcile has not yet
+// recorded phase Suspended (a reconcile under way finishes its step first).
+std::string phase_text(const nlohmann::json& cluster) {
+  const std::string phase = cluster.value("phase", "-");
+  const bool suspended = cluster.value("suspended", false);
+  return suspended && phase != "Suspended" ? "Suspended(" + phase + ")" : phase;
+}
+
 int run_status(const DaemonEndpoint& server, bool as_json) {
   auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) {
@@ -37,7 +45,7 @@ int run_status(const DaemonEndpoint& server, bool as_json) {
             << "LAST ERROR\n";
   for (const auto& cluster : *clusters) {
     std::cout << std::left << std::setw(24) << cluster["name"].get<std::string>() << std::setw(18)
-              << cluster["phase"].get<std::string>() << std::setw(14)
+              << phase_text(cluster) << std::setw(14)
               << short_revision(cluster["appliedRevision"]) << std::setw(14)
               << short_revision(cluster["observedRevision"]) << std::setw(7)
               << (cluster["ready"].get<bool>() ? "yes" : "no")
@@ -71,7 +79,18 @@ int run_cluster_status(const DaemonEndpoint& server, const std::string& name, bo
             << "observed:  " << text_or_dash(record["observedRevision"]) << "\n"
             << "running:   " << text_or_dash(record["clusterRevision"]) << "\n"
             << "render:    " << text_or_dash(record["renderDigest"]) << "\n"
-            << "lastError: " << text_or_dash(record["lastError"]) << "\n\n";
+            << "lastError: " << text_or_dash(record["lastError"]) << "\n";
+  if (record.value("suspended", false)) {
+    std::cout << "suspended: since " << text_or_dash(record["suspendedAt"])
+              << (record["suspendReason"].is_string()
+                      ? " (" + record["suspendReason"].get<std::string>() + ")"
+                      : std::string())
+              << "; nkd resume " << text_or_dash(record["name"]) << " lifts it\n";
+  }
+  if (record.contains("phaseMessage") && record["phaseMessage"].is_string()) {
+    std::cout << "waiting:   " << record["phaseMessage"].get<std::string>() << "\n";
+  }
+  std::cout << "\n";
   std::cout << std::left << std::setw(32) << "NODE" << std::setw(16) << "POOL" << std::setw(16)
             << "STATE" << std::setw(12) << "KUBELET"
             << "PROVIDER ID\n";

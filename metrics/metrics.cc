@@ -48,6 +48,12 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                         "Nodes of each cluster by state.", *registry_)),
       cluster_drift(add(prometheus::BuildGauge(), "nkd_cluster_drift",
                         "1 when the cluster's objects differ from what nkd applied.", *registry_)),
+      cluster_suspended(add(prometheus::BuildGauge(), "nkd_cluster_suspended",
+                            "1 while the cluster is suspended and not reconciled.", *registry_)),
+      cluster_waiting_for_window(
+          add(prometheus::BuildGauge(), "nkd_cluster_waiting_for_window",
+              "1 while changes that disturb the cluster's nodes wait for a maintenance window.",
+              *registry_)),
       provider_requests_total(add(prometheus::BuildCounter(), "nkd_provider_requests_total",
                                   "Provider API requests by operation and status code.",
                                   *registry_)),

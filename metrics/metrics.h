@@ -39,6 +39,10 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& cluster_ready;
   prometheus::Family<prometheus::Gauge>& cluster_nodes;
   prometheus::Family<prometheus::Gauge>& cluster_drift;
+  // 1 while an operator has suspended the cluster (or its spec.suspend is true); and 1 while
+  // changes that disturb its nodes wait for a maintenance window (phase WaitingForWindow).
+  prometheus::Family<prometheus::Gauge>& cluster_suspended;
+  prometheus::Family<prometheus::Gauge>& cluster_waiting_for_window;
   prometheus::Family<prometheus::Counter>& provider_requests_total;
   prometheus::Family<prometheus::Histogram>& provider_request_duration_seconds;
   prometheus::Family<prometheus::Counter>& webhook_requests_total;

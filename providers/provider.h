@@ -28,6 +28,9 @@ struct ApplyOutcome {
   std::vector<ObservedNode> nodes;
   bool complete = false;  // every node exists with the desired config digest
   std::string message;    // one line for the history row
+  // Changes to running nodes left for a maintenance window (ApplyHooks::may_disturb said no),
+  // one line each: "replace c-workers-1", "delete c-workers-3". Not empty: complete is false.
+  std::vector<std::string> held;
 };
 
 // What the reconciler lends a provider for one apply(). Unset members mean "nothing to do": the
@@ -36,6 +39,13 @@ struct ApplyHooks {
   // Drains `node` in the running cluster (cordon, evict, delete the Node object) before its
   // machine is deleted, on scale-down and on replace. A failure stops the delete.
   std::function<Status(const std::string& node)> before_delete;
+  // Whether changes that disturb running nodes (replace, delete) may be made now: false outside
+  // a maintenance window. Unset means yes. When it says no, the provider still makes what is
+  // new, leaves the nodes it would replace or delete as they are, and lists them in
+  // ApplyOutcome::held.
+  std::function<bool()> may_disturb;
+
+  [[nodiscard]] bool disturbing_allowed() const { return !may_disturb || may_disturb(); }
 };
 
 class InfrastructureProvider {

@@ -9,6 +9,7 @@
 
 #include "common/duration.h"
 #include "common/egress.h"
+#include "render/model/maintenance_parser.h"
 #include "render/model/yaml_fields.h"
 
 namespace nkd::syncd {
@@ -262,6 +263,13 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   if (root["egress"].IsDefined()) parse_egress(fields, root["egress"], config);
   if (root["forge"].IsDefined()) parse_forge(fields, root["forge"], config.forge);
   if (root["http"].IsDefined()) parse_http(fields, root["http"], config);
+  if (const YAML::Node api = root["api"];
+      api.IsDefined() && fields.expect_map(api, "api", {"operatorTokenFile"})) {
+    config.operator_token_file = fields.string(api, "operatorTokenFile", "api", false).value_or("");
+  }
+  if (root["maintenance"].IsDefined()) {
+    config.maintenance_windows = model::parse_maintenance(fields, root["maintenance"], "maintenance");
+  }
   if (const auto workers = fields.integer(root, "workers", "", false)) {
     if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
     else config.workers = *workers;
@@ -330,7 +338,8 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
             root, "the config",
             {"repository", "webhooks", "state", "clouds", "listen", "publicURL", "prune",
              "clusterAccess", "apiServers", "egress", "workers", "resyncInterval", "readyTimeout",
-             "rolloutStallTimeout", "stallTimeout", "maxConcurrentCreates", "forge", "http"})) {
+             "rolloutStallTimeout", "stallTimeout", "maxConcurrentCreates", "forge", "http", "api",
+             "maintenance"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/cidr.h"
+#include "common/maintenance_window.h"
 #include "common/result.h"
 #include "syncd/http/connection_table.h"
 
@@ -107,6 +108,12 @@ struct DaemonConfig {
   // http: how many connections the HTTP server keeps and how long a request may take.
   ConnectionLimits http_limits;
   ListenerTlsConfig http_tls;
+  // api.operatorTokenFile: the bearer token of the operator endpoints (suspend, resume, sync);
+  // empty: those endpoints refuse every request.
+  std::string operator_token_file;
+  // maintenance.windows: when changes that disturb nodes may run, for clusters without
+  // spec.maintenance of their own; empty: any time.
+  std::vector<MaintenanceWindow> maintenance_windows;
 
   // Where the daemon keeps its Git mirror: beside the state database.
   [[nodiscard]] std::string state_directory() const;

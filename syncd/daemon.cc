@@ -40,7 +40,39 @@ Result<WebhookSecrets> load_webhook_secrets(const WebhooksConfig& config) {
   return secrets;
 }
 
+// The operator endpoints' token; an empty Secret (the endpoints refuse) when none is set.
+Result<Secret> load_operator_token(const std::string& file) {
+  if (file.empty()) {
+    spdlog::info("api.operatorTokenFile is not set: suspend, resume and sync requests are refused");
+    return Secret();
+  }
+  auto token = read_secret_file(file, "operator token file (api.operatorTokenFile)");
+  if (!token) return token.error();
+  if (token->reveal().size() < 16) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "the operator token in " + file +
+                     " is shorter than 16 characters; write a long random one (openssl rand -hex 32)"};
+  }
+  return token;
+}
+
 }  // namespace
+
+Result<std::string> Daemon::operator_action(OperatorAction action, const std::string& cluster,
+                                            const std::string& reason) {
+  switch (action) {
+    case OperatorAction::kSuspend: return reconciler_->suspend(cluster, reason);
+    case OperatorAction::kResume: return reconciler_->resume(cluster);
+    case OperatorAction::kSync: {
+      // Git first: a commit found by the fetch is submitted (and queued) on its own.
+      auto queued = reconciler_->sync_now(cluster);
+      if (queued) trigger_fetch();
+      if (!queued) return queued;
+      return *queued + "; fetching Git now";
+    }
+  }
+  return Error{ErrorCode::kInternal, "unknown operator action"};
+}
 
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version,
                                                const std::string& commit) {
@@ -115,7 +147,8 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
                         .retry_cap_ms = config_.retry_cap_ms,
                         .resync_interval_ms = config_.resync_interval_ms,
                         .incomplete_requeue_ms = 2'000,
-                        .cluster_access = config_.cluster_access});
+                        .cluster_access = config_.cluster_access,
+                        .maintenance_windows = config_.maintenance_windows});
   reconciler_->set_cluster_sync(cluster_sync_.get());
   reconciler_->set_progress_monitor(&progress_,
                                     std::chrono::milliseconds(config_.stall_timeout_ms));
@@ -130,8 +163,11 @@ Daemon::~Daemon() { stop(); }
 Status Daemon::start() {
   auto secrets = load_webhook_secrets(config_.webhooks);
   if (!secrets) return secrets.error();
+  auto operator_token = load_operator_token(config_.operator_token_file);
+  if (!operator_token) return operator_token.error();
   restore_fetched_configs();
   reconciler_->restore_metrics();
+  reconciler_->restore_suspensions();
   if (auto status = start_commit_statuses(); !status) return status;
   if (auto status = prepare_listener_security(); !status) return status;
   http_ = std::make_unique<HttpServer>(
@@ -143,10 +179,16 @@ Status Daemon::start() {
                                              .ipv6_bits = config_.webhooks.rate_limit_ipv6_prefix},
                         .clock = &clock_,
                         .connections = config_.http_limits,
-                        .tls = listener_tls_},
+                        .tls = listener_tls_,
+                        .operator_token = std::move(operator_token).value()},
       *store_, metrics_, bare_metal_,
       HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },
-                    .trigger_fetch = [this] { trigger_fetch(); }});
+                    .trigger_fetch = [this] { trigger_fetch(); },
+                    .operator_action =
+                        [this](OperatorAction action, const std::string& cluster,
+                               const std::string& reason) {
+                          return operator_action(action, cluster, reason);
+                        }});
   if (auto status = http_->start(); !status) return status;
   metrics_.source_poll_interval_seconds.Add({}).Set(
       static_cast<double>(poll_interval_ms_.load()) / 1000.0);

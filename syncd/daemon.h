@@ -51,6 +51,10 @@ class Daemon {
   // The loops (source, reconcile workers) stuck on one step past their bound; empty while the
   // daemon makes progress. systemd's watchdog is fed only then. Thread-safe.
   [[nodiscard]] std::vector<std::string> stalled_loops() const { return progress_.stalled(); }
+  // Suspend, resume or sync a cluster (the operator endpoints); sync also fetches Git now.
+  [[nodiscard]] Result<std::string> operator_action(OperatorAction action,
+                                                    const std::string& cluster,
+                                                    const std::string& reason);
 
  private:
   Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,

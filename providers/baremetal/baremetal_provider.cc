@@ -1,6 +1,8 @@
 #include "providers/baremetal/baremetal_provider.h"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include "common/crypto.h"
 
@@ -29,8 +31,53 @@ ObservedNode BareMetalProvider::observed(const std::string& name, const Publishe
 Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
                                               const render::ClusterRender& render,
                                               const ApplyHooks& hooks) {
+  if (!hooks.disturbing_allowed()) {
+    return publish(cluster, render, /*report_fetches=*/true, disturbed_nodes(cluster.name, render));
+  }
   if (Status drained = drain_leaving(cluster.name, render, hooks); !drained) return drained.error();
   return publish(cluster, render, /*report_fetches=*/true);
+}
+
+std::map<std::string, BareMetalProvider::Published> BareMetalProvider::disturbed_nodes(
+    const std::string& cluster, const render::ClusterRender& render) {
+  std::map<std::string, Published> published;
+  std::map<std::string, std::string> restored;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = clusters_.find(cluster); found != clusters_.end()) published = found->second;
+    if (auto found = restored_fetches_.find(cluster); found != restored_fetches_.end()) restored = found->second;
+  }
+  // After a restart the node table is empty: what is served comes from the config store, and
+  // which nodes run from the fetches restored out of the state store.
+  auto current = [&](const std::string& name) -> std::optional<Published> {
+    if (auto found = published.find(name); found != published.end()) return found->second;
+    auto stored = configs_.load(cluster, name);
+    if (!stored || !stored->has_value()) return std::nullopt;
+    Published entry{.digest = (*stored)->digest};
+    if (auto fetched = restored.find(name); fetched != restored.end()) entry.fetched_digest = fetched->second;
+    return entry;
+  };
+  std::map<std::string, Published> disturbed;
+  std::set<std::string> wanted;
+  for (const render::NodeRender& node : render.nodes) {
+    wanted.insert(node.node.name);
+    std::optional<Published> before = current(node.node.name);
+    // A node that never fetched its config runs nothing yet: its new config disturbs no one.
+    if (!before || before->fetched_digest.empty() || before->digest == node.ignition_sha256) continue;
+    before->pool = node.node.pool;
+    before->role = model::to_string(node.node.role);
+    before->mac = node.node.mac;
+    before->token = node.fetch_token;
+    disturbed[node.node.name] = std::move(*before);
+  }
+  std::set<std::string> known;
+  for (const auto& [name, node] : published) known.insert(name);
+  for (const auto& [name, digest] : restored) known.insert(name);
+  for (const std::string& name : known) {
+    if (wanted.contains(name)) continue;
+    if (std::optional<Published> before = current(name)) disturbed[name] = std::move(*before);
+  }
+  return disturbed;
 }
 
 Status BareMetalProvider::publish_for_pointers(const model::Cluster& cluster,
@@ -42,10 +89,19 @@ Status BareMetalProvider::publish_for_pointers(const model::Cluster& cluster,
 
 Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
                                                 const render::ClusterRender& render,
-                                                bool report_fetches) {
-  std::map<std::string, Published> published;
+                                                bool report_fetches,
+                                                const std::map<std::string, Published>& held) {
+  std::map<std::string, Published> published = held;
   std::vector<std::string> names;
+  std::vector<std::string> held_lines;
+  for (const auto& [name, node] : held) {
+    names.push_back(name);
+    const bool stays = std::any_of(render.nodes.begin(), render.nodes.end(),
+                                   [&](const render::NodeRender& wanted) { return wanted.node.name == name; });
+    held_lines.push_back((stays ? "replace " : "delete ") + name);
+  }
   for (const render::NodeRender& node : render.nodes) {
+    if (held.contains(node.node.name)) continue;
     published[node.node.name] = Published{.pool = node.node.pool,
                                           .role = model::to_string(node.node.role),
                                           .mac = node.node.mac,
@@ -61,6 +117,7 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
     std::lock_guard lock(mutex_);
     const auto& previous = clusters_[cluster.name];
     for (const render::NodeRender& node : render.nodes) {
+      if (held.contains(node.node.name)) continue;
       const auto before = previous.find(node.node.name);
       if (before == previous.end() || before->second.digest != node.ignition_sha256) {
         changed.push_back(
@@ -85,9 +142,13 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
     outcome.nodes.push_back(observed(name, node));
   }
   previous = std::move(published);
-  outcome.complete = true;  // publishing is the whole of a bare-metal apply
+  // Publishing is the whole of a bare-metal apply, unless changes wait for a window.
+  outcome.complete = held_lines.empty();
+  outcome.held = std::move(held_lines);
   outcome.message = "published " + std::to_string(outcome.nodes.size()) + " Ignition configs (" +
-                    std::to_string(changed.size()) + " changed)";
+                    std::to_string(changed.size()) + " changed" +
+                    (outcome.held.empty() ? "" : ", " + std::to_string(outcome.held.size()) +
+                                                     " held for a maintenance window") + ")";
   return outcome;
 }
 

@@ -34,6 +34,9 @@ class BareMetalProvider final : public InfrastructureProvider {
 
   std::string name() const override { return "baremetal"; }
   // Nodes that leave the definition are drained first (hooks.before_delete), then unpublished.
+  // When hooks.may_disturb says no, a node that has fetched its config keeps being served that
+  // config (a reinstall or PXE boot would otherwise take the new one), and leaving nodes stay
+  // published and undrained: both are listed in ApplyOutcome::held. New nodes are published.
   Result<ApplyOutcome> apply(const model::Cluster& cluster, const render::ClusterRender& render,
                              const ApplyHooks& hooks) override;
   Result<std::vector<ObservedNode>> observe(const std::string& cluster) override;
@@ -57,8 +60,14 @@ class BareMetalProvider final : public InfrastructureProvider {
                        const std::string& digest);
 
  private:
+  struct Published;
   Result<ApplyOutcome> publish(const model::Cluster& cluster, const render::ClusterRender& render,
-                               bool report_fetches);
+                               bool report_fetches,
+                               const std::map<std::string, Published>& held = {});
+  // The nodes a render would disturb, as they are published now: running nodes (they fetched
+  // a config) whose config changed, and nodes that leave the definition.
+  std::map<std::string, Published> disturbed_nodes(const std::string& cluster,
+                                                   const render::ClusterRender& render);
   Status drain_leaving(const std::string& cluster, const render::ClusterRender& render,
                        const ApplyHooks& hooks);
   struct Published {

@@ -169,21 +169,34 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
   if (Status made = create_missing(run, to_create); !made) return made.error().wrap("cluster " + cluster.name);
   counts.created = static_cast<int>(to_create.size());
   const auto [control_plane, workers] = stale(*before, render.nodes);
-  if (Status replaced = run.replace_all(workers, cluster.upgrade.max_unavailable, hooks); !replaced) {
-    return replaced.error().wrap("cluster " + cluster.name);
-  }
-  counts.replaced = static_cast<int>(workers.size());
-  for (const Server& server : surplus(*before, render.nodes)) {
-    if (Status gone = scale_down(run, server, hooks); !gone) {
-      return gone.error().wrap("scaling down " + cluster.name);
+  const std::vector<Server> leaving = surplus(*before, render.nodes);
+  // Outside a maintenance window replaces and deletes wait; creates above went ahead.
+  std::vector<std::string> held;
+  if (!hooks.disturbing_allowed()) {
+    for (const Replacement& replacement : workers) held.push_back("replace " + replacement.node->node.name);
+    for (const Server& server : leaving) held.push_back("delete " + server.name);
+  } else {
+    if (Status replaced = run.replace_all(workers, cluster.upgrade.max_unavailable, hooks); !replaced) {
+      return replaced.error().wrap("cluster " + cluster.name);
     }
-    ++counts.deleted;
+    counts.replaced = static_cast<int>(workers.size());
+    for (const Server& server : leaving) {
+      if (Status gone = scale_down(run, server, hooks); !gone) {
+        return gone.error().wrap("scaling down " + cluster.name);
+      }
+      ++counts.deleted;
+    }
   }
   Result<std::vector<Server>> after = run.servers();
   if (!after) return after.error().wrap("observing cluster " + cluster.name);
   if (Status settled = run.settle_network(*after, render.nodes); !settled) return settled.error();
   if (!control_plane.empty()) return control_plane_refusal(cluster.name, control_plane);
-  return outcome_of(*after, render, counts);
+  ApplyOutcome outcome = outcome_of(*after, render, counts);
+  if (!held.empty()) {
+    outcome.complete = false;
+    outcome.held = std::move(held);
+  }
+  return outcome;
 }
 
 void OpenStackProvider::settle_intents(const std::string& cluster,

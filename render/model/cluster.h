@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/maintenance_window.h"
+
 namespace nkd::model {
 
 enum class PoolRole { kControlPlane, kWorker };
@@ -164,6 +166,9 @@ struct Cluster {
   IgnitionExtras ignition;
   bool suspend = false;
   DriftPolicy drift_policy = DriftPolicy::kCorrect;
+  // spec.maintenance.windows: when changes that disturb running nodes may run. Unset: the
+  // daemon's global windows apply (syncd.yaml maintenance:); set, even empty, it replaces them.
+  std::optional<std::vector<MaintenanceWindow>> maintenance_windows;
 
   [[nodiscard]] bool is_openstack() const {
     return std::holds_alternative<OpenStackPlatform>(platform);

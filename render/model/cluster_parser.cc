@@ -5,6 +5,7 @@
 
 #include "common/cidr.h"
 #include "common/duration.h"
+#include "render/model/maintenance_parser.h"
 #include "render/model/value_checks.h"
 
 namespace nkd::model {
@@ -64,7 +65,7 @@ void ClusterParser::parse_metadata(const YAML::Node& metadata, Cluster& cluster)
 void ClusterParser::parse_spec(const YAML::Node& spec, Cluster& cluster) {
   if (!fields_.expect_map(spec, "spec",
                           {"platform", "os", "kubernetes", "users", "pools", "upgrade",
-                           "ignition", "suspend", "driftPolicy"})) {
+                           "ignition", "suspend", "driftPolicy", "maintenance"})) {
     return;
   }
   if (spec["platform"].IsDefined()) {
@@ -93,6 +94,9 @@ void ClusterParser::parse_spec(const YAML::Node& spec, Cluster& cluster) {
   if (spec["upgrade"].IsDefined()) parse_upgrade(spec["upgrade"], cluster.upgrade);
   if (spec["ignition"].IsDefined()) parse_ignition(spec["ignition"], cluster.ignition);
   cluster.suspend = fields_.boolean(spec, "suspend", "spec").value_or(false);
+  if (spec["maintenance"].IsDefined()) {
+    cluster.maintenance_windows = parse_maintenance(fields_, spec["maintenance"], "spec.maintenance");
+  }
   if (const auto policy = fields_.string(spec, "driftPolicy", "spec", false)) {
     if (*policy == "correct") cluster.drift_policy = DriftPolicy::kCorrect;
     else if (*policy == "report") cluster.drift_policy = DriftPolicy::kReport;

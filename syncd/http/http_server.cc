@@ -3,29 +3,17 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/memory.h"
 #include "syncd/http/guarded_server.h"
+#include "syncd/http/json_response.h"
 
 namespace nkd::syncd {
 
 namespace {
-
-// Stored text came from commits (authors, messages, diagnostics): bytes that are not UTF-8 are
-// replaced rather than let the JSON library throw inside a request.
-std::string json_text(const nlohmann::json& body) {
-  return body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-void send_json(httplib::Response& response, const nlohmann::json& body, int status = 200) {
-  response.status = status;
-  response.set_content(json_text(body) + "\n", "application/json");
-}
-
-void send_error(httplib::Response& response, int status, const std::string& message) {
-  send_json(response, {{"error", message}}, status);
-}
 
 // Unknown node, unknown cluster and wrong or missing token get this same answer, so that the
 // endpoint does not tell which clusters and nodes exist.
@@ -157,11 +145,13 @@ void HttpServer::routes() {
   server_->Get("/api/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
     auto clusters = store_.list_clusters();
     if (!clusters) return send_error(response, 503, clusters.error().message);
+    auto suspensions = store_.suspensions();
+    if (!suspensions) return send_error(response, 503, suspensions.error().message);
     // One cluster's document at a time: a whole-array document of thousands of clusters is
     // tens of MiB of small allocations, and each poll of this endpoint grew the daemon by it.
     std::string body = "[";
     for (std::size_t i = 0; i < clusters->size(); ++i) {
-      body += (i == 0 ? "\n" : ",\n") + json_text(cluster_json((*clusters)[i]));
+      body += (i == 0 ? "\n" : ",\n") + json_text(cluster_json((*clusters)[i], *suspensions));
     }
     body += clusters->empty() ? "]\n" : "\n]\n";
     response.set_content(std::move(body), "application/json");
@@ -180,13 +170,19 @@ void HttpServer::routes() {
                        const httplib::ContentReader& read_body) {
                   handle_webhook(request, response, read_body);
                 });
+  operator_routes();
   server_->Get(R"(/ignition/([a-z0-9-]+)/([a-z0-9-]+))",
                [this](const httplib::Request& request, httplib::Response& response) {
                  handle_ignition(request, response);
                });
 }
 
-nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record) {
+nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record,
+                                        const std::vector<state::Suspension>& suspensions) {
+  const auto suspension =
+      std::find_if(suspensions.begin(), suspensions.end(),
+                   [&](const state::Suspension& entry) { return entry.cluster == record.name; });
+  const bool suspended = suspension != suspensions.end();
   nlohmann::json nodes = nlohmann::json::array();
   if (auto records = store_.nodes(record.name)) {
     for (const auto& node : *records) {
@@ -208,6 +204,10 @@ nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record) {
           {"renderDigest", record.render_digest},
           {"ready", record.ready},
           {"lastError", nullable(record.last_error)},
+          {"phaseMessage", nullable(record.phase_message)},
+          {"suspended", suspended},
+          {"suspendedAt", suspended ? nullable(format_rfc3339_ms(suspension->since_ms)) : nullptr},
+          {"suspendReason", suspended ? nullable(suspension->reason) : nullptr},
           {"nodes", nodes}};
 }
 
@@ -215,7 +215,9 @@ void HttpServer::handle_cluster(const std::string& name, httplib::Response& resp
   auto record = store_.get_cluster(name);
   if (!record) return send_error(response, 503, record.error().message);
   if (!record->has_value()) return send_error(response, 404, "no cluster named " + name);
-  send_json(response, cluster_json(**record));
+  auto suspensions = store_.suspensions();
+  if (!suspensions) return send_error(response, 503, suspensions.error().message);
+  send_json(response, cluster_json(**record, *suspensions));
 }
 
 void HttpServer::handle_history(const std::string& name, httplib::Response& response) {

@@ -58,11 +58,22 @@ struct HttpServerOptions {
   std::shared_ptr<const TlsContext> tls;
   // At most one warning per source address per interval about refused Ignition fetches.
   std::chrono::milliseconds ignition_warning_interval{60'000};
+  // The bearer token of the operator endpoints (api.operatorTokenFile); empty: they refuse
+  // every request with 403, saying what to set.
+  Secret operator_token;
 };
+
+// What an operator asks of a cluster through POST /api/v1/clusters/<name>/<action>.
+enum class OperatorAction { kSuspend, kResume, kSync };
 
 struct HttpCallbacks {
   std::function<bool()> source_ready;  // the source fetched at least once
   std::function<void()> trigger_fetch; // a verified push: fetch now (coalesced by the caller)
+  // An authenticated operator action; the answer's line, or an error whose code picks the
+  // status (kNotFound 404, kConflict 409, else 503). `reason` is suspend's optional note.
+  std::function<Result<std::string>(OperatorAction, const std::string& cluster,
+                                    const std::string& reason)>
+      operator_action;
 };
 
 class HttpServer {
@@ -89,8 +100,12 @@ class HttpServer {
                       const std::exception_ptr& failure);
   void handle_ignition(const httplib::Request& request, httplib::Response& response);
   void handle_cluster(const std::string& name, httplib::Response& response);
+  // POST /api/v1/clusters/<name>/{suspend,resume,sync} (operator_routes.cc).
+  void operator_routes();
+  void handle_operator(const httplib::Request& request, httplib::Response& response);
   void handle_history(const std::string& name, httplib::Response& response);
-  nlohmann::json cluster_json(const state::ClusterRecord& record);
+  nlohmann::json cluster_json(const state::ClusterRecord& record,
+                              const std::vector<state::Suspension>& suspensions);
 
   HttpServerOptions options_;
   state::StateStore& store_;

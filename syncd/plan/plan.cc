@@ -4,6 +4,8 @@
 #include <map>
 #include <variant>
 
+#include "common/clock.h"
+#include "common/maintenance_window.h"
 #include "render/housekeeper/housekeeper.h"
 #include "syncd/plan/unified_diff.h"
 
@@ -264,6 +266,36 @@ std::optional<model::Cluster> with_base_versions(const model::Cluster& base,
   return pinned;
 }
 
+namespace {
+
+// Replaces, deletes and in-place upgrades wait for the head's maintenance windows; creates
+// and manifest changes do not.
+void window_note(const ClusterInputs& inputs, ClusterPlan& plan) {
+  if (inputs.head == nullptr || !inputs.head->maintenance_windows) return;
+  const auto& windows = *inputs.head->maintenance_windows;
+  const bool disturbs = plan.count(NodeAction::kReplace) > 0 ||
+                        plan.count(NodeAction::kDelete) > 0 || !plan.upgrades.empty();
+  if (!disturbs || windows.empty()) return;
+  if (inputs.now_unix_ms == 0) {
+    plan.notes.push_back("replaces, deletes and upgrades run only in the maintenance windows (" +
+                         describe(windows) + ")");
+    return;
+  }
+  if (any_window_open(windows, inputs.now_unix_ms)) {
+    plan.notes.push_back("a maintenance window (" + describe(windows) +
+                         ") is open now: replaces, deletes and upgrades would run at once");
+    return;
+  }
+  plan.waits_for_window = true;
+  const auto opens = next_window_opening(windows, inputs.now_unix_ms);
+  plan.notes.push_back("WaitingForWindow: outside the maintenance windows (" + describe(windows) +
+                       ") replaces, deletes and upgrades wait" +
+                       (opens ? " until " + format_rfc3339_ms(*opens) : std::string()) +
+                       "; creates and manifest changes go ahead");
+}
+
+}  // namespace
+
 ClusterPlan plan_cluster(const ClusterInputs& inputs) {
   ClusterPlan plan{.name = inputs.name};
   if (inputs.base_render != nullptr) plan.base_digest = inputs.base_render->digest;
@@ -290,6 +322,7 @@ ClusterPlan plan_cluster(const ClusterInputs& inputs) {
                         !plan.node_diffs.empty() || plan.virtual_ip.has_value() ||
                         plan.base_digest != plan.head_digest;
   if (plan.change == ClusterChange::kUnchanged && anything) plan.change = ClusterChange::kChanged;
+  window_note(inputs, plan);
   if (inputs.head != nullptr && inputs.head->suspend && plan.change != ClusterChange::kUnchanged) {
     plan.notes.push_back("spec.suspend is true: the daemon records this commit but acts on "
                          "nothing until the cluster is resumed");

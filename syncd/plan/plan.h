@@ -101,6 +101,9 @@ struct ClusterPlan {
   std::vector<NodeDiff> node_diffs;
   std::optional<VirtualIpChange> virtual_ip;
   std::vector<std::string> notes;
+  // The head's spec.maintenance windows are closed at the plan's time and the plan replaces,
+  // deletes or upgrades nodes: the daemon holds those (phase WaitingForWindow).
+  bool waits_for_window = false;
 
   [[nodiscard]] std::size_t count(NodeAction action) const;
 };
@@ -125,6 +128,9 @@ struct ClusterInputs {
   // Nodes that exist now, as a running daemon reports them; unset: those of the base render.
   std::optional<std::set<std::string>> actual_nodes;
   const SecretRedactor* redactor = nullptr;  // required when both sides are present
+  // When the plan is made (Unix ms), to say whether the head's maintenance windows are open;
+  // 0: unknown, the windows are named but not judged.
+  std::int64_t now_unix_ms = 0;
 };
 
 [[nodiscard]] ClusterPlan plan_cluster(const ClusterInputs& inputs);

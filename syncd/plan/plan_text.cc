@@ -226,7 +226,8 @@ nlohmann::json to_json(const Plan& plan) {
                         {"baseDigest", cluster.base_digest}, {"headDigest", cluster.head_digest},
                         {"nodes", nodes}, {"upgrades", upgrades}, {"rollout", rollout},
                         {"manifests", manifests}, {"nodeDiffs", node_diffs},
-                        {"virtualIp", virtual_ip}, {"notes", cluster.notes}});
+                        {"virtualIp", virtual_ip}, {"notes", cluster.notes},
+                        {"waitsForWindow", cluster.waits_for_window}});
   }
   return {{"schemaVersion", 1}, {"base", plan.base_revision}, {"head", plan.head_revision},
           {"changed", plan.has_changes()}, {"clusters", clusters}};

@@ -208,7 +208,8 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
                           .head_at_base_versions = renders->head_at_base_versions
                                                        ? &*renders->head_at_base_versions
                                                        : nullptr,
-                          .redactor = renders->redactor.get()};
+                          .redactor = renders->redactor.get(),
+                          .now_unix_ms = inputs.now_unix * 1000};
     std::optional<std::string> applied;
     if (inputs.actual) {
       const auto found = inputs.actual->find(name);

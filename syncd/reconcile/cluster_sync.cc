@@ -69,6 +69,7 @@ const char* phase_of(ClusterStage stage) {
     case ClusterStage::kUpgrading: return "Upgrading";
     case ClusterStage::kReady: return "Ready";
     case ClusterStage::kFailed: return "Failed";
+    case ClusterStage::kWaitingForWindow: return "WaitingForWindow";
   }
   return "Failed";
 }
@@ -132,7 +133,8 @@ void ClusterSync::forget(const std::string& cluster) {
 }
 
 Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
-                                            const render::ClusterRender& render) {
+                                            const render::ClusterRender& render,
+                                            bool may_disturb) {
   auto address = endpoint(cluster);
   if (!address) return address.error();
   kube::KubeClient client(http_, std::move(*address), metrics_, options_.client);
@@ -184,10 +186,20 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
     return wait_or_fail(cluster.name, rollout.error().wrap("following the rollout of " + cluster.name),
                         memory, std::move(report));
   }
-  auto requested = request_upgrade(cluster, *rollout, client);
+  bool held = false;
+  auto requested = request_upgrade(cluster, *rollout, client, may_disturb, held);
   if (!requested) return wait_or_fail(cluster.name, requested.error(), memory, std::move(report));
   if (!requested->empty()) report.message = *requested;
   memory.unavailable_since_ms = 0;
+  if (held) {
+    // Nothing rolls out, so nothing can stall: the stall clock starts with the upgrade.
+    report.stage = ClusterStage::kWaitingForWindow;
+    memory.rollout_signature.clear();
+    memory.rollout_moved_at_ms = 0;
+    memory.upgrading_since_ms.clear();
+    remember(cluster.name, memory);
+    return report;
+  }
   follow_rollout(cluster, *rollout, memory, report);
   remember(cluster.name, memory);
   return report;
@@ -318,7 +330,8 @@ Status ClusterSync::label_control_plane(const render::ClusterRender& render,
 
 Result<std::string> ClusterSync::request_upgrade(const model::Cluster& cluster,
                                                  const kube::RolloutStatus& rollout,
-                                                 kube::KubeClient& client) const {
+                                                 kube::KubeClient& client, bool may_apply,
+                                                 bool& held) const {
   const kube::ObjectRef ref{.api_version = "housekeeper.io/v1alpha1", .kind = "Update",
                             .namespace_name = housekeeper::kNamespace,
                             .name = housekeeper::kUpdateName};
@@ -343,12 +356,16 @@ Result<std::string> ClusterSync::request_upgrade(const model::Cluster& cluster,
           .empty()) {
     return std::string();
   }
-  if (auto applied = client.apply(yaml); !applied) {
-    return applied.error().wrap("asking housekeeper to upgrade " + cluster.name);
-  }
   const std::string scope = !upgrade_kubernetes ? "the OS only (kubeVersion empty)"
                             : rollout.needs_os   ? "the OS and Kubernetes " + cluster.kubernetes.version
                                                  : "Kubernetes " + cluster.kubernetes.version;
+  if (!may_apply) {
+    held = true;
+    return "the upgrade of " + scope + " waits for a maintenance window";
+  }
+  if (auto applied = client.apply(yaml); !applied) {
+    return applied.error().wrap("asking housekeeper to upgrade " + cluster.name);
+  }
   spdlog::info("cluster {}: Update {} asks housekeeper to upgrade {}", cluster.name,
                housekeeper::kUpdateName, scope);
   return "Update " + std::string(housekeeper::kUpdateName) + " applied: upgrading " + scope;

@@ -46,7 +46,9 @@ struct ClusterSyncOptions {
   std::int64_t poll_interval_ms = 1'000;  // between looks inside one bounded wait
 };
 
-enum class ClusterStage { kWaitingForCluster, kUpgrading, kReady, kFailed };
+// kWaitingForWindow: the cluster needs an in-place upgrade that may start only in a maintenance
+// window (an upgrade already under way is followed as kUpgrading).
+enum class ClusterStage { kWaitingForCluster, kUpgrading, kReady, kFailed, kWaitingForWindow };
 [[nodiscard]] const char* phase_of(ClusterStage stage);
 
 struct ClusterNodeStatus {
@@ -75,8 +77,10 @@ class ClusterSync {
   // One look at `cluster` (its infrastructure is complete for `render`). Errors are failures
   // waiting cannot cure: the server's certificate is not the cluster CA's, nkd is forbidden,
   // egress denied, no stored PKI. An API that does not answer is a report to wait on.
+  // `may_disturb` false (outside a maintenance window): an upgrade is not started.
   [[nodiscard]] Result<ClusterSyncReport> step(const model::Cluster& cluster,
-                                               const render::ClusterRender& render);
+                                               const render::ClusterRender& render,
+                                               bool may_disturb = true);
   // Cordons `node`, evicts its pods (PodDisruptionBudgets respected until the cluster's
   // drainTimeout) and deletes its Node object; the provider deletes the machine afterwards. When
   // the API does not answer, a cluster that has never been ready is not drained (nothing runs
@@ -135,10 +139,12 @@ class ClusterSync {
                                            const kube::ReadinessReport& readiness,
                                            kube::KubeClient& client) const;
   // Applies the Update when the cluster's nodes are not at the definition's versions, or when
-  // an Update already there asks for something else; returns what it did ("" nothing).
+  // an Update already there asks for something else; returns what it did ("" nothing). With
+  // `may_apply` false such an Update is not applied and `held` is set instead.
   [[nodiscard]] Result<std::string> request_upgrade(const model::Cluster& cluster,
                                                     const kube::RolloutStatus& rollout,
-                                                    kube::KubeClient& client) const;
+                                                    kube::KubeClient& client, bool may_apply,
+                                                    bool& held) const;
   void follow_rollout(const model::Cluster& cluster, const kube::RolloutStatus& rollout,
                       Memory& memory, ClusterSyncReport& report) const;
   // `error` from a step past readiness: an API that stopped answering (kUnavailable, kTimeout;

@@ -83,6 +83,7 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
   state::ClusterRecord record = load_record(cluster);
   if (record.phase == "Orphaned") return;
   record.phase = "Orphaned";
+  record.phase_message.clear();
   record.observed_revision = revision;
   record.last_error = "";
   record.updated_at_ms = clock_.now_unix_ms();
@@ -110,6 +111,7 @@ void Reconciler::delete_cluster(const std::string& name) {
   }
   state::ClusterRecord record = load_record(name);
   record.phase = "Deleting";
+  record.phase_message.clear();
   record.observed_revision = revision;
   record.ready = false;
   record.updated_at_ms = clock_.now_unix_ms();
@@ -188,7 +190,14 @@ void Reconciler::reconcile(const std::string& name) {
     if (!deleting && found == desired_.end()) return;
     if (!deleting) desired = found->second;
   }
+  const std::optional<state::Suspension> suspension = suspension_of(name);
   if (deleting) {
+    // Deleting machines is reconciling too: it waits for `nkd resume`, which queues it again.
+    if (suspension) {
+      spdlog::warn("cluster {} left the repository but is suspended: its deletion waits for "
+                   "nkd resume {}", name, name);
+      return;
+    }
     delete_cluster(name);
     return;
   }
@@ -196,10 +205,12 @@ void Reconciler::reconcile(const std::string& name) {
   const auto started = clock_.steady_now();
   state::ClusterRecord record = load_record(name);
   record.observed_revision = desired.commit.id;
-  if (desired.cluster.suspend) {
-    record_suspended(desired, record);
+  record.phase_message.clear();  // the steps below say again what they wait for
+  if (desired.cluster.suspend || suspension) {
+    record_suspended(desired, record, suspension);
     return;
   }
+  metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
   const Attempt attempt = apply_desired(desired, record);
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
@@ -214,21 +225,10 @@ void Reconciler::reconcile(const std::string& name) {
     std::lock_guard lock(mutex_);
     failures_.erase(name);
   }
-  queue_.add(name, std::chrono::milliseconds(attempt.complete ? options_.resync_interval_ms
-                                                              : options_.incomplete_requeue_ms));
-}
-
-void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterRecord& record) {
-  record.phase = "Suspended";
-  record.updated_at_ms = clock_.now_unix_ms();
-  if (auto status = store_.put_cluster(record); !status) {
-    spdlog::error("recording suspended cluster {}: {}", desired.cluster.name, status.error().message);
-  }
-  spdlog::info("cluster {} is suspended (spec.suspend: true): not reconciled", desired.cluster.name);
-  if (outcome_listener_) {
-    outcome_listener_(desired.cluster.name, desired.submitted_commit, true,
-                      "suspended: recorded, not reconciled");
-  }
+  const std::int64_t next_ms = attempt.requeue_ms > 0 ? attempt.requeue_ms
+                               : attempt.complete      ? options_.resync_interval_ms
+                                                       : options_.incomplete_requeue_ms;
+  queue_.add(name, std::chrono::milliseconds(next_ms));
 }
 
 std::string Reconciler::newest_commit_with(const std::string& name, const DesiredCluster& desired,

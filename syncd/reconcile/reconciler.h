@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/maintenance_window.h"
 #include "common/progress_monitor.h"
 #include "metrics/metrics.h"
 #include "providers/provider.h"
@@ -55,6 +56,11 @@ struct ReconcilerOptions {
   std::int64_t resync_interval_ms = 600'000;
   std::int64_t incomplete_requeue_ms = 2'000;  // provider still building machines
   ClusterAccess cluster_access = ClusterAccess::kNone;
+  // Windows for clusters without spec.maintenance (syncd.yaml maintenance:); empty: any time.
+  std::vector<MaintenanceWindow> maintenance_windows;
+  // How long a cluster whose changes wait for a window sleeps at most before it looks again
+  // (it wakes at the window's opening when that comes sooner).
+  std::int64_t window_recheck_ms = 60'000;
 };
 
 class Reconciler {
@@ -110,10 +116,25 @@ class Reconciler {
   void observe_revisions(const std::vector<std::string>& clusters, const git::CommitInfo& commit);
   [[nodiscard]] bool idle() const { return queue_.idle(); }
 
+  // Operator actions (`nkd suspend|resume|sync`, POST /api/v1/clusters/<name>/...). Each
+  // returns a one-line answer, or an error: kNotFound for a cluster nkd does not know,
+  // kConflict for a sync of a suspended cluster, others from the state store.
+  // Suspends `cluster`: from its next reconcile on (one under way finishes its step) it is not
+  // applied; new commits are still validated and recorded as pending. Stored, so it survives a
+  // restart, and recorded in the cluster's history.
+  [[nodiscard]] Result<std::string> suspend(const std::string& cluster, const std::string& reason);
+  // Lifts a suspension and applies the newest accepted render at once.
+  [[nodiscard]] Result<std::string> resume(const std::string& cluster);
+  // Reconciles `cluster` now instead of at its next resync.
+  [[nodiscard]] Result<std::string> sync_now(const std::string& cluster);
+  // Reads the stored suspensions (before start()).
+  void restore_suspensions();
+
  private:
   struct Attempt {
     bool succeeded = false;
     bool complete = false;
+    std::int64_t requeue_ms = 0;  // when set, the next look (a wait for a maintenance window)
   };
   void worker_loop(std::optional<ProgressMonitor::Loop> heartbeat);
   void reconcile(const std::string& name);
@@ -136,6 +157,7 @@ class Reconciler {
                         const std::vector<state::NodeRecord>& nodes, const std::string& message);
   void delete_cluster(const std::string& name);
   providers::ApplyHooks hooks_for(const model::Cluster& cluster);
+  void export_window_metric(const std::string& cluster, bool waiting);
   // The newest commit whose render is `digest` (commits may pass while a reconcile runs).
   std::string newest_commit_with(const std::string& name, const DesiredCluster& desired,
                                  const std::string& digest);
@@ -149,7 +171,18 @@ class Reconciler {
   Result<std::shared_ptr<const render::ClusterRender>> with_fresh_join_token(
       const DesiredCluster& desired, const state::ClusterRecord& record,
       std::shared_ptr<const render::ClusterRender> rendered);
-  void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record);
+  // A suspended cluster's reconcile: phase Suspended, and a render that differs from the
+  // applied one recorded as a pending history row (resume applies it).
+  void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record,
+                        const std::optional<state::Suspension>& suspension);
+  [[nodiscard]] std::optional<state::Suspension> suspension_of(const std::string& cluster);
+  [[nodiscard]] bool known_cluster(const std::string& cluster);
+  // The windows that hold `cluster`'s disturbing changes: its own, else the global ones.
+  [[nodiscard]] const std::vector<MaintenanceWindow>& windows_for(const model::Cluster& cluster) const;
+  [[nodiscard]] bool may_disturb(const model::Cluster& cluster) const;
+  // Keeps `row` open with phase WaitingForWindow; the cluster looks again when a window opens.
+  Attempt wait_for_window(const DesiredCluster& desired, state::ClusterRecord& record,
+                          const std::vector<state::NodeRecord>& nodes, const std::string& what);
   void export_cluster_metrics(const state::ClusterRecord& record,
                               const std::vector<state::NodeRecord>& nodes);
   providers::InfrastructureProvider* provider_for(const model::Cluster& cluster);
@@ -171,6 +204,7 @@ class Reconciler {
   std::map<std::string, int> failures_;
   std::map<std::string, std::string> exported_revision_;
   std::map<std::string, std::vector<std::string>> exported_node_states_;
+  std::map<std::string, state::Suspension> suspensions_;  // operator suspensions, by cluster
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
   ClusterSync* cluster_sync_ = nullptr;

@@ -92,6 +92,7 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
 
 providers::ApplyHooks Reconciler::hooks_for(const model::Cluster& cluster) {
   providers::ApplyHooks hooks;
+  hooks.may_disturb = [this, &cluster] { return may_disturb(cluster); };
   if (cluster_sync_ != nullptr) {
     hooks.before_delete = [this, &cluster](const std::string& node) {
       return cluster_sync_->drain(cluster, node);
@@ -150,6 +151,15 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
           : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
                 "no OpenStack provider is configured; set clouds: in syncd.yaml"});
   if (!outcome) return finish_failed(desired, record, row->id, outcome.error().message);
+  if (!outcome->held.empty()) {
+    // Part of the render is not in place: the applied revision stays the previous one.
+    std::string held;
+    for (const std::string& change : outcome->held) held += (held.empty() ? "" : ", ") + change;
+    return wait_for_window(desired, record,
+                           node_records(name, outcome->nodes, render, clock_.now_unix_ms()),
+                           "held: " + held);
+  }
+  export_window_metric(name, false);
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.last_error = "";
   record.ready = false;
@@ -172,7 +182,7 @@ Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
                                              const state::HistoryRow& row,
                                              std::vector<state::NodeRecord> nodes,
                                              const std::string& infra_message) {
-  auto step = cluster_sync_->step(desired.cluster, render);
+  auto step = cluster_sync_->step(desired.cluster, render, may_disturb(desired.cluster));
   if (!step) return finish_failed(desired, record, row.id, step.error().message, &nodes);
   metrics_.cluster_drift.Add({{"cluster", desired.cluster.name}}).Set(step->drifted_objects);
   overlay_cluster_view(nodes, *step);
@@ -181,6 +191,8 @@ Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
   switch (step->stage) {
     case ClusterStage::kFailed:
       return finish_failed(desired, record, row.id, message, &nodes);
+    case ClusterStage::kWaitingForWindow:
+      return wait_for_window(desired, record, nodes, message);
     case ClusterStage::kWaitingForCluster:
     case ClusterStage::kUpgrading:
       return save_progress(desired, record, nodes, message);

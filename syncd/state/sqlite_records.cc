@@ -37,6 +37,7 @@ ClusterRecord read_cluster(const sqlite::Statement& statement) {
       .last_error = statement.text(7),
       .applied_at_ms = statement.int64(8),
       .updated_at_ms = statement.int64(9),
+      .phase_message = statement.text(10),
   };
 }
 
@@ -59,7 +60,7 @@ NodeRecord read_node(const sqlite::Statement& statement) {
 Status upsert_cluster(sqlite3* db, const ClusterRecord& record) {
   auto statement = sqlite::Statement::prepare(
       db, std::string("INSERT OR REPLACE INTO clusters (") + kClusterColumns +
-              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!statement) return statement.error();
   statement->bind(1, record.name)
       .bind(2, record.phase)
@@ -70,7 +71,8 @@ Status upsert_cluster(sqlite3* db, const ClusterRecord& record) {
       .bind(7, std::int64_t{record.ready ? 1 : 0})
       .bind(8, record.last_error)
       .bind(9, record.applied_at_ms)
-      .bind(10, record.updated_at_ms);
+      .bind(10, record.updated_at_ms)
+      .bind(11, record.phase_message);
   return statement->run();
 }
 

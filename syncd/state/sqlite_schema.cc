@@ -89,6 +89,37 @@ CREATE TABLE IF NOT EXISTS published_configs (
 ALTER TABLE nodes ADD COLUMN kubelet_version TEXT NOT NULL DEFAULT '';
 ALTER TABLE nodes ADD COLUMN os_image TEXT NOT NULL DEFAULT '';
 )sql"},
+    // SQLite cannot change a CHECK constraint in place: the history table is copied into one
+    // that also admits the suspended and resumed rows, ids kept.
+    Migration{"operator suspensions in the history, and what a phase waits for",
+              R"sql(
+ALTER TABLE clusters ADD COLUMN phase_message TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS suspensions (
+  cluster TEXT PRIMARY KEY NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  suspended_at_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE history_with_suspensions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  cluster TEXT NOT NULL,
+  revision TEXT NOT NULL DEFAULT '',
+  author TEXT NOT NULL DEFAULT '',
+  committed_at_ms INTEGER NOT NULL DEFAULT 0,
+  render_digest TEXT NOT NULL DEFAULT '',
+  outcome TEXT NOT NULL CHECK (outcome IN ('pending', 'applied', 'failed', 'superseded',
+                                           'suspended', 'resumed')),
+  message TEXT NOT NULL DEFAULT '',
+  started_at_ms INTEGER NOT NULL DEFAULT 0,
+  finished_at_ms INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO history_with_suspensions (id, cluster, revision, author, committed_at_ms,
+    render_digest, outcome, message, started_at_ms, finished_at_ms)
+  SELECT id, cluster, revision, author, committed_at_ms, render_digest, outcome, message,
+    started_at_ms, finished_at_ms FROM history;
+DROP TABLE history;
+ALTER TABLE history_with_suspensions RENAME TO history;
+CREATE INDEX IF NOT EXISTS history_by_cluster ON history (cluster, id);
+)sql"},
 };
 
 static_assert(kMigrations.size() == kSqliteSchemaVersion,

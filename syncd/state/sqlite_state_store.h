@@ -66,6 +66,11 @@ class SqliteStateStore final : public StateStore {
   [[nodiscard]] Result<std::vector<HistoryRow>> history(const std::string& cluster,
                                                         int limit) override;
 
+  [[nodiscard]] Result<bool> set_suspension(const std::string& cluster,
+                                            const std::optional<Suspension>& suspension,
+                                            const HistoryRow& row) override;
+  [[nodiscard]] Result<std::vector<Suspension>> suspensions() override;
+
   [[nodiscard]] Result<std::vector<NodeRecord>> nodes(const std::string& cluster) override;
   [[nodiscard]] Status put_node(const NodeRecord& node) override;
 

@@ -8,13 +8,16 @@ const char* to_string(Outcome outcome) {
     case Outcome::kApplied: return "applied";
     case Outcome::kFailed: return "failed";
     case Outcome::kSuperseded: return "superseded";
+    case Outcome::kSuspended: return "suspended";
+    case Outcome::kResumed: return "resumed";
   }
   return "pending";
 }
 
 std::optional<Outcome> outcome_from_string(std::string_view text) {
   for (Outcome outcome :
-       {Outcome::kPending, Outcome::kApplied, Outcome::kFailed, Outcome::kSuperseded}) {
+       {Outcome::kPending, Outcome::kApplied, Outcome::kFailed, Outcome::kSuperseded,
+        Outcome::kSuspended, Outcome::kResumed}) {
     if (text == to_string(outcome)) return outcome;
   }
   return std::nullopt;

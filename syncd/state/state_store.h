@@ -14,7 +14,9 @@
 
 namespace nkd::state {
 
-enum class Outcome { kPending, kApplied, kFailed, kSuperseded };
+// kSuspended and kResumed mark an operator's suspend and resume (`nkd suspend`): no render is
+// applied by them, they stand between the rows of the renders that were.
+enum class Outcome { kPending, kApplied, kFailed, kSuperseded, kSuspended, kResumed };
 const char* to_string(Outcome outcome);
 std::optional<Outcome> outcome_from_string(std::string_view text);
 
@@ -59,6 +61,9 @@ struct ClusterRecord {
   std::string last_error;         // empty: none
   std::int64_t applied_at_ms = 0;
   std::int64_t updated_at_ms = 0;
+  // What the phase waits for, when that is worth a line (WaitingForWindow: the held changes and
+  // the next window); empty otherwise.
+  std::string phase_message;
 };
 
 // Something the reconciler is about to do to the outside world, written before it does it, so a
@@ -70,6 +75,14 @@ struct Intent {
   std::string target;   // node name
   std::string payload;  // JSON the provider needs to resume
   std::int64_t created_at_ms = 0;
+};
+
+// An operator's suspension of a cluster (`nkd suspend`): the cluster is not reconciled until
+// it is resumed. Kept across restarts.
+struct Suspension {
+  std::string cluster;
+  std::string reason;  // as the operator gave it; may be empty
+  std::int64_t since_ms = 0;
 };
 
 struct PublishedConfig {
@@ -130,6 +143,14 @@ class StateStore {
   // Newest first; at most `limit` rows.
   [[nodiscard]] virtual Result<std::vector<HistoryRow>> history(const std::string& cluster,
                                                                 int limit) = 0;
+
+  // Suspends (`suspension` set) or resumes (nullopt) `cluster` and appends `row` (finished, with
+  // outcome kSuspended or kResumed) to its history, in one transaction. False, with nothing
+  // written, when the cluster already is in that state.
+  [[nodiscard]] virtual Result<bool> set_suspension(const std::string& cluster,
+                                                    const std::optional<Suspension>& suspension,
+                                                    const HistoryRow& row) = 0;
+  [[nodiscard]] virtual Result<std::vector<Suspension>> suspensions() = 0;  // by cluster
 
   [[nodiscard]] virtual Result<std::vector<NodeRecord>> nodes(const std::string& cluster) = 0;
   [[nodiscard]] virtual Status put_node(const NodeRecord& node) = 0;

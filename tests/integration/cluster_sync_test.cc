@@ -369,6 +369,39 @@ TEST_F(ClusterSyncTest, OsOnlyUpgradeLeavesKubeVersionEmpty) {
   ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
 }
 
+// Every day from `from_now` (whole minutes, UTC) for `hours`: closed or open at the test's time.
+MaintenanceWindow daily_window_from_now(std::chrono::minutes from_now, int hours) {
+  const std::int64_t minute_of_day =
+      (SystemClock().now_unix_ms() / 60'000 + from_now.count()) % (24 * 60);
+  return MaintenanceWindow{.start_minute = static_cast<int>((minute_of_day + 24 * 60) % (24 * 60)),
+                           .duration_ms = hours * 3'600'000LL};
+}
+
+TEST_F(ClusterSyncTest, UpgradeStartsOnlyInsideAMaintenanceWindow) {
+  testing::FakeKubeApi fake(pki_, cluster_);
+  add_nodes(fake, cluster_);
+  start(fake);
+  submit(cluster_, "rev1");
+  ASSERT_TRUE(wait_phase("Ready"));
+
+  model::Cluster bumped = cluster_;
+  bumped.os.version = "22.03-LTS-SP3.20240301";
+  bumped.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3.20240301";
+  bumped.maintenance_windows = std::vector<MaintenanceWindow>{daily_window_from_now(12h, 1)};
+  submit(bumped, "rev2");
+  ASSERT_TRUE(wait_phase("WaitingForWindow"));
+  EXPECT_FALSE(fake.has_object(kUpdatePath)) << "no Update, so housekeeper starts nothing";
+  const auto waiting = store_->get_cluster(cluster_.name).value().value();
+  EXPECT_NE(waiting.phase_message.find("the upgrade of the OS only (kubeVersion empty) waits for a "
+                                       "maintenance window"),
+            std::string::npos) << waiting.phase_message;
+
+  bumped.maintenance_windows = std::vector<MaintenanceWindow>{daily_window_from_now(-60min, 3)};
+  submit(bumped, "rev3");
+  ASSERT_TRUE(wait_phase("Upgrading"));
+  EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osImageURL"), bumped.os.image_url);
+}
+
 TEST_F(ClusterSyncTest, NodeHousekeeperFinishedBelowTheVersionsFailsTheClusterAtOnce) {
   testing::FakeKubeApi fake(pki_, cluster_);
   add_nodes(fake, cluster_);

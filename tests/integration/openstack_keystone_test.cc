@@ -8,6 +8,7 @@
 #include "metrics/metrics.h"
 #include "providers/openstack/clouds.h"
 #include "providers/openstack/keystone.h"
+#include "tests/support/manual_clock.h"
 #include "tests/support/openstack_control_plane.h"
 
 namespace nkd::providers::openstack {
@@ -15,14 +16,7 @@ namespace {
 
 using testing::OpenStackControlPlane;
 
-class ManualClock final : public Clock {
- public:
-  std::int64_t now_unix_ms() const override { return now_ms.load(); }
-  std::chrono::steady_clock::time_point steady_now() const override {
-    return std::chrono::steady_clock::now();
-  }
-  std::atomic<std::int64_t> now_ms{SystemClock().now_unix_ms()};
-};
+using testing::ManualClock;
 
 // Answers the first request to Nova with a 401, as Nova does for a revoked token.
 class RejectFirstComputeCall final : public HttpClient {

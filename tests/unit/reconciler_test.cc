@@ -213,7 +213,11 @@ TEST_F(ReconcilerTest, SuspendedClusterIsNotApplied) {
   ASSERT_TRUE(wait_phase("delta", "Suspended"));
   reconciler->stop();
   EXPECT_EQ(provider.calls, 0);
-  EXPECT_TRUE(store_->history("delta", 0).value().empty());
+  // The commit is recorded, as a render waiting for the cluster to be resumed.
+  const auto rows = store_->history("delta", 0).value();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].outcome, state::Outcome::kPending);
+  EXPECT_EQ(rows[0].revision, "rev1");
 }
 
 TEST_F(ReconcilerTest, ClusterThatLeftGitIsOrphanedNotDeleted) {

@@ -1,0 +1,104 @@
+// Suspensions in the SQLite state store (sqlite_suspensions.cc): stored with their history row
+// in one transaction, idempotent, kept across a reopen; and the schema 5 migration that lets
+// history rows say suspended and resumed while keeping the rows it had.
+#include <gtest/gtest.h>
+
+#include "syncd/state/sqlite_handles.h"
+#include "syncd/state/sqlite_state_store.h"
+#include "tests/support/test_support.h"
+
+namespace nkd::state {
+namespace {
+
+using testing::ScratchDir;
+
+HistoryRow marker(const std::string& cluster, Outcome outcome, std::int64_t at_ms) {
+  return HistoryRow{.cluster = cluster, .revision = "rev-1", .render_digest = "d1",
+                    .outcome = outcome, .message = to_string(outcome),
+                    .started_at_ms = at_ms, .finished_at_ms = at_ms};
+}
+
+TEST(SqliteSuspensions, SuspendAndResumeAreStoredWithTheirHistoryRows) {
+  ScratchDir scratch;
+  const std::string path = (scratch.path() / "state.db").string();
+  {
+    auto store = SqliteStateStore::open(path).value();
+    const Suspension suspension{.cluster = "prod", .reason = "incident", .since_ms = 1000};
+    EXPECT_TRUE(store->set_suspension("prod", suspension, marker("prod", Outcome::kSuspended, 1000)).value());
+    // Already suspended: nothing written, not even a row.
+    EXPECT_FALSE(store->set_suspension("prod", suspension, marker("prod", Outcome::kSuspended, 2000)).value());
+    EXPECT_EQ(store->history("prod", 0).value().size(), 1u);
+  }
+  auto store = SqliteStateStore::open(path).value();
+  auto stored = store->suspensions().value();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].cluster, "prod");
+  EXPECT_EQ(stored[0].reason, "incident");
+  EXPECT_EQ(stored[0].since_ms, 1000);
+  EXPECT_TRUE(store->set_suspension("prod", std::nullopt, marker("prod", Outcome::kResumed, 3000)).value());
+  EXPECT_FALSE(store->set_suspension("prod", std::nullopt, marker("prod", Outcome::kResumed, 4000)).value());
+  EXPECT_TRUE(store->suspensions().value().empty());
+  const auto rows = store->history("prod", 0).value();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].outcome, Outcome::kResumed);
+  EXPECT_EQ(rows[1].outcome, Outcome::kSuspended);
+  EXPECT_EQ(rows[1].finished_at_ms, 1000);
+}
+
+TEST(SqliteSuspensions, RefusesARowThatDoesNotMatchTheChange) {
+  ScratchDir scratch;
+  auto store = SqliteStateStore::open((scratch.path() / "state.db").string()).value();
+  const Suspension suspension{.cluster = "prod", .since_ms = 1};
+  EXPECT_EQ(store->set_suspension("prod", suspension, marker("prod", Outcome::kApplied, 1)).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store->set_suspension("prod", suspension, marker("other", Outcome::kSuspended, 1)).error().code,
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(store->suspensions().value().empty());
+  EXPECT_TRUE(store->history("prod", 0).value().empty());
+}
+
+// A version 4 file (history limited to the four attempt outcomes) gains the new outcomes and
+// keeps its rows, ids and the cluster records.
+TEST(SqliteSuspensions, MigrationFromVersionFourKeepsTheHistory) {
+  ScratchDir scratch;
+  const std::string path = (scratch.path() / "state.db").string();
+  {
+    auto store = SqliteStateStore::open(path).value();
+    HistoryRow row{.cluster = "prod", .revision = "abc", .render_digest = "d0", .started_at_ms = 5};
+    auto opened = store->begin_attempt(row).value();
+    ASSERT_TRUE(store->finish_attempt(opened.id, Outcome::kApplied, "ok", 6,
+                                      ClusterRecord{.name = "prod", .phase = "Ready"}, {}).ok());
+  }
+  {
+    // Back to what version 4 had: no suspensions table, no phase_message, the old check.
+    auto db = sqlite::open_database(path, /*create=*/false).value();
+    ASSERT_TRUE(sqlite::exec(db.get(),
+                             "DROP TABLE suspensions;"
+                             "ALTER TABLE clusters DROP COLUMN phase_message;"
+                             "CREATE TABLE old_history (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                             "cluster TEXT NOT NULL, revision TEXT NOT NULL DEFAULT '', author TEXT "
+                             "NOT NULL DEFAULT '', committed_at_ms INTEGER NOT NULL DEFAULT 0, "
+                             "render_digest TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL CHECK "
+                             "(outcome IN ('pending', 'applied', 'failed', 'superseded')), message "
+                             "TEXT NOT NULL DEFAULT '', started_at_ms INTEGER NOT NULL DEFAULT 0, "
+                             "finished_at_ms INTEGER NOT NULL DEFAULT 0);"
+                             "INSERT INTO old_history SELECT * FROM history; DROP TABLE history;"
+                             "ALTER TABLE old_history RENAME TO history; PRAGMA user_version = 4;",
+                             "downgrading to version 4")
+                    .ok());
+  }
+  auto store = SqliteStateStore::open(path).value();
+  EXPECT_EQ(store->pragma_value("user_version").value(), "5");
+  auto rows = store->history("prod", 0).value();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].revision, "abc");
+  EXPECT_EQ(store->get_cluster("prod").value()->phase, "Ready");
+  EXPECT_TRUE(store->set_suspension("prod", Suspension{.cluster = "prod", .since_ms = 7},
+                                    marker("prod", Outcome::kSuspended, 7)).value());
+  rows = store->history("prod", 0).value();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_GT(rows[0].id, rows[1].id);
+}
+
+}  // namespace
+}  // namespace nkd::state
