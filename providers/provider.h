@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "plan/node_plan.h"
 #include "render/model/cluster.h"
 #include "render/render.h"
 
@@ -28,6 +29,8 @@ struct ApplyOutcome {
   std::vector<ObservedNode> nodes;
   bool complete = false;  // every node exists with the desired config digest
   std::string message;    // one line for the history row
+  // What the planner decided for this apply (plan/node_plan.h), in the order carried out.
+  std::vector<plan::NodeDecision> decisions;
 };
 
 // What the reconciler lends a provider for one apply(). Unset members mean "nothing to do": the
