@@ -34,7 +34,8 @@ struct PlanCommandOptions {
   bool detailed_exitcode = false;
 };
 
-// The daemon's view of every cluster: its applied revision and the nodes it has.
+// The daemon's view of every cluster: its applied revision and the nodes it has (with their pool
+// and role, which order a scale-down).
 Result<std::map<std::string, plan::ActualCluster>> actual_state(const DaemonEndpoint& server) {
   auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) return clusters.error();
@@ -45,7 +46,11 @@ Result<std::map<std::string, plan::ActualCluster>> actual_state(const DaemonEndp
       entry.applied_revision = cluster["appliedRevision"].get<std::string>();
     }
     for (const auto& node : cluster.value("nodes", nlohmann::json::array())) {
-      if (node.contains("name") && node["name"].is_string()) entry.nodes.insert(node["name"].get<std::string>());
+      if (!node.contains("name") || !node["name"].is_string()) continue;
+      const auto text = [&](const char* key) {
+        return node.contains(key) && node[key].is_string() ? node[key].get<std::string>() : "";
+      };
+      entry.nodes[node["name"].get<std::string>()] = {.pool = text("pool"), .role = text("role")};
     }
     actual[cluster.value("name", "")] = std::move(entry);
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "plan/node_plan.h"
 #include "render/model/cluster.h"
 #include "render/render.h"
 
@@ -31,6 +32,8 @@ struct ApplyOutcome {
   // Changes to running nodes left for a maintenance window (ApplyHooks::may_disturb said no),
   // one line each: "replace c-workers-1", "delete c-workers-3". Not empty: complete is false.
   std::vector<std::string> held;
+  // What the planner decided for this apply (plan/node_plan.h), in the order carried out.
+  std::vector<plan::NodeDecision> decisions;
 };
 
 // What the reconciler lends a provider for one apply(). Unset members mean "nothing to do": the

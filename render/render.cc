@@ -113,26 +113,22 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
                              const RenderOptions& options) {
   ClusterRender result;
   result.cluster = cluster.name;
-  // Bare metal has no use for boot digests. OpenStack nodes get one that renders the pinned
-  // config only when a provider asks (one copy of the model and PKI per cluster).
-  std::shared_ptr<const model::Cluster> pinned;
-  std::shared_ptr<const pki::ClusterPki> pinned_pki;
-  if (cluster.is_openstack()) {
-    pinned = std::make_shared<const model::Cluster>(with_pinned_versions(cluster));
-    pinned_pki = std::make_shared<const pki::ClusterPki>(with_pinned_token(pki));
-  }
+  // Boot digests render the pinned config only when asked for (one copy of the model and PKI
+  // per cluster).
+  const auto pinned = std::make_shared<const model::Cluster>(with_pinned_versions(cluster));
+  const auto pinned_pki = std::make_shared<const pki::ClusterPki>(with_pinned_token(pki));
   const std::vector<Manifest> network = network::network_plugin_manifests(cluster);
   const std::vector<Manifest> access = housekeeper::nkd_access_manifests(cluster, network);
   const std::vector<ignition::BringUpManifest> bring_up = bring_up_manifests(access, network);
   for (const model::Node& node : model::expand_nodes(cluster)) {
     NodeRender rendered = render_node(cluster, node, pki, options, bring_up);
-    if (pinned) {
-      // Without the bring-up manifests: they matter only at the cluster's first boot, and later
-      // changes reach a running cluster through the API, never by replacing its first node.
-      rendered.boot_digest = LazyDigest([pinned, pinned_pki, node] {
-        return sha256_hex(ignition::node_config(*pinned, node, *pinned_pki, {}));
-      });
-    }
+    // Without the bring-up manifests: they matter only at the cluster's first boot, and later
+    // changes reach a running cluster through the API, never by replacing its first node.
+    const auto boot_config = [pinned, pinned_pki, node] {
+      return ignition::node_config(*pinned, node, *pinned_pki, {});
+    };
+    rendered.boot_digest = LazyString([boot_config] { return sha256_hex(boot_config()); });
+    rendered.boot_ignition = LazyString(boot_config);
     result.artifacts.push_back(make_artifact("nodes/" + node.name + ".ign", rendered.ignition));
     if (rendered.needs_pointer) {
       result.artifacts.push_back(

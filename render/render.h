@@ -39,16 +39,16 @@ inline constexpr std::string_view kHousekeeperManifests = "housekeeper/";
          artifact.path.starts_with(kHousekeeperManifests);
 }
 
-// A digest worked out the first time it is asked for, then kept; copies share it. Rendering
-// stays one config per node on its hot path, and the few callers that need the digest (a
-// create, a config that changed) pay for it once. Thread-safe. Default: no digest.
-class LazyDigest {
+// A string (a digest, a config) worked out the first time it is asked for, then kept; copies
+// share it. Rendering stays one config per node on its hot path, and the few callers that need
+// the value (a create, a config that changed) pay for it once. Thread-safe. Default: none.
+class LazyString {
  public:
-  LazyDigest() = default;
-  explicit LazyDigest(std::function<std::string()> compute)
+  LazyString() = default;
+  explicit LazyString(std::function<std::string()> compute)
       : state_(std::make_shared<State>(std::move(compute))) {}
-  [[nodiscard]] static LazyDigest of(std::string value) {
-    return LazyDigest([value = std::move(value)] { return value; });
+  [[nodiscard]] static LazyString of(std::string value) {
+    return LazyString([value = std::move(value)] { return value; });
   }
   [[nodiscard]] bool empty() const { return state_ == nullptr; }
   // Precondition: !empty().
@@ -74,11 +74,15 @@ struct NodeRender {
   bool needs_pointer = false;   // base64(ignition) exceeds kUserDataLimitBytes
   std::string pointer_ignition; // set when needs_pointer: what goes into user_data
   Secret fetch_token;           // bearer token for GET /ignition/<cluster>/<node>
-  // OpenStack only (empty for bare metal): the digest of this node's config rendered with
-  // os.version, os.imageURL and kubernetes.version pinned to fixed placeholders. Ignition runs
-  // at first boot only, so a change of this digest needs a new server; a change of ignition_sha256
-  // alone is a version change housekeeper applies in place. Computed on first use.
-  LazyDigest boot_digest;
+  // The digest of this node's config rendered with os.version, os.imageURL and
+  // kubernetes.version pinned to fixed placeholders (and without what only the cluster's first
+  // boot reads). Ignition runs at first boot only, so a change of this digest needs a new
+  // machine; a change of ignition_sha256 alone is a version change housekeeper applies in place
+  // (plan/node_plan.h decides). Computed on first use.
+  LazyString boot_digest;
+  // That pinned config itself, for showing which first-boot inputs changed (`nkd plan`).
+  // Computed on first use, apart from boot_digest, so a kept digest does not keep the text.
+  LazyString boot_ignition;
 };
 
 struct ClusterRender {

@@ -28,14 +28,62 @@ ObservedNode BareMetalProvider::observed(const std::string& name, const Publishe
                                                                     : "Outdated"};
 }
 
+plan::ObservedMachine BareMetalProvider::machine_of(const std::string& name, const Published& node) {
+  plan::ObservedMachine machine{.name = name,
+                                .pool = node.pool,
+                                .role = node.role == model::to_string(model::PoolRole::kWorker)
+                                            ? model::PoolRole::kWorker
+                                            : model::PoolRole::kControlPlane};
+  // A machine exists once it has fetched a config; what it fetched is what it first booted.
+  if (!node.fetched_digest.empty()) {
+    machine.recorded = plan::RecordedBoot{.config_digest = node.fetched_digest,
+                                          .boot_digest = node.fetched_boot_digest};
+  }
+  return machine;
+}
+
+plan::NodePlan BareMetalProvider::plan_against_published(const model::Cluster& cluster,
+                                                         const render::ClusterRender& render,
+                                                         bool drain) {
+  std::vector<plan::ObservedMachine> machines;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = clusters_.find(cluster.name); found != clusters_.end()) {
+      for (const auto& [name, node] : found->second) machines.push_back(machine_of(name, node));
+    }
+  }
+  // Outside the lock: a boot digest may be rendered.
+  return plan::plan_nodes(plan::desired_nodes(render), machines, plan::policy_for(cluster, drain));
+}
+
 Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
                                               const render::ClusterRender& render,
                                               const ApplyHooks& hooks) {
   if (!hooks.disturbing_allowed()) {
     return publish(cluster, render, /*report_fetches=*/true, disturbed_nodes(cluster.name, render));
   }
-  if (Status drained = drain_leaving(cluster.name, render, hooks); !drained) return drained.error();
-  return publish(cluster, render, /*report_fetches=*/true);
+  const plan::NodePlan decided =
+      plan_against_published(cluster, render, static_cast<bool>(hooks.before_delete));
+  // The machine stays (nkd does not own bare metal), but its workloads must move before its
+  // config is withdrawn.
+  for (const plan::NodeDecision* leaving : decided.of(plan::NodeAction::kDelete)) {
+    if (!leaving->drain) continue;
+    if (Status drained = hooks.before_delete(leaving->name); !drained) {
+      return drained.error().wrap("draining " + leaving->name + " before it leaves " + cluster.name);
+    }
+  }
+  Result<ApplyOutcome> outcome = publish(cluster, render, /*report_fetches=*/true);
+  if (!outcome) return outcome;
+  if (const auto refused = decided.of(plan::NodeAction::kRefuse); !refused.empty()) {
+    std::string names;
+    for (const plan::NodeDecision* decision : refused) {
+      names += (names.empty() ? "" : ", ") + decision->name;
+    }
+    outcome->message += "; first-boot config changed for " + names +
+                        ": published, booted only when reinstalled";
+  }
+  outcome->decisions = decided.decisions;
+  return outcome;
 }
 
 std::map<std::string, BareMetalProvider::Published> BareMetalProvider::disturbed_nodes(
@@ -106,6 +154,7 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
                                           .role = model::to_string(node.node.role),
                                           .mac = node.node.mac,
                                           .digest = node.ignition_sha256,
+                                          .boot_digest = node.boot_digest,
                                           .token = node.fetch_token,
                                           .fetched_digest = "",
                                           .report_fetches = report_fetches};
@@ -136,6 +185,7 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
   for (auto& [name, node] : published) {
     if (auto before = previous.find(name); before != previous.end()) {
       node.fetched_digest = before->second.fetched_digest;
+      node.fetched_boot_digest = before->second.fetched_boot_digest;
     } else if (auto saved = restored.find(name); saved != restored.end()) {
       node.fetched_digest = saved->second;
     }
@@ -150,33 +200,6 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
                     (outcome.held.empty() ? "" : ", " + std::to_string(outcome.held.size()) +
                                                      " held for a maintenance window") + ")";
   return outcome;
-}
-
-Status BareMetalProvider::drain_leaving(const std::string& cluster,
-                                        const render::ClusterRender& render,
-                                        const ApplyHooks& hooks) {
-  if (!hooks.before_delete) return ok_status();
-  std::vector<std::string> leaving;
-  {
-    std::lock_guard lock(mutex_);
-    if (auto found = clusters_.find(cluster); found != clusters_.end()) {
-      for (const auto& [name, node] : found->second) {
-        const bool kept =
-            std::any_of(render.nodes.begin(), render.nodes.end(),
-                        [&](const render::NodeRender& wanted) { return wanted.node.name == name; });
-        if (!kept) leaving.push_back(name);
-      }
-    }
-  }
-  // Highest name first, as a scale-down removes the highest indexes first. The machine stays
-  // (nkd does not own bare metal), but its workloads must move before its config is withdrawn.
-  std::sort(leaving.rbegin(), leaving.rend());
-  for (const std::string& node : leaving) {
-    if (Status drained = hooks.before_delete(node); !drained) {
-      return drained.error().wrap("draining " + node + " before it leaves " + cluster);
-    }
-  }
-  return ok_status();
 }
 
 Result<std::vector<ObservedNode>> BareMetalProvider::observe(const std::string& cluster) {
@@ -224,6 +247,9 @@ BareMetalProvider::FetchResult BareMetalProvider::fetch(const std::string& clust
     auto found_node = nodes.find(node);
     if (found_node == nodes.end()) return {};
     found_node->second.fetched_digest = (*config)->digest;
+    found_node->second.fetched_boot_digest = (*config)->digest == found_node->second.digest
+                                                 ? found_node->second.boot_digest
+                                                 : render::LazyString();
     fetched = observed(node, found_node->second);
     report = found_node->second.report_fetches;
   }

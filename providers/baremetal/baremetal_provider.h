@@ -33,10 +33,15 @@ class BareMetalProvider final : public InfrastructureProvider {
   explicit BareMetalProvider(FetchListener listener = {});
 
   std::string name() const override { return "baremetal"; }
-  // Nodes that leave the definition are drained first (hooks.before_delete), then unpublished.
-  // When hooks.may_disturb says no, a node that has fetched its config keeps being served that
-  // config (a reinstall or PXE boot would otherwise take the new one), and leaving nodes stay
-  // published and undrained: both are listed in ApplyOutcome::held. New nodes are published.
+  // Carries out the planner's decisions (plan/node_plan.h) against what this provider
+  // published before: nodes that leave the definition are drained first (hooks.before_delete),
+  // in the planner's scale-down order, then unpublished; every node's config is published. A
+  // node whose machine fetched a config with other first-boot content is refused by the planner
+  // (nkd does not reinstall bare metal): its new config is published all the same, and the
+  // outcome's message names it. When hooks.may_disturb says no, a node that has fetched its
+  // config keeps being served that config (a reinstall or PXE boot would otherwise take the new
+  // one), and leaving nodes stay published and undrained: both are listed in
+  // ApplyOutcome::held. New nodes are published.
   Result<ApplyOutcome> apply(const model::Cluster& cluster, const render::ClusterRender& render,
                              const ApplyHooks& hooks) override;
   Result<std::vector<ObservedNode>> observe(const std::string& cluster) override;
@@ -68,17 +73,23 @@ class BareMetalProvider final : public InfrastructureProvider {
   // a config) whose config changed, and nodes that leave the definition.
   std::map<std::string, Published> disturbed_nodes(const std::string& cluster,
                                                    const render::ClusterRender& render);
-  Status drain_leaving(const std::string& cluster, const render::ClusterRender& render,
-                       const ApplyHooks& hooks);
+  // The planner's decisions for `render` against the nodes published for `cluster` now.
+  plan::NodePlan plan_against_published(const model::Cluster& cluster,
+                                        const render::ClusterRender& render, bool drain);
   struct Published {
     std::string pool;
     std::string role;
     std::string mac;
     std::string digest;
+    render::LazyString boot_digest;  // of the published config (render.h); computed if asked
     Secret token;
     std::string fetched_digest;
+    // The boot digest of the config fetched, when it was this process's published one; empty
+    // after a restart (the planner then compares full digests).
+    render::LazyString fetched_boot_digest;
     bool report_fetches = true;
   };
+  static plan::ObservedMachine machine_of(const std::string& name, const Published& node);
   static ObservedNode observed(const std::string& name, const Published& node);
   // Whether `token` opens `node`'s config; `published_token` is the render's.
   bool token_accepted(const std::string& cluster, const std::string& node, const std::string& token,

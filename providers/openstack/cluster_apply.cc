@@ -10,17 +10,6 @@
 
 namespace nkd::providers::openstack {
 
-int node_index(const std::string& name) {
-  const auto dash = name.rfind('-');
-  if (dash == std::string::npos || dash + 1 == name.size()) return -1;
-  int index = 0;
-  for (std::size_t i = dash + 1; i < name.size(); ++i) {
-    if (name[i] < '0' || name[i] > '9' || index > 1'000'000) return -1;
-    index = index * 10 + (name[i] - '0');
-  }
-  return index;
-}
-
 ObservedNode observed_node(const Server& server) {
   auto value = [&](const char* key) {
     auto found = server.metadata.find(key);
@@ -32,11 +21,18 @@ ObservedNode observed_node(const Server& server) {
                                 ? "Deleting"
                                 : "Provisioning";
   return ObservedNode{.name = server.name,
-                      .pool = value("nkd.pool"),
+                      .pool = value(kPoolKey),
                       .role = value("nkd.role"),
                       .provider_id = server.id,
                       .config_digest = value(kDigestKey),
                       .state = state};
+}
+
+namespace {
+
+std::string metadata_value(const Server& server, const char* key) {
+  const auto found = server.metadata.find(key);
+  return found == server.metadata.end() ? std::string() : found->second;
 }
 
 bool from_earlier_epoch(const Server& server) {
@@ -46,15 +42,52 @@ bool from_earlier_epoch(const Server& server) {
   return server.metadata.contains(kBootKey);
 }
 
-bool boots_as_rendered(const Server& server, const render::NodeRender& node) {
-  // The same full config boots the same; only a server whose config differs costs the render
-  // of its boot digest.
-  auto digest = server.metadata.find(kDigestKey);
-  if (digest != server.metadata.end() && digest->second == node.ignition_sha256) return true;
-  if (from_earlier_epoch(server)) return true;
-  auto boot = server.metadata.find(kBootKey);
-  return boot != server.metadata.end() && !node.boot_digest.empty() &&
-         boot->second == node.boot_digest.get();
+}  // namespace
+
+std::map<std::string, std::string> server_metadata(const std::string& cluster,
+                                                   const render::NodeRender& node) {
+  std::map<std::string, std::string> metadata = {{kClusterKey, cluster},
+                                                 {kNodeKey, node.node.name},
+                                                 {kDigestKey, node.ignition_sha256},
+                                                 {kEpochKey, kRenderEpoch},
+                                                 {kPoolKey, node.node.pool},
+                                                 {kRoleKey, model::to_string(node.node.role)}};
+  if (!node.boot_digest.empty()) metadata[kBootKey] = node.boot_digest.get();
+  return metadata;
+}
+
+plan::ObservedMachine observed_machine(const Server& server) {
+  std::optional<model::PoolRole> role;
+  const std::string role_name = metadata_value(server, kRoleKey);
+  if (role_name == model::to_string(model::PoolRole::kControlPlane)) {
+    role = model::PoolRole::kControlPlane;
+  } else if (role_name == model::to_string(model::PoolRole::kWorker)) {
+    role = model::PoolRole::kWorker;
+  }
+  plan::RecordedBoot recorded{.config_digest = metadata_value(server, kDigestKey),
+                              .from_earlier_render_epoch = from_earlier_epoch(server)};
+  if (server.metadata.contains(kBootKey)) {
+    recorded.boot_digest = render::LazyString::of(metadata_value(server, kBootKey));
+  }
+  return plan::ObservedMachine{.name = server.name,
+                               .id = server.id,
+                               .pool = metadata_value(server, kPoolKey),
+                               .role = role,
+                               .failed = server.status == "ERROR",
+                               .recorded = std::move(recorded)};
+}
+
+std::vector<plan::ObservedMachine> observed_machines(const std::vector<Server>& servers) {
+  std::vector<plan::ObservedMachine> machines;
+  machines.reserve(servers.size());
+  for (const Server& server : servers) machines.push_back(observed_machine(server));
+  return machines;
+}
+
+plan::NodePlan plan_servers(const model::Cluster& cluster, const render::ClusterRender& render,
+                            const std::vector<Server>& servers, bool drain_before_delete) {
+  return plan::plan_nodes(plan::desired_nodes(render), observed_machines(servers),
+                          plan::policy_for(cluster, drain_before_delete));
 }
 
 ClusterApply::ClusterApply(Keystone& keystone, state::StateStore& state,
@@ -197,14 +230,8 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
                   .image_id = image_id_,
                   .security_groups = platform_.security_groups,
                   .availability_zone = platform_.availability_zone,
-                  .metadata = {{kClusterKey, cluster_},
-                               {kNodeKey, target.name},
-                               {kDigestKey, node.ignition_sha256},
-                               {kEpochKey, kRenderEpoch},
-                               {"nkd.pool", target.pool},
-                               {kRoleKey, model::to_string(target.role)}},
+                  .metadata = server_metadata(cluster_, node),
                   .user_data = node.needs_pointer ? node.pointer_ignition : node.ignition};
-  if (!node.boot_digest.empty()) spec.metadata[kBootKey] = node.boot_digest.get();
   // Port first: its name and tags find it again after any crash, and the server boots on it.
   Result<Port> port = ports_.node_port(target);
   if (!port) return port.error();

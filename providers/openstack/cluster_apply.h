@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "plan/node_plan.h"
 #include "providers/openstack/cluster_ports.h"
 #include "providers/openstack/compute.h"
 #include "providers/openstack/image.h"
@@ -27,6 +28,7 @@ inline constexpr const char* kNodeKey = "nkd.node";
 inline constexpr const char* kDigestKey = "nkd.digest";
 inline constexpr const char* kBootKey = "nkd.boot";  // render::NodeRender::boot_digest
 inline constexpr const char* kRoleKey = "nkd.role";
+inline constexpr const char* kPoolKey = "nkd.pool";
 // The generation of nkd's own first-boot content a server was made with. An nkd release whose
 // render changes every node's first-boot config for reasons of its own (not the definitions')
 // bumps kRenderEpoch: servers from an earlier epoch are then kept, not replaced (a release must
@@ -35,16 +37,22 @@ inline constexpr const char* kRoleKey = "nkd.role";
 inline constexpr const char* kEpochKey = "nkd.epoch";
 inline constexpr const char* kRenderEpoch = "2";
 
-// The node index in "<cluster>-<pool>-<index>", or -1.
-[[nodiscard]] int node_index(const std::string& name);
 [[nodiscard]] ObservedNode observed_node(const Server& server);
-// True when `server` was built from a config `node` can keep: the same boot digest, or, for a
-// server made before boot digests existed (or a render without one), the same config digest; or
-// the server is from an earlier render epoch (see kEpochKey) and was built from a config that
-// nkd, not the user, has changed since.
-[[nodiscard]] bool boots_as_rendered(const Server& server, const render::NodeRender& node);
-// Whether `server` was made by an nkd of an earlier render epoch.
-[[nodiscard]] bool from_earlier_epoch(const Server& server);
+// The metadata of the server made for `node` (DESIGN.md §9); observed_machine() reads it back.
+[[nodiscard]] std::map<std::string, std::string> server_metadata(const std::string& cluster,
+                                                                 const render::NodeRender& node);
+// What the planner needs to know of `server` (plan/node_plan.h): name, ID, pool and role from
+// its metadata, whether it is in ERROR, and what it was built from: nkd.digest, nkd.boot, and
+// whether it was made by an earlier render epoch (see kEpochKey: then nkd, not the user, has
+// changed its config since, and it is kept).
+[[nodiscard]] plan::ObservedMachine observed_machine(const Server& server);
+[[nodiscard]] std::vector<plan::ObservedMachine> observed_machines(const std::vector<Server>& servers);
+// What apply() does with the servers it found: the planner's decisions for the cluster's render
+// (drain_before_delete: the reconciler lent a drain hook). Pure, so it is tested without a cloud.
+[[nodiscard]] plan::NodePlan plan_servers(const model::Cluster& cluster,
+                                          const render::ClusterRender& render,
+                                          const std::vector<Server>& servers,
+                                          bool drain_before_delete);
 
 // A server to swap for a new one built from `node`.
 struct Replacement {

@@ -3,65 +3,33 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 #include "providers/openstack/cluster_apply.h"
 
 namespace nkd::providers::openstack {
 namespace {
 
-// Servers no desired node names, highest index first (scale-down order).
-std::vector<Server> surplus(const std::vector<Server>& servers,
-                            const std::vector<render::NodeRender>& desired) {
-  std::set<std::string> wanted;
-  for (const render::NodeRender& node : desired) wanted.insert(node.node.name);
-  std::vector<Server> extra;
-  for (const Server& server : servers) {
-    if (!wanted.contains(server.name)) extra.push_back(server);
-  }
-  std::stable_sort(extra.begin(), extra.end(), [](const Server& left, const Server& right) {
-    return node_index(left.name) > node_index(right.name);
-  });
-  return extra;
+const Server& server_with_id(const std::vector<Server>& servers, const std::string& id) {
+  const auto found = std::find_if(servers.begin(), servers.end(),
+                                  [&](const Server& server) { return server.id == id; });
+  if (found == servers.end()) throw std::logic_error("planner named an unknown server " + id);
+  return *found;
 }
 
-// Desired nodes with no server of their name that is ACTIVE or on its way there.
-std::vector<const render::NodeRender*> missing(const std::vector<Server>& servers,
-                                               const std::vector<render::NodeRender>& desired) {
-  std::set<std::string> healthy;
-  for (const Server& server : servers) {
-    if (server.status != "ERROR") healthy.insert(server.name);
-  }
-  std::vector<const render::NodeRender*> result;
-  for (const render::NodeRender& node : desired) {
-    if (!healthy.contains(node.node.name)) result.push_back(&node);
-  }
-  return result;
+const render::NodeRender& node_named(const render::ClusterRender& render, const std::string& name) {
+  const auto found = std::find_if(render.nodes.begin(), render.nodes.end(),
+                                  [&](const render::NodeRender& node) { return node.node.name == name; });
+  if (found == render.nodes.end()) throw std::logic_error("planner named an unknown node " + name);
+  return *found;
 }
 
-// Desired nodes whose healthy server was built from a first-boot config the render no longer
-// gives, in render order, split into control-plane nodes and workers.
-std::pair<std::vector<Replacement>, std::vector<Replacement>> stale(
-    const std::vector<Server>& servers, const std::vector<render::NodeRender>& desired) {
-  std::pair<std::vector<Replacement>, std::vector<Replacement>> result;
-  for (const render::NodeRender& node : desired) {
-    for (const Server& server : servers) {
-      if (server.name != node.node.name || server.status == "ERROR") continue;
-      if (boots_as_rendered(server, node)) continue;
-      auto& group = node.node.role == model::PoolRole::kControlPlane ? result.first : result.second;
-      group.push_back(Replacement{.node = &node, .server = server});
-    }
-  }
-  return result;
-}
-
-// Control-plane servers are never replaced on their own: a new first control-plane server would
-// run `kubeadm init` and start an empty cluster, and any other would join an etcd that still
-// counts the old server's member, so a second replacement loses quorum. The apply fails instead,
-// naming the nodes and the way out.
-Error control_plane_refusal(const std::string& cluster, const std::vector<Replacement>& stale_nodes) {
+// The apply fails, after everything else is done, naming the nodes the planner refused and the
+// way out (each refusal's reason says it).
+Error refusal_error(const std::string& cluster, const std::vector<const plan::NodeDecision*>& refused) {
   std::string names;
-  for (const Replacement& replacement : stale_nodes) {
-    names += (names.empty() ? "" : ", ") + replacement.node->node.name;
+  for (const plan::NodeDecision* decision : refused) {
+    names += (names.empty() ? "" : ", ") + decision->name;
   }
   return Error{ErrorCode::kConflict,
                "cluster " + cluster + ": control-plane node(s) " + names +
@@ -91,8 +59,9 @@ ApplyOutcome outcome_of(const std::vector<Server>& servers, const render::Cluste
     }
     ObservedNode observed = observed_node(*found->second);
     // A version-only change is housekeeper's to apply in place: the server stays as it is.
+    const std::optional<plan::RecordedBoot> recorded = observed_machine(*found->second).recorded;
     outcome.complete = outcome.complete && observed.state == "Provisioned" &&
-                       boots_as_rendered(*found->second, node);
+                       plan::boots_as_rendered(*recorded, plan::desired_node(node));
     outcome.nodes.push_back(std::move(observed));
   }
   outcome.message = "openstack: " + std::to_string(outcome.nodes.size()) + " servers, " +
@@ -163,25 +132,41 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
   Result<std::vector<Server>> before = run.servers();
   if (!before) return before.error().wrap("observing cluster " + cluster.name);
 
+  const plan::NodePlan decided =
+      plan_servers(cluster, render, *before, static_cast<bool>(hooks.before_delete));
   Counts counts;
-  const auto to_create = missing(*before, render.nodes);
+  std::vector<const render::NodeRender*> to_create;
+  for (const plan::NodeDecision* create : decided.of(plan::NodeAction::kCreate)) {
+    to_create.push_back(&node_named(render, create->name));
+  }
   settle_intents(cluster.name, to_create);
   if (Status made = create_missing(run, to_create); !made) return made.error().wrap("cluster " + cluster.name);
   counts.created = static_cast<int>(to_create.size());
-  const auto [control_plane, workers] = stale(*before, render.nodes);
-  const std::vector<Server> leaving = surplus(*before, render.nodes);
   // Outside a maintenance window replaces and deletes wait; creates above went ahead.
   std::vector<std::string> held;
   if (!hooks.disturbing_allowed()) {
-    for (const Replacement& replacement : workers) held.push_back("replace " + replacement.node->node.name);
-    for (const Server& server : leaving) held.push_back("delete " + server.name);
-  } else {
-    if (Status replaced = run.replace_all(workers, cluster.upgrade.max_unavailable, hooks); !replaced) {
-      return replaced.error().wrap("cluster " + cluster.name);
+    for (const plan::NodeDecision* replace : decided.of(plan::NodeAction::kReplace)) {
+      held.push_back("replace " + replace->name);
     }
-    counts.replaced = static_cast<int>(workers.size());
-    for (const Server& server : leaving) {
-      if (Status gone = scale_down(run, server, hooks); !gone) {
+    for (const plan::NodeDecision* surplus : decided.of(plan::NodeAction::kDelete)) {
+      held.push_back("delete " + surplus->name);
+    }
+  } else {
+    // One batch of maxUnavailable workers at a time, each drained first.
+    for (const auto& batch : decided.replace_batches()) {
+      std::vector<Replacement> replacements;
+      for (const plan::NodeDecision* replace : batch) {
+        replacements.push_back(Replacement{.node = &node_named(render, replace->name),
+                                           .server = server_with_id(*before, replace->machine_id)});
+      }
+      const int limit = static_cast<int>(replacements.size());
+      if (Status replaced = run.replace_all(replacements, limit, hooks); !replaced) {
+        return replaced.error().wrap("cluster " + cluster.name);
+      }
+      counts.replaced += limit;
+    }
+    for (const plan::NodeDecision* surplus : decided.of(plan::NodeAction::kDelete)) {
+      if (Status gone = scale_down(run, server_with_id(*before, surplus->machine_id), hooks); !gone) {
         return gone.error().wrap("scaling down " + cluster.name);
       }
       ++counts.deleted;
@@ -190,8 +175,11 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
   Result<std::vector<Server>> after = run.servers();
   if (!after) return after.error().wrap("observing cluster " + cluster.name);
   if (Status settled = run.settle_network(*after, render.nodes); !settled) return settled.error();
-  if (!control_plane.empty()) return control_plane_refusal(cluster.name, control_plane);
+  if (const auto refused = decided.of(plan::NodeAction::kRefuse); !refused.empty()) {
+    return refusal_error(cluster.name, refused);
+  }
   ApplyOutcome outcome = outcome_of(*after, render, counts);
+  outcome.decisions = decided.decisions;
   if (!held.empty()) {
     outcome.complete = false;
     outcome.held = std::move(held);
@@ -261,8 +249,10 @@ Status OpenStackProvider::remove(const std::string& cluster) {
     ClusterApply run(**keystone, state_, options_, cluster);
     Result<std::vector<Server>> servers = run.servers();
     if (!servers) return servers.error().wrap("removing cluster " + cluster + " from cloud " + cloud);
-    for (const Server& server : surplus(*servers, {})) {
-      if (Status gone = run.delete_node(server); !gone) {
+    // Nothing is wanted any more: the planner orders every server as a scale-down would.
+    const plan::NodePlan decided = plan::plan_nodes({}, observed_machines(*servers), {.drain_before_delete = false});
+    for (const plan::NodeDecision* surplus : decided.of(plan::NodeAction::kDelete)) {
+      if (Status gone = run.delete_node(server_with_id(*servers, surplus->machine_id)); !gone) {
         return gone.error().wrap("removing cluster " + cluster);
       }
     }

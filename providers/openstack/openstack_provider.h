@@ -2,9 +2,12 @@
 //
 // apply() reads as: resolve (image, network, flavors, security groups, external network) →
 // reserve the virtual IP's port → observe (servers named <cluster>-* with metadata nkd.cluster)
-// → create what is missing, concurrently up to max_concurrent_creates → replace servers whose
-// first-boot config is stale → delete servers no pool wants any more, highest index first →
-// settle the network (virtual IP, floating IP, leftover ports) → report.
+// → ask the planner (plan/node_plan.h, through plan_servers()) what to do with them → create
+// what is missing, concurrently up to max_concurrent_creates → replace servers whose first-boot
+// config is stale, batch by batch → delete servers no pool wants any more, in the planner's
+// scale-down order → settle the network (virtual IP, floating IP, leftover ports) → report the
+// planner's refusals, or the outcome. Which server is created, replaced, deleted, kept or refused
+// is decided only by the planner; this provider carries the decisions out.
 //
 // Create: each create records an intent in the state store before any request, and every
 // attempt first looks the server up by name and metadata, so a crash or a lost answer between a
@@ -26,18 +29,16 @@
 // first control-plane node's port; it is moved, not made anew, when that target changes.
 //
 // Replace: servers carry nkd.digest (the full config's digest) and nkd.boot (the render's
-// boot_digest: the config with the OS and Kubernetes versions pinned). Ignition runs at first
-// boot only, so a worker whose nkd.boot differs from the render's is drained
-// (hooks.before_delete), deleted and made anew under its name, at most upgrade.maxUnavailable at
-// once. A stale control-plane server is not replaced (a new one would re-run kubeadm init or
-// join an etcd that still counts the old member): apply() fails with kConflict naming it, after
-// the workers and the scale-down are done. A server whose nkd.boot still matches is left alone
-// even when nkd.digest differs: that is a version change housekeeper applies in place. Servers
-// without nkd.boot (made before it existed) are compared by nkd.digest. `complete` means every
-// node exists, is ACTIVE and boots as rendered in this sense.
+// boot_digest: the config with the OS and Kubernetes versions pinned), which observed_machine()
+// hands to the planner. A worker the planner replaces is drained (hooks.before_delete), deleted
+// and made anew under its name, one batch of upgrade.maxUnavailable at a time (a batch starts
+// when the one before it has finished). A control-plane server the planner refuses fails the
+// apply with kConflict naming it, after the workers and the scale-down are done. `complete`
+// means every node exists, is ACTIVE and boots as rendered in the planner's sense.
 //
-// Delete: surplus servers go highest index first, each after hooks.before_delete; a failing
-// hook stops the delete and apply() returns its error. The node's port and the floating IPs nkd
+// Delete: surplus servers go in the planner's scale-down order (workers first, highest index
+// first), each after hooks.before_delete; a failing hook stops the delete and apply() returns
+// its error. The node's port and the floating IPs nkd
 // bound to it go with its server (a port delete answered 404 is done); others are left alone. A
 // port of a node no longer wanted whose server never came (a crash between the two) is deleted
 // by the next apply.

@@ -23,92 +23,92 @@ const render::NodeRender* find_node(const render::ClusterRender* render, const s
 
 // On OpenStack every node has a Neutron port named after it, made before its server and
 // deleted after it (providers/openstack).
-NodeStep step_for(NodeAction action, const model::Node& node, const model::Cluster* platform) {
-  return {.action = action,
-          .name = node.name,
-          .pool = node.pool,
-          .role = model::to_string(node.role),
-          .port = platform != nullptr && platform->is_openstack() ? node.name : ""};
+NodeStep step_for(const NodeDecision& decision, const model::Cluster* platform) {
+  return {.action = decision.action,
+          .name = decision.name,
+          .pool = decision.pool,
+          .role = decision.role ? model::to_string(*decision.role) : "",
+          .batch = decision.batch,
+          .refusal = decision.action == NodeAction::kRefuse ? decision.reason : "",
+          .port = platform != nullptr && platform->is_openstack() &&
+                          decision.action != NodeAction::kRefuse
+                      ? decision.name
+                      : ""};
 }
 
-// The trailing "-<index>" of a node name; -1 when there is none.
-int index_of(const std::string& name) {
-  const std::size_t dash = name.rfind('-');
-  if (dash == std::string::npos || dash + 1 == name.size()) return -1;
-  int index = 0;
-  for (std::size_t i = dash + 1; i < name.size(); ++i) {
-    if (name[i] < '0' || name[i] > '9') return -1;
-    index = index * 10 + (name[i] - '0');
+std::optional<model::PoolRole> role_named(const std::string& role) {
+  if (role == model::to_string(model::PoolRole::kControlPlane)) return model::PoolRole::kControlPlane;
+  if (role == model::to_string(model::PoolRole::kWorker)) return model::PoolRole::kWorker;
+  return std::nullopt;
+}
+
+// The machines that exist: the daemon's nodes, else the base render's. A node the base renders
+// counts as built from the base's config; one only the daemon knows has nothing recorded, so the
+// planner keeps it.
+std::vector<ObservedMachine> observed_machines(const ClusterInputs& inputs) {
+  std::vector<ObservedMachine> machines;
+  const auto add = [&](const std::string& name, const ActualNode& reported) {
+    ObservedMachine machine{.name = name, .pool = reported.pool, .role = role_named(reported.role)};
+    if (const render::NodeRender* base = find_node(inputs.base_render, name)) {
+      machine.pool = base->node.pool;
+      machine.role = base->node.role;
+      machine.recorded = RecordedBoot{.config_digest = base->ignition_sha256,
+                                      .boot_digest = base->boot_digest};
+    }
+    machines.push_back(std::move(machine));
+  };
+  if (inputs.actual_nodes) {
+    for (const auto& [name, node] : *inputs.actual_nodes) add(name, node);
+  } else if (inputs.base_render != nullptr) {
+    for (const auto& node : inputs.base_render->nodes) add(node.node.name, {});
   }
-  return index;
+  return machines;
 }
 
-// Scale-down removes the highest indexes first, workers before control-plane nodes.
-void order_deletes(std::vector<NodeStep>& deletes) {
-  std::stable_sort(deletes.begin(), deletes.end(), [](const NodeStep& a, const NodeStep& b) {
-    const bool a_control = a.role == "control-plane";
-    const bool b_control = b.role == "control-plane";
-    if (a_control != b_control) return !a_control;
-    if (index_of(a.name) != index_of(b.name)) return index_of(a.name) > index_of(b.name);
-    return a.name < b.name;
-  });
+// The first-boot inputs that differ between the base's and the head's config of `name`, both
+// with the in-place versions pinned, so only what needs a new machine shows.
+std::vector<std::string> first_boot_reasons(const ClusterInputs& inputs, const std::string& name) {
+  const render::NodeRender* base = find_node(inputs.base_render, name);
+  const render::NodeRender* head = find_node(inputs.head_render, name);
+  if (base == nullptr || head == nullptr) return {};
+  return first_boot_changes(base->boot_ignition.get(), head->boot_ignition.get());
 }
 
 std::vector<NodeStep> node_steps(const ClusterInputs& inputs, std::vector<NodeDiff>& diffs) {
-  std::set<std::string> existing;
-  if (inputs.actual_nodes) {
-    existing = *inputs.actual_nodes;
-  } else if (inputs.base_render != nullptr) {
-    for (const auto& node : inputs.base_render->nodes) existing.insert(node.node.name);
-  }
-  const render::ClusterRender* replace_basis =
-      inputs.head_at_base_versions != nullptr ? inputs.head_at_base_versions : inputs.head_render;
-  std::vector<NodeStep> replaces, creates, deletes;
-  std::set<std::string> desired;
-  if (inputs.head_render != nullptr) {
-    for (const auto& head : inputs.head_render->nodes) {
-      desired.insert(head.node.name);
-      if (!existing.contains(head.node.name)) {
-        creates.push_back(step_for(NodeAction::kCreate, head.node, inputs.head));
-        continue;
-      }
-      const render::NodeRender* base = find_node(inputs.base_render, head.node.name);
-      if (base == nullptr || base->ignition_sha256 == head.ignition_sha256) continue;
-      const render::NodeRender* basis = find_node(replace_basis, head.node.name);
-      std::vector<std::string> reasons;
-      if (basis != nullptr && basis->ignition_sha256 != base->ignition_sha256) {
-        reasons = first_boot_changes(base->ignition, basis->ignition);
-      }
-      const bool replaced = !reasons.empty();
-      if (replaced) {
-        NodeStep step = step_for(NodeAction::kReplace, head.node, inputs.head);
-        step.reasons = std::move(reasons);
-        replaces.push_back(std::move(step));
-      }
-      diffs.push_back({.name = head.node.name,
-                       .replaced = replaced,
-                       .diff = unified_diff(review_ignition(base->ignition, *inputs.redactor),
-                                            review_ignition(head.ignition, *inputs.redactor),
-                                            "base/" + head.node.name + ".ign",
-                                            "head/" + head.node.name + ".ign")});
-    }
-  }
+  const model::Cluster* policy_source = inputs.head != nullptr ? inputs.head : inputs.base;
+  const NodePlan decided =
+      plan_nodes(inputs.head_render != nullptr ? desired_nodes(*inputs.head_render)
+                                               : std::vector<DesiredNode>{},
+                 observed_machines(inputs), policy_for(*policy_source, /*drain_before_delete=*/true));
   // A node goes with the port its platform gave it: the base's, or the head's when only a
   // running daemon knows the node.
   const model::Cluster* delete_platform = inputs.base != nullptr ? inputs.base : inputs.head;
-  const bool openstack = delete_platform != nullptr && delete_platform->is_openstack();
-  for (const auto& name : existing) {
-    if (desired.contains(name)) continue;
-    const render::NodeRender* base = find_node(inputs.base_render, name);
-    deletes.push_back(base != nullptr ? step_for(NodeAction::kDelete, base->node, delete_platform)
-                                      : NodeStep{.action = NodeAction::kDelete,
-                                                 .name = name,
-                                                 .port = openstack ? name : ""});
+  std::map<std::string, NodeAction> action_of;
+  std::vector<NodeStep> steps;
+  for (const NodeDecision& decision : decided.decisions) {
+    action_of[decision.name] = decision.action;
+    if (decision.action == NodeAction::kKeep) continue;
+    NodeStep step = step_for(decision, decision.action == NodeAction::kDelete ? delete_platform
+                                                                             : inputs.head);
+    if (decision.action == NodeAction::kReplace || decision.action == NodeAction::kRefuse) {
+      step.reasons = first_boot_reasons(inputs, decision.name);
+    }
+    steps.push_back(std::move(step));
   }
-  order_deletes(deletes);
-  std::vector<NodeStep> steps = std::move(replaces);
-  steps.insert(steps.end(), creates.begin(), creates.end());
-  steps.insert(steps.end(), deletes.begin(), deletes.end());
+  if (inputs.head_render == nullptr) return steps;
+  for (const auto& head : inputs.head_render->nodes) {
+    const render::NodeRender* base = find_node(inputs.base_render, head.node.name);
+    if (base == nullptr || base->ignition_sha256 == head.ignition_sha256) continue;
+    const auto action = action_of.find(head.node.name);
+    if (action == action_of.end() || action->second == NodeAction::kCreate) continue;
+    diffs.push_back({.name = head.node.name,
+                     .replaced = action->second == NodeAction::kReplace,
+                     .refused = action->second == NodeAction::kRefuse,
+                     .diff = unified_diff(review_ignition(base->ignition, *inputs.redactor),
+                                          review_ignition(head.ignition, *inputs.redactor),
+                                          "base/" + head.node.name + ".ign",
+                                          "head/" + head.node.name + ".ign")});
+  }
   return steps;
 }
 
@@ -237,15 +237,6 @@ const char* to_string(ClusterChange change) {
   return "unchanged";
 }
 
-const char* to_string(NodeAction action) {
-  switch (action) {
-    case NodeAction::kCreate: return "create";
-    case NodeAction::kReplace: return "replace";
-    case NodeAction::kDelete: return "delete";
-  }
-  return "create";
-}
-
 std::size_t ClusterPlan::count(NodeAction action) const {
   return static_cast<std::size_t>(std::count_if(
       nodes.begin(), nodes.end(), [action](const NodeStep& step) { return step.action == action; }));
@@ -255,15 +246,6 @@ bool Plan::has_changes() const {
   return std::any_of(clusters.begin(), clusters.end(), [](const ClusterPlan& cluster) {
     return cluster.change != ClusterChange::kUnchanged;
   });
-}
-
-std::optional<model::Cluster> with_base_versions(const model::Cluster& base,
-                                                 const model::Cluster& head) {
-  if (version_changes(base, head).empty()) return std::nullopt;
-  model::Cluster pinned = head;
-  pinned.os = base.os;
-  pinned.kubernetes.version = base.kubernetes.version;
-  return pinned;
 }
 
 namespace {

@@ -1,22 +1,22 @@
-// The Planner (DESIGN.md §1): compares what a cluster is (its base render, or what a running
-// daemon reports) with what a commit would make it (the head render) and yields the ordered
-// actions a merge would cause: nodes to create, replace (with the first-boot inputs that force
-// it) and delete, in-place upgrades housekeeper rolls out, and housekeeper manifest changes. On
-// OpenStack each node comes and goes with its Neutron port (named after the node), and a virtual
-// IP is reserved with a port of its own (<cluster>-vip), so both show too.
+// `nkd plan`'s view of one cluster (DESIGN.md §1): compares what a cluster is (its base render,
+// or what a running daemon reports) with what a commit would make it (the head render) and
+// yields what a merge would cause: the node decisions of plan/node_plan.h (the same planner the
+// providers carry out: create, replace with the first-boot inputs that force it, delete, and
+// refuse with the reason), in-place upgrades housekeeper rolls out, and housekeeper manifest
+// changes. On OpenStack each node comes and goes with its Neutron port (named after the node),
+// and a virtual IP is reserved with a port of its own (<cluster>-vip), so both show too.
 //
 // Pure: renders in, plan out. Both renders must come from the same cluster PKI, so that only real
-// changes show. Ignition runs only at first boot, so a node whose config changed is replaced,
-// unless the change is one housekeeper applies in place (OS version or image, Kubernetes
-// version): the caller passes the head rendered once more with the base's versions, and a node
-// is replaced only when that render still differs from the base.
+// changes show. The base's nodes count as built from the base's configs; which config changes
+// need a new machine is the planner's call (boot digests, render.h).
 #pragma once
 
+#include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "plan/node_plan.h"
 #include "render/model/cluster.h"
 #include "render/render.h"
 #include "syncd/plan/ignition_review.h"
@@ -24,17 +24,19 @@
 namespace nkd::plan {
 
 enum class ClusterChange { kAdded, kRemoved, kChanged, kUnchanged };
-enum class NodeAction { kCreate, kReplace, kDelete };
 
 [[nodiscard]] const char* to_string(ClusterChange change);
-[[nodiscard]] const char* to_string(NodeAction action);
 
+// One node decision that changes something (kCreate, kReplace, kDelete, kRefuse; kept nodes are
+// not listed).
 struct NodeStep {
   NodeAction action = NodeAction::kCreate;
   std::string name;
   std::string pool;
   std::string role;                  // "control-plane" | "worker" ("" when only the daemon knows it)
-  std::vector<std::string> reasons;  // kReplace: the first-boot inputs that changed
+  std::vector<std::string> reasons;  // kReplace, kRefuse: the first-boot inputs that changed
+  int batch = -1;                    // kReplace: the maxUnavailable batch, from 0
+  std::string refusal;               // kRefuse: why the daemon will not do it
   // OpenStack: the Neutron port made before the node's server (create, replace) or deleted after
   // it (delete, replace); named after the node. "" on other platforms.
   std::string port;
@@ -86,6 +88,7 @@ struct ManifestChange {
 struct NodeDiff {
   std::string name;
   bool replaced = false;  // false: the config changed but housekeeper applies the change in place
+  bool refused = false;   // the change needs a new machine the daemon will not make (see nodes)
   std::string diff;       // unified diff of the review form (ignition_review.h)
 };
 
@@ -94,7 +97,9 @@ struct ClusterPlan {
   ClusterChange change = ClusterChange::kUnchanged;
   std::string base_digest;
   std::string head_digest;
-  std::vector<NodeStep> nodes;  // in the order they would run: replace, create, delete
+  // In the order the daemon carries them out: create, replace (batch by batch), delete; then
+  // what it refuses.
+  std::vector<NodeStep> nodes;
   std::vector<VersionChange> upgrades;
   std::optional<Rollout> rollout;
   std::vector<ManifestChange> manifests;
@@ -115,6 +120,12 @@ struct Plan {
   [[nodiscard]] bool has_changes() const;
 };
 
+// A node as a running daemon reports it.
+struct ActualNode {
+  std::string pool;
+  std::string role;  // "control-plane" | "worker" | "" (unknown)
+};
+
 // One cluster's inputs. A side that is absent (cluster added or removed) has no model or render.
 struct ClusterInputs {
   std::string name;
@@ -122,11 +133,9 @@ struct ClusterInputs {
   const render::ClusterRender* base_render = nullptr;
   const model::Cluster* head = nullptr;
   const render::ClusterRender* head_render = nullptr;
-  // The head rendered with the base's OS and Kubernetes versions (see above); null when the
-  // versions did not change or a side is absent.
-  const render::ClusterRender* head_at_base_versions = nullptr;
-  // Nodes that exist now, as a running daemon reports them; unset: those of the base render.
-  std::optional<std::set<std::string>> actual_nodes;
+  // Nodes that exist now, by name, as a running daemon reports them; unset: those of the base
+  // render.
+  std::optional<std::map<std::string, ActualNode>> actual_nodes;
   const SecretRedactor* redactor = nullptr;  // required when both sides are present
   // When the plan is made (Unix ms), to say whether the head's maintenance windows are open;
   // 0: unknown, the windows are named but not judged.
@@ -134,10 +143,5 @@ struct ClusterInputs {
 };
 
 [[nodiscard]] ClusterPlan plan_cluster(const ClusterInputs& inputs);
-
-// The head cluster with the base's OS and Kubernetes versions: what to render for
-// ClusterInputs::head_at_base_versions. nullopt when the versions are equal.
-[[nodiscard]] std::optional<model::Cluster> with_base_versions(const model::Cluster& base,
-                                                               const model::Cluster& head);
 
 }  // namespace nkd::plan

@@ -29,6 +29,13 @@ inline constexpr std::size_t kDefaultMarkdownLimitBytes = 60'000;
 [[nodiscard]] std::string describe_virtual_ip(const VirtualIpChange& change);
 // " with port x" (create, delete), " with a new port x" (replace), "" when the node has none
 [[nodiscard]] std::string describe_port(const NodeStep& step);
+// ", batch 2 of maxUnavailable" (replace), "" otherwise
+[[nodiscard]] std::string describe_batch(const NodeStep& step);
+// "(replaced)", "(refused: ...)", "(new nodes get it; upgraded in place)"
+[[nodiscard]] std::string describe_node_diff(const NodeDiff& diff);
+// The node actions a plan lists, in the order it lists them.
+inline constexpr NodeAction kListedActions[] = {NodeAction::kCreate, NodeAction::kReplace,
+                                                NodeAction::kDelete, NodeAction::kRefuse};
 
 // Nodes whose Ignition changed in the same way (the same hunks), shown once with every name.
 struct NodeDiffGroup {

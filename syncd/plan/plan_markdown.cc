@@ -44,8 +44,8 @@ std::string summary_table(const Plan& plan) {
       continue;
     }
     if (rows == 0) {
-      out << "| Cluster | Change | Create | Replace | Delete | Upgrade | Manifests |\n"
-          << "|---|---|---:|---:|---:|---|---:|\n";
+      out << "| Cluster | Change | Create | Replace | Delete | Refused | Upgrade | Manifests |\n"
+          << "|---|---|---:|---:|---:|---:|---|---:|\n";
     }
     if (++rows > kMaxTableRows) {
       ++rows_left_out;
@@ -53,10 +53,11 @@ std::string summary_table(const Plan& plan) {
     }
     out << "| " << table_cell(cluster.name) << " | " << to_string(cluster.change) << " | "
         << cluster.count(NodeAction::kCreate) << " | " << cluster.count(NodeAction::kReplace) << " | "
-        << cluster.count(NodeAction::kDelete) << " | " << table_cell(describe_upgrades(cluster))
+        << cluster.count(NodeAction::kDelete) << " | " << cluster.count(NodeAction::kRefuse)
+        << " | " << table_cell(describe_upgrades(cluster))
         << " | " << cluster.manifests.size() << " |\n";
   }
-  if (rows_left_out > 0) out << "| and " << rows_left_out << " more changed clusters | | | | | | |\n";
+  if (rows_left_out > 0) out << "| and " << rows_left_out << " more changed clusters | | | | | | | |\n";
   if (rows == 0) out << "**No changes.**\n";
   if (!unchanged.empty()) {
     out << "\nUnchanged (" << unchanged.size() << "):";
@@ -78,9 +79,11 @@ std::string cluster_section(const ClusterPlan& cluster, bool with_diffs) {
       out << (step.action == NodeAction::kReplace ? " with a new port `" : " with port `")
           << step.port << "`";
     }
+    out << describe_batch(step);
     for (std::size_t i = 0; i < step.reasons.size(); ++i) {
       out << (i == 0 ? ": " : "; ") << step.reasons[i];
     }
+    if (!step.refusal.empty()) out << ". Refused: " << step.refusal;
     out << "\n";
   }
   if (cluster.virtual_ip) {
@@ -104,8 +107,8 @@ std::string cluster_section(const ClusterPlan& cluster, bool with_diffs) {
     if (with_diffs && !manifest.diff.empty()) out << "\n" << fenced(manifest.diff, "diff");
   }
   for (const auto& group : group_node_diffs(cluster)) {
-    out << "\nIgnition of `" << join_names(group.names) << "`"
-        << (group.first->replaced ? " (replaced)" : " (new nodes get it; upgraded in place)") << "\n";
+    out << "\nIgnition of `" << join_names(group.names) << "` " << describe_node_diff(*group.first)
+        << "\n";
     if (with_diffs) out << "\n" << fenced(group.first->diff, "diff");
   }
   if (!with_diffs && (!cluster.manifests.empty() || !cluster.node_diffs.empty())) {

@@ -1,5 +1,6 @@
 // Text and JSON forms of a plan.
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 #include "syncd/plan/plan_format.h"
@@ -36,11 +37,13 @@ void write_cluster_details(std::ostringstream& out, const ClusterPlan& cluster) 
   out << "\n== " << cluster.name << " (" << to_string(cluster.change) << ") ==\n";
   if (!cluster.nodes.empty()) out << "Nodes:\n";
   for (const auto& step : cluster.nodes) {
-    out << "  " << to_string(step.action) << (step.action == NodeAction::kDelete ? "  " : " ")
+    out << "  " << to_string(step.action)
+        << (step.action == NodeAction::kDelete || step.action == NodeAction::kRefuse ? "  " : " ")
         << step.name;
     if (!step.role.empty()) out << " (pool " << step.pool << ", " << step.role << ")";
-    out << describe_port(step) << "\n";
+    out << describe_port(step) << describe_batch(step) << "\n";
     for (const auto& reason : step.reasons) out << "      because " << reason << "\n";
+    if (!step.refusal.empty()) out << "      refused: " << step.refusal << "\n";
   }
   if (cluster.virtual_ip) out << "Virtual IP:\n  " << describe_virtual_ip(*cluster.virtual_ip) << "\n";
   if (!cluster.upgrades.empty()) {
@@ -69,9 +72,8 @@ void write_cluster_details(std::ostringstream& out, const ClusterPlan& cluster) 
     out << "  " << manifest.change << " " << manifest.path << "\n" << indent(manifest.diff, "    ");
   }
   for (const auto& group : group_node_diffs(cluster)) {
-    out << "Ignition of " << join_names(group.names)
-        << (group.first->replaced ? " (replaced):\n" : " (new nodes get it; upgraded in place):\n")
-        << indent(group.first->diff, "    ");
+    out << "Ignition of " << join_names(group.names) << " " << describe_node_diff(*group.first)
+        << ":\n" << indent(group.first->diff, "    ");
   }
   for (const auto& note : cluster.notes) out << "Note: " << note << "\n";
 }
@@ -94,7 +96,8 @@ std::vector<NodeDiffGroup> group_node_diffs(const ClusterPlan& cluster) {
   std::vector<NodeDiffGroup> groups;
   for (const auto& node : cluster.node_diffs) {
     const auto same = std::find_if(groups.begin(), groups.end(), [&](const NodeDiffGroup& group) {
-      return group.first->replaced == node.replaced && hunks(group.first->diff) == hunks(node.diff);
+      return group.first->replaced == node.replaced && group.first->refused == node.refused &&
+             hunks(group.first->diff) == hunks(node.diff);
     });
     if (same != groups.end()) {
       same->names.push_back(node.name);
@@ -115,7 +118,7 @@ std::string describe_upgrades(const ClusterPlan& cluster) {
 
 std::string describe_node_counts(const ClusterPlan& cluster) {
   std::string text;
-  for (NodeAction action : {NodeAction::kReplace, NodeAction::kCreate, NodeAction::kDelete}) {
+  for (NodeAction action : kListedActions) {
     if (const std::size_t count = cluster.count(action); count > 0) {
       text += (text.empty() ? "" : ", ") + std::string(to_string(action)) + " " + std::to_string(count);
     }
@@ -149,12 +152,23 @@ std::string describe_port(const NodeStep& step) {
   return (step.action == NodeAction::kReplace ? " with a new port " : " with port ") + step.port;
 }
 
+std::string describe_batch(const NodeStep& step) {
+  if (step.action != NodeAction::kReplace || step.batch < 0) return "";
+  return ", batch " + std::to_string(step.batch + 1);
+}
+
+std::string describe_node_diff(const NodeDiff& diff) {
+  if (diff.replaced) return "(replaced)";
+  if (diff.refused) return "(refused: the machine keeps the config it first booted)";
+  return "(new nodes get it; upgraded in place)";
+}
+
 std::string format_text(const Plan& plan) {
   std::ostringstream out;
   out << "Plan: " << short_revision(plan.base_revision) << " -> " << short_revision(plan.head_revision)
       << "\n";
   std::vector<std::string> unchanged;
-  std::size_t counts[3] = {0, 0, 0};
+  std::map<NodeAction, std::size_t> counts;
   for (const auto& cluster : plan.clusters) {
     if (cluster.change == ClusterChange::kUnchanged) {
       unchanged.push_back(cluster.name);
@@ -165,9 +179,7 @@ std::string format_text(const Plan& plan) {
     if (!cluster.upgrades.empty()) out << "; upgrade " << describe_upgrades(cluster);
     if (!cluster.manifests.empty()) out << "; " << cluster.manifests.size() << " manifest(s)";
     out << "\n";
-    for (NodeAction action : {NodeAction::kCreate, NodeAction::kReplace, NodeAction::kDelete}) {
-      counts[static_cast<int>(action)] += cluster.count(action);
-    }
+    for (NodeAction action : kListedActions) counts[action] += cluster.count(action);
   }
   if (!unchanged.empty()) {
     out << "  unchanged (" << unchanged.size() << "):";
@@ -178,8 +190,11 @@ std::string format_text(const Plan& plan) {
     if (cluster.change != ClusterChange::kUnchanged) write_cluster_details(out, cluster);
   }
   out << "\n"
-      << (plan.has_changes() ? "" : "No changes. ") << counts[0] << " to create, " << counts[1]
-      << " to replace, " << counts[2] << " to delete.\n";
+      << (plan.has_changes() ? "" : "No changes. ") << counts[NodeAction::kCreate]
+      << " to create, " << counts[NodeAction::kReplace] << " to replace, "
+      << counts[NodeAction::kDelete] << " to delete";
+  if (counts[NodeAction::kRefuse] > 0) out << ", " << counts[NodeAction::kRefuse] << " refused";
+  out << ".\n";
   return out.str();
 }
 
@@ -191,7 +206,9 @@ nlohmann::json to_json(const Plan& plan) {
     for (const auto& step : cluster.nodes) {
       nodes.push_back({{"action", to_string(step.action)}, {"name", step.name}, {"pool", step.pool},
                        {"role", step.role}, {"reasons", step.reasons},
-                       {"port", step.port.empty() ? json(nullptr) : json(step.port)}});
+                       {"port", step.port.empty() ? json(nullptr) : json(step.port)},
+                       {"batch", step.batch < 0 ? json(nullptr) : json(step.batch)},
+                       {"refusal", step.refusal.empty() ? json(nullptr) : json(step.refusal)}});
     }
     json virtual_ip = nullptr;
     if (cluster.virtual_ip) {
@@ -212,7 +229,8 @@ nlohmann::json to_json(const Plan& plan) {
     }
     json node_diffs = json::array();
     for (const auto& diff : cluster.node_diffs) {
-      node_diffs.push_back({{"name", diff.name}, {"replaced", diff.replaced}, {"diff", diff.diff}});
+      node_diffs.push_back({{"name", diff.name}, {"replaced", diff.replaced},
+                            {"refused", diff.refused}, {"diff", diff.diff}});
     }
     json rollout = nullptr;
     if (cluster.rollout) {

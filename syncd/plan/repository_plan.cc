@@ -46,7 +46,6 @@ void collect_secrets(const render::ClusterRender& render, std::vector<std::strin
 struct ClusterRenders {
   std::optional<render::ClusterRender> base;
   std::optional<render::ClusterRender> head;
-  std::optional<render::ClusterRender> head_at_base_versions;
   std::unique_ptr<SecretRedactor> redactor;
 };
 
@@ -70,11 +69,6 @@ Result<ClusterRenders> render_both(const model::Cluster* base, const model::Clus
     auto head_pki = pki::ensure_pki(*head, base_pki ? base_pki : stored, inputs.now_unix);
     if (!head_pki) return head_pki.error();
     renders.head = render::render_cluster(*head, *head_pki, inputs.render_options);
-    if (base != nullptr) {
-      if (auto pinned = with_base_versions(*base, *head)) {
-        renders.head_at_base_versions = render::render_cluster(*pinned, *head_pki, inputs.render_options);
-      }
-    }
     collect_secrets(*head_pki, secrets);
     collect_secrets(*renders.head, secrets);
   }
@@ -105,7 +99,9 @@ bool differs_from_actual(const RepositoryPlanInputs& inputs, const model::Cluste
   if (head != nullptr) {
     for (const auto& node : model::expand_nodes(*head)) wanted.insert(node.name);
   }
-  return wanted != found->second.nodes;
+  std::set<std::string> reported;
+  for (const auto& [node, reported_node] : found->second.nodes) reported.insert(node);
+  return wanted != reported;
 }
 
 // What identifies a cluster's definition on one side: the Git tree ids when both sides have
@@ -205,15 +201,13 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
                           .base_render = renders->base ? &*renders->base : nullptr,
                           .head = after,
                           .head_render = renders->head ? &*renders->head : nullptr,
-                          .head_at_base_versions = renders->head_at_base_versions
-                                                       ? &*renders->head_at_base_versions
-                                                       : nullptr,
                           .redactor = renders->redactor.get(),
                           .now_unix_ms = inputs.now_unix * 1000};
     std::optional<std::string> applied;
     if (inputs.actual) {
       const auto found = inputs.actual->find(name);
-      cluster.actual_nodes = found != inputs.actual->end() ? found->second.nodes : std::set<std::string>{};
+      cluster.actual_nodes =
+          found != inputs.actual->end() ? found->second.nodes : std::map<std::string, ActualNode>{};
       if (found != inputs.actual->end()) applied = found->second.applied_revision;
     }
     ClusterPlan plan = plan_cluster(cluster);

@@ -24,7 +24,7 @@ namespace nkd::plan {
 // What a running daemon reports for a cluster (GET /api/v1/clusters).
 struct ActualCluster {
   std::string applied_revision;
-  std::set<std::string> nodes;
+  std::map<std::string, ActualNode> nodes;  // by name
 };
 
 struct RepositoryPlanInputs {

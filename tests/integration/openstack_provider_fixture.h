@@ -59,7 +59,7 @@ inline render::ClusterRender make_render(const model::Cluster& cluster,
     render.nodes.push_back(render::NodeRender{
         .node = node, .ignition = config, .ignition_sha256 = sha256_hex(config)});
     if (variant.with_boot_digest) {
-      render.nodes.back().boot_digest = render::LazyDigest::of(sha256_hex(config_with("pinned")));
+      render.nodes.back().boot_digest = render::LazyString::of(sha256_hex(config_with("pinned")));
     }
   }
   return render;

@@ -110,6 +110,22 @@ TEST(BareMetalProvider, NewRenderMarksFetchedNodesOutdatedAndRestoreSurvivesRest
   EXPECT_EQ(after.nodes[1].state, "Pending");
 }
 
+TEST(BareMetalProvider, FirstBootChangeOfAFetchedNodeIsPublishedButNamedAsRefused) {
+  BareMetalProvider provider;
+  ASSERT_TRUE(provider.apply(cluster(), render_of("v1"), {}).ok());
+  ASSERT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-cp-0").status, BareMetalProvider::FetchStatus::kServed);
+  // These renders carry no boot digests, so the full digests decide: lab-cp-0 booted v1.
+  const auto outcome = provider.apply(cluster(), render_of("v2"), {}).value();
+  EXPECT_NE(outcome.message.find("first-boot config changed for lab-cp-0:"), std::string::npos)
+      << outcome.message;
+  EXPECT_EQ(outcome.message.find("lab-worker-0:"), std::string::npos) << "never fetched: nothing to refuse";
+  EXPECT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-cp-0").config, "{\"config\":\"lab-cp-0v2\"}")
+      << "published all the same, for the next install";
+  ASSERT_EQ(outcome.decisions.size(), 2u);
+  EXPECT_EQ(outcome.decisions[0].action, plan::NodeAction::kRefuse);
+  EXPECT_EQ(outcome.decisions[1].action, plan::NodeAction::kKeep);
+}
+
 // Counts what reaches the store, to show that only changed configs are written.
 class CountingStore final : public ConfigStore {
  public:

@@ -46,18 +46,16 @@ model::Pool& pool_named(model::Cluster& cluster, const std::string& name) {
   throw std::runtime_error("no pool " + name);
 }
 
+using ActualNodes = std::map<std::string, plan::ActualNode>;
+
 plan::ClusterPlan plan_between(const Side& base, const Side& head,
-                               std::optional<std::set<std::string>> actual = std::nullopt) {
+                               std::optional<ActualNodes> actual = std::nullopt) {
   const plan::SecretRedactor redactor(secrets_of(head));
-  const auto pinned = plan::with_base_versions(base.cluster, head.cluster);
-  std::optional<render::ClusterRender> pinned_render;
-  if (pinned) pinned_render = render::render_cluster(*pinned, head.pki, {});
   return plan::plan_cluster({.name = head.cluster.name,
                              .base = &base.cluster,
                              .base_render = &base.render,
                              .head = &head.cluster,
                              .head_render = &head.render,
-                             .head_at_base_versions = pinned_render ? &*pinned_render : nullptr,
                              .actual_nodes = std::move(actual),
                              .redactor = &redactor});
 }
@@ -195,21 +193,40 @@ TEST(PlanCluster, OsOnlyUpgradeLeavesKubeVersionEmpty) {
   EXPECT_NE(plan.notes[0].find("OS-only"), std::string::npos);
 }
 
-TEST(PlanCluster, ChangedExtraFileReplacesEveryNodeAndSaysWhy) {
+TEST(PlanCluster, ChangedExtraFileReplacesWorkersInBatchesRefusesControlPlaneAndSaysWhy) {
   const Side base(testing::openstack_cluster());
   model::Cluster changed = testing::openstack_cluster();
   changed.ignition.files[0].contents = "Maintenance at noon\n";
   changed.kubernetes.version = "v1.30.2";  // carried in place; must not hide the file change
   const auto plan = plan_between(base, Side(changed));
-  ASSERT_EQ(plan.count(NodeAction::kReplace), 6u);
+  EXPECT_EQ(names_of(plan, NodeAction::kReplace),
+            (std::vector<std::string>{"prod-east-workers-0", "prod-east-workers-1", "prod-east-gpu-0"}));
+  EXPECT_EQ(plan.nodes[0].batch, 0);
+  EXPECT_EQ(plan.nodes[1].batch, 0) << "maxUnavailable 2";
+  EXPECT_EQ(plan.nodes[2].batch, 1);
+  EXPECT_EQ(names_of(plan, NodeAction::kRefuse),
+            (std::vector<std::string>{"prod-east-control-plane-0", "prod-east-control-plane-1",
+                                      "prod-east-control-plane-2"}));
   for (const auto& step : plan.nodes) {
     EXPECT_EQ(step.reasons, std::vector<std::string>{"file /etc/motd: content changed"}) << step.name;
+    EXPECT_EQ(step.refusal.empty(), step.action != NodeAction::kRefuse) << step.name;
   }
-  EXPECT_EQ(plan.nodes.front().name, "prod-east-control-plane-0");
+  EXPECT_NE(plan.nodes.back().refusal.find("etcd"), std::string::npos) << plan.nodes.back().refusal;
   ASSERT_EQ(plan.node_diffs.size(), 6u);
-  EXPECT_TRUE(plan.node_diffs[0].replaced);
+  EXPECT_TRUE(plan.node_diffs[0].refused) << plan.node_diffs[0].name;
+  EXPECT_TRUE(plan.node_diffs[3].replaced) << plan.node_diffs[3].name;
   EXPECT_NE(plan.node_diffs[0].diff.find("+            \"Maintenance at noon\""), std::string::npos)
       << plan.node_diffs[0].diff;
+}
+
+TEST(PlanCluster, BareMetalFirstBootChangeIsRefusedNotPromisedAsAReplacement) {
+  const Side base(testing::bare_metal_cluster());
+  model::Cluster changed = testing::bare_metal_cluster();
+  changed.ignition.files[0].contents = "Maintenance at noon\n";
+  const auto plan = plan_between(base, Side(changed));
+  EXPECT_TRUE(names_of(plan, NodeAction::kReplace).empty());
+  EXPECT_EQ(names_of(plan, NodeAction::kRefuse), (std::vector<std::string>{"bm-0", "bm-1", "bm-2"}));
+  EXPECT_NE(plan.nodes[1].refusal.find("reinstalled"), std::string::npos) << plan.nodes[1].refusal;
 }
 
 TEST(PlanCluster, AddedAndRemovedClusters) {
@@ -231,10 +248,10 @@ TEST(PlanCluster, AddedAndRemovedClusters) {
 
 TEST(PlanCluster, TheDaemonsViewDecidesWhatExists) {
   const Side side(testing::openstack_cluster());
-  std::set<std::string> actual;
-  for (const auto& node : side.render.nodes) actual.insert(node.node.name);
+  ActualNodes actual;
+  for (const auto& node : side.render.nodes) actual[node.node.name] = {};
   actual.erase("prod-east-workers-1");
-  actual.insert("prod-east-workers-7");
+  actual["prod-east-workers-7"] = {.pool = "workers", .role = "worker"};
   const auto plan = plan_between(side, side, actual);
   EXPECT_EQ(names_of(plan, NodeAction::kCreate), std::vector<std::string>{"prod-east-workers-1"});
   EXPECT_EQ(names_of(plan, NodeAction::kDelete), std::vector<std::string>{"prod-east-workers-7"});
@@ -250,8 +267,8 @@ TEST(PlanCluster, OpenStackNodesComeAndGoWithTheirPortsBareMetalOnesHaveNone) {
   ASSERT_EQ(down.nodes.size(), 1u);
   EXPECT_EQ(down.nodes[0].action, NodeAction::kDelete);
   EXPECT_EQ(down.nodes[0].port, "prod-east-workers-2");
-  std::set<std::string> actual{"prod-east-workers-9"};
-  for (const auto& node : Side(big).render.nodes) actual.insert(node.node.name);
+  ActualNodes actual{{"prod-east-workers-9", {}}};
+  for (const auto& node : Side(big).render.nodes) actual[node.node.name] = {};
   const auto daemon = plan_between(Side(big), Side(big), actual);
   ASSERT_EQ(daemon.nodes.size(), 1u);
   EXPECT_EQ(daemon.nodes[0].port, "prod-east-workers-9") << "only the daemon knows the node";
@@ -311,9 +328,17 @@ TEST(PlanFormats, PortsAndTheVirtualIpShowInEveryForm) {
   plan.clusters.push_back(plan_between(Side(testing::openstack_cluster()), Side(bigger)));
 
   const std::string text = plan::format_text(plan);
-  // The control-plane nodes are replaced too: each gets kube-vip's static pod.
-  EXPECT_NE(text.find("~ prod-east (changed): replace 3, create 1; virtual IP added\n"),
+  // The control-plane nodes would need kube-vip's static pod at first boot: refused, as the
+  // daemon refuses them.
+  EXPECT_NE(text.find("~ prod-east (changed): create 1, refuse 3; virtual IP added\n"),
             std::string::npos) << text;
+  EXPECT_NE(text.find("  refuse  prod-east-control-plane-0 (pool control-plane, control-plane)\n"
+                      "      because "),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("      refused: control-plane node prod-east-control-plane-0 was built"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("1 to create, 0 to replace, 0 to delete, 3 refused.\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("  create prod-east-workers-2 (pool workers, worker) with port "
                       "prod-east-workers-2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("Virtual IP:\n  reserve port prod-east-vip with 10.0.0.250 + floating IP\n"),
@@ -324,8 +349,11 @@ TEST(PlanFormats, PortsAndTheVirtualIpShowInEveryForm) {
   EXPECT_NE(markdown.find("**Virtual IP**: reserve port prod-east-vip with 10.0.0.250 + floating IP"),
             std::string::npos) << markdown;
   const auto json = plan::to_json(plan)["clusters"][0];
-  EXPECT_EQ(json["nodes"][3]["action"], "create");
-  EXPECT_EQ(json["nodes"][3]["port"], "prod-east-workers-2");
+  EXPECT_EQ(json["nodes"][0]["action"], "create");
+  EXPECT_EQ(json["nodes"][0]["port"], "prod-east-workers-2");
+  EXPECT_EQ(json["nodes"][1]["action"], "refuse");
+  EXPECT_TRUE(json["nodes"][1]["port"].is_null());
+  EXPECT_TRUE(json["nodes"][1]["refusal"].is_string());
   EXPECT_EQ(json["virtualIp"]["change"], "added");
   EXPECT_EQ(json["virtualIp"]["port"], "prod-east-vip");
   EXPECT_TRUE(json["virtualIp"]["from"].is_null());

@@ -1,11 +1,13 @@
-// NodeRender::boot_digest: what tells the OpenStack provider to replace a server. It is
+// NodeRender::boot_digest: what tells the planner a machine must be replaced. It is
 // deterministic, blind to the versions housekeeper upgrades in place (os.version, os.imageURL,
-// kubernetes.version), sensitive to first-boot content, and empty for bare metal.
+// kubernetes.version), sensitive to first-boot content, and set on every platform;
+// boot_ignition is the config it digests.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
+#include "common/crypto.h"
 #include "render/render.h"
 #include "tests/support/render_fixtures.h"
 
@@ -67,9 +69,23 @@ TEST(BootDigest, ChangesWithFirstBootContent) {
   }
 }
 
-TEST(BootDigest, IsEmptyForBareMetal) {
-  for (const auto& [name, digest] : boot_digests(testing::bare_metal_cluster())) {
-    EXPECT_TRUE(digest.empty()) << name;
+TEST(BootDigest, BareMetalNodesHaveThemTooAndTheyIgnoreVersions) {
+  const model::Cluster cluster = testing::bare_metal_cluster();
+  model::Cluster upgraded = cluster;
+  upgraded.os.version = "22.03-LTS-SP4.20250101";
+  upgraded.kubernetes.version = "v1.30.2";
+  const auto digests = boot_digests(cluster);
+  ASSERT_FALSE(digests.empty());
+  for (const auto& [name, digest] : digests) EXPECT_EQ(digest.size(), 64u) << name;
+  EXPECT_EQ(boot_digests(upgraded), digests);
+}
+
+TEST(BootDigest, IsTheDigestOfTheBootIgnition) {
+  const model::Cluster cluster = testing::openstack_cluster();
+  for (const render::NodeRender& node :
+       render::render_cluster(cluster, testing::placeholder_pki(cluster), {}).nodes) {
+    EXPECT_EQ(node.boot_digest.get(), sha256_hex(node.boot_ignition.get())) << node.node.name;
+    EXPECT_NE(node.boot_ignition.get(), node.ignition) << "the versions are pinned";
   }
 }
 
