@@ -250,6 +250,9 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   if (root["egress"].IsDefined()) parse_egress(fields, root["egress"], config);
   if (root["forge"].IsDefined()) parse_forge(fields, root["forge"], config.forge);
   if (root["http"].IsDefined()) parse_http(fields, root["http"], config);
+  if (root["notifications"].IsDefined()) {
+    notify::parse_notifications(fields, root["notifications"], config.notifications);
+  }
   if (const auto workers = fields.integer(root, "workers", "", false)) {
     if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
     else config.workers = *workers;
@@ -317,7 +320,7 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
             root, "the config",
             {"repository", "webhooks", "state", "clouds", "listen", "publicURL", "prune",
              "clusterAccess", "apiServers", "egress", "workers", "resyncInterval", "readyTimeout",
-             "rolloutStallTimeout", "maxConcurrentCreates", "forge", "http"})) {
+             "rolloutStallTimeout", "maxConcurrentCreates", "forge", "http", "notifications"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

@@ -11,6 +11,7 @@
 #include "common/cidr.h"
 #include "common/result.h"
 #include "syncd/http/connection_table.h"
+#include "syncd/notify/notification_config.h"
 
 namespace nkd::syncd {
 
@@ -97,6 +98,8 @@ struct DaemonConfig {
   std::int64_t rollout_stall_ms = 15 * 60'000;
   int openstack_max_concurrent_creates = 4;
   ForgeConfig forge;
+  // notifications: where events go (none by default).
+  std::vector<notify::SinkConfig> notifications;
   // http: how many connections the HTTP server keeps and how long a request may take.
   ConnectionLimits http_limits;
   ListenerTlsConfig http_tls;
