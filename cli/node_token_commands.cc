@@ -10,6 +10,7 @@
 #include "common/crypto.h"
 #include "common/duration.h"
 #include "render/ignition/ignition.h"
+#include "render/render.h"
 #include "syncd/cluster_pki_store.h"
 
 namespace nkd::cli {
@@ -80,7 +81,7 @@ Result<std::string> node_url_output(const NodeUrlOptions& options) {
   if (!published) return published.error();
   if (!published->has_value()) return unknown_node(**store, options.cluster, options.node);
   const std::string url =
-      resolved->ignition_base_url + "/ignition/" + options.cluster + "/" + options.node;
+      render::node_config_url(resolved->ignition_base_url, options.cluster, options.node);
   const Secret token = pki::node_fetch_token(**pki, options.node);
   if (options.pointer) {
     return ignition::pointer_config(url, sha512_hex((*published)->content), token) + "\n";

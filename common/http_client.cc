@@ -113,7 +113,9 @@ Result<HttpResponse> send_with_retry(HttpClient& client, const HttpRequest& requ
     const std::int64_t wait_ms = next_wait_ms(policy, outcome, attempt - 1);
     if (wait_ms < 0) return outcome;
     if (policy.now() + std::chrono::milliseconds(wait_ms) >= deadline) return outcome;
+    if (policy.cancelled && policy.cancelled()) return outcome;
     policy.sleep(std::chrono::milliseconds(wait_ms));
+    if (policy.cancelled && policy.cancelled()) return outcome;
   }
 }
 

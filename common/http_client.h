@@ -69,6 +69,9 @@ struct RetryPolicy {
   std::function<void(std::chrono::milliseconds)> sleep;
   std::function<std::chrono::steady_clock::time_point()> now;
   std::function<double()> random_unit;
+  // When set and true before a wait or after it, no further attempt is made and the last
+  // outcome is returned (a shutting-down sender; pair it with a `sleep` that wakes up on it).
+  std::function<bool()> cancelled;
 };
 
 // True for GET, HEAD, PUT, DELETE, OPTIONS (RFC 9110 §9.2.2).

@@ -85,7 +85,16 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                                  *registry_)),
       http_insecure(add(prometheus::BuildGauge(), "nkd_http_insecure",
                         "1 when the listener serves plain HTTP (http.insecure), 0 with HTTPS.",
-                        *registry_)) {
+                        *registry_)),
+      notifications_total(add(prometheus::BuildCounter(), "nkd_notifications_total",
+                              "Notifications by sink and result (delivered, failed).",
+                              *registry_)),
+      notification_queue_dropped_total(
+          add(prometheus::BuildCounter(), "nkd_notification_queue_dropped_total",
+              "Notifications dropped unsent: a sink's queue was full, or the daemon stopped.",
+              *registry_)),
+      boot_scripts_total(add(prometheus::BuildCounter(), "nkd_boot_scripts_total",
+                                    "GET /boot answers by result (served, unknown).", *registry_)) {
   build_info.Add({{"version", version}, {"commit", commit}}).Set(1);
 }
 

@@ -64,6 +64,12 @@ class Metrics {
   // 1 while the listener serves plain HTTP (http.insecure: true), 0 with HTTPS: configs that
   // hold private keys then cross the network in cleartext, which an alert should say.
   prometheus::Family<prometheus::Gauge>& http_insecure;
+  // Outbound notifications (syncd/notify): each delivery's end by sink and result, and those a
+  // full queue or a stop dropped before they were sent, by sink.
+  prometheus::Family<prometheus::Counter>& notifications_total;
+  prometheus::Family<prometheus::Counter>& notification_queue_dropped_total;
+  // iPXE scripts asked for at /boot/...: served, or unknown (no such MAC or node).
+  prometheus::Family<prometheus::Counter>& boot_scripts_total;
 
   // Bucket sets sized to what each duration measures.
   static prometheus::Histogram::BucketBoundaries fast_buckets();  // 1 ms .. 10 s

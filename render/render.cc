@@ -20,13 +20,6 @@ Artifact make_artifact(std::string path, std::string content) {
       .path = std::move(path), .content = std::move(content), .sha256 = std::move(digest)};
 }
 
-std::string fetch_url(const RenderOptions& options, const std::string& cluster,
-                      const std::string& node) {
-  std::string base = options.ignition_base_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/ignition/" + cluster + "/" + node;
-}
-
 // What the init node applies once its API answers: nkd's access first (so nkd, when it can reach
 // the cluster, may apply the rest too), then the network plugin.
 std::vector<ignition::BringUpManifest> bring_up_manifests(
@@ -55,7 +48,7 @@ NodeRender render_node(const model::Cluster& cluster, const model::Node& node,
   rendered.needs_pointer = base64_encode(rendered.ignition).size() > kUserDataLimitBytes;
   if (rendered.needs_pointer) {
     rendered.pointer_ignition = ignition::pointer_config(
-        fetch_url(options, cluster.name, node.name), sha512_hex(rendered.ignition),
+        node_config_url(options.ignition_base_url, cluster.name, node.name), sha512_hex(rendered.ignition),
         rendered.fetch_token, options.ignition_ca_pem);
   }
   return rendered;
@@ -108,6 +101,12 @@ std::string digest_of(const std::vector<Artifact>& artifacts) {
 }
 
 }  // namespace
+
+std::string node_config_url(std::string_view base_url, const std::string& cluster,
+                            const std::string& node) {
+  while (base_url.ends_with('/')) base_url.remove_suffix(1);
+  return std::string(base_url) + "/ignition/" + cluster + "/" + node;
+}
 
 ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPki& pki,
                              const RenderOptions& options) {

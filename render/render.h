@@ -102,6 +102,11 @@ struct RenderOptions {
   std::string ignition_ca_pem;
 };
 
+// Where a node fetches its published config: <base_url>/ignition/<cluster>/<node> (a trailing
+// '/' of the base is dropped). Pointer configs, `nkd node-url` and boot scripts all use it.
+[[nodiscard]] std::string node_config_url(std::string_view base_url, const std::string& cluster,
+                                          const std::string& node);
+
 [[nodiscard]] ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPki& pki,
                                            const RenderOptions& options);
 

@@ -270,6 +270,9 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   if (root["maintenance"].IsDefined()) {
     config.maintenance_windows = model::parse_maintenance(fields, root["maintenance"], "maintenance");
   }
+  if (root["notifications"].IsDefined()) {
+    notify::parse_notifications(fields, root["notifications"], config.notifications);
+  }
   if (const auto workers = fields.integer(root, "workers", "", false)) {
     if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
     else config.workers = *workers;
@@ -339,7 +342,7 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
             {"repository", "webhooks", "state", "clouds", "listen", "publicURL", "prune",
              "clusterAccess", "apiServers", "egress", "workers", "resyncInterval", "readyTimeout",
              "rolloutStallTimeout", "stallTimeout", "maxConcurrentCreates", "forge", "http", "api",
-             "maintenance"})) {
+             "maintenance", "notifications"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

@@ -12,6 +12,7 @@
 #include "common/maintenance_window.h"
 #include "common/result.h"
 #include "syncd/http/connection_table.h"
+#include "syncd/notify/notification_config.h"
 
 namespace nkd::syncd {
 
@@ -105,6 +106,8 @@ struct DaemonConfig {
   // watchdog. Above the longest step a healthy daemon takes (a server create waits up to 10m).
   std::int64_t stall_timeout_ms = 30 * 60'000;
   ForgeConfig forge;
+  // notifications: where events go (none by default).
+  std::vector<notify::SinkConfig> notifications;
   // http: how many connections the HTTP server keeps and how long a request may take.
   ConnectionLimits http_limits;
   ListenerTlsConfig http_tls;

@@ -169,6 +169,8 @@ Status Daemon::start() {
   reconciler_->restore_metrics();
   reconciler_->restore_suspensions();
   if (auto status = start_commit_statuses(); !status) return status;
+  if (auto status = start_notifications(); !status) return status;
+  listen_to_reconciler();
   if (auto status = prepare_listener_security(); !status) return status;
   http_ = std::make_unique<HttpServer>(
       HttpServerOptions{.host = config_.listen_host(),
@@ -180,6 +182,7 @@ Status Daemon::start() {
                         .clock = &clock_,
                         .connections = config_.http_limits,
                         .tls = listener_tls_,
+                        .public_url = config_.public_url,
                         .operator_token = std::move(operator_token).value()},
       *store_, metrics_, bare_metal_,
       HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },
@@ -228,14 +231,41 @@ Status Daemon::start_commit_statuses() {
   if (!publisher) return publisher.error();
   forge_publisher_ = std::move(publisher).value();
   commit_statuses_ = std::make_unique<CommitStatusTracker>(*forge_publisher_);
-  reconciler_->set_outcome_listener(
-      [this](const std::string& cluster, const std::string& commit, bool applied,
-             const std::string& message) {
-        commit_statuses_->cluster_finished(cluster, commit, applied, message);
-      });
   spdlog::info("posting commit statuses to {} {} as '{}'", config_.forge.kind,
                config_.forge.repository, config_.forge.context);
   return ok_status();
+}
+
+Status Daemon::start_notifications() {
+  if (config_.notifications.empty()) return ok_status();
+  auto notifier = notify::Notifier::create(config_.notifications, egress_client_, metrics_);
+  if (!notifier) return notifier.error();
+  notifier_ = std::move(notifier).value();
+  std::string names;
+  for (const auto& sink : config_.notifications) {
+    names += (names.empty() ? "" : ", ") + sink.name + " (" + notify::to_string(sink.type) + ")";
+  }
+  spdlog::info("sending notifications to {}", names);
+  return ok_status();
+}
+
+void Daemon::listen_to_reconciler() {
+  if (commit_statuses_ || notifier_) {
+    reconciler_->set_outcome_listener([this](const std::string& cluster, const std::string& commit,
+                                             bool applied, const std::string& message) {
+      if (commit_statuses_) commit_statuses_->cluster_finished(cluster, commit, applied, message);
+      if (notifier_) notifier_->cluster_outcome(cluster, commit, applied, message);
+    });
+  }
+  if (!notifier_) return;
+  reconciler_->set_drift_listener([this](const std::string& cluster, const std::string& commit,
+                                         int drifted_objects, const std::string& message) {
+    notifier_->cluster_drift(cluster, commit, drifted_objects, message);
+  });
+  reconciler_->set_window_listener(
+      [this](const std::string& cluster, const std::string& commit, const std::string& message) {
+        notifier_->waiting_for_window(cluster, commit, message);
+      });
 }
 
 void Daemon::stop() {
@@ -250,6 +280,7 @@ void Daemon::stop() {
   if (source_thread_.joinable()) source_thread_.join();
   if (reconciler_) reconciler_->stop();
   if (forge_publisher_) forge_publisher_->stop();
+  if (notifier_) notifier_->stop();
   if (http_) http_->stop();
   store_.reset();
   spdlog::info("nkd syncd stopped");

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -19,10 +20,12 @@
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/openstack/openstack_provider.h"
 #include "render/model/diagnostics.h"
+#include "render/model/mac_addresses.h"
 #include "syncd/config.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
 #include "syncd/http/tls_transport.h"
+#include "syncd/notify/notifier.h"
 #include "syncd/published_config_store.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/source/source.h"
@@ -64,10 +67,17 @@ class Daemon {
   void poll_once();
   void process_commit(const std::string& commit_id, std::int64_t fetched_at_ms);
   void reject_commit(const std::string& commit_id, const std::vector<model::Diagnostic>& diagnostics);
+  // Errors for MACs of `loaded` clusters that an accepted cluster not reloaded (still in
+  // `present`) already claims: the commit loads only the clusters it changed.
+  [[nodiscard]] std::vector<model::Diagnostic> macs_claimed_elsewhere(
+      const model::RepositoryModel& loaded, const std::set<std::string>& present) const;
   void restore_fetched_configs();
   // Renders `cluster` with its stored (or new) PKI when a reconcile worker asks.
   RenderFunction render_function(const model::Cluster& cluster);
   [[nodiscard]] Status start_commit_statuses();
+  [[nodiscard]] Status start_notifications();
+  // Routes the reconciler's reports to the commit statuses and the notifier, whichever exist.
+  void listen_to_reconciler();
   // HTTPS material per http.tls (or, with http.insecure, a warning): before the listener starts.
   [[nodiscard]] Status prepare_listener_security();
 
@@ -95,6 +105,8 @@ class Daemon {
   std::unique_ptr<CurlHttpClient> forge_client_;
   std::unique_ptr<ForgeStatusPublisher> forge_publisher_;
   std::unique_ptr<CommitStatusTracker> commit_statuses_;
+  // Notifications, when notifications: lists sinks (null otherwise).
+  std::unique_ptr<notify::Notifier> notifier_;
 
   std::thread source_thread_;
   std::mutex wake_mutex_;
@@ -108,6 +120,7 @@ class Daemon {
   std::string accepted_commit_;
   std::string seen_commit_;
   std::set<std::string> known_clusters_;
+  std::map<std::string, std::vector<model::MacClaim>> mac_claims_;  // of the accepted clusters
   std::string exported_revision_;
 };
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "render/model/loader.h"
+#include "render/model/mac_addresses.h"
 #include "render/model/upgrade_path.h"
 #include "render/render.h"
 #include "syncd/cluster_pki_store.h"
@@ -98,6 +99,24 @@ RenderFunction Daemon::render_function(const model::Cluster& cluster) {
   };
 }
 
+std::vector<model::Diagnostic> Daemon::macs_claimed_elsewhere(
+    const model::RepositoryModel& loaded, const std::set<std::string>& present) const {
+  std::vector<model::MacClaim> checked;
+  std::set<std::string> reloaded;
+  for (const model::Cluster& cluster : loaded.clusters) {
+    const auto claims = model::mac_claims(cluster);
+    checked.insert(checked.end(), claims.begin(), claims.end());
+    reloaded.insert(cluster.name);
+  }
+  std::vector<model::MacClaim> established;
+  for (const auto& [name, claims] : mac_claims_) {
+    if (present.contains(name) && !reloaded.contains(name)) {
+      established.insert(established.end(), claims.begin(), claims.end());
+    }
+  }
+  return model::duplicate_macs(checked, established);
+}
+
 void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_at_ms) {
   auto tree = source_->tree(commit_id);
   auto info = source_->commit_info(commit_id);
@@ -144,6 +163,11 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     reject_commit(commit_id, refused);
     return;
   }
+  const std::set<std::string> present(names->begin(), names->end());
+  if (auto duplicates = macs_claimed_elsewhere(loaded.model, present); !duplicates.empty()) {
+    reject_commit(commit_id, duplicates);
+    return;
+  }
   // Rendering happens in the reconcile workers (render_function), one cluster at a time.
   std::map<std::string, DesiredCluster> rendered;
   for (const model::Cluster& cluster : loaded.model.clusters) {
@@ -152,7 +176,6 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
                                                   .commit = *info,
                                                   .fetched_at_ms = fetched_at_ms});
   }
-  const std::set<std::string> present(names->begin(), names->end());
   if (commit_statuses_) {
     std::vector<std::string> changed;
     for (const auto& [name, desired] : rendered) changed.push_back(name);
@@ -176,8 +199,18 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     }
   }
   known_clusters_ = present;
+  std::erase_if(mac_claims_, [&](const auto& entry) { return !present.contains(entry.first); });
+  for (const model::Cluster& cluster : loaded.model.clusters) {
+    mac_claims_[cluster.name] = model::mac_claims(cluster);
+  }
   accepted_commit_ = commit_id;
   metrics_.source_head_valid.Add({}).Set(1);
+  if (notifier_) {
+    notifier_->commit_accepted(commit_id, std::to_string(loaded.model.clusters.size()) +
+                                              " cluster(s) changed, " +
+                                              std::to_string(names->size() - loaded.model.clusters.size()) +
+                                              " unchanged");
+  }
   spdlog::info("accepted commit {} by {}: {} cluster(s) changed, {} unchanged",
                commit_id.substr(0, 12), info->author, loaded.model.clusters.size(),
                names->size() - loaded.model.clusters.size());
@@ -194,11 +227,12 @@ void Daemon::reject_commit(const std::string& commit_id,
     auto& text = errors_by_cluster[cluster_of(diagnostic)];
     if (text.empty()) text = "commit " + commit_id.substr(0, 12) + " rejected: " + model::format(diagnostic);
   }
-  if (commit_statuses_) {
-    const auto first = std::find_if(diagnostics.begin(), diagnostics.end(), [](const auto& diagnostic) {
-      return diagnostic.severity == model::Severity::kError;
-    });
-    if (first != diagnostics.end()) commit_statuses_->commit_rejected(commit_id, model::format(*first));
+  const auto first = std::find_if(diagnostics.begin(), diagnostics.end(), [](const auto& diagnostic) {
+    return diagnostic.severity == model::Severity::kError;
+  });
+  if (first != diagnostics.end()) {
+    if (commit_statuses_) commit_statuses_->commit_rejected(commit_id, model::format(*first));
+    if (notifier_) notifier_->commit_rejected(commit_id, model::format(*first));
   }
   for (const auto& [name, message] : errors_by_cluster) {
     if (name.empty()) continue;

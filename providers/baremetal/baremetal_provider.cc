@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "common/crypto.h"
+#include "render/model/value_checks.h"
 
 namespace nkd::providers {
 
@@ -191,6 +193,7 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
     }
     outcome.nodes.push_back(observed(name, node));
   }
+  if (report_fetches) index_boot(cluster, previous, published);
   previous = std::move(published);
   // Publishing is the whole of a bare-metal apply, unless changes wait for a window.
   outcome.complete = held_lines.empty();
@@ -214,6 +217,9 @@ Result<std::vector<ObservedNode>> BareMetalProvider::observe(const std::string& 
 Status BareMetalProvider::remove(const std::string& cluster) {
   {
     std::lock_guard lock(mutex_);
+    if (auto found = clusters_.find(cluster); found != clusters_.end()) {
+      index_boot(model::Cluster{.name = cluster}, found->second, {});
+    }
     clusters_.erase(cluster);
     restored_fetches_.erase(cluster);
   }
@@ -268,6 +274,68 @@ bool BareMetalProvider::token_accepted(const std::string& cluster, const std::st
     matched = constant_time_equal(token, candidate.reveal()) || matched;
   }
   return matched;
+}
+
+void BareMetalProvider::index_boot(const model::Cluster& cluster,
+                                   const std::map<std::string, Published>& before,
+                                   const std::map<std::string, Published>& after) {
+  for (const auto& [name, node] : before) {
+    auto found = macs_.find(node.mac);
+    if (found != macs_.end() && found->second.first == cluster.name) macs_.erase(found);
+  }
+  for (const auto& [name, node] : after) {
+    if (!node.mac.empty()) macs_[node.mac] = {cluster.name, name};
+  }
+  const auto* bare_metal = std::get_if<model::BareMetalPlatform>(&cluster.platform);
+  if (bare_metal != nullptr && bare_metal->boot && !after.empty()) {
+    boots_[cluster.name] = *bare_metal->boot;
+  } else {
+    boots_.erase(cluster.name);
+  }
+}
+
+std::optional<BareMetalProvider::BootTarget> BareMetalProvider::boot_target_by_mac(
+    const std::string& mac) {
+  std::string cluster;
+  std::string node;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = macs_.find(model::normalize_mac(mac));
+    if (found == macs_.end()) return std::nullopt;
+    std::tie(cluster, node) = found->second;
+  }
+  return boot_target(cluster, node);
+}
+
+std::optional<BareMetalProvider::BootTarget> BareMetalProvider::boot_target(
+    const std::string& cluster, const std::string& node) {
+  std::lock_guard lock(mutex_);
+  auto boot = boots_.find(cluster);
+  if (boot == boots_.end()) return std::nullopt;
+  auto nodes = clusters_.find(cluster);
+  if (nodes == clusters_.end() || !nodes->second.contains(node)) return std::nullopt;
+  return BootTarget{.cluster = cluster, .node = node, .boot = boot->second};
+}
+
+Result<Secret> BareMetalProvider::current_token(const std::string& cluster,
+                                                const std::string& node) {
+  Secret published_token;
+  {
+    std::lock_guard lock(mutex_);
+    auto nodes = clusters_.find(cluster);
+    if (nodes == clusters_.end() || !nodes->second.contains(node)) {
+      return Error{ErrorCode::kNotFound, "no published config for " + cluster + "/" + node};
+    }
+    published_token = nodes->second.at(node).token;
+  }
+  if (tokens_ == nullptr) return published_token;
+  // Outside the lock: the token source may read the state store.
+  auto accepted = tokens_->accepted(cluster, node);
+  if (!accepted) return accepted.error();
+  if (accepted->empty()) {
+    return Error{ErrorCode::kNotFound, "no fetch token for " + cluster + "/" + node};
+  }
+  return accepted->front();
 }
 
 void BareMetalProvider::restore_fetched(const std::string& cluster, const std::string& node,

@@ -4,13 +4,14 @@
 // config's digest. The configs themselves live in a ConfigStore (only changed ones are written);
 // memory holds each node's digest and token. The tokens a fetch must present come from a
 // FetchTokenSource when one is given, else from the published render. Thread-safe: one mutex
-// guards the node table.
+// guards the node table. It also answers which node a network-booting machine is (by MAC).
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/secret.h"
@@ -60,6 +61,22 @@ class BareMetalProvider final : public InfrastructureProvider {
   // Serves GET /ignition/<cluster>/<node>; the token is compared in constant time.
   FetchResult fetch(const std::string& cluster, const std::string& node, const std::string& token);
 
+  // A machine that network-boots (GET /boot/...): its node, and the boot section of its
+  // cluster's definition.
+  struct BootTarget {
+    std::string cluster;
+    std::string node;
+    model::BareMetalBoot boot;
+  };
+  // The published node whose machine has `mac` (any case, ':' or '-' between the bytes), when
+  // its cluster's definition has spec.platform.bareMetal.boot; nullopt otherwise.
+  std::optional<BootTarget> boot_target_by_mac(const std::string& mac);
+  // The same for a node named by its cluster and name.
+  std::optional<BootTarget> boot_target(const std::string& cluster, const std::string& node);
+  // The token that opens `node`'s config now: the token source's current one (so a rotation
+  // applies at once), else the published render's. kNotFound for a node not published.
+  Result<Secret> current_token(const std::string& cluster, const std::string& node);
+
   // Restores what a node had fetched before a restart (from the state store).
   void restore_fetched(const std::string& cluster, const std::string& node,
                        const std::string& digest);
@@ -91,6 +108,9 @@ class BareMetalProvider final : public InfrastructureProvider {
   };
   static plan::ObservedMachine machine_of(const std::string& name, const Published& node);
   static ObservedNode observed(const std::string& name, const Published& node);
+  // Moves the cluster's MACs from `before` to `after` and keeps its boot section (lock held).
+  void index_boot(const model::Cluster& cluster, const std::map<std::string, Published>& before,
+                  const std::map<std::string, Published>& after);
   // Whether `token` opens `node`'s config; `published_token` is the render's.
   bool token_accepted(const std::string& cluster, const std::string& node, const std::string& token,
                       const Secret& published_token);
@@ -102,6 +122,9 @@ class BareMetalProvider final : public InfrastructureProvider {
   std::mutex mutex_;
   std::map<std::string, std::map<std::string, Published>> clusters_;
   std::map<std::string, std::map<std::string, std::string>> restored_fetches_;
+  std::map<std::string, model::BareMetalBoot> boots_;  // by cluster, those with a boot section
+  // MAC -> {cluster, node}, of the published bare-metal nodes (validation keeps MACs unique).
+  std::map<std::string, std::pair<std::string, std::string>> macs_;
 };
 
 }  // namespace nkd::providers

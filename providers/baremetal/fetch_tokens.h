@@ -15,8 +15,9 @@ namespace nkd::providers {
 class FetchTokenSource {
  public:
   virtual ~FetchTokenSource() = default;
-  // The tokens accepted for `node` of `cluster` now. Empty: none (the fetch is refused); an
-  // error: they cannot be known now (the fetch is refused too).
+  // The tokens accepted for `node` of `cluster` now, the current one first (the one handed out
+  // in boot scripts). Empty: none (the fetch is refused); an error: they cannot be known now
+  // (the fetch is refused too).
   [[nodiscard]] virtual Result<std::vector<Secret>> accepted(const std::string& cluster,
                                                              const std::string& node) = 0;
 };

@@ -48,12 +48,29 @@ struct OpenStackPlatform {
 struct BareMetalNode {
   std::string name;
   std::string pool;
-  std::string mac;
+  std::string mac;  // lower case, as normalize_mac gives it
   std::string ip;
+  // Where `mac` is written in cluster.yaml (1-based; 0: unknown), so that a MAC another node
+  // also claims can be reported at both places.
+  int mac_line = 0;
+  int mac_column = 0;
+};
+
+// How a bare-metal machine network-boots the OS image's live PXE artifacts (GET /boot/<mac>
+// serves an iPXE script with them). Without install_device the machine runs from memory, its
+// config applied by the live system's Ignition; with it, the live system installs the image to
+// that disk with the node's config for its first boot.
+struct BareMetalBoot {
+  std::string kernel_url;
+  std::string initrd_url;
+  std::string rootfs_url;
+  std::string install_device;                 // "/dev/sda"; empty: run from memory
+  std::vector<std::string> kernel_arguments;  // extra ones, appended ("console=ttyS0")
 };
 
 struct BareMetalPlatform {
   std::vector<BareMetalNode> nodes;
+  std::optional<BareMetalBoot> boot;  // none: nkd serves no boot script for these machines
 };
 
 using Platform = std::variant<OpenStackPlatform, BareMetalPlatform>;

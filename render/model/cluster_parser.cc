@@ -144,7 +144,12 @@ void ClusterParser::parse_openstack(const YAML::Node& node, OpenStackPlatform& o
 
 void ClusterParser::parse_bare_metal(const YAML::Node& node, BareMetalPlatform& bare_metal) {
   constexpr std::string_view kWhere = "spec.platform.bareMetal";
-  if (!fields_.expect_map(node, kWhere, {"nodes"})) return;
+  if (!fields_.expect_map(node, kWhere, {"nodes", "boot"})) return;
+  if (node["boot"].IsDefined()) {
+    BareMetalBoot boot;
+    parse_bare_metal_boot(node["boot"], boot);
+    bare_metal.boot = std::move(boot);
+  }
   const YAML::Node nodes = node["nodes"];
   if (!nodes.IsDefined()) {
     fields_.error_at(node, "missing required field 'spec.platform.bareMetal.nodes'");
@@ -168,11 +173,46 @@ void ClusterParser::parse_bare_metal(const YAML::Node& node, BareMetalPlatform& 
       if (const auto problem = check_mac_address(machine.mac); !problem.empty()) {
         fields_.error_at(entry["mac"], where + ".mac " + problem);
       }
+      machine.mac = normalize_mac(machine.mac);
+      const YAML::Mark mark = YamlFields::mark_of(entry["mac"]);
+      machine.mac_line = mark.line < 0 ? 0 : mark.line + 1;
+      machine.mac_column = mark.column < 0 ? 0 : mark.column + 1;
     }
     if (!machine.ip.empty() && !parse_ip(machine.ip)) {
       fields_.error_at(entry["ip"], where + ".ip '" + machine.ip + "' is not an IP address");
     }
     bare_metal.nodes.push_back(std::move(machine));
+  }
+}
+
+void ClusterParser::parse_bare_metal_boot(const YAML::Node& node, BareMetalBoot& boot) {
+  constexpr std::string_view kWhere = "spec.platform.bareMetal.boot";
+  if (!fields_.expect_map(node, kWhere, {"kernelURL", "initrdURL", "rootfsURL", "installDevice",
+                                         "kernelArguments"})) {
+    return;
+  }
+  // The values land in an iPXE script and on a kernel command line: each must stay one word.
+  const std::pair<const char*, std::string*> urls[] = {
+      {"kernelURL", &boot.kernel_url}, {"initrdURL", &boot.initrd_url}, {"rootfsURL", &boot.rootfs_url}};
+  for (const auto& [key, target] : urls) {
+    *target = fields_.string(node, key, kWhere, true).value_or("");
+    if (target->empty()) continue;
+    if (const auto problem = check_boot_url(*target); !problem.empty()) {
+      fields_.error_at(node[key], std::string(kWhere) + "." + key + " " + problem);
+    }
+  }
+  boot.install_device = fields_.string(node, "installDevice", kWhere, false).value_or("");
+  if (!boot.install_device.empty()) {
+    if (const auto problem = check_install_device(boot.install_device); !problem.empty()) {
+      fields_.error_at(node["installDevice"], std::string(kWhere) + ".installDevice " + problem);
+    }
+  }
+  boot.kernel_arguments = fields_.string_list(node, "kernelArguments", kWhere);
+  for (std::size_t i = 0; i < boot.kernel_arguments.size(); ++i) {
+    if (const auto problem = check_kernel_argument(boot.kernel_arguments[i]); !problem.empty()) {
+      fields_.error_at(node["kernelArguments"][i],
+                       indexed(std::string(kWhere) + ".kernelArguments", i) + " " + problem);
+    }
   }
 }
 

@@ -28,6 +28,7 @@ class ClusterParser {
   void parse_platform(const YAML::Node& platform, Cluster& cluster);
   void parse_openstack(const YAML::Node& node, OpenStackPlatform& openstack);
   void parse_bare_metal(const YAML::Node& node, BareMetalPlatform& bare_metal);
+  void parse_bare_metal_boot(const YAML::Node& node, BareMetalBoot& boot);
   void parse_os(const YAML::Node& node, OsSpec& os);
   void parse_kubernetes(const YAML::Node& node, KubernetesSpec& kubernetes);
   // virtualIP, apiServerCertSANs and bootstrapTokenTTL of spec.kubernetes.

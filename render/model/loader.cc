@@ -8,6 +8,7 @@
 #include "common/utf8.h"
 #include "render/model/cluster_parser.h"
 #include "render/model/limits.h"
+#include "render/model/mac_addresses.h"
 #include "render/model/yaml_fields.h"
 
 namespace nkd::model {
@@ -92,6 +93,24 @@ std::optional<Cluster> load_one_guarded(const TreeReader& tree, const std::strin
   }
 }
 
+// MACs are unique across the clusters loaded together (mac_addresses.h); a cluster that claims
+// one an earlier cluster (by name) or an earlier machine of its own claims leaves the model.
+void drop_duplicate_macs(LoadResult& result) {
+  std::vector<MacClaim> established;
+  std::vector<Cluster> kept;
+  for (Cluster& cluster : result.model.clusters) {
+    const std::vector<MacClaim> claims = mac_claims(cluster);
+    std::vector<Diagnostic> duplicates = duplicate_macs(claims, established);
+    established.insert(established.end(), claims.begin(), claims.end());
+    if (duplicates.empty()) {
+      kept.push_back(std::move(cluster));
+      continue;
+    }
+    result.diagnostics.insert(result.diagnostics.end(), duplicates.begin(), duplicates.end());
+  }
+  result.model.clusters = std::move(kept);
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> list_cluster_names(const TreeReader& tree) {
@@ -132,6 +151,7 @@ LoadResult load_clusters(const TreeReader& tree, const std::vector<std::string>&
   }
   std::sort(result.model.clusters.begin(), result.model.clusters.end(),
             [](const Cluster& left, const Cluster& right) { return left.name < right.name; });
+  drop_duplicate_macs(result);
   sort_diagnostics(result.diagnostics);
   return result;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <regex>
 
@@ -118,6 +119,59 @@ std::string check_mac_address(std::string_view value) {
   static const std::regex kMac("([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}");
   if (std::regex_match(value.begin(), value.end(), kMac)) return "";
   return "'" + std::string(value) + "' is not a MAC address such as 52:54:00:12:34:56";
+}
+
+std::string normalize_mac(std::string_view value) {
+  std::string normalized(value);
+  for (char& c : normalized) {
+    c = c == '-' ? ':' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return normalized;
+}
+
+namespace {
+
+// Printable ASCII that a kernel command line and an iPXE script keep as one literal word.
+bool is_boot_word(std::string_view value) {
+  return !value.empty() && std::all_of(value.begin(), value.end(), [](unsigned char c) {
+    return c > 0x20 && c < 0x7f && c != '"' && c != '\'' && c != '\\' && c != '$' && c != '`';
+  });
+}
+
+}  // namespace
+
+std::string check_boot_url(std::string_view value) {
+  if (!value.starts_with("http://") && !value.starts_with("https://")) {
+    return "'" + std::string(value) + "' must be an http:// or https:// URL that iPXE can fetch";
+  }
+  if (!is_boot_word(value)) {
+    return "must be one word of printable ASCII without quotes, backslashes or '$' (it goes into "
+           "an iPXE script); percent-encode such characters";
+  }
+  return "";
+}
+
+std::string check_install_device(std::string_view value) {
+  if (!value.starts_with("/dev/") || value.size() == 5 || !is_boot_word(value)) {
+    return "'" + std::string(value) + "' must be a device path such as /dev/sda or "
+           "/dev/disk/by-id/<id>";
+  }
+  return "";
+}
+
+std::string check_kernel_argument(std::string_view value) {
+  if (!is_boot_word(value)) {
+    return "'" + std::string(value) + "' must be one kernel argument: printable ASCII without "
+           "spaces, quotes, backslashes or '$'";
+  }
+  for (const std::string_view reserved :
+       {"ignition.", "coreos.inst.install_dev", "coreos.inst.ignition_url", "coreos.live.rootfs_url",
+        "initrd="}) {
+    if (value.starts_with(reserved)) {
+      return "'" + std::string(value) + "' is set by nkd itself; remove it";
+    }
+  }
+  return "";
 }
 
 }  // namespace nkd::model

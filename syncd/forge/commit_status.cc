@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
 
 #include "common/secret_file.h"
@@ -73,59 +71,31 @@ Result<std::unique_ptr<ForgeStatusPublisher>> ForgeStatusPublisher::create(const
 
 ForgeStatusPublisher::ForgeStatusPublisher(ForgeConfig forge, Secret token, HttpClient& client,
                                            metrics::Metrics& metrics)
-    : forge_(std::move(forge)), token_(std::move(token)), client_(client), metrics_(metrics) {
-  thread_ = std::thread([this] { run(); });
-}
+    : forge_(std::move(forge)),
+      token_(std::move(token)),
+      client_(client),
+      metrics_(metrics),
+      worker_(kQueueLimit, kDrainLimit,
+              {.deliver = [this](Pending& status, bool draining) { send(status, draining); },
+               .overflowed =
+                   [](const Pending& oldest) {
+                     spdlog::warn("commit status queue full: dropping the oldest ({} {})",
+                                  short_commit(oldest.commit), to_string(oldest.state));
+                   },
+               .abandoned =
+                   [](std::size_t count) {
+                     spdlog::warn("stopping: {} commit status(es) not sent (the forge is slow or down)",
+                                  count);
+                   }}) {}
 
 ForgeStatusPublisher::~ForgeStatusPublisher() { stop(); }
 
 void ForgeStatusPublisher::post(const std::string& commit, CommitState state,
                                 const std::string& description) {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    if (queue_.size() >= kQueueLimit) {
-      spdlog::warn("commit status queue full: dropping the oldest ({} {})",
-                   short_commit(queue_.front().commit), to_string(queue_.front().state));
-      queue_.pop_front();
-    }
-    queue_.push_back({commit, state, description});
-  }
-  wake_.notify_one();
+  worker_.push({commit, state, description});
 }
 
-void ForgeStatusPublisher::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_ && !thread_.joinable()) return;
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ForgeStatusPublisher::run() {
-  std::optional<std::chrono::steady_clock::time_point> drain_deadline;
-  while (true) {
-    Pending next;
-    bool draining = false;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued was sent
-      draining = stopping_;
-      if (draining && !drain_deadline) drain_deadline = std::chrono::steady_clock::now() + kDrainLimit;
-      if (draining && std::chrono::steady_clock::now() >= *drain_deadline) {
-        spdlog::warn("stopping: {} commit status(es) not sent (the forge is slow or down)", queue_.size());
-        queue_.clear();
-        return;
-      }
-      next = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    send(next, draining);
-  }
-}
+void ForgeStatusPublisher::stop() { worker_.stop(); }
 
 void ForgeStatusPublisher::send(const Pending& status, bool draining) {
   const auto started = std::chrono::steady_clock::now();

@@ -14,16 +14,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/bounded_worker.h"
 #include "common/http_client.h"
 #include "common/result.h"
 #include "common/secret.h"
@@ -72,18 +71,13 @@ class ForgeStatusPublisher final : public CommitStatusSink {
   // How long stop() keeps sending what is queued before dropping the rest.
   static constexpr std::chrono::seconds kDrainLimit{5};
 
-  void run();
   void send(const Pending& status, bool draining);
 
   ForgeConfig forge_;
   Secret token_;
   HttpClient& client_;
   metrics::Metrics& metrics_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Pending> queue_;
-  bool stopping_ = false;
-  std::thread thread_;
+  BoundedWorker<Pending> worker_;  // last: its thread uses the members above
 };
 
 // Thread-safe: the source thread starts and rejects commits, reconcile workers finish clusters.

@@ -175,6 +175,11 @@ void HttpServer::routes() {
                [this](const httplib::Request& request, httplib::Response& response) {
                  handle_ignition(request, response);
                });
+  // Every path under /boot/ reaches the handler, so a malformed MAC gets the same answer as an
+  // unknown one.
+  server_->Get(R"(/boot/(.+))", [this](const httplib::Request& request, httplib::Response& response) {
+    handle_boot(request, response);
+  });
 }
 
 nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record,

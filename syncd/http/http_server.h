@@ -1,5 +1,5 @@
 // HttpServer: the daemon's one listener (cpp-httplib): /healthz, /readyz, /metrics, the cluster
-// API, webhooks and the bare-metal Ignition endpoint (DESIGN.md §6). Handlers run on
+// API, webhooks, the bare-metal Ignition endpoint and boot scripts (DESIGN.md §6). Handlers run on
 // cpp-httplib's thread pool and only read shared state through thread-safe collaborators.
 // Hostile clients are bounded (GuardedServer): connections per address and in all, deadlines
 // for headers and requests, and a body limit applied before a body is read. A handler that
@@ -56,7 +56,9 @@ struct HttpServerOptions {
   ConnectionLimits connections;
   // HTTPS with this certificate; null serves plain HTTP (http.insecure).
   std::shared_ptr<const TlsContext> tls;
-  // At most one warning per source address per interval about refused Ignition fetches.
+  // The base URL nodes fetch Ignition configs from (publicURL), for the URLs in boot scripts.
+  std::string public_url;
+  // At most one warning per source address per interval about refused Ignition or boot requests.
   std::chrono::milliseconds ignition_warning_interval{60'000};
   // The bearer token of the operator endpoints (api.operatorTokenFile); empty: they refuse
   // every request with 403, saying what to set.
@@ -99,6 +101,8 @@ class HttpServer {
   void handle_failure(const httplib::Request& request, httplib::Response& response,
                       const std::exception_ptr& failure);
   void handle_ignition(const httplib::Request& request, httplib::Response& response);
+  // GET /boot/<mac> and /boot/<cluster>/<node> (boot_endpoint.cc).
+  void handle_boot(const httplib::Request& request, httplib::Response& response);
   void handle_cluster(const std::string& name, httplib::Response& response);
   // POST /api/v1/clusters/<name>/{suspend,resume,sync} (operator_routes.cc).
   void operator_routes();

@@ -77,6 +77,18 @@ class Reconciler {
   using OutcomeListener = std::function<void(const std::string& cluster, const std::string& commit,
                                              bool applied, const std::string& message)>;
   void set_outcome_listener(OutcomeListener listener) { outcome_listener_ = std::move(listener); }
+  // Told after every look at a running cluster (clusterAccess: direct) how many housekeeper
+  // objects it found changed by hand (0: none), with the step's one-line message; from a worker
+  // thread. Set before start().
+  using DriftListener = std::function<void(const std::string& cluster, const std::string& commit,
+                                           int drifted_objects, const std::string& message)>;
+  void set_drift_listener(DriftListener listener) { drift_listener_ = std::move(listener); }
+  // Told when a cluster's apply waits for its maintenance window (phase WaitingForWindow), with
+  // the commit it waits to apply. Called where that phase is set; until maintenance windows
+  // exist, nothing sets it and this is never called. Set before start().
+  using WindowListener = std::function<void(const std::string& cluster, const std::string& commit,
+                                            const std::string& message)>;
+  void set_window_listener(WindowListener listener) { window_listener_ = std::move(listener); }
   // With a ClusterSync (clusterAccess: direct), a cluster whose infrastructure is complete is
   // followed into the running cluster: its history row is finished `applied` only once every
   // node is Ready, the housekeeper manifests are in and the rollout is complete; machines are
@@ -207,6 +219,8 @@ class Reconciler {
   std::map<std::string, state::Suspension> suspensions_;  // operator suspensions, by cluster
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
+  DriftListener drift_listener_;
+  WindowListener window_listener_;
   ClusterSync* cluster_sync_ = nullptr;
   ProgressMonitor* progress_ = nullptr;
   std::chrono::milliseconds step_bound_{0};

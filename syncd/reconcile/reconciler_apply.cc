@@ -185,6 +185,10 @@ Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
   auto step = cluster_sync_->step(desired.cluster, render, may_disturb(desired.cluster));
   if (!step) return finish_failed(desired, record, row.id, step.error().message, &nodes);
   metrics_.cluster_drift.Add({{"cluster", desired.cluster.name}}).Set(step->drifted_objects);
+  if (drift_listener_) {
+    drift_listener_(desired.cluster.name, desired.submitted_commit, step->drifted_objects,
+                    step->message);
+  }
   overlay_cluster_view(nodes, *step);
   record.phase = phase_of(step->stage);
   const std::string message = step->message.empty() ? infra_message : step->message;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 
@@ -34,8 +35,12 @@ SyncdFixture::SyncdFixture(int extra_clusters) {
   std::string copies;
   for (int i = 0; i < extra_clusters; ++i) {
     const std::string name = (i < 10 ? "lab-0" : "lab-") + std::to_string(i);
+    // Each copy's machines get MACs of their own: a MAC names one node in the whole repository.
+    char mac_byte[8];
+    std::snprintf(mac_byte, sizeof(mac_byte), "%02x", (i + 2) & 0xff);
     copies += "cp -R clusters/lab-two clusters/" + name + " && sed -i 's/lab-two/" + name +
-              "/g' clusters/" + name + "/cluster.yaml && ";
+              "/g; s/52:54:00:00:01:/52:54:00:" + mac_byte + ":01:/' clusters/" + name +
+              "/cluster.yaml && ";
   }
   publish_repository("sed -i 's/edge-lab/lab-two/g; s/52:54:00:00:00:0/52:54:00:00:01:0/' "
                      "clusters/lab-two/cluster.yaml && " + copies);

@@ -164,5 +164,59 @@ TEST(BareMetalProvider, WritesOnlyChangedConfigsAndServesFromTheStore) {
   EXPECT_FALSE(store.inner.load("lab", "lab-worker-0").value().has_value());
 }
 
+// A render whose two machines have their own MACs, for a cluster with a boot section.
+render::ClusterRender render_with_macs() {
+  render::ClusterRender render = render_of("v1");
+  render.nodes[0].node.mac = "52:54:00:00:00:01";
+  render.nodes[1].node.mac = "52:54:00:ab:cd:02";
+  return render;
+}
+
+model::Cluster cluster_that_boots() {
+  model::Cluster value = cluster();
+  value.platform = model::BareMetalPlatform{
+      .boot = model::BareMetalBoot{.kernel_url = "http://mirror/kernel",
+                                   .initrd_url = "http://mirror/initrd",
+                                   .rootfs_url = "http://mirror/rootfs"}};
+  return value;
+}
+
+TEST(BareMetalProvider, FindsTheBootTargetByMacInAnyCaseOrByName) {
+  BareMetalProvider provider;
+  ASSERT_TRUE(provider.apply(cluster_that_boots(), render_with_macs(), {}).ok());
+  for (const char* spelling : {"52:54:00:ab:cd:02", "52-54-00-ab-cd-02", "52:54:00:AB:CD:02"}) {
+    const auto target = provider.boot_target_by_mac(spelling);
+    ASSERT_TRUE(target) << spelling;
+    EXPECT_EQ(target->cluster, "lab");
+    EXPECT_EQ(target->node, "lab-worker-0");
+    EXPECT_EQ(target->boot.kernel_url, "http://mirror/kernel");
+  }
+  EXPECT_FALSE(provider.boot_target_by_mac("52:54:00:00:00:09"));
+  EXPECT_FALSE(provider.boot_target_by_mac("not-a-mac"));
+  EXPECT_TRUE(provider.boot_target("lab", "lab-cp-0"));
+  EXPECT_FALSE(provider.boot_target("lab", "lab-cp-9"));
+  EXPECT_FALSE(provider.boot_target("other", "lab-cp-0"));
+  EXPECT_EQ(provider.current_token("lab", "lab-cp-0").value().reveal(), "token-lab-cp-0");
+
+  // Without a boot section nkd serves no script; a removed cluster's MACs are forgotten.
+  ASSERT_TRUE(provider.apply(cluster(), render_with_macs(), {}).ok());
+  EXPECT_FALSE(provider.boot_target_by_mac("52:54:00:ab:cd:02"));
+  ASSERT_TRUE(provider.apply(cluster_that_boots(), render_with_macs(), {}).ok());
+  ASSERT_TRUE(provider.remove("lab").ok());
+  EXPECT_FALSE(provider.boot_target_by_mac("52:54:00:ab:cd:02"));
+  EXPECT_FALSE(provider.current_token("lab", "lab-cp-0"));
+}
+
+TEST(BareMetalProvider, BootScriptsCarryTheTokenSourcesCurrentToken) {
+  FakeTokenSource source;
+  source.tokens["lab-cp-0"] = {Secret("rotated"), Secret("previous")};
+  InMemoryConfigStore configs;
+  BareMetalProvider provider(configs, {}, &source);
+  ASSERT_TRUE(provider.apply(cluster_that_boots(), render_with_macs(), {}).ok());
+  EXPECT_EQ(provider.current_token("lab", "lab-cp-0").value().reveal(), "rotated");
+  source.failing = "lab-cp-0";
+  EXPECT_FALSE(provider.current_token("lab", "lab-cp-0"));
+}
+
 }  // namespace
 }  // namespace nkd::providers
