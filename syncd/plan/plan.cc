@@ -255,8 +255,13 @@ namespace {
 void window_note(const ClusterInputs& inputs, ClusterPlan& plan) {
   if (inputs.head == nullptr || !inputs.head->maintenance_windows) return;
   const auto& windows = *inputs.head->maintenance_windows;
+  // On bare metal a running node's new first-boot config (refused as a reinstall, but still
+  // served) is what the daemon holds back outside a window.
+  const bool bare_metal_refusals = std::holds_alternative<model::BareMetalPlatform>(inputs.head->platform) &&
+                                   plan.count(NodeAction::kRefuse) > 0;
   const bool disturbs = plan.count(NodeAction::kReplace) > 0 ||
-                        plan.count(NodeAction::kDelete) > 0 || !plan.upgrades.empty();
+                        plan.count(NodeAction::kDelete) > 0 || !plan.upgrades.empty() ||
+                        bare_metal_refusals;
   if (!disturbs || windows.empty()) return;
   if (inputs.now_unix_ms == 0) {
     plan.notes.push_back("replaces, deletes and upgrades run only in the maintenance windows (" +

@@ -84,8 +84,8 @@ class Reconciler {
                                            int drifted_objects, const std::string& message)>;
   void set_drift_listener(DriftListener listener) { drift_listener_ = std::move(listener); }
   // Told when a cluster's apply waits for its maintenance window (phase WaitingForWindow), with
-  // the commit it waits to apply. Called where that phase is set; until maintenance windows
-  // exist, nothing sets it and this is never called. Set before start().
+  // the commit it waits to apply; again at each look while it waits (the notifier passes on
+  // changes only). Set before start().
   using WindowListener = std::function<void(const std::string& cluster, const std::string& commit,
                                             const std::string& message)>;
   void set_window_listener(WindowListener listener) { window_listener_ = std::move(listener); }

@@ -172,6 +172,9 @@ Reconciler::Attempt Reconciler::wait_for_window(const DesiredCluster& desired,
   // The metric first: whoever sees the phase stored also sees the metric say so.
   export_window_metric(desired.cluster.name, true);
   Attempt attempt = save_progress(desired, record, nodes, record.phase_message);
+  if (window_listener_) {
+    window_listener_(desired.cluster.name, desired.submitted_commit, record.phase_message);
+  }
   // Wake at the opening, but look at least every window_recheck_ms: the clock may jump.
   std::int64_t wait_ms = options_.window_recheck_ms;
   if (opens) wait_ms = std::clamp<std::int64_t>(*opens - now_ms, 1, wait_ms);

@@ -3,6 +3,10 @@
 // maintenance window that holds a node's new config until the clock enters it.
 #include <gtest/gtest.h>
 
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "providers/baremetal/baremetal_provider.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/state/sqlite_state_store.h"
@@ -147,12 +151,27 @@ TEST_F(ReconcilerOperatorTest, GlobalWindowsApplyUnlessTheClusterHasItsOwn) {
   auto reconciler = std::make_unique<Reconciler>(
       *store_, bare_metal_, nullptr, metrics_, clock_,
       ReconcilerOptions{.workers = 1, .maintenance_windows = saturday_night()});
+  // The notifier hears of each hold (it passes on one per commit).
+  std::mutex told_mutex;
+  std::vector<std::string> told;
+  reconciler->set_window_listener(
+      [&](const std::string& cluster, const std::string& commit, const std::string& message) {
+        std::lock_guard lock(told_mutex);
+        told.push_back(cluster + " " + commit + " " + message);
+      });
   reconciler->start();
   reconciler->submit(desired("rev1", "first"));
   ASSERT_TRUE(wait_phase("WaitingForCluster"));
   (void)served_config();
   reconciler->submit(desired("rev2", "second"));  // global windows: held
   ASSERT_TRUE(wait_phase("WaitingForWindow"));
+  {
+    std::lock_guard lock(told_mutex);
+    ASSERT_FALSE(told.empty());
+    EXPECT_TRUE(told.front().starts_with("lab rev2 ")) << told.front();
+    EXPECT_NE(told.front().find("waiting for a maintenance window"), std::string::npos)
+        << told.front();
+  }
   reconciler->submit(desired("rev3", "third", std::vector<MaintenanceWindow>{}));  // own: none
   ASSERT_TRUE(testing::wait_until([&] { return record().applied_revision == "rev3"; }, 5s));
   reconciler->stop();
