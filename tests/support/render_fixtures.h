@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "render/model/cluster.h"
 #include "render/pki/cluster_pki.h"
+#include "render/render.h"
 
 namespace nkd::testing {
 
@@ -104,6 +106,19 @@ inline pki::ClusterPki placeholder_pki(const model::Cluster& /*cluster*/) {
   pki.ca_cert_hash = "sha256:" + std::string(64, 'a');
   return pki;
 }
+
+// A cluster's model, placeholder PKI and render, kept together so that pointers into them (the
+// planner's inputs) stay valid.
+struct RenderedCluster {
+  model::Cluster cluster;
+  pki::ClusterPki pki;
+  render::ClusterRender render;
+
+  explicit RenderedCluster(model::Cluster model)
+      : cluster(std::move(model)),
+        pki(placeholder_pki(cluster)),
+        render(render::render_cluster(cluster, pki, {})) {}
+};
 
 // Decodes the "data:;base64,..." URLs the renderer writes; throws on anything
 // else so a test notices a format change instead of comparing garbage.

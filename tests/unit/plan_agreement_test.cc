@@ -20,16 +20,7 @@ namespace {
 using plan::NodeAction;
 using Step = std::tuple<std::string, std::string, int>;  // action, node, batch
 
-struct Side {
-  model::Cluster cluster;
-  pki::ClusterPki pki;
-  render::ClusterRender render;
-
-  explicit Side(model::Cluster model)
-      : cluster(std::move(model)),
-        pki(testing::placeholder_pki(cluster)),
-        render(render::render_cluster(cluster, pki, {})) {}
-};
+using Side = testing::RenderedCluster;
 
 struct Scenario {
   std::string name;

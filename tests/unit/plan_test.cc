@@ -20,17 +20,7 @@ namespace {
 using plan::ClusterChange;
 using plan::NodeAction;
 
-// A cluster's model, PKI and render, kept together so the planner's pointers stay valid.
-struct Side {
-  model::Cluster cluster;
-  pki::ClusterPki pki;
-  render::ClusterRender render;
-
-  explicit Side(model::Cluster model)
-      : cluster(std::move(model)),
-        pki(testing::placeholder_pki(cluster)),
-        render(render::render_cluster(cluster, pki, {})) {}
-};
+using Side = testing::RenderedCluster;
 
 std::vector<std::string> secrets_of(const Side& side) {
   std::vector<std::string> secrets = {side.pki.bootstrap_token_secret.reveal(),
