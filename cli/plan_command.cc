@@ -1,6 +1,7 @@
 // nkd plan: what merging --head into --base would do to every cluster (DESIGN.md §1 Planner, §5).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -132,6 +133,26 @@ int run_plan(const PlanCommandOptions& options) {
       .render_options = {.ignition_base_url = options.ignition_base_url},
       .now_unix = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::system_clock::now().time_since_epoch()).count()};
+  // A base cluster the daemon would have rejected: find the revision it keeps applied, the newest
+  // first-parent ancestor of --base at which the cluster loads (the cluster absent there: none).
+  inputs.last_valid_base =
+      [&](const std::string& cluster) -> std::optional<plan::RepositoryPlanInputs::LastValid> {
+    constexpr int kMaxRevisionsBack = 100;
+    for (int back = 1; back <= kMaxRevisionsBack; ++back) {
+      auto tree = git::GitTreeReader::open(options.repo, options.base + "~" + std::to_string(back));
+      if (!tree) return std::nullopt;  // past the first commit
+      const model::LoadResult loaded = model::load_clusters(**tree, {cluster});
+      const bool invalid = std::any_of(
+          loaded.diagnostics.begin(), loaded.diagnostics.end(),
+          [](const model::Diagnostic& d) { return d.severity == model::Severity::kError; });
+      if (invalid) continue;
+      if (loaded.model.find(cluster) == nullptr) return std::nullopt;
+      std::string revision = (*tree)->commit().id;
+      return plan::RepositoryPlanInputs::LastValid{.tree = std::move(tree).value(),
+                                                   .revision = std::move(revision)};
+    }
+    return std::nullopt;
+  };
   if (!options.server.empty()) {
     auto actual = actual_state({.url = options.server, .ca_file = options.server_ca_file});
     if (!actual) {

@@ -1,6 +1,8 @@
 #include "syncd/plan/repository_plan.h"
 
 #include <algorithm>
+#include <list>
+#include <map>
 #include <memory>
 
 #include "common/crypto.h"
@@ -119,12 +121,14 @@ Result<std::string> definition_id(const model::TreeReader& base, const model::Tr
 // The head is invalid, as the daemon would find it, when a cluster's Kubernetes version cannot
 // follow the base's (kubeadm moves one minor at a time and never back). Only changed clusters
 // can differ in version, so only they are compared.
-Status check_upgrade_paths(const model::RepositoryModel& base, const model::RepositoryModel& head,
+Status check_upgrade_paths(const std::map<std::string, const model::Cluster*>& base,
+                           const model::RepositoryModel& head,
                            const std::vector<std::string>& changed,
                            const std::string& base_revision) {
   std::string refused;
   for (const auto& name : changed) {
-    const model::Cluster* before = base.find(name);
+    const auto found = base.find(name);
+    const model::Cluster* before = found != base.end() ? found->second : nullptr;
     const model::Cluster* after = head.find(name);
     if (before == nullptr || after == nullptr) continue;
     if (auto diagnostic = model::check_cluster_transition(*before, *after, "base")) {
@@ -172,13 +176,33 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
       result.warnings.push_back("base " + model::format(diagnostic));
     }
   }
-  if (auto status = check_upgrade_paths(base.model, *inputs.head_model, changed,
+  // Each changed cluster's definition before: the base's, or where the base's does not load,
+  // the one the daemon keeps applied.
+  std::map<std::string, const model::Cluster*> before_of;
+  std::map<std::string, std::string> last_valid_revision;
+  std::list<model::LoadResult> last_valid;  // owns those definitions; a list keeps them in place
+  for (const auto& name : in_base) {
+    if (const model::Cluster* cluster = base.model.find(name)) {
+      before_of[name] = cluster;
+      continue;
+    }
+    if (!inputs.last_valid_base) continue;
+    std::optional<RepositoryPlanInputs::LastValid> found = inputs.last_valid_base(name);
+    if (!found) continue;
+    last_valid.push_back(model::load_clusters(*found->tree, {name}));
+    if (const model::Cluster* cluster = last_valid.back().model.find(name)) {
+      before_of[name] = cluster;
+      last_valid_revision[name] = found->revision;
+    }
+  }
+  if (auto status = check_upgrade_paths(before_of, *inputs.head_model, changed,
                                         inputs.base_revision);
       !status) {
     return status.error();
   }
   for (const auto& name : changed) {
-    const model::Cluster* before = base.model.find(name);
+    const auto known = before_of.find(name);
+    const model::Cluster* before = known != before_of.end() ? known->second : nullptr;
     const model::Cluster* after = inputs.head_model->find(name);
     // A base definition that does not load (see the warnings) leaves its nodes unknown: say so
     // in the plan itself rather than show the cluster as new or drop it.
@@ -215,6 +239,11 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
       plan.change = ClusterChange::kChanged;
       plan.notes.push_back("the base's definition does not load, so every node is shown as "
                            "created; nodes that already exist are kept, not created again");
+    }
+    if (const auto fallback = last_valid_revision.find(name); fallback != last_valid_revision.end()) {
+      plan.notes.push_back("the base's definition does not load (the daemon rejects it and keeps " +
+                           fallback->second.substr(0, 12) + " applied): planned against " +
+                           fallback->second.substr(0, 12) + ", the newest revision where it loads");
     }
     if (applied && *applied != inputs.base_revision) {
       plan.notes.push_back("the daemon has applied " + (applied->empty() ? "nothing" : applied->substr(0, 12)) +

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,6 +38,14 @@ struct RepositoryPlanInputs {
   // used for both revisions, and never stored.
   std::function<std::optional<pki::ClusterPki>(const std::string& cluster)> stored_pki;
   std::optional<std::map<std::string, ActualCluster>> actual;  // from --server
+  // For a cluster whose base definition does not load: the newest earlier revision at which it
+  // does (the daemon rejected the later ones and keeps that one applied). Unset, or nullopt: none
+  // is known, and the plan says that the base's nodes are unknown.
+  struct LastValid {
+    std::unique_ptr<model::TreeReader> tree;
+    std::string revision;
+  };
+  std::function<std::optional<LastValid>(const std::string& cluster)> last_valid_base;
   render::RenderOptions render_options;
   std::int64_t now_unix = 0;  // for certificate validity in a throwaway PKI
 };

@@ -153,6 +153,28 @@ TEST_F(PlanCli, InvalidHeadExitsOneWithDiagnostics) {
   EXPECT_TRUE(result.out.empty());
 }
 
+// The daemon rejects an invalid commit and keeps the last good one applied: a plan whose base is
+// such a commit is made against that last good revision, not against nothing.
+TEST_F(PlanCli, BaseTheDaemonRejectedIsPlannedFromItsLastValidRevision) {
+  const std::string good = commit({"good", "echo notes > notes.txt"});
+  commit({"typo", "sed -i 's/replicas: 2}/replcas: 2}/' clusters/beta/cluster.yaml"});
+  commit({"fixed", "sed -i 's/replcas: 2}/replicas: 3}/' clusters/beta/cluster.yaml"});
+  const auto result = plan({"--base", "HEAD~1", "--format", "json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json planned = nlohmann::json::parse(result.out);
+  bool found = false;
+  for (const auto& cluster : planned["clusters"]) {
+    if (cluster["name"] != "beta") continue;
+    found = true;
+    int creates = 0;
+    for (const auto& node : cluster["nodes"]) creates += node["action"] == "create" ? 1 : 0;
+    EXPECT_EQ(creates, 1) << cluster.dump(2);  // one more worker, not every node anew
+    EXPECT_NE(cluster.dump().find("planned against " + good.substr(0, 12)), std::string::npos)
+        << cluster.dump(2);
+  }
+  EXPECT_TRUE(found) << result.out;
+}
+
 // kubeadm upgrades one minor at a time: a head two minors past the base is as invalid as a typo,
 // in every output form.
 TEST_F(PlanCli, HeadSkippingAMinorVersionExitsOneAtTheVersionLine) {
