@@ -1,0 +1,31 @@
+// Linked into every hostile test executable: the listeners those tests serve in process are
+// bounded in memory as the daemons they start are (tests/support/memory_bound.h), so a body or
+// a connection pattern that made a listener buffer without limit ends the test, not the machine.
+#include "tests/support/memory_bound.h"
+
+namespace {
+
+#if defined(__SANITIZE_THREAD__)
+#define NKD_PROCESS_MEMORY_MIB "2048"
+#else
+#define NKD_PROCESS_MEMORY_MIB "1024"
+#endif
+static_assert(nkd::testing::kProcessMemoryBytes >> 20 == 1024 ||
+              nkd::testing::kProcessMemoryBytes >> 20 == 2048);
+
+// A plain build limits its own address space before any test runs.
+[[maybe_unused]] const bool kAddressSpaceBound =
+    nkd::testing::bound_address_space(0, nkd::testing::kProcessMemoryBytes);
+
+}  // namespace
+
+// The sanitizer runtimes read these before main; options in the environment come on top.
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" const char* __asan_default_options() {
+  return "hard_rss_limit_mb=" NKD_PROCESS_MEMORY_MIB;
+}
+#elif defined(__SANITIZE_THREAD__)
+extern "C" const char* __tsan_default_options() {
+  return "hard_rss_limit_mb=" NKD_PROCESS_MEMORY_MIB;
+}
+#endif
