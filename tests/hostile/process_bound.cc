@@ -15,7 +15,7 @@ static_assert(nkd::testing::kProcessMemoryBytes >> 20 == 1024 ||
 
 // A plain build limits its own address space before any test runs.
 [[maybe_unused]] const bool kAddressSpaceBound =
-    nkd::testing::bound_address_space(0, nkd::testing::kProcessMemoryBytes);
+    nkd::testing::bound_address_space(0, nkd::testing::kProcessAddressSpaceBytes);
 
 }  // namespace
 

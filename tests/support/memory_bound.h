@@ -12,14 +12,18 @@
 
 namespace nkd::testing {
 
-// One `nkd syncd`, or one test process serving a listener: many times what a daemon with a
-// few clusters takes (about 40 MiB resident), and far below what the CI machine has. Under
-// ThreadSanitizer, whose shadow memory is several times the memory it watches, twice that.
+// The resident bound under the sanitizers for one `nkd syncd`, or one test process serving a
+// listener: many times what a daemon with a few clusters takes (about 40 MiB resident), and far
+// below what the CI machine has. Under ThreadSanitizer, whose shadow memory is several times the
+// memory it watches, twice that.
 #if defined(__SANITIZE_THREAD__)
 inline constexpr std::uint64_t kProcessMemoryBytes = 2048ull << 20;
 #else
 inline constexpr std::uint64_t kProcessMemoryBytes = 1024ull << 20;
 #endif
+// The address-space bound of a plain build, which also counts what is only reserved: each
+// thread's 8 MiB stack (the listener alone keeps 68 workers) and malloc's 64 MiB arenas.
+inline constexpr std::uint64_t kProcessAddressSpaceBytes = 4096ull << 20;
 
 // The NAME=VALUE environment entry that makes a sanitized child end itself past `bytes`
 // resident (the inherited sanitizer options plus hard_rss_limit_mb); empty in a plain build.

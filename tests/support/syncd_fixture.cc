@@ -111,7 +111,7 @@ void SyncdFixture::start_daemon(const std::string& poll_interval, const std::str
   // Bounded as it starts, long before it has fetched anything: a daemon that a test's input
   // drives to allocate without limit dies at the bound and fails the test
   // (tests/support/memory_bound.h).
-  if (!bound_address_space(syncd_->pid(), kProcessMemoryBytes)) {
+  if (!bound_address_space(syncd_->pid(), kProcessAddressSpaceBytes)) {
     throw std::runtime_error("could not bound the memory of nkd syncd");
   }
   // A new client each time: with a self-signed listener the CA file appears only once the
