@@ -1,28 +1,45 @@
 #!/usr/bin/env bash
-# Configures and builds nkd into build/ (and, with --sanitize, the ASan+UBSan unit tests into
-# build-asan/). ccache is used when present; CCACHE_BASEDIR makes clones at other paths share it.
-#   tools/build.sh [--sanitize | --sanitize-only] [--no-bench] [--nkd-only]
-# --sanitize-only builds just the sanitizer tree (tools/test.sh builds it while tests run).
+# Configures and builds nkd into build/ (RelWithDebInfo), and with --sanitize the ASan+UBSan
+# tree build-asan/ (every test, and an nkd the integration tests start) and the
+# ThreadSanitizer tree build-tsan/ (the tests that drive the daemon's threads, and its nkd).
+# Both sanitizer trees are Debug builds (-O0; CMakeLists.txt says why). ccache is used when present;
+# CCACHE_BASEDIR makes clones at other paths share it. Every tree links with lld when Debian's
+# `lld` is installed (tools/install-deps.sh installs it): it links the test executables in a
+# fraction of the time GNU ld takes.
+#   tools/build.sh [--sanitize | --asan-only | --tsan-only] [--only REGEX] [--no-bench] [--nkd-only]
+# --asan-only and --tsan-only build just that sanitizer tree (tools/test.sh builds them while
+# tests run); --sanitize-only is both.
+# --only REGEX builds, in each tree built, only the targets whose names match (and what they
+# need): tools/test.sh builds the OpenStack contract tests first, so they can start early.
 # --no-bench leaves the benchmarks out of build/ (tools/test.sh: no test uses them); without it
 # they are built, so bench/run and bench/gen-repo find them after any earlier --no-bench build.
-# --nkd-only builds just the nkd binary in build/ (the quick start: no tests, no benchmarks).
+# --nkd-only builds just the nkd binary in build/ (the quick start, and the Debian package that
+# tools/package-check.sh makes; no tests, no benchmarks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="$PWD"
 # Precompiled headers (cmake/NkdPch.cmake) are cached by ccache only with these relaxations.
 export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
 jobs=$(nproc)
-sanitize=0 main=1 bench=ON targets=()
-for argument in "$@"; do
-  case $argument in
-    --nkd-only) targets=(--target nkd) ;;
-    --sanitize) sanitize=1 ;;
-    --sanitize-only) sanitize=1 main=0 ;;
+main=1 asan=0 tsan=0 bench=ON nkd_only=0 only=
+while (($# > 0)); do
+  case $1 in
+    --nkd-only) nkd_only=1 ;;
+    --sanitize) asan=1 tsan=1 ;;
+    --sanitize-only) asan=1 tsan=1 main=0 ;;
+    --asan-only) asan=1 main=0 ;;
+    --tsan-only) tsan=1 main=0 ;;
+    --only) only=${2:?build.sh: --only needs a regular expression}; shift ;;
     --no-bench) bench=OFF ;;
-    *) echo "build.sh: unknown option $argument; use --sanitize, --sanitize-only, --no-bench or --nkd-only" >&2
+    *) echo "build.sh: unknown option $1; use --sanitize, --sanitize-only, --asan-only," \
+            "--tsan-only, --only REGEX, --no-bench or --nkd-only" >&2
        exit 2 ;;
   esac
+  shift
 done
+
+linker=()
+if command -v ld.lld > /dev/null; then linker=(-DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld); fi
 
 # The full output goes to a log; on failure its errors are shown, not just make's last lines.
 # While it builds, a line every 20 s says how far it is (a cold build takes many minutes).
@@ -43,19 +60,34 @@ compile() { # DIR LOG [cmake --build arguments...]
   exit 1
 }
 
-if ((main)); then
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNKD_BUILD_BENCH=$bench \
-    > build.log 2>&1 || { cat build.log; exit 1; }
-  compile build build/build-output.log "${targets[@]}"
-fi
+# configure DIR LOG CMAKE-ARGUMENTS...
+configure() {
+  local dir=$1 log=$2; shift 2
+  cmake -S . -B "$dir" "${linker[@]}" "$@" > "$log" 2>&1 || { cat "$log"; exit 1; }
+}
 
-if ((sanitize)); then
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNKD_SANITIZE=ON -DNKD_BUILD_BENCH=OFF \
-    > build-asan.log 2>&1 || { cat build-asan.log; exit 1; }
-  # Only what the sanitizer run executes: the unit test executables (not the nkd binary).
-  mapfile -t unit_targets < <(cmake --build build-asan --target help |
-    sed -n 's/^\.\.\. \(unit_[A-Za-z0-9_]*\).*/\1/p')
-  ((${#unit_targets[@]} > 0)) || { echo "build.sh: no unit_* targets in build-asan" >&2; exit 1; }
-  compile build-asan build-asan/build-output.log --target "${unit_targets[@]}"
+# build_tree DIR: every target, or those matching --only.
+build_tree() {
+  local dir=$1 targets=()
+  if [[ -n $only ]]; then
+    mapfile -t targets < <(cmake --build "$dir" --target help | sed -n 's/^\.\.\. \([A-Za-z0-9_]*\).*/\1/p' |
+      grep -E -- "$only" || true)
+    ((${#targets[@]} > 0)) || { echo "build.sh: no target in $dir matches $only" >&2; exit 1; }
+    targets=(--target "${targets[@]}")
+  fi
+  compile "$dir" "$dir/build-output.log" "${targets[@]}"
+}
+
+if ((main)); then
+  configure build build.log -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNKD_BUILD_BENCH=$bench
+  if ((nkd_only)); then compile build build/build-output.log --target nkd; else build_tree build; fi
 fi
-rm -f build.log build-asan.log
+if ((asan)); then
+  configure build-asan build-asan.log -DCMAKE_BUILD_TYPE=Debug -DNKD_SANITIZE=address -DNKD_BUILD_BENCH=OFF
+  build_tree build-asan
+fi
+if ((tsan)); then
+  configure build-tsan build-tsan.log -DCMAKE_BUILD_TYPE=Debug -DNKD_SANITIZE=thread -DNKD_BUILD_BENCH=OFF
+  build_tree build-tsan
+fi
+rm -f build.log build-asan.log build-tsan.log

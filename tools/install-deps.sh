@@ -9,7 +9,7 @@ build_packages=(
   build-essential cmake pkg-config ccache git ca-certificates openssl
   libgit2-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
   prometheus-cpp-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libsqlite3-dev
-  libsystemd-dev help2man dpkg-dev
+  libsystemd-dev help2man dpkg-dev lld
 )
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds (plus an ASan+UBSan build of the unit
-# tests), and runs every test inside a loopback-only network namespace, the OpenStack contract
-# tests against a real cloud that this script installs, sets up, starts and stops (also when a
-# step fails). Prints ctest's summary. Idempotent.
+# The whole test suite: installs what is missing, builds, and runs every test once, under
+# AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/: the tests and the nkd they
+# start), plus the tests that drive the daemon's threads again under ThreadSanitizer
+# (build-tsan/), each run in a loopback-only network namespace; the OpenStack contract tests run
+# against a real cloud that this script installs, sets up, starts and stops (also when a step
+# fails). build/ holds only the release nkd that the Debian package check installs: no test
+# needs it, since every test runs in build-asan/. Prints ctest's summaries. Idempotent.
 #
 # The cloud's state lives in $NKD_OS_STATE (default /var/tmp/nkd-ci-openstack: apart from the
 # /var/tmp/nkd-test-openstack that tests/openstack/*.sh use when run by hand, so a cloud someone
 # started by hand is never touched). Its slow steps overlap the CPU-bound ones: its packages and
-# setup run while the main tree builds; its start and the whole ctest run (OpenStack tests first)
-# while the sanitizer tree builds and its unit tests and the package check run. Phase logs:
-# .nkd/test/.
+# setup run while the release nkd and the sanitized OpenStack tests build; its start and the
+# OpenStack tests while the rest of build-asan/ builds and runs, build-tsan/ builds and runs, and
+# the package check runs. Phase logs: .nkd/test/. Budget per phase: docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NKD_OS_STATE="${NKD_OS_STATE:-/var/tmp/nkd-ci-openstack}"
@@ -37,51 +40,76 @@ setsid bash -c 'tests/openstack/install.sh --packages-only &&
 setup_pid=$!
 cleanup() {
   if kill -0 "$setup_pid" 2>/dev/null; then kill -TERM -- "-$setup_pid" 2>/dev/null || true; fi
-  if [[ -n ${tests_pid:-} ]] && kill -0 "$tests_pid" 2>/dev/null; then
-    kill -TERM -- "-$tests_pid" 2>/dev/null || true
+  if [[ -n ${cloud_tests_pid:-} ]] && kill -0 "$cloud_tests_pid" 2>/dev/null; then
+    kill -TERM -- "-$cloud_tests_pid" 2>/dev/null || true
   fi
   # Covers a namespace shell that was killed before its own trap could stop the cloud.
   tests/openstack/stop.sh >> "$logs/openstack-stop.out" 2>&1 || true
 }
 trap cleanup EXIT
 
-phase "build (RelWithDebInfo)"
-tools/build.sh --no-bench
+# Every sanitizer report, of a test or of any nkd a test started (a daemon's report would
+# otherwise only reach its log in a scratch directory), lands in $reports as NAME.PID; the run
+# fails if any is there at the end. Leaks are checked; the first error ends the process.
+reports="$logs/sanitizer-reports"
+rm -rf "$reports" && mkdir -p "$reports"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$reports/asan"
+export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan"
+
+phase "build: the release nkd (for the package), the sanitized OpenStack contract tests"
+tools/build.sh --no-bench --nkd-only
+tools/build.sh --asan-only --only '^integration_openstack_'
 
 phase "waiting for the OpenStack cloud setup"
 wait "$setup_pid" || { tail -n 40 "$logs/openstack-install.out" >&2
   fail "the OpenStack cloud's install failed; full log: $logs/openstack-install.out"; }
 
 # The cloud's start and its contract tests wait on the cloud more than they compute, so they run
-# (with every other test, in a loopback-only network namespace) while the sanitizer tree builds.
-phase "all tests in the background, in a loopback-only network namespace (log: $logs/tests.out)"
-setsid tools/in-netns.sh tools/netns-tests.sh "$logs" > "$logs/tests.out" 2>&1 &
-tests_pid=$!
+# (in a loopback-only network namespace of their own) while everything else builds and runs.
+phase "OpenStack contract tests in the background, beside their cloud (log: $logs/openstack-tests.out)"
+setsid tools/in-netns.sh tools/netns-tests.sh "$logs" build-asan > "$logs/openstack-tests.out" 2>&1 &
+cloud_tests_pid=$!
 
 status=0
-phase "build (ASan+UBSan unit tests)"
-tools/build.sh --sanitize-only
-phase "unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own namespace"
-# systemd_check_units needs the nkd binary, which the sanitizer tree does not build; it runs in
-# the full ctest.
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  tools/in-netns.sh ctest --test-dir build-asan -L unit -E '^systemd_check_units$' \
-  --output-on-failure -j"$(nproc)" --timeout 300 || status=1
+phase "build: the rest of build-asan/ (ASan+UBSan: every test)"
+tools/build.sh --asan-only
+phase "every other test under ASan+UBSan, in a loopback-only namespace (log: $logs/asan-tests.out)"
+tools/in-netns.sh ctest --test-dir build-asan -LE openstack --output-on-failure -j"$(nproc)" \
+  --timeout 600 > "$logs/asan-tests.out" 2>&1 || status=1
+tail -n 4 "$logs/asan-tests.out"
 
-# build/ is not rebuilt by this (its prefix is /usr from the start), so the tests are unaffected.
+phase "build: build-tsan/ (ThreadSanitizer: the tests that drive the daemon's threads)"
+tools/build.sh --tsan-only
+phase "those tests under ThreadSanitizer, in a loopback-only namespace (log: $logs/tsan-tests.out)"
+tools/in-netns.sh ctest --test-dir build-tsan --output-on-failure -j"$(nproc)" --timeout 600 \
+  > "$logs/tsan-tests.out" 2>&1 || status=1
+tail -n 4 "$logs/tsan-tests.out"
+
+# build/ is not rebuilt by this (its prefix is /usr from the start).
 phase "Debian package (outside the network namespace: apt-get and dpkg need the host)"
 tools/package-check.sh build || status=1
 
-phase "waiting for the tests"
+phase "waiting for the OpenStack contract tests"
 # A line a minute, so that a CI watchdog does not take the quiet wait for a hang.
 ticks=0
-while kill -0 "$tests_pid" 2>/dev/null; do
+while kill -0 "$cloud_tests_pid" 2>/dev/null; do
   sleep 2
   if (( ++ticks % 30 == 0 )); then
-    echo "   $(grep -cE '^ *[0-9]+/[0-9]+ Test' "$logs/tests.out" || true) tests finished"
+    echo "   $(grep -cE '^ *[0-9]+/[0-9]+ Test' "$logs/openstack-tests.out" || true) OpenStack tests finished"
   fi
 done
-wait "$tests_pid" || status=1
-cat "$logs/tests.out"
+wait "$cloud_tests_pid" || status=1
+
+for log in asan-tests tsan-tests openstack-tests; do
+  echo "---- $log"
+  grep -E -A40 '^The following tests FAILED' "$logs/$log.out" || sed -n '/tests passed/,$p' "$logs/$log.out"
+done
+if compgen -G "$reports/*" > /dev/null; then
+  echo "test.sh: sanitizer reports (each also failed its test or the process that wrote it):" >&2
+  for report in "$reports"/*; do echo "---- $report" >&2; head -n 60 "$report" >&2; done
+  status=1
+fi
 phase "done (exit $status)"
 exit "$status"

@@ -12,6 +12,7 @@
 #include "render/pki/cluster_pki.h"
 #include "syncd/http/webhooks.h"
 #include "syncd/state/sqlite_state_store.h"
+#include "tests/support/memory_bound.h"
 
 namespace nkd::testing {
 
@@ -97,6 +98,13 @@ bool sets_http_section(const std::string& extra_config) {
   return extra_config.starts_with("http:") || extra_config.find("\nhttp:") != std::string::npos;
 }
 
+// Under the sanitizers, the daemon's bound is an option its runtime reads at start.
+std::vector<std::string> memory_bound_environment() {
+  std::string bound = sanitizer_memory_bound(kProcessMemoryBytes);
+  if (bound.empty()) return {};
+  return {std::move(bound)};
+}
+
 }  // namespace
 
 void SyncdFixture::start_daemon(const std::string& poll_interval, const std::string& extra_config) {
@@ -104,7 +112,13 @@ void SyncdFixture::start_daemon(const std::string& poll_interval, const std::str
   syncd_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{nkd_binary(), "syncd", "--config",
                                (scratch_.path() / "syncd.yaml").string(), "--log-format", "json"},
-      (scratch_.path() / "syncd.log").string());
+      (scratch_.path() / "syncd.log").string(), memory_bound_environment());
+  // Bounded as it starts, long before it has fetched anything: a daemon that a test's input
+  // drives to allocate without limit dies at the bound and fails the test
+  // (tests/support/memory_bound.h).
+  if (!bound_address_space(syncd_->pid(), kProcessAddressSpaceBytes)) {
+    throw std::runtime_error("could not bound the memory of nkd syncd");
+  }
   // A new client each time: with a self-signed listener the CA file appears only once the
   // daemon has made it.
   if (!wait_until([&] { return static_cast<bool>(client()->Get("/healthz")); },

@@ -90,11 +90,13 @@ TEST(HttpHostileClients, BodyWhereNoneBelongsIsRefused) {
   ASSERT_TRUE(
       connection.send("POST /api/v1/clusters HTTP/1.1\r\nHost: nkd\r\n"
                       "Transfer-Encoding: chunked\r\n\r\n"));
-  const Flood flood = flood_chunked(connection, 16 * kMebibyte);
+  // Twice the growth allowed: under AddressSanitizer the allocator's caches and shadow memory
+  // alone grow the process by about 9 MiB, buffering the body would grow it by all 32.
+  const Flood flood = flood_chunked(connection, 32 * kMebibyte);
   connection.send("0\r\n\r\n");
   const std::string answer = connection.read_until_closed(3s);
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer.substr(0, 200);
-  EXPECT_LT(flood.peak_growth_bytes, 8 * kMebibyte) << "the server buffered the body";
+  EXPECT_LT(flood.peak_growth_bytes, 16 * kMebibyte) << "the server buffered the body";
 }
 
 // A signed hook under the limit still goes through when it arrives in many small chunks.
