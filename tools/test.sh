@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, and runs every test once, under
+# The whole test suite: installs what is missing, builds, and runs every test once under
 # AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/: the tests and the nkd they
-# start), plus the tests that drive the daemon's threads again under ThreadSanitizer
+# start), then the tests that drive the daemon's threads again under ThreadSanitizer
 # (build-tsan/), each run in a loopback-only network namespace; the OpenStack contract tests run
 # against a real cloud that this script installs, sets up, starts and stops (also when a step
 # fails). build/ holds only the release nkd that the Debian package check installs: no test
-# needs it, since every test runs in build-asan/. Prints ctest's summaries. Idempotent.
+# needs it. Prints ctest's summaries. Idempotent.
 #
 # The cloud's state lives in $NKD_OS_STATE (default /var/tmp/nkd-ci-openstack: apart from the
 # /var/tmp/nkd-test-openstack that tests/openstack/*.sh use when run by hand, so a cloud someone
-# started by hand is never touched). Its slow steps overlap the CPU-bound ones: its packages and
-# setup run while the release nkd and the sanitized OpenStack tests build; its start and the
-# OpenStack tests while the rest of build-asan/ builds and runs, build-tsan/ builds and runs, and
-# the package check runs. Phase logs: .nkd/test/. Budget per phase: docs/performance.md.
+# started by hand is never touched). Slow steps that wait more than they compute overlap the
+# builds: the cloud's packages and setup run while build-asan/ builds; the cloud's start and the
+# whole build-asan/ run (OpenStack tests first) while build-tsan/ and the release nkd build and
+# the ThreadSanitizer tests and the package check run. Phase logs: .nkd/test/. Budget per phase:
+# docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NKD_OS_STATE="${NKD_OS_STATE:-/var/tmp/nkd-ci-openstack}"
@@ -40,8 +41,8 @@ setsid bash -c 'tests/openstack/install.sh --packages-only &&
 setup_pid=$!
 cleanup() {
   if kill -0 "$setup_pid" 2>/dev/null; then kill -TERM -- "-$setup_pid" 2>/dev/null || true; fi
-  if [[ -n ${cloud_tests_pid:-} ]] && kill -0 "$cloud_tests_pid" 2>/dev/null; then
-    kill -TERM -- "-$cloud_tests_pid" 2>/dev/null || true
+  if [[ -n ${asan_tests_pid:-} ]] && kill -0 "$asan_tests_pid" 2>/dev/null; then
+    kill -TERM -- "-$asan_tests_pid" 2>/dev/null || true
   fi
   # Covers a namespace shell that was killed before its own trap could stop the cloud.
   tests/openstack/stop.sh >> "$logs/openstack-stop.out" 2>&1 || true
@@ -58,28 +59,21 @@ export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan"
 
-phase "build: the release nkd (for the package), the sanitized OpenStack contract tests"
-tools/build.sh --no-bench --nkd-only
-tools/build.sh --asan-only --only '^integration_openstack_'
+phase "build: build-asan/ (ASan+UBSan: every test, and the nkd they start)"
+tools/build.sh --asan-only
 
 phase "waiting for the OpenStack cloud setup"
 wait "$setup_pid" || { tail -n 40 "$logs/openstack-install.out" >&2
   fail "the OpenStack cloud's install failed; full log: $logs/openstack-install.out"; }
 
-# The cloud's start and its contract tests wait on the cloud more than they compute, so they run
-# (in a loopback-only network namespace of their own) while everything else builds and runs.
-phase "OpenStack contract tests in the background, beside their cloud (log: $logs/openstack-tests.out)"
-setsid tools/in-netns.sh tools/netns-tests.sh "$logs" build-asan > "$logs/openstack-tests.out" 2>&1 &
-cloud_tests_pid=$!
+# The cloud's start and its contract tests wait on the cloud more than they compute, so the whole
+# build-asan/ run goes on in the background (in a loopback-only network namespace of its own)
+# while the other trees build and run.
+phase "every test under ASan+UBSan in the background, beside the cloud (log: $logs/asan-tests.out)"
+setsid tools/in-netns.sh tools/netns-tests.sh "$logs" build-asan > "$logs/asan-tests.out" 2>&1 &
+asan_tests_pid=$!
 
 status=0
-phase "build: the rest of build-asan/ (ASan+UBSan: every test)"
-tools/build.sh --asan-only
-phase "every other test under ASan+UBSan, in a loopback-only namespace (log: $logs/asan-tests.out)"
-tools/in-netns.sh ctest --test-dir build-asan -LE openstack --output-on-failure -j"$(nproc)" \
-  --timeout 600 > "$logs/asan-tests.out" 2>&1 || status=1
-tail -n 4 "$logs/asan-tests.out"
-
 phase "build: build-tsan/ (ThreadSanitizer: the tests that drive the daemon's threads)"
 tools/build.sh --tsan-only
 phase "those tests under ThreadSanitizer, in a loopback-only namespace (log: $logs/tsan-tests.out)"
@@ -87,22 +81,24 @@ tools/in-netns.sh ctest --test-dir build-tsan --output-on-failure -j"$(nproc)" -
   > "$logs/tsan-tests.out" 2>&1 || status=1
 tail -n 4 "$logs/tsan-tests.out"
 
+phase "build: the release nkd (for the Debian package)"
+tools/build.sh --no-bench --nkd-only
 # build/ is not rebuilt by this (its prefix is /usr from the start).
 phase "Debian package (outside the network namespace: apt-get and dpkg need the host)"
 tools/package-check.sh build || status=1
 
-phase "waiting for the OpenStack contract tests"
+phase "waiting for the tests under ASan+UBSan"
 # A line a minute, so that a CI watchdog does not take the quiet wait for a hang.
 ticks=0
-while kill -0 "$cloud_tests_pid" 2>/dev/null; do
+while kill -0 "$asan_tests_pid" 2>/dev/null; do
   sleep 2
   if (( ++ticks % 30 == 0 )); then
-    echo "   $(grep -cE '^ *[0-9]+/[0-9]+ Test' "$logs/openstack-tests.out" || true) OpenStack tests finished"
+    echo "   $(grep -cE '^ *[0-9]+/[0-9]+ Test' "$logs/asan-tests.out" || true) tests finished"
   fi
 done
-wait "$cloud_tests_pid" || status=1
+wait "$asan_tests_pid" || status=1
 
-for log in asan-tests tsan-tests openstack-tests; do
+for log in asan-tests tsan-tests; do
   echo "---- $log"
   grep -E -A40 '^The following tests FAILED' "$logs/$log.out" || sed -n '/tests passed/,$p' "$logs/$log.out"
 done

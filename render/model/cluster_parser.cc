@@ -14,10 +14,6 @@ namespace {
 
 constexpr std::string_view kApiVersion = "nkd.io/v1alpha1";
 
-std::string indexed(std::string_view where, std::size_t index) {
-  return std::string(where) + "[" + std::to_string(index) + "]";
-}
-
 }  // namespace
 
 std::optional<Cluster> ClusterParser::parse(const YAML::Node& root) {
@@ -157,7 +153,7 @@ void ClusterParser::parse_bare_metal(const YAML::Node& node, BareMetalPlatform& 
   }
   if (!fields_.expect_list(nodes, "spec.platform.bareMetal.nodes")) return;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    const std::string where = indexed("spec.platform.bareMetal.nodes", i);
+    const std::string where = indexed_path("spec.platform.bareMetal.nodes", i);
     const YAML::Node entry = nodes[i];
     if (!fields_.expect_map(entry, where, {"name", "pool", "mac", "ip"})) continue;
     BareMetalNode machine{.name = fields_.string(entry, "name", where, true).value_or(""),
@@ -211,7 +207,7 @@ void ClusterParser::parse_bare_metal_boot(const YAML::Node& node, BareMetalBoot&
   for (std::size_t i = 0; i < boot.kernel_arguments.size(); ++i) {
     if (const auto problem = check_kernel_argument(boot.kernel_arguments[i]); !problem.empty()) {
       fields_.error_at(node["kernelArguments"][i],
-                       indexed(std::string(kWhere) + ".kernelArguments", i) + " " + problem);
+                       indexed_path(std::string(kWhere) + ".kernelArguments", i) + " " + problem);
     }
   }
 }
@@ -307,7 +303,7 @@ void ClusterParser::parse_kubernetes(const YAML::Node& node, KubernetesSpec& kub
 void ClusterParser::parse_users(const YAML::Node& node, std::vector<User>& users) {
   if (!fields_.expect_list(node, "spec.users")) return;
   for (std::size_t i = 0; i < node.size(); ++i) {
-    const std::string where = indexed("spec.users", i);
+    const std::string where = indexed_path("spec.users", i);
     const YAML::Node entry = node[i];
     if (!fields_.expect_map(entry, where, {"name", "sshAuthorizedKeys", "passwordHash"})) continue;
     User user{.name = fields_.string(entry, "name", where, true).value_or(""),

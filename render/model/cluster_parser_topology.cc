@@ -13,17 +13,11 @@
 
 namespace nkd::model {
 
-namespace {
-std::string indexed(std::string_view where, std::size_t index) {
-  return std::string(where) + "[" + std::to_string(index) + "]";
-}
-}  // namespace
-
 void ClusterParser::parse_pools(const YAML::Node& node, std::vector<Pool>& pools) {
   if (!fields_.expect_list(node, "spec.pools")) return;
   std::set<std::string> names;
   for (std::size_t i = 0; i < node.size(); ++i) {
-    const std::string where = indexed("spec.pools", i);
+    const std::string where = indexed_path("spec.pools", i);
     const YAML::Node entry = node[i];
     if (!fields_.expect_map(entry, where, {"name", "role", "replicas", "flavor", "arch"})) continue;
     Pool pool;
@@ -147,7 +141,7 @@ void ClusterParser::parse_ignition(const YAML::Node& node, IgnitionExtras& extra
   if (const YAML::Node files = node["files"];
       files.IsDefined() && fields_.expect_list(files, "spec.ignition.files")) {
     for (std::size_t i = 0; i < files.size(); ++i) {
-      const std::string where = indexed("spec.ignition.files", i);
+      const std::string where = indexed_path("spec.ignition.files", i);
       if (!fields_.expect_map(files[i], where, {"path", "mode", "source"})) continue;
       ExtraFile file{.path = fields_.string(files[i], "path", where, true).value_or(""),
                      .mode = fields_.file_mode(files[i], "mode", where).value_or(0644),
@@ -163,7 +157,7 @@ void ClusterParser::parse_ignition(const YAML::Node& node, IgnitionExtras& extra
   if (const YAML::Node units = node["units"];
       units.IsDefined() && fields_.expect_list(units, "spec.ignition.units")) {
     for (std::size_t i = 0; i < units.size(); ++i) {
-      const std::string where = indexed("spec.ignition.units", i);
+      const std::string where = indexed_path("spec.ignition.units", i);
       if (!fields_.expect_map(units[i], where, {"name", "enabled", "source"})) continue;
       ExtraUnit unit{.name = fields_.string(units[i], "name", where, true).value_or(""),
                      .enabled = fields_.boolean(units[i], "enabled", where).value_or(true),

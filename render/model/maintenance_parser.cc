@@ -91,7 +91,7 @@ std::vector<MaintenanceWindow> parse_maintenance(YamlFields& fields, const YAML:
   }
   if (!fields.expect_list(list, list_where)) return windows;
   for (std::size_t i = 0; i < list.size(); ++i) {
-    auto window = parse_window(fields, list[i], list_where + "[" + std::to_string(i) + "]");
+    auto window = parse_window(fields, list[i], indexed_path(list_where, i));
     if (window) windows.push_back(*window);
   }
   return windows;

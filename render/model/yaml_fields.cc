@@ -170,7 +170,7 @@ std::vector<std::string> YamlFields::string_list(const YAML::Node& map, const ch
   if (!expect_list(list, join_path(where, key))) return values;
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (!list[i].IsScalar()) {
-      error_at(list[i], join_path(where, key) + "[" + std::to_string(i) + "] must be a string");
+      error_at(list[i], indexed_path(join_path(where, key), i) + " must be a string");
       continue;
     }
     values.push_back(list[i].Scalar());

@@ -15,6 +15,11 @@
 
 namespace nkd::model {
 
+// The path of a list entry in diagnostics: "spec.pools[2]".
+inline std::string indexed_path(std::string_view where, std::size_t index) {
+  return std::string(where) + "[" + std::to_string(index) + "]";
+}
+
 class YamlFields {
  public:
   YamlFields(std::string path, std::vector<Diagnostic>& diagnostics)

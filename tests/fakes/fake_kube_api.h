@@ -53,6 +53,10 @@ struct Response;
 
 namespace nkd::testing {
 
+// The API server name tests give their kube clients (the fake's certificate is the cluster's);
+// connect_to() routes it to the fake.
+inline constexpr const char* kFakeKubeApiHost = "api.prod-east.example.org";
+
 struct FakeNode {
   std::string name;
   bool ready = true;

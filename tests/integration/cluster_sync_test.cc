@@ -26,7 +26,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
 constexpr const char* kUpdatePath =
     "/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/housekeeper-upgrade";
 constexpr const char* kOperatorPath =
@@ -162,7 +161,7 @@ class ClusterSyncTest : public ::testing::Test {
   std::unique_ptr<state::StateStore> store_;
   metrics::Metrics metrics_{"test"};
   SystemClock clock_;
-  CurlHttpClient http_{kLoopback};
+  CurlHttpClient http_{testing::loopback_only()};
   RecordingProvider provider_;
   RecordingProvider bare_metal_;
   providers::BareMetalProvider pointer_targets_;

@@ -18,7 +18,6 @@ namespace {
 
 using testing::ScratchDir;
 
-const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
 
 // Runs `server` on 127.0.0.1 in a thread; stops and joins when it goes.
 class RunningServer {
@@ -75,7 +74,7 @@ TEST(CurlHttpClient, ReturnsStatusBodyAndLowerCasedHeaders) {
     response.status = 201;
   });
   RunningServer running(server);
-  CurlHttpClient client(kLoopback);
+  CurlHttpClient client(testing::loopback_only());
   auto response = client.send({.method = "POST", .url = running.url("/echo"), .body = "hello"});
   ASSERT_TRUE(response.ok()) << response.error().message;
   EXPECT_EQ(response->status, 201);
@@ -91,7 +90,7 @@ TEST(CurlHttpClient, HonoursTheTimeout) {
     response.set_content("late", "text/plain");
   });
   RunningServer running(server);
-  CurlHttpClient client(kLoopback);
+  CurlHttpClient client(testing::loopback_only());
   const auto start = std::chrono::steady_clock::now();
   auto response = client.send({.url = running.url("/slow"), .timeout_ms = 200});
   const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -109,7 +108,7 @@ TEST(CurlHttpClient, DoesNotFollowRedirectsAndCapsTheBody) {
     response.set_content(std::string(10'000, 'x'), "text/plain");
   });
   RunningServer running(server);
-  CurlHttpClient client(kLoopback);
+  CurlHttpClient client(testing::loopback_only());
   auto moved = client.send({.url = running.url("/moved")});
   ASSERT_TRUE(moved.ok()) << moved.error().message;
   EXPECT_EQ(moved->status, 302);
@@ -126,7 +125,7 @@ TEST(SendWithRetry, RetriesServiceUnavailableThenSucceeds) {
     response.set_content("ok", "text/plain");
   });
   RunningServer running(server);
-  CurlHttpClient client(kLoopback);
+  CurlHttpClient client(testing::loopback_only());
   std::vector<std::chrono::milliseconds> waits;
   RetryPolicy policy{.max_attempts = 5, .base_delay_ms = 100, .max_delay_ms = 1000,
                      .sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); },
@@ -152,7 +151,7 @@ TEST(SendWithRetry, TooManyRequestsWaitsRetryAfter) {
     response.set_content("ok", "text/plain");
   });
   RunningServer running(server);
-  CurlHttpClient client(kLoopback);
+  CurlHttpClient client(testing::loopback_only());
   std::vector<std::chrono::milliseconds> waits;
   RetryPolicy policy{.sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); }};
   auto response = send_with_retry(client, {.url = running.url("/limited")}, policy);
@@ -169,7 +168,7 @@ TEST(SendWithRetry, PostIsNotRetriedUnlessThePolicySaysSo) {
     response.status = 503;
   });
   RunningServer running(server);
-  CurlHttpClient client(kLoopback);
+  CurlHttpClient client(testing::loopback_only());
   auto no_sleep = [](std::chrono::milliseconds) {};
   auto once = send_with_retry(client, {.method = "POST", .url = running.url("/create")},
                               RetryPolicy{.sleep = no_sleep});
@@ -185,7 +184,7 @@ TEST(SendWithRetry, PostIsNotRetriedUnlessThePolicySaysSo) {
 
 TEST(SendWithRetry, RetriesConnectionRefusedWithinTheAttemptBound) {
   const int closed_port = testing::free_port();
-  CurlHttpClient client(kLoopback);
+  CurlHttpClient client(testing::loopback_only());
   int sleeps = 0;
   auto result = send_with_retry(
       client, {.url = "http://127.0.0.1:" + std::to_string(closed_port) + "/"},
@@ -215,7 +214,7 @@ class TlsClient : public ::testing::Test {
   httplib::SSLServer server_;
   int port_ = 0;
   std::thread thread_;
-  CurlHttpClient client_{kLoopback};
+  CurlHttpClient client_{testing::loopback_only()};
 };
 
 TEST_F(TlsClient, VerifiesTheServerWithAnInMemoryCa) {
@@ -279,7 +278,7 @@ TEST(TlsClientTrust, InsideTheRogueStore) {
     response.set_content("{}", "application/json");
   });
   RunningServer running(server);
-  CurlHttpClient client{kLoopback};
+  CurlHttpClient client{testing::loopback_only()};
   const std::string url = "https://127.0.0.1:" + std::to_string(running.port()) + "/version";
   // Sanity: with no CA given the system store is used, and it now vouches for the server.
   auto system = client.send({.url = url});

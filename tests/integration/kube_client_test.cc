@@ -20,14 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
-constexpr const char* kHost = "api.prod-east.example.org";
 
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class KubeClientTest : public ::testing::Test {
  protected:
@@ -41,12 +34,12 @@ class KubeClientTest : public ::testing::Test {
   }
 
   kube::KubeEndpoint endpoint(const std::string& ca_pem, bool with_client_cert = true) {
-    kube::KubeEndpoint result{.server_url = std::string("https://") + kHost + ":6443",
-                              .connect_to = fake_.connect_to(kHost),
+    kube::KubeEndpoint result{.server_url = std::string("https://") + testing::kFakeKubeApiHost + ":6443",
+                              .connect_to = fake_.connect_to(testing::kFakeKubeApiHost),
                               .ca_pem = ca_pem};
     if (with_client_cert) {
       auto identity = pki::issue_client_cert(pki_, kube::kIdentityCommonName,
-                                             kube::kIdentityOrganization, 3600, now_unix());
+                                             kube::kIdentityOrganization, 3600, testing::unix_now_seconds());
       EXPECT_TRUE(identity.ok());
       result.client_cert_pem = identity->cert_pem;
       result.client_key_pem = identity->key_pem;
@@ -71,7 +64,7 @@ class KubeClientTest : public ::testing::Test {
   pki::ClusterPki pki_;
   testing::FakeKubeApi fake_;
   metrics::Metrics metrics_;
-  CurlHttpClient http_{kLoopback};
+  CurlHttpClient http_{testing::loopback_only()};
 };
 
 TEST_F(KubeClientTest, ReadyzSucceedsOnceTheServerAnswers) {
@@ -113,7 +106,7 @@ TEST_F(KubeClientTest, ServerRefusesAClientWithoutCertificate) {
 TEST_F(KubeClientTest, ServerRefusesAClientCertificateFromAnotherCa) {
   const pki::ClusterPki other = testing::make_real_pki(testing::openstack_cluster("other"));
   kube::KubeEndpoint foreign = endpoint(pki_.ca.cert_pem, false);
-  auto identity = pki::issue_client_cert(other, "nkd", "system:masters", 3600, now_unix());
+  auto identity = pki::issue_client_cert(other, "nkd", "system:masters", 3600, testing::unix_now_seconds());
   ASSERT_TRUE(identity.ok());
   foreign.client_cert_pem = identity->cert_pem;
   foreign.client_key_pem = identity->key_pem;
@@ -222,7 +215,7 @@ TEST_F(KubeClientTest, EvictionBlockedByABudgetTimesOutNamingThePod) {
 
 TEST_F(KubeClientTest, AClientNoBindingNamesIsForbidden) {
   kube::KubeEndpoint outsider = endpoint(pki_.ca.cert_pem, false);
-  auto identity = pki::issue_client_cert(pki_, "someone", "", 3600, now_unix());
+  auto identity = pki::issue_client_cert(pki_, "someone", "", 3600, testing::unix_now_seconds());
   ASSERT_TRUE(identity.ok());
   outsider.client_cert_pem = identity->cert_pem;
   outsider.client_key_pem = identity->key_pem;
@@ -253,7 +246,7 @@ TEST_F(KubeClientTest, NkdIsForbiddenWhatItsRoleDoesNotHold) {
 
 TEST_F(KubeClientTest, ForbiddenAnswerIsAKubernetesStatus) {
   HttpRequest request{.method = "DELETE",
-                      .url = std::string("https://") + kHost + ":6443/api/v1/namespaces/kube-system",
+                      .url = std::string("https://") + testing::kFakeKubeApiHost + ":6443/api/v1/namespaces/kube-system",
                       .timeout_ms = 5'000,
                       .connect_timeout_ms = 2'000,
                       .ca_pem = pki_.ca.cert_pem};

@@ -19,16 +19,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
-constexpr const char* kHost = "api.prod-east.example.org";
 constexpr const char* kOperatorPath =
     "/apis/apps/v1/namespaces/housekeeper-system/deployments/housekeeper-operator-manager";
 
-std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::ptrdiff_t position(const std::vector<std::string>& log, const std::string& entry) {
   return std::find(log.begin(), log.end(), entry) - log.begin();
@@ -41,12 +34,12 @@ class ClusterStateTest : public ::testing::Test {
       : cluster_(testing::openstack_cluster()), pki_(testing::make_real_pki(cluster_)), fake_(pki_, cluster_) {
     if (granted) fake_.grant(housekeeper::nkd_access_manifests(cluster_));
     auto identity = pki::issue_client_cert(pki_, kube::kIdentityCommonName,
-                                           kube::kIdentityOrganization, 3600, now_unix());
+                                           kube::kIdentityOrganization, 3600, testing::unix_now_seconds());
     EXPECT_TRUE(identity.ok());
     client_ = std::make_unique<kube::KubeClient>(
         http_,
-        kube::KubeEndpoint{.server_url = std::string("https://") + kHost + ":6443",
-                           .connect_to = fake_.connect_to(kHost),
+        kube::KubeEndpoint{.server_url = std::string("https://") + testing::kFakeKubeApiHost + ":6443",
+                           .connect_to = fake_.connect_to(testing::kFakeKubeApiHost),
                            .ca_pem = pki_.ca.cert_pem,
                            .client_cert_pem = identity->cert_pem,
                            .client_key_pem = identity->key_pem},
@@ -89,7 +82,7 @@ class ClusterStateTest : public ::testing::Test {
   model::Cluster cluster_;
   pki::ClusterPki pki_;
   testing::FakeKubeApi fake_;
-  CurlHttpClient http_{kLoopback};
+  CurlHttpClient http_{testing::loopback_only()};
   std::unique_ptr<kube::KubeClient> client_;
 };
 

@@ -11,6 +11,7 @@
 #include "providers/openstack/image.h"
 #include "providers/openstack/network.h"
 #include "tests/support/openstack_control_plane.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::providers::openstack {
 namespace {
@@ -47,7 +48,7 @@ class OpenStackCompute : public ::testing::Test {
   }
 
   std::string prefix_;
-  CurlHttpClient http_{*CidrAllowList::parse("127.0.0.0/8,::1/128")};
+  CurlHttpClient http_{testing::loopback_only()};
   SystemClock clock_;
   metrics::Metrics metrics_{"test"};
   std::unique_ptr<Keystone> keystone_;

@@ -98,7 +98,7 @@ class FaultProxyBehaviour : public ::testing::Test {
     return http_.send(HttpRequest{.url = proxy.url() + target, .timeout_ms = timeout_ms});
   }
   LocalUpstream upstream_;
-  CurlHttpClient http_{*CidrAllowList::parse("127.0.0.0/8,::1/128")};
+  CurlHttpClient http_{testing::loopback_only()};
 };
 
 TEST_F(FaultProxyBehaviour, ForwardsUnchangedWhenNoFaultIsDrawnAndRewritesOrigins) {

@@ -10,6 +10,7 @@
 #include "providers/openstack/keystone.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/openstack_control_plane.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::providers::openstack {
 namespace {
@@ -43,7 +44,7 @@ CloudConfig cloud(const std::string& name) {
 class OpenStackKeystone : public ::testing::Test {
  protected:
   void SetUp() override { NKD_REQUIRE_OPENSTACK_CLOUD(); }
-  CurlHttpClient http_{*CidrAllowList::parse("127.0.0.0/8,::1/128")};
+  CurlHttpClient http_{testing::loopback_only()};
   ManualClock clock_;
   metrics::Metrics metrics_{"test"};
 };

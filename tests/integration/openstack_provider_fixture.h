@@ -136,7 +136,7 @@ class OpenStackProviderContract : public ::testing::Test {
   testing::ScratchDir scratch_;
   std::unique_ptr<state::SqliteStateStore> state_;
   Clouds clouds_;
-  CurlHttpClient http_{*CidrAllowList::parse("127.0.0.0/8,::1/128")};
+  CurlHttpClient http_{testing::loopback_only()};
   SystemClock clock_;
   metrics::Metrics metrics_{"test"};
 };

@@ -25,6 +25,14 @@ inline pki::CertKeyPair fake_pair(const std::string& name) {
                           .key_pem = Secret(fake_pem("PRIVATE KEY", "key-of-" + name))};
 }
 
+// The pool of `cluster` called `name` (a test's own fixture: a missing pool is a broken test).
+inline model::Pool& pool_named(model::Cluster& cluster, const std::string& name) {
+  for (auto& pool : cluster.pools) {
+    if (pool.name == name) return pool;
+  }
+  throw std::runtime_error("no pool " + name);
+}
+
 // An OpenStack cluster: three control-plane nodes and two worker pools ("workers", "gpu").
 inline model::Cluster openstack_cluster(const std::string& name = "prod-east") {
   model::Cluster cluster;

@@ -5,10 +5,13 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "common/egress.h"
 
 namespace nkd::testing {
 
@@ -65,6 +68,17 @@ std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& contents);
 // Copies examples-repo into `destination` and makes it a Git repository with one commit.
 void make_example_git_repo(const std::filesystem::path& destination);
+
+// The egress allow list of every client a test makes: loopback only, as the suite's network
+// rule demands.
+inline CidrAllowList loopback_only() { return *CidrAllowList::parse("127.0.0.0/8,::1/128"); }
+
+// Seconds since the Unix epoch: the "now" of certificates a test issues.
+inline std::int64_t unix_now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 inline std::string source_dir() { return NKD_SOURCE_DIR; }
 inline std::string nkd_binary() { return NKD_BINARY; }

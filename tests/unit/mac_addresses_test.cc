@@ -13,7 +13,7 @@ namespace nkd::model {
 namespace {
 
 // The example cluster renamed, its machines' MACs given.
-std::string definition(const std::string& name, const std::string& first_mac,
+std::string definition_with_macs(const std::string& name, const std::string& first_mac,
                        const std::string& second_mac, const std::string& third_mac) {
   std::string text =
       testing::read_file(testing::source_dir() + "/examples-repo/clusters/edge-lab/cluster.yaml");
@@ -38,9 +38,9 @@ std::vector<std::string> formatted(const std::vector<Diagnostic>& diagnostics) {
 TEST(MacAddresses, AMacInTwoClustersIsAnErrorNamingBothPlaces) {
   MapTreeReader tree(
       {{"clusters/alpha/cluster.yaml",
-        definition("alpha", "52:54:00:00:00:01", "52:54:00:AA:00:02", "52:54:00:00:00:03")},
+        definition_with_macs("alpha", "52:54:00:00:00:01", "52:54:00:AA:00:02", "52:54:00:00:00:03")},
        {"clusters/beta/cluster.yaml",
-        definition("beta", "52:54:00:00:00:11", "52:54:00:00:00:12", "52:54:00:aa:00:02")}});
+        definition_with_macs("beta", "52:54:00:00:00:11", "52:54:00:00:00:12", "52:54:00:aa:00:02")}});
   const LoadResult loaded = load_repository(tree);
   EXPECT_EQ(formatted(loaded.diagnostics),
             std::vector<std::string>{
@@ -55,7 +55,7 @@ TEST(MacAddresses, AMacInTwoClustersIsAnErrorNamingBothPlaces) {
 TEST(MacAddresses, AMacTwiceInOneClusterAndAgainstClustersNotReloaded) {
   MapTreeReader tree(
       {{"clusters/alpha/cluster.yaml",
-        definition("alpha", "52:54:00:00:00:01", "52:54:00:00:00:02", "52:54:00:00:00:01")}});
+        definition_with_macs("alpha", "52:54:00:00:00:01", "52:54:00:00:00:02", "52:54:00:00:00:01")}});
   const LoadResult loaded = load_repository(tree);
   ASSERT_EQ(loaded.diagnostics.size(), 1u)
       << ::testing::PrintToString(formatted(loaded.diagnostics));
@@ -69,9 +69,9 @@ TEST(MacAddresses, AMacTwiceInOneClusterAndAgainstClustersNotReloaded) {
   // What the daemon does for a commit that reloads only gamma while alpha stays accepted.
   MapTreeReader fine(
       {{"clusters/alpha/cluster.yaml",
-        definition("alpha", "52:54:00:00:00:01", "52:54:00:00:00:02", "52:54:00:00:00:33")},
+        definition_with_macs("alpha", "52:54:00:00:00:01", "52:54:00:00:00:02", "52:54:00:00:00:33")},
        {"clusters/gamma/cluster.yaml",
-        definition("gamma", "52:54:00:00:00:33", "52:54:00:00:00:22", "52:54:00:00:00:23")}});
+        definition_with_macs("gamma", "52:54:00:00:00:33", "52:54:00:00:00:22", "52:54:00:00:00:23")}});
   const LoadResult alpha = load_clusters(fine, {"alpha"});
   const LoadResult gamma = load_clusters(fine, {"gamma"});
   ASSERT_TRUE(alpha.ok() && gamma.ok());

@@ -83,7 +83,7 @@ class FakeCloud {
 
 struct Client {
   explicit Client(const CloudConfig& cloud) : keystone(cloud, http, clock, &metrics), compute(keystone) {}
-  CurlHttpClient http{*CidrAllowList::parse("127.0.0.0/8,::1/128")};
+  CurlHttpClient http{testing::loopback_only()};
   SystemClock clock;
   metrics::Metrics metrics{"test"};
   Keystone keystone;

@@ -27,13 +27,6 @@ struct Scenario {
   std::function<void(model::Cluster&)> change;
 };
 
-model::Pool& pool_named(model::Cluster& cluster, const std::string& name) {
-  for (auto& pool : cluster.pools) {
-    if (pool.name == name) return pool;
-  }
-  throw std::runtime_error("no pool " + name);
-}
-
 void change_first_boot(model::Cluster& cluster) { cluster.ignition.files[0].contents = "Maintenance\n"; }
 void change_versions(model::Cluster& cluster) {
   cluster.kubernetes.version = "v1.30.2";
@@ -75,11 +68,11 @@ plan::ClusterPlan nkd_plan(const Side& base, const Side& head) {
 
 const std::vector<Scenario>& openstack_scenarios() {
   static const std::vector<Scenario> all = {
-      {"scale-up", [](model::Cluster& c) { pool_named(c, "workers").replicas = 4; }},
+      {"scale-up", [](model::Cluster& c) { testing::pool_named(c, "workers").replicas = 4; }},
       {"scale-down",
        [](model::Cluster& c) {
-         pool_named(c, "workers").replicas = 0;
-         pool_named(c, "control-plane").replicas = 1;
+         testing::pool_named(c, "workers").replicas = 0;
+         testing::pool_named(c, "control-plane").replicas = 1;
        }},
       {"first-boot", change_first_boot},
       {"versions", change_versions},
@@ -87,8 +80,8 @@ const std::vector<Scenario>& openstack_scenarios() {
        [](model::Cluster& c) {
          change_first_boot(c);
          change_versions(c);
-         pool_named(c, "workers").replicas = 5;
-         pool_named(c, "gpu").replicas = 0;
+         testing::pool_named(c, "workers").replicas = 5;
+         testing::pool_named(c, "gpu").replicas = 0;
          c.upgrade.max_unavailable = 1;
        }},
   };
@@ -101,13 +94,13 @@ const std::vector<Scenario>& bare_metal_scenarios() {
        [](model::Cluster& c) {
          std::get<model::BareMetalPlatform>(c.platform)
              .nodes.push_back({.name = "bm-3", .pool = "workers", .mac = "52:54:00:00:00:04", .ip = "10.0.0.14"});
-         pool_named(c, "workers").replicas = 3;
+         testing::pool_named(c, "workers").replicas = 3;
        }},
       {"scale-down",
        [](model::Cluster& c) {
          auto& nodes = std::get<model::BareMetalPlatform>(c.platform).nodes;
          nodes.erase(nodes.begin() + 1, nodes.end());
-         pool_named(c, "workers").replicas = 0;
+         testing::pool_named(c, "workers").replicas = 0;
        }},
       {"first-boot", change_first_boot},
       {"versions", change_versions},
@@ -117,7 +110,7 @@ const std::vector<Scenario>& bare_metal_scenarios() {
          change_versions(c);
          auto& nodes = std::get<model::BareMetalPlatform>(c.platform).nodes;
          nodes.erase(nodes.begin() + 2);
-         pool_named(c, "workers").replicas = 1;
+         testing::pool_named(c, "workers").replicas = 1;
        }},
   };
   return all;

@@ -29,13 +29,6 @@ std::vector<std::string> secrets_of(const Side& side) {
   return secrets;
 }
 
-model::Pool& pool_named(model::Cluster& cluster, const std::string& name) {
-  for (auto& pool : cluster.pools) {
-    if (pool.name == name) return pool;
-  }
-  throw std::runtime_error("no pool " + name);
-}
-
 using ActualNodes = std::map<std::string, plan::ActualNode>;
 
 plan::ClusterPlan plan_between(const Side& base, const Side& head,
@@ -110,7 +103,7 @@ TEST(FirstBootChanges, NameTheFileUnitAndUserThatChanged) {
 TEST(PlanCluster, ScaleUpCreatesOnlyTheNewNode) {
   const Side base(testing::openstack_cluster());
   model::Cluster bigger = testing::openstack_cluster();
-  pool_named(bigger, "workers").replicas = 3;
+  testing::pool_named(bigger, "workers").replicas = 3;
   const auto plan = plan_between(base, Side(bigger));
   EXPECT_EQ(plan.change, ClusterChange::kChanged);
   EXPECT_EQ(names_of(plan, NodeAction::kCreate), std::vector<std::string>{"prod-east-workers-2"});
@@ -133,9 +126,9 @@ TEST(PlanCluster, NetworkPluginMirrorChangesManifestsAndReplacesNoNode) {
 
 TEST(PlanCluster, ScaleDownDeletesHighestIndexesFirst) {
   model::Cluster big = testing::openstack_cluster();
-  pool_named(big, "workers").replicas = 5;
+  testing::pool_named(big, "workers").replicas = 5;
   model::Cluster small = testing::openstack_cluster();
-  pool_named(small, "workers").replicas = 2;
+  testing::pool_named(small, "workers").replicas = 2;
   const auto plan = plan_between(Side(big), Side(small));
   EXPECT_EQ(names_of(plan, NodeAction::kDelete),
             (std::vector<std::string>{"prod-east-workers-4", "prod-east-workers-3", "prod-east-workers-2"}));
@@ -249,7 +242,7 @@ TEST(PlanCluster, TheDaemonsViewDecidesWhatExists) {
 
 TEST(PlanCluster, OpenStackNodesComeAndGoWithTheirPortsBareMetalOnesHaveNone) {
   model::Cluster big = testing::openstack_cluster();
-  pool_named(big, "workers").replicas = 3;
+  testing::pool_named(big, "workers").replicas = 3;
   const auto up = plan_between(Side(testing::openstack_cluster()), Side(big));
   ASSERT_EQ(up.nodes.size(), 1u);
   EXPECT_EQ(up.nodes[0].port, "prod-east-workers-2");
@@ -311,7 +304,7 @@ TEST(PlanCluster, VirtualIpPortIsAddedChangedAndRemovedOnOpenStackOnly) {
 
 TEST(PlanFormats, PortsAndTheVirtualIpShowInEveryForm) {
   model::Cluster bigger = testing::openstack_cluster();
-  pool_named(bigger, "workers").replicas = 3;
+  testing::pool_named(bigger, "workers").replicas = 3;
   bigger.kubernetes.virtual_ip.address = "10.0.0.250";
   std::get<model::OpenStackPlatform>(bigger.platform).external_network = "public";
   plan::Plan plan{.base_revision = std::string(40, 'a'), .head_revision = std::string(40, 'b')};
@@ -367,7 +360,7 @@ TEST(PlanFormats, NoSecretReachesAnyOutput) {
   const Side base(base_model);
   model::Cluster changed = base_model;
   changed.ignition.files[0].contents = "Maintenance\n";
-  pool_named(changed, "control-plane").replicas = 4;
+  testing::pool_named(changed, "control-plane").replicas = 4;
   const Side head(changed);
   plan::Plan plan{.base_revision = std::string(40, 'a'), .head_revision = std::string(40, 'b')};
   plan.clusters.push_back(plan_between(base, head));
@@ -407,7 +400,7 @@ TEST(PlanFormats, MarkdownIsCutToItsLimitWithANote) {
 TEST(PlanFormats, JsonSchemaFields) {
   const Side base(testing::openstack_cluster());
   model::Cluster bigger = testing::openstack_cluster();
-  pool_named(bigger, "gpu").replicas = 2;
+  testing::pool_named(bigger, "gpu").replicas = 2;
   plan::Plan plan{.base_revision = "base", .head_revision = "head"};
   plan.clusters.push_back(plan_between(base, Side(bigger)));
   const auto json = plan::to_json(plan);

@@ -6,9 +6,9 @@ namespace nkd::syncd {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = RecentDeliveries::Clock;
+using DeliveryClock = RecentDeliveries::Clock;
 
-const Clock::time_point kStart{};
+const DeliveryClock::time_point kStart{};
 
 TEST(RecentDeliveries, SecondSightingOfADeliveryIsARepeat) {
   RecentDeliveries recent(16, 1h);

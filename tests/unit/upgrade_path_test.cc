@@ -96,7 +96,7 @@ TEST(KubernetesUpgradePath, NamesWhereTheAppliedVersionCameFrom) {
 }
 
 // A loadable cluster.yaml; `extra_spec` is appended under spec.
-std::string definition(const std::string& version, const std::string& extra_spec = "") {
+std::string definition_at_version(const std::string& version, const std::string& extra_spec = "") {
   return "apiVersion: nkd.io/v1alpha1\n"
          "kind: Cluster\n"
          "metadata:\n"
@@ -122,7 +122,7 @@ LoadResult load(const std::string& text) {
 }
 
 TEST(KubernetesVersionPosition, LoaderRecordsTheLineAndColumnOfTheVersion) {
-  const LoadResult result = load(definition("v1.29.1"));
+  const LoadResult result = load(definition_at_version("v1.29.1"));
   ASSERT_TRUE(result.ok()) << format(result.diagnostics.front());
   const Cluster& cluster = result.model.clusters.at(0);
   EXPECT_EQ(cluster.kubernetes.version_line, 13);
@@ -130,7 +130,7 @@ TEST(KubernetesVersionPosition, LoaderRecordsTheLineAndColumnOfTheVersion) {
 }
 
 TEST(KubernetesVersionPosition, PeeksTheVersionWithoutAFullLoad) {
-  MapTreeReader tree({{"clusters/demo/cluster.yaml", definition("v1.28.4")},
+  MapTreeReader tree({{"clusters/demo/cluster.yaml", definition_at_version("v1.28.4")},
                       {"clusters/broken/cluster.yaml", "spec: [unclosed"}});
   EXPECT_EQ(peek_kubernetes_version(tree, "demo"), "v1.28.4");
   EXPECT_FALSE(peek_kubernetes_version(tree, "broken"));
@@ -138,7 +138,7 @@ TEST(KubernetesVersionPosition, PeeksTheVersionWithoutAFullLoad) {
 }
 
 TEST(NetworkPluginChange, IsRefusedAtTheNewPluginsLine) {
-  const LoadResult before = load(definition("v1.29.1"));
+  const LoadResult before = load(definition_at_version("v1.29.1"));
   ASSERT_TRUE(before.ok()) << format(before.diagnostics.front());
   const Cluster calico = before.model.clusters.at(0);
   Cluster flannel = calico;
@@ -160,7 +160,7 @@ TEST(NetworkPluginChange, IsRefusedAtTheNewPluginsLine) {
 }
 
 TEST(NetworkPluginChange, LoaderRecordsWhereThePluginIsWritten) {
-  std::string text = definition("v1.29.1");
+  std::string text = definition_at_version("v1.29.1");
   text.replace(text.find("    podSubnet"), 0, "    networkPlugin: flannel\n");
   const LoadResult result = load(text);
   ASSERT_TRUE(result.ok()) << format(result.diagnostics.front());
@@ -172,16 +172,16 @@ TEST(NetworkPluginChange, LoaderRecordsWhereThePluginIsWritten) {
 }
 
 TEST(DriftPolicy, DefaultsToCorrect) {
-  const LoadResult result = load(definition("v1.29.1"));
+  const LoadResult result = load(definition_at_version("v1.29.1"));
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result.model.clusters.at(0).drift_policy, DriftPolicy::kCorrect);
 }
 
 TEST(DriftPolicy, ParsesCorrectAndReport) {
-  const LoadResult correct = load(definition("v1.29.1", "  driftPolicy: correct\n"));
+  const LoadResult correct = load(definition_at_version("v1.29.1", "  driftPolicy: correct\n"));
   ASSERT_TRUE(correct.ok());
   EXPECT_EQ(correct.model.clusters.at(0).drift_policy, DriftPolicy::kCorrect);
-  const LoadResult report = load(definition("v1.29.1", "  driftPolicy: report\n"));
+  const LoadResult report = load(definition_at_version("v1.29.1", "  driftPolicy: report\n"));
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report.model.clusters.at(0).drift_policy, DriftPolicy::kReport);
   EXPECT_STREQ(to_string(DriftPolicy::kReport), "report");
@@ -189,7 +189,7 @@ TEST(DriftPolicy, ParsesCorrectAndReport) {
 }
 
 TEST(DriftPolicy, RejectsOtherValuesAtTheirLineNamingTheAllowedOnes) {
-  const LoadResult result = load(definition("v1.29.1", "  driftPolicy: Ignore\n"));
+  const LoadResult result = load(definition_at_version("v1.29.1", "  driftPolicy: Ignore\n"));
   ASSERT_FALSE(result.ok());
   ASSERT_EQ(result.diagnostics.size(), 1u);
   EXPECT_EQ(format(result.diagnostics[0]),

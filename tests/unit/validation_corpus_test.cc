@@ -73,7 +73,7 @@ TEST(ValidationCorpus, UnknownKeySuggestsNearestKnownKey) {
 }
 
 // A valid definition of cluster `demo` with the given pools and spec.ignition sections.
-std::string definition(const std::string& pools, const std::string& ignition = "") {
+std::string definition_with_pools(const std::string& pools, const std::string& ignition = "") {
   return "apiVersion: nkd.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: demo\nspec:\n"
          "  platform:\n    openstack: {cloud: dc1, image: nestos, flavor: m1.large, network: k8s}\n"
          "  os: {version: '22.03', imageURL: 'registry.example.org/nestos/nestos:22.03'}\n"
@@ -91,7 +91,7 @@ std::string all_diagnostics(const LoadResult& result) {
 
 TEST(ValidationLimits, TheBaseDefinitionIsValid) {
   const LoadResult result = load_repository(MapTreeReader({
-      {"clusters/demo/cluster.yaml", definition(kThreeControlPlanes, "  ignition:\n    files: [{path: /etc/motd, source: files/motd}]\n    units: [{name: a.service, source: a.service}]\n")},
+      {"clusters/demo/cluster.yaml", definition_with_pools(kThreeControlPlanes, "  ignition:\n    files: [{path: /etc/motd, source: files/motd}]\n    units: [{name: a.service, source: a.service}]\n")},
       {"clusters/demo/files/motd", std::string("\xFF\x00" "binary", 8)},
       {"clusters/demo/a.service", "[Unit]\nDescription=Gr\xC3\xBC\xC3\x9F\n"}}));
   EXPECT_TRUE(result.ok()) << all_diagnostics(result);
@@ -100,7 +100,7 @@ TEST(ValidationLimits, TheBaseDefinitionIsValid) {
 // Before the limit, validation expanded two billion nodes and the process died of bad_alloc.
 TEST(ValidationLimits, HugeReplicasIsRefusedBeforeAnyNodeIsMade) {
   const LoadResult result = load_repository(MapTreeReader({{"clusters/demo/cluster.yaml",
-      definition(kThreeControlPlanes + "    - {name: w, role: worker, replicas: 2000000000}\n")}}));
+      definition_with_pools(kThreeControlPlanes + "    - {name: w, role: worker, replicas: 2000000000}\n")}}));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(all_diagnostics(result),
             "clusters/demo/cluster.yaml:12:41: error: spec.pools[1].replicas is 2000000000, more "
@@ -119,7 +119,7 @@ TEST(ValidationLimits, TooManyClusterDirectoriesIsOneError) {
 }
 
 TEST(ValidationLimits, ClusterYamlOverOneMebibyteIsNotParsed) {
-  std::string text = definition(kThreeControlPlanes);
+  std::string text = definition_with_pools(kThreeControlPlanes);
   text += "# " + std::string(kMaxClusterYamlBytes, 'x') + "\n";
   const LoadResult result = load_repository(MapTreeReader({{"clusters/demo/cluster.yaml", text}}));
   EXPECT_EQ(all_diagnostics(result),
@@ -130,7 +130,7 @@ TEST(ValidationLimits, ClusterYamlOverOneMebibyteIsNotParsed) {
 
 TEST(ValidationLimits, SourceFileOverOneMebibyteIsRefusedAtItsField) {
   const LoadResult result = load_repository(MapTreeReader({
-      {"clusters/demo/cluster.yaml", definition(kThreeControlPlanes, "  ignition:\n    files:\n      - {path: /opt/big, source: files/big}\n")},
+      {"clusters/demo/cluster.yaml", definition_with_pools(kThreeControlPlanes, "  ignition:\n    files:\n      - {path: /opt/big, source: files/big}\n")},
       {"clusters/demo/files/big", std::string(kMaxSourceFileBytes + 1, 'x')}}));
   EXPECT_EQ(all_diagnostics(result),
             "clusters/demo/cluster.yaml:14:34: error: spec.ignition.files[0].source 'files/big': "
@@ -143,7 +143,7 @@ TEST(ValidationLimits, SourceFileOverOneMebibyteIsRefusedAtItsField) {
 TEST(ValidationLimits, ExtraContentIsBudgetedAcrossNodes) {
   const LoadResult result = load_repository(MapTreeReader({
       {"clusters/demo/cluster.yaml",
-       definition(kThreeControlPlanes + "    - {name: w, role: worker, replicas: 27}\n",
+       definition_with_pools(kThreeControlPlanes + "    - {name: w, role: worker, replicas: 27}\n",
                   "  ignition:\n    files:\n      - {path: /opt/a, source: big}\n"
                   "      - {path: /opt/b, source: big}\n      - {path: /opt/c, source: big}\n")},
       {"clusters/demo/big", std::string(kMaxSourceFileBytes, 'x')}}));
@@ -156,7 +156,7 @@ TEST(ValidationLimits, ExtraContentIsBudgetedAcrossNodes) {
 
 TEST(ValidationLimits, UnitThatIsNotUtf8IsRefusedAndBinaryFileIsNot) {
   const LoadResult result = load_repository(MapTreeReader({
-      {"clusters/demo/cluster.yaml", definition(kThreeControlPlanes, "  ignition:\n    files: [{path: /opt/blob, source: blob}]\n    units: [{name: a.service, source: a.service}]\n")},
+      {"clusters/demo/cluster.yaml", definition_with_pools(kThreeControlPlanes, "  ignition:\n    files: [{path: /opt/blob, source: blob}]\n    units: [{name: a.service, source: a.service}]\n")},
       {"clusters/demo/blob", "\x89PNG\r\n\x1A\n"},
       {"clusters/demo/a.service", "[Unit]\nDescription=J\xF6rg\n"}}));
   EXPECT_EQ(all_diagnostics(result),
@@ -167,7 +167,7 @@ TEST(ValidationLimits, UnitThatIsNotUtf8IsRefusedAndBinaryFileIsNot) {
 
 TEST(ValidationLimits, DirectoryNameThatIsNotUtf8IsRefused) {
   const LoadResult result = load_repository(MapTreeReader({
-      {"clusters/d\xE9mo/cluster.yaml", definition(kThreeControlPlanes)}}));
+      {"clusters/d\xE9mo/cluster.yaml", definition_with_pools(kThreeControlPlanes)}}));
   EXPECT_EQ(all_diagnostics(result),
             "clusters/d\xEF\xBF\xBDmo/: error: this directory name is not valid UTF-8; rename "
             "the directory to its cluster's metadata.name\n");
