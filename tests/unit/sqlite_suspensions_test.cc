@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "syncd/state/sqlite_handles.h"
+#include "syncd/state/sqlite_schema.h"
 #include "syncd/state/sqlite_state_store.h"
 #include "tests/support/test_support.h"
 
@@ -88,7 +89,7 @@ TEST(SqliteSuspensions, MigrationFromVersionFourKeepsTheHistory) {
                     .ok());
   }
   auto store = SqliteStateStore::open(path).value();
-  EXPECT_EQ(store->pragma_value("user_version").value(), "5");
+  EXPECT_EQ(store->pragma_value("user_version").value(), std::to_string(kSqliteSchemaVersion));
   auto rows = store->history("prod", 0).value();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].revision, "abc");
