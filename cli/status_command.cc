@@ -48,7 +48,8 @@ int run_status(const DaemonEndpoint& server, bool as_json) {
     return failing ? 1 : 0;
   }
   std::cout << std::left << std::setw(24) << "CLUSTER" << std::setw(18) << "PHASE" << std::setw(6)
-            << "WAVE" << std::setw(14) << "APPLIED" << std::setw(14) << "OBSERVED" << std::setw(7) << "READY"
+            << "WAVE" << std::setw(14) << "APPLIED" << std::setw(14) << "OBSERVED" << std::setw(7)
+            << "READY"
             << "LAST ERROR\n";
   for (const auto& cluster : *clusters) {
     std::cout << std::left << std::setw(24) << cluster["name"].get<std::string>() << std::setw(18)
@@ -145,7 +146,8 @@ void add_status_commands(CLI::App& app) {
   auto options = std::make_shared<Options>();
   auto* status = app.add_subcommand(
       "status",
-      "Show every cluster: phase, applied and observed commit, readiness, last error;\n"
+      "Show every cluster: phase, rollout wave, applied and observed commit, readiness,\n"
+      "last error;\n"
       "with CLUSTER, that cluster in full and each of its nodes.\n"
       "Exit 1 when a cluster shown is failing, is unknown, or the daemon cannot be reached.");
   status->add_option("CLUSTER", options->cluster, "Show only this cluster, with its nodes");

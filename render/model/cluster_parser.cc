@@ -67,8 +67,9 @@ void ClusterParser::parse_metadata(const YAML::Node& metadata, Cluster& cluster)
 
 void ClusterParser::parse_labels(const YAML::Node& labels, Cluster& cluster) {
   if (!labels.IsMap()) {
-    fields_.error_at(labels, "metadata.labels must be a mapping of label names to strings, "
-                             "e.g. {wave: \"1\"}");
+    fields_.error_at(labels,
+                     "metadata.labels must be a mapping of label names to strings, "
+                     "e.g. {wave: \"1\"}");
     return;
   }
   const auto wave = fields_.string(labels, "wave", "metadata.labels", false);
@@ -81,7 +82,8 @@ void ClusterParser::parse_labels(const YAML::Node& labels, Cluster& cluster) {
     fields_.error_at(labels["wave"], "metadata.labels.wave must be a whole number from 0 to " +
                                          std::to_string(kMaxWave) +
                                          " (the rollout wave; write it quoted, e.g. wave: \"1\"), "
-                                         "got '" + *wave + "'");
+                                         "got '" +
+                                         *wave + "'");
     return;
   }
   cluster.wave = value;

@@ -73,7 +73,8 @@ std::string summary_table(const Plan& plan) {
     for (std::size_t i = 0; i < waves.size() && i < kMaxWaveLines; ++i) {
       out << "- " << describe_wave(waves, i) << "\n";
     }
-    if (waves.size() > kMaxWaveLines) out << "- and " << waves.size() - kMaxWaveLines << " more waves\n";
+    if (waves.size() > kMaxWaveLines)
+      out << "- and " << waves.size() - kMaxWaveLines << " more waves\n";
   }
   if (!unchanged.empty()) {
     out << "\nUnchanged (" << unchanged.size() << "):";

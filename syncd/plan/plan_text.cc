@@ -185,7 +185,8 @@ std::string format_text(const Plan& plan) {
     }
     out << "  " << marker(cluster.change) << " " << cluster.name << " (" << to_string(cluster.change)
         << "): " << describe_node_counts(cluster);
-    if (waves.size() > 1 && cluster.change != ClusterChange::kRemoved) out << "; wave " << cluster.wave;
+    if (waves.size() > 1 && cluster.change != ClusterChange::kRemoved)
+      out << "; wave " << cluster.wave;
     if (!cluster.upgrades.empty()) out << "; upgrade " << describe_upgrades(cluster);
     if (!cluster.manifests.empty()) out << "; " << cluster.manifests.size() << " manifest(s)";
     out << "\n";
@@ -257,14 +258,20 @@ nlohmann::json to_json(const Plan& plan) {
                  {"steps", cluster.rollout->steps},
                  {"update", cluster.rollout->update_yaml}};
     }
-    clusters.push_back({{"name", cluster.name}, {"change", to_string(cluster.change)},
-                        {"baseDigest", cluster.base_digest}, {"headDigest", cluster.head_digest},
-                        {"nodes", nodes}, {"upgrades", upgrades}, {"rollout", rollout},
-                        {"manifests", manifests}, {"nodeDiffs", node_diffs},
-                        {"virtualIp", virtual_ip}, {"notes", cluster.notes},
-                        {"waitsForWindow", cluster.waits_for_window},
-                        {"wave", cluster.change == ClusterChange::kRemoved ? json(nullptr)
-                                                                           : json(cluster.wave)}});
+    clusters.push_back(
+        {{"name", cluster.name},
+         {"change", to_string(cluster.change)},
+         {"baseDigest", cluster.base_digest},
+         {"headDigest", cluster.head_digest},
+         {"nodes", nodes},
+         {"upgrades", upgrades},
+         {"rollout", rollout},
+         {"manifests", manifests},
+         {"nodeDiffs", node_diffs},
+         {"virtualIp", virtual_ip},
+         {"notes", cluster.notes},
+         {"waitsForWindow", cluster.waits_for_window},
+         {"wave", cluster.change == ClusterChange::kRemoved ? json(nullptr) : json(cluster.wave)}});
   }
   const std::vector<PlannedWave> planned_waves = rollout_waves(plan);
   json waves = json::array();
@@ -273,8 +280,9 @@ nlohmann::json to_json(const Plan& plan) {
                      {"clusters", planned_waves[i].clusters},
                      {"after", i == 0 ? json(nullptr) : json(planned_waves[i - 1].wave)}});
   }
-  return {{"schemaVersion", 1}, {"base", plan.base_revision}, {"head", plan.head_revision},
-          {"changed", plan.has_changes()}, {"clusters", clusters}, {"waves", waves}};
+  return {{"schemaVersion", 1},         {"base", plan.base_revision},
+          {"head", plan.head_revision}, {"changed", plan.has_changes()},
+          {"clusters", clusters},       {"waves", waves}};
 }
 
 }  // namespace nkd::plan

@@ -241,8 +241,8 @@ class Reconciler {
   std::map<std::string, std::string> exported_revision_;
   std::map<std::string, std::vector<std::string>> exported_node_states_;
   std::map<std::string, state::Suspension> suspensions_;  // operator suspensions, by cluster
-  std::set<std::string> waiting_for_wave_;  // clusters held by an earlier wave
-  std::uint64_t wave_events_ = 0;           // wake-ups so far (wake_wave_waiters)
+  std::set<std::string> waiting_for_wave_;                // clusters held by an earlier wave
+  std::uint64_t wave_events_ = 0;                         // wake-ups so far (wake_wave_waiters)
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
   DriftListener drift_listener_;

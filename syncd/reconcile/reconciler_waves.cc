@@ -38,9 +38,9 @@ std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
                              .suspended = other.cluster.suspend};
       if (auto suspension = suspensions_.find(name); suspension != suspensions_.end()) {
         cluster.suspended = true;
-        cluster.suspend_reason = "by an operator" + (suspension->second.reason.empty()
-                                                         ? std::string()
-                                                         : ": " + suspension->second.reason);
+        cluster.suspend_reason =
+            "by an operator" +
+            (suspension->second.reason.empty() ? std::string() : ": " + suspension->second.reason);
       } else if (cluster.suspended) {
         cluster.suspend_reason = "spec.suspend: true";
       }
@@ -58,21 +58,22 @@ std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
   }
   std::map<std::string, const state::ClusterRecord*> by_name;
   for (const state::ClusterRecord& record : *records) by_name[record.name] = &record;
-  const ClusterAccess access = cluster_sync_ != nullptr ? ClusterAccess::kDirect : ClusterAccess::kNone;
+  const ClusterAccess access =
+      cluster_sync_ != nullptr ? ClusterAccess::kDirect : ClusterAccess::kNone;
   std::vector<WaveMember> members;
   for (const EarlierCluster& cluster : earlier) {
     state::ClusterRecord record{.name = cluster.name};
     if (auto found = by_name.find(cluster.name); found != by_name.end()) record = *found->second;
     const WaveStanding standing =
         wave_standing(cluster.render_digest, record, cluster.suspended, access);
-    members.push_back(WaveMember{
-        .name = cluster.name,
-        .wave = cluster.wave,
-        .standing = standing,
-        .phase = record.phase,
-        .detail = standing == WaveStanding::kFailed      ? record.last_error
-                  : standing == WaveStanding::kSuspended ? cluster.suspend_reason
-                                                         : std::string()});
+    members.push_back(WaveMember{.name = cluster.name,
+                                 .wave = cluster.wave,
+                                 .standing = standing,
+                                 .phase = record.phase,
+                                 .detail = standing == WaveStanding::kFailed ? record.last_error
+                                           : standing == WaveStanding::kSuspended
+                                               ? cluster.suspend_reason
+                                               : std::string()});
   }
   return wave_hold(wave, members);
 }
@@ -90,15 +91,15 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
   record.last_error = "";
   record.updated_at_ms = now_ms;
   // The render waits as a pending row; the attempt that applies it later resumes the same row.
-  const state::HistoryRow pending{.cluster = name,
-                                  .revision = desired.commit.id,
-                                  .author = desired.commit.author,
-                                  .committed_at_ms = desired.commit.committed_at_unix * 1000,
-                                  .render_digest = render_digest,
-                                  .message = "waiting: wave " + std::to_string(desired.cluster.wave) +
-                                             " starts once wave " + std::to_string(hold.wave) +
-                                             " is done",
-                                  .started_at_ms = now_ms};
+  const state::HistoryRow pending{
+      .cluster = name,
+      .revision = desired.commit.id,
+      .author = desired.commit.author,
+      .committed_at_ms = desired.commit.committed_at_unix * 1000,
+      .render_digest = render_digest,
+      .message = "waiting: wave " + std::to_string(desired.cluster.wave) + " starts once wave " +
+                 std::to_string(hold.wave) + " is done",
+      .started_at_ms = now_ms};
   if (auto row = store_.begin_attempt(pending); !row) {
     spdlog::error("recording the pending render of {}, held by wave {}: {}", name, hold.wave,
                   row.error().message);
@@ -114,7 +115,8 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
   metrics_.cluster_waiting_for_wave.Add({{"cluster", name}}).Set(1);
   export_window_metric(name, false);
   if (auto status = store_.put_cluster(record); !status) {
-    spdlog::error("recording that {} waits for wave {}: {}", name, hold.wave, status.error().message);
+    spdlog::error("recording that {} waits for wave {}: {}", name, hold.wave,
+                  status.error().message);
     return {};
   }
   if (newly_waiting) {

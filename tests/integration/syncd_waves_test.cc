@@ -40,22 +40,25 @@ TEST(SyncdWaves, LaterWaveWaitsForAFailedEarlierOneAcrossARestart) {
   ASSERT_TRUE(fixture.wait_applied("lab-two", first, 20s)) << fixture.log();
   ASSERT_TRUE(fixture.wait_applied("edge-lab", first, 20s)) << fixture.log();
 
-  const std::string rollout = fixture.commit(
-      "cp -R " + testing::source_dir() + "/examples-repo/clusters/prod-east clusters/ && "
-      "sed -i 's/^  name: lab-two$/  name: lab-two\\n  labels: {wave: \"1\"}/; "
-      "s/dev@example.org/ops@example.org/' clusters/lab-two/cluster.yaml",
-      "prod-east in wave 0, lab-two in wave 1 with a new key");
+  const std::string rollout =
+      fixture.commit("cp -R " + testing::source_dir() +
+                         "/examples-repo/clusters/prod-east clusters/ && "
+                         "sed -i 's/^  name: lab-two$/  name: lab-two\\n  labels: {wave: \"1\"}/; "
+                         "s/dev@example.org/ops@example.org/' clusters/lab-two/cluster.yaml",
+                     "prod-east in wave 0, lab-two in wave 1 with a new key");
   const std::string lab_two = "/api/v1/clusters/lab-two";
-  ASSERT_TRUE(testing::wait_until([&] {
-    return has(phase_message(fixture.get_json(lab_two)), "cluster prod-east failed");
-  }, 20s)) << fixture.get_json(lab_two).dump() << fixture.log();
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return has(phase_message(fixture.get_json(lab_two)), "cluster prod-east failed"); },
+      20s))
+      << fixture.get_json(lab_two).dump() << fixture.log();
   auto record = fixture.get_json(lab_two);
   EXPECT_EQ(record["phase"], "WaitingForWave");
   EXPECT_EQ(record["wave"], 1);
   EXPECT_EQ(record["appliedRevision"], first);
   EXPECT_EQ(record["observedRevision"], rollout);
-  EXPECT_TRUE(has(phase_message(record),
-                  "waiting for wave 0: cluster prod-east failed, so the rollout stops before wave 1"))
+  EXPECT_TRUE(
+      has(phase_message(record),
+          "waiting for wave 0: cluster prod-east failed, so the rollout stops before wave 1"))
       << record.dump();
   EXPECT_EQ(fixture.get_json("/api/v1/clusters/prod-east")["phase"], "Failed");
   EXPECT_EQ(fixture.get_json("/api/v1/clusters/prod-east")["wave"], 0);
@@ -69,10 +72,11 @@ TEST(SyncdWaves, LaterWaveWaitsForAFailedEarlierOneAcrossARestart) {
   EXPECT_TRUE(has(list.out, "WaitingForWave")) << list.out;
   const auto detail = nkd({"status", "lab-two", "--server", fixture.url()});
   EXPECT_TRUE(has(detail.out, "wave:      1")) << detail.out;
-  EXPECT_TRUE(has(detail.out, "waiting:   waiting for wave 0: cluster prod-east failed")) << detail.out;
+  EXPECT_TRUE(has(detail.out, "waiting:   waiting for wave 0: cluster prod-east failed"))
+      << detail.out;
 
-  const auto plan = nkd({"plan", "--repo", (fixture.dir() / "work").string(), "--base", first,
-                         "--head", rollout});
+  const auto plan = nkd(
+      {"plan", "--repo", (fixture.dir() / "work").string(), "--base", first, "--head", rollout});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_TRUE(has(plan.out, "Rollout in 2 waves")) << plan.out;
   EXPECT_TRUE(has(plan.out, "  wave 0 (1 of 2): prod-east\n")) << plan.out;
@@ -81,9 +85,10 @@ TEST(SyncdWaves, LaterWaveWaitsForAFailedEarlierOneAcrossARestart) {
   // A new process judges the gate again from the state file: the metric is its own.
   ASSERT_EQ(fixture.stop_daemon(SIGTERM), 0);
   fixture.start_daemon("1s");
-  ASSERT_TRUE(testing::wait_until([&] {
-    return has(fixture.metrics(), "nkd_cluster_waiting_for_wave{cluster=\"lab-two\"} 1");
-  }, 20s)) << fixture.log();
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return has(fixture.metrics(), "nkd_cluster_waiting_for_wave{cluster=\"lab-two\"} 1"); },
+      20s))
+      << fixture.log();
   EXPECT_EQ(fixture.get_json(lab_two)["phase"], "WaitingForWave");
   EXPECT_EQ(fixture.get_json(lab_two)["appliedRevision"], first);
 

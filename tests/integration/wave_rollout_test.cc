@@ -30,7 +30,8 @@ struct WaveCluster {
     api.grant(housekeeper::nkd_access_manifests(model));
     for (const model::Node& node : model::expand_nodes(model)) {
       testing::FakeNode fake_node{.name = node.name, .ready = true};
-      if (node.role == model::PoolRole::kControlPlane) fake_node.labels[kube::kControlPlaneLabel] = "";
+      if (node.role == model::PoolRole::kControlPlane)
+        fake_node.labels[kube::kControlPlaneLabel] = "";
       api.add_node(fake_node);
     }
   }
@@ -43,8 +44,11 @@ struct WaveCluster {
         render::render_cluster(model, pki, render::RenderOptions{}));
     return DesiredCluster{
         .cluster = model,
-        .render = [render]() -> Result<std::shared_ptr<const render::ClusterRender>> { return render; },
-        .commit = git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
+        .render = [render]() -> Result<std::shared_ptr<const render::ClusterRender>> {
+          return render;
+        },
+        .commit =
+            git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
         .fetched_at_ms = 1};
   }
 
@@ -70,22 +74,27 @@ class WaveRolloutTest : public ::testing::Test {
   void start() {
     sync_ = std::make_unique<ClusterSync>(
         *store_, http_, clock_, &metrics_,
-        ClusterSyncOptions{
-            .ready_timeout_ms = 600'000,
-            .rollout_stall_ms = 600'000,
-            .establish_timeout_ms = 5'000,
-            .api_servers = {{staging_.model.name, "127.0.0.1:" + std::to_string(staging_.api.port())},
-                            {production_.model.name,
-                             "127.0.0.1:" + std::to_string(production_.api.port())}},
-            .client = kube::KubeClientOptions{.retry = RetryPolicy{.max_attempts = 2, .base_delay_ms = 10},
-                                              .eviction_retry_ms = 20},
-            .poll_interval_ms = 20});
-    reconciler_ = std::make_unique<Reconciler>(
-        *store_, bare_metal_, &openstack_, metrics_, clock_,
-        ReconcilerOptions{.workers = 2, .retry_base_ms = 50, .retry_cap_ms = 200,
-                          .resync_interval_ms = 600'000, .incomplete_requeue_ms = 50,
-                          .cluster_access = ClusterAccess::kDirect,
-                          .wave_recheck_ms = 3'600'000});
+        ClusterSyncOptions{.ready_timeout_ms = 600'000,
+                           .rollout_stall_ms = 600'000,
+                           .establish_timeout_ms = 5'000,
+                           .api_servers = {{staging_.model.name,
+                                            "127.0.0.1:" + std::to_string(staging_.api.port())},
+                                           {production_.model.name,
+                                            "127.0.0.1:" + std::to_string(production_.api.port())}},
+                           .client =
+                               kube::KubeClientOptions{
+                                   .retry = RetryPolicy{.max_attempts = 2, .base_delay_ms = 10},
+                                   .eviction_retry_ms = 20},
+                           .poll_interval_ms = 20});
+    reconciler_ =
+        std::make_unique<Reconciler>(*store_, bare_metal_, &openstack_, metrics_, clock_,
+                                     ReconcilerOptions{.workers = 2,
+                                                       .retry_base_ms = 50,
+                                                       .retry_cap_ms = 200,
+                                                       .resync_interval_ms = 600'000,
+                                                       .incomplete_requeue_ms = 50,
+                                                       .cluster_access = ClusterAccess::kDirect,
+                                                       .wave_recheck_ms = 3'600'000});
     reconciler_->set_cluster_sync(sync_.get());
     // The init node's config is too large for user_data: its pointer's target counts as served.
     reconciler_->set_pointer_publisher(
@@ -97,7 +106,8 @@ class WaveRolloutTest : public ::testing::Test {
     auto found = store_->get_cluster(name);
     return found.ok() && found->has_value() ? **found : state::ClusterRecord{};
   }
-  bool wait_for(const std::string& name, const std::function<bool(const state::ClusterRecord&)>& test) {
+  bool wait_for(const std::string& name,
+                const std::function<bool(const state::ClusterRecord&)>& test) {
     return testing::wait_until([&] { return test(record(name)); }, 20s);
   }
 

@@ -46,11 +46,17 @@ class ScriptedProvider final : public providers::InfrastructureProvider {
 
   void set_failing(const std::string& cluster, bool failing) {
     std::lock_guard lock(mutex_);
-    if (failing) failing_.insert(cluster); else failing_.erase(cluster);
+    if (failing)
+      failing_.insert(cluster);
+    else
+      failing_.erase(cluster);
   }
   void set_building(const std::string& cluster, bool building) {
     std::lock_guard lock(mutex_);
-    if (building) building_.insert(cluster); else building_.erase(cluster);
+    if (building)
+      building_.insert(cluster);
+    else
+      building_.erase(cluster);
   }
   // Whether a render with `digest` was ever handed to apply for `cluster`.
   bool saw(const std::string& cluster, const std::string& digest) {

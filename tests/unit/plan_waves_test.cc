@@ -52,7 +52,8 @@ TEST(PlanWaves, TextListsTheOrderAndEachClustersWave) {
                       "  wave 5 (3 of 3): dr (after wave 1 is Ready)\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("~ prod-east (changed): no node changes; wave 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("~ prod-east (changed): no node changes; wave 1\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("- old (removed): no node changes\n"), std::string::npos) << text;
   const std::string markdown = plan::format_markdown(three_waves());
   EXPECT_NE(markdown.find("**Rollout in 3 waves**"), std::string::npos) << markdown;
@@ -65,15 +66,15 @@ TEST(PlanWaves, JsonCarriesEachClustersWaveAndTheOrder) {
   EXPECT_EQ(json["clusters"][0]["wave"], 5);
   EXPECT_TRUE(json["clusters"][2]["wave"].is_null()) << "a removed cluster is in no wave";
   ASSERT_EQ(json["waves"].size(), 3u);
-  EXPECT_EQ(json["waves"][1], (nlohmann::json{{"wave", 1},
-                                              {"clusters", {"prod-east", "prod-west"}},
-                                              {"after", 0}}));
+  EXPECT_EQ(json["waves"][1],
+            (nlohmann::json{{"wave", 1}, {"clusters", {"prod-east", "prod-west"}}, {"after", 0}}));
   EXPECT_TRUE(json["waves"][0]["after"].is_null());
 }
 
 TEST(PlanWaves, OneWaveSaysNothingAboutOrder) {
   plan::Plan plan{.base_revision = "base", .head_revision = "head"};
-  plan.clusters = {cluster("a", ClusterChange::kChanged, 0), cluster("b", ClusterChange::kAdded, 0)};
+  plan.clusters = {cluster("a", ClusterChange::kChanged, 0),
+                   cluster("b", ClusterChange::kAdded, 0)};
   const std::string text = plan::format_text(plan);
   EXPECT_EQ(text.find("wave"), std::string::npos) << text;
   EXPECT_EQ(plan::to_json(plan)["waves"].size(), 1u);

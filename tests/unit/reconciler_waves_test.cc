@@ -32,7 +32,8 @@ DesiredCluster desired(const std::string& name, int wave, const std::string& rev
   return DesiredCluster{
       .cluster = cluster,
       .render = [made]() -> Result<std::shared_ptr<const render::ClusterRender>> { return made; },
-      .commit = git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
+      .commit =
+          git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
       .fetched_at_ms = 1};
 }
 
@@ -48,11 +49,13 @@ class ReconcilerWavesTest : public ::testing::Test {
   }
   // The recheck is an hour: every move a test sees comes from a wake-up, not from polling.
   void start() {
-    reconciler_ = std::make_unique<Reconciler>(
-        *store_, provider_, nullptr, metrics_, clock_,
-        ReconcilerOptions{.workers = 2, .retry_base_ms = 20, .retry_cap_ms = 80,
-                          .resync_interval_ms = 600'000, .incomplete_requeue_ms = 20,
-                          .wave_recheck_ms = 3'600'000});
+    reconciler_ = std::make_unique<Reconciler>(*store_, provider_, nullptr, metrics_, clock_,
+                                               ReconcilerOptions{.workers = 2,
+                                                                 .retry_base_ms = 20,
+                                                                 .retry_cap_ms = 80,
+                                                                 .resync_interval_ms = 600'000,
+                                                                 .incomplete_requeue_ms = 20,
+                                                                 .wave_recheck_ms = 3'600'000});
     reconciler_->restore_suspensions();
     reconciler_->start();
   }
@@ -62,17 +65,21 @@ class ReconcilerWavesTest : public ::testing::Test {
   state::ClusterRecord record(const std::string& name) {
     return store_->get_cluster(name).value().value_or(state::ClusterRecord{});
   }
-  bool wait_for(const std::string& name, const std::function<bool(const state::ClusterRecord&)>& test) {
+  bool wait_for(const std::string& name,
+                const std::function<bool(const state::ClusterRecord&)>& test) {
     return testing::wait_until([&] { return test(record(name)); }, 5s);
   }
   bool wait_phase(const std::string& name, const std::string& phase) {
     return wait_for(name, [&](const auto& found) { return found.phase == phase; });
   }
-  bool metric(const std::string& line) { return metrics_.serialize().find(line) != std::string::npos; }
+  bool metric(const std::string& line) {
+    return metrics_.serialize().find(line) != std::string::npos;
+  }
   // staging (wave 0) and prod (wave 1) applied at rev1.
   void roll_out_first_revision() {
     submit({desired("prod", 1, "rev1", "prod-1"), desired("staging", 0, "rev1", "staging-1")});
-    ASSERT_TRUE(wait_for("prod", [](const auto& found) { return found.applied_revision == "rev1"; }));
+    ASSERT_TRUE(
+        wait_for("prod", [](const auto& found) { return found.applied_revision == "rev1"; }));
     ASSERT_TRUE(wait_phase("staging", "WaitingForCluster"));
   }
 
