@@ -26,6 +26,13 @@ std::string phase_text(const nlohmann::json& cluster) {
   return suspended && phase != "Suspended" ? "Suspended(" + phase + ")" : phase;
 }
 
+// The rollout wave; "-" from a daemon too old to report one.
+std::string wave_text(const nlohmann::json& cluster) {
+  return cluster.contains("wave") && cluster["wave"].is_number_integer()
+             ? std::to_string(cluster["wave"].get<int>())
+             : "-";
+}
+
 int run_status(const DaemonEndpoint& server, bool as_json) {
   auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) {
@@ -40,12 +47,13 @@ int run_status(const DaemonEndpoint& server, bool as_json) {
     std::cout << clusters->dump(2) << "\n";
     return failing ? 1 : 0;
   }
-  std::cout << std::left << std::setw(24) << "CLUSTER" << std::setw(18) << "PHASE" << std::setw(14)
-            << "APPLIED" << std::setw(14) << "OBSERVED" << std::setw(7) << "READY"
+  std::cout << std::left << std::setw(24) << "CLUSTER" << std::setw(18) << "PHASE" << std::setw(6)
+            << "WAVE" << std::setw(14) << "APPLIED" << std::setw(14) << "OBSERVED" << std::setw(7)
+            << "READY"
             << "LAST ERROR\n";
   for (const auto& cluster : *clusters) {
     std::cout << std::left << std::setw(24) << cluster["name"].get<std::string>() << std::setw(18)
-              << phase_text(cluster) << std::setw(14)
+              << phase_text(cluster) << std::setw(6) << wave_text(cluster) << std::setw(14)
               << short_revision(cluster["appliedRevision"]) << std::setw(14)
               << short_revision(cluster["observedRevision"]) << std::setw(7)
               << (cluster["ready"].get<bool>() ? "yes" : "no")
@@ -74,6 +82,7 @@ int run_cluster_status(const DaemonEndpoint& server, const std::string& name, bo
   const nlohmann::json& record = *cluster;
   std::cout << "cluster:   " << text_or_dash(record["name"]) << "\n"
             << "phase:     " << text_or_dash(record["phase"]) << "\n"
+            << "wave:      " << wave_text(record) << "\n"
             << "ready:     " << (record["ready"].get<bool>() ? "yes" : "no") << "\n"
             << "applied:   " << text_or_dash(record["appliedRevision"]) << "\n"
             << "observed:  " << text_or_dash(record["observedRevision"]) << "\n"
@@ -137,7 +146,8 @@ void add_status_commands(CLI::App& app) {
   auto options = std::make_shared<Options>();
   auto* status = app.add_subcommand(
       "status",
-      "Show every cluster: phase, applied and observed commit, readiness, last error;\n"
+      "Show every cluster: phase, rollout wave, applied and observed commit, readiness,\n"
+      "last error;\n"
       "with CLUSTER, that cluster in full and each of its nodes.\n"
       "Exit 1 when a cluster shown is failing, is unknown, or the daemon cannot be reached.");
   status->add_option("CLUSTER", options->cluster, "Show only this cluster, with its nodes");

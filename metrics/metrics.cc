@@ -54,6 +54,11 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
           add(prometheus::BuildGauge(), "nkd_cluster_waiting_for_window",
               "1 while changes that disturb the cluster's nodes wait for a maintenance window.",
               *registry_)),
+      cluster_waiting_for_wave(
+          add(prometheus::BuildGauge(), "nkd_cluster_waiting_for_wave",
+              "1 while the cluster's new render waits for the clusters of an earlier rollout "
+              "wave.",
+              *registry_)),
       provider_requests_total(add(prometheus::BuildCounter(), "nkd_provider_requests_total",
                                   "Provider API requests by operation and status code.",
                                   *registry_)),

@@ -43,6 +43,7 @@ class Metrics {
   // changes that disturb its nodes wait for a maintenance window (phase WaitingForWindow).
   prometheus::Family<prometheus::Gauge>& cluster_suspended;
   prometheus::Family<prometheus::Gauge>& cluster_waiting_for_window;
+  prometheus::Family<prometheus::Gauge>& cluster_waiting_for_wave;
   prometheus::Family<prometheus::Counter>& provider_requests_total;
   prometheus::Family<prometheus::Histogram>& provider_request_duration_seconds;
   prometheus::Family<prometheus::Counter>& webhook_requests_total;

@@ -181,7 +181,9 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     for (const auto& [name, desired] : rendered) changed.push_back(name);
     commit_statuses_->commit_started(commit_id, changed);
   }
-  for (auto& [name, desired] : rendered) reconciler_->submit(std::move(desired));
+  std::vector<DesiredCluster> batch;
+  for (auto& [name, desired] : rendered) batch.push_back(std::move(desired));
+  reconciler_->submit_all(std::move(batch));
   std::vector<std::string> unchanged;
   for (const auto& name : *names) {
     if (!rendered.contains(name)) unchanged.push_back(name);

@@ -172,8 +172,15 @@ struct IgnitionExtras {
   std::vector<ExtraUnit> units;
 };
 
+// The highest wave a cluster may name: a repository holds at most 10000 clusters (limits.h), so
+// more waves than that are never needed, and the bound keeps the number far from int's limits.
+inline constexpr int kMaxWave = 10000;
+
 struct Cluster {
   std::string name;
+  // metadata.labels.wave: the rollout wave (0 when unlabelled). A commit that changes several
+  // clusters applies wave N+1 only once every changed cluster of the earlier waves is done.
+  int wave = 0;
   Platform platform;
   OsSpec os;
   KubernetesSpec kubernetes;

@@ -56,6 +56,33 @@ void ClusterParser::parse_metadata(const YAML::Node& metadata, Cluster& cluster)
                                            "' must equal its directory name '" +
                                            directory_name_ + "'");
   }
+  if (metadata["labels"].IsDefined() && !metadata["labels"].IsNull()) {
+    parse_labels(metadata["labels"], cluster);
+  }
+}
+
+void ClusterParser::parse_labels(const YAML::Node& labels, Cluster& cluster) {
+  if (!labels.IsMap()) {
+    fields_.error_at(labels,
+                     "metadata.labels must be a mapping of label names to strings, "
+                     "e.g. {wave: \"1\"}");
+    return;
+  }
+  const auto wave = fields_.string(labels, "wave", "metadata.labels", false);
+  if (!wave) return;
+  // Digits only, so that "1.5", "-1" and "01x" are refused rather than read in part.
+  const bool digits = !wave->empty() && wave->size() <= 5 &&
+                      wave->find_first_not_of("0123456789") == std::string::npos;
+  const int value = digits ? std::stoi(*wave) : -1;
+  if (value < 0 || value > kMaxWave) {
+    fields_.error_at(labels["wave"], "metadata.labels.wave must be a whole number from 0 to " +
+                                         std::to_string(kMaxWave) +
+                                         " (the rollout wave; write it quoted, e.g. wave: \"1\"), "
+                                         "got '" +
+                                         *wave + "'");
+    return;
+  }
+  cluster.wave = value;
 }
 
 void ClusterParser::parse_spec(const YAML::Node& spec, Cluster& cluster) {

@@ -24,6 +24,8 @@ class ClusterParser {
 
  private:
   void parse_metadata(const YAML::Node& metadata, Cluster& cluster);
+  // metadata.labels: a mapping of strings; `wave` must be a whole number (the rollout wave).
+  void parse_labels(const YAML::Node& labels, Cluster& cluster);
   void parse_spec(const YAML::Node& spec, Cluster& cluster);
   void parse_platform(const YAML::Node& platform, Cluster& cluster);
   void parse_openstack(const YAML::Node& node, OpenStackPlatform& openstack);

@@ -242,6 +242,21 @@ std::size_t ClusterPlan::count(NodeAction action) const {
       nodes.begin(), nodes.end(), [action](const NodeStep& step) { return step.action == action; }));
 }
 
+std::vector<PlannedWave> rollout_waves(const Plan& plan) {
+  std::map<int, std::vector<std::string>> by_wave;
+  for (const ClusterPlan& cluster : plan.clusters) {
+    if (cluster.change == ClusterChange::kAdded || cluster.change == ClusterChange::kChanged) {
+      by_wave[cluster.wave].push_back(cluster.name);
+    }
+  }
+  std::vector<PlannedWave> waves;
+  for (auto& [wave, clusters] : by_wave) {
+    std::sort(clusters.begin(), clusters.end());
+    waves.push_back(PlannedWave{.wave = wave, .clusters = std::move(clusters)});
+  }
+  return waves;
+}
+
 bool Plan::has_changes() const {
   return std::any_of(clusters.begin(), clusters.end(), [](const ClusterPlan& cluster) {
     return cluster.change != ClusterChange::kUnchanged;
@@ -285,6 +300,7 @@ void window_note(const ClusterInputs& inputs, ClusterPlan& plan) {
 
 ClusterPlan plan_cluster(const ClusterInputs& inputs) {
   ClusterPlan plan{.name = inputs.name};
+  if (inputs.head != nullptr) plan.wave = inputs.head->wave;
   if (inputs.base_render != nullptr) plan.base_digest = inputs.base_render->digest;
   if (inputs.head_render != nullptr) plan.head_digest = inputs.head_render->digest;
   if (inputs.head == nullptr) {

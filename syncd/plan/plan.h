@@ -109,6 +109,8 @@ struct ClusterPlan {
   // The head's spec.maintenance windows are closed at the plan's time and the plan replaces,
   // deletes or upgrades nodes: the daemon holds those (phase WaitingForWindow).
   bool waits_for_window = false;
+  // The head's rollout wave (metadata.labels.wave; 0 unlabelled, and for a removed cluster).
+  int wave = 0;
 
   [[nodiscard]] std::size_t count(NodeAction action) const;
 };
@@ -143,5 +145,15 @@ struct ClusterInputs {
 };
 
 [[nodiscard]] ClusterPlan plan_cluster(const ClusterInputs& inputs);
+
+// One rollout wave of a plan: the clusters the head adds or changes that carry that wave. The
+// daemon starts a wave once every changed cluster of the waves before it is done (Ready), and
+// stops at a failure; removed clusters take part in no wave.
+struct PlannedWave {
+  int wave = 0;
+  std::vector<std::string> clusters;  // by name
+};
+// The plan's waves, lowest first; empty when nothing changes.
+[[nodiscard]] std::vector<PlannedWave> rollout_waves(const Plan& plan);
 
 }  // namespace nkd::plan

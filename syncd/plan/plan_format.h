@@ -45,5 +45,7 @@ struct NodeDiffGroup {
 [[nodiscard]] std::vector<NodeDiffGroup> group_node_diffs(const ClusterPlan& cluster);
 // "a, b, c"
 [[nodiscard]] std::string join_names(const std::vector<std::string>& names);
+// "wave 1 (2 of 3): prod-east, prod-west (after wave 0 is Ready)" for waves[index]
+[[nodiscard]] std::string describe_wave(const std::vector<PlannedWave>& waves, std::size_t index);
 
 }  // namespace nkd::plan

@@ -11,6 +11,8 @@ namespace {
 // must still fit a comment.
 constexpr std::size_t kMaxTableRows = 200;
 constexpr std::size_t kMaxUnchangedNames = 50;
+constexpr std::size_t kMaxWaveLines = 20;
+constexpr std::size_t kMaxWaveNames = 20;
 
 // Diffs go into fenced blocks; a fence longer than any backtick run inside cannot be closed early.
 std::string fenced(const std::string& body, const std::string& language) {
@@ -59,6 +61,21 @@ std::string summary_table(const Plan& plan) {
   }
   if (rows_left_out > 0) out << "| and " << rows_left_out << " more changed clusters | | | | | | | |\n";
   if (rows == 0) out << "**No changes.**\n";
+  if (std::vector<PlannedWave> waves = rollout_waves(plan); waves.size() > 1) {
+    out << "\n**Rollout in " << waves.size() << " waves** (each starts once every changed cluster "
+        << "of the wave before it is Ready; a failure stops the rollout):\n";
+    for (PlannedWave& wave : waves) {
+      if (wave.clusters.size() <= kMaxWaveNames) continue;
+      const std::size_t more = wave.clusters.size() - kMaxWaveNames;
+      wave.clusters.resize(kMaxWaveNames);
+      wave.clusters.push_back("and " + std::to_string(more) + " more");
+    }
+    for (std::size_t i = 0; i < waves.size() && i < kMaxWaveLines; ++i) {
+      out << "- " << describe_wave(waves, i) << "\n";
+    }
+    if (waves.size() > kMaxWaveLines)
+      out << "- and " << waves.size() - kMaxWaveLines << " more waves\n";
+  }
   if (!unchanged.empty()) {
     out << "\nUnchanged (" << unchanged.size() << "):";
     for (std::size_t i = 0; i < unchanged.size() && i < kMaxUnchangedNames; ++i) out << " `" << unchanged[i] << "`";

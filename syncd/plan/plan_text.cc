@@ -163,12 +163,21 @@ std::string describe_node_diff(const NodeDiff& diff) {
   return "(new nodes get it; upgraded in place)";
 }
 
+std::string describe_wave(const std::vector<PlannedWave>& waves, std::size_t index) {
+  const PlannedWave& wave = waves.at(index);
+  std::string text = "wave " + std::to_string(wave.wave) + " (" + std::to_string(index + 1) +
+                     " of " + std::to_string(waves.size()) + "): " + join_names(wave.clusters);
+  if (index > 0) text += " (after wave " + std::to_string(waves[index - 1].wave) + " is Ready)";
+  return text;
+}
+
 std::string format_text(const Plan& plan) {
   std::ostringstream out;
   out << "Plan: " << short_revision(plan.base_revision) << " -> " << short_revision(plan.head_revision)
       << "\n";
   std::vector<std::string> unchanged;
   std::map<NodeAction, std::size_t> counts;
+  const std::vector<PlannedWave> waves = rollout_waves(plan);
   for (const auto& cluster : plan.clusters) {
     if (cluster.change == ClusterChange::kUnchanged) {
       unchanged.push_back(cluster.name);
@@ -176,6 +185,8 @@ std::string format_text(const Plan& plan) {
     }
     out << "  " << marker(cluster.change) << " " << cluster.name << " (" << to_string(cluster.change)
         << "): " << describe_node_counts(cluster);
+    if (waves.size() > 1 && cluster.change != ClusterChange::kRemoved)
+      out << "; wave " << cluster.wave;
     if (!cluster.upgrades.empty()) out << "; upgrade " << describe_upgrades(cluster);
     if (!cluster.manifests.empty()) out << "; " << cluster.manifests.size() << " manifest(s)";
     out << "\n";
@@ -185,6 +196,13 @@ std::string format_text(const Plan& plan) {
     out << "  unchanged (" << unchanged.size() << "):";
     for (const auto& name : unchanged) out << " " << name;
     out << "\n";
+  }
+  // One wave is the usual case (no wave labels): nothing to say about the order then.
+  if (waves.size() > 1) {
+    out << "\nRollout in " << waves.size()
+        << " waves (each starts once every changed cluster of the wave before it is Ready; a "
+           "failure stops the rollout):\n";
+    for (std::size_t i = 0; i < waves.size(); ++i) out << "  " << describe_wave(waves, i) << "\n";
   }
   for (const auto& cluster : plan.clusters) {
     if (cluster.change != ClusterChange::kUnchanged) write_cluster_details(out, cluster);
@@ -240,15 +258,31 @@ nlohmann::json to_json(const Plan& plan) {
                  {"steps", cluster.rollout->steps},
                  {"update", cluster.rollout->update_yaml}};
     }
-    clusters.push_back({{"name", cluster.name}, {"change", to_string(cluster.change)},
-                        {"baseDigest", cluster.base_digest}, {"headDigest", cluster.head_digest},
-                        {"nodes", nodes}, {"upgrades", upgrades}, {"rollout", rollout},
-                        {"manifests", manifests}, {"nodeDiffs", node_diffs},
-                        {"virtualIp", virtual_ip}, {"notes", cluster.notes},
-                        {"waitsForWindow", cluster.waits_for_window}});
+    clusters.push_back(
+        {{"name", cluster.name},
+         {"change", to_string(cluster.change)},
+         {"baseDigest", cluster.base_digest},
+         {"headDigest", cluster.head_digest},
+         {"nodes", nodes},
+         {"upgrades", upgrades},
+         {"rollout", rollout},
+         {"manifests", manifests},
+         {"nodeDiffs", node_diffs},
+         {"virtualIp", virtual_ip},
+         {"notes", cluster.notes},
+         {"waitsForWindow", cluster.waits_for_window},
+         {"wave", cluster.change == ClusterChange::kRemoved ? json(nullptr) : json(cluster.wave)}});
   }
-  return {{"schemaVersion", 1}, {"base", plan.base_revision}, {"head", plan.head_revision},
-          {"changed", plan.has_changes()}, {"clusters", clusters}};
+  const std::vector<PlannedWave> planned_waves = rollout_waves(plan);
+  json waves = json::array();
+  for (std::size_t i = 0; i < planned_waves.size(); ++i) {
+    waves.push_back({{"wave", planned_waves[i].wave},
+                     {"clusters", planned_waves[i].clusters},
+                     {"after", i == 0 ? json(nullptr) : json(planned_waves[i - 1].wave)}});
+  }
+  return {{"schemaVersion", 1},         {"base", plan.base_revision},
+          {"head", plan.head_revision}, {"changed", plan.has_changes()},
+          {"clusters", clusters},       {"waves", waves}};
 }
 
 }  // namespace nkd::plan

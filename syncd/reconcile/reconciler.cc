@@ -40,17 +40,27 @@ void Reconciler::stop() {
 }
 
 void Reconciler::submit(DesiredCluster desired) {
-  const std::string name = desired.cluster.name;
+  std::vector<DesiredCluster> batch;
+  batch.push_back(std::move(desired));
+  submit_all(std::move(batch));
+}
+
+void Reconciler::submit_all(std::vector<DesiredCluster> batch) {
+  std::vector<std::string> names;
   {
     std::lock_guard lock(mutex_);
-    desired.submission = ++submissions_;
-    desired.render_digest.clear();
-    desired.submitted_commit = desired.commit.id;
-    desired_[name] = std::move(desired);
-    deleting_.erase(name);  // back in Git before its deletion finished
-    failures_.erase(name);
+    for (DesiredCluster& desired : batch) {
+      const std::string name = desired.cluster.name;
+      desired.submission = ++submissions_;
+      desired.render_digest.clear();
+      desired.submitted_commit = desired.commit.id;
+      desired_[name] = std::move(desired);
+      deleting_.erase(name);  // back in Git before its deletion finished
+      failures_.erase(name);
+      names.push_back(name);
+    }
   }
-  queue_.add(name);
+  for (const std::string& name : names) queue_.add(name);
 }
 
 void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
@@ -92,6 +102,9 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
   if (auto status = store_.put_cluster(record); !status) {
     spdlog::error("recording orphaned cluster {}: {}", cluster, status.error().message);
   }
+  // An orphan takes part in no rollout: the waves after it may go on.
+  stop_waiting_for_wave(cluster);
+  wake_wave_waiters();
 }
 
 void Reconciler::prune(const std::string& cluster, const std::string& revision) {
@@ -141,6 +154,8 @@ void Reconciler::delete_cluster(const std::string& name) {
     deleting_.erase(name);
     failures_.erase(name);
   }
+  stop_waiting_for_wave(name);
+  wake_wave_waiters();
   spdlog::info("cluster {} deleted: its machines are gone and its record removed (history kept)", name);
 }
 
@@ -205,13 +220,17 @@ void Reconciler::reconcile(const std::string& name) {
   const auto started = clock_.steady_now();
   state::ClusterRecord record = load_record(name);
   record.observed_revision = desired.commit.id;
+  record.wave = desired.cluster.wave;
   record.phase_message.clear();  // the steps below say again what they wait for
   if (desired.cluster.suspend || suspension) {
     record_suspended(desired, record, suspension);
     return;
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
+  const std::string phase_before = record.phase;
   const Attempt attempt = apply_desired(desired, record);
+  // Clusters of later waves name this one's phase while they wait for it.
+  if (record.phase != phase_before) wake_wave_waiters();
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
       .Observe(seconds);
@@ -253,11 +272,17 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::render_for(cons
     return Error{ErrorCode::kInvalidArgument, std::string("cannot render: ") + error.what()};
   }
   if (!rendered) return rendered.error();
-  std::lock_guard lock(mutex_);
-  auto found = desired_.find(desired.cluster.name);
-  if (found != desired_.end() && found->second.submission == desired.submission) {
-    found->second.render_digest = (*rendered)->digest;
+  bool first_render = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = desired_.find(desired.cluster.name);
+    if (found != desired_.end() && found->second.submission == desired.submission) {
+      first_render = found->second.render_digest.empty();
+      found->second.render_digest = (*rendered)->digest;
+    }
   }
+  // Later waves waiting to learn whether this cluster changed can tell now.
+  if (first_render) wake_wave_waiters();
   return rendered;
 }
 

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "render/render.h"
 #include "syncd/config.h"
 #include "syncd/reconcile/cluster_sync.h"
+#include "syncd/reconcile/wave_gate.h"
 #include "syncd/reconcile/work_queue.h"
 #include "syncd/source/git_tree_reader.h"
 #include "syncd/state/state_store.h"
@@ -61,6 +63,9 @@ struct ReconcilerOptions {
   // How long a cluster whose changes wait for a window sleeps at most before it looks again
   // (it wakes at the window's opening when that comes sooner).
   std::int64_t window_recheck_ms = 60'000;
+  // How long a cluster held by an earlier wave sleeps at most before it looks again; it is
+  // woken at once whenever another cluster finishes an attempt or leaves.
+  std::int64_t wave_recheck_ms = 30'000;
 };
 
 class Reconciler {
@@ -118,6 +123,10 @@ class Reconciler {
   void stop();
   // Makes `desired` the cluster's target and queues it at once (replacing an older target).
   void submit(DesiredCluster desired);
+  // Makes every cluster of `batch` (the clusters one commit changed) its target, all under one
+  // lock, then queues them: no worker judges a later wave against an earlier wave's previous
+  // target, or without it.
+  void submit_all(std::vector<DesiredCluster> batch);
   // Marks a cluster whose directory left Git: its machines are kept, phase Orphaned.
   void orphan(const std::string& cluster, const std::string& revision);
   // Tears down a cluster whose directory left Git (prune: true): phase Deleting while its
@@ -170,6 +179,21 @@ class Reconciler {
   void delete_cluster(const std::string& name);
   providers::ApplyHooks hooks_for(const model::Cluster& cluster);
   void export_window_metric(const std::string& cluster, bool waiting);
+  // Rollout waves (reconciler_waves.cc): whether `desired`, whose newest render differs from the
+  // one in place, must wait for an earlier wave; judged from the stored records, so a restart
+  // keeps the gate. `wave_events_seen` is set to the count of wake-ups the judgement saw.
+  [[nodiscard]] std::optional<WaveHold> wave_hold_for(const DesiredCluster& desired,
+                                                      std::uint64_t& wave_events_seen);
+  // Keeps the cluster's render unapplied with phase WaitingForWave and a pending history row.
+  // A wake-up after `wave_events_seen` (one the judgement may have missed) makes it look again
+  // at once.
+  Attempt wait_for_wave(const DesiredCluster& desired, state::ClusterRecord& record,
+                        const std::string& render_digest, const WaveHold& hold,
+                        std::uint64_t wave_events_seen);
+  // The cluster no longer waits for a wave (it applies, is suspended or goes).
+  void stop_waiting_for_wave(const std::string& cluster);
+  // Queues every cluster waiting for a wave: something they may wait on has moved.
+  void wake_wave_waiters();
   // The newest commit whose render is `digest` (commits may pass while a reconcile runs).
   std::string newest_commit_with(const std::string& name, const DesiredCluster& desired,
                                  const std::string& digest);
@@ -217,6 +241,8 @@ class Reconciler {
   std::map<std::string, std::string> exported_revision_;
   std::map<std::string, std::vector<std::string>> exported_node_states_;
   std::map<std::string, state::Suspension> suspensions_;  // operator suspensions, by cluster
+  std::set<std::string> waiting_for_wave_;                // clusters held by an earlier wave
+  std::uint64_t wave_events_ = 0;                         // wake-ups so far (wake_wave_waiters)
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
   DriftListener drift_listener_;

@@ -123,6 +123,15 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
                                               state::ClusterRecord& record) {
   const std::string& name = desired.cluster.name;
   auto rendered = render_for(desired);
+  // Only a change waits for the earlier waves; a render already in place goes on being looked
+  // after (resync, drift, readiness) whatever they do.
+  if (rendered && (*rendered)->digest != record.render_digest) {
+    std::uint64_t wave_events_seen = 0;
+    if (const std::optional<WaveHold> hold = wave_hold_for(desired, wave_events_seen)) {
+      return wait_for_wave(desired, record, (*rendered)->digest, *hold, wave_events_seen);
+    }
+  }
+  stop_waiting_for_wave(name);
   if (rendered) rendered = with_fresh_join_token(desired, record, std::move(*rendered));
   if (!rendered) {
     record_render_failure(desired, record, rendered.error());
@@ -232,6 +241,7 @@ Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
   export_cluster_metrics(record, nodes);
   spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), message);
   if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, true, message);
+  wake_wave_waiters();  // this cluster may be the last one a later wave waits for
   return Attempt{.succeeded = true, .complete = complete};
 }
 
@@ -260,6 +270,7 @@ Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
   metrics_.cluster_ready.Add({{"cluster", name}}).Set(0);
   spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12), message);
   if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, false, message);
+  wake_wave_waiters();  // later waves now say that the rollout stopped here
   return {};
 }
 

@@ -140,6 +140,8 @@ void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterR
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(1);
   export_window_metric(name, false);
+  stop_waiting_for_wave(name);
+  wake_wave_waiters();  // later waves now say that this cluster holds them
   spdlog::info("cluster {} is suspended ({}): not reconciled", name, why);
   if (outcome_listener_) {
     outcome_listener_(name, desired.submitted_commit, true, "suspended: recorded, not reconciled");

@@ -38,6 +38,7 @@ ClusterRecord read_cluster(const sqlite::Statement& statement) {
       .applied_at_ms = statement.int64(8),
       .updated_at_ms = statement.int64(9),
       .phase_message = statement.text(10),
+      .wave = static_cast<int>(statement.int64(11)),
   };
 }
 
@@ -60,7 +61,7 @@ NodeRecord read_node(const sqlite::Statement& statement) {
 Status upsert_cluster(sqlite3* db, const ClusterRecord& record) {
   auto statement = sqlite::Statement::prepare(
       db, std::string("INSERT OR REPLACE INTO clusters (") + kClusterColumns +
-              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
   if (!statement) return statement.error();
   statement->bind(1, record.name)
       .bind(2, record.phase)
@@ -72,7 +73,8 @@ Status upsert_cluster(sqlite3* db, const ClusterRecord& record) {
       .bind(8, record.last_error)
       .bind(9, record.applied_at_ms)
       .bind(10, record.updated_at_ms)
-      .bind(11, record.phase_message);
+      .bind(11, record.phase_message)
+      .bind(12, std::int64_t{record.wave});
   return statement->run();
 }
 

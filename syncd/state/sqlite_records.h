@@ -22,7 +22,7 @@ inline constexpr const char* kHistoryColumns =
     "started_at_ms, finished_at_ms";
 inline constexpr const char* kClusterColumns =
     "name, phase, observed_revision, applied_revision, cluster_revision, render_digest, ready, "
-    "last_error, applied_at_ms, updated_at_ms, phase_message";
+    "last_error, applied_at_ms, updated_at_ms, phase_message, wave";
 inline constexpr const char* kNodeColumns =
     "cluster, name, pool, role, provider_id, config_digest, fetched_digest, state, updated_at_ms, "
     "kubelet_version, os_image";

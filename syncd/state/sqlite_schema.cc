@@ -120,6 +120,10 @@ DROP TABLE history;
 ALTER TABLE history_with_suspensions RENAME TO history;
 CREATE INDEX IF NOT EXISTS history_by_cluster ON history (cluster, id);
 )sql"},
+    Migration{"each cluster's rollout wave",
+              R"sql(
+ALTER TABLE clusters ADD COLUMN wave INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 static_assert(kMigrations.size() == kSqliteSchemaVersion,

@@ -64,6 +64,8 @@ struct ClusterRecord {
   // What the phase waits for, when that is worth a line (WaitingForWindow: the held changes and
   // the next window); empty otherwise.
   std::string phase_message;
+  // The rollout wave of the definition last taken for it (metadata.labels.wave; 0 unlabelled).
+  int wave = 0;
 };
 
 // Something the reconciler is about to do to the outside world, written before it does it, so a

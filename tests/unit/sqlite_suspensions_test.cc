@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "syncd/state/sqlite_handles.h"
+#include "syncd/state/sqlite_schema.h"
 #include "syncd/state/sqlite_state_store.h"
 #include "tests/support/test_support.h"
 
@@ -70,11 +71,13 @@ TEST(SqliteSuspensions, MigrationFromVersionFourKeepsTheHistory) {
                                       ClusterRecord{.name = "prod", .phase = "Ready"}, {}).ok());
   }
   {
-    // Back to what version 4 had: no suspensions table, no phase_message, the old check.
+    // Back to what version 4 had: no suspensions table, no phase_message, the old check (and
+    // no wave, which version 6 adds).
     auto db = sqlite::open_database(path, /*create=*/false).value();
     ASSERT_TRUE(sqlite::exec(db.get(),
                              "DROP TABLE suspensions;"
                              "ALTER TABLE clusters DROP COLUMN phase_message;"
+                             "ALTER TABLE clusters DROP COLUMN wave;"
                              "CREATE TABLE old_history (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                              "cluster TEXT NOT NULL, revision TEXT NOT NULL DEFAULT '', author TEXT "
                              "NOT NULL DEFAULT '', committed_at_ms INTEGER NOT NULL DEFAULT 0, "
@@ -88,11 +91,12 @@ TEST(SqliteSuspensions, MigrationFromVersionFourKeepsTheHistory) {
                     .ok());
   }
   auto store = SqliteStateStore::open(path).value();
-  EXPECT_EQ(store->pragma_value("user_version").value(), "5");
+  EXPECT_EQ(store->pragma_value("user_version").value(), std::to_string(kSqliteSchemaVersion));
   auto rows = store->history("prod", 0).value();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].revision, "abc");
   EXPECT_EQ(store->get_cluster("prod").value()->phase, "Ready");
+  EXPECT_EQ(store->get_cluster("prod").value()->wave, 0);
   EXPECT_TRUE(store->set_suspension("prod", Suspension{.cluster = "prod", .since_ms = 7},
                                     marker("prod", Outcome::kSuspended, 7)).value());
   rows = store->history("prod", 0).value();
