@@ -11,7 +11,7 @@ namespace nkd {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 std::string lower(std::string_view text) {
   std::string result(text);
@@ -35,7 +35,7 @@ bool is_retryable_error(const Error& error) {
 // Fills in the default sleep, clock and jitter source so the loop below calls them blindly.
 RetryPolicy with_defaults(RetryPolicy policy) {
   if (!policy.sleep) policy.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  if (!policy.now) policy.now = [] { return Clock::now(); };
+  if (!policy.now) policy.now = [] { return SteadyClock::now(); };
   if (!policy.random_unit) {
     auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
     policy.random_unit = [engine] {

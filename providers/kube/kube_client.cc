@@ -9,7 +9,7 @@
 namespace nkd::kube {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 std::string status_message(const HttpResponse& response) {
   const auto body = nlohmann::json::parse(response.body, nullptr, false);
@@ -119,9 +119,9 @@ Result<HttpResponse> KubeClient::send(const Call& call) {
   RetryPolicy policy = options_.retry;
   policy.retry_non_idempotent = call.retry_non_idempotent;
   if (call.deadline_ms > 0) policy.total_deadline_ms = call.deadline_ms;
-  const auto started = Clock::now();
+  const auto started = SteadyClock::now();
   Result<HttpResponse> response = send_with_retry(http_, request, policy);
-  record(call.operation, response, std::chrono::duration<double>(Clock::now() - started).count());
+  record(call.operation, response, std::chrono::duration<double>(SteadyClock::now() - started).count());
   if (!response) {
     return response.error().wrap("kube " + call.operation + " " + call.method + " " +
                                  endpoint_.server_url + call.path);
@@ -253,7 +253,7 @@ Result<std::vector<PodRef>> KubeClient::list_pods_on(const std::string& node) {
   return pods;
 }
 
-Status KubeClient::evict(const PodRef& pod, Clock::time_point deadline) {
+Status KubeClient::evict(const PodRef& pod, SteadyClock::time_point deadline) {
   const nlohmann::json eviction = {
       {"apiVersion", "policy/v1"},
       {"kind", "Eviction"},
@@ -261,7 +261,7 @@ Status KubeClient::evict(const PodRef& pod, Clock::time_point deadline) {
   const std::string what = "evicting pod " + pod.namespace_name + "/" + pod.name;
   for (int attempt = 1;; ++attempt) {
     const auto remaining_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
     if (remaining_ms <= 0) {
       return Error{ErrorCode::kTimeout,
                    what + ": a PodDisruptionBudget still forbids it after " +
@@ -279,12 +279,12 @@ Status KubeClient::evict(const PodRef& pod, Clock::time_point deadline) {
                           .deadline_ms = std::min(remaining_ms, options_.retry.total_deadline_ms)});
     if (!response) {
       // A transfer cut short by the drain deadline reports as the budget timeout above.
-      if (Clock::now() >= deadline) continue;
+      if (SteadyClock::now() >= deadline) continue;
       return response.error().wrap(what);
     }
     if (response->status / 100 == 2 || response->status == 404) return ok_status();
     if (response->status != 429) return error_from_response(*response, what);
-    const auto left = deadline - Clock::now();
+    const auto left = deadline - SteadyClock::now();
     options_.sleep(std::min(std::chrono::milliseconds(options_.eviction_retry_ms),
                             std::chrono::duration_cast<std::chrono::milliseconds>(left) +
                                 std::chrono::milliseconds(1)));

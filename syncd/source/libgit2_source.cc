@@ -1,4 +1,5 @@
 #include "syncd/source/libgit2_source.h"
+#include "syncd/source/library_allocations.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -90,7 +91,14 @@ Result<std::unique_ptr<LibGit2Source>> LibGit2Source::open(GitSourceOptions opti
   auto repository = open_mirror(mirror_path);
   if (!repository) return repository.error();
   git_remote* raw_remote = nullptr;
-  if (git_remote_create_anonymous(&raw_remote, repository->get(), options.url.c_str()) != 0) {
+  int created_rc = 0;
+  {
+    // libgit2 1.5 applies the url.*.insteadOf rules through a config iterator whose PCRE2 match
+    // data it never frees (about 20 KiB a remote; the source makes one remote for its lifetime).
+    const LibraryAllocations library_allocations;
+    created_rc = git_remote_create_anonymous(&raw_remote, repository->get(), options.url.c_str());
+  }
+  if (created_rc != 0) {
     Error error = git::last_error("setting up remote " + git::display_url(options.url),
                                   ErrorCode::kInvalidArgument);
     error.message = git::redact_url_credentials(std::move(error.message), options.url);

@@ -18,7 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::ScratchDir;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kFetchTimeout = 1500ms;
 // What a timed-out fetch may take beyond its deadline: the watcher's wake-up and the unwinding.
@@ -41,10 +41,10 @@ struct TimedFetch {
 };
 
 TimedFetch timed_fetch(LibGit2Source& source) {
-  const auto started = Clock::now();
+  const auto started = SteadyClock::now();
   auto result = source.fetch();
   return {std::move(result),
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)};
+          std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started)};
 }
 
 // The fetch failed with kTimeout after about kFetchTimeout, saying where and which setting.
@@ -110,10 +110,10 @@ TEST(GitFetchDeadline, CancelEndsAHungFetchAtOnceAndLaterFetchesFail) {
   auto running = std::async(std::launch::async, [&] { return timed_fetch(*source); });
   ASSERT_TRUE(testing::wait_until([&] { return silent.accepted() == 1; }, 5s));
   std::this_thread::sleep_for(200ms);  // the fetch is now blocked waiting for an answer
-  const auto cancelled_at = Clock::now();
+  const auto cancelled_at = SteadyClock::now();
   source->cancel();
   ASSERT_EQ(running.wait_for(2s), std::future_status::ready) << "cancel() did not end the fetch";
-  EXPECT_LT(Clock::now() - cancelled_at, 500ms);
+  EXPECT_LT(SteadyClock::now() - cancelled_at, 500ms);
   const TimedFetch fetched = running.get();
   ASSERT_FALSE(fetched.result.ok());
   EXPECT_EQ(fetched.result.error().code, ErrorCode::kUnavailable) << fetched.result.error().message;

@@ -16,7 +16,7 @@ namespace nkd {
 namespace {
 
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // The daemon, configured to watch the silent server, in a scratch directory of its own.
 class SyncdAgainstSilentServer {
@@ -70,9 +70,9 @@ TEST(SyncdFetchStall, SigtermDuringAHungFetchStopsWithinSeconds) {
       << daemon.log();
   std::this_thread::sleep_for(500ms);  // the source thread now waits for an answer
 
-  const auto signalled = Clock::now();
+  const auto signalled = SteadyClock::now();
   const int status = daemon.process().stop(SIGTERM, 10s);
-  const auto took = Clock::now() - signalled;
+  const auto took = SteadyClock::now() - signalled;
   ::testing::Test::RecordProperty(
       "stop_ms",
       static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));

@@ -18,7 +18,7 @@
 namespace nkd::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 // Enough workers that stalled requests never starve the others (httplib's default is 8).
 constexpr std::size_t kProxyThreads = 48;
@@ -194,7 +194,7 @@ FaultProxy::Plan FaultProxy::plan_for(const httplib::Request& request) {
   std::lock_guard lock(mutex_);
   ++counts_.requests;
   if (auto refused = refused_until_.find(key); refused != refused_until_.end()) {
-    if (Clock::now() < refused->second) {
+    if (SteadyClock::now() < refused->second) {
       ++counts_.early_retries;
       if (log_.size() < kMaxLogLines) log_.push_back(log_line("early-retry-after-429", "-", request));
     }
@@ -286,7 +286,7 @@ void FaultProxy::record(const Plan& plan, const httplib::Request& request) {
 }
 
 void FaultProxy::remember_refusal(const httplib::Request& request) {
-  const auto until = Clock::now() + std::chrono::seconds(options_.retry_after_seconds);
+  const auto until = SteadyClock::now() + std::chrono::seconds(options_.retry_after_seconds);
   std::lock_guard lock(mutex_);
   refused_until_[request_key(request)] = until;
 }

@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-DesiredCluster desired(const std::string& name, int wave, const std::string& revision,
+DesiredCluster desired_in_wave(const std::string& name, int wave, const std::string& revision,
                        const std::string& digest) {
   model::Cluster cluster;
   cluster.name = name;
@@ -77,7 +77,7 @@ class ReconcilerWavesTest : public ::testing::Test {
   }
   // staging (wave 0) and prod (wave 1) applied at rev1.
   void roll_out_first_revision() {
-    submit({desired("prod", 1, "rev1", "prod-1"), desired("staging", 0, "rev1", "staging-1")});
+    submit({desired_in_wave("prod", 1, "rev1", "prod-1"), desired_in_wave("staging", 0, "rev1", "staging-1")});
     ASSERT_TRUE(
         wait_for("prod", [](const auto& found) { return found.applied_revision == "rev1"; }));
     ASSERT_TRUE(wait_phase("staging", "WaitingForCluster"));
@@ -95,7 +95,7 @@ TEST_F(ReconcilerWavesTest, LaterWaveStartsOnlyOnceTheEarlierWaveIsDone) {
   start();
   roll_out_first_revision();
   provider_.set_building("staging", true);  // rev2's machines take a while on staging
-  submit({desired("prod", 1, "rev2", "prod-2"), desired("staging", 0, "rev2", "staging-2")});
+  submit({desired_in_wave("prod", 1, "rev2", "prod-2"), desired_in_wave("staging", 0, "rev2", "staging-2")});
   ASSERT_TRUE(wait_phase("prod", "WaitingForWave"));
   ASSERT_TRUE(wait_phase("staging", "Provisioning"));
   ASSERT_TRUE(wait_for("prod", [](const auto& found) {
@@ -129,7 +129,7 @@ TEST_F(ReconcilerWavesTest, FailureInAnEarlierWaveStopsTheRolloutUntilItIsFixed)
   start();
   roll_out_first_revision();
   provider_.set_failing("staging", true);
-  submit({desired("prod", 1, "rev2", "prod-2"), desired("staging", 0, "rev2", "staging-2")});
+  submit({desired_in_wave("prod", 1, "rev2", "prod-2"), desired_in_wave("staging", 0, "rev2", "staging-2")});
   ASSERT_TRUE(wait_phase("staging", "Failed"));
   ASSERT_TRUE(wait_for("prod", [](const auto& found) {
     return found.phase_message.find("failed, so the rollout stops") != std::string::npos;
@@ -141,7 +141,7 @@ TEST_F(ReconcilerWavesTest, FailureInAnEarlierWaveStopsTheRolloutUntilItIsFixed)
 
   // A fix of staging (a newer commit) lets the rollout go on.
   provider_.set_failing("staging", false);
-  reconciler_->submit(desired("staging", 0, "rev3", "staging-3"));
+  reconciler_->submit(desired_in_wave("staging", 0, "rev3", "staging-3"));
   ASSERT_TRUE(wait_for("prod", [](const auto& found) { return found.applied_revision == "rev2"; }));
   EXPECT_EQ(record("staging").applied_revision, "rev3");
 }
@@ -150,7 +150,7 @@ TEST_F(ReconcilerWavesTest, ClustersWhoseRenderDidNotChangeHoldNothing) {
   start();
   roll_out_first_revision();
   // rev2 changes prod only; staging's render is in place and done.
-  reconciler_->submit(desired("prod", 1, "rev2", "prod-2"));
+  reconciler_->submit(desired_in_wave("prod", 1, "rev2", "prod-2"));
   ASSERT_TRUE(wait_for("prod", [](const auto& found) { return found.applied_revision == "rev2"; }));
 }
 
@@ -159,7 +159,7 @@ TEST_F(ReconcilerWavesTest, SuspendedEarlierClusterHoldsTheLaterWaves) {
   roll_out_first_revision();
   ASSERT_TRUE(reconciler_->suspend("staging", "disk swap").ok());
   ASSERT_TRUE(wait_phase("staging", "Suspended"));
-  reconciler_->submit(desired("prod", 1, "rev2", "prod-2"));
+  reconciler_->submit(desired_in_wave("prod", 1, "rev2", "prod-2"));
   ASSERT_TRUE(wait_phase("prod", "WaitingForWave"));
   EXPECT_NE(record("prod").phase_message.find(
                 "cluster staging is suspended (by an operator: disk swap); resume it"),
@@ -173,14 +173,14 @@ TEST_F(ReconcilerWavesTest, ARestartKeepsTheGateItReadsFromTheStateFile) {
   start();
   roll_out_first_revision();
   provider_.set_failing("staging", true);
-  submit({desired("prod", 1, "rev2", "prod-2"), desired("staging", 0, "rev2", "staging-2")});
+  submit({desired_in_wave("prod", 1, "rev2", "prod-2"), desired_in_wave("staging", 0, "rev2", "staging-2")});
   ASSERT_TRUE(wait_phase("staging", "Failed"));
   ASSERT_TRUE(wait_phase("prod", "WaitingForWave"));
   reconciler_->stop();
 
   // A new process knows nothing of the rollout: the daemon submits every cluster again.
   start();
-  submit({desired("prod", 1, "rev2", "prod-2"), desired("staging", 0, "rev2", "staging-2")});
+  submit({desired_in_wave("prod", 1, "rev2", "prod-2"), desired_in_wave("staging", 0, "rev2", "staging-2")});
   ASSERT_TRUE(wait_for("prod", [](const auto& found) {
     return found.phase_message.find("cluster staging failed") != std::string::npos;
   })) << record("prod").phase_message;
