@@ -10,7 +10,7 @@
 # --asan-only and --tsan-only build just that sanitizer tree (tools/test.sh builds them while
 # tests run); --sanitize-only is both.
 # --only REGEX builds, in each tree built, only the targets whose names match (and what they
-# need): tools/test.sh builds the OpenStack contract tests first, so they can start early.
+# need), e.g. `tools/build.sh --asan-only --only '^unit_tests$'`.
 # --no-bench leaves the benchmarks out of build/ (tools/test.sh: no test uses them); without it
 # they are built, so bench/run and bench/gen-repo find them after any earlier --no-bench build.
 # --nkd-only builds just the nkd binary in build/ (the quick start, and the Debian package that
@@ -79,8 +79,15 @@ build_tree() {
 }
 
 if ((main)); then
-  configure build build.log -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNKD_BUILD_BENCH=$bench
-  if ((nkd_only)); then compile build build/build-output.log --target nkd; else build_tree build; fi
+  # For nkd alone the tree is configured without tests and benchmarks: the Debian package's cpack
+  # builds every target of the tree before it installs.
+  if ((nkd_only)); then
+    configure build build.log -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNKD_BUILD_TESTS=OFF -DNKD_BUILD_BENCH=OFF
+    compile build build/build-output.log --target nkd
+  else
+    configure build build.log -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNKD_BUILD_TESTS=ON -DNKD_BUILD_BENCH=$bench
+    build_tree build
+  fi
 fi
 if ((asan)); then
   configure build-asan build-asan.log -DCMAKE_BUILD_TYPE=Debug -DNKD_SANITIZE=address -DNKD_BUILD_BENCH=OFF

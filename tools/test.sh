@@ -76,7 +76,7 @@ status=0
 phase "build: build-tsan/ (ThreadSanitizer: the tests that drive the daemon's threads)"
 tools/build.sh --tsan-only
 phase "those tests under ThreadSanitizer, in a loopback-only namespace (log: $logs/tsan-tests.out)"
-tools/in-netns.sh ctest --test-dir build-tsan --output-on-failure -j"$(nproc)" --timeout 600 \
+tools/in-netns.sh ctest --test-dir build-tsan --no-tests=error --output-on-failure -j"$(nproc)" --timeout 600 \
   > "$logs/tsan-tests.out" 2>&1 || status=1
 tail -n 4 "$logs/tsan-tests.out"
 

@@ -165,9 +165,15 @@ TEST_F(ReconcilerOperatorTest, GlobalWindowsApplyUnlessTheClusterHasItsOwn) {
   (void)served_config();
   reconciler->submit(desired("rev2", "second"));  // global windows: held
   ASSERT_TRUE(wait_phase("WaitingForWindow"));
+  // The listener is told after the phase is stored.
+  ASSERT_TRUE(testing::wait_until(
+      [&] {
+        std::lock_guard lock(told_mutex);
+        return !told.empty();
+      },
+      5s));
   {
     std::lock_guard lock(told_mutex);
-    ASSERT_FALSE(told.empty());
     EXPECT_TRUE(told.front().starts_with("lab rev2 ")) << told.front();
     EXPECT_NE(told.front().find("waiting for a maintenance window"), std::string::npos)
         << told.front();
