@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plan/node_plan.h"
@@ -146,9 +147,14 @@ struct ClusterInputs {
 
 [[nodiscard]] ClusterPlan plan_cluster(const ClusterInputs& inputs);
 
-// One rollout wave of a plan: the clusters the head adds or changes that carry that wave. The
-// daemon starts a wave once every changed cluster of the waves before it is done (Ready), and
-// stops at a failure; removed clusters take part in no wave.
+// One rollout wave of a plan: the clusters the head adds or changes that carry that wave (the
+// daemon's gate, kWaveRule, also counts earlier clusters the head leaves alone); removed
+// clusters take part in no wave.
+// How the daemon gates the waves, as nkd plan explains it.
+inline constexpr std::string_view kWaveRule =
+    "each wave starts once every cluster of the earlier waves is done with its newest render "
+    "(Ready, or applied where clusterAccess is none); a failed, suspended or unready one stops "
+    "the rollout";
 struct PlannedWave {
   int wave = 0;
   std::vector<std::string> clusters;  // by name

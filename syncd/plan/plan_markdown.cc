@@ -62,8 +62,7 @@ std::string summary_table(const Plan& plan) {
   if (rows_left_out > 0) out << "| and " << rows_left_out << " more changed clusters | | | | | | | |\n";
   if (rows == 0) out << "**No changes.**\n";
   if (std::vector<PlannedWave> waves = rollout_waves(plan); waves.size() > 1) {
-    out << "\n**Rollout in " << waves.size() << " waves** (each starts once every changed cluster "
-        << "of the wave before it is Ready; a failure stops the rollout):\n";
+    out << "\n**Rollout in " << waves.size() << " waves** (" << kWaveRule << "):\n";
     for (PlannedWave& wave : waves) {
       if (wave.clusters.size() <= kMaxWaveNames) continue;
       const std::size_t more = wave.clusters.size() - kMaxWaveNames;

@@ -167,7 +167,7 @@ std::string describe_wave(const std::vector<PlannedWave>& waves, std::size_t ind
   const PlannedWave& wave = waves.at(index);
   std::string text = "wave " + std::to_string(wave.wave) + " (" + std::to_string(index + 1) +
                      " of " + std::to_string(waves.size()) + "): " + join_names(wave.clusters);
-  if (index > 0) text += " (after wave " + std::to_string(waves[index - 1].wave) + " is Ready)";
+  if (index > 0) text += " (after wave " + std::to_string(waves[index - 1].wave) + " is done)";
   return text;
 }
 
@@ -199,9 +199,7 @@ std::string format_text(const Plan& plan) {
   }
   // One wave is the usual case (no wave labels): nothing to say about the order then.
   if (waves.size() > 1) {
-    out << "\nRollout in " << waves.size()
-        << " waves (each starts once every changed cluster of the wave before it is Ready; a "
-           "failure stops the rollout):\n";
+    out << "\nRollout in " << waves.size() << " waves (" << kWaveRule << "):\n";
     for (std::size_t i = 0; i < waves.size(); ++i) out << "  " << describe_wave(waves, i) << "\n";
   }
   for (const auto& cluster : plan.clusters) {

@@ -114,6 +114,7 @@ void Reconciler::prune(const std::string& cluster, const std::string& revision) 
     deleting_[cluster] = revision;
   }
   queue_.add(cluster);
+  wake_wave_waiters();  // a cluster on its way out holds no later wave
 }
 
 void Reconciler::delete_cluster(const std::string& name) {
@@ -229,8 +230,9 @@ void Reconciler::reconcile(const std::string& name) {
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
   const std::string phase_before = record.phase;
   const Attempt attempt = apply_desired(desired, record);
-  // Clusters of later waves name this one's phase while they wait for it.
-  if (record.phase != phase_before) wake_wave_waiters();
+  // Clusters of later waves name this one's phase while they wait for it; one that starts to
+  // wait itself changes nothing for them (the 30 s recheck refreshes their message).
+  if (record.phase != phase_before && record.phase != "WaitingForWave") wake_wave_waiters();
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
       .Observe(seconds);

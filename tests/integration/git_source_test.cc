@@ -6,6 +6,7 @@
 
 #include "syncd/source/libgit2_source.h"
 #include "tests/support/git_servers.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::syncd {
 namespace {
@@ -13,10 +14,6 @@ namespace {
 using testing::GitDaemonServer;
 using testing::GitRepoFixture;
 using testing::ScratchDir;
-
-const char kLoopbackOnly[] = "127.0.0.0/8,::1/128";
-
-CidrAllowList loopback() { return *CidrAllowList::parse(kLoopbackOnly); }
 
 std::unique_ptr<LibGit2Source> open_source(GitSourceOptions options) {
   auto source = LibGit2Source::open(std::move(options));
@@ -36,7 +33,7 @@ class GitDaemonSource : public ::testing::Test {
 
   GitSourceOptions options(const std::string& ref = "refs/heads/main") {
     return GitSourceOptions{.url = daemon_->url("defs.git"), .ref = ref,
-                            .cache_dir = cache_.str(), .egress = loopback()};
+                            .cache_dir = cache_.str(), .egress = testing::loopback_only()};
   }
 
   ScratchDir served_;
@@ -107,7 +104,7 @@ TEST_F(GitDaemonSource, FollowsTagsAndPicksTheHighestSemverTag) {
   ScratchDir other_cache;
   auto by_range = open_source(GitSourceOptions{.url = daemon_->url("defs.git"),
                                                .ref = "semver:>=1.2.0 <2.0.0",
-                                               .cache_dir = other_cache.str(), .egress = loopback()});
+                                               .cache_dir = other_cache.str(), .egress = testing::loopback_only()});
   ASSERT_NE(by_range, nullptr);
   auto ranged = by_range->fetch();
   ASSERT_TRUE(ranged.ok()) << ranged.error().message;
@@ -187,7 +184,7 @@ TEST(LocalSource, AMissingPathSaysItIsNotADirectoryAndWhatToUse) {
   ScratchDir cache;
   for (const std::string url : {"/nonexistent/defs.git", "file:///nonexistent/defs.git"}) {
     auto source = open_source(
-        GitSourceOptions{.url = url, .cache_dir = cache.str(), .egress = loopback()});
+        GitSourceOptions{.url = url, .cache_dir = cache.str(), .egress = testing::loopback_only()});
     ASSERT_NE(source, nullptr);
     auto fetched = source->fetch();
     ASSERT_FALSE(fetched.ok()) << url;
@@ -211,7 +208,7 @@ TEST(GitSmartHttpSource, FetchesWithTheRightPasswordAndNotWithAWrongOne) {
   auto source = open_source(GitSourceOptions{
       .url = server.url("defs.git"),
       .auth = {.username = "ops", .password_file = (secrets.path() / "good").string()},
-      .cache_dir = cache.str(), .egress = loopback()});
+      .cache_dir = cache.str(), .egress = testing::loopback_only()});
   ASSERT_NE(source, nullptr);
   auto fetched = source->fetch();
   ASSERT_TRUE(fetched.ok()) << fetched.error().message << "\n" << server.access_log();
@@ -240,7 +237,7 @@ TEST(GitSmartHttpSource, FetchesWithTheRightPasswordAndNotWithAWrongOne) {
   auto refused = open_source(GitSourceOptions{
       .url = server.url("defs.git"),
       .auth = {.username = "ops", .password_file = (secrets.path() / "bad").string()},
-      .cache_dir = wrong_cache.str(), .egress = loopback()});
+      .cache_dir = wrong_cache.str(), .egress = testing::loopback_only()});
   ASSERT_NE(refused, nullptr);
   auto denied = refused->fetch();
   ASSERT_FALSE(denied.ok());
@@ -255,7 +252,7 @@ TEST(GitSmartHttpSource, CredentialsInTheUrlNeverReachAnError) {
   testing::GitHttpServer server(served.path(), "ops", "s3cret-pass");
   std::string url = server.url("defs.git");
   url.insert(url.find("://") + 3, "tok3n-user:wr0ng-pass@");
-  auto source = open_source(GitSourceOptions{.url = url, .cache_dir = cache.str(), .egress = loopback()});
+  auto source = open_source(GitSourceOptions{.url = url, .cache_dir = cache.str(), .egress = testing::loopback_only()});
   ASSERT_NE(source, nullptr);
   auto denied = source->fetch();
   ASSERT_FALSE(denied.ok());
@@ -275,7 +272,7 @@ TEST(GitSshSource, FetchesWithAKnownHostKeyAndRefusesAChangedOne) {
   auto source = open_source(GitSourceOptions{
       .url = sshd.url(repo.bare_path()),
       .auth = {.ssh_key_file = sshd.client_key(), .known_hosts_file = sshd.known_hosts()},
-      .cache_dir = cache.str(), .egress = loopback()});
+      .cache_dir = cache.str(), .egress = testing::loopback_only()});
   ASSERT_NE(source, nullptr);
   auto fetched = source->fetch();
   ASSERT_TRUE(fetched.ok()) << fetched.error().message << "\nsshd: " << sshd.log();
@@ -284,7 +281,7 @@ TEST(GitSshSource, FetchesWithAKnownHostKeyAndRefusesAChangedOne) {
   auto impostor = open_source(GitSourceOptions{
       .url = sshd.url(repo.bare_path()),
       .auth = {.ssh_key_file = sshd.client_key(), .known_hosts_file = sshd.wrong_known_hosts()},
-      .cache_dir = wrong_cache.str(), .egress = loopback()});
+      .cache_dir = wrong_cache.str(), .egress = testing::loopback_only()});
   ASSERT_NE(impostor, nullptr);
   auto refused = impostor->fetch();
   ASSERT_FALSE(refused.ok());

@@ -11,6 +11,7 @@
 #include "syncd/notify/notifier.h"
 #include "tests/fakes/notification_receiver.h"
 #include "tests/support/syncd_fixture.h"
+#include "tests/support/test_support.h"
 
 namespace nkd {
 namespace {
@@ -25,8 +26,6 @@ using syncd::notify::SinkType;
 
 const std::string kSecret = "notify-secret";
 const std::string kCommit(40, 'e');
-
-CidrAllowList loopback() { return CidrAllowList({*parse_cidr("127.0.0.0/8", false)}); }
 
 // A sink of `type` at the receiver, wanting every event.
 SinkConfig sink(const std::string& name, SinkType type, const std::string& url,
@@ -62,7 +61,7 @@ TEST(Notifications, EachSinkTypeGetsItsShapeAndGenericDeliveriesVerify) {
   testing::ScratchDir scratch;
   testing::write_file(scratch.path() / "secret", kSecret + "\n");
   testing::NotificationReceiver receiver(kSecret);
-  CurlHttpClient client(loopback());
+  CurlHttpClient client(testing::loopback_only());
   metrics::Metrics metrics("test");
   auto notifier = Notifier::create({sink("hook", SinkType::kGeneric, receiver.url("/generic"),
                                          (scratch.path() / "secret").string()),
@@ -113,7 +112,7 @@ TEST(Notifications, A500IsRetriedWithTheSameDeliveryId) {
   testing::write_file(scratch.path() / "secret", kSecret);
   testing::NotificationReceiver receiver(kSecret);
   receiver.fail_next(1);
-  CurlHttpClient client(loopback());
+  CurlHttpClient client(testing::loopback_only());
   metrics::Metrics metrics("test");
   auto notifier = Notifier::create({sink("hook", SinkType::kGeneric, receiver.url("/generic"),
                                          (scratch.path() / "secret").string())},
@@ -132,7 +131,7 @@ TEST(Notifications, A500IsRetriedWithTheSameDeliveryId) {
 TEST(Notifications, AFullQueueDropsTheOldestAndCountsIt) {
   testing::NotificationReceiver receiver(kSecret);
   receiver.hold();
-  CurlHttpClient client(loopback());
+  CurlHttpClient client(testing::loopback_only());
   metrics::Metrics metrics("test");
   auto notifier = Notifier::create({sink("chat", SinkType::kSlack, receiver.url("/slack"))}, client,
                                    metrics, quick_retries(/*queue_capacity=*/2));

@@ -80,7 +80,7 @@ TEST(SyncdWaves, LaterWaveWaitsForAFailedEarlierOneAcrossARestart) {
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_TRUE(has(plan.out, "Rollout in 2 waves")) << plan.out;
   EXPECT_TRUE(has(plan.out, "  wave 0 (1 of 2): prod-east\n")) << plan.out;
-  EXPECT_TRUE(has(plan.out, "  wave 1 (2 of 2): lab-two (after wave 0 is Ready)\n")) << plan.out;
+  EXPECT_TRUE(has(plan.out, "  wave 1 (2 of 2): lab-two (after wave 0 is done)\n")) << plan.out;
 
   // A new process judges the gate again from the state file: the metric is its own.
   ASSERT_EQ(fixture.stop_daemon(SIGTERM), 0);

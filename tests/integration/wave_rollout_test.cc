@@ -19,7 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const CidrAllowList kLoopback = *CidrAllowList::parse("127.0.0.0/8,::1/128");
 
 // One cluster of the rollout: its definition (with its wave), PKI and API server.
 struct WaveCluster {
@@ -117,7 +116,7 @@ class WaveRolloutTest : public ::testing::Test {
   std::unique_ptr<state::StateStore> store_;
   metrics::Metrics metrics_{"test"};
   SystemClock clock_;
-  CurlHttpClient http_{kLoopback};
+  CurlHttpClient http_{testing::loopback_only()};
   testing::ScriptedProvider openstack_;
   testing::ScriptedProvider bare_metal_;
   std::unique_ptr<ClusterSync> sync_;

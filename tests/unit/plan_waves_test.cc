@@ -40,16 +40,15 @@ TEST(PlanWaves, ChangedClustersAreOrderedByWave) {
   EXPECT_EQ(waves[1].clusters, (std::vector<std::string>{"prod-east", "prod-west"}));
   EXPECT_EQ(waves[2].wave, 5);
   EXPECT_EQ(plan::describe_wave(waves, 1),
-            "wave 1 (2 of 3): prod-east, prod-west (after wave 0 is Ready)");
+            "wave 1 (2 of 3): prod-east, prod-west (after wave 0 is done)");
 }
 
 TEST(PlanWaves, TextListsTheOrderAndEachClustersWave) {
   const std::string text = plan::format_text(three_waves());
-  EXPECT_NE(text.find("Rollout in 3 waves (each starts once every changed cluster of the wave "
-                      "before it is Ready; a failure stops the rollout):\n"
+  EXPECT_NE(text.find("Rollout in 3 waves (" + std::string(plan::kWaveRule) + "):\n"
                       "  wave 0 (1 of 3): staging\n"
-                      "  wave 1 (2 of 3): prod-east, prod-west (after wave 0 is Ready)\n"
-                      "  wave 5 (3 of 3): dr (after wave 1 is Ready)\n"),
+                      "  wave 1 (2 of 3): prod-east, prod-west (after wave 0 is done)\n"
+                      "  wave 5 (3 of 3): dr (after wave 1 is done)\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("~ prod-east (changed): no node changes; wave 1\n"), std::string::npos)
@@ -57,7 +56,7 @@ TEST(PlanWaves, TextListsTheOrderAndEachClustersWave) {
   EXPECT_NE(text.find("- old (removed): no node changes\n"), std::string::npos) << text;
   const std::string markdown = plan::format_markdown(three_waves());
   EXPECT_NE(markdown.find("**Rollout in 3 waves**"), std::string::npos) << markdown;
-  EXPECT_NE(markdown.find("- wave 5 (3 of 3): dr (after wave 1 is Ready)\n"), std::string::npos)
+  EXPECT_NE(markdown.find("- wave 5 (3 of 3): dr (after wave 1 is done)\n"), std::string::npos)
       << markdown;
 }
 

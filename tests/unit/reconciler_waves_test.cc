@@ -177,6 +177,11 @@ TEST_F(ReconcilerWavesTest, ARestartKeepsTheGateItReadsFromTheStateFile) {
   ASSERT_TRUE(wait_phase("staging", "Failed"));
   ASSERT_TRUE(wait_phase("prod", "WaitingForWave"));
   reconciler_->stop();
+  // What the old process wrote of prod's hold is wiped, so only the new process can say it again.
+  state::ClusterRecord prod = record("prod");
+  prod.phase = "Pending";
+  prod.phase_message.clear();
+  ASSERT_TRUE(store_->put_cluster(prod).ok());
 
   // A new process knows nothing of the rollout: the daemon submits every cluster again.
   start();
@@ -186,6 +191,11 @@ TEST_F(ReconcilerWavesTest, ARestartKeepsTheGateItReadsFromTheStateFile) {
   })) << record("prod").phase_message;
   EXPECT_EQ(record("prod").phase, "WaitingForWave");
   EXPECT_EQ(record("prod").applied_revision, "rev1");
+  // Staging, still failing, is tried again by the new process; prod still does not start.
+  const std::int64_t staging_failed_at = record("staging").updated_at_ms;
+  ASSERT_TRUE(wait_for("staging", [&](const auto& found) {
+    return found.updated_at_ms > staging_failed_at && found.phase == "Failed";
+  }));
   EXPECT_FALSE(provider_.saw("prod", "prod-2"));
 }
 
