@@ -7,17 +7,13 @@
 #include <random>
 #include <thread>
 
+#include "common/ascii.h"
+
 namespace nkd {
 
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  for (char& c : result) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
 
 bool is_retryable_status(int status) {
   return status == 429 || (status >= 500 && status <= 599 && status != 501);
@@ -69,7 +65,7 @@ std::int64_t next_wait_ms(const RetryPolicy& policy, const Result<HttpResponse>&
 }  // namespace
 
 std::string HttpResponse::header(std::string_view name) const {
-  auto found = headers.find(lower(name));
+  auto found = headers.find(ascii_lower(name));
   return found == headers.end() ? std::string() : found->second;
 }
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/ascii.h"
 #include "common/duration.h"
 
 namespace nkd {
@@ -16,12 +17,6 @@ constexpr std::array<std::string_view, 7> kWeekdayNames = {"Mon", "Tue", "Wed", 
                                                            "Fri", "Sat", "Sun"};
 constexpr std::array<std::string_view, 7> kWeekdayFullNames = {
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  for (char& c : result) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
 
 // Division that rounds toward minus infinity, so instants before 1970 fall on the right day.
 std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
@@ -54,9 +49,9 @@ std::string format_offset(int minutes) {
 }  // namespace
 
 std::optional<int> parse_weekday(std::string_view text) {
-  const std::string wanted = lower(text);
+  const std::string wanted = ascii_lower(text);
   for (std::size_t day = 0; day < kWeekdayNames.size(); ++day) {
-    if (wanted == lower(kWeekdayNames[day]) || wanted == kWeekdayFullNames[day]) {
+    if (wanted == ascii_lower(kWeekdayNames[day]) || wanted == kWeekdayFullNames[day]) {
       return static_cast<int>(day);
     }
   }

@@ -3,17 +3,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.h"
+
 namespace nkd::providers::openstack {
 namespace {
 
 using nlohmann::json;
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return result;
-}
 
 ErrorCode code_for_status(int status) {
   switch (status) {
@@ -47,7 +42,7 @@ std::string service_message(const HttpResponse& response) {
 }
 
 std::string quota_name(std::string_view message) {
-  const std::string text = lower(message);
+  const std::string text = ascii_lower(message);
   const std::string marker = "quota exceeded for ";
   auto start = text.find(marker);
   if (start == std::string::npos) return "";
@@ -66,7 +61,7 @@ std::string quota_name(std::string_view message) {
 
 bool is_quota_failure(const HttpResponse& response) {
   if (response.status != 403 && response.status != 409 && response.status != 413) return false;
-  const std::string text = lower(response.body);
+  const std::string text = ascii_lower(response.body);
   return text.find("quota") != std::string::npos || text.find("overquota") != std::string::npos;
 }
 

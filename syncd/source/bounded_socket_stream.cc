@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "common/egress.h"
+#include "syncd/source/library_allocations.h"
 #include "syncd/source/transfer_control.h"
 
 namespace nkd::git {
@@ -121,6 +122,7 @@ Result<std::vector<IpAddress>> addresses_of(const BoundedSocket& socket, int por
 }
 
 int stream_connect(git_stream* stream) {
+  const OwnAllocations own_allocations;
   BoundedSocket& socket = self(stream);
   int port = 0;
   const std::string_view port_text(socket.port);
@@ -146,6 +148,7 @@ int stream_connect(git_stream* stream) {
 }
 
 ssize_t stream_read(git_stream* stream, void* data, size_t size) {
+  const OwnAllocations own_allocations;
   BoundedSocket& socket = self(stream);
   note_activity(socket, "while waiting for " + where(socket) + " to send");
   while (true) {
@@ -163,6 +166,7 @@ ssize_t stream_read(git_stream* stream, void* data, size_t size) {
 }
 
 ssize_t stream_write(git_stream* stream, const char* data, size_t size, int /*flags*/) {
+  const OwnAllocations own_allocations;
   BoundedSocket& socket = self(stream);
   note_activity(socket, "while sending to " + where(socket));
   while (true) {
@@ -178,11 +182,13 @@ ssize_t stream_write(git_stream* stream, const char* data, size_t size, int /*fl
 }
 
 int stream_close(git_stream* stream) {
+  const OwnAllocations own_allocations;
   close_socket(self(stream));
   return 0;
 }
 
 void stream_free(git_stream* stream) {
+  const OwnAllocations own_allocations;
   std::unique_ptr<BoundedSocket> socket(&self(stream));  // libgit2 hands it back here
   close_socket(*socket);
   std::free(socket->host);
@@ -190,6 +196,7 @@ void stream_free(git_stream* stream) {
 }
 
 int stream_new(git_stream** out, const char* host, const char* port) {
+  const OwnAllocations own_allocations;
   auto socket = std::make_unique<BoundedSocket>();
   socket->parent.version = GIT_STREAM_VERSION;
   socket->parent.connect = stream_connect;

@@ -120,7 +120,7 @@ Result<FetchResult> LibGit2Source::fetch_from_remote() {
     // strings it builds to find the file (about 100 bytes a connect, whatever the outcome). What
     // the connect leaves allocated and unreachable is that library's; the remote, which nkd
     // owns, is freed by its handle.
-    const LibraryAllocations library_allocations;
+    const git::LibraryAllocations library_allocations;
     connected_rc = git_remote_connect_ext(remote_handle_.get(), GIT_DIRECTION_FETCH, &connect);
   }
   if (connected_rc != 0) return network_failure(session, "connecting to " + shown_url);

@@ -95,7 +95,7 @@ Result<std::unique_ptr<LibGit2Source>> LibGit2Source::open(GitSourceOptions opti
   {
     // libgit2 1.5 applies the url.*.insteadOf rules through a config iterator whose PCRE2 match
     // data it never frees (about 20 KiB a remote; the source makes one remote for its lifetime).
-    const LibraryAllocations library_allocations;
+    const git::LibraryAllocations library_allocations;
     created_rc = git_remote_create_anonymous(&raw_remote, repository->get(), options.url.c_str());
   }
   if (created_rc != 0) {

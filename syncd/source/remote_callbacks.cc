@@ -7,6 +7,7 @@
 #include "common/secret.h"
 #include "common/secret_file.h"
 #include "syncd/source/known_hosts.h"
+#include "syncd/source/library_allocations.h"
 
 namespace nkd::git {
 
@@ -69,6 +70,7 @@ int RemoteSession::check_deadline() {
 int RemoteSession::on_credentials(git_credential** out, const char* /*url*/,
                                   const char* username_from_url, unsigned int allowed_types,
                                   void* payload) {
+  const OwnAllocations own_allocations;
   return static_cast<RemoteSession*>(payload)->credentials(out, username_from_url, allowed_types);
 }
 
@@ -114,6 +116,7 @@ int RemoteSession::credentials(git_credential** out, const char* username_from_u
 }
 
 int RemoteSession::on_certificate(git_cert* cert, int /*valid*/, const char* host, void* payload) {
+  const OwnAllocations own_allocations;
   auto* session = static_cast<RemoteSession*>(payload);
   if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
     return session->check_host_key(*reinterpret_cast<git_cert_hostkey*>(cert), host);
@@ -148,10 +151,12 @@ int RemoteSession::check_host_key(const git_cert_hostkey& cert, const char* host
 }
 
 int RemoteSession::on_transfer(const git_indexer_progress* /*stats*/, void* payload) {
+  const OwnAllocations own_allocations;
   return static_cast<RemoteSession*>(payload)->check_deadline();
 }
 
 int RemoteSession::on_sideband(const char* /*text*/, int /*length*/, void* payload) {
+  const OwnAllocations own_allocations;
   return static_cast<RemoteSession*>(payload)->check_deadline();
 }
 

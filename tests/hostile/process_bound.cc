@@ -1,4 +1,4 @@
-// Linked into every hostile test executable: the listeners those tests serve in process are
+// Linked into the hostile test executable: the listeners its tests serve in process are
 // bounded in memory as the daemons they start are (tests/support/memory_bound.h), so a body or
 // a connection pattern that made a listener buffer without limit ends the test, not the machine.
 #include "tests/support/memory_bound.h"

@@ -7,7 +7,7 @@
 // The cluster PKI is made per run, so the comparison first replaces what it makes random:
 // 64-hex digests, "<redacted sha256:...>" placeholders and long base64 runs. Commit ids are
 // fixed by fixed author, committer and dates. Regenerate after an intended change with:
-//   NKD_UPDATE_GOLDEN=1 ./build/tests/integration_plan_cli_test   (then review `git diff`)
+//   NKD_UPDATE_GOLDEN=1 ./build/tests/integration_tests --gtest_filter='PlanCli*'   (then review `git diff`)
 #include <gtest/gtest.h>
 
 #include <cstdlib>

@@ -1,7 +1,7 @@
 // The broken-definitions corpus: each tests/data/invalid/<case>.yaml is loaded as
 // clusters/demo/cluster.yaml and its diagnostics must equal <case>.expected line for line.
 // Regenerate the expectations after an intended message change with:
-//   NKD_UPDATE_GOLDEN=1 ./build/tests/unit_validation_corpus_test   (then review `git diff`)
+//   NKD_UPDATE_GOLDEN=1 ./build/tests/unit_tests --gtest_filter='ValidationCorpus*'   (then review `git diff`)
 #include <gtest/gtest.h>
 
 #include <cstdlib>
