@@ -56,7 +56,7 @@ reports="$logs/sanitizer-reports"
 rm -rf "$reports" && mkdir -p "$reports"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$reports/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:log_path=$reports/tsan:suppressions=$PWD/tools/tsan.supp"
 
 phase "build: build-asan/ (ASan+UBSan: every test, and the nkd they start)"
 tools/build.sh --asan-only
