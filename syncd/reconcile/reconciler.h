@@ -182,14 +182,17 @@ class Reconciler {
   // Rollout waves (reconciler_waves.cc): whether `desired`, whose newest render differs from the
   // one in place, must wait for an earlier wave; judged from the stored records, so a restart
   // keeps the gate. `wave_events_seen` is set to the count of wake-ups the judgement saw.
+  // `already_recorded` is set when the stored record already shows this very hold (a recheck
+  // that found nothing new), read from the same list of records the judgement used.
   [[nodiscard]] std::optional<WaveHold> wave_hold_for(const DesiredCluster& desired,
-                                                      std::uint64_t& wave_events_seen);
-  // Keeps the cluster's render unapplied with phase WaitingForWave and a pending history row.
-  // A wake-up after `wave_events_seen` (one the judgement may have missed) makes it look again
-  // at once.
+                                                      std::uint64_t& wave_events_seen,
+                                                      bool& already_recorded);
+  // Keeps the cluster's render unapplied with phase WaitingForWave and a pending history row
+  // (written only when the hold is not `already_recorded`). A wake-up after `wave_events_seen`
+  // (one the judgement may have missed) makes it look again at once.
   Attempt wait_for_wave(const DesiredCluster& desired, state::ClusterRecord& record,
                         const std::string& render_digest, const WaveHold& hold,
-                        std::uint64_t wave_events_seen);
+                        std::uint64_t wave_events_seen, bool already_recorded);
   // The cluster no longer waits for a wave (it applies, is suspended or goes).
   void stop_waiting_for_wave(const std::string& cluster);
   // Queues every cluster waiting for a wave: something they may wait on has moved.

@@ -127,8 +127,11 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   // after (resync, drift, readiness) whatever they do.
   if (rendered && (*rendered)->digest != record.render_digest) {
     std::uint64_t wave_events_seen = 0;
-    if (const std::optional<WaveHold> hold = wave_hold_for(desired, wave_events_seen)) {
-      return wait_for_wave(desired, record, (*rendered)->digest, *hold, wave_events_seen);
+    bool already_recorded = false;
+    if (const std::optional<WaveHold> hold =
+            wave_hold_for(desired, wave_events_seen, already_recorded)) {
+      return wait_for_wave(desired, record, (*rendered)->digest, *hold, wave_events_seen,
+                           already_recorded);
     }
   }
   stop_waiting_for_wave(name);

@@ -24,7 +24,9 @@ struct EarlierCluster {
 }  // namespace
 
 std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
-                                                  std::uint64_t& wave_events_seen) {
+                                                  std::uint64_t& wave_events_seen,
+                                                  bool& already_recorded) {
+  already_recorded = false;
   const int wave = desired.cluster.wave;
   std::vector<EarlierCluster> earlier;
   {
@@ -75,14 +77,21 @@ std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
                                                ? cluster.suspend_reason
                                                : std::string()});
   }
-  return wave_hold(wave, members);
+  std::optional<WaveHold> hold = wave_hold(wave, members);
+  if (auto self = by_name.find(desired.cluster.name); hold && self != by_name.end()) {
+    const state::ClusterRecord& stored = *self->second;
+    already_recorded = stored.phase == "WaitingForWave" && stored.phase_message == hold->message &&
+                       stored.observed_revision == desired.commit.id;
+  }
+  return hold;
 }
 
 Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
                                               state::ClusterRecord& record,
                                               const std::string& render_digest,
                                               const WaveHold& hold,
-                                              std::uint64_t wave_events_seen) {
+                                              std::uint64_t wave_events_seen,
+                                              bool already_recorded) {
   const std::string& name = desired.cluster.name;
   const bool newly_waiting = record.phase != "WaitingForWave";
   const std::int64_t now_ms = clock_.now_unix_ms();
@@ -91,18 +100,23 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
   record.last_error = "";
   record.updated_at_ms = now_ms;
   // The render waits as a pending row; the attempt that applies it later resumes the same row.
-  const state::HistoryRow pending{
-      .cluster = name,
-      .revision = desired.commit.id,
-      .author = desired.commit.author,
-      .committed_at_ms = desired.commit.committed_at_unix * 1000,
-      .render_digest = render_digest,
-      .message = "waiting: wave " + std::to_string(desired.cluster.wave) + " starts once wave " +
-                 std::to_string(hold.wave) + " is done",
-      .started_at_ms = now_ms};
-  if (auto row = store_.begin_attempt(pending); !row) {
-    spdlog::error("recording the pending render of {}, held by wave {}: {}", name, hold.wave,
-                  row.error().message);
+  // A recheck that finds the same hold writes nothing (neither the row nor the record below):
+  // with hundreds of clusters waiting, each recheck would otherwise cost two durable
+  // transactions.
+  if (!already_recorded) {
+    const state::HistoryRow pending{
+        .cluster = name,
+        .revision = desired.commit.id,
+        .author = desired.commit.author,
+        .committed_at_ms = desired.commit.committed_at_unix * 1000,
+        .render_digest = render_digest,
+        .message = "waiting: wave " + std::to_string(desired.cluster.wave) + " starts once wave " +
+                   std::to_string(hold.wave) + " is done",
+        .started_at_ms = now_ms};
+    if (auto row = store_.begin_attempt(pending); !row) {
+      spdlog::error("recording the pending render of {}, held by wave {}: {}", name, hold.wave,
+                    row.error().message);
+    }
   }
   bool missed_wake_up = false;
   {
@@ -114,10 +128,12 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
   // The metric first: whoever sees the phase stored also sees the metric say so.
   metrics_.cluster_waiting_for_wave.Add({{"cluster", name}}).Set(1);
   export_window_metric(name, false);
-  if (auto status = store_.put_cluster(record); !status) {
-    spdlog::error("recording that {} waits for wave {}: {}", name, hold.wave,
-                  status.error().message);
-    return {};
+  if (!already_recorded) {
+    if (auto status = store_.put_cluster(record); !status) {
+      spdlog::error("recording that {} waits for wave {}: {}", name, hold.wave,
+                    status.error().message);
+      return {};
+    }
   }
   if (newly_waiting) {
     spdlog::info("cluster {} at {}: WaitingForWave: {}", name, desired.commit.id.substr(0, 12),
