@@ -1,6 +1,7 @@
 // nkd syncd: runs the daemon until SIGTERM/SIGINT (clean stop) and reloads on SIGHUP.
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -140,6 +141,10 @@ int run_syncd(const SyncdOptions& options) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Everything the daemon writes (database, PKI, the listener's key, the Git mirror, which
+  // libgit2 creates with the process umask) is for its own user only, as under systemd's
+  // UMask=0077, also when an operator starts it by hand with a permissive umask.
+  ::umask(0077);
 
   auto daemon = syncd::Daemon::create(*config, NKD_VERSION, NKD_COMMIT);
   if (!daemon) {

@@ -5,10 +5,7 @@
 #include <httplib.h>
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <atomic>
-#include <cstdlib>
 #include <thread>
 
 #include "tests/support/test_support.h"
@@ -244,48 +241,6 @@ TEST_F(TlsClient, ConnectToReachesTheServerWhileVerifyingTheUrlName) {
                                   .connect_to = "other.nkd.test:" + port() + ":127.0.0.1:" + port()});
   ASSERT_FALSE(wrong_name.ok());
   EXPECT_EQ(wrong_name.error().code, ErrorCode::kUnauthenticated);
-}
-
-// The system CA store holding the CA that signed the server (a rogue or merely public CA) must not
-// make a client that names another CA trust the server. The store is replaced in a private mount
-// namespace (unshare -m, /etc/ssl/certs bind-mounted over), where this binary runs the inner test.
-constexpr const char* kRogueStoreEnv = "NKD_TEST_ROGUE_CA_DIR";
-
-TEST(TlsClientTrust, GivenCaIsTheOnlyOneTrustedNotTheSystemStore) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root for a private mount namespace";
-  TlsMaterial tls;
-  ScratchDir store;
-  const auto prepared = testing::run_shell(
-      "set -e; cp " + tls.dir.str() + "/ca.crt " + store.str() + "/rogue.pem\n"
-      "cp " + tls.dir.str() + "/ca.crt " + store.str() + "/ca-certificates.crt\n"
-      "ln -s rogue.pem " + store.str() + "/$(openssl x509 -hash -noout -in " + store.str() + "/rogue.pem).0\n");
-  ASSERT_EQ(prepared.exit_code, 0) << prepared.err;
-  const auto inner = testing::run_shell(
-      std::string(kRogueStoreEnv) + "=" + tls.dir.str() +
-      " unshare --mount --propagation private sh -c 'mount --bind " + store.str() +
-      " /etc/ssl/certs && exec /proc/" + std::to_string(::getpid()) +
-      "/exe --gtest_filter=TlsClientTrust.InsideTheRogueStore'");
-  EXPECT_EQ(inner.exit_code, 0) << inner.out << inner.err;
-  EXPECT_NE(inner.out.find("[  PASSED  ] 1 test"), std::string::npos) << inner.out;
-}
-
-TEST(TlsClientTrust, InsideTheRogueStore) {
-  const char* material = std::getenv(kRogueStoreEnv);
-  if (material == nullptr) GTEST_SKIP() << "run by GivenCaIsTheOnlyOneTrustedNotTheSystemStore";
-  const std::string dir = material;
-  httplib::SSLServer server((dir + "/server.crt").c_str(), (dir + "/server.key").c_str());
-  server.Get("/version", [](const httplib::Request&, httplib::Response& response) {
-    response.set_content("{}", "application/json");
-  });
-  RunningServer running(server);
-  CurlHttpClient client{testing::loopback_only()};
-  const std::string url = "https://127.0.0.1:" + std::to_string(running.port()) + "/version";
-  // Sanity: with no CA given the system store is used, and it now vouches for the server.
-  auto system = client.send({.url = url});
-  ASSERT_TRUE(system.ok()) << "the rogue store is not in place: " << system.error().message;
-  auto refused = client.send({.url = url, .ca_pem = testing::read_file(dir + "/other.crt")});
-  ASSERT_FALSE(refused.ok()) << "the system store's CA was trusted beside the CA given";
-  EXPECT_EQ(refused.error().code, ErrorCode::kUnauthenticated);
 }
 
 }  // namespace

@@ -62,19 +62,6 @@ TEST_F(RenderCli, EveryConfigPassesIgnitionValidateWithoutWarnings) {
   }
 }
 
-TEST_F(RenderCli, OutputHoldingPrivateKeysIsOwnerOnly) {
-  const fs::path out = scratch_.path() / "out";
-  ASSERT_EQ(render(out).exit_code, 0);
-  int checked = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(out)) {
-    const auto perms = entry.status().permissions();
-    const bool others = (perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none;
-    EXPECT_FALSE(others) << entry.path() << " may be read by others: it may hold private keys";
-    ++checked;
-  }
-  EXPECT_GT(checked, 10);
-}
-
 TEST_F(RenderCli, RendersRepeatByteForByteWithTheSameState) {
   ASSERT_EQ(render(scratch_.path() / "first").exit_code, 0);
   ASSERT_EQ(render(scratch_.path() / "second").exit_code, 0);
