@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -71,19 +70,15 @@ FakeForge::FakeForge(std::string kind, std::string repository, std::string token
                              .dump(),
                          "application/json");
   });
-  port_ = server_->bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) throw std::runtime_error("fake forge: cannot bind 127.0.0.1");
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  serving_ = std::make_unique<ServingThread>(*server_, "fake forge");
 }
 
 FakeForge::~FakeForge() {
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  serving_.reset();  // stops the handlers before the statuses they record go
 }
 
 std::string FakeForge::api_url() const {
-  return "http://127.0.0.1:" + std::to_string(port_) + (kind_ == "gitea" ? "/api/v1" : "");
+  return serving_->url() + (kind_ == "gitea" ? "/api/v1" : "");
 }
 
 std::vector<ForgeStatus> FakeForge::statuses() const {

@@ -12,12 +12,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-namespace httplib {
-class Server;
-}
+#include "tests/support/serving_thread.h"
 
 namespace nkd::testing {
 
@@ -50,9 +47,8 @@ class FakeForge {
   std::string kind_;
   std::string repository_;
   std::string token_;
-  int port_ = 0;
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<ServingThread> serving_;
   mutable std::mutex mutex_;
   std::vector<ForgeStatus> statuses_;
   std::atomic<int> failures_left_{0};

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "render/pki/openssl_handles.h"
+#include "tests/support/serving_thread.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::testing {
@@ -131,20 +132,16 @@ FakeKubeApi::FakeKubeApi(const pki::ClusterPki& pki, const model::Cluster& clust
   server->Patch(".*", handler);
   server->Delete(".*", handler);
   server->Put(".*", handler);
-  port_ = server->bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) throw std::runtime_error("FakeKubeApi: cannot bind 127.0.0.1");
   server_ = std::move(server);
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  wait_until([this] { return server_->is_running(); }, std::chrono::seconds(5));
+  serving_ = std::make_unique<ServingThread>(*server_, "FakeKubeApi");
 }
 
 FakeKubeApi::~FakeKubeApi() {
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  serving_.reset();  // stops the handlers before the objects they use go
 }
 
 std::string FakeKubeApi::connect_to(const std::string& host) const {
-  return host + ":6443:127.0.0.1:" + std::to_string(port_);
+  return host + ":6443:127.0.0.1:" + std::to_string(serving_->port());
 }
 
 void FakeKubeApi::answer_status(httplib::Response& response, int code, const std::string& reason,

@@ -37,13 +37,13 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "render/housekeeper/housekeeper.h"
 #include "render/pki/cluster_pki.h"
+#include "tests/support/serving_thread.h"
 
 namespace httplib {
 class Server;
@@ -82,7 +82,7 @@ class FakeKubeApi {
   FakeKubeApi(const FakeKubeApi&) = delete;
   FakeKubeApi& operator=(const FakeKubeApi&) = delete;
 
-  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int port() const { return serving_->port(); }
   // curl's --connect-to for reaching this server as https://<host>:6443.
   [[nodiscard]] std::string connect_to(const std::string& host) const;
 
@@ -162,8 +162,7 @@ class FakeKubeApi {
   void forbid(httplib::Response& response, const std::string& verb, const std::string& path) const;
 
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<ServingThread> serving_;
 
   mutable std::mutex mutex_;
   std::map<std::string, Stored> objects_;  // keyed by REST path

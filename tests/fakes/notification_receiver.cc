@@ -130,20 +130,16 @@ NotificationReceiver::NotificationReceiver(std::string generic_secret)
     accept("/api/v2/alerts", std::move(body), "", "");
     response.status = 200;
   });
-  port_ = server_->bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) throw std::runtime_error("notification receiver: cannot bind 127.0.0.1");
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  serving_ = std::make_unique<ServingThread>(*server_, "notification receiver");
 }
 
 NotificationReceiver::~NotificationReceiver() {
   release();
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  serving_.reset();  // stops the handlers before what they record goes
 }
 
 std::string NotificationReceiver::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return serving_->url(path);
 }
 
 std::vector<ReceivedNotification> NotificationReceiver::received() const {

@@ -19,12 +19,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
-namespace httplib {
-class Server;
-}
+#include "tests/support/serving_thread.h"
 
 namespace nkd::testing {
 
@@ -61,9 +58,8 @@ class NotificationReceiver {
   void wait_if_held();
 
   std::string secret_;
-  int port_ = 0;
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<ServingThread> serving_;
   mutable std::mutex mutex_;
   std::condition_variable released_;
   bool holding_ = false;

@@ -10,15 +10,13 @@
 
 #include <cstdlib>
 #include <string>
-#include <thread>
 
 #include "common/curl_http_client.h"
+#include "tests/support/serving_thread.h"
 #include "tests/support/tls_support.h"
 
 namespace nkd {
 namespace {
-
-using namespace std::chrono_literals;
 
 constexpr const char* kRogueStoreEnv = "NKD_TEST_ROGUE_CA_DIR";
 
@@ -52,20 +50,10 @@ TEST(TlsClientTrust, InsideTheRogueStore) {
   server.Get("/version", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("{}", "application/json");
   });
-  const int port = server.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { server.listen_after_bind(); });
-  struct StopOnExit {
-    httplib::SSLServer& server;
-    std::thread& serving;
-    ~StopOnExit() {
-      server.stop();
-      serving.join();
-    }
-  } stop_on_exit{server, serving};
-  ASSERT_TRUE(testing::wait_until([&] { return server.is_running(); }, 5s));
+  testing::ServingThread serving(server, "rogue-signed server");
 
   CurlHttpClient client{testing::loopback_only()};
-  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/version";
+  const std::string url = serving.url("/version");
   // Sanity: with no CA given the system store is used, and it now vouches for the server.
   auto system = client.send({.url = url});
   ASSERT_TRUE(system.ok()) << "the rogue store is not in place: " << system.error().message;

@@ -7,11 +7,13 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 
 #include "common/curl_http_client.h"
 #include "syncd/source/libgit2_source.h"
 #include "tests/support/git_servers.h"
+#include "tests/support/serving_thread.h"
 
 namespace nkd {
 namespace {
@@ -81,22 +83,13 @@ class NamedServer {
     server_.Get("/", [name](const httplib::Request&, httplib::Response& response) {
       response.set_content(name, "text/plain");
     });
-    port_ = port == 0 ? server_.bind_to_any_port(address)
-                      : (server_.bind_to_port(address, port) ? port : -1);
-    if (port_ > 0) thread_ = std::thread([this] { server_.listen_after_bind(); });
+    serving_ = std::make_unique<testing::ServingThread>(server_, name, address, port);
   }
-  ~NamedServer() {
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  NamedServer(const NamedServer&) = delete;
-  NamedServer& operator=(const NamedServer&) = delete;
-  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int port() const { return serving_->port(); }
 
  private:
   httplib::Server server_;
-  std::thread thread_;
-  int port_ = -1;
+  std::unique_ptr<testing::ServingThread> serving_;
 };
 
 // A resolver for names the system resolver cannot answer (.invalid): its first answer is

@@ -6,40 +6,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 
+#include "tests/support/serving_thread.h"
 #include "tests/support/test_support.h"
 
 namespace nkd {
 namespace {
 
 using testing::ScratchDir;
-
-
-// Runs `server` on 127.0.0.1 in a thread; stops and joins when it goes.
-class RunningServer {
- public:
-  explicit RunningServer(httplib::Server& server) : server_(server) {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    testing::wait_until([this] { return server_.is_running(); }, std::chrono::seconds(5));
-  }
-  ~RunningServer() {
-    server_.stop();
-    thread_.join();
-  }
-  RunningServer(const RunningServer&) = delete;
-  RunningServer& operator=(const RunningServer&) = delete;
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
-
- private:
-  httplib::Server& server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using testing::ServingThread;
 
 // A CA and a server certificate for api.nkd.test and 127.0.0.1, plus an unrelated CA.
 struct TlsMaterial {
@@ -70,7 +47,7 @@ TEST(CurlHttpClient, ReturnsStatusBodyAndLowerCasedHeaders) {
     response.set_content(request.body, "text/plain");
     response.status = 201;
   });
-  RunningServer running(server);
+  ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
   auto response = client.send({.method = "POST", .url = running.url("/echo"), .body = "hello"});
   ASSERT_TRUE(response.ok()) << response.error().message;
@@ -86,7 +63,7 @@ TEST(CurlHttpClient, HonoursTheTimeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     response.set_content("late", "text/plain");
   });
-  RunningServer running(server);
+  ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
   const auto start = std::chrono::steady_clock::now();
   auto response = client.send({.url = running.url("/slow"), .timeout_ms = 200});
@@ -104,7 +81,7 @@ TEST(CurlHttpClient, DoesNotFollowRedirectsAndCapsTheBody) {
   server.Get("/big", [](const httplib::Request&, httplib::Response& response) {
     response.set_content(std::string(10'000, 'x'), "text/plain");
   });
-  RunningServer running(server);
+  ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
   auto moved = client.send({.url = running.url("/moved")});
   ASSERT_TRUE(moved.ok()) << moved.error().message;
@@ -121,7 +98,7 @@ TEST(SendWithRetry, RetriesServiceUnavailableThenSucceeds) {
     response.status = ++calls <= 2 ? 503 : 200;
     response.set_content("ok", "text/plain");
   });
-  RunningServer running(server);
+  ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
   std::vector<std::chrono::milliseconds> waits;
   RetryPolicy policy{.max_attempts = 5, .base_delay_ms = 100, .max_delay_ms = 1000,
@@ -147,7 +124,7 @@ TEST(SendWithRetry, TooManyRequestsWaitsRetryAfter) {
     }
     response.set_content("ok", "text/plain");
   });
-  RunningServer running(server);
+  ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
   std::vector<std::chrono::milliseconds> waits;
   RetryPolicy policy{.sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); }};
@@ -164,7 +141,7 @@ TEST(SendWithRetry, PostIsNotRetriedUnlessThePolicySaysSo) {
     ++calls;
     response.status = 503;
   });
-  RunningServer running(server);
+  ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
   auto no_sleep = [](std::chrono::milliseconds) {};
   auto once = send_with_retry(client, {.method = "POST", .url = running.url("/create")},
@@ -197,20 +174,13 @@ class TlsClient : public ::testing::Test {
     server_.Get("/version", [](const httplib::Request&, httplib::Response& response) {
       response.set_content("{\"gitVersion\":\"v1.29.1\"}", "application/json");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    testing::wait_until([this] { return server_.is_running(); }, std::chrono::seconds(5));
+    serving_ = std::make_unique<ServingThread>(server_, "TLS test server");
   }
-  ~TlsClient() override {
-    server_.stop();
-    thread_.join();
-  }
-  std::string port() const { return std::to_string(port_); }
+  std::string port() const { return std::to_string(serving_->port()); }
 
   TlsMaterial tls_;
   httplib::SSLServer server_;
-  int port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<ServingThread> serving_;
   CurlHttpClient client_{testing::loopback_only()};
 };
 

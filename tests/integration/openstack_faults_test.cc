@@ -12,12 +12,14 @@
 
 
 #include <atomic>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "tests/integration/openstack_provider_fixture.h"
 #include "tests/support/fault_proxy.h"
+#include "tests/support/serving_thread.h"
 
 namespace nkd::providers::openstack {
 namespace {
@@ -68,22 +70,15 @@ class LocalUpstream {
     };
     server_.Get(".*", handler);
     server_.Post(".*", handler);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(milliseconds(1));
+    serving_ = std::make_unique<testing::ServingThread>(server_, "upstream");
   }
-  ~LocalUpstream() {
-    server_.stop();
-    thread_.join();
-  }
-  [[nodiscard]] std::string origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::string origin() const { return serving_->url(); }
   [[nodiscard]] int received() const { return received_; }
 
  private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
   std::atomic<int> received_{0};
+  httplib::Server server_;
+  std::unique_ptr<testing::ServingThread> serving_;
 };
 
 FaultProxyOptions only(FaultKind kind, double after_forward_share) {

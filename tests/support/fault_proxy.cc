@@ -139,10 +139,7 @@ FaultProxy::FaultProxy(std::string upstream_origin, FaultProxyOptions options)
   server_->Patch(".*", handler);
   server_->Delete(".*", handler);
   server_->Options(".*", handler);
-  port_ = server_->bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) throw std::runtime_error("fault proxy: cannot bind 127.0.0.1 for " + upstream_);
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  serving_ = std::make_unique<ServingThread>(*server_, "fault proxy for " + upstream_);
 }
 
 FaultProxy::~FaultProxy() {
@@ -151,11 +148,10 @@ FaultProxy::~FaultProxy() {
     stopping_ = true;
   }
   stop_signal_.notify_all();
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  serving_.reset();
 }
 
-std::string FaultProxy::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string FaultProxy::url() const { return serving_->url(); }
 
 void FaultProxy::set_fault_rate(double rate) {
   std::lock_guard lock(mutex_);
@@ -309,7 +305,7 @@ std::string FaultProxy::rewritten(std::string text) const {
 }
 
 bool FaultProxy::reset_connection(const httplib::Request& request) {
-  const int fd = connection_socket(port_, request.remote_port);
+  const int fd = connection_socket(port(), request.remote_port);
   if (fd < 0) return false;
   const linger abort_on_close{.l_onoff = 1, .l_linger = 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));

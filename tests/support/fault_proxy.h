@@ -40,15 +40,10 @@
 #include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "tests/support/serving_thread.h"
 
 namespace nkd::testing {
 
@@ -98,7 +93,7 @@ class FaultProxy {
   FaultProxy& operator=(const FaultProxy&) = delete;
 
   [[nodiscard]] std::string url() const;  // "http://127.0.0.1:<port>"
-  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int port() const { return serving_->port(); }
   [[nodiscard]] const std::string& upstream() const { return upstream_; }
   // From now on, a share `rate` of the requests gets a fault (0 turns faults off).
   void set_fault_rate(double rate);
@@ -129,8 +124,7 @@ class FaultProxy {
   const std::string upstream_;
   const FaultProxyOptions options_;
   std::unique_ptr<httplib::Server> server_;
-  int port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<ServingThread> serving_;
 
   mutable std::mutex mutex_;
   std::condition_variable stop_signal_;

@@ -8,13 +8,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "common/curl_http_client.h"
 #include "metrics/metrics.h"
 #include "providers/openstack/compute.h"
+#include "tests/support/serving_thread.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::providers::openstack {
@@ -42,13 +43,7 @@ class FakeCloud {
       response.status = 202;
       response.set_content(R"({"server": {"id": "s-1"}})", "application/json");
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    testing::wait_until([this] { return server_.is_running(); }, std::chrono::seconds(5));
-  }
-  ~FakeCloud() {
-    server_.stop();
-    thread_.join();
+    serving_ = std::make_unique<testing::ServingThread>(server_, "fake cloud");
   }
   FakeCloud(const FakeCloud&) = delete;
   FakeCloud& operator=(const FakeCloud&) = delete;
@@ -62,7 +57,7 @@ class FakeCloud {
   }
 
  private:
-  [[nodiscard]] std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::string base() const { return serving_->url(); }
   [[nodiscard]] std::string token_body() const {
     const json endpoint{{"interface", "public"}, {"region_id", "RegionOne"},
                         {"url", base() + "/compute/v2.1"}};
@@ -77,8 +72,7 @@ class FakeCloud {
   const int refusals_;
   std::atomic<int> creates_{0};
   httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
+  std::unique_ptr<testing::ServingThread> serving_;
 };
 
 struct Client {
