@@ -8,7 +8,7 @@
 #include "metrics/metrics.h"
 #include "providers/openstack/clouds.h"
 #include "providers/openstack/keystone.h"
-#include "tests/support/manual_clock.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/support/openstack_control_plane.h"
 #include "tests/support/test_support.h"
 
@@ -17,7 +17,7 @@ namespace {
 
 using testing::OpenStackControlPlane;
 
-using testing::ManualClock;
+using testing::FakeClock;
 
 // Answers the first request to Nova with a 401, as Nova does for a revoked token.
 class RejectFirstComputeCall final : public HttpClient {
@@ -45,7 +45,7 @@ class OpenStackKeystone : public ::testing::Test {
  protected:
   void SetUp() override { NKD_REQUIRE_OPENSTACK_CLOUD(); }
   CurlHttpClient http_{testing::loopback_only()};
-  ManualClock clock_;
+  FakeClock clock_{SystemClock().now_unix_ms()};
   metrics::Metrics metrics_{"test"};
 };
 
@@ -71,10 +71,10 @@ TEST_F(OpenStackKeystone, CachesTokenUntilAMinuteBeforeExpiry) {
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_TRUE(keystone.token().ok());
   EXPECT_EQ(keystone.authentications(), 1);
-  clock_.now_ms = first->expires_at_ms - Keystone::kRefreshBeforeExpiryMs - 1000;
+  clock_.set_unix_ms(first->expires_at_ms - Keystone::kRefreshBeforeExpiryMs - 1000);
   ASSERT_TRUE(keystone.token().ok());
   EXPECT_EQ(keystone.authentications(), 1);
-  clock_.now_ms = first->expires_at_ms - Keystone::kRefreshBeforeExpiryMs + 1000;
+  clock_.set_unix_ms(first->expires_at_ms - Keystone::kRefreshBeforeExpiryMs + 1000);
   ASSERT_TRUE(keystone.token().ok());
   EXPECT_EQ(keystone.authentications(), 2);
 }

@@ -10,7 +10,7 @@
 #include "providers/baremetal/baremetal_provider.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/state/sqlite_state_store.h"
-#include "tests/support/manual_clock.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::syncd {
@@ -69,7 +69,7 @@ class ReconcilerOperatorTest : public ::testing::Test {
   }
   state::ClusterRecord record() { return store_->get_cluster("lab").value().value_or(state::ClusterRecord{}); }
   bool wait_phase(const std::string& phase) {
-    return testing::wait_until([&] { return record().phase == phase; }, 5s);
+    return clock_.run_until([&] { return record().phase == phase; }, 5s);
   }
   std::string served_config() {
     return bare_metal_.fetch("lab", "lab-worker-0", "node-token").config;
@@ -79,7 +79,7 @@ class ReconcilerOperatorTest : public ::testing::Test {
   testing::ScratchDir scratch_;
   std::unique_ptr<state::StateStore> store_;
   metrics::Metrics metrics_{"test"};
-  testing::ManualClock clock_{kSaturday0300Utc - 24 * kHourMs};  // Friday 03:00, no window
+  testing::FakeClock clock_{kSaturday0300Utc - 24 * kHourMs};  // Friday 03:00, no window
   providers::BareMetalProvider bare_metal_;
 };
 
@@ -103,7 +103,7 @@ TEST_F(ReconcilerOperatorTest, WindowHoldsAChangedNodeUntilTheClockEntersIt) {
   EXPECT_NE(metrics_.serialize().find("nkd_cluster_waiting_for_window{cluster=\"lab\"} 1"),
             std::string::npos);
 
-  clock_.now_ms = kSaturday0300Utc;  // inside the window
+  clock_.set_unix_ms(kSaturday0300Utc);  // inside the window
   ASSERT_TRUE(reconciler->sync_now("lab").ok());
   ASSERT_TRUE(wait_phase("WaitingForCluster"));
   reconciler->stop();
@@ -131,7 +131,7 @@ TEST_F(ReconcilerOperatorTest, NewNodesAreMadeOutsideAWindowAndLeavingOnesWait) 
   auto shared_two = std::make_shared<const render::ClusterRender>(two);
   grown.render = [shared_two]() -> Result<std::shared_ptr<const render::ClusterRender>> { return shared_two; };
   reconciler->submit(grown);
-  ASSERT_TRUE(testing::wait_until([&] { return record().applied_revision == "rev2"; }, 5s));
+  ASSERT_TRUE(clock_.run_until([&] { return record().applied_revision == "rev2"; }, 5s));
   EXPECT_EQ(bare_metal_.fetch("lab", "lab-worker-1", "node-token").config, "first");
 
   DesiredCluster shrunk = desired("rev3", "first", saturday_night());
@@ -166,7 +166,7 @@ TEST_F(ReconcilerOperatorTest, GlobalWindowsApplyUnlessTheClusterHasItsOwn) {
   reconciler->submit(desired("rev2", "second"));  // global windows: held
   ASSERT_TRUE(wait_phase("WaitingForWindow"));
   // The listener is told after the phase is stored.
-  ASSERT_TRUE(testing::wait_until(
+  ASSERT_TRUE(clock_.run_until(
       [&] {
         std::lock_guard lock(told_mutex);
         return !told.empty();
@@ -179,7 +179,7 @@ TEST_F(ReconcilerOperatorTest, GlobalWindowsApplyUnlessTheClusterHasItsOwn) {
         << told.front();
   }
   reconciler->submit(desired("rev3", "third", std::vector<MaintenanceWindow>{}));  // own: none
-  ASSERT_TRUE(testing::wait_until([&] { return record().applied_revision == "rev3"; }, 5s));
+  ASSERT_TRUE(clock_.run_until([&] { return record().applied_revision == "rev3"; }, 5s));
   reconciler->stop();
   EXPECT_EQ(served_config(), "third");
 }
@@ -194,7 +194,7 @@ TEST_F(ReconcilerOperatorTest, SuspendStopsAppliesAndResumeAppliesTheNewestRende
   EXPECT_EQ(reconciler->suspend("lab", "").value(), "cluster lab is already suspended");
 
   reconciler->submit(desired("rev2", "second"));
-  ASSERT_TRUE(testing::wait_until([&] { return record().observed_revision == "rev2"; }, 5s));
+  ASSERT_TRUE(clock_.run_until([&] { return record().observed_revision == "rev2"; }, 5s));
   EXPECT_EQ(served_config(), "first");
   EXPECT_EQ(record().applied_revision, "rev1");
   EXPECT_NE(record().phase_message.find("incident 42"), std::string::npos);
@@ -216,7 +216,7 @@ TEST_F(ReconcilerOperatorTest, SuspendStopsAppliesAndResumeAppliesTheNewestRende
   EXPECT_EQ(served_config(), "first");
 
   ASSERT_TRUE(reconciler->resume("lab").ok());
-  ASSERT_TRUE(testing::wait_until([&] { return record().applied_revision == "rev2"; }, 5s));
+  ASSERT_TRUE(clock_.run_until([&] { return record().applied_revision == "rev2"; }, 5s));
   reconciler->stop();
   EXPECT_EQ(served_config(), "second");
   // Newest first by when each row was opened: the resumption, then rev2's row (opened while
