@@ -99,7 +99,7 @@ Result<std::string> rotate(const RotateOptions& options) {
   if (!resolved) return resolved.error();
   auto store = open_existing_state(resolved->state_path, /*writable=*/true);
   if (!store) return store.error();
-  const std::int64_t now_unix = SystemClock().now_unix_ms() / 1000;
+  const std::int64_t now_unix = real_clock().now_unix_ms() / 1000;
   auto rotated =
       syncd::rotate_stored_node_tokens(**store, options.cluster, now_unix, *grace_ms / 1000);
   if (!rotated) {

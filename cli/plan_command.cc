@@ -9,10 +9,11 @@
 
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "common/clock.h"
 #include "render/model/loader.h"
+#include "syncd/cluster_pki_store.h"
 #include "syncd/plan/plan_format.h"
 #include "syncd/plan/repository_plan.h"
-#include "syncd/cluster_pki_store.h"
 #include "syncd/source/git_tree_reader.h"
 #include "syncd/state/sqlite_state_store.h"
 
@@ -131,8 +132,7 @@ int run_plan(const PlanCommandOptions& options) {
       .head_model = &head.model,
       .stored_pki = *stored,
       .render_options = {.ignition_base_url = options.ignition_base_url},
-      .now_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count()};
+      .now_unix = real_clock().now_unix_ms() / 1000};
   // A base cluster the daemon would have rejected: find the revision it keeps applied, the newest
   // first-parent ancestor of --base at which the cluster loads (the cluster absent there: none).
   inputs.last_valid_base =

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/repository_options.h"
 #include "cli/state_path.h"
+#include "common/clock.h"
 #include "common/private_files.h"
 #include "common/secret_file.h"
 #include "render/model/loader.h"
@@ -92,8 +93,7 @@ int run_render(const RenderCommandOptions& options) {
     return 1;
   }
   const bool progress = isatty(STDERR_FILENO) != 0;
-  const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto now_unix = real_clock().now_unix_ms() / 1000;
   std::size_t done = 0;
   for (const model::Cluster& cluster : loaded.model.clusters) {
     if (!options.cluster.empty() && cluster.name != options.cluster) continue;

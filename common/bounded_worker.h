@@ -5,6 +5,8 @@
 // thread deliver what is still queued, each call told it is draining (so it makes one quick try),
 // for at most the drain limit; what is left then is dropped and reported as a count.
 //
+// Time (the waits between retries, the drain limit) is the injected clock's.
+//
 // Thread-safe: push(), pause() and stop() from any thread; `deliver` runs on the worker thread
 // only. The thread starts in the constructor and calls `deliver` at once: declare the worker
 // after every member its callbacks use, so it is built after them and stopped before them.
@@ -17,8 +19,11 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <thread>
 #include <utility>
+
+#include "common/clock.h"
 
 namespace nkd {
 
@@ -34,8 +39,10 @@ class BoundedWorker {
     std::function<void(std::size_t count)> abandoned;
   };
 
-  BoundedWorker(std::size_t capacity, std::chrono::milliseconds drain_limit, Callbacks callbacks)
-      : capacity_(capacity < 1 ? 1 : capacity),
+  BoundedWorker(std::size_t capacity, std::chrono::milliseconds drain_limit, const Clock& clock,
+                Callbacks callbacks)
+      : clock_(clock),
+        capacity_(capacity < 1 ? 1 : capacity),
         drain_limit_(drain_limit),
         callbacks_(std::move(callbacks)),
         thread_([this] { run(); }) {}
@@ -63,14 +70,13 @@ class BoundedWorker {
   // Waits `duration` or until stop() is called, whichever is first; false when stopping. For
   // the waits between retries, so that a stop does not sit out a backoff.
   bool pause(std::chrono::milliseconds duration) {
-    std::unique_lock lock(mutex_);
-    return !wake_.wait_for(lock, duration, [this] { return stopping_; });
+    return clock_.sleep_for(duration, stop_.get_token());
   }
 
-  [[nodiscard]] bool stopping() const {
-    std::lock_guard lock(mutex_);
-    return stopping_;
-  }
+  // Requested by stop(): hand it to a RetryPolicy so its backoff ends at the stop.
+  [[nodiscard]] std::stop_token stop_token() const { return stop_.get_token(); }
+
+  [[nodiscard]] bool stopping() const { return stop_.stop_requested(); }
 
   // Delivers what is queued (draining) for at most the drain limit and joins the thread; safe
   // to call twice.
@@ -79,13 +85,14 @@ class BoundedWorker {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
+    stop_.request_stop();
     wake_.notify_all();
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
   }
 
  private:
   void run() {
-    std::optional<std::chrono::steady_clock::time_point> drain_deadline;
+    std::optional<Clock::TimePoint> drain_deadline;
     while (true) {
       Item next;
       bool draining = false;
@@ -94,7 +101,7 @@ class BoundedWorker {
         wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, and everything queued was delivered
         draining = stopping_;
-        const auto now = std::chrono::steady_clock::now();
+        const auto now = clock_.steady_now();
         if (draining && !drain_deadline) drain_deadline = now + drain_limit_;
         if (draining && now >= *drain_deadline) {
           const std::size_t left = queue_.size();
@@ -110,6 +117,7 @@ class BoundedWorker {
     }
   }
 
+  const Clock& clock_;
   const std::size_t capacity_;
   const std::chrono::milliseconds drain_limit_;
   Callbacks callbacks_;
@@ -117,6 +125,7 @@ class BoundedWorker {
   std::condition_variable wake_;
   std::deque<Item> queue_;
   bool stopping_ = false;
+  std::stop_source stop_;  // requested with stopping_ set; ends pause() and retry backoffs
   std::thread thread_;  // last: it starts running in the constructor
 };
 

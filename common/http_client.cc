@@ -5,15 +5,12 @@
 #include <charconv>
 #include <memory>
 #include <random>
-#include <thread>
 
 #include "common/ascii.h"
 
 namespace nkd {
 
 namespace {
-
-using SteadyClock = std::chrono::steady_clock;
 
 bool is_retryable_status(int status) {
   return status == 429 || (status >= 500 && status <= 599 && status != 501);
@@ -28,10 +25,9 @@ bool is_retryable_error(const Error& error) {
   return error.code == ErrorCode::kUnavailable || error.code == ErrorCode::kTimeout;
 }
 
-// Fills in the default sleep, clock and jitter source so the loop below calls them blindly.
+// Fills in the default clock and jitter source so the loop below calls them blindly.
 RetryPolicy with_defaults(RetryPolicy policy) {
-  if (!policy.sleep) policy.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  if (!policy.now) policy.now = [] { return SteadyClock::now(); };
+  if (policy.clock == nullptr) policy.clock = &real_clock();
   if (!policy.random_unit) {
     auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
     policy.random_unit = [engine] {
@@ -96,11 +92,12 @@ Result<HttpResponse> send_with_retry(HttpClient& client, const HttpRequest& requ
                                      const RetryPolicy& given_policy) {
   const RetryPolicy policy = with_defaults(given_policy);
   const bool may_retry = policy.retry_non_idempotent || is_idempotent_method(request.method);
-  const auto deadline = policy.now() + std::chrono::milliseconds(policy.total_deadline_ms);
+  const auto deadline =
+      policy.clock->steady_now() + std::chrono::milliseconds(policy.total_deadline_ms);
   HttpRequest attempt_request = request;
   for (int attempt = 1;; ++attempt) {
     const auto remaining_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  deadline - policy.now()).count();
+                                  deadline - policy.clock->steady_now()).count();
     // No attempt may outlive the overall deadline.
     attempt_request.timeout_ms = std::max<std::int64_t>(1, std::min(request.timeout_ms, remaining_ms));
     Result<HttpResponse> outcome = client.send(attempt_request);
@@ -108,10 +105,8 @@ Result<HttpResponse> send_with_retry(HttpClient& client, const HttpRequest& requ
     if (!retry_this || attempt >= policy.max_attempts) return outcome;
     const std::int64_t wait_ms = next_wait_ms(policy, outcome, attempt - 1);
     if (wait_ms < 0) return outcome;
-    if (policy.now() + std::chrono::milliseconds(wait_ms) >= deadline) return outcome;
-    if (policy.cancelled && policy.cancelled()) return outcome;
-    policy.sleep(std::chrono::milliseconds(wait_ms));
-    if (policy.cancelled && policy.cancelled()) return outcome;
+    if (policy.clock->steady_now() + std::chrono::milliseconds(wait_ms) >= deadline) return outcome;
+    if (!policy.clock->sleep_for(std::chrono::milliseconds(wait_ms), policy.stop)) return outcome;
   }
 }
 

@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <stop_token>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "common/secret.h"
 
@@ -64,14 +66,14 @@ struct RetryPolicy {
   // When true, a POST or PATCH answered 429 or 503 is retried even with retry_non_idempotent
   // false: the service refused it without acting, so sending it again cannot do it twice.
   bool retry_refused_non_idempotent = false;
-  // Injection points for tests; defaults are std::this_thread::sleep_for, steady_clock::now and
-  // a uniform [0, 1) generator.
-  std::function<void(std::chrono::milliseconds)> sleep;
-  std::function<std::chrono::steady_clock::time_point()> now;
+  // The clock that times the waits and the deadline; null means the real one. Tests pass a
+  // FakeClock (with auto_advance, its sleeps() are the waits this policy chose).
+  const Clock* clock = nullptr;
+  // A uniform [0, 1) generator for the jitter; empty means a seeded std::mt19937_64.
   std::function<double()> random_unit;
-  // When set and true before a wait or after it, no further attempt is made and the last
-  // outcome is returned (a shutting-down sender; pair it with a `sleep` that wakes up on it).
-  std::function<bool()> cancelled;
+  // Once requested, before a wait or during it, no further attempt is made and the last outcome
+  // is returned (a shutting-down sender stops at once rather than sit out a backoff).
+  std::stop_token stop;
 };
 
 // True for GET, HEAD, PUT, DELETE, OPTIONS (RFC 9110 §9.2.2).

@@ -227,7 +227,7 @@ Status Daemon::prepare_listener_security() {
 Status Daemon::start_commit_statuses() {
   if (config_.forge.kind.empty()) return ok_status();
   forge_client_ = std::make_unique<CurlHttpClient>(config_.egress);
-  auto publisher = ForgeStatusPublisher::create(config_.forge, *forge_client_, metrics_);
+  auto publisher = ForgeStatusPublisher::create(config_.forge, *forge_client_, clock_, metrics_);
   if (!publisher) return publisher.error();
   forge_publisher_ = std::move(publisher).value();
   commit_statuses_ = std::make_unique<CommitStatusTracker>(*forge_publisher_);
@@ -238,7 +238,8 @@ Status Daemon::start_commit_statuses() {
 
 Status Daemon::start_notifications() {
   if (config_.notifications.empty()) return ok_status();
-  auto notifier = notify::Notifier::create(config_.notifications, egress_client_, metrics_);
+  auto notifier =
+      notify::Notifier::create(config_.notifications, egress_client_, clock_, metrics_);
   if (!notifier) return notifier.error();
   notifier_ = std::move(notifier).value();
   std::string names;
@@ -327,8 +328,8 @@ void Daemon::source_loop() {
       poll_once();
     }
     std::unique_lock lock(wake_mutex_);
-    wake_.wait_for(lock, std::chrono::milliseconds(poll_interval_ms_.load()),
-                   [this] { return stopping_ || fetch_requested_; });
+    clock_.wait_for(lock, wake_, std::chrono::milliseconds(poll_interval_ms_.load()),
+                    [this] { return stopping_ || fetch_requested_; });
     if (stopping_) return;
     fetch_requested_ = false;
   }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <thread>
 
 namespace nkd::kube {
 namespace {
@@ -90,14 +89,11 @@ std::string first_difference(const nlohmann::json& desired, const nlohmann::json
 }
 
 ClusterState::ClusterState(KubeClient& client, ClusterStateOptions options)
-    : client_(client), options_(std::move(options)) {
-  if (!options_.sleep) {
-    options_.sleep = [](std::chrono::milliseconds delay) { std::this_thread::sleep_for(delay); };
-  }
-  if (!options_.now) options_.now = [] { return std::chrono::steady_clock::now(); };
-}
+    : client_(client), options_(std::move(options)) {}
 
-void ClusterState::pause() { options_.sleep(std::chrono::milliseconds(options_.poll_interval_ms)); }
+void ClusterState::pause() {
+  client_.clock().sleep_for(std::chrono::milliseconds(options_.poll_interval_ms));
+}
 
 Result<ReadinessReport> ClusterState::wait_ready(const std::vector<std::string>& expected,
                                                  SteadyTime deadline) {
@@ -110,7 +106,7 @@ Result<ReadinessReport> ClusterState::wait_ready(const std::vector<std::string>&
       if (!nodes && is_permanent(nodes.error())) return nodes.error();
       if (nodes) report = readiness(std::move(*nodes), expected);
     }
-    if (report.ready || options_.now() >= deadline) return report;
+    if (report.ready || client_.clock().steady_now() >= deadline) return report;
     pause();
   }
 }
@@ -120,7 +116,7 @@ Status ClusterState::wait_established(const std::string& crd_name, SteadyTime de
     auto established = client_.crd_established(crd_name);
     if (!established) return established.error();
     if (*established) return ok_status();
-    if (options_.now() >= deadline) {
+    if (client_.clock().steady_now() >= deadline) {
       return Error{ErrorCode::kTimeout, "CustomResourceDefinition " + crd_name +
                                             " was not Established before the deadline; check the "
                                             "API server's apiextensions controller"};
@@ -167,7 +163,7 @@ Status ClusterState::wait_pods_gone(const std::string& node, SteadyTime deadline
       if (!pod.owned_by_daemonset && !pod.mirror) left.push_back(pod.namespace_name + "/" + pod.name);
     }
     if (left.empty()) return ok_status();
-    if (options_.now() >= deadline) {
+    if (client_.clock().steady_now() >= deadline) {
       return Error{ErrorCode::kTimeout, "draining node " + node + ": pods still running after " +
                                             "the drain timeout: " + join(left) +
                                             "; the node is kept"};
@@ -177,7 +173,7 @@ Status ClusterState::wait_pods_gone(const std::string& node, SteadyTime deadline
 }
 
 Status ClusterState::drain(const std::string& node, std::chrono::milliseconds drain_timeout) {
-  const SteadyTime deadline = options_.now() + drain_timeout;
+  const SteadyTime deadline = client_.clock().steady_now() + drain_timeout;
   if (auto status = client_.cordon(node); !status) {
     // A node that never registered or is gone already has nothing to drain.
     if (status.error().code == ErrorCode::kNotFound) return ok_status();

@@ -19,7 +19,7 @@
 
 namespace nkd::kube {
 
-using SteadyTime = std::chrono::steady_clock::time_point;
+using SteadyTime = Clock::TimePoint;
 
 struct ReadinessReport {
   bool api_ready = false;
@@ -77,9 +77,6 @@ struct DriftItem {
 
 struct ClusterStateOptions {
   std::int64_t poll_interval_ms = 5'000;
-  // Injection points for tests; defaults sleep_for and steady_clock::now.
-  std::function<void(std::chrono::milliseconds)> sleep;
-  std::function<SteadyTime()> now;
 };
 
 class ClusterState {

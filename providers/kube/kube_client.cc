@@ -1,7 +1,6 @@
 #include "providers/kube/kube_client.h"
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 #include "metrics/metrics.h"
@@ -9,7 +8,6 @@
 namespace nkd::kube {
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
 
 std::string status_message(const HttpResponse& response) {
   const auto body = nlohmann::json::parse(response.body, nullptr, false);
@@ -95,13 +93,14 @@ Error error_from_response(const HttpResponse& response, const std::string& what)
   return Error{ErrorCode::kInvalidArgument, text};
 }
 
-KubeClient::KubeClient(HttpClient& http, KubeEndpoint endpoint, metrics::Metrics* metrics,
-                       KubeClientOptions options)
-    : http_(http), endpoint_(std::move(endpoint)), metrics_(metrics), options_(std::move(options)) {
-  if (!options_.sleep) {
-    options_.sleep = [](std::chrono::milliseconds delay) { std::this_thread::sleep_for(delay); };
-  }
-  if (!options_.retry.sleep) options_.retry.sleep = options_.sleep;
+KubeClient::KubeClient(HttpClient& http, KubeEndpoint endpoint, const Clock& clock,
+                       metrics::Metrics* metrics, KubeClientOptions options)
+    : http_(http),
+      endpoint_(std::move(endpoint)),
+      clock_(clock),
+      metrics_(metrics),
+      options_(std::move(options)) {
+  options_.retry.clock = &clock_;
 }
 
 Result<HttpResponse> KubeClient::send(const Call& call) {
@@ -119,9 +118,10 @@ Result<HttpResponse> KubeClient::send(const Call& call) {
   RetryPolicy policy = options_.retry;
   policy.retry_non_idempotent = call.retry_non_idempotent;
   if (call.deadline_ms > 0) policy.total_deadline_ms = call.deadline_ms;
-  const auto started = SteadyClock::now();
+  const auto started = clock_.steady_now();
   Result<HttpResponse> response = send_with_retry(http_, request, policy);
-  record(call.operation, response, std::chrono::duration<double>(SteadyClock::now() - started).count());
+  record(call.operation, response,
+         std::chrono::duration<double>(clock_.steady_now() - started).count());
   if (!response) {
     return response.error().wrap("kube " + call.operation + " " + call.method + " " +
                                  endpoint_.server_url + call.path);
@@ -253,7 +253,7 @@ Result<std::vector<PodRef>> KubeClient::list_pods_on(const std::string& node) {
   return pods;
 }
 
-Status KubeClient::evict(const PodRef& pod, SteadyClock::time_point deadline) {
+Status KubeClient::evict(const PodRef& pod, Clock::TimePoint deadline) {
   const nlohmann::json eviction = {
       {"apiVersion", "policy/v1"},
       {"kind", "Eviction"},
@@ -261,7 +261,8 @@ Status KubeClient::evict(const PodRef& pod, SteadyClock::time_point deadline) {
   const std::string what = "evicting pod " + pod.namespace_name + "/" + pod.name;
   for (int attempt = 1;; ++attempt) {
     const auto remaining_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_.steady_now())
+            .count();
     if (remaining_ms <= 0) {
       return Error{ErrorCode::kTimeout,
                    what + ": a PodDisruptionBudget still forbids it after " +
@@ -279,13 +280,13 @@ Status KubeClient::evict(const PodRef& pod, SteadyClock::time_point deadline) {
                           .deadline_ms = std::min(remaining_ms, options_.retry.total_deadline_ms)});
     if (!response) {
       // A transfer cut short by the drain deadline reports as the budget timeout above.
-      if (SteadyClock::now() >= deadline) continue;
+      if (clock_.steady_now() >= deadline) continue;
       return response.error().wrap(what);
     }
     if (response->status / 100 == 2 || response->status == 404) return ok_status();
     if (response->status != 429) return error_from_response(*response, what);
-    const auto left = deadline - SteadyClock::now();
-    options_.sleep(std::min(std::chrono::milliseconds(options_.eviction_retry_ms),
+    const auto left = deadline - clock_.steady_now();
+    clock_.sleep_for(std::min(std::chrono::milliseconds(options_.eviction_retry_ms),
                             std::chrono::duration_cast<std::chrono::milliseconds>(left) +
                                 std::chrono::milliseconds(1)));
   }

@@ -55,8 +55,6 @@ struct KubeClientOptions {
   RetryPolicy retry{.max_attempts = 4, .total_deadline_ms = 30'000};
   // Pause between evictions a PodDisruptionBudget refused (429).
   std::int64_t eviction_retry_ms = 5'000;
-  // Injection point for tests; default std::this_thread::sleep_for.
-  std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 // What nkd reads from a Node object.
@@ -95,9 +93,10 @@ struct ObjectRef {
 
 class KubeClient {
  public:
-  // `metrics` may be null (no counting); both references must outlive the client.
-  KubeClient(HttpClient& http, KubeEndpoint endpoint, metrics::Metrics* metrics = nullptr,
-             KubeClientOptions options = {});
+  // `metrics` may be null (no counting); the references must outlive the client. `clock` times
+  // the retries (it replaces options.retry.clock), the eviction pauses and the deadlines.
+  KubeClient(HttpClient& http, KubeEndpoint endpoint, const Clock& clock,
+             metrics::Metrics* metrics = nullptr, KubeClientOptions options = {});
 
   // GET /readyz: ok when the API server answers 200.
   [[nodiscard]] Status readyz();
@@ -118,11 +117,12 @@ class KubeClient {
   // Evicts through the Eviction API (policy/v1). A 429 (a PodDisruptionBudget forbids it for
   // now) is retried every eviction_retry_ms until `deadline`, then kTimeout naming the pod. A pod
   // that is already gone counts as evicted.
-  [[nodiscard]] Status evict(const PodRef& pod, std::chrono::steady_clock::time_point deadline);
+  [[nodiscard]] Status evict(const PodRef& pod, Clock::TimePoint deadline);
   // Deletes the Node object; a node that is already gone is not an error.
   [[nodiscard]] Status delete_node(const std::string& node);
 
   [[nodiscard]] const KubeEndpoint& endpoint() const { return endpoint_; }
+  [[nodiscard]] const Clock& clock() const { return clock_; }
 
  private:
   struct Call {
@@ -143,6 +143,7 @@ class KubeClient {
 
   HttpClient& http_;
   KubeEndpoint endpoint_;
+  const Clock& clock_;
   metrics::Metrics* metrics_;
   KubeClientOptions options_;
 };

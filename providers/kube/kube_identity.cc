@@ -7,12 +7,6 @@
 namespace nkd::kube {
 namespace {
 
-std::int64_t system_now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 struct HostPort {
   std::string host;  // bracketed when an IPv6 literal
   std::string port;
@@ -36,12 +30,9 @@ HostPort split_endpoint(const std::string& endpoint) {
 
 }  // namespace
 
-ClientIdentityCache::ClientIdentityCache(std::function<std::int64_t()> now_unix)
-    : now_unix_(now_unix ? std::move(now_unix) : system_now_unix) {}
-
 Result<pki::CertKeyPair> ClientIdentityCache::identity_for(const std::string& cluster,
                                                            const pki::ClusterPki& pki) {
-  const std::int64_t now = now_unix_();
+  const std::int64_t now = clock_.now_unix_ms() / 1000;
   std::lock_guard lock(mutex_);
   const auto found = entries_.find(cluster);
   if (found != entries_.end() && found->second.ca_cert_pem == pki.ca.cert_pem &&

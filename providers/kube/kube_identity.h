@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "providers/kube/kube_client.h"
 #include "render/housekeeper/nkd_access.h"
@@ -30,8 +31,8 @@ inline constexpr int kApiServerPort = 6443;
 // mints a fresh identity at once.
 class ClientIdentityCache {
  public:
-  // `now_unix`: the wall clock in seconds; injected so tests can move time.
-  explicit ClientIdentityCache(std::function<std::int64_t()> now_unix = {});
+  // `clock`'s wall time dates the certificates and decides when they are renewed.
+  explicit ClientIdentityCache(const Clock& clock) : clock_(clock) {}
 
   [[nodiscard]] Result<pki::CertKeyPair> identity_for(const std::string& cluster,
                                                       const pki::ClusterPki& pki);
@@ -44,7 +45,7 @@ class ClientIdentityCache {
     std::string ca_cert_pem;
     std::int64_t not_after_unix = 0;
   };
-  std::function<std::int64_t()> now_unix_;
+  const Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;
 };

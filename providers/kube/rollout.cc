@@ -80,7 +80,7 @@ Result<RolloutStatus> ClusterState::wait_rollout(const DesiredVersions& desired,
     auto status = observe_rollout(desired);
     if (!status) return status.error();
     if (status->complete) return status;
-    const SteadyTime now = options_.now();
+    const SteadyTime now = client_.clock().steady_now();
     for (const NodeRollout& node : status->nodes) {
       if (node.state != NodeUpgradeState::kUpgrading) {
         upgrading_since.erase(node.name);

@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -263,7 +262,7 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
                                   " not found afterwards, but the request may still be under "
                                   "way: the next apply looks again before any new create"};
     }
-    std::this_thread::sleep_for(options_.poll_interval * (attempt + 1));
+    compute_.clock().sleep_for(options_.poll_interval * (attempt + 1));
   }
   return last;
 }
@@ -272,7 +271,7 @@ Result<Server> ClusterApply::create_with_recreates(const render::NodeRender& nod
   const std::string& name = node.node.name;
   std::string last_fault;
   for (int attempt = 0; attempt <= options_.max_error_recreates; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(options_.recreate_backoff * (1 << (attempt - 1)));
+    if (attempt > 0) compute_.clock().sleep_for(options_.recreate_backoff * (1 << (attempt - 1)));
     Result<std::optional<Server>> found = find_server(name);
     if (!found) return found.error();
     Result<Server> server = found->has_value() ? Result<Server>(**found) : create_once(node);

@@ -1,6 +1,5 @@
 #include "providers/openstack/compute.h"
 
-#include <thread>
 
 #include "common/crypto.h"
 #include "providers/openstack/api_util.h"
@@ -59,11 +58,6 @@ Server server_from_json(const json& object) {
     }
   }
   return server;
-}
-
-ComputeService::ComputeService(Keystone& keystone, Sleep sleep)
-    : keystone_(keystone), sleep_(std::move(sleep)) {
-  if (!sleep_) sleep_ = [](std::chrono::milliseconds wait) { std::this_thread::sleep_for(wait); };
 }
 
 Result<HttpResponse> ComputeService::call(const std::string& operation, const std::string& method,
@@ -161,7 +155,7 @@ Status ComputeService::delete_server(const std::string& id) {
 Result<Server> ComputeService::wait_for_server(const std::string& id,
                                                std::chrono::milliseconds timeout,
                                                std::chrono::milliseconds poll) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = keystone_.clock().steady_now() + timeout;
   std::string last_status = "unknown";
   while (true) {
     Result<std::optional<Server>> server = get_server(id);
@@ -172,8 +166,8 @@ Result<Server> ComputeService::wait_for_server(const std::string& id,
     }
     last_status = (*server)->status;
     if (last_status == "ACTIVE" || last_status == "ERROR") return **server;
-    if (std::chrono::steady_clock::now() + poll > deadline) break;
-    sleep_(poll);
+    if (keystone_.clock().steady_now() + poll > deadline) break;
+    keystone_.clock().sleep_for(poll);
   }
   return Error{ErrorCode::kTimeout, "waiting for server " + id + " to become ACTIVE: still " +
                                         last_status + " after " + std::to_string(timeout.count()) +
@@ -182,13 +176,13 @@ Result<Server> ComputeService::wait_for_server(const std::string& id,
 
 Status ComputeService::wait_for_deletion(const std::string& id, std::chrono::milliseconds timeout,
                                          std::chrono::milliseconds poll) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = keystone_.clock().steady_now() + timeout;
   while (true) {
     Result<std::optional<Server>> server = get_server(id);
     if (!server) return server.error();
     if (!server->has_value() || (*server)->status == "DELETED") return ok_status();
-    if (std::chrono::steady_clock::now() + poll > deadline) break;
-    sleep_(poll);
+    if (keystone_.clock().steady_now() + poll > deadline) break;
+    keystone_.clock().sleep_for(poll);
   }
   return Error{ErrorCode::kTimeout, "waiting for server " + id + " to be deleted: still there after " +
                                         std::to_string(timeout.count()) + " ms"};

@@ -44,10 +44,10 @@ struct ServerSpec {
 
 class ComputeService {
  public:
-  using Sleep = std::function<void(std::chrono::milliseconds)>;
+  // Polls wait on `keystone`'s clock.
+  explicit ComputeService(Keystone& keystone) : keystone_(keystone) {}
 
-  explicit ComputeService(Keystone& keystone, Sleep sleep = {});
-
+  [[nodiscard]] const Clock& clock() const { return keystone_.clock(); }
   [[nodiscard]] Result<std::string> resolve_flavor(const std::string& name_or_id);
   // Returns the new server (status BUILD, no addresses yet).
   [[nodiscard]] Result<Server> create_server(const ServerSpec& spec);
@@ -70,7 +70,6 @@ class ComputeService {
   Result<HttpResponse> call(const std::string& operation, const std::string& method,
                             const std::string& path, const std::string& body = "");
   Keystone& keystone_;
-  Sleep sleep_;
 };
 
 // Reads one server object of a Nova response.

@@ -9,6 +9,11 @@
 namespace nkd::providers::openstack {
 namespace {
 
+RetryPolicy with_clock(RetryPolicy policy, const Clock& clock) {
+  policy.clock = &clock;
+  return policy;
+}
+
 using nlohmann::json;
 
 // {"name": ..., "domain": {...}} or {"id": ...}: Keystone wants a domain only with a name.
@@ -146,7 +151,11 @@ Result<std::string> find_endpoint(const std::vector<CatalogEndpoint>& catalog,
 
 Keystone::Keystone(CloudConfig cloud, HttpClient& http, const Clock& clock,
                    metrics::Metrics* metrics, RetryPolicy retry)
-    : cloud_(std::move(cloud)), http_(http), clock_(clock), metrics_(metrics), retry_(std::move(retry)) {}
+    : cloud_(std::move(cloud)),
+      http_(http),
+      clock_(clock),
+      metrics_(metrics),
+      retry_(with_clock(std::move(retry), clock)) {}
 
 int Keystone::authentications() const {
   std::lock_guard lock(mutex_);
@@ -181,7 +190,7 @@ Result<Token> Keystone::authenticate() {
   // Asking for a token changes nothing, so it may be retried like a GET.
   RetryPolicy policy = retry_;
   policy.retry_non_idempotent = true;
-  MeteredHttpClient metered(http_, metrics_, "token_issue");
+  MeteredHttpClient metered(http_, clock_, metrics_, "token_issue");
   Result<HttpResponse> response = send_with_retry(metered, request, policy);
   const std::string what = "authenticating cloud '" + cloud_.name + "' at " + request.url;
   if (!response) return response.error().wrap(what);
@@ -223,7 +232,7 @@ Result<HttpResponse> Keystone::send_once(const ServiceRequest& request, const To
   http.headers.emplace_back("X-Auth-Token", token.value.reveal());
   http.headers.emplace_back("Accept", "application/json");
   if (!request.body.empty()) http.headers.emplace_back("Content-Type", "application/json");
-  MeteredHttpClient metered(http_, metrics_, request.operation);
+  MeteredHttpClient metered(http_, clock_, metrics_, request.operation);
   // A create refused unprocessed (429, 503) is safe to resend; any other failure of a POST is
   // left to the caller, which looks the resource up before trying again.
   RetryPolicy policy = retry_;

@@ -67,7 +67,9 @@ class Keystone {
  public:
   static constexpr std::int64_t kRefreshBeforeExpiryMs = 60'000;
 
-  // `http`, `clock` and `metrics` (may be null) must outlive this object.
+  // `http`, `clock` and `metrics` (may be null) must outlive this object. `clock` decides token
+  // expiry and times the retries (it replaces retry.clock) and every wait of the services that
+  // use this Keystone.
   Keystone(CloudConfig cloud, HttpClient& http, const Clock& clock, metrics::Metrics* metrics,
            RetryPolicy retry = {});
 
@@ -80,6 +82,7 @@ class Keystone {
   // Number of successful authentications (tests check caching and re-auth with it).
   [[nodiscard]] int authentications() const;
   [[nodiscard]] const CloudConfig& cloud() const { return cloud_; }
+  [[nodiscard]] const Clock& clock() const { return clock_; }
 
  private:
   Result<Token> authenticate();

@@ -19,11 +19,11 @@ std::string code_label(const Result<HttpResponse>& outcome) {
 }  // namespace
 
 Result<HttpResponse> MeteredHttpClient::send(const HttpRequest& request) {
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = clock_.steady_now();
   Result<HttpResponse> outcome = inner_.send(request);
   if (metrics_ != nullptr) {
     const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::chrono::duration<double>(clock_.steady_now() - started).count();
     metrics_->provider_requests_total
         .Add({{"provider", kProviderLabel}, {"operation", operation_}, {"code", code_label(outcome)}})
         .Increment();

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "common/clock.h"
 #include "common/http_client.h"
 #include "metrics/metrics.h"
 
@@ -17,13 +18,15 @@ inline constexpr const char* kProviderLabel = "openstack";
 
 class MeteredHttpClient final : public HttpClient {
  public:
-  MeteredHttpClient(HttpClient& inner, metrics::Metrics* metrics, std::string operation)
-      : inner_(inner), metrics_(metrics), operation_(std::move(operation)) {}
+  MeteredHttpClient(HttpClient& inner, const Clock& clock, metrics::Metrics* metrics,
+                    std::string operation)
+      : inner_(inner), clock_(clock), metrics_(metrics), operation_(std::move(operation)) {}
 
   [[nodiscard]] Result<HttpResponse> send(const HttpRequest& request) override;
 
  private:
   HttpClient& inner_;
+  const Clock& clock_;
   metrics::Metrics* metrics_;
   std::string operation_;
 };

@@ -60,22 +60,25 @@ HttpRequest commit_status_request(const ForgeConfig& forge, const Secret& token,
 
 Result<std::unique_ptr<ForgeStatusPublisher>> ForgeStatusPublisher::create(const ForgeConfig& forge,
                                                                            HttpClient& client,
+                                                                           const Clock& clock,
                                                                            metrics::Metrics& metrics) {
   auto token = read_secret_file(forge.token_file, "forge token file");
   if (!token) return token.error();
   if (token->empty()) {
     return Error{ErrorCode::kInvalidArgument, "forge token file " + forge.token_file + " is empty"};
   }
-  return std::make_unique<ForgeStatusPublisher>(forge, std::move(token).value(), client, metrics);
+  return std::make_unique<ForgeStatusPublisher>(forge, std::move(token).value(), client, clock,
+                                                metrics);
 }
 
 ForgeStatusPublisher::ForgeStatusPublisher(ForgeConfig forge, Secret token, HttpClient& client,
-                                           metrics::Metrics& metrics)
+                                           const Clock& clock, metrics::Metrics& metrics)
     : forge_(std::move(forge)),
       token_(std::move(token)),
       client_(client),
+      clock_(clock),
       metrics_(metrics),
-      worker_(kQueueLimit, kDrainLimit,
+      worker_(kQueueLimit, kDrainLimit, clock,
               {.deliver = [this](Pending& status, bool draining) { send(status, draining); },
                .overflowed =
                    [](const Pending& oldest) {
@@ -98,10 +101,13 @@ void ForgeStatusPublisher::post(const std::string& commit, CommitState state,
 void ForgeStatusPublisher::stop() { worker_.stop(); }
 
 void ForgeStatusPublisher::send(const Pending& status, bool draining) {
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = clock_.steady_now();
   HttpRequest request =
       commit_status_request(forge_, token_, status.commit, status.state, status.description);
-  RetryPolicy policy{.max_attempts = 3, .total_deadline_ms = 30'000, .retry_non_idempotent = true};
+  RetryPolicy policy{.max_attempts = 3,
+                     .total_deadline_ms = 30'000,
+                     .retry_non_idempotent = true,
+                     .clock = &clock_};
   if (draining) {  // shutting down: one quick try each, so stop stays within systemd's timeout
     policy.max_attempts = 1;
     request.timeout_ms = 2'000;
@@ -114,7 +120,7 @@ void ForgeStatusPublisher::send(const Pending& status, bool draining) {
       .Increment();
   metrics_.provider_request_duration_seconds
       .Add({{"provider", "forge"}, {"operation", "commit_status"}}, metrics::Metrics::fast_buckets())
-      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
   if (!response) {
     spdlog::warn("posting {} status for {} to {}: {}", to_string(status.state),
                  short_commit(status.commit), forge_.kind, response.error().message);

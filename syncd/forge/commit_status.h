@@ -48,11 +48,14 @@ class CommitStatusSink {
 
 class ForgeStatusPublisher final : public CommitStatusSink {
  public:
-  // Reads the token file; kInvalidArgument/kNotFound when the config cannot work.
+  // Reads the token file; kInvalidArgument/kNotFound when the config cannot work. `clock` times
+  // the retries, the drain limit and the request durations.
   static Result<std::unique_ptr<ForgeStatusPublisher>> create(const ForgeConfig& forge,
                                                               HttpClient& client,
+                                                              const Clock& clock,
                                                               metrics::Metrics& metrics);
-  ForgeStatusPublisher(ForgeConfig forge, Secret token, HttpClient& client, metrics::Metrics& metrics);
+  ForgeStatusPublisher(ForgeConfig forge, Secret token, HttpClient& client, const Clock& clock,
+                       metrics::Metrics& metrics);
   ~ForgeStatusPublisher() override;
   ForgeStatusPublisher(const ForgeStatusPublisher&) = delete;
   ForgeStatusPublisher& operator=(const ForgeStatusPublisher&) = delete;
@@ -76,6 +79,7 @@ class ForgeStatusPublisher final : public CommitStatusSink {
   ForgeConfig forge_;
   Secret token_;
   HttpClient& client_;
+  const Clock& clock_;
   metrics::Metrics& metrics_;
   BoundedWorker<Pending> worker_;  // last: its thread uses the members above
 };

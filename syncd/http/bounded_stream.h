@@ -19,6 +19,8 @@ namespace nkd::syncd {
 
 class BoundedSocketStream final : public httplib::Stream {
  public:
+  // The real clock, not an injected one: these deadlines become poll() timeouts on real
+  // sockets (slow clients are bounded by the kernel's time, which a fake clock cannot move).
   using Clock = std::chrono::steady_clock;
 
   // Borrows `transport`, which moves bytes over `socket` (non-blocking).

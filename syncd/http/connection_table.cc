@@ -27,7 +27,7 @@ void ConnectionTable::Ticket::set_waiting(bool waiting) {
   const auto entry = table_->entries_.find(id_);
   if (entry == table_->entries_.end()) return;
   entry->second.waiting = waiting;
-  if (waiting) entry->second.waiting_since = std::chrono::steady_clock::now();
+  if (waiting) entry->second.waiting_since = table_->next_wait_++;
 }
 
 std::optional<ConnectionTable::Ticket> ConnectionTable::admit(int socket,
@@ -50,7 +50,7 @@ std::optional<ConnectionTable::Ticket> ConnectionTable::admit(int socket,
                                  .address = address,
                                  .waiting = true,
                                  .evicted = false,
-                                 .waiting_since = std::chrono::steady_clock::now()});
+                                 .waiting_since = next_wait_++});
       ticket.emplace(*this, id);
     }
     dropped = room ? std::nullopt : std::optional(DropReason::kRefusedBusy);

@@ -75,7 +75,8 @@ class ConnectionTable {
     std::string address;
     bool waiting = true;
     bool evicted = false;
-    std::chrono::steady_clock::time_point waiting_since;
+    // When it began to wait, as an order rather than a time: only "who waited longest" counts.
+    std::uint64_t waiting_since = 0;
   };
   // Shuts down the connection that has waited longest among those `eligible` selects.
   bool evict_oldest_waiting(const std::function<bool(const Entry&)>& eligible);
@@ -86,6 +87,7 @@ class ConnectionTable {
   mutable std::mutex mutex_;
   std::map<std::uint64_t, Entry> entries_;
   std::uint64_t next_id_ = 1;
+  std::uint64_t next_wait_ = 1;  // the next waiting_since
   bool stopping_ = false;
 };
 

@@ -79,12 +79,13 @@ HttpServer::HttpServer(HttpServerOptions options, state::StateStore& store,
       metrics_(metrics),
       bare_metal_(bare_metal),
       callbacks_(std::move(callbacks)),
-      rate_limiter_(options_.webhook_rate_per_second, options_.webhook_burst),
+      clock_(options_.clock != nullptr ? *options_.clock : real_clock()),
+      rate_limiter_(options_.webhook_rate_per_second, options_.webhook_burst, clock_),
       recent_deliveries_(options_.webhook_replay_capacity, options_.webhook_replay_ttl),
       // One token per interval, no burst: the first refusal from an address is logged.
       ignition_warnings_(1000.0 / static_cast<double>(std::max<std::int64_t>(
                                       1, options_.ignition_warning_interval.count())),
-                         1),
+                         1, clock_),
       server_(std::make_unique<GuardedServer>(
           options_.connections,
           [limit = options_.max_webhook_body_bytes](const httplib::Request& request) {
@@ -323,7 +324,7 @@ void HttpServer::handle_webhook(const httplib::Request& request, httplib::Respon
 
 bool HttpServer::refuse_replay(const WebhookRequest& hook, httplib::Response& response,
                                const std::function<void(const char*)>& count) {
-  const Clock& clock = options_.clock != nullptr ? *options_.clock : system_clock_;
+  const Clock& clock = clock_;
   if (!timestamp_is_fresh(hook, clock.now_unix_ms() / 1000, options_.webhook_timestamp_window)) {
     count("stale");
     send_error(response, 401,

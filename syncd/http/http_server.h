@@ -51,7 +51,7 @@ struct HttpServerOptions {
   // a generic delivery cannot outlive its ID's entry while its timestamp is still accepted.
   std::size_t webhook_replay_capacity = 4096;
   std::chrono::milliseconds webhook_replay_ttl{3'600'000};
-  // Wall time for webhook timestamps; null: the system clock.
+  // Webhook timestamps, replay memory and rate limits; null: the real clock.
   const Clock* clock = nullptr;
   ConnectionLimits connections;
   // HTTPS with this certificate; null serves plain HTTP (http.insecure).
@@ -116,9 +116,9 @@ class HttpServer {
   metrics::Metrics& metrics_;
   providers::BareMetalProvider& bare_metal_;
   HttpCallbacks callbacks_;
+  const Clock& clock_;  // before the limiters, which are built with it
   RateLimiter rate_limiter_;
   RecentDeliveries recent_deliveries_;
-  SystemClock system_clock_;
   RateLimiter ignition_warnings_;
   std::unique_ptr<GuardedServer> server_;
   std::thread thread_;

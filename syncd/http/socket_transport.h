@@ -41,7 +41,8 @@ class PlainTransport final : public SocketTransport {
 };
 
 // Waits until `socket` is ready for `events` (poll's POLLIN/POLLOUT) or `deadline` passes;
-// false on timeout or error.
+// false on timeout or error. Real time (steady_clock), not an injected clock: the deadline is
+// handed to the kernel's poll().
 [[nodiscard]] bool wait_for_socket(int socket, short events,
                                    std::chrono::steady_clock::time_point deadline);
 

@@ -136,7 +136,7 @@ std::string client_network(std::string_view address, NetworkPrefixes prefixes) {
 }
 
 bool RateLimiter::allow(const std::string& key) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.steady_now();
   std::lock_guard lock(mutex_);
   if (buckets_.size() > 10'000) buckets_.clear();  // bound memory under address churn
   auto [entry, inserted] = buckets_.try_emplace(key, Bucket{burst_, now});

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/secret.h"
 
 namespace nkd::syncd {
@@ -94,19 +95,21 @@ struct NetworkPrefixes {
 [[nodiscard]] std::string client_network(std::string_view address, NetworkPrefixes prefixes);
 
 // Token bucket per key (a network from client_network, or an address): `burst` requests at
-// once, refilled at `per_second`. Thread-safe.
+// once, refilled at `per_second` of `clock`'s time. Thread-safe.
 class RateLimiter {
  public:
-  RateLimiter(double per_second, double burst) : per_second_(per_second), burst_(burst) {}
+  RateLimiter(double per_second, double burst, const Clock& clock)
+      : per_second_(per_second), burst_(burst), clock_(clock) {}
   [[nodiscard]] bool allow(const std::string& key);
 
  private:
   struct Bucket {
     double tokens = 0;
-    std::chrono::steady_clock::time_point refilled;
+    Clock::TimePoint refilled;
   };
   double per_second_;
   double burst_;
+  const Clock& clock_;
   std::mutex mutex_;
   std::map<std::string, Bucket> buckets_;
 };

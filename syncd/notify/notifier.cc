@@ -18,9 +18,10 @@ constexpr std::int64_t kDrainingConnectTimeoutMs = 1'000;
 }  // namespace
 
 Result<std::unique_ptr<Notifier>> Notifier::create(const std::vector<SinkConfig>& sinks,
-                                                   HttpClient& client, metrics::Metrics& metrics,
+                                                   HttpClient& client, const Clock& clock,
+                                                   metrics::Metrics& metrics,
                                                    NotifierOptions options) {
-  std::unique_ptr<Notifier> notifier(new Notifier(client, metrics, std::move(options)));
+  std::unique_ptr<Notifier> notifier(new Notifier(client, clock, metrics, std::move(options)));
   for (const SinkConfig& sink : sinks) {
     Secret secret;
     if (!sink.secret_file.empty()) {
@@ -39,8 +40,9 @@ Result<std::unique_ptr<Notifier>> Notifier::create(const std::vector<SinkConfig>
   return notifier;
 }
 
-Notifier::Notifier(HttpClient& client, metrics::Metrics& metrics, NotifierOptions options)
-    : client_(client), metrics_(metrics), options_(std::move(options)) {}
+Notifier::Notifier(HttpClient& client, const Clock& clock, metrics::Metrics& metrics,
+                   NotifierOptions options)
+    : client_(client), clock_(clock), metrics_(metrics), options_(std::move(options)) {}
 
 Notifier::~Notifier() { stop(); }
 
@@ -51,7 +53,7 @@ void Notifier::add_sink(SinkConfig config, Secret secret) {
   // Exported at 0, so a rate over the counters works before anything happened.
   metrics_.notification_queue_dropped_total.Add({{"sink", raw->config.name}});
   raw->worker = std::make_unique<BoundedWorker<Delivery>>(
-      options_.queue_capacity, options_.drain_limit,
+      options_.queue_capacity, options_.drain_limit, clock_,
       BoundedWorker<Delivery>::Callbacks{
           .deliver = [this, raw](Delivery& delivery,
                                  bool draining) { deliver(*raw, delivery, draining); },
@@ -78,12 +80,11 @@ void Notifier::stop() {
 
 Event Notifier::event(EventKind kind, const std::string& cluster, const std::string& commit,
                       const std::string& message) const {
-  const Clock& clock = options_.clock != nullptr ? *options_.clock : system_clock_;
   return Event{.kind = kind,
                .cluster = cluster,
                .commit = commit,
                .message = message,
-               .at_unix_ms = clock.now_unix_ms()};
+               .at_unix_ms = clock_.now_unix_ms()};
 }
 
 void Notifier::publish(Event event) {
@@ -141,9 +142,8 @@ void Notifier::waiting_for_window(const std::string& cluster, const std::string&
 HttpRequest Notifier::request_for(const Sink& sink, const Delivery& delivery) const {
   switch (sink.config.type) {
     case SinkType::kGeneric: {
-      const Clock& clock = options_.clock != nullptr ? *options_.clock : system_clock_;
       return generic_request(sink.config.url, sink.secret, delivery.event, delivery.id,
-                             clock.now_unix_ms() / 1000);
+                             clock_.now_unix_ms() / 1000);
     }
     case SinkType::kSlack:
       return slack_request(sink.config.url, delivery.event);
@@ -157,9 +157,8 @@ void Notifier::deliver(Sink& sink, const Delivery& delivery, bool draining) {
   HttpRequest request = request_for(sink, delivery);
   RetryPolicy policy = options_.retry;
   BoundedWorker<Delivery>& worker = *sink.worker;
-  if (!policy.sleep)
-    policy.sleep = [&worker](std::chrono::milliseconds wait) { worker.pause(wait); };
-  policy.cancelled = [&worker] { return worker.stopping(); };
+  policy.clock = &clock_;
+  policy.stop = worker.stop_token();
   if (draining) {
     policy.max_attempts = 1;
     request.timeout_ms = std::min(request.timeout_ms, kDrainingTimeoutMs);

@@ -43,14 +43,15 @@ struct NotifierOptions {
                     .max_delay_ms = 8'000,
                     .total_deadline_ms = 60'000,
                     .retry_non_idempotent = true};  // receivers deduplicate by delivery ID
-  const Clock* clock = nullptr;  // event times and signature timestamps; null: the system clock
 };
 
 class Notifier {
  public:
-  // Reads each generic sink's secret file; an error names the sink and the file.
+  // Reads each generic sink's secret file; an error names the sink and the file. `clock` gives
+  // event times, signature timestamps and the waits between retries.
   static Result<std::unique_ptr<Notifier>> create(const std::vector<SinkConfig>& sinks,
-                                                  HttpClient& client, metrics::Metrics& metrics,
+                                                  HttpClient& client, const Clock& clock,
+                                                  metrics::Metrics& metrics,
                                                   NotifierOptions options = {});
   ~Notifier();
   Notifier(const Notifier&) = delete;
@@ -87,7 +88,8 @@ class Notifier {
     std::string window;   // the commit last reported waiting
   };
 
-  Notifier(HttpClient& client, metrics::Metrics& metrics, NotifierOptions options);
+  Notifier(HttpClient& client, const Clock& clock, metrics::Metrics& metrics,
+           NotifierOptions options);
   void add_sink(SinkConfig config, Secret secret);
   void deliver(Sink& sink, const Delivery& delivery, bool draining);
   [[nodiscard]] HttpRequest request_for(const Sink& sink, const Delivery& delivery) const;
@@ -95,9 +97,9 @@ class Notifier {
                             const std::string& message) const;
 
   HttpClient& client_;
+  const Clock& clock_;
   metrics::Metrics& metrics_;
   NotifierOptions options_;
-  SystemClock system_clock_;
   std::mutex mutex_;  // guards clusters_
   std::map<std::string, ClusterMemory> clusters_;
   std::vector<std::unique_ptr<Sink>> sinks_;  // fixed after create()

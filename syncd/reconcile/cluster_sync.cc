@@ -81,7 +81,7 @@ ClusterSync::ClusterSync(state::StateStore& store, HttpClient& http, const Clock
       clock_(clock),
       metrics_(metrics),
       options_(std::move(options)),
-      identities_([&clock] { return clock.now_unix_ms() / 1000; }) {}
+      identities_(clock) {}
 
 Result<kube::KubeEndpoint> ClusterSync::endpoint(const model::Cluster& cluster, bool as_admin) {
   auto pki = load_stored_pki(store_, cluster.name);
@@ -137,17 +137,17 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
                                             bool may_disturb) {
   auto address = endpoint(cluster);
   if (!address) return address.error();
-  kube::KubeClient client(http_, std::move(*address), metrics_, options_.client);
+  kube::KubeClient client(http_, std::move(*address), clock_, metrics_, options_.client);
   kube::ClusterState state = cluster_state(client);
   Memory memory = memory_for(cluster.name, render.digest);
   std::vector<std::string> expected;
   for (const render::NodeRender& node : render.nodes) expected.push_back(node.node.name);
 
   // One look (the deadline is now): the reconciler comes back while the cluster is not ready.
-  auto readiness = state.wait_ready(expected, std::chrono::steady_clock::now());
+  auto readiness = state.wait_ready(expected, clock_.steady_now());
   if (!readiness && readiness.error().code == ErrorCode::kPermissionDenied) {
     if (Status installed = install_access(cluster, render, memory); !installed) return installed.error();
-    readiness = state.wait_ready(expected, std::chrono::steady_clock::now());
+    readiness = state.wait_ready(expected, clock_.steady_now());
   }
   if (!readiness && readiness.error().code == ErrorCode::kPermissionDenied && !memory.was_ready) {
     // A cluster coming up refuses nkd until its first control-plane node has installed nkd's
@@ -234,7 +234,7 @@ Status ClusterSync::install_access(const model::Cluster& cluster,
   }
   auto address = endpoint(cluster, /*as_admin=*/true);
   if (!address) return address.error();
-  kube::KubeClient admin(http_, std::move(*address), metrics_, options_.client);
+  kube::KubeClient admin(http_, std::move(*address), clock_, metrics_, options_.client);
   // Once per change of the objects nkd manages (a new pool architecture, a new release of the
   // network plugin), or for a cluster made before nkd had an identity of its own.
   spdlog::warn("cluster {}: the API refuses nkd; installing nkd's access (ClusterRole {}) with a "
@@ -255,7 +255,7 @@ Result<std::string> ClusterSync::install_network(const model::Cluster& cluster,
                                                  kube::ClusterState& state, Memory& memory) {
   const std::string digest = manifests_digest(render, render::kNetworkManifests);
   if (!readiness.api_ready || memory.network_digest == digest) return std::string();
-  const auto deadline = std::chrono::steady_clock::now() +
+  const auto deadline = clock_.steady_now() +
                         std::chrono::milliseconds(options_.establish_timeout_ms);
   Status applied = state.apply_manifests(render.artifacts, render::kNetworkManifests, deadline);
   if (!applied && applied.error().code == ErrorCode::kPermissionDenied) {
@@ -279,7 +279,7 @@ Result<ClusterSyncReport> ClusterSync::housekeeping(const model::Cluster& cluste
   ClusterSyncReport report{.stage = ClusterStage::kReady};
   const std::string digest = manifests_digest(render, render::kHousekeeperManifests);
   if (memory.housekeeper_digest != digest) {
-    const auto deadline = std::chrono::steady_clock::now() +
+    const auto deadline = clock_.steady_now() +
                           std::chrono::milliseconds(options_.establish_timeout_ms);
     Status applied = state.apply_manifests(render.artifacts, render::kHousekeeperManifests, deadline);
     if (!applied && applied.error().code == ErrorCode::kPermissionDenied) {
@@ -451,7 +451,7 @@ void ClusterSync::follow_rollout(const model::Cluster& cluster, const kube::Roll
 Status ClusterSync::drain(const model::Cluster& cluster, const std::string& node) {
   auto address = endpoint(cluster);
   if (!address) return address.error();
-  kube::KubeClient client(http_, std::move(*address), metrics_, options_.client);
+  kube::KubeClient client(http_, std::move(*address), clock_, metrics_, options_.client);
   kube::ClusterState state = cluster_state(client);
   spdlog::info("cluster {}: draining node {} before its machine is deleted", cluster.name, node);
   Status drained = state.drain(node, std::chrono::seconds(cluster.upgrade.drain_timeout_seconds));
@@ -474,7 +474,7 @@ Status ClusterSync::publish_join_token(const model::Cluster& cluster, const pki:
                                        std::int64_t expires_unix) {
   auto address = endpoint(cluster);
   if (!address) return address.error();
-  kube::KubeClient client(http_, std::move(*address), metrics_, options_.client);
+  kube::KubeClient client(http_, std::move(*address), clock_, metrics_, options_.client);
   auto applied = client.apply(kube::bootstrap_token_secret_yaml(pki, expires_unix));
   if (!applied) return applied.error().wrap("creating a bootstrap token in cluster " + cluster.name);
   spdlog::info("cluster {}: bootstrap token {} created for nodes that still join", cluster.name,

@@ -234,7 +234,7 @@ class Reconciler {
   metrics::Metrics& metrics_;
   const Clock& clock_;
   ReconcilerOptions options_;
-  WorkQueue queue_;
+  WorkQueue queue_{clock_};
   std::vector<std::thread> workers_;
 
   std::mutex mutex_;  // guards the maps below

@@ -5,13 +5,14 @@
 namespace nkd::syncd {
 
 void WorkQueue::add(const std::string& key, std::chrono::milliseconds delay) {
-  const TimePoint due = std::chrono::steady_clock::now() + delay;
+  const TimePoint due = clock_.steady_now() + delay;
   {
     std::lock_guard lock(mutex_);
     if (shut_down_) return;
     auto& target = running_.contains(key) ? requeue_ : due_;
     auto [entry, inserted] = target.emplace(key, due);
     if (!inserted && due < entry->second) entry->second = due;
+    ++changes_;
   }
   changed_.notify_all();
 }
@@ -20,7 +21,7 @@ std::optional<std::string> WorkQueue::get() {
   std::unique_lock lock(mutex_);
   while (true) {
     if (shut_down_) return std::nullopt;
-    const TimePoint now = std::chrono::steady_clock::now();
+    const TimePoint now = clock_.steady_now();
     auto earliest = due_.end();
     for (auto it = due_.begin(); it != due_.end(); ++it) {
       if (earliest == due_.end() || it->second < earliest->second) earliest = it;
@@ -31,13 +32,11 @@ std::optional<std::string> WorkQueue::get() {
       running_.insert(key);
       return key;
     }
-    if (earliest == due_.end()) {
-      changed_.wait(lock);
-    } else {
-      // A copy: another worker may take (erase) that entry while this one waits.
-      const TimePoint wake_at = earliest->second;
-      changed_.wait_until(lock, wake_at);
-    }
+    // Until the earliest key is due or the queue changes. A copy of the time: another worker
+    // may take (erase) that entry while this one waits.
+    const TimePoint wake_at = earliest == due_.end() ? TimePoint::max() : earliest->second;
+    const std::uint64_t seen = changes_;
+    clock_.wait_until(lock, changed_, wake_at, [&] { return changes_ != seen; });
   }
 }
 
@@ -50,6 +49,7 @@ void WorkQueue::done(const std::string& key) {
       if (!inserted && again->second < entry->second) entry->second = again->second;
       requeue_.erase(again);
     }
+    ++changes_;
   }
   changed_.notify_all();
 }
@@ -58,6 +58,7 @@ void WorkQueue::shutdown() {
   {
     std::lock_guard lock(mutex_);
     shut_down_ = true;
+    ++changes_;
   }
   changed_.notify_all();
 }
@@ -75,7 +76,7 @@ bool WorkQueue::idle() const {
 bool WorkQueue::quiet(std::chrono::milliseconds horizon) const {
   std::lock_guard lock(mutex_);
   if (!running_.empty() || !requeue_.empty()) return false;
-  const TimePoint limit = std::chrono::steady_clock::now() + horizon;
+  const TimePoint limit = clock_.steady_now() + horizon;
   return std::none_of(due_.begin(), due_.end(), [&](const auto& entry) { return entry.second < limit; });
 }
 

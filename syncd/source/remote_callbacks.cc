@@ -32,6 +32,8 @@ RemoteSession::RemoteSession(std::string url, RemoteUrl remote, const syncd::Rep
     : url_(std::move(url)),
       remote_(std::move(remote)),
       auth_(auth),
+      // The real clock, not an injected one: this deadline bounds libgit2's transfer on a real
+      // socket, checked from libgit2's callbacks; simulated time could not end it.
       deadline_(std::chrono::steady_clock::now() + timeout),
       timeout_(timeout) {}
 
@@ -61,7 +63,7 @@ int RemoteSession::refuse(Error error, int code) {
 }
 
 int RemoteSession::check_deadline() {
-  if (std::chrono::steady_clock::now() < deadline_) return 0;
+  if (std::chrono::steady_clock::now() < deadline_) return 0;  // real time: see the constructor
   return refuse(Error{ErrorCode::kTimeout, "transfer from " + display_url(url_) + " took longer than " +
                                                std::to_string(timeout_.count()) + " ms"},
                 GIT_EUSER);

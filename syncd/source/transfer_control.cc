@@ -23,6 +23,9 @@ TransferControl::Transfer TransferControl::begin(std::chrono::milliseconds timeo
     connection_error_.reset();
     running_ = true;
     timeout_ = timeout;
+    // The real clock, not an injected one: the deadline ends a libgit2 transfer on real sockets
+    // (shut down by watch(), handed to poll() through remaining_ms()), which simulated time
+    // could not bound.
     deadline_ = std::chrono::steady_clock::now() + timeout;
     setting_ = std::move(setting);
     activity_.clear();
@@ -105,6 +108,7 @@ void TransferControl::set_activity(std::string activity) {
 
 int TransferControl::remaining_ms() const {
   std::lock_guard lock(mutex_);
+  // Real time, as the deadline (see begin()): the result is a socket timeout for the kernel.
   const auto left =
       std::chrono::ceil<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
   return static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 24 * 3'600'000));

@@ -161,7 +161,7 @@ Result<HistoryRow> SqliteStateStore::begin_attempt(const HistoryRow& row) {
   if (!transaction) return transaction.error();
   auto open = open_rows(db, row.cluster);
   if (!open) return open.error();
-  const std::int64_t now_ms = row.started_at_ms != 0 ? row.started_at_ms : records::now_unix_ms();
+  const std::int64_t now_ms = row.started_at_ms != 0 ? row.started_at_ms : clock_.now_unix_ms();
 
   std::optional<HistoryRow> attempt;
   for (const HistoryRow& candidate : *open) {

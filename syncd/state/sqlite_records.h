@@ -6,15 +6,10 @@
 #include <cstdint>
 #include <string>
 
-#include "common/clock.h"
 #include "syncd/state/sqlite_handles.h"
 #include "syncd/state/state_store.h"
 
 namespace nkd::state::records {
-
-// Wall time for the few timestamps callers do not pass in (an attempt without a start time, PKI
-// saves, intent completion).
-inline std::int64_t now_unix_ms() { return SystemClock().now_unix_ms(); }
 
 // Column lists, in the order the read_* functions expect.
 inline constexpr const char* kHistoryColumns =

@@ -68,7 +68,8 @@ Status configure_connection(sqlite3* db, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& path) {
+Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& path,
+                                                                  const Clock& clock) {
   if (path.empty()) {
     return Error{ErrorCode::kInvalidArgument,
                  "state store: no SQLite file given; set state.sqlite in the configuration"};
@@ -91,10 +92,11 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
     return in_file(configured.error(), path);
   }
   if (auto migrated = migrate_sqlite_schema(db->get(), path); !migrated) return migrated.error();
-  return std::make_unique<SqliteStateStore>(ConstructionKey(), path, std::move(*db));
+  return std::make_unique<SqliteStateStore>(ConstructionKey(), path, std::move(*db), clock);
 }
 
-Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open_read_only(const std::string& path) {
+Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open_read_only(const std::string& path,
+                                                                           const Clock& clock) {
   auto db = sqlite::open_database_read_only(path);
   if (!db) return db.error();
   auto version = query_single_text(db->get(), "PRAGMA user_version");
@@ -104,11 +106,12 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open_read_only(const
                  "state store: " + path + " has schema version " + *version + ", newer than this nkd "
                  "understands (" + std::to_string(kSqliteSchemaVersion) + "); use the nkd that wrote it"};
   }
-  return std::make_unique<SqliteStateStore>(ConstructionKey(), path, std::move(*db));
+  return std::make_unique<SqliteStateStore>(ConstructionKey(), path, std::move(*db), clock);
 }
 
-Result<std::unique_ptr<StateStore>> open_sqlite_state_store(const std::string& path) {
-  auto store = SqliteStateStore::open(path);
+Result<std::unique_ptr<StateStore>> open_sqlite_state_store(const std::string& path,
+                                                            const Clock& clock) {
+  auto store = SqliteStateStore::open(path, clock);
   if (!store) return store.error();
   return std::unique_ptr<StateStore>(std::move(*store));
 }
@@ -159,7 +162,7 @@ Status SqliteStateStore::save_pki(const std::string& cluster, const std::string&
   auto statement = sqlite::Statement::prepare(
       db_.get(), "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)");
   if (!statement) return statement.error();
-  statement->bind(1, cluster).bind(2, json).bind(3, records::now_unix_ms());
+  statement->bind(1, cluster).bind(2, json).bind(3, clock_.now_unix_ms());
   if (auto saved = statement->run(); !saved) return saved.error();
   return transaction->commit();
 }
@@ -183,7 +186,7 @@ Result<bool> SqliteStateStore::replace_pki(const std::string& cluster,
   auto statement = sqlite::Statement::prepare(
       db_.get(), "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)");
   if (!statement) return statement.error();
-  statement->bind(1, cluster).bind(2, json).bind(3, records::now_unix_ms());
+  statement->bind(1, cluster).bind(2, json).bind(3, clock_.now_unix_ms());
   if (auto saved = statement->run(); !saved) return saved.error();
   if (auto committed = transaction->commit(); !committed) return committed.error();
   return true;
@@ -324,7 +327,7 @@ Status SqliteStateStore::complete_intent(std::int64_t id) {
       db_.get(),
       "UPDATE intents SET completed_at_ms = coalesce(completed_at_ms, ?2) WHERE id = ?1");
   if (!statement) return statement.error();
-  statement->bind(1, id).bind(2, records::now_unix_ms());
+  statement->bind(1, id).bind(2, clock_.now_unix_ms());
   if (auto updated = statement->run(); !updated) return updated.error();
   if (statement->changes() == 0) {
     return Error{ErrorCode::kNotFound, "state store: intent " + std::to_string(id) +

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "syncd/state/sqlite_handles.h"
 #include "syncd/state/state_store.h"
 
@@ -32,11 +33,15 @@ namespace nkd::state {
 
 class SqliteStateStore final : public StateStore {
  public:
-  // Opens (creating if needed) and migrates the state file at `path`.
-  [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& path);
+  // Opens (creating if needed) and migrates the state file at `path`. `clock` stamps the few
+  // times callers do not pass in (an attempt without a start time, PKI saves, intent
+  // completion); it must outlive the store.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open(
+      const std::string& path, const Clock& clock = real_clock());
   // For tools that only read (nkd plan --state, nkd kubeconfig): never creates, chmods, migrates
   // or writes the file; a schema newer than this nkd knows is refused. Writes then fail.
-  [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open_read_only(const std::string& path);
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open_read_only(
+      const std::string& path, const Clock& clock = real_clock());
 
   [[nodiscard]] Status ping() override;
 
@@ -93,16 +98,18 @@ class SqliteStateStore final : public StateStore {
     friend class SqliteStateStore;
     ConstructionKey() = default;
   };
-  SqliteStateStore(ConstructionKey, std::string path, sqlite::DatabasePtr db)
-      : path_(std::move(path)), db_(std::move(db)) {}
+  SqliteStateStore(ConstructionKey, std::string path, sqlite::DatabasePtr db, const Clock& clock)
+      : path_(std::move(path)), db_(std::move(db)), clock_(clock) {}
 
  private:
   std::string path_;
   std::mutex mutex_;  // guards db_: one call, one transaction, at a time
   sqlite::DatabasePtr db_;
+  const Clock& clock_;
 };
 
 // The factory the daemon and the CLI use.
-[[nodiscard]] Result<std::unique_ptr<StateStore>> open_sqlite_state_store(const std::string& path);
+[[nodiscard]] Result<std::unique_ptr<StateStore>> open_sqlite_state_store(
+    const std::string& path, const Clock& clock = real_clock());
 
 }  // namespace nkd::state

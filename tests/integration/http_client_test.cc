@@ -7,8 +7,11 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <stop_token>
 #include <thread>
 
+#include "tests/fakes/fake_clock.h"
 #include "tests/support/serving_thread.h"
 #include "tests/support/test_support.h"
 
@@ -60,6 +63,7 @@ TEST(CurlHttpClient, ReturnsStatusBodyAndLowerCasedHeaders) {
 TEST(CurlHttpClient, HonoursTheTimeout) {
   httplib::Server server;
   server.Get("/slow", [](const httplib::Request&, httplib::Response& response) {
+    // A real server slower than the client's timeout, which libcurl enforces on the real clock.
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     response.set_content("late", "text/plain");
   });
@@ -100,17 +104,18 @@ TEST(SendWithRetry, RetriesServiceUnavailableThenSucceeds) {
   });
   ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
-  std::vector<std::chrono::milliseconds> waits;
+  testing::FakeClock clock;
+  clock.set_auto_advance(true);
   RetryPolicy policy{.max_attempts = 5, .base_delay_ms = 100, .max_delay_ms = 1000,
-                     .sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); },
+                     .clock = &clock,
                      .random_unit = [] { return 0.5; }};
   auto response = send_with_retry(client, {.url = running.url("/flaky")}, policy);
   ASSERT_TRUE(response.ok()) << response.error().message;
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(calls.load(), 3);
   // Full jitter at 0.5 of a doubling ceiling: 50 ms, then 100 ms.
-  EXPECT_EQ(waits, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(50),
-                                                           std::chrono::milliseconds(100)}));
+  EXPECT_EQ(clock.sleeps(), (std::vector<Clock::Duration>{std::chrono::milliseconds(50),
+                                                          std::chrono::milliseconds(100)}));
 }
 
 TEST(SendWithRetry, TooManyRequestsWaitsRetryAfter) {
@@ -126,12 +131,13 @@ TEST(SendWithRetry, TooManyRequestsWaitsRetryAfter) {
   });
   ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
-  std::vector<std::chrono::milliseconds> waits;
-  RetryPolicy policy{.sleep = [&](std::chrono::milliseconds wait) { waits.push_back(wait); }};
-  auto response = send_with_retry(client, {.url = running.url("/limited")}, policy);
+  testing::FakeClock clock;
+  clock.set_auto_advance(true);
+  auto response = send_with_retry(client, {.url = running.url("/limited")},
+                                  RetryPolicy{.clock = &clock});
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 200);
-  EXPECT_EQ(waits, std::vector<std::chrono::milliseconds>{std::chrono::seconds(7)});
+  EXPECT_EQ(clock.sleeps(), std::vector<Clock::Duration>{std::chrono::seconds(7)});
 }
 
 TEST(SendWithRetry, PostIsNotRetriedUnlessThePolicySaysSo) {
@@ -143,29 +149,57 @@ TEST(SendWithRetry, PostIsNotRetriedUnlessThePolicySaysSo) {
   });
   ServingThread running(server, "test server");
   CurlHttpClient client(testing::loopback_only());
-  auto no_sleep = [](std::chrono::milliseconds) {};
+  testing::FakeClock clock;
+  clock.set_auto_advance(true);
   auto once = send_with_retry(client, {.method = "POST", .url = running.url("/create")},
-                              RetryPolicy{.sleep = no_sleep});
+                              RetryPolicy{.clock = &clock});
   ASSERT_TRUE(once.ok());
   EXPECT_EQ(once->status, 503);
   EXPECT_EQ(calls.load(), 1);
   auto bounded = send_with_retry(client, {.method = "POST", .url = running.url("/create")},
                                  RetryPolicy{.max_attempts = 3, .retry_non_idempotent = true,
-                                             .sleep = no_sleep});
+                                             .clock = &clock});
   ASSERT_TRUE(bounded.ok());
   EXPECT_EQ(calls.load(), 4);  // three more, then it gives up with the last response
+}
+
+TEST(SendWithRetry, AStopDuringABackoffEndsTheRetriesAtOnce) {
+  httplib::Server server;
+  std::atomic<int> calls{0};
+  server.Get("/down", [&](const httplib::Request&, httplib::Response& response) {
+    ++calls;
+    response.status = 503;
+  });
+  ServingThread running(server, "test server");
+  CurlHttpClient client(testing::loopback_only());
+  testing::FakeClock clock;
+  std::stop_source stop;
+  std::optional<Result<HttpResponse>> outcome;
+  std::thread sender([&] {
+    outcome = send_with_retry(client, {.url = running.url("/down")},
+                              RetryPolicy{.max_attempts = 4,
+                                          .clock = &clock,
+                                          .stop = stop.get_token()});
+  });
+  ASSERT_TRUE(clock.wait_for_sleepers(1));  // in its first backoff, which no one advances
+  stop.request_stop();
+  sender.join();
+  ASSERT_TRUE(outcome.has_value() && outcome->ok());
+  EXPECT_EQ((*outcome)->status, 503);
+  EXPECT_EQ(calls.load(), 1);
 }
 
 TEST(SendWithRetry, RetriesConnectionRefusedWithinTheAttemptBound) {
   const int closed_port = testing::free_port();
   CurlHttpClient client(testing::loopback_only());
-  int sleeps = 0;
+  testing::FakeClock clock;
+  clock.set_auto_advance(true);
   auto result = send_with_retry(
       client, {.url = "http://127.0.0.1:" + std::to_string(closed_port) + "/"},
-      RetryPolicy{.max_attempts = 3, .sleep = [&](std::chrono::milliseconds) { ++sleeps; }});
+      RetryPolicy{.max_attempts = 3, .clock = &clock});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, ErrorCode::kUnavailable);
-  EXPECT_EQ(sleeps, 2);
+  EXPECT_EQ(clock.sleeps().size(), 2u);
 }
 
 class TlsClient : public ::testing::Test {

@@ -11,6 +11,7 @@
 #include "providers/kube/kube_identity.h"
 #include "render/housekeeper/housekeeper.h"
 #include "render/housekeeper/nkd_access.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
@@ -31,6 +32,7 @@ class KubeClientTest : public ::testing::Test {
         metrics_("test") {
     // What the first control-plane node installs at bring-up.
     fake_.grant(housekeeper::nkd_access_manifests(cluster_));
+    clock_.set_auto_advance(true);
   }
 
   kube::KubeEndpoint endpoint(const std::string& ca_pem, bool with_client_cert = true) {
@@ -48,7 +50,7 @@ class KubeClientTest : public ::testing::Test {
   }
 
   kube::KubeClient client(kube::KubeEndpoint endpoint) {
-    return kube::KubeClient(http_, std::move(endpoint), &metrics_,
+    return kube::KubeClient(http_, std::move(endpoint), clock_, &metrics_,
                             kube::KubeClientOptions{
                                 .request_timeout_ms = 5'000,
                                 .connect_timeout_ms = 2'000,
@@ -65,6 +67,8 @@ class KubeClientTest : public ::testing::Test {
   testing::FakeKubeApi fake_;
   metrics::Metrics metrics_;
   CurlHttpClient http_{testing::loopback_only()};
+  // The eviction pauses and retry backoffs run at once; deadlines are on this clock.
+  testing::FakeClock clock_;
 };
 
 TEST_F(KubeClientTest, ReadyzSucceedsOnceTheServerAnswers) {
@@ -194,7 +198,7 @@ TEST_F(KubeClientTest, CordonsEvictsAndDeletesANode) {
   ASSERT_TRUE(pods.ok()) << pods.error().message;
   ASSERT_EQ(pods->size(), 2u);
   const kube::PodRef web{.namespace_name = "default", .name = "web-1"};
-  EXPECT_TRUE(kube.evict(web, std::chrono::steady_clock::now() + 5s).ok());
+  EXPECT_TRUE(kube.evict(web, clock_.steady_now() + 5s).ok());
   EXPECT_EQ(fake_.requests_to("POST", "/api/v1/namespaces/default/pods/web-1/eviction"), 3);
   EXPECT_FALSE(fake_.has_object("/api/v1/namespaces/default/pods/web-1"));
   ASSERT_TRUE(kube.delete_node("prod-east-workers-1").ok());
@@ -206,7 +210,7 @@ TEST_F(KubeClientTest, EvictionBlockedByABudgetTimesOutNamingThePod) {
   fake_.add_pod("default", "db-0", "prod-east-workers-1");
   fake_.block_evictions(1'000'000);
   auto status = client().evict({.namespace_name = "default", .name = "db-0"},
-                               std::chrono::steady_clock::now() + 300ms);
+                               clock_.steady_now() + 300ms);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, ErrorCode::kTimeout);
   EXPECT_NE(status.error().message.find("default/db-0"), std::string::npos) << status.error().message;

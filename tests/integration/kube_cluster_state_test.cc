@@ -10,6 +10,7 @@
 #include "providers/kube/kube_identity.h"
 #include "render/housekeeper/nkd_access.h"
 #include "render/ignition/bring_up.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
@@ -43,30 +44,33 @@ class ClusterStateTest : public ::testing::Test {
                            .ca_pem = pki_.ca.cert_pem,
                            .client_cert_pem = identity->cert_pem,
                            .client_key_pem = identity->key_pem},
-        nullptr,
+        clock_, nullptr,
         kube::KubeClientOptions{.retry = RetryPolicy{.max_attempts = 2, .base_delay_ms = 10},
                                 .eviction_retry_ms = 10});
+    // Every wait of these tests is the code's own (polls, deadlines, eviction pauses): the fake
+    // clock runs them at once.
+    clock_.set_auto_advance(true);
   }
 
-  // A ClusterState whose pauses run `on_pause` (the cluster moving on) and then sleep briefly.
+  // A ClusterState whose poll pauses run `on_pause` (the cluster moving on); the retry
+  // backoffs of the client underneath (at most 10 ms) are not its pauses.
   kube::ClusterState state(std::function<void()> on_pause = {}) {
-    return kube::ClusterState(
-        *client_, kube::ClusterStateOptions{.poll_interval_ms = 20,
-                                            .sleep = [on_pause](std::chrono::milliseconds delay) {
-                                              if (on_pause) on_pause();
-                                              std::this_thread::sleep_for(delay);
-                                            }});
+    clock_.set_on_sleep([on_pause](Clock::Duration length) {
+      if (on_pause && length == kPollInterval) on_pause();
+    });
+    return kube::ClusterState(*client_, kube::ClusterStateOptions{.poll_interval_ms = 20});
   }
+  static constexpr Clock::Duration kPollInterval = std::chrono::milliseconds(20);
 
   std::vector<render::Artifact> artifacts() {
     return render::render_cluster(cluster_, pki_, render::RenderOptions{}).artifacts;
   }
 
   // What nkd applies to a cluster: the network plugin, then housekeeper.
-  static void apply_all(kube::ClusterState& cluster_state, const std::vector<render::Artifact>& rendered) {
+  void apply_all(kube::ClusterState& cluster_state, const std::vector<render::Artifact>& rendered) {
     for (const std::string_view folder : {render::kNetworkManifests, render::kHousekeeperManifests}) {
       const Status applied =
-          cluster_state.apply_manifests(rendered, folder, std::chrono::steady_clock::now() + 10s);
+          cluster_state.apply_manifests(rendered, folder, clock_.steady_now() + 10s);
       ASSERT_TRUE(applied.ok()) << folder << ": " << applied.error().message;
     }
   }
@@ -83,6 +87,7 @@ class ClusterStateTest : public ::testing::Test {
   pki::ClusterPki pki_;
   testing::FakeKubeApi fake_;
   CurlHttpClient http_{testing::loopback_only()};
+  testing::FakeClock clock_;
   std::unique_ptr<kube::KubeClient> client_;
 };
 
@@ -95,7 +100,7 @@ TEST_F(ClusterStateTest, ReadinessWaitsForEveryExpectedNode) {
     if (pauses == 1) fake_.add_node({.name = "b", .ready = false});
     if (pauses == 3) fake_.set_node_ready("b", true);
   });
-  auto report = cluster_state.wait_ready({"a", "b"}, std::chrono::steady_clock::now() + 10s);
+  auto report = cluster_state.wait_ready({"a", "b"}, clock_.steady_now() + 10s);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_TRUE(report->ready);
   EXPECT_GE(pauses, 3);
@@ -104,7 +109,7 @@ TEST_F(ClusterStateTest, ReadinessWaitsForEveryExpectedNode) {
 
 TEST_F(ClusterStateTest, ReadinessReportsMissingAndUnreadyNodesAtTheDeadline) {
   fake_.add_node({.name = "a", .ready = false});
-  auto report = state().wait_ready({"a", "b"}, std::chrono::steady_clock::now() + 200ms);
+  auto report = state().wait_ready({"a", "b"}, clock_.steady_now() + 200ms);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->ready);
   EXPECT_EQ(report->missing, std::vector<std::string>{"b"});
@@ -114,7 +119,10 @@ TEST_F(ClusterStateTest, ReadinessReportsMissingAndUnreadyNodesAtTheDeadline) {
 
 TEST_F(ClusterStateTest, AppliesTheCrdFirstAndTheRestOnceItIsEstablished) {
   fake_.set_crd_establish_delay(300ms);
-  ASSERT_TRUE(state().apply_manifests(artifacts(), render::kHousekeeperManifests, std::chrono::steady_clock::now() + 10s).ok());
+  ASSERT_TRUE(state()
+                  .apply_manifests(artifacts(), render::kHousekeeperManifests,
+                                   clock_.steady_now() + 10s)
+                  .ok());
   const auto log = fake_.request_log();
   const std::string crd = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/updates.housekeeper.io";
   const auto crd_applied = position(log, "PATCH " + crd);
@@ -132,7 +140,7 @@ TEST_F(ClusterStateTest, AppliesTheCrdFirstAndTheRestOnceItIsEstablished) {
 
 TEST_F(ClusterStateTest, VersionBumpUpdatesTheUpdateAndTracksTheRolloutToCompletion) {
   add_cluster_nodes("v1.29.1", "NestOS 22.03-LTS-SP3.20240110");
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  const auto deadline = clock_.steady_now() + 20s;
   ASSERT_TRUE(state().apply_manifests(artifacts(), render::kHousekeeperManifests, deadline).ok());
   cluster_.kubernetes.version = "v1.30.0";
 
@@ -169,7 +177,7 @@ TEST_F(ClusterStateTest, AStuckNodeFailsTheRolloutNamingIt) {
   add_cluster_nodes("v1.29.1", "NestOS 22.03-LTS-SP3.20240110");
   fake_.set_node_label("prod-east-control-plane-1", kube::kUpgradingLabel, " ");
   auto result = state().wait_rollout({.kubelet_version = "v1.30.0"}, 200ms,
-                                     std::chrono::steady_clock::now() + 10s);
+                                     clock_.steady_now() + 10s);
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, ErrorCode::kTimeout);
   EXPECT_NE(result.error().message.find("prod-east-control-plane-1"), std::string::npos)
@@ -180,7 +188,7 @@ TEST_F(ClusterStateTest, RolloutDeadlineNamesTheNodesLeft) {
   add_cluster_nodes("v1.29.1", "NestOS 22.03-LTS-SP3.20240110");
   fake_.set_node_versions("prod-east-control-plane-0", "v1.30.0", "x");
   auto result = state().wait_rollout({.kubelet_version = "v1.30.0"}, 10s,
-                                     std::chrono::steady_clock::now() + 200ms);
+                                     clock_.steady_now() + 200ms);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.error().message.find("prod-east-gpu-0 (pending)"), std::string::npos)
       << result.error().message;
@@ -302,7 +310,7 @@ TEST_F(BringUpAccessTest, InitNodesAccessLetsNkdApplyTheNetworkPluginAndHousekee
     const auto access = bring_up_access(rendered);
     ASSERT_EQ(access.size(), 4u) << model::to_string(plugin);
     fake_.grant(access);
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    const auto deadline = clock_.steady_now() + 10s;
     for (const std::string_view folder : {render::kNetworkManifests, render::kHousekeeperManifests}) {
       const Status applied = state().apply_manifests(rendered.artifacts, folder, deadline);
       ASSERT_TRUE(applied.ok()) << model::to_string(plugin) << " " << folder << ": "
@@ -318,7 +326,7 @@ TEST_F(BringUpAccessTest, InitNodesAccessLetsNkdApplyTheNetworkPluginAndHousekee
 TEST_F(BringUpAccessTest, BeforeBringUpNkdIsRefusedTheNetworkPlugin) {
   const auto artifacts = render::render_cluster(cluster_, pki_, render::RenderOptions{}).artifacts;
   const Status applied = state().apply_manifests(artifacts, render::kNetworkManifests,
-                                                 std::chrono::steady_clock::now() + 10s);
+                                                 clock_.steady_now() + 10s);
   ASSERT_FALSE(applied.ok());
   EXPECT_EQ(applied.error().code, ErrorCode::kPermissionDenied) << applied.error().message;
 }

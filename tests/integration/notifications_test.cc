@@ -9,6 +9,7 @@
 
 #include "common/curl_http_client.h"
 #include "syncd/notify/notifier.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/notification_receiver.h"
 #include "tests/support/syncd_fixture.h"
 #include "tests/support/test_support.h"
@@ -37,11 +38,8 @@ SinkConfig sink(const std::string& name, SinkType type, const std::string& url,
                     .events = {kEventKinds.begin(), kEventKinds.end()}};
 }
 
-// Retries without waiting: the tests check that a retry happens, not how long it waits.
 NotifierOptions quick_retries(std::size_t queue_capacity = 256) {
-  NotifierOptions options{.queue_capacity = queue_capacity};
-  options.retry.sleep = [](std::chrono::milliseconds) {};
-  return options;
+  return NotifierOptions{.queue_capacity = queue_capacity};
 }
 
 std::vector<testing::ReceivedNotification> at(const testing::NotificationReceiver& receiver,
@@ -63,11 +61,15 @@ TEST(Notifications, EachSinkTypeGetsItsShapeAndGenericDeliveriesVerify) {
   testing::NotificationReceiver receiver(kSecret);
   CurlHttpClient client(testing::loopback_only());
   metrics::Metrics metrics("test");
+  // Retries without waiting: the tests check that a retry happens, not how long it waits. The
+  // wall time starts at the real one: receivers check signature timestamps against theirs.
+  testing::FakeClock clock(SystemClock().now_unix_ms());
+  clock.set_auto_advance(true);
   auto notifier = Notifier::create({sink("hook", SinkType::kGeneric, receiver.url("/generic"),
                                          (scratch.path() / "secret").string()),
                                     sink("chat", SinkType::kSlack, receiver.url("/slack")),
                                     sink("alerts", SinkType::kAlertmanager, receiver.url(""))},
-                                   client, metrics, quick_retries());
+                                   client, clock, metrics, quick_retries());
   ASSERT_TRUE(notifier) << notifier.error().message;
   (*notifier)->commit_rejected(kCommit, "clusters/edge-lab/cluster.yaml:7:5: error: unknown key");
   (*notifier)->cluster_outcome("edge-lab", kCommit, false, "quota exceeded");
@@ -114,9 +116,13 @@ TEST(Notifications, A500IsRetriedWithTheSameDeliveryId) {
   receiver.fail_next(1);
   CurlHttpClient client(testing::loopback_only());
   metrics::Metrics metrics("test");
+  // Retries without waiting: the tests check that a retry happens, not how long it waits. The
+  // wall time starts at the real one: receivers check signature timestamps against theirs.
+  testing::FakeClock clock(SystemClock().now_unix_ms());
+  clock.set_auto_advance(true);
   auto notifier = Notifier::create({sink("hook", SinkType::kGeneric, receiver.url("/generic"),
                                          (scratch.path() / "secret").string())},
-                                   client, metrics, quick_retries());
+                                   client, clock, metrics, quick_retries());
   ASSERT_TRUE(notifier) << notifier.error().message;
   (*notifier)->commit_accepted(kCommit, "1 cluster(s) changed");
   ASSERT_TRUE(testing::wait_until([&] { return !receiver.received().empty(); }, 30s));
@@ -133,8 +139,12 @@ TEST(Notifications, AFullQueueDropsTheOldestAndCountsIt) {
   receiver.hold();
   CurlHttpClient client(testing::loopback_only());
   metrics::Metrics metrics("test");
-  auto notifier = Notifier::create({sink("chat", SinkType::kSlack, receiver.url("/slack"))}, client,
-                                   metrics, quick_retries(/*queue_capacity=*/2));
+  // Retries without waiting: the tests check that a retry happens, not how long it waits. The
+  // wall time starts at the real one: receivers check signature timestamps against theirs.
+  testing::FakeClock clock(SystemClock().now_unix_ms());
+  clock.set_auto_advance(true);
+  auto notifier = Notifier::create({sink("chat", SinkType::kSlack, receiver.url("/slack"))},
+                                   client, clock, metrics, quick_retries(/*queue_capacity=*/2));
   ASSERT_TRUE(notifier) << notifier.error().message;
   (*notifier)->commit_accepted(kCommit, "0");
   // The worker holds delivery 0 at the receiver; 1 to 4 then meet a queue of two.
@@ -156,8 +166,12 @@ TEST(Notifications, AReceiverOutsideTheEgressAllowListGetsNothing) {
   testing::NotificationReceiver receiver(kSecret);
   CurlHttpClient client(CidrAllowList({*parse_cidr("127.0.0.2/32", false)}));
   metrics::Metrics metrics("test");
-  auto notifier = Notifier::create({sink("chat", SinkType::kSlack, receiver.url("/slack"))}, client,
-                                   metrics, quick_retries());
+  // Retries without waiting: the tests check that a retry happens, not how long it waits. The
+  // wall time starts at the real one: receivers check signature timestamps against theirs.
+  testing::FakeClock clock(SystemClock().now_unix_ms());
+  clock.set_auto_advance(true);
+  auto notifier = Notifier::create({sink("chat", SinkType::kSlack, receiver.url("/slack"))},
+                                   client, clock, metrics, quick_retries());
   ASSERT_TRUE(notifier) << notifier.error().message;
   (*notifier)->commit_accepted(kCommit, "refused");
   ASSERT_TRUE(testing::wait_until(

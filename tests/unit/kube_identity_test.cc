@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "render/pki/certificate.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 
@@ -16,15 +17,14 @@ class KubeIdentityTest : public ::testing::Test {
   KubeIdentityTest()
       : cluster_(testing::openstack_cluster()),
         pki_(testing::make_real_pki(cluster_)),
-        cache_([this] { return now_; }) {
-    now_ = std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-               .count();
-  }
+        cache_(clock_) {}
+
+  std::int64_t now_unix() const { return clock_.now_unix_ms() / 1000; }
 
   model::Cluster cluster_;
   pki::ClusterPki pki_;
-  std::int64_t now_ = 0;
+  // The real time at the start: the certificates are checked by OpenSSL against the real one.
+  testing::FakeClock clock_{SystemClock().now_unix_ms()};
   kube::ClientIdentityCache cache_;
 };
 
@@ -42,18 +42,18 @@ TEST_F(KubeIdentityTest, MintsAnHourLongSystemMastersCertificateNamedNkd) {
   EXPECT_STREQ(organization, "nkd:controllers") << "a group of its own, never system:masters";
   auto facts = pki::read_certificate_facts(identity->cert_pem);
   ASSERT_TRUE(facts.ok());
-  EXPECT_NEAR(static_cast<double>(facts->not_after_unix - now_), 3600.0, 400.0);
+  EXPECT_NEAR(static_cast<double>(facts->not_after_unix - now_unix()), 3600.0, 400.0);
   EXPECT_NE(identity->cert_pem, pki_.admin.cert_pem);
 }
 
 TEST_F(KubeIdentityTest, ReusesTheIdentityUntilTenMinutesAreLeft) {
   auto first = cache_.identity_for("prod-east", pki_);
   ASSERT_TRUE(first.ok());
-  now_ += 45 * 60;  // 15 minutes left
+  clock_.advance(std::chrono::minutes(45));  // 15 minutes left
   auto same = cache_.identity_for("prod-east", pki_);
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(same->cert_pem, first->cert_pem);
-  now_ += 6 * 60;  // 9 minutes left
+  clock_.advance(std::chrono::minutes(6));  // 9 minutes left
   auto renewed = cache_.identity_for("prod-east", pki_);
   ASSERT_TRUE(renewed.ok());
   EXPECT_NE(renewed->cert_pem, first->cert_pem);

@@ -13,6 +13,7 @@
 #include "syncd/config.h"
 #include "syncd/http/webhooks.h"
 #include "syncd/notify/sink_requests.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::syncd::notify {
@@ -165,7 +166,8 @@ TEST(Notifier, PassesOnChangesOnlyAndEachSinkGetsTheEventsItWants) {
                                     .type = SinkType::kSlack,
                                     .url = "http://127.0.0.1:1/f",
                                     .events = {EventKind::kClusterFailed}}};
-  auto notifier = Notifier::create(sinks, client, metrics);
+  testing::FakeClock clock;
+  auto notifier = Notifier::create(sinks, client, clock, metrics);
   ASSERT_TRUE(notifier) << notifier.error().message;
   (*notifier)->cluster_outcome("edge-lab", kCommit, false, "boom");
   (*notifier)->cluster_outcome("edge-lab", kCommit, false, "boom");  // a retry: nothing new
@@ -206,11 +208,12 @@ TEST(Notifier, AnEmptySecretFileIsRefusedNamingTheSink) {
   testing::write_file(scratch.path() / "empty", "\n");
   RecordingClient client;
   metrics::Metrics metrics("test");
+  testing::FakeClock clock;
   auto notifier = Notifier::create({{.name = "ops",
                                      .type = SinkType::kGeneric,
                                      .url = "http://127.0.0.1:1/",
                                      .secret_file = (scratch.path() / "empty").string()}},
-                                   client, metrics);
+                                   client, clock, metrics);
   ASSERT_FALSE(notifier);
   EXPECT_NE(notifier.error().message.find("notification sink ops is empty"), std::string::npos)
       << notifier.error().message;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/crypto.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace nkd::syncd {
 namespace {
@@ -146,7 +147,8 @@ TEST(ClientNetwork, GroupsIpv4By24AndIpv6By64) {
 }
 
 TEST(RateLimiter, AddressesOfOne24ShareABucketAnother24DoesNot) {
-  RateLimiter limiter(/*per_second=*/0.001, /*burst=*/2);
+  testing::FakeClock clock;
+  RateLimiter limiter(/*per_second=*/0.001, /*burst=*/2, clock);
   const auto network = [](const char* address) { return client_network(address, {}); };
   EXPECT_TRUE(limiter.allow(network("198.51.100.1")));
   EXPECT_TRUE(limiter.allow(network("198.51.100.2")));
@@ -155,12 +157,24 @@ TEST(RateLimiter, AddressesOfOne24ShareABucketAnother24DoesNot) {
 }
 
 TEST(RateLimiter, AllowsBurstThenRefusesPerAddress) {
-  RateLimiter limiter(/*per_second=*/0.001, /*burst=*/3);
+  testing::FakeClock clock;
+  RateLimiter limiter(/*per_second=*/0.001, /*burst=*/3, clock);
   EXPECT_TRUE(limiter.allow("127.0.0.1"));
   EXPECT_TRUE(limiter.allow("127.0.0.1"));
   EXPECT_TRUE(limiter.allow("127.0.0.1"));
   EXPECT_FALSE(limiter.allow("127.0.0.1"));
   EXPECT_TRUE(limiter.allow("127.0.0.2"));
+}
+
+TEST(RateLimiter, RefillsAtItsRateOnTheClock) {
+  testing::FakeClock clock;
+  RateLimiter limiter(/*per_second=*/1.0, /*burst=*/1, clock);
+  EXPECT_TRUE(limiter.allow("127.0.0.1"));
+  EXPECT_FALSE(limiter.allow("127.0.0.1"));
+  clock.advance(std::chrono::milliseconds(500));
+  EXPECT_FALSE(limiter.allow("127.0.0.1"));
+  clock.advance(std::chrono::milliseconds(600));
+  EXPECT_TRUE(limiter.allow("127.0.0.1"));
 }
 
 }  // namespace

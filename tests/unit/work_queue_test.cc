@@ -6,15 +6,18 @@
 #include <thread>
 #include <vector>
 
+#include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::syncd {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::FakeClock;
 
 TEST(WorkQueue, CoalescesRepeatedAdds) {
-  WorkQueue queue;
+  FakeClock clock;
+  WorkQueue queue(clock);
   queue.add("a");
   queue.add("a");
   queue.add("b");
@@ -22,13 +25,14 @@ TEST(WorkQueue, CoalescesRepeatedAdds) {
 }
 
 TEST(WorkQueue, NeverHandsOutARunningKeyTwice) {
-  WorkQueue queue;
+  FakeClock clock;
+  WorkQueue queue(clock);
   queue.add("a");
   ASSERT_EQ(queue.get(), "a");
   queue.add("a");  // arrives while "a" runs: must wait for done()
   std::optional<std::string> second;
   std::thread taker([&] { second = queue.get(); });
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(clock.wait_for_sleepers(1));  // the taker waits
   EXPECT_FALSE(second.has_value());
   queue.done("a");
   taker.join();
@@ -36,44 +40,59 @@ TEST(WorkQueue, NeverHandsOutARunningKeyTwice) {
 }
 
 TEST(WorkQueue, DelayedKeyIsNotDueEarly) {
-  WorkQueue queue;
-  const auto start = std::chrono::steady_clock::now();
+  FakeClock clock;
+  WorkQueue queue(clock);
   queue.add("late", 120ms);
   queue.add("now");
   EXPECT_EQ(queue.get(), "now");
-  EXPECT_EQ(queue.get(), "late");
-  EXPECT_GE(std::chrono::steady_clock::now() - start, 110ms);
+  std::optional<std::string> late;
+  std::thread taker([&] { late = queue.get(); });
+  ASSERT_TRUE(clock.wait_for_sleepers(1));
+  clock.advance(119ms);
+  ASSERT_TRUE(clock.wait_for_sleepers(1));
+  EXPECT_FALSE(late.has_value()) << "due 1 ms later";
+  clock.advance(1ms);
+  taker.join();
+  EXPECT_EQ(late, "late");
 }
 
 TEST(WorkQueue, EarlierAddWinsOverLaterOne) {
-  WorkQueue queue;
+  FakeClock clock;
+  WorkQueue queue(clock);
   queue.add("a", 10'000ms);
   queue.add("a");
-  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(queue.quiet(1ms)) << "due now, not in 10 s";
   EXPECT_EQ(queue.get(), "a");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1'000ms);
+}
+
+TEST(WorkQueue, AKeyDueNowWakesAWorkerWaitingForALaterOne) {
+  FakeClock clock;
+  WorkQueue queue(clock);
+  queue.add("resync", 10min);
+  std::optional<std::string> got;
+  std::thread worker([&] { got = queue.get(); });
+  ASSERT_TRUE(clock.wait_for_sleepers(1));
+  queue.add("commit");
+  worker.join();
+  EXPECT_EQ(got, "commit");
 }
 
 TEST(WorkQueue, ShutdownWakesWaiters) {
-  WorkQueue queue;
+  FakeClock clock;
+  WorkQueue queue(clock);
   std::optional<std::string> got = "unset";
   std::thread waiter([&] { got = queue.get(); });
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(clock.wait_for_sleepers(1));
   queue.shutdown();
   waiter.join();
   EXPECT_FALSE(got.has_value());
 }
 
-}  // namespace
-}  // namespace nkd::syncd
-
-namespace nkd::syncd {
-namespace {
-
 // Several workers waiting on delayed keys while others take them: the sanitizer build checks
 // that no waiter keeps a reference to a queue entry another worker removed.
 TEST(WorkQueue, ManyWorkersTakeDelayedKeysSafely) {
-  WorkQueue queue;
+  FakeClock clock;
+  WorkQueue queue(clock);
   std::atomic<int> taken{0};
   std::vector<std::thread> workers;
   for (int i = 0; i < 4; ++i) {
@@ -85,14 +104,20 @@ TEST(WorkQueue, ManyWorkersTakeDelayedKeysSafely) {
     });
   }
   for (int i = 0; i < 200; ++i) queue.add("k" + std::to_string(i % 20), std::chrono::milliseconds(i % 7));
-  EXPECT_TRUE(testing::wait_until([&] { return queue.idle(); }, std::chrono::seconds(5)));
+  EXPECT_TRUE(testing::wait_until(
+      [&] {
+        clock.advance(1ms);
+        return queue.idle();
+      },
+      std::chrono::seconds(5)));
   queue.shutdown();
   for (auto& worker : workers) worker.join();
   EXPECT_GE(taken.load(), 20);
 }
 
 TEST(WorkQueue, QuietIgnoresResyncsScheduledLater) {
-  WorkQueue queue;
+  FakeClock clock;
+  WorkQueue queue(clock);
   queue.add("later", std::chrono::minutes(10));
   EXPECT_FALSE(queue.idle());
   EXPECT_TRUE(queue.quiet(std::chrono::seconds(1)));
@@ -104,6 +129,8 @@ TEST(WorkQueue, QuietIgnoresResyncsScheduledLater) {
   EXPECT_FALSE(queue.quiet(std::chrono::seconds(1))) << "a key is running";
   queue.done(*key);
   EXPECT_TRUE(queue.quiet(std::chrono::seconds(1)));
+  clock.advance(std::chrono::minutes(10));
+  EXPECT_FALSE(queue.quiet(std::chrono::seconds(1))) << "the resync is due now";
   queue.shutdown();
 }
 
