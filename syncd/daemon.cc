@@ -2,16 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
-#include "common/private_files.h"
 #include "common/secret_file.h"
+#include "render/render.h"
+#include "syncd/cluster_pki_store.h"
 #include "syncd/listener_tls.h"
 #include "syncd/source/remote_url.h"
-#include "syncd/source_factory.h"
-#include "syncd/state/sqlite_state_store.h"
 
 namespace nkd::syncd {
 
@@ -56,6 +51,28 @@ Result<Secret> load_operator_token(const std::string& file) {
   return token;
 }
 
+// The reconciler as the commit step hands it an accepted commit's clusters.
+class ReconcilerReceiver final : public CommitReceiver {
+ public:
+  explicit ReconcilerReceiver(Reconciler& reconciler) : reconciler_(reconciler) {}
+  void submit_all(std::vector<DesiredCluster> changed) override {
+    reconciler_.submit_all(std::move(changed));
+  }
+  void observe_revisions(const std::vector<std::string>& unchanged,
+                         const git::CommitInfo& commit) override {
+    reconciler_.observe_revisions(unchanged, commit);
+  }
+  void prune(const std::string& cluster, const std::string& commit) override {
+    reconciler_.prune(cluster, commit);
+  }
+  void orphan(const std::string& cluster, const std::string& commit) override {
+    reconciler_.orphan(cluster, commit);
+  }
+
+ private:
+  Reconciler& reconciler_;
+};
+
 }  // namespace
 
 Result<std::string> Daemon::operator_action(OperatorAction action, const std::string& cluster,
@@ -74,34 +91,13 @@ Result<std::string> Daemon::operator_action(OperatorAction action, const std::st
   return Error{ErrorCode::kInternal, "unknown operator action"};
 }
 
-Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version,
-                                               const std::string& commit) {
-  // It holds the state store's private keys and the Git mirror: the daemon's user's alone.
-  if (auto made = create_private_directories(config.state_directory()); !made) {
-    return made.error().wrap("creating the state directory");
-  }
-  auto store = state::open_sqlite_state_store(config.sqlite_path);
-  if (!store) return store.error().wrap("opening the state store");
-  auto source = create_source(config);
-  if (!source) return source.error().wrap("setting up the Git source");
-  providers::openstack::Clouds clouds;
-  if (!config.clouds_file.empty()) {
-    auto loaded = providers::openstack::load_clouds_file(config.clouds_file);
-    if (!loaded) return loaded.error().wrap("reading clouds: " + config.clouds_file);
-    clouds = std::move(loaded).value();
-  }
-  return std::unique_ptr<Daemon>(new Daemon(std::move(config), std::move(store).value(),
-                                            std::move(source).value(), std::move(clouds), version,
-                                            commit));
-}
-
-Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
-               std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
+Daemon::Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock,
                const std::string& version, const std::string& commit)
     : config_(std::move(config)),
+      clock_(clock),
       metrics_(version, commit),
-      store_(std::move(store)),
-      source_(std::move(source)),
+      store_(std::move(parts.store)),
+      source_(std::move(parts.source)),
       published_configs_(*store_),
       fetch_tokens_(*store_, clock_),
       bare_metal_(
@@ -124,18 +120,18 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
                          node.config_digest.substr(0, 12));
           },
           &fetch_tokens_),
-      egress_client_(config_.egress),
+      http_client_(std::move(parts.http)),
       poll_interval_ms_(config_.repository.poll_interval_ms) {
   source_heartbeat_ = progress_.add("the source loop");
-  if (!clouds.empty()) {
+  if (!parts.clouds.empty()) {
     openstack_ = std::make_unique<providers::openstack::OpenStackProvider>(
-        std::move(clouds), egress_client_, clock_, *store_, &metrics_,
+        std::move(parts.clouds), *http_client_, clock_, *store_, &metrics_,
         providers::openstack::OpenStackProviderOptions{
             .max_concurrent_creates = config_.openstack_max_concurrent_creates});
   }
   if (config_.cluster_access == ClusterAccess::kDirect) {
     cluster_sync_ = std::make_unique<ClusterSync>(
-        *store_, egress_client_, clock_, &metrics_,
+        *store_, *http_client_, clock_, &metrics_,
         ClusterSyncOptions{.ready_timeout_ms = config_.ready_timeout_ms,
                            .rollout_stall_ms = config_.rollout_stall_ms,
                            .api_servers = config_.api_servers});
@@ -156,6 +152,55 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
       [this](const model::Cluster& cluster, const render::ClusterRender& render) {
         return bare_metal_.publish_for_pointers(cluster, render);
       });
+  commit_receiver_ = std::make_unique<ReconcilerReceiver>(*reconciler_);
+  commit_step_ = make_commit_step();
+}
+
+std::unique_ptr<CommitStep> Daemon::make_commit_step() {
+  // The listeners look at commit_statuses_ and notifier_ when called: start() makes them later.
+  CommitListeners listeners{
+      .started =
+          [this](const std::string& commit, const std::vector<std::string>& changed) {
+            if (commit_statuses_) commit_statuses_->commit_started(commit, changed);
+          },
+      .cluster_removed =
+          [this](const std::string& cluster, const std::string& commit) {
+            if (commit_statuses_) commit_statuses_->cluster_removed(cluster, commit);
+          },
+      .accepted =
+          [this](const std::string& commit, const std::string& summary) {
+            if (notifier_) notifier_->commit_accepted(commit, summary);
+          },
+      .rejected =
+          [this](const std::string& commit, const std::string& first_error) {
+            if (commit_statuses_) commit_statuses_->commit_rejected(commit, first_error);
+            if (notifier_) notifier_->commit_rejected(commit, first_error);
+          }};
+  return std::make_unique<CommitStep>(
+      *source_, *store_, *commit_receiver_, metrics_, clock_,
+      CommitStepOptions{.prune = config_.prune,
+                        .render_for = [this](const model::Cluster& cluster) {
+                          return render_function(cluster);
+                        },
+                        .listeners = std::move(listeners)});
+}
+
+RenderFunction Daemon::render_function(const model::Cluster& cluster) {
+  return [this, cluster]() -> Result<std::shared_ptr<const render::ClusterRender>> {
+    const auto started = clock_.steady_now();
+    auto pki = load_or_create_pki(*store_, cluster, clock_.now_unix_ms() / 1000);
+    if (!pki) {
+      metrics_.render_errors_total.Add({}).Increment();
+      return pki.error();
+    }
+    auto render = std::make_shared<const render::ClusterRender>(
+        render::render_cluster(cluster, *pki,
+                               render::RenderOptions{.ignition_base_url = config_.public_url,
+                                                     .ignition_ca_pem = ignition_ca_pem_}));
+    metrics_.render_duration_seconds.Add({}, metrics::Metrics::fast_buckets())
+        .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
+    return std::shared_ptr<const render::ClusterRender>(std::move(render));
+  };
 }
 
 Daemon::~Daemon() { stop(); }
@@ -226,8 +271,7 @@ Status Daemon::prepare_listener_security() {
 
 Status Daemon::start_commit_statuses() {
   if (config_.forge.kind.empty()) return ok_status();
-  forge_client_ = std::make_unique<CurlHttpClient>(config_.egress);
-  auto publisher = ForgeStatusPublisher::create(config_.forge, *forge_client_, clock_, metrics_);
+  auto publisher = ForgeStatusPublisher::create(config_.forge, *http_client_, clock_, metrics_);
   if (!publisher) return publisher.error();
   forge_publisher_ = std::move(publisher).value();
   commit_statuses_ = std::make_unique<CommitStatusTracker>(*forge_publisher_);
@@ -239,7 +283,7 @@ Status Daemon::start_commit_statuses() {
 Status Daemon::start_notifications() {
   if (config_.notifications.empty()) return ok_status();
   auto notifier =
-      notify::Notifier::create(config_.notifications, egress_client_, clock_, metrics_);
+      notify::Notifier::create(config_.notifications, *http_client_, clock_, metrics_);
   if (!notifier) return notifier.error();
   notifier_ = std::move(notifier).value();
   std::string names;
@@ -366,18 +410,8 @@ void Daemon::poll_once() {
   metrics_.source_revision_info.Add({{"revision", commit}}).Set(1);
   exported_revision_ = commit;
   seen_commit_ = commit;
-  try {
-    process_commit(commit, clock_.now_unix_ms());
-  } catch (const std::exception& error) {
-    // A commit is untrusted input: whatever its processing throws (an allocation a definition
-    // asks for, a library exception the loader does not expect) rejects it, and this thread,
-    // which every later commit needs, lives on.
-    reject_commit(commit, {model::Diagnostic{
-                              .path = "clusters/",
-                              .severity = model::Severity::kError,
-                              .message = std::string("cannot process this commit (") +
-                                         error.what() +
-                                         "); the last accepted commit stays applied"}});
+  if (commit_step_->take(commit, clock_.now_unix_ms()) == CommitStep::Outcome::kUnread) {
+    seen_commit_.clear();  // try again on the next poll
   }
 }
 

@@ -1,26 +1,26 @@
 // Daemon: `nkd syncd`. Wires the stages of DESIGN.md §1 together: a source loop that polls (or
-// is woken by a webhook), validates and renders each new commit, and hands changed clusters to
-// the reconciler; the HTTP server; the state store. A commit with any invalid definition is
-// rejected as a whole and the last accepted commit stays in force.
+// is woken by a webhook) and gives each new commit to the commit step (commit_step.h), which
+// hands changed clusters to the reconciler; the HTTP server; the state store. A commit with any
+// invalid definition is rejected as a whole and the last accepted commit stays in force.
+//
+// The outside world comes in from outside (DaemonParts and a Clock): Daemon::create builds the
+// real ones (SQLite, libgit2, libcurl, the system clock) for `nkd syncd`; tests may pass fakes.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 
 #include "common/clock.h"
-#include "common/curl_http_client.h"
+#include "common/http_client.h"
 #include "common/progress_monitor.h"
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/openstack/openstack_provider.h"
-#include "render/model/diagnostics.h"
-#include "render/model/mac_addresses.h"
+#include "syncd/commit_step.h"
 #include "syncd/config.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
@@ -34,11 +34,26 @@
 
 namespace nkd::syncd {
 
+// What the daemon talks to: each is used from several threads (the store and the HTTP client
+// are thread-safe; the source is used by the source loop, and cancelled from stop()).
+struct DaemonParts {
+  std::unique_ptr<state::StateStore> store;
+  std::unique_ptr<Source> source;
+  // Every call to a cloud, a cluster, a forge or a notification sink goes through it, so
+  // egress.allow holds for them all.
+  std::unique_ptr<HttpClient> http;
+  providers::openstack::Clouds clouds;  // of clouds.yaml; empty without one
+};
+
 class Daemon {
  public:
-  // `version` and `commit` are nkd's own (nkd_build_info).
+  // The wiring for `nkd syncd` (daemon_wiring.cc): makes the state directory and the real parts
+  // per `config`, on the system clock. `version` and `commit` are nkd's own (nkd_build_info).
   static Result<std::unique_ptr<Daemon>> create(DaemonConfig config, const std::string& version,
                                                 const std::string& commit);
+  // `clock` must outlive the daemon.
+  Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock, const std::string& version,
+         const std::string& commit);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -60,17 +75,10 @@ class Daemon {
                                                     const std::string& reason);
 
  private:
-  Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
-         std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
-         const std::string& version, const std::string& commit);
   void source_loop();
   void poll_once();
-  void process_commit(const std::string& commit_id, std::int64_t fetched_at_ms);
-  void reject_commit(const std::string& commit_id, const std::vector<model::Diagnostic>& diagnostics);
-  // Errors for MACs of `loaded` clusters that an accepted cluster not reloaded (still in
-  // `present`) already claims: the commit loads only the clusters it changed.
-  [[nodiscard]] std::vector<model::Diagnostic> macs_claimed_elsewhere(
-      const model::RepositoryModel& loaded, const std::set<std::string>& present) const;
+  // The commit step, reporting to the commit statuses and the notifier once they exist.
+  [[nodiscard]] std::unique_ptr<CommitStep> make_commit_step();
   void restore_fetched_configs();
   // Renders `cluster` with its stored (or new) PKI when a reconcile worker asks.
   RenderFunction render_function(const model::Cluster& cluster);
@@ -82,7 +90,7 @@ class Daemon {
   [[nodiscard]] Status prepare_listener_security();
 
   DaemonConfig config_;
-  SystemClock clock_;
+  const Clock& clock_;
   ProgressMonitor progress_{clock_};
   ProgressMonitor::Loop source_heartbeat_;
   metrics::Metrics metrics_;
@@ -91,18 +99,18 @@ class Daemon {
   StateConfigStore published_configs_;
   StoredFetchTokens fetch_tokens_;
   providers::BareMetalProvider bare_metal_;
-  // Every call to a cloud or a cluster goes through it, so egress.allow holds for them all.
-  CurlHttpClient egress_client_;
+  std::unique_ptr<HttpClient> http_client_;  // DaemonParts::http
   std::unique_ptr<providers::openstack::OpenStackProvider> openstack_;  // when clouds: is set
   std::unique_ptr<ClusterSync> cluster_sync_;  // when clusterAccess: direct
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<CommitReceiver> commit_receiver_;  // the reconciler, as the commit step sees it
+  std::unique_ptr<CommitStep> commit_step_;
   std::unique_ptr<HttpServer> http_;
   // Set once by start(), before any render: the listener's certificate (null for plain HTTP)
   // and the CA pointer configs pin (empty for plain HTTP).
   std::shared_ptr<const TlsContext> listener_tls_;
   std::string ignition_ca_pem_;
   // Commit statuses, when forge: is configured (null otherwise).
-  std::unique_ptr<CurlHttpClient> forge_client_;
   std::unique_ptr<ForgeStatusPublisher> forge_publisher_;
   std::unique_ptr<CommitStatusTracker> commit_statuses_;
   // Notifications, when notifications: lists sinks (null otherwise).
@@ -117,10 +125,7 @@ class Daemon {
   std::atomic<std::int64_t> poll_interval_ms_;
 
   // Owned by the source thread.
-  std::string accepted_commit_;
   std::string seen_commit_;
-  std::set<std::string> known_clusters_;
-  std::map<std::string, std::vector<model::MacClaim>> mac_claims_;  // of the accepted clusters
   std::string exported_revision_;
 };
 

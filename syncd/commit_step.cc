@@ -1,18 +1,15 @@
-// Daemon, the commit step: validate a new commit and hand the clusters it changed to the
-// reconciler (which renders each when it works on it); or reject the commit as a whole and keep
-// the last accepted commit in force.
+#include "syncd/commit_step.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
 #include <map>
 #include <optional>
 
 #include "render/model/loader.h"
 #include "render/model/mac_addresses.h"
 #include "render/model/upgrade_path.h"
-#include "render/render.h"
-#include "syncd/cluster_pki_store.h"
-#include "syncd/daemon.h"
 
 namespace nkd::syncd {
 
@@ -81,25 +78,32 @@ std::vector<model::Diagnostic> refused_upgrades(Source& source, state::StateStor
 
 }  // namespace
 
-RenderFunction Daemon::render_function(const model::Cluster& cluster) {
-  return [this, cluster]() -> Result<std::shared_ptr<const render::ClusterRender>> {
-    const auto started = clock_.steady_now();
-    auto pki = load_or_create_pki(*store_, cluster, clock_.now_unix_ms() / 1000);
-    if (!pki) {
-      metrics_.render_errors_total.Add({}).Increment();
-      return pki.error();
-    }
-    auto render = std::make_shared<const render::ClusterRender>(
-        render::render_cluster(cluster, *pki,
-                               render::RenderOptions{.ignition_base_url = config_.public_url,
-                                                     .ignition_ca_pem = ignition_ca_pem_}));
-    metrics_.render_duration_seconds.Add({}, metrics::Metrics::fast_buckets())
-        .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
-    return std::shared_ptr<const render::ClusterRender>(std::move(render));
-  };
+CommitStep::CommitStep(Source& source, state::StateStore& store, CommitReceiver& receiver,
+                       metrics::Metrics& metrics, const Clock& clock, CommitStepOptions options)
+    : source_(source),
+      store_(store),
+      receiver_(receiver),
+      metrics_(metrics),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+CommitStep::Outcome CommitStep::take(const std::string& commit_id, std::int64_t fetched_at_ms) {
+  try {
+    return process(commit_id, fetched_at_ms);
+  } catch (const std::exception& error) {
+    // A commit is untrusted input: whatever its processing throws (an allocation a definition
+    // asks for, a library exception the loader does not expect) rejects it, and the source
+    // thread, which every later commit needs, lives on.
+    return reject(commit_id, {model::Diagnostic{
+                                 .path = "clusters/",
+                                 .severity = model::Severity::kError,
+                                 .message = std::string("cannot process this commit (") +
+                                            error.what() +
+                                            "); the last accepted commit stays applied"}});
+  }
 }
 
-std::vector<model::Diagnostic> Daemon::macs_claimed_elsewhere(
+std::vector<model::Diagnostic> CommitStep::macs_claimed_elsewhere(
     const model::RepositoryModel& loaded, const std::set<std::string>& present) const {
   std::vector<model::MacClaim> checked;
   std::set<std::string> reloaded;
@@ -117,109 +121,111 @@ std::vector<model::Diagnostic> Daemon::macs_claimed_elsewhere(
   return model::duplicate_macs(checked, established);
 }
 
-void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_at_ms) {
-  auto tree = source_->tree(commit_id);
-  auto info = source_->commit_info(commit_id);
+CommitStep::Outcome CommitStep::process(const std::string& commit_id, std::int64_t fetched_at_ms) {
+  auto tree = source_.tree(commit_id);
+  auto info = source_.commit_info(commit_id);
   if (!tree || !info) {
     spdlog::error("reading commit {}: {}", commit_id.substr(0, 12),
                   !tree ? tree.error().message : info.error().message);
-    seen_commit_.clear();  // try again on the next poll
-    return;
+    return Outcome::kUnread;
   }
   auto names = model::list_cluster_names(**tree);
   if (!names && names.error().code == ErrorCode::kQuotaExceeded) {
     // Too many clusters is the commit's fault, not a passing one: reject it, do not retry.
-    reject_commit(commit_id, {model::Diagnostic{.path = "clusters/",
+    return reject(commit_id, {model::Diagnostic{.path = "clusters/",
                                                 .severity = model::Severity::kError,
                                                 .message = names.error().message}});
-    return;
   }
   if (!names) {
     spdlog::error("listing clusters at {}: {}", commit_id.substr(0, 12), names.error().message);
-    seen_commit_.clear();
-    return;
+    return Outcome::kUnread;
   }
-  // Only what changed since the last accepted commit is loaded and re-rendered.
-  std::vector<std::string> to_load = *names;
-  if (!accepted_commit_.empty()) {
-    auto changed = source_->changed_clusters(accepted_commit_, commit_id);
-    if (changed) {
-      to_load.clear();
-      const std::set<std::string> present(names->begin(), names->end());
-      for (const auto& name : *changed) {
-        if (present.contains(name)) to_load.push_back(name);
-      }
-    }
-  }
-  const model::LoadResult loaded = model::load_clusters(**tree, to_load);
+  const model::LoadResult loaded =
+      model::load_clusters(**tree, clusters_to_load(commit_id, *names));
   for (const auto& diagnostic : loaded.diagnostics) {
     if (diagnostic.severity == model::Severity::kWarning) spdlog::warn("{}", model::format(diagnostic));
   }
-  if (!loaded.ok()) {
-    reject_commit(commit_id, loaded.diagnostics);
-    return;
-  }
-  if (auto refused = refused_upgrades(*source_, *store_, loaded.model, commit_id); !refused.empty()) {
-    reject_commit(commit_id, refused);
-    return;
+  if (!loaded.ok()) return reject(commit_id, loaded.diagnostics);
+  if (auto refused = refused_upgrades(source_, store_, loaded.model, commit_id); !refused.empty()) {
+    return reject(commit_id, refused);
   }
   const std::set<std::string> present(names->begin(), names->end());
   if (auto duplicates = macs_claimed_elsewhere(loaded.model, present); !duplicates.empty()) {
-    reject_commit(commit_id, duplicates);
-    return;
+    return reject(commit_id, duplicates);
   }
-  // Rendering happens in the reconcile workers (render_function), one cluster at a time.
+  accept(commit_id, *info, loaded.model, *names, fetched_at_ms);
+  return Outcome::kAccepted;
+}
+
+std::vector<std::string> CommitStep::clusters_to_load(const std::string& commit_id,
+                                                      const std::vector<std::string>& names) {
+  if (accepted_commit_.empty()) return names;
+  auto changed = source_.changed_clusters(accepted_commit_, commit_id);
+  if (!changed) return names;  // the difference cannot be worked out: load them all
+  const std::set<std::string> present(names.begin(), names.end());
+  std::vector<std::string> to_load;
+  for (const auto& name : *changed) {
+    if (present.contains(name)) to_load.push_back(name);
+  }
+  return to_load;
+}
+
+void CommitStep::accept(const std::string& commit_id, const git::CommitInfo& info,
+                        const model::RepositoryModel& loaded, const std::vector<std::string>& names,
+                        std::int64_t fetched_at_ms) {
+  const std::set<std::string> present(names.begin(), names.end());
+  // Rendering happens in the reconcile workers (render_for), one cluster at a time.
   std::map<std::string, DesiredCluster> rendered;
-  for (const model::Cluster& cluster : loaded.model.clusters) {
+  for (const model::Cluster& cluster : loaded.clusters) {
     rendered.emplace(cluster.name, DesiredCluster{.cluster = cluster,
-                                                  .render = render_function(cluster),
-                                                  .commit = *info,
+                                                  .render = options_.render_for(cluster),
+                                                  .commit = info,
                                                   .fetched_at_ms = fetched_at_ms});
   }
-  if (commit_statuses_) {
+  if (options_.listeners.started) {
     std::vector<std::string> changed;
     for (const auto& [name, desired] : rendered) changed.push_back(name);
-    commit_statuses_->commit_started(commit_id, changed);
+    options_.listeners.started(commit_id, changed);
   }
   std::vector<DesiredCluster> batch;
   for (auto& [name, desired] : rendered) batch.push_back(std::move(desired));
-  reconciler_->submit_all(std::move(batch));
+  receiver_.submit_all(std::move(batch));
   std::vector<std::string> unchanged;
-  for (const auto& name : *names) {
+  for (const auto& name : names) {
     if (!rendered.contains(name)) unchanged.push_back(name);
   }
-  reconciler_->observe_revisions(unchanged, *info);
-  if (auto records = store_->list_clusters()) {
+  receiver_.observe_revisions(unchanged, info);
+  if (auto records = store_.list_clusters()) {
     for (const auto& record : *records) {
       if (present.contains(record.name)) continue;
-      if (config_.prune) {
-        reconciler_->prune(record.name, commit_id);
+      if (options_.prune) {
+        receiver_.prune(record.name, commit_id);
       } else {
-        reconciler_->orphan(record.name, commit_id);
+        receiver_.orphan(record.name, commit_id);
       }
-      if (commit_statuses_) commit_statuses_->cluster_removed(record.name, commit_id);
+      if (options_.listeners.cluster_removed) {
+        options_.listeners.cluster_removed(record.name, commit_id);
+      }
     }
   }
-  known_clusters_ = present;
   std::erase_if(mac_claims_, [&](const auto& entry) { return !present.contains(entry.first); });
-  for (const model::Cluster& cluster : loaded.model.clusters) {
+  for (const model::Cluster& cluster : loaded.clusters) {
     mac_claims_[cluster.name] = model::mac_claims(cluster);
   }
   accepted_commit_ = commit_id;
   metrics_.source_head_valid.Add({}).Set(1);
-  if (notifier_) {
-    notifier_->commit_accepted(commit_id, std::to_string(loaded.model.clusters.size()) +
-                                              " cluster(s) changed, " +
-                                              std::to_string(names->size() - loaded.model.clusters.size()) +
-                                              " unchanged");
+  const std::size_t changed_count = loaded.clusters.size();
+  const std::size_t unchanged_count = names.size() - changed_count;
+  if (options_.listeners.accepted) {
+    options_.listeners.accepted(commit_id, std::to_string(changed_count) + " cluster(s) changed, " +
+                                               std::to_string(unchanged_count) + " unchanged");
   }
   spdlog::info("accepted commit {} by {}: {} cluster(s) changed, {} unchanged",
-               commit_id.substr(0, 12), info->author, loaded.model.clusters.size(),
-               names->size() - loaded.model.clusters.size());
+               commit_id.substr(0, 12), info.author, changed_count, unchanged_count);
 }
 
-void Daemon::reject_commit(const std::string& commit_id,
-                           const std::vector<model::Diagnostic>& diagnostics) {
+CommitStep::Outcome CommitStep::reject(const std::string& commit_id,
+                                       const std::vector<model::Diagnostic>& diagnostics) {
   metrics_.render_errors_total.Add({}).Increment();
   metrics_.source_head_valid.Add({}).Set(0);
   std::map<std::string, std::string> errors_by_cluster;
@@ -232,13 +238,12 @@ void Daemon::reject_commit(const std::string& commit_id,
   const auto first = std::find_if(diagnostics.begin(), diagnostics.end(), [](const auto& diagnostic) {
     return diagnostic.severity == model::Severity::kError;
   });
-  if (first != diagnostics.end()) {
-    if (commit_statuses_) commit_statuses_->commit_rejected(commit_id, model::format(*first));
-    if (notifier_) notifier_->commit_rejected(commit_id, model::format(*first));
+  if (first != diagnostics.end() && options_.listeners.rejected) {
+    options_.listeners.rejected(commit_id, model::format(*first));
   }
   for (const auto& [name, message] : errors_by_cluster) {
     if (name.empty()) continue;
-    auto existing = store_->get_cluster(name);
+    auto existing = store_.get_cluster(name);
     state::ClusterRecord record;
     if (existing && existing->has_value()) {
       record = **existing;
@@ -249,12 +254,13 @@ void Daemon::reject_commit(const std::string& commit_id,
     record.observed_revision = commit_id;
     record.last_error = message;
     record.updated_at_ms = clock_.now_unix_ms();
-    if (auto status = store_->put_cluster(record); !status) {
+    if (auto status = store_.put_cluster(record); !status) {
       spdlog::error("recording rejected commit for {}: {}", name, status.error().message);
     }
   }
   spdlog::warn("commit {} rejected; {} stays applied", commit_id.substr(0, 12),
                accepted_commit_.empty() ? "nothing" : accepted_commit_.substr(0, 12));
+  return Outcome::kRejected;
 }
 
 }  // namespace nkd::syncd
