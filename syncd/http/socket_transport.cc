@@ -39,7 +39,7 @@ void PlainTransport::finish_sending() { ::shutdown(socket_, SHUT_WR); }
 
 bool wait_for_socket(int socket, short events, std::chrono::steady_clock::time_point deadline) {
   for (;;) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = std::chrono::steady_clock::now();  // real time: the deadline is poll()'s
     if (now >= deadline) return false;
     // Rounded up, so that a wait that times out ends past the deadline, never just before it.
     const auto left_ms = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();

@@ -40,6 +40,7 @@ TEST(Egress, GitRemoteOutsideTheAllowListIsRefusedBeforeConnecting) {
   EXPECT_EQ(refused.error().code, ErrorCode::kEgressDenied);
   EXPECT_NE(refused.error().message.find("127.0.0.1"), std::string::npos) << refused.error().message;
   EXPECT_NE(refused.error().message.find("127.0.0.2/32"), std::string::npos);
+  // Real time: a connection the guard let through would reach the real server within it.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(daemon.connection_count(), probes);
 
@@ -67,6 +68,7 @@ TEST(Egress, HttpDestinationOutsideTheAllowListNeverSeesAConnection) {
                               .connect_to = "127.0.0.2:" + port + ":127.0.0.1:" + port});
   ASSERT_FALSE(detour.ok());
   EXPECT_EQ(detour.error().code, ErrorCode::kEgressDenied);
+  // Real time: a connection the guard let through would reach the listener within it.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_EQ(listener.accepted(), 0);
 
@@ -220,7 +222,7 @@ TEST(Egress, EveryResolvedAddressMustBeAllowedBeforeAnyConnection) {
   EXPECT_EQ(refused.error().code, ErrorCode::kEgressDenied);
   EXPECT_NE(refused.error().message.find("192.0.2.1"), std::string::npos)
       << refused.error().message;
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // as above: a real listener
   EXPECT_EQ(listener.accepted(), 0);
 }
 

@@ -133,7 +133,7 @@ TEST(HttpHostileClients, SlowAndIdleConnectionsLeaveHealthzAndIgnitionAnswering)
   std::jthread dripper([&](const std::stop_token& stop) {
     while (!stop.stop_requested()) {
       for (auto& connection : slow) connection->send("X-Drip: 1\r\n");
-      std::this_thread::sleep_for(500ms);
+      std::this_thread::sleep_for(500ms);  // a slow client, as seen by the real listener
     }
   });
   std::this_thread::sleep_for(500ms);  // the server has taken every connection by now

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "common/crypto.h"
 #include "common/curl_http_client.h"
@@ -17,6 +19,7 @@
 #include "render/housekeeper/nkd_access.h"
 #include "syncd/reconcile/reconciler.h"
 #include "syncd/state/sqlite_state_store.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
@@ -89,7 +92,16 @@ class ClusterSyncTest : public ::testing::Test {
     EXPECT_TRUE(store_->save_pki(cluster_.name, pki::to_json(pki_).dump()).ok());
   }
   ~ClusterSyncTest() override {
-    if (reconciler_) reconciler_->stop();
+    if (!reconciler_) return;
+    // A worker may be asleep on the fake clock in the middle of a step: keep time running until
+    // every worker has finished its step and stopped.
+    std::atomic<bool> stopped{false};
+    std::thread stopper([&] {
+      reconciler_->stop();
+      stopped = true;
+    });
+    EXPECT_TRUE(clock_.run_until([&] { return stopped.load(); }, 30s));
+    stopper.join();
   }
 
   // Starts the reconciler against `fake`, which authorizes nkd by the RBAC bring-up installs.
@@ -145,9 +157,20 @@ class ClusterSyncTest : public ::testing::Test {
     auto found = store_->get_cluster(cluster_.name);
     return found.ok() && found->has_value() ? **found : state::ClusterRecord{};
   }
+  // Lets the fake clock run (requeues, polls, retries) until `done()`, for at most `timeout`
+  // of real time.
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+    return clock_.run_until(done, timeout);
+  }
   bool wait_for(const std::function<bool(const state::ClusterRecord&)>& test,
                 std::chrono::milliseconds timeout = 10s) {
-    return testing::wait_until([&] { return test(record()); }, timeout);
+    return run_until([&] { return test(record()); }, timeout);
+  }
+  // Lets `count` more looks at the cluster happen (each asks the API whether it is ready).
+  void let_it_look(testing::FakeKubeApi& fake, int count) {
+    const int before = fake.requests_to("GET", "/readyz");
+    ASSERT_TRUE(
+        run_until([&] { return fake.requests_to("GET", "/readyz") >= before + count; }, 30s));
   }
   bool wait_phase(const std::string& phase, std::chrono::milliseconds timeout = 10s) {
     return wait_for([&](const auto& found) { return found.phase == phase; }, timeout);
@@ -160,7 +183,8 @@ class ClusterSyncTest : public ::testing::Test {
   pki::ClusterPki pki_;
   std::unique_ptr<state::StateStore> store_;
   metrics::Metrics metrics_{"test"};
-  SystemClock clock_;
+  // Starts at the real time: the certificates it dates are checked by OpenSSL against that.
+  testing::FakeClock clock_{SystemClock().now_unix_ms()};
   CurlHttpClient http_{testing::loopback_only()};
   RecordingProvider provider_;
   RecordingProvider bare_metal_;
@@ -178,7 +202,7 @@ TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
   ASSERT_TRUE(wait_for([](const auto& found) {
     return found.phase == "WaitingForCluster" && found.applied_revision == "rev1";
   }));
-  std::this_thread::sleep_for(300ms);  // several more looks: still waiting, nothing recorded
+  let_it_look(fake, 6);  // several more looks: still waiting, nothing recorded
   EXPECT_EQ(record().phase, "WaitingForCluster");
   EXPECT_FALSE(record().ready);
   ASSERT_EQ(history().size(), 1u);
@@ -189,6 +213,8 @@ TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
 
   fake.set_node_ready("prod-east-workers-1", true);
   ASSERT_TRUE(wait_phase("Ready"));
+  // The metrics follow the record in the same step.
+  ASSERT_TRUE(run_until([&] { return metric("nkd_cluster_ready{cluster=\"prod-east\"} 1"); }));
   const auto found = record();
   EXPECT_TRUE(found.ready);
   EXPECT_EQ(found.cluster_revision, "rev1");
@@ -215,12 +241,14 @@ TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
 // Plays housekeeper's part for `nodes`: the operator labels a node upgrading, the daemon brings
 // it to the new versions, the controller swaps the label for upgradeCompleted; at the end the
 // operator removes every upgradeCompleted label.
-void play_housekeeper(testing::FakeKubeApi& fake, state::StateStore& store, const std::string& cluster,
+// `clock` runs while the daemon takes each step.
+void play_housekeeper(testing::FakeClock& clock, testing::FakeKubeApi& fake,
+                      state::StateStore& store, const std::string& cluster,
                       const std::vector<std::string>& nodes, const std::string& kubelet,
                       const std::string& os_image) {
   for (const std::string& node : nodes) {
     fake.set_node_label(node, kube::kUpgradingLabel, " ");
-    ASSERT_TRUE(testing::wait_until([&] {
+    ASSERT_TRUE(clock.run_until([&] {
       const std::vector<state::NodeRecord> records = store.nodes(cluster).value();
       return std::any_of(records.begin(), records.end(), [&](const auto& n) { return n.name == node && n.state == "Upgrading"; });
     }, 10s)) << node;
@@ -243,11 +271,11 @@ TEST_F(ClusterSyncTest, NetworkPluginIsAppliedAsSoonAsTheApiAnswers) {
   start(fake);
   submit(cluster_, "rev1");
   const std::string calico_node = "/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node";
-  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(calico_node); }, 10s));
+  ASSERT_TRUE(run_until([&] { return fake.has_object(calico_node); }, 10s));
   ASSERT_TRUE(wait_phase("WaitingForCluster"));
   EXPECT_FALSE(fake.has_object(kCrdPath)) << "housekeeper waits for a ready cluster";
   const int applies = fake.requests_to("PATCH", calico_node);
-  std::this_thread::sleep_for(300ms);  // more looks: the unchanged plugin is not applied again
+  let_it_look(fake, 6);  // more looks: the unchanged plugin is not applied again
   EXPECT_EQ(fake.requests_to("PATCH", calico_node), applies);
   for (const model::Node& node : model::expand_nodes(cluster_)) fake.set_node_ready(node.name, true);
   ASSERT_TRUE(wait_phase("Ready"));
@@ -259,7 +287,7 @@ TEST_F(ClusterSyncTest, RefusedNkdInstallsItsAccessOnceWithAShortLivedAdminCerti
   start_at(fake.port());
   submit(cluster_, "rev1");
   const std::string calico_node = "/apis/apps/v1/namespaces/kube-system/daemonsets/calico-node";
-  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(calico_node); }, 10s))
+  ASSERT_TRUE(run_until([&] { return fake.has_object(calico_node); }, 10s))
       << record().last_error;
   EXPECT_TRUE(fake.has_object(
       "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/nkd:controller"));
@@ -287,7 +315,7 @@ TEST_F(ClusterSyncTest, AccessRemovedByHandIsInstalledAgainForTheNextRender) {
   model::Cluster changed = cluster_;
   changed.upgrade.max_unavailable = 2;  // a new render: the next step reaches the cluster again
   submit(changed, "rev2");
-  ASSERT_TRUE(testing::wait_until([&] { return fake.has_object(binding); }, 10s)) << record().last_error;
+  ASSERT_TRUE(run_until([&] { return fake.has_object(binding); }, 10s)) << record().last_error;
   ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
 }
 
@@ -326,7 +354,7 @@ TEST_F(ClusterSyncTest, KubernetesUpgradeSetsKubeVersionAndFollowsTheRollout) {
   EXPECT_EQ(spec.size(), 4u);
   EXPECT_EQ(history()[0].outcome, state::Outcome::kPending);
 
-  play_housekeeper(fake, *store_, cluster_.name, node_names(cluster_), "v1.29.2",
+  play_housekeeper(clock_, fake, *store_, cluster_.name, node_names(cluster_), "v1.29.2",
                    "NestOS For Container 22.03-LTS-SP3.20240110");
   ASSERT_TRUE(wait_phase("Ready"));
   EXPECT_EQ(record().cluster_revision, "rev2");
@@ -363,15 +391,16 @@ TEST_F(ClusterSyncTest, OsOnlyUpgradeLeavesKubeVersionEmpty) {
   EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("kubeVersion"), "")
       << "housekeeper checks the Kubernetes stamp instead of the OS one whenever it is set";
   EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osImageURL"), bumped.os.image_url);
-  play_housekeeper(fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
+  play_housekeeper(clock_, fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
                    "NestOS For Container 22.03-LTS-SP3.20240301");
   ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
 }
 
-// Every day from `from_now` (whole minutes, UTC) for `hours`: closed or open at the test's time.
-MaintenanceWindow daily_window_from_now(std::chrono::minutes from_now, int hours) {
+// Every day from `from_now` (whole minutes, UTC) for `hours`: closed or open at `clock`'s time.
+MaintenanceWindow daily_window_from_now(const Clock& clock, std::chrono::minutes from_now,
+                                        int hours) {
   const std::int64_t minute_of_day =
-      (SystemClock().now_unix_ms() / 60'000 + from_now.count()) % (24 * 60);
+      (clock.now_unix_ms() / 60'000 + from_now.count()) % (24 * 60);
   return MaintenanceWindow{.start_minute = static_cast<int>((minute_of_day + 24 * 60) % (24 * 60)),
                            .duration_ms = hours * 3'600'000LL};
 }
@@ -386,7 +415,8 @@ TEST_F(ClusterSyncTest, UpgradeStartsOnlyInsideAMaintenanceWindow) {
   model::Cluster bumped = cluster_;
   bumped.os.version = "22.03-LTS-SP3.20240301";
   bumped.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3.20240301";
-  bumped.maintenance_windows = std::vector<MaintenanceWindow>{daily_window_from_now(12h, 1)};
+  bumped.maintenance_windows =
+      std::vector<MaintenanceWindow>{daily_window_from_now(clock_, 12h, 1)};
   submit(bumped, "rev2");
   ASSERT_TRUE(wait_phase("WaitingForWindow"));
   EXPECT_FALSE(fake.has_object(kUpdatePath)) << "no Update, so housekeeper starts nothing";
@@ -395,7 +425,8 @@ TEST_F(ClusterSyncTest, UpgradeStartsOnlyInsideAMaintenanceWindow) {
                                        "maintenance window"),
             std::string::npos) << waiting.phase_message;
 
-  bumped.maintenance_windows = std::vector<MaintenanceWindow>{daily_window_from_now(-60min, 3)};
+  bumped.maintenance_windows =
+      std::vector<MaintenanceWindow>{daily_window_from_now(clock_, -60min, 3)};
   submit(bumped, "rev3");
   ASSERT_TRUE(wait_phase("Upgrading"));
   EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osImageURL"), bumped.os.image_url);
@@ -433,12 +464,12 @@ TEST_F(ClusterSyncTest, CompletedLabelLeftFromTheLastRolloutIsNotTakenForASkip) 
   bumped.os.image_url = "registry.example.org/nestos/nestos:22.03-LTS-SP3.20240301";
   submit(bumped, "rev2");
   ASSERT_TRUE(wait_phase("Upgrading"));
-  std::this_thread::sleep_for(300ms);  // several looks
+  let_it_look(fake, 2);  // more looks (each takes seconds: it checks every object for drift)
   EXPECT_EQ(record().phase, "Upgrading") << record().last_error;
   for (const std::string& node : node_names(cluster_)) {
     fake.set_node_label(node, kube::kUpgradeCompletedLabel, "");  // the operator catches up
   }
-  play_housekeeper(fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
+  play_housekeeper(clock_, fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
                    "NestOS For Container 22.03-LTS-SP3.20240301");
   ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == "Ready" && found.cluster_revision == "rev2"; }));
 }
@@ -454,6 +485,14 @@ TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
   submit(bumped, "rev2");
   ASSERT_TRUE(wait_phase("Upgrading"));
   fake.set_node_label("prod-east-control-plane-0", kube::kUpgradingLabel, " ");
+  // Once a look has seen the node upgrading, its stall bound passes on the clock.
+  ASSERT_TRUE(run_until([&] {
+    const std::vector<state::NodeRecord> nodes = store_->nodes(cluster_.name).value();
+    return std::any_of(nodes.begin(), nodes.end(), [](const auto& node) {
+      return node.name == "prod-east-control-plane-0" && node.state == "Upgrading";
+    });
+  }));
+  clock_.advance(1'600ms);
   ASSERT_TRUE(wait_phase("Failed", 15s));
   EXPECT_NE(record().last_error.find("prod-east-control-plane-0"), std::string::npos) << record().last_error;
   EXPECT_NE(record().last_error.find("stalled"), std::string::npos);
@@ -477,7 +516,7 @@ TEST_F(ClusterSyncTest, ApiThatStopsAnsweringAfterReadinessIsWaitedForNotFailed)
   ASSERT_TRUE(wait_for([](const auto& found) {
     return found.phase == "WaitingForCluster" && found.applied_revision == "rev1";
   }));
-  std::this_thread::sleep_for(300ms);  // several more looks, each meeting the 503
+  let_it_look(fake, 6);  // several more looks, each meeting the 503
   EXPECT_EQ(record().phase, "WaitingForCluster");
   ASSERT_EQ(history().size(), 1u);
   EXPECT_EQ(history()[0].outcome, state::Outcome::kPending) << history()[0].message;
@@ -557,7 +596,7 @@ TEST_F(ClusterSyncTest, HandEditedOperatorIsReappliedUnderDriftPolicyCorrect) {
   ASSERT_TRUE(wait_phase("Ready"));
   ASSERT_TRUE(fake.edit_object(kOperatorPath, [](nlohmann::json& deployment) { deployment["spec"]["replicas"] = 3; }));
   submit(cluster_, "rev1");  // what the resync does
-  ASSERT_TRUE(testing::wait_until([&] {
+  ASSERT_TRUE(run_until([&] {
     return history()[0].message.find("corrected drift: Deployment/housekeeper-operator-manager spec.replicas") != std::string::npos;
   }, 10s)) << history()[0].message;
   EXPECT_EQ(fake.object(kOperatorPath)->at("spec").at("replicas"), 1);
@@ -574,11 +613,13 @@ TEST_F(ClusterSyncTest, DriftPolicyReportLeavesTheEditAndSaysSo) {
   ASSERT_TRUE(wait_phase("Ready"));
   ASSERT_TRUE(fake.edit_object(kOperatorPath, [](nlohmann::json& deployment) { deployment["spec"]["replicas"] = 3; }));
   submit(cluster_, "rev1");
-  ASSERT_TRUE(testing::wait_until([&] { return metric("nkd_cluster_drift{cluster=\"prod-east\"} 1"); }, 10s));
-  std::this_thread::sleep_for(200ms);
+  // The attempt that found the drift has ended once its outcome names it.
+  ASSERT_TRUE(run_until([&] {
+    return history()[0].message.find("drift (driftPolicy: report)") != std::string::npos;
+  })) << history()[0].message;
+  EXPECT_TRUE(metric("nkd_cluster_drift{cluster=\"prod-east\"} 1"));
   EXPECT_EQ(fake.object(kOperatorPath)->at("spec").at("replicas"), 3);
   EXPECT_EQ(record().phase, "Ready");
-  EXPECT_NE(history()[0].message.find("drift (driftPolicy: report)"), std::string::npos) << history()[0].message;
 }
 
 TEST_F(ClusterSyncTest, RefusesAnApiServerWhoseCertificateIsNotTheClusterCa) {

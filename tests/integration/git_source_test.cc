@@ -231,6 +231,7 @@ TEST(GitSmartHttpSource, FetchesWithTheRightPasswordAndNotWithAWrongOne) {
   EXPECT_FALSE(again->moved);
   EXPECT_TRUE(testing::wait_until([&] { return count("info/refs") > listings_before; },
                                   std::chrono::seconds(5)));
+  // Real time: a download git started after all would reach the real server's log within it.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_EQ(count("POST "), 1) << server.access_log();
 

@@ -83,7 +83,7 @@ TEST(SyncdEndToEnd, SignedWebhookAppliesWithinTwoSecondsAndForgedOneIsRefused) {
   const std::string body = R"({"ref":"refs/heads/main","after":")" + second + R"("})";
   auto forged = fixture.post_hook("github", body, "sha256=" + hmac_sha256_hex("guess", body));
   EXPECT_EQ(forged, 401);
-  std::this_thread::sleep_for(1500ms);
+  std::this_thread::sleep_for(1500ms);  // a real daemon: time for a wrongly accepted hook to apply
   EXPECT_NE(fixture.get_json("/api/v1/clusters/edge-lab")["appliedRevision"], second);
   const auto pushed = std::chrono::steady_clock::now();
   EXPECT_EQ(fixture.post_hook("github", body, "sha256=" + hmac_sha256_hex(fixture.webhook_secret(), body)), 202);

@@ -9,6 +9,7 @@
 
 #include "providers/baremetal/baremetal_provider.h"
 #include "syncd/state/sqlite_state_store.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::syncd {
@@ -85,7 +86,7 @@ class ReconcilerTest : public ::testing::Test {
   }
   state::ClusterRecord record(const std::string& name) { return store_->get_cluster(name).value().value(); }
   bool wait_phase(const std::string& name, const std::string& phase) {
-    return testing::wait_until([&] {
+    return clock_.run_until([&] {
       auto found = store_->get_cluster(name);
       return found.ok() && found->has_value() && (*found)->phase == phase;
     }, 5s);
@@ -94,7 +95,8 @@ class ReconcilerTest : public ::testing::Test {
   testing::ScratchDir scratch_;
   std::unique_ptr<state::StateStore> store_;
   metrics::Metrics metrics_{"test"};
-  SystemClock clock_;
+  // Retry backoffs and requeues pass on it while a test waits (run_until).
+  testing::FakeClock clock_;
 };
 
 TEST_F(ReconcilerTest, AppliesAndRecordsOneRowPerDigest) {
@@ -104,7 +106,7 @@ TEST_F(ReconcilerTest, AppliesAndRecordsOneRowPerDigest) {
   reconciler->submit(desired("alpha", "rev1", "digest1"));
   ASSERT_TRUE(wait_phase("alpha", "WaitingForCluster"));
   reconciler->submit(desired("alpha", "rev2", "digest1"));  // same render from a later commit
-  ASSERT_TRUE(testing::wait_until([&] { return record("alpha").applied_revision == "rev2"; }, 5s));
+  ASSERT_TRUE(clock_.run_until([&] { return record("alpha").applied_revision == "rev2"; }, 5s));
   reconciler->stop();
   const auto rows = store_->history("alpha", 0).value();
   ASSERT_EQ(rows.size(), 1u);
@@ -176,7 +178,7 @@ TEST_F(ReconcilerTest, RetriesFailuresWithBackoffAndRecordsOutcomeChanges) {
   auto reconciler = make(provider);
   reconciler->start();
   reconciler->submit(desired("beta", "rev1", "digest1"));
-  ASSERT_TRUE(testing::wait_until([&] { return provider.calls >= 4; }, 5s));
+  ASSERT_TRUE(clock_.run_until([&] { return provider.calls >= 4; }, 5s));
   ASSERT_TRUE(wait_phase("beta", "WaitingForCluster"));
   reconciler->stop();
   const auto rows = store_->history("beta", 0).value();
@@ -241,7 +243,7 @@ TEST_F(ReconcilerTest, PrunedClusterIsDeletingUntilItsMachinesAreGoneThenItsReco
   ASSERT_TRUE(wait_phase("eta", "WaitingForCluster"));
   reconciler->prune("eta", "rev2");
   ASSERT_TRUE(wait_phase("eta", "Deleting"));
-  ASSERT_TRUE(testing::wait_until([&] {
+  ASSERT_TRUE(clock_.run_until([&] {
     auto found = store_->get_cluster("eta");
     return found.ok() && !found->has_value();
   }, 5s));
