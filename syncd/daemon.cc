@@ -8,10 +8,10 @@
 
 #include "common/private_files.h"
 #include "common/secret_file.h"
+#include "source/remote_url.h"
+#include "state/sqlite_state_store.h"
 #include "syncd/listener_tls.h"
-#include "syncd/source/remote_url.h"
 #include "syncd/source_factory.h"
-#include "syncd/state/sqlite_state_store.h"
 
 namespace nkd::syncd {
 
@@ -80,14 +80,14 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
   if (auto made = create_private_directories(config.state_directory()); !made) {
     return made.error().wrap("creating the state directory");
   }
-  auto store = state::open_sqlite_state_store(config.sqlite_path);
+  auto store = state::open_sqlite_state_store(config.state.sqlite_path);
   if (!store) return store.error().wrap("opening the state store");
   auto source = create_source(config);
   if (!source) return source.error().wrap("setting up the Git source");
   providers::openstack::Clouds clouds;
-  if (!config.clouds_file.empty()) {
-    auto loaded = providers::openstack::load_clouds_file(config.clouds_file);
-    if (!loaded) return loaded.error().wrap("reading clouds: " + config.clouds_file);
+  if (!config.openstack.clouds_file.empty()) {
+    auto loaded = providers::openstack::load_clouds_file(config.openstack.clouds_file);
+    if (!loaded) return loaded.error().wrap("reading clouds: " + config.openstack.clouds_file);
     clouds = std::move(loaded).value();
   }
   return std::unique_ptr<Daemon>(new Daemon(std::move(config), std::move(store).value(),
@@ -96,7 +96,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
 }
 
 Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
-               std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
+               std::unique_ptr<source::Source> source, providers::openstack::Clouds clouds,
                const std::string& version, const std::string& commit)
     : config_(std::move(config)),
       metrics_(version, commit),
@@ -131,24 +131,24 @@ Daemon::Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
     openstack_ = std::make_unique<providers::openstack::OpenStackProvider>(
         std::move(clouds), egress_client_, clock_, *store_, &metrics_,
         providers::openstack::OpenStackProviderOptions{
-            .max_concurrent_creates = config_.openstack_max_concurrent_creates});
+            .max_concurrent_creates = config_.openstack.max_concurrent_creates});
   }
-  if (config_.cluster_access == ClusterAccess::kDirect) {
-    cluster_sync_ = std::make_unique<ClusterSync>(
+  if (config_.reconcile.cluster_access == reconcile::ClusterAccess::kDirect) {
+    cluster_sync_ = std::make_unique<reconcile::ClusterSync>(
         *store_, egress_client_, clock_, &metrics_,
-        ClusterSyncOptions{.ready_timeout_ms = config_.ready_timeout_ms,
-                           .rollout_stall_ms = config_.rollout_stall_ms,
-                           .api_servers = config_.api_servers});
+        reconcile::ClusterSyncOptions{.ready_timeout_ms = config_.reconcile.ready_timeout_ms,
+                           .rollout_stall_ms = config_.reconcile.rollout_stall_ms,
+                           .api_servers = config_.reconcile.api_servers});
   }
-  reconciler_ = std::make_unique<Reconciler>(
+  reconciler_ = std::make_unique<reconcile::Reconciler>(
       *store_, bare_metal_, openstack_.get(), metrics_, clock_,
-      ReconcilerOptions{.workers = config_.workers,
-                        .retry_base_ms = config_.retry_base_ms,
-                        .retry_cap_ms = config_.retry_cap_ms,
-                        .resync_interval_ms = config_.resync_interval_ms,
+      reconcile::ReconcilerOptions{.workers = config_.reconcile.workers,
+                        .retry_base_ms = config_.reconcile.retry_base_ms,
+                        .retry_cap_ms = config_.reconcile.retry_cap_ms,
+                        .resync_interval_ms = config_.reconcile.resync_interval_ms,
                         .incomplete_requeue_ms = 2'000,
-                        .cluster_access = config_.cluster_access,
-                        .maintenance_windows = config_.maintenance_windows});
+                        .cluster_access = config_.reconcile.cluster_access,
+                        .maintenance_windows = config_.reconcile.maintenance_windows});
   reconciler_->set_cluster_sync(cluster_sync_.get());
   reconciler_->set_progress_monitor(&progress_,
                                     std::chrono::milliseconds(config_.stall_timeout_ms));
@@ -198,7 +198,7 @@ Status Daemon::start() {
   reconciler_->start();
   source_thread_ = std::thread([this] { source_loop(); });
   spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}://{}:{}, egress {}",
-               git::display_url(config_.repository.url), config_.repository.ref,
+               source::display_url(config_.repository.url), config_.repository.ref,
                poll_interval_ms_.load(), listener_tls_ ? "https" : "http", config_.listen_host(),
                http_->port(), config_.egress_text);
   return ok_status();
@@ -345,7 +345,7 @@ void Daemon::poll_once() {
       metrics_.source_fetch_timeouts_total.Add({}).Increment();
     }
     spdlog::error("fetching {}: {} (the last applied state stays in force)",
-                  git::display_url(config_.repository.url), fetched.error().message);
+                  source::display_url(config_.repository.url), fetched.error().message);
     return;
   }
   metrics_.source_fetch_total.Add({{"result", "success"}}).Increment();

@@ -17,19 +17,19 @@
 #include "common/curl_http_client.h"
 #include "common/progress_monitor.h"
 #include "metrics/metrics.h"
+#include "model/diagnostics.h"
+#include "model/mac_addresses.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/openstack/openstack_provider.h"
-#include "render/model/diagnostics.h"
-#include "render/model/mac_addresses.h"
+#include "reconcile/reconciler.h"
+#include "source/source.h"
+#include "state/state_store.h"
 #include "syncd/config.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
 #include "syncd/http/tls_transport.h"
 #include "syncd/notify/notifier.h"
 #include "syncd/published_config_store.h"
-#include "syncd/reconcile/reconciler.h"
-#include "syncd/source/source.h"
-#include "syncd/state/state_store.h"
 #include "syncd/stored_fetch_tokens.h"
 
 namespace nkd::syncd {
@@ -61,7 +61,7 @@ class Daemon {
 
  private:
   Daemon(DaemonConfig config, std::unique_ptr<state::StateStore> store,
-         std::unique_ptr<Source> source, providers::openstack::Clouds clouds,
+         std::unique_ptr<source::Source> source, providers::openstack::Clouds clouds,
          const std::string& version, const std::string& commit);
   void source_loop();
   void poll_once();
@@ -73,7 +73,7 @@ class Daemon {
       const model::RepositoryModel& loaded, const std::set<std::string>& present) const;
   void restore_fetched_configs();
   // Renders `cluster` with its stored (or new) PKI when a reconcile worker asks.
-  RenderFunction render_function(const model::Cluster& cluster);
+  reconcile::RenderFunction render_function(const model::Cluster& cluster);
   [[nodiscard]] Status start_commit_statuses();
   [[nodiscard]] Status start_notifications();
   // Routes the reconciler's reports to the commit statuses and the notifier, whichever exist.
@@ -87,15 +87,15 @@ class Daemon {
   ProgressMonitor::Loop source_heartbeat_;
   metrics::Metrics metrics_;
   std::unique_ptr<state::StateStore> store_;
-  std::unique_ptr<Source> source_;
+  std::unique_ptr<source::Source> source_;
   StateConfigStore published_configs_;
   StoredFetchTokens fetch_tokens_;
   providers::BareMetalProvider bare_metal_;
   // Every call to a cloud or a cluster goes through it, so egress.allow holds for them all.
   CurlHttpClient egress_client_;
   std::unique_ptr<providers::openstack::OpenStackProvider> openstack_;  // when clouds: is set
-  std::unique_ptr<ClusterSync> cluster_sync_;  // when clusterAccess: direct
-  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<reconcile::ClusterSync> cluster_sync_;  // when clusterAccess: direct
+  std::unique_ptr<reconcile::Reconciler> reconciler_;
   std::unique_ptr<HttpServer> http_;
   // Set once by start(), before any render: the listener's certificate (null for plain HTTP)
   // and the CA pointer configs pin (empty for plain HTTP).

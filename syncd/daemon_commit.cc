@@ -7,11 +7,11 @@
 #include <map>
 #include <optional>
 
-#include "render/model/loader.h"
-#include "render/model/mac_addresses.h"
-#include "render/model/upgrade_path.h"
+#include "model/loader.h"
+#include "model/mac_addresses.h"
+#include "model/upgrade_path.h"
 #include "render/render.h"
-#include "syncd/cluster_pki_store.h"
+#include "state/cluster_pki_store.h"
 #include "syncd/daemon.h"
 
 namespace nkd::syncd {
@@ -27,7 +27,7 @@ std::string cluster_of(const model::Diagnostic& diagnostic) {
 
 // The error, if any, for `cluster` against its definition at `revision`; nullopt when that
 // commit or definition cannot be read (an unreadable old revision must never block a new one).
-std::optional<model::Diagnostic> refused_against(Source& source, const model::Cluster& cluster,
+std::optional<model::Diagnostic> refused_against(source::Source& source, const model::Cluster& cluster,
                                                  const std::string& revision,
                                                  std::string_view label) {
   auto tree = source.tree(revision);
@@ -59,7 +59,7 @@ std::optional<model::Diagnostic> refused_against(Source& source, const model::Cl
 // rollout is still under way, the one the cluster last reached (its clusterRevision): a commit
 // pushed mid-rollout must be one step from the nodes that have not moved yet too. A cluster with
 // nothing applied is not checked.
-std::vector<model::Diagnostic> refused_upgrades(Source& source, state::StateStore& store,
+std::vector<model::Diagnostic> refused_upgrades(source::Source& source, state::StateStore& store,
                                                 const model::RepositoryModel& loaded,
                                                 const std::string& commit_id) {
   std::vector<model::Diagnostic> refused;
@@ -81,10 +81,10 @@ std::vector<model::Diagnostic> refused_upgrades(Source& source, state::StateStor
 
 }  // namespace
 
-RenderFunction Daemon::render_function(const model::Cluster& cluster) {
+reconcile::RenderFunction Daemon::render_function(const model::Cluster& cluster) {
   return [this, cluster]() -> Result<std::shared_ptr<const render::ClusterRender>> {
     const auto started = clock_.steady_now();
-    auto pki = load_or_create_pki(*store_, cluster, clock_.now_unix_ms() / 1000);
+    auto pki = state::load_or_create_pki(*store_, cluster, clock_.now_unix_ms() / 1000);
     if (!pki) {
       metrics_.render_errors_total.Add({}).Increment();
       return pki.error();
@@ -169,9 +169,9 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     return;
   }
   // Rendering happens in the reconcile workers (render_function), one cluster at a time.
-  std::map<std::string, DesiredCluster> rendered;
+  std::map<std::string, reconcile::DesiredCluster> rendered;
   for (const model::Cluster& cluster : loaded.model.clusters) {
-    rendered.emplace(cluster.name, DesiredCluster{.cluster = cluster,
+    rendered.emplace(cluster.name, reconcile::DesiredCluster{.cluster = cluster,
                                                   .render = render_function(cluster),
                                                   .commit = *info,
                                                   .fetched_at_ms = fetched_at_ms});
@@ -181,7 +181,7 @@ void Daemon::process_commit(const std::string& commit_id, std::int64_t fetched_a
     for (const auto& [name, desired] : rendered) changed.push_back(name);
     commit_statuses_->commit_started(commit_id, changed);
   }
-  std::vector<DesiredCluster> batch;
+  std::vector<reconcile::DesiredCluster> batch;
   for (auto& [name, desired] : rendered) batch.push_back(std::move(desired));
   reconciler_->submit_all(std::move(batch));
   std::vector<std::string> unchanged;

@@ -1,4 +1,4 @@
-#include "syncd/reconcile/work_queue.h"
+#include "reconcile/work_queue.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 using namespace std::chrono_literals;
@@ -65,9 +65,9 @@ TEST(WorkQueue, ShutdownWakesWaiters) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 // Several workers waiting on delayed keys while others take them: the sanitizer build checks
@@ -108,4 +108,4 @@ TEST(WorkQueue, QuietIgnoresResyncsScheduledLater) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile
