@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "syncd/source/libgit2_source.h"
+#include "source/libgit2_source.h"
 #include "tests/support/git_servers.h"
 
 namespace {
@@ -29,7 +29,7 @@ struct Soak {
 
 Soak soak(const std::string& url, nkd::testing::GitRepoFixture& repo, int polls) {
   nkd::testing::ScratchDir cache;
-  auto source = nkd::syncd::LibGit2Source::open(nkd::syncd::GitSourceOptions{
+  auto source = nkd::source::LibGit2Source::open(nkd::source::GitSourceOptions{
       .url = url, .cache_dir = cache.str(), .egress = *nkd::CidrAllowList::parse("127.0.0.0/8")});
   if (!source) {
     std::fprintf(stderr, "cannot open the source: %s\n", source.error().message.c_str());

@@ -18,7 +18,7 @@
 #include "common/crypto.h"
 #include "common/curl_http_client.h"
 #include "providers/openstack/openstack_provider.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace {
 

@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "bench/generated_repository.h"
-#include "render/model/loader.h"
+#include "model/loader.h"
 #include "render/render.h"
-#include "syncd/cluster_pki_store.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/cluster_pki_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace {
 
@@ -38,7 +38,7 @@ struct Totals {
 Totals render_all(const nkd::model::RepositoryModel& model, nkd::state::StateStore& store) {
   Totals totals;
   for (const auto& cluster : model.clusters) {
-    auto pki = nkd::syncd::load_or_create_pki(store, cluster, 1'764'000'000);
+    auto pki = nkd::state::load_or_create_pki(store, cluster, 1'764'000'000);
     if (!pki) {
       std::fprintf(stderr, "%s\n", pki.error().message.c_str());
       std::exit(1);

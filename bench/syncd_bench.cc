@@ -20,7 +20,7 @@
 #include <fstream>
 
 #include "bench/generated_repository.h"
-#include "syncd/source/libgit2_source.h"
+#include "source/libgit2_source.h"
 #include "tests/support/syncd_fixture.h"
 
 namespace {
@@ -65,7 +65,7 @@ void fetch_ratio(int rounds, double& nkd_ms, double& git_ms) {
   nkd::testing::SyncdFixture fixture(20);
   nkd::testing::ScratchDir cache;
   nkd::testing::run_shell("git clone -q --bare " + fixture.repository_url() + " " + cache.str() + "/mirror.git");
-  auto source = nkd::syncd::LibGit2Source::open(nkd::syncd::GitSourceOptions{
+  auto source = nkd::source::LibGit2Source::open(nkd::source::GitSourceOptions{
       .url = fixture.repository_url(), .cache_dir = cache.str() + "/nkd"});
   if (!source || !(*source)->fetch()) {
     std::fprintf(stderr, "cannot open the source\n");

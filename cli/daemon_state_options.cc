@@ -32,11 +32,11 @@ Result<DaemonStateOptions::Resolved> DaemonStateOptions::resolve(bool need_ignit
   if (!config.empty()) {
     auto loaded = syncd::load_daemon_config(config);
     if (!loaded) return loaded.error().wrap("reading " + config);
-    if (loaded->sqlite_path.empty()) {
+    if (loaded->state.sqlite_path.empty()) {
       return Error{ErrorCode::kInvalidArgument,
                    config + " names no SQLite state file (state.sqlite); pass --state FILE"};
     }
-    resolved.state_path = loaded->sqlite_path;
+    resolved.state_path = loaded->state.sqlite_path;
     resolved.ignition_base_url = loaded->public_url;
   } else {
     resolved.state_path = state;

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace nkd::cli {
 

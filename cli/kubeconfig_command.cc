@@ -10,10 +10,10 @@
 #include "cli/commands.h"
 #include "cli/repository_options.h"
 #include "common/crypto.h"
+#include "model/loader.h"
 #include "providers/kube/kube_identity.h"
-#include "render/model/loader.h"
-#include "syncd/cluster_pki_store.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/cluster_pki_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace nkd::cli {
 namespace {
@@ -34,7 +34,7 @@ Result<pki::ClusterPki> load_pki(const KubeconfigOptions& options, int& exit_cod
   }
   auto store = state::SqliteStateStore::open_read_only(options.state);
   if (!store) return store.error();
-  auto stored = syncd::load_stored_pki(**store, options.cluster);
+  auto stored = state::load_stored_pki(**store, options.cluster);
   if (!stored) return stored.error();
   if (!stored->has_value()) {
     return Error{ErrorCode::kNotFound, "no PKI for cluster " + options.cluster + " in " +

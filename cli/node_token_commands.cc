@@ -11,7 +11,7 @@
 #include "common/duration.h"
 #include "render/ignition/ignition.h"
 #include "render/render.h"
-#include "syncd/cluster_pki_store.h"
+#include "state/cluster_pki_store.h"
 
 namespace nkd::cli {
 namespace {
@@ -74,7 +74,7 @@ Result<std::string> node_url_output(const NodeUrlOptions& options) {
   if (!resolved) return resolved.error();
   auto store = open_existing_state(resolved->state_path, /*writable=*/false);
   if (!store) return store.error();
-  auto pki = syncd::load_stored_pki(**store, options.cluster);
+  auto pki = state::load_stored_pki(**store, options.cluster);
   if (!pki) return pki.error();
   if (!pki->has_value()) return unknown_cluster(**store, options.cluster, resolved->state_path);
   auto published = (*store)->load_published_config(options.cluster, options.node);
@@ -101,7 +101,7 @@ Result<std::string> rotate(const RotateOptions& options) {
   if (!store) return store.error();
   const std::int64_t now_unix = real_clock().now_unix_ms() / 1000;
   auto rotated =
-      syncd::rotate_stored_node_tokens(**store, options.cluster, now_unix, *grace_ms / 1000);
+      state::rotate_stored_node_tokens(**store, options.cluster, now_unix, *grace_ms / 1000);
   if (!rotated) {
     if (rotated.error().code == ErrorCode::kNotFound) {
       return unknown_cluster(**store, options.cluster, resolved->state_path);

@@ -10,12 +10,12 @@
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
 #include "common/clock.h"
-#include "render/model/loader.h"
-#include "syncd/cluster_pki_store.h"
-#include "syncd/plan/plan_format.h"
-#include "syncd/plan/repository_plan.h"
-#include "syncd/source/git_tree_reader.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "model/loader.h"
+#include "plan/review/plan_format.h"
+#include "plan/review/repository_plan.h"
+#include "source/git_tree_reader.h"
+#include "state/cluster_pki_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace nkd::cli {
 
@@ -71,7 +71,7 @@ Result<std::function<std::optional<pki::ClusterPki>(const std::string&)>> stored
   std::shared_ptr<state::SqliteStateStore> store = std::move(opened).value();
   return std::function<std::optional<pki::ClusterPki>(const std::string&)>(
       [store](const std::string& cluster) -> std::optional<pki::ClusterPki> {
-        auto stored = syncd::load_stored_pki(*store, cluster);
+        auto stored = state::load_stored_pki(*store, cluster);
         if (!stored) return std::nullopt;  // unreadable: a throwaway PKI still plans the change
         return std::move(stored).value();
       });
@@ -89,12 +89,12 @@ int print_plan(const plan::Plan& plan, const PlanCommandOptions& options) {
 }
 
 int run_plan(const PlanCommandOptions& options) {
-  if (!git::is_repository_root(options.repo)) {
+  if (!source::is_repository_root(options.repo)) {
     std::cerr << "nkd plan: --repo " << options.repo
               << " is not the root of a Git repository; plan compares two revisions of one\n";
     return 2;
   }
-  auto base_tree = git::GitTreeReader::open(options.repo, options.base);
+  auto base_tree = source::GitTreeReader::open(options.repo, options.base);
   if (!base_tree) {
     std::cerr << "nkd plan: --base: " << base_tree.error().message << "\n";
     return 2;
@@ -104,7 +104,7 @@ int run_plan(const PlanCommandOptions& options) {
   if (options.worktree) {
     head_tree = std::make_unique<model::DirectoryTreeReader>(options.repo);
   } else {
-    auto opened = git::GitTreeReader::open(options.repo, options.head);
+    auto opened = source::GitTreeReader::open(options.repo, options.head);
     if (!opened) {
       std::cerr << "nkd plan: --head: " << opened.error().message << "\n";
       return 2;
@@ -139,7 +139,7 @@ int run_plan(const PlanCommandOptions& options) {
       [&](const std::string& cluster) -> std::optional<plan::RepositoryPlanInputs::LastValid> {
     constexpr int kMaxRevisionsBack = 100;
     for (int back = 1; back <= kMaxRevisionsBack; ++back) {
-      auto tree = git::GitTreeReader::open(options.repo, options.base + "~" + std::to_string(back));
+      auto tree = source::GitTreeReader::open(options.repo, options.base + "~" + std::to_string(back));
       if (!tree) return std::nullopt;  // past the first commit
       const model::LoadResult loaded = model::load_clusters(**tree, {cluster});
       const bool invalid = std::any_of(

@@ -13,10 +13,10 @@
 #include "common/clock.h"
 #include "common/private_files.h"
 #include "common/secret_file.h"
-#include "render/model/loader.h"
+#include "model/loader.h"
 #include "render/render.h"
-#include "syncd/cluster_pki_store.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/cluster_pki_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace nkd::cli {
 
@@ -97,7 +97,7 @@ int run_render(const RenderCommandOptions& options) {
   std::size_t done = 0;
   for (const model::Cluster& cluster : loaded.model.clusters) {
     if (!options.cluster.empty() && cluster.name != options.cluster) continue;
-    auto pki = syncd::load_or_create_pki(**store, cluster, now_unix);
+    auto pki = state::load_or_create_pki(**store, cluster, now_unix);
     if (!pki) {
       std::cerr << "nkd render: " << pki.error().message << "\n";
       return 1;

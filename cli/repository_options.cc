@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "syncd/source/git_tree_reader.h"
+#include "source/git_tree_reader.h"
 
 namespace nkd::cli {
 
@@ -29,7 +29,7 @@ Result<std::unique_ptr<model::TreeReader>> RepositoryOptions::open_revision(
   if (!std::filesystem::is_directory(repo, error)) {
     return Error{ErrorCode::kInvalidArgument, "--repo " + repo + ": no such directory"};
   }
-  const bool is_git = git::is_repository_root(repo);
+  const bool is_git = source::is_repository_root(repo);
   if (worktree || !is_git) {
     if (!revision.empty()) {
       return Error{ErrorCode::kInvalidArgument,
@@ -40,7 +40,7 @@ Result<std::unique_ptr<model::TreeReader>> RepositoryOptions::open_revision(
     }
     return std::unique_ptr<model::TreeReader>(std::make_unique<model::DirectoryTreeReader>(repo));
   }
-  auto reader = git::GitTreeReader::open(repo, revision.empty() ? "HEAD" : revision);
+  auto reader = source::GitTreeReader::open(repo, revision.empty() ? "HEAD" : revision);
   if (!reader) return Error{ErrorCode::kInvalidArgument, reader.error().message};
   return std::unique_ptr<model::TreeReader>(std::move(reader).value());
 }

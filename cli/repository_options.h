@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/result.h"
-#include "render/model/tree_reader.h"
+#include "model/tree_reader.h"
 
 namespace nkd::cli {
 

@@ -4,10 +4,10 @@
 
 #include "cli/commands.h"
 #include "cli/repository_options.h"
-#include "render/model/loader.h"
-#include "render/model/secret_scan.h"
-#include "render/model/upgrade_path.h"
-#include "syncd/source/git_tree_reader.h"
+#include "model/loader.h"
+#include "model/secret_scan.h"
+#include "model/upgrade_path.h"
+#include "source/git_tree_reader.h"
 
 namespace nkd::cli {
 
@@ -24,13 +24,13 @@ struct ValidateOptions {
 // not compared (its own problems are the base's, not this revision's).
 Result<std::vector<model::Diagnostic>> upgrade_path_errors(const ValidateOptions& options,
                                                            const model::RepositoryModel& head) {
-  if (!git::is_repository_root(options.repository.repo)) {
+  if (!source::is_repository_root(options.repository.repo)) {
     return Error{ErrorCode::kInvalidArgument,
                  "--base " + options.base + ": " + options.repository.repo +
                      " is not the root of a Git repository, so it has no revisions; drop --base "
                      "or point --repo at a repository"};
   }
-  auto base_tree = git::GitTreeReader::open(options.repository.repo, options.base);
+  auto base_tree = source::GitTreeReader::open(options.repository.repo, options.base);
   if (!base_tree) return Error{ErrorCode::kInvalidArgument, "--base: " + base_tree.error().message};
   auto base_names = model::list_cluster_names(**base_tree);
   if (!base_names) return std::vector<model::Diagnostic>{};

@@ -36,7 +36,7 @@
 #include <string_view>
 #include <vector>
 
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 #include "render/render.h"
 
 namespace nkd::plan {

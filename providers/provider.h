@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "common/result.h"
+#include "model/cluster.h"
 #include "plan/node_plan.h"
-#include "render/model/cluster.h"
 #include "render/render.h"
 
 namespace nkd::providers {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/secret.h"
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 #include "render/pki/cluster_pki.h"
 
 namespace nkd::render {

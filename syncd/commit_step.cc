@@ -7,9 +7,9 @@
 #include <map>
 #include <optional>
 
-#include "render/model/loader.h"
-#include "render/model/mac_addresses.h"
-#include "render/model/upgrade_path.h"
+#include "model/loader.h"
+#include "model/mac_addresses.h"
+#include "model/upgrade_path.h"
 
 namespace nkd::syncd {
 
@@ -24,7 +24,7 @@ std::string cluster_of(const model::Diagnostic& diagnostic) {
 
 // The error, if any, for `cluster` against its definition at `revision`; nullopt when that
 // commit or definition cannot be read (an unreadable old revision must never block a new one).
-std::optional<model::Diagnostic> refused_against(Source& source, const model::Cluster& cluster,
+std::optional<model::Diagnostic> refused_against(source::Source& source, const model::Cluster& cluster,
                                                  const std::string& revision,
                                                  std::string_view label) {
   auto tree = source.tree(revision);
@@ -56,7 +56,7 @@ std::optional<model::Diagnostic> refused_against(Source& source, const model::Cl
 // rollout is still under way, the one the cluster last reached (its clusterRevision): a commit
 // pushed mid-rollout must be one step from the nodes that have not moved yet too. A cluster with
 // nothing applied is not checked.
-std::vector<model::Diagnostic> refused_upgrades(Source& source, state::StateStore& store,
+std::vector<model::Diagnostic> refused_upgrades(source::Source& source, state::StateStore& store,
                                                 const model::RepositoryModel& loaded,
                                                 const std::string& commit_id) {
   std::vector<model::Diagnostic> refused;
@@ -78,7 +78,7 @@ std::vector<model::Diagnostic> refused_upgrades(Source& source, state::StateStor
 
 }  // namespace
 
-CommitStep::CommitStep(Source& source, state::StateStore& store, CommitReceiver& receiver,
+CommitStep::CommitStep(source::Source& source, state::StateStore& store, CommitReceiver& receiver,
                        metrics::Metrics& metrics, const Clock& clock, CommitStepOptions options)
     : source_(source),
       store_(store),
@@ -170,14 +170,14 @@ std::vector<std::string> CommitStep::clusters_to_load(const std::string& commit_
   return to_load;
 }
 
-void CommitStep::accept(const std::string& commit_id, const git::CommitInfo& info,
+void CommitStep::accept(const std::string& commit_id, const source::CommitInfo& info,
                         const model::RepositoryModel& loaded, const std::vector<std::string>& names,
                         std::int64_t fetched_at_ms) {
   const std::set<std::string> present(names.begin(), names.end());
   // Rendering happens in the reconcile workers (render_for), one cluster at a time.
-  std::map<std::string, DesiredCluster> rendered;
+  std::map<std::string, reconcile::DesiredCluster> rendered;
   for (const model::Cluster& cluster : loaded.clusters) {
-    rendered.emplace(cluster.name, DesiredCluster{.cluster = cluster,
+    rendered.emplace(cluster.name, reconcile::DesiredCluster{.cluster = cluster,
                                                   .render = options_.render_for(cluster),
                                                   .commit = info,
                                                   .fetched_at_ms = fetched_at_ms});
@@ -187,7 +187,7 @@ void CommitStep::accept(const std::string& commit_id, const git::CommitInfo& inf
     for (const auto& [name, desired] : rendered) changed.push_back(name);
     options_.listeners.started(commit_id, changed);
   }
-  std::vector<DesiredCluster> batch;
+  std::vector<reconcile::DesiredCluster> batch;
   for (auto& [name, desired] : rendered) batch.push_back(std::move(desired));
   receiver_.submit_all(std::move(batch));
   std::vector<std::string> unchanged;

@@ -21,11 +21,11 @@
 
 #include "common/clock.h"
 #include "metrics/metrics.h"
-#include "render/model/diagnostics.h"
-#include "render/model/mac_addresses.h"
-#include "syncd/reconcile/reconciler.h"
-#include "syncd/source/source.h"
-#include "syncd/state/state_store.h"
+#include "model/diagnostics.h"
+#include "model/mac_addresses.h"
+#include "reconcile/reconciler.h"
+#include "source/source.h"
+#include "state/state_store.h"
 
 namespace nkd::syncd {
 
@@ -34,10 +34,10 @@ class CommitReceiver {
  public:
   virtual ~CommitReceiver() = default;
   // The changed clusters, in one batch (waves judge a commit's clusters together).
-  virtual void submit_all(std::vector<DesiredCluster> changed) = 0;
+  virtual void submit_all(std::vector<reconcile::DesiredCluster> changed) = 0;
   // Clusters the commit left unchanged: they have seen it.
   virtual void observe_revisions(const std::vector<std::string>& unchanged,
-                                 const git::CommitInfo& commit) = 0;
+                                 const source::CommitInfo& commit) = 0;
   // A cluster with a record that the commit no longer defines: torn down (prune: true) or kept
   // and marked orphaned.
   virtual void prune(const std::string& cluster, const std::string& commit) = 0;
@@ -56,7 +56,7 @@ struct CommitListeners {
 struct CommitStepOptions {
   bool prune = false;  // syncd.yaml `prune`
   // How a changed cluster is rendered when a worker applies it (the daemon's: PKI from the store).
-  std::function<RenderFunction(const model::Cluster&)> render_for;
+  std::function<reconcile::RenderFunction(const model::Cluster&)> render_for;
   CommitListeners listeners;
 };
 
@@ -68,7 +68,7 @@ class CommitStep {
     kUnread,  // the commit could not be read (a passing failure): try it again at the next poll
   };
 
-  CommitStep(Source& source, state::StateStore& store, CommitReceiver& receiver,
+  CommitStep(source::Source& source, state::StateStore& store, CommitReceiver& receiver,
              metrics::Metrics& metrics, const Clock& clock, CommitStepOptions options);
 
   // Takes `commit_id`, which the source fetched at `fetched_at_ms`. Whatever processing the
@@ -80,7 +80,7 @@ class CommitStep {
 
  private:
   Outcome process(const std::string& commit_id, std::int64_t fetched_at_ms);
-  void accept(const std::string& commit_id, const git::CommitInfo& info,
+  void accept(const std::string& commit_id, const source::CommitInfo& info,
               const model::RepositoryModel& loaded, const std::vector<std::string>& names,
               std::int64_t fetched_at_ms);
   Outcome reject(const std::string& commit_id, const std::vector<model::Diagnostic>& diagnostics);
@@ -92,7 +92,7 @@ class CommitStep {
   [[nodiscard]] std::vector<model::Diagnostic> macs_claimed_elsewhere(
       const model::RepositoryModel& loaded, const std::set<std::string>& present) const;
 
-  Source& source_;
+  source::Source& source_;
   state::StateStore& store_;
   CommitReceiver& receiver_;
   metrics::Metrics& metrics_;

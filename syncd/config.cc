@@ -9,8 +9,8 @@
 
 #include "common/duration.h"
 #include "common/egress.h"
-#include "render/model/maintenance_parser.h"
-#include "render/model/yaml_fields.h"
+#include "model/maintenance_parser.h"
+#include "model/yaml_fields.h"
 
 namespace nkd::syncd {
 
@@ -25,7 +25,7 @@ std::string join(const std::vector<model::Diagnostic>& diagnostics) {
   return text;
 }
 
-void parse_repository(model::YamlFields& fields, const YAML::Node& node, RepositoryConfig& repository) {
+void parse_repository(model::YamlFields& fields, const YAML::Node& node, source::RepositorySettings& repository) {
   if (!fields.expect_map(node, "repository",
                          {"url", "ref", "pollInterval", "fetchTimeout", "auth"})) {
     return;
@@ -104,10 +104,10 @@ void parse_webhooks(model::YamlFields& fields, const YAML::Node& node, WebhooksC
 
 void parse_state(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {
   if (!fields.expect_map(node, "state", {"sqlite", "etcd"})) return;
-  if (const auto sqlite = fields.string(node, "sqlite", "state", false)) config.sqlite_path = *sqlite;
+  if (const auto sqlite = fields.string(node, "sqlite", "state", false)) config.state.sqlite_path = *sqlite;
   const YAML::Node etcd = node["etcd"];
   if (etcd.IsDefined() && fields.expect_map(etcd, "state.etcd", {"endpoints"})) {
-    config.etcd_endpoints = fields.string_list(etcd, "endpoints", "state.etcd");
+    config.state.etcd_endpoints = fields.string_list(etcd, "endpoints", "state.etcd");
     fields.error_at(etcd, "state.etcd is not supported by this version of nkd; use state.sqlite");
   }
 }
@@ -248,17 +248,17 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   }
   if (root["webhooks"].IsDefined()) parse_webhooks(fields, root["webhooks"], config.webhooks);
   if (root["state"].IsDefined()) parse_state(fields, root["state"], config);
-  config.clouds_file = fields.string(root, "clouds", "", false).value_or("");
+  config.openstack.clouds_file = fields.string(root, "clouds", "", false).value_or("");
   config.listen = fields.string(root, "listen", "", false).value_or(config.listen);
   config.public_url = fields.string(root, "publicURL", "", false).value_or("");
   config.prune = fields.boolean(root, "prune", "").value_or(false);
   if (const auto access = fields.string(root, "clusterAccess", "", false)) {
-    if (*access == "direct") config.cluster_access = ClusterAccess::kDirect;
-    else if (*access == "none") config.cluster_access = ClusterAccess::kNone;
+    if (*access == "direct") config.reconcile.cluster_access = reconcile::ClusterAccess::kDirect;
+    else if (*access == "none") config.reconcile.cluster_access = reconcile::ClusterAccess::kNone;
     else fields.error_at(root["clusterAccess"], "clusterAccess must be 'direct' or 'none', got '" + *access + "'");
   }
   if (const YAML::Node servers = root["apiServers"]; servers.IsDefined() && servers.IsMap()) {
-    for (const auto& entry : servers) config.api_servers[entry.first.Scalar()] = entry.second.Scalar();
+    for (const auto& entry : servers) config.reconcile.api_servers[entry.first.Scalar()] = entry.second.Scalar();
   }
   if (root["egress"].IsDefined()) parse_egress(fields, root["egress"], config);
   if (root["forge"].IsDefined()) parse_forge(fields, root["forge"], config.forge);
@@ -268,22 +268,22 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
     config.operator_token_file = fields.string(api, "operatorTokenFile", "api", false).value_or("");
   }
   if (root["maintenance"].IsDefined()) {
-    config.maintenance_windows = model::parse_maintenance(fields, root["maintenance"], "maintenance");
+    config.reconcile.maintenance_windows = model::parse_maintenance(fields, root["maintenance"], "maintenance");
   }
   if (root["notifications"].IsDefined()) {
     notify::parse_notifications(fields, root["notifications"], config.notifications);
   }
   if (const auto workers = fields.integer(root, "workers", "", false)) {
     if (*workers < 1 || *workers > 64) fields.error_at(root["workers"], "workers must be between 1 and 64");
-    else config.workers = *workers;
+    else config.reconcile.workers = *workers;
   }
-  parse_duration_field(fields, root, "resyncInterval", "10m", config.resync_interval_ms);
-  parse_duration_field(fields, root, "readyTimeout", "30m", config.ready_timeout_ms);
-  parse_duration_field(fields, root, "rolloutStallTimeout", "15m", config.rollout_stall_ms);
+  parse_duration_field(fields, root, "resyncInterval", "10m", config.reconcile.resync_interval_ms);
+  parse_duration_field(fields, root, "readyTimeout", "30m", config.reconcile.ready_timeout_ms);
+  parse_duration_field(fields, root, "rolloutStallTimeout", "15m", config.reconcile.rollout_stall_ms);
   parse_duration_field(fields, root, "stallTimeout", "30m", config.stall_timeout_ms);
   if (const auto creates = fields.integer(root, "maxConcurrentCreates", "", false)) {
     if (*creates < 1 || *creates > 64) fields.error_at(root["maxConcurrentCreates"], "maxConcurrentCreates must be between 1 and 64");
-    else config.openstack_max_concurrent_creates = *creates;
+    else config.openstack.max_concurrent_creates = *creates;
   }
 }
 
@@ -319,7 +319,7 @@ std::string WebhooksConfig::secret_file_for(const std::string& forge) const {
 }
 
 std::string DaemonConfig::state_directory() const {
-  const auto parent = std::filesystem::path(sqlite_path).parent_path();
+  const auto parent = std::filesystem::path(state.sqlite_path).parent_path();
   return parent.empty() ? "." : parent.string();
 }
 

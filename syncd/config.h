@@ -1,6 +1,8 @@
 // DaemonConfig: /etc/nkd/syncd.yaml (DESIGN.md §4), parsed and checked. Problems are reported
 // as `path:line:col: message`, and a config with any problem is refused as a whole (a SIGHUP
-// reload keeps the running config).
+// reload keeps the running config). Each stage owns the struct of its settings (source/,
+// state/, reconcile/, providers/openstack/); DaemonConfig gathers them with the daemon's own
+// (listener, webhooks, forge, notifications, egress), and config.cc parses them all.
 #pragma once
 
 #include <cstdint>
@@ -11,31 +13,14 @@
 #include "common/cidr.h"
 #include "common/maintenance_window.h"
 #include "common/result.h"
+#include "providers/openstack/openstack_settings.h"
+#include "reconcile/reconcile_settings.h"
+#include "source/source_settings.h"
+#include "state/state_settings.h"
 #include "syncd/http/connection_table.h"
 #include "syncd/notify/notification_config.h"
 
 namespace nkd::syncd {
-
-enum class ClusterAccess { kDirect, kNone };
-
-struct RepositoryAuth {
-  std::string token_file;
-  std::string username;
-  std::string password_file;
-  std::string ssh_key_file;
-  std::string known_hosts_file;
-  std::string ca_file;
-};
-
-struct RepositoryConfig {
-  std::string url;
-  std::string ref = "refs/heads/main";
-  std::int64_t poll_interval_ms = 60'000;
-  // How long one fetch may take from the first connect to the last byte; a server that stops
-  // answering is cut off then.
-  std::int64_t fetch_timeout_ms = 120'000;
-  RepositoryAuth auth;
-};
 
 // Where the daemon posts a commit status for each commit it applies (empty kind: nowhere).
 struct ForgeConfig {
@@ -78,29 +63,18 @@ struct ListenerTlsConfig {
 };
 
 struct DaemonConfig {
-  RepositoryConfig repository;
+  source::RepositorySettings repository;
   WebhooksConfig webhooks;
-  std::string sqlite_path = "/var/lib/nkd/state.db";
-  std::vector<std::string> etcd_endpoints;
-  std::string clouds_file;
+  state::StateSettings state;
+  providers::openstack::OpenStackSettings openstack;
+  reconcile::ReconcileSettings reconcile;
   std::string listen = "127.0.0.1:9480";
   // The base URL nodes use to fetch Ignition configs; default https://<listen> (http:// when
   // http.insecure is set).
   std::string public_url;
   bool prune = false;
-  ClusterAccess cluster_access = ClusterAccess::kDirect;
-  std::map<std::string, std::string> api_servers;
   CidrAllowList egress;
   std::string egress_text = "any";
-  int workers = 4;
-  std::int64_t resync_interval_ms = 600'000;
-  std::int64_t retry_base_ms = 1'000;
-  std::int64_t retry_cap_ms = 300'000;
-  // clusterAccess: direct — how long a cluster may take to have every node Ready, and how long
-  // a rollout may go without a node moving, before the cluster is failed.
-  std::int64_t ready_timeout_ms = 30 * 60'000;
-  std::int64_t rollout_stall_ms = 15 * 60'000;
-  int openstack_max_concurrent_creates = 4;
   // How long the source loop (beyond repository.fetchTimeout while fetching) or a reconcile
   // worker may stay on one step before the daemon counts as wedged and stops feeding systemd's
   // watchdog. Above the longest step a healthy daemon takes (a server create waits up to 10m).
@@ -114,9 +88,6 @@ struct DaemonConfig {
   // api.operatorTokenFile: the bearer token of the operator endpoints (suspend, resume, sync);
   // empty: those endpoints refuse every request.
   std::string operator_token_file;
-  // maintenance.windows: when changes that disturb nodes may run, for clusters without
-  // spec.maintenance of their own; empty: any time.
-  std::vector<MaintenanceWindow> maintenance_windows;
 
   // Where the daemon keeps its Git mirror: beside the state database.
   [[nodiscard]] std::string state_directory() const;

@@ -4,9 +4,9 @@
 
 #include "common/secret_file.h"
 #include "render/render.h"
-#include "syncd/cluster_pki_store.h"
+#include "source/remote_url.h"
+#include "state/cluster_pki_store.h"
 #include "syncd/listener_tls.h"
-#include "syncd/source/remote_url.h"
 
 namespace nkd::syncd {
 
@@ -54,12 +54,12 @@ Result<Secret> load_operator_token(const std::string& file) {
 // The reconciler as the commit step hands it an accepted commit's clusters.
 class ReconcilerReceiver final : public CommitReceiver {
  public:
-  explicit ReconcilerReceiver(Reconciler& reconciler) : reconciler_(reconciler) {}
-  void submit_all(std::vector<DesiredCluster> changed) override {
+  explicit ReconcilerReceiver(reconcile::Reconciler& reconciler) : reconciler_(reconciler) {}
+  void submit_all(std::vector<reconcile::DesiredCluster> changed) override {
     reconciler_.submit_all(std::move(changed));
   }
   void observe_revisions(const std::vector<std::string>& unchanged,
-                         const git::CommitInfo& commit) override {
+                         const source::CommitInfo& commit) override {
     reconciler_.observe_revisions(unchanged, commit);
   }
   void prune(const std::string& cluster, const std::string& commit) override {
@@ -70,7 +70,7 @@ class ReconcilerReceiver final : public CommitReceiver {
   }
 
  private:
-  Reconciler& reconciler_;
+  reconcile::Reconciler& reconciler_;
 };
 
 }  // namespace
@@ -127,24 +127,24 @@ Daemon::Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock,
     openstack_ = std::make_unique<providers::openstack::OpenStackProvider>(
         std::move(parts.clouds), *http_client_, clock_, *store_, &metrics_,
         providers::openstack::OpenStackProviderOptions{
-            .max_concurrent_creates = config_.openstack_max_concurrent_creates});
+            .max_concurrent_creates = config_.openstack.max_concurrent_creates});
   }
-  if (config_.cluster_access == ClusterAccess::kDirect) {
-    cluster_sync_ = std::make_unique<ClusterSync>(
+  if (config_.reconcile.cluster_access == reconcile::ClusterAccess::kDirect) {
+    cluster_sync_ = std::make_unique<reconcile::ClusterSync>(
         *store_, *http_client_, clock_, &metrics_,
-        ClusterSyncOptions{.ready_timeout_ms = config_.ready_timeout_ms,
-                           .rollout_stall_ms = config_.rollout_stall_ms,
-                           .api_servers = config_.api_servers});
+        reconcile::ClusterSyncOptions{.ready_timeout_ms = config_.reconcile.ready_timeout_ms,
+                           .rollout_stall_ms = config_.reconcile.rollout_stall_ms,
+                           .api_servers = config_.reconcile.api_servers});
   }
-  reconciler_ = std::make_unique<Reconciler>(
+  reconciler_ = std::make_unique<reconcile::Reconciler>(
       *store_, bare_metal_, openstack_.get(), metrics_, clock_,
-      ReconcilerOptions{.workers = config_.workers,
-                        .retry_base_ms = config_.retry_base_ms,
-                        .retry_cap_ms = config_.retry_cap_ms,
-                        .resync_interval_ms = config_.resync_interval_ms,
+      reconcile::ReconcilerOptions{.workers = config_.reconcile.workers,
+                        .retry_base_ms = config_.reconcile.retry_base_ms,
+                        .retry_cap_ms = config_.reconcile.retry_cap_ms,
+                        .resync_interval_ms = config_.reconcile.resync_interval_ms,
                         .incomplete_requeue_ms = 2'000,
-                        .cluster_access = config_.cluster_access,
-                        .maintenance_windows = config_.maintenance_windows});
+                        .cluster_access = config_.reconcile.cluster_access,
+                        .maintenance_windows = config_.reconcile.maintenance_windows});
   reconciler_->set_cluster_sync(cluster_sync_.get());
   reconciler_->set_progress_monitor(&progress_,
                                     std::chrono::milliseconds(config_.stall_timeout_ms));
@@ -185,10 +185,10 @@ std::unique_ptr<CommitStep> Daemon::make_commit_step() {
                         .listeners = std::move(listeners)});
 }
 
-RenderFunction Daemon::render_function(const model::Cluster& cluster) {
+reconcile::RenderFunction Daemon::render_function(const model::Cluster& cluster) {
   return [this, cluster]() -> Result<std::shared_ptr<const render::ClusterRender>> {
     const auto started = clock_.steady_now();
-    auto pki = load_or_create_pki(*store_, cluster, clock_.now_unix_ms() / 1000);
+    auto pki = state::load_or_create_pki(*store_, cluster, clock_.now_unix_ms() / 1000);
     if (!pki) {
       metrics_.render_errors_total.Add({}).Increment();
       return pki.error();
@@ -243,7 +243,7 @@ Status Daemon::start() {
   reconciler_->start();
   source_thread_ = std::thread([this] { source_loop(); });
   spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}://{}:{}, egress {}",
-               git::display_url(config_.repository.url), config_.repository.ref,
+               source::display_url(config_.repository.url), config_.repository.ref,
                poll_interval_ms_.load(), listener_tls_ ? "https" : "http", config_.listen_host(),
                http_->port(), config_.egress_text);
   return ok_status();
@@ -390,7 +390,7 @@ void Daemon::poll_once() {
       metrics_.source_fetch_timeouts_total.Add({}).Increment();
     }
     spdlog::error("fetching {}: {} (the last applied state stays in force)",
-                  git::display_url(config_.repository.url), fetched.error().message);
+                  source::display_url(config_.repository.url), fetched.error().message);
     return;
   }
   metrics_.source_fetch_total.Add({{"result", "success"}}).Increment();

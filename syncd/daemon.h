@@ -18,18 +18,20 @@
 #include "common/http_client.h"
 #include "common/progress_monitor.h"
 #include "metrics/metrics.h"
+#include "model/diagnostics.h"
+#include "model/mac_addresses.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/openstack/openstack_provider.h"
 #include "syncd/commit_step.h"
+#include "reconcile/reconciler.h"
+#include "source/source.h"
+#include "state/state_store.h"
 #include "syncd/config.h"
 #include "syncd/forge/commit_status.h"
 #include "syncd/http/http_server.h"
 #include "syncd/http/tls_transport.h"
 #include "syncd/notify/notifier.h"
 #include "syncd/published_config_store.h"
-#include "syncd/reconcile/reconciler.h"
-#include "syncd/source/source.h"
-#include "syncd/state/state_store.h"
 #include "syncd/stored_fetch_tokens.h"
 
 namespace nkd::syncd {
@@ -38,7 +40,7 @@ namespace nkd::syncd {
 // are thread-safe; the source is used by the source loop, and cancelled from stop()).
 struct DaemonParts {
   std::unique_ptr<state::StateStore> store;
-  std::unique_ptr<Source> source;
+  std::unique_ptr<source::Source> source;
   // Every call to a cloud, a cluster, a forge or a notification sink goes through it, so
   // egress.allow holds for them all.
   std::unique_ptr<HttpClient> http;
@@ -81,7 +83,7 @@ class Daemon {
   [[nodiscard]] std::unique_ptr<CommitStep> make_commit_step();
   void restore_fetched_configs();
   // Renders `cluster` with its stored (or new) PKI when a reconcile worker asks.
-  RenderFunction render_function(const model::Cluster& cluster);
+  reconcile::RenderFunction render_function(const model::Cluster& cluster);
   [[nodiscard]] Status start_commit_statuses();
   [[nodiscard]] Status start_notifications();
   // Routes the reconciler's reports to the commit statuses and the notifier, whichever exist.
@@ -95,14 +97,14 @@ class Daemon {
   ProgressMonitor::Loop source_heartbeat_;
   metrics::Metrics metrics_;
   std::unique_ptr<state::StateStore> store_;
-  std::unique_ptr<Source> source_;
+  std::unique_ptr<source::Source> source_;
   StateConfigStore published_configs_;
   StoredFetchTokens fetch_tokens_;
   providers::BareMetalProvider bare_metal_;
   std::unique_ptr<HttpClient> http_client_;  // DaemonParts::http
   std::unique_ptr<providers::openstack::OpenStackProvider> openstack_;  // when clouds: is set
-  std::unique_ptr<ClusterSync> cluster_sync_;  // when clusterAccess: direct
-  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<reconcile::ClusterSync> cluster_sync_;  // when clusterAccess: direct
+  std::unique_ptr<reconcile::Reconciler> reconciler_;
   std::unique_ptr<CommitReceiver> commit_receiver_;  // the reconciler, as the commit step sees it
   std::unique_ptr<CommitStep> commit_step_;
   std::unique_ptr<HttpServer> http_;

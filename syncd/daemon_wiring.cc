@@ -5,7 +5,7 @@
 #include "common/private_files.h"
 #include "syncd/daemon.h"
 #include "syncd/source_factory.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace nkd::syncd {
 
@@ -17,15 +17,15 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
   }
   const Clock& clock = real_clock();
   DaemonParts parts;
-  auto store = state::open_sqlite_state_store(config.sqlite_path, clock);
+  auto store = state::open_sqlite_state_store(config.state.sqlite_path, clock);
   if (!store) return store.error().wrap("opening the state store");
   parts.store = std::move(store).value();
   auto source = create_source(config);
   if (!source) return source.error().wrap("setting up the Git source");
   parts.source = std::move(source).value();
-  if (!config.clouds_file.empty()) {
-    auto loaded = providers::openstack::load_clouds_file(config.clouds_file);
-    if (!loaded) return loaded.error().wrap("reading clouds: " + config.clouds_file);
+  if (!config.openstack.clouds_file.empty()) {
+    auto loaded = providers::openstack::load_clouds_file(config.openstack.clouds_file);
+    if (!loaded) return loaded.error().wrap("reading clouds: " + config.openstack.clouds_file);
     parts.clouds = std::move(loaded).value();
   }
   parts.http = std::make_unique<CurlHttpClient>(config.egress);

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "providers/baremetal/config_store.h"
-#include "syncd/state/state_store.h"
+#include "state/state_store.h"
 
 namespace nkd::syncd {
 

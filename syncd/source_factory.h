@@ -4,11 +4,11 @@
 #include <memory>
 
 #include "common/result.h"
+#include "source/source.h"
 #include "syncd/config.h"
-#include "syncd/source/source.h"
 
 namespace nkd::syncd {
 
-[[nodiscard]] Result<std::unique_ptr<Source>> create_source(const DaemonConfig& config);
+[[nodiscard]] Result<std::unique_ptr<source::Source>> create_source(const DaemonConfig& config);
 
 }  // namespace nkd::syncd

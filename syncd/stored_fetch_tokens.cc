@@ -1,12 +1,12 @@
 #include "syncd/stored_fetch_tokens.h"
 
-#include "syncd/cluster_pki_store.h"
+#include "state/cluster_pki_store.h"
 
 namespace nkd::syncd {
 
 Result<std::vector<Secret>> StoredFetchTokens::accepted(const std::string& cluster,
                                                         const std::string& node) {
-  auto stored = load_stored_pki(store_, cluster);
+  auto stored = state::load_stored_pki(store_, cluster);
   if (!stored) return stored.error();
   if (!stored->has_value()) return std::vector<Secret>{};
   return pki::accepted_node_fetch_tokens(**stored, node, clock_.now_unix_ms() / 1000);

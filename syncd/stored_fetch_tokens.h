@@ -5,7 +5,7 @@
 
 #include "common/clock.h"
 #include "providers/baremetal/fetch_tokens.h"
-#include "syncd/state/state_store.h"
+#include "state/state_store.h"
 
 namespace nkd::syncd {
 

@@ -23,6 +23,10 @@ started=$(date +%s)
 phase() { echo "== [$(( $(date +%s) - started )) s] $*"; }
 fail() { echo "test.sh: $*" >&2; exit 1; }
 
+# The include layering (DESIGN.md §10) first: a second, and it fails before any build.
+phase "include layering"
+tools/check-includes.sh || fail "an include points up the pipeline (above); see DESIGN.md §10"
+
 phase "packages for the build and the tests"
 tools/install-deps.sh --test
 

@@ -6,7 +6,7 @@
 #include <tuple>
 
 #include "common/crypto.h"
-#include "render/model/value_checks.h"
+#include "model/value_checks.h"
 
 namespace nkd::providers {
 

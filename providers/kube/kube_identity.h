@@ -14,9 +14,9 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "model/cluster.h"
 #include "providers/kube/kube_client.h"
 #include "render/housekeeper/nkd_access.h"
-#include "render/model/cluster.h"
 #include "render/pki/cluster_pki.h"
 
 namespace nkd::kube {

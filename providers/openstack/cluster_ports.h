@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "model/cluster.h"
 #include "providers/openstack/network.h"
-#include "render/model/cluster.h"
 
 namespace nkd::providers::openstack {
 

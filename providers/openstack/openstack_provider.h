@@ -60,7 +60,7 @@
 #include "providers/openstack/clouds.h"
 #include "providers/openstack/keystone.h"
 #include "providers/provider.h"
-#include "syncd/state/state_store.h"
+#include "state/state_store.h"
 
 namespace nkd::providers::openstack {
 

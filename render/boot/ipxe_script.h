@@ -15,7 +15,7 @@
 
 #include <string>
 
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 
 namespace nkd::render {
 

@@ -8,8 +8,8 @@
 #include <span>
 #include <string>
 
+#include "model/cluster.h"
 #include "render/ignition/config_builder.h"
-#include "render/model/cluster.h"
 
 namespace nkd::ignition {
 

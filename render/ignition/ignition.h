@@ -7,8 +7,8 @@
 #include <span>
 #include <string>
 
+#include "model/cluster.h"
 #include "render/ignition/bring_up.h"
-#include "render/model/cluster.h"
 #include "render/pki/cluster_pki.h"
 
 namespace nkd::ignition {

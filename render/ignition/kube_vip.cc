@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/kubernetes_support.h"
 #include "render/ignition/kubeadm.h"
-#include "render/model/kubernetes_support.h"
 
 namespace nkd::ignition {
 namespace {

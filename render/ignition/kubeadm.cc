@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/cidr.h"
-#include "render/model/kubernetes_support.h"
+#include "model/kubernetes_support.h"
 
 namespace nkd::ignition {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 #include "render/pki/cluster_pki.h"
 
 namespace nkd::ignition {

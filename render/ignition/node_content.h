@@ -4,8 +4,8 @@
 // the user's extras. Pure functions of the model and the PKI.
 #pragma once
 
+#include "model/cluster.h"
 #include "render/ignition/config_builder.h"
-#include "render/model/cluster.h"
 #include "render/pki/cluster_pki.h"
 
 namespace nkd::ignition {

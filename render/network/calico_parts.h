@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 #include "render/network/network_plugin.h"
 #include "render/network/plugin_manifests.h"
 

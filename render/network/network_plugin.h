@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "model/cluster.h"
 #include "render/manifest.h"
-#include "render/model/cluster.h"
 
 namespace nkd::network {
 

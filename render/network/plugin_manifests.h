@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 #include "render/network/network_plugin.h"
 
 namespace nkd::network {

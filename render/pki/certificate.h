@@ -12,7 +12,7 @@
 #include "common/cidr.h"
 #include "common/result.h"
 #include "common/secret.h"
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 #include "render/pki/cluster_pki.h"
 #include "render/pki/openssl_handles.h"
 

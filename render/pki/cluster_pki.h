@@ -14,7 +14,7 @@
 
 #include "common/result.h"
 #include "common/secret.h"
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 
 namespace nkd::pki {
 

@@ -19,10 +19,10 @@
 #include "common/secret.h"
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
+#include "state/state_store.h"
 #include "syncd/http/connection_table.h"
 #include "syncd/http/recent_deliveries.h"
 #include "syncd/http/webhooks.h"
-#include "syncd/state/state_store.h"
 
 namespace httplib {
 class ContentReader;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "render/model/yaml_fields.h"
+#include "model/yaml_fields.h"
 #include "syncd/notify/notification_event.h"
 
 namespace nkd::syncd::notify {

@@ -3,7 +3,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "render/model/tree_reader.h"
+#include "model/tree_reader.h"
 
 namespace nkd::testing {
 
@@ -28,7 +28,7 @@ std::map<std::string, FakeSource::Files> by_cluster(const FakeSource::Files& fil
 void FakeSource::add_commit(const std::string& id, Files files, const std::string& author) {
   std::lock_guard lock(mutex_);
   commits_[id] = Commit{.files = std::move(files),
-                        .info = git::CommitInfo{.id = id,
+                        .info = source::CommitInfo{.id = id,
                                                 .author = author,
                                                 .author_email = author + "@example.org",
                                                 .committed_at_unix = 1'795'586'400,
@@ -46,10 +46,10 @@ void FakeSource::throw_on_read(bool on) {
   throw_on_read_ = on;
 }
 
-Result<syncd::FetchResult> FakeSource::fetch() {
+Result<source::FetchResult> FakeSource::fetch() {
   std::lock_guard lock(mutex_);
   if (head_.empty()) return Error{ErrorCode::kNotFound, "fake source: no commit yet"};
-  syncd::FetchResult result{.commit_id = head_, .moved = head_ != fetched_};
+  source::FetchResult result{.commit_id = head_, .moved = head_ != fetched_};
   fetched_ = head_;
   return result;
 }
@@ -70,7 +70,7 @@ Result<std::unique_ptr<model::TreeReader>> FakeSource::tree(const std::string& c
       std::make_unique<model::MapTreeReader>((*commit)->files));
 }
 
-Result<git::CommitInfo> FakeSource::commit_info(const std::string& commit_id) {
+Result<source::CommitInfo> FakeSource::commit_info(const std::string& commit_id) {
   std::lock_guard lock(mutex_);
   auto commit = find(commit_id);
   if (!commit) return commit.error();

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "syncd/source/source.h"
+#include "source/source.h"
 
 namespace nkd::testing {
 
-class FakeSource final : public syncd::Source {
+class FakeSource final : public source::Source {
  public:
   using Files = std::map<std::string, std::string>;  // path -> content
 
@@ -26,17 +26,17 @@ class FakeSource final : public syncd::Source {
   // While on, tree() throws (a library exception the daemon does not expect).
   void throw_on_read(bool on);
 
-  Result<syncd::FetchResult> fetch() override;
+  Result<source::FetchResult> fetch() override;
   void cancel() override {}
   Result<std::unique_ptr<model::TreeReader>> tree(const std::string& commit_id) override;
-  Result<git::CommitInfo> commit_info(const std::string& commit_id) override;
+  Result<source::CommitInfo> commit_info(const std::string& commit_id) override;
   Result<std::vector<std::string>> changed_clusters(const std::string& from_commit,
                                                     const std::string& to_commit) override;
 
  private:
   struct Commit {
     Files files;
-    git::CommitInfo info;
+    source::CommitInfo info;
   };
   [[nodiscard]] Result<const Commit*> find(const std::string& id) const;
 

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "common/curl_http_client.h"
-#include "syncd/source/libgit2_source.h"
+#include "source/libgit2_source.h"
 #include "tests/support/git_servers.h"
 #include "tests/support/serving_thread.h"
 
@@ -28,7 +28,7 @@ TEST(Egress, GitRemoteOutsideTheAllowListIsRefusedBeforeConnecting) {
   testing::GitRepoFixture repo(served.path(), "defs.git");
   repo.commit({{"clusters/alpha/cluster.yaml", "name: alpha\n"}}, "initial");
   testing::GitDaemonServer daemon(served.path());
-  auto source = syncd::LibGit2Source::open({.url = daemon.url("defs.git"), .cache_dir = cache.str(),
+  auto source = source::LibGit2Source::open({.url = daemon.url("defs.git"), .cache_dir = cache.str(),
                                             .egress = kOnlyOtherLoopback});
   ASSERT_TRUE(source.ok()) << source.error().message;
   // The fixture's readiness probe is one logged connection; count from here on.
@@ -44,7 +44,7 @@ TEST(Egress, GitRemoteOutsideTheAllowListIsRefusedBeforeConnecting) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(daemon.connection_count(), probes);
 
-  auto allowed = syncd::LibGit2Source::open({.url = daemon.url("defs.git"), .cache_dir = cache.str(),
+  auto allowed = source::LibGit2Source::open({.url = daemon.url("defs.git"), .cache_dir = cache.str(),
                                              .egress = kLoopback});
   ASSERT_TRUE(allowed.ok());
   auto fetched = (*allowed)->fetch();
@@ -146,7 +146,7 @@ TEST(Egress, GitFetchConnectsToTheAddressItCheckedWithoutASecondLookup) {
   repo.commit({{"clusters/alpha/cluster.yaml", "name: alpha\n"}}, "initial");
   testing::GitDaemonServer daemon(served.path());
   std::atomic<int> lookups{0};
-  auto source = syncd::LibGit2Source::open({.url = renamed_to_invalid(daemon.url("defs.git")),
+  auto source = source::LibGit2Source::open({.url = renamed_to_invalid(daemon.url("defs.git")),
                                             .cache_dir = cache.str(),
                                             .egress = *CidrAllowList::parse("127.0.0.1/32"),
                                             .resolver = rebinding_resolver(lookups)});
@@ -166,7 +166,7 @@ TEST(Egress, GitHttpFetchIsResolvedByNkdForEveryConnection) {
   testing::GitHttpServer server(served.path(), "ops", "s3cret-pass");
   testing::write_file(secrets.path() / "password", "s3cret-pass\n");
   std::atomic<int> lookups{0};
-  auto source = syncd::LibGit2Source::open(
+  auto source = source::LibGit2Source::open(
       {.url = renamed_to_invalid(server.url("defs.git")),
        .auth = {.username = "ops", .password_file = (secrets.path() / "password").string()},
        .cache_dir = cache.str(),
@@ -196,7 +196,7 @@ TEST(Egress, GitSshFetchConnectsToTheAddressItCheckedWithoutASecondLookup) {
   }
   testing::write_file(keys.path() / "known_hosts", known_hosts);
   std::atomic<int> lookups{0};
-  auto source = syncd::LibGit2Source::open(
+  auto source = source::LibGit2Source::open(
       {.url = renamed_to_invalid(sshd.url(repo.bare_path())),
        .auth = {.ssh_key_file = sshd.client_key(),
                 .known_hosts_file = (keys.path() / "known_hosts").string()},

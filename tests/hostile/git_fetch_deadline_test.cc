@@ -9,11 +9,11 @@
 #include <future>
 #include <thread>
 
-#include "syncd/source/libgit2_source.h"
+#include "source/libgit2_source.h"
 #include "tests/support/git_servers.h"
 #include "tests/support/stalling_servers.h"
 
-namespace nkd::syncd {
+namespace nkd::source {
 namespace {
 
 using namespace std::chrono_literals;
@@ -186,4 +186,4 @@ TEST(GitFetchDeadline, PollsDoNotGrowResidentMemory) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::source

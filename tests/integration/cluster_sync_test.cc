@@ -16,15 +16,15 @@
 #include "common/curl_http_client.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/kube/kube_client.h"
+#include "reconcile/reconciler.h"
 #include "render/housekeeper/nkd_access.h"
-#include "syncd/reconcile/reconciler.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 using namespace std::chrono_literals;
@@ -141,7 +141,7 @@ class ClusterSyncTest : public ::testing::Test {
     reconciler_->submit(DesiredCluster{
         .cluster = cluster,
         .render = [render]() -> Result<std::shared_ptr<const render::ClusterRender>> { return render; },
-        .commit = git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
+        .commit = source::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
         .fetched_at_ms = 1});
   }
 
@@ -637,4 +637,4 @@ TEST_F(ClusterSyncTest, RefusesAnApiServerWhoseCertificateIsNotTheClusterCa) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile

@@ -4,11 +4,11 @@
 
 #include <thread>
 
-#include "syncd/source/libgit2_source.h"
+#include "source/libgit2_source.h"
 #include "tests/support/git_servers.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::source {
 namespace {
 
 using testing::GitDaemonServer;
@@ -291,4 +291,4 @@ TEST(GitSshSource, FetchesWithAKnownHostKeyAndRefusesAChangedOne) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::source

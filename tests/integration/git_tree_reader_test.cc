@@ -4,10 +4,10 @@
 // converts such bytes itself unless told the commit's encoding is another, as old ones were.)
 #include <gtest/gtest.h>
 
-#include "syncd/source/git_tree_reader.h"
+#include "source/git_tree_reader.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::git {
+namespace nkd::source {
 namespace {
 
 using testing::run_shell;
@@ -68,4 +68,4 @@ TEST_F(GitTreeReaderTest, AuthorAndSummaryThatAreNotUtf8AreRepaired) {
 }
 
 }  // namespace
-}  // namespace nkd::git
+}  // namespace nkd::source

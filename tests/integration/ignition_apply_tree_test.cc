@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "render/model/loader.h"
+#include "model/loader.h"
 #include "render/pki/cluster_pki.h"
 #include "render/render.h"
 #include "tests/support/ignition_runner.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "common/crypto.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/support/syncd_fixture.h"
 
 namespace nkd {

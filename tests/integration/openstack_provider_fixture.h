@@ -20,7 +20,7 @@
 #include "common/curl_http_client.h"
 #include "metrics/metrics.h"
 #include "providers/openstack/openstack_provider.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/support/openstack_control_plane.h"
 #include "tests/support/test_support.h"
 

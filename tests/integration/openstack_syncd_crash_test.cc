@@ -9,7 +9,7 @@
 #include <csignal>
 #include <set>
 
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/support/openstack_control_plane.h"
 #include "tests/support/syncd_fixture.h"
 

@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::state {

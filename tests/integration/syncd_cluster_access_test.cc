@@ -10,8 +10,8 @@
 #include "providers/kube/kube_client.h"
 #include "render/housekeeper/nkd_access.h"
 #include "render/pki/cluster_pki.h"
-#include "syncd/cluster_pki_store.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/cluster_pki_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/syncd_fixture.h"
@@ -27,7 +27,7 @@ const std::vector<std::string> kNodes = {"edge-lab-cp-0", "edge-lab-worker-0", "
 pki::ClusterPki stored_pki(const SyncdFixture& fixture) {
   auto store = state::SqliteStateStore::open_read_only(fixture.state_db());
   EXPECT_TRUE(store.ok());
-  auto pki = syncd::load_stored_pki(**store, kCluster);
+  auto pki = state::load_stored_pki(**store, kCluster);
   EXPECT_TRUE(pki.ok() && pki->has_value());
   return **pki;
 }

@@ -8,7 +8,7 @@
 #include <random>
 #include <thread>
 
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/support/syncd_fixture.h"
 
 namespace nkd {

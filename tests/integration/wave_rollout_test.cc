@@ -6,15 +6,15 @@
 
 #include "common/curl_http_client.h"
 #include "providers/kube/kube_client.h"
+#include "reconcile/reconciler.h"
 #include "render/housekeeper/nkd_access.h"
-#include "syncd/reconcile/reconciler.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/scripted_provider.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 using namespace std::chrono_literals;
@@ -47,7 +47,7 @@ struct WaveCluster {
           return render;
         },
         .commit =
-            git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
+            source::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
         .fetched_at_ms = 1};
   }
 
@@ -155,4 +155,4 @@ TEST_F(WaveRolloutTest, SecondWaveWaitsUntilEveryNodeOfTheFirstIsReady) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile

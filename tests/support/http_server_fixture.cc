@@ -11,7 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 
 namespace nkd::testing {
 

@@ -17,8 +17,8 @@
 
 #include "metrics/metrics.h"
 #include "providers/baremetal/baremetal_provider.h"
+#include "state/state_store.h"
 #include "syncd/http/http_server.h"
-#include "syncd/state/state_store.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::testing {

@@ -8,8 +8,8 @@
 #include <optional>
 #include <set>
 
+#include "model/kubernetes_support.h"
 #include "render/ignition/kubeadm.h"
-#include "render/model/kubernetes_support.h"
 #include "render/pki/certificate.h"
 #include "tests/support/node_tree_checks.h"
 

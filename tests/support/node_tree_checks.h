@@ -15,7 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 #include "render/render.h"
 #include "tests/support/ignition_runner.h"
 

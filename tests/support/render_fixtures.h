@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "render/model/cluster.h"
+#include "model/cluster.h"
 #include "render/pki/cluster_pki.h"
 #include "render/render.h"
 

@@ -10,8 +10,8 @@
 #include <stdexcept>
 
 #include "render/pki/cluster_pki.h"
+#include "state/sqlite_state_store.h"
 #include "syncd/http/webhooks.h"
-#include "syncd/state/sqlite_state_store.h"
 #include "tests/support/memory_bound.h"
 
 namespace nkd::testing {

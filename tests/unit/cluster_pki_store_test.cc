@@ -1,14 +1,14 @@
-// The PKI in the state store (syncd/cluster_pki_store.h): writes are compare-and-swap, so the
+// The PKI in the state store (state/cluster_pki_store.h): writes are compare-and-swap, so the
 // daemon saving a PKI it read before `nkd rotate-node-tokens` wrote cannot undo the rotation.
-#include "syncd/cluster_pki_store.h"
+#include "state/cluster_pki_store.h"
 
 #include <gtest/gtest.h>
 
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::state {
 namespace {
 
 constexpr std::int64_t kNow = 1'700'000'000;
@@ -68,4 +68,4 @@ TEST_F(ClusterPkiStoreTest, RotatingAClusterWithoutPkiIsNotFound) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::state

@@ -7,7 +7,7 @@
 
 #include <algorithm>
 
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
 #include "tests/support/test_support.h"
@@ -18,13 +18,13 @@ namespace {
 // What the reconciler would have been told, as "cluster@commit".
 class RecordingReceiver final : public CommitReceiver {
  public:
-  void submit_all(std::vector<DesiredCluster> changed) override {
-    for (const DesiredCluster& desired : changed) {
+  void submit_all(std::vector<reconcile::DesiredCluster> changed) override {
+    for (const reconcile::DesiredCluster& desired : changed) {
       submitted.push_back(desired.cluster.name + "@" + desired.commit.id);
     }
   }
   void observe_revisions(const std::vector<std::string>& unchanged,
-                         const git::CommitInfo& commit) override {
+                         const source::CommitInfo& commit) override {
     for (const std::string& name : unchanged) observed.push_back(name + "@" + commit.id);
   }
   void prune(const std::string& cluster, const std::string& commit) override {
@@ -77,7 +77,7 @@ class CommitStepTest : public ::testing::Test {
             .render_for =
                 [this](const model::Cluster& cluster) {
                   render_functions_made_.push_back(cluster.name);
-                  return RenderFunction{};
+                  return reconcile::RenderFunction{};
                 },
             .listeners = {
                 .started =

@@ -21,7 +21,7 @@ TEST(DaemonConfig, ParsesTheDocumentedFields) {
   auto config = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->repository.poll_interval_ms, 90'000);
-  EXPECT_EQ(config->cluster_access, ClusterAccess::kNone);
+  EXPECT_EQ(config->reconcile.cluster_access, reconcile::ClusterAccess::kNone);
   EXPECT_EQ(config->listen_port(), 9480);
   EXPECT_EQ(config->state_directory(), "/var/lib/nkd");
   EXPECT_EQ(config->public_url, "https://127.0.0.1:9480");

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "syncd/source/remote_url.h"
+#include "source/remote_url.h"
 
 namespace nkd {
 namespace {
@@ -85,36 +85,36 @@ TEST(Egress, Ipv4MappedIpv6SocketAddressIsJudgedAsIpv4) {
 }
 
 TEST(RemoteUrl, FindsTheHostAndPortEachTransportDials) {
-  using git::Transport;
-  auto ssh = git::parse_remote_url("ssh://root@127.0.0.1:2222/srv/repo.git");
+  using source::Transport;
+  auto ssh = source::parse_remote_url("ssh://root@127.0.0.1:2222/srv/repo.git");
   ASSERT_TRUE(ssh.ok());
   EXPECT_EQ(ssh->transport, Transport::kSsh);
   EXPECT_EQ(ssh->host, "127.0.0.1");
   EXPECT_EQ(ssh->port, 2222);
   EXPECT_EQ(ssh->username, "root");
-  auto scp = git::parse_remote_url("git@git.example.org:ops/clusters.git");
+  auto scp = source::parse_remote_url("git@git.example.org:ops/clusters.git");
   ASSERT_TRUE(scp.ok());
   EXPECT_EQ(scp->transport, Transport::kSsh);
   EXPECT_EQ(scp->host, "git.example.org");
   EXPECT_EQ(scp->port, 22);
-  auto https = git::parse_remote_url("https://[::1]/repo.git");
+  auto https = source::parse_remote_url("https://[::1]/repo.git");
   ASSERT_TRUE(https.ok());
   EXPECT_EQ(https->host, "::1");
   EXPECT_EQ(https->port, 443);
-  EXPECT_EQ(git::parse_remote_url("git://127.0.0.1/r")->port, 9418);
-  EXPECT_EQ(git::parse_remote_url("/srv/repo.git")->transport, Transport::kLocal);
-  EXPECT_EQ(git::parse_remote_url("file:///srv/repo.git")->transport, Transport::kLocal);
-  EXPECT_FALSE(git::parse_remote_url("ftp://127.0.0.1/r").ok());
+  EXPECT_EQ(source::parse_remote_url("git://127.0.0.1/r")->port, 9418);
+  EXPECT_EQ(source::parse_remote_url("/srv/repo.git")->transport, Transport::kLocal);
+  EXPECT_EQ(source::parse_remote_url("file:///srv/repo.git")->transport, Transport::kLocal);
+  EXPECT_FALSE(source::parse_remote_url("ftp://127.0.0.1/r").ok());
   // Over HTTP the user part may be the token itself: all of it goes.
-  EXPECT_EQ(git::display_url("https://ops:hunter2@git.example.org/r.git"),
+  EXPECT_EQ(source::display_url("https://ops:hunter2@git.example.org/r.git"),
             "https://<redacted>@git.example.org/r.git");
-  EXPECT_EQ(git::display_url("https://ghp_token123@git.example.org/r.git"),
+  EXPECT_EQ(source::display_url("https://ghp_token123@git.example.org/r.git"),
             "https://<redacted>@git.example.org/r.git");
-  EXPECT_EQ(git::display_url("ssh://git:pw@git.example.org/r.git"), "ssh://git@git.example.org/r.git");
-  EXPECT_EQ(git::display_url("ssh://git@git.example.org/r@2.git"), "ssh://git@git.example.org/r@2.git");
-  EXPECT_EQ(git::display_url("https://git.example.org/a@b.git"), "https://git.example.org/a@b.git");
+  EXPECT_EQ(source::display_url("ssh://git:pw@git.example.org/r.git"), "ssh://git@git.example.org/r.git");
+  EXPECT_EQ(source::display_url("ssh://git@git.example.org/r@2.git"), "ssh://git@git.example.org/r@2.git");
+  EXPECT_EQ(source::display_url("https://git.example.org/a@b.git"), "https://git.example.org/a@b.git");
   const std::string url = "https://ops:hunter2@git.example.org/r.git";
-  EXPECT_EQ(git::redact_url_credentials("GET " + url + " failed for ops:hunter2", url),
+  EXPECT_EQ(source::redact_url_credentials("GET " + url + " failed for ops:hunter2", url),
             "GET https://<redacted>@git.example.org/r.git failed for <redacted>");
 }
 

@@ -1,5 +1,5 @@
 // decide_join_token: when a cluster's bootstrap token is renewed, kept or a join refused.
-#include "syncd/reconcile/join_token.h"
+#include "reconcile/join_token.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 constexpr std::int64_t kIssued = 1'700'000'000;
@@ -107,4 +107,4 @@ TEST(BootstrapTokenSecret, HasKubeadmsShapeAndExpiration) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile

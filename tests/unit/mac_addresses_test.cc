@@ -2,11 +2,11 @@
 // at the later place naming the earlier one by file:line:col; the cluster that claims it is
 // refused, the other loads. The daemon's check against clusters it did not reload uses the same
 // claims.
-#include "render/model/mac_addresses.h"
+#include "model/mac_addresses.h"
 
 #include <gtest/gtest.h>
 
-#include "render/model/loader.h"
+#include "model/loader.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::model {

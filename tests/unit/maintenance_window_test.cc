@@ -1,5 +1,5 @@
 // Maintenance window arithmetic (common/maintenance_window.h) and the YAML that declares windows
-// (render/model/maintenance_parser.h): days, windows past midnight, fixed UTC offsets, the next
+// (model/maintenance_parser.h): days, windows past midnight, fixed UTC offsets, the next
 // opening, and every validation error at its line and column.
 #include "common/maintenance_window.h"
 
@@ -7,7 +7,7 @@
 
 #include <ctime>
 
-#include "render/model/maintenance_parser.h"
+#include "model/maintenance_parser.h"
 #include "syncd/config.h"
 
 namespace nkd {
@@ -180,8 +180,8 @@ TEST(MaintenanceWindowYaml, SyncdConfigTakesGlobalWindowsAndTheOperatorToken) {
       "syncd.yaml", nullptr);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->operator_token_file, "/etc/nkd/operator-token");
-  ASSERT_EQ(config->maintenance_windows.size(), 1u);
-  EXPECT_EQ(config->maintenance_windows[0], window({1}, 3, 0, 2));
+  ASSERT_EQ(config->reconcile.maintenance_windows.size(), 1u);
+  EXPECT_EQ(config->reconcile.maintenance_windows[0], window({1}, 3, 0, 2));
   auto bad = syncd::parse_daemon_config(
       "repository: {url: file:///srv/clusters.git}\n"
       "maintenance:\n"

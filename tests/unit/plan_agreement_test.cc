@@ -8,10 +8,10 @@
 #include <functional>
 #include <tuple>
 
+#include "plan/review/plan.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/openstack/cluster_apply.h"
 #include "render/render.h"
-#include "syncd/plan/plan.h"
 #include "tests/support/render_fixtures.h"
 
 namespace nkd {

@@ -6,12 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plan/review/ignition_review.h"
+#include "plan/review/plan.h"
+#include "plan/review/plan_format.h"
+#include "plan/review/unified_diff.h"
 #include "render/network/network_plugin.h"
 #include "render/render.h"
-#include "syncd/plan/ignition_review.h"
-#include "syncd/plan/plan.h"
-#include "syncd/plan/plan_format.h"
-#include "syncd/plan/unified_diff.h"
 #include "tests/support/render_fixtures.h"
 
 namespace nkd {

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "syncd/plan/plan.h"
-#include "syncd/plan/plan_format.h"
+#include "plan/review/plan.h"
+#include "plan/review/plan_format.h"
 #include "tests/support/render_fixtures.h"
 
 namespace nkd {

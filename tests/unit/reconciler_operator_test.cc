@@ -8,12 +8,12 @@
 #include <vector>
 
 #include "providers/baremetal/baremetal_provider.h"
-#include "syncd/reconcile/reconciler.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "reconcile/reconciler.h"
+#include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 using namespace std::chrono_literals;
@@ -42,7 +42,7 @@ DesiredCluster desired(const std::string& revision, const std::string& config,
   return DesiredCluster{
       .cluster = cluster,
       .render = [made]() -> Result<std::shared_ptr<const render::ClusterRender>> { return made; },
-      .commit = git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
+      .commit = source::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
       .fetched_at_ms = 1};
 }
 
@@ -241,4 +241,4 @@ TEST_F(ReconcilerOperatorTest, OperatorActionsOnAnUnknownClusterAreNotFound) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile

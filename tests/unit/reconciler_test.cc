@@ -1,5 +1,5 @@
 // The reconciler against a real SQLite state file and a scripted provider.
-#include "syncd/reconcile/reconciler.h"
+#include "reconcile/reconciler.h"
 
 #include <gtest/gtest.h>
 
@@ -8,11 +8,11 @@
 #include <stdexcept>
 
 #include "providers/baremetal/baremetal_provider.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 using namespace std::chrono_literals;
@@ -63,7 +63,7 @@ DesiredCluster desired(const std::string& name, const std::string& revision, con
   node.node.pool = "control-plane";
   node.ignition_sha256 = "d-" + digest;
   render->nodes.push_back(node);
-  git::CommitInfo commit{.id = revision, .author = "Ops", .author_email = "", .committed_at_unix = 1'700'000'000, .summary = "s"};
+  source::CommitInfo commit{.id = revision, .author = "Ops", .author_email = "", .committed_at_unix = 1'700'000'000, .summary = "s"};
   std::shared_ptr<const render::ClusterRender> made = render;
   return DesiredCluster{.cluster = cluster,
                         .render = [made]() -> Result<std::shared_ptr<const render::ClusterRender>> { return made; },
@@ -280,7 +280,7 @@ TEST_F(ReconcilerTest, OneCommitNotesEveryUnchangedClusterAndMovesHealthyOnesFor
   ASSERT_TRUE(wait_phase("c3", "WaitingForCluster") && wait_phase("c1", "WaitingForCluster") &&
               wait_phase("c2", "WaitingForCluster"));
   reconciler->stop();
-  const git::CommitInfo later{.id = "rev2", .author = "Ops", .author_email = "", .committed_at_unix = 1, .summary = "s"};
+  const source::CommitInfo later{.id = "rev2", .author = "Ops", .author_email = "", .committed_at_unix = 1, .summary = "s"};
   reconciler->observe_revisions({"c1", "c2", "c3"}, later);
   for (const char* name : {"c1", "c2", "c3"}) {
     EXPECT_EQ(record(name).observed_revision, "rev2") << name;
@@ -314,7 +314,7 @@ TEST_F(ReconcilerTest, OutcomesAreReportedForTheCommitThatSubmittedTheTarget) {
   });
   reconciler->submit(desired("theta", "rev1", "digest1"));
   // A later commit that leaves theta unchanged arrives before the worker runs.
-  reconciler->observe_revisions({"theta"}, git::CommitInfo{.id = "rev2", .author = "Ops", .author_email = "",
+  reconciler->observe_revisions({"theta"}, source::CommitInfo{.id = "rev2", .author = "Ops", .author_email = "",
                                                            .committed_at_unix = 1, .summary = "s"});
   reconciler->start();
   ASSERT_TRUE(wait_phase("theta", "WaitingForCluster"));
@@ -326,4 +326,4 @@ TEST_F(ReconcilerTest, OutcomesAreReportedForTheCommitThatSubmittedTheTarget) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile

@@ -4,12 +4,12 @@
 // change, and keeps holding across a restart because the gate is read from the state file.
 #include <gtest/gtest.h>
 
-#include "syncd/reconcile/reconciler.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "reconcile/reconciler.h"
+#include "state/sqlite_state_store.h"
 #include "tests/support/scripted_provider.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 using namespace std::chrono_literals;
@@ -33,7 +33,7 @@ DesiredCluster desired_in_wave(const std::string& name, int wave, const std::str
       .cluster = cluster,
       .render = [made]() -> Result<std::shared_ptr<const render::ClusterRender>> { return made; },
       .commit =
-          git::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
+          source::CommitInfo{.id = revision, .author = "Ops", .committed_at_unix = 1'700'000'000},
       .fetched_at_ms = 1};
 }
 
@@ -200,4 +200,4 @@ TEST_F(ReconcilerWavesTest, ARestartKeepsTheGateItReadsFromTheStateFile) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile

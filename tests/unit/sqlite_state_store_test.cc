@@ -1,6 +1,6 @@
 // Tests of the SQLite state store against real files. A second, independent SQLite connection
 // inspects the file where the store's own answers would not be proof (modes, schema versions).
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_state_store.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "syncd/state/sqlite_handles.h"
-#include "syncd/state/sqlite_schema.h"
+#include "state/sqlite_handles.h"
+#include "state/sqlite_schema.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::state {

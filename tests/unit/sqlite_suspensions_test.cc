@@ -3,9 +3,9 @@
 // history rows say suspended and resumed while keeping the rows it had.
 #include <gtest/gtest.h>
 
-#include "syncd/state/sqlite_handles.h"
-#include "syncd/state/sqlite_schema.h"
-#include "syncd/state/sqlite_state_store.h"
+#include "state/sqlite_handles.h"
+#include "state/sqlite_schema.h"
+#include "state/sqlite_state_store.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::state {

@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "render/model/tree_path.h"
+#include "model/tree_path.h"
 
 namespace nkd::model {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "render/model/tree_reader.h"
+#include "model/tree_reader.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::model {

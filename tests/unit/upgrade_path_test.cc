@@ -1,10 +1,10 @@
-// Kubernetes upgrade paths between two revisions of a cluster (render/model/upgrade_path.h), and
+// Kubernetes upgrade paths between two revisions of a cluster (model/upgrade_path.h), and
 // the spec.driftPolicy and version-position fields the loader adds to the model.
-#include "render/model/upgrade_path.h"
+#include "model/upgrade_path.h"
 
 #include <gtest/gtest.h>
 
-#include "render/model/loader.h"
+#include "model/loader.h"
 #include "render/render.h"
 #include "tests/support/render_fixtures.h"
 

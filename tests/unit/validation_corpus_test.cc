@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <new>
 
-#include "render/model/limits.h"
-#include "render/model/loader.h"
+#include "model/limits.h"
+#include "model/loader.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::model {

@@ -1,12 +1,12 @@
-// The rollout-wave gate (syncd/reconcile/wave_gate.h) as a table: clusters with their waves and
+// The rollout-wave gate (reconcile/wave_gate.h) as a table: clusters with their waves and
 // where they stand in, which wave may start and why it may not out.
-#include "syncd/reconcile/wave_gate.h"
+#include "reconcile/wave_gate.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 using S = WaveStanding;
@@ -158,4 +158,4 @@ TEST(WaveStanding, WithoutClusterAccessAppliedInFullIsDone) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile

@@ -1,4 +1,4 @@
-#include "syncd/reconcile/work_queue.h"
+#include "reconcile/work_queue.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
 
-namespace nkd::syncd {
+namespace nkd::reconcile {
 namespace {
 
 using namespace std::chrono_literals;
@@ -135,4 +135,4 @@ TEST(WorkQueue, QuietIgnoresResyncsScheduledLater) {
 }
 
 }  // namespace
-}  // namespace nkd::syncd
+}  // namespace nkd::reconcile

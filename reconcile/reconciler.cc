@@ -1,0 +1,346 @@
+#include "reconcile/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/logging.h"
+#include "common/memory.h"
+
+namespace nkd::reconcile {
+
+
+Reconciler::Reconciler(state::StateStore& store, providers::InfrastructureProvider& bare_metal,
+                       providers::InfrastructureProvider* openstack, metrics::Metrics& metrics,
+                       const Clock& clock, ReconcilerOptions options)
+    : store_(store),
+      bare_metal_(bare_metal),
+      openstack_(openstack),
+      metrics_(metrics),
+      clock_(clock),
+      options_(options) {}
+
+Reconciler::~Reconciler() { stop(); }
+
+void Reconciler::start() {
+  for (int i = 0; i < options_.workers; ++i) {
+    std::optional<ProgressMonitor::Loop> heartbeat;
+    if (progress_ != nullptr)
+      heartbeat = progress_->add("reconcile worker " + std::to_string(i + 1));
+    workers_.emplace_back([this, heartbeat] { worker_loop(heartbeat); });
+  }
+}
+
+void Reconciler::stop() {
+  queue_.shutdown();
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  workers_.clear();
+}
+
+void Reconciler::submit(DesiredCluster desired) {
+  std::vector<DesiredCluster> batch;
+  batch.push_back(std::move(desired));
+  submit_all(std::move(batch));
+}
+
+void Reconciler::submit_all(std::vector<DesiredCluster> batch) {
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(mutex_);
+    for (DesiredCluster& desired : batch) {
+      const std::string name = desired.cluster.name;
+      desired.submission = ++submissions_;
+      desired.render_digest.clear();
+      desired.submitted_commit = desired.commit.id;
+      desired_[name] = std::move(desired);
+      deleting_.erase(name);  // back in Git before its deletion finished
+      failures_.erase(name);
+      names.push_back(name);
+    }
+  }
+  for (const std::string& name : names) queue_.add(name);
+}
+
+void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
+                                   const source::CommitInfo& commit) {
+  if (clusters.empty()) return;
+  std::vector<state::StateStore::RevisionNote> notes;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& cluster : clusters) {
+      state::StateStore::RevisionNote note{.cluster = cluster};
+      if (auto found = desired_.find(cluster); found != desired_.end()) {
+        found->second.commit = commit;  // a reconcile still under way records the newer commit
+        // Applied moves only if what is stored is this target's render ("" while unrendered).
+        note.expected_digest = found->second.render_digest;
+      }
+      notes.push_back(std::move(note));
+    }
+  }
+  if (auto status = store_.note_revision(notes, commit.id, clock_.now_unix_ms()); !status) {
+    spdlog::error("recording observed revision {} of {} cluster(s): {}", commit.id.substr(0, 12),
+                  notes.size(), status.error().message);
+  }
+}
+
+void Reconciler::orphan(const std::string& cluster, const std::string& revision) {
+  {
+    std::lock_guard lock(mutex_);
+    desired_.erase(cluster);
+  }
+  state::ClusterRecord record = load_record(cluster);
+  if (record.phase == "Orphaned") return;
+  record.phase = "Orphaned";
+  record.phase_message.clear();
+  record.observed_revision = revision;
+  record.last_error = "";
+  record.updated_at_ms = clock_.now_unix_ms();
+  spdlog::warn("cluster {} left the repository at {}: orphaned, its machines are kept "
+               "(set prune: true to delete them)", cluster, revision.substr(0, 12));
+  if (auto status = store_.put_cluster(record); !status) {
+    spdlog::error("recording orphaned cluster {}: {}", cluster, status.error().message);
+  }
+  // An orphan takes part in no rollout: the waves after it may go on.
+  stop_waiting_for_wave(cluster);
+  wake_wave_waiters();
+}
+
+void Reconciler::prune(const std::string& cluster, const std::string& revision) {
+  {
+    std::lock_guard lock(mutex_);
+    desired_.erase(cluster);
+    deleting_[cluster] = revision;
+  }
+  queue_.add(cluster);
+  wake_wave_waiters();  // a cluster on its way out holds no later wave
+}
+
+void Reconciler::delete_cluster(const std::string& name) {
+  std::string revision;
+  {
+    std::lock_guard lock(mutex_);
+    revision = deleting_[name];
+  }
+  state::ClusterRecord record = load_record(name);
+  record.phase = "Deleting";
+  record.phase_message.clear();
+  record.observed_revision = revision;
+  record.ready = false;
+  record.updated_at_ms = clock_.now_unix_ms();
+  if (auto status = store_.put_cluster(record); !status) {
+    spdlog::error("recording deletion of {}: {}", name, status.error().message);
+  }
+  spdlog::warn("cluster {} left the repository at {} and prune is on: deleting its machines", name,
+               revision.substr(0, 12));
+  // The platform is not known once the definition is gone: each provider removes what it holds.
+  Status removed = bare_metal_.remove(name);
+  if (removed && openstack_ != nullptr) removed = openstack_->remove(name);
+  if (!removed) {
+    record.last_error = "deleting " + name + ": " + removed.error().message;
+    (void)store_.put_cluster(record);
+    spdlog::error("{} (retrying)", record.last_error);
+    queue_.add(name, backoff(name));
+    return;
+  }
+  if (auto status = store_.delete_cluster(name); !status) {
+    spdlog::error("removing the record of deleted cluster {}: {}", name, status.error().message);
+    queue_.add(name, backoff(name));
+    return;
+  }
+  if (cluster_sync_ != nullptr) cluster_sync_->forget(name);
+  {
+    std::lock_guard lock(mutex_);
+    deleting_.erase(name);
+    failures_.erase(name);
+  }
+  stop_waiting_for_wave(name);
+  wake_wave_waiters();
+  spdlog::info("cluster {} deleted: its machines are gone and its record removed (history kept)", name);
+}
+
+state::ClusterRecord Reconciler::load_record(const std::string& name) {
+  auto found = store_.get_cluster(name);
+  if (found && found->has_value()) return **found;
+  state::ClusterRecord record;
+  record.name = name;
+  return record;
+}
+
+providers::InfrastructureProvider* Reconciler::provider_for(const model::Cluster& cluster) {
+  return cluster.is_openstack() ? openstack_ : &bare_metal_;
+}
+
+std::chrono::milliseconds Reconciler::backoff(const std::string& cluster) {
+  std::lock_guard lock(mutex_);
+  const int failures = ++failures_[cluster];
+  const std::int64_t ceiling = std::min<std::int64_t>(
+      options_.retry_cap_ms, options_.retry_base_ms << std::min(failures - 1, 20));
+  // Full jitter: spreads retries of many clusters failing together.
+  std::uniform_int_distribution<std::int64_t> jitter(ceiling / 2, ceiling);
+  return std::chrono::milliseconds(jitter(random_));
+}
+
+void Reconciler::worker_loop(std::optional<ProgressMonitor::Loop> heartbeat) {
+  while (auto name = queue_.get()) {
+    {
+      std::optional<ProgressMonitor::Step> step;
+      if (heartbeat) step.emplace(*progress_, *heartbeat, step_bound_);
+      reconcile(*name);
+    }
+    queue_.done(*name);
+    // The end of a burst (a commit touching many clusters, a resync): give back what its
+    // renders used.
+    if (queue_.quiet(std::chrono::seconds(1))) release_free_memory();
+  }
+}
+
+void Reconciler::reconcile(const std::string& name) {
+  DesiredCluster desired;
+  bool deleting = false;
+  {
+    std::lock_guard lock(mutex_);
+    deleting = deleting_.contains(name);
+    auto found = desired_.find(name);
+    if (!deleting && found == desired_.end()) return;
+    if (!deleting) desired = found->second;
+  }
+  const std::optional<state::Suspension> suspension = suspension_of(name);
+  if (deleting) {
+    // Deleting machines is reconciling too: it waits for `nkd resume`, which queues it again.
+    if (suspension) {
+      spdlog::warn("cluster {} left the repository but is suspended: its deletion waits for "
+                   "nkd resume {}", name, name);
+      return;
+    }
+    delete_cluster(name);
+    return;
+  }
+  const LogContext log_context(name, desired.commit.id.substr(0, 12));
+  const auto started = clock_.steady_now();
+  state::ClusterRecord record = load_record(name);
+  record.observed_revision = desired.commit.id;
+  record.wave = desired.cluster.wave;
+  record.phase_message.clear();  // the steps below say again what they wait for
+  if (desired.cluster.suspend || suspension) {
+    record_suspended(desired, record, suspension);
+    return;
+  }
+  metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
+  const std::string phase_before = record.phase;
+  const Attempt attempt = apply_desired(desired, record);
+  // Clusters of later waves name this one's phase while they wait for it; one that starts to
+  // wait itself changes nothing for them (the 30 s recheck refreshes their message).
+  if (record.phase != phase_before && record.phase != "WaitingForWave") wake_wave_waiters();
+  const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
+  metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
+      .Observe(seconds);
+  metrics_.reconcile_total.Add({{"cluster", name}, {"result", attempt.succeeded ? "success" : "failure"}})
+      .Increment();
+  if (!attempt.succeeded) {
+    queue_.add(name, backoff(name));
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    failures_.erase(name);
+  }
+  const std::int64_t next_ms = attempt.requeue_ms > 0 ? attempt.requeue_ms
+                               : attempt.complete      ? options_.resync_interval_ms
+                                                       : options_.incomplete_requeue_ms;
+  queue_.add(name, std::chrono::milliseconds(next_ms));
+}
+
+std::string Reconciler::newest_commit_with(const std::string& name, const DesiredCluster& desired,
+                                           const std::string& digest) {
+  std::lock_guard lock(mutex_);
+  auto found = desired_.find(name);
+  if (found != desired_.end() && found->second.render_digest == digest) return found->second.commit.id;
+  return desired.commit.id;
+}
+
+Result<std::shared_ptr<const render::ClusterRender>> Reconciler::render_for(const DesiredCluster& desired) {
+  if (!desired.render) {
+    return Error{ErrorCode::kInternal, "no renderer for cluster " + desired.cluster.name};
+  }
+  Result<std::shared_ptr<const render::ClusterRender>> rendered =
+      Error{ErrorCode::kInternal, "render of " + desired.cluster.name + " did not run"};
+  try {
+    rendered = desired.render();
+  } catch (const std::exception& error) {
+    // The renderer is pure, but user files reach it (bytes that are not UTF-8 make the JSON
+    // library throw): a worker thread must not take the daemon down. The cluster fails, retries.
+    return Error{ErrorCode::kInvalidArgument, std::string("cannot render: ") + error.what()};
+  }
+  if (!rendered) return rendered.error();
+  bool first_render = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = desired_.find(desired.cluster.name);
+    if (found != desired_.end() && found->second.submission == desired.submission) {
+      first_render = found->second.render_digest.empty();
+      found->second.render_digest = (*rendered)->digest;
+    }
+  }
+  // Later waves waiting to learn whether this cluster changed can tell now.
+  if (first_render) wake_wave_waiters();
+  return rendered;
+}
+
+void Reconciler::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
+                                       const Error& error) {
+  record.phase = "Failed";
+  record.last_error = "rendering " + desired.cluster.name + " at " + desired.commit.id.substr(0, 12) +
+                      ": " + error.message;
+  record.updated_at_ms = clock_.now_unix_ms();
+  if (auto status = store_.put_cluster(record); !status) {
+    spdlog::error("recording render failure of {}: {}", desired.cluster.name, status.error().message);
+  }
+  spdlog::error("{}", record.last_error);
+  if (outcome_listener_) {
+    outcome_listener_(desired.cluster.name, desired.submitted_commit, false, record.last_error);
+  }
+}
+
+void Reconciler::restore_metrics() {
+  const Result<std::vector<state::ClusterRecord>> records = store_.list_clusters();
+  if (!records) {
+    spdlog::warn("restoring cluster metrics from the state store: {}", records.error().message);
+    return;
+  }
+  for (const state::ClusterRecord& record : *records) {
+    if (record.applied_revision.empty()) continue;
+    const Result<std::vector<state::NodeRecord>> nodes = store_.nodes(record.name);
+    export_cluster_metrics(record, nodes ? *nodes : std::vector<state::NodeRecord>{});
+  }
+}
+
+void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,
+                                        const std::vector<state::NodeRecord>& nodes) {
+  std::lock_guard lock(mutex_);
+  auto& previous = exported_revision_[record.name];
+  if (previous != record.applied_revision) {
+    if (!previous.empty()) {
+      metrics_.cluster_applied_revision_info.Remove(&metrics_.cluster_applied_revision_info.Add(
+          {{"cluster", record.name}, {"revision", previous}}));
+    }
+    metrics_.cluster_applied_revision_info
+        .Add({{"cluster", record.name}, {"revision", record.applied_revision}})
+        .Set(1);
+    previous = record.applied_revision;
+  }
+  metrics_.cluster_applied_timestamp_seconds.Add({{"cluster", record.name}})
+      .Set(static_cast<double>(record.applied_at_ms) / 1000.0);
+  metrics_.cluster_ready.Add({{"cluster", record.name}}).Set(record.ready ? 1 : 0);
+  std::map<std::string, int> counts;
+  for (const auto& state : exported_node_states_[record.name]) counts[state] = 0;
+  for (const auto& node : nodes) ++counts[node.state];
+  exported_node_states_[record.name].clear();
+  for (const auto& [state, count] : counts) {
+    metrics_.cluster_nodes.Add({{"cluster", record.name}, {"state", state}}).Set(count);
+    exported_node_states_[record.name].push_back(state);
+  }
+}
+
+}  // namespace nkd::reconcile

@@ -1,0 +1,3 @@
+// good
+#include "model/tree_reader.h"
+#include <git2.h>
