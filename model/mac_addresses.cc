@@ -1,6 +1,7 @@
 #include "model/mac_addresses.h"
 
-#include <map>
+#include <string_view>
+#include <unordered_map>
 
 namespace nkd::model {
 
@@ -32,8 +33,18 @@ std::vector<MacClaim> mac_claims(const Cluster& cluster) {
 
 std::vector<Diagnostic> duplicate_macs(const std::vector<MacClaim>& checked,
                                        const std::vector<MacClaim>& established) {
-  std::map<std::string, const MacClaim*> first_claim;
-  for (const MacClaim& claim : established) first_claim.try_emplace(claim.mac, &claim);
+  std::vector<const MacClaim*> borrowed;
+  borrowed.reserve(established.size());
+  for (const MacClaim& claim : established) borrowed.push_back(&claim);
+  return duplicate_macs(checked, borrowed);
+}
+
+std::vector<Diagnostic> duplicate_macs(const std::vector<MacClaim>& checked,
+                                       const std::vector<const MacClaim*>& established) {
+  // Keys view the claims' own strings: nothing is copied for the thousands established.
+  std::unordered_map<std::string_view, const MacClaim*> first_claim;
+  first_claim.reserve(established.size() + checked.size());
+  for (const MacClaim* claim : established) first_claim.try_emplace(claim->mac, claim);
   std::vector<Diagnostic> diagnostics;
   for (const MacClaim& claim : checked) {
     const auto [found, inserted] = first_claim.try_emplace(claim.mac, &claim);

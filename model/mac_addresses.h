@@ -28,5 +28,9 @@ struct MacClaim {
 // accepted) or earlier in `checked` itself.
 [[nodiscard]] std::vector<Diagnostic> duplicate_macs(const std::vector<MacClaim>& checked,
                                                      const std::vector<MacClaim>& established);
+// The same, with the established claims borrowed (they must outlive the call): a daemon checks
+// one changed cluster against the thousands of claims it keeps, without copying them.
+[[nodiscard]] std::vector<Diagnostic> duplicate_macs(
+    const std::vector<MacClaim>& checked, const std::vector<const MacClaim*>& established);
 
 }  // namespace nkd::model

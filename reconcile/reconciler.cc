@@ -219,7 +219,9 @@ void Reconciler::reconcile(const std::string& name) {
   }
   const LogContext log_context(name, desired.commit.id.substr(0, 12));
   const auto started = clock_.steady_now();
+  PhaseTimer phases(clock_);
   state::ClusterRecord record = load_record(name);
+  phases.lap("record read");
   record.observed_revision = desired.commit.id;
   record.wave = desired.cluster.wave;
   record.phase_message.clear();  // the steps below say again what they wait for
@@ -229,7 +231,9 @@ void Reconciler::reconcile(const std::string& name) {
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
   const std::string phase_before = record.phase;
-  const Attempt attempt = apply_desired(desired, record);
+  const Attempt attempt = apply_desired(desired, record, phases);
+  phases.lap("recorded");
+  spdlog::debug("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), phases.text());
   // Clusters of later waves name this one's phase while they wait for it; one that starts to
   // wait itself changes nothing for them (the 30 s recheck refreshes their message).
   if (record.phase != phase_before && record.phase != "WaitingForWave") wake_wave_waiters();

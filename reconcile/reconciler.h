@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/maintenance_window.h"
+#include "common/phase_timer.h"
 #include "common/progress_monitor.h"
 #include "metrics/metrics.h"
 #include "providers/provider.h"
@@ -159,7 +160,9 @@ class Reconciler {
   };
   void worker_loop(std::optional<ProgressMonitor::Loop> heartbeat);
   void reconcile(const std::string& name);
-  Attempt apply_desired(const DesiredCluster& desired, state::ClusterRecord& record);
+  // Times its steps into `phases` (render, join token, history row, provider).
+  Attempt apply_desired(const DesiredCluster& desired, state::ClusterRecord& record,
+                        PhaseTimer& phases);
   // After the infrastructure is complete: one ClusterSync step, and its outcome recorded.
   Attempt sync_cluster(const DesiredCluster& desired, const render::ClusterRender& render,
                        state::ClusterRecord& record, const state::HistoryRow& row,

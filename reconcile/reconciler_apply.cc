@@ -120,9 +120,10 @@ Status Reconciler::publish_pointer_targets(const model::Cluster& cluster,
 }
 
 Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
-                                              state::ClusterRecord& record) {
+                                              state::ClusterRecord& record, PhaseTimer& phases) {
   const std::string& name = desired.cluster.name;
   auto rendered = render_for(desired);
+  phases.lap("render");
   // Only a change waits for the earlier waves; a render already in place goes on being looked
   // after (resync, drift, readiness) whatever they do.
   if (rendered && (*rendered)->digest != record.render_digest) {
@@ -136,6 +137,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   }
   stop_waiting_for_wave(name);
   if (rendered) rendered = with_fresh_join_token(desired, record, std::move(*rendered));
+  phases.lap("join token");
   if (!rendered) {
     record_render_failure(desired, record, rendered.error());
     return {};
@@ -153,6 +155,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
     spdlog::error("opening history row for {}: {}", name, row.error().message);
     return {};
   }
+  phases.lap("history row");
   if (Status served = publish_pointer_targets(desired.cluster, render); !served) {
     return finish_failed(desired, record, row->id, served.error().message);
   }
@@ -162,6 +165,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
           ? provider->apply(desired.cluster, render, hooks_for(desired.cluster))
           : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
                 "no OpenStack provider is configured; set clouds: in syncd.yaml"});
+  phases.lap("provider");
   if (!outcome) return finish_failed(desired, record, row->id, outcome.error().message);
   if (!outcome->held.empty()) {
     // Part of the render is not in place: the applied revision stays the previous one.

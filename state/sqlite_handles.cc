@@ -138,6 +138,14 @@ Status Statement::run() {
   }
 }
 
+Statement& Statement::reset() {
+  // sqlite3_reset repeats the last step's error, which step() has already reported.
+  (void)sqlite3_reset(statement_.get());
+  (void)sqlite3_clear_bindings(statement_.get());
+  bind_error_.reset();
+  return *this;
+}
+
 std::string Statement::text(int column) const {
   const unsigned char* data = sqlite3_column_text(statement_.get(), column);
   if (data == nullptr) return {};

@@ -56,6 +56,9 @@ class Statement {
   [[nodiscard]] Result<bool> step();
   // Steps until done; for INSERT/UPDATE/DELETE.
   [[nodiscard]] Status run();
+  // Makes the statement ready to run again with new bindings (all cleared): a statement run
+  // once per row is prepared, and its SQL parsed, only once.
+  Statement& reset();
 
   [[nodiscard]] std::string text(int column) const;    // 0-based; NULL reads as ""
   [[nodiscard]] std::int64_t int64(int column) const;  // 0-based; NULL reads as 0

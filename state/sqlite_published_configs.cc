@@ -12,14 +12,18 @@ Status SqliteStateStore::save_published_configs(const std::string& cluster,
   std::lock_guard lock(mutex_);
   auto transaction = sqlite::Transaction::begin(db_.get(), "storing the configs of " + cluster);
   if (!transaction) return transaction.error();
+  auto upsert = sqlite::Statement::prepare(
+      db_.get(),
+      "INSERT INTO published_configs (cluster, node, digest, content) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT (cluster, node) DO UPDATE SET digest = excluded.digest, "
+      "content = excluded.content WHERE digest != excluded.digest");
+  if (!upsert) return upsert.error();
   for (const auto& config : changed) {
-    auto upsert = sqlite::Statement::prepare(
-        db_.get(),
-        "INSERT INTO published_configs (cluster, node, digest, content) VALUES (?1, ?2, ?3, ?4) "
-        "ON CONFLICT (cluster, node) DO UPDATE SET digest = excluded.digest, "
-        "content = excluded.content WHERE digest != excluded.digest");
-    if (!upsert) return upsert.error();
-    upsert->bind(1, cluster).bind(2, config.node).bind(3, config.digest).bind(4, config.content);
+    upsert->reset()
+        .bind(1, cluster)
+        .bind(2, config.node)
+        .bind(3, config.digest)
+        .bind(4, config.content);
     if (auto stored = upsert->run(); !stored) return stored.error();
   }
   auto existing = sqlite::Statement::prepare(db_.get(), "SELECT node FROM published_configs WHERE cluster = ?1");

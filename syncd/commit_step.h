@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/phase_timer.h"
 #include "metrics/metrics.h"
 #include "model/diagnostics.h"
 #include "model/mac_addresses.h"
@@ -73,16 +74,19 @@ class CommitStep {
 
   // Takes `commit_id`, which the source fetched at `fetched_at_ms`. Whatever processing the
   // commit throws rejects it (a commit is untrusted input); this never throws.
-  Outcome take(const std::string& commit_id, std::int64_t fetched_at_ms);
+  // `phases`, when given, has timed the steps before (the fetch); this one's are added and
+  // logged at debug level.
+  Outcome take(const std::string& commit_id, std::int64_t fetched_at_ms,
+               PhaseTimer* phases = nullptr);
 
   // The last accepted commit ("" before the first).
   [[nodiscard]] const std::string& accepted_commit() const { return accepted_commit_; }
 
  private:
-  Outcome process(const std::string& commit_id, std::int64_t fetched_at_ms);
+  Outcome process(const std::string& commit_id, std::int64_t fetched_at_ms, PhaseTimer& phases);
   void accept(const std::string& commit_id, const source::CommitInfo& info,
               const model::RepositoryModel& loaded, const std::vector<std::string>& names,
-              std::int64_t fetched_at_ms);
+              std::int64_t fetched_at_ms, PhaseTimer& phases);
   Outcome reject(const std::string& commit_id, const std::vector<model::Diagnostic>& diagnostics);
   // The clusters to load: those changed since the last accepted commit, or all of `names`.
   [[nodiscard]] std::vector<std::string> clusters_to_load(const std::string& commit_id,

@@ -381,7 +381,9 @@ void Daemon::source_loop() {
 
 void Daemon::poll_once() {
   const auto started = clock_.steady_now();
+  PhaseTimer phases(clock_);
   auto fetched = source_->fetch();
+  phases.lap("fetch");
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.source_fetch_duration_seconds.Add({}, metrics::Metrics::fast_buckets()).Observe(seconds);
   if (!fetched) {
@@ -410,7 +412,7 @@ void Daemon::poll_once() {
   metrics_.source_revision_info.Add({{"revision", commit}}).Set(1);
   exported_revision_ = commit;
   seen_commit_ = commit;
-  if (commit_step_->take(commit, clock_.now_unix_ms()) == CommitStep::Outcome::kUnread) {
+  if (commit_step_->take(commit, clock_.now_unix_ms(), &phases) == CommitStep::Outcome::kUnread) {
     seen_commit_.clear();  // try again on the next poll
   }
 }

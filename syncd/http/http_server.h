@@ -108,8 +108,9 @@ class HttpServer {
   void operator_routes();
   void handle_operator(const httplib::Request& request, httplib::Response& response);
   void handle_history(const std::string& name, httplib::Response& response);
-  nlohmann::json cluster_json(const state::ClusterRecord& record,
-                              const std::vector<state::Suspension>& suspensions);
+  static nlohmann::json cluster_json(const state::ClusterRecord& record,
+                                     const std::vector<state::Suspension>& suspensions,
+                                     const std::vector<state::NodeRecord>& nodes);
 
   HttpServerOptions options_;
   state::StateStore& store_;

@@ -111,7 +111,8 @@ void SyncdFixture::start_daemon(const std::string& poll_interval, const std::str
   start_daemon_config_only(poll_interval, extra_config);
   syncd_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{nkd_binary(), "syncd", "--config",
-                               (scratch_.path() / "syncd.yaml").string(), "--log-format", "json"},
+                               (scratch_.path() / "syncd.yaml").string(), "--log-format", "json",
+                               "--log-level", log_level_},
       (scratch_.path() / "syncd.log").string(), memory_bound_environment());
   // Bounded as it starts, long before it has fetched anything: a daemon that a test's input
   // drives to allocate without limit dies at the bound and fails the test

@@ -33,6 +33,8 @@ class SyncdFixture {
   // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz. An
   // `extra_config` with its own `webhooks:` replaces the fixture's (one secret for all forges).
   void start_daemon(const std::string& poll_interval, const std::string& extra_config = "");
+  // The daemon's --log-level (default info); call before start_daemon().
+  void set_log_level(const std::string& level) { log_level_ = level; }
   // Rewrites the config only (for reload tests).
   void start_daemon_config_only(const std::string& poll_interval, const std::string& extra_config = "");
   // Sends `signal` to the running daemon without waiting.
@@ -80,6 +82,7 @@ class SyncdFixture {
   std::unique_ptr<ChildProcess> git_daemon_;
   std::unique_ptr<ChildProcess> syncd_;
   bool https_ = false;
+  std::string log_level_ = "info";
   std::string ca_file_;
 
   // Commits the work tree, makes the bare remote and starts `git daemon` on it.

@@ -82,6 +82,14 @@ TEST(MacAddresses, AMacTwiceInOneClusterAndAgainstClustersNotReloaded) {
   EXPECT_EQ(duplicates[0].line, 11);
   EXPECT_NE(duplicates[0].message.find("(clusters/alpha/cluster.yaml:13:54)"), std::string::npos)
       << duplicates[0].message;
+
+  // The daemon lends its accepted claims instead of copying them: the same answer.
+  const std::vector<MacClaim> accepted = mac_claims(alpha.model.clusters[0]);
+  std::vector<const MacClaim*> borrowed;
+  for (const MacClaim& claim : accepted) borrowed.push_back(&claim);
+  const auto from_borrowed = duplicate_macs(mac_claims(gamma.model.clusters[0]), borrowed);
+  ASSERT_EQ(from_borrowed.size(), 1u);
+  EXPECT_EQ(from_borrowed[0].message, duplicates[0].message);
 }
 
 }  // namespace

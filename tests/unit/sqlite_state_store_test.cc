@@ -233,6 +233,43 @@ TEST_F(SqliteStateStoreTest, NoteRevisionMovesOnlyHealthyMatchingClustersAndTouc
   EXPECT_EQ(store_->get_cluster("new").value()->phase, "Pending");
 }
 
+TEST_F(SqliteStateStoreTest, NoteRevisionReusesOneStatementForEveryCluster) {
+  std::vector<StateStore::RevisionNote> notes;
+  for (int i = 0; i < 50; ++i) {
+    const std::string name = "c" + std::to_string(i);
+    ASSERT_TRUE(store_
+                    ->put_cluster(ClusterRecord{.name = name,
+                                                .phase = "Ready",
+                                                .observed_revision = "r1",
+                                                .applied_revision = "r1",
+                                                .render_digest = "d"})
+                    .ok());
+    // Every other note expects a digest the cluster does not have: its bindings must not leak
+    // into the next note.
+    notes.push_back({name, i % 2 == 0 ? std::optional<std::string>() : std::string("other")});
+  }
+  ASSERT_TRUE(store_->note_revision(notes, "r2", 7).ok());
+  for (int i = 0; i < 50; ++i) {
+    const auto record = store_->get_cluster("c" + std::to_string(i)).value();
+    EXPECT_EQ(record->observed_revision, "r2") << i;
+    EXPECT_EQ(record->applied_revision, i % 2 == 0 ? "r2" : "r1") << i;
+  }
+}
+
+TEST_F(SqliteStateStoreTest, NodesByClusterGroupsEveryClustersNodesByName) {
+  ASSERT_TRUE(store_->put_node(node_record("west", "west-b")).ok());
+  ASSERT_TRUE(store_->put_node(node_record("west", "west-a")).ok());
+  ASSERT_TRUE(store_->put_node(node_record("east", "east-a")).ok());
+  const auto grouped = store_->nodes_by_cluster().value();
+  ASSERT_EQ(grouped.size(), 2u);
+  ASSERT_EQ(grouped.at("west").size(), 2u);
+  EXPECT_EQ(grouped.at("west")[0].name, "west-a");
+  EXPECT_EQ(grouped.at("west")[1].name, "west-b");
+  ASSERT_EQ(grouped.at("east").size(), 1u);
+  EXPECT_EQ(grouped.at("east")[0].cluster, "east");
+  EXPECT_EQ(grouped.at("west")[0].provider_id, store_->nodes("west").value()[0].provider_id);
+}
+
 TEST_F(SqliteStateStoreTest, ClusterRecordsPutGetListDelete) {
   ClusterRecord west = cluster_record("west", "d-west");
   west.last_error = "quota exceeded on dc1";
