@@ -290,22 +290,6 @@ Result<std::vector<NodeRecord>> SqliteStateStore::nodes(const std::string& clust
   }
 }
 
-Result<std::map<std::string, std::vector<NodeRecord>>> SqliteStateStore::nodes_by_cluster() {
-  std::lock_guard lock(mutex_);
-  auto statement =
-      sqlite::Statement::prepare(db_.get(), std::string("SELECT ") + records::kNodeColumns +
-                                                " FROM nodes ORDER BY cluster, name");
-  if (!statement) return statement.error();
-  std::map<std::string, std::vector<NodeRecord>> nodes;
-  while (true) {
-    auto row = statement->step();
-    if (!row) return row.error();
-    if (!*row) return nodes;
-    NodeRecord node = records::read_node(*statement);
-    nodes[node.cluster].push_back(std::move(node));
-  }
-}
-
 Status SqliteStateStore::put_node(const NodeRecord& node) {
   if (node.cluster.empty() || node.name.empty()) {
     return Error{ErrorCode::kInvalidArgument,

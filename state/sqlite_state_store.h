@@ -77,7 +77,6 @@ class SqliteStateStore final : public StateStore {
   [[nodiscard]] Result<std::vector<Suspension>> suspensions() override;
 
   [[nodiscard]] Result<std::vector<NodeRecord>> nodes(const std::string& cluster) override;
-  [[nodiscard]] Result<std::map<std::string, std::vector<NodeRecord>>> nodes_by_cluster() override;
   [[nodiscard]] Status put_node(const NodeRecord& node) override;
 
   [[nodiscard]] Result<std::int64_t> add_intent(const Intent& intent) override;

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -156,9 +155,6 @@ class StateStore {
   [[nodiscard]] virtual Result<std::vector<Suspension>> suspensions() = 0;  // by cluster
 
   [[nodiscard]] virtual Result<std::vector<NodeRecord>> nodes(const std::string& cluster) = 0;
-  // Every cluster's nodes (cluster -> nodes by name) in one read, for listings of all clusters.
-  [[nodiscard]] virtual Result<std::map<std::string, std::vector<NodeRecord>>>
-  nodes_by_cluster() = 0;
   [[nodiscard]] virtual Status put_node(const NodeRecord& node) = 0;
 
   // The configs bare-metal nodes fetch, kept here rather than in memory so the daemon's memory

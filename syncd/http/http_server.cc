@@ -148,19 +148,11 @@ void HttpServer::routes() {
     if (!clusters) return send_error(response, 503, clusters.error().message);
     auto suspensions = store_.suspensions();
     if (!suspensions) return send_error(response, 503, suspensions.error().message);
-    // All nodes in one query, not one statement prepared and run for each of thousands of
-    // clusters.
-    auto nodes = store_.nodes_by_cluster();
-    if (!nodes) return send_error(response, 503, nodes.error().message);
-    const std::vector<state::NodeRecord> none;
     // One cluster's document at a time: a whole-array document of thousands of clusters is
     // tens of MiB of small allocations, and each poll of this endpoint grew the daemon by it.
     std::string body = "[";
     for (std::size_t i = 0; i < clusters->size(); ++i) {
-      const auto found = nodes->find((*clusters)[i].name);
-      body += (i == 0 ? "\n" : ",\n") +
-              json_text(cluster_json((*clusters)[i], *suspensions,
-                                     found == nodes->end() ? none : found->second));
+      body += (i == 0 ? "\n" : ",\n") + json_text(cluster_json((*clusters)[i], *suspensions));
     }
     body += clusters->empty() ? "]\n" : "\n]\n";
     response.set_content(std::move(body), "application/json");
@@ -192,22 +184,23 @@ void HttpServer::routes() {
 }
 
 nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record,
-                                        const std::vector<state::Suspension>& suspensions,
-                                        const std::vector<state::NodeRecord>& nodes) {
+                                        const std::vector<state::Suspension>& suspensions) {
   const auto suspension =
       std::find_if(suspensions.begin(), suspensions.end(),
                    [&](const state::Suspension& entry) { return entry.cluster == record.name; });
   const bool suspended = suspension != suspensions.end();
-  nlohmann::json node_list = nlohmann::json::array();
-  for (const auto& node : nodes) {
-    node_list.push_back({{"name", node.name},
-                         {"pool", node.pool},
-                         {"role", node.role},
-                         {"providerID", node.provider_id},
-                         {"configDigest", node.config_digest},
-                         {"state", node.state},
-                         {"kubeletVersion", nullable(node.kubelet_version)},
-                         {"osImage", nullable(node.os_image)}});
+  nlohmann::json nodes = nlohmann::json::array();
+  if (auto records = store_.nodes(record.name)) {
+    for (const auto& node : *records) {
+      nodes.push_back({{"name", node.name},
+                       {"pool", node.pool},
+                       {"role", node.role},
+                       {"providerID", node.provider_id},
+                       {"configDigest", node.config_digest},
+                       {"state", node.state},
+                       {"kubeletVersion", nullable(node.kubelet_version)},
+                       {"osImage", nullable(node.os_image)}});
+    }
   }
   return {{"name", record.name},
           {"phase", record.phase},
@@ -222,7 +215,7 @@ nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record,
           {"suspended", suspended},
           {"suspendedAt", suspended ? nullable(format_rfc3339_ms(suspension->since_ms)) : nullptr},
           {"suspendReason", suspended ? nullable(suspension->reason) : nullptr},
-          {"nodes", node_list}};
+          {"nodes", nodes}};
 }
 
 void HttpServer::handle_cluster(const std::string& name, httplib::Response& response) {
@@ -231,10 +224,7 @@ void HttpServer::handle_cluster(const std::string& name, httplib::Response& resp
   if (!record->has_value()) return send_error(response, 404, "no cluster named " + name);
   auto suspensions = store_.suspensions();
   if (!suspensions) return send_error(response, 503, suspensions.error().message);
-  // A cluster whose nodes cannot be read is still shown, without them.
-  auto nodes = store_.nodes(name);
-  send_json(response, cluster_json(**record, *suspensions,
-                                   nodes ? *nodes : std::vector<state::NodeRecord>{}));
+  send_json(response, cluster_json(**record, *suspensions));
 }
 
 void HttpServer::handle_history(const std::string& name, httplib::Response& response) {

@@ -108,9 +108,8 @@ class HttpServer {
   void operator_routes();
   void handle_operator(const httplib::Request& request, httplib::Response& response);
   void handle_history(const std::string& name, httplib::Response& response);
-  static nlohmann::json cluster_json(const state::ClusterRecord& record,
-                                     const std::vector<state::Suspension>& suspensions,
-                                     const std::vector<state::NodeRecord>& nodes);
+  nlohmann::json cluster_json(const state::ClusterRecord& record,
+                              const std::vector<state::Suspension>& suspensions);
 
   HttpServerOptions options_;
   state::StateStore& store_;

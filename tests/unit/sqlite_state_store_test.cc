@@ -256,20 +256,6 @@ TEST_F(SqliteStateStoreTest, NoteRevisionReusesOneStatementForEveryCluster) {
   }
 }
 
-TEST_F(SqliteStateStoreTest, NodesByClusterGroupsEveryClustersNodesByName) {
-  ASSERT_TRUE(store_->put_node(node_record("west", "west-b")).ok());
-  ASSERT_TRUE(store_->put_node(node_record("west", "west-a")).ok());
-  ASSERT_TRUE(store_->put_node(node_record("east", "east-a")).ok());
-  const auto grouped = store_->nodes_by_cluster().value();
-  ASSERT_EQ(grouped.size(), 2u);
-  ASSERT_EQ(grouped.at("west").size(), 2u);
-  EXPECT_EQ(grouped.at("west")[0].name, "west-a");
-  EXPECT_EQ(grouped.at("west")[1].name, "west-b");
-  ASSERT_EQ(grouped.at("east").size(), 1u);
-  EXPECT_EQ(grouped.at("east")[0].cluster, "east");
-  EXPECT_EQ(grouped.at("west")[0].provider_id, store_->nodes("west").value()[0].provider_id);
-}
-
 TEST_F(SqliteStateStoreTest, ClusterRecordsPutGetListDelete) {
   ClusterRecord west = cluster_record("west", "d-west");
   west.last_error = "quota exceeded on dc1";
