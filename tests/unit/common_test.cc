@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/duration.h"
+#include "common/result.h"
 #include "common/utf8.h"
 
 namespace nkd {
@@ -85,6 +86,34 @@ TEST(Crypto, KnownDigestsAndConstantTimeCompare) {
 TEST(Clock, FormatsRfc3339Utc) {
   EXPECT_EQ(format_rfc3339_ms(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(format_rfc3339_ms(0), "");
+}
+
+}  // namespace
+}  // namespace nkd
+
+namespace nkd {
+namespace {
+
+TEST(ErrorRetry, TheCodeChoosesWhatToDoNextUnlessTheCallSiteKnowsBetter) {
+  struct Row { ErrorCode code; RetryKind kind; };
+  for (const Row& row : {Row{ErrorCode::kUnavailable, RetryKind::kTransient},
+                         Row{ErrorCode::kTimeout, RetryKind::kTransient},
+                         Row{ErrorCode::kConflict, RetryKind::kTransient},
+                         Row{ErrorCode::kNetwork, RetryKind::kTransient},
+                         Row{ErrorCode::kQuotaExceeded, RetryKind::kStalled},
+                         Row{ErrorCode::kInvalidArgument, RetryKind::kStalled},
+                         Row{ErrorCode::kPermissionDenied, RetryKind::kStalled},
+                         Row{ErrorCode::kUnauthenticated, RetryKind::kStalled},
+                         Row{ErrorCode::kEgressDenied, RetryKind::kStalled}}) {
+    EXPECT_EQ((Error{row.code, "x"}.retry().kind), row.kind) << error_code_name(row.code);
+  }
+  const Error slow_down =
+      Error{ErrorCode::kUnavailable, "HTTP 429"}.with_retry(Retry::waiting(30'000));
+  EXPECT_EQ(slow_down.retry(), Retry::waiting(30'000));
+  const Error wrapped = slow_down.wrap("creating server a-cp-0");
+  EXPECT_EQ(wrapped.retry(), Retry::waiting(30'000)) << "context keeps what to do next";
+  EXPECT_EQ(wrapped.code, ErrorCode::kUnavailable);
+  EXPECT_EQ(wrapped.message, "creating server a-cp-0: HTTP 429");
 }
 
 }  // namespace
