@@ -4,6 +4,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/http_status.h"
 #include "metrics/metrics.h"
 
 namespace nkd::kube {
@@ -74,25 +75,23 @@ PodRef pod_ref(const nlohmann::json& pod) {
 }  // namespace
 
 Error error_from_response(const HttpResponse& response, const std::string& what) {
-  const std::string text =
+  std::string text =
       what + ": HTTP " + std::to_string(response.status) + ": " + status_message(response);
-  switch (response.status) {
-    case 401:
-      return Error{ErrorCode::kUnauthenticated,
-                   text + " (nkd's client certificate was not accepted; check the cluster's CA)"};
-    case 403:
-      return Error{ErrorCode::kPermissionDenied,
-                   text + " (nkd's group nkd:controllers lacks the permission: check the ClusterRole "
-                          "nkd:controller and its binding, installed at the cluster's bring-up)"};
-    case 404: return Error{ErrorCode::kNotFound, text};
-    case 409: return Error{ErrorCode::kConflict, text};
-    case 429: return Error{ErrorCode::kQuotaExceeded, text};
+  switch (error_code_for_status(response.status)) {
+    case ErrorCode::kUnauthenticated:
+      text += " (nkd's client certificate was not accepted; check the cluster's CA)";
+      break;
+    case ErrorCode::kPermissionDenied:
+      text += " (nkd's group nkd:controllers lacks the permission: check the ClusterRole "
+              "nkd:controller and its binding, installed at the cluster's bring-up)";
+      break;
+    case ErrorCode::kUnavailable:
+      text += response.status == 429 ? " (the API server asks nkd to slow down; nkd retries later)"
+                                     : " (the API server failed; nkd retries later)";
+      break;
     default: break;
   }
-  if (response.status >= 500) {
-    return Error{ErrorCode::kUnavailable, text + " (the API server failed; nkd retries later)"};
-  }
-  return Error{ErrorCode::kInvalidArgument, text};
+  return error_for_response(response, std::move(text));
 }
 
 KubeClient::KubeClient(HttpClient& http, KubeEndpoint endpoint, metrics::Metrics* metrics,

@@ -7,9 +7,10 @@
 // Every call goes through send_with_retry with a per-request timeout, and is counted in
 // nkd_provider_requests_total / nkd_provider_request_duration_seconds with provider="kube" when
 // a Metrics is given. Errors: transport failures keep the HttpClient's code (kUnauthenticated for
-// an untrusted server, kEgressDenied, kTimeout, kUnavailable); HTTP answers map to kNotFound (404),
-// kConflict (409), kUnauthenticated (401), kPermissionDenied (403), kQuotaExceeded (429),
-// kUnavailable (5xx) and kInvalidArgument (other 4xx), with the API's Status message in the text.
+// an untrusted server, kEgressDenied, kTimeout, kUnavailable); HTTP answers map as
+// common/http_status.h says (401 kUnauthenticated, 403 kPermissionDenied, 404 kNotFound, 409
+// kConflict, 429 and 5xx kUnavailable, other 4xx kInvalidArgument), with the API's Status
+// message in the text.
 // Thread-safe as long as the HttpClient is.
 #pragma once
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/http_status.h"
 #include "providers/openstack/metered_http.h"
 
 namespace nkd::providers::openstack {
@@ -186,14 +187,15 @@ Result<Token> Keystone::authenticate() {
   const std::string what = "authenticating cloud '" + cloud_.name + "' at " + request.url;
   if (!response) return response.error().wrap(what);
   if (response->status == 401 || response->status == 403) {
+    // Keystone answers a wrong password or a disabled user either way; both need new credentials.
     return Error{ErrorCode::kUnauthenticated,
                  what + ": Keystone refused the credentials (HTTP " +
                      std::to_string(response->status) + "); check the cloud's auth in clouds.yaml"};
   }
   if (response->status != 201 && response->status != 200) {
-    return Error{ErrorCode::kUnavailable, what + ": Keystone answered HTTP " +
-                                              std::to_string(response->status) +
-                                              "; retry later or check the identity service"};
+    return error_for_response(*response, what + ": Keystone answered HTTP " +
+                                             std::to_string(response->status) +
+                                             "; retry later or check the identity service");
   }
   Result<Token> token = parse_token_response(*response);
   if (!token) return token.error().wrap(what);
