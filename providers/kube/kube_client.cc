@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "common/http_status.h"
-#include "metrics/metrics.h"
+#include "metrics/metered_http_client.h"
 
 namespace nkd::kube {
 namespace {
@@ -118,26 +118,13 @@ Result<HttpResponse> KubeClient::send(const Call& call) {
   RetryPolicy policy = options_.retry;
   policy.retry_non_idempotent = call.retry_non_idempotent;
   if (call.deadline_ms > 0) policy.total_deadline_ms = call.deadline_ms;
-  const auto started = SteadyClock::now();
-  Result<HttpResponse> response = send_with_retry(http_, request, policy);
-  record(call.operation, response, std::chrono::duration<double>(SteadyClock::now() - started).count());
+  metrics::MeteredHttpClient metered(http_, metrics_, "kube", call.operation);
+  Result<HttpResponse> response = send_with_retry(metered, request, policy);
   if (!response) {
     return response.error().wrap("kube " + call.operation + " " + call.method + " " +
                                  endpoint_.server_url + call.path);
   }
   return response;
-}
-
-void KubeClient::record(const std::string& operation, const Result<HttpResponse>& response,
-                        double seconds) {
-  if (metrics_ == nullptr) return;
-  const std::string code = response ? std::to_string(response->status) : "error";
-  metrics_->provider_requests_total
-      .Add({{"provider", "kube"}, {"operation", operation}, {"code", code}})
-      .Increment();
-  metrics_->provider_request_duration_seconds
-      .Add({{"provider", "kube"}, {"operation", operation}}, metrics::Metrics::fast_buckets())
-      .Observe(seconds);
 }
 
 Result<nlohmann::json> KubeClient::json_or_error(const Result<HttpResponse>& response,

@@ -5,10 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http_status.h"
-#include "providers/openstack/metered_http.h"
+#include "metrics/metered_http_client.h"
 
 namespace nkd::providers::openstack {
 namespace {
+
+// The `provider` label of every OpenStack call in nkd_provider_requests_total.
+constexpr const char* kProviderLabel = "openstack";
 
 using nlohmann::json;
 
@@ -182,7 +185,7 @@ Result<Token> Keystone::authenticate() {
   // Asking for a token changes nothing, so it may be retried like a GET.
   RetryPolicy policy = retry_;
   policy.retry_non_idempotent = true;
-  MeteredHttpClient metered(http_, metrics_, "token_issue");
+  metrics::MeteredHttpClient metered(http_, metrics_, kProviderLabel, "token_issue");
   Result<HttpResponse> response = send_with_retry(metered, request, policy);
   const std::string what = "authenticating cloud '" + cloud_.name + "' at " + request.url;
   if (!response) return response.error().wrap(what);
@@ -225,7 +228,7 @@ Result<HttpResponse> Keystone::send_once(const ServiceRequest& request, const To
   http.headers.emplace_back("X-Auth-Token", token.value.reveal());
   http.headers.emplace_back("Accept", "application/json");
   if (!request.body.empty()) http.headers.emplace_back("Content-Type", "application/json");
-  MeteredHttpClient metered(http_, metrics_, request.operation);
+  metrics::MeteredHttpClient metered(http_, metrics_, kProviderLabel, request.operation);
   // A create refused unprocessed (429, 503) is safe to resend; any other failure of a POST is
   // left to the caller, which looks the resource up before trying again.
   RetryPolicy policy = retry_;
