@@ -7,14 +7,12 @@
 #include <random>
 
 #include "common/ascii.h"
+#include "common/http_status.h"
 
 namespace nkd {
 
 namespace {
 
-bool is_retryable_status(int status) {
-  return status == 429 || (status >= 500 && status <= 599 && status != 501);
-}
 
 // A 429 or 503 says the service turned the request away before acting on it.
 bool was_refused(const Result<HttpResponse>& outcome) {

@@ -21,6 +21,34 @@ const char* error_code_name(ErrorCode code) {
   return "unknown";
 }
 
+Retry default_retry(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kUnauthenticated:
+    case ErrorCode::kEgressDenied:
+    case ErrorCode::kQuotaExceeded: return Retry::stalled();
+    case ErrorCode::kNotFound:
+    case ErrorCode::kIo:
+    case ErrorCode::kParse:
+    case ErrorCode::kNetwork:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kConflict:
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kInternal: return Retry::transient();
+  }
+  return Retry::transient();
+}
+
+const char* retry_kind_name(RetryKind kind) {
+  switch (kind) {
+    case RetryKind::kTransient: return "transient";
+    case RetryKind::kWaiting: return "waiting";
+    case RetryKind::kStalled: return "stalled";
+  }
+  return "transient";
+}
+
 BadResultAccess::BadResultAccess(const Error& error)
     : std::logic_error(std::string("value() of a Result that holds an error (") +
                        error_code_name(error.code) + "): " + error.message) {}

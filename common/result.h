@@ -1,11 +1,16 @@
 // Errors as values: Result<T> holds either a T or an Error (a code and a message that says what
 // failed, on what, and what to do). Used for every expected failure: network, parse, validation.
+// An Error also says what to do next (retry_kind.h): back off, wait a known delay, or stop
+// retrying until the input changes.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
+
+#include "common/retry_kind.h"
 
 namespace nkd {
 
@@ -27,13 +32,25 @@ enum class ErrorCode {
 
 const char* error_code_name(ErrorCode code);
 
+// What an error of `code` asks for when nothing more is known. Stalled: kInvalidArgument,
+// kPermissionDenied, kUnauthenticated (credentials or trust that only a change fixes),
+// kEgressDenied (the allow list must change), kQuotaExceeded. Transient: every other code.
+[[nodiscard]] Retry default_retry(ErrorCode code);
+
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  // Set where the call site knows better than the code (a Retry-After, a refusal only a new
+  // definition lifts); unset, the code's default_retry() holds.
+  std::optional<Retry> retry_override = std::nullopt;
 
-  // Prefixes context ("fetching origin: ...") while keeping the code.
+  [[nodiscard]] Retry retry() const { return retry_override.value_or(default_retry(code)); }
+  [[nodiscard]] Error with_retry(Retry retry) const {
+    return Error{code, message, retry};
+  }
+  // Prefixes context ("fetching origin: ...") while keeping the code and the retry.
   [[nodiscard]] Error wrap(std::string_view context) const {
-    return Error{code, std::string(context) + ": " + message};
+    return Error{code, std::string(context) + ": " + message, retry_override};
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/duration.h"
 #include "common/logging.h"
 #include "common/memory.h"
 
@@ -139,14 +140,15 @@ void Reconciler::delete_cluster(const std::string& name) {
   if (removed && openstack_ != nullptr) removed = openstack_->remove(name);
   if (!removed) {
     record.last_error = "deleting " + name + ": " + removed.error().message;
+    record.phase_message = retry_message(removed.error().retry());
     (void)store_.put_cluster(record);
     spdlog::error("{} (retrying)", record.last_error);
-    queue_.add(name, backoff(name));
+    queue_.add(name, retry_delay(name, removed.error().retry()));
     return;
   }
   if (auto status = store_.delete_cluster(name); !status) {
     spdlog::error("removing the record of deleted cluster {}: {}", name, status.error().message);
-    queue_.add(name, backoff(name));
+    queue_.add(name, retry_delay(name, Retry::transient()));
     return;
   }
   if (cluster_sync_ != nullptr) cluster_sync_->forget(name);
@@ -172,14 +174,28 @@ providers::InfrastructureProvider* Reconciler::provider_for(const model::Cluster
   return cluster.is_openstack() ? openstack_ : &bare_metal_;
 }
 
-std::chrono::milliseconds Reconciler::backoff(const std::string& cluster) {
-  std::lock_guard lock(mutex_);
-  const int failures = ++failures_[cluster];
+std::int64_t retry_delay_ms(const Retry& retry, int transient_failures,
+                            const ReconcilerOptions& options, double jitter_unit) {
+  switch (retry.kind) {
+    case RetryKind::kStalled: return options.resync_interval_ms;
+    case RetryKind::kWaiting:
+      // A delay of 0 must not spin; one past the resync would outlast what the resync promises.
+      return std::clamp(retry.delay_ms, options.retry_base_ms,
+                        std::max(options.retry_base_ms, options.resync_interval_ms));
+    case RetryKind::kTransient: break;
+  }
   const std::int64_t ceiling = std::min<std::int64_t>(
-      options_.retry_cap_ms, options_.retry_base_ms << std::min(failures - 1, 20));
-  // Full jitter: spreads retries of many clusters failing together.
-  std::uniform_int_distribution<std::int64_t> jitter(ceiling / 2, ceiling);
-  return std::chrono::milliseconds(jitter(random_));
+      options.retry_cap_ms, options.retry_base_ms << std::clamp(transient_failures - 1, 0, 20));
+  // Jitter spreads the retries of many clusters failing together.
+  const double unit = std::clamp(jitter_unit, 0.0, 1.0);
+  return ceiling / 2 + static_cast<std::int64_t>(unit * static_cast<double>(ceiling - ceiling / 2));
+}
+
+std::chrono::milliseconds Reconciler::retry_delay(const std::string& cluster, const Retry& retry) {
+  std::lock_guard lock(mutex_);
+  const int failures = retry.kind == RetryKind::kTransient ? ++failures_[cluster] : 0;
+  const double jitter_unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+  return std::chrono::milliseconds(retry_delay_ms(retry, failures, options_, jitter_unit));
 }
 
 void Reconciler::worker_loop(std::optional<ProgressMonitor::Loop> heartbeat) {
@@ -243,7 +259,7 @@ void Reconciler::reconcile(const std::string& name) {
   metrics_.reconcile_total.Add({{"cluster", name}, {"result", attempt.succeeded ? "success" : "failure"}})
       .Increment();
   if (!attempt.succeeded) {
-    queue_.add(name, backoff(name));
+    queue_.add(name, retry_delay(name, attempt.retry));
     return;
   }
   {
@@ -292,9 +308,24 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::render_for(cons
   return rendered;
 }
 
+std::string Reconciler::retry_message(const Retry& retry) const {
+  switch (retry.kind) {
+    case RetryKind::kStalled:
+      return "stalled: this fails until the definition or what it names changes (see lastError); "
+             "nkd tries again at the next commit, at `nkd sync`, or at the resync in " +
+             format_duration_ms(options_.resync_interval_ms);
+    case RetryKind::kWaiting:
+      return "asked to wait: nkd tries again in " +
+             format_duration_ms(retry_delay_ms(retry, 0, options_, 0.0));
+    case RetryKind::kTransient: break;
+  }
+  return "";
+}
+
 void Reconciler::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
                                        const Error& error) {
   record.phase = "Failed";
+  record.phase_message = retry_message(error.retry());
   record.last_error = "rendering " + desired.cluster.name + " at " + desired.commit.id.substr(0, 12) +
                       ": " + error.message;
   record.updated_at_ms = clock_.now_unix_ms();

@@ -1,8 +1,10 @@
 // Reconciler: brings each cluster's infrastructure to its newest accepted render and records the
 // outcome. A bounded pool of workers takes clusters from a WorkQueue, so one cluster never runs
-// twice at once; a failure retries with capped exponential backoff and full jitter; every
-// cluster is re-applied each resync interval. The history row is opened before the provider is
-// called, so a crash at any point resumes the same row on restart instead of adding one.
+// twice at once; a failure is tried again as its error's retry kind says (retry_kind.h): a
+// transient one with capped exponential backoff and jitter, a waiting one after its delay, a
+// stalled one only at the next commit or resync; every cluster is re-applied each resync
+// interval. The history row is opened before the provider is called, so a crash at any point
+// resumes the same row on restart instead of adding one.
 #pragma once
 
 #include <atomic>
@@ -68,6 +70,14 @@ struct ReconcilerOptions {
   // woken at once whenever another cluster finishes an attempt or leaves.
   std::int64_t wave_recheck_ms = 30'000;
 };
+
+// How long after a failed attempt a cluster is tried again. `transient_failures` is the streak of
+// transient failures, this one included (1 for the first); `jitter_unit` is uniform in [0, 1).
+// Transient: base * 2^(streak-1), capped, jittered into its upper half. Waiting: its delay (at
+// least the base, at most the resync interval). Stalled: the resync interval (a new commit or
+// `nkd sync` queues the cluster sooner).
+[[nodiscard]] std::int64_t retry_delay_ms(const Retry& retry, int transient_failures,
+                                          const ReconcilerOptions& options, double jitter_unit);
 
 class Reconciler {
  public:
@@ -157,6 +167,7 @@ class Reconciler {
     bool succeeded = false;
     bool complete = false;
     std::int64_t requeue_ms = 0;  // when set, the next look (a wait for a maintenance window)
+    Retry retry;                  // when not succeeded: when to try again
   };
   void worker_loop(std::optional<ProgressMonitor::Loop> heartbeat);
   void reconcile(const std::string& name);
@@ -171,11 +182,14 @@ class Reconciler {
   Attempt finish_applied(const DesiredCluster& desired, state::ClusterRecord& record,
                          const state::HistoryRow& row, const std::vector<state::NodeRecord>& nodes,
                          const std::string& message, bool complete);
-  // Closes `row` failed with `message`. The node records become `nodes` when given (what the
-  // failing step observed); without them, the stored ones are kept.
+  // Closes `row` failed with `error`'s message; a stalled or waiting error also says so in the
+  // phase message. The node records become `nodes` when given (what the failing step observed);
+  // without them, the stored ones are kept.
   Attempt finish_failed(const DesiredCluster& desired, state::ClusterRecord& record,
-                        std::int64_t row_id, const std::string& message,
+                        std::int64_t row_id, const Error& error,
                         const std::vector<state::NodeRecord>* nodes = nullptr);
+  // What `nkd status` shows while a failed cluster waits for its next try ("" for backoff).
+  [[nodiscard]] std::string retry_message(const Retry& retry) const;
   // Stores the cluster's progress while its row stays open (waiting, upgrading).
   Attempt save_progress(const DesiredCluster& desired, state::ClusterRecord& record,
                         const std::vector<state::NodeRecord>& nodes, const std::string& message);
@@ -228,7 +242,9 @@ class Reconciler {
   void export_cluster_metrics(const state::ClusterRecord& record,
                               const std::vector<state::NodeRecord>& nodes);
   providers::InfrastructureProvider* provider_for(const model::Cluster& cluster);
-  std::chrono::milliseconds backoff(const std::string& cluster);
+  // When to try `cluster` again after a failure whose error asked for `retry`; only a transient
+  // one lengthens the cluster's failure streak.
+  std::chrono::milliseconds retry_delay(const std::string& cluster, const Retry& retry);
   state::ClusterRecord load_record(const std::string& name);
 
   state::StateStore& store_;

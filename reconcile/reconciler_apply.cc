@@ -140,7 +140,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   phases.lap("join token");
   if (!rendered) {
     record_render_failure(desired, record, rendered.error());
-    return {};
+    return Attempt{.retry = rendered.error().retry()};
   }
   const render::ClusterRender& render = **rendered;
   state::HistoryRow attempt;
@@ -157,7 +157,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   }
   phases.lap("history row");
   if (Status served = publish_pointer_targets(desired.cluster, render); !served) {
-    return finish_failed(desired, record, row->id, served.error().message);
+    return finish_failed(desired, record, row->id, served.error());
   }
   providers::InfrastructureProvider* provider = provider_for(desired.cluster);
   Result<providers::ApplyOutcome> outcome =
@@ -166,7 +166,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
           : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
                 "no OpenStack provider is configured; set clouds: in syncd.yaml"});
   phases.lap("provider");
-  if (!outcome) return finish_failed(desired, record, row->id, outcome.error().message);
+  if (!outcome) return finish_failed(desired, record, row->id, outcome.error());
   if (!outcome->held.empty()) {
     // Part of the render is not in place: the applied revision stays the previous one.
     std::string held;
@@ -199,7 +199,7 @@ Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
                                              std::vector<state::NodeRecord> nodes,
                                              const std::string& infra_message) {
   auto step = cluster_sync_->step(desired.cluster, render, may_disturb(desired.cluster));
-  if (!step) return finish_failed(desired, record, row.id, step.error().message, &nodes);
+  if (!step) return finish_failed(desired, record, row.id, step.error(), &nodes);
   metrics_.cluster_drift.Add({{"cluster", desired.cluster.name}}).Set(step->drifted_objects);
   if (drift_listener_) {
     drift_listener_(desired.cluster.name, desired.submitted_commit, step->drifted_objects,
@@ -210,7 +210,8 @@ Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
   const std::string message = step->message.empty() ? infra_message : step->message;
   switch (step->stage) {
     case ClusterStage::kFailed:
-      return finish_failed(desired, record, row.id, message, &nodes);
+      // A cluster never ready or a rollout that stopped moving may still move: back off.
+      return finish_failed(desired, record, row.id, Error{ErrorCode::kTimeout, message}, &nodes);
     case ClusterStage::kWaitingForWindow:
       return wait_for_window(desired, record, nodes, message);
     case ClusterStage::kWaitingForCluster:
@@ -254,11 +255,13 @@ Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
 
 Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
                                               state::ClusterRecord& record, std::int64_t row_id,
-                                              const std::string& message,
+                                              const Error& error,
                                               const std::vector<state::NodeRecord>* nodes) {
   const std::string& name = desired.cluster.name;
+  const std::string& message = error.message;
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.phase = "Failed";
+  record.phase_message = retry_message(error.retry());
   record.ready = false;
   record.last_error = message;
   record.updated_at_ms = now_ms;
@@ -278,7 +281,7 @@ Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
   spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12), message);
   if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, false, message);
   wake_wave_waiters();  // later waves now say that the rollout stopped here
-  return {};
+  return Attempt{.retry = error.retry()};
 }
 
 Reconciler::Attempt Reconciler::save_progress(const DesiredCluster& desired,

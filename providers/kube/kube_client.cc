@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "metrics/metrics.h"
+#include "common/http_status.h"
+#include "metrics/metered_http_client.h"
 
 namespace nkd::kube {
 namespace {
@@ -72,25 +73,23 @@ PodRef pod_ref(const nlohmann::json& pod) {
 }  // namespace
 
 Error error_from_response(const HttpResponse& response, const std::string& what) {
-  const std::string text =
+  std::string text =
       what + ": HTTP " + std::to_string(response.status) + ": " + status_message(response);
-  switch (response.status) {
-    case 401:
-      return Error{ErrorCode::kUnauthenticated,
-                   text + " (nkd's client certificate was not accepted; check the cluster's CA)"};
-    case 403:
-      return Error{ErrorCode::kPermissionDenied,
-                   text + " (nkd's group nkd:controllers lacks the permission: check the ClusterRole "
-                          "nkd:controller and its binding, installed at the cluster's bring-up)"};
-    case 404: return Error{ErrorCode::kNotFound, text};
-    case 409: return Error{ErrorCode::kConflict, text};
-    case 429: return Error{ErrorCode::kQuotaExceeded, text};
+  switch (error_code_for_status(response.status)) {
+    case ErrorCode::kUnauthenticated:
+      text += " (nkd's client certificate was not accepted; check the cluster's CA)";
+      break;
+    case ErrorCode::kPermissionDenied:
+      text += " (nkd's group nkd:controllers lacks the permission: check the ClusterRole "
+              "nkd:controller and its binding, installed at the cluster's bring-up)";
+      break;
+    case ErrorCode::kUnavailable:
+      text += response.status == 429 ? " (the API server asks nkd to slow down; nkd retries later)"
+                                     : " (the API server failed; nkd retries later)";
+      break;
     default: break;
   }
-  if (response.status >= 500) {
-    return Error{ErrorCode::kUnavailable, text + " (the API server failed; nkd retries later)"};
-  }
-  return Error{ErrorCode::kInvalidArgument, text};
+  return error_for_response(response, std::move(text));
 }
 
 KubeClient::KubeClient(HttpClient& http, KubeEndpoint endpoint, const Clock& clock,
@@ -118,27 +117,13 @@ Result<HttpResponse> KubeClient::send(const Call& call) {
   RetryPolicy policy = options_.retry;
   policy.retry_non_idempotent = call.retry_non_idempotent;
   if (call.deadline_ms > 0) policy.total_deadline_ms = call.deadline_ms;
-  const auto started = clock_.steady_now();
-  Result<HttpResponse> response = send_with_retry(http_, request, policy);
-  record(call.operation, response,
-         std::chrono::duration<double>(clock_.steady_now() - started).count());
+  metrics::MeteredHttpClient metered(http_, clock_, metrics_, "kube", call.operation);
+  Result<HttpResponse> response = send_with_retry(metered, request, policy);
   if (!response) {
     return response.error().wrap("kube " + call.operation + " " + call.method + " " +
                                  endpoint_.server_url + call.path);
   }
   return response;
-}
-
-void KubeClient::record(const std::string& operation, const Result<HttpResponse>& response,
-                        double seconds) {
-  if (metrics_ == nullptr) return;
-  const std::string code = response ? std::to_string(response->status) : "error";
-  metrics_->provider_requests_total
-      .Add({{"provider", "kube"}, {"operation", operation}, {"code", code}})
-      .Increment();
-  metrics_->provider_request_duration_seconds
-      .Add({{"provider", "kube"}, {"operation", operation}}, metrics::Metrics::fast_buckets())
-      .Observe(seconds);
 }
 
 Result<nlohmann::json> KubeClient::json_or_error(const Result<HttpResponse>& response,

@@ -4,12 +4,13 @@
 // --connect-to, so a tunnel or a test fake can be dialled while TLS is still checked against the
 // cluster's endpoint name (DESIGN.md §4 apiServers).
 //
-// Every call goes through send_with_retry with a per-request timeout, and is counted in
-// nkd_provider_requests_total / nkd_provider_request_duration_seconds with provider="kube" when
-// a Metrics is given. Errors: transport failures keep the HttpClient's code (kUnauthenticated for
-// an untrusted server, kEgressDenied, kTimeout, kUnavailable); HTTP answers map to kNotFound (404),
-// kConflict (409), kUnauthenticated (401), kPermissionDenied (403), kQuotaExceeded (429),
-// kUnavailable (5xx) and kInvalidArgument (other 4xx), with the API's Status message in the text.
+// Every call goes through send_with_retry with a per-request timeout, and each attempt is counted
+// in nkd_provider_requests_total / nkd_provider_request_duration_seconds with provider="kube"
+// (metrics::MeteredHttpClient) when a Metrics is given. Errors: transport failures keep the
+// HttpClient's code (kUnauthenticated for an untrusted server, kEgressDenied, kTimeout,
+// kUnavailable); HTTP answers map as common/http_status.h says (401 kUnauthenticated, 403
+// kPermissionDenied, 404 kNotFound, 409 kConflict, 429 and 5xx kUnavailable, other 4xx
+// kInvalidArgument), with the API's Status message in the text.
 // Thread-safe as long as the HttpClient is.
 #pragma once
 
@@ -138,8 +139,6 @@ class KubeClient {
   // 2xx: the body as JSON; otherwise an Error that names `what`.
   [[nodiscard]] Result<nlohmann::json> json_or_error(const Result<HttpResponse>& response,
                                                      const std::string& what);
-  void record(const std::string& operation, const Result<HttpResponse>& response,
-              double seconds);
 
   HttpClient& http_;
   KubeEndpoint endpoint_;

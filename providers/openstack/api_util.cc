@@ -4,24 +4,11 @@
 #include <cctype>
 
 #include "common/ascii.h"
+#include "common/http_status.h"
 
 namespace nkd::providers::openstack {
-namespace {
 
 using nlohmann::json;
-
-ErrorCode code_for_status(int status) {
-  switch (status) {
-    case 400: return ErrorCode::kInvalidArgument;
-    case 401: return ErrorCode::kUnauthenticated;
-    case 403: return ErrorCode::kPermissionDenied;
-    case 404: return ErrorCode::kNotFound;
-    case 409: return ErrorCode::kConflict;
-    default: return status == 429 || status >= 500 ? ErrorCode::kUnavailable : ErrorCode::kInternal;
-  }
-}
-
-}  // namespace
 
 std::string service_message(const HttpResponse& response) {
   std::string message;
@@ -74,8 +61,8 @@ Error error_from_response(const HttpResponse& response, const std::string& what)
                      " (HTTP " + std::to_string(response.status) + ": " + message +
                      "); raise the project's quota or lower the replicas"};
   }
-  return Error{code_for_status(response.status),
-               what + ": HTTP " + std::to_string(response.status) + ": " + message};
+  return error_for_response(response,
+                            what + ": HTTP " + std::to_string(response.status) + ": " + message);
 }
 
 Result<nlohmann::json> json_body(const Result<HttpResponse>& response, const std::string& what,

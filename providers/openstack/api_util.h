@@ -1,8 +1,8 @@
 // Helpers shared by the Nova, Neutron and Glance clients: turning an OpenStack response into JSON
 // or into an Error with the right code, spotting quota failures, and URL query encoding.
-// Error codes: 400 kInvalidArgument, 401 kUnauthenticated, 403 kPermissionDenied, 404 kNotFound,
-// 409 kConflict, 429 and 5xx kUnavailable; a 403, 409 or 413 whose message speaks of a quota is
-// kQuotaExceeded, and the message names the quota ("quota exceeded for instances").
+// Error codes and retry kinds are common/http_status.h's, with one addition the APIs spell out:
+// a 403, 409 or 413 whose message speaks of a quota is kQuotaExceeded (Stalled), and the message
+// names the quota ("quota exceeded for instances").
 #pragma once
 
 #include <initializer_list>

@@ -251,7 +251,8 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
     if (!found) {
       return Error{last.code, last.message + "; looking server " + target.name +
                                   " up afterwards failed too (" + found.error().message +
-                                  "); the next apply looks again before any new create"};
+                                  "); the next apply looks again before any new create",
+                   last.retry_override};
     }
     if (found->has_value()) return **found;
     // After a timeout or a broken connection, Nova may still be working on the request, so a
@@ -260,7 +261,8 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
     if (last.code == ErrorCode::kTimeout || last.code == ErrorCode::kUnavailable) {
       return Error{last.code, last.message + "; server " + target.name +
                                   " not found afterwards, but the request may still be under "
-                                  "way: the next apply looks again before any new create"};
+                                  "way: the next apply looks again before any new create",
+                   last.retry_override};
     }
     compute_.clock().sleep_for(options_.poll_interval * (attempt + 1));
   }

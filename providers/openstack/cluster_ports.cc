@@ -28,12 +28,6 @@ std::vector<std::string> merged(std::vector<std::string> have, const std::vector
   return have;
 }
 
-std::string joined(const std::vector<std::string>& values) {
-  std::string text;
-  for (const std::string& value : values) text += (text.empty() ? "" : ",") + value;
-  return text;
-}
-
 }  // namespace
 
 std::string cluster_tag(const std::string& cluster) { return std::string(kClusterTagPrefix) + cluster; }
@@ -237,7 +231,8 @@ Result<std::vector<FloatingIp>> ClusterPorts::floating_ip_candidates(const Port&
     }
     return ok_status();
   };
-  if (Status tagged = add({{"tags", joined({kNkdTag, cluster_tag(cluster_)})}}, false); !tagged) {
+  if (Status tagged = add({{"tags", tags_filter({kNkdTag, cluster_tag(cluster_)})}}, false);
+      !tagged) {
     return tagged.error();
   }
   // Untagged ones: an interrupted create, or one made before nkd tagged floating IPs.
@@ -264,7 +259,8 @@ Status ClusterPorts::settle_floating_ip(const std::optional<Port>& target) {
            std::find(target->fixed_ips.begin(), target->fixed_ips.end(), address.fixed_address) !=
                target->fixed_ips.end();
   };
-  Result<std::vector<FloatingIp>> tagged = network_.list_floating_ips({{"tags", joined(tags)}});
+  Result<std::vector<FloatingIp>> tagged =
+      network_.list_floating_ips({{"tags", tags_filter(tags)}});
   if (!tagged) return tagged.error();
   if (tagged->size() == 1 && in_place((*tagged)[0])) return ok_status();  // one request, usually
   Result<std::vector<FloatingIp>> candidates = floating_ip_candidates(*target);
@@ -303,7 +299,7 @@ Status ClusterPorts::settle_floating_ip(const std::optional<Port>& target) {
 
 Status ClusterPorts::delete_floating_ips_tagged() {
   Result<std::vector<FloatingIp>> tagged =
-      network_.list_floating_ips({{"tags", joined({kNkdTag, cluster_tag(cluster_)})}});
+      network_.list_floating_ips({{"tags", tags_filter({kNkdTag, cluster_tag(cluster_)})}});
   if (!tagged) return tagged.error();
   for (const FloatingIp& address : *tagged) {
     if (Status gone = network_.delete_floating_ip(address.id); !gone) return gone;

@@ -4,7 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "providers/openstack/metered_http.h"
+#include "common/http_status.h"
+#include "metrics/metered_http_client.h"
 
 namespace nkd::providers::openstack {
 namespace {
@@ -13,6 +14,9 @@ RetryPolicy with_clock(RetryPolicy policy, const Clock& clock) {
   policy.clock = &clock;
   return policy;
 }
+
+// The `provider` label of every OpenStack call in nkd_provider_requests_total.
+constexpr const char* kProviderLabel = "openstack";
 
 using nlohmann::json;
 
@@ -190,19 +194,20 @@ Result<Token> Keystone::authenticate() {
   // Asking for a token changes nothing, so it may be retried like a GET.
   RetryPolicy policy = retry_;
   policy.retry_non_idempotent = true;
-  MeteredHttpClient metered(http_, clock_, metrics_, "token_issue");
+  metrics::MeteredHttpClient metered(http_, clock_, metrics_, kProviderLabel, "token_issue");
   Result<HttpResponse> response = send_with_retry(metered, request, policy);
   const std::string what = "authenticating cloud '" + cloud_.name + "' at " + request.url;
   if (!response) return response.error().wrap(what);
   if (response->status == 401 || response->status == 403) {
+    // Keystone answers a wrong password or a disabled user either way; both need new credentials.
     return Error{ErrorCode::kUnauthenticated,
                  what + ": Keystone refused the credentials (HTTP " +
                      std::to_string(response->status) + "); check the cloud's auth in clouds.yaml"};
   }
   if (response->status != 201 && response->status != 200) {
-    return Error{ErrorCode::kUnavailable, what + ": Keystone answered HTTP " +
-                                              std::to_string(response->status) +
-                                              "; retry later or check the identity service"};
+    return error_for_response(*response, what + ": Keystone answered HTTP " +
+                                             std::to_string(response->status) +
+                                             "; retry later or check the identity service");
   }
   Result<Token> token = parse_token_response(*response);
   if (!token) return token.error().wrap(what);
@@ -232,7 +237,7 @@ Result<HttpResponse> Keystone::send_once(const ServiceRequest& request, const To
   http.headers.emplace_back("X-Auth-Token", token.value.reveal());
   http.headers.emplace_back("Accept", "application/json");
   if (!request.body.empty()) http.headers.emplace_back("Content-Type", "application/json");
-  MeteredHttpClient metered(http_, clock_, metrics_, request.operation);
+  metrics::MeteredHttpClient metered(http_, clock_, metrics_, kProviderLabel, request.operation);
   // A create refused unprocessed (429, 503) is safe to resend; any other failure of a POST is
   // left to the caller, which looks the resource up before trying again.
   RetryPolicy policy = retry_;

@@ -64,13 +64,13 @@ std::string describe(const Filters& filters) {
   return text.empty() ? "all" : text;
 }
 
-std::string joined(const std::vector<std::string>& values) {
+}  // namespace
+
+std::string tags_filter(const std::vector<std::string>& tags) {
   std::string text;
-  for (const std::string& value : values) text += (text.empty() ? "" : ",") + value;
+  for (const std::string& tag : tags) text += (text.empty() ? "" : ",") + tag;
   return text;
 }
-
-}  // namespace
 
 bool Port::has_tag(const std::string& tag) const {
   return std::find(tags.begin(), tags.end(), tag) != tags.end();
@@ -153,7 +153,7 @@ Result<std::vector<Port>> NetworkService::ports_named(const std::string& name) {
 }
 
 Result<std::vector<Port>> NetworkService::ports_tagged(const std::vector<std::string>& tags) {
-  return list_ports({{"tags", joined(tags)}});
+  return list_ports({{"tags", tags_filter(tags)}});
 }
 
 Result<std::vector<Port>> NetworkService::ports_of_devices(const std::vector<std::string>& device_ids) {

@@ -55,6 +55,9 @@ struct FloatingIp {
 // Query filters, e.g. {{"name", "n"}, {"network_id", id}}; values are URL-encoded here.
 using Filters = std::vector<std::pair<std::string, std::string>>;
 
+// The value of Neutron's `tags` filter (resources that carry every one of `tags`): comma-joined.
+[[nodiscard]] std::string tags_filter(const std::vector<std::string>& tags);
+
 class NetworkService {
  public:
   explicit NetworkService(Keystone& keystone) : keystone_(keystone) {}

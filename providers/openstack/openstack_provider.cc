@@ -37,7 +37,9 @@ Error refusal_error(const std::string& cluster, const std::vector<const plan::No
                    "boot) and nkd does not replace control-plane servers itself, since a new one "
                    "would re-initialise or split the cluster's etcd; workers were replaced. Revert "
                    "the first-boot change for the control-plane pool, or replace the node by hand "
-                   "(remove its etcd member, then delete its server; nkd makes it anew)"};
+                   "(remove its etcd member, then delete its server; nkd makes it anew)"}
+      // Only a change in Git lifts the refusal: retrying sooner would refuse the same again.
+      .with_retry(Retry::stalled());
 }
 
 struct Counts {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/secret_file.h"
+#include "metrics/metered_http_client.h"
 
 namespace nkd::syncd {
 
@@ -101,7 +102,6 @@ void ForgeStatusPublisher::post(const std::string& commit, CommitState state,
 void ForgeStatusPublisher::stop() { worker_.stop(); }
 
 void ForgeStatusPublisher::send(const Pending& status, bool draining) {
-  const auto started = clock_.steady_now();
   HttpRequest request =
       commit_status_request(forge_, token_, status.commit, status.state, status.description);
   RetryPolicy policy{.max_attempts = 3,
@@ -113,14 +113,8 @@ void ForgeStatusPublisher::send(const Pending& status, bool draining) {
     request.timeout_ms = 2'000;
     request.connect_timeout_ms = 1'000;
   }
-  auto response = send_with_retry(client_, request, policy);
-  const std::string code = response ? std::to_string(response->status) : "error";
-  metrics_.provider_requests_total
-      .Add({{"provider", "forge"}, {"operation", "commit_status"}, {"code", code}})
-      .Increment();
-  metrics_.provider_request_duration_seconds
-      .Add({{"provider", "forge"}, {"operation", "commit_status"}}, metrics::Metrics::fast_buckets())
-      .Observe(std::chrono::duration<double>(clock_.steady_now() - started).count());
+  metrics::MeteredHttpClient metered(client_, clock_, &metrics_, "forge", "commit_status");
+  auto response = send_with_retry(metered, request, policy);
   if (!response) {
     spdlog::warn("posting {} status for {} to {}: {}", to_string(status.state),
                  short_commit(status.commit), forge_.kind, response.error().message);

@@ -4,6 +4,7 @@
 
 #include "common/crypto.h"
 #include "common/secret_file.h"
+#include "metrics/metered_http_client.h"
 #include "syncd/notify/sink_requests.h"
 
 namespace nkd::syncd::notify {
@@ -164,7 +165,8 @@ void Notifier::deliver(Sink& sink, const Delivery& delivery, bool draining) {
     request.timeout_ms = std::min(request.timeout_ms, kDrainingTimeoutMs);
     request.connect_timeout_ms = std::min(request.connect_timeout_ms, kDrainingConnectTimeoutMs);
   }
-  const auto response = send_with_retry(client_, request, policy);
+  metrics::MeteredHttpClient metered(client_, clock_, &metrics_, "notify", to_string(sink.config.type));
+  const auto response = send_with_retry(metered, request, policy);
   const bool delivered = response.ok() && response->status / 100 == 2;
   metrics_.notifications_total
       .Add({{"sink", sink.config.name}, {"result", delivered ? "delivered" : "failed"}})

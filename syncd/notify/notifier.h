@@ -5,7 +5,8 @@
 // (nkd_notification_queue_dropped_total{sink}). A delivery is retried with jittered backoff on
 // 5xx, 429, resets and timeouts (RetryPolicy), each attempt with a timeout; every connection goes
 // through the HttpClient given, which holds the egress allow-list. Outcomes are counted in
-// nkd_notifications_total{sink,result} (result: delivered | failed).
+// nkd_notifications_total{sink,result} (result: delivered | failed), and each attempt in
+// nkd_provider_requests_total{provider="notify",operation=<sink type>,code}.
 //
 // A reconcile reports its outcome on every attempt (retries, resyncs); the notifier passes on
 // changes only: a cluster's applied or failed state at a commit once, drift when the count or

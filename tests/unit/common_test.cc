@@ -6,6 +6,8 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/duration.h"
+#include "common/http_status.h"
+#include "common/result.h"
 #include "common/utf8.h"
 
 namespace nkd {
@@ -85,6 +87,76 @@ TEST(Crypto, KnownDigestsAndConstantTimeCompare) {
 TEST(Clock, FormatsRfc3339Utc) {
   EXPECT_EQ(format_rfc3339_ms(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(format_rfc3339_ms(0), "");
+}
+
+}  // namespace
+}  // namespace nkd
+
+namespace nkd {
+namespace {
+
+TEST(ErrorRetry, TheCodeChoosesWhatToDoNextUnlessTheCallSiteKnowsBetter) {
+  struct Row { ErrorCode code; RetryKind kind; };
+  for (const Row& row : {Row{ErrorCode::kUnavailable, RetryKind::kTransient},
+                         Row{ErrorCode::kTimeout, RetryKind::kTransient},
+                         Row{ErrorCode::kConflict, RetryKind::kTransient},
+                         Row{ErrorCode::kNetwork, RetryKind::kTransient},
+                         Row{ErrorCode::kQuotaExceeded, RetryKind::kStalled},
+                         Row{ErrorCode::kInvalidArgument, RetryKind::kStalled},
+                         Row{ErrorCode::kPermissionDenied, RetryKind::kStalled},
+                         Row{ErrorCode::kUnauthenticated, RetryKind::kStalled},
+                         Row{ErrorCode::kEgressDenied, RetryKind::kStalled}}) {
+    EXPECT_EQ((Error{row.code, "x"}.retry().kind), row.kind) << error_code_name(row.code);
+  }
+  const Error slow_down =
+      Error{ErrorCode::kUnavailable, "HTTP 429"}.with_retry(Retry::waiting(30'000));
+  EXPECT_EQ(slow_down.retry(), Retry::waiting(30'000));
+  const Error wrapped = slow_down.wrap("creating server a-cp-0");
+  EXPECT_EQ(wrapped.retry(), Retry::waiting(30'000)) << "context keeps what to do next";
+  EXPECT_EQ(wrapped.code, ErrorCode::kUnavailable);
+  EXPECT_EQ(wrapped.message, "creating server a-cp-0: HTTP 429");
+}
+
+}  // namespace
+}  // namespace nkd
+
+namespace nkd {
+namespace {
+
+HttpResponse answer(int status, std::string retry_after = "") {
+  HttpResponse response{.status = status};
+  if (!retry_after.empty()) response.headers["retry-after"] = std::move(retry_after);
+  return response;
+}
+
+TEST(HttpStatus, OneMappingFromStatusToCodeAndWhatToDoNext) {
+  struct Row { int status; ErrorCode code; RetryKind kind; };
+  for (const Row& row : {Row{400, ErrorCode::kInvalidArgument, RetryKind::kStalled},
+                         Row{401, ErrorCode::kUnauthenticated, RetryKind::kStalled},
+                         Row{403, ErrorCode::kPermissionDenied, RetryKind::kStalled},
+                         Row{404, ErrorCode::kNotFound, RetryKind::kTransient},
+                         Row{408, ErrorCode::kTimeout, RetryKind::kTransient},
+                         Row{409, ErrorCode::kConflict, RetryKind::kTransient},
+                         Row{413, ErrorCode::kInvalidArgument, RetryKind::kStalled},
+                         Row{422, ErrorCode::kInvalidArgument, RetryKind::kStalled},
+                         Row{429, ErrorCode::kUnavailable, RetryKind::kTransient},
+                         Row{500, ErrorCode::kUnavailable, RetryKind::kTransient},
+                         Row{501, ErrorCode::kInvalidArgument, RetryKind::kStalled},
+                         Row{503, ErrorCode::kUnavailable, RetryKind::kTransient},
+                         Row{302, ErrorCode::kInternal, RetryKind::kTransient}}) {
+    const Error error = error_for_response(answer(row.status), "x");
+    EXPECT_EQ(error.code, row.code) << row.status;
+    EXPECT_EQ(error.retry().kind, row.kind) << row.status;
+    EXPECT_EQ(is_retryable_status(row.status), row.code == ErrorCode::kUnavailable) << row.status;
+  }
+}
+
+TEST(HttpStatus, ASlowDownWithRetryAfterWaitsThatLong) {
+  EXPECT_EQ(retry_for_response(answer(429, "30")), Retry::waiting(30'000));
+  EXPECT_EQ(retry_for_response(answer(503, "2")), Retry::waiting(2'000));
+  EXPECT_EQ(retry_for_response(answer(429)), Retry::transient()) << "no Retry-After: back off";
+  EXPECT_EQ(retry_for_response(answer(500, "30")), Retry::transient())
+      << "a 500's Retry-After is not a promise";
 }
 
 }  // namespace

@@ -106,6 +106,19 @@ TEST(OpenStackErrors, NovaQuotaIsQuotaExceededNamingInstances) {
   EXPECT_NE(error.message.find("quota exceeded for instances"), std::string::npos) << error.message;
 }
 
+TEST(OpenStackErrors, AQuotaFailureIsStalledAndASlowDownWaitsForItsRetryAfter) {
+  HttpResponse quota{.status = 403, .body = R"({"forbidden": {"code": 403, "message":
+      "Quota exceeded for cores: Requested 8, but already used 16 of 16 cores"}})"};
+  EXPECT_EQ(error_from_response(quota, "creating server c-w-3").retry(), Retry::stalled());
+  HttpResponse slow_down{.status = 429, .body = "{}"};
+  slow_down.headers["retry-after"] = "20";
+  const Error waiting = error_from_response(slow_down, "listing servers");
+  EXPECT_EQ(waiting.code, ErrorCode::kUnavailable) << "429 is the same in every client";
+  EXPECT_EQ(waiting.retry(), Retry::waiting(20'000));
+  EXPECT_EQ(error_from_response(HttpResponse{.status = 502, .body = "{}"}, "x").retry(),
+            Retry::transient());
+}
+
 TEST(OpenStackErrors, NeutronOverQuotaNamesTheResource) {
   HttpResponse response{.status = 409, .body = R"({"NeutronError": {"type": "OverQuota",
       "message": "Quota exceeded for resources: ['port'].", "detail": ""}})"};
