@@ -125,29 +125,43 @@ class DaemonWithCredentialsInTheUrl {
   std::unique_ptr<testing::ChildProcess> daemon_;
 };
 
-std::string with_user(std::string url, const std::string& user_part) {
-  return url.insert(url.find("://") + 3, user_part + "@");
-}
+// A definitions repository behind Git smart HTTP that demands ops / s3cret-pass, and a daemon
+// watching it with `user_part` written into repository.url.
+class SecretsInTheUrl : public ::testing::Test {
+ protected:
+  SecretsInTheUrl() : repo_(served_.path(), "defs.git") {
+    repo_.commit({{"clusters/alpha/cluster.yaml", "name: alpha\n"}}, "initial");
+  }
+  // Starts the daemon and waits for two fetches with `result`, so a first outcome and a repeated
+  // one are both in its log.
+  DaemonWithCredentialsInTheUrl& watch_with(const std::string& user_part,
+                                            const std::string& result) {
+    std::string url = server_.url("defs.git");
+    url.insert(url.find("://") + 3, user_part + "@");
+    daemon_ = std::make_unique<DaemonWithCredentialsInTheUrl>(url);
+    const std::string twice = "nkd_source_fetch_total{result=\"" + result + "\"} 2";
+    EXPECT_TRUE(testing::wait_until(
+        [&] { return daemon_->get("/metrics").find(twice) != std::string::npos; }, 30s))
+        << daemon_->log();
+    return *daemon_;
+  }
+  // What the daemon told anyone who asked: its log and every read-only endpoint.
+  std::string everything_said() const {
+    return daemon_->log() + daemon_->get("/metrics") + daemon_->get("/readyz") +
+           daemon_->get("/api/v1/clusters");
+  }
 
-TEST(SecretsInTheUrl, RefusedCredentialsReachNoLogApiOrMetric) {
-  testing::ScratchDir served;
-  testing::GitRepoFixture repo(served.path(), "defs.git");
-  repo.commit({{"clusters/alpha/cluster.yaml", "name: alpha\n"}}, "initial");
-  testing::GitHttpServer server(served.path(), "ops", "s3cret-pass");
-  DaemonWithCredentialsInTheUrl daemon(with_user(server.url("defs.git"), "tok3n-user:wr0ng-pass"));
-  // Two polls that fail, so both the first error and the repeated one are in the log.
-  ASSERT_TRUE(testing::wait_until(
-      [&] {
-        return daemon.get("/metrics").find("nkd_source_fetch_total{result=\"failure\"} 2") !=
-               std::string::npos;
-      },
-      30s))
-      << daemon.log();
-  const std::string said = daemon.log() + daemon.get("/metrics") + daemon.get("/readyz") +
-                           daemon.get("/api/v1/clusters");
-  EXPECT_NE(said.find("<redacted>@127.0.0.1"), std::string::npos) << "the log should name the "
-                                                                       "remote, redacted: "
-                                                                    << daemon.log();
+  testing::ScratchDir served_;
+  testing::GitRepoFixture repo_;
+  testing::GitHttpServer server_{served_.path(), "ops", "s3cret-pass"};
+  std::unique_ptr<DaemonWithCredentialsInTheUrl> daemon_;
+};
+
+TEST_F(SecretsInTheUrl, RefusedCredentialsReachNoLogApiOrMetric) {
+  DaemonWithCredentialsInTheUrl& daemon = watch_with("tok3n-user:wr0ng-pass", "failure");
+  const std::string said = everything_said();
+  EXPECT_NE(said.find("<redacted>@127.0.0.1"), std::string::npos)
+      << "the log should name the remote, redacted: " << daemon.log();
   daemon.stop();
   for (const char* secret : {"tok3n-user", "wr0ng-pass"}) {
     EXPECT_EQ(said.find(secret), std::string::npos) << secret << " was shown:\n" << said;
@@ -156,21 +170,9 @@ TEST(SecretsInTheUrl, RefusedCredentialsReachNoLogApiOrMetric) {
   }
 }
 
-TEST(SecretsInTheUrl, AcceptedCredentialsReachNoLogApiMetricOrStateFile) {
-  testing::ScratchDir served;
-  testing::GitRepoFixture repo(served.path(), "defs.git");
-  repo.commit({{"clusters/alpha/cluster.yaml", "name: alpha\n"}}, "initial");
-  testing::GitHttpServer server(served.path(), "ops", "s3cret-pass");
-  DaemonWithCredentialsInTheUrl daemon(with_user(server.url("defs.git"), "ops:s3cret-pass"));
-  ASSERT_TRUE(testing::wait_until(
-      [&] {
-        return daemon.get("/metrics").find("nkd_source_fetch_total{result=\"success\"} 2") !=
-               std::string::npos;
-      },
-      30s))
-      << daemon.log();
-  const std::string said = daemon.log() + daemon.get("/metrics") + daemon.get("/readyz") +
-                           daemon.get("/api/v1/clusters");
+TEST_F(SecretsInTheUrl, AcceptedCredentialsReachNoLogApiMetricOrStateFile) {
+  DaemonWithCredentialsInTheUrl& daemon = watch_with("ops:s3cret-pass", "success");
+  const std::string said = everything_said();
   daemon.stop();
   EXPECT_EQ(said.find("s3cret-pass"), std::string::npos) << "the password was shown:\n" << said;
   EXPECT_EQ(daemon.everything_written().find("s3cret-pass"), std::string::npos)

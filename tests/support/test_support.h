@@ -65,6 +65,8 @@ int free_port();
 // Polls `condition` every 20 ms until it is true or `timeout` passes.
 bool wait_until(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 std::string read_file(const std::filesystem::path& path);
+// Replaces every `from` in `text` with `to` (fixtures derived from examples-repo files).
+void replace_all(std::string& text, const std::string& from, const std::string& to);
 void write_file(const std::filesystem::path& path, const std::string& contents);
 // Copies examples-repo into `destination` and makes it a Git repository with one commit.
 void make_example_git_repo(const std::filesystem::path& destination);

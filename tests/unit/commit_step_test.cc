@@ -47,14 +47,9 @@ std::string definition(const std::string& name, const std::string& mac_byte,
                        const std::string& version = "v1.29.1") {
   std::string text =
       testing::read_file(testing::source_dir() + "/examples-repo/clusters/edge-lab/cluster.yaml");
-  auto replace_all = [&text](const std::string& from, const std::string& to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-      text.replace(at, from.size(), to);
-    }
-  };
-  replace_all("edge-lab", name);
-  replace_all("52:54:00:00:00:0", "52:54:00:00:" + mac_byte + ":0");
-  replace_all("version: v1.29.1", "version: " + version);
+  testing::replace_all(text, "edge-lab", name);
+  testing::replace_all(text, "52:54:00:00:00:0", "52:54:00:00:" + mac_byte + ":0");
+  testing::replace_all(text, "version: v1.29.1", "version: " + version);
   return text;
 }
 

@@ -17,15 +17,10 @@ std::string definition_with_macs(const std::string& name, const std::string& fir
                        const std::string& second_mac, const std::string& third_mac) {
   std::string text =
       testing::read_file(testing::source_dir() + "/examples-repo/clusters/edge-lab/cluster.yaml");
-  auto replace_all = [&text](const std::string& from, const std::string& to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-      text.replace(at, from.size(), to);
-    }
-  };
-  replace_all("edge-lab", name);
-  replace_all("52:54:00:00:00:01", first_mac);
-  replace_all("52:54:00:00:00:02", second_mac);
-  replace_all("52:54:00:00:00:03", third_mac);
+  testing::replace_all(text, "edge-lab", name);
+  testing::replace_all(text, "52:54:00:00:00:01", first_mac);
+  testing::replace_all(text, "52:54:00:00:00:02", second_mac);
+  testing::replace_all(text, "52:54:00:00:00:03", third_mac);
   return text;
 }
 
