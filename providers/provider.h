@@ -13,6 +13,7 @@
 #include "model/cluster.h"
 #include "plan/node_plan.h"
 #include "render/render.h"
+#include "state/node_store.h"
 
 namespace nkd::providers {
 
@@ -22,7 +23,7 @@ struct ObservedNode {
   std::string role;
   std::string provider_id;    // server ID, or "baremetal://<mac>"
   std::string config_digest;  // the digest of the config the machine was built from / fetched
-  std::string state;          // "Pending", "Provisioning", "Provisioned", "Error", "Deleting"
+  state::NodeState state = state::NodeState::kPending;
 };
 
 struct ApplyOutcome {

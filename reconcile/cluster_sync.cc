@@ -36,11 +36,11 @@ std::string manifests_digest(const render::ClusterRender& render, std::string_vi
 std::map<std::string, ClusterNodeStatus> node_statuses(const render::ClusterRender& render,
                                                        const kube::ReadinessReport& readiness) {
   std::map<std::string, ClusterNodeStatus> statuses;
-  for (const render::NodeRender& node : render.nodes) statuses[node.node.name].state = "Registering";
+  for (const render::NodeRender& node : render.nodes) statuses[node.node.name].state = state::NodeState::kRegistering;
   for (const kube::NodeInfo& node : readiness.nodes) {
     auto found = statuses.find(node.name);
     if (found == statuses.end()) continue;  // in the cluster, not nkd's (or already leaving)
-    found->second = ClusterNodeStatus{.state = node.ready ? "Ready" : "NotReady",
+    found->second = ClusterNodeStatus{.state = node.ready ? state::NodeState::kReady : state::NodeState::kNotReady,
                                       .kubelet_version = node.kubelet_version,
                                       .os_image = node.os_image};
   }
@@ -63,20 +63,22 @@ std::string readiness_message(const kube::ReadinessReport& readiness, std::size_
 
 }  // namespace
 
-const char* phase_of(ClusterStage stage) {
+state::ClusterPhase phase_of(ClusterStage stage) {
+  using state::ClusterPhase;
   switch (stage) {
-    case ClusterStage::kWaitingForCluster: return "WaitingForCluster";
-    case ClusterStage::kUpgrading: return "Upgrading";
-    case ClusterStage::kReady: return "Ready";
-    case ClusterStage::kFailed: return "Failed";
-    case ClusterStage::kWaitingForWindow: return "WaitingForWindow";
+    case ClusterStage::kWaitingForCluster: return ClusterPhase::kWaitingForCluster;
+    case ClusterStage::kUpgrading: return ClusterPhase::kUpgrading;
+    case ClusterStage::kReady: return ClusterPhase::kReady;
+    case ClusterStage::kFailed: return ClusterPhase::kFailed;
+    case ClusterStage::kWaitingForWindow: return ClusterPhase::kWaitingForWindow;
   }
-  return "Failed";
+  return ClusterPhase::kFailed;
 }
 
-ClusterSync::ClusterSync(state::StateStore& store, HttpClient& http, const Clock& clock,
+ClusterSync::ClusterSync(ClusterSyncStores stores, HttpClient& http, const Clock& clock,
                          metrics::Metrics* metrics, ClusterSyncOptions options)
-    : store_(store),
+    : pki_(stores.pki),
+      records_(stores.records),
       http_(http),
       clock_(clock),
       metrics_(metrics),
@@ -84,7 +86,7 @@ ClusterSync::ClusterSync(state::StateStore& store, HttpClient& http, const Clock
       identities_(clock) {}
 
 Result<kube::KubeEndpoint> ClusterSync::endpoint(const model::Cluster& cluster, bool as_admin) {
-  auto pki = state::load_stored_pki(store_, cluster.name);
+  auto pki = state::load_stored_pki(pki_, cluster.name);
   if (!pki) return pki.error();
   if (!pki->has_value()) {
     return Error{ErrorCode::kNotFound, "no PKI is stored for cluster " + cluster.name +
@@ -385,7 +387,7 @@ void ClusterSync::follow_rollout(const model::Cluster& cluster, const kube::Roll
     }
     if (node.state == kube::NodeUpgradeState::kUpgrading) {
       upgrading.push_back(node.name);
-      if (status != report.nodes.end()) status->second.state = "Upgrading";
+      if (status != report.nodes.end()) status->second.state = state::NodeState::kUpgrading;
       memory.upgrading_since_ms.try_emplace(node.name, now);
     } else {
       memory.upgrading_since_ms.erase(node.name);
@@ -462,7 +464,7 @@ Status ClusterSync::drain(const model::Cluster& cluster, const std::string& node
   // A cluster that has never been ready (say, its first-boot config kept its API server from
   // starting) has no workloads to protect, and its machines must stay replaceable, or the fix
   // in Git could never land. One that has been ready waits for its API instead.
-  auto record = store_.get_cluster(cluster.name);
+  auto record = records_.get_cluster(cluster.name);
   const bool ever_ready = !record || (record->has_value() && !(*record)->cluster_revision.empty());
   if (ever_ready) return drained;
   spdlog::warn("cluster {} has never been ready and its API does not answer ({}); node {} goes "

@@ -49,10 +49,11 @@ struct ClusterSyncOptions {
 // kWaitingForWindow: the cluster needs an in-place upgrade that may start only in a maintenance
 // window (an upgrade already under way is followed as kUpgrading).
 enum class ClusterStage { kWaitingForCluster, kUpgrading, kReady, kFailed, kWaitingForWindow };
-[[nodiscard]] const char* phase_of(ClusterStage stage);
+[[nodiscard]] state::ClusterPhase phase_of(ClusterStage stage);
 
 struct ClusterNodeStatus {
-  std::string state;  // "Ready", "NotReady", "Upgrading", "Registering" (not in the cluster yet)
+  // kReady, kNotReady, kUpgrading, or kRegistering (not in the cluster yet).
+  state::NodeState state = state::NodeState::kRegistering;
   std::string kubelet_version;
   std::string os_image;
 };
@@ -68,10 +69,21 @@ struct ClusterSyncReport {
 inline constexpr const char* kAccessInstallerName = "nkd-access-installer";
 inline constexpr std::int64_t kAccessInstallerSeconds = 300;
 
+// What ClusterSync reads of the state store: the PKI it reaches clusters with, and whether a
+// cluster was ever ready. A whole StateStore converts.
+struct ClusterSyncStores {
+  ClusterSyncStores(state::PkiStore& pki, state::ClusterRecordStore& records)
+      : pki(pki), records(records) {}
+  ClusterSyncStores(state::StateStore& store)  // NOLINT(google-explicit-constructor)
+      : ClusterSyncStores(store, store) {}
+  state::PkiStore& pki;
+  state::ClusterRecordStore& records;
+};
+
 class ClusterSync {
  public:
-  // `store` (PKI), `http`, `clock` and `metrics` (may be null) must outlive the ClusterSync.
-  ClusterSync(state::StateStore& store, HttpClient& http, const Clock& clock,
+  // `stores`, `http`, `clock` and `metrics` (may be null) must outlive the ClusterSync.
+  ClusterSync(ClusterSyncStores stores, HttpClient& http, const Clock& clock,
               metrics::Metrics* metrics, ClusterSyncOptions options);
 
   // One look at `cluster` (its infrastructure is complete for `render`). Errors are failures
@@ -156,7 +168,8 @@ class ClusterSync {
   void remember(const std::string& cluster, const Memory& memory);
   [[nodiscard]] kube::ClusterState cluster_state(kube::KubeClient& client) const;
 
-  state::StateStore& store_;
+  state::PkiStore& pki_;
+  state::ClusterRecordStore& records_;
   HttpClient& http_;
   const Clock& clock_;
   metrics::Metrics* metrics_;

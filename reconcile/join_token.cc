@@ -12,9 +12,10 @@ namespace {
 
 // Node states (providers and the cluster view) of a machine that has booted its config and so has
 // run, or is running, kubeadm with the token it carried.
-bool has_joined(std::string_view state) {
-  constexpr std::array<std::string_view, 5> kJoined = {"Provisioned", "Outdated", "Ready",
-                                                       "NotReady", "Upgrading"};
+bool has_joined(state::NodeState state) {
+  using state::NodeState;
+  constexpr std::array kJoined = {NodeState::kProvisioned, NodeState::kOutdated, NodeState::kReady,
+                                  NodeState::kNotReady, NodeState::kUpgrading};
   return std::find(kJoined.begin(), kJoined.end(), state) != kJoined.end();
 }
 
@@ -34,7 +35,7 @@ JoinTokenDecision decide_join_token(const model::Cluster& cluster, const pki::Cl
   JoinTokenDecision decision;
   const std::optional<std::int64_t> expiry = pki::bootstrap_token_expiry_unix(pki, cluster);
   if (!expiry || *expiry - now_unix > kJoinTokenMarginSeconds) return decision;
-  std::map<std::string, std::string> state_of;
+  std::map<std::string, state::NodeState> state_of;
   for (const state::NodeRecord& node : nodes) state_of[node.name] = node.state;
   for (const render::NodeRender& node : render.nodes) {
     const auto found = state_of.find(node.node.name);

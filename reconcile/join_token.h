@@ -12,7 +12,7 @@
 #include "model/cluster.h"
 #include "render/pki/cluster_pki.h"
 #include "render/render.h"
-#include "state/state_store.h"
+#include "state/node_store.h"
 
 namespace nkd::reconcile {
 

@@ -11,10 +11,12 @@
 namespace nkd::reconcile {
 
 
-Reconciler::Reconciler(state::StateStore& store, providers::InfrastructureProvider& bare_metal,
+Reconciler::Reconciler(ReconcilerStores stores, providers::InfrastructureProvider& bare_metal,
                        providers::InfrastructureProvider* openstack, metrics::Metrics& metrics,
                        const Clock& clock, ReconcilerOptions options)
-    : store_(store),
+    : records_(stores.records),
+      nodes_(stores.nodes),
+      pki_(stores.pki),
       bare_metal_(bare_metal),
       openstack_(openstack),
       metrics_(metrics),
@@ -48,6 +50,7 @@ void Reconciler::submit(DesiredCluster desired) {
 
 void Reconciler::submit_all(std::vector<DesiredCluster> batch) {
   std::vector<std::string> names;
+  note_changed(batch);
   {
     std::lock_guard lock(mutex_);
     for (DesiredCluster& desired : batch) {
@@ -67,11 +70,11 @@ void Reconciler::submit_all(std::vector<DesiredCluster> batch) {
 void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
                                    const source::CommitInfo& commit) {
   if (clusters.empty()) return;
-  std::vector<state::StateStore::RevisionNote> notes;
+  std::vector<state::ClusterRecordStore::RevisionNote> notes;
   {
     std::lock_guard lock(mutex_);
     for (const auto& cluster : clusters) {
-      state::StateStore::RevisionNote note{.cluster = cluster};
+      state::ClusterRecordStore::RevisionNote note{.cluster = cluster};
       if (auto found = desired_.find(cluster); found != desired_.end()) {
         found->second.commit = commit;  // a reconcile still under way records the newer commit
         // Applied moves only if what is stored is this target's render ("" while unrendered).
@@ -80,9 +83,33 @@ void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
       notes.push_back(std::move(note));
     }
   }
-  if (auto status = store_.note_revision(notes, commit.id, clock_.now_unix_ms()); !status) {
+  if (auto status = records_.note_revision(notes, commit.id, clock_.now_unix_ms()); !status) {
     spdlog::error("recording observed revision {} of {} cluster(s): {}", commit.id.substr(0, 12),
                   notes.size(), status.error().message);
+  }
+}
+
+// The source's columns of the records are written here, on the source thread, before any worker
+// sees the commit: a worker's own write never touches them (cluster_records.h).
+void Reconciler::note_changed(const std::vector<DesiredCluster>& batch) {
+  std::map<std::string, std::vector<state::ClusterRecordStore::RevisionNote>> by_commit;
+  for (const DesiredCluster& desired : batch) {
+    by_commit[desired.commit.id].push_back({.cluster = desired.cluster.name, .unchanged = false});
+  }
+  for (const auto& [revision, notes] : by_commit) {
+    if (auto status = records_.note_revision(notes, revision, clock_.now_unix_ms()); !status) {
+      spdlog::error("recording observed revision {} of {} changed cluster(s): {}",
+                    revision.substr(0, 12), notes.size(), status.error().message);
+    }
+  }
+}
+
+void Reconciler::note_left_git(const std::string& cluster, const std::string& revision) {
+  const std::vector<state::ClusterRecordStore::RevisionNote> notes = {
+      {.cluster = cluster, .unchanged = false}};
+  if (auto status = records_.note_revision(notes, revision, clock_.now_unix_ms()); !status) {
+    spdlog::error("recording that {} left the repository at {}: {}", cluster,
+                  revision.substr(0, 12), status.error().message);
   }
 }
 
@@ -91,16 +118,16 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
     std::lock_guard lock(mutex_);
     desired_.erase(cluster);
   }
+  note_left_git(cluster, revision);
   state::ClusterRecord record = load_record(cluster);
-  if (record.phase == "Orphaned") return;
-  record.phase = "Orphaned";
+  if (record.phase == state::ClusterPhase::kOrphaned) return;
+  record.phase = state::ClusterPhase::kOrphaned;
   record.phase_message.clear();
-  record.observed_revision = revision;
   record.last_error = "";
   record.updated_at_ms = clock_.now_unix_ms();
   spdlog::warn("cluster {} left the repository at {}: orphaned, its machines are kept "
                "(set prune: true to delete them)", cluster, revision.substr(0, 12));
-  if (auto status = store_.put_cluster(record); !status) {
+  if (auto status = records_.save_status(record); !status) {
     spdlog::error("recording orphaned cluster {}: {}", cluster, status.error().message);
   }
   // An orphan takes part in no rollout: the waves after it may go on.
@@ -109,6 +136,7 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
 }
 
 void Reconciler::prune(const std::string& cluster, const std::string& revision) {
+  note_left_git(cluster, revision);
   {
     std::lock_guard lock(mutex_);
     desired_.erase(cluster);
@@ -125,12 +153,11 @@ void Reconciler::delete_cluster(const std::string& name) {
     revision = deleting_[name];
   }
   state::ClusterRecord record = load_record(name);
-  record.phase = "Deleting";
+  record.phase = state::ClusterPhase::kDeleting;
   record.phase_message.clear();
-  record.observed_revision = revision;
   record.ready = false;
   record.updated_at_ms = clock_.now_unix_ms();
-  if (auto status = store_.put_cluster(record); !status) {
+  if (auto status = records_.save_status(record); !status) {
     spdlog::error("recording deletion of {}: {}", name, status.error().message);
   }
   spdlog::warn("cluster {} left the repository at {} and prune is on: deleting its machines", name,
@@ -141,12 +168,12 @@ void Reconciler::delete_cluster(const std::string& name) {
   if (!removed) {
     record.last_error = "deleting " + name + ": " + removed.error().message;
     record.phase_message = retry_message(removed.error().retry());
-    (void)store_.put_cluster(record);
+    (void)records_.save_status(record);
     spdlog::error("{} (retrying)", record.last_error);
     queue_.add(name, retry_delay(name, removed.error().retry()));
     return;
   }
-  if (auto status = store_.delete_cluster(name); !status) {
+  if (auto status = records_.delete_cluster(name); !status) {
     spdlog::error("removing the record of deleted cluster {}: {}", name, status.error().message);
     queue_.add(name, retry_delay(name, Retry::transient()));
     return;
@@ -163,7 +190,7 @@ void Reconciler::delete_cluster(const std::string& name) {
 }
 
 state::ClusterRecord Reconciler::load_record(const std::string& name) {
-  auto found = store_.get_cluster(name);
+  auto found = records_.get_cluster(name);
   if (found && found->has_value()) return **found;
   state::ClusterRecord record;
   record.name = name;
@@ -238,7 +265,6 @@ void Reconciler::reconcile(const std::string& name) {
   PhaseTimer phases(clock_);
   state::ClusterRecord record = load_record(name);
   phases.lap("record read");
-  record.observed_revision = desired.commit.id;
   record.wave = desired.cluster.wave;
   record.phase_message.clear();  // the steps below say again what they wait for
   if (desired.cluster.suspend || suspension) {
@@ -246,13 +272,13 @@ void Reconciler::reconcile(const std::string& name) {
     return;
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
-  const std::string phase_before = record.phase;
+  const state::ClusterPhase phase_before = record.phase;
   const Attempt attempt = apply_desired(desired, record, phases);
   phases.lap("recorded");
   spdlog::debug("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), phases.text());
   // Clusters of later waves name this one's phase while they wait for it; one that starts to
   // wait itself changes nothing for them (the 30 s recheck refreshes their message).
-  if (record.phase != phase_before && record.phase != "WaitingForWave") wake_wave_waiters();
+  if (record.phase != phase_before && record.phase != state::ClusterPhase::kWaitingForWave) wake_wave_waiters();
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
       .Observe(seconds);
@@ -324,12 +350,12 @@ std::string Reconciler::retry_message(const Retry& retry) const {
 
 void Reconciler::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
                                        const Error& error) {
-  record.phase = "Failed";
+  record.phase = state::ClusterPhase::kFailed;
   record.phase_message = retry_message(error.retry());
   record.last_error = "rendering " + desired.cluster.name + " at " + desired.commit.id.substr(0, 12) +
                       ": " + error.message;
   record.updated_at_ms = clock_.now_unix_ms();
-  if (auto status = store_.put_cluster(record); !status) {
+  if (auto status = records_.save_status(record); !status) {
     spdlog::error("recording render failure of {}: {}", desired.cluster.name, status.error().message);
   }
   spdlog::error("{}", record.last_error);
@@ -339,14 +365,14 @@ void Reconciler::record_render_failure(const DesiredCluster& desired, state::Clu
 }
 
 void Reconciler::restore_metrics() {
-  const Result<std::vector<state::ClusterRecord>> records = store_.list_clusters();
+  const Result<std::vector<state::ClusterRecord>> records = records_.list_clusters();
   if (!records) {
     spdlog::warn("restoring cluster metrics from the state store: {}", records.error().message);
     return;
   }
   for (const state::ClusterRecord& record : *records) {
     if (record.applied_revision.empty()) continue;
-    const Result<std::vector<state::NodeRecord>> nodes = store_.nodes(record.name);
+    const Result<std::vector<state::NodeRecord>> nodes = nodes_.nodes(record.name);
     export_cluster_metrics(record, nodes ? *nodes : std::vector<state::NodeRecord>{});
   }
 }
@@ -370,7 +396,7 @@ void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,
   metrics_.cluster_ready.Add({{"cluster", record.name}}).Set(record.ready ? 1 : 0);
   std::map<std::string, int> counts;
   for (const auto& state : exported_node_states_[record.name]) counts[state] = 0;
-  for (const auto& node : nodes) ++counts[node.state];
+  for (const auto& node : nodes) ++counts[state::to_string(node.state)];
   exported_node_states_[record.name].clear();
   for (const auto& [state, count] : counts) {
     metrics_.cluster_nodes.Add({{"cluster", record.name}, {"state", state}}).Set(count);

@@ -79,9 +79,21 @@ struct ReconcilerOptions {
 [[nodiscard]] std::int64_t retry_delay_ms(const Retry& retry, int transient_failures,
                                           const ReconcilerOptions& options, double jitter_unit);
 
+// The parts of the state store the reconciler reads and writes. A whole StateStore converts, for
+// the daemon and tests that hold one.
+struct ReconcilerStores {
+  ReconcilerStores(state::ClusterRecordStore& records, state::NodeStore& nodes, state::PkiStore& pki)
+      : records(records), nodes(nodes), pki(pki) {}
+  ReconcilerStores(state::StateStore& store)  // NOLINT(google-explicit-constructor)
+      : ReconcilerStores(store, store, store) {}
+  state::ClusterRecordStore& records;
+  state::NodeStore& nodes;
+  state::PkiStore& pki;
+};
+
 class Reconciler {
  public:
-  Reconciler(state::StateStore& store, providers::InfrastructureProvider& bare_metal,
+  Reconciler(ReconcilerStores stores, providers::InfrastructureProvider& bare_metal,
              providers::InfrastructureProvider* openstack, metrics::Metrics& metrics,
              const Clock& clock, ReconcilerOptions options);
   ~Reconciler();
@@ -246,8 +258,12 @@ class Reconciler {
   // one lengthens the cluster's failure streak.
   std::chrono::milliseconds retry_delay(const std::string& cluster, const Retry& retry);
   state::ClusterRecord load_record(const std::string& name);
+  void note_changed(const std::vector<DesiredCluster>& batch);
+  void note_left_git(const std::string& cluster, const std::string& revision);
 
-  state::StateStore& store_;
+  state::ClusterRecordStore& records_;
+  state::NodeStore& nodes_;
+  state::PkiStore& pki_;
   providers::InfrastructureProvider& bare_metal_;
   providers::InfrastructureProvider* openstack_;
   metrics::Metrics& metrics_;

@@ -37,7 +37,7 @@ std::vector<state::NodeRecord> node_records(const std::string& cluster,
 void overlay_cluster_view(std::vector<state::NodeRecord>& nodes, const ClusterSyncReport& report) {
   for (state::NodeRecord& node : nodes) {
     auto found = report.nodes.find(node.name);
-    if (found == report.nodes.end() || found->second.state == "Registering") continue;
+    if (found == report.nodes.end() || found->second.state == state::NodeState::kRegistering) continue;
     node.state = found->second.state;
     node.kubelet_version = found->second.kubelet_version;
     node.os_image = found->second.os_image;
@@ -50,10 +50,10 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
     const DesiredCluster& desired, const state::ClusterRecord& record,
     std::shared_ptr<const render::ClusterRender> rendered) {
   const std::string& name = desired.cluster.name;
-  auto pki = state::load_stored_pki(store_, name);
+  auto pki = state::load_stored_pki(pki_, name);
   if (!pki) return pki.error();
   if (!pki->has_value()) return rendered;  // nothing stored: the render made a fresh token
-  auto nodes = store_.nodes(name);
+  auto nodes = nodes_.nodes(name);
   if (!nodes) return nodes.error();
   const std::int64_t now = clock_.now_unix_ms() / 1000;
   const JoinTokenDecision decision =
@@ -76,7 +76,7 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
   }
   // Only the token goes onto the stored PKI: a node token rotation may have landed meanwhile.
   auto saved = state::update_stored_pki(
-      store_, name, [&](const std::optional<pki::ClusterPki>& stored) -> Result<pki::ClusterPki> {
+      pki_, name, [&](const std::optional<pki::ClusterPki>& stored) -> Result<pki::ClusterPki> {
         if (!stored) return Error{ErrorCode::kNotFound, "the PKI of " + name + " disappeared"};
         pki::ClusterPki updated = *stored;
         updated.bootstrap_token_id = renewed.bootstrap_token_id;
@@ -150,7 +150,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   attempt.committed_at_ms = desired.commit.committed_at_unix * 1000;
   attempt.render_digest = render.digest;
   attempt.started_at_ms = clock_.now_unix_ms();
-  auto row = store_.begin_attempt(attempt);
+  auto row = records_.begin_attempt(attempt);
   if (!row) {
     spdlog::error("opening history row for {}: {}", name, row.error().message);
     return {};
@@ -182,7 +182,8 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   record.applied_revision = newest_commit_with(name, desired, render.digest);
   record.render_digest = render.digest;
   record.applied_at_ms = now_ms;
-  record.phase = !outcome->complete ? "Provisioning" : "WaitingForCluster";
+  record.phase = !outcome->complete ? state::ClusterPhase::kProvisioning
+                                     : state::ClusterPhase::kWaitingForCluster;
   auto nodes = node_records(name, outcome->nodes, render, now_ms);
   if (cluster_sync_ == nullptr) {
     // Infrastructure only (clusterAccess: none): what the provider applied is the outcome.
@@ -236,7 +237,7 @@ Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
   const std::string& name = desired.cluster.name;
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.updated_at_ms = now_ms;
-  if (auto status = store_.finish_attempt(row.id, state::Outcome::kApplied, message, now_ms,
+  if (auto status = records_.finish_attempt(row.id, state::Outcome::kApplied, message, now_ms,
                                           record, nodes);
       !status) {
     spdlog::error("recording applied revision of {}: {}", name, status.error().message);
@@ -260,7 +261,7 @@ Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
   const std::string& name = desired.cluster.name;
   const std::string& message = error.message;
   const std::int64_t now_ms = clock_.now_unix_ms();
-  record.phase = "Failed";
+  record.phase = state::ClusterPhase::kFailed;
   record.phase_message = retry_message(error.retry());
   record.ready = false;
   record.last_error = message;
@@ -269,10 +270,10 @@ Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
   // the ones stored, so `nkd status` still lists the machines.
   std::vector<state::NodeRecord> kept;
   if (nodes == nullptr) {
-    if (auto stored = store_.nodes(name); stored) kept = std::move(*stored);
+    if (auto stored = nodes_.nodes(name); stored) kept = std::move(*stored);
     nodes = &kept;
   }
-  if (auto status = store_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record,
+  if (auto status = records_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record,
                                           *nodes);
       !status) {
     spdlog::error("recording failure of {}: {}", name, status.error().message);
@@ -290,16 +291,17 @@ Reconciler::Attempt Reconciler::save_progress(const DesiredCluster& desired,
                                               const std::string& message) {
   const std::string& name = desired.cluster.name;
   record.updated_at_ms = clock_.now_unix_ms();
-  Status saved = store_.put_cluster(record);
+  Status saved = records_.save_status(record);
   for (const state::NodeRecord& node : nodes) {
-    if (saved) saved = store_.put_node(node);
+    if (saved) saved = nodes_.put_node(node);
   }
   if (!saved) {
     spdlog::error("recording progress of {}: {}", name, saved.error().message);
     return {};
   }
   export_cluster_metrics(record, nodes);
-  spdlog::info("cluster {} at {}: {}: {}", name, desired.commit.id.substr(0, 12), record.phase, message);
+  spdlog::info("cluster {} at {}: {}: {}", name, desired.commit.id.substr(0, 12),
+               state::to_string(record.phase), message);
   return Attempt{.succeeded = true, .complete = false};
 }
 

@@ -8,7 +8,7 @@
 
 namespace nkd::reconcile {
 void Reconciler::restore_suspensions() {
-  auto stored = store_.suspensions();
+  auto stored = records_.suspensions();
   if (!stored) {
     spdlog::error("reading suspensions from the state store: {} (clusters suspended before the "
                   "restart are reconciled until it is readable)", stored.error().message);
@@ -33,7 +33,7 @@ bool Reconciler::known_cluster(const std::string& cluster) {
     std::lock_guard lock(mutex_);
     if (desired_.contains(cluster) || deleting_.contains(cluster)) return true;
   }
-  auto record = store_.get_cluster(cluster);
+  auto record = records_.get_cluster(cluster);
   return record && record->has_value();
 }
 
@@ -52,7 +52,7 @@ Result<std::string> Reconciler::suspend(const std::string& cluster, const std::s
                                          (reason.empty() ? std::string() : ": " + reason),
                               .started_at_ms = now_ms,
                               .finished_at_ms = now_ms};
-  auto changed = store_.set_suspension(cluster, suspension, row);
+  auto changed = records_.set_suspension(cluster, suspension, row);
   if (!changed) return changed.error().wrap("suspending " + cluster);
   if (!*changed) return "cluster " + cluster + " is already suspended";
   {
@@ -79,7 +79,7 @@ Result<std::string> Reconciler::resume(const std::string& cluster) {
                               .message = "resumed by an operator",
                               .started_at_ms = now_ms,
                               .finished_at_ms = now_ms};
-  auto changed = store_.set_suspension(cluster, std::nullopt, row);
+  auto changed = records_.set_suspension(cluster, std::nullopt, row);
   if (!changed) return changed.error().wrap("resuming " + cluster);
   if (!*changed) return "cluster " + cluster + " is not suspended";
   {
@@ -113,7 +113,7 @@ void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterR
                                   const std::optional<state::Suspension>& suspension) {
   const std::string& name = desired.cluster.name;
   const std::string why = suspension ? "suspended by an operator" : "spec.suspend: true";
-  record.phase = "Suspended";
+  record.phase = state::ClusterPhase::kSuspended;
   record.phase_message = why + (suspension && !suspension->reason.empty()
                                     ? " (" + suspension->reason + ")" : std::string());
   record.updated_at_ms = clock_.now_unix_ms();
@@ -128,14 +128,14 @@ void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterR
                                     .render_digest = (*rendered)->digest,
                                     .message = "waiting: the cluster is suspended (" + why + ")",
                                     .started_at_ms = record.updated_at_ms};
-    if (auto row = store_.begin_attempt(pending); !row) {
+    if (auto row = records_.begin_attempt(pending); !row) {
       spdlog::error("recording the pending render of suspended cluster {}: {}", name,
                     row.error().message);
     }
   } else if (!rendered) {
     spdlog::warn("rendering suspended cluster {}: {}", name, rendered.error().message);
   }
-  if (auto status = store_.put_cluster(record); !status) {
+  if (auto status = records_.save_status(record); !status) {
     spdlog::error("recording suspended cluster {}: {}", name, status.error().message);
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(1);
@@ -167,7 +167,7 @@ Reconciler::Attempt Reconciler::wait_for_window(const DesiredCluster& desired,
   const std::vector<MaintenanceWindow>& windows = windows_for(desired.cluster);
   const std::int64_t now_ms = clock_.now_unix_ms();
   const std::optional<std::int64_t> opens = next_window_opening(windows, now_ms);
-  record.phase = "WaitingForWindow";
+  record.phase = state::ClusterPhase::kWaitingForWindow;
   record.last_error = "";
   record.phase_message = what + "; waiting for a maintenance window (" + describe(windows) + ")" +
                          (opens ? ", next at " + format_rfc3339_ms(*opens) : std::string());

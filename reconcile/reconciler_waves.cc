@@ -50,7 +50,7 @@ std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
     }
   }
   if (earlier.empty()) return std::nullopt;  // the first wave, or no cluster in an earlier one
-  const Result<std::vector<state::ClusterRecord>> records = store_.list_clusters();
+  const Result<std::vector<state::ClusterRecord>> records = records_.list_clusters();
   if (!records) {
     // Unknown is not done: a later wave must not start on a guess.
     return WaveHold{.wave = earlier.front().wave,
@@ -80,7 +80,7 @@ std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
   std::optional<WaveHold> hold = wave_hold(wave, members);
   if (auto self = by_name.find(desired.cluster.name); hold && self != by_name.end()) {
     const state::ClusterRecord& stored = *self->second;
-    already_recorded = stored.phase == "WaitingForWave" && stored.phase_message == hold->message &&
+    already_recorded = stored.phase == state::ClusterPhase::kWaitingForWave && stored.phase_message == hold->message &&
                        stored.observed_revision == desired.commit.id;
   }
   return hold;
@@ -93,9 +93,9 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
                                               std::uint64_t wave_events_seen,
                                               bool already_recorded) {
   const std::string& name = desired.cluster.name;
-  const bool newly_waiting = record.phase != "WaitingForWave";
+  const bool newly_waiting = record.phase != state::ClusterPhase::kWaitingForWave;
   const std::int64_t now_ms = clock_.now_unix_ms();
-  record.phase = "WaitingForWave";
+  record.phase = state::ClusterPhase::kWaitingForWave;
   record.phase_message = hold.message;
   record.last_error = "";
   record.updated_at_ms = now_ms;
@@ -113,7 +113,7 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
         .message = "waiting: wave " + std::to_string(desired.cluster.wave) + " starts once wave " +
                    std::to_string(hold.wave) + " is done",
         .started_at_ms = now_ms};
-    if (auto row = store_.begin_attempt(pending); !row) {
+    if (auto row = records_.begin_attempt(pending); !row) {
       spdlog::error("recording the pending render of {}, held by wave {}: {}", name, hold.wave,
                     row.error().message);
     }
@@ -129,7 +129,7 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
   metrics_.cluster_waiting_for_wave.Add({{"cluster", name}}).Set(1);
   export_window_metric(name, false);
   if (!already_recorded) {
-    if (auto status = store_.put_cluster(record); !status) {
+    if (auto status = records_.save_status(record); !status) {
       spdlog::error("recording that {} waits for wave {}: {}", name, hold.wave,
                     status.error().message);
       return {};

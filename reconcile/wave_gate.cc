@@ -43,7 +43,7 @@ std::string describe(const WaveMember& blocking, int wave, int unsettled) {
              " start" + others;
     case WaveStanding::kInProgress:
       return waits + "cluster " + blocking.name +
-             " is not done with its newest render yet (phase " + blocking.phase + ")" + others;
+             " is not done with its newest render yet (phase " + state::to_string(blocking.phase) + ")" + others;
     case WaveStanding::kUnrendered:
       return waits + "cluster " + blocking.name +
              " has not been looked at since its newest commit" + others;
@@ -85,12 +85,12 @@ std::optional<WaveHold> wave_hold(int wave, std::span<const WaveMember> members)
 WaveStanding wave_standing(const std::string& newest_render_digest,
                            const state::ClusterRecord& record, bool suspended,
                            ClusterAccess access) {
-  if (suspended || record.phase == "Suspended") return WaveStanding::kSuspended;
-  if (record.phase == "Failed") return WaveStanding::kFailed;
+  if (suspended || record.phase == state::ClusterPhase::kSuspended) return WaveStanding::kSuspended;
+  if (record.phase == state::ClusterPhase::kFailed) return WaveStanding::kFailed;
   if (newest_render_digest.empty()) return WaveStanding::kUnrendered;
   if (newest_render_digest != record.render_digest) return WaveStanding::kInProgress;
-  const bool done = access == ClusterAccess::kDirect ? record.ready && record.phase == "Ready"
-                                                     : record.phase == "WaitingForCluster";
+  const bool done = access == ClusterAccess::kDirect ? record.ready && record.phase == state::ClusterPhase::kReady
+                                                     : record.phase == state::ClusterPhase::kWaitingForCluster;
   return done ? WaveStanding::kSettled : WaveStanding::kInProgress;
 }
 

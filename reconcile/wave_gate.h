@@ -14,7 +14,7 @@
 #include <string>
 
 #include "reconcile/reconcile_settings.h"
-#include "state/state_store.h"
+#include "state/cluster_records.h"
 
 namespace nkd::reconcile {
 
@@ -32,7 +32,7 @@ struct WaveMember {
   std::string name;
   int wave = 0;
   WaveStanding standing = WaveStanding::kSettled;
-  std::string phase;   // as recorded, for the message
+  state::ClusterPhase phase = state::ClusterPhase::kPending;  // as recorded, for the message
   std::string detail;  // the error (kFailed), the reason (kSuspended); may be empty
 };
 

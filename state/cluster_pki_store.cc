@@ -23,14 +23,14 @@ Result<std::optional<pki::ClusterPki>> parse_stored(const std::optional<std::str
 
 }  // namespace
 
-Result<std::optional<pki::ClusterPki>> load_stored_pki(state::StateStore& store,
+Result<std::optional<pki::ClusterPki>> load_stored_pki(state::PkiStore& store,
                                                        const std::string& cluster) {
   auto saved = store.load_pki(cluster);
   if (!saved) return saved.error().wrap("loading the PKI of " + cluster);
   return parse_stored(*saved, cluster);
 }
 
-Result<pki::ClusterPki> update_stored_pki(state::StateStore& store, const std::string& cluster,
+Result<pki::ClusterPki> update_stored_pki(state::PkiStore& store, const std::string& cluster,
                                           const PkiChange& change) {
   for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
     auto saved = store.load_pki(cluster);
@@ -49,7 +49,7 @@ Result<pki::ClusterPki> update_stored_pki(state::StateStore& store, const std::s
                                          std::to_string(kUpdateAttempts) + " attempts); try again"};
 }
 
-Result<pki::ClusterPki> load_or_create_pki(state::StateStore& store, const model::Cluster& cluster,
+Result<pki::ClusterPki> load_or_create_pki(state::PkiStore& store, const model::Cluster& cluster,
                                            std::int64_t now_unix) {
   return update_stored_pki(
       store, cluster.name,
@@ -60,7 +60,7 @@ Result<pki::ClusterPki> load_or_create_pki(state::StateStore& store, const model
       });
 }
 
-Result<pki::ClusterPki> rotate_stored_node_tokens(state::StateStore& store,
+Result<pki::ClusterPki> rotate_stored_node_tokens(state::PkiStore& store,
                                                   const std::string& cluster, std::int64_t now_unix,
                                                   std::int64_t grace_seconds) {
   return update_stored_pki(

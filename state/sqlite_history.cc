@@ -200,7 +200,7 @@ Status SqliteStateStore::finish_attempt(std::int64_t id, Outcome outcome,
   if (auto recorded = record_outcome(db, **attempt, outcome, message, finished_at_ms); !recorded) {
     return recorded.error();
   }
-  if (auto stored = records::upsert_cluster(db, cluster); !stored) return stored.error();
+  if (auto stored = records::save_cluster_status(db, cluster); !stored) return stored.error();
   if (auto cleared = records::delete_nodes(db, cluster.name); !cleared) return cleared.error();
   for (const NodeRecord& node : nodes) {
     if (auto stored = records::upsert_node(db, node); !stored) return stored.error();

@@ -7,7 +7,8 @@
 #include <string>
 
 #include "state/sqlite_handles.h"
-#include "state/state_store.h"
+#include "state/cluster_records.h"
+#include "state/node_store.h"
 
 namespace nkd::state::records {
 
@@ -17,16 +18,19 @@ inline constexpr const char* kHistoryColumns =
     "started_at_ms, finished_at_ms";
 inline constexpr const char* kClusterColumns =
     "name, phase, observed_revision, applied_revision, cluster_revision, render_digest, ready, "
-    "last_error, applied_at_ms, updated_at_ms, phase_message, wave";
+    "last_error, applied_at_ms, updated_at_ms, phase_message, wave, rejection";
 inline constexpr const char* kNodeColumns =
     "cluster, name, pool, role, provider_id, config_digest, fetched_digest, state, updated_at_ms, "
     "kubelet_version, os_image";
 
 [[nodiscard]] Result<HistoryRow> read_history_row(const sqlite::Statement& statement);
-[[nodiscard]] ClusterRecord read_cluster(const sqlite::Statement& statement);
-[[nodiscard]] NodeRecord read_node(const sqlite::Statement& statement);
+[[nodiscard]] Result<ClusterRecord> read_cluster(const sqlite::Statement& statement);
+[[nodiscard]] Result<NodeRecord> read_node(const sqlite::Statement& statement);
 
-[[nodiscard]] Status upsert_cluster(sqlite3* db, const ClusterRecord& record);
+// The reconcile's columns of `record` (cluster_records.h); the source's stay as stored.
+[[nodiscard]] Status save_cluster_status(sqlite3* db, const ClusterRecord& record);
+// Binds ?1..?11 in kNodeColumns' order.
+sqlite::Statement& bind_node(sqlite::Statement& statement, const NodeRecord& node);
 [[nodiscard]] Status upsert_node(sqlite3* db, const NodeRecord& node);
 [[nodiscard]] Status delete_nodes(sqlite3* db, const std::string& cluster);
 

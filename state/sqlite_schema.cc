@@ -124,6 +124,14 @@ CREATE INDEX IF NOT EXISTS history_by_cluster ON history (cluster, id);
               R"sql(
 ALTER TABLE clusters ADD COLUMN wave INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    // A rejected commit's error used to go into last_error, which the reconcile also writes; the
+    // source now has a column of its own.
+    Migration{"a rejected commit's error, the source's own column",
+              R"sql(
+ALTER TABLE clusters ADD COLUMN rejection TEXT NOT NULL DEFAULT '';
+UPDATE clusters SET rejection = last_error, last_error = ''
+  WHERE last_error LIKE 'commit % rejected: %';
+)sql"},
 };
 
 static_assert(kMigrations.size() == kSqliteSchemaVersion,

@@ -203,7 +203,9 @@ Result<std::vector<ClusterRecord>> SqliteStateStore::list_clusters() {
     auto row = statement->step();
     if (!row) return row.error();
     if (!*row) return clusters;
-    clusters.push_back(records::read_cluster(*statement));
+    auto cluster = records::read_cluster(*statement);
+    if (!cluster) return cluster.error();
+    clusters.push_back(std::move(*cluster));
   }
 }
 
@@ -217,17 +219,36 @@ Result<std::optional<ClusterRecord>> SqliteStateStore::get_cluster(const std::st
   auto row = statement->step();
   if (!row) return row.error();
   if (!*row) return std::optional<ClusterRecord>();
-  return std::optional<ClusterRecord>(records::read_cluster(*statement));
+  auto cluster = records::read_cluster(*statement);
+  if (!cluster) return cluster.error();
+  return std::optional<ClusterRecord>(std::move(*cluster));
 }
 
-Status SqliteStateStore::put_cluster(const ClusterRecord& record) {
+Status SqliteStateStore::save_status(const ClusterRecord& record) {
   if (record.name.empty()) {
-    return Error{ErrorCode::kInvalidArgument, "state store: put_cluster needs a cluster name"};
+    return Error{ErrorCode::kInvalidArgument, "state store: save_status needs a cluster name"};
   }
   std::lock_guard lock(mutex_);
   auto transaction = sqlite::Transaction::begin(db_.get(), "storing cluster " + record.name);
   if (!transaction) return transaction.error();
-  if (auto stored = records::upsert_cluster(db_.get(), record); !stored) return stored.error();
+  if (auto stored = records::save_cluster_status(db_.get(), record); !stored) return stored.error();
+  return transaction->commit();
+}
+
+Status SqliteStateStore::note_rejection(const std::string& cluster, const std::string& revision,
+                                        const std::string& message, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  auto transaction = sqlite::Transaction::begin(db_.get(), "noting rejected commit for " + cluster);
+  if (!transaction) return transaction.error();
+  auto statement = sqlite::Statement::prepare(
+      db_.get(),
+      "INSERT INTO clusters (name, phase, observed_revision, rejection, updated_at_ms) "
+      "VALUES (?1, 'Failed', ?2, ?3, ?4) "
+      "ON CONFLICT (name) DO UPDATE SET observed_revision = excluded.observed_revision, "
+      "rejection = excluded.rejection, updated_at_ms = excluded.updated_at_ms");
+  if (!statement) return statement.error();
+  statement->bind(1, cluster).bind(2, revision).bind(3, message).bind(4, now_ms);
+  if (auto stored = statement->run(); !stored) return stored.error();
   return transaction->commit();
 }
 
@@ -244,18 +265,20 @@ Status SqliteStateStore::note_revision(const std::vector<RevisionNote>& notes, c
       db_.get(),
       "INSERT INTO clusters (name, observed_revision, updated_at_ms) VALUES (?1, ?2, ?3) "
       "ON CONFLICT (name) DO UPDATE SET observed_revision = excluded.observed_revision, "
-      "updated_at_ms = excluded.updated_at_ms, applied_revision = CASE WHEN last_error = '' "
+      "rejection = '', updated_at_ms = excluded.updated_at_ms, "
+      "applied_revision = CASE WHEN ?4 != 2 AND last_error = '' "
       "AND phase IN ('WaitingForCluster', 'Ready') AND render_digest != '' "
       "AND (?4 = 0 OR render_digest = ?5) THEN excluded.observed_revision ELSE applied_revision "
       "END "
-      "WHERE observed_revision != excluded.observed_revision");
+      "WHERE observed_revision != excluded.observed_revision OR rejection != ''");
   if (!statement) return statement.error();
   for (const auto& note : notes) {
     statement->reset()
         .bind(1, note.cluster)
         .bind(2, revision)
         .bind(3, now_ms)
-        .bind(4, static_cast<std::int64_t>(note.expected_digest.has_value() ? 1 : 0))
+        // 0: applied moves whatever the digest, 1: only from this digest, 2: never (changed).
+        .bind(4, std::int64_t{!note.unchanged ? 2 : note.expected_digest.has_value() ? 1 : 0})
         .bind(5, note.expected_digest.value_or(""));
     if (auto stored = statement->run(); !stored) return stored.error();
   }
@@ -286,7 +309,9 @@ Result<std::vector<NodeRecord>> SqliteStateStore::nodes(const std::string& clust
     auto row = statement->step();
     if (!row) return row.error();
     if (!*row) return nodes;
-    nodes.push_back(records::read_node(*statement));
+    auto node = records::read_node(*statement);
+    if (!node) return node.error();
+    nodes.push_back(std::move(*node));
   }
 }
 
@@ -300,6 +325,26 @@ Status SqliteStateStore::put_node(const NodeRecord& node) {
       sqlite::Transaction::begin(db_.get(), "storing node " + node.cluster + "/" + node.name);
   if (!transaction) return transaction.error();
   if (auto stored = records::upsert_node(db_.get(), node); !stored) return stored.error();
+  return transaction->commit();
+}
+
+Status SqliteStateStore::note_fetch(const NodeRecord& node) {
+  if (node.cluster.empty() || node.name.empty()) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "state store: note_fetch needs both a cluster and a node name"};
+  }
+  std::lock_guard lock(mutex_);
+  auto transaction = sqlite::Transaction::begin(
+      db_.get(), "noting the config fetch of node " + node.cluster + "/" + node.name);
+  if (!transaction) return transaction.error();
+  auto statement = sqlite::Statement::prepare(
+      db_.get(), std::string("INSERT INTO nodes (") + records::kNodeColumns +
+                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                     "ON CONFLICT (cluster, name) DO UPDATE SET "
+                     "fetched_digest = excluded.fetched_digest, state = excluded.state, "
+                     "updated_at_ms = excluded.updated_at_ms");
+  if (!statement) return statement.error();
+  if (auto stored = records::bind_node(*statement, node).run(); !stored) return stored.error();
   return transaction->commit();
 }
 

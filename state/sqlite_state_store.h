@@ -53,9 +53,11 @@ class SqliteStateStore final : public StateStore {
 
   [[nodiscard]] Result<std::vector<ClusterRecord>> list_clusters() override;
   [[nodiscard]] Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) override;
-  [[nodiscard]] Status put_cluster(const ClusterRecord& record) override;
   [[nodiscard]] Status note_revision(const std::vector<RevisionNote>& notes, const std::string& revision,
                                      std::int64_t now_ms) override;
+  [[nodiscard]] Status note_rejection(const std::string& cluster, const std::string& revision,
+                                      const std::string& message, std::int64_t now_ms) override;
+  [[nodiscard]] Status save_status(const ClusterRecord& record) override;
   [[nodiscard]] Status save_published_configs(const std::string& cluster,
                                               const std::vector<PublishedConfig>& changed,
                                               const std::vector<std::string>& nodes) override;
@@ -78,6 +80,7 @@ class SqliteStateStore final : public StateStore {
 
   [[nodiscard]] Result<std::vector<NodeRecord>> nodes(const std::string& cluster) override;
   [[nodiscard]] Status put_node(const NodeRecord& node) override;
+  [[nodiscard]] Status note_fetch(const NodeRecord& node) override;
 
   [[nodiscard]] Result<std::int64_t> add_intent(const Intent& intent) override;
   [[nodiscard]] Status complete_intent(std::int64_t id) override;

@@ -56,7 +56,7 @@ std::optional<model::Diagnostic> refused_against(source::Source& source, const m
 // rollout is still under way, the one the cluster last reached (its clusterRevision): a commit
 // pushed mid-rollout must be one step from the nodes that have not moved yet too. A cluster with
 // nothing applied is not checked.
-std::vector<model::Diagnostic> refused_upgrades(source::Source& source, state::StateStore& store,
+std::vector<model::Diagnostic> refused_upgrades(source::Source& source, state::ClusterRecordStore& store,
                                                 const model::RepositoryModel& loaded,
                                                 const std::string& commit_id) {
   std::vector<model::Diagnostic> refused;
@@ -78,7 +78,7 @@ std::vector<model::Diagnostic> refused_upgrades(source::Source& source, state::S
 
 }  // namespace
 
-CommitStep::CommitStep(source::Source& source, state::StateStore& store, CommitReceiver& receiver,
+CommitStep::CommitStep(source::Source& source, state::ClusterRecordStore& store, CommitReceiver& receiver,
                        metrics::Metrics& metrics, const Clock& clock, CommitStepOptions options)
     : source_(source),
       store_(store),
@@ -255,18 +255,8 @@ CommitStep::Outcome CommitStep::reject(const std::string& commit_id,
   }
   for (const auto& [name, message] : errors_by_cluster) {
     if (name.empty()) continue;
-    auto existing = store_.get_cluster(name);
-    state::ClusterRecord record;
-    if (existing && existing->has_value()) {
-      record = **existing;
-    } else {
-      record.name = name;
-      record.phase = "Failed";
-    }
-    record.observed_revision = commit_id;
-    record.last_error = message;
-    record.updated_at_ms = clock_.now_unix_ms();
-    if (auto status = store_.put_cluster(record); !status) {
+    if (auto status = store_.note_rejection(name, commit_id, message, clock_.now_unix_ms());
+        !status) {
       spdlog::error("recording rejected commit for {}: {}", name, status.error().message);
     }
   }

@@ -26,7 +26,7 @@
 #include "model/mac_addresses.h"
 #include "reconcile/reconciler.h"
 #include "source/source.h"
-#include "state/state_store.h"
+#include "state/cluster_records.h"
 
 namespace nkd::syncd {
 
@@ -69,7 +69,7 @@ class CommitStep {
     kUnread,  // the commit could not be read (a passing failure): try it again at the next poll
   };
 
-  CommitStep(source::Source& source, state::StateStore& store, CommitReceiver& receiver,
+  CommitStep(source::Source& source, state::ClusterRecordStore& store, CommitReceiver& receiver,
              metrics::Metrics& metrics, const Clock& clock, CommitStepOptions options);
 
   // Takes `commit_id`, which the source fetched at `fetched_at_ms`. Whatever processing the
@@ -97,7 +97,7 @@ class CommitStep {
       const model::RepositoryModel& loaded, const std::set<std::string>& present) const;
 
   source::Source& source_;
-  state::StateStore& store_;
+  state::ClusterRecordStore& store_;
   CommitReceiver& receiver_;
   metrics::Metrics& metrics_;
   const Clock& clock_;

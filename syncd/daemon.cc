@@ -112,7 +112,7 @@ Daemon::Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock,
                                      .fetched_digest = node.config_digest,
                                      .state = node.state,
                                      .updated_at_ms = clock_.now_unix_ms()};
-            if (auto status = store_->put_node(record); !status) {
+            if (auto status = store_->note_fetch(record); !status) {
               spdlog::error("recording Ignition fetch of {}/{}: {}", cluster, node.name,
                             status.error().message);
             }

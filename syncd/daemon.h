@@ -31,7 +31,7 @@
 #include "syncd/http/http_server.h"
 #include "syncd/http/tls_transport.h"
 #include "syncd/notify/notifier.h"
-#include "syncd/published_config_store.h"
+#include "syncd/state_config_store.h"
 #include "syncd/stored_fetch_tokens.h"
 
 namespace nkd::syncd {

@@ -5,20 +5,20 @@
 
 #include "common/clock.h"
 #include "providers/baremetal/fetch_tokens.h"
-#include "state/state_store.h"
+#include "state/pki_store.h"
 
 namespace nkd::syncd {
 
 class StoredFetchTokens final : public providers::FetchTokenSource {
  public:
-  StoredFetchTokens(state::StateStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+  StoredFetchTokens(state::PkiStore& store, const Clock& clock) : store_(store), clock_(clock) {}
 
   // pki::accepted_node_fetch_tokens of the stored PKI; none when the cluster has no PKI.
   Result<std::vector<Secret>> accepted(const std::string& cluster,
                                        const std::string& node) override;
 
  private:
-  state::StateStore& store_;
+  state::PkiStore& store_;
   const Clock& clock_;
 };
 

@@ -33,7 +33,7 @@ declare -A allowed=(
   # The stored cluster PKI is brought up to date by render/pki.
   [state]="state render model common"
   # OpenStack records its intents through the store's interface, never its implementation.
-  [providers]="providers plan render model metrics common state/state_store.h"
+  [providers]="providers plan render model metrics common state/intent_log.h state/node_store.h"
   # A commit's identity only (a plain struct), not the libgit2 source.
   [reconcile]="reconcile providers state source/commit_info.h plan render model metrics common"
   # The daemon's and the binary's wiring: every stage.

@@ -1,5 +1,5 @@
 // ConfigStore: where the bare-metal provider keeps the configs it serves. The daemon keeps them
-// in its state store (syncd/published_config_store.h), so memory does not grow with the number
+// in its state store (syncd/state_config_store.h), so memory does not grow with the number
 // of nodes; InMemoryConfigStore serves tests and tools. Implementations are thread-safe.
 #pragma once
 

@@ -14,11 +14,12 @@ ObservedNode observed_node(const Server& server) {
     auto found = server.metadata.find(key);
     return found == server.metadata.end() ? std::string() : found->second;
   };
-  const std::string state = server.status == "ACTIVE"  ? "Provisioned"
-                            : server.status == "ERROR" ? "Error"
-                            : server.status == "DELETED" || server.status == "SOFT_DELETED"
-                                ? "Deleting"
-                                : "Provisioning";
+  using state::NodeState;
+  const NodeState state = server.status == "ACTIVE"  ? NodeState::kProvisioned
+                          : server.status == "ERROR" ? NodeState::kError
+                          : server.status == "DELETED" || server.status == "SOFT_DELETED"
+                              ? NodeState::kDeleting
+                              : NodeState::kProvisioning;
   return ObservedNode{.name = server.name,
                       .pool = value(kPoolKey),
                       .role = value("nkd.role"),
@@ -89,10 +90,10 @@ plan::NodePlan plan_servers(const model::Cluster& cluster, const render::Cluster
                           plan::policy_for(cluster, drain_before_delete));
 }
 
-ClusterApply::ClusterApply(Keystone& keystone, state::StateStore& state,
+ClusterApply::ClusterApply(Keystone& keystone, state::IntentLog& intents,
                            const OpenStackProviderOptions& options, std::string cluster)
     : compute_(keystone), network_(keystone), ports_(network_, cluster), image_(keystone),
-      state_(state), options_(options), cluster_(std::move(cluster)) {}
+      intents_(intents), options_(options), cluster_(std::move(cluster)) {}
 
 Status ClusterApply::check_image_arch(const std::string& image,
                                      const std::vector<render::NodeRender>& nodes) {
@@ -151,7 +152,7 @@ Status ClusterApply::resolve(const model::OpenStackPlatform& platform, const std
 
 Status ClusterApply::reserve_virtual_ip() {
   const std::string target = vip_port_name(cluster_);
-  Result<std::vector<state::Intent>> pending = state_.pending_intents(cluster_);
+  Result<std::vector<state::Intent>> pending = intents_.pending_intents(cluster_);
   if (!pending) return pending.error();
   std::vector<std::int64_t> intents;  // a crashed run's, then this run's
   for (const state::Intent& intent : *pending) {
@@ -161,7 +162,7 @@ Status ClusterApply::reserve_virtual_ip() {
   // The intent is recorded only when the port must be made, just before the request.
   auto record_intent = [&]() -> Status {
     if (!intents.empty()) return ok_status();
-    Result<std::int64_t> added = state_.add_intent(state::Intent{
+    Result<std::int64_t> added = intents_.add_intent(state::Intent{
         .cluster = cluster_,
         .kind = "create-port",
         .target = target,
@@ -175,7 +176,7 @@ Status ClusterApply::reserve_virtual_ip() {
   }
   // Done, or no longer wanted (the virtual IP left the definition).
   for (std::int64_t id : intents) {
-    if (Status done = state_.complete_intent(id); !done) return done;
+    if (Status done = intents_.complete_intent(id); !done) return done;
   }
   return ok_status();
 }
@@ -303,13 +304,13 @@ Result<Server> ClusterApply::create_with_recreates(const render::NodeRender& nod
 Result<Server> ClusterApply::create_node(const render::NodeRender& node) {
   // The intent is recorded before any request; a pending one from a crashed run is reused.
   std::int64_t intent_id = 0;
-  Result<std::vector<state::Intent>> pending = state_.pending_intents(cluster_);
+  Result<std::vector<state::Intent>> pending = intents_.pending_intents(cluster_);
   if (!pending) return pending.error();
   for (const state::Intent& intent : *pending) {
     if (intent.kind == "create-server" && intent.target == node.node.name) intent_id = intent.id;
   }
   if (intent_id == 0) {
-    Result<std::int64_t> added = state_.add_intent(state::Intent{
+    Result<std::int64_t> added = intents_.add_intent(state::Intent{
         .cluster = cluster_,
         .kind = "create-server",
         .target = node.node.name,
@@ -319,7 +320,7 @@ Result<Server> ClusterApply::create_node(const render::NodeRender& node) {
   }
   Result<Server> server = create_with_recreates(node);
   if (!server) return server.error().wrap("creating node " + node.node.name);
-  Status done = state_.complete_intent(intent_id);
+  Status done = intents_.complete_intent(intent_id);
   if (!done) return done.error();
   return server;
 }

@@ -62,7 +62,7 @@ struct Replacement {
 
 class ClusterApply {
  public:
-  ClusterApply(Keystone& keystone, state::StateStore& state, const OpenStackProviderOptions& options,
+  ClusterApply(Keystone& keystone, state::IntentLog& intents, const OpenStackProviderOptions& options,
                std::string cluster);
 
   // Looks up image, network, flavors and security groups the cluster names, and refuses an
@@ -105,7 +105,7 @@ class ClusterApply {
   NetworkService network_;
   ClusterPorts ports_;
   ImageService image_;
-  state::StateStore& state_;
+  state::IntentLog& intents_;
   const OpenStackProviderOptions& options_;
   const std::string cluster_;
   model::OpenStackPlatform platform_;

@@ -62,7 +62,7 @@ ApplyOutcome outcome_of(const std::vector<Server>& servers, const render::Cluste
     ObservedNode observed = observed_node(*found->second);
     // A version-only change is housekeeper's to apply in place: the server stays as it is.
     const std::optional<plan::RecordedBoot> recorded = observed_machine(*found->second).recorded;
-    outcome.complete = outcome.complete && observed.state == "Provisioned" &&
+    outcome.complete = outcome.complete && observed.state == state::NodeState::kProvisioned &&
                        plan::boots_as_rendered(*recorded, plan::desired_node(node));
     outcome.nodes.push_back(std::move(observed));
   }
@@ -75,9 +75,9 @@ ApplyOutcome outcome_of(const std::vector<Server>& servers, const render::Cluste
 }  // namespace
 
 OpenStackProvider::OpenStackProvider(Clouds clouds, HttpClient& http, const Clock& clock,
-                                     state::StateStore& state, metrics::Metrics* metrics,
+                                     state::IntentLog& intents, metrics::Metrics* metrics,
                                      OpenStackProviderOptions options)
-    : clouds_(std::move(clouds)), http_(http), clock_(clock), state_(state), metrics_(metrics),
+    : clouds_(std::move(clouds)), http_(http), clock_(clock), intents_(intents), metrics_(metrics),
       options_(std::move(options)) {}
 
 OpenStackProvider::~OpenStackProvider() = default;
@@ -125,7 +125,7 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
     std::lock_guard lock(mutex_);
     cluster_clouds_[cluster.name] = platform->cloud;
   }
-  ClusterApply run(**keystone, state_, options_, cluster.name);
+  ClusterApply run(**keystone, intents_, options_, cluster.name);
   if (Status resolved = run.resolve(*platform, cluster.kubernetes.virtual_ip.address, render.nodes);
       !resolved) {
     return resolved.error();
@@ -192,13 +192,13 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
 void OpenStackProvider::settle_intents(const std::string& cluster,
                                        const std::vector<const render::NodeRender*>& to_create) {
   // A crashed run's intent whose server turned out to exist is done now.
-  Result<std::vector<state::Intent>> pending = state_.pending_intents(cluster);
+  Result<std::vector<state::Intent>> pending = intents_.pending_intents(cluster);
   if (!pending) return;  // the creates below record and find their own intents
   for (const state::Intent& intent : *pending) {
     const bool still_missing = std::any_of(to_create.begin(), to_create.end(), [&](const auto* node) {
       return node->node.name == intent.target;
     });
-    if (intent.kind == "create-server" && !still_missing) (void)state_.complete_intent(intent.id);
+    if (intent.kind == "create-server" && !still_missing) (void)intents_.complete_intent(intent.id);
   }
 }
 
@@ -223,7 +223,7 @@ Status OpenStackProvider::scale_down(ClusterApply& run, const Server& server,
 Result<std::vector<ObservedNode>> OpenStackProvider::observe(const std::string& cluster) {
   Result<Keystone*> keystone = keystone_for_cluster(cluster);
   if (!keystone) return keystone.error();
-  ClusterApply run(**keystone, state_, options_, cluster);
+  ClusterApply run(**keystone, intents_, options_, cluster);
   Result<std::vector<Server>> servers = run.servers();
   if (!servers) return servers.error().wrap("observing cluster " + cluster);
   std::vector<ObservedNode> nodes;
@@ -248,7 +248,7 @@ Status OpenStackProvider::remove(const std::string& cluster) {
   for (const std::string& cloud : clouds) {
     Result<Keystone*> keystone = keystone_for_cloud(cloud);
     if (!keystone) return keystone.error().wrap("removing cluster " + cluster);
-    ClusterApply run(**keystone, state_, options_, cluster);
+    ClusterApply run(**keystone, intents_, options_, cluster);
     Result<std::vector<Server>> servers = run.servers();
     if (!servers) return servers.error().wrap("removing cluster " + cluster + " from cloud " + cloud);
     // Nothing is wanted any more: the planner orders every server as a scale-down would.

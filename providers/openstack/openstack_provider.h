@@ -60,7 +60,7 @@
 #include "providers/openstack/clouds.h"
 #include "providers/openstack/keystone.h"
 #include "providers/provider.h"
-#include "state/state_store.h"
+#include "state/intent_log.h"
 
 namespace nkd::providers::openstack {
 
@@ -79,7 +79,7 @@ struct OpenStackProviderOptions {
 
 class OpenStackProvider final : public InfrastructureProvider {
  public:
-  OpenStackProvider(Clouds clouds, HttpClient& http, const Clock& clock, state::StateStore& state,
+  OpenStackProvider(Clouds clouds, HttpClient& http, const Clock& clock, state::IntentLog& intents,
                     metrics::Metrics* metrics, OpenStackProviderOptions options = {});
   ~OpenStackProvider() override;
 
@@ -105,7 +105,7 @@ class OpenStackProvider final : public InfrastructureProvider {
   const Clouds clouds_;
   HttpClient& http_;
   const Clock& clock_;
-  state::StateStore& state_;
+  state::IntentLog& intents_;
   metrics::Metrics* metrics_;
   const OpenStackProviderOptions options_;
   std::mutex mutex_;

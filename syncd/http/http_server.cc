@@ -71,11 +71,11 @@ nlohmann::json history_row_json(const state::HistoryRow& row) {
           {"finishedAt", nullable(format_rfc3339_ms(row.finished_at_ms))}};
 }
 
-HttpServer::HttpServer(HttpServerOptions options, state::StateStore& store,
+HttpServer::HttpServer(HttpServerOptions options, HttpServerStores stores,
                        metrics::Metrics& metrics, providers::BareMetalProvider& bare_metal,
                        HttpCallbacks callbacks)
     : options_(std::move(options)),
-      store_(store),
+      stores_(stores),
       metrics_(metrics),
       bare_metal_(bare_metal),
       callbacks_(std::move(callbacks)),
@@ -130,7 +130,7 @@ void HttpServer::routes() {
   });
   server_->Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
     const bool fetched = callbacks_.source_ready && callbacks_.source_ready();
-    const auto store = store_.ping();
+    const auto store = stores_.health.ping();
     if (fetched && store) {
       response.set_content("ok\n", "text/plain");
       return;
@@ -144,9 +144,9 @@ void HttpServer::routes() {
     response.set_content(metrics_.serialize(), "text/plain; version=0.0.4; charset=utf-8");
   });
   server_->Get("/api/v1/clusters", [this](const httplib::Request&, httplib::Response& response) {
-    auto clusters = store_.list_clusters();
+    auto clusters = stores_.records.list_clusters();
     if (!clusters) return send_error(response, 503, clusters.error().message);
-    auto suspensions = store_.suspensions();
+    auto suspensions = stores_.records.suspensions();
     if (!suspensions) return send_error(response, 503, suspensions.error().message);
     // One cluster's document at a time: a whole-array document of thousands of clusters is
     // tens of MiB of small allocations, and each poll of this endpoint grew the daemon by it.
@@ -190,26 +190,26 @@ nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record,
                    [&](const state::Suspension& entry) { return entry.cluster == record.name; });
   const bool suspended = suspension != suspensions.end();
   nlohmann::json nodes = nlohmann::json::array();
-  if (auto records = store_.nodes(record.name)) {
+  if (auto records = stores_.nodes.nodes(record.name)) {
     for (const auto& node : *records) {
       nodes.push_back({{"name", node.name},
                        {"pool", node.pool},
                        {"role", node.role},
                        {"providerID", node.provider_id},
                        {"configDigest", node.config_digest},
-                       {"state", node.state},
+                       {"state", state::to_string(node.state)},
                        {"kubeletVersion", nullable(node.kubelet_version)},
                        {"osImage", nullable(node.os_image)}});
     }
   }
   return {{"name", record.name},
-          {"phase", record.phase},
+          {"phase", state::to_string(record.phase)},
           {"observedRevision", record.observed_revision},
           {"appliedRevision", record.applied_revision},
           {"clusterRevision", record.cluster_revision},
           {"renderDigest", record.render_digest},
           {"ready", record.ready},
-          {"lastError", nullable(record.last_error)},
+          {"lastError", nullable(state::newest_error(record))},
           {"phaseMessage", nullable(record.phase_message)},
           {"wave", record.wave},
           {"suspended", suspended},
@@ -219,21 +219,21 @@ nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record,
 }
 
 void HttpServer::handle_cluster(const std::string& name, httplib::Response& response) {
-  auto record = store_.get_cluster(name);
+  auto record = stores_.records.get_cluster(name);
   if (!record) return send_error(response, 503, record.error().message);
   if (!record->has_value()) return send_error(response, 404, "no cluster named " + name);
-  auto suspensions = store_.suspensions();
+  auto suspensions = stores_.records.suspensions();
   if (!suspensions) return send_error(response, 503, suspensions.error().message);
   send_json(response, cluster_json(**record, *suspensions));
 }
 
 void HttpServer::handle_history(const std::string& name, httplib::Response& response) {
-  auto rows = store_.history(name, 1000);
+  auto rows = stores_.records.history(name, 1000);
   if (!rows) return send_error(response, 503, rows.error().message);
   if (rows->empty()) {
     // A pruned cluster keeps its history and answers with it; a name nkd never knew is a 404, as
     // for the cluster itself, not an empty list that looks like "nothing applied yet".
-    auto record = store_.get_cluster(name);
+    auto record = stores_.records.get_cluster(name);
     if (!record) return send_error(response, 503, record.error().message);
     if (!record->has_value()) return send_error(response, 404, "no cluster named " + name);
   }

@@ -78,9 +78,22 @@ struct HttpCallbacks {
       operator_action;
 };
 
+// What the HTTP server reads of the state store: its health (/readyz), the cluster records and
+// history, and the nodes (/api/v1). It writes none of it. A whole StateStore converts.
+struct HttpServerStores {
+  HttpServerStores(state::StoreHealth& health, state::ClusterRecordStore& records,
+                   state::NodeStore& nodes)
+      : health(health), records(records), nodes(nodes) {}
+  HttpServerStores(state::StateStore& store)  // NOLINT(google-explicit-constructor)
+      : HttpServerStores(store, store, store) {}
+  state::StoreHealth& health;
+  state::ClusterRecordStore& records;
+  state::NodeStore& nodes;
+};
+
 class HttpServer {
  public:
-  HttpServer(HttpServerOptions options, state::StateStore& store, metrics::Metrics& metrics,
+  HttpServer(HttpServerOptions options, HttpServerStores stores, metrics::Metrics& metrics,
              providers::BareMetalProvider& bare_metal, HttpCallbacks callbacks);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -112,7 +125,7 @@ class HttpServer {
                               const std::vector<state::Suspension>& suspensions);
 
   HttpServerOptions options_;
-  state::StateStore& store_;
+  HttpServerStores stores_;
   metrics::Metrics& metrics_;
   providers::BareMetalProvider& bare_metal_;
   HttpCallbacks callbacks_;

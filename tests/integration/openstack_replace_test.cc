@@ -12,6 +12,7 @@
 #include "providers/openstack/compute.h"
 #include "providers/openstack/image.h"
 #include "tests/integration/openstack_provider_fixture.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::providers::openstack {
 namespace {
@@ -36,7 +37,7 @@ ApplyHooks recording_hooks(OpenStackProvider& openstack, const std::string& clus
     if (!seen) return Status(seen.error());
     std::size_t active = 0;
     for (const ObservedNode& observed : *seen) {
-      if (observed.state == "Provisioned") ++active;
+      if (observed.state == nkd::state::NodeState::kProvisioned) ++active;
       if (observed.name == node) log.present_at_drain.push_back(node);
     }
     // Replacements in flight besides this one show as missing or not ACTIVE servers.
@@ -86,7 +87,7 @@ TEST_F(OpenStackProviderContract, FirstBootChangeReplacesWorkersOneAtATimeAndRef
                                     [&](const ObservedNode& seen) { return seen.name == node.node.name; });
     ASSERT_NE(found, now.end());
     EXPECT_EQ(found->config_digest, node.ignition_sha256);
-    EXPECT_EQ(found->state, "Provisioned");
+    EXPECT_EQ(found->state, nkd::state::NodeState::kProvisioned);
   }
   EXPECT_EQ(servers_in(), 3u) << "the old workers are gone, one server per node";
   EXPECT_EQ(creates(), 5);
@@ -119,7 +120,7 @@ TEST_F(OpenStackProviderContract, VersionOnlyChangeKeepsEveryServerAndCompletes)
     built_from[node.node.name] = node.ignition_sha256;
   }
   for (const ObservedNode& node : applied->nodes) {
-    EXPECT_EQ(node.state, "Provisioned");
+    EXPECT_EQ(node.state, nkd::state::NodeState::kProvisioned);
     EXPECT_EQ(node.config_digest, built_from.at(node.name))
         << "the server reports the config it was built from";
   }

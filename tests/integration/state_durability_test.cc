@@ -19,6 +19,7 @@
 
 #include "state/sqlite_state_store.h"
 #include "tests/support/test_support.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::state {
 namespace {
@@ -62,7 +63,7 @@ std::vector<NodeRecord> nodes_for(const std::string& cluster, const std::string&
     node.cluster = cluster;
     node.name = cluster + "-n" + std::to_string(i);
     node.config_digest = digest;
-    node.state = "Ready";
+    node.state = nkd::state::NodeState::kReady;
     nodes.push_back(node);
   }
   return nodes;

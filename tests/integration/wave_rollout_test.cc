@@ -13,6 +13,7 @@
 #include "tests/support/render_fixtures.h"
 #include "tests/support/scripted_provider.h"
 #include "tests/support/test_support.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -128,13 +129,13 @@ TEST_F(WaveRolloutTest, SecondWaveWaitsUntilEveryNodeOfTheFirstIsReady) {
   start();
   reconciler_->submit_all({production_.desired("rev1"), staging_.desired("rev1")});
   ASSERT_TRUE(wait_for("stage-east", [](const auto& found) {
-    return found.phase == "WaitingForCluster" && found.applied_revision == "rev1";
+    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster && found.applied_revision == "rev1";
   }));
   ASSERT_TRUE(wait_for("prod-east", [](const auto& found) {
     return found.phase_message.find("phase WaitingForCluster") != std::string::npos;
   })) << record("prod-east").phase_message;
   const state::ClusterRecord waiting = record("prod-east");
-  EXPECT_EQ(waiting.phase, "WaitingForWave");
+  EXPECT_EQ(waiting.phase, nkd::state::ClusterPhase::kWaitingForWave);
   EXPECT_EQ(waiting.phase_message,
             "waiting for wave 0: cluster stage-east is not done with its newest render yet (phase "
             "WaitingForCluster)");
@@ -145,9 +146,9 @@ TEST_F(WaveRolloutTest, SecondWaveWaitsUntilEveryNodeOfTheFirstIsReady) {
             std::string::npos);
 
   staging_.api.set_node_ready("stage-east-workers-1", true);
-  ASSERT_TRUE(wait_for("prod-east", [](const auto& found) { return found.phase == "Ready"; }))
-      << record("prod-east").phase << ": " << record("prod-east").phase_message;
-  EXPECT_EQ(record("stage-east").phase, "Ready");
+  ASSERT_TRUE(wait_for("prod-east", [](const auto& found) { return found.phase == nkd::state::ClusterPhase::kReady; }))
+      << nkd::state::to_string(record("prod-east").phase) << ": " << record("prod-east").phase_message;
+  EXPECT_EQ(record("stage-east").phase, nkd::state::ClusterPhase::kReady);
   EXPECT_EQ(record("prod-east").applied_revision, "rev1");
   EXPECT_EQ(record("prod-east").wave, 1);
   EXPECT_NE(metrics_.serialize().find("nkd_cluster_waiting_for_wave{cluster=\"prod-east\"} 0"),

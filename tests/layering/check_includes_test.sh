@@ -19,6 +19,7 @@ expected=(
   'plan/node_plan.cc:6: #include "plan/review/plan.h": plan/'
   'providers/openstack/openstack_provider.h:4: #include "syncd/state/state_store.h": providers/'
   'providers/openstack/openstack_provider.h:6: #include "state/sqlite_state_store.h": providers/'
+  'providers/openstack/openstack_provider.h:8: #include "state/state_store.h": providers/'
   'reconcile/reconciler.h:5: #include "source/libgit2_source.h": reconcile/'
   'reconcile/reconciler.h:6: #include <git2.h>: reconcile/ must not use <git2'
 )

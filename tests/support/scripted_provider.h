@@ -35,7 +35,7 @@ class ScriptedProvider final : public providers::InfrastructureProvider {
                                .role = model::to_string(node.node.role),
                                .provider_id = "m-" + node.node.name,
                                .config_digest = node.ignition_sha256,
-                               .state = "Provisioned"});
+                               .state = nkd::state::NodeState::kProvisioned});
     }
     return outcome;
   }

@@ -1,4 +1,5 @@
 #include "providers/baremetal/baremetal_provider.h"
+#include "tests/support/state_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -43,8 +44,8 @@ TEST(BareMetalProvider, ServesOnlyWithTheRightTokenAndTracksFetches) {
   EXPECT_EQ(fetched, std::vector<std::string>{"lab-cp-0"});
   const auto nodes = provider.observe("lab").value();
   ASSERT_EQ(nodes.size(), 2u);
-  EXPECT_EQ(nodes[0].state, "Provisioned");
-  EXPECT_EQ(nodes[1].state, "Pending");
+  EXPECT_EQ(nodes[0].state, nkd::state::NodeState::kProvisioned);
+  EXPECT_EQ(nodes[1].state, nkd::state::NodeState::kPending);
 }
 
 TEST(BareMetalProvider, PointerTargetsOfAnotherProviderAreServedWithoutReportingFetches) {
@@ -101,13 +102,13 @@ TEST(BareMetalProvider, NewRenderMarksFetchedNodesOutdatedAndRestoreSurvivesRest
   ASSERT_TRUE(provider.apply(cluster(), render_of("v1"), {}).ok());
   ASSERT_EQ(provider.fetch("lab", "lab-cp-0", "token-lab-cp-0").status, BareMetalProvider::FetchStatus::kServed);
   const auto outcome = provider.apply(cluster(), render_of("v2"), {}).value();
-  EXPECT_EQ(outcome.nodes[0].state, "Outdated");
+  EXPECT_EQ(outcome.nodes[0].state, nkd::state::NodeState::kOutdated);
 
   BareMetalProvider restarted;
   restarted.restore_fetched("lab", "lab-cp-0", "v1lab-cp-0");
   const auto after = restarted.apply(cluster(), render_of("v1"), {}).value();
-  EXPECT_EQ(after.nodes[0].state, "Provisioned");
-  EXPECT_EQ(after.nodes[1].state, "Pending");
+  EXPECT_EQ(after.nodes[0].state, nkd::state::NodeState::kProvisioned);
+  EXPECT_EQ(after.nodes[1].state, nkd::state::NodeState::kPending);
 }
 
 TEST(BareMetalProvider, FirstBootChangeOfAFetchedNodeIsPublishedButNamedAsRefused) {

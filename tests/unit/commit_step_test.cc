@@ -11,6 +11,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
 #include "tests/support/test_support.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::syncd {
 namespace {
@@ -167,13 +168,14 @@ TEST_F(CommitStepTest, ARejectedCommitKeepsTheLastAcceptedOneAndRecordsItsError)
   EXPECT_TRUE(head_valid(0)) << metrics_.serialize();
   const state::ClusterRecord beta = record("beta");
   EXPECT_EQ(beta.observed_revision, "c2");
-  EXPECT_EQ(beta.phase, "Failed");
-  EXPECT_TRUE(beta.last_error.starts_with("commit c2 rejected: clusters/beta/cluster.yaml:"))
-      << beta.last_error;
+  EXPECT_EQ(beta.phase, state::ClusterPhase::kFailed) << "a cluster with nothing applied yet";
+  EXPECT_TRUE(beta.rejection.starts_with("commit c2 rejected: clusters/beta/cluster.yaml:"))
+      << beta.rejection;
+  EXPECT_EQ(state::newest_error(beta), beta.rejection);
   EXPECT_EQ(beta.updated_at_ms, clock_.now_unix_ms());
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_TRUE(events_[0].starts_with("rejected c2: clusters/beta/cluster.yaml:")) << events_[0];
-  EXPECT_TRUE(record("alpha").last_error.empty()) << "an error names only its own cluster";
+  EXPECT_TRUE(record("alpha").rejection.empty()) << "an error names only its own cluster";
 
   // The fix is compared with the last accepted commit, not with the rejected one.
   forget_what_happened();
@@ -211,17 +213,19 @@ TEST_F(CommitStepTest, WhateverTheCommitThrowsRejectsItAndTheStepLivesOn) {
 TEST_F(CommitStepTest, AVersionThatSkipsAMinorPastTheAppliedOneIsRejected) {
   ASSERT_EQ(take("c1", {{path_of("alpha"), definition("alpha", "01")}}),
             CommitStep::Outcome::kAccepted);
-  state::ClusterRecord applied{.name = "alpha", .phase = "Ready", .applied_revision = "c1"};
-  ASSERT_TRUE(store_->put_cluster(applied).ok());
+  state::ClusterRecord applied{
+      .name = "alpha", .phase = state::ClusterPhase::kReady, .applied_revision = "c1"};
+  ASSERT_TRUE(put_record(*store_, applied).ok());
   forget_what_happened();
   ASSERT_EQ(take("c2", {{path_of("alpha"), definition("alpha", "01", "v1.31.0")}}),
             CommitStep::Outcome::kRejected);
   EXPECT_TRUE(receiver_.submitted.empty());
   const state::ClusterRecord alpha = record("alpha");
-  EXPECT_EQ(alpha.phase, "Ready") << "a rejection keeps the record's state";
+  EXPECT_EQ(alpha.phase, state::ClusterPhase::kReady) << "a rejection keeps the record's state";
   EXPECT_EQ(alpha.applied_revision, "c1");
-  EXPECT_NE(alpha.last_error.find("clusters/alpha/cluster.yaml:18:"), std::string::npos)
-      << alpha.last_error;
+  EXPECT_TRUE(alpha.last_error.empty()) << "the reconcile's own error is left alone";
+  EXPECT_NE(alpha.rejection.find("clusters/alpha/cluster.yaml:18:"), std::string::npos)
+      << alpha.rejection;
 }
 
 TEST_F(CommitStepTest, AMacAnAcceptedClusterClaimsRejectsTheClusterThatTakesIt) {
@@ -233,12 +237,12 @@ TEST_F(CommitStepTest, AMacAnAcceptedClusterClaimsRejectsTheClusterThatTakesIt) 
   beta.replace(beta.find("52:54:00:00:02:01"), 17, "52:54:00:00:01:01");
   ASSERT_EQ(take("c2", {{path_of("alpha"), alpha}, {path_of("beta"), beta}}),
             CommitStep::Outcome::kRejected);
-  EXPECT_NE(record("beta").last_error.find("cluster alpha"), std::string::npos)
-      << record("beta").last_error;
+  EXPECT_NE(record("beta").rejection.find("cluster alpha"), std::string::npos)
+      << record("beta").rejection;
 }
 
 TEST_F(CommitStepTest, AClusterNoLongerDefinedIsOrphanedOrWithPruneRemoved) {
-  ASSERT_TRUE(store_->put_cluster({.name = "gone", .phase = "Ready"}).ok());
+  ASSERT_TRUE(put_record(*store_, {.name = "gone", .phase = state::ClusterPhase::kReady}).ok());
   ASSERT_EQ(take("c1", {{path_of("alpha"), definition("alpha", "01")}}),
             CommitStep::Outcome::kAccepted);
   EXPECT_EQ(receiver_.orphaned, Strings{"gone@c1"});

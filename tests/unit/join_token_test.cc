@@ -25,7 +25,7 @@ class JoinTokenTest : public ::testing::Test {
   }
 
   // Every node of the render recorded in `state`.
-  std::vector<state::NodeRecord> all_nodes(const std::string& state) const {
+  std::vector<state::NodeRecord> all_nodes(state::NodeState state) const {
     std::vector<state::NodeRecord> nodes;
     for (const auto& node : render_.nodes) {
       nodes.push_back(state::NodeRecord{.cluster = cluster_.name, .name = node.node.name,
@@ -51,7 +51,7 @@ TEST_F(JoinTokenTest, AFreshTokenIsKept) {
 }
 
 TEST_F(JoinTokenTest, ALapsedTokenIsRenewedWithAccessWhenANodeStillJoins) {
-  auto nodes = all_nodes("Ready");
+  auto nodes = all_nodes(state::NodeState::kReady);
   nodes.pop_back();  // bm-2 never came up
   const JoinTokenDecision decision = decide(nodes, kIssued + 2 * kDay, true);
   EXPECT_EQ(decision.action, JoinTokenDecision::Action::kRenew);
@@ -60,27 +60,27 @@ TEST_F(JoinTokenTest, ALapsedTokenIsRenewedWithAccessWhenANodeStillJoins) {
 
 TEST_F(JoinTokenTest, ATokenAboutToLapseIsRenewedBeforeAChangedRenderIsApplied) {
   const JoinTokenDecision decision =
-      decide(all_nodes("Ready"), kIssued + kDay - 10 * 60, true, "an-older-render");
+      decide(all_nodes(state::NodeState::kReady), kIssued + kDay - 10 * 60, true, "an-older-render");
   EXPECT_EQ(decision.action, JoinTokenDecision::Action::kRenew);
   EXPECT_TRUE(decision.joining_nodes.empty());
 }
 
 TEST_F(JoinTokenTest, NothingToJoinAndNothingChangingKeepsALapsedToken) {
-  EXPECT_EQ(decide(all_nodes("Ready"), kIssued + 3 * kDay, true).action,
+  EXPECT_EQ(decide(all_nodes(state::NodeState::kReady), kIssued + 3 * kDay, true).action,
             JoinTokenDecision::Action::kKeep);
-  EXPECT_EQ(decide(all_nodes("Provisioned"), kIssued + 3 * kDay, false).action,
+  EXPECT_EQ(decide(all_nodes(state::NodeState::kProvisioned), kIssued + 3 * kDay, false).action,
             JoinTokenDecision::Action::kKeep);
 }
 
 TEST_F(JoinTokenTest, WithoutAccessALateJoinIsRefusedNamingTheNodeAndTheWayOut) {
-  const JoinTokenDecision decision = decide(all_nodes("Pending"), kIssued + 2 * kDay, false);
+  const JoinTokenDecision decision = decide(all_nodes(state::NodeState::kPending), kIssued + 2 * kDay, false);
   ASSERT_EQ(decision.action, JoinTokenDecision::Action::kRefuse);
   EXPECT_NE(decision.message.find("bm-0, bm-1, bm-2"), std::string::npos) << decision.message;
   EXPECT_NE(decision.message.find("clusterAccess: direct"), std::string::npos);
   EXPECT_NE(decision.message.find("bootstrapTokenTTL"), std::string::npos);
   EXPECT_EQ(decision.message.find(pki_.bootstrap_token_secret.reveal()), std::string::npos);
   // Before it lapses the token still serves, so nothing is refused yet.
-  EXPECT_EQ(decide(all_nodes("Pending"), kIssued + kDay - 60, false).action,
+  EXPECT_EQ(decide(all_nodes(state::NodeState::kPending), kIssued + kDay - 60, false).action,
             JoinTokenDecision::Action::kKeep);
 }
 

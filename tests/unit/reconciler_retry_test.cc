@@ -13,6 +13,7 @@
 #include "reconcile/reconciler.h"
 #include "state/sqlite_state_store.h"
 #include "tests/support/test_support.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -148,7 +149,7 @@ TEST_F(ReconcilerRetryTest, ATransientFailureRetriesWithGrowingDelays) {
   for (std::size_t i = 0; i < 4; ++i) {
     EXPECT_GE(gaps[i], std::chrono::milliseconds(10 << i)) << "retry " << i + 1;
   }
-  EXPECT_EQ(record("alpha").phase, "Failed");
+  EXPECT_EQ(record("alpha").phase, nkd::state::ClusterPhase::kFailed);
   EXPECT_EQ(record("alpha").phase_message, "") << "a transient failure is not stalled";
 }
 
@@ -163,7 +164,7 @@ TEST_F(ReconcilerRetryTest, AQuotaFailureWaitsForANewCommitNotAFastRetry) {
   std::this_thread::sleep_for(400ms);
   EXPECT_EQ(provider_.applies(), 1) << "a stalled cluster is not retried before the resync";
   const state::ClusterRecord stalled = record("beta");
-  EXPECT_EQ(stalled.phase, "Failed");
+  EXPECT_EQ(stalled.phase, nkd::state::ClusterPhase::kFailed);
   EXPECT_NE(stalled.last_error.find("quota exceeded for instances"), std::string::npos);
   EXPECT_NE(stalled.phase_message.find("stalled"), std::string::npos) << stalled.phase_message;
   EXPECT_NE(stalled.phase_message.find("next commit"), std::string::npos) << stalled.phase_message;
@@ -171,7 +172,7 @@ TEST_F(ReconcilerRetryTest, AQuotaFailureWaitsForANewCommitNotAFastRetry) {
   provider_.fail_with(std::nullopt);  // the quota was raised and the replicas lowered in Git
   reconciler->submit(target_at("beta", "rev2", "digest2"));
   ASSERT_TRUE(
-      testing::wait_until([&] { return record("beta").phase == "WaitingForCluster"; }, 10s));
+      testing::wait_until([&] { return record("beta").phase == nkd::state::ClusterPhase::kWaitingForCluster; }, 10s));
   reconciler->stop();
   EXPECT_EQ(provider_.applies(), 2);
   EXPECT_EQ(record("beta").phase_message, "");

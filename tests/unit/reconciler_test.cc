@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 
@@ -11,6 +12,7 @@
 #include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -24,13 +26,14 @@ class ScriptedProvider final : public providers::InfrastructureProvider {
   std::string name() const override { return "scripted"; }
   Result<providers::ApplyOutcome> apply(const model::Cluster&, const render::ClusterRender& render,
                                         const providers::ApplyHooks&) override {
+    if (before_apply) before_apply();
     ++calls;
     if (calls <= failures_) return Error{ErrorCode::kUnavailable, "scripted failure " + std::to_string(calls.load())};
     providers::ApplyOutcome outcome;
     for (const auto& node : render.nodes) {
       outcome.nodes.push_back({.name = node.node.name, .pool = node.node.pool, .role = "worker",
                                .provider_id = "x", .config_digest = node.ignition_sha256,
-                               .state = "Provisioned"});
+                               .state = nkd::state::NodeState::kProvisioned});
     }
     outcome.complete = true;
     outcome.message = "ok";
@@ -41,6 +44,7 @@ class ScriptedProvider final : public providers::InfrastructureProvider {
     if (++removes <= remove_failures) return Error{ErrorCode::kUnavailable, "scripted removal failure"};
     return ok_status();
   }
+  std::function<void()> before_apply;  // set before the reconciler starts
   std::atomic<int> calls{0};
   std::atomic<int> removes{0};
   int remove_failures = 0;
@@ -88,7 +92,7 @@ class ReconcilerTest : public ::testing::Test {
   bool wait_phase(const std::string& name, const std::string& phase) {
     return clock_.run_until([&] {
       auto found = store_->get_cluster(name);
-      return found.ok() && found->has_value() && (*found)->phase == phase;
+      return found.ok() && found->has_value() && state::to_string((*found)->phase) == phase;
     }, 5s);
   }
 
@@ -115,6 +119,27 @@ TEST_F(ReconcilerTest, AppliesAndRecordsOneRowPerDigest) {
   EXPECT_NE(metrics_.serialize().find("nkd_cluster_applied_revision_info{cluster=\"alpha\",revision=\"rev2\"} 1"),
             std::string::npos);
   EXPECT_EQ(metrics_.serialize().find("revision=\"rev1\""), std::string::npos);
+}
+
+// A worker reads the record, then the source rejects a newer commit while the worker applies.
+// The worker used to write the whole record back: the rejection vanished and observedRevision
+// went back to the commit it applied.
+TEST_F(ReconcilerTest, AReconcileUnderWayKeepsARejectionNotedMeanwhile) {
+  ScriptedProvider provider(0);
+  const std::string rejection = "commit rev2 rejected: clusters/alpha/cluster.yaml:4:1: bad";
+  provider.before_apply = [&] {
+    EXPECT_TRUE(store_->note_rejection("alpha", "rev2", rejection, clock_.now_unix_ms()).ok());
+  };
+  auto reconciler = make(provider);
+  reconciler->start();
+  reconciler->submit(desired("alpha", "rev1", "digest1"));
+  ASSERT_TRUE(wait_phase("alpha", "WaitingForCluster"));
+  reconciler->stop();
+  const state::ClusterRecord alpha = record("alpha");
+  EXPECT_EQ(alpha.observed_revision, "rev2");
+  EXPECT_EQ(alpha.applied_revision, "rev1");
+  EXPECT_EQ(alpha.rejection, rejection);
+  EXPECT_EQ(state::newest_error(alpha), rejection);
 }
 
 TEST_F(ReconcilerTest, OpenStackNodesThatBootPointersHaveTheirConfigsPublishedFirst) {
@@ -230,7 +255,7 @@ TEST_F(ReconcilerTest, ClusterThatLeftGitIsOrphanedNotDeleted) {
   ASSERT_TRUE(wait_phase("eps", "WaitingForCluster"));
   reconciler->orphan("eps", "rev2");
   reconciler->stop();
-  EXPECT_EQ(record("eps").phase, "Orphaned");
+  EXPECT_EQ(record("eps").phase, nkd::state::ClusterPhase::kOrphaned);
   EXPECT_EQ(store_->nodes("eps").value().size(), 1u);
 }
 

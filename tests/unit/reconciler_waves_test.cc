@@ -8,6 +8,7 @@
 #include "state/sqlite_state_store.h"
 #include "tests/support/scripted_provider.h"
 #include "tests/support/test_support.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -70,7 +71,7 @@ class ReconcilerWavesTest : public ::testing::Test {
     return testing::wait_until([&] { return test(record(name)); }, 5s);
   }
   bool wait_phase(const std::string& name, const std::string& phase) {
-    return wait_for(name, [&](const auto& found) { return found.phase == phase; });
+    return wait_for(name, [&](const auto& found) { return state::to_string(found.phase) == phase; });
   }
   bool metric(const std::string& line) {
     return metrics_.serialize().find(line) != std::string::npos;
@@ -116,7 +117,7 @@ TEST_F(ReconcilerWavesTest, LaterWaveStartsOnlyOnceTheEarlierWaveIsDone) {
 
   provider_.set_building("staging", false);
   ASSERT_TRUE(wait_for("prod", [](const auto& found) { return found.applied_revision == "rev2"; }));
-  EXPECT_EQ(record("prod").phase, "WaitingForCluster");
+  EXPECT_EQ(record("prod").phase, nkd::state::ClusterPhase::kWaitingForCluster);
   EXPECT_TRUE(record("prod").phase_message.empty());
   EXPECT_EQ(record("staging").applied_revision, "rev2");
   EXPECT_TRUE(metric("nkd_cluster_waiting_for_wave{cluster=\"prod\"} 0"));
@@ -134,7 +135,7 @@ TEST_F(ReconcilerWavesTest, FailureInAnEarlierWaveStopsTheRolloutUntilItIsFixed)
   ASSERT_TRUE(wait_for("prod", [](const auto& found) {
     return found.phase_message.find("failed, so the rollout stops") != std::string::npos;
   })) << record("prod").phase_message;
-  EXPECT_EQ(record("prod").phase, "WaitingForWave");
+  EXPECT_EQ(record("prod").phase, nkd::state::ClusterPhase::kWaitingForWave);
   EXPECT_NE(record("prod").phase_message.find("cluster staging failed"), std::string::npos);
   EXPECT_NE(record("prod").phase_message.find("quota of staging exceeded"), std::string::npos);
   EXPECT_FALSE(provider_.saw("prod", "prod-2")) << "wave 1 must not start after wave 0 failed";
@@ -179,9 +180,9 @@ TEST_F(ReconcilerWavesTest, ARestartKeepsTheGateItReadsFromTheStateFile) {
   reconciler_->stop();
   // What the old process wrote of prod's hold is wiped, so only the new process can say it again.
   state::ClusterRecord prod = record("prod");
-  prod.phase = "Pending";
+  prod.phase = nkd::state::ClusterPhase::kPending;
   prod.phase_message.clear();
-  ASSERT_TRUE(store_->put_cluster(prod).ok());
+  ASSERT_TRUE(put_record(*store_, prod).ok());
 
   // A new process knows nothing of the rollout: the daemon submits every cluster again.
   start();
@@ -189,12 +190,12 @@ TEST_F(ReconcilerWavesTest, ARestartKeepsTheGateItReadsFromTheStateFile) {
   ASSERT_TRUE(wait_for("prod", [](const auto& found) {
     return found.phase_message.find("cluster staging failed") != std::string::npos;
   })) << record("prod").phase_message;
-  EXPECT_EQ(record("prod").phase, "WaitingForWave");
+  EXPECT_EQ(record("prod").phase, nkd::state::ClusterPhase::kWaitingForWave);
   EXPECT_EQ(record("prod").applied_revision, "rev1");
   // Staging, still failing, is tried again by the new process; prod still does not start.
   const std::int64_t staging_failed_at = record("staging").updated_at_ms;
   ASSERT_TRUE(wait_for("staging", [&](const auto& found) {
-    return found.updated_at_ms > staging_failed_at && found.phase == "Failed";
+    return found.updated_at_ms > staging_failed_at && found.phase == nkd::state::ClusterPhase::kFailed;
   }));
   EXPECT_FALSE(provider_.saw("prod", "prod-2"));
 }

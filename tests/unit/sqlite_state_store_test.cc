@@ -13,6 +13,7 @@
 #include "state/sqlite_handles.h"
 #include "state/sqlite_schema.h"
 #include "tests/support/test_support.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::state {
 namespace {
@@ -77,7 +78,7 @@ Intent make_intent(const std::string& cluster, const std::string& kind,
 
 ClusterRecord cluster_record(const std::string& name, const std::string& digest) {
   return ClusterRecord{.name = name,
-                       .phase = "Ready",
+                       .phase = nkd::state::ClusterPhase::kReady,
                        .observed_revision = "rev-obs",
                        .applied_revision = "rev-app",
                        .cluster_revision = "rev-cl",
@@ -89,7 +90,7 @@ ClusterRecord cluster_record(const std::string& name, const std::string& digest)
 }
 
 NodeRecord node_record(const std::string& cluster, const std::string& name,
-                       const std::string& state = "Ready") {
+                       NodeState state = NodeState::kReady) {
   return NodeRecord{.cluster = cluster,
                     .name = name,
                     .pool = "workers",
@@ -213,12 +214,12 @@ TEST_F(SqliteStateStoreTest, PublishedConfigsKeepTheNewestAndForgetRemovedNodes)
 }
 
 TEST_F(SqliteStateStoreTest, NoteRevisionMovesOnlyHealthyMatchingClustersAndTouchesNothingElse) {
-  ASSERT_TRUE(store_->put_cluster(ClusterRecord{.name = "ready", .phase = "Ready", .observed_revision = "r1",
+  ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = "ready", .phase = nkd::state::ClusterPhase::kReady, .observed_revision = "r1",
                                                 .applied_revision = "r1", .render_digest = "d1"}).ok());
-  ASSERT_TRUE(store_->put_cluster(ClusterRecord{.name = "pending", .phase = "WaitingForCluster",
+  ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = "pending", .phase = nkd::state::ClusterPhase::kWaitingForCluster,
                                                 .observed_revision = "r1", .applied_revision = "r1",
                                                 .render_digest = "d1"}).ok());
-  ASSERT_TRUE(store_->put_cluster(ClusterRecord{.name = "failed", .phase = "Failed", .observed_revision = "r1",
+  ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = "failed", .phase = nkd::state::ClusterPhase::kFailed, .observed_revision = "r1",
                                                 .applied_revision = "r0", .render_digest = "d0",
                                                 .last_error = "boom"}).ok());
   ASSERT_TRUE(store_->note_revision({{"ready", std::nullopt}, {"pending", std::string("d2")},
@@ -230,16 +231,93 @@ TEST_F(SqliteStateStoreTest, NoteRevisionMovesOnlyHealthyMatchingClustersAndTouc
   EXPECT_EQ(store_->get_cluster("failed").value()->applied_revision, "r0");
   EXPECT_EQ(store_->get_cluster("failed").value()->last_error, "boom");
   EXPECT_EQ(store_->get_cluster("new").value()->observed_revision, "r2");
-  EXPECT_EQ(store_->get_cluster("new").value()->phase, "Pending");
+  EXPECT_EQ(store_->get_cluster("new").value()->phase, nkd::state::ClusterPhase::kPending);
+}
+
+// The source and the reconcile share a record: each writes only its own columns, so a reconcile
+// that read the record before a commit was rejected cannot undo the rejection.
+TEST_F(SqliteStateStoreTest, EachWriterWritesOnlyItsOwnColumns) {
+  ClusterRecord read_by_the_worker = cluster_record("lab", "d1");
+  ASSERT_TRUE(put_record(*store_, read_by_the_worker).ok());
+  ASSERT_TRUE(store_->note_rejection("lab", "r9", "commit r9 rejected: clusters/lab/cluster.yaml:3:1: x", 10).ok());
+  read_by_the_worker.phase = ClusterPhase::kWaitingForCluster;
+  read_by_the_worker.last_error = "";
+  ASSERT_TRUE(store_->save_status(read_by_the_worker).ok());
+
+  ClusterRecord stored = store_->get_cluster("lab").value().value();
+  EXPECT_EQ(stored.observed_revision, "r9");
+  EXPECT_EQ(stored.rejection, "commit r9 rejected: clusters/lab/cluster.yaml:3:1: x");
+  EXPECT_EQ(stored.phase, ClusterPhase::kWaitingForCluster);
+  EXPECT_EQ(newest_error(stored), stored.rejection);
+
+  // A rejection leaves the reconcile's columns alone; an accepted commit clears the rejection.
+  read_by_the_worker.last_error = "quota exceeded";
+  ASSERT_TRUE(store_->save_status(read_by_the_worker).ok());
+  ASSERT_TRUE(store_->note_rejection("lab", "r10", "commit r10 rejected: y", 11).ok());
+  EXPECT_EQ(store_->get_cluster("lab").value()->last_error, "quota exceeded");
+  ASSERT_TRUE(store_->note_revision({{.cluster = "lab", .unchanged = false}}, "r11", 12).ok());
+  stored = store_->get_cluster("lab").value().value();
+  EXPECT_EQ(stored.observed_revision, "r11");
+  EXPECT_TRUE(stored.rejection.empty());
+  EXPECT_EQ(stored.last_error, "quota exceeded");
+  EXPECT_EQ(newest_error(stored), "quota exceeded");
+  EXPECT_EQ(stored.applied_revision, "rev-app") << "a changed cluster's applied revision waits";
+
+  // A cluster rejected before anything was applied to it is recorded as failed.
+  ASSERT_TRUE(store_->note_rejection("new", "r1", "commit r1 rejected: z", 13).ok());
+  EXPECT_EQ(store_->get_cluster("new").value()->phase, ClusterPhase::kFailed);
+}
+
+TEST_F(SqliteStateStoreTest, AFetchNotesOnlyWhatItSaw) {
+  NodeRecord node = node_record("lab", "n0");
+  node.kubelet_version = "v1.29.4";
+  node.os_image = "NestOS 24.03";
+  ASSERT_TRUE(store_->put_node(node).ok());
+  NodeRecord fetched{.cluster = "lab", .name = "n0", .config_digest = "other",
+                     .fetched_digest = "f1", .state = NodeState::kProvisioned, .updated_at_ms = 9};
+  ASSERT_TRUE(store_->note_fetch(fetched).ok());
+  const NodeRecord stored = store_->nodes("lab").value().at(0);
+  EXPECT_EQ(stored.fetched_digest, "f1");
+  EXPECT_EQ(stored.state, NodeState::kProvisioned);
+  EXPECT_EQ(stored.config_digest, "cfg-n0") << "what the node should have is the reconcile's";
+  EXPECT_EQ(stored.kubelet_version, "v1.29.4");
+  EXPECT_EQ(stored.os_image, "NestOS 24.03");
+  EXPECT_EQ(stored.pool, "workers");
+  fetched.name = "n1";
+  ASSERT_TRUE(store_->note_fetch(fetched).ok());
+  EXPECT_EQ(store_->nodes("lab").value().size(), 2u) << "a node not recorded yet is recorded whole";
+}
+
+// Version 6 kept a rejected commit's error in last_error; version 7 moves it to its own column.
+TEST_F(SqliteStateStoreTest, MigrationToVersionSevenMovesRejectionsToTheirColumn) {
+  ASSERT_TRUE(put_record(*store_, cluster_record("rejected", "d1")).ok());
+  ClusterRecord failing = cluster_record("failing", "d1");
+  failing.last_error = "quota exceeded";
+  ASSERT_TRUE(put_record(*store_, failing).ok());
+  const std::string path = store_->path();
+  store_.reset();
+  {
+    auto db = sqlite::open_database(path, /*create=*/false).value();
+    ASSERT_TRUE(sqlite::exec(db.get(),
+                             "ALTER TABLE clusters DROP COLUMN rejection;"
+                             "UPDATE clusters SET last_error = 'commit abc rejected: x.yaml:1:1: y' "
+                             "WHERE name = 'rejected'; PRAGMA user_version = 6;",
+                             "downgrading to version 6")
+                    .ok());
+  }
+  store_ = SqliteStateStore::open(path).value();
+  EXPECT_EQ(store_->get_cluster("rejected").value()->rejection, "commit abc rejected: x.yaml:1:1: y");
+  EXPECT_TRUE(store_->get_cluster("rejected").value()->last_error.empty());
+  EXPECT_EQ(store_->get_cluster("failing").value()->last_error, "quota exceeded");
+  EXPECT_TRUE(store_->get_cluster("failing").value()->rejection.empty());
 }
 
 TEST_F(SqliteStateStoreTest, NoteRevisionReusesOneStatementForEveryCluster) {
   std::vector<StateStore::RevisionNote> notes;
   for (int i = 0; i < 50; ++i) {
     const std::string name = "c" + std::to_string(i);
-    ASSERT_TRUE(store_
-                    ->put_cluster(ClusterRecord{.name = name,
-                                                .phase = "Ready",
+    ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = name,
+                                                .phase = nkd::state::ClusterPhase::kReady,
                                                 .observed_revision = "r1",
                                                 .applied_revision = "r1",
                                                 .render_digest = "d"})
@@ -260,14 +338,14 @@ TEST_F(SqliteStateStoreTest, ClusterRecordsPutGetListDelete) {
   ClusterRecord west = cluster_record("west", "d-west");
   west.last_error = "quota exceeded on dc1";
   west.ready = false;
-  ASSERT_TRUE(store_->put_cluster(cluster_record("prod-east", "d-east")).ok());
-  ASSERT_TRUE(store_->put_cluster(west).ok());
+  ASSERT_TRUE(put_record(*store_, cluster_record("prod-east", "d-east")).ok());
+  ASSERT_TRUE(put_record(*store_, west).ok());
   ASSERT_TRUE(store_->put_node(node_record("west", "west-workers-0")).ok());
 
   auto got = store_->get_cluster("west").value();
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->name, "west");
-  EXPECT_EQ(got->phase, "Ready");
+  EXPECT_EQ(got->phase, nkd::state::ClusterPhase::kReady);
   EXPECT_EQ(got->observed_revision, "rev-obs");
   EXPECT_EQ(got->applied_revision, "rev-app");
   EXPECT_EQ(got->cluster_revision, "rev-cl");
@@ -284,9 +362,9 @@ TEST_F(SqliteStateStoreTest, ClusterRecordsPutGetListDelete) {
   EXPECT_EQ(listed[0].name, "prod-east");
   EXPECT_EQ(listed[1].name, "west");
 
-  west.phase = "Failed";
-  ASSERT_TRUE(store_->put_cluster(west).ok());
-  EXPECT_EQ(store_->get_cluster("west").value()->phase, "Failed");
+  west.phase = nkd::state::ClusterPhase::kFailed;
+  ASSERT_TRUE(put_record(*store_, west).ok());
+  EXPECT_EQ(store_->get_cluster("west").value()->phase, nkd::state::ClusterPhase::kFailed);
 
   ASSERT_TRUE(store_->delete_cluster("west").ok());
   EXPECT_FALSE(store_->get_cluster("west").value().has_value());
@@ -386,11 +464,11 @@ TEST_F(SqliteStateStoreTest, FinishAttemptReplacesNodesAtomically) {
                node_record("prod-east", "c")});
   ASSERT_TRUE(store_->put_node(node_record("west", "w")).ok());
   run_attempt(*store_, "prod-east", "d2", Outcome::kApplied, "", 2000,
-              {node_record("prod-east", "b", "Provisioning"), node_record("prod-east", "d")});
+              {node_record("prod-east", "b", NodeState::kProvisioning), node_record("prod-east", "d")});
   auto nodes = store_->nodes("prod-east").value();
   ASSERT_EQ(nodes.size(), 2u);
   EXPECT_EQ(nodes[0].name, "b");
-  EXPECT_EQ(nodes[0].state, "Provisioning");
+  EXPECT_EQ(nodes[0].state, nkd::state::NodeState::kProvisioning);
   EXPECT_EQ(nodes[0].provider_id, "openstack:///b");
   EXPECT_EQ(nodes[0].config_digest, "cfg-b");
   EXPECT_EQ(nodes[1].name, "d");
@@ -544,7 +622,7 @@ TEST(SqliteStateStoreMigrationTest, UpgradesVersionOneFileKeepingItsHistory) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].revision, "abc123");
   EXPECT_EQ(rows[0].outcome, Outcome::kApplied);
-  EXPECT_EQ(store->get_cluster("prod-east").value()->phase, "Ready");
+  EXPECT_EQ(store->get_cluster("prod-east").value()->phase, nkd::state::ClusterPhase::kReady);
   ASSERT_TRUE(store->put_node(node_record("prod-east", "a")).ok());
   EXPECT_TRUE(store->add_intent(make_intent("prod-east", "create-server")).ok());
 }

@@ -7,6 +7,7 @@
 #include "state/sqlite_schema.h"
 #include "state/sqlite_state_store.h"
 #include "tests/support/test_support.h"
+#include "tests/support/state_testing.h"
 
 namespace nkd::state {
 namespace {
@@ -68,16 +69,17 @@ TEST(SqliteSuspensions, MigrationFromVersionFourKeepsTheHistory) {
     HistoryRow row{.cluster = "prod", .revision = "abc", .render_digest = "d0", .started_at_ms = 5};
     auto opened = store->begin_attempt(row).value();
     ASSERT_TRUE(store->finish_attempt(opened.id, Outcome::kApplied, "ok", 6,
-                                      ClusterRecord{.name = "prod", .phase = "Ready"}, {}).ok());
+                                      ClusterRecord{.name = "prod", .phase = nkd::state::ClusterPhase::kReady}, {}).ok());
   }
   {
     // Back to what version 4 had: no suspensions table, no phase_message, the old check (and
-    // no wave, which version 6 adds).
+    // no wave, which version 6 adds, nor rejection, which version 7 adds).
     auto db = sqlite::open_database(path, /*create=*/false).value();
     ASSERT_TRUE(sqlite::exec(db.get(),
                              "DROP TABLE suspensions;"
                              "ALTER TABLE clusters DROP COLUMN phase_message;"
                              "ALTER TABLE clusters DROP COLUMN wave;"
+                             "ALTER TABLE clusters DROP COLUMN rejection;"
                              "CREATE TABLE old_history (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                              "cluster TEXT NOT NULL, revision TEXT NOT NULL DEFAULT '', author TEXT "
                              "NOT NULL DEFAULT '', committed_at_ms INTEGER NOT NULL DEFAULT 0, "
@@ -95,7 +97,7 @@ TEST(SqliteSuspensions, MigrationFromVersionFourKeepsTheHistory) {
   auto rows = store->history("prod", 0).value();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].revision, "abc");
-  EXPECT_EQ(store->get_cluster("prod").value()->phase, "Ready");
+  EXPECT_EQ(store->get_cluster("prod").value()->phase, nkd::state::ClusterPhase::kReady);
   EXPECT_EQ(store->get_cluster("prod").value()->wave, 0);
   EXPECT_TRUE(store->set_suspension("prod", Suspension{.cluster = "prod", .since_ms = 7},
                                     marker("prod", Outcome::kSuspended, 7)).value());

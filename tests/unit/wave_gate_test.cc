@@ -16,7 +16,8 @@ WaveMember member(const std::string& name, int wave, WaveStanding standing,
   return WaveMember{.name = name,
                     .wave = wave,
                     .standing = standing,
-                    .phase = standing == S::kInProgress ? "WaitingForCluster" : "Ready",
+                    .phase = standing == S::kInProgress ? state::ClusterPhase::kWaitingForCluster
+                                                        : state::ClusterPhase::kReady,
                     .detail = detail};
 }
 
@@ -128,33 +129,33 @@ INSTANTIATE_TEST_SUITE_P(
       return std::string(info.param.behaviour);
     });
 
-state::ClusterRecord record(const std::string& phase, const std::string& digest, bool ready) {
+state::ClusterRecord record(state::ClusterPhase phase, const std::string& digest, bool ready) {
   return state::ClusterRecord{.name = "a", .phase = phase, .render_digest = digest, .ready = ready};
 }
 
 TEST(WaveStanding, DirectAccessIsDoneOnlyWhenReadyWithTheNewestRender) {
   const auto direct = ClusterAccess::kDirect;
-  EXPECT_EQ(wave_standing("d1", record("Ready", "d1", true), false, direct), S::kSettled);
-  EXPECT_EQ(wave_standing("d2", record("Ready", "d1", true), false, direct), S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record("WaitingForCluster", "d1", false), false, direct),
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kReady, "d1", true), false, direct), S::kSettled);
+  EXPECT_EQ(wave_standing("d2", record(state::ClusterPhase::kReady, "d1", true), false, direct), S::kInProgress);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForCluster, "d1", false), false, direct),
             S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record("Upgrading", "d1", false), false, direct), S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record("WaitingForWindow", "d0", true), false, direct),
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kUpgrading, "d1", false), false, direct), S::kInProgress);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForWindow, "d0", true), false, direct),
             S::kInProgress);
-  EXPECT_EQ(wave_standing("", record("Ready", "d1", true), false, direct), S::kUnrendered);
-  EXPECT_EQ(wave_standing("d1", record("Failed", "d1", false), false, direct), S::kFailed);
-  EXPECT_EQ(wave_standing("d1", record("Ready", "d1", true), true, direct), S::kSuspended);
+  EXPECT_EQ(wave_standing("", record(state::ClusterPhase::kReady, "d1", true), false, direct), S::kUnrendered);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kFailed, "d1", false), false, direct), S::kFailed);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kReady, "d1", true), true, direct), S::kSuspended);
 }
 
 TEST(WaveStanding, WithoutClusterAccessAppliedInFullIsDone) {
   const auto none = ClusterAccess::kNone;
-  EXPECT_EQ(wave_standing("d1", record("WaitingForCluster", "d1", false), false, none),
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForCluster, "d1", false), false, none),
             S::kSettled);
-  EXPECT_EQ(wave_standing("d1", record("Provisioning", "d1", false), false, none), S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record("WaitingForWave", "d0", false), false, none),
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kProvisioning, "d1", false), false, none), S::kInProgress);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForWave, "d0", false), false, none),
             S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record("Pending", "", false), false, none), S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record("Suspended", "d1", false), false, none), S::kSuspended);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kPending, "", false), false, none), S::kInProgress);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kSuspended, "d1", false), false, none), S::kSuspended);
 }
 
 }  // namespace

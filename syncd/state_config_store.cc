@@ -1,4 +1,4 @@
-#include "syncd/published_config_store.h"
+#include "syncd/state_config_store.h"
 
 namespace nkd::syncd {
 

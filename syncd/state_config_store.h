@@ -3,13 +3,13 @@
 #pragma once
 
 #include "providers/baremetal/config_store.h"
-#include "state/state_store.h"
+#include "state/published_config_store.h"
 
 namespace nkd::syncd {
 
 class StateConfigStore final : public providers::ConfigStore {
  public:
-  explicit StateConfigStore(state::StateStore& store) : store_(store) {}
+  explicit StateConfigStore(state::PublishedConfigStore& store) : store_(store) {}
 
   Status save(const std::string& cluster, const std::vector<providers::ServedConfig>& changed,
               const std::vector<std::string>& nodes) override;
@@ -18,7 +18,7 @@ class StateConfigStore final : public providers::ConfigStore {
   Status remove(const std::string& cluster) override;
 
  private:
-  state::StateStore& store_;
+  state::PublishedConfigStore& store_;
 };
 
 }  // namespace nkd::syncd
