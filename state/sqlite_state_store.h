@@ -6,7 +6,8 @@
 //   existing file is chmod-ed to 0600 on open. Missing parent directories are created (0700).
 // - The schema is versioned (sqlite_schema.h): an older file is upgraded on open, a newer one is
 //   refused with an error naming both versions.
-// - Thread-safe: one connection behind one mutex; every public method is one BEGIN IMMEDIATE
+// - Thread-safe: one connection (sqlite_connection.h) behind one mutex, shared by the parts
+//   below; every public method is one BEGIN IMMEDIATE
 //   transaction, rolled back on any error. Other processes may open the same file; they wait up
 //   to 5 s for the write lock, then fail with ErrorCode::kUnavailable.
 // - begin_attempt supersedes open rows at `row.started_at_ms` (the wall clock when that is 0).
@@ -21,21 +22,31 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "common/clock.h"
-#include "state/sqlite_handles.h"
+#include "state/sqlite_cluster_records.h"
+#include "state/sqlite_connection.h"
+#include "state/sqlite_intent_log.h"
+#include "state/sqlite_node_store.h"
+#include "state/sqlite_pki_store.h"
+#include "state/sqlite_published_config_store.h"
 #include "state/state_store.h"
 
 namespace nkd::state {
 
-class SqliteStateStore final : public StateStore {
+// One part a concern, each in its own file, all on one connection. The interfaces are virtual
+// bases, so each part's methods are the store's.
+class SqliteStateStore final : public StateStore,
+                               public SqlitePkiStore,
+                               public SqliteClusterRecords,
+                               public SqliteNodeStore,
+                               public SqlitePublishedConfigStore,
+                               public SqliteIntentLog {
  public:
-  // Opens (creating if needed) and migrates the state file at `path`. `clock` stamps the few
-  // times callers do not pass in (an attempt without a start time, PKI saves, intent
-  // completion); it must outlive the store.
+  // Opens (creating if needed) and migrates the state file at `path`. `clock` must outlive the
+  // store (sqlite_connection.h says what it stamps).
   [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open(
       const std::string& path, const Clock& clock = real_clock());
   // For tools that only read (nkd plan --state, nkd kubeconfig): never creates, chmods, migrates
@@ -45,47 +56,6 @@ class SqliteStateStore final : public StateStore {
 
   [[nodiscard]] Status ping() override;
 
-  [[nodiscard]] Result<std::optional<std::string>> load_pki(const std::string& cluster) override;
-  [[nodiscard]] Status save_pki(const std::string& cluster, const std::string& json) override;
-  [[nodiscard]] Result<bool> replace_pki(const std::string& cluster,
-                                         const std::optional<std::string>& expected,
-                                         const std::string& json) override;
-
-  [[nodiscard]] Result<std::vector<ClusterRecord>> list_clusters() override;
-  [[nodiscard]] Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) override;
-  [[nodiscard]] Status note_revision(const std::vector<RevisionNote>& notes, const std::string& revision,
-                                     std::int64_t now_ms) override;
-  [[nodiscard]] Status note_rejection(const std::string& cluster, const std::string& revision,
-                                      const std::string& message, std::int64_t now_ms) override;
-  [[nodiscard]] Status save_status(const ClusterRecord& record) override;
-  [[nodiscard]] Status save_published_configs(const std::string& cluster,
-                                              const std::vector<PublishedConfig>& changed,
-                                              const std::vector<std::string>& nodes) override;
-  [[nodiscard]] Result<std::optional<PublishedConfig>> load_published_config(
-      const std::string& cluster, const std::string& node) override;
-  [[nodiscard]] Status delete_published_configs(const std::string& cluster) override;
-  [[nodiscard]] Status delete_cluster(const std::string& name) override;
-
-  [[nodiscard]] Result<HistoryRow> begin_attempt(const HistoryRow& row) override;
-  [[nodiscard]] Status finish_attempt(std::int64_t id, Outcome outcome, const std::string& message,
-                                      std::int64_t finished_at_ms, const ClusterRecord& cluster,
-                                      const std::vector<NodeRecord>& nodes) override;
-  [[nodiscard]] Result<std::vector<HistoryRow>> history(const std::string& cluster,
-                                                        int limit) override;
-
-  [[nodiscard]] Result<bool> set_suspension(const std::string& cluster,
-                                            const std::optional<Suspension>& suspension,
-                                            const HistoryRow& row) override;
-  [[nodiscard]] Result<std::vector<Suspension>> suspensions() override;
-
-  [[nodiscard]] Result<std::vector<NodeRecord>> nodes(const std::string& cluster) override;
-  [[nodiscard]] Status put_node(const NodeRecord& node) override;
-  [[nodiscard]] Status note_fetch(const NodeRecord& node) override;
-
-  [[nodiscard]] Result<std::int64_t> add_intent(const Intent& intent) override;
-  [[nodiscard]] Status complete_intent(std::int64_t id) override;
-  [[nodiscard]] Result<std::vector<Intent>> pending_intents(const std::string& cluster) override;
-
   // `PRAGMA integrity_check`: "ok" for a healthy file, otherwise SQLite's list of problems.
   [[nodiscard]] Result<std::string> integrity_check();
 
@@ -94,21 +64,24 @@ class SqliteStateStore final : public StateStore {
   // Any other name is kInvalidArgument.
   [[nodiscard]] Result<std::string> pragma_value(std::string_view name);
 
-  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] const std::string& path() const { return connection_->path(); }
 
   // Only open() can make a key, so only open() constructs; public for std::make_unique.
   class ConstructionKey {
     friend class SqliteStateStore;
     ConstructionKey() = default;
   };
-  SqliteStateStore(ConstructionKey, std::string path, sqlite::DatabasePtr db, const Clock& clock)
-      : path_(std::move(path)), db_(std::move(db)), clock_(clock) {}
+  // The parts are given the connection before `connection_` takes it over; it does not move.
+  SqliteStateStore(ConstructionKey, std::unique_ptr<SqliteConnection> connection)
+      : SqlitePkiStore(*connection),
+        SqliteClusterRecords(*connection),
+        SqliteNodeStore(*connection),
+        SqlitePublishedConfigStore(*connection),
+        SqliteIntentLog(*connection),
+        connection_(std::move(connection)) {}
 
  private:
-  std::string path_;
-  std::mutex mutex_;  // guards db_: one call, one transaction, at a time
-  sqlite::DatabasePtr db_;
-  const Clock& clock_;
+  std::unique_ptr<SqliteConnection> connection_;
 };
 
 // The factory the daemon and the CLI use.

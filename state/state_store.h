@@ -23,11 +23,13 @@ class StoreHealth {
 };
 
 // The whole store, which only its owner (the daemon, a CLI command) holds.
-class StateStore : public StoreHealth,
-                   public PkiStore,
-                   public ClusterRecordStore,
-                   public NodeStore,
-                   public PublishedConfigStore,
-                   public IntentLog {};
+// The interfaces are virtual bases so an implementation may be assembled from one part a
+// concern (sqlite_state_store.h).
+class StateStore : public virtual StoreHealth,
+                   public virtual PkiStore,
+                   public virtual ClusterRecordStore,
+                   public virtual NodeStore,
+                   public virtual PublishedConfigStore,
+                   public virtual IntentLog {};
 
 }  // namespace nkd::state

@@ -1,17 +1,10 @@
-// The applied-version history half of SqliteStateStore: attempts are opened, resumed, superseded
-// and finished here. The rules (state_store.h) keep at most one pending row per cluster and stop
-// the history from growing while nothing changes.
-#include <optional>
+#include "state/sqlite_history_rows.h"
 
 #include "state/sqlite_records.h"
-#include "state/sqlite_state_store.h"
 
-namespace nkd::state {
-namespace {
+namespace nkd::state::history_rows {
 
-using sqlite::Statement;
-
-Result<std::vector<HistoryRow>> collect_rows(Statement& statement) {
+Result<std::vector<HistoryRow>> collect_rows(sqlite::Statement& statement) {
   std::vector<HistoryRow> rows;
   while (true) {
     auto stepped = statement.step();
@@ -24,7 +17,7 @@ Result<std::vector<HistoryRow>> collect_rows(Statement& statement) {
 }
 
 Result<std::vector<HistoryRow>> open_rows(sqlite3* db, const std::string& cluster) {
-  auto statement = Statement::prepare(
+  auto statement = sqlite::Statement::prepare(
       db, std::string("SELECT ") + records::kHistoryColumns +
               " FROM history WHERE cluster = ?1 AND outcome = 'pending' ORDER BY id DESC");
   if (!statement) return statement.error();
@@ -33,7 +26,7 @@ Result<std::vector<HistoryRow>> open_rows(sqlite3* db, const std::string& cluste
 }
 
 Result<std::optional<HistoryRow>> row_by_id(sqlite3* db, std::int64_t id) {
-  auto statement = Statement::prepare(
+  auto statement = sqlite::Statement::prepare(
       db, std::string("SELECT ") + records::kHistoryColumns + " FROM history WHERE id = ?1");
   if (!statement) return statement.error();
   statement->bind(1, id);
@@ -46,7 +39,7 @@ Result<std::optional<HistoryRow>> row_by_id(sqlite3* db, std::int64_t id) {
 // The newest finished row of `cluster` older than attempt `id`: what a new outcome is compared to.
 Result<std::optional<HistoryRow>> previous_finished_row(sqlite3* db, const std::string& cluster,
                                                         std::int64_t id) {
-  auto statement = Statement::prepare(
+  auto statement = sqlite::Statement::prepare(
       db, std::string("SELECT ") + records::kHistoryColumns +
               " FROM history WHERE cluster = ?1 AND id < ?2 AND outcome != 'pending'"
               " ORDER BY id DESC LIMIT 1");
@@ -61,7 +54,7 @@ Result<std::optional<HistoryRow>> previous_finished_row(sqlite3* db, const std::
 // Closes every open row of `cluster` except `keep_id`: a newer attempt replaced them.
 Status supersede_open_rows(sqlite3* db, const std::string& cluster, std::int64_t keep_id,
                            std::int64_t now_ms) {
-  auto statement = Statement::prepare(
+  auto statement = sqlite::Statement::prepare(
       db,
       "UPDATE history SET outcome = 'superseded', finished_at_ms = ?3, message = ?4 "
       "WHERE cluster = ?1 AND outcome = 'pending' AND id != ?2");
@@ -74,7 +67,7 @@ Status supersede_open_rows(sqlite3* db, const std::string& cluster, std::int64_t
 }
 
 Result<std::int64_t> insert_pending_row(sqlite3* db, const HistoryRow& row) {
-  auto statement = Statement::prepare(
+  auto statement = sqlite::Statement::prepare(
       db,
       "INSERT INTO history (cluster, revision, author, committed_at_ms, render_digest, outcome, "
       "message, started_at_ms, finished_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, 0)");
@@ -100,12 +93,12 @@ Status record_outcome(sqlite3* db, const HistoryRow& attempt, Outcome outcome,
                          (*previous)->render_digest == attempt.render_digest &&
                          (*previous)->outcome == outcome;
   if (unchanged) {
-    auto removed = Statement::prepare(db, "DELETE FROM history WHERE id = ?1");
+    auto removed = sqlite::Statement::prepare(db, "DELETE FROM history WHERE id = ?1");
     if (!removed) return removed.error();
     removed->bind(1, attempt.id);
     if (auto done = removed->run(); !done) return done.error();
   }
-  auto updated = Statement::prepare(
+  auto updated = sqlite::Statement::prepare(
       db, "UPDATE history SET outcome = ?2, message = ?3, finished_at_ms = ?4 WHERE id = ?1");
   if (!updated) return updated.error();
   updated->bind(1, unchanged ? (*previous)->id : attempt.id)
@@ -149,74 +142,29 @@ Status validate_finish(std::int64_t id, Outcome outcome, const std::optional<His
   return ok_status();
 }
 
-}  // namespace
-
-Result<HistoryRow> SqliteStateStore::begin_attempt(const HistoryRow& row) {
-  if (row.cluster.empty()) {
-    return Error{ErrorCode::kInvalidArgument, "state store: begin_attempt needs a cluster name"};
-  }
-  std::lock_guard lock(mutex_);
-  sqlite3* db = db_.get();
-  auto transaction = sqlite::Transaction::begin(db, "opening an attempt for " + row.cluster);
-  if (!transaction) return transaction.error();
-  auto open = open_rows(db, row.cluster);
-  if (!open) return open.error();
-  const std::int64_t now_ms = row.started_at_ms != 0 ? row.started_at_ms : clock_.now_unix_ms();
-
-  std::optional<HistoryRow> attempt;
-  for (const HistoryRow& candidate : *open) {
-    if (candidate.render_digest == row.render_digest) {
-      attempt = candidate;  // a restart resumes the attempt it was in the middle of
-      break;
-    }
-  }
-  if (!attempt) {
-    auto id = insert_pending_row(db, row);
-    if (!id) return id.error();
-    attempt = row;
-    attempt->id = *id;
-    attempt->outcome = Outcome::kPending;
-    attempt->finished_at_ms = 0;
-  }
-  if (auto superseded = supersede_open_rows(db, row.cluster, attempt->id, now_ms); !superseded) {
-    return superseded.error();
-  }
-  if (auto committed = transaction->commit(); !committed) return committed.error();
-  return *attempt;
-}
-
-Status SqliteStateStore::finish_attempt(std::int64_t id, Outcome outcome,
-                                        const std::string& message, std::int64_t finished_at_ms,
-                                        const ClusterRecord& cluster,
-                                        const std::vector<NodeRecord>& nodes) {
-  std::lock_guard lock(mutex_);
-  sqlite3* db = db_.get();
-  auto transaction = sqlite::Transaction::begin(db, "finishing attempt " + std::to_string(id));
-  if (!transaction) return transaction.error();
-  auto attempt = row_by_id(db, id);
-  if (!attempt) return attempt.error();
-  if (auto valid = validate_finish(id, outcome, *attempt, cluster, nodes); !valid) return valid;
-
-  if (auto recorded = record_outcome(db, **attempt, outcome, message, finished_at_ms); !recorded) {
-    return recorded.error();
-  }
-  if (auto stored = records::save_cluster_status(db, cluster); !stored) return stored.error();
-  if (auto cleared = records::delete_nodes(db, cluster.name); !cleared) return cleared.error();
-  for (const NodeRecord& node : nodes) {
-    if (auto stored = records::upsert_node(db, node); !stored) return stored.error();
-  }
-  return transaction->commit();
-}
-
-Result<std::vector<HistoryRow>> SqliteStateStore::history(const std::string& cluster, int limit) {
-  std::lock_guard lock(mutex_);
-  auto statement = Statement::prepare(
-      db_.get(), std::string("SELECT ") + records::kHistoryColumns +
-                     " FROM history WHERE cluster = ?1 ORDER BY id DESC LIMIT ?2");
+Result<bool> is_suspended(sqlite3* db, const std::string& cluster) {
+  auto statement = sqlite::Statement::prepare(db, "SELECT 1 FROM suspensions WHERE cluster = ?1");
   if (!statement) return statement.error();
-  // SQLite reads a negative LIMIT as "no limit".
-  statement->bind(1, cluster).bind(2, std::int64_t{limit > 0 ? limit : -1});
-  return collect_rows(*statement);
+  statement->bind(1, cluster);
+  return statement->step();
 }
 
-}  // namespace nkd::state
+Status insert_finished_row(sqlite3* db, const HistoryRow& row) {
+  auto statement = sqlite::Statement::prepare(
+      db,
+      "INSERT INTO history (cluster, revision, author, committed_at_ms, render_digest, outcome, "
+      "message, started_at_ms, finished_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  if (!statement) return statement.error();
+  statement->bind(1, row.cluster)
+      .bind(2, row.revision)
+      .bind(3, row.author)
+      .bind(4, row.committed_at_ms)
+      .bind(5, row.render_digest)
+      .bind(6, std::string_view(to_string(row.outcome)))
+      .bind(7, row.message)
+      .bind(8, row.started_at_ms)
+      .bind(9, row.finished_at_ms);
+  return statement->run();
+}
+
+}  // namespace nkd::state::history_rows
