@@ -117,7 +117,9 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
   const auto pinned = std::make_shared<const model::Cluster>(with_pinned_versions(cluster));
   const auto pinned_pki = std::make_shared<const pki::ClusterPki>(with_pinned_token(pki));
   const std::vector<Manifest> network = network::network_plugin_manifests(cluster);
-  const std::vector<Manifest> access = housekeeper::nkd_access_manifests(cluster, network);
+  std::vector<Manifest> housekeeper_manifests = housekeeper::manifests(cluster);
+  const std::vector<Manifest> access =
+      housekeeper::nkd_access_manifests(network, housekeeper_manifests);
   const std::vector<ignition::BringUpManifest> bring_up = bring_up_manifests(access, network);
   for (const model::Node& node : model::expand_nodes(cluster)) {
     NodeRender rendered = render_node(cluster, node, pki, options, bring_up);
@@ -135,7 +137,7 @@ ClusterRender render_cluster(const model::Cluster& cluster, const pki::ClusterPk
     }
     result.nodes.push_back(std::move(rendered));
   }
-  for (housekeeper::Manifest& manifest : housekeeper::manifests(cluster)) {
+  for (housekeeper::Manifest& manifest : housekeeper_manifests) {
     result.artifacts.push_back(
         make_artifact("housekeeper/" + manifest.file_name, std::move(manifest.yaml)));
   }

@@ -1,6 +1,7 @@
 #include "render/housekeeper/nkd_access.h"
 
 #include <map>
+#include <mutex>
 #include <set>
 #include <tuple>
 
@@ -37,16 +38,47 @@ const std::map<std::string, std::pair<std::string, std::string>>& kinds() {
   return table;
 }
 
+std::vector<Applied> objects_in(const std::string& yaml) {
+  std::vector<Applied> objects;
+  for (const YAML::Node& document : YAML::LoadAll(yaml)) {
+    if (!document.IsMap() || !document["kind"] || !document["metadata"]["name"]) continue;
+    const auto found = kinds().find(document["kind"].as<std::string>());
+    if (found == kinds().end()) continue;
+    objects.push_back({found->second.first, found->second.second,
+                       document["metadata"]["name"].as<std::string>()});
+  }
+  return objects;
+}
+
+// Parsing the network plugin's manifests again for every cluster took a third of a warm render;
+// they are the same text across a fleet, so the objects of a text are kept. Comparing the text
+// costs far less than parsing it. Safe to call from several threads.
+class ObjectMemo {
+ public:
+  std::vector<Applied> get(const std::string& yaml) {
+    {
+      const std::lock_guard lock(mutex_);
+      const auto found = objects_.find(yaml);
+      if (found != objects_.end()) return found->second;
+    }
+    std::vector<Applied> objects = objects_in(yaml);
+    const std::lock_guard lock(mutex_);
+    // Bounded like the network manifests' own memo: distinct texts are few.
+    if (objects_.size() >= 256) objects_.clear();
+    objects_.emplace(yaml, objects);
+    return objects;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::vector<Applied>> objects_;
+};
+
 std::vector<Applied> applied_objects(const std::vector<Manifest>& manifests) {
+  static ObjectMemo memo;
   std::vector<Applied> objects;
   for (const Manifest& manifest : manifests) {
-    for (const YAML::Node& document : YAML::LoadAll(manifest.yaml)) {
-      if (!document.IsMap() || !document["kind"] || !document["metadata"]["name"]) continue;
-      const auto found = kinds().find(document["kind"].as<std::string>());
-      if (found == kinds().end()) continue;
-      objects.push_back({found->second.first, found->second.second,
-                         document["metadata"]["name"].as<std::string>()});
-    }
+    for (Applied& object : memo.get(manifest.yaml)) objects.push_back(std::move(object));
   }
   return objects;
 }
@@ -62,8 +94,9 @@ std::vector<Applied> network_plugin_objects(const model::Cluster& cluster) {
   return applied_objects(network::network_plugin_manifests(cluster));
 }
 
-std::vector<Rule> cluster_rules(const model::Cluster& cluster, std::vector<Applied> objects) {
-  for (Applied& object : applied_objects(manifests(cluster))) objects.push_back(std::move(object));
+std::vector<Rule> cluster_rules(std::vector<Applied> objects,
+                                const std::vector<Manifest>& housekeeper) {
+  for (Applied& object : applied_objects(housekeeper)) objects.push_back(std::move(object));
   add(objects, "Update", {kUpdateName});
   // One rule per resource, its names merged, in a fixed order.
   std::map<std::pair<std::string, std::string>, std::set<std::string>> by_resource;
@@ -133,12 +166,12 @@ std::vector<Manifest> access_manifests(const std::vector<Rule>& rules) {
 }  // namespace
 
 std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster) {
-  return access_manifests(cluster_rules(cluster, network_plugin_objects(cluster)));
+  return access_manifests(cluster_rules(network_plugin_objects(cluster), manifests(cluster)));
 }
 
-std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster,
-                                           const std::vector<Manifest>& applied) {
-  return access_manifests(cluster_rules(cluster, applied_objects(applied)));
+std::vector<Manifest> nkd_access_manifests(const std::vector<Manifest>& network,
+                                           const std::vector<Manifest>& housekeeper) {
+  return access_manifests(cluster_rules(applied_objects(network), housekeeper));
 }
 
 }  // namespace nkd::housekeeper

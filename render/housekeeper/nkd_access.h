@@ -23,9 +23,9 @@ inline constexpr const char* kNkdTokenRole = "nkd:bootstrap-tokens";
 // ClusterRole + ClusterRoleBinding (kNkdClusterRole) and Role + RoleBinding (kNkdTokenRole in
 // kube-system), all bound to the Group kNkdGroup, in the order to apply them.
 [[nodiscard]] std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster);
-// The same, with the cluster's network plugin manifests given (as the render has them already)
-// instead of rendered again.
-[[nodiscard]] std::vector<Manifest> nkd_access_manifests(const model::Cluster& cluster,
-                                                         const std::vector<Manifest>& applied);
+// The same, with the cluster's network plugin and housekeeper manifests given (as the render has
+// them already) instead of rendered again.
+[[nodiscard]] std::vector<Manifest> nkd_access_manifests(const std::vector<Manifest>& network,
+                                                         const std::vector<Manifest>& housekeeper);
 
 }  // namespace nkd::housekeeper
