@@ -8,6 +8,9 @@
 
 namespace nkd {
 namespace {
+// Its own namespace: unit tests are compiled in unity batches, where a helper named `outcome` or
+// `context` in another file's anonymous namespace would collide.
+namespace result_macros_test {
 
 // Counts how often the expression handed to a macro is evaluated, and how often its context is.
 struct Calls {
@@ -154,5 +157,6 @@ TEST(ReturnIfError, IsOneStatement) {
   EXPECT_EQ(calls.expression, 2);
 }
 
+}  // namespace result_macros_test
 }  // namespace
 }  // namespace nkd
