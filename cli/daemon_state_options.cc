@@ -30,14 +30,13 @@ Result<DaemonStateOptions::Resolved> DaemonStateOptions::resolve(bool need_ignit
   }
   Resolved resolved;
   if (!config.empty()) {
-    auto loaded = syncd::load_daemon_config(config);
-    if (!loaded) return loaded.error().wrap("reading " + config);
-    if (loaded->state.sqlite_path.empty()) {
+    NKD_ASSIGN_OR_RETURN_WRAP(auto loaded, syncd::load_daemon_config(config), "reading " + config);
+    if (loaded.state.sqlite_path.empty()) {
       return Error{ErrorCode::kInvalidArgument,
                    config + " names no SQLite state file (state.sqlite); pass --state FILE"};
     }
-    resolved.state_path = loaded->state.sqlite_path;
-    resolved.ignition_base_url = loaded->public_url;
+    resolved.state_path = loaded.state.sqlite_path;
+    resolved.ignition_base_url = loaded.public_url;
   } else {
     resolved.state_path = state;
     resolved.ignition_base_url = ignition_url;

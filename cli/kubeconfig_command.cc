@@ -32,36 +32,32 @@ Result<pki::ClusterPki> load_pki(const KubeconfigOptions& options, int& exit_cod
                                            " does not exist; pass --state with the file "
                                            "`nkd render --state` or the daemon wrote"};
   }
-  auto store = state::SqliteStateStore::open_read_only(options.state);
-  if (!store) return store.error();
-  auto stored = state::load_stored_pki(**store, options.cluster);
-  if (!stored) return stored.error();
-  if (!stored->has_value()) {
+  NKD_ASSIGN_OR_RETURN(auto store, state::SqliteStateStore::open_read_only(options.state));
+  NKD_ASSIGN_OR_RETURN(auto stored, state::load_stored_pki(*store, options.cluster));
+  if (!stored.has_value()) {
     return Error{ErrorCode::kNotFound, "no PKI for cluster " + options.cluster + " in " +
                                            options.state +
                                            "; render or deploy the cluster first"};
   }
-  return std::move(**stored);
+  return std::move(*stored);
 }
 
 Result<std::string> server_url(const KubeconfigOptions& options, int& exit_code) {
   if (!options.server.empty()) return options.server;
   exit_code = 2;
-  auto tree = options.repository.open();
-  if (!tree) {
-    return tree.error().wrap("finding the API endpoint (pass --server URL to skip the repository)");
-  }
-  const model::LoadResult loaded = model::load_repository(**tree);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto tree, options.repository.open(),
+                            "finding the API endpoint (pass --server URL to skip the repository)");
+  const model::LoadResult loaded = model::load_repository(*tree);
   exit_code = 1;
   if (!loaded.ok()) {
     return Error{ErrorCode::kInvalidArgument,
-                 "the definitions in " + (*tree)->describe() +
+                 "the definitions in " + tree->describe() +
                      " are invalid (run nkd validate); pass --server URL to skip them"};
   }
   const model::Cluster* cluster = loaded.model.find(options.cluster);
   if (cluster == nullptr) {
     return Error{ErrorCode::kNotFound, "no cluster named " + options.cluster + " in " +
-                                           (*tree)->describe() + "; pass --server URL"};
+                                           tree->describe() + "; pass --server URL"};
   }
   return kube::api_server_url(*cluster);
 }

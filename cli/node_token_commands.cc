@@ -70,21 +70,17 @@ Error unknown_node(state::StateStore& store, const std::string& cluster, const s
 }
 
 Result<std::string> node_url_output(const NodeUrlOptions& options) {
-  auto resolved = options.source.resolve(/*need_ignition_url=*/true);
-  if (!resolved) return resolved.error();
-  auto store = open_existing_state(resolved->state_path, /*writable=*/false);
-  if (!store) return store.error();
-  auto pki = state::load_stored_pki(**store, options.cluster);
-  if (!pki) return pki.error();
-  if (!pki->has_value()) return unknown_cluster(**store, options.cluster, resolved->state_path);
-  auto published = (*store)->load_published_config(options.cluster, options.node);
-  if (!published) return published.error();
-  if (!published->has_value()) return unknown_node(**store, options.cluster, options.node);
+  NKD_ASSIGN_OR_RETURN(auto resolved, options.source.resolve(/*need_ignition_url=*/true));
+  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, /*writable=*/false));
+  NKD_ASSIGN_OR_RETURN(auto pki, state::load_stored_pki(*store, options.cluster));
+  if (!pki.has_value()) return unknown_cluster(*store, options.cluster, resolved.state_path);
+  NKD_ASSIGN_OR_RETURN(auto published, store->load_published_config(options.cluster, options.node));
+  if (!published.has_value()) return unknown_node(*store, options.cluster, options.node);
   const std::string url =
-      render::node_config_url(resolved->ignition_base_url, options.cluster, options.node);
-  const Secret token = pki::node_fetch_token(**pki, options.node);
+      render::node_config_url(resolved.ignition_base_url, options.cluster, options.node);
+  const Secret token = pki::node_fetch_token(*pki, options.node);
   if (options.pointer) {
-    return ignition::pointer_config(url, sha512_hex((*published)->content), token) + "\n";
+    return ignition::pointer_config(url, sha512_hex(published->content), token) + "\n";
   }
   return url + "?token=" + token.reveal() + "\n";
 }
@@ -95,16 +91,14 @@ Result<std::string> rotate(const RotateOptions& options) {
     return Error{ErrorCode::kInvalidArgument, "--grace-period '" + options.grace +
                                                   "' must be a duration from 0s to 24h, e.g. 15m"};
   }
-  auto resolved = options.source.resolve(/*need_ignition_url=*/false);
-  if (!resolved) return resolved.error();
-  auto store = open_existing_state(resolved->state_path, /*writable=*/true);
-  if (!store) return store.error();
+  NKD_ASSIGN_OR_RETURN(auto resolved, options.source.resolve(/*need_ignition_url=*/false));
+  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, /*writable=*/true));
   const std::int64_t now_unix = real_clock().now_unix_ms() / 1000;
   auto rotated =
-      state::rotate_stored_node_tokens(**store, options.cluster, now_unix, *grace_ms / 1000);
+      state::rotate_stored_node_tokens(*store, options.cluster, now_unix, *grace_ms / 1000);
   if (!rotated) {
     if (rotated.error().code == ErrorCode::kNotFound) {
-      return unknown_cluster(**store, options.cluster, resolved->state_path);
+      return unknown_cluster(*store, options.cluster, resolved.state_path);
     }
     return rotated.error();
   }

@@ -39,10 +39,9 @@ struct PlanCommandOptions {
 // The daemon's view of every cluster: its applied revision and the nodes it has (with their pool
 // and role, which order a scale-down).
 Result<std::map<std::string, plan::ActualCluster>> actual_state(const DaemonEndpoint& server) {
-  auto clusters = get_daemon_json(server, "/api/v1/clusters");
-  if (!clusters) return clusters.error();
+  NKD_ASSIGN_OR_RETURN(auto clusters, get_daemon_json(server, "/api/v1/clusters"));
   std::map<std::string, plan::ActualCluster> actual;
-  for (const auto& cluster : *clusters) {
+  for (const auto& cluster : clusters) {
     plan::ActualCluster entry;
     if (cluster.contains("appliedRevision") && cluster["appliedRevision"].is_string()) {
       entry.applied_revision = cluster["appliedRevision"].get<std::string>();
@@ -66,9 +65,8 @@ Result<std::function<std::optional<pki::ClusterPki>(const std::string&)>> stored
   if (!std::filesystem::exists(path)) {
     return Error{ErrorCode::kInvalidArgument, "--state " + path + ": no such file"};
   }
-  auto opened = state::SqliteStateStore::open_read_only(path);
-  if (!opened) return opened.error();
-  std::shared_ptr<state::SqliteStateStore> store = std::move(opened).value();
+  NKD_ASSIGN_OR_RETURN(auto opened, state::SqliteStateStore::open_read_only(path));
+  std::shared_ptr<state::SqliteStateStore> store = std::move(opened);
   return std::function<std::optional<pki::ClusterPki>(const std::string&)>(
       [store](const std::string& cluster) -> std::optional<pki::ClusterPki> {
         auto stored = state::load_stored_pki(*store, cluster);

@@ -43,8 +43,8 @@ Status write_artifacts(const fs::path& out, const render::ClusterRender& rendere
   fs::remove_all(directory, error);  // a node that left the cluster must not leave a file behind
   for (const auto& artifact : rendered.artifacts) {
     const fs::path path = directory / artifact.path;
-    if (auto made = create_private_directories(path.parent_path()); !made) return made;
-    if (auto written = write_private_file(path, artifact.content); !written) return written;
+    NKD_RETURN_IF_ERROR(create_private_directories(path.parent_path()));
+    NKD_RETURN_IF_ERROR(write_private_file(path, artifact.content));
   }
   return write_private_file(directory / "digest", rendered.digest + "\n");
 }

@@ -206,19 +206,17 @@ CurlHttpClient::CurlHttpClient(CidrAllowList egress_allow, Resolver resolver)
 }
 
 Result<std::string> CurlHttpClient::pin_destination(const HttpRequest& request) const {
-  auto destination = dial_destination(request.url, request.connect_to);
-  if (!destination) return destination.error().wrap(request.method + " " + request.url);
-  if (parse_ip(destination->host)) return std::string();
-  auto addresses = resolver_(destination->host, destination->port);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto destination, dial_destination(request.url, request.connect_to),
+                            request.method + " " + request.url);
+  if (parse_ip(destination.host)) return std::string();
+  auto addresses = resolver_(destination.host, destination.port);
   if (!addresses) {
     return Error{ErrorCode::kUnavailable,
                  request.method + " " + request.url + ": " + addresses.error().message};
   }
-  if (auto status = check_addresses(destination->host, *addresses, egress_allow_); !status) {
-    return Error{status.error().code,
-                 request.method + " " + request.url + ": " + status.error().message};
-  }
-  return pinned_resolve_entry(*destination, *addresses);
+  NKD_RETURN_IF_ERROR_WRAP(check_addresses(destination.host, *addresses, egress_allow_),
+                           request.method + " " + request.url);
+  return pinned_resolve_entry(destination, *addresses);
 }
 
 Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
@@ -236,11 +234,10 @@ Result<HttpResponse> CurlHttpClient::send(const HttpRequest& request) {
   }
   curl::slist_append(headers, "Expect:");  // no 100-continue round trip
   curl_easy_setopt(handle.get(), CURLOPT_HTTPHEADER, headers.get());
-  auto pinned = pin_destination(request);
-  if (!pinned) return pinned.error();
+  NKD_ASSIGN_OR_RETURN(auto pinned, pin_destination(request));
   curl::SlistPtr resolve;
-  if (!pinned->empty()) {
-    if (!curl::slist_append(resolve, pinned->c_str())) {
+  if (!pinned.empty()) {
+    if (!curl::slist_append(resolve, pinned.c_str())) {
       return Error{ErrorCode::kInternal, "out of memory pinning the resolved address"};
     }
     curl_easy_setopt(handle.get(), CURLOPT_RESOLVE, resolve.get());

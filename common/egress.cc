@@ -69,7 +69,7 @@ Status check_addresses(std::string_view host, const std::vector<IpAddress>& addr
     return Error{ErrorCode::kNetwork, "egress check: " + std::string(host) + " has no address"};
   }
   for (const IpAddress& address : addresses) {
-    if (auto status = check_address(host, address, allow); !status) return status;
+    NKD_RETURN_IF_ERROR(check_address(host, address, allow));
   }
   return ok_status();
 }
@@ -96,9 +96,8 @@ Result<std::vector<IpAddress>> resolve_host(const std::string& host, int port) {
 
 Status check_destination(const std::string& host, int port, const CidrAllowList& allow) {
   if (allow.empty()) return ok_status();
-  auto addresses = resolve_host(host, port);
-  if (!addresses) return addresses.error();
-  return check_addresses(host, *addresses, allow);
+  NKD_ASSIGN_OR_RETURN(auto addresses, resolve_host(host, port));
+  return check_addresses(host, addresses, allow);
 }
 
 std::optional<IpAddress> address_from_sockaddr(const sockaddr* address, socklen_t length) {

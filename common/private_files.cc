@@ -46,9 +46,8 @@ Status create_private_directories(const fs::path& directory) {
 }
 
 Status prepare_private_file(const fs::path& path) {
-  auto opened = open_private(path, 0);
-  if (!opened) return opened.error();
-  const FileDescriptor fd(*opened);
+  NKD_ASSIGN_OR_RETURN(auto opened, open_private(path, 0));
+  const FileDescriptor fd(opened);
   if (::fchmod(fd.get(), kPrivateFileMode) != 0) {
     return errno_error("setting mode 0600 on " + path.string(), errno);
   }
@@ -56,9 +55,8 @@ Status prepare_private_file(const fs::path& path) {
 }
 
 Status write_private_file(const fs::path& path, std::string_view content) {
-  auto opened = open_private(path, O_TRUNC);
-  if (!opened) return opened.error();
-  const FileDescriptor fd(*opened);
+  NKD_ASSIGN_OR_RETURN(auto opened, open_private(path, O_TRUNC));
+  const FileDescriptor fd(opened);
   if (::fchmod(fd.get(), kPrivateFileMode) != 0) {
     return errno_error("setting mode 0600 on " + path.string(), errno);
   }

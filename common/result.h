@@ -98,4 +98,56 @@ struct Ok {};
 using Status = Result<Ok>;
 inline Status ok_status() { return Ok{}; }
 
+// Early returns for errors, so a step reads as the list of calls it makes. Each evaluates `expr`
+// (a Result<T> or a Status) exactly once; on error it returns that error from the enclosing
+// function, which must return a Result or a Status. The _WRAP forms return
+// `error.wrap(context)` instead: the code and any retry override are kept, and `context` (anything
+// wrap() takes) is evaluated only on the error path, so it may format freely. An argument that
+// holds a comma outside parentheses (a template argument list, a braced list) needs a pair of
+// parentheses of its own; `lhs` cannot have them, so spell such a type `auto`.
+//
+//   NKD_RETURN_IF_ERROR(store.save(node));
+//   NKD_RETURN_IF_ERROR_WRAP(fetch(remote), "fetching " + remote);
+//   NKD_ASSIGN_OR_RETURN(auto tree, reader.read(revision));
+//   NKD_ASSIGN_OR_RETURN_WRAP(const Cluster cluster, parse(text), "parsing " + path);
+//
+// NKD_RETURN_IF_ERROR is one statement. NKD_ASSIGN_OR_RETURN declares or assigns `lhs` in the
+// enclosing scope (`auto x`, `const T x` or an existing variable), so it is a few statements and
+// cannot be the unbraced body of an if or a loop. On success the value is moved out of the
+// result into `lhs` (move-only types work); an lvalue `expr` is copied first, never moved from.
+#define NKD_RETURN_IF_ERROR(expr)                         \
+  do {                                                    \
+    if (auto&& nkd_status_ = (expr); !nkd_status_.ok()) { \
+      return nkd_status_.error();                         \
+    }                                                     \
+  } while (false)
+
+#define NKD_RETURN_IF_ERROR_WRAP(expr, context)           \
+  do {                                                    \
+    if (auto&& nkd_status_ = (expr); !nkd_status_.ok()) { \
+      return nkd_status_.error().wrap(context);           \
+    }                                                     \
+  } while (false)
+
+#define NKD_ASSIGN_OR_RETURN(lhs, expr)                                                 \
+  NKD_ASSIGN_OR_RETURN_IMPL_(NKD_RESULT_CONCAT_(nkd_result_, __COUNTER__), lhs, (expr), \
+                             nkd_result_error_)
+
+#define NKD_ASSIGN_OR_RETURN_WRAP(lhs, expr, context)                                   \
+  NKD_ASSIGN_OR_RETURN_IMPL_(NKD_RESULT_CONCAT_(nkd_result_, __COUNTER__), lhs, (expr), \
+                             nkd_result_error_.wrap(context))
+
+// Implementation details of the macros above. The temporary's name is unique per use (through
+// __COUNTER__), so two uses in one scope do not collide; `on_error` is an expression over
+// `nkd_result_error_`, the held error.
+#define NKD_RESULT_CONCAT_INNER_(a, b) a##b
+#define NKD_RESULT_CONCAT_(a, b) NKD_RESULT_CONCAT_INNER_(a, b)
+#define NKD_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr, on_error) \
+  auto result = expr;                                           \
+  if (!result.ok()) {                                           \
+    const ::nkd::Error& nkd_result_error_ = result.error();     \
+    return on_error;                                            \
+  }                                                             \
+  lhs = std::move(result).value()
+
 }  // namespace nkd

@@ -17,9 +17,8 @@ Result<std::string> read_text_file(const std::string& path, const std::string& w
 }
 
 Result<Secret> read_secret_file(const std::string& path, const std::string& what) {
-  auto text = read_text_file(path, what);
-  if (!text) return text.error();
-  std::string value = std::move(text).value();
+  NKD_ASSIGN_OR_RETURN(auto text, read_text_file(path, what));
+  std::string value = std::move(text);
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   return Secret(std::move(value));
 }

@@ -245,9 +245,8 @@ Result<Range> Range::parse(std::string_view text) {
     const std::size_t bar = rest.find("||", start);
     const std::string set_text =
         rest.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
-    auto set = parse_set(set_text, range.text_);
-    if (!set) return set.error();
-    range.alternatives_.push_back(std::move(set).value());
+    NKD_ASSIGN_OR_RETURN(auto set, parse_set(set_text, range.text_));
+    range.alternatives_.push_back(std::move(set));
     if (bar == std::string::npos) break;
     start = bar + 2;
   }

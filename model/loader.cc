@@ -114,10 +114,9 @@ void drop_duplicate_macs(LoadResult& result) {
 }  // namespace
 
 Result<std::vector<std::string>> list_cluster_names(const TreeReader& tree) {
-  auto entries = tree.list(std::string(kClustersDirectory));
-  if (!entries) return entries.error();
+  NKD_ASSIGN_OR_RETURN(auto entries, tree.list(std::string(kClustersDirectory)));
   std::vector<std::string> names;
-  for (const std::string& entry : *entries) {
+  for (const std::string& entry : entries) {
     if (entry.ends_with('/')) names.push_back(entry.substr(0, entry.size() - 1));
   }
   if (names.size() > kMaxClustersPerRepository) {

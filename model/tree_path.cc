@@ -64,19 +64,18 @@ Result<std::string> resolve_tree_path(std::string_view path, const TreeEntryLook
     }
     resolved.push_back(std::move(component));
     const std::string candidate = join_components(resolved);
-    auto entry = lookup(candidate);
-    if (!entry) return entry.error();
-    last_kind = entry->kind;
-    if (entry->kind == TreeEntryKind::kMissing) {
+    NKD_ASSIGN_OR_RETURN(auto entry, lookup(candidate));
+    last_kind = entry.kind;
+    if (entry.kind == TreeEntryKind::kMissing) {
       return Error{ErrorCode::kNotFound, std::string(path) + ": no such file"};
     }
-    if (entry->kind != TreeEntryKind::kSymbolicLink) continue;
+    if (entry.kind != TreeEntryKind::kSymbolicLink) continue;
     if (++hops > kMaxSymbolicLinkHops) {
       return Error{ErrorCode::kPermissionDenied,
                    std::string(path) + ": more than " + std::to_string(kMaxSymbolicLinkHops) +
                        " symbolic links to follow (a loop?); replace a link with the file"};
     }
-    const std::string& target = entry->link_target;
+    const std::string& target = entry.link_target;
     if (target.empty() || target.front() == '/') return leaves_tree(path, candidate, target);
     // A relative target is read from the link's directory; its ".." that would climb above the
     // root is refused when it is met.

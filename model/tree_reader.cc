@@ -103,9 +103,8 @@ Result<std::vector<std::string>> DirectoryTreeReader::list(const std::string& di
 
 Result<std::string> DirectoryTreeReader::read(const std::string& path,
                                               std::uint64_t max_bytes) const {
-  auto resolved = resolve(path);
-  if (!resolved) return resolved.error();
-  const fs::path full = fs::path(root_) / *resolved;
+  NKD_ASSIGN_OR_RETURN(auto resolved, resolve(path));
+  const fs::path full = fs::path(root_) / resolved;
   // O_NOFOLLOW: the last component was checked to be no link; refuse one swapped in since.
   // O_NONBLOCK: a FIFO must not stall the reader; it is refused below as not a file.
   FileDescriptor file(::open(full.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));

@@ -80,9 +80,8 @@ Result<model::TreeEntryInfo> GitTreeReader::lookup(const std::string& path) cons
     default: return model::TreeEntryInfo{.kind = TreeEntryKind::kOther};  // a submodule
   }
   const git_oid& id = *git_tree_entry_id(entry.get());
-  auto size = blob_size(id, path);
-  if (!size) return size.error();
-  if (*size > kMaxLinkTargetBytes) return model::file_too_large(path, *size, kMaxLinkTargetBytes);
+  NKD_ASSIGN_OR_RETURN(auto size, blob_size(id, path));
+  if (size > kMaxLinkTargetBytes) return model::file_too_large(path, size, kMaxLinkTargetBytes);
   git_blob* raw_blob = nullptr;
   if (git_blob_lookup(&raw_blob, repository_.get(), &id) != 0) {
     return last_error("reading link " + path);
@@ -150,10 +149,9 @@ Result<std::vector<std::string>> GitTreeReader::list(const std::string& director
 }
 
 Result<std::string> GitTreeReader::read(const std::string& path, std::uint64_t max_bytes) const {
-  auto resolved = resolve(path);
-  if (!resolved) return resolved.error();
+  NKD_ASSIGN_OR_RETURN(auto resolved, resolve(path));
   git_tree_entry* raw_entry = nullptr;
-  if (git_tree_entry_bypath(&raw_entry, tree_.get(), resolved->c_str()) != 0) {
+  if (git_tree_entry_bypath(&raw_entry, tree_.get(), resolved.c_str()) != 0) {
     return Error{ErrorCode::kNotFound, path + ": no such file in commit " + commit_.id.substr(0, 12)};
   }
   TreeEntryPtr entry(raw_entry);
@@ -162,9 +160,8 @@ Result<std::string> GitTreeReader::read(const std::string& path, std::uint64_t m
   }
   // The header gives the size without inflating a blob that may be gigabytes.
   const git_oid& id = *git_tree_entry_id(entry.get());
-  auto size = blob_size(id, path);
-  if (!size) return size.error();
-  if (*size > max_bytes) return model::file_too_large(path, *size, max_bytes);
+  NKD_ASSIGN_OR_RETURN(auto size, blob_size(id, path));
+  if (size > max_bytes) return model::file_too_large(path, size, max_bytes);
   git_blob* raw_blob = nullptr;
   if (git_blob_lookup(&raw_blob, repository_.get(), &id) != 0) {
     return last_error("reading " + path);

@@ -34,10 +34,9 @@ Result<git_oid> parse_oid(const std::string& hex) {
 }
 
 Result<TreePtr> commit_tree(git_repository* repository, const std::string& commit_hex) {
-  auto id = parse_oid(commit_hex);
-  if (!id) return id.error();
+  NKD_ASSIGN_OR_RETURN(auto id, parse_oid(commit_hex));
   git_commit* raw_commit = nullptr;
-  if (git_commit_lookup(&raw_commit, repository, &*id) != 0) {
+  if (git_commit_lookup(&raw_commit, repository, &id) != 0) {
     return last_error("commit " + commit_hex + " is not in the mirror", ErrorCode::kNotFound);
   }
   CommitPtr commit(raw_commit);
@@ -102,7 +101,7 @@ Result<FetchResult> LibGit2Source::fetch_from_remote() {
   if (remote_.transport == Transport::kLocal) {
     // libgit2 takes a path that does not exist for a URL of an unknown scheme and says only
     // "unsupported URL protocol".
-    if (auto status = check_local_repository(options_.url); !status) return status.error();
+    NKD_RETURN_IF_ERROR(check_local_repository(options_.url));
   }
   // Declared before the connection, so the remote is disconnected (its sockets closed) while
   // the transfer still owns them. Every socket of the transfer, SSH's included, connects only to
@@ -131,20 +130,19 @@ Result<FetchResult> LibGit2Source::fetch_from_remote() {
 
 Result<FetchResult> LibGit2Source::fetch_connected(RemoteSession& session) {
   const std::string shown_url = display_url(options_.url);
-  auto target = resolve_target(remote_handle_.get());
-  if (!target) return target.error();
+  NKD_ASSIGN_OR_RETURN(auto target, resolve_target(remote_handle_.get()));
   const std::optional<git_oid> previous = watched_commit();
-  FetchResult result{.commit_id = git_oid_tostr_s(&target->commit)};
-  if (previous && git_oid_equal(&*previous, &target->commit)) return result;  // nothing moved
+  FetchResult result{.commit_id = git_oid_tostr_s(&target.commit)};
+  if (previous && git_oid_equal(&*previous, &target.commit)) return result;  // nothing moved
 
   git_odb* raw_odb = nullptr;
   bool have_objects = false;
   if (git_repository_odb(&raw_odb, repository_.get()) == 0) {
-    have_objects = git_odb_exists(raw_odb, &target->commit) == 1;
+    have_objects = git_odb_exists(raw_odb, &target.commit) == 1;
     git_odb_free(raw_odb);
   }
   if (!have_objects) {
-    const std::string refspec = "+" + target->remote_ref + ":refs/nkd/incoming";
+    const std::string refspec = "+" + target.remote_ref + ":refs/nkd/incoming";
     char* specs[] = {const_cast<char*>(refspec.c_str())};
     const git_strarray refspecs{specs, 1};
     git_fetch_options fetch = GIT_FETCH_OPTIONS_INIT;
@@ -153,20 +151,19 @@ Result<FetchResult> LibGit2Source::fetch_connected(RemoteSession& session) {
     fetch.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
     fetch.prune = GIT_FETCH_NO_PRUNE;
     if (git_remote_download(remote_handle_.get(), &refspecs, &fetch) != 0) {
-      return network_failure(session, "downloading " + target->remote_ref + " from " + shown_url);
+      return network_failure(session, "downloading " + target.remote_ref + " from " + shown_url);
     }
     result.received_bytes = git_remote_stats(remote_handle_.get())->received_bytes;
   }
-  auto commit = peel_to_commit(target->commit);
-  if (!commit) return commit.error().wrap("after fetching " + target->remote_ref + " from " + shown_url);
-  result.commit_id = git_oid_tostr_s(&*commit);
-  result.moved = !previous || !git_oid_equal(&*previous, &*commit);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto commit, peel_to_commit(target.commit),
+                            "after fetching " + target.remote_ref + " from " + shown_url);
+  result.commit_id = git_oid_tostr_s(&commit);
+  result.moved = !previous || !git_oid_equal(&*previous, &commit);
   if (previous && result.moved) {
-    auto descends = descends_from(*commit, *previous);
-    if (!descends) return descends.error();
-    result.force_pushed = !*descends;
+    NKD_ASSIGN_OR_RETURN(auto descends, descends_from(commit, *previous));
+    result.force_pushed = !descends;
   }
-  if (auto status = record_watched(*commit); !status) return status.error();
+  NKD_RETURN_IF_ERROR(record_watched(commit));
   return result;
 }
 
@@ -179,30 +176,27 @@ Error LibGit2Source::network_failure(const RemoteSession& session,
 }
 
 Result<std::unique_ptr<model::TreeReader>> LibGit2Source::tree(const std::string& commit_id) {
-  auto reader = GitTreeReader::open(mirror_path_, commit_id);
-  if (!reader) return reader.error();
-  return std::unique_ptr<model::TreeReader>(std::move(reader).value());
+  NKD_ASSIGN_OR_RETURN(auto reader, GitTreeReader::open(mirror_path_, commit_id));
+  return std::unique_ptr<model::TreeReader>(std::move(reader));
 }
 
 Result<CommitInfo> LibGit2Source::commit_info(const std::string& commit_id) {
-  auto reader = GitTreeReader::open(mirror_path_, commit_id);
-  if (!reader) return reader.error();
-  return (*reader)->commit();
+  NKD_ASSIGN_OR_RETURN(auto reader, GitTreeReader::open(mirror_path_, commit_id));
+  return reader->commit();
 }
 
 Result<std::vector<std::string>> LibGit2Source::changed_clusters(const std::string& from_commit,
                                                                  const std::string& to_commit) {
-  auto to_tree = commit_tree(repository_.get(), to_commit);
-  if (!to_tree) return to_tree.error();
-  if (from_commit.empty()) return all_clusters(repository_.get(), to_tree->get());
-  auto from_tree = commit_tree(repository_.get(), from_commit);
-  if (!from_tree) return from_tree.error();
+  NKD_ASSIGN_OR_RETURN(auto to_tree, commit_tree(repository_.get(), to_commit));
+  if (from_commit.empty()) return all_clusters(repository_.get(), to_tree.get());
+  NKD_ASSIGN_OR_RETURN(auto from_tree, commit_tree(repository_.get(), from_commit));
   git_diff_options options = GIT_DIFF_OPTIONS_INIT;
   char pathspec[] = "clusters/";
   char* paths[] = {pathspec};
   options.pathspec = git_strarray{paths, 1};
   git_diff* raw_diff = nullptr;
-  if (git_diff_tree_to_tree(&raw_diff, repository_.get(), from_tree->get(), to_tree->get(), &options) != 0) {
+  if (git_diff_tree_to_tree(&raw_diff, repository_.get(), from_tree.get(), to_tree.get(),
+                            &options) != 0) {
     return last_error("comparing " + from_commit.substr(0, 12) + " with " + to_commit.substr(0, 12));
   }
   DiffPtr diff(raw_diff);

@@ -67,14 +67,15 @@ std::vector<std::string> candidate_names(const std::string& ref) {
 
 Result<std::unique_ptr<LibGit2Source>> LibGit2Source::open(GitSourceOptions options) {
   ensure_initialized();
-  auto remote = parse_remote_url(options.url);
-  if (!remote) return remote.error();
-  if (auto status = check_transport_support(*remote, options.url); !status) return status.error();
+  NKD_ASSIGN_OR_RETURN(auto remote, parse_remote_url(options.url));
+  NKD_RETURN_IF_ERROR(check_transport_support(remote, options.url));
   std::optional<semver::Range> range;
   if (options.ref.starts_with(kSemverPrefix)) {
-    auto parsed = semver::Range::parse(std::string_view(options.ref).substr(kSemverPrefix.size()));
-    if (!parsed) return parsed.error().wrap("repository.ref");
-    range = std::move(parsed).value();
+    NKD_ASSIGN_OR_RETURN_WRAP(
+        auto parsed,
+        semver::Range::parse(std::string_view(options.ref).substr(kSemverPrefix.size())),
+        "repository.ref");
+    range = std::move(parsed);
   } else if (options.ref.empty() ||
              (options.ref != "HEAD" && git_reference_is_valid_name(candidate_names(options.ref)[0].c_str()) == 0)) {
     return Error{ErrorCode::kInvalidArgument,
@@ -84,19 +85,17 @@ Result<std::unique_ptr<LibGit2Source>> LibGit2Source::open(GitSourceOptions opti
   if (options.cache_dir.empty()) {
     return Error{ErrorCode::kInvalidArgument, "the Git source needs a cache directory for its mirror"};
   }
-  if (auto made = create_private_directories(options.cache_dir); !made) {
-    return made.error().wrap("creating the Git mirror's cache directory");
-  }
+  NKD_RETURN_IF_ERROR_WRAP(create_private_directories(options.cache_dir),
+                           "creating the Git mirror's cache directory");
   const std::string mirror_path = (std::filesystem::path(options.cache_dir) / "repo.git").string();
-  auto repository = open_mirror(mirror_path);
-  if (!repository) return repository.error();
+  NKD_ASSIGN_OR_RETURN(auto repository, open_mirror(mirror_path));
   git_remote* raw_remote = nullptr;
   int created_rc = 0;
   {
     // libgit2 1.5 applies the url.*.insteadOf rules through a config iterator whose PCRE2 match
     // data it never frees (about 20 KiB a remote; the source makes one remote for its lifetime).
     const LibraryAllocations library_allocations;
-    created_rc = git_remote_create_anonymous(&raw_remote, repository->get(), options.url.c_str());
+    created_rc = git_remote_create_anonymous(&raw_remote, repository.get(), options.url.c_str());
   }
   if (created_rc != 0) {
     Error error = last_error("setting up remote " + display_url(options.url),
@@ -110,7 +109,7 @@ Result<std::unique_ptr<LibGit2Source>> LibGit2Source::open(GitSourceOptions opti
     git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, options.auth.ca_file.c_str(), nullptr);
   }
   return std::unique_ptr<LibGit2Source>(new LibGit2Source(
-      std::move(options), std::move(remote).value(), std::move(repository).value(),
+      std::move(options), std::move(remote), std::move(repository),
       std::move(remote_handle), mirror_path, std::move(range)));
 }
 

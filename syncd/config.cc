@@ -349,10 +349,10 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
     fields.error(error.mark, "YAML syntax error: " + error.msg);
   }
   if (egress_override != nullptr) {
-    auto list = effective_egress_allow(config.egress, egress_override->c_str());
-    if (!list) return list.error();
-    config.egress = *list;
-    config.egress_text = list->to_string();
+    NKD_ASSIGN_OR_RETURN(auto list,
+                         effective_egress_allow(config.egress, egress_override->c_str()));
+    config.egress = list;
+    config.egress_text = list.to_string();
   }
   const auto colon = config.listen.rfind(':');
   if (colon == std::string::npos || config.listen_port() <= 0 || config.listen_port() > 65535) {

@@ -22,9 +22,10 @@ Result<WebhookSecrets> load_webhook_secrets(const WebhooksConfig& config) {
       without_secret += std::string(without_secret.empty() ? "" : ", ") + to_string(kind);
       continue;
     }
-    auto secret = read_secret_file(file, std::string("webhook secret file of ") + to_string(kind));
-    if (!secret) return secret.error();
-    secrets.set(kind, std::move(secret).value());
+    NKD_ASSIGN_OR_RETURN(
+        auto secret,
+        read_secret_file(file, std::string("webhook secret file of ") + to_string(kind)));
+    secrets.set(kind, std::move(secret));
   }
   if (!without_secret.empty()) {
     spdlog::warn(
@@ -41,9 +42,9 @@ Result<Secret> load_operator_token(const std::string& file) {
     spdlog::info("api.operatorTokenFile is not set: suspend, resume and sync requests are refused");
     return Secret();
   }
-  auto token = read_secret_file(file, "operator token file (api.operatorTokenFile)");
-  if (!token) return token.error();
-  if (token->reveal().size() < 16) {
+  NKD_ASSIGN_OR_RETURN(auto token,
+                       read_secret_file(file, "operator token file (api.operatorTokenFile)"));
+  if (token.reveal().size() < 16) {
     return Error{ErrorCode::kInvalidArgument,
                  "the operator token in " + file +
                      " is shorter than 16 characters; write a long random one (openssl rand -hex 32)"};
@@ -206,38 +207,36 @@ reconcile::RenderFunction Daemon::render_function(const model::Cluster& cluster)
 Daemon::~Daemon() { stop(); }
 
 Status Daemon::start() {
-  auto secrets = load_webhook_secrets(config_.webhooks);
-  if (!secrets) return secrets.error();
-  auto operator_token = load_operator_token(config_.operator_token_file);
-  if (!operator_token) return operator_token.error();
+  NKD_ASSIGN_OR_RETURN(auto secrets, load_webhook_secrets(config_.webhooks));
+  NKD_ASSIGN_OR_RETURN(auto operator_token, load_operator_token(config_.operator_token_file));
   restore_fetched_configs();
   reconciler_->restore_metrics();
   reconciler_->restore_suspensions();
-  if (auto status = start_commit_statuses(); !status) return status;
-  if (auto status = start_notifications(); !status) return status;
+  NKD_RETURN_IF_ERROR(start_commit_statuses());
+  NKD_RETURN_IF_ERROR(start_notifications());
   listen_to_reconciler();
-  if (auto status = prepare_listener_security(); !status) return status;
+  NKD_RETURN_IF_ERROR(prepare_listener_security());
   http_ = std::make_unique<HttpServer>(
       HttpServerOptions{.host = config_.listen_host(),
                         .port = config_.listen_port(),
                         .watched_ref = config_.repository.ref,
-                        .webhook_secrets = *secrets,
+                        .webhook_secrets = secrets,
                         .webhook_networks = {.ipv4_bits = config_.webhooks.rate_limit_ipv4_prefix,
                                              .ipv6_bits = config_.webhooks.rate_limit_ipv6_prefix},
                         .clock = &clock_,
                         .connections = config_.http_limits,
                         .tls = listener_tls_,
                         .public_url = config_.public_url,
-                        .operator_token = std::move(operator_token).value()},
+                        .operator_token = std::move(operator_token)},
       *store_, metrics_, bare_metal_,
-      HttpCallbacks{.source_ready = [this] { return fetched_once_.load(); },
-                    .trigger_fetch = [this] { trigger_fetch(); },
-                    .operator_action =
-                        [this](OperatorAction action, const std::string& cluster,
-                               const std::string& reason) {
-                          return operator_action(action, cluster, reason);
-                        }});
-  if (auto status = http_->start(); !status) return status;
+      HttpCallbacks{
+          .source_ready = [this] { return fetched_once_.load(); },
+          .trigger_fetch = [this] { trigger_fetch(); },
+          .operator_action =
+              [this](OperatorAction action, const std::string& cluster, const std::string& reason) {
+                return operator_action(action, cluster, reason);
+              }});
+  NKD_RETURN_IF_ERROR(http_->start());
   metrics_.source_poll_interval_seconds.Add({}).Set(
       static_cast<double>(poll_interval_ms_.load()) / 1000.0);
   reconciler_->start();
@@ -258,22 +257,20 @@ Status Daemon::prepare_listener_security() {
         "http.insecure to serve HTTPS (nkd makes its own CA), or set http.tls");
     return ok_status();
   }
-  auto files = prepare_listener_tls(config_, clock_.now_unix_ms() / 1000);
-  if (!files) return files.error();
-  auto context = TlsContext::from_files(files->cert_file, files->key_file);
-  if (!context) return context.error();
-  listener_tls_ = std::move(context).value();
-  ignition_ca_pem_ = files->ca_pem;
-  spdlog::info("serving HTTPS with {}; pointer configs pin the CA in {}", files->cert_file,
-               files->ca_file);
+  NKD_ASSIGN_OR_RETURN(auto files, prepare_listener_tls(config_, clock_.now_unix_ms() / 1000));
+  NKD_ASSIGN_OR_RETURN(auto context, TlsContext::from_files(files.cert_file, files.key_file));
+  listener_tls_ = std::move(context);
+  ignition_ca_pem_ = files.ca_pem;
+  spdlog::info("serving HTTPS with {}; pointer configs pin the CA in {}", files.cert_file,
+               files.ca_file);
   return ok_status();
 }
 
 Status Daemon::start_commit_statuses() {
   if (config_.forge.kind.empty()) return ok_status();
-  auto publisher = ForgeStatusPublisher::create(config_.forge, *http_client_, clock_, metrics_);
-  if (!publisher) return publisher.error();
-  forge_publisher_ = std::move(publisher).value();
+  NKD_ASSIGN_OR_RETURN(
+      auto publisher, ForgeStatusPublisher::create(config_.forge, *http_client_, clock_, metrics_));
+  forge_publisher_ = std::move(publisher);
   commit_statuses_ = std::make_unique<CommitStatusTracker>(*forge_publisher_);
   spdlog::info("posting commit statuses to {} {} as '{}'", config_.forge.kind,
                config_.forge.repository, config_.forge.context);
@@ -282,10 +279,9 @@ Status Daemon::start_commit_statuses() {
 
 Status Daemon::start_notifications() {
   if (config_.notifications.empty()) return ok_status();
-  auto notifier =
-      notify::Notifier::create(config_.notifications, *http_client_, clock_, metrics_);
-  if (!notifier) return notifier.error();
-  notifier_ = std::move(notifier).value();
+  NKD_ASSIGN_OR_RETURN(auto notifier, notify::Notifier::create(config_.notifications, *http_client_,
+                                                               clock_, metrics_));
+  notifier_ = std::move(notifier);
   std::string names;
   for (const auto& sink : config_.notifications) {
     names += (names.empty() ? "" : ", ") + sink.name + " (" + notify::to_string(sink.type) + ")";

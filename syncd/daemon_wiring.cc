@@ -12,21 +12,21 @@ namespace nkd::syncd {
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::string& version,
                                                const std::string& commit) {
   // It holds the state store's private keys and the Git mirror: the daemon's user's alone.
-  if (auto made = create_private_directories(config.state_directory()); !made) {
-    return made.error().wrap("creating the state directory");
-  }
+  NKD_RETURN_IF_ERROR_WRAP(create_private_directories(config.state_directory()),
+                           "creating the state directory");
   const Clock& clock = real_clock();
   DaemonParts parts;
-  auto store = state::open_sqlite_state_store(config.state.sqlite_path, clock);
-  if (!store) return store.error().wrap("opening the state store");
-  parts.store = std::move(store).value();
-  auto source = create_source(config);
-  if (!source) return source.error().wrap("setting up the Git source");
-  parts.source = std::move(source).value();
+  NKD_ASSIGN_OR_RETURN_WRAP(auto store,
+                            state::open_sqlite_state_store(config.state.sqlite_path, clock),
+                            "opening the state store");
+  parts.store = std::move(store);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto source, create_source(config), "setting up the Git source");
+  parts.source = std::move(source);
   if (!config.openstack.clouds_file.empty()) {
-    auto loaded = providers::openstack::load_clouds_file(config.openstack.clouds_file);
-    if (!loaded) return loaded.error().wrap("reading clouds: " + config.openstack.clouds_file);
-    parts.clouds = std::move(loaded).value();
+    NKD_ASSIGN_OR_RETURN_WRAP(auto loaded,
+                              providers::openstack::load_clouds_file(config.openstack.clouds_file),
+                              "reading clouds: " + config.openstack.clouds_file);
+    parts.clouds = std::move(loaded);
   }
   parts.http = std::make_unique<CurlHttpClient>(config.egress);
   return std::make_unique<Daemon>(std::move(config), std::move(parts), clock, version, commit);

@@ -41,7 +41,7 @@ std::optional<pki::CertKeyPair> split_pair_pem(const std::string& text) {
 // Replaces `path` as a whole: readers see the old content or the new, never a part.
 Status replace_private_file(const fs::path& path, std::string_view content) {
   const fs::path staged = path.string() + ".new";
-  if (auto status = write_private_file(staged, content); !status) return status;
+  NKD_RETURN_IF_ERROR(write_private_file(staged, content));
   std::error_code error;
   fs::rename(staged, path, error);
   if (error) {
@@ -54,9 +54,9 @@ Status replace_private_file(const fs::path& path, std::string_view content) {
 Result<std::optional<pki::CertKeyPair>> read_pair(const fs::path& path) {
   std::error_code error;
   if (!fs::exists(path, error)) return std::optional<pki::CertKeyPair>{};
-  Result<std::string> text = read_text_file(path.string(), "listener certificate and key");
-  if (!text) return text.error();
-  auto pair = split_pair_pem(*text);
+  NKD_ASSIGN_OR_RETURN(std::string text,
+                       read_text_file(path.string(), "listener certificate and key"));
+  auto pair = split_pair_pem(text);
   if (!pair) {
     return Error{ErrorCode::kParse, path.string() +
                                         " is not a PEM certificate followed by its "
@@ -67,42 +67,34 @@ Result<std::optional<pki::CertKeyPair>> read_pair(const fs::path& path) {
 
 Result<ListenerTlsFiles> prepare_self_signed(const DaemonConfig& config, std::int64_t now_unix) {
   const fs::path directory = fs::path(config.state_directory()) / "tls";
-  if (auto status = create_private_directories(directory); !status) return status.error();
+  NKD_RETURN_IF_ERROR(create_private_directories(directory));
   const fs::path ca_path = directory / "ca.pem";
   const fs::path server_path = directory / "server.pem";
-  auto ca = read_pair(ca_path);
-  if (!ca) return ca.error();
-  auto server = read_pair(server_path);
-  if (!server) return server.error();
+  NKD_ASSIGN_OR_RETURN(auto ca, read_pair(ca_path));
+  NKD_ASSIGN_OR_RETURN(auto server, read_pair(server_path));
   std::optional<pki::ListenerPki> existing;
-  if (*ca) existing = pki::ListenerPki{.ca = **ca, .server = server->value_or(pki::CertKeyPair{})};
-  auto pki = pki::ensure_listener_pki(existing, listener_hosts(config), now_unix);
-  if (!pki) return pki.error();
-  if (!existing || existing->ca != pki->ca) {
-    if (auto status = replace_private_file(ca_path, pair_pem(pki->ca)); !status) {
-      return status.error();
-    }
+  if (ca) existing = pki::ListenerPki{.ca = *ca, .server = server.value_or(pki::CertKeyPair{})};
+  NKD_ASSIGN_OR_RETURN(auto pki,
+                       pki::ensure_listener_pki(existing, listener_hosts(config), now_unix));
+  if (!existing || existing->ca != pki.ca) {
+    NKD_RETURN_IF_ERROR(replace_private_file(ca_path, pair_pem(pki.ca)));
   }
-  if (!existing || existing->server != pki->server) {
-    if (auto status = replace_private_file(server_path, pair_pem(pki->server)); !status) {
-      return status.error();
-    }
+  if (!existing || existing->server != pki.server) {
+    NKD_RETURN_IF_ERROR(replace_private_file(server_path, pair_pem(pki.server)));
   }
   const fs::path ca_certificate = directory / "ca.crt";
-  if (auto status = replace_private_file(ca_certificate, pki->ca.cert_pem); !status) {
-    return status.error();
-  }
+  NKD_RETURN_IF_ERROR(replace_private_file(ca_certificate, pki.ca.cert_pem));
   return ListenerTlsFiles{.cert_file = server_path.string(),
                           .key_file = server_path.string(),
-                          .ca_pem = pki->ca.cert_pem,
+                          .ca_pem = pki.ca.cert_pem,
                           .ca_file = ca_certificate.string()};
 }
 
 Result<ListenerTlsFiles> prepare_operator_files(const ListenerTlsConfig& tls) {
   const std::string& ca_file = tls.ca_file.empty() ? tls.cert_file : tls.ca_file;
-  Result<std::string> ca_pem = read_text_file(ca_file, "http.tls CA (caFile, else certFile)");
-  if (!ca_pem) return ca_pem.error();
-  if (ca_pem->find(kCertificateBegin) == std::string::npos) {
+  NKD_ASSIGN_OR_RETURN(std::string ca_pem,
+                       read_text_file(ca_file, "http.tls CA (caFile, else certFile)"));
+  if (ca_pem.find(kCertificateBegin) == std::string::npos) {
     return Error{ErrorCode::kInvalidArgument,
                  ca_file +
                      " holds no PEM certificate; http.tls.caFile must be the CA that "
@@ -110,7 +102,7 @@ Result<ListenerTlsFiles> prepare_operator_files(const ListenerTlsConfig& tls) {
   }
   return ListenerTlsFiles{.cert_file = tls.cert_file,
                           .key_file = tls.key_file,
-                          .ca_pem = std::move(ca_pem).value(),
+                          .ca_pem = std::move(ca_pem),
                           .ca_file = ca_file};
 }
 

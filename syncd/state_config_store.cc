@@ -15,11 +15,10 @@ Status StateConfigStore::save(const std::string& cluster,
 
 Result<std::optional<providers::ServedConfig>> StateConfigStore::load(const std::string& cluster,
                                                                       const std::string& node) {
-  auto loaded = store_.load_published_config(cluster, node);
-  if (!loaded) return loaded.error();
-  if (!loaded->has_value()) return std::optional<providers::ServedConfig>();
+  NKD_ASSIGN_OR_RETURN(auto loaded, store_.load_published_config(cluster, node));
+  if (!loaded.has_value()) return std::optional<providers::ServedConfig>();
   return std::optional<providers::ServedConfig>(providers::ServedConfig{
-      .node = node, .digest = (*loaded)->digest, .content = std::move((*loaded)->content)});
+      .node = node, .digest = loaded->digest, .content = std::move(loaded->content)});
 }
 
 Status StateConfigStore::remove(const std::string& cluster) {

@@ -15,17 +15,15 @@ namespace nkd::plan {
 namespace {
 
 Status hash_directory(const model::TreeReader& tree, const std::string& directory, std::string& digest_input) {
-  auto entries = tree.list(directory);
-  if (!entries) return entries.error();
-  for (const auto& entry : *entries) {
+  NKD_ASSIGN_OR_RETURN(auto entries, tree.list(directory));
+  for (const auto& entry : entries) {
     const std::string path = directory + entry;
     if (entry.ends_with('/')) {
-      if (auto status = hash_directory(tree, path, digest_input); !status) return status;
+      NKD_RETURN_IF_ERROR(hash_directory(tree, path, digest_input));
       continue;
     }
-    auto contents = tree.read(path, model::kMaxFingerprintedFileBytes);
-    if (!contents) return contents.error();
-    digest_input += path + '\0' + sha256_hex(*contents) + '\n';
+    NKD_ASSIGN_OR_RETURN(auto contents, tree.read(path, model::kMaxFingerprintedFileBytes));
+    digest_input += path + '\0' + sha256_hex(contents) + '\n';
   }
   return ok_status();
 }
@@ -60,18 +58,17 @@ Result<ClusterRenders> render_both(const model::Cluster* base, const model::Clus
   std::vector<std::string> secrets;
   std::optional<pki::ClusterPki> base_pki;
   if (base != nullptr) {
-    auto made = pki::ensure_pki(*base, stored, inputs.now_unix);
-    if (!made) return made.error();
-    base_pki = std::move(made).value();
+    NKD_ASSIGN_OR_RETURN(auto made, pki::ensure_pki(*base, stored, inputs.now_unix));
+    base_pki = std::move(made);
     renders.base = render::render_cluster(*base, *base_pki, inputs.render_options);
     collect_secrets(*base_pki, secrets);
     collect_secrets(*renders.base, secrets);
   }
   if (head != nullptr) {
-    auto head_pki = pki::ensure_pki(*head, base_pki ? base_pki : stored, inputs.now_unix);
-    if (!head_pki) return head_pki.error();
-    renders.head = render::render_cluster(*head, *head_pki, inputs.render_options);
-    collect_secrets(*head_pki, secrets);
+    NKD_ASSIGN_OR_RETURN(auto head_pki,
+                         pki::ensure_pki(*head, base_pki ? base_pki : stored, inputs.now_unix));
+    renders.head = render::render_cluster(*head, head_pki, inputs.render_options);
+    collect_secrets(head_pki, secrets);
     collect_secrets(*renders.head, secrets);
   }
   renders.redactor = std::make_unique<SecretRedactor>(std::move(secrets));
@@ -146,9 +143,7 @@ Status check_upgrade_paths(const std::map<std::string, const model::Cluster*>& b
 
 Result<std::string> cluster_fingerprint(const model::TreeReader& tree, const std::string& name) {
   std::string digest_input;
-  if (auto status = hash_directory(tree, "clusters/" + name + "/", digest_input); !status) {
-    return status.error();
-  }
+  NKD_RETURN_IF_ERROR(hash_directory(tree, "clusters/" + name + "/", digest_input));
   return digest_input.empty() ? std::string() : sha256_hex(digest_input);
 }
 
@@ -159,13 +154,13 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
   std::vector<std::string> changed;
   std::vector<std::string> in_base;
   for (const auto& name : cluster_names(*inputs.base_tree, *inputs.head_model, result.warnings)) {
-    auto before = definition_id(*inputs.base_tree, *inputs.head_tree, name, true);
-    auto after = definition_id(*inputs.base_tree, *inputs.head_tree, name, false);
-    if (!before) return before.error();
-    if (!after) return after.error();
-    if (*before != *after || differs_from_actual(inputs, inputs.head_model->find(name), name)) {
+    NKD_ASSIGN_OR_RETURN(auto before,
+                         definition_id(*inputs.base_tree, *inputs.head_tree, name, true));
+    NKD_ASSIGN_OR_RETURN(auto after,
+                         definition_id(*inputs.base_tree, *inputs.head_tree, name, false));
+    if (before != after || differs_from_actual(inputs, inputs.head_model->find(name), name)) {
       changed.push_back(name);
-      if (!before->empty()) in_base.push_back(name);
+      if (!before.empty()) in_base.push_back(name);
     } else {
       result.plan.clusters.push_back({.name = name});
     }
@@ -195,11 +190,8 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
       last_valid_revision[name] = found->revision;
     }
   }
-  if (auto status = check_upgrade_paths(before_of, *inputs.head_model, changed,
-                                        inputs.base_revision);
-      !status) {
-    return status.error();
-  }
+  NKD_RETURN_IF_ERROR(
+      check_upgrade_paths(before_of, *inputs.head_model, changed, inputs.base_revision));
   for (const auto& name : changed) {
     const auto known = before_of.find(name);
     const model::Cluster* before = known != before_of.end() ? known->second : nullptr;
@@ -218,14 +210,13 @@ Result<RepositoryPlan> plan_repositories(const RepositoryPlanInputs& inputs) {
       }
       continue;
     }
-    auto renders = render_both(before, after, inputs);
-    if (!renders) return renders.error();
+    NKD_ASSIGN_OR_RETURN(auto renders, render_both(before, after, inputs));
     ClusterInputs cluster{.name = name,
                           .base = before,
-                          .base_render = renders->base ? &*renders->base : nullptr,
+                          .base_render = renders.base ? &*renders.base : nullptr,
                           .head = after,
-                          .head_render = renders->head ? &*renders->head : nullptr,
-                          .redactor = renders->redactor.get(),
+                          .head_render = renders.head ? &*renders.head : nullptr,
+                          .redactor = renders.redactor.get(),
                           .now_unix_ms = inputs.now_unix * 1000};
     std::optional<std::string> applied;
     if (inputs.actual) {

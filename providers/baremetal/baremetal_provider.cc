@@ -71,21 +71,19 @@ Result<ApplyOutcome> BareMetalProvider::apply(const model::Cluster& cluster,
   // config is withdrawn.
   for (const plan::NodeDecision* leaving : decided.of(plan::NodeAction::kDelete)) {
     if (!leaving->drain) continue;
-    if (Status drained = hooks.before_delete(leaving->name); !drained) {
-      return drained.error().wrap("draining " + leaving->name + " before it leaves " + cluster.name);
-    }
+    NKD_RETURN_IF_ERROR_WRAP(hooks.before_delete(leaving->name),
+                             "draining " + leaving->name + " before it leaves " + cluster.name);
   }
-  Result<ApplyOutcome> outcome = publish(cluster, render, /*report_fetches=*/true);
-  if (!outcome) return outcome;
+  NKD_ASSIGN_OR_RETURN(ApplyOutcome outcome, publish(cluster, render, /*report_fetches=*/true));
   if (const auto refused = decided.of(plan::NodeAction::kRefuse); !refused.empty()) {
     std::string names;
     for (const plan::NodeDecision* decision : refused) {
       names += (names.empty() ? "" : ", ") + decision->name;
     }
-    outcome->message += "; first-boot config changed for " + names +
-                        ": published, booted only when reinstalled";
+    outcome.message +=
+        "; first-boot config changed for " + names + ": published, booted only when reinstalled";
   }
-  outcome->decisions = decided.decisions;
+  outcome.decisions = decided.decisions;
   return outcome;
 }
 
@@ -133,8 +131,7 @@ std::map<std::string, BareMetalProvider::Published> BareMetalProvider::disturbed
 
 Status BareMetalProvider::publish_for_pointers(const model::Cluster& cluster,
                                                const render::ClusterRender& render) {
-  Result<ApplyOutcome> published = publish(cluster, render, /*report_fetches=*/false);
-  if (!published) return published.error();
+  NKD_RETURN_IF_ERROR(publish(cluster, render, /*report_fetches=*/false));
   return ok_status();
 }
 
@@ -177,10 +174,8 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
       }
     }
   }
-  if (auto saved = configs_.save(cluster.name, changed, names); !saved) {
-    return Error{saved.error().code,
-                 "publishing the configs of " + cluster.name + ": " + saved.error().message};
-  }
+  NKD_RETURN_IF_ERROR_WRAP(configs_.save(cluster.name, changed, names),
+                           "publishing the configs of " + cluster.name);
   ApplyOutcome outcome;
   std::lock_guard lock(mutex_);
   auto& previous = clusters_[cluster.name];
@@ -331,12 +326,11 @@ Result<Secret> BareMetalProvider::current_token(const std::string& cluster,
   }
   if (tokens_ == nullptr) return published_token;
   // Outside the lock: the token source may read the state store.
-  auto accepted = tokens_->accepted(cluster, node);
-  if (!accepted) return accepted.error();
-  if (accepted->empty()) {
+  NKD_ASSIGN_OR_RETURN(auto accepted, tokens_->accepted(cluster, node));
+  if (accepted.empty()) {
     return Error{ErrorCode::kNotFound, "no fetch token for " + cluster + "/" + node};
   }
-  return accepted->front();
+  return accepted.front();
 }
 
 void BareMetalProvider::restore_fetched(const std::string& cluster, const std::string& node,

@@ -113,9 +113,8 @@ Result<ReadinessReport> ClusterState::wait_ready(const std::vector<std::string>&
 
 Status ClusterState::wait_established(const std::string& crd_name, SteadyTime deadline) {
   while (true) {
-    auto established = client_.crd_established(crd_name);
-    if (!established) return established.error();
-    if (*established) return ok_status();
+    NKD_ASSIGN_OR_RETURN(auto established, client_.crd_established(crd_name));
+    if (established) return ok_status();
     if (client_.clock().steady_now() >= deadline) {
       return Error{ErrorCode::kTimeout, "CustomResourceDefinition " + crd_name +
                                             " was not Established before the deadline; check the "
@@ -131,35 +130,32 @@ Status ClusterState::apply_manifests(const std::vector<render::Artifact>& artifa
   std::vector<const render::Artifact*> rest;
   std::vector<std::string> crd_names;
   for (const render::Artifact* artifact : manifests_in(artifacts, folder)) {
-    auto object = yaml_to_json(artifact->content);
-    if (!object) return object.error().wrap(artifact->path);
-    auto ref = object_ref_of(*object);
-    if (!ref) return ref.error().wrap(artifact->path);
-    if (ref->kind == "CustomResourceDefinition") {
+    NKD_ASSIGN_OR_RETURN_WRAP(auto object, yaml_to_json(artifact->content), artifact->path);
+    NKD_ASSIGN_OR_RETURN_WRAP(auto ref, object_ref_of(object), artifact->path);
+    if (ref.kind == "CustomResourceDefinition") {
       crds.push_back(artifact);
-      crd_names.push_back(ref->name);
+      crd_names.push_back(ref.name);
     } else {
       rest.push_back(artifact);
     }
   }
   for (const render::Artifact* artifact : crds) {
-    if (auto applied = client_.apply(artifact->content); !applied) return applied.error();
+    NKD_RETURN_IF_ERROR(client_.apply(artifact->content));
   }
   for (const std::string& name : crd_names) {
-    if (auto status = wait_established(name, deadline); !status) return status;
+    NKD_RETURN_IF_ERROR(wait_established(name, deadline));
   }
   for (const render::Artifact* artifact : rest) {
-    if (auto applied = client_.apply(artifact->content); !applied) return applied.error();
+    NKD_RETURN_IF_ERROR(client_.apply(artifact->content));
   }
   return ok_status();
 }
 
 Status ClusterState::wait_pods_gone(const std::string& node, SteadyTime deadline) {
   while (true) {
-    auto pods = client_.list_pods_on(node);
-    if (!pods) return pods.error();
+    NKD_ASSIGN_OR_RETURN(auto pods, client_.list_pods_on(node));
     std::vector<std::string> left;
-    for (const PodRef& pod : *pods) {
+    for (const PodRef& pod : pods) {
       if (!pod.owned_by_daemonset && !pod.mirror) left.push_back(pod.namespace_name + "/" + pod.name);
     }
     if (left.empty()) return ok_status();
@@ -179,15 +175,13 @@ Status ClusterState::drain(const std::string& node, std::chrono::milliseconds dr
     if (status.error().code == ErrorCode::kNotFound) return ok_status();
     return status;
   }
-  auto pods = client_.list_pods_on(node);
-  if (!pods) return pods.error();
-  for (const PodRef& pod : *pods) {
+  NKD_ASSIGN_OR_RETURN(auto pods, client_.list_pods_on(node));
+  for (const PodRef& pod : pods) {
     if (pod.owned_by_daemonset || pod.mirror) continue;
-    if (auto status = client_.evict(pod, deadline); !status) {
-      return status.error().wrap("draining node " + node + " (the node is kept)");
-    }
+    NKD_RETURN_IF_ERROR_WRAP(client_.evict(pod, deadline),
+                             "draining node " + node + " (the node is kept)");
   }
-  if (auto status = wait_pods_gone(node, deadline); !status) return status;
+  NKD_RETURN_IF_ERROR(wait_pods_gone(node, deadline));
   return client_.delete_node(node);
 }
 
@@ -195,19 +189,16 @@ Result<std::vector<DriftItem>> ClusterState::detect_drift(
     const std::vector<render::Artifact>& artifacts) {
   std::vector<DriftItem> drift;
   for (const render::Artifact* artifact : cluster_manifests(artifacts)) {
-    auto desired = yaml_to_json(artifact->content);
-    if (!desired) return desired.error().wrap(artifact->path);
-    auto ref = object_ref_of(*desired);
-    if (!ref) return ref.error().wrap(artifact->path);
-    auto live = client_.get(*ref);
-    if (!live) return live.error();
-    if (!live->has_value()) {
-      drift.push_back(DriftItem{.object = *ref, .field = "", .reason = "missing from the cluster"});
+    NKD_ASSIGN_OR_RETURN_WRAP(auto desired, yaml_to_json(artifact->content), artifact->path);
+    NKD_ASSIGN_OR_RETURN_WRAP(auto ref, object_ref_of(desired), artifact->path);
+    NKD_ASSIGN_OR_RETURN(auto live, client_.get(ref));
+    if (!live.has_value()) {
+      drift.push_back(DriftItem{.object = ref, .field = "", .reason = "missing from the cluster"});
       continue;
     }
-    const std::string field = first_difference(*desired, **live);
+    const std::string field = first_difference(desired, *live);
     if (!field.empty()) {
-      drift.push_back(DriftItem{.object = *ref, .field = field, .reason = "changed in the cluster"});
+      drift.push_back(DriftItem{.object = ref, .field = field, .reason = "changed in the cluster"});
     }
   }
   return drift;
@@ -222,11 +213,10 @@ Result<std::vector<DriftItem>> ClusterState::correct_drift(
   auto key = [](const ObjectRef& ref) { return ref.kind + "/" + ref.namespace_name + "/" + ref.name; };
   for (const DriftItem& item : *drift) drifted.insert(key(item.object));
   for (const render::Artifact* artifact : cluster_manifests(artifacts)) {
-    auto object = yaml_to_json(artifact->content);
-    if (!object) return object.error();
-    auto ref = object_ref_of(*object);
+    NKD_ASSIGN_OR_RETURN(auto object, yaml_to_json(artifact->content));
+    auto ref = object_ref_of(object);
     if (!ref || !drifted.contains(key(*ref))) continue;
-    if (auto applied = client_.apply(artifact->content); !applied) return applied.error();
+    NKD_RETURN_IF_ERROR(client_.apply(artifact->content));
   }
   return drift;
 }

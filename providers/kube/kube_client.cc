@@ -118,11 +118,9 @@ Result<HttpResponse> KubeClient::send(const Call& call) {
   policy.retry_non_idempotent = call.retry_non_idempotent;
   if (call.deadline_ms > 0) policy.total_deadline_ms = call.deadline_ms;
   metrics::MeteredHttpClient metered(http_, clock_, metrics_, "kube", call.operation);
-  Result<HttpResponse> response = send_with_retry(metered, request, policy);
-  if (!response) {
-    return response.error().wrap("kube " + call.operation + " " + call.method + " " +
-                                 endpoint_.server_url + call.path);
-  }
+  NKD_ASSIGN_OR_RETURN_WRAP(
+      HttpResponse response, send_with_retry(metered, request, policy),
+      "kube " + call.operation + " " + call.method + " " + endpoint_.server_url + call.path);
   return response;
 }
 
@@ -140,23 +138,24 @@ Result<nlohmann::json> KubeClient::json_or_error(const Result<HttpResponse>& res
 }
 
 Status KubeClient::readyz() {
-  auto response = send({.operation = "readyz", .method = "GET", .path = "/readyz"});
-  if (!response) return response.error();
-  if (response->status != 200) {
+  NKD_ASSIGN_OR_RETURN(auto response,
+                       send({.operation = "readyz", .method = "GET", .path = "/readyz"}));
+  if (response.status != 200) {
     return Error{ErrorCode::kUnavailable, "the API server at " + endpoint_.server_url +
                                               " is not ready (GET /readyz answered " +
-                                              std::to_string(response->status) + "); waiting"};
+                                              std::to_string(response.status) + "); waiting"};
   }
   return ok_status();
 }
 
 Result<std::vector<NodeInfo>> KubeClient::list_nodes() {
-  auto list = json_or_error(
-      send({.operation = "list_nodes", .method = "GET", .path = "/api/v1/nodes"}), "listing nodes");
-  if (!list) return list.error();
+  NKD_ASSIGN_OR_RETURN(
+      auto list,
+      json_or_error(send({.operation = "list_nodes", .method = "GET", .path = "/api/v1/nodes"}),
+                    "listing nodes"));
   std::vector<NodeInfo> nodes;
-  if (list->contains("items") && (*list)["items"].is_array()) {
-    for (const auto& item : (*list)["items"]) nodes.push_back(node_info(item));
+  if (list.contains("items") && list["items"].is_array()) {
+    for (const auto& item : list["items"]) nodes.push_back(node_info(item));
   }
   std::sort(nodes.begin(), nodes.end(),
             [](const NodeInfo& a, const NodeInfo& b) { return a.name < b.name; });
@@ -164,76 +163,68 @@ Result<std::vector<NodeInfo>> KubeClient::list_nodes() {
 }
 
 Result<nlohmann::json> KubeClient::apply(std::string_view manifest_yaml) {
-  auto object = yaml_to_json(manifest_yaml);
-  if (!object) return object.error();
-  auto ref = object_ref_of(*object);
-  if (!ref) return ref.error();
-  auto path = resource_path(*ref);
-  if (!path) return path.error();
+  NKD_ASSIGN_OR_RETURN(auto object, yaml_to_json(manifest_yaml));
+  NKD_ASSIGN_OR_RETURN(auto ref, object_ref_of(object));
+  NKD_ASSIGN_OR_RETURN(auto path, resource_path(ref));
   // Apply is idempotent by design: repeating it converges on the same object.
   return json_or_error(send({.operation = "apply",
                              .method = "PATCH",
-                             .path = *path + "?fieldManager=" + kFieldManager + "&force=true",
+                             .path = path + "?fieldManager=" + kFieldManager + "&force=true",
                              .body = std::string(manifest_yaml),
                              .content_type = "application/apply-patch+yaml",
                              .retry_non_idempotent = true}),
-                       "applying " + ref->kind + " " + ref->name);
+                       "applying " + ref.kind + " " + ref.name);
 }
 
 Result<std::optional<nlohmann::json>> KubeClient::get(const ObjectRef& ref) {
-  auto path = resource_path(ref);
-  if (!path) return path.error();
-  auto response = send({.operation = "get", .method = "GET", .path = *path});
+  NKD_ASSIGN_OR_RETURN(auto path, resource_path(ref));
+  auto response = send({.operation = "get", .method = "GET", .path = path});
   if (response && response->status == 404) return std::optional<nlohmann::json>();
-  auto object = json_or_error(response, "reading " + ref.kind + " " + ref.name);
-  if (!object) return object.error();
-  return std::optional<nlohmann::json>(std::move(*object));
+  NKD_ASSIGN_OR_RETURN(auto object,
+                       json_or_error(response, "reading " + ref.kind + " " + ref.name));
+  return std::optional<nlohmann::json>(std::move(object));
 }
 
 Result<bool> KubeClient::crd_established(const std::string& name) {
-  auto crd = get(ObjectRef{.api_version = "apiextensions.k8s.io/v1",
-                           .kind = "CustomResourceDefinition",
-                           .name = name});
-  if (!crd) return crd.error();
-  return crd->has_value() && condition_true(**crd, "Established");
+  NKD_ASSIGN_OR_RETURN(auto crd, get(ObjectRef{.api_version = "apiextensions.k8s.io/v1",
+                                               .kind = "CustomResourceDefinition",
+                                               .name = name}));
+  return crd.has_value() && condition_true(*crd, "Established");
 }
 
 Status KubeClient::cordon(const std::string& node) {
-  auto patched = json_or_error(
-      send({.operation = "cordon",
-            .method = "PATCH",
-            .path = "/api/v1/nodes/" + node,
-            .body = R"({"spec":{"unschedulable":true}})",
-            .content_type = "application/strategic-merge-patch+json",
-            .retry_non_idempotent = true}),
-      "cordoning node " + node);
-  if (!patched) return patched.error();
+  NKD_RETURN_IF_ERROR(json_or_error(send({.operation = "cordon",
+                                          .method = "PATCH",
+                                          .path = "/api/v1/nodes/" + node,
+                                          .body = R"({"spec":{"unschedulable":true}})",
+                                          .content_type = "application/strategic-merge-patch+json",
+                                          .retry_non_idempotent = true}),
+                                    "cordoning node " + node));
   return ok_status();
 }
 
 Status KubeClient::label_node(const std::string& node, const std::string& key,
                               const std::string& value) {
   const nlohmann::json patch = {{"metadata", {{"labels", {{key, value}}}}}};
-  auto patched = json_or_error(send({.operation = "label_node",
-                                     .method = "PATCH",
-                                     .path = "/api/v1/nodes/" + node,
-                                     .body = patch.dump(),
-                                     .content_type = "application/merge-patch+json",
-                                     .retry_non_idempotent = true}),
-                               "labelling node " + node + " " + key);
-  if (!patched) return patched.error();
+  NKD_RETURN_IF_ERROR(json_or_error(send({.operation = "label_node",
+                                          .method = "PATCH",
+                                          .path = "/api/v1/nodes/" + node,
+                                          .body = patch.dump(),
+                                          .content_type = "application/merge-patch+json",
+                                          .retry_non_idempotent = true}),
+                                    "labelling node " + node + " " + key));
   return ok_status();
 }
 
 Result<std::vector<PodRef>> KubeClient::list_pods_on(const std::string& node) {
-  auto list = json_or_error(send({.operation = "list_pods",
-                                  .method = "GET",
-                                  .path = "/api/v1/pods?fieldSelector=spec.nodeName%3D" + node}),
-                            "listing the pods on node " + node);
-  if (!list) return list.error();
+  NKD_ASSIGN_OR_RETURN(
+      auto list, json_or_error(send({.operation = "list_pods",
+                                     .method = "GET",
+                                     .path = "/api/v1/pods?fieldSelector=spec.nodeName%3D" + node}),
+                               "listing the pods on node " + node));
   std::vector<PodRef> pods;
-  if (list->contains("items") && (*list)["items"].is_array()) {
-    for (const auto& item : (*list)["items"]) pods.push_back(pod_ref(item));
+  if (list.contains("items") && list["items"].is_array()) {
+    for (const auto& item : list["items"]) pods.push_back(pod_ref(item));
   }
   return pods;
 }
@@ -281,8 +272,7 @@ Status KubeClient::delete_node(const std::string& node) {
   auto response =
       send({.operation = "delete_node", .method = "DELETE", .path = "/api/v1/nodes/" + node});
   if (response && response->status == 404) return ok_status();
-  auto deleted = json_or_error(response, "deleting node " + node);
-  if (!deleted) return deleted.error();
+  NKD_RETURN_IF_ERROR(json_or_error(response, "deleting node " + node));
   return ok_status();
 }
 

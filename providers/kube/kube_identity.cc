@@ -39,15 +39,15 @@ Result<pki::CertKeyPair> ClientIdentityCache::identity_for(const std::string& cl
       found->second.not_after_unix - now >= kIdentityRenewBeforeSeconds) {
     return found->second.identity;
   }
-  auto identity = pki::issue_client_cert(pki, kIdentityCommonName, kIdentityOrganization,
-                                         kIdentityLifetimeSeconds, now);
-  if (!identity) return identity.error().wrap("minting nkd's client certificate for " + cluster);
-  auto facts = pki::read_certificate_facts(identity->cert_pem);
-  if (!facts) return facts.error().wrap("reading nkd's new client certificate for " + cluster);
-  entries_[cluster] = Entry{.identity = *identity,
-                            .ca_cert_pem = pki.ca.cert_pem,
-                            .not_after_unix = facts->not_after_unix};
-  return std::move(*identity);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto identity,
+                            pki::issue_client_cert(pki, kIdentityCommonName, kIdentityOrganization,
+                                                   kIdentityLifetimeSeconds, now),
+                            "minting nkd's client certificate for " + cluster);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto facts, pki::read_certificate_facts(identity.cert_pem),
+                            "reading nkd's new client certificate for " + cluster);
+  entries_[cluster] = Entry{
+      .identity = identity, .ca_cert_pem = pki.ca.cert_pem, .not_after_unix = facts.not_after_unix};
+  return identity;
 }
 
 void ClientIdentityCache::forget(const std::string& cluster) {

@@ -67,9 +67,8 @@ RolloutStatus rollout_status(const std::vector<NodeInfo>& nodes, const DesiredVe
 }
 
 Result<RolloutStatus> ClusterState::observe_rollout(const DesiredVersions& desired) {
-  auto nodes = client_.list_nodes();
-  if (!nodes) return nodes.error();
-  return rollout_status(*nodes, desired);
+  NKD_ASSIGN_OR_RETURN(auto nodes, client_.list_nodes());
+  return rollout_status(nodes, desired);
 }
 
 Result<RolloutStatus> ClusterState::wait_rollout(const DesiredVersions& desired,
@@ -77,11 +76,10 @@ Result<RolloutStatus> ClusterState::wait_rollout(const DesiredVersions& desired,
                                                  SteadyTime deadline) {
   std::map<std::string, SteadyTime> upgrading_since;
   while (true) {
-    auto status = observe_rollout(desired);
-    if (!status) return status.error();
-    if (status->complete) return status;
+    NKD_ASSIGN_OR_RETURN(auto status, observe_rollout(desired));
+    if (status.complete) return status;
     const SteadyTime now = client_.clock().steady_now();
-    for (const NodeRollout& node : status->nodes) {
+    for (const NodeRollout& node : status.nodes) {
       if (node.state != NodeUpgradeState::kUpgrading) {
         upgrading_since.erase(node.name);
         continue;
@@ -97,7 +95,7 @@ Result<RolloutStatus> ClusterState::wait_rollout(const DesiredVersions& desired,
     }
     if (now >= deadline) {
       std::string left;
-      for (const NodeRollout& node : status->nodes) {
+      for (const NodeRollout& node : status.nodes) {
         if (node.state == NodeUpgradeState::kUpgraded) continue;
         left += (left.empty() ? "" : ", ") + node.name + " (" + to_string(node.state) + ")";
       }

@@ -124,13 +124,11 @@ Result<CloudConfig> parse_cloud(const std::string& name, const YAML::Node& node,
   if (!block.IsDefined() || !block.IsMap()) return invalid(origin, name, "an 'auth' mapping is missing");
   CloudConfig cloud{.name = name, .auth = auth_of(block)};
   if (cloud.auth.auth_url.empty()) return invalid(origin, name, "auth.auth_url is missing");
-  Result<AuthMethod> method = method_of(node, cloud.auth, origin, name);
-  if (!method) return method.error();
-  cloud.method = *method;
-  Status checked = cloud.method == AuthMethod::kPassword
-                       ? check_password_auth(cloud.auth, origin, name)
-                       : check_application_credential(cloud.auth, origin, name);
-  if (!checked) return checked.error();
+  NKD_ASSIGN_OR_RETURN(AuthMethod method, method_of(node, cloud.auth, origin, name));
+  cloud.method = method;
+  NKD_RETURN_IF_ERROR(cloud.method == AuthMethod::kPassword
+                          ? check_password_auth(cloud.auth, origin, name)
+                          : check_application_credential(cloud.auth, origin, name));
   cloud.region_name = text_of(node, "region_name");
   std::string interface = text_of(node, "interface");
   if (interface.empty()) interface = text_of(node, "endpoint_type");
@@ -140,9 +138,8 @@ Result<CloudConfig> parse_cloud(const std::string& name, const YAML::Node& node,
     return invalid(origin, name, "interface '" + cloud.interface + "' must be public, internal or admin");
   }
   cloud.cacert = text_of(node, "cacert");
-  Result<bool> verify = verify_of(node, origin, name);
-  if (!verify) return verify.error();
-  cloud.verify = *verify;
+  NKD_ASSIGN_OR_RETURN(bool verify, verify_of(node, origin, name));
+  cloud.verify = verify;
   return cloud;
 }
 
@@ -166,9 +163,8 @@ Result<Clouds> parse_clouds_yaml(std::string_view text, std::string_view origin)
   Clouds parsed;
   for (const auto& entry : clouds) {
     const std::string name = entry.first.as<std::string>();
-    Result<CloudConfig> cloud = parse_cloud(name, entry.second, origin);
-    if (!cloud) return cloud.error();
-    parsed.emplace(name, std::move(*cloud));
+    NKD_ASSIGN_OR_RETURN(CloudConfig cloud, parse_cloud(name, entry.second, origin));
+    parsed.emplace(name, std::move(cloud));
   }
   return parsed;
 }

@@ -97,19 +97,19 @@ ClusterApply::ClusterApply(Keystone& keystone, state::IntentLog& intents,
 
 Status ClusterApply::check_image_arch(const std::string& image,
                                      const std::vector<render::NodeRender>& nodes) {
-  Result<std::string> architecture = image_.architecture(image_id_);
-  if (!architecture) return architecture.error();
-  if (architecture->empty()) return ok_status();  // the image does not say: nothing to check
-  const std::optional<model::Arch> image_arch = model::arch_from_string(*architecture);
+  NKD_ASSIGN_OR_RETURN(std::string architecture, image_.architecture(image_id_));
+  if (architecture.empty()) return ok_status();  // the image does not say: nothing to check
+  const std::optional<model::Arch> image_arch = model::arch_from_string(architecture);
   for (const render::NodeRender& node : nodes) {
     if (image_arch == node.node.arch) continue;
     return Error{ErrorCode::kInvalidArgument,
-                 "image '" + image + "' is built for " + *architecture +
-                     " (its Glance architecture property), but node " + node.node.name +
-                     " (pool " + node.node.pool + ") runs " + model::to_string(node.node.arch) +
+                 "image '" + image + "' is built for " + architecture +
+                     " (its Glance architecture property), but node " + node.node.name + " (pool " +
+                     node.node.pool + ") runs " + model::to_string(node.node.arch) +
                      ": its housekeeper images and OS updates would not match the machine; "
                      "set spec.os.arch (or the pool's arch) to the image's, or name an image "
-                     "built for " + model::to_string(node.node.arch)};
+                     "built for " +
+                     model::to_string(node.node.arch)};
   }
   return ok_status();
 }
@@ -118,23 +118,21 @@ Status ClusterApply::resolve(const model::OpenStackPlatform& platform, const std
                              const std::vector<render::NodeRender>& nodes) {
   platform_ = platform;
   const std::string what = "cluster " + cluster_;
-  Result<std::string> image = image_.resolve_image(platform.image);
-  if (!image) return image.error().wrap(what);
-  image_id_ = *image;
-  if (Status matches = check_image_arch(platform.image, nodes); !matches) return matches.error().wrap(what);
+  NKD_ASSIGN_OR_RETURN_WRAP(std::string image, image_.resolve_image(platform.image), what);
+  image_id_ = image;
+  NKD_RETURN_IF_ERROR_WRAP(check_image_arch(platform.image, nodes), what);
   ClusterNetworkSettings network{.virtual_ip = virtual_ip};
-  Result<std::string> network_id = network_.resolve_network(platform.network);
-  if (!network_id) return network_id.error().wrap(what);
-  network.network_id = *network_id;
+  NKD_ASSIGN_OR_RETURN_WRAP(std::string network_id, network_.resolve_network(platform.network),
+                            what);
+  network.network_id = network_id;
   if (!platform.external_network.empty()) {
-    Result<std::string> external = network_.resolve_network(platform.external_network);
-    if (!external) return external.error().wrap(what);
-    network.external_network_id = *external;
+    NKD_ASSIGN_OR_RETURN_WRAP(std::string external,
+                              network_.resolve_network(platform.external_network), what);
+    network.external_network_id = external;
   }
   for (const std::string& group : platform.security_groups) {
-    Result<std::string> id = network_.resolve_security_group(group);
-    if (!id) return id.error().wrap(what);
-    network.security_group_ids.push_back(*id);
+    NKD_ASSIGN_OR_RETURN_WRAP(std::string id, network_.resolve_security_group(group), what);
+    network.security_group_ids.push_back(id);
   }
   for (const render::NodeRender& node : nodes) {
     if (network.first_control_plane.empty() && node.node.role == model::PoolRole::kControlPlane) {
@@ -142,9 +140,8 @@ Status ClusterApply::resolve(const model::OpenStackPlatform& platform, const std
     }
     const std::string flavor = node.node.flavor.empty() ? platform.flavor : node.node.flavor;
     if (flavor_ids_.contains(flavor)) continue;
-    Result<std::string> id = compute_.resolve_flavor(flavor);
-    if (!id) return id.error().wrap(what);
-    flavor_ids_[flavor] = *id;
+    NKD_ASSIGN_OR_RETURN_WRAP(std::string id, compute_.resolve_flavor(flavor), what);
+    flavor_ids_[flavor] = id;
   }
   ports_.configure(std::move(network));
   return ok_status();
@@ -152,31 +149,28 @@ Status ClusterApply::resolve(const model::OpenStackPlatform& platform, const std
 
 Status ClusterApply::reserve_virtual_ip() {
   const std::string target = vip_port_name(cluster_);
-  Result<std::vector<state::Intent>> pending = intents_.pending_intents(cluster_);
-  if (!pending) return pending.error();
+  NKD_ASSIGN_OR_RETURN(std::vector<state::Intent> pending, intents_.pending_intents(cluster_));
   std::vector<std::int64_t> intents;  // a crashed run's, then this run's
-  for (const state::Intent& intent : *pending) {
+  for (const state::Intent& intent : pending) {
     if (intent.kind == "create-port" && intent.target == target) intents.push_back(intent.id);
   }
   const std::string& address = ports_.settings().virtual_ip;
   // The intent is recorded only when the port must be made, just before the request.
   auto record_intent = [&]() -> Status {
     if (!intents.empty()) return ok_status();
-    Result<std::int64_t> added = intents_.add_intent(state::Intent{
-        .cluster = cluster_,
-        .kind = "create-port",
-        .target = target,
-        .payload = nlohmann::json{{"address", address}}.dump()});
-    if (!added) return added.error();
-    intents.push_back(*added);
+    NKD_ASSIGN_OR_RETURN(
+        std::int64_t added,
+        intents_.add_intent(state::Intent{.cluster = cluster_,
+                                          .kind = "create-port",
+                                          .target = target,
+                                          .payload = nlohmann::json{{"address", address}}.dump()}));
+    intents.push_back(added);
     return ok_status();
   };
-  if (Status reserved = ports_.reserve_virtual_ip(record_intent); !reserved) {
-    return reserved.error().wrap("cluster " + cluster_);
-  }
+  NKD_RETURN_IF_ERROR_WRAP(ports_.reserve_virtual_ip(record_intent), "cluster " + cluster_);
   // Done, or no longer wanted (the virtual IP left the definition).
   for (std::int64_t id : intents) {
-    if (Status done = intents_.complete_intent(id); !done) return done;
+    NKD_RETURN_IF_ERROR(intents_.complete_intent(id));
   }
   return ok_status();
 }
@@ -193,16 +187,13 @@ Status ClusterApply::settle_network(const std::vector<Server>& servers,
     }
   }
   for (const render::NodeRender& node : desired) keep.insert(node.node.name);
-  if (Status settled = ports_.settle(control_plane, keep); !settled) {
-    return settled.error().wrap("cluster " + cluster_ + ": network");
-  }
+  NKD_RETURN_IF_ERROR_WRAP(ports_.settle(control_plane, keep), "cluster " + cluster_ + ": network");
   return ok_status();
 }
 
 Status ClusterApply::remove_network() {
-  if (Status removed = ports_.remove_all(); !removed) {
-    return removed.error().wrap("removing the ports and floating IPs of cluster " + cluster_);
-  }
+  NKD_RETURN_IF_ERROR_WRAP(ports_.remove_all(),
+                           "removing the ports and floating IPs of cluster " + cluster_);
   return ok_status();
 }
 
@@ -211,11 +202,11 @@ Result<std::vector<Server>> ClusterApply::servers() {
 }
 
 Result<std::optional<Server>> ClusterApply::find_server(const std::string& node_name) {
-  Result<std::vector<Server>> found =
-      compute_.list_servers(node_name, {{kClusterKey, cluster_}, {kNodeKey, node_name}});
-  if (!found) return found.error();
+  NKD_ASSIGN_OR_RETURN(
+      std::vector<Server> found,
+      compute_.list_servers(node_name, {{kClusterKey, cluster_}, {kNodeKey, node_name}}));
   std::optional<Server> best;
-  for (Server& server : *found) {
+  for (Server& server : found) {
     if (server.name != node_name) continue;
     // Prefer a healthy server over one in ERROR when both exist.
     if (!best || (best->status == "ERROR" && server.status != "ERROR")) best = std::move(server);
@@ -233,9 +224,8 @@ Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
                   .metadata = server_metadata(cluster_, node),
                   .user_data = node.needs_pointer ? node.pointer_ignition : node.ignition};
   // Port first: its name and tags find it again after any crash, and the server boots on it.
-  Result<Port> port = ports_.node_port(target);
-  if (!port) return port.error();
-  spec.port_ids.push_back(port->id);
+  NKD_ASSIGN_OR_RETURN(Port port, ports_.node_port(target));
+  spec.port_ids.push_back(port.id);
   const int attempts = std::max(1, options_.retry.max_attempts);
   Error last{ErrorCode::kInternal, "no attempt made"};
   for (int attempt = 0; attempt < attempts; ++attempt) {
@@ -275,18 +265,16 @@ Result<Server> ClusterApply::create_with_recreates(const render::NodeRender& nod
   std::string last_fault;
   for (int attempt = 0; attempt <= options_.max_error_recreates; ++attempt) {
     if (attempt > 0) compute_.clock().sleep_for(options_.recreate_backoff * (1 << (attempt - 1)));
-    Result<std::optional<Server>> found = find_server(name);
-    if (!found) return found.error();
-    Result<Server> server = found->has_value() ? Result<Server>(**found) : create_once(node);
-    if (!server) return server.error();
-    if (server->status != "ACTIVE" && server->status != "ERROR") {
-      server = compute_.wait_for_server(server->id, options_.active_timeout, options_.poll_interval);
-      if (!server) return server.error();
+    NKD_ASSIGN_OR_RETURN(std::optional<Server> found, find_server(name));
+    NKD_ASSIGN_OR_RETURN(Server server,
+                         found.has_value() ? Result<Server>(*found) : create_once(node));
+    if (server.status != "ACTIVE" && server.status != "ERROR") {
+      NKD_ASSIGN_OR_RETURN(server, compute_.wait_for_server(server.id, options_.active_timeout,
+                                                            options_.poll_interval));
     }
-    if (server->status == "ACTIVE") return server;
-    last_fault = server->fault.empty() ? "no fault given" : server->fault;
-    Status deleted = delete_node(*server);
-    if (!deleted) return deleted.error();
+    if (server.status == "ACTIVE") return server;
+    last_fault = server.fault.empty() ? "no fault given" : server.fault;
+    NKD_RETURN_IF_ERROR(delete_node(server));
     // Creates in one burst can pass Nova's API quota check; the conductor's recheck then puts the
     // surplus into ERROR. That is a quota failure, not one to retry at once.
     if (!quota_name(last_fault).empty()) {
@@ -304,24 +292,22 @@ Result<Server> ClusterApply::create_with_recreates(const render::NodeRender& nod
 Result<Server> ClusterApply::create_node(const render::NodeRender& node) {
   // The intent is recorded before any request; a pending one from a crashed run is reused.
   std::int64_t intent_id = 0;
-  Result<std::vector<state::Intent>> pending = intents_.pending_intents(cluster_);
-  if (!pending) return pending.error();
-  for (const state::Intent& intent : *pending) {
+  NKD_ASSIGN_OR_RETURN(std::vector<state::Intent> pending, intents_.pending_intents(cluster_));
+  for (const state::Intent& intent : pending) {
     if (intent.kind == "create-server" && intent.target == node.node.name) intent_id = intent.id;
   }
   if (intent_id == 0) {
-    Result<std::int64_t> added = intents_.add_intent(state::Intent{
-        .cluster = cluster_,
-        .kind = "create-server",
-        .target = node.node.name,
-        .payload = nlohmann::json{{"digest", node.ignition_sha256}}.dump()});
-    if (!added) return added.error();
-    intent_id = *added;
+    NKD_ASSIGN_OR_RETURN(std::int64_t added,
+                         intents_.add_intent(state::Intent{
+                             .cluster = cluster_,
+                             .kind = "create-server",
+                             .target = node.node.name,
+                             .payload = nlohmann::json{{"digest", node.ignition_sha256}}.dump()}));
+    intent_id = added;
   }
-  Result<Server> server = create_with_recreates(node);
-  if (!server) return server.error().wrap("creating node " + node.node.name);
-  Status done = intents_.complete_intent(intent_id);
-  if (!done) return done.error();
+  NKD_ASSIGN_OR_RETURN_WRAP(Server server, create_with_recreates(node),
+                            "creating node " + node.node.name);
+  NKD_RETURN_IF_ERROR(intents_.complete_intent(intent_id));
   return server;
 }
 
@@ -343,15 +329,11 @@ Status ClusterApply::replace_node(const Replacement& replacement, const ApplyHoo
   const std::string& name = replacement.node->node.name;
   if (hooks.before_delete) {
     std::lock_guard lock(hook_mutex_);
-    if (Status drained = hooks.before_delete(name); !drained) {
-      return drained.error().wrap("replacing node " + name + ": draining it");
-    }
+    NKD_RETURN_IF_ERROR_WRAP(hooks.before_delete(name), "replacing node " + name + ": draining it");
   }
-  if (Status gone = delete_node(replacement.server); !gone) {
-    return gone.error().wrap("replacing node " + name + ": deleting server " + replacement.server.id);
-  }
-  Result<Server> made = create_node(*replacement.node);
-  if (!made) return made.error().wrap("replacing node " + name);
+  NKD_RETURN_IF_ERROR_WRAP(delete_node(replacement.server),
+                           "replacing node " + name + ": deleting server " + replacement.server.id);
+  NKD_RETURN_IF_ERROR_WRAP(create_node(*replacement.node), "replacing node " + name);
   return ok_status();
 }
 
@@ -377,15 +359,13 @@ Status ClusterApply::replace_all(const std::vector<Replacement>& replacements, i
 }
 
 Status ClusterApply::delete_node(const Server& server) {
-  Result<std::vector<Port>> ports = ports_.node_ports(server.name);
-  if (!ports) return ports.error();
-  if (Status released = ports_.release_floating_ips(*ports); !released) return released;
-  Status deleted = compute_.delete_server(server.id);
-  if (!deleted) return deleted;
-  Status gone = compute_.wait_for_deletion(server.id, options_.delete_timeout, options_.poll_interval);
-  if (!gone) return gone;
+  NKD_ASSIGN_OR_RETURN(std::vector<Port> ports, ports_.node_ports(server.name));
+  NKD_RETURN_IF_ERROR(ports_.release_floating_ips(ports));
+  NKD_RETURN_IF_ERROR(compute_.delete_server(server.id));
+  NKD_RETURN_IF_ERROR(
+      compute_.wait_for_deletion(server.id, options_.delete_timeout, options_.poll_interval));
   // Nova leaves a port it did not make; nkd made it, so it goes too.
-  return ports_.delete_ports(*ports);
+  return ports_.delete_ports(ports);
 }
 
 }  // namespace nkd::providers::openstack

@@ -51,23 +51,22 @@ Result<Port> ClusterPorts::get_or_create(const PortSpec& spec, const std::vector
                                          const std::string& kind_tag,
                                          const std::function<Status()>& before_create) {
   auto lookup = [&]() -> Result<std::optional<Port>> {
-    Result<std::vector<Port>> found =
-        network_.list_ports({{"name", spec.name}, {"network_id", spec.network_id}});
-    if (!found) return found.error();
+    NKD_ASSIGN_OR_RETURN(
+        std::vector<Port> found,
+        network_.list_ports({{"name", spec.name}, {"network_id", spec.network_id}}));
     std::optional<Port> best;
-    for (Port& port : *found) {
+    for (Port& port : found) {
       if (!is_ours(port, kind_tag)) continue;
       // A free port over one a server already uses (only a duplicate could be).
       if (!best || (!best->device_id.empty() && port.device_id.empty())) best = std::move(port);
     }
     return best;
   };
-  Result<std::optional<Port>> found = lookup();
-  if (!found) return found.error();
-  std::optional<Port> port = std::move(*found);
+  NKD_ASSIGN_OR_RETURN(std::optional<Port> found, lookup());
+  std::optional<Port> port = std::move(found);
   if (!port) {
     if (before_create) {
-      if (Status ready = before_create(); !ready) return ready.error();
+      NKD_RETURN_IF_ERROR(before_create());
     }
     Result<Port> created = network_.create_port(spec);
     if (created) {
@@ -86,7 +85,7 @@ Result<Port> ClusterPorts::get_or_create(const PortSpec& spec, const std::vector
       port = std::move(**again);
     }
   }
-  if (Status tagged = ensure_tags(*port, tags); !tagged) return tagged.error();
+  NKD_RETURN_IF_ERROR(ensure_tags(*port, tags));
   return *port;
 }
 
@@ -99,23 +98,24 @@ Result<Port> ClusterPorts::node_port(const model::Node& node) {
                 .security_group_ids = settings_.security_group_ids,
                 .description = kPortDescription};
   if (allows_vip) spec.allowed_addresses.push_back(vip);
-  Result<Port> port =
-      get_or_create(spec, {kNkdTag, cluster_tag(cluster_), node_tag(node.name)}, node_tag(node.name));
-  if (!port) return port.error().wrap("port of node " + node.name);
-  if (allows_vip && !port->allows(vip)) {
-    std::vector<AddressPair> pairs = port->allowed_address_pairs;
+  NKD_ASSIGN_OR_RETURN_WRAP(
+      Port port,
+      get_or_create(spec, {kNkdTag, cluster_tag(cluster_), node_tag(node.name)},
+                    node_tag(node.name)),
+      "port of node " + node.name);
+  if (allows_vip && !port.allows(vip)) {
+    std::vector<AddressPair> pairs = port.allowed_address_pairs;
     pairs.push_back(AddressPair{.ip_address = vip});
-    if (Status set = network_.set_allowed_address_pairs(port->id, pairs); !set) return set.error();
-    port->allowed_address_pairs = std::move(pairs);
+    NKD_RETURN_IF_ERROR(network_.set_allowed_address_pairs(port.id, pairs));
+    port.allowed_address_pairs = std::move(pairs);
   }
   return port;
 }
 
 Result<std::vector<Port>> ClusterPorts::node_ports(const std::string& node_name) {
-  Result<std::vector<Port>> named = network_.ports_named(node_name);
-  if (!named) return named.error();
+  NKD_ASSIGN_OR_RETURN(std::vector<Port> named, network_.ports_named(node_name));
   std::vector<Port> ours;
-  for (Port& port : *named) {
+  for (Port& port : named) {
     if (is_ours(port, node_tag(node_name))) ours.push_back(std::move(port));
   }
   return ours;
@@ -123,11 +123,10 @@ Result<std::vector<Port>> ClusterPorts::node_ports(const std::string& node_name)
 
 Status ClusterPorts::release_floating_ips(const std::vector<Port>& ports) {
   for (const Port& port : ports) {
-    Result<std::vector<FloatingIp>> addresses = network_.floating_ips_of_port(port.id);
-    if (!addresses) return addresses.error();
-    for (const FloatingIp& address : *addresses) {
+    NKD_ASSIGN_OR_RETURN(std::vector<FloatingIp> addresses, network_.floating_ips_of_port(port.id));
+    for (const FloatingIp& address : addresses) {
       if (!made_by_nkd(address.description)) continue;  // not ours: leave it
-      if (Status gone = network_.delete_floating_ip(address.id); !gone) return gone;
+      NKD_RETURN_IF_ERROR(network_.delete_floating_ip(address.id));
     }
   }
   return ok_status();
@@ -135,16 +134,15 @@ Status ClusterPorts::release_floating_ips(const std::vector<Port>& ports) {
 
 Status ClusterPorts::delete_ports(const std::vector<Port>& ports) {
   for (const Port& port : ports) {
-    if (Status gone = network_.delete_port(port.id); !gone) return gone;
+    NKD_RETURN_IF_ERROR(network_.delete_port(port.id));
   }
   return ok_status();
 }
 
 Result<std::vector<Port>> ClusterPorts::vip_ports() {
-  Result<std::vector<Port>> named = network_.ports_named(vip_port_name(cluster_));
-  if (!named) return named.error();
+  NKD_ASSIGN_OR_RETURN(std::vector<Port> named, network_.ports_named(vip_port_name(cluster_)));
   std::vector<Port> ours;
-  for (Port& port : *named) {
+  for (Port& port : named) {
     if (is_ours(port, kVipTag)) ours.push_back(std::move(port));
   }
   return ours;
@@ -157,21 +155,20 @@ Status ClusterPorts::reserve_virtual_ip(const std::function<Status()>& before_cr
                 .fixed_ip = settings_.virtual_ip,
                 .security_group_ids = settings_.security_group_ids,
                 .description = std::string(kPortDescription) + ": virtual IP of cluster " + cluster_};
-  Result<Port> port =
-      get_or_create(spec, {kNkdTag, cluster_tag(cluster_), kVipTag}, kVipTag, before_create);
-  if (!port) return port.error().wrap("reserving virtual IP " + settings_.virtual_ip);
+  NKD_RETURN_IF_ERROR_WRAP(
+      get_or_create(spec, {kNkdTag, cluster_tag(cluster_), kVipTag}, kVipTag, before_create),
+      "reserving virtual IP " + settings_.virtual_ip);
   return ok_status();
 }
 
 Status ClusterPorts::settle(const std::vector<std::string>& control_plane_servers,
                             const std::set<std::string>& keep) {
   const std::string& vip = settings_.virtual_ip;
-  Result<std::vector<Port>> reserved = vip_ports();
-  if (!reserved) return reserved.error();
+  NKD_ASSIGN_OR_RETURN(std::vector<Port> reserved, vip_ports());
   std::optional<Port> vip_port;
   std::vector<Port> surplus;  // the virtual IP was dropped, or the cluster moved networks
   std::set<std::string> stale;  // addresses the control-plane ports must no longer allow
-  for (Port& port : *reserved) {
+  for (Port& port : reserved) {
     for (const std::string& address : port.fixed_ips) {
       if (address != vip) stale.insert(address);
     }
@@ -181,23 +178,22 @@ Status ClusterPorts::settle(const std::vector<std::string>& control_plane_server
       surplus.push_back(std::move(port));
     }
   }
-  if (Status pairs = settle_address_pairs(control_plane_servers, stale); !pairs) return pairs;
+  NKD_RETURN_IF_ERROR(settle_address_pairs(control_plane_servers, stale));
   // The pairs allow the new address before the VIP port moves to it.
   if (vip_port && (vip_port->fixed_ips.size() != 1 || vip_port->fixed_ips[0] != vip)) {
-    if (Status moved = network_.set_fixed_ip(vip_port->id, vip); !moved) return moved;
+    NKD_RETURN_IF_ERROR(network_.set_fixed_ip(vip_port->id, vip));
     vip_port->fixed_ips = {vip};
   }
   std::optional<Port> target = vip_port;
   if (vip.empty() && !settings_.external_network_id.empty() && !settings_.first_control_plane.empty()) {
-    Result<std::vector<Port>> first = node_ports(settings_.first_control_plane);
-    if (!first) return first.error();
-    for (Port& port : *first) {
+    NKD_ASSIGN_OR_RETURN(std::vector<Port> first, node_ports(settings_.first_control_plane));
+    for (Port& port : first) {
       if (port.network_id == settings_.network_id) target = std::move(port);
     }
   }
-  if (Status floating = settle_floating_ip(target); !floating) return floating;
-  if (Status released = release_floating_ips(surplus); !released) return released;
-  if (Status deleted = delete_ports(surplus); !deleted) return deleted;
+  NKD_RETURN_IF_ERROR(settle_floating_ip(target));
+  NKD_RETURN_IF_ERROR(release_floating_ips(surplus));
+  NKD_RETURN_IF_ERROR(delete_ports(surplus));
   return delete_leftover_ports(keep);
 }
 
@@ -205,9 +201,8 @@ Status ClusterPorts::settle_address_pairs(const std::vector<std::string>& contro
                                           const std::set<std::string>& stale) {
   const std::string& vip = settings_.virtual_ip;
   if (vip.empty() && stale.empty()) return ok_status();
-  Result<std::vector<Port>> ports = network_.ports_of_devices(control_plane_servers);
-  if (!ports) return ports.error();
-  for (const Port& port : *ports) {
+  NKD_ASSIGN_OR_RETURN(std::vector<Port> ports, network_.ports_of_devices(control_plane_servers));
+  for (const Port& port : ports) {
     std::vector<AddressPair> pairs;
     for (const AddressPair& pair : port.allowed_address_pairs) {
       if (!stale.contains(pair.ip_address)) pairs.push_back(pair);
@@ -216,7 +211,7 @@ Status ClusterPorts::settle_address_pairs(const std::vector<std::string>& contro
     const bool changed = pairs.size() != port.allowed_address_pairs.size() ||
                          (!vip.empty() && !port.allows(vip));
     if (!changed) continue;
-    if (Status set = network_.set_allowed_address_pairs(port.id, pairs); !set) return set;
+    NKD_RETURN_IF_ERROR(network_.set_allowed_address_pairs(port.id, pairs));
   }
   return ok_status();
 }
@@ -224,24 +219,19 @@ Status ClusterPorts::settle_address_pairs(const std::vector<std::string>& contro
 Result<std::vector<FloatingIp>> ClusterPorts::floating_ip_candidates(const Port& target) {
   std::map<std::string, FloatingIp> found;  // by ID
   auto add = [&](const Filters& filters, bool only_nkd) -> Status {
-    Result<std::vector<FloatingIp>> listed = network_.list_floating_ips(filters);
-    if (!listed) return listed.error();
-    for (FloatingIp& address : *listed) {
-      if (!only_nkd || made_by_nkd(address.description)) found.emplace(address.id, std::move(address));
+    NKD_ASSIGN_OR_RETURN(std::vector<FloatingIp> listed, network_.list_floating_ips(filters));
+    for (FloatingIp& address : listed) {
+      if (!only_nkd || made_by_nkd(address.description))
+        found.emplace(address.id, std::move(address));
     }
     return ok_status();
   };
-  if (Status tagged = add({{"tags", tags_filter({kNkdTag, cluster_tag(cluster_)})}}, false);
-      !tagged) {
-    return tagged.error();
-  }
+  NKD_RETURN_IF_ERROR(add({{"tags", tags_filter({kNkdTag, cluster_tag(cluster_)})}}, false));
   // Untagged ones: an interrupted create, or one made before nkd tagged floating IPs.
-  if (Status on_target = add({{"port_id", target.id}}, true); !on_target) return on_target.error();
+  NKD_RETURN_IF_ERROR(add({{"port_id", target.id}}, true));
   for (const std::string& name : {settings_.first_control_plane, vip_port_name(cluster_)}) {
     if (name.empty() || name == target.name) continue;
-    if (Status other = add({{"description", floating_description(name)}}, true); !other) {
-      return other.error();
-    }
+    NKD_RETURN_IF_ERROR(add({{"description", floating_description(name)}}, true));
   }
   std::vector<FloatingIp> candidates;
   for (auto& [id, address] : found) candidates.push_back(std::move(address));
@@ -259,17 +249,16 @@ Status ClusterPorts::settle_floating_ip(const std::optional<Port>& target) {
            std::find(target->fixed_ips.begin(), target->fixed_ips.end(), address.fixed_address) !=
                target->fixed_ips.end();
   };
-  Result<std::vector<FloatingIp>> tagged =
-      network_.list_floating_ips({{"tags", tags_filter(tags)}});
-  if (!tagged) return tagged.error();
-  if (tagged->size() == 1 && in_place((*tagged)[0])) return ok_status();  // one request, usually
-  Result<std::vector<FloatingIp>> candidates = floating_ip_candidates(*target);
-  if (!candidates) return candidates.error();
-  auto chosen = std::find_if(candidates->begin(), candidates->end(),
-                             [&](const FloatingIp& address) { return address.port_id == target->id; });
-  if (chosen == candidates->end()) chosen = candidates->begin();
+  NKD_ASSIGN_OR_RETURN(std::vector<FloatingIp> tagged,
+                       network_.list_floating_ips({{"tags", tags_filter(tags)}}));
+  if (tagged.size() == 1 && in_place(tagged[0])) return ok_status();  // one request, usually
+  NKD_ASSIGN_OR_RETURN(std::vector<FloatingIp> candidates, floating_ip_candidates(*target));
+  auto chosen = std::find_if(candidates.begin(), candidates.end(), [&](const FloatingIp& address) {
+    return address.port_id == target->id;
+  });
+  if (chosen == candidates.end()) chosen = candidates.begin();
   FloatingIp address;
-  if (chosen == candidates->end()) {
+  if (chosen == candidates.end()) {
     Result<FloatingIp> made =
         network_.create_floating_ip(settings_.external_network_id, target->id, description);
     if (!made) {
@@ -281,37 +270,35 @@ Status ClusterPorts::settle_floating_ip(const std::optional<Port>& target) {
     address = *chosen;
     // Moved, not made anew: the address the cluster is reached at stays.
     if (!in_place(address)) {
-      if (Status moved = network_.move_floating_ip(address.id, target->id, description); !moved) {
-        return moved;
-      }
+      NKD_RETURN_IF_ERROR(network_.move_floating_ip(address.id, target->id, description));
     }
   }
   const std::vector<std::string> all = merged(address.tags, tags);
   if (all.size() != address.tags.size()) {
-    if (Status set = network_.set_tags("floatingips", address.id, all); !set) return set;
+    NKD_RETURN_IF_ERROR(network_.set_tags("floatingips", address.id, all));
   }
-  for (const FloatingIp& other : *candidates) {  // one floating IP per cluster
+  for (const FloatingIp& other : candidates) {  // one floating IP per cluster
     if (other.id == address.id) continue;
-    if (Status gone = network_.delete_floating_ip(other.id); !gone) return gone;
+    NKD_RETURN_IF_ERROR(network_.delete_floating_ip(other.id));
   }
   return ok_status();
 }
 
 Status ClusterPorts::delete_floating_ips_tagged() {
-  Result<std::vector<FloatingIp>> tagged =
-      network_.list_floating_ips({{"tags", tags_filter({kNkdTag, cluster_tag(cluster_)})}});
-  if (!tagged) return tagged.error();
-  for (const FloatingIp& address : *tagged) {
-    if (Status gone = network_.delete_floating_ip(address.id); !gone) return gone;
+  NKD_ASSIGN_OR_RETURN(
+      std::vector<FloatingIp> tagged,
+      network_.list_floating_ips({{"tags", tags_filter({kNkdTag, cluster_tag(cluster_)})}}));
+  for (const FloatingIp& address : tagged) {
+    NKD_RETURN_IF_ERROR(network_.delete_floating_ip(address.id));
   }
   return ok_status();
 }
 
 Status ClusterPorts::delete_leftover_ports(const std::set<std::string>& keep) {
-  Result<std::vector<Port>> ports = network_.ports_tagged({kNkdTag, cluster_tag(cluster_)});
-  if (!ports) return ports.error();
+  NKD_ASSIGN_OR_RETURN(std::vector<Port> ports,
+                       network_.ports_tagged({kNkdTag, cluster_tag(cluster_)}));
   std::vector<Port> leftover;
-  for (Port& port : *ports) {
+  for (Port& port : ports) {
     std::string node;
     for (const std::string& tag : port.tags) {
       if (tag.starts_with(kNodeTagPrefix)) node = tag.substr(kNodeTagPrefix.size());
@@ -321,22 +308,21 @@ Status ClusterPorts::delete_leftover_ports(const std::set<std::string>& keep) {
     if (node.empty() || keep.contains(node) || !port.device_id.empty()) continue;
     leftover.push_back(std::move(port));
   }
-  if (Status released = release_floating_ips(leftover); !released) return released;
+  NKD_RETURN_IF_ERROR(release_floating_ips(leftover));
   return delete_ports(leftover);
 }
 
 Status ClusterPorts::remove_all() {
-  Result<std::vector<Port>> tagged = network_.ports_tagged({kNkdTag, cluster_tag(cluster_)});
-  if (!tagged) return tagged.error();
-  Result<std::vector<Port>> reserved = vip_ports();  // also an untagged one
-  if (!reserved) return reserved.error();
+  NKD_ASSIGN_OR_RETURN(std::vector<Port> tagged,
+                       network_.ports_tagged({kNkdTag, cluster_tag(cluster_)}));
+  NKD_ASSIGN_OR_RETURN(std::vector<Port> reserved, vip_ports());  // also an untagged one
   std::map<std::string, Port> ports;
-  for (Port& port : *tagged) ports.emplace(port.id, std::move(port));
-  for (Port& port : *reserved) ports.emplace(port.id, std::move(port));
+  for (Port& port : tagged) ports.emplace(port.id, std::move(port));
+  for (Port& port : reserved) ports.emplace(port.id, std::move(port));
   std::vector<Port> all;
   for (auto& [id, port] : ports) all.push_back(std::move(port));
-  if (Status released = release_floating_ips(all); !released) return released;
-  if (Status deleted = delete_ports(all); !deleted) return deleted;
+  NKD_RETURN_IF_ERROR(release_floating_ips(all));
+  NKD_RETURN_IF_ERROR(delete_ports(all));
   return delete_floating_ips_tagged();
 }
 

@@ -72,15 +72,15 @@ Result<HttpResponse> ComputeService::call(const std::string& operation, const st
 
 Result<std::string> ComputeService::resolve_flavor(const std::string& name_or_id) {
   const std::string what = "resolving flavor '" + name_or_id + "' in Nova";
-  Result<HttpResponse> by_id = call("flavor_get", "GET", "/flavors/" + url_encode(name_or_id));
-  if (!by_id) return by_id.error().wrap(what);
-  if (by_id->status == 200) return name_or_id;
-  if (by_id->status != 404) return error_from_response(*by_id, what);
+  NKD_ASSIGN_OR_RETURN_WRAP(HttpResponse by_id,
+                            call("flavor_get", "GET", "/flavors/" + url_encode(name_or_id)), what);
+  if (by_id.status == 200) return name_or_id;
+  if (by_id.status != 404) return error_from_response(by_id, what);
   // Nova has no name filter for flavors: list them (public and the project's own) and match.
-  Result<json> listed = json_body(call("flavor_list", "GET", "/flavors?is_public=None"), what);
-  if (!listed) return listed.error();
+  NKD_ASSIGN_OR_RETURN(json listed,
+                       json_body(call("flavor_list", "GET", "/flavors?is_public=None"), what));
   std::vector<std::string> matches;
-  for (const json& flavor : listed->value("flavors", json::array())) {
+  for (const json& flavor : listed.value("flavors", json::array())) {
     if (flavor.value("name", "") == name_or_id) matches.push_back(flavor.value("id", ""));
   }
   if (matches.empty()) {
@@ -94,10 +94,10 @@ Result<std::string> ComputeService::resolve_flavor(const std::string& name_or_id
 }
 
 Result<Server> ComputeService::create_server(const ServerSpec& spec) {
-  Result<json> created = json_body(call("server_create", "POST", "/servers", server_body(spec).dump()),
-                                   "creating server '" + spec.name + "' in Nova", {202});
-  if (!created) return created.error();
-  Server server = server_from_json(created->value("server", json::object()));
+  NKD_ASSIGN_OR_RETURN(
+      json created, json_body(call("server_create", "POST", "/servers", server_body(spec).dump()),
+                              "creating server '" + spec.name + "' in Nova", {202}));
+  Server server = server_from_json(created.value("server", json::object()));
   server.name = spec.name;
   server.metadata = spec.metadata;
   if (server.status.empty()) server.status = "BUILD";
@@ -108,9 +108,8 @@ Result<std::optional<Server>> ComputeService::get_server(const std::string& id) 
   Result<HttpResponse> response = call("server_get", "GET", "/servers/" + url_encode(id));
   const std::string what = "reading server " + id + " in Nova";
   if (response && response->status == 404) return std::optional<Server>();
-  Result<json> body = json_body(response, what);
-  if (!body) return body.error();
-  return std::optional<Server>(server_from_json(body->value("server", json::object())));
+  NKD_ASSIGN_OR_RETURN(json body, json_body(response, what));
+  return std::optional<Server>(server_from_json(body.value("server", json::object())));
 }
 
 Result<std::vector<Server>> ComputeService::list_servers(
@@ -121,10 +120,9 @@ Result<std::vector<Server>> ComputeService::list_servers(
     std::string path = "/servers/detail?limit=" + std::to_string(kPageLimit) +
                        "&name=" + url_encode("^" + regex_escape(name_prefix));
     if (!marker.empty()) path += "&marker=" + url_encode(marker);
-    Result<json> body =
-        json_body(call("server_list", "GET", path), "listing servers named " + name_prefix + "*");
-    if (!body) return body.error();
-    const json servers = body->value("servers", json::array());
+    NKD_ASSIGN_OR_RETURN(json body, json_body(call("server_list", "GET", path),
+                                              "listing servers named " + name_prefix + "*"));
+    const json servers = body.value("servers", json::array());
     for (const json& object : servers) {
       Server server = server_from_json(object);
       // A server Nova has marked DELETED is on its way out (its record goes moments later): to
@@ -145,11 +143,11 @@ Result<std::vector<Server>> ComputeService::list_servers(
 }
 
 Status ComputeService::delete_server(const std::string& id) {
-  Result<HttpResponse> response = call("server_delete", "DELETE", "/servers/" + url_encode(id));
   const std::string what = "deleting server " + id + " in Nova";
-  if (!response) return response.error().wrap(what);
-  if (response->status == 204 || response->status == 404) return ok_status();
-  return error_from_response(*response, what);
+  NKD_ASSIGN_OR_RETURN_WRAP(HttpResponse response,
+                            call("server_delete", "DELETE", "/servers/" + url_encode(id)), what);
+  if (response.status == 204 || response.status == 404) return ok_status();
+  return error_from_response(response, what);
 }
 
 Result<Server> ComputeService::wait_for_server(const std::string& id,
@@ -158,14 +156,13 @@ Result<Server> ComputeService::wait_for_server(const std::string& id,
   const auto deadline = keystone_.clock().steady_now() + timeout;
   std::string last_status = "unknown";
   while (true) {
-    Result<std::optional<Server>> server = get_server(id);
-    if (!server) return server.error();
-    if (!server->has_value()) {
+    NKD_ASSIGN_OR_RETURN(std::optional<Server> server, get_server(id));
+    if (!server.has_value()) {
       return Error{ErrorCode::kNotFound, "waiting for server " + id + ": it disappeared (deleted "
                                          "by someone else?)"};
     }
-    last_status = (*server)->status;
-    if (last_status == "ACTIVE" || last_status == "ERROR") return **server;
+    last_status = server->status;
+    if (last_status == "ACTIVE" || last_status == "ERROR") return *server;
     if (keystone_.clock().steady_now() + poll > deadline) break;
     keystone_.clock().sleep_for(poll);
   }
@@ -178,9 +175,8 @@ Status ComputeService::wait_for_deletion(const std::string& id, std::chrono::mil
                                          std::chrono::milliseconds poll) {
   const auto deadline = keystone_.clock().steady_now() + timeout;
   while (true) {
-    Result<std::optional<Server>> server = get_server(id);
-    if (!server) return server.error();
-    if (!server->has_value() || (*server)->status == "DELETED") return ok_status();
+    NKD_ASSIGN_OR_RETURN(std::optional<Server> server, get_server(id));
+    if (!server.has_value() || server->status == "DELETED") return ok_status();
     if (keystone_.clock().steady_now() + poll > deadline) break;
     keystone_.clock().sleep_for(poll);
   }

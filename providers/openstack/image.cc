@@ -7,19 +7,22 @@ namespace nkd::providers::openstack {
 Result<std::string> ImageService::resolve_image(const std::string& name_or_id) {
   const std::string what = "resolving image '" + name_or_id + "' in Glance";
   if (looks_like_uuid(name_or_id)) {
-    Result<HttpResponse> by_id = keystone_.send(ServiceRequest{
-        .operation = "image_get", .service_type = "image", .path = "/v2/images/" + name_or_id});
-    if (!by_id) return by_id.error().wrap(what);
-    if (by_id->status == 200) return name_or_id;
-    if (by_id->status != 404) return error_from_response(*by_id, what);
+    NKD_ASSIGN_OR_RETURN_WRAP(
+        HttpResponse by_id,
+        keystone_.send(ServiceRequest{
+            .operation = "image_get", .service_type = "image", .path = "/v2/images/" + name_or_id}),
+        what);
+    if (by_id.status == 200) return name_or_id;
+    if (by_id.status != 404) return error_from_response(by_id, what);
   }
-  Result<nlohmann::json> listed = json_body(
-      keystone_.send(ServiceRequest{.operation = "image_list",
-                                    .service_type = "image",
-                                    .path = "/v2/images?limit=100&name=" + url_encode(name_or_id)}),
-      what);
-  if (!listed) return listed.error();
-  const nlohmann::json images = listed->value("images", nlohmann::json::array());
+  NKD_ASSIGN_OR_RETURN(
+      nlohmann::json listed,
+      json_body(keystone_.send(
+                    ServiceRequest{.operation = "image_list",
+                                   .service_type = "image",
+                                   .path = "/v2/images?limit=100&name=" + url_encode(name_or_id)}),
+                what));
+  const nlohmann::json images = listed.value("images", nlohmann::json::array());
   if (images.empty()) {
     return Error{ErrorCode::kNotFound,
                  what + ": no image has that name or ID; upload it or fix platform.openstack.image"};
@@ -35,13 +38,13 @@ Result<std::string> ImageService::resolve_image(const std::string& name_or_id) {
 }
 
 Result<std::string> ImageService::architecture(const std::string& image_id) {
-  Result<nlohmann::json> image = json_body(
-      keystone_.send(ServiceRequest{
-          .operation = "image_get", .service_type = "image", .path = "/v2/images/" + image_id}),
-      "reading image " + image_id + " in Glance");
-  if (!image) return image.error();
+  NKD_ASSIGN_OR_RETURN(nlohmann::json image,
+                       json_body(keystone_.send(ServiceRequest{.operation = "image_get",
+                                                               .service_type = "image",
+                                                               .path = "/v2/images/" + image_id}),
+                                 "reading image " + image_id + " in Glance"));
   for (const char* property : {"architecture", "hw_architecture"}) {
-    if (const auto found = image->find(property); found != image->end() && found->is_string()) {
+    if (const auto found = image.find(property); found != image.end() && found->is_string()) {
       return found->get<std::string>();
     }
   }

@@ -125,14 +125,14 @@ Result<Token> parse_token_response(const HttpResponse& response) {
                  "check that auth_url points at Keystone v3"};
   }
   const json& token = body["token"];
-  Result<std::int64_t> expires = parse_keystone_time(text_at(token, "expires_at"));
-  if (!expires) return expires.error().wrap("reading the token's expires_at");
+  NKD_ASSIGN_OR_RETURN_WRAP(std::int64_t expires, parse_keystone_time(text_at(token, "expires_at")),
+                            "reading the token's expires_at");
   std::string project_id;
   if (auto project = token.find("project"); project != token.end() && project->is_object()) {
     project_id = text_at(*project, "id");
   }
   return Token{.value = Secret(value),
-               .expires_at_ms = *expires,
+               .expires_at_ms = expires,
                .project_id = project_id,
                .catalog = catalog_of(token)};
 }
@@ -177,9 +177,8 @@ Result<Token> Keystone::token() {
   if (cached_ && cached_->expires_at_ms - kRefreshBeforeExpiryMs > clock_.now_unix_ms()) {
     return *cached_;
   }
-  Result<Token> fresh = authenticate();
-  if (!fresh) return fresh.error();
-  cached_ = *fresh;
+  NKD_ASSIGN_OR_RETURN(Token fresh, authenticate());
+  cached_ = fresh;
   ++authentications_;
   return fresh;
 }
@@ -195,22 +194,20 @@ Result<Token> Keystone::authenticate() {
   RetryPolicy policy = retry_;
   policy.retry_non_idempotent = true;
   metrics::MeteredHttpClient metered(http_, clock_, metrics_, kProviderLabel, "token_issue");
-  Result<HttpResponse> response = send_with_retry(metered, request, policy);
   const std::string what = "authenticating cloud '" + cloud_.name + "' at " + request.url;
-  if (!response) return response.error().wrap(what);
-  if (response->status == 401 || response->status == 403) {
+  NKD_ASSIGN_OR_RETURN_WRAP(HttpResponse response, send_with_retry(metered, request, policy), what);
+  if (response.status == 401 || response.status == 403) {
     // Keystone answers a wrong password or a disabled user either way; both need new credentials.
-    return Error{ErrorCode::kUnauthenticated,
-                 what + ": Keystone refused the credentials (HTTP " +
-                     std::to_string(response->status) + "); check the cloud's auth in clouds.yaml"};
+    return Error{ErrorCode::kUnauthenticated, what + ": Keystone refused the credentials (HTTP " +
+                                                  std::to_string(response.status) +
+                                                  "); check the cloud's auth in clouds.yaml"};
   }
-  if (response->status != 201 && response->status != 200) {
-    return error_for_response(*response, what + ": Keystone answered HTTP " +
-                                             std::to_string(response->status) +
-                                             "; retry later or check the identity service");
+  if (response.status != 201 && response.status != 200) {
+    return error_for_response(response, what + ": Keystone answered HTTP " +
+                                            std::to_string(response.status) +
+                                            "; retry later or check the identity service");
   }
-  Result<Token> token = parse_token_response(*response);
-  if (!token) return token.error().wrap(what);
+  NKD_ASSIGN_OR_RETURN_WRAP(Token token, parse_token_response(response), what);
   return token;
 }
 
@@ -220,17 +217,17 @@ void Keystone::forget(const Secret& stale) {
 }
 
 Result<std::string> Keystone::endpoint(std::string_view service_type) {
-  Result<Token> current = token();
-  if (!current) return current.error();
-  return find_endpoint(current->catalog, service_type, cloud_.region_name, cloud_.interface);
+  NKD_ASSIGN_OR_RETURN(Token current, token());
+  return find_endpoint(current.catalog, service_type, cloud_.region_name, cloud_.interface);
 }
 
 Result<HttpResponse> Keystone::send_once(const ServiceRequest& request, const Token& token) {
-  Result<std::string> base =
-      find_endpoint(token.catalog, request.service_type, cloud_.region_name, cloud_.interface);
-  if (!base) return base.error().wrap("cloud '" + cloud_.name + "'");
+  NKD_ASSIGN_OR_RETURN_WRAP(
+      std::string base,
+      find_endpoint(token.catalog, request.service_type, cloud_.region_name, cloud_.interface),
+      "cloud '" + cloud_.name + "'");
   HttpRequest http = tls_settings(HttpRequest{.method = request.method,
-                                              .url = *base + request.path,
+                                              .url = base + request.path,
                                               .headers = request.headers,
                                               .body = request.body,
                                               .timeout_ms = request.timeout_ms});
@@ -242,24 +239,19 @@ Result<HttpResponse> Keystone::send_once(const ServiceRequest& request, const To
   // left to the caller, which looks the resource up before trying again.
   RetryPolicy policy = retry_;
   policy.retry_refused_non_idempotent = true;
-  Result<HttpResponse> response = send_with_retry(metered, http, policy);
-  if (!response) {
-    return response.error().wrap(request.operation + " " + request.method + " " + *base +
-                                 request.path);
-  }
+  NKD_ASSIGN_OR_RETURN_WRAP(HttpResponse response, send_with_retry(metered, http, policy),
+                            request.operation + " " + request.method + " " + base + request.path);
   return response;
 }
 
 Result<HttpResponse> Keystone::send(const ServiceRequest& request) {
-  Result<Token> current = token();
-  if (!current) return current.error();
-  Result<HttpResponse> response = send_once(request, *current);
+  NKD_ASSIGN_OR_RETURN(Token current, token());
+  Result<HttpResponse> response = send_once(request, current);
   if (!response || response->status != 401) return response;
   // The token was revoked or expired early: authenticate again, once.
-  forget(current->value);
-  Result<Token> renewed = token();
-  if (!renewed) return renewed.error();
-  return send_once(request, *renewed);
+  forget(current.value);
+  NKD_ASSIGN_OR_RETURN(Token renewed, token());
+  return send_once(request, renewed);
 }
 
 }  // namespace nkd::providers::openstack

@@ -87,14 +87,14 @@ Result<std::string> NetworkService::resolve(const std::string& collection,
   const std::string kind = collection == "networks" ? "network" : "security group";
   const std::string what = "resolving " + kind + " '" + name_or_id + "' in Neutron";
   const std::string key = looks_like_uuid(name_or_id) ? "id" : "name";
-  Result<json> listed = json_body(
-      keystone_.send(ServiceRequest{
-          .operation = operation,
-          .service_type = "network",
-          .path = "/v2.0/" + collection + "?" + key + "=" + url_encode(name_or_id)}),
-      what);
-  if (!listed) return listed.error();
-  const json items = listed->value(collection, json::array());
+  NKD_ASSIGN_OR_RETURN(
+      json listed,
+      json_body(keystone_.send(ServiceRequest{
+                    .operation = operation,
+                    .service_type = "network",
+                    .path = "/v2.0/" + collection + "?" + key + "=" + url_encode(name_or_id)}),
+                what));
+  const json items = listed.value(collection, json::array());
   if (items.empty()) {
     return Error{ErrorCode::kNotFound, what + ": the project sees no " + kind +
                                            " of that name; create it or fix the cluster definition"};
@@ -125,26 +125,25 @@ Result<Port> NetworkService::create_port(const PortSpec& spec) {
     for (const std::string& address : spec.allowed_addresses) pairs.push_back({{"ip_address", address}});
     port["allowed_address_pairs"] = pairs;
   }
-  Result<json> created = json_body(
-      keystone_.send(ServiceRequest{.operation = "port_create",
-                                    .service_type = "network",
-                                    .method = "POST",
-                                    .path = "/v2.0/ports",
-                                    .body = json{{"port", port}}.dump()}),
-      "creating port '" + spec.name + "' in Neutron", {201});
-  if (!created) return created.error();
-  return port_of((*created)["port"]);
+  NKD_ASSIGN_OR_RETURN(
+      json created, json_body(keystone_.send(ServiceRequest{.operation = "port_create",
+                                                            .service_type = "network",
+                                                            .method = "POST",
+                                                            .path = "/v2.0/ports",
+                                                            .body = json{{"port", port}}.dump()}),
+                              "creating port '" + spec.name + "' in Neutron", {201}));
+  return port_of(created["port"]);
 }
 
 Result<std::vector<Port>> NetworkService::list_ports(const Filters& filters) {
-  Result<json> listed = json_body(
-      keystone_.send(ServiceRequest{.operation = "port_list",
-                                    .service_type = "network",
-                                    .path = "/v2.0/ports" + query_of(filters)}),
-      "listing ports (" + describe(filters) + ") in Neutron");
-  if (!listed) return listed.error();
+  NKD_ASSIGN_OR_RETURN(
+      json listed,
+      json_body(keystone_.send(ServiceRequest{.operation = "port_list",
+                                              .service_type = "network",
+                                              .path = "/v2.0/ports" + query_of(filters)}),
+                "listing ports (" + describe(filters) + ") in Neutron"));
   std::vector<Port> ports;
-  for (const json& port : listed->value("ports", json::array())) ports.push_back(port_of(port));
+  for (const json& port : listed.value("ports", json::array())) ports.push_back(port_of(port));
   return ports;
 }
 
@@ -166,14 +165,13 @@ Result<std::vector<Port>> NetworkService::ports_of_devices(const std::vector<std
 Status NetworkService::update(const std::string& collection, const std::string& id,
                               const std::string& operation, const std::string& body,
                               const std::string& what) {
-  Result<json> updated = json_body(
-      keystone_.send(ServiceRequest{.operation = operation,
-                                    .service_type = "network",
-                                    .method = "PUT",
-                                    .path = "/v2.0/" + collection + "/" + id,
-                                    .body = body}),
-      what);
-  if (!updated) return updated.error();
+  NKD_RETURN_IF_ERROR(
+      json_body(keystone_.send(ServiceRequest{.operation = operation,
+                                              .service_type = "network",
+                                              .method = "PUT",
+                                              .path = "/v2.0/" + collection + "/" + id,
+                                              .body = body}),
+                what));
   return ok_status();
 }
 
@@ -205,12 +203,15 @@ Status NetworkService::set_tags(const std::string& collection, const std::string
 
 Status NetworkService::remove(const std::string& collection, const std::string& id,
                               const std::string& operation, const std::string& what) {
-  Result<HttpResponse> response = keystone_.send(ServiceRequest{
-      .operation = operation, .service_type = "network", .method = "DELETE",
-      .path = "/v2.0/" + collection + "/" + id});
-  if (!response) return response.error().wrap(what);
-  if (response->status == 204 || response->status == 404) return ok_status();
-  return error_from_response(*response, what);
+  NKD_ASSIGN_OR_RETURN_WRAP(
+      HttpResponse response,
+      keystone_.send(ServiceRequest{.operation = operation,
+                                    .service_type = "network",
+                                    .method = "DELETE",
+                                    .path = "/v2.0/" + collection + "/" + id}),
+      what);
+  if (response.status == 204 || response.status == 404) return ok_status();
+  return error_from_response(response, what);
 }
 
 Status NetworkService::delete_port(const std::string& id) {
@@ -223,26 +224,25 @@ Result<FloatingIp> NetworkService::create_floating_ip(const std::string& externa
   json body{{"floatingip",
              {{"floating_network_id", external_network_id}, {"port_id", port_id},
               {"description", description}}}};
-  Result<json> created = json_body(
-      keystone_.send(ServiceRequest{.operation = "floating_ip_create",
-                                    .service_type = "network",
-                                    .method = "POST",
-                                    .path = "/v2.0/floatingips",
-                                    .body = body.dump()}),
-      "creating a floating IP for port " + port_id + " in Neutron", {201});
-  if (!created) return created.error();
-  return floating_ip_of((*created)["floatingip"]);
+  NKD_ASSIGN_OR_RETURN(
+      json created, json_body(keystone_.send(ServiceRequest{.operation = "floating_ip_create",
+                                                            .service_type = "network",
+                                                            .method = "POST",
+                                                            .path = "/v2.0/floatingips",
+                                                            .body = body.dump()}),
+                              "creating a floating IP for port " + port_id + " in Neutron", {201}));
+  return floating_ip_of(created["floatingip"]);
 }
 
 Result<std::vector<FloatingIp>> NetworkService::list_floating_ips(const Filters& filters) {
-  Result<json> listed = json_body(
-      keystone_.send(ServiceRequest{.operation = "floating_ip_list",
-                                    .service_type = "network",
-                                    .path = "/v2.0/floatingips" + query_of(filters)}),
-      "listing floating IPs (" + describe(filters) + ") in Neutron");
-  if (!listed) return listed.error();
+  NKD_ASSIGN_OR_RETURN(
+      json listed,
+      json_body(keystone_.send(ServiceRequest{.operation = "floating_ip_list",
+                                              .service_type = "network",
+                                              .path = "/v2.0/floatingips" + query_of(filters)}),
+                "listing floating IPs (" + describe(filters) + ") in Neutron"));
   std::vector<FloatingIp> addresses;
-  for (const json& item : listed->value("floatingips", json::array())) {
+  for (const json& item : listed.value("floatingips", json::array())) {
     addresses.push_back(floating_ip_of(item));
   }
   return addresses;

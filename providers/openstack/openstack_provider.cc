@@ -85,9 +85,8 @@ OpenStackProvider::~OpenStackProvider() = default;
 Result<Keystone*> OpenStackProvider::keystone_for_cloud(const std::string& cloud) {
   std::lock_guard lock(mutex_);
   if (auto found = sessions_.find(cloud); found != sessions_.end()) return found->second.get();
-  Result<CloudConfig> config = find_cloud(clouds_, cloud);
-  if (!config) return config.error();
-  auto made = std::make_unique<Keystone>(*config, http_, clock_, metrics_, options_.retry);
+  NKD_ASSIGN_OR_RETURN(CloudConfig config, find_cloud(clouds_, cloud));
+  auto made = std::make_unique<Keystone>(config, http_, clock_, metrics_, options_.retry);
   Keystone* keystone = made.get();
   sessions_.emplace(cloud, std::move(made));
   return keystone;
@@ -119,30 +118,27 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
     return Error{ErrorCode::kInvalidArgument,
                  "cluster " + cluster.name + " is not an OpenStack cluster; wrong provider"};
   }
-  Result<Keystone*> keystone = keystone_for_cloud(platform->cloud);
-  if (!keystone) return keystone.error().wrap("cluster " + cluster.name);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto* keystone, keystone_for_cloud(platform->cloud),
+                            "cluster " + cluster.name);
   {
     std::lock_guard lock(mutex_);
     cluster_clouds_[cluster.name] = platform->cloud;
   }
-  ClusterApply run(**keystone, intents_, options_, cluster.name);
-  if (Status resolved = run.resolve(*platform, cluster.kubernetes.virtual_ip.address, render.nodes);
-      !resolved) {
-    return resolved.error();
-  }
-  if (Status reserved = run.reserve_virtual_ip(); !reserved) return reserved.error();
-  Result<std::vector<Server>> before = run.servers();
-  if (!before) return before.error().wrap("observing cluster " + cluster.name);
+  ClusterApply run(*keystone, intents_, options_, cluster.name);
+  NKD_RETURN_IF_ERROR(run.resolve(*platform, cluster.kubernetes.virtual_ip.address, render.nodes));
+  NKD_RETURN_IF_ERROR(run.reserve_virtual_ip());
+  NKD_ASSIGN_OR_RETURN_WRAP(std::vector<Server> before, run.servers(),
+                            "observing cluster " + cluster.name);
 
   const plan::NodePlan decided =
-      plan_servers(cluster, render, *before, static_cast<bool>(hooks.before_delete));
+      plan_servers(cluster, render, before, static_cast<bool>(hooks.before_delete));
   Counts counts;
   std::vector<const render::NodeRender*> to_create;
   for (const plan::NodeDecision* create : decided.of(plan::NodeAction::kCreate)) {
     to_create.push_back(&node_named(render, create->name));
   }
   settle_intents(cluster.name, to_create);
-  if (Status made = create_missing(run, to_create); !made) return made.error().wrap("cluster " + cluster.name);
+  NKD_RETURN_IF_ERROR_WRAP(create_missing(run, to_create), "cluster " + cluster.name);
   counts.created = static_cast<int>(to_create.size());
   // Outside a maintenance window replaces and deletes wait; creates above went ahead.
   std::vector<std::string> held;
@@ -159,28 +155,26 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
       std::vector<Replacement> replacements;
       for (const plan::NodeDecision* replace : batch) {
         replacements.push_back(Replacement{.node = &node_named(render, replace->name),
-                                           .server = server_with_id(*before, replace->machine_id)});
+                                           .server = server_with_id(before, replace->machine_id)});
       }
       const int limit = static_cast<int>(replacements.size());
-      if (Status replaced = run.replace_all(replacements, limit, hooks); !replaced) {
-        return replaced.error().wrap("cluster " + cluster.name);
-      }
+      NKD_RETURN_IF_ERROR_WRAP(run.replace_all(replacements, limit, hooks),
+                               "cluster " + cluster.name);
       counts.replaced += limit;
     }
     for (const plan::NodeDecision* surplus : decided.of(plan::NodeAction::kDelete)) {
-      if (Status gone = scale_down(run, server_with_id(*before, surplus->machine_id), hooks); !gone) {
-        return gone.error().wrap("scaling down " + cluster.name);
-      }
+      NKD_RETURN_IF_ERROR_WRAP(scale_down(run, server_with_id(before, surplus->machine_id), hooks),
+                               "scaling down " + cluster.name);
       ++counts.deleted;
     }
   }
-  Result<std::vector<Server>> after = run.servers();
-  if (!after) return after.error().wrap("observing cluster " + cluster.name);
-  if (Status settled = run.settle_network(*after, render.nodes); !settled) return settled.error();
+  NKD_ASSIGN_OR_RETURN_WRAP(std::vector<Server> after, run.servers(),
+                            "observing cluster " + cluster.name);
+  NKD_RETURN_IF_ERROR(run.settle_network(after, render.nodes));
   if (const auto refused = decided.of(plan::NodeAction::kRefuse); !refused.empty()) {
     return refusal_error(cluster.name, refused);
   }
-  ApplyOutcome outcome = outcome_of(*after, render, counts);
+  ApplyOutcome outcome = outcome_of(after, render, counts);
   outcome.decisions = decided.decisions;
   if (!held.empty()) {
     outcome.complete = false;
@@ -205,7 +199,7 @@ void OpenStackProvider::settle_intents(const std::string& cluster,
 Status OpenStackProvider::create_missing(ClusterApply& run,
                                          const std::vector<const render::NodeRender*>& to_create) {
   for (Result<Server>& result : run.create_all(to_create, options_.max_concurrent_creates)) {
-    if (!result) return result.error();
+    NKD_RETURN_IF_ERROR(result);
   }
   return ok_status();
 }
@@ -213,21 +207,18 @@ Status OpenStackProvider::create_missing(ClusterApply& run,
 Status OpenStackProvider::scale_down(ClusterApply& run, const Server& server,
                                      const ApplyHooks& hooks) {
   if (hooks.before_delete) {
-    if (Status drained = hooks.before_delete(server.name); !drained) {
-      return drained.error().wrap("draining " + server.name);
-    }
+    NKD_RETURN_IF_ERROR_WRAP(hooks.before_delete(server.name), "draining " + server.name);
   }
   return run.delete_node(server);
 }
 
 Result<std::vector<ObservedNode>> OpenStackProvider::observe(const std::string& cluster) {
-  Result<Keystone*> keystone = keystone_for_cluster(cluster);
-  if (!keystone) return keystone.error();
-  ClusterApply run(**keystone, intents_, options_, cluster);
-  Result<std::vector<Server>> servers = run.servers();
-  if (!servers) return servers.error().wrap("observing cluster " + cluster);
+  NKD_ASSIGN_OR_RETURN(auto* keystone, keystone_for_cluster(cluster));
+  ClusterApply run(*keystone, intents_, options_, cluster);
+  NKD_ASSIGN_OR_RETURN_WRAP(std::vector<Server> servers, run.servers(),
+                            "observing cluster " + cluster);
   std::vector<ObservedNode> nodes;
-  for (const Server& server : *servers) nodes.push_back(observed_node(server));
+  for (const Server& server : servers) nodes.push_back(observed_node(server));
   std::sort(nodes.begin(), nodes.end(),
             [](const ObservedNode& a, const ObservedNode& b) { return a.name < b.name; });
   return nodes;
@@ -246,19 +237,19 @@ Status OpenStackProvider::remove(const std::string& cluster) {
     }
   }
   for (const std::string& cloud : clouds) {
-    Result<Keystone*> keystone = keystone_for_cloud(cloud);
-    if (!keystone) return keystone.error().wrap("removing cluster " + cluster);
-    ClusterApply run(**keystone, intents_, options_, cluster);
-    Result<std::vector<Server>> servers = run.servers();
-    if (!servers) return servers.error().wrap("removing cluster " + cluster + " from cloud " + cloud);
+    NKD_ASSIGN_OR_RETURN_WRAP(auto* keystone, keystone_for_cloud(cloud),
+                              "removing cluster " + cluster);
+    ClusterApply run(*keystone, intents_, options_, cluster);
+    NKD_ASSIGN_OR_RETURN_WRAP(std::vector<Server> servers, run.servers(),
+                              "removing cluster " + cluster + " from cloud " + cloud);
     // Nothing is wanted any more: the planner orders every server as a scale-down would.
-    const plan::NodePlan decided = plan::plan_nodes({}, observed_machines(*servers), {.drain_before_delete = false});
+    const plan::NodePlan decided =
+        plan::plan_nodes({}, observed_machines(servers), {.drain_before_delete = false});
     for (const plan::NodeDecision* surplus : decided.of(plan::NodeAction::kDelete)) {
-      if (Status gone = run.delete_node(server_with_id(*servers, surplus->machine_id)); !gone) {
-        return gone.error().wrap("removing cluster " + cluster);
-      }
+      NKD_RETURN_IF_ERROR_WRAP(run.delete_node(server_with_id(servers, surplus->machine_id)),
+                               "removing cluster " + cluster);
     }
-    if (Status gone = run.remove_network(); !gone) return gone;
+    NKD_RETURN_IF_ERROR(run.remove_network());
   }
   return ok_status();
 }

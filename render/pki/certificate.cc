@@ -114,11 +114,8 @@ Status add_key_identifiers(X509* certificate, const Signer* signer) {
       ASN1_OCTET_STRING_set(subject_id.get(), digest.data(), static_cast<int>(length)) != 1) {
     return openssl_error("storing the subject key identifier");
   }
-  if (Status added =
-          add_extension(certificate, NID_subject_key_identifier, subject_id.get(), false);
-      !added) {
-    return added;
-  }
+  NKD_RETURN_IF_ERROR(
+      add_extension(certificate, NID_subject_key_identifier, subject_id.get(), false));
   const ASN1_OCTET_STRING* issuer_id =
       signer == nullptr ? subject_id.get() : X509_get0_subject_key_id(signer->certificate);
   if (issuer_id == nullptr) return ok_status();  // an issuer without an SKI: nothing to point at
@@ -147,14 +144,12 @@ Status add_alt_names(X509* certificate, const SubjectAltNames& alt_names) {
   GeneralNamesPtr names(sk_GENERAL_NAME_new_null());
   if (!names) return openssl_error("allocating subjectAltName");
   for (const std::string& dns : alt_names.dns_names()) {
-    Status pushed = push_name(names.get(), GEN_DNS,
-                              reinterpret_cast<const unsigned char*>(dns.data()), dns.size());
-    if (!pushed) return pushed;
+    NKD_RETURN_IF_ERROR(push_name(names.get(), GEN_DNS,
+                                  reinterpret_cast<const unsigned char*>(dns.data()), dns.size()));
   }
   for (const IpAddress& address : alt_names.ip_addresses()) {
-    Status pushed =
-        push_name(names.get(), GEN_IPADD, address.bytes.data(), address.family == AF_INET ? 4 : 16);
-    if (!pushed) return pushed;
+    NKD_RETURN_IF_ERROR(push_name(names.get(), GEN_IPADD, address.bytes.data(),
+                                  address.family == AF_INET ? 4 : 16));
   }
   return add_extension(certificate, NID_subject_alt_name, names.get(), false);
 }
@@ -162,10 +157,10 @@ Status add_alt_names(X509* certificate, const SubjectAltNames& alt_names) {
 Status add_extensions(X509* certificate, const CertificateSpec& spec, EVP_PKEY* subject_key,
                       const Signer* signer) {
   const bool is_authority = spec.usage == CertificateUsage::kAuthority;
-  if (Status added = add_basic_constraints(certificate, is_authority); !added) return added;
-  if (Status added = add_key_usage(certificate, spec.usage, subject_key); !added) return added;
-  if (Status added = add_extended_key_usage(certificate, spec.usage); !added) return added;
-  if (Status added = add_key_identifiers(certificate, signer); !added) return added;
+  NKD_RETURN_IF_ERROR(add_basic_constraints(certificate, is_authority));
+  NKD_RETURN_IF_ERROR(add_key_usage(certificate, spec.usage, subject_key));
+  NKD_RETURN_IF_ERROR(add_extended_key_usage(certificate, spec.usage));
+  NKD_RETURN_IF_ERROR(add_key_identifiers(certificate, signer));
   return add_alt_names(certificate, spec.alt_names);
 }
 
@@ -267,17 +262,16 @@ Result<OpenSslBytesPtr> p256_ec_private_key_der(EVP_PKEY* key, std::size_t& leng
 // algorithm identifier) inside an RFC 5208 PrivateKeyInfo, assembled here.
 Status write_p256_private_key(BIO* bio, EVP_PKEY* key) {
   std::size_t length = 0;
-  Result<OpenSslBytesPtr> der = p256_ec_private_key_der(key, length);
-  if (!der) return der.error();
+  NKD_ASSIGN_OR_RETURN(OpenSslBytesPtr der, p256_ec_private_key_der(key, length));
   using Pkcs8Ptr = std::unique_ptr<PKCS8_PRIV_KEY_INFO, OpenSslDeleter<PKCS8_PRIV_KEY_INFO_free>>;
   Pkcs8Ptr info(PKCS8_PRIV_KEY_INFO_new());
   if (!info || PKCS8_pkey_set0(info.get(), OBJ_nid2obj(NID_X9_62_id_ecPublicKey), 0, V_ASN1_OBJECT,
-                               OBJ_nid2obj(NID_X9_62_prime256v1), der->get(),
+                               OBJ_nid2obj(NID_X9_62_prime256v1), der.get(),
                                static_cast<int>(length)) != 1) {
-    OPENSSL_cleanse(der->get(), length);
+    OPENSSL_cleanse(der.get(), length);
     return openssl_error("building a PKCS#8 private key");
   }
-  der->release();  // `info` owns the encoding now and wipes it when freed
+  der.release();  // `info` owns the encoding now and wipes it when freed
   if (PEM_write_bio_PKCS8_PRIV_KEY_INFO(bio, info.get()) != 1) {
     return openssl_error("encoding a private key as PKCS#8 PEM");
   }
@@ -356,18 +350,17 @@ Result<X509Ptr> issue_certificate(const CertificateSpec& spec, EVP_PKEY* subject
   if (X509_set_version(cert, X509_VERSION_3) != 1) {
     return openssl_error("starting certificate " + spec.common_name);
   }
-  if (Status set = set_public_key(cert, subject_key); !set) return set.error();
-  if (Status set = set_random_serial(cert); !set) return set.error();
-  if (Status set = set_subject(cert, spec); !set) return set.error();
-  if (Status set = set_validity(cert, spec); !set) return set.error();
+  NKD_RETURN_IF_ERROR(set_public_key(cert, subject_key));
+  NKD_RETURN_IF_ERROR(set_random_serial(cert));
+  NKD_RETURN_IF_ERROR(set_subject(cert, spec));
+  NKD_RETURN_IF_ERROR(set_validity(cert, spec));
   const X509_NAME* issuer_name =
       signer == nullptr ? X509_get_subject_name(cert) : X509_get_subject_name(signer->certificate);
   if (X509_set_issuer_name(cert, issuer_name) != 1) {
     return openssl_error("setting the issuer of " + spec.common_name);
   }
-  if (Status added = add_extensions(cert, spec, subject_key, signer); !added) {
-    return added.error().wrap("building certificate " + spec.common_name);
-  }
+  NKD_RETURN_IF_ERROR_WRAP(add_extensions(cert, spec, subject_key, signer),
+                           "building certificate " + spec.common_name);
   EVP_PKEY* signing_key = signer == nullptr ? subject_key : signer->key;
   if (X509_sign(cert, signing_key, EVP_sha256()) <= 0) {
     return openssl_error("signing certificate " + spec.common_name);
@@ -388,13 +381,12 @@ Result<Secret> private_key_to_pem(EVP_PKEY* key) {
   BioPtr bio(BIO_new(BIO_s_secmem()));
   if (!bio) return openssl_error("allocating a memory BIO");
   if (is_p256(key)) {
-    if (Status written = write_p256_private_key(bio.get(), key); !written) return written.error();
+    NKD_RETURN_IF_ERROR(write_p256_private_key(bio.get(), key));
   } else if (PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return openssl_error("encoding a private key as PKCS#8 PEM");
   }
-  Result<std::string> text = bio_contents(bio.get());
-  if (!text) return text.error();
-  return Secret(std::move(text).value());
+  NKD_ASSIGN_OR_RETURN(std::string text, bio_contents(bio.get()));
+  return Secret(std::move(text));
 }
 
 Result<std::string> public_key_to_pem(EVP_PKEY* key) {
@@ -434,12 +426,9 @@ Result<std::string> public_key_info_sha256_hex(const X509* certificate) {
 }
 
 Result<CertKeyPair> encode_pair(X509* certificate, EVP_PKEY* key) {
-  Result<std::string> cert_pem = certificate_to_pem(certificate);
-  if (!cert_pem) return cert_pem.error();
-  Result<Secret> key_pem = private_key_to_pem(key);
-  if (!key_pem) return key_pem.error();
-  return CertKeyPair{.cert_pem = std::move(cert_pem).value(),
-                     .key_pem = std::move(key_pem).value()};
+  NKD_ASSIGN_OR_RETURN(std::string cert_pem, certificate_to_pem(certificate));
+  NKD_ASSIGN_OR_RETURN(Secret key_pem, private_key_to_pem(key));
+  return CertKeyPair{.cert_pem = std::move(cert_pem), .key_pem = std::move(key_pem)};
 }
 
 }  // namespace nkd::pki

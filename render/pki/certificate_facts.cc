@@ -144,11 +144,10 @@ std::vector<std::string> canonical_alt_names(const GENERAL_NAMES* names) {
 }
 
 Result<CertificateFacts> read_certificate_facts(std::string_view pem) {
-  Result<std::string> der = pem_certificate_der(pem);
-  if (!der) return der.error();
+  NKD_ASSIGN_OR_RETURN(std::string der, pem_certificate_der(pem));
   TbsParts parts;
   CertificateFacts facts;
-  if (!split_tbs(*der, parts) || !read_not_after(parts.validity, facts.not_after_unix) ||
+  if (!split_tbs(der, parts) || !read_not_after(parts.validity, facts.not_after_unix) ||
       (parts.extensions && !read_alt_names(*parts.extensions, facts.alt_names))) {
     ERR_clear_error();
     return Error{ErrorCode::kParse,

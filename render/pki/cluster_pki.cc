@@ -18,11 +18,9 @@ constexpr std::size_t kNodeTokenKeyBytes = 32;
 // `signer`.
 Result<CertKeyPair> issue_leaf(const CertificateSpec& spec, const Signer& signer,
                                KeyGenerator& keys) {
-  Result<EvpPkeyPtr> key = keys.generate();
-  if (!key) return key.error();
-  Result<X509Ptr> certificate = issue_certificate(spec, key->get(), &signer);
-  if (!certificate) return certificate.error();
-  return encode_pair(certificate->get(), key->get());
+  NKD_ASSIGN_OR_RETURN(EvpPkeyPtr key, keys.generate());
+  NKD_ASSIGN_OR_RETURN(X509Ptr certificate, issue_certificate(spec, key.get(), &signer));
+  return encode_pair(certificate.get(), key.get());
 }
 
 // A CA of the cluster. Its certificate and key are parsed only when something must be signed:
@@ -41,21 +39,18 @@ class Authority {
       return damaged(pair_.cert_pem.empty() ? "certificate" : "private key",
                      Error{ErrorCode::kParse, "it is missing"});
     }
-    Result<EvpPkeyPtr> key = keys.generate();
-    if (!key) return key.error();
+    NKD_ASSIGN_OR_RETURN(EvpPkeyPtr key, keys.generate());
     CertificateSpec spec{.common_name = common_name_,
                          .organization = "",
                          .usage = CertificateUsage::kAuthority,
                          .alt_names = {},
                          .not_before_unix = now_unix - kClockSkewSeconds,
                          .not_after_unix = now_unix + kAuthorityValiditySeconds};
-    Result<X509Ptr> certificate = issue_certificate(spec, key->get(), nullptr);
-    if (!certificate) return certificate.error();
-    Result<CertKeyPair> pair = encode_pair(certificate->get(), key->get());
-    if (!pair) return pair.error();
-    pair_ = std::move(pair).value();
-    certificate_ = std::move(certificate).value();
-    key_ = std::move(key).value();
+    NKD_ASSIGN_OR_RETURN(X509Ptr certificate, issue_certificate(spec, key.get(), nullptr));
+    NKD_ASSIGN_OR_RETURN(CertKeyPair pair, encode_pair(certificate.get(), key.get()));
+    pair_ = std::move(pair);
+    certificate_ = std::move(certificate);
+    key_ = std::move(key);
     created_ = true;
     return ok_status();
   }
@@ -72,14 +67,13 @@ class Authority {
   }
 
   Result<Signer> signer() {
-    Result<X509*> cert = certificate();
-    if (!cert) return cert.error();
+    NKD_ASSIGN_OR_RETURN(auto* cert, certificate());
     if (!key_) {
       Result<EvpPkeyPtr> parsed = private_key_from_pem(pair_.key_pem);
       if (!parsed) return damaged("private key", parsed.error());
       key_ = std::move(parsed).value();
     }
-    return Signer{.certificate = *cert, .key = key_.get()};
+    return Signer{.certificate = cert, .key = key_.get()};
   }
 
  private:
@@ -182,16 +176,14 @@ class PkiBuilder {
 
   Result<ClusterPki> build() {
     for (Authority* authority : {&kubernetes_ca_, &front_proxy_ca_, &etcd_ca_}) {
-      if (Status made = authority->ensure(keys_, now_unix_); !made) return made.error();
+      NKD_RETURN_IF_ERROR(authority->ensure(keys_, now_unix_));
     }
-    if (Status done = ensure_leaf(pki_.admin, kubernetes_ca_,
-                                  leaf_spec("kubernetes-admin", kMastersGroup,
-                                            CertificateUsage::kClient));
-        !done) {
-      return done.error().wrap("issuing kubernetes-admin");
-    }
-    if (Status done = ensure_service_account(); !done) return done.error();
-    if (Status done = ensure_ca_cert_hash(); !done) return done.error();
+    NKD_RETURN_IF_ERROR_WRAP(
+        ensure_leaf(pki_.admin, kubernetes_ca_,
+                    leaf_spec("kubernetes-admin", kMastersGroup, CertificateUsage::kClient)),
+        "issuing kubernetes-admin");
+    NKD_RETURN_IF_ERROR(ensure_service_account());
+    NKD_RETURN_IF_ERROR(ensure_ca_cert_hash());
     ensure_tokens();
     return std::move(pki_);
   }
@@ -210,13 +202,11 @@ class PkiBuilder {
 
   Status ensure_leaf(CertKeyPair& slot, Authority& authority, CertificateSpec spec) {
     if (reusable(slot, authority, spec)) return ok_status();
-    Result<Signer> signer = authority.signer();
-    if (!signer) return signer.error();
+    NKD_ASSIGN_OR_RETURN(Signer signer, authority.signer());
     spec.not_before_unix = now_unix_ - kClockSkewSeconds;
     spec.not_after_unix = now_unix_ + kLeafValiditySeconds;
-    Result<CertKeyPair> issued = issue_leaf(spec, *signer, keys_);
-    if (!issued) return issued.error();
-    slot = std::move(issued).value();
+    NKD_ASSIGN_OR_RETURN(CertKeyPair issued, issue_leaf(spec, signer, keys_));
+    slot = std::move(issued);
     return ok_status();
   }
 
@@ -224,28 +214,25 @@ class PkiBuilder {
     if (!pki_.service_account_key_pem.empty() && !pki_.service_account_public_pem.empty()) {
       return ok_status();
     }
-    Result<EvpPkeyPtr> key = pki_.service_account_key_pem.empty()
-                                 ? keys_.generate()
-                                 : private_key_from_pem(pki_.service_account_key_pem);
-    if (!key) return key.error().wrap("preparing the service-account key");
-    Result<std::string> public_pem = public_key_to_pem(key->get());
-    if (!public_pem) return public_pem.error();
+    NKD_ASSIGN_OR_RETURN_WRAP(EvpPkeyPtr key,
+                              pki_.service_account_key_pem.empty()
+                                  ? keys_.generate()
+                                  : private_key_from_pem(pki_.service_account_key_pem),
+                              "preparing the service-account key");
+    NKD_ASSIGN_OR_RETURN(std::string public_pem, public_key_to_pem(key.get()));
     if (pki_.service_account_key_pem.empty()) {
-      Result<Secret> key_pem = private_key_to_pem(key->get());
-      if (!key_pem) return key_pem.error();
-      pki_.service_account_key_pem = std::move(key_pem).value();
+      NKD_ASSIGN_OR_RETURN(Secret key_pem, private_key_to_pem(key.get()));
+      pki_.service_account_key_pem = std::move(key_pem);
     }
-    pki_.service_account_public_pem = std::move(public_pem).value();
+    pki_.service_account_public_pem = std::move(public_pem);
     return ok_status();
   }
 
   Status ensure_ca_cert_hash() {
     if (!kubernetes_ca_.created() && !pki_.ca_cert_hash.empty()) return ok_status();
-    Result<X509*> certificate = kubernetes_ca_.certificate();
-    if (!certificate) return certificate.error();
-    Result<std::string> hash = public_key_info_sha256_hex(*certificate);
-    if (!hash) return hash.error();
-    pki_.ca_cert_hash = "sha256:" + hash.value();
+    NKD_ASSIGN_OR_RETURN(auto* certificate, kubernetes_ca_.certificate());
+    NKD_ASSIGN_OR_RETURN(std::string hash, public_key_info_sha256_hex(certificate));
+    pki_.ca_cert_hash = "sha256:" + hash;
     return ok_status();
   }
 
@@ -272,12 +259,12 @@ Result<CertKeyPair> issue_from_kubernetes_ca(const ClusterPki& pki, CertificateS
                                              std::int64_t validity_seconds, std::int64_t now_unix) {
   CertKeyPair ca = pki.ca;  // Authority manages a slot; this copy keeps `pki` untouched
   Authority authority(ca, "kubernetes");
-  Result<Signer> signer = authority.signer();
-  if (!signer) return signer.error().wrap("issuing certificate " + spec.common_name);
+  NKD_ASSIGN_OR_RETURN_WRAP(Signer signer, authority.signer(),
+                            "issuing certificate " + spec.common_name);
   KeyGenerator keys(pki.key_algorithm);
   spec.not_before_unix = now_unix - kClockSkewSeconds;
   spec.not_after_unix = now_unix + validity_seconds;
-  return issue_leaf(spec, *signer, keys);
+  return issue_leaf(spec, signer, keys);
 }
 
 }  // namespace
@@ -289,8 +276,8 @@ Result<ClusterPki> ensure_pki(const model::Cluster& cluster,
     start.key_algorithm = cluster.kubernetes.pki.key_algorithm;
   }
   PkiBuilder builder(std::move(start), now_unix);
-  Result<ClusterPki> built = builder.build();
-  if (!built) return built.error().wrap("ensuring the PKI of cluster " + cluster.name);
+  NKD_ASSIGN_OR_RETURN_WRAP(ClusterPki built, builder.build(),
+                            "ensuring the PKI of cluster " + cluster.name);
   return built;
 }
 
@@ -309,15 +296,13 @@ std::optional<std::int64_t> bootstrap_token_expiry_unix(const ClusterPki& pki,
 }
 
 Result<std::vector<std::string>> apiserver_sans(const model::Cluster& cluster) {
-  Result<SubjectAltNames> names = apiserver_alt_names(cluster);
-  if (!names) return names.error();
-  return names->canonical_list();
+  NKD_ASSIGN_OR_RETURN(SubjectAltNames names, apiserver_alt_names(cluster));
+  return names.canonical_list();
 }
 
 Result<std::vector<std::string>> certificate_sans(std::string_view cert_pem) {
-  Result<CertificateFacts> facts = read_certificate_facts(cert_pem);
-  if (!facts) return facts.error();
-  return std::move(facts).value().alt_names;
+  NKD_ASSIGN_OR_RETURN(CertificateFacts facts, read_certificate_facts(cert_pem));
+  return std::move(facts).alt_names;
 }
 
 Result<CertKeyPair> issue_client_cert(const ClusterPki& pki, const std::string& common_name,
@@ -335,12 +320,11 @@ Result<CertKeyPair> issue_client_cert(const ClusterPki& pki, const std::string& 
 
 Result<CertKeyPair> issue_apiserver_cert(const ClusterPki& pki, const model::Cluster& cluster,
                                          std::int64_t validity_seconds, std::int64_t now_unix) {
-  Result<SubjectAltNames> names = apiserver_alt_names(cluster);
-  if (!names) return names.error();
-  names->add_dns("localhost");
-  names->add_host("127.0.0.1");
+  NKD_ASSIGN_OR_RETURN(SubjectAltNames names, apiserver_alt_names(cluster));
+  names.add_dns("localhost");
+  names.add_host("127.0.0.1");
   return issue_from_kubernetes_ca(
-      pki, leaf_spec("kube-apiserver", "", CertificateUsage::kServer, std::move(names).value()),
+      pki, leaf_spec("kube-apiserver", "", CertificateUsage::kServer, std::move(names)),
       validity_seconds, now_unix);
 }
 

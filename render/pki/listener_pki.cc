@@ -19,17 +19,15 @@ Error damaged_authority(const std::string& detail) {
 }
 
 Result<CertKeyPair> make_authority(KeyGenerator& keys, std::int64_t now_unix) {
-  Result<EvpPkeyPtr> key = keys.generate();
-  if (!key) return key.error();
+  NKD_ASSIGN_OR_RETURN(EvpPkeyPtr key, keys.generate());
   const CertificateSpec spec{.common_name = kAuthorityName,
                              .organization = "nkd",
                              .usage = CertificateUsage::kAuthority,
                              .alt_names = {},
                              .not_before_unix = now_unix - kClockSkewSeconds,
                              .not_after_unix = now_unix + kAuthorityValiditySeconds};
-  Result<X509Ptr> certificate = issue_certificate(spec, key->get(), nullptr);
-  if (!certificate) return certificate.error();
-  return encode_pair(certificate->get(), key->get());
+  NKD_ASSIGN_OR_RETURN(X509Ptr certificate, issue_certificate(spec, key.get(), nullptr));
+  return encode_pair(certificate.get(), key.get());
 }
 
 Result<CertKeyPair> issue_server(const CertKeyPair& authority, const SubjectAltNames& names,
@@ -39,17 +37,15 @@ Result<CertKeyPair> issue_server(const CertKeyPair& authority, const SubjectAltN
   Result<EvpPkeyPtr> ca_key = private_key_from_pem(authority.key_pem);
   if (!ca_key) return damaged_authority(ca_key.error().message);
   const Signer signer{.certificate = ca_certificate->get(), .key = ca_key->get()};
-  Result<EvpPkeyPtr> key = keys.generate();
-  if (!key) return key.error();
+  NKD_ASSIGN_OR_RETURN(EvpPkeyPtr key, keys.generate());
   const CertificateSpec spec{.common_name = kServerName,
                              .organization = "",
                              .usage = CertificateUsage::kServer,
                              .alt_names = names,
                              .not_before_unix = now_unix - kClockSkewSeconds,
                              .not_after_unix = now_unix + kLeafValiditySeconds};
-  Result<X509Ptr> certificate = issue_certificate(spec, key->get(), &signer);
-  if (!certificate) return certificate.error();
-  return encode_pair(certificate->get(), key->get());
+  NKD_ASSIGN_OR_RETURN(X509Ptr certificate, issue_certificate(spec, key.get(), &signer));
+  return encode_pair(certificate.get(), key.get());
 }
 
 bool server_still_fits(const CertKeyPair& server, const SubjectAltNames& names,
@@ -75,17 +71,15 @@ Result<ListenerPki> ensure_listener_pki(const std::optional<ListenerPki>& existi
   }
   bool new_authority = false;
   if (!has_cert) {
-    Result<CertKeyPair> authority = make_authority(keys, now_unix);
-    if (!authority) return authority.error();
-    pki.ca = std::move(authority).value();
+    NKD_ASSIGN_OR_RETURN(CertKeyPair authority, make_authority(keys, now_unix));
+    pki.ca = std::move(authority);
     new_authority = true;
   }
   SubjectAltNames names;
   for (const std::string& host : hosts) names.add_host(host);
   if (new_authority || !server_still_fits(pki.server, names, now_unix)) {
-    Result<CertKeyPair> server = issue_server(pki.ca, names, keys, now_unix);
-    if (!server) return server.error();
-    pki.server = std::move(server).value();
+    NKD_ASSIGN_OR_RETURN(CertKeyPair server, issue_server(pki.ca, names, keys, now_unix));
+    pki.server = std::move(server);
   }
   return pki;
 }

@@ -63,13 +63,11 @@ Result<std::unique_ptr<ForgeStatusPublisher>> ForgeStatusPublisher::create(const
                                                                            HttpClient& client,
                                                                            const Clock& clock,
                                                                            metrics::Metrics& metrics) {
-  auto token = read_secret_file(forge.token_file, "forge token file");
-  if (!token) return token.error();
-  if (token->empty()) {
+  NKD_ASSIGN_OR_RETURN(auto token, read_secret_file(forge.token_file, "forge token file"));
+  if (token.empty()) {
     return Error{ErrorCode::kInvalidArgument, "forge token file " + forge.token_file + " is empty"};
   }
-  return std::make_unique<ForgeStatusPublisher>(forge, std::move(token).value(), client, clock,
-                                                metrics);
+  return std::make_unique<ForgeStatusPublisher>(forge, std::move(token), client, clock, metrics);
 }
 
 ForgeStatusPublisher::ForgeStatusPublisher(ForgeConfig forge, Secret token, HttpClient& client,

@@ -26,15 +26,15 @@ Result<std::unique_ptr<Notifier>> Notifier::create(const std::vector<SinkConfig>
   for (const SinkConfig& sink : sinks) {
     Secret secret;
     if (!sink.secret_file.empty()) {
-      auto read =
-          read_secret_file(sink.secret_file, "secret file of notification sink " + sink.name);
-      if (!read) return read.error();
-      if (read->empty()) {
+      NKD_ASSIGN_OR_RETURN(
+          auto read,
+          read_secret_file(sink.secret_file, "secret file of notification sink " + sink.name));
+      if (read.empty()) {
         return Error{ErrorCode::kInvalidArgument, "secret file " + sink.secret_file +
                                                       " of notification sink " + sink.name +
                                                       " is empty; put the shared secret in it"};
       }
-      secret = std::move(read).value();
+      secret = std::move(read);
     }
     notifier->add_sink(sink, std::move(secret));
   }
