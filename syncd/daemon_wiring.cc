@@ -23,6 +23,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
   auto source = create_source(config);
   if (!source) return source.error().wrap("setting up the Git source");
   parts.source = std::move(source).value();
+  auto verifier = source::CommitVerifier::open(config.repository.verify);
+  if (!verifier) return verifier.error().wrap("setting up commit signature verification");
+  parts.verifier = std::move(verifier).value();
   if (!config.openstack.clouds_file.empty()) {
     auto loaded = providers::openstack::load_clouds_file(config.openstack.clouds_file);
     if (!loaded) return loaded.error().wrap("reading clouds: " + config.openstack.clouds_file);
