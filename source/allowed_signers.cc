@@ -71,7 +71,8 @@ std::optional<std::int64_t> parse_time(std::string_view text) {
   const bool utc = text.ends_with('Z') || text.ends_with('z');
   if (utc) text.remove_suffix(1);
   if (text.size() != 8 && text.size() != 12 && text.size() != 14) return std::nullopt;
-  if (!std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+  if (!std::all_of(text.begin(), text.end(),
+                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
     return std::nullopt;
   }
   const auto number = [&](std::size_t at, std::size_t length) {
@@ -118,15 +119,16 @@ Status apply_options(AllowedSigner& signer, std::string_view options, std::strin
     if (name == "valid-after" || name == "valid-before") {
       const auto time = parse_time(value);
       if (!time) {
-        return line_error(origin, signer.line,
-                          name + "=\"" + value + "\" is not a time like 20260131 or 20260131120000Z");
+        return line_error(
+            origin, signer.line,
+            name + "=\"" + value + "\" is not a time like 20260131 or 20260131120000Z");
       }
       (name == "valid-after" ? signer.valid_after_unix : signer.valid_before_unix) = *time;
       continue;
     }
-    return line_error(origin, signer.line,
-                      "unknown option \"" + name +
-                          "\" (expected namespaces=, valid-after= or valid-before=)");
+    return line_error(
+        origin, signer.line,
+        "unknown option \"" + name + "\" (expected namespaces=, valid-after= or valid-before=)");
   }
   return ok_status();
 }
@@ -156,7 +158,8 @@ Result<AllowedSigner> parse_line(std::string_view line, int number, std::string_
   std::optional<std::string_view> blob_type;
   if (blob) blob_type = SshWireReader(*blob).string();
   if (!blob_type || *blob_type != signer.key_type) {
-    return line_error(origin, number, "the key is not valid base64 of a " + signer.key_type + " key");
+    return line_error(origin, number,
+                      "the key is not valid base64 of a " + signer.key_type + " key");
   }
   signer.key_blob = std::move(*blob);
   for (auto& principal : split_list(fields[0])) {
@@ -174,13 +177,16 @@ std::optional<std::string> AllowedSigner::refusal(std::string_view signature_nam
       std::find(namespaces.begin(), namespaces.end(), signature_namespace) == namespaces.end()) {
     return where + " does not allow the namespace \"" + std::string(signature_namespace) + "\"";
   }
-  if (valid_after_unix && now_unix < *valid_after_unix) return where + " is not valid yet (valid-after)";
-  if (valid_before_unix && now_unix >= *valid_before_unix) return where + " has expired (valid-before)";
+  if (valid_after_unix && now_unix < *valid_after_unix)
+    return where + " is not valid yet (valid-after)";
+  if (valid_before_unix && now_unix >= *valid_before_unix)
+    return where + " has expired (valid-before)";
   return std::nullopt;
 }
 
 std::optional<std::string> decode_base64(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0 || text.size() > kMaxAllowedSignersBytes) return std::nullopt;
+  if (text.empty() || text.size() % 4 != 0 || text.size() > kMaxAllowedSignersBytes)
+    return std::nullopt;
   std::string decoded(text.size() / 4 * 3, '\0');
   const int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(decoded.data()),
                                      reinterpret_cast<const unsigned char*>(text.data()),
@@ -206,15 +212,18 @@ Result<std::vector<AllowedSigner>> parse_allowed_signers(std::string_view text,
     std::string_view line = text.substr(0, end);
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     ++number;
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+      line.remove_suffix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
+      line.remove_prefix(1);
     if (line.empty() || line.front() == '#') continue;
     auto signer = parse_line(line, number, origin);
     if (!signer) return signer.error();
     signers.push_back(std::move(*signer));
   }
   if (signers.empty()) {
-    return Error{ErrorCode::kParse, std::string(origin) + ": lists no keys, so no commit could be trusted"};
+    return Error{ErrorCode::kParse,
+                 std::string(origin) + ": lists no keys, so no commit could be trusted"};
   }
   return signers;
 }

@@ -43,7 +43,8 @@ Result<std::unique_ptr<CommitVerifier>> CommitVerifier::open(VerifySettings sett
 }
 
 SignatureCheck CommitVerifier::verify(SignedCommits& commits, const std::string& head,
-                                      const std::string& last_applied, std::int64_t now_unix) const {
+                                      const std::string& last_applied,
+                                      std::int64_t now_unix) const {
   SignatureCheck head_check = verify_one(commits, head, now_unix);
   if (!head_check.trusted() || !settings_.all_commits || last_applied.empty() ||
       last_applied == head) {
@@ -51,9 +52,9 @@ SignatureCheck CommitVerifier::verify(SignedCommits& commits, const std::string&
   }
   auto between = commits.commits_between(last_applied, head);
   if (!between) {
-    return SignatureCheck::rejected(Rejection::kUnverifiable,
-                                    "cannot list the commits since " + last_applied.substr(0, 12) +
-                                        ": " + between.error().message);
+    return SignatureCheck::rejected(Rejection::kUnverifiable, "cannot list the commits since " +
+                                                                  last_applied.substr(0, 12) +
+                                                                  ": " + between.error().message);
   }
   for (const std::string& commit : *between) {
     if (commit == head) continue;
@@ -70,7 +71,8 @@ SignatureCheck CommitVerifier::verify(SignedCommits& commits, const std::string&
 SignatureCheck CommitVerifier::verify_one(SignedCommits& commits, const std::string& commit,
                                           std::int64_t now_unix) const {
   auto signature = commits.signature(commit);
-  if (!signature) return SignatureCheck::rejected(Rejection::kUnverifiable, signature.error().message);
+  if (!signature)
+    return SignatureCheck::rejected(Rejection::kUnverifiable, signature.error().message);
   if (!signature->has_value()) {
     return SignatureCheck::rejected(Rejection::kUnsigned, "the commit is not signed");
   }
@@ -81,7 +83,8 @@ SignatureCheck CommitVerifier::verify_one(SignedCommits& commits, const std::str
   }
   auto signers = load_allowed_signers(settings_.allowed_signers_file);
   if (!signers) return SignatureCheck::rejected(Rejection::kUnverifiable, signers.error().message);
-  return verify_ssh_signature(signed_commit.signature, signed_commit.signed_data, *signers, now_unix);
+  return verify_ssh_signature(signed_commit.signature, signed_commit.signed_data, *signers,
+                              now_unix);
 }
 
 }  // namespace nkd::source

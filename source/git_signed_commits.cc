@@ -62,7 +62,8 @@ Result<std::vector<std::string>> list_commits_between(git_repository& repository
   RevwalkPtr walk(raw);
   git_revwalk_sorting(walk.get(), GIT_SORT_TOPOLOGICAL);
   if (git_revwalk_push(walk.get(), &*to) != 0) return last_error("walking from " + to_commit);
-  if (git_revwalk_hide(walk.get(), &*from) != 0) return last_error("walking down to " + from_commit);
+  if (git_revwalk_hide(walk.get(), &*from) != 0)
+    return last_error("walking down to " + from_commit);
   std::vector<std::string> commits;
   git_oid next;
   while (git_revwalk_next(&next, walk.get()) == 0) {

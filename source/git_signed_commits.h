@@ -15,8 +15,9 @@ namespace nkd::source {
 
 [[nodiscard]] Result<std::optional<CommitSignature>> read_commit_signature(
     git_repository& repository, const std::string& commit_id);
-[[nodiscard]] Result<std::vector<std::string>> list_commits_between(
-    git_repository& repository, const std::string& from_commit, const std::string& to_commit);
+[[nodiscard]] Result<std::vector<std::string>> list_commits_between(git_repository& repository,
+                                                                    const std::string& from_commit,
+                                                                    const std::string& to_commit);
 
 class LocalSignedCommits final : public SignedCommits {
  public:

@@ -35,12 +35,14 @@ Result<ContextPtr> open_context(const std::string& keyring_directory) {
   }
   ContextPtr context(raw);
   if (auto error = gpgme_set_protocol(context.get(), GPGME_PROTOCOL_OpenPGP); error != 0) {
-    return Error{ErrorCode::kInternal, "GPGME has no OpenPGP engine (install gpg): " + describe(error)};
+    return Error{ErrorCode::kInternal,
+                 "GPGME has no OpenPGP engine (install gpg): " + describe(error)};
   }
   if (auto error = gpgme_ctx_set_engine_info(context.get(), GPGME_PROTOCOL_OpenPGP, nullptr,
                                              keyring_directory.c_str());
       error != 0) {
-    return Error{ErrorCode::kInternal, "cannot use the keyring " + keyring_directory + ": " + describe(error)};
+    return Error{ErrorCode::kInternal,
+                 "cannot use the keyring " + keyring_directory + ": " + describe(error)};
   }
   return context;
 }
@@ -58,28 +60,30 @@ SignatureCheck judge(gpgme_ctx_t context, const gpgme_signature_t signature) {
   const std::string key = signature->fpr != nullptr ? signature->fpr : "(unknown)";
   const auto code = gpgme_err_code(signature->status);
   if (code == GPG_ERR_NO_PUBKEY) {
-    return SignatureCheck::rejected(Rejection::kUnknownKey,
-                                    "signed by OpenPGP key " + key + ", which is not in the keyring");
+    return SignatureCheck::rejected(
+        Rejection::kUnknownKey, "signed by OpenPGP key " + key + ", which is not in the keyring");
   }
   if (code == GPG_ERR_KEY_EXPIRED || code == GPG_ERR_SIG_EXPIRED || code == GPG_ERR_CERT_REVOKED ||
-      (signature->summary & (GPGME_SIGSUM_KEY_REVOKED | GPGME_SIGSUM_KEY_EXPIRED |
-                             GPGME_SIGSUM_SIG_EXPIRED)) != 0) {
-    return SignatureCheck::rejected(Rejection::kKeyNotAllowed,
-                                    "OpenPGP key " + key + " is expired or revoked (" +
-                                        describe(signature->status) + ")");
+      (signature->summary &
+       (GPGME_SIGSUM_KEY_REVOKED | GPGME_SIGSUM_KEY_EXPIRED | GPGME_SIGSUM_SIG_EXPIRED)) != 0) {
+    return SignatureCheck::rejected(
+        Rejection::kKeyNotAllowed,
+        "OpenPGP key " + key + " is expired or revoked (" + describe(signature->status) + ")");
   }
   if (code != GPG_ERR_NO_ERROR) {
-    return SignatureCheck::rejected(Rejection::kBadSignature,
-                                    "the signature by OpenPGP key " + key +
-                                        " does not match the commit (" + describe(signature->status) + ")");
+    return SignatureCheck::rejected(
+        Rejection::kBadSignature, "the signature by OpenPGP key " + key +
+                                      " does not match the commit (" + describe(signature->status) +
+                                      ")");
   }
   gpgme_key_t raw = nullptr;
   if (gpgme_get_key(context, key.c_str(), &raw, 0) != 0 || raw == nullptr) {
-    return SignatureCheck::rejected(Rejection::kUnknownKey,
-                                    "signed by OpenPGP key " + key + ", which is not in the keyring");
+    return SignatureCheck::rejected(
+        Rejection::kUnknownKey, "signed by OpenPGP key " + key + ", which is not in the keyring");
   }
   const KeyPtr owner(raw);
-  const std::string who = owner->uids != nullptr && owner->uids->uid != nullptr ? owner->uids->uid : "";
+  const std::string who =
+      owner->uids != nullptr && owner->uids->uid != nullptr ? owner->uids->uid : "";
   return SignatureCheck::trusted_by(who + " (" + key + ")");
 }
 
@@ -96,8 +100,9 @@ SignatureCheck verify_openpgp_signature(std::string_view armored, std::string_vi
   }
   if (auto error = gpgme_op_verify(context->get(), signature->get(), signed_text->get(), nullptr);
       error != 0) {
-    return SignatureCheck::rejected(Rejection::kMalformed,
-                                    "the signature is not an OpenPGP signature (" + describe(error) + ")");
+    return SignatureCheck::rejected(
+        Rejection::kMalformed,
+        "the signature is not an OpenPGP signature (" + describe(error) + ")");
   }
   const gpgme_verify_result_t result = gpgme_op_verify_result(context->get());
   if (result == nullptr || result->signatures == nullptr) {
@@ -105,7 +110,8 @@ SignatureCheck verify_openpgp_signature(std::string_view armored, std::string_vi
   }
   // Git writes one signature; more than one would let an unknown signer ride along.
   if (result->signatures->next != nullptr) {
-    return SignatureCheck::rejected(Rejection::kMalformed, "the commit carries more than one OpenPGP signature");
+    return SignatureCheck::rejected(Rejection::kMalformed,
+                                    "the commit carries more than one OpenPGP signature");
   }
   return judge(context->get(), result->signatures);
 }

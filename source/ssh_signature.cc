@@ -53,7 +53,8 @@ std::optional<std::string> dearmor(std::string_view armored) {
     return std::nullopt;
   }
   std::string base64;
-  for (const char character : armored.substr(begin + kArmorBegin.size(), end - begin - kArmorBegin.size())) {
+  for (const char character :
+       armored.substr(begin + kArmorBegin.size(), end - begin - kArmorBegin.size())) {
     if (character != '\n' && character != '\r' && character != ' ' && character != '\t') {
       base64 += character;
     }
@@ -124,7 +125,8 @@ EvpPkeyPtr key_from_params(const char* algorithm, const OSSL_PARAM* params) {
   EvpPkeyCtxPtr context(EVP_PKEY_CTX_new_from_name(nullptr, algorithm, nullptr));
   EVP_PKEY* key = nullptr;
   if (!context || EVP_PKEY_fromdata_init(context.get()) != 1 ||
-      EVP_PKEY_fromdata(context.get(), &key, EVP_PKEY_PUBLIC_KEY, const_cast<OSSL_PARAM*>(params)) != 1) {
+      EVP_PKEY_fromdata(context.get(), &key, EVP_PKEY_PUBLIC_KEY,
+                        const_cast<OSSL_PARAM*>(params)) != 1) {
     return nullptr;
   }
   return EvpPkeyPtr(key);
@@ -149,10 +151,15 @@ Result<Verifiable> build_ed25519(SshWireReader& key, std::string_view signature)
   return Verifiable{std::move(pkey), nullptr, std::string(signature)};
 }
 
-Result<Verifiable> build_ecdsa(std::string_view type, SshWireReader& key, std::string_view signature) {
+Result<Verifiable> build_ecdsa(std::string_view type, SshWireReader& key,
+                               std::string_view signature) {
   const std::string_view curve = type.substr(type.rfind('-') + 1);
-  const char* group = curve == "nistp256" ? "prime256v1" : curve == "nistp384" ? "secp384r1" : "secp521r1";
-  const EVP_MD* md = curve == "nistp256" ? EVP_sha256() : curve == "nistp384" ? EVP_sha384() : EVP_sha512();
+  const char* group = curve == "nistp256"   ? "prime256v1"
+                      : curve == "nistp384" ? "secp384r1"
+                                            : "secp521r1";
+  const EVP_MD* md = curve == "nistp256"   ? EVP_sha256()
+                     : curve == "nistp384" ? EVP_sha384()
+                                           : EVP_sha512();
   const auto key_curve = key.string();
   const auto point = key.string();
   SshWireReader sig(signature);
@@ -164,10 +171,13 @@ Result<Verifiable> build_ecdsa(std::string_view type, SshWireReader& key, std::s
   std::string point_bytes(*point);
   const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point_bytes.data(), point_bytes.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point_bytes.data(),
+                                        point_bytes.size()),
       OSSL_PARAM_construct_end()};
   EvpPkeyPtr pkey = key_from_params("EC", params);
-  if (!pkey) return Error{ErrorCode::kParse, "an ECDSA key OpenSSL refuses (not a point on " + std::string(curve) + ")"};
+  if (!pkey)
+    return Error{ErrorCode::kParse,
+                 "an ECDSA key OpenSSL refuses (not a point on " + std::string(curve) + ")"};
   BignumPtr r_number = to_bignum(*r);
   BignumPtr s_number = to_bignum(*s);
   EcdsaSigPtr der_sig(ECDSA_SIG_new());
@@ -231,7 +241,8 @@ Result<Verifiable> build_verifiable(std::string_view key_blob, std::string_view 
   }
   if (*key_type == "ssh-ed25519") return build_ed25519(key, *signature);
   if (key_type->starts_with("ecdsa-sha2-nistp")) return build_ecdsa(*key_type, key, *signature);
-  return Error{ErrorCode::kInvalidArgument, "key type " + std::string(*key_type) + " is not supported"};
+  return Error{ErrorCode::kInvalidArgument,
+               "key type " + std::string(*key_type) + " is not supported"};
 }
 
 bool verifies(const Verifiable& verifiable, std::string_view data) {
@@ -266,7 +277,8 @@ SignatureCheck find_signer(const std::vector<AllowedSigner>& signers, std::strin
 }  // namespace
 
 SignatureCheck verify_ssh_signature(std::string_view armored, std::string_view payload,
-                                    const std::vector<AllowedSigner>& signers, std::int64_t now_unix) {
+                                    const std::vector<AllowedSigner>& signers,
+                                    std::int64_t now_unix) {
   const auto blob = dearmor(armored);
   const auto sig = blob ? parse_sshsig(*blob) : std::nullopt;
   if (!sig) {
@@ -283,12 +295,13 @@ SignatureCheck verify_ssh_signature(std::string_view armored, std::string_view p
                      : sig->hash_algorithm == "sha256" ? EVP_sha256()
                                                        : nullptr;
   if (md == nullptr) {
-    return SignatureCheck::rejected(
-        Rejection::kMalformed,
-        "the signature hashes with \"" + std::string(sig->hash_algorithm) + "\" (sha256 or sha512 expected)");
+    return SignatureCheck::rejected(Rejection::kMalformed, "the signature hashes with \"" +
+                                                               std::string(sig->hash_algorithm) +
+                                                               "\" (sha256 or sha512 expected)");
   }
   auto verifiable = build_verifiable(sig->public_key, sig->signature);
-  if (!verifiable) return SignatureCheck::rejected(Rejection::kMalformed, verifiable.error().message);
+  if (!verifiable)
+    return SignatureCheck::rejected(Rejection::kMalformed, verifiable.error().message);
   const auto message_hash = digest(md, payload);
   if (!message_hash || !verifies(*verifiable, signed_data(*sig, *message_hash))) {
     return SignatureCheck::rejected(Rejection::kBadSignature,

@@ -20,7 +20,8 @@ inline constexpr std::string_view kGitSignatureNamespace = "git";
 
 // Trusted when `armored` is a valid signature over `payload` in namespace "git" by a key of
 // `signers` that allows that namespace at `now_unix`.
-[[nodiscard]] SignatureCheck verify_ssh_signature(std::string_view armored, std::string_view payload,
+[[nodiscard]] SignatureCheck verify_ssh_signature(std::string_view armored,
+                                                  std::string_view payload,
                                                   const std::vector<AllowedSigner>& signers,
                                                   std::int64_t now_unix);
 

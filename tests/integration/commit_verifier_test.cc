@@ -29,7 +29,8 @@ class CommitVerifierTest : public ::testing::Test {
     const auto result = run_shell(
         "echo " + number + " > file && git add file && " + env +
             " git -c user.name=Ops -c user.email=ops@example.org -c commit.gpgsign=false " + flags +
-            " commit -q " + (sign ? "-S " : "") + "-m 'change " + number + "' && git rev-parse HEAD",
+            " commit -q " + (sign ? "-S " : "") + "-m 'change " + number +
+            "' && git rev-parse HEAD",
         repo_.string());
     EXPECT_EQ(result.exit_code, 0) << result.err;
     return result.out.substr(0, 40);
@@ -43,7 +44,9 @@ class CommitVerifierTest : public ::testing::Test {
     EXPECT_EQ(result.exit_code, 0) << result.err;
     return result.out.substr(0, 40);
   }
-  std::unique_ptr<LocalSignedCommits> open_repo() { return LocalSignedCommits::open(repo_.string()).value(); }
+  std::unique_ptr<LocalSignedCommits> open_repo() {
+    return LocalSignedCommits::open(repo_.string()).value();
+  }
   SignatureCheck check(const VerifySettings& settings, const std::string& head,
                        const std::string& last_applied = "") {
     auto verifier = CommitVerifier::open(settings);
@@ -116,7 +119,8 @@ TEST_F(CommitVerifierTest, OpenPgpSignedByAKeyInTheKeyringIsTrustedOthersAreNot)
   ASSERT_FALSE(unsigned_head.trusted());
   EXPECT_EQ(*unsigned_head.rejection, Rejection::kUnsigned);
 
-  const SignatureCheck other_key = check(settings, commit(intruder.git_flags(), true, intruder.env()));
+  const SignatureCheck other_key =
+      check(settings, commit(intruder.git_flags(), true, intruder.env()));
   ASSERT_FALSE(other_key.trusted());
   EXPECT_EQ(*other_key.rejection, Rejection::kUnknownKey) << other_key.detail;
 
@@ -132,17 +136,22 @@ TEST_F(CommitVerifierTest, OpenPgpSignedByAKeyInTheKeyringIsTrustedOthersAreNot)
 }
 
 TEST_F(CommitVerifierTest, OpenRefusesAMissingOrBrokenTrustConfiguration) {
-  auto missing = CommitVerifier::open(VerifySettings{
-      .mode = VerifySettings::Mode::kSsh, .allowed_signers_file = (scratch_.path() / "none").string()});
+  auto missing = CommitVerifier::open(
+      VerifySettings{.mode = VerifySettings::Mode::kSsh,
+                     .allowed_signers_file = (scratch_.path() / "none").string()});
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().message.find("cannot read the allowed signers file"), std::string::npos);
-  testing::write_file(scratch_.path() / "broken", "ops@example.org cert-authority ssh-ed25519 AAAA\n");
-  auto broken = CommitVerifier::open(VerifySettings{
-      .mode = VerifySettings::Mode::kSsh, .allowed_signers_file = (scratch_.path() / "broken").string()});
+  EXPECT_NE(missing.error().message.find("cannot read the allowed signers file"),
+            std::string::npos);
+  testing::write_file(scratch_.path() / "broken",
+                      "ops@example.org cert-authority ssh-ed25519 AAAA\n");
+  auto broken = CommitVerifier::open(
+      VerifySettings{.mode = VerifySettings::Mode::kSsh,
+                     .allowed_signers_file = (scratch_.path() / "broken").string()});
   ASSERT_FALSE(broken.ok());
   EXPECT_NE(broken.error().message.find("cert-authority"), std::string::npos);
-  auto no_keyring = CommitVerifier::open(VerifySettings{
-      .mode = VerifySettings::Mode::kOpenPgp, .keyring_directory = (scratch_.path() / "none").string()});
+  auto no_keyring = CommitVerifier::open(
+      VerifySettings{.mode = VerifySettings::Mode::kOpenPgp,
+                     .keyring_directory = (scratch_.path() / "none").string()});
   EXPECT_FALSE(no_keyring.ok());
   auto off = CommitVerifier::open(VerifySettings{});
   ASSERT_TRUE(off.ok());

@@ -43,8 +43,8 @@ TEST_F(SshSignatureTest, VerifiesEachSupportedKeyType) {
       {"ed25519", 0}, {"ecdsa", 256}, {"ecdsa", 384}, {"ecdsa", 521}, {"rsa", 3072}};
   for (const auto& [type, bits] : types) {
     const SshSigningKey key(scratch_.path(), type + std::to_string(bits), type, bits);
-    const SignatureCheck check =
-        verify_ssh_signature(sign(key, kPayload), kPayload, signers(key.allowed_signers_line()), now());
+    const SignatureCheck check = verify_ssh_signature(sign(key, kPayload), kPayload,
+                                                      signers(key.allowed_signers_line()), now());
     EXPECT_TRUE(check.trusted()) << type << " " << bits << ": " << check.detail;
     EXPECT_NE(check.detail.find("ops@example.org (SHA256:"), std::string::npos) << check.detail;
   }
@@ -54,8 +54,8 @@ TEST_F(SshSignatureTest, RefusesAChangedPayload) {
   const SshSigningKey key(scratch_.path(), "ops", "ed25519");
   std::string changed = kPayload;
   changed.replace(changed.find("Deploy"), 6, "Destroy");
-  const SignatureCheck check =
-      verify_ssh_signature(sign(key, kPayload), changed, signers(key.allowed_signers_line()), now());
+  const SignatureCheck check = verify_ssh_signature(sign(key, kPayload), changed,
+                                                    signers(key.allowed_signers_line()), now());
   ASSERT_FALSE(check.trusted());
   EXPECT_EQ(*check.rejection, Rejection::kBadSignature);
   EXPECT_NE(check.detail.find("does not match the commit"), std::string::npos) << check.detail;
@@ -79,7 +79,8 @@ TEST_F(SshSignatureTest, RefusesAChangedSignature) {
     encoded.resize(static_cast<std::size_t>(EVP_EncodeBlock(
         reinterpret_cast<unsigned char*>(encoded.data()),
         reinterpret_cast<const unsigned char*>(blob.data()), static_cast<int>(blob.size()))));
-    const std::string tampered = "-----BEGIN SSH SIGNATURE-----\n" + encoded + "\n-----END SSH SIGNATURE-----\n";
+    const std::string tampered =
+        "-----BEGIN SSH SIGNATURE-----\n" + encoded + "\n-----END SSH SIGNATURE-----\n";
     const SignatureCheck check =
         verify_ssh_signature(tampered, kPayload, signers(key.allowed_signers_line()), now());
     ASSERT_FALSE(check.trusted()) << type;

@@ -30,12 +30,14 @@ bool counted(SyncdFixture& fixture, const std::string& reason, int count) {
 // `applied` stays.
 void expect_refused(SyncdFixture& fixture, const std::string& commit, const std::string& reason,
                     const std::string& applied, int count) {
-  ASSERT_TRUE(testing::wait_until([&] {
-    return fixture.get_json("/api/v1/clusters/edge-lab")["observedRevision"] == commit;
-  }, 20s)) << fixture.log();
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return fixture.get_json("/api/v1/clusters/edge-lab")["observedRevision"] == commit; },
+      20s))
+      << fixture.log();
   const auto cluster = fixture.get_json("/api/v1/clusters/edge-lab");
   if (applied.empty()) {
-    EXPECT_TRUE(cluster["appliedRevision"].is_null() || cluster["appliedRevision"] == "") << cluster.dump();
+    EXPECT_TRUE(cluster["appliedRevision"].is_null() || cluster["appliedRevision"] == "")
+        << cluster.dump();
   } else {
     EXPECT_EQ(cluster["appliedRevision"], applied);
   }
@@ -48,12 +50,15 @@ void expect_refused(SyncdFixture& fixture, const std::string& commit, const std:
 
 // Commits a change signed as `git_flags` say, then rewrites its message under the signature
 // and pushes that copy: a signed commit whose content is not what was signed.
-std::string push_tampered(SyncdFixture& fixture, const std::string& env, const std::string& git_flags) {
+std::string push_tampered(SyncdFixture& fixture, const std::string& env,
+                          const std::string& git_flags) {
   const auto result = testing::run_shell(
-      change(99) + " && git add -A && " + env + " git -c user.name=Ops -c user.email=ops@example.org " +
-          git_flags + " commit -q -S -m signed && "
+      change(99) + " && git add -A && " + env +
+          " git -c user.name=Ops -c user.email=ops@example.org " + git_flags +
+          " commit -q -S -m signed && "
           "id=$(git cat-file commit HEAD | sed 's/^signed$/signed and changed/' | "
-          "git hash-object -t commit -w --stdin) && git reset -q --hard $id && git push -q origin main && echo $id",
+          "git hash-object -t commit -w --stdin) && git reset -q --hard $id && git push -q origin "
+          "main && echo $id",
       (fixture.dir() / "work").string());
   EXPECT_EQ(result.exit_code, 0) << result.err;
   return result.out.substr(0, 40);
@@ -71,8 +76,10 @@ TEST(SyncdSignatures, AppliesOnlyHeadsSignedByAnAllowedSshKey) {
   // The fixture's first commit is not signed: nothing is applied.
   expect_refused(fixture, fixture.head(), "unsigned", "", 1);
 
-  const std::string sign_as_ops = "git config gpg.format ssh && git config commit.gpgsign true && "
-                                  "git config user.signingkey '" + ops.private_key().string() + "' && ";
+  const std::string sign_as_ops =
+      "git config gpg.format ssh && git config commit.gpgsign true && "
+      "git config user.signingkey '" +
+      ops.private_key().string() + "' && ";
   const std::string good = fixture.commit(sign_as_ops + change(1), "signed by ops");
   ASSERT_TRUE(fixture.wait_applied("edge-lab", good, 30s)) << fixture.log();
   EXPECT_TRUE(fixture.get_json("/api/v1/clusters/edge-lab")["lastError"].is_null());
@@ -80,14 +87,15 @@ TEST(SyncdSignatures, AppliesOnlyHeadsSignedByAnAllowedSshKey) {
   const std::string unsigned_head =
       fixture.commit("git config commit.gpgsign false && " + change(2), "unsigned");
   expect_refused(fixture, unsigned_head, "unsigned", good, 2);
-  const auto status = testing::run_command({testing::nkd_binary(), "status", "--server", fixture.url()});
+  const auto status =
+      testing::run_command({testing::nkd_binary(), "status", "--server", fixture.url()});
   EXPECT_EQ(status.exit_code, 1);
   EXPECT_NE(status.out.find("signature not trusted (unsigned)"), std::string::npos) << status.out;
 
-  const std::string other_key = fixture.commit(
-      "git config commit.gpgsign true && git config user.signingkey '" +
-          intruder.private_key().string() + "' && " + change(3),
-      "signed by another key");
+  const std::string other_key =
+      fixture.commit("git config commit.gpgsign true && git config user.signingkey '" +
+                         intruder.private_key().string() + "' && " + change(3),
+                     "signed by another key");
   expect_refused(fixture, other_key, "unknown_key", good, 1);
 
   const std::string tampered = push_tampered(fixture, "", ops.git_flags());
@@ -106,9 +114,9 @@ TEST(SyncdSignatures, AppliesOnlyHeadsSignedByAKeyOfTheOpenPgpKeyring) {
   fixture.start_daemon("1s");
   expect_refused(fixture, fixture.head(), "unsigned", "", 1);
 
-  const std::string sign_as_ops = "export " + ops.env() +
-                                  " && git config commit.gpgsign true && git config user.signingkey " +
-                                  ops.fingerprint() + " && ";
+  const std::string sign_as_ops =
+      "export " + ops.env() + " && git config commit.gpgsign true && git config user.signingkey " +
+      ops.fingerprint() + " && ";
   const std::string good = fixture.commit(sign_as_ops + change(1), "signed by ops");
   ASSERT_TRUE(fixture.wait_applied("edge-lab", good, 30s)) << fixture.log();
 
@@ -116,10 +124,11 @@ TEST(SyncdSignatures, AppliesOnlyHeadsSignedByAKeyOfTheOpenPgpKeyring) {
       fixture.commit("git config commit.gpgsign false && " + change(2), "unsigned");
   expect_refused(fixture, unsigned_head, "unsigned", good, 2);
 
-  const std::string other_key = fixture.commit(
-      "export " + intruder.env() + " && git config commit.gpgsign true && "
-      "git config user.signingkey " + intruder.fingerprint() + " && " + change(3),
-      "signed by another key");
+  const std::string other_key = fixture.commit("export " + intruder.env() +
+                                                   " && git config commit.gpgsign true && "
+                                                   "git config user.signingkey " +
+                                                   intruder.fingerprint() + " && " + change(3),
+                                               "signed by another key");
   expect_refused(fixture, other_key, "unknown_key", good, 1);
 
   const std::string tampered = push_tampered(fixture, ops.env(), ops.git_flags());

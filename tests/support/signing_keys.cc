@@ -12,8 +12,8 @@ namespace {
 
 std::string checked(const CommandResult& result, const std::string& doing) {
   if (result.exit_code != 0) {
-    throw std::runtime_error(doing + " failed (" + std::to_string(result.exit_code) + "): " +
-                             result.err);
+    throw std::runtime_error(doing + " failed (" + std::to_string(result.exit_code) +
+                             "): " + result.err);
   }
   return result.out;
 }
@@ -28,8 +28,9 @@ std::string trimmed(std::string text) {
 SshSigningKey::SshSigningKey(const fs::path& dir, const std::string& name, const std::string& type,
                              int bits)
     : private_key_(dir / name) {
-  std::vector<std::string> argv{"ssh-keygen", "-q", "-t", type, "-N", "", "-C", name + "@example.org",
-                                "-f", private_key_.string()};
+  std::vector<std::string> argv{
+      "ssh-keygen",         "-q", "-t", type, "-N", "", "-C", name + "@example.org", "-f",
+      private_key_.string()};
   if (bits != 0) {
     argv.insert(argv.begin() + 4, {"-b", std::to_string(bits)});
   }
@@ -48,7 +49,8 @@ std::string SshSigningKey::git_flags() const {
   return "-c gpg.format=ssh -c user.signingkey='" + private_key_.string() + "'";
 }
 
-std::string SshSigningKey::sign(const fs::path& file, const std::string& signature_namespace) const {
+std::string SshSigningKey::sign(const fs::path& file,
+                                const std::string& signature_namespace) const {
   fs::remove(file.string() + ".sig");
   checked(run_command({"ssh-keygen", "-q", "-Y", "sign", "-n", signature_namespace, "-f",
                        private_key_.string(), file.string()}),
@@ -66,14 +68,14 @@ GpgSigningKey::GpgSigningKey(const fs::path& dir, const std::string& name, const
   checked(run_shell(gpg + "--passphrase '' --pinentry-mode loopback --quick-gen-key '" + name +
                     " <" + email + ">' ed25519 sign never"),
           "gpg --quick-gen-key");
-  const std::string listing = checked(run_shell(gpg + "--with-colons --list-keys '" + email + "'"),
-                                      "gpg --list-keys");
+  const std::string listing =
+      checked(run_shell(gpg + "--with-colons --list-keys '" + email + "'"), "gpg --list-keys");
   const auto fpr = listing.find("\nfpr:");
   if (fpr == std::string::npos) throw std::runtime_error("gpg listed no fingerprint: " + listing);
   const auto start = listing.find_first_not_of(':', fpr + 5);
   fingerprint_ = listing.substr(start, listing.find(':', start) - start);
-  checked(run_shell(gpg + "--armor --export " + fingerprint_ + " | gpg --batch --quiet --homedir '" +
-                    keyring_.string() + "' --import"),
+  checked(run_shell(gpg + "--armor --export " + fingerprint_ +
+                    " | gpg --batch --quiet --homedir '" + keyring_.string() + "' --import"),
           "exporting the public key into the keyring");
 }
 

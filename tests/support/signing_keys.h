@@ -33,7 +33,8 @@ class GpgSigningKey {
  public:
   // A GNUPGHOME at <dir>/<name>-home with one Ed25519 signing key for `email`, and
   // <dir>/<name>-keyring holding only its public key.
-  GpgSigningKey(const std::filesystem::path& dir, const std::string& name, const std::string& email);
+  GpgSigningKey(const std::filesystem::path& dir, const std::string& name,
+                const std::string& email);
   ~GpgSigningKey();
   GpgSigningKey(const GpgSigningKey&) = delete;
   GpgSigningKey& operator=(const GpgSigningKey&) = delete;
@@ -41,7 +42,8 @@ class GpgSigningKey {
   [[nodiscard]] const std::string& fingerprint() const { return fingerprint_; }
   [[nodiscard]] const std::filesystem::path& keyring() const { return keyring_; }
   // An environment assignment and git flags that sign a commit with this key:
-  // "GNUPGHOME=... git -c ... commit -S" is the caller's to compose as `env() + " git " + git_flags()`.
+  // "GNUPGHOME=... git -c ... commit -S" is the caller's to compose as `env() + " git " +
+  // git_flags()`.
   [[nodiscard]] std::string env() const { return "GNUPGHOME='" + home_.string() + "'"; }
   [[nodiscard]] std::string git_flags() const;
 

@@ -15,8 +15,8 @@ Result<std::vector<AllowedSigner>> parse(const std::string& text) {
 }
 
 TEST(AllowedSigners, ReadsPrincipalsAndKeyAndSkipsCommentsAndBlankLines) {
-  const auto signers = parse(std::string("# team keys\n\n  ops@example.org,\"dev ops\" ") + kKey +
-                             " laptop\n");
+  const auto signers =
+      parse(std::string("# team keys\n\n  ops@example.org,\"dev ops\" ") + kKey + " laptop\n");
   ASSERT_TRUE(signers.ok()) << signers.error().message;
   ASSERT_EQ(signers->size(), 1u);
   const AllowedSigner& signer = signers->front();
@@ -30,7 +30,8 @@ TEST(AllowedSigners, ReadsPrincipalsAndKeyAndSkipsCommentsAndBlankLines) {
 
 TEST(AllowedSigners, ReadsNamespacesAndValidityOptions) {
   const auto signers = parse(std::string("* namespaces=\"git,file\",valid-after=20260101,"
-                                         "valid-before=\"20270101120000Z\" ") + kKey + "\n");
+                                         "valid-before=\"20270101120000Z\" ") +
+                             kKey + "\n");
   ASSERT_TRUE(signers.ok()) << signers.error().message;
   const AllowedSigner& signer = signers->front();
   EXPECT_EQ(signer.namespaces, (std::vector<std::string>{"git", "file"}));
@@ -38,23 +39,27 @@ TEST(AllowedSigners, ReadsNamespacesAndValidityOptions) {
   EXPECT_EQ(*signer.valid_before_unix, 1798804800);  // 2027-01-01T12:00:00Z
   const std::int64_t mid_2026 = 1782864000;
   EXPECT_FALSE(signer.refusal("git", mid_2026).has_value());
-  EXPECT_NE(signer.refusal("email", mid_2026).value_or("").find("namespace \"email\""), std::string::npos);
-  EXPECT_NE(signer.refusal("git", *signer.valid_before_unix).value_or("").find("expired"), std::string::npos);
-  EXPECT_NE(signer.refusal("git", 1700000000).value_or("").find("not valid yet"), std::string::npos);
+  EXPECT_NE(signer.refusal("email", mid_2026).value_or("").find("namespace \"email\""),
+            std::string::npos);
+  EXPECT_NE(signer.refusal("git", *signer.valid_before_unix).value_or("").find("expired"),
+            std::string::npos);
+  EXPECT_NE(signer.refusal("git", 1700000000).value_or("").find("not valid yet"),
+            std::string::npos);
 }
 
 TEST(AllowedSigners, RefusesCertificateAuthoritiesWithAClearError) {
   const auto signers = parse(std::string("*.example.org cert-authority ") + kKey + "\n");
   ASSERT_FALSE(signers.ok());
   EXPECT_EQ(signers.error().code, ErrorCode::kParse);
-  EXPECT_NE(signers.error().message.find("allowed_signers:1: cert-authority keys are not supported"),
-            std::string::npos)
+  EXPECT_NE(
+      signers.error().message.find("allowed_signers:1: cert-authority keys are not supported"),
+      std::string::npos)
       << signers.error().message;
 }
 
 TEST(AllowedSigners, RefusesSecurityKeysUnknownOptionsAndBrokenKeys) {
-  const auto security_key = parse(
-      "a@b sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA==\n");
+  const auto security_key =
+      parse("a@b sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIA==\n");
   ASSERT_FALSE(security_key.ok());
   EXPECT_NE(security_key.error().message.find("is not supported"), std::string::npos);
   const auto option = parse(std::string("a@b no-touch-required ") + kKey + "\n");
@@ -64,8 +69,7 @@ TEST(AllowedSigners, RefusesSecurityKeysUnknownOptionsAndBrokenKeys) {
   ASSERT_FALSE(broken.ok());
   EXPECT_NE(broken.error().message.find("not valid base64"), std::string::npos);
   // The base64 of an RSA key under an ed25519 type: the blob's own type must agree.
-  const auto mismatched = parse(
-      "a@b ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7\n");
+  const auto mismatched = parse("a@b ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7\n");
   EXPECT_FALSE(mismatched.ok());
   const auto bad_time = parse(std::string("a@b valid-before=tomorrow ") + kKey + "\n");
   ASSERT_FALSE(bad_time.ok());
