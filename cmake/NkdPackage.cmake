@@ -55,6 +55,8 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://nkd.io")
 # Runtime libraries become Depends through dpkg-shlibdeps (package dpkg-dev).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# GPGME runs gpg to check OpenPGP commit signatures (repository.verify mode openpgp).
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS gpg)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/cmake/deb/postinst

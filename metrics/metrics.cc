@@ -79,6 +79,9 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
       source_fetch_timeouts_total(add(prometheus::BuildCounter(),
                                       "nkd_source_fetch_timeouts_total",
                                       "Fetches cut off at repository.fetchTimeout.", *registry_)),
+      source_verification_failures_total(
+          add(prometheus::BuildCounter(), "nkd_source_verification_failures_total",
+              "Heads not applied because their signature is not trusted, by reason.", *registry_)),
       http_connections_dropped_total(add(
           prometheus::BuildCounter(), "nkd_http_connections_dropped_total",
           "HTTP connections refused or closed by the connection limits, by reason.", *registry_)),

@@ -56,6 +56,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>& source_poll_interval_seconds;
   // Fetches cut off at repository.fetchTimeout (also counted as failures in source_fetch_total).
   prometheus::Family<prometheus::Counter>& source_fetch_timeouts_total;
+  // Heads not applied because their signature is not trusted (repository.verify), by reason:
+  // unsigned, unknown_key, bad_signature, key_not_allowed, malformed, unverifiable.
+  prometheus::Family<prometheus::Counter>& source_verification_failures_total;
   // The HTTP server under load or attack: connections refused (busy) or closed to make room
   // (evicted), handler failures answered with a generic 500, and refused Ignition fetches (an
   // unknown node or a wrong token: the warnings about them are rate-limited, this is not).

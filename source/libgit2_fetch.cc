@@ -1,8 +1,10 @@
-// LibGit2Source::fetch and the reads over the mirror (tree, commit info, changed clusters).
+// LibGit2Source::fetch and the reads over the mirror (tree, commit info, changed clusters,
+// signatures).
 #include <algorithm>
 #include <filesystem>
 #include <set>
 
+#include "source/git_signed_commits.h"
 #include "source/git_tree_reader.h"
 #include "source/libgit2_source.h"
 #include "source/library_allocations.h"
@@ -208,6 +210,15 @@ Result<std::vector<std::string>> LibGit2Source::changed_clusters(const std::stri
     }
   }
   return std::vector<std::string>(names.begin(), names.end());
+}
+
+Result<std::optional<CommitSignature>> LibGit2Source::signature(const std::string& commit_id) {
+  return read_commit_signature(*repository_, commit_id);
+}
+
+Result<std::vector<std::string>> LibGit2Source::commits_between(const std::string& from_commit,
+                                                                const std::string& to_commit) {
+  return list_commits_between(*repository_, from_commit, to_commit);
 }
 
 }  // namespace nkd::source

@@ -53,6 +53,9 @@ class LibGit2Source final : public Source {
   Result<CommitInfo> commit_info(const std::string& commit_id) override;
   Result<std::vector<std::string>> changed_clusters(const std::string& from_commit,
                                                     const std::string& to_commit) override;
+  Result<std::optional<CommitSignature>> signature(const std::string& commit_id) override;
+  Result<std::vector<std::string>> commits_between(const std::string& from_commit,
+                                                   const std::string& to_commit) override;
 
   [[nodiscard]] const std::string& mirror_path() const { return mirror_path_; }
   // The local ref holding the last fetched commit.

@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "model/tree_reader.h"
 #include "source/commit_info.h"
+#include "source/signed_commits.h"
 
 namespace nkd::source {
 
@@ -22,9 +23,9 @@ struct FetchResult {
   std::uint64_t received_bytes = 0;
 };
 
-class Source {
+// Also the SignedCommits (signed_commits.h) that repository.verify checks.
+class Source : public SignedCommits {
  public:
-  virtual ~Source() = default;
   // Lists the remote's refs and downloads only when the watched ref moved. A deleted ref is a
   // kNotFound error (the daemon keeps its last applied state).
   [[nodiscard]] virtual Result<FetchResult> fetch() = 0;

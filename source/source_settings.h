@@ -16,6 +16,17 @@ struct RepositoryAuth {
   std::string ca_file;
 };
 
+// repository.verify: which commits the daemon trusts. With a mode set, the watched head must
+// carry a valid signature by an allowed key, or it is not applied.
+struct VerifySettings {
+  enum class Mode { kNone, kSsh, kOpenPgp };
+  Mode mode = Mode::kNone;
+  std::string allowed_signers_file;  // ssh: git's gpg.ssh.allowedSignersFile format
+  std::string keyring_directory;     // openpgp: a GNUPGHOME holding the allowed public keys
+  // Every commit since the last applied one must be signed too, not only the head.
+  bool all_commits = false;
+};
+
 struct RepositorySettings {
   std::string url;
   std::string ref = "refs/heads/main";
@@ -24,6 +35,7 @@ struct RepositorySettings {
   // answering is cut off then.
   std::int64_t fetch_timeout_ms = 120'000;
   RepositoryAuth auth;
+  VerifySettings verify;
 };
 
 }  // namespace nkd::source

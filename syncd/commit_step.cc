@@ -144,6 +144,11 @@ CommitStep::Outcome CommitStep::process(const std::string& commit_id, std::int64
     spdlog::error("listing clusters at {}: {}", commit_id.substr(0, 12), names.error().message);
     return Outcome::kUnread;
   }
+  if (options_.verify) {
+    const source::SignatureCheck check = options_.verify(commit_id, accepted_commit_);
+    if (!check.trusted()) return reject_untrusted(commit_id, check, *names);
+    spdlog::info("commit {} is signed by {}", commit_id.substr(0, 12), check.detail);
+  }
   phases.lap("read");
   const std::vector<std::string> to_load = clusters_to_load(commit_id, *names);
   phases.lap("diff");
@@ -263,6 +268,25 @@ CommitStep::Outcome CommitStep::reject(const std::string& commit_id,
   spdlog::warn("commit {} rejected; {} stays applied", commit_id.substr(0, 12),
                accepted_commit_.empty() ? "nothing" : accepted_commit_.substr(0, 12));
   return Outcome::kRejected;
+}
+
+CommitStep::Outcome CommitStep::reject_untrusted(const std::string& commit_id,
+                                                 const source::SignatureCheck& check,
+                                                 const std::vector<std::string>& names) {
+  const char* reason = source::rejection_label(check.rejection.value_or(source::Rejection::kUnverifiable));
+  metrics_.source_verification_failures_total.Add({{"reason", reason}}).Increment();
+  const std::string message = std::string("signature not trusted (") + reason + "): " + check.detail;
+  std::vector<model::Diagnostic> diagnostics;
+  for (const std::string& name : names) {
+    diagnostics.push_back(model::Diagnostic{.path = "clusters/" + name + "/",
+                                            .severity = model::Severity::kError,
+                                            .message = message});
+  }
+  if (diagnostics.empty()) {
+    diagnostics.push_back(model::Diagnostic{
+        .path = "clusters/", .severity = model::Severity::kError, .message = message});
+  }
+  return reject(commit_id, diagnostics);
 }
 
 }  // namespace nkd::syncd

@@ -25,6 +25,7 @@
 #include "model/diagnostics.h"
 #include "model/mac_addresses.h"
 #include "reconcile/reconciler.h"
+#include "source/signature_check.h"
 #include "source/source.h"
 #include "state/cluster_records.h"
 
@@ -59,6 +60,10 @@ struct CommitStepOptions {
   // How a changed cluster is rendered when a worker applies it (the daemon's: PKI from the store).
   std::function<reconcile::RenderFunction(const model::Cluster&)> render_for;
   CommitListeners listeners;
+  // repository.verify: judges a commit's signature, given the last accepted commit, before its
+  // clusters are loaded; an untrusted commit is rejected like an invalid one. Empty: all trusted.
+  std::function<source::SignatureCheck(const std::string& commit, const std::string& accepted)>
+      verify;
 };
 
 class CommitStep {
@@ -88,6 +93,10 @@ class CommitStep {
               const model::RepositoryModel& loaded, const std::vector<std::string>& names,
               std::int64_t fetched_at_ms, PhaseTimer& phases);
   Outcome reject(const std::string& commit_id, const std::vector<model::Diagnostic>& diagnostics);
+  // reject() for a commit whose signature is not trusted: counted by reason, and the reason
+  // recorded on each cluster the commit names.
+  Outcome reject_untrusted(const std::string& commit_id, const source::SignatureCheck& check,
+                           const std::vector<std::string>& names);
   // The clusters to load: those changed since the last accepted commit, or all of `names`.
   [[nodiscard]] std::vector<std::string> clusters_to_load(const std::string& commit_id,
                                                           const std::vector<std::string>& names);

@@ -25,9 +25,32 @@ std::string join(const std::vector<model::Diagnostic>& diagnostics) {
   return text;
 }
 
+// repository.verify: a mode and the trust it needs (an allowed signers file or a keyring).
+void parse_verify(model::YamlFields& fields, const YAML::Node& node, source::VerifySettings& verify) {
+  constexpr std::string_view kWhere = "repository.verify";
+  if (!fields.expect_map(node, kWhere, {"mode", "allowedSignersFile", "keyring", "allCommits"})) return;
+  const std::string mode = fields.string(node, "mode", kWhere, true).value_or("");
+  verify.allowed_signers_file = fields.string(node, "allowedSignersFile", kWhere, false).value_or("");
+  verify.keyring_directory = fields.string(node, "keyring", kWhere, false).value_or("");
+  verify.all_commits = fields.boolean(node, "allCommits", kWhere).value_or(false);
+  if (mode == "ssh") {
+    verify.mode = source::VerifySettings::Mode::kSsh;
+    if (verify.allowed_signers_file.empty()) {
+      fields.error_at(node, "repository.verify mode ssh needs allowedSignersFile (git's allowed signers format)");
+    }
+  } else if (mode == "openpgp") {
+    verify.mode = source::VerifySettings::Mode::kOpenPgp;
+    if (verify.keyring_directory.empty()) {
+      fields.error_at(node, "repository.verify mode openpgp needs keyring (a GnuPG home directory holding the allowed public keys)");
+    }
+  } else if (!mode.empty()) {
+    fields.error_at(node["mode"], "repository.verify.mode must be ssh or openpgp, got '" + mode + "'");
+  }
+}
+
 void parse_repository(model::YamlFields& fields, const YAML::Node& node, source::RepositorySettings& repository) {
   if (!fields.expect_map(node, "repository",
-                         {"url", "ref", "pollInterval", "fetchTimeout", "auth"})) {
+                         {"url", "ref", "pollInterval", "fetchTimeout", "auth", "verify"})) {
     return;
   }
   repository.url = fields.string(node, "url", "repository", true).value_or("");
@@ -64,6 +87,7 @@ void parse_repository(model::YamlFields& fields, const YAML::Node& node, source:
       fields.error_at(auth, "repository.auth.sshKeyFile needs knownHostsFile: nkd never accepts an unknown SSH host key");
     }
   }
+  if (node["verify"].IsDefined()) parse_verify(fields, node["verify"], repository.verify);
 }
 
 // A prefix length in [minimum, maximum] at node[key], into `target` when present.

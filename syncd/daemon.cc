@@ -99,6 +99,7 @@ Daemon::Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock,
       metrics_(version, commit),
       store_(std::move(parts.store)),
       source_(std::move(parts.source)),
+      verifier_(std::move(parts.verifier)),
       published_configs_(*store_),
       fetch_tokens_(*store_, clock_),
       bare_metal_(
@@ -183,7 +184,15 @@ std::unique_ptr<CommitStep> Daemon::make_commit_step() {
                         .render_for = [this](const model::Cluster& cluster) {
                           return render_function(cluster);
                         },
-                        .listeners = std::move(listeners)});
+                        .listeners = std::move(listeners),
+                        .verify = verifier_ ? commit_verification() : nullptr});
+}
+
+std::function<source::SignatureCheck(const std::string&, const std::string&)>
+Daemon::commit_verification() {
+  return [this](const std::string& commit, const std::string& accepted) {
+    return verifier_->verify(*source_, commit, accepted, clock_.now_unix_ms() / 1000);
+  };
 }
 
 reconcile::RenderFunction Daemon::render_function(const model::Cluster& cluster) {

@@ -22,6 +22,7 @@
 #include "model/mac_addresses.h"
 #include "providers/baremetal/baremetal_provider.h"
 #include "providers/openstack/openstack_provider.h"
+#include "source/commit_verifier.h"
 #include "syncd/commit_step.h"
 #include "reconcile/reconciler.h"
 #include "source/source.h"
@@ -45,6 +46,8 @@ struct DaemonParts {
   // egress.allow holds for them all.
   std::unique_ptr<HttpClient> http;
   providers::openstack::Clouds clouds;  // of clouds.yaml; empty without one
+  // repository.verify's judge of commit signatures; null: every commit is trusted.
+  std::unique_ptr<source::CommitVerifier> verifier;
 };
 
 class Daemon {
@@ -81,6 +84,9 @@ class Daemon {
   void poll_once();
   // The commit step, reporting to the commit statuses and the notifier once they exist.
   [[nodiscard]] std::unique_ptr<CommitStep> make_commit_step();
+  // The commit step's signature check over the source's mirror (verifier_ must be set).
+  [[nodiscard]] std::function<source::SignatureCheck(const std::string&, const std::string&)>
+  commit_verification();
   void restore_fetched_configs();
   // Renders `cluster` with its stored (or new) PKI when a reconcile worker asks.
   reconcile::RenderFunction render_function(const model::Cluster& cluster);
@@ -98,6 +104,7 @@ class Daemon {
   metrics::Metrics metrics_;
   std::unique_ptr<state::StateStore> store_;
   std::unique_ptr<source::Source> source_;
+  std::unique_ptr<source::CommitVerifier> verifier_;
   StateConfigStore published_configs_;
   StoredFetchTokens fetch_tokens_;
   providers::BareMetalProvider bare_metal_;

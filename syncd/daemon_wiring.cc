@@ -22,6 +22,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
   parts.store = std::move(store);
   NKD_ASSIGN_OR_RETURN_WRAP(auto source, create_source(config), "setting up the Git source");
   parts.source = std::move(source);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto verifier, source::CommitVerifier::open(config.repository.verify),
+                            "setting up commit signature verification");
+  parts.verifier = std::move(verifier);
   if (!config.openstack.clouds_file.empty()) {
     NKD_ASSIGN_OR_RETURN_WRAP(auto loaded,
                               providers::openstack::load_clouds_file(config.openstack.clouds_file),

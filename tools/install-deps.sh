@@ -9,12 +9,12 @@ build_packages=(
   build-essential cmake pkg-config ccache git ca-certificates openssl
   libgit2-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
   prometheus-cpp-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libsqlite3-dev
-  libsystemd-dev help2man dpkg-dev lld
+  libsystemd-dev help2man dpkg-dev lld libgpgme-dev gpg
 )
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   ignition sqlite3 iproute2 util-linux curl
-  openssh-client openssh-server lighttpd
+  openssh-client openssh-server lighttpd gpg-agent gpgconf
   prometheus systemd
 )
 

@@ -36,6 +36,11 @@ void FakeSource::add_commit(const std::string& id, Files files, const std::strin
   head_ = id;
 }
 
+void FakeSource::set_signature(const std::string& id, source::CommitSignature signature) {
+  std::lock_guard lock(mutex_);
+  commits_.at(id).signature = std::move(signature);
+}
+
 void FakeSource::fail_reads(bool on) {
   std::lock_guard lock(mutex_);
   fail_reads_ = on;
@@ -101,6 +106,21 @@ Result<std::vector<std::string>> FakeSource::changed_clusters(const std::string&
     if (!same) changed.push_back(name);
   }
   return changed;
+}
+
+Result<std::optional<source::CommitSignature>> FakeSource::signature(const std::string& commit_id) {
+  std::lock_guard lock(mutex_);
+  auto commit = find(commit_id);
+  if (!commit) return commit.error();
+  return (*commit)->signature;
+}
+
+Result<std::vector<std::string>> FakeSource::commits_between(const std::string& /*from_commit*/,
+                                                             const std::string& to_commit) {
+  std::lock_guard lock(mutex_);
+  auto to = find(to_commit);
+  if (!to) return to.error();
+  return std::vector<std::string>{to_commit};
 }
 
 }  // namespace nkd::testing

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/signing_keys.h"
 #include "tests/support/test_support.h"
 
 namespace nkd {
@@ -203,6 +204,47 @@ TEST(ValidateCli, KeyMaterialInTheRepositoryIsWarnedAboutWithItsLine) {
 
   const auto clean = run_command({nkd_binary(), "validate", "--repo", source_dir() + "/examples-repo"});
   EXPECT_EQ(clean.err.find("in the repository"), std::string::npos) << clean.err;
+}
+
+// --verify: the check the daemon makes with repository.verify, for CI before a merge.
+TEST(ValidateCli, VerifyFailsAnUnsignedOrUntrustedCommitAndPassesASignedOne) {
+  ScratchDir scratch;
+  const auto repo = scratch.path() / "repo";
+  make_example_git_repo(repo);
+  const testing::SshSigningKey ops(scratch.path(), "ops", "ed25519");
+  const testing::SshSigningKey intruder(scratch.path(), "intruder", "ecdsa");
+  const auto allowed = scratch.path() / "allowed_signers";
+  testing::write_file(allowed, ops.allowed_signers_line());
+  const std::vector<std::string> verify = {nkd_binary(), "validate", "--repo", repo.string(),
+                                           "--verify", "--allowed-signers", allowed.string()};
+
+  const auto unsigned_head = run_command(verify);
+  EXPECT_EQ(unsigned_head.exit_code, 1);
+  EXPECT_NE(unsigned_head.err.find("signature not trusted (unsigned): the commit is not signed"),
+            std::string::npos)
+      << unsigned_head.err;
+
+  const std::string commit = " -c user.name=a -c user.email=a@b commit -q --allow-empty -S -m ";
+  ASSERT_EQ(run_shell("git " + ops.git_flags() + commit + "signed", repo.string()).exit_code, 0);
+  const auto signed_head = run_command(verify);
+  EXPECT_EQ(signed_head.exit_code, 0) << signed_head.err;
+  EXPECT_NE(signed_head.err.find("is signed by ops@example.org (SHA256:"), std::string::npos)
+      << signed_head.err;
+  // Every commit since the first one: the first signed one follows an unsigned one, which is
+  // the base and so not checked.
+  auto since_root = verify;
+  since_root.insert(since_root.end(), {"--verify-since", "HEAD~1"});
+  EXPECT_EQ(run_command(since_root).exit_code, 0);
+
+  ASSERT_EQ(run_shell("git " + intruder.git_flags() + commit + "intruder", repo.string()).exit_code, 0);
+  const auto other_key = run_command(verify);
+  EXPECT_EQ(other_key.exit_code, 1);
+  EXPECT_NE(other_key.err.find("signature not trusted (unknown_key)"), std::string::npos)
+      << other_key.err;
+
+  const auto no_trust = run_command({nkd_binary(), "validate", "--repo", repo.string(), "--verify"});
+  EXPECT_EQ(no_trust.exit_code, 2);
+  EXPECT_NE(no_trust.err.find("--allowed-signers"), std::string::npos) << no_trust.err;
 }
 
 }  // namespace

@@ -134,6 +134,7 @@ void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
   write_file(scratch_.path() / "syncd.yaml",
              "repository:\n  url: " + repository_url() + "\n  ref: refs/heads/main\n"
              "  pollInterval: " + poll_interval + "\n" +
+             (repository_config_.empty() ? "" : "  " + repository_config_ + "\n") +
              (extra_config.find("webhooks:") == std::string::npos
                   ? "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
                   : "") +

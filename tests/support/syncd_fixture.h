@@ -35,6 +35,9 @@ class SyncdFixture {
   void start_daemon(const std::string& poll_interval, const std::string& extra_config = "");
   // The daemon's --log-level (default info); call before start_daemon().
   void set_log_level(const std::string& level) { log_level_ = level; }
+  // Lines of YAML added under `repository:` (e.g. "verify: {mode: ssh, ...}"); call before
+  // start_daemon().
+  void set_repository_config(const std::string& yaml) { repository_config_ = yaml; }
   // Rewrites the config only (for reload tests).
   void start_daemon_config_only(const std::string& poll_interval, const std::string& extra_config = "");
   // Sends `signal` to the running daemon without waiting.
@@ -83,6 +86,7 @@ class SyncdFixture {
   std::unique_ptr<ChildProcess> syncd_;
   bool https_ = false;
   std::string log_level_ = "info";
+  std::string repository_config_;
   std::string ca_file_;
 
   // Commits the work tree, makes the bare remote and starts `git daemon` on it.

@@ -93,7 +93,8 @@ class CommitStepTest : public ::testing::Test {
                 .rejected =
                     [this](const std::string& commit, const std::string& first_error) {
                       events_.push_back("rejected " + commit + ": " + first_error);
-                    }}});
+                    }},
+            .verify = verify_});
   }
 
   CommitStep::Outcome take(const std::string& commit, testing::FakeSource::Files files) {
@@ -122,6 +123,7 @@ class CommitStepTest : public ::testing::Test {
   metrics::Metrics metrics_{"test"};
   std::vector<std::string> render_functions_made_;
   std::vector<std::string> events_;
+  std::function<source::SignatureCheck(const std::string&, const std::string&)> verify_;
   std::unique_ptr<CommitStep> step_;
 };
 
@@ -255,6 +257,39 @@ TEST_F(CommitStepTest, AClusterNoLongerDefinedIsOrphanedOrWithPruneRemoved) {
             CommitStep::Outcome::kAccepted);
   EXPECT_EQ(receiver_.pruned, Strings{"gone@c2"});
   EXPECT_TRUE(receiver_.orphaned.empty());
+}
+
+TEST_F(CommitStepTest, AnUntrustedSignatureRejectsTheCommitOnEveryClusterItNames) {
+  std::vector<std::string> judged;
+  verify_ = [&](const std::string& commit, const std::string& accepted) {
+    judged.push_back(commit + " after " + accepted);
+    return commit == "c2" ? source::SignatureCheck::rejected(source::Rejection::kUnsigned,
+                                                             "the commit is not signed")
+                          : source::SignatureCheck::trusted_by("ops");
+  };
+  make_step(/*prune=*/false);
+  const std::string alpha = definition("alpha", "01");
+  ASSERT_EQ(take("c1", {{path_of("alpha"), alpha}, {path_of("beta"), definition("beta", "02")}}),
+            CommitStep::Outcome::kAccepted);
+  forget_what_happened();
+  ASSERT_EQ(take("c2", {{path_of("alpha"), alpha},
+                        {path_of("beta"), definition("beta", "02", "v1.29.4")}}),
+            CommitStep::Outcome::kRejected);
+  EXPECT_EQ(judged, (Strings{"c1 after ", "c2 after c1"}));
+  EXPECT_TRUE(receiver_.submitted.empty());
+  EXPECT_TRUE(render_functions_made_.empty());
+  EXPECT_EQ(step_->accepted_commit(), "c1");
+  for (const std::string name : {"alpha", "beta"}) {
+    EXPECT_EQ(record(name).last_error,
+              "commit c2 rejected: clusters/" + name +
+                  "/: error: signature not trusted (unsigned): the commit is not signed");
+  }
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0], "rejected c2: clusters/alpha/: error: signature not trusted (unsigned): "
+                        "the commit is not signed");
+  EXPECT_NE(metrics_.serialize().find("nkd_source_verification_failures_total{reason=\"unsigned\"} 1"),
+            std::string::npos)
+      << metrics_.serialize();
 }
 
 }  // namespace

@@ -149,6 +149,37 @@ TEST(DaemonConfig, FetchAndStallTimeoutsDefaultAndCanBeSet) {
       << wrong.error().message;
 }
 
+TEST(DaemonConfig, RepositoryVerifyNamesAModeAndItsTrust) {
+  auto defaults = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->repository.verify.mode, source::VerifySettings::Mode::kNone);
+  auto ssh = parse_daemon_config(
+      "repository:\n  url: file:///srv/c.git\n  verify:\n    mode: ssh\n"
+      "    allowedSignersFile: /etc/nkd/allowed_signers\n    allCommits: true\n",
+      "c", nullptr);
+  ASSERT_TRUE(ssh.ok()) << ssh.error().message;
+  EXPECT_EQ(ssh->repository.verify.mode, source::VerifySettings::Mode::kSsh);
+  EXPECT_EQ(ssh->repository.verify.allowed_signers_file, "/etc/nkd/allowed_signers");
+  EXPECT_TRUE(ssh->repository.verify.all_commits);
+  auto openpgp = parse_daemon_config(
+      "repository:\n  url: file:///srv/c.git\n  verify: {mode: openpgp, keyring: /etc/nkd/gnupg}\n",
+      "c", nullptr);
+  ASSERT_TRUE(openpgp.ok()) << openpgp.error().message;
+  EXPECT_EQ(openpgp->repository.verify.mode, source::VerifySettings::Mode::kOpenPgp);
+  EXPECT_EQ(openpgp->repository.verify.keyring_directory, "/etc/nkd/gnupg");
+  EXPECT_FALSE(openpgp->repository.verify.all_commits);
+  for (const auto& [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"{mode: ssh}", "mode ssh needs allowedSignersFile"},
+           {"{mode: openpgp}", "mode openpgp needs keyring"},
+           {"{mode: x509, keyring: /k}", "repository.verify.mode must be ssh or openpgp, got 'x509'"},
+           {"{mode: ssh, allowedSignersFile: /a, trustAll: true}", "trustAll"}}) {
+    auto wrong = parse_daemon_config("repository:\n  url: file:///srv/c.git\n  verify: " + yaml + "\n",
+                                     "c", nullptr);
+    ASSERT_FALSE(wrong.ok()) << yaml;
+    EXPECT_NE(wrong.error().message.find(expected), std::string::npos) << wrong.error().message;
+  }
+}
+
 TEST(DaemonConfig, ServesHttpsWithItsOwnCertificateByDefault) {
   auto config = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
   ASSERT_TRUE(config.ok()) << config.error().message;
