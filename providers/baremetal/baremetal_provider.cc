@@ -144,7 +144,9 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
   std::map<std::string, Published> published = held;
   std::vector<std::string> names;
   std::vector<std::string> held_lines;
-  for (const auto& [name, node] : held) {
+  // Not a structured binding: clang before 16 (the fuzz build's) cannot capture one in a lambda.
+  for (const auto& held_node : held) {
+    const std::string& name = held_node.first;
     names.push_back(name);
     const bool stays = std::any_of(render.nodes.begin(), render.nodes.end(),
                                    [&](const render::NodeRender& wanted) { return wanted.node.name == name; });
