@@ -39,6 +39,8 @@ declare -A allowed=(
   # The daemon's and the binary's wiring: every stage.
   [syncd]="syncd reconcile providers state source plan plan/review render model metrics common"
   [cli]="cli syncd reconcile providers state source plan plan/review render model metrics common"
+  # The libFuzzer targets call the entry points of any stage below the binary's wiring.
+  [fuzz]="fuzz syncd reconcile providers state source plan plan/review render model metrics common"
 )
 
 # Library headers the pure and the lower stages must not see (<header prefix>): no Git, HTTP,

@@ -16,6 +16,7 @@ test_packages=(
   ignition sqlite3 iproute2 util-linux curl
   openssh-client openssh-server lighttpd gpg-agent gpgconf
   prometheus systemd
+  clang-14 libclang-rt-14-dev
 )
 
 wanted=("${build_packages[@]}")

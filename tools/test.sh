@@ -12,8 +12,8 @@
 # started by hand is never touched). Slow steps that wait more than they compute overlap the
 # builds: the cloud's packages and setup run while build-asan/ builds; the cloud's start and the
 # whole build-asan/ run (OpenStack tests first) while build-tsan/ and the release nkd build and
-# the ThreadSanitizer tests and the package check run. Phase logs: .nkd/test/. Budget per phase:
-# docs/performance.md.
+# the ThreadSanitizer tests, the package check and the fuzz targets (tools/fuzz.sh) run. Phase
+# logs: .nkd/test/. Budget per phase: docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NKD_OS_STATE="${NKD_OS_STATE:-/var/tmp/nkd-ci-openstack}"
@@ -89,6 +89,13 @@ tools/build.sh --no-bench --nkd-only
 # build/ is not rebuilt by this (its prefix is /usr from the start).
 phase "Debian package (outside the network namespace: apt-get and dpkg need the host)"
 tools/package-check.sh build || status=1
+
+# The ASan+UBSan run waits on processes, sockets and the cloud far more than it computes, and
+# is the run's critical path: the fuzz targets build and run beside it (docs/performance.md, CI
+# budget). 20 s a target, two at a time, from the committed corpora (README.md "Fuzzing").
+phase "fuzz targets: build-fuzz/ and 20 s each, two at a time, beside the ASan run (log: $logs/fuzz.out)"
+tools/fuzz.sh --seconds 20 --parallel 2 > "$logs/fuzz.out" 2>&1 || status=1
+grep -E '^(fuzz\.sh|    )' "$logs/fuzz.out" || tail -n 20 "$logs/fuzz.out"
 
 phase "waiting for the tests under ASan+UBSan"
 # A line a minute, so that a CI watchdog does not take the quiet wait for a hang.

@@ -4,10 +4,12 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "common/crypto.h"
+#include "common/json_fields.h"
 #include "render/ignition/bring_up.h"
 
 namespace nkd::plan {
@@ -124,7 +126,7 @@ json review_document(json config, const SecretRedactor& redactor) {
   if (config.contains("storage") && config["storage"].contains("files")) {
     for (auto& file : config["storage"]["files"]) {
       if (!file.contains("contents")) continue;
-      const bool bring_up = file.value("path", "").starts_with(ignition::kBringUpDir);
+      const bool bring_up = json_string(file, "path").starts_with(ignition::kBringUpDir);
       file["contents"] = review_contents(file["contents"], redactor, bring_up);
     }
   }
@@ -241,9 +243,13 @@ std::vector<std::string> first_boot_changes(std::string_view before_json,
   json before_rest = before;
   json after_rest = after;
   for (json* document : {&before_rest, &after_rest}) {
-    if (document->contains("storage")) (*document)["storage"].erase("files");
-    if (document->contains("systemd")) (*document)["systemd"].erase("units");
-    if (document->contains("passwd")) (*document)["passwd"].erase("users");
+    for (const auto& [section, entries] :
+         {std::pair{"storage", "files"}, std::pair{"systemd", "units"}, std::pair{"passwd", "users"}}) {
+      // erase() throws on a section that is not an object; such a section compares whole.
+      if (document->contains(section) && (*document)[section].is_object()) {
+        (*document)[section].erase(entries);
+      }
+    }
   }
   for (const auto& [section, value] : after_rest.items()) {
     if (!before_rest.contains(section) || before_rest[section] != value) {

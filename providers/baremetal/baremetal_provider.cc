@@ -10,6 +10,13 @@
 
 namespace nkd::providers {
 
+std::string ignition_fetch_token(std::string_view authorization,
+                                 const std::optional<std::string>& token_parameter) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.starts_with(kBearer)) return std::string(authorization.substr(kBearer.size()));
+  return token_parameter.value_or("");
+}
+
 BareMetalProvider::BareMetalProvider(ConfigStore& configs, FetchListener listener,
                                      FetchTokenSource* tokens)
     : configs_(configs), listener_(std::move(listener)), tokens_(tokens) {}
@@ -142,7 +149,9 @@ Result<ApplyOutcome> BareMetalProvider::publish(const model::Cluster& cluster,
   std::map<std::string, Published> published = held;
   std::vector<std::string> names;
   std::vector<std::string> held_lines;
-  for (const auto& [name, node] : held) {
+  // Not a structured binding: clang before 16 (the fuzz build's) cannot capture one in a lambda.
+  for (const auto& held_node : held) {
+    const std::string& name = held_node.first;
     names.push_back(name);
     const bool stays = std::any_of(render.nodes.begin(), render.nodes.end(),
                                    [&](const render::NodeRender& wanted) { return wanted.node.name == name; });
@@ -311,6 +320,13 @@ std::optional<BareMetalProvider::BootTarget> BareMetalProvider::boot_target(
   auto nodes = clusters_.find(cluster);
   if (nodes == clusters_.end() || !nodes->second.contains(node)) return std::nullopt;
   return BootTarget{.cluster = cluster, .node = node, .boot = boot->second};
+}
+
+std::optional<BareMetalProvider::BootTarget> BareMetalProvider::boot_target_of_path(
+    const std::string& target) {
+  const auto slash = target.find('/');
+  if (slash == std::string::npos) return boot_target_by_mac(target);
+  return boot_target(target.substr(0, slash), target.substr(slash + 1));
 }
 
 Result<Secret> BareMetalProvider::current_token(const std::string& cluster,

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/secret.h"
 #include "providers/baremetal/config_store.h"
@@ -20,6 +21,13 @@
 #include "providers/provider.h"
 
 namespace nkd::providers {
+
+// The token a GET /ignition/<cluster>/<node> presents: the bearer token of its Authorization
+// header when that says "Bearer <token>", else its ?token= parameter (`token_parameter`, nullopt
+// when the URL has none), else "" (which opens nothing). Pure: the listener and the Ignition
+// endpoint's fuzz target (fuzz/ignition_endpoint_fuzzer.cc) both call it.
+[[nodiscard]] std::string ignition_fetch_token(std::string_view authorization,
+                                               const std::optional<std::string>& token_parameter);
 
 class BareMetalProvider final : public InfrastructureProvider {
  public:
@@ -73,6 +81,9 @@ class BareMetalProvider final : public InfrastructureProvider {
   std::optional<BootTarget> boot_target_by_mac(const std::string& mac);
   // The same for a node named by its cluster and name.
   std::optional<BootTarget> boot_target(const std::string& cluster, const std::string& node);
+  // The machine GET /boot/<target> names: "<cluster>/<node>" (split at the first '/'), else a
+  // MAC (boot_target_by_mac). Any text is safe to pass: unknown and malformed ones are nullopt.
+  std::optional<BootTarget> boot_target_of_path(const std::string& target);
   // The token that opens `node`'s config now: the token source's current one (so a rotation
   // applies at once), else the published render's. kNotFound for a node not published.
   Result<Secret> current_token(const std::string& cluster, const std::string& node);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/http_status.h"
+#include "common/json_fields.h"
 #include "metrics/metered_http_client.h"
 
 namespace nkd::kube {
@@ -26,7 +27,7 @@ bool condition_true(const nlohmann::json& object, const std::string& type) {
   }
   if (!conditions->is_array()) return false;
   return std::any_of(conditions->begin(), conditions->end(), [&](const nlohmann::json& item) {
-    return item.value("type", "") == type && item.value("status", "") == "True";
+    return json_string(item, "type") == type && json_string(item, "status") == "True";
   });
 }
 
@@ -42,7 +43,7 @@ std::string string_at(const nlohmann::json& object, std::initializer_list<const 
 NodeInfo node_info(const nlohmann::json& node) {
   NodeInfo info{.name = string_at(node, {"metadata", "name"}),
                 .ready = condition_true(node, "Ready"),
-                .unschedulable = node.contains("spec") && node["spec"].value("unschedulable", false),
+                .unschedulable = json_bool(json_member(node, "spec"), "unschedulable", false),
                 .kubelet_version = string_at(node, {"status", "nodeInfo", "kubeletVersion"}),
                 .os_image = string_at(node, {"status", "nodeInfo", "osImage"}),
                 .labels = {}};
@@ -61,7 +62,7 @@ PodRef pod_ref(const nlohmann::json& pod) {
   const auto& metadata = pod.contains("metadata") ? pod["metadata"] : nlohmann::json::object();
   if (metadata.contains("ownerReferences") && metadata["ownerReferences"].is_array()) {
     for (const auto& owner : metadata["ownerReferences"]) {
-      if (owner.value("kind", "") == "DaemonSet") ref.owned_by_daemonset = true;
+      if (json_string(owner, "kind") == "DaemonSet") ref.owned_by_daemonset = true;
     }
   }
   if (metadata.contains("annotations") && metadata["annotations"].is_object()) {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <string>
 
+#include "common/json_fields.h"
 #include "providers/kube/kube_client.h"
 
 namespace nkd::kube {
@@ -97,12 +98,10 @@ Result<nlohmann::json> yaml_to_json(std::string_view yaml) {
 Result<ObjectRef> object_ref_of(const nlohmann::json& object) {
   ObjectRef ref;
   if (object.is_object()) {
-    ref.api_version = object.value("apiVersion", "");
-    ref.kind = object.value("kind", "");
-    if (object.contains("metadata") && object["metadata"].is_object()) {
-      ref.name = object["metadata"].value("name", "");
-      ref.namespace_name = object["metadata"].value("namespace", "");
-    }
+    ref.api_version = json_string(object, "apiVersion");
+    ref.kind = json_string(object, "kind");
+    ref.name = json_string(json_member(object, "metadata"), "name");
+    ref.namespace_name = json_string(json_member(object, "metadata"), "namespace");
   }
   if (ref.api_version.empty() || ref.kind.empty() || ref.name.empty()) {
     return Error{ErrorCode::kInvalidArgument,

@@ -2,6 +2,7 @@
 
 
 #include "common/crypto.h"
+#include "common/json_fields.h"
 #include "providers/openstack/api_util.h"
 
 namespace nkd::providers::openstack {
@@ -41,21 +42,17 @@ json server_body(const ServerSpec& spec) {
 }  // namespace
 
 Server server_from_json(const json& object) {
-  Server server{.id = object.value("id", ""),
-                .name = object.value("name", ""),
-                .status = object.value("status", "")};
-  if (auto fault = object.find("fault"); fault != object.end() && fault->is_object()) {
-    server.fault = fault->value("message", "");
+  // Any shape of answer reads without throwing (common/json_fields.h).
+  Server server{.id = json_string(object, "id"),
+                .name = json_string(object, "name"),
+                .status = json_string(object, "status"),
+                .fault = json_string(json_object(object, "fault"), "message")};
+  for (const auto& [key, value] : json_object(object, "metadata").items()) {
+    if (value.is_string()) server.metadata[key] = value.get<std::string>();
   }
-  if (auto metadata = object.find("metadata"); metadata != object.end() && metadata->is_object()) {
-    for (const auto& [key, value] : metadata->items()) {
-      if (value.is_string()) server.metadata[key] = value.get<std::string>();
-    }
-  }
-  if (auto networks = object.find("addresses"); networks != object.end() && networks->is_object()) {
-    for (const auto& [network, addresses] : networks->items()) {
-      for (const json& address : addresses) server.addresses.push_back(address.value("addr", ""));
-    }
+  for (const auto& [network, addresses] : json_object(object, "addresses").items()) {
+    if (!addresses.is_array()) continue;
+    for (const json& address : addresses) server.addresses.push_back(json_string(address, "addr"));
   }
   return server;
 }
@@ -80,8 +77,8 @@ Result<std::string> ComputeService::resolve_flavor(const std::string& name_or_id
   NKD_ASSIGN_OR_RETURN(json listed,
                        json_body(call("flavor_list", "GET", "/flavors?is_public=None"), what));
   std::vector<std::string> matches;
-  for (const json& flavor : listed.value("flavors", json::array())) {
-    if (flavor.value("name", "") == name_or_id) matches.push_back(flavor.value("id", ""));
+  for (const json& flavor : json_array(listed, "flavors")) {
+    if (json_string(flavor, "name") == name_or_id) matches.push_back(json_string(flavor, "id"));
   }
   if (matches.empty()) {
     return Error{ErrorCode::kNotFound, what + ": no flavor has that name or ID; fix the flavor "
@@ -97,7 +94,7 @@ Result<Server> ComputeService::create_server(const ServerSpec& spec) {
   NKD_ASSIGN_OR_RETURN(
       json created, json_body(call("server_create", "POST", "/servers", server_body(spec).dump()),
                               "creating server '" + spec.name + "' in Nova", {202}));
-  Server server = server_from_json(created.value("server", json::object()));
+  Server server = server_from_json(json_member(created, "server"));
   server.name = spec.name;
   server.metadata = spec.metadata;
   if (server.status.empty()) server.status = "BUILD";
@@ -109,7 +106,7 @@ Result<std::optional<Server>> ComputeService::get_server(const std::string& id) 
   const std::string what = "reading server " + id + " in Nova";
   if (response && response->status == 404) return std::optional<Server>();
   NKD_ASSIGN_OR_RETURN(json body, json_body(response, what));
-  return std::optional<Server>(server_from_json(body.value("server", json::object())));
+  return std::optional<Server>(server_from_json(json_member(body, "server")));
 }
 
 Result<std::vector<Server>> ComputeService::list_servers(
@@ -122,7 +119,7 @@ Result<std::vector<Server>> ComputeService::list_servers(
     if (!marker.empty()) path += "&marker=" + url_encode(marker);
     NKD_ASSIGN_OR_RETURN(json body, json_body(call("server_list", "GET", path),
                                               "listing servers named " + name_prefix + "*"));
-    const json servers = body.value("servers", json::array());
+    const json& servers = json_array(body, "servers");
     for (const json& object : servers) {
       Server server = server_from_json(object);
       // A server Nova has marked DELETED is on its way out (its record goes moments later): to
@@ -135,7 +132,7 @@ Result<std::vector<Server>> ComputeService::list_servers(
       if (matches) found.push_back(std::move(server));
     }
     if (servers.size() < static_cast<std::size_t>(kPageLimit)) return found;
-    marker = servers.back().value("id", "");
+    marker = json_string(servers.back(), "id");
   }
   return Error{ErrorCode::kInternal, "listing servers named " + name_prefix + "*: more than " +
                                          std::to_string(kPageLimit * kMaxPages) +

@@ -1,5 +1,6 @@
 #include "providers/openstack/image.h"
 
+#include "common/json_fields.h"
 #include "providers/openstack/api_util.h"
 
 namespace nkd::providers::openstack {
@@ -22,19 +23,19 @@ Result<std::string> ImageService::resolve_image(const std::string& name_or_id) {
                                    .service_type = "image",
                                    .path = "/v2/images?limit=100&name=" + url_encode(name_or_id)}),
                 what));
-  const nlohmann::json images = listed.value("images", nlohmann::json::array());
+  const nlohmann::json& images = json_array(listed, "images");
   if (images.empty()) {
     return Error{ErrorCode::kNotFound,
                  what + ": no image has that name or ID; upload it or fix platform.openstack.image"};
   }
   if (images.size() > 1) {
     std::string ids;
-    for (const auto& image : images) ids += (ids.empty() ? "" : ", ") + image.value("id", "");
+    for (const auto& image : images) ids += (ids.empty() ? "" : ", ") + json_string(image, "id");
     return Error{ErrorCode::kInvalidArgument,
                  what + ": the name is ambiguous (" + std::to_string(images.size()) +
                      " images: " + ids + "); name the image by its ID"};
   }
-  return images[0].value("id", "");
+  return json_string(images[0], "id");
 }
 
 Result<std::string> ImageService::architecture(const std::string& image_id) {
@@ -44,8 +45,8 @@ Result<std::string> ImageService::architecture(const std::string& image_id) {
                                                                .path = "/v2/images/" + image_id}),
                                  "reading image " + image_id + " in Glance"));
   for (const char* property : {"architecture", "hw_architecture"}) {
-    if (const auto found = image.find(property); found != image.end() && found->is_string()) {
-      return found->get<std::string>();
+    if (const nlohmann::json& found = json_member(image, property); found.is_string()) {
+      return found.get<std::string>();
     }
   }
   return std::string();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/json_fields.h"
 #include "providers/openstack/api_util.h"
 
 namespace nkd::providers::openstack {
@@ -9,16 +10,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string text_of(const json& object, const char* key) {
-  auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get<std::string>() : "";
-}
+std::string text_of(const json& object, const char* key) { return json_string(object, key); }
 
 std::vector<std::string> strings_of(const json& object, const char* key) {
   std::vector<std::string> values;
-  auto found = object.find(key);
-  if (found == object.end() || !found->is_array()) return values;
-  for (const json& value : *found) {
+  for (const json& value : json_array(object, key)) {
     if (value.is_string()) values.push_back(value.get<std::string>());
   }
   return values;
@@ -31,10 +27,10 @@ Port port_of(const json& object) {
             .device_id = text_of(object, "device_id"),
             .description = text_of(object, "description"),
             .tags = strings_of(object, "tags")};
-  for (const json& address : object.value("fixed_ips", json::array())) {
+  for (const json& address : json_array(object, "fixed_ips")) {
     port.fixed_ips.push_back(text_of(address, "ip_address"));
   }
-  for (const json& pair : object.value("allowed_address_pairs", json::array())) {
+  for (const json& pair : json_array(object, "allowed_address_pairs")) {
     port.allowed_address_pairs.push_back(
         AddressPair{.ip_address = text_of(pair, "ip_address"), .mac_address = text_of(pair, "mac_address")});
   }
@@ -94,7 +90,7 @@ Result<std::string> NetworkService::resolve(const std::string& collection,
                     .service_type = "network",
                     .path = "/v2.0/" + collection + "?" + key + "=" + url_encode(name_or_id)}),
                 what));
-  const json items = listed.value(collection, json::array());
+  const json& items = json_array(listed, collection);
   if (items.empty()) {
     return Error{ErrorCode::kNotFound, what + ": the project sees no " + kind +
                                            " of that name; create it or fix the cluster definition"};
@@ -104,7 +100,7 @@ Result<std::string> NetworkService::resolve(const std::string& collection,
                  what + ": the name is ambiguous (" + std::to_string(items.size()) +
                      " matches); name it by its ID"};
   }
-  return items[0].value("id", "");
+  return json_string(items[0], "id");
 }
 
 Result<std::string> NetworkService::resolve_network(const std::string& name_or_id) {
@@ -132,7 +128,7 @@ Result<Port> NetworkService::create_port(const PortSpec& spec) {
                                                             .path = "/v2.0/ports",
                                                             .body = json{{"port", port}}.dump()}),
                               "creating port '" + spec.name + "' in Neutron", {201}));
-  return port_of(created["port"]);
+  return port_of(json_member(created, "port"));
 }
 
 Result<std::vector<Port>> NetworkService::list_ports(const Filters& filters) {
@@ -143,7 +139,7 @@ Result<std::vector<Port>> NetworkService::list_ports(const Filters& filters) {
                                               .path = "/v2.0/ports" + query_of(filters)}),
                 "listing ports (" + describe(filters) + ") in Neutron"));
   std::vector<Port> ports;
-  for (const json& port : listed.value("ports", json::array())) ports.push_back(port_of(port));
+  for (const json& port : json_array(listed, "ports")) ports.push_back(port_of(port));
   return ports;
 }
 
@@ -231,7 +227,7 @@ Result<FloatingIp> NetworkService::create_floating_ip(const std::string& externa
                                                             .path = "/v2.0/floatingips",
                                                             .body = body.dump()}),
                               "creating a floating IP for port " + port_id + " in Neutron", {201}));
-  return floating_ip_of(created["floatingip"]);
+  return floating_ip_of(json_member(created, "floatingip"));
 }
 
 Result<std::vector<FloatingIp>> NetworkService::list_floating_ips(const Filters& filters) {
@@ -242,7 +238,7 @@ Result<std::vector<FloatingIp>> NetworkService::list_floating_ips(const Filters&
                                               .path = "/v2.0/floatingips" + query_of(filters)}),
                 "listing floating IPs (" + describe(filters) + ") in Neutron"));
   std::vector<FloatingIp> addresses;
-  for (const json& item : listed.value("floatingips", json::array())) {
+  for (const json& item : json_array(listed, "floatingips")) {
     addresses.push_back(floating_ip_of(item));
   }
   return addresses;

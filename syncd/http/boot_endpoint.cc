@@ -19,10 +19,7 @@ constexpr char kBootRefusal[] = "{\"error\": \"no boot script for this machine\"
 
 void HttpServer::handle_boot(const httplib::Request& request, httplib::Response& response) {
   const std::string target = request.matches[1];
-  const auto slash = target.find('/');
-  const auto found = slash == std::string::npos ? bare_metal_.boot_target_by_mac(target)
-                                                : bare_metal_.boot_target(target.substr(0, slash),
-                                                                          target.substr(slash + 1));
+  const auto found = bare_metal_.boot_target_of_path(target);
   if (!found) {
     metrics_.boot_scripts_total.Add({{"result", "unknown"}}).Increment();
     if (ignition_warnings_.allow(request.remote_addr)) {

@@ -295,14 +295,8 @@ void HttpServer::handle_webhook(const httplib::Request& request, httplib::Respon
       GuardedServer::close_after_response(response);
       return send_error(response, 400, "incomplete or malformed request body");
   }
-  WebhookRequest hook{.kind = *kind,
-                      .body = std::move(body),
-                      .github_signature = request.get_header_value("X-Hub-Signature-256"),
-                      .gitea_signature = request.get_header_value("X-Gitea-Signature"),
-                      .gitlab_token = request.get_header_value("X-Gitlab-Token"),
-                      .generic_signature = request.get_header_value("X-Nkd-Signature"),
-                      .generic_timestamp = request.get_header_value("X-Nkd-Timestamp"),
-                      .delivery_id = request.get_header_value(delivery_header(*kind))};
+  const WebhookRequest hook = webhook_request_of(
+      *kind, std::move(body), [&](const char* name) { return request.get_header_value(name); });
   if (!verify_webhook(hook, options_.webhook_secrets.of(*kind))) {
     count("unauthorized");
     spdlog::warn("refused {} webhook from {}: bad or missing signature", to_string(*kind),
@@ -357,10 +351,10 @@ bool HttpServer::refuse_replay(const WebhookRequest& hook, httplib::Response& re
 }
 
 void HttpServer::handle_ignition(const httplib::Request& request, httplib::Response& response) {
-  std::string token = request.get_header_value("Authorization");
-  if (token.starts_with("Bearer ")) token = token.substr(7);
-  else if (request.has_param("token")) token = request.get_param_value("token");
-  else token.clear();
+  const std::string token = providers::ignition_fetch_token(
+      request.get_header_value("Authorization"),
+      request.has_param("token") ? std::optional<std::string>(request.get_param_value("token"))
+                                 : std::nullopt);
   const auto result = bare_metal_.fetch(request.matches[1], request.matches[2], token);
   if (result.status == providers::BareMetalProvider::FetchStatus::kServed) {
     response.set_header("ETag", "\"" + result.digest + "\"");

@@ -73,6 +73,17 @@ const char* delivery_header(WebhookKind kind) {
   return "X-Nkd-Delivery";
 }
 
+WebhookRequest webhook_request_of(WebhookKind kind, std::string body, const HeaderLookup& header) {
+  return WebhookRequest{.kind = kind,
+                        .body = std::move(body),
+                        .github_signature = header("X-Hub-Signature-256"),
+                        .gitea_signature = header("X-Gitea-Signature"),
+                        .gitlab_token = header("X-Gitlab-Token"),
+                        .generic_signature = header("X-Nkd-Signature"),
+                        .generic_timestamp = header("X-Nkd-Timestamp"),
+                        .delivery_id = header(delivery_header(kind))};
+}
+
 bool valid_delivery_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   return std::all_of(id.begin(), id.end(),

@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,15 @@ struct WebhookRequest {
 
 // The header that carries the delivery ID of `kind`.
 const char* delivery_header(WebhookKind kind);
+
+// A header's value by its name ("" when the request has none); names match in any case.
+using HeaderLookup = std::function<std::string(const char* name)>;
+
+// The request verification reads from a POST /hooks/<kind>: `body` and the headers of every
+// forge's signature, timestamp and delivery ID, found through `header`. Pure: the listener and
+// the webhook fuzz target (fuzz/webhook_fuzzer.cc) both build requests with it.
+[[nodiscard]] WebhookRequest webhook_request_of(WebhookKind kind, std::string body,
+                                                const HeaderLookup& header);
 
 // A delivery ID nkd accepts: 1 to 128 of [A-Za-z0-9_-] (GUIDs and UUIDs fit). The generic
 // signature covers "<timestamp>.<delivery>.<body>": a '.' in the ID would make it ambiguous.

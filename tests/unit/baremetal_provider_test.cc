@@ -182,6 +182,26 @@ model::Cluster cluster_that_boots() {
   return value;
 }
 
+TEST(BareMetalProvider, BootPathNamesANodeOrAMac) {
+  BareMetalProvider provider;
+  ASSERT_TRUE(provider.apply(cluster_that_boots(), render_with_macs(), {}).ok());
+  EXPECT_EQ(provider.boot_target_of_path("52-54-00-ab-cd-02")->node, "lab-worker-0");
+  EXPECT_EQ(provider.boot_target_of_path("lab/lab-cp-0")->node, "lab-cp-0");
+  for (const char* path : {"", "/", "lab/", "/lab-cp-0", "lab/lab-cp-0/", "lab//lab-cp-0",
+                           "52:54:00:ab:cd:02/", "other/lab-cp-0"}) {
+    EXPECT_FALSE(provider.boot_target_of_path(path)) << path;
+  }
+}
+
+TEST(BareMetalProvider, FetchTokenIsTheBearerTokenElseTheQueryParameter) {
+  EXPECT_EQ(ignition_fetch_token("Bearer abc", std::string("query")), "abc");
+  EXPECT_EQ(ignition_fetch_token("Bearer ", std::nullopt), "");
+  EXPECT_EQ(ignition_fetch_token("Basic dXNlcg==", std::string("query")), "query");
+  EXPECT_EQ(ignition_fetch_token("bearer abc", std::nullopt), "");
+  EXPECT_EQ(ignition_fetch_token("", std::string("")), "");
+  EXPECT_EQ(ignition_fetch_token("", std::nullopt), "");
+}
+
 TEST(BareMetalProvider, FindsTheBootTargetByMacInAnyCaseOrByName) {
   BareMetalProvider provider;
   ASSERT_TRUE(provider.apply(cluster_that_boots(), render_with_macs(), {}).ok());

@@ -4,6 +4,8 @@
 // IP's port. Renders use the placeholder PKI, so every expectation is exact.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "plan/review/ignition_review.h"
@@ -13,6 +15,7 @@
 #include "render/network/network_plugin.h"
 #include "render/render.h"
 #include "tests/support/render_fixtures.h"
+#include "tests/support/test_support.h"
 
 namespace nkd {
 namespace {
@@ -86,6 +89,27 @@ TEST(IgnitionReview, DecodesFilesIntoLinesAndRedactsPasswordHashes) {
   EXPECT_EQ(review.find("PRIVATE KEY"), std::string::npos);
   EXPECT_EQ(review.find(side.pki.bootstrap_token_secret.reveal()), std::string::npos);
   EXPECT_EQ(review.find("data:;base64,"), std::string::npos);
+}
+
+// fuzz/corpus/plan_diff/crash-file-path-not-a-string, read as the plan_diff target reads it: a
+// file whose "path" is a number threw nlohmann's type_error out of review_ignition.
+TEST(IgnitionReview, FileWhosePathIsNotAStringIsReviewed) {
+  const std::string config = testing::read_file(std::filesystem::path(testing::source_dir()) /
+                                                "fuzz/corpus/plan_diff/crash-file-path-not-a-string");
+  const plan::SecretRedactor redactor({"s3cr3t-token"});
+  EXPECT_FALSE(plan::review_ignition(config, redactor).empty());
+  EXPECT_TRUE(plan::first_boot_changes(config, config).empty());
+
+  const std::string numbered_path =
+      R"({"storage":{"files":[{"path":421,"contents":{"source":"data:,hi"}}]}})";
+  EXPECT_NE(plan::review_ignition(numbered_path, redactor).find("\"lines\""), std::string::npos);
+}
+
+// erase() threw on a section that is not an object; such a section is compared whole.
+TEST(FirstBootChanges, SectionsThatAreNotObjectsCompareWhole) {
+  EXPECT_EQ(plan::first_boot_changes(R"({"storage":5,"systemd":[1],"passwd":"x"})",
+                                     R"({"storage":6,"systemd":[1],"passwd":"x"})"),
+            (std::vector<std::string>{"section storage changed"}));
 }
 
 TEST(FirstBootChanges, NameTheFileUnitAndUserThatChanged) {

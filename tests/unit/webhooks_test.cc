@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "common/crypto.h"
 #include "tests/fakes/fake_clock.h"
 
@@ -25,6 +27,30 @@ WebhookRequest signed_request(WebhookKind kind, const std::string& body,
   request.generic_signature =
       generic_webhook_signature(secret.reveal(), request.generic_timestamp, "delivery-1", body);
   return request;
+}
+
+TEST(Webhooks, RequestTakesEachForgesHeadersAndItsDeliveryHeader) {
+  const std::map<std::string, std::string> headers{
+      {"X-Hub-Signature-256", "sha256=01"}, {"X-Gitea-Signature", "02"},
+      {"X-Gitlab-Token", "03"},             {"X-Nkd-Signature", "04"},
+      {"X-Nkd-Timestamp", "05"},            {"X-GitHub-Delivery", "github-id"},
+      {"X-Gitea-Delivery", "gitea-id"},     {"X-Gitlab-Event-UUID", "gitlab-id"},
+      {"X-Nkd-Delivery", "generic-id"}};
+  auto header = [&](const char* name) {
+    const auto found = headers.find(name);
+    return found == headers.end() ? std::string() : found->second;
+  };
+  const WebhookRequest github = webhook_request_of(WebhookKind::kGithub, "body", header);
+  EXPECT_EQ(github.body, "body");
+  EXPECT_EQ(github.github_signature, "sha256=01");
+  EXPECT_EQ(github.gitea_signature, "02");
+  EXPECT_EQ(github.gitlab_token, "03");
+  EXPECT_EQ(github.generic_signature, "04");
+  EXPECT_EQ(github.generic_timestamp, "05");
+  EXPECT_EQ(github.delivery_id, "github-id");
+  EXPECT_EQ(webhook_request_of(WebhookKind::kGitea, "", header).delivery_id, "gitea-id");
+  EXPECT_EQ(webhook_request_of(WebhookKind::kGitlab, "", header).delivery_id, "gitlab-id");
+  EXPECT_EQ(webhook_request_of(WebhookKind::kGeneric, "", header).delivery_id, "generic-id");
 }
 
 TEST(Webhooks, AcceptsCorrectSignatureOfEveryKind) {
