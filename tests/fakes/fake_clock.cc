@@ -1,6 +1,7 @@
 #include "tests/fakes/fake_clock.h"
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 
 namespace nkd::testing {
@@ -176,6 +177,19 @@ bool FakeClock::run_until(const std::function<bool()>& done, std::chrono::millis
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
   return true;
+}
+
+bool FakeClock::run_while(const std::function<void()>& action,
+                          std::chrono::milliseconds real_limit) {
+  std::atomic<bool> finished{false};
+  std::thread runner([&] {
+    action();
+    finished = true;
+  });
+  const bool in_time = run_until([&] { return finished.load(); }, real_limit);
+  // Past the limit the clock is left alone, as a test gives up; the action still has to end.
+  runner.join();
+  return in_time;
 }
 
 void FakeClock::set_auto_advance(bool on) {

@@ -70,6 +70,12 @@ class FakeClock final : public Clock {
                  std::chrono::milliseconds real_limit = std::chrono::seconds(10),
                  Duration max_step = std::chrono::milliseconds(50));
 
+  // Runs `action` on a thread of its own while time runs as run_until() moves it, until it
+  // returns: for stopping workers that may be asleep on this clock in the middle of a step.
+  // False when it took longer than `real_limit` (the thread is then still joined).
+  bool run_while(const std::function<void()>& action,
+                 std::chrono::milliseconds real_limit = std::chrono::seconds(30));
+
   // A sleep moves the time to its deadline and returns at once (see the header comment).
   void set_auto_advance(bool on);
   // The length of every sleep_until() so far, in order (with auto_advance or without).

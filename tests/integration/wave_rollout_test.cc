@@ -106,6 +106,8 @@ class WaveRolloutTest : public ::testing::Test {
     auto found = store_->get_cluster(name);
     return found.ok() && found->has_value() ? **found : state::ClusterRecord{};
   }
+  // Waits on the wall clock: each step is an answer of two fake API servers over real TLS. On
+  // the fake clock, the time run_until moved outran those answers and the rollout never ended.
   bool wait_for(const std::string& name,
                 const std::function<bool(const state::ClusterRecord&)>& test) {
     return testing::wait_until([&] { return test(record(name)); }, 20s);
