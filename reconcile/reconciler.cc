@@ -131,8 +131,8 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
     spdlog::error("recording orphaned cluster {}: {}", cluster, status.error().message);
   }
   // An orphan takes part in no rollout: the waves after it may go on.
-  stop_waiting_for_wave(cluster);
-  wake_wave_waiters();
+  waves_.stop_waiting(cluster);
+  waves_.wake_waiters();
 }
 
 void Reconciler::prune(const std::string& cluster, const std::string& revision) {
@@ -143,7 +143,7 @@ void Reconciler::prune(const std::string& cluster, const std::string& revision) 
     deleting_[cluster] = revision;
   }
   queue_.add(cluster);
-  wake_wave_waiters();  // a cluster on its way out holds no later wave
+  waves_.wake_waiters();  // a cluster on its way out holds no later wave
 }
 
 void Reconciler::delete_cluster(const std::string& name) {
@@ -184,8 +184,8 @@ void Reconciler::delete_cluster(const std::string& name) {
     deleting_.erase(name);
     failures_.erase(name);
   }
-  stop_waiting_for_wave(name);
-  wake_wave_waiters();
+  waves_.stop_waiting(name);
+  waves_.wake_waiters();
   spdlog::info("cluster {} deleted: its machines are gone and its record removed (history kept)", name);
 }
 
@@ -278,7 +278,7 @@ void Reconciler::reconcile(const std::string& name) {
   spdlog::debug("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), phases.text());
   // Clusters of later waves name this one's phase while they wait for it; one that starts to
   // wait itself changes nothing for them (the 30 s recheck refreshes their message).
-  if (record.phase != phase_before && record.phase != state::ClusterPhase::kWaitingForWave) wake_wave_waiters();
+  if (record.phase != phase_before && record.phase != state::ClusterPhase::kWaitingForWave) waves_.wake_waiters();
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
       .Observe(seconds);
@@ -296,6 +296,28 @@ void Reconciler::reconcile(const std::string& name) {
                                : attempt.complete      ? options_.resync_interval_ms
                                                        : options_.incomplete_requeue_ms;
   queue_.add(name, std::chrono::milliseconds(next_ms));
+}
+
+std::vector<EarlierWaveCluster> Reconciler::earlier_clusters(int wave) {
+  std::vector<EarlierWaveCluster> earlier;
+  std::lock_guard lock(mutex_);
+  for (const auto& [name, other] : desired_) {
+    if (other.cluster.wave >= wave) continue;
+    EarlierWaveCluster cluster{.name = name,
+                               .wave = other.cluster.wave,
+                               .render_digest = other.render_digest,
+                               .suspended = other.cluster.suspend};
+    if (auto suspension = suspensions_.find(name); suspension != suspensions_.end()) {
+      cluster.suspended = true;
+      cluster.suspend_reason =
+          "by an operator" +
+          (suspension->second.reason.empty() ? std::string() : ": " + suspension->second.reason);
+    } else if (cluster.suspended) {
+      cluster.suspend_reason = "spec.suspend: true";
+    }
+    earlier.push_back(std::move(cluster));
+  }
+  return earlier;
 }
 
 std::string Reconciler::newest_commit_with(const std::string& name, const DesiredCluster& desired,
@@ -330,7 +352,7 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::render_for(cons
     }
   }
   // Later waves waiting to learn whether this cluster changed can tell now.
-  if (first_render) wake_wave_waiters();
+  if (first_render) waves_.wake_waiters();
   return rendered;
 }
 

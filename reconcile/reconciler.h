@@ -26,33 +26,17 @@
 #include "common/progress_monitor.h"
 #include "metrics/metrics.h"
 #include "providers/provider.h"
+#include "reconcile/attempt.h"
 #include "reconcile/cluster_sync.h"
+#include "reconcile/desired_cluster.h"
 #include "reconcile/reconcile_settings.h"
-#include "reconcile/wave_gate.h"
+#include "reconcile/wave_coordinator.h"
 #include "reconcile/work_queue.h"
 #include "render/render.h"
 #include "source/commit_info.h"
 #include "state/state_store.h"
 
 namespace nkd::reconcile {
-
-// Makes a cluster's render when a worker needs it (its PKI from the state store, then the pure
-// renderer). Renders are made per attempt and dropped after it, so the daemon holds at most one
-// render per worker, not one per cluster.
-using RenderFunction = std::function<Result<std::shared_ptr<const render::ClusterRender>>()>;
-
-// What a cluster should become: its model at a commit, and how to render it.
-struct DesiredCluster {
-  model::Cluster cluster;
-  RenderFunction render;
-  // The newest commit this render stands for: later commits that leave the cluster unchanged
-  // move it forward (observe_revisions).
-  source::CommitInfo commit;
-  std::int64_t fetched_at_ms = 0;  // when the commit arrived (for commit-to-applied latency)
-  std::string render_digest;       // known once a worker rendered it; "" before
-  std::string submitted_commit;    // the commit that submitted it (what outcomes are reported for)
-  std::uint64_t submission = 0;    // set by submit(), to tell a newer target from this one
-};
 
 struct ReconcilerOptions {
   int workers = 4;
@@ -175,12 +159,6 @@ class Reconciler {
   void restore_suspensions();
 
  private:
-  struct Attempt {
-    bool succeeded = false;
-    bool complete = false;
-    std::int64_t requeue_ms = 0;  // when set, the next look (a wait for a maintenance window)
-    Retry retry;                  // when not succeeded: when to try again
-  };
   void worker_loop(std::optional<ProgressMonitor::Loop> heartbeat);
   void reconcile(const std::string& name);
   // Times its steps into `phases` (render, join token, history row, provider).
@@ -208,24 +186,8 @@ class Reconciler {
   void delete_cluster(const std::string& name);
   providers::ApplyHooks hooks_for(const model::Cluster& cluster);
   void export_window_metric(const std::string& cluster, bool waiting);
-  // Rollout waves (reconciler_waves.cc): whether `desired`, whose newest render differs from the
-  // one in place, must wait for an earlier wave; judged from the stored records, so a restart
-  // keeps the gate. `wave_events_seen` is set to the count of wake-ups the judgement saw.
-  // `already_recorded` is set when the stored record already shows this very hold (a recheck
-  // that found nothing new), read from the same list of records the judgement used.
-  [[nodiscard]] std::optional<WaveHold> wave_hold_for(const DesiredCluster& desired,
-                                                      std::uint64_t& wave_events_seen,
-                                                      bool& already_recorded);
-  // Keeps the cluster's render unapplied with phase WaitingForWave and a pending history row
-  // (written only when the hold is not `already_recorded`). A wake-up after `wave_events_seen`
-  // (one the judgement may have missed) makes it look again at once.
-  Attempt wait_for_wave(const DesiredCluster& desired, state::ClusterRecord& record,
-                        const std::string& render_digest, const WaveHold& hold,
-                        std::uint64_t wave_events_seen, bool already_recorded);
-  // The cluster no longer waits for a wave (it applies, is suspended or goes).
-  void stop_waiting_for_wave(const std::string& cluster);
-  // Queues every cluster waiting for a wave: something they may wait on has moved.
-  void wake_wave_waiters();
+  // What the wave gate reads of the clusters of waves before `wave` (WaveCoordinator).
+  [[nodiscard]] std::vector<EarlierWaveCluster> earlier_clusters(int wave);
   // The newest commit whose render is `digest` (commits may pass while a reconcile runs).
   std::string newest_commit_with(const std::string& name, const DesiredCluster& desired,
                                  const std::string& digest);
@@ -271,6 +233,8 @@ class Reconciler {
   ReconcilerOptions options_;
   WorkQueue queue_{clock_};
   std::vector<std::thread> workers_;
+  WaveCoordinator waves_{records_, queue_, metrics_, clock_, options_.wave_recheck_ms,
+                         [this](int wave) { return earlier_clusters(wave); }};
 
   std::mutex mutex_;  // guards the maps below
   std::map<std::string, DesiredCluster> desired_;
@@ -279,8 +243,6 @@ class Reconciler {
   std::map<std::string, std::string> exported_revision_;
   std::map<std::string, std::vector<std::string>> exported_node_states_;
   std::map<std::string, state::Suspension> suspensions_;  // operator suspensions, by cluster
-  std::set<std::string> waiting_for_wave_;                // clusters held by an earlier wave
-  std::uint64_t wave_events_ = 0;                         // wake-ups so far (wake_wave_waiters)
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
   DriftListener drift_listener_;

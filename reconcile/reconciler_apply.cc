@@ -119,7 +119,7 @@ Status Reconciler::publish_pointer_targets(const model::Cluster& cluster,
   return ok_status();
 }
 
-Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
+Attempt Reconciler::apply_desired(const DesiredCluster& desired,
                                               state::ClusterRecord& record, PhaseTimer& phases) {
   const std::string& name = desired.cluster.name;
   auto rendered = render_for(desired);
@@ -129,13 +129,15 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   if (rendered && (*rendered)->digest != record.render_digest) {
     std::uint64_t wave_events_seen = 0;
     bool already_recorded = false;
+    const ClusterAccess access =
+        cluster_sync_ != nullptr ? ClusterAccess::kDirect : ClusterAccess::kNone;
     if (const std::optional<WaveHold> hold =
-            wave_hold_for(desired, wave_events_seen, already_recorded)) {
-      return wait_for_wave(desired, record, (*rendered)->digest, *hold, wave_events_seen,
-                           already_recorded);
+            waves_.hold_for(desired, access, wave_events_seen, already_recorded)) {
+      return waves_.wait(desired, record, (*rendered)->digest, *hold, wave_events_seen,
+                         already_recorded);
     }
   }
-  stop_waiting_for_wave(name);
+  waves_.stop_waiting(name);
   if (rendered) rendered = with_fresh_join_token(desired, record, std::move(*rendered));
   phases.lap("join token");
   if (!rendered) {
@@ -193,7 +195,7 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   return sync_cluster(desired, render, record, *row, std::move(nodes), outcome->message);
 }
 
-Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
+Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
                                              const render::ClusterRender& render,
                                              state::ClusterRecord& record,
                                              const state::HistoryRow& row,
@@ -229,7 +231,7 @@ Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
   return {};
 }
 
-Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
+Attempt Reconciler::finish_applied(const DesiredCluster& desired,
                                                state::ClusterRecord& record,
                                                const state::HistoryRow& row,
                                                const std::vector<state::NodeRecord>& nodes,
@@ -250,11 +252,11 @@ Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
   export_cluster_metrics(record, nodes);
   spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), message);
   if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, true, message);
-  wake_wave_waiters();  // this cluster may be the last one a later wave waits for
+  waves_.wake_waiters();  // this cluster may be the last one a later wave waits for
   return Attempt{.succeeded = true, .complete = complete};
 }
 
-Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
+Attempt Reconciler::finish_failed(const DesiredCluster& desired,
                                               state::ClusterRecord& record, std::int64_t row_id,
                                               const Error& error,
                                               const std::vector<state::NodeRecord>* nodes) {
@@ -281,11 +283,11 @@ Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
   metrics_.cluster_ready.Add({{"cluster", name}}).Set(0);
   spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12), message);
   if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, false, message);
-  wake_wave_waiters();  // later waves now say that the rollout stopped here
+  waves_.wake_waiters();  // later waves now say that the rollout stopped here
   return Attempt{.retry = error.retry()};
 }
 
-Reconciler::Attempt Reconciler::save_progress(const DesiredCluster& desired,
+Attempt Reconciler::save_progress(const DesiredCluster& desired,
                                               state::ClusterRecord& record,
                                               const std::vector<state::NodeRecord>& nodes,
                                               const std::string& message) {

@@ -140,8 +140,8 @@ void Reconciler::record_suspended(const DesiredCluster& desired, state::ClusterR
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(1);
   export_window_metric(name, false);
-  stop_waiting_for_wave(name);
-  wake_wave_waiters();  // later waves now say that this cluster holds them
+  waves_.stop_waiting(name);
+  waves_.wake_waiters();  // later waves now say that this cluster holds them
   spdlog::info("cluster {} is suspended ({}): not reconciled", name, why);
   if (outcome_listener_) {
     outcome_listener_(name, desired.submitted_commit, true, "suspended: recorded, not reconciled");
@@ -160,7 +160,7 @@ void Reconciler::export_window_metric(const std::string& cluster, bool waiting) 
   metrics_.cluster_waiting_for_window.Add({{"cluster", cluster}}).Set(waiting ? 1 : 0);
 }
 
-Reconciler::Attempt Reconciler::wait_for_window(const DesiredCluster& desired,
+Attempt Reconciler::wait_for_window(const DesiredCluster& desired,
                                                 state::ClusterRecord& record,
                                                 const std::vector<state::NodeRecord>& nodes,
                                                 const std::string& what) {
