@@ -249,7 +249,7 @@ void Reconciler::reconcile(const std::string& name) {
     if (!deleting && found == desired_.end()) return;
     if (!deleting) desired = found->second;
   }
-  const std::optional<state::Suspension> suspension = suspension_of(name);
+  const std::optional<state::Suspension> suspension = suspensions_.suspension_of(name);
   if (deleting) {
     // Deleting machines is reconciling too: it waits for `nkd resume`, which queues it again.
     if (suspension) {
@@ -268,7 +268,11 @@ void Reconciler::reconcile(const std::string& name) {
   record.wave = desired.cluster.wave;
   record.phase_message.clear();  // the steps below say again what they wait for
   if (desired.cluster.suspend || suspension) {
-    record_suspended(desired, record, suspension);
+    suspensions_.record_suspended(desired, record, suspension,
+                                  [&] { return render_for(desired); });
+    if (outcome_listener_) {
+      outcome_listener_(name, desired.submitted_commit, true, "suspended: recorded, not reconciled");
+    }
     return;
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
@@ -300,22 +304,25 @@ void Reconciler::reconcile(const std::string& name) {
 
 std::vector<EarlierWaveCluster> Reconciler::earlier_clusters(int wave) {
   std::vector<EarlierWaveCluster> earlier;
-  std::lock_guard lock(mutex_);
-  for (const auto& [name, other] : desired_) {
-    if (other.cluster.wave >= wave) continue;
-    EarlierWaveCluster cluster{.name = name,
-                               .wave = other.cluster.wave,
-                               .render_digest = other.render_digest,
-                               .suspended = other.cluster.suspend};
-    if (auto suspension = suspensions_.find(name); suspension != suspensions_.end()) {
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, other] : desired_) {
+      if (other.cluster.wave >= wave) continue;
+      earlier.push_back(EarlierWaveCluster{.name = name,
+                                           .wave = other.cluster.wave,
+                                           .render_digest = other.render_digest,
+                                           .suspended = other.cluster.suspend});
+    }
+  }
+  // Asked after mutex_ is released: the lock order (reconciler.h) holds one lock at a time.
+  for (EarlierWaveCluster& cluster : earlier) {
+    if (auto suspension = suspensions_.suspension_of(cluster.name)) {
       cluster.suspended = true;
       cluster.suspend_reason =
-          "by an operator" +
-          (suspension->second.reason.empty() ? std::string() : ": " + suspension->second.reason);
+          "by an operator" + (suspension->reason.empty() ? std::string() : ": " + suspension->reason);
     } else if (cluster.suspended) {
       cluster.suspend_reason = "spec.suspend: true";
     }
-    earlier.push_back(std::move(cluster));
   }
   return earlier;
 }

@@ -30,6 +30,7 @@
 #include "reconcile/cluster_sync.h"
 #include "reconcile/desired_cluster.h"
 #include "reconcile/reconcile_settings.h"
+#include "reconcile/suspensions.h"
 #include "reconcile/wave_coordinator.h"
 #include "reconcile/work_queue.h"
 #include "render/render.h"
@@ -201,11 +202,6 @@ class Reconciler {
   Result<std::shared_ptr<const render::ClusterRender>> with_fresh_join_token(
       const DesiredCluster& desired, const state::ClusterRecord& record,
       std::shared_ptr<const render::ClusterRender> rendered);
-  // A suspended cluster's reconcile: phase Suspended, and a render that differs from the
-  // applied one recorded as a pending history row (resume applies it).
-  void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record,
-                        const std::optional<state::Suspension>& suspension);
-  [[nodiscard]] std::optional<state::Suspension> suspension_of(const std::string& cluster);
   [[nodiscard]] bool known_cluster(const std::string& cluster);
   // The windows that hold `cluster`'s disturbing changes: its own, else the global ones.
   [[nodiscard]] const std::vector<MaintenanceWindow>& windows_for(const model::Cluster& cluster) const;
@@ -235,14 +231,18 @@ class Reconciler {
   std::vector<std::thread> workers_;
   WaveCoordinator waves_{records_, queue_, metrics_, clock_, options_.wave_recheck_ms,
                          [this](int wave) { return earlier_clusters(wave); }};
+  Suspensions suspensions_{records_, metrics_, clock_, waves_};
 
-  std::mutex mutex_;  // guards the maps below
+  // Guards the maps below. Lock order: one lock at a time. The reconciler calls nothing while it
+  // holds mutex_ (not the wave coordinator, the suspensions, the store or the queue, whose
+  // mutexes are their own), and they hold theirs while calling nothing of the reconciler's; only
+  // the metrics library's internal locks are taken beneath any of them.
+  std::mutex mutex_;
   std::map<std::string, DesiredCluster> desired_;
   std::map<std::string, std::string> deleting_;  // cluster -> the commit it left Git at
   std::map<std::string, int> failures_;
   std::map<std::string, std::string> exported_revision_;
   std::map<std::string, std::vector<std::string>> exported_node_states_;
-  std::map<std::string, state::Suspension> suspensions_;  // operator suspensions, by cluster
   std::mt19937_64 random_{std::random_device{}()};
   OutcomeListener outcome_listener_;
   DriftListener drift_listener_;
