@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
+#include <utility>
 
-#include "common/duration.h"
+
 #include "common/logging.h"
 #include "common/memory.h"
 
@@ -16,12 +16,24 @@ Reconciler::Reconciler(ReconcilerStores stores, providers::InfrastructureProvide
                        const Clock& clock, ReconcilerOptions options)
     : records_(stores.records),
       nodes_(stores.nodes),
-      pki_(stores.pki),
       bare_metal_(bare_metal),
       openstack_(openstack),
       metrics_(metrics),
       clock_(clock),
-      options_(options) {}
+      options_(std::move(options)),
+      apply_step_(stores.records, stores.nodes, stores.pki, bare_metal, openstack, metrics, clock,
+                  options_, wiring_, waves_,
+                  ApplyStep::Callbacks{
+                      .render = [this](const DesiredCluster& desired) { return render_for(desired); },
+                      .newest_commit_with =
+                          [this](const DesiredCluster& desired, const std::string& digest) {
+                            return newest_commit_with(desired.cluster.name, desired, digest);
+                          },
+                      .export_metrics =
+                          [this](const state::ClusterRecord& record,
+                                 const std::vector<state::NodeRecord>& nodes) {
+                            export_cluster_metrics(record, nodes);
+                          }}) {}
 
 Reconciler::~Reconciler() { stop(); }
 
@@ -167,7 +179,7 @@ void Reconciler::delete_cluster(const std::string& name) {
   if (removed && openstack_ != nullptr) removed = openstack_->remove(name);
   if (!removed) {
     record.last_error = "deleting " + name + ": " + removed.error().message;
-    record.phase_message = retry_message(removed.error().retry());
+    record.phase_message = retry_message(removed.error().retry(), options_);
     (void)records_.save_status(record);
     spdlog::error("{} (retrying)", record.last_error);
     queue_.add(name, retry_delay(name, removed.error().retry()));
@@ -178,7 +190,7 @@ void Reconciler::delete_cluster(const std::string& name) {
     queue_.add(name, retry_delay(name, Retry::transient()));
     return;
   }
-  if (cluster_sync_ != nullptr) cluster_sync_->forget(name);
+  if (wiring_.cluster_sync != nullptr) wiring_.cluster_sync->forget(name);
   {
     std::lock_guard lock(mutex_);
     deleting_.erase(name);
@@ -195,27 +207,6 @@ state::ClusterRecord Reconciler::load_record(const std::string& name) {
   state::ClusterRecord record;
   record.name = name;
   return record;
-}
-
-providers::InfrastructureProvider* Reconciler::provider_for(const model::Cluster& cluster) {
-  return cluster.is_openstack() ? openstack_ : &bare_metal_;
-}
-
-std::int64_t retry_delay_ms(const Retry& retry, int transient_failures,
-                            const ReconcilerOptions& options, double jitter_unit) {
-  switch (retry.kind) {
-    case RetryKind::kStalled: return options.resync_interval_ms;
-    case RetryKind::kWaiting:
-      // A delay of 0 must not spin; one past the resync would outlast what the resync promises.
-      return std::clamp(retry.delay_ms, options.retry_base_ms,
-                        std::max(options.retry_base_ms, options.resync_interval_ms));
-    case RetryKind::kTransient: break;
-  }
-  const std::int64_t ceiling = std::min<std::int64_t>(
-      options.retry_cap_ms, options.retry_base_ms << std::clamp(transient_failures - 1, 0, 20));
-  // Jitter spreads the retries of many clusters failing together.
-  const double unit = std::clamp(jitter_unit, 0.0, 1.0);
-  return ceiling / 2 + static_cast<std::int64_t>(unit * static_cast<double>(ceiling - ceiling / 2));
 }
 
 std::chrono::milliseconds Reconciler::retry_delay(const std::string& cluster, const Retry& retry) {
@@ -270,14 +261,14 @@ void Reconciler::reconcile(const std::string& name) {
   if (desired.cluster.suspend || suspension) {
     suspensions_.record_suspended(desired, record, suspension,
                                   [&] { return render_for(desired); });
-    if (outcome_listener_) {
-      outcome_listener_(name, desired.submitted_commit, true, "suspended: recorded, not reconciled");
+    if (wiring_.outcome_listener) {
+      wiring_.outcome_listener(name, desired.submitted_commit, true, "suspended: recorded, not reconciled");
     }
     return;
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
   const state::ClusterPhase phase_before = record.phase;
-  const Attempt attempt = apply_desired(desired, record, phases);
+  const Attempt attempt = apply_step_.apply(desired, record, phases);
   phases.lap("recorded");
   spdlog::debug("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), phases.text());
   // Clusters of later waves name this one's phase while they wait for it; one that starts to
@@ -363,36 +354,6 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::render_for(cons
   return rendered;
 }
 
-std::string Reconciler::retry_message(const Retry& retry) const {
-  switch (retry.kind) {
-    case RetryKind::kStalled:
-      return "stalled: this fails until the definition or what it names changes (see lastError); "
-             "nkd tries again at the next commit, at `nkd sync`, or at the resync in " +
-             format_duration_ms(options_.resync_interval_ms);
-    case RetryKind::kWaiting:
-      return "asked to wait: nkd tries again in " +
-             format_duration_ms(retry_delay_ms(retry, 0, options_, 0.0));
-    case RetryKind::kTransient: break;
-  }
-  return "";
-}
-
-void Reconciler::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
-                                       const Error& error) {
-  record.phase = state::ClusterPhase::kFailed;
-  record.phase_message = retry_message(error.retry());
-  record.last_error = "rendering " + desired.cluster.name + " at " + desired.commit.id.substr(0, 12) +
-                      ": " + error.message;
-  record.updated_at_ms = clock_.now_unix_ms();
-  if (auto status = records_.save_status(record); !status) {
-    spdlog::error("recording render failure of {}: {}", desired.cluster.name, status.error().message);
-  }
-  spdlog::error("{}", record.last_error);
-  if (outcome_listener_) {
-    outcome_listener_(desired.cluster.name, desired.submitted_commit, false, record.last_error);
-  }
-}
-
 void Reconciler::restore_metrics() {
   const Result<std::vector<state::ClusterRecord>> records = records_.list_clusters();
   if (!records) {
@@ -431,6 +392,59 @@ void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,
     metrics_.cluster_nodes.Add({{"cluster", record.name}, {"state", state}}).Set(count);
     exported_node_states_[record.name].push_back(state);
   }
+}
+
+void Reconciler::restore_suspensions() { suspensions_.restore(); }
+
+bool Reconciler::known_cluster(const std::string& cluster) {
+  {
+    std::lock_guard lock(mutex_);
+    if (desired_.contains(cluster) || deleting_.contains(cluster)) return true;
+  }
+  auto record = records_.get_cluster(cluster);
+  return record && record->has_value();
+}
+
+Result<std::string> Reconciler::suspend(const std::string& cluster, const std::string& reason) {
+  if (!known_cluster(cluster)) {
+    return Error{ErrorCode::kNotFound, "no cluster named " + cluster};
+  }
+  auto changed = suspensions_.suspend(cluster, reason, load_record(cluster));
+  if (!changed) return changed.error();
+  if (!*changed) return "cluster " + cluster + " is already suspended";
+  queue_.add(cluster);  // records phase Suspended at once
+  return "cluster " + cluster + " suspended: not reconciled until nkd resume " + cluster;
+}
+
+Result<std::string> Reconciler::resume(const std::string& cluster) {
+  if (!known_cluster(cluster)) {
+    return Error{ErrorCode::kNotFound, "no cluster named " + cluster};
+  }
+  auto changed = suspensions_.resume(cluster, load_record(cluster));
+  if (!changed) return changed.error();
+  if (!*changed) return "cluster " + cluster + " is not suspended";
+  {
+    std::lock_guard lock(mutex_);
+    failures_.erase(cluster);
+  }
+  queue_.add(cluster);
+  return "cluster " + cluster + " resumed: applying its newest accepted render";
+}
+
+Result<std::string> Reconciler::sync_now(const std::string& cluster) {
+  if (!known_cluster(cluster)) {
+    return Error{ErrorCode::kNotFound, "no cluster named " + cluster};
+  }
+  if (suspensions_.suspension_of(cluster)) {
+    return Error{ErrorCode::kConflict,
+                 "cluster " + cluster + " is suspended; run nkd resume " + cluster + " first"};
+  }
+  {
+    std::lock_guard lock(mutex_);
+    failures_.erase(cluster);
+  }
+  queue_.add(cluster);
+  return "cluster " + cluster + " queued to reconcile now";
 }
 
 }  // namespace nkd::reconcile

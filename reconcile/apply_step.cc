@@ -1,12 +1,12 @@
-// Reconciler, the apply step of one attempt: render → open the history row → provider → (with
-// cluster access) the cluster's own state → close the row or keep it open while the cluster
-// comes up or upgrades.
+#include "reconcile/apply_step.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "reconcile/join_token.h"
-#include "reconcile/reconciler.h"
 #include "state/cluster_pki_store.h"
 
 namespace nkd::reconcile {
@@ -46,7 +46,24 @@ void overlay_cluster_view(std::vector<state::NodeRecord>& nodes, const ClusterSy
 
 }  // namespace
 
-Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join_token(
+ApplyStep::ApplyStep(state::ClusterRecordStore& records, state::NodeStore& nodes,
+                     state::PkiStore& pki, providers::InfrastructureProvider& bare_metal,
+                     providers::InfrastructureProvider* openstack, metrics::Metrics& metrics,
+                     const Clock& clock, const ReconcilerOptions& options,
+                     const ReconcileWiring& wiring, WaveCoordinator& waves, Callbacks callbacks)
+    : records_(records),
+      nodes_(nodes),
+      pki_(pki),
+      bare_metal_(bare_metal),
+      openstack_(openstack),
+      metrics_(metrics),
+      clock_(clock),
+      options_(options),
+      wiring_(wiring),
+      waves_(waves),
+      callbacks_(std::move(callbacks)) {}
+
+Result<std::shared_ptr<const render::ClusterRender>> ApplyStep::with_fresh_join_token(
     const DesiredCluster& desired, const state::ClusterRecord& record,
     std::shared_ptr<const render::ClusterRender> rendered) {
   const std::string& name = desired.cluster.name;
@@ -58,7 +75,7 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
   const std::int64_t now = clock_.now_unix_ms() / 1000;
   const JoinTokenDecision decision =
       decide_join_token(desired.cluster, **pki, *rendered, *nodes, record.render_digest, now,
-                        cluster_sync_ != nullptr);
+                        wiring_.cluster_sync != nullptr);
   switch (decision.action) {
     case JoinTokenDecision::Action::kKeep: return rendered;
     case JoinTokenDecision::Action::kRefuse:
@@ -69,7 +86,7 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
   const std::optional<std::int64_t> expiry =
       pki::bootstrap_token_expiry_unix(renewed, desired.cluster);
   // The cluster learns the token before any config carries it.
-  if (Status published = cluster_sync_->publish_join_token(desired.cluster, renewed,
+  if (Status published = wiring_.cluster_sync->publish_join_token(desired.cluster, renewed,
                                                            expiry.value_or(0));
       !published) {
     return published.error();
@@ -87,42 +104,42 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
   if (!saved) return saved.error().wrap("storing the renewed bootstrap token of " + name);
   spdlog::info("cluster {}: bootstrap token renewed for {} node(s) that still join", name,
                decision.joining_nodes.size());
-  return render_for(desired);
+  return callbacks_.render(desired);
 }
 
-providers::ApplyHooks Reconciler::hooks_for(const model::Cluster& cluster) {
+providers::ApplyHooks ApplyStep::hooks_for(const model::Cluster& cluster) {
   providers::ApplyHooks hooks;
   hooks.may_disturb = [this, &cluster] { return may_disturb(cluster); };
-  if (cluster_sync_ != nullptr) {
+  if (wiring_.cluster_sync != nullptr) {
     hooks.before_delete = [this, &cluster](const std::string& node) {
-      return cluster_sync_->drain(cluster, node);
+      return wiring_.cluster_sync->drain(cluster, node);
     };
   }
   return hooks;
 }
 
-Status Reconciler::publish_pointer_targets(const model::Cluster& cluster,
+Status ApplyStep::publish_pointer_targets(const model::Cluster& cluster,
                                            const render::ClusterRender& render) {
   if (!cluster.is_openstack()) return ok_status();  // bare metal publishes every config itself
   const bool any_pointer = std::any_of(render.nodes.begin(), render.nodes.end(),
                                        [](const render::NodeRender& node) { return node.needs_pointer; });
   if (!any_pointer) return ok_status();
-  if (!pointer_publisher_) {
+  if (!wiring_.pointer_publisher) {
     return Error{ErrorCode::kUnavailable,
                  "node configs of " + cluster.name +
                      " are too large for user_data and nothing serves them here"};
   }
-  if (Status served = pointer_publisher_(cluster, render); !served) {
+  if (Status served = wiring_.pointer_publisher(cluster, render); !served) {
     return served.error().wrap("publishing the configs that " + cluster.name +
                                "'s pointer configs fetch");
   }
   return ok_status();
 }
 
-Attempt Reconciler::apply_desired(const DesiredCluster& desired,
+Attempt ApplyStep::apply(const DesiredCluster& desired,
                                               state::ClusterRecord& record, PhaseTimer& phases) {
   const std::string& name = desired.cluster.name;
-  auto rendered = render_for(desired);
+  auto rendered = callbacks_.render(desired);
   phases.lap("render");
   // Only a change waits for the earlier waves; a render already in place goes on being looked
   // after (resync, drift, readiness) whatever they do.
@@ -130,7 +147,7 @@ Attempt Reconciler::apply_desired(const DesiredCluster& desired,
     std::uint64_t wave_events_seen = 0;
     bool already_recorded = false;
     const ClusterAccess access =
-        cluster_sync_ != nullptr ? ClusterAccess::kDirect : ClusterAccess::kNone;
+        wiring_.cluster_sync != nullptr ? ClusterAccess::kDirect : ClusterAccess::kNone;
     if (const std::optional<WaveHold> hold =
             waves_.hold_for(desired, access, wave_events_seen, already_recorded)) {
       return waves_.wait(desired, record, (*rendered)->digest, *hold, wave_events_seen,
@@ -181,13 +198,13 @@ Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.last_error = "";
   record.ready = false;
-  record.applied_revision = newest_commit_with(name, desired, render.digest);
+  record.applied_revision = callbacks_.newest_commit_with(desired, render.digest);
   record.render_digest = render.digest;
   record.applied_at_ms = now_ms;
   record.phase = !outcome->complete ? state::ClusterPhase::kProvisioning
                                      : state::ClusterPhase::kWaitingForCluster;
   auto nodes = node_records(name, outcome->nodes, render, now_ms);
-  if (cluster_sync_ == nullptr) {
+  if (wiring_.cluster_sync == nullptr) {
     // Infrastructure only (clusterAccess: none): what the provider applied is the outcome.
     return finish_applied(desired, record, *row, nodes, outcome->message, outcome->complete);
   }
@@ -195,17 +212,17 @@ Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   return sync_cluster(desired, render, record, *row, std::move(nodes), outcome->message);
 }
 
-Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
+Attempt ApplyStep::sync_cluster(const DesiredCluster& desired,
                                              const render::ClusterRender& render,
                                              state::ClusterRecord& record,
                                              const state::HistoryRow& row,
                                              std::vector<state::NodeRecord> nodes,
                                              const std::string& infra_message) {
-  auto step = cluster_sync_->step(desired.cluster, render, may_disturb(desired.cluster));
+  auto step = wiring_.cluster_sync->step(desired.cluster, render, may_disturb(desired.cluster));
   if (!step) return finish_failed(desired, record, row.id, step.error(), &nodes);
   metrics_.cluster_drift.Add({{"cluster", desired.cluster.name}}).Set(step->drifted_objects);
-  if (drift_listener_) {
-    drift_listener_(desired.cluster.name, desired.submitted_commit, step->drifted_objects,
+  if (wiring_.drift_listener) {
+    wiring_.drift_listener(desired.cluster.name, desired.submitted_commit, step->drifted_objects,
                     step->message);
   }
   overlay_cluster_view(nodes, *step);
@@ -231,7 +248,7 @@ Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
   return {};
 }
 
-Attempt Reconciler::finish_applied(const DesiredCluster& desired,
+Attempt ApplyStep::finish_applied(const DesiredCluster& desired,
                                                state::ClusterRecord& record,
                                                const state::HistoryRow& row,
                                                const std::vector<state::NodeRecord>& nodes,
@@ -249,14 +266,14 @@ Attempt Reconciler::finish_applied(const DesiredCluster& desired,
     metrics_.commit_to_applied_seconds.Add({}, metrics::Metrics::slow_buckets())
         .Observe(static_cast<double>(now_ms - desired.fetched_at_ms) / 1000.0);
   }
-  export_cluster_metrics(record, nodes);
+  callbacks_.export_metrics(record, nodes);
   spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), message);
-  if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, true, message);
+  if (wiring_.outcome_listener) wiring_.outcome_listener(name, desired.submitted_commit, true, message);
   waves_.wake_waiters();  // this cluster may be the last one a later wave waits for
   return Attempt{.succeeded = true, .complete = complete};
 }
 
-Attempt Reconciler::finish_failed(const DesiredCluster& desired,
+Attempt ApplyStep::finish_failed(const DesiredCluster& desired,
                                               state::ClusterRecord& record, std::int64_t row_id,
                                               const Error& error,
                                               const std::vector<state::NodeRecord>* nodes) {
@@ -264,7 +281,7 @@ Attempt Reconciler::finish_failed(const DesiredCluster& desired,
   const std::string& message = error.message;
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.phase = state::ClusterPhase::kFailed;
-  record.phase_message = retry_message(error.retry());
+  record.phase_message = retry_message(error.retry(), options_);
   record.ready = false;
   record.last_error = message;
   record.updated_at_ms = now_ms;
@@ -282,12 +299,12 @@ Attempt Reconciler::finish_failed(const DesiredCluster& desired,
   }
   metrics_.cluster_ready.Add({{"cluster", name}}).Set(0);
   spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12), message);
-  if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, false, message);
+  if (wiring_.outcome_listener) wiring_.outcome_listener(name, desired.submitted_commit, false, message);
   waves_.wake_waiters();  // later waves now say that the rollout stopped here
   return Attempt{.retry = error.retry()};
 }
 
-Attempt Reconciler::save_progress(const DesiredCluster& desired,
+Attempt ApplyStep::save_progress(const DesiredCluster& desired,
                                               state::ClusterRecord& record,
                                               const std::vector<state::NodeRecord>& nodes,
                                               const std::string& message) {
@@ -301,10 +318,66 @@ Attempt Reconciler::save_progress(const DesiredCluster& desired,
     spdlog::error("recording progress of {}: {}", name, saved.error().message);
     return {};
   }
-  export_cluster_metrics(record, nodes);
+  callbacks_.export_metrics(record, nodes);
   spdlog::info("cluster {} at {}: {}: {}", name, desired.commit.id.substr(0, 12),
                state::to_string(record.phase), message);
   return Attempt{.succeeded = true, .complete = false};
+}
+
+void ApplyStep::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
+                                       const Error& error) {
+  record.phase = state::ClusterPhase::kFailed;
+  record.phase_message = retry_message(error.retry(), options_);
+  record.last_error = "rendering " + desired.cluster.name + " at " + desired.commit.id.substr(0, 12) +
+                      ": " + error.message;
+  record.updated_at_ms = clock_.now_unix_ms();
+  if (auto status = records_.save_status(record); !status) {
+    spdlog::error("recording render failure of {}: {}", desired.cluster.name, status.error().message);
+  }
+  spdlog::error("{}", record.last_error);
+  if (wiring_.outcome_listener) {
+    wiring_.outcome_listener(desired.cluster.name, desired.submitted_commit, false, record.last_error);
+  }
+}
+
+providers::InfrastructureProvider* ApplyStep::provider_for(const model::Cluster& cluster) {
+  return cluster.is_openstack() ? openstack_ : &bare_metal_;
+}
+
+const std::vector<MaintenanceWindow>& ApplyStep::windows_for(const model::Cluster& cluster) const {
+  return cluster.maintenance_windows ? *cluster.maintenance_windows : options_.maintenance_windows;
+}
+
+bool ApplyStep::may_disturb(const model::Cluster& cluster) const {
+  return any_window_open(windows_for(cluster), clock_.now_unix_ms());
+}
+
+void ApplyStep::export_window_metric(const std::string& cluster, bool waiting) {
+  metrics_.cluster_waiting_for_window.Add({{"cluster", cluster}}).Set(waiting ? 1 : 0);
+}
+
+Attempt ApplyStep::wait_for_window(const DesiredCluster& desired,
+                                                state::ClusterRecord& record,
+                                                const std::vector<state::NodeRecord>& nodes,
+                                                const std::string& what) {
+  const std::vector<MaintenanceWindow>& windows = windows_for(desired.cluster);
+  const std::int64_t now_ms = clock_.now_unix_ms();
+  const std::optional<std::int64_t> opens = next_window_opening(windows, now_ms);
+  record.phase = state::ClusterPhase::kWaitingForWindow;
+  record.last_error = "";
+  record.phase_message = what + "; waiting for a maintenance window (" + describe(windows) + ")" +
+                         (opens ? ", next at " + format_rfc3339_ms(*opens) : std::string());
+  // The metric first: whoever sees the phase stored also sees the metric say so.
+  export_window_metric(desired.cluster.name, true);
+  Attempt attempt = save_progress(desired, record, nodes, record.phase_message);
+  if (wiring_.window_listener) {
+    wiring_.window_listener(desired.cluster.name, desired.submitted_commit, record.phase_message);
+  }
+  // Wake at the opening, but look at least every window_recheck_ms: the clock may jump.
+  std::int64_t wait_ms = options_.window_recheck_ms;
+  if (opens) wait_ms = std::clamp<std::int64_t>(*opens - now_ms, 1, wait_ms);
+  attempt.requeue_ms = wait_ms;
+  return attempt;
 }
 
 }  // namespace nkd::reconcile
