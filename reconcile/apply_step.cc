@@ -37,7 +37,8 @@ std::vector<state::NodeRecord> node_records(const std::string& cluster,
 void overlay_cluster_view(std::vector<state::NodeRecord>& nodes, const ClusterSyncReport& report) {
   for (state::NodeRecord& node : nodes) {
     auto found = report.nodes.find(node.name);
-    if (found == report.nodes.end() || found->second.state == state::NodeState::kRegistering) continue;
+    if (found == report.nodes.end() || found->second.state == state::NodeState::kRegistering)
+      continue;
     node.state = found->second.state;
     node.kubelet_version = found->second.kubelet_version;
     node.os_image = found->second.os_image;
@@ -77,17 +78,19 @@ Result<std::shared_ptr<const render::ClusterRender>> ApplyStep::with_fresh_join_
       decide_join_token(desired.cluster, **pki, *rendered, *nodes, record.render_digest, now,
                         wiring_.cluster_sync != nullptr);
   switch (decision.action) {
-    case JoinTokenDecision::Action::kKeep: return rendered;
+    case JoinTokenDecision::Action::kKeep:
+      return rendered;
     case JoinTokenDecision::Action::kRefuse:
       return Error{ErrorCode::kConflict, decision.message};
-    case JoinTokenDecision::Action::kRenew: break;
+    case JoinTokenDecision::Action::kRenew:
+      break;
   }
   const pki::ClusterPki renewed = pki::with_new_bootstrap_token(**pki, now);
   const std::optional<std::int64_t> expiry =
       pki::bootstrap_token_expiry_unix(renewed, desired.cluster);
   // The cluster learns the token before any config carries it.
-  if (Status published = wiring_.cluster_sync->publish_join_token(desired.cluster, renewed,
-                                                           expiry.value_or(0));
+  if (Status published =
+          wiring_.cluster_sync->publish_join_token(desired.cluster, renewed, expiry.value_or(0));
       !published) {
     return published.error();
   }
@@ -119,10 +122,11 @@ providers::ApplyHooks ApplyStep::hooks_for(const model::Cluster& cluster) {
 }
 
 Status ApplyStep::publish_pointer_targets(const model::Cluster& cluster,
-                                           const render::ClusterRender& render) {
+                                          const render::ClusterRender& render) {
   if (!cluster.is_openstack()) return ok_status();  // bare metal publishes every config itself
-  const bool any_pointer = std::any_of(render.nodes.begin(), render.nodes.end(),
-                                       [](const render::NodeRender& node) { return node.needs_pointer; });
+  const bool any_pointer =
+      std::any_of(render.nodes.begin(), render.nodes.end(),
+                  [](const render::NodeRender& node) { return node.needs_pointer; });
   if (!any_pointer) return ok_status();
   if (!wiring_.pointer_publisher) {
     return Error{ErrorCode::kUnavailable,
@@ -136,8 +140,8 @@ Status ApplyStep::publish_pointer_targets(const model::Cluster& cluster,
   return ok_status();
 }
 
-Attempt ApplyStep::apply(const DesiredCluster& desired,
-                                              state::ClusterRecord& record, PhaseTimer& phases) {
+Attempt ApplyStep::apply(const DesiredCluster& desired, state::ClusterRecord& record,
+                         PhaseTimer& phases) {
   const std::string& name = desired.cluster.name;
   auto rendered = callbacks_.render(desired);
   phases.lap("render");
@@ -180,10 +184,10 @@ Attempt ApplyStep::apply(const DesiredCluster& desired,
   }
   providers::InfrastructureProvider* provider = provider_for(desired.cluster);
   Result<providers::ApplyOutcome> outcome =
-      provider != nullptr
-          ? provider->apply(desired.cluster, render, hooks_for(desired.cluster))
-          : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
-                "no OpenStack provider is configured; set clouds: in syncd.yaml"});
+      provider != nullptr ? provider->apply(desired.cluster, render, hooks_for(desired.cluster))
+                          : Result<providers::ApplyOutcome>(Error{
+                                ErrorCode::kUnavailable,
+                                "no OpenStack provider is configured; set clouds: in syncd.yaml"});
   phases.lap("provider");
   if (!outcome) return finish_failed(desired, record, row->id, outcome.error());
   if (!outcome->held.empty()) {
@@ -202,7 +206,7 @@ Attempt ApplyStep::apply(const DesiredCluster& desired,
   record.render_digest = render.digest;
   record.applied_at_ms = now_ms;
   record.phase = !outcome->complete ? state::ClusterPhase::kProvisioning
-                                     : state::ClusterPhase::kWaitingForCluster;
+                                    : state::ClusterPhase::kWaitingForCluster;
   auto nodes = node_records(name, outcome->nodes, render, now_ms);
   if (wiring_.cluster_sync == nullptr) {
     // Infrastructure only (clusterAccess: none): what the provider applied is the outcome.
@@ -212,18 +216,16 @@ Attempt ApplyStep::apply(const DesiredCluster& desired,
   return sync_cluster(desired, render, record, *row, std::move(nodes), outcome->message);
 }
 
-Attempt ApplyStep::sync_cluster(const DesiredCluster& desired,
-                                             const render::ClusterRender& render,
-                                             state::ClusterRecord& record,
-                                             const state::HistoryRow& row,
-                                             std::vector<state::NodeRecord> nodes,
-                                             const std::string& infra_message) {
+Attempt ApplyStep::sync_cluster(const DesiredCluster& desired, const render::ClusterRender& render,
+                                state::ClusterRecord& record, const state::HistoryRow& row,
+                                std::vector<state::NodeRecord> nodes,
+                                const std::string& infra_message) {
   auto step = wiring_.cluster_sync->step(desired.cluster, render, may_disturb(desired.cluster));
   if (!step) return finish_failed(desired, record, row.id, step.error(), &nodes);
   metrics_.cluster_drift.Add({{"cluster", desired.cluster.name}}).Set(step->drifted_objects);
   if (wiring_.drift_listener) {
     wiring_.drift_listener(desired.cluster.name, desired.submitted_commit, step->drifted_objects,
-                    step->message);
+                           step->message);
   }
   overlay_cluster_view(nodes, *step);
   record.phase = phase_of(step->stage);
@@ -240,24 +242,23 @@ Attempt ApplyStep::sync_cluster(const DesiredCluster& desired,
     case ClusterStage::kReady:
       record.ready = true;
       record.cluster_revision = record.applied_revision;
-      return finish_applied(desired, record, row, nodes,
-                            infra_message + "; cluster ready" +
-                                (step->message.empty() ? "" : ": " + step->message),
-                            true);
+      return finish_applied(
+          desired, record, row, nodes,
+          infra_message + "; cluster ready" + (step->message.empty() ? "" : ": " + step->message),
+          true);
   }
   return {};
 }
 
-Attempt ApplyStep::finish_applied(const DesiredCluster& desired,
-                                               state::ClusterRecord& record,
-                                               const state::HistoryRow& row,
-                                               const std::vector<state::NodeRecord>& nodes,
-                                               const std::string& message, bool complete) {
+Attempt ApplyStep::finish_applied(const DesiredCluster& desired, state::ClusterRecord& record,
+                                  const state::HistoryRow& row,
+                                  const std::vector<state::NodeRecord>& nodes,
+                                  const std::string& message, bool complete) {
   const std::string& name = desired.cluster.name;
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.updated_at_ms = now_ms;
-  if (auto status = records_.finish_attempt(row.id, state::Outcome::kApplied, message, now_ms,
-                                          record, nodes);
+  if (auto status =
+          records_.finish_attempt(row.id, state::Outcome::kApplied, message, now_ms, record, nodes);
       !status) {
     spdlog::error("recording applied revision of {}: {}", name, status.error().message);
     return {};
@@ -268,15 +269,15 @@ Attempt ApplyStep::finish_applied(const DesiredCluster& desired,
   }
   callbacks_.export_metrics(record, nodes);
   spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), message);
-  if (wiring_.outcome_listener) wiring_.outcome_listener(name, desired.submitted_commit, true, message);
+  if (wiring_.outcome_listener)
+    wiring_.outcome_listener(name, desired.submitted_commit, true, message);
   waves_.wake_waiters();  // this cluster may be the last one a later wave waits for
   return Attempt{.succeeded = true, .complete = complete};
 }
 
-Attempt ApplyStep::finish_failed(const DesiredCluster& desired,
-                                              state::ClusterRecord& record, std::int64_t row_id,
-                                              const Error& error,
-                                              const std::vector<state::NodeRecord>* nodes) {
+Attempt ApplyStep::finish_failed(const DesiredCluster& desired, state::ClusterRecord& record,
+                                 std::int64_t row_id, const Error& error,
+                                 const std::vector<state::NodeRecord>* nodes) {
   const std::string& name = desired.cluster.name;
   const std::string& message = error.message;
   const std::int64_t now_ms = clock_.now_unix_ms();
@@ -292,22 +293,23 @@ Attempt ApplyStep::finish_failed(const DesiredCluster& desired,
     if (auto stored = nodes_.nodes(name); stored) kept = std::move(*stored);
     nodes = &kept;
   }
-  if (auto status = records_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record,
-                                          *nodes);
+  if (auto status =
+          records_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record, *nodes);
       !status) {
     spdlog::error("recording failure of {}: {}", name, status.error().message);
   }
   metrics_.cluster_ready.Add({{"cluster", name}}).Set(0);
-  spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12), message);
-  if (wiring_.outcome_listener) wiring_.outcome_listener(name, desired.submitted_commit, false, message);
+  spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12),
+               message);
+  if (wiring_.outcome_listener)
+    wiring_.outcome_listener(name, desired.submitted_commit, false, message);
   waves_.wake_waiters();  // later waves now say that the rollout stopped here
   return Attempt{.retry = error.retry()};
 }
 
-Attempt ApplyStep::save_progress(const DesiredCluster& desired,
-                                              state::ClusterRecord& record,
-                                              const std::vector<state::NodeRecord>& nodes,
-                                              const std::string& message) {
+Attempt ApplyStep::save_progress(const DesiredCluster& desired, state::ClusterRecord& record,
+                                 const std::vector<state::NodeRecord>& nodes,
+                                 const std::string& message) {
   const std::string& name = desired.cluster.name;
   record.updated_at_ms = clock_.now_unix_ms();
   Status saved = records_.save_status(record);
@@ -325,18 +327,20 @@ Attempt ApplyStep::save_progress(const DesiredCluster& desired,
 }
 
 void ApplyStep::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
-                                       const Error& error) {
+                                      const Error& error) {
   record.phase = state::ClusterPhase::kFailed;
   record.phase_message = retry_message(error.retry(), options_);
-  record.last_error = "rendering " + desired.cluster.name + " at " + desired.commit.id.substr(0, 12) +
-                      ": " + error.message;
+  record.last_error = "rendering " + desired.cluster.name + " at " +
+                      desired.commit.id.substr(0, 12) + ": " + error.message;
   record.updated_at_ms = clock_.now_unix_ms();
   if (auto status = records_.save_status(record); !status) {
-    spdlog::error("recording render failure of {}: {}", desired.cluster.name, status.error().message);
+    spdlog::error("recording render failure of {}: {}", desired.cluster.name,
+                  status.error().message);
   }
   spdlog::error("{}", record.last_error);
   if (wiring_.outcome_listener) {
-    wiring_.outcome_listener(desired.cluster.name, desired.submitted_commit, false, record.last_error);
+    wiring_.outcome_listener(desired.cluster.name, desired.submitted_commit, false,
+                             record.last_error);
   }
 }
 
@@ -356,10 +360,9 @@ void ApplyStep::export_window_metric(const std::string& cluster, bool waiting) {
   metrics_.cluster_waiting_for_window.Add({{"cluster", cluster}}).Set(waiting ? 1 : 0);
 }
 
-Attempt ApplyStep::wait_for_window(const DesiredCluster& desired,
-                                                state::ClusterRecord& record,
-                                                const std::vector<state::NodeRecord>& nodes,
-                                                const std::string& what) {
+Attempt ApplyStep::wait_for_window(const DesiredCluster& desired, state::ClusterRecord& record,
+                                   const std::vector<state::NodeRecord>& nodes,
+                                   const std::string& what) {
   const std::vector<MaintenanceWindow>& windows = windows_for(desired.cluster);
   const std::int64_t now_ms = clock_.now_unix_ms();
   const std::optional<std::int64_t> opens = next_window_opening(windows, now_ms);

@@ -4,7 +4,6 @@
 
 #include <utility>
 
-
 #include "common/logging.h"
 #include "common/memory.h"
 

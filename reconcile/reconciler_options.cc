@@ -9,12 +9,14 @@ namespace nkd::reconcile {
 std::int64_t retry_delay_ms(const Retry& retry, int transient_failures,
                             const ReconcilerOptions& options, double jitter_unit) {
   switch (retry.kind) {
-    case RetryKind::kStalled: return options.resync_interval_ms;
+    case RetryKind::kStalled:
+      return options.resync_interval_ms;
     case RetryKind::kWaiting:
       // A delay of 0 must not spin; one past the resync would outlast what the resync promises.
       return std::clamp(retry.delay_ms, options.retry_base_ms,
                         std::max(options.retry_base_ms, options.resync_interval_ms));
-    case RetryKind::kTransient: break;
+    case RetryKind::kTransient:
+      break;
   }
   const std::int64_t ceiling = std::min<std::int64_t>(
       options.retry_cap_ms, options.retry_base_ms << std::clamp(transient_failures - 1, 0, 20));
@@ -32,7 +34,8 @@ std::string retry_message(const Retry& retry, const ReconcilerOptions& options) 
     case RetryKind::kWaiting:
       return "asked to wait: nkd tries again in " +
              format_duration_ms(retry_delay_ms(retry, 0, options, 0.0));
-    case RetryKind::kTransient: break;
+    case RetryKind::kTransient:
+      break;
   }
   return "";
 }

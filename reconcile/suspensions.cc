@@ -13,8 +13,10 @@ Suspensions::Suspensions(state::ClusterRecordStore& records, metrics::Metrics& m
 void Suspensions::restore() {
   auto stored = records_.suspensions();
   if (!stored) {
-    spdlog::error("reading suspensions from the state store: {} (clusters suspended before the "
-                  "restart are reconciled until it is readable)", stored.error().message);
+    spdlog::error(
+        "reading suspensions from the state store: {} (clusters suspended before the "
+        "restart are reconciled until it is readable)",
+        stored.error().message);
     return;
   }
   std::lock_guard lock(mutex_);
@@ -35,14 +37,14 @@ Result<bool> Suspensions::suspend(const std::string& cluster, const std::string&
                                   const state::ClusterRecord& record) {
   const std::int64_t now_ms = clock_.now_unix_ms();
   const state::Suspension suspension{.cluster = cluster, .reason = reason, .since_ms = now_ms};
-  const state::HistoryRow row{.cluster = cluster,
-                              .revision = record.applied_revision,
-                              .render_digest = record.render_digest,
-                              .outcome = state::Outcome::kSuspended,
-                              .message = "suspended by an operator" +
-                                         (reason.empty() ? std::string() : ": " + reason),
-                              .started_at_ms = now_ms,
-                              .finished_at_ms = now_ms};
+  const state::HistoryRow row{
+      .cluster = cluster,
+      .revision = record.applied_revision,
+      .render_digest = record.render_digest,
+      .outcome = state::Outcome::kSuspended,
+      .message = "suspended by an operator" + (reason.empty() ? std::string() : ": " + reason),
+      .started_at_ms = now_ms,
+      .finished_at_ms = now_ms};
   auto changed = records_.set_suspension(cluster, suspension, row);
   if (!changed) return changed.error().wrap("suspending " + cluster);
   if (!*changed) return false;
@@ -83,8 +85,9 @@ void Suspensions::record_suspended(const DesiredCluster& desired, state::Cluster
   const std::string& name = desired.cluster.name;
   const std::string why = suspension ? "suspended by an operator" : "spec.suspend: true";
   record.phase = state::ClusterPhase::kSuspended;
-  record.phase_message = why + (suspension && !suspension->reason.empty()
-                                    ? " (" + suspension->reason + ")" : std::string());
+  record.phase_message =
+      why +
+      (suspension && !suspension->reason.empty() ? " (" + suspension->reason + ")" : std::string());
   record.updated_at_ms = clock_.now_unix_ms();
   // A commit that changes the render while suspended waits as a pending row: resume opens the
   // same row (same digest) and finishes it.

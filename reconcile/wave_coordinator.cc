@@ -118,9 +118,8 @@ Attempt WaveCoordinator::wait(const DesiredCluster& desired, state::ClusterRecor
   } else {
     spdlog::debug("cluster {}: still WaitingForWave: {}", name, hold.message);
   }
-  return Attempt{.succeeded = true,
-                 .complete = false,
-                 .requeue_ms = missed_wake_up ? 1 : recheck_ms_};
+  return Attempt{
+      .succeeded = true, .complete = false, .requeue_ms = missed_wake_up ? 1 : recheck_ms_};
 }
 
 void WaveCoordinator::stop_waiting(const std::string& cluster) {
