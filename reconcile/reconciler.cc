@@ -2,9 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
+#include <utility>
 
-#include "common/duration.h"
 #include "common/logging.h"
 #include "common/memory.h"
 
@@ -16,12 +15,24 @@ Reconciler::Reconciler(ReconcilerStores stores, providers::InfrastructureProvide
                        const Clock& clock, ReconcilerOptions options)
     : records_(stores.records),
       nodes_(stores.nodes),
-      pki_(stores.pki),
       bare_metal_(bare_metal),
       openstack_(openstack),
       metrics_(metrics),
       clock_(clock),
-      options_(options) {}
+      options_(std::move(options)),
+      apply_step_(stores.records, stores.nodes, stores.pki, bare_metal, openstack, metrics, clock,
+                  options_, wiring_, waves_,
+                  ApplyStep::Callbacks{
+                      .render = [this](const DesiredCluster& desired) { return render_for(desired); },
+                      .newest_commit_with =
+                          [this](const DesiredCluster& desired, const std::string& digest) {
+                            return newest_commit_with(desired.cluster.name, desired, digest);
+                          },
+                      .export_metrics =
+                          [this](const state::ClusterRecord& record,
+                                 const std::vector<state::NodeRecord>& nodes) {
+                            export_cluster_metrics(record, nodes);
+                          }}) {}
 
 Reconciler::~Reconciler() { stop(); }
 
@@ -131,8 +142,8 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
     spdlog::error("recording orphaned cluster {}: {}", cluster, status.error().message);
   }
   // An orphan takes part in no rollout: the waves after it may go on.
-  stop_waiting_for_wave(cluster);
-  wake_wave_waiters();
+  waves_.stop_waiting(cluster);
+  waves_.wake_waiters();
 }
 
 void Reconciler::prune(const std::string& cluster, const std::string& revision) {
@@ -143,7 +154,7 @@ void Reconciler::prune(const std::string& cluster, const std::string& revision) 
     deleting_[cluster] = revision;
   }
   queue_.add(cluster);
-  wake_wave_waiters();  // a cluster on its way out holds no later wave
+  waves_.wake_waiters();  // a cluster on its way out holds no later wave
 }
 
 void Reconciler::delete_cluster(const std::string& name) {
@@ -167,7 +178,7 @@ void Reconciler::delete_cluster(const std::string& name) {
   if (removed && openstack_ != nullptr) removed = openstack_->remove(name);
   if (!removed) {
     record.last_error = "deleting " + name + ": " + removed.error().message;
-    record.phase_message = retry_message(removed.error().retry());
+    record.phase_message = retry_message(removed.error().retry(), options_);
     (void)records_.save_status(record);
     spdlog::error("{} (retrying)", record.last_error);
     queue_.add(name, retry_delay(name, removed.error().retry()));
@@ -178,14 +189,14 @@ void Reconciler::delete_cluster(const std::string& name) {
     queue_.add(name, retry_delay(name, Retry::transient()));
     return;
   }
-  if (cluster_sync_ != nullptr) cluster_sync_->forget(name);
+  if (wiring_.cluster_sync != nullptr) wiring_.cluster_sync->forget(name);
   {
     std::lock_guard lock(mutex_);
     deleting_.erase(name);
     failures_.erase(name);
   }
-  stop_waiting_for_wave(name);
-  wake_wave_waiters();
+  waves_.stop_waiting(name);
+  waves_.wake_waiters();
   spdlog::info("cluster {} deleted: its machines are gone and its record removed (history kept)", name);
 }
 
@@ -195,27 +206,6 @@ state::ClusterRecord Reconciler::load_record(const std::string& name) {
   state::ClusterRecord record;
   record.name = name;
   return record;
-}
-
-providers::InfrastructureProvider* Reconciler::provider_for(const model::Cluster& cluster) {
-  return cluster.is_openstack() ? openstack_ : &bare_metal_;
-}
-
-std::int64_t retry_delay_ms(const Retry& retry, int transient_failures,
-                            const ReconcilerOptions& options, double jitter_unit) {
-  switch (retry.kind) {
-    case RetryKind::kStalled: return options.resync_interval_ms;
-    case RetryKind::kWaiting:
-      // A delay of 0 must not spin; one past the resync would outlast what the resync promises.
-      return std::clamp(retry.delay_ms, options.retry_base_ms,
-                        std::max(options.retry_base_ms, options.resync_interval_ms));
-    case RetryKind::kTransient: break;
-  }
-  const std::int64_t ceiling = std::min<std::int64_t>(
-      options.retry_cap_ms, options.retry_base_ms << std::clamp(transient_failures - 1, 0, 20));
-  // Jitter spreads the retries of many clusters failing together.
-  const double unit = std::clamp(jitter_unit, 0.0, 1.0);
-  return ceiling / 2 + static_cast<std::int64_t>(unit * static_cast<double>(ceiling - ceiling / 2));
 }
 
 std::chrono::milliseconds Reconciler::retry_delay(const std::string& cluster, const Retry& retry) {
@@ -249,7 +239,7 @@ void Reconciler::reconcile(const std::string& name) {
     if (!deleting && found == desired_.end()) return;
     if (!deleting) desired = found->second;
   }
-  const std::optional<state::Suspension> suspension = suspension_of(name);
+  const std::optional<state::Suspension> suspension = suspensions_.suspension_of(name);
   if (deleting) {
     // Deleting machines is reconciling too: it waits for `nkd resume`, which queues it again.
     if (suspension) {
@@ -268,17 +258,21 @@ void Reconciler::reconcile(const std::string& name) {
   record.wave = desired.cluster.wave;
   record.phase_message.clear();  // the steps below say again what they wait for
   if (desired.cluster.suspend || suspension) {
-    record_suspended(desired, record, suspension);
+    suspensions_.record_suspended(desired, record, suspension,
+                                  [&] { return render_for(desired); });
+    if (wiring_.outcome_listener) {
+      wiring_.outcome_listener(name, desired.submitted_commit, true, "suspended: recorded, not reconciled");
+    }
     return;
   }
   metrics_.cluster_suspended.Add({{"cluster", name}}).Set(0);
   const state::ClusterPhase phase_before = record.phase;
-  const Attempt attempt = apply_desired(desired, record, phases);
+  const Attempt attempt = apply_step_.apply(desired, record, phases);
   phases.lap("recorded");
   spdlog::debug("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), phases.text());
   // Clusters of later waves name this one's phase while they wait for it; one that starts to
   // wait itself changes nothing for them (the 30 s recheck refreshes their message).
-  if (record.phase != phase_before && record.phase != state::ClusterPhase::kWaitingForWave) wake_wave_waiters();
+  if (record.phase != phase_before && record.phase != state::ClusterPhase::kWaitingForWave) waves_.wake_waiters();
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
       .Observe(seconds);
@@ -296,6 +290,31 @@ void Reconciler::reconcile(const std::string& name) {
                                : attempt.complete      ? options_.resync_interval_ms
                                                        : options_.incomplete_requeue_ms;
   queue_.add(name, std::chrono::milliseconds(next_ms));
+}
+
+std::vector<EarlierWaveCluster> Reconciler::earlier_clusters(int wave) {
+  std::vector<EarlierWaveCluster> earlier;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, other] : desired_) {
+      if (other.cluster.wave >= wave) continue;
+      earlier.push_back(EarlierWaveCluster{.name = name,
+                                           .wave = other.cluster.wave,
+                                           .render_digest = other.render_digest,
+                                           .suspended = other.cluster.suspend});
+    }
+  }
+  // Asked after mutex_ is released: the lock order (reconciler.h) holds one lock at a time.
+  for (EarlierWaveCluster& cluster : earlier) {
+    if (auto suspension = suspensions_.suspension_of(cluster.name)) {
+      cluster.suspended = true;
+      cluster.suspend_reason =
+          "by an operator" + (suspension->reason.empty() ? std::string() : ": " + suspension->reason);
+    } else if (cluster.suspended) {
+      cluster.suspend_reason = "spec.suspend: true";
+    }
+  }
+  return earlier;
 }
 
 std::string Reconciler::newest_commit_with(const std::string& name, const DesiredCluster& desired,
@@ -330,38 +349,8 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::render_for(cons
     }
   }
   // Later waves waiting to learn whether this cluster changed can tell now.
-  if (first_render) wake_wave_waiters();
+  if (first_render) waves_.wake_waiters();
   return rendered;
-}
-
-std::string Reconciler::retry_message(const Retry& retry) const {
-  switch (retry.kind) {
-    case RetryKind::kStalled:
-      return "stalled: this fails until the definition or what it names changes (see lastError); "
-             "nkd tries again at the next commit, at `nkd sync`, or at the resync in " +
-             format_duration_ms(options_.resync_interval_ms);
-    case RetryKind::kWaiting:
-      return "asked to wait: nkd tries again in " +
-             format_duration_ms(retry_delay_ms(retry, 0, options_, 0.0));
-    case RetryKind::kTransient: break;
-  }
-  return "";
-}
-
-void Reconciler::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
-                                       const Error& error) {
-  record.phase = state::ClusterPhase::kFailed;
-  record.phase_message = retry_message(error.retry());
-  record.last_error = "rendering " + desired.cluster.name + " at " + desired.commit.id.substr(0, 12) +
-                      ": " + error.message;
-  record.updated_at_ms = clock_.now_unix_ms();
-  if (auto status = records_.save_status(record); !status) {
-    spdlog::error("recording render failure of {}: {}", desired.cluster.name, status.error().message);
-  }
-  spdlog::error("{}", record.last_error);
-  if (outcome_listener_) {
-    outcome_listener_(desired.cluster.name, desired.submitted_commit, false, record.last_error);
-  }
 }
 
 void Reconciler::restore_metrics() {
@@ -402,6 +391,59 @@ void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,
     metrics_.cluster_nodes.Add({{"cluster", record.name}, {"state", state}}).Set(count);
     exported_node_states_[record.name].push_back(state);
   }
+}
+
+void Reconciler::restore_suspensions() { suspensions_.restore(); }
+
+bool Reconciler::known_cluster(const std::string& cluster) {
+  {
+    std::lock_guard lock(mutex_);
+    if (desired_.contains(cluster) || deleting_.contains(cluster)) return true;
+  }
+  auto record = records_.get_cluster(cluster);
+  return record && record->has_value();
+}
+
+Result<std::string> Reconciler::suspend(const std::string& cluster, const std::string& reason) {
+  if (!known_cluster(cluster)) {
+    return Error{ErrorCode::kNotFound, "no cluster named " + cluster};
+  }
+  auto changed = suspensions_.suspend(cluster, reason, load_record(cluster));
+  if (!changed) return changed.error();
+  if (!*changed) return "cluster " + cluster + " is already suspended";
+  queue_.add(cluster);  // records phase Suspended at once
+  return "cluster " + cluster + " suspended: not reconciled until nkd resume " + cluster;
+}
+
+Result<std::string> Reconciler::resume(const std::string& cluster) {
+  if (!known_cluster(cluster)) {
+    return Error{ErrorCode::kNotFound, "no cluster named " + cluster};
+  }
+  auto changed = suspensions_.resume(cluster, load_record(cluster));
+  if (!changed) return changed.error();
+  if (!*changed) return "cluster " + cluster + " is not suspended";
+  {
+    std::lock_guard lock(mutex_);
+    failures_.erase(cluster);
+  }
+  queue_.add(cluster);
+  return "cluster " + cluster + " resumed: applying its newest accepted render";
+}
+
+Result<std::string> Reconciler::sync_now(const std::string& cluster) {
+  if (!known_cluster(cluster)) {
+    return Error{ErrorCode::kNotFound, "no cluster named " + cluster};
+  }
+  if (suspensions_.suspension_of(cluster)) {
+    return Error{ErrorCode::kConflict,
+                 "cluster " + cluster + " is suspended; run nkd resume " + cluster + " first"};
+  }
+  {
+    std::lock_guard lock(mutex_);
+    failures_.erase(cluster);
+  }
+  queue_.add(cluster);
+  return "cluster " + cluster + " queued to reconcile now";
 }
 
 }  // namespace nkd::reconcile

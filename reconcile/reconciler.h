@@ -5,6 +5,11 @@
 // stalled one only at the next commit or resync; every cluster is re-applied each resync
 // interval. The history row is opened before the provider is called, so a crash at any point
 // resumes the same row on restart instead of adding one.
+//
+// It owns the work queue, the workers and each cluster's target, and composes the steps of an
+// attempt, each a class of its own: ApplyStep (render, provider, cluster access, the history
+// row), WaveCoordinator (rollout waves) and Suspensions (`nkd suspend|resume`). They see the
+// targets only through the callbacks it gives them.
 #pragma once
 
 #include <atomic>
@@ -26,58 +31,21 @@
 #include "common/progress_monitor.h"
 #include "metrics/metrics.h"
 #include "providers/provider.h"
+#include "reconcile/apply_step.h"
+#include "reconcile/attempt.h"
 #include "reconcile/cluster_sync.h"
+#include "reconcile/desired_cluster.h"
 #include "reconcile/reconcile_settings.h"
-#include "reconcile/wave_gate.h"
+#include "reconcile/reconcile_wiring.h"
+#include "reconcile/reconciler_options.h"
+#include "reconcile/suspensions.h"
+#include "reconcile/wave_coordinator.h"
 #include "reconcile/work_queue.h"
 #include "render/render.h"
 #include "source/commit_info.h"
 #include "state/state_store.h"
 
 namespace nkd::reconcile {
-
-// Makes a cluster's render when a worker needs it (its PKI from the state store, then the pure
-// renderer). Renders are made per attempt and dropped after it, so the daemon holds at most one
-// render per worker, not one per cluster.
-using RenderFunction = std::function<Result<std::shared_ptr<const render::ClusterRender>>()>;
-
-// What a cluster should become: its model at a commit, and how to render it.
-struct DesiredCluster {
-  model::Cluster cluster;
-  RenderFunction render;
-  // The newest commit this render stands for: later commits that leave the cluster unchanged
-  // move it forward (observe_revisions).
-  source::CommitInfo commit;
-  std::int64_t fetched_at_ms = 0;  // when the commit arrived (for commit-to-applied latency)
-  std::string render_digest;       // known once a worker rendered it; "" before
-  std::string submitted_commit;    // the commit that submitted it (what outcomes are reported for)
-  std::uint64_t submission = 0;    // set by submit(), to tell a newer target from this one
-};
-
-struct ReconcilerOptions {
-  int workers = 4;
-  std::int64_t retry_base_ms = 1'000;
-  std::int64_t retry_cap_ms = 300'000;
-  std::int64_t resync_interval_ms = 600'000;
-  std::int64_t incomplete_requeue_ms = 2'000;  // provider still building machines
-  ClusterAccess cluster_access = ClusterAccess::kNone;
-  // Windows for clusters without spec.maintenance (syncd.yaml maintenance:); empty: any time.
-  std::vector<MaintenanceWindow> maintenance_windows;
-  // How long a cluster whose changes wait for a window sleeps at most before it looks again
-  // (it wakes at the window's opening when that comes sooner).
-  std::int64_t window_recheck_ms = 60'000;
-  // How long a cluster held by an earlier wave sleeps at most before it looks again; it is
-  // woken at once whenever another cluster finishes an attempt or leaves.
-  std::int64_t wave_recheck_ms = 30'000;
-};
-
-// How long after a failed attempt a cluster is tried again. `transient_failures` is the streak of
-// transient failures, this one included (1 for the first); `jitter_unit` is uniform in [0, 1).
-// Transient: base * 2^(streak-1), capped, jittered into its upper half. Waiting: its delay (at
-// least the base, at most the resync interval). Stalled: the resync interval (a new commit or
-// `nkd sync` queues the cluster sooner).
-[[nodiscard]] std::int64_t retry_delay_ms(const Retry& retry, int transient_failures,
-                                          const ReconcilerOptions& options, double jitter_unit);
 
 // The parts of the state store the reconciler reads and writes. A whole StateStore converts, for
 // the daemon and tests that hold one.
@@ -102,27 +70,26 @@ class Reconciler {
 
   // Told the end of every reconcile attempt (from a worker thread): the cluster, the commit that
   // submitted its target, applied or not, and the one-line outcome. Set before start().
-  using OutcomeListener = std::function<void(const std::string& cluster, const std::string& commit,
-                                             bool applied, const std::string& message)>;
-  void set_outcome_listener(OutcomeListener listener) { outcome_listener_ = std::move(listener); }
+  using OutcomeListener = reconcile::OutcomeListener;
+  void set_outcome_listener(OutcomeListener listener) {
+    wiring_.outcome_listener = std::move(listener);
+  }
   // Told after every look at a running cluster (clusterAccess: direct) how many housekeeper
   // objects it found changed by hand (0: none), with the step's one-line message; from a worker
   // thread. Set before start().
-  using DriftListener = std::function<void(const std::string& cluster, const std::string& commit,
-                                           int drifted_objects, const std::string& message)>;
-  void set_drift_listener(DriftListener listener) { drift_listener_ = std::move(listener); }
+  using DriftListener = reconcile::DriftListener;
+  void set_drift_listener(DriftListener listener) { wiring_.drift_listener = std::move(listener); }
   // Told when a cluster's apply waits for its maintenance window (phase WaitingForWindow), with
   // the commit it waits to apply; again at each look while it waits (the notifier passes on
   // changes only). Set before start().
-  using WindowListener = std::function<void(const std::string& cluster, const std::string& commit,
-                                            const std::string& message)>;
-  void set_window_listener(WindowListener listener) { window_listener_ = std::move(listener); }
+  using WindowListener = reconcile::WindowListener;
+  void set_window_listener(WindowListener listener) { wiring_.window_listener = std::move(listener); }
   // With a ClusterSync (clusterAccess: direct), a cluster whose infrastructure is complete is
   // followed into the running cluster: its history row is finished `applied` only once every
   // node is Ready, the housekeeper manifests are in and the rollout is complete; machines are
   // drained before they are deleted. Without one, the infrastructure applied is the outcome and
   // the phase stops at WaitingForCluster. Set before start().
-  void set_cluster_sync(ClusterSync* cluster_sync) { cluster_sync_ = cluster_sync; }
+  void set_cluster_sync(ClusterSync* cluster_sync) { wiring_.cluster_sync = cluster_sync; }
   // Each worker reports its reconciles to `progress` as steps that may take `step_bound` (the
   // daemon's watchdog). Set before start().
   void set_progress_monitor(ProgressMonitor* progress, std::chrono::milliseconds step_bound) {
@@ -132,10 +99,9 @@ class Reconciler {
   // Publishes the full configs of an OpenStack cluster whose nodes boot pointer configs (their
   // configs are larger than Nova's user_data allows), before its servers are made. Set before
   // start(); without one such a cluster is refused (its nodes could not boot).
-  using PointerPublisher =
-      std::function<Status(const model::Cluster&, const render::ClusterRender&)>;
+  using PointerPublisher = reconcile::PointerPublisher;
   void set_pointer_publisher(PointerPublisher publisher) {
-    pointer_publisher_ = std::move(publisher);
+    wiring_.pointer_publisher = std::move(publisher);
   }
 
   // Exports the stored clusters' metrics (applied revision and time, readiness, node states), so
@@ -175,85 +141,19 @@ class Reconciler {
   void restore_suspensions();
 
  private:
-  struct Attempt {
-    bool succeeded = false;
-    bool complete = false;
-    std::int64_t requeue_ms = 0;  // when set, the next look (a wait for a maintenance window)
-    Retry retry;                  // when not succeeded: when to try again
-  };
   void worker_loop(std::optional<ProgressMonitor::Loop> heartbeat);
   void reconcile(const std::string& name);
-  // Times its steps into `phases` (render, join token, history row, provider).
-  Attempt apply_desired(const DesiredCluster& desired, state::ClusterRecord& record,
-                        PhaseTimer& phases);
-  // After the infrastructure is complete: one ClusterSync step, and its outcome recorded.
-  Attempt sync_cluster(const DesiredCluster& desired, const render::ClusterRender& render,
-                       state::ClusterRecord& record, const state::HistoryRow& row,
-                       std::vector<state::NodeRecord> nodes, const std::string& infra_message);
-  // Closes `row` applied (phase as `record` says) and tells the listener.
-  Attempt finish_applied(const DesiredCluster& desired, state::ClusterRecord& record,
-                         const state::HistoryRow& row, const std::vector<state::NodeRecord>& nodes,
-                         const std::string& message, bool complete);
-  // Closes `row` failed with `error`'s message; a stalled or waiting error also says so in the
-  // phase message. The node records become `nodes` when given (what the failing step observed);
-  // without them, the stored ones are kept.
-  Attempt finish_failed(const DesiredCluster& desired, state::ClusterRecord& record,
-                        std::int64_t row_id, const Error& error,
-                        const std::vector<state::NodeRecord>* nodes = nullptr);
-  // What `nkd status` shows while a failed cluster waits for its next try ("" for backoff).
-  [[nodiscard]] std::string retry_message(const Retry& retry) const;
-  // Stores the cluster's progress while its row stays open (waiting, upgrading).
-  Attempt save_progress(const DesiredCluster& desired, state::ClusterRecord& record,
-                        const std::vector<state::NodeRecord>& nodes, const std::string& message);
   void delete_cluster(const std::string& name);
-  providers::ApplyHooks hooks_for(const model::Cluster& cluster);
-  void export_window_metric(const std::string& cluster, bool waiting);
-  // Rollout waves (reconciler_waves.cc): whether `desired`, whose newest render differs from the
-  // one in place, must wait for an earlier wave; judged from the stored records, so a restart
-  // keeps the gate. `wave_events_seen` is set to the count of wake-ups the judgement saw.
-  // `already_recorded` is set when the stored record already shows this very hold (a recheck
-  // that found nothing new), read from the same list of records the judgement used.
-  [[nodiscard]] std::optional<WaveHold> wave_hold_for(const DesiredCluster& desired,
-                                                      std::uint64_t& wave_events_seen,
-                                                      bool& already_recorded);
-  // Keeps the cluster's render unapplied with phase WaitingForWave and a pending history row
-  // (written only when the hold is not `already_recorded`). A wake-up after `wave_events_seen`
-  // (one the judgement may have missed) makes it look again at once.
-  Attempt wait_for_wave(const DesiredCluster& desired, state::ClusterRecord& record,
-                        const std::string& render_digest, const WaveHold& hold,
-                        std::uint64_t wave_events_seen, bool already_recorded);
-  // The cluster no longer waits for a wave (it applies, is suspended or goes).
-  void stop_waiting_for_wave(const std::string& cluster);
-  // Queues every cluster waiting for a wave: something they may wait on has moved.
-  void wake_wave_waiters();
+  // What the wave gate reads of the clusters of waves before `wave` (WaveCoordinator).
+  [[nodiscard]] std::vector<EarlierWaveCluster> earlier_clusters(int wave);
   // The newest commit whose render is `digest` (commits may pass while a reconcile runs).
   std::string newest_commit_with(const std::string& name, const DesiredCluster& desired,
                                  const std::string& digest);
   // Renders `desired` and notes the digest on the cluster's current target if it is still it.
   Result<std::shared_ptr<const render::ClusterRender>> render_for(const DesiredCluster& desired);
-  Status publish_pointer_targets(const model::Cluster& cluster, const render::ClusterRender& render);
-  void record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
-                             const Error& error);
-  // `rendered`, or a new render after a fresh bootstrap token was made in the cluster and stored
-  // (join_token.h); an error when a node must join and no token can be had.
-  Result<std::shared_ptr<const render::ClusterRender>> with_fresh_join_token(
-      const DesiredCluster& desired, const state::ClusterRecord& record,
-      std::shared_ptr<const render::ClusterRender> rendered);
-  // A suspended cluster's reconcile: phase Suspended, and a render that differs from the
-  // applied one recorded as a pending history row (resume applies it).
-  void record_suspended(const DesiredCluster& desired, state::ClusterRecord& record,
-                        const std::optional<state::Suspension>& suspension);
-  [[nodiscard]] std::optional<state::Suspension> suspension_of(const std::string& cluster);
   [[nodiscard]] bool known_cluster(const std::string& cluster);
-  // The windows that hold `cluster`'s disturbing changes: its own, else the global ones.
-  [[nodiscard]] const std::vector<MaintenanceWindow>& windows_for(const model::Cluster& cluster) const;
-  [[nodiscard]] bool may_disturb(const model::Cluster& cluster) const;
-  // Keeps `row` open with phase WaitingForWindow; the cluster looks again when a window opens.
-  Attempt wait_for_window(const DesiredCluster& desired, state::ClusterRecord& record,
-                          const std::vector<state::NodeRecord>& nodes, const std::string& what);
   void export_cluster_metrics(const state::ClusterRecord& record,
                               const std::vector<state::NodeRecord>& nodes);
-  providers::InfrastructureProvider* provider_for(const model::Cluster& cluster);
   // When to try `cluster` again after a failure whose error asked for `retry`; only a transient
   // one lengthens the cluster's failure streak.
   std::chrono::milliseconds retry_delay(const std::string& cluster, const Retry& retry);
@@ -263,7 +163,6 @@ class Reconciler {
 
   state::ClusterRecordStore& records_;
   state::NodeStore& nodes_;
-  state::PkiStore& pki_;
   providers::InfrastructureProvider& bare_metal_;
   providers::InfrastructureProvider* openstack_;
   metrics::Metrics& metrics_;
@@ -271,24 +170,25 @@ class Reconciler {
   ReconcilerOptions options_;
   WorkQueue queue_{clock_};
   std::vector<std::thread> workers_;
+  WaveCoordinator waves_{records_, queue_, metrics_, clock_, options_.wave_recheck_ms,
+                         [this](int wave) { return earlier_clusters(wave); }};
+  Suspensions suspensions_{records_, metrics_, clock_, waves_};
+  ReconcileWiring wiring_;
+  ApplyStep apply_step_;
 
-  std::mutex mutex_;  // guards the maps below
+  // Guards the maps below. Lock order: one lock at a time. The reconciler calls nothing while it
+  // holds mutex_ (not the wave coordinator, the suspensions, the store or the queue, whose
+  // mutexes are their own), and they hold theirs while calling nothing of the reconciler's; only
+  // the metrics library's internal locks are taken beneath any of them.
+  std::mutex mutex_;
   std::map<std::string, DesiredCluster> desired_;
   std::map<std::string, std::string> deleting_;  // cluster -> the commit it left Git at
   std::map<std::string, int> failures_;
   std::map<std::string, std::string> exported_revision_;
   std::map<std::string, std::vector<std::string>> exported_node_states_;
-  std::map<std::string, state::Suspension> suspensions_;  // operator suspensions, by cluster
-  std::set<std::string> waiting_for_wave_;                // clusters held by an earlier wave
-  std::uint64_t wave_events_ = 0;                         // wake-ups so far (wake_wave_waiters)
   std::mt19937_64 random_{std::random_device{}()};
-  OutcomeListener outcome_listener_;
-  DriftListener drift_listener_;
-  WindowListener window_listener_;
-  ClusterSync* cluster_sync_ = nullptr;
   ProgressMonitor* progress_ = nullptr;
   std::chrono::milliseconds step_bound_{0};
-  PointerPublisher pointer_publisher_;
   std::uint64_t submissions_ = 0;
 };
 

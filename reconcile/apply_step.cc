@@ -1,12 +1,12 @@
-// Reconciler, the apply step of one attempt: render → open the history row → provider → (with
-// cluster access) the cluster's own state → close the row or keep it open while the cluster
-// comes up or upgrades.
+#include "reconcile/apply_step.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "reconcile/join_token.h"
-#include "reconcile/reconciler.h"
 #include "state/cluster_pki_store.h"
 
 namespace nkd::reconcile {
@@ -37,7 +37,8 @@ std::vector<state::NodeRecord> node_records(const std::string& cluster,
 void overlay_cluster_view(std::vector<state::NodeRecord>& nodes, const ClusterSyncReport& report) {
   for (state::NodeRecord& node : nodes) {
     auto found = report.nodes.find(node.name);
-    if (found == report.nodes.end() || found->second.state == state::NodeState::kRegistering) continue;
+    if (found == report.nodes.end() || found->second.state == state::NodeState::kRegistering)
+      continue;
     node.state = found->second.state;
     node.kubelet_version = found->second.kubelet_version;
     node.os_image = found->second.os_image;
@@ -46,7 +47,24 @@ void overlay_cluster_view(std::vector<state::NodeRecord>& nodes, const ClusterSy
 
 }  // namespace
 
-Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join_token(
+ApplyStep::ApplyStep(state::ClusterRecordStore& records, state::NodeStore& nodes,
+                     state::PkiStore& pki, providers::InfrastructureProvider& bare_metal,
+                     providers::InfrastructureProvider* openstack, metrics::Metrics& metrics,
+                     const Clock& clock, const ReconcilerOptions& options,
+                     const ReconcileWiring& wiring, WaveCoordinator& waves, Callbacks callbacks)
+    : records_(records),
+      nodes_(nodes),
+      pki_(pki),
+      bare_metal_(bare_metal),
+      openstack_(openstack),
+      metrics_(metrics),
+      clock_(clock),
+      options_(options),
+      wiring_(wiring),
+      waves_(waves),
+      callbacks_(std::move(callbacks)) {}
+
+Result<std::shared_ptr<const render::ClusterRender>> ApplyStep::with_fresh_join_token(
     const DesiredCluster& desired, const state::ClusterRecord& record,
     std::shared_ptr<const render::ClusterRender> rendered) {
   const std::string& name = desired.cluster.name;
@@ -58,19 +76,21 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
   const std::int64_t now = clock_.now_unix_ms() / 1000;
   const JoinTokenDecision decision =
       decide_join_token(desired.cluster, **pki, *rendered, *nodes, record.render_digest, now,
-                        cluster_sync_ != nullptr);
+                        wiring_.cluster_sync != nullptr);
   switch (decision.action) {
-    case JoinTokenDecision::Action::kKeep: return rendered;
+    case JoinTokenDecision::Action::kKeep:
+      return rendered;
     case JoinTokenDecision::Action::kRefuse:
       return Error{ErrorCode::kConflict, decision.message};
-    case JoinTokenDecision::Action::kRenew: break;
+    case JoinTokenDecision::Action::kRenew:
+      break;
   }
   const pki::ClusterPki renewed = pki::with_new_bootstrap_token(**pki, now);
   const std::optional<std::int64_t> expiry =
       pki::bootstrap_token_expiry_unix(renewed, desired.cluster);
   // The cluster learns the token before any config carries it.
-  if (Status published = cluster_sync_->publish_join_token(desired.cluster, renewed,
-                                                           expiry.value_or(0));
+  if (Status published =
+          wiring_.cluster_sync->publish_join_token(desired.cluster, renewed, expiry.value_or(0));
       !published) {
     return published.error();
   }
@@ -87,55 +107,58 @@ Result<std::shared_ptr<const render::ClusterRender>> Reconciler::with_fresh_join
   if (!saved) return saved.error().wrap("storing the renewed bootstrap token of " + name);
   spdlog::info("cluster {}: bootstrap token renewed for {} node(s) that still join", name,
                decision.joining_nodes.size());
-  return render_for(desired);
+  return callbacks_.render(desired);
 }
 
-providers::ApplyHooks Reconciler::hooks_for(const model::Cluster& cluster) {
+providers::ApplyHooks ApplyStep::hooks_for(const model::Cluster& cluster) {
   providers::ApplyHooks hooks;
   hooks.may_disturb = [this, &cluster] { return may_disturb(cluster); };
-  if (cluster_sync_ != nullptr) {
+  if (wiring_.cluster_sync != nullptr) {
     hooks.before_delete = [this, &cluster](const std::string& node) {
-      return cluster_sync_->drain(cluster, node);
+      return wiring_.cluster_sync->drain(cluster, node);
     };
   }
   return hooks;
 }
 
-Status Reconciler::publish_pointer_targets(const model::Cluster& cluster,
-                                           const render::ClusterRender& render) {
+Status ApplyStep::publish_pointer_targets(const model::Cluster& cluster,
+                                          const render::ClusterRender& render) {
   if (!cluster.is_openstack()) return ok_status();  // bare metal publishes every config itself
-  const bool any_pointer = std::any_of(render.nodes.begin(), render.nodes.end(),
-                                       [](const render::NodeRender& node) { return node.needs_pointer; });
+  const bool any_pointer =
+      std::any_of(render.nodes.begin(), render.nodes.end(),
+                  [](const render::NodeRender& node) { return node.needs_pointer; });
   if (!any_pointer) return ok_status();
-  if (!pointer_publisher_) {
+  if (!wiring_.pointer_publisher) {
     return Error{ErrorCode::kUnavailable,
                  "node configs of " + cluster.name +
                      " are too large for user_data and nothing serves them here"};
   }
-  if (Status served = pointer_publisher_(cluster, render); !served) {
+  if (Status served = wiring_.pointer_publisher(cluster, render); !served) {
     return served.error().wrap("publishing the configs that " + cluster.name +
                                "'s pointer configs fetch");
   }
   return ok_status();
 }
 
-Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
-                                              state::ClusterRecord& record, PhaseTimer& phases) {
+Attempt ApplyStep::apply(const DesiredCluster& desired, state::ClusterRecord& record,
+                         PhaseTimer& phases) {
   const std::string& name = desired.cluster.name;
-  auto rendered = render_for(desired);
+  auto rendered = callbacks_.render(desired);
   phases.lap("render");
   // Only a change waits for the earlier waves; a render already in place goes on being looked
   // after (resync, drift, readiness) whatever they do.
   if (rendered && (*rendered)->digest != record.render_digest) {
     std::uint64_t wave_events_seen = 0;
     bool already_recorded = false;
+    const ClusterAccess access =
+        wiring_.cluster_sync != nullptr ? ClusterAccess::kDirect : ClusterAccess::kNone;
     if (const std::optional<WaveHold> hold =
-            wave_hold_for(desired, wave_events_seen, already_recorded)) {
-      return wait_for_wave(desired, record, (*rendered)->digest, *hold, wave_events_seen,
-                           already_recorded);
+            waves_.hold_for(desired, access, wave_events_seen, already_recorded)) {
+      return waves_.wait(desired, record, (*rendered)->digest, *hold, wave_events_seen,
+                         already_recorded);
     }
   }
-  stop_waiting_for_wave(name);
+  waves_.stop_waiting(name);
   if (rendered) rendered = with_fresh_join_token(desired, record, std::move(*rendered));
   phases.lap("join token");
   if (!rendered) {
@@ -161,10 +184,10 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   }
   providers::InfrastructureProvider* provider = provider_for(desired.cluster);
   Result<providers::ApplyOutcome> outcome =
-      provider != nullptr
-          ? provider->apply(desired.cluster, render, hooks_for(desired.cluster))
-          : Result<providers::ApplyOutcome>(Error{ErrorCode::kUnavailable,
-                "no OpenStack provider is configured; set clouds: in syncd.yaml"});
+      provider != nullptr ? provider->apply(desired.cluster, render, hooks_for(desired.cluster))
+                          : Result<providers::ApplyOutcome>(Error{
+                                ErrorCode::kUnavailable,
+                                "no OpenStack provider is configured; set clouds: in syncd.yaml"});
   phases.lap("provider");
   if (!outcome) return finish_failed(desired, record, row->id, outcome.error());
   if (!outcome->held.empty()) {
@@ -179,13 +202,13 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.last_error = "";
   record.ready = false;
-  record.applied_revision = newest_commit_with(name, desired, render.digest);
+  record.applied_revision = callbacks_.newest_commit_with(desired, render.digest);
   record.render_digest = render.digest;
   record.applied_at_ms = now_ms;
   record.phase = !outcome->complete ? state::ClusterPhase::kProvisioning
-                                     : state::ClusterPhase::kWaitingForCluster;
+                                    : state::ClusterPhase::kWaitingForCluster;
   auto nodes = node_records(name, outcome->nodes, render, now_ms);
-  if (cluster_sync_ == nullptr) {
+  if (wiring_.cluster_sync == nullptr) {
     // Infrastructure only (clusterAccess: none): what the provider applied is the outcome.
     return finish_applied(desired, record, *row, nodes, outcome->message, outcome->complete);
   }
@@ -193,18 +216,16 @@ Reconciler::Attempt Reconciler::apply_desired(const DesiredCluster& desired,
   return sync_cluster(desired, render, record, *row, std::move(nodes), outcome->message);
 }
 
-Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
-                                             const render::ClusterRender& render,
-                                             state::ClusterRecord& record,
-                                             const state::HistoryRow& row,
-                                             std::vector<state::NodeRecord> nodes,
-                                             const std::string& infra_message) {
-  auto step = cluster_sync_->step(desired.cluster, render, may_disturb(desired.cluster));
+Attempt ApplyStep::sync_cluster(const DesiredCluster& desired, const render::ClusterRender& render,
+                                state::ClusterRecord& record, const state::HistoryRow& row,
+                                std::vector<state::NodeRecord> nodes,
+                                const std::string& infra_message) {
+  auto step = wiring_.cluster_sync->step(desired.cluster, render, may_disturb(desired.cluster));
   if (!step) return finish_failed(desired, record, row.id, step.error(), &nodes);
   metrics_.cluster_drift.Add({{"cluster", desired.cluster.name}}).Set(step->drifted_objects);
-  if (drift_listener_) {
-    drift_listener_(desired.cluster.name, desired.submitted_commit, step->drifted_objects,
-                    step->message);
+  if (wiring_.drift_listener) {
+    wiring_.drift_listener(desired.cluster.name, desired.submitted_commit, step->drifted_objects,
+                           step->message);
   }
   overlay_cluster_view(nodes, *step);
   record.phase = phase_of(step->stage);
@@ -221,24 +242,23 @@ Reconciler::Attempt Reconciler::sync_cluster(const DesiredCluster& desired,
     case ClusterStage::kReady:
       record.ready = true;
       record.cluster_revision = record.applied_revision;
-      return finish_applied(desired, record, row, nodes,
-                            infra_message + "; cluster ready" +
-                                (step->message.empty() ? "" : ": " + step->message),
-                            true);
+      return finish_applied(
+          desired, record, row, nodes,
+          infra_message + "; cluster ready" + (step->message.empty() ? "" : ": " + step->message),
+          true);
   }
   return {};
 }
 
-Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
-                                               state::ClusterRecord& record,
-                                               const state::HistoryRow& row,
-                                               const std::vector<state::NodeRecord>& nodes,
-                                               const std::string& message, bool complete) {
+Attempt ApplyStep::finish_applied(const DesiredCluster& desired, state::ClusterRecord& record,
+                                  const state::HistoryRow& row,
+                                  const std::vector<state::NodeRecord>& nodes,
+                                  const std::string& message, bool complete) {
   const std::string& name = desired.cluster.name;
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.updated_at_ms = now_ms;
-  if (auto status = records_.finish_attempt(row.id, state::Outcome::kApplied, message, now_ms,
-                                          record, nodes);
+  if (auto status =
+          records_.finish_attempt(row.id, state::Outcome::kApplied, message, now_ms, record, nodes);
       !status) {
     spdlog::error("recording applied revision of {}: {}", name, status.error().message);
     return {};
@@ -247,22 +267,22 @@ Reconciler::Attempt Reconciler::finish_applied(const DesiredCluster& desired,
     metrics_.commit_to_applied_seconds.Add({}, metrics::Metrics::slow_buckets())
         .Observe(static_cast<double>(now_ms - desired.fetched_at_ms) / 1000.0);
   }
-  export_cluster_metrics(record, nodes);
+  callbacks_.export_metrics(record, nodes);
   spdlog::info("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), message);
-  if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, true, message);
-  wake_wave_waiters();  // this cluster may be the last one a later wave waits for
+  if (wiring_.outcome_listener)
+    wiring_.outcome_listener(name, desired.submitted_commit, true, message);
+  waves_.wake_waiters();  // this cluster may be the last one a later wave waits for
   return Attempt{.succeeded = true, .complete = complete};
 }
 
-Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
-                                              state::ClusterRecord& record, std::int64_t row_id,
-                                              const Error& error,
-                                              const std::vector<state::NodeRecord>* nodes) {
+Attempt ApplyStep::finish_failed(const DesiredCluster& desired, state::ClusterRecord& record,
+                                 std::int64_t row_id, const Error& error,
+                                 const std::vector<state::NodeRecord>* nodes) {
   const std::string& name = desired.cluster.name;
   const std::string& message = error.message;
   const std::int64_t now_ms = clock_.now_unix_ms();
   record.phase = state::ClusterPhase::kFailed;
-  record.phase_message = retry_message(error.retry());
+  record.phase_message = retry_message(error.retry(), options_);
   record.ready = false;
   record.last_error = message;
   record.updated_at_ms = now_ms;
@@ -273,22 +293,23 @@ Reconciler::Attempt Reconciler::finish_failed(const DesiredCluster& desired,
     if (auto stored = nodes_.nodes(name); stored) kept = std::move(*stored);
     nodes = &kept;
   }
-  if (auto status = records_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record,
-                                          *nodes);
+  if (auto status =
+          records_.finish_attempt(row_id, state::Outcome::kFailed, message, now_ms, record, *nodes);
       !status) {
     spdlog::error("recording failure of {}: {}", name, status.error().message);
   }
   metrics_.cluster_ready.Add({{"cluster", name}}).Set(0);
-  spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12), message);
-  if (outcome_listener_) outcome_listener_(name, desired.submitted_commit, false, message);
-  wake_wave_waiters();  // later waves now say that the rollout stopped here
+  spdlog::warn("cluster {} at {}: apply failed: {}", name, desired.commit.id.substr(0, 12),
+               message);
+  if (wiring_.outcome_listener)
+    wiring_.outcome_listener(name, desired.submitted_commit, false, message);
+  waves_.wake_waiters();  // later waves now say that the rollout stopped here
   return Attempt{.retry = error.retry()};
 }
 
-Reconciler::Attempt Reconciler::save_progress(const DesiredCluster& desired,
-                                              state::ClusterRecord& record,
-                                              const std::vector<state::NodeRecord>& nodes,
-                                              const std::string& message) {
+Attempt ApplyStep::save_progress(const DesiredCluster& desired, state::ClusterRecord& record,
+                                 const std::vector<state::NodeRecord>& nodes,
+                                 const std::string& message) {
   const std::string& name = desired.cluster.name;
   record.updated_at_ms = clock_.now_unix_ms();
   Status saved = records_.save_status(record);
@@ -299,10 +320,67 @@ Reconciler::Attempt Reconciler::save_progress(const DesiredCluster& desired,
     spdlog::error("recording progress of {}: {}", name, saved.error().message);
     return {};
   }
-  export_cluster_metrics(record, nodes);
+  callbacks_.export_metrics(record, nodes);
   spdlog::info("cluster {} at {}: {}: {}", name, desired.commit.id.substr(0, 12),
                state::to_string(record.phase), message);
   return Attempt{.succeeded = true, .complete = false};
+}
+
+void ApplyStep::record_render_failure(const DesiredCluster& desired, state::ClusterRecord& record,
+                                      const Error& error) {
+  record.phase = state::ClusterPhase::kFailed;
+  record.phase_message = retry_message(error.retry(), options_);
+  record.last_error = "rendering " + desired.cluster.name + " at " +
+                      desired.commit.id.substr(0, 12) + ": " + error.message;
+  record.updated_at_ms = clock_.now_unix_ms();
+  if (auto status = records_.save_status(record); !status) {
+    spdlog::error("recording render failure of {}: {}", desired.cluster.name,
+                  status.error().message);
+  }
+  spdlog::error("{}", record.last_error);
+  if (wiring_.outcome_listener) {
+    wiring_.outcome_listener(desired.cluster.name, desired.submitted_commit, false,
+                             record.last_error);
+  }
+}
+
+providers::InfrastructureProvider* ApplyStep::provider_for(const model::Cluster& cluster) {
+  return cluster.is_openstack() ? openstack_ : &bare_metal_;
+}
+
+const std::vector<MaintenanceWindow>& ApplyStep::windows_for(const model::Cluster& cluster) const {
+  return cluster.maintenance_windows ? *cluster.maintenance_windows : options_.maintenance_windows;
+}
+
+bool ApplyStep::may_disturb(const model::Cluster& cluster) const {
+  return any_window_open(windows_for(cluster), clock_.now_unix_ms());
+}
+
+void ApplyStep::export_window_metric(const std::string& cluster, bool waiting) {
+  metrics_.cluster_waiting_for_window.Add({{"cluster", cluster}}).Set(waiting ? 1 : 0);
+}
+
+Attempt ApplyStep::wait_for_window(const DesiredCluster& desired, state::ClusterRecord& record,
+                                   const std::vector<state::NodeRecord>& nodes,
+                                   const std::string& what) {
+  const std::vector<MaintenanceWindow>& windows = windows_for(desired.cluster);
+  const std::int64_t now_ms = clock_.now_unix_ms();
+  const std::optional<std::int64_t> opens = next_window_opening(windows, now_ms);
+  record.phase = state::ClusterPhase::kWaitingForWindow;
+  record.last_error = "";
+  record.phase_message = what + "; waiting for a maintenance window (" + describe(windows) + ")" +
+                         (opens ? ", next at " + format_rfc3339_ms(*opens) : std::string());
+  // The metric first: whoever sees the phase stored also sees the metric say so.
+  export_window_metric(desired.cluster.name, true);
+  Attempt attempt = save_progress(desired, record, nodes, record.phase_message);
+  if (wiring_.window_listener) {
+    wiring_.window_listener(desired.cluster.name, desired.submitted_commit, record.phase_message);
+  }
+  // Wake at the opening, but look at least every window_recheck_ms: the clock may jump.
+  std::int64_t wait_ms = options_.window_recheck_ms;
+  if (opens) wait_ms = std::clamp<std::int64_t>(*opens - now_ms, 1, wait_ms);
+  attempt.requeue_ms = wait_ms;
+  return attempt;
 }
 
 }  // namespace nkd::reconcile

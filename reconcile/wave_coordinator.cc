@@ -1,54 +1,35 @@
-// Reconciler, rollout waves across clusters: a cluster whose newest render is not in place yet
-// waits (phase WaitingForWave) until every cluster of an earlier wave is done with its own newest
-// render (wave_gate.h). The gate is judged each time from the stored cluster records and the
-// newest accepted renders, never from what this process remembers of a rollout, so a restart in
-// the middle of one holds the same clusters.
+#include "reconcile/wave_coordinator.h"
+
 #include <spdlog/spdlog.h>
 
 #include <map>
-
-#include "reconcile/reconciler.h"
+#include <utility>
 
 namespace nkd::reconcile {
-namespace {
 
-// A cluster of an earlier wave, as the reconciler knows it in memory.
-struct EarlierCluster {
-  std::string name;
-  int wave = 0;
-  std::string render_digest;  // of its newest render; "" while not rendered
-  bool suspended = false;
-  std::string suspend_reason;
-};
+WaveCoordinator::WaveCoordinator(state::ClusterRecordStore& records, WorkQueue& queue,
+                                 metrics::Metrics& metrics, const Clock& clock,
+                                 std::int64_t recheck_ms, EarlierClusters earlier_clusters)
+    : records_(records),
+      queue_(queue),
+      metrics_(metrics),
+      clock_(clock),
+      recheck_ms_(recheck_ms),
+      earlier_clusters_(std::move(earlier_clusters)) {}
 
-}  // namespace
-
-std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
+std::optional<WaveHold> WaveCoordinator::hold_for(const DesiredCluster& desired,
+                                                  ClusterAccess access,
                                                   std::uint64_t& wave_events_seen,
                                                   bool& already_recorded) {
   already_recorded = false;
   const int wave = desired.cluster.wave;
-  std::vector<EarlierCluster> earlier;
+  // The count is read before the targets: whoever changes a target wakes the waiters after the
+  // change, so a change this judgement does not see always shows as a later wake-up.
   {
     std::lock_guard lock(mutex_);
     wave_events_seen = wave_events_;
-    for (const auto& [name, other] : desired_) {
-      if (other.cluster.wave >= wave) continue;
-      EarlierCluster cluster{.name = name,
-                             .wave = other.cluster.wave,
-                             .render_digest = other.render_digest,
-                             .suspended = other.cluster.suspend};
-      if (auto suspension = suspensions_.find(name); suspension != suspensions_.end()) {
-        cluster.suspended = true;
-        cluster.suspend_reason =
-            "by an operator" +
-            (suspension->second.reason.empty() ? std::string() : ": " + suspension->second.reason);
-      } else if (cluster.suspended) {
-        cluster.suspend_reason = "spec.suspend: true";
-      }
-      earlier.push_back(std::move(cluster));
-    }
   }
+  const std::vector<EarlierWaveCluster> earlier = earlier_clusters_(wave);
   if (earlier.empty()) return std::nullopt;  // the first wave, or no cluster in an earlier one
   const Result<std::vector<state::ClusterRecord>> records = records_.list_clusters();
   if (!records) {
@@ -60,10 +41,8 @@ std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
   }
   std::map<std::string, const state::ClusterRecord*> by_name;
   for (const state::ClusterRecord& record : *records) by_name[record.name] = &record;
-  const ClusterAccess access =
-      cluster_sync_ != nullptr ? ClusterAccess::kDirect : ClusterAccess::kNone;
   std::vector<WaveMember> members;
-  for (const EarlierCluster& cluster : earlier) {
+  for (const EarlierWaveCluster& cluster : earlier) {
     state::ClusterRecord record{.name = cluster.name};
     if (auto found = by_name.find(cluster.name); found != by_name.end()) record = *found->second;
     const WaveStanding standing =
@@ -80,18 +59,16 @@ std::optional<WaveHold> Reconciler::wave_hold_for(const DesiredCluster& desired,
   std::optional<WaveHold> hold = wave_hold(wave, members);
   if (auto self = by_name.find(desired.cluster.name); hold && self != by_name.end()) {
     const state::ClusterRecord& stored = *self->second;
-    already_recorded = stored.phase == state::ClusterPhase::kWaitingForWave && stored.phase_message == hold->message &&
+    already_recorded = stored.phase == state::ClusterPhase::kWaitingForWave &&
+                       stored.phase_message == hold->message &&
                        stored.observed_revision == desired.commit.id;
   }
   return hold;
 }
 
-Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
-                                              state::ClusterRecord& record,
-                                              const std::string& render_digest,
-                                              const WaveHold& hold,
-                                              std::uint64_t wave_events_seen,
-                                              bool already_recorded) {
+Attempt WaveCoordinator::wait(const DesiredCluster& desired, state::ClusterRecord& record,
+                              const std::string& render_digest, const WaveHold& hold,
+                              std::uint64_t wave_events_seen, bool already_recorded) {
   const std::string& name = desired.cluster.name;
   const bool newly_waiting = record.phase != state::ClusterPhase::kWaitingForWave;
   const std::int64_t now_ms = clock_.now_unix_ms();
@@ -121,13 +98,13 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
   bool missed_wake_up = false;
   {
     std::lock_guard lock(mutex_);
-    waiting_for_wave_.insert(name);
+    waiting_.insert(name);
     // A cluster that moved while this one was judged woke nobody here yet: look again now.
     missed_wake_up = wave_events_ != wave_events_seen;
   }
-  // The metric first: whoever sees the phase stored also sees the metric say so.
+  // The metrics first: whoever sees the phase stored also sees the metric say so.
   metrics_.cluster_waiting_for_wave.Add({{"cluster", name}}).Set(1);
-  export_window_metric(name, false);
+  metrics_.cluster_waiting_for_window.Add({{"cluster", name}}).Set(0);
   if (!already_recorded) {
     if (auto status = records_.save_status(record); !status) {
       spdlog::error("recording that {} waits for wave {}: {}", name, hold.wave,
@@ -141,25 +118,24 @@ Reconciler::Attempt Reconciler::wait_for_wave(const DesiredCluster& desired,
   } else {
     spdlog::debug("cluster {}: still WaitingForWave: {}", name, hold.message);
   }
-  return Attempt{.succeeded = true,
-                 .complete = false,
-                 .requeue_ms = missed_wake_up ? 1 : options_.wave_recheck_ms};
+  return Attempt{
+      .succeeded = true, .complete = false, .requeue_ms = missed_wake_up ? 1 : recheck_ms_};
 }
 
-void Reconciler::stop_waiting_for_wave(const std::string& cluster) {
+void WaveCoordinator::stop_waiting(const std::string& cluster) {
   {
     std::lock_guard lock(mutex_);
-    waiting_for_wave_.erase(cluster);
+    waiting_.erase(cluster);
   }
   metrics_.cluster_waiting_for_wave.Add({{"cluster", cluster}}).Set(0);
 }
 
-void Reconciler::wake_wave_waiters() {
+void WaveCoordinator::wake_waiters() {
   std::vector<std::string> waiting;
   {
     std::lock_guard lock(mutex_);
     ++wave_events_;
-    waiting.assign(waiting_for_wave_.begin(), waiting_for_wave_.end());
+    waiting.assign(waiting_.begin(), waiting_.end());
   }
   for (const std::string& cluster : waiting) queue_.add(cluster);
 }
