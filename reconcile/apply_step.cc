@@ -68,14 +68,12 @@ Result<std::shared_ptr<const render::ClusterRender>> ApplyStep::with_fresh_join_
     const DesiredCluster& desired, const state::ClusterRecord& record,
     std::shared_ptr<const render::ClusterRender> rendered) {
   const std::string& name = desired.cluster.name;
-  auto pki = state::load_stored_pki(pki_, name);
-  if (!pki) return pki.error();
-  if (!pki->has_value()) return rendered;  // nothing stored: the render made a fresh token
-  auto nodes = nodes_.nodes(name);
-  if (!nodes) return nodes.error();
+  NKD_ASSIGN_OR_RETURN(auto pki, state::load_stored_pki(pki_, name));
+  if (!pki.has_value()) return rendered;  // nothing stored: the render made a fresh token
+  NKD_ASSIGN_OR_RETURN(auto nodes, nodes_.nodes(name));
   const std::int64_t now = clock_.now_unix_ms() / 1000;
   const JoinTokenDecision decision =
-      decide_join_token(desired.cluster, **pki, *rendered, *nodes, record.render_digest, now,
+      decide_join_token(desired.cluster, *pki, *rendered, nodes, record.render_digest, now,
                         wiring_.cluster_sync != nullptr);
   switch (decision.action) {
     case JoinTokenDecision::Action::kKeep:
@@ -85,7 +83,7 @@ Result<std::shared_ptr<const render::ClusterRender>> ApplyStep::with_fresh_join_
     case JoinTokenDecision::Action::kRenew:
       break;
   }
-  const pki::ClusterPki renewed = pki::with_new_bootstrap_token(**pki, now);
+  const pki::ClusterPki renewed = pki::with_new_bootstrap_token(*pki, now);
   const std::optional<std::int64_t> expiry =
       pki::bootstrap_token_expiry_unix(renewed, desired.cluster);
   // The cluster learns the token before any config carries it.

@@ -86,19 +86,18 @@ ClusterSync::ClusterSync(ClusterSyncStores stores, HttpClient& http, const Clock
       identities_(clock) {}
 
 Result<kube::KubeEndpoint> ClusterSync::endpoint(const model::Cluster& cluster, bool as_admin) {
-  auto pki = state::load_stored_pki(pki_, cluster.name);
-  if (!pki) return pki.error();
-  if (!pki->has_value()) {
+  NKD_ASSIGN_OR_RETURN(auto pki, state::load_stored_pki(pki_, cluster.name));
+  if (!pki.has_value()) {
     return Error{ErrorCode::kNotFound, "no PKI is stored for cluster " + cluster.name +
                                            "; it is made at its first render"};
   }
-  auto identity = as_admin ? pki::issue_client_cert(**pki, kAccessInstallerName, "system:masters",
-                                                    kAccessInstallerSeconds,
-                                                    clock_.now_unix_ms() / 1000)
-                           : identities_.identity_for(cluster.name, **pki);
+  auto identity = as_admin
+                      ? pki::issue_client_cert(*pki, kAccessInstallerName, "system:masters",
+                                               kAccessInstallerSeconds, clock_.now_unix_ms() / 1000)
+                      : identities_.identity_for(cluster.name, *pki);
   if (!identity) return identity.error().wrap("minting nkd's client certificate for " + cluster.name);
   const auto api_server = options_.api_servers.find(cluster.name);
-  return kube::endpoint_for(cluster, **pki, *identity,
+  return kube::endpoint_for(cluster, *pki, *identity,
                             api_server == options_.api_servers.end() ? "" : api_server->second);
 }
 
@@ -137,9 +136,8 @@ void ClusterSync::forget(const std::string& cluster) {
 Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
                                             const render::ClusterRender& render,
                                             bool may_disturb) {
-  auto address = endpoint(cluster);
-  if (!address) return address.error();
-  kube::KubeClient client(http_, std::move(*address), clock_, metrics_, options_.client);
+  NKD_ASSIGN_OR_RETURN(auto address, endpoint(cluster));
+  kube::KubeClient client(http_, std::move(address), clock_, metrics_, options_.client);
   kube::ClusterState state = cluster_state(client);
   Memory memory = memory_for(cluster.name, render.digest);
   std::vector<std::string> expected;
@@ -148,7 +146,7 @@ Result<ClusterSyncReport> ClusterSync::step(const model::Cluster& cluster,
   // One look (the deadline is now): the reconciler comes back while the cluster is not ready.
   auto readiness = state.wait_ready(expected, clock_.steady_now());
   if (!readiness && readiness.error().code == ErrorCode::kPermissionDenied) {
-    if (Status installed = install_access(cluster, render, memory); !installed) return installed.error();
+    NKD_RETURN_IF_ERROR(install_access(cluster, render, memory));
     readiness = state.wait_ready(expected, clock_.steady_now());
   }
   if (!readiness && readiness.error().code == ErrorCode::kPermissionDenied && !memory.was_ready) {
@@ -234,9 +232,8 @@ Status ClusterSync::install_access(const model::Cluster& cluster,
                  housekeeper::kNkdGroup + ") for this render; someone changed or removed it: "
                  "check `kubectl get clusterrolebinding " + housekeeper::kNkdClusterRole + " -o yaml`"};
   }
-  auto address = endpoint(cluster, /*as_admin=*/true);
-  if (!address) return address.error();
-  kube::KubeClient admin(http_, std::move(*address), clock_, metrics_, options_.client);
+  NKD_ASSIGN_OR_RETURN(auto address, endpoint(cluster, /*as_admin=*/true));
+  kube::KubeClient admin(http_, std::move(address), clock_, metrics_, options_.client);
   // Once per change of the objects nkd manages (a new pool architecture, a new release of the
   // network plugin), or for a cluster made before nkd had an identity of its own.
   spdlog::warn("cluster {}: the API refuses nkd; installing nkd's access (ClusterRole {}) with a "
@@ -261,7 +258,7 @@ Result<std::string> ClusterSync::install_network(const model::Cluster& cluster,
                         std::chrono::milliseconds(options_.establish_timeout_ms);
   Status applied = state.apply_manifests(render.artifacts, render::kNetworkManifests, deadline);
   if (!applied && applied.error().code == ErrorCode::kPermissionDenied) {
-    if (Status installed = install_access(cluster, render, memory); !installed) return installed.error();
+    NKD_RETURN_IF_ERROR(install_access(cluster, render, memory));
     applied = state.apply_manifests(render.artifacts, render::kNetworkManifests, deadline);
   }
   if (!applied) {
@@ -351,10 +348,9 @@ Result<std::string> ClusterSync::request_upgrade(const model::Cluster& cluster,
                          cluster.kubernetes.version;
   const bool upgrade_kubernetes = rollout.needs_kubernetes || (asked && !rollout.needs_os);
   const std::string yaml = housekeeper::update_yaml(cluster, upgrade_kubernetes);
-  auto desired = kube::yaml_to_json(yaml);
-  if (!desired) return desired.error();
+  NKD_ASSIGN_OR_RETURN(auto desired, kube::yaml_to_json(yaml));
   if (live->has_value() &&
-      kube::first_difference((*desired)["spec"], (**live).value("spec", nlohmann::json::object()))
+      kube::first_difference((desired)["spec"], (**live).value("spec", nlohmann::json::object()))
           .empty()) {
     return std::string();
   }
@@ -451,9 +447,8 @@ void ClusterSync::follow_rollout(const model::Cluster& cluster, const kube::Roll
 }
 
 Status ClusterSync::drain(const model::Cluster& cluster, const std::string& node) {
-  auto address = endpoint(cluster);
-  if (!address) return address.error();
-  kube::KubeClient client(http_, std::move(*address), clock_, metrics_, options_.client);
+  NKD_ASSIGN_OR_RETURN(auto address, endpoint(cluster));
+  kube::KubeClient client(http_, std::move(address), clock_, metrics_, options_.client);
   kube::ClusterState state = cluster_state(client);
   spdlog::info("cluster {}: draining node {} before its machine is deleted", cluster.name, node);
   Status drained = state.drain(node, std::chrono::seconds(cluster.upgrade.drain_timeout_seconds));
@@ -474,9 +469,8 @@ Status ClusterSync::drain(const model::Cluster& cluster, const std::string& node
 
 Status ClusterSync::publish_join_token(const model::Cluster& cluster, const pki::ClusterPki& pki,
                                        std::int64_t expires_unix) {
-  auto address = endpoint(cluster);
-  if (!address) return address.error();
-  kube::KubeClient client(http_, std::move(*address), clock_, metrics_, options_.client);
+  NKD_ASSIGN_OR_RETURN(auto address, endpoint(cluster));
+  kube::KubeClient client(http_, std::move(address), clock_, metrics_, options_.client);
   auto applied = client.apply(kube::bootstrap_token_secret_yaml(pki, expires_unix));
   if (!applied) return applied.error().wrap("creating a bootstrap token in cluster " + cluster.name);
   spdlog::info("cluster {}: bootstrap token {} created for nodes that still join", cluster.name,

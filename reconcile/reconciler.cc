@@ -408,9 +408,8 @@ Result<std::string> Reconciler::suspend(const std::string& cluster, const std::s
   if (!known_cluster(cluster)) {
     return Error{ErrorCode::kNotFound, "no cluster named " + cluster};
   }
-  auto changed = suspensions_.suspend(cluster, reason, load_record(cluster));
-  if (!changed) return changed.error();
-  if (!*changed) return "cluster " + cluster + " is already suspended";
+  NKD_ASSIGN_OR_RETURN(auto changed, suspensions_.suspend(cluster, reason, load_record(cluster)));
+  if (!changed) return "cluster " + cluster + " is already suspended";
   queue_.add(cluster);  // records phase Suspended at once
   return "cluster " + cluster + " suspended: not reconciled until nkd resume " + cluster;
 }
@@ -419,9 +418,8 @@ Result<std::string> Reconciler::resume(const std::string& cluster) {
   if (!known_cluster(cluster)) {
     return Error{ErrorCode::kNotFound, "no cluster named " + cluster};
   }
-  auto changed = suspensions_.resume(cluster, load_record(cluster));
-  if (!changed) return changed.error();
-  if (!*changed) return "cluster " + cluster + " is not suspended";
+  NKD_ASSIGN_OR_RETURN(auto changed, suspensions_.resume(cluster, load_record(cluster)));
+  if (!changed) return "cluster " + cluster + " is not suspended";
   {
     std::lock_guard lock(mutex_);
     failures_.erase(cluster);

@@ -35,12 +35,10 @@ Result<pki::ClusterPki> update_stored_pki(state::PkiStore& store, const std::str
   for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
     auto saved = store.load_pki(cluster);
     if (!saved) return saved.error().wrap("loading the PKI of " + cluster);
-    auto stored = parse_stored(*saved, cluster);
-    if (!stored) return stored.error();
-    auto changed = change(*stored);
-    if (!changed) return changed.error();
-    if (stored->has_value() && **stored == *changed) return changed;
-    auto replaced = store.replace_pki(cluster, *saved, pki::to_json(*changed).dump());
+    NKD_ASSIGN_OR_RETURN(auto stored, parse_stored(*saved, cluster));
+    NKD_ASSIGN_OR_RETURN(auto changed, change(stored));
+    if (stored.has_value() && *stored == changed) return changed;
+    auto replaced = store.replace_pki(cluster, *saved, pki::to_json(changed).dump());
     if (!replaced) return replaced.error().wrap("saving the PKI of " + cluster);
     if (*replaced) return changed;
   }

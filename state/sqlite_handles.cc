@@ -132,9 +132,8 @@ Result<bool> Statement::step() {
 
 Status Statement::run() {
   while (true) {
-    auto stepped = step();
-    if (!stepped) return stepped.error();
-    if (!*stepped) return ok_status();
+    NKD_ASSIGN_OR_RETURN(auto stepped, step());
+    if (!stepped) return ok_status();
   }
 }
 

@@ -7,79 +7,79 @@ namespace nkd::state::history_rows {
 Result<std::vector<HistoryRow>> collect_rows(sqlite::Statement& statement) {
   std::vector<HistoryRow> rows;
   while (true) {
-    auto stepped = statement.step();
-    if (!stepped) return stepped.error();
-    if (!*stepped) return rows;
-    auto row = records::read_history_row(statement);
-    if (!row) return row.error();
-    rows.push_back(std::move(*row));
+    NKD_ASSIGN_OR_RETURN(auto stepped, statement.step());
+    if (!stepped) return rows;
+    NKD_ASSIGN_OR_RETURN(auto row, records::read_history_row(statement));
+    rows.push_back(std::move(row));
   }
 }
 
 Result<std::vector<HistoryRow>> open_rows(sqlite3* db, const std::string& cluster) {
-  auto statement = sqlite::Statement::prepare(
-      db, std::string("SELECT ") + records::kHistoryColumns +
-              " FROM history WHERE cluster = ?1 AND outcome = 'pending' ORDER BY id DESC");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster);
-  return collect_rows(*statement);
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          db, std::string("SELECT ") + records::kHistoryColumns +
+                  " FROM history WHERE cluster = ?1 AND outcome = 'pending' ORDER BY id DESC"));
+  statement.bind(1, cluster);
+  return collect_rows(statement);
 }
 
 Result<std::optional<HistoryRow>> row_by_id(sqlite3* db, std::int64_t id) {
-  auto statement = sqlite::Statement::prepare(
-      db, std::string("SELECT ") + records::kHistoryColumns + " FROM history WHERE id = ?1");
-  if (!statement) return statement.error();
-  statement->bind(1, id);
-  auto rows = collect_rows(*statement);
-  if (!rows) return rows.error();
-  if (rows->empty()) return std::optional<HistoryRow>();
-  return std::optional<HistoryRow>(std::move(rows->front()));
+  NKD_ASSIGN_OR_RETURN(auto statement, sqlite::Statement::prepare(
+                                           db, std::string("SELECT ") + records::kHistoryColumns +
+                                                   " FROM history WHERE id = ?1"));
+  statement.bind(1, id);
+  NKD_ASSIGN_OR_RETURN(auto rows, collect_rows(statement));
+  if (rows.empty()) return std::optional<HistoryRow>();
+  return std::optional<HistoryRow>(std::move(rows.front()));
 }
 
 // The newest finished row of `cluster` older than attempt `id`: what a new outcome is compared to.
 Result<std::optional<HistoryRow>> previous_finished_row(sqlite3* db, const std::string& cluster,
                                                         std::int64_t id) {
-  auto statement = sqlite::Statement::prepare(
-      db, std::string("SELECT ") + records::kHistoryColumns +
-              " FROM history WHERE cluster = ?1 AND id < ?2 AND outcome != 'pending'"
-              " ORDER BY id DESC LIMIT 1");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster).bind(2, id);
-  auto rows = collect_rows(*statement);
-  if (!rows) return rows.error();
-  if (rows->empty()) return std::optional<HistoryRow>();
-  return std::optional<HistoryRow>(std::move(rows->front()));
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          db, std::string("SELECT ") + records::kHistoryColumns +
+                  " FROM history WHERE cluster = ?1 AND id < ?2 AND outcome != 'pending'"
+                  " ORDER BY id DESC LIMIT 1"));
+  statement.bind(1, cluster).bind(2, id);
+  NKD_ASSIGN_OR_RETURN(auto rows, collect_rows(statement));
+  if (rows.empty()) return std::optional<HistoryRow>();
+  return std::optional<HistoryRow>(std::move(rows.front()));
 }
 
 // Closes every open row of `cluster` except `keep_id`: a newer attempt replaced them.
 Status supersede_open_rows(sqlite3* db, const std::string& cluster, std::int64_t keep_id,
                            std::int64_t now_ms) {
-  auto statement = sqlite::Statement::prepare(
-      db,
-      "UPDATE history SET outcome = 'superseded', finished_at_ms = ?3, message = ?4 "
-      "WHERE cluster = ?1 AND outcome = 'pending' AND id != ?2");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster)
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          db,
+          "UPDATE history SET outcome = 'superseded', finished_at_ms = ?3, message = ?4 "
+          "WHERE cluster = ?1 AND outcome = 'pending' AND id != ?2"));
+  statement.bind(1, cluster)
       .bind(2, keep_id)
       .bind(3, now_ms)
       .bind(4, "superseded by attempt " + std::to_string(keep_id));
-  return statement->run();
+  return statement.run();
 }
 
 Result<std::int64_t> insert_pending_row(sqlite3* db, const HistoryRow& row) {
-  auto statement = sqlite::Statement::prepare(
-      db,
-      "INSERT INTO history (cluster, revision, author, committed_at_ms, render_digest, outcome, "
-      "message, started_at_ms, finished_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, 0)");
-  if (!statement) return statement.error();
-  statement->bind(1, row.cluster)
+  NKD_ASSIGN_OR_RETURN(auto statement,
+                       sqlite::Statement::prepare(db,
+                                                  "INSERT INTO history (cluster, revision, author, "
+                                                  "committed_at_ms, render_digest, outcome, "
+                                                  "message, started_at_ms, finished_at_ms) VALUES "
+                                                  "(?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, 0)"));
+  statement.bind(1, row.cluster)
       .bind(2, row.revision)
       .bind(3, row.author)
       .bind(4, row.committed_at_ms)
       .bind(5, row.render_digest)
       .bind(6, row.message)
       .bind(7, row.started_at_ms);
-  if (auto inserted = statement->run(); !inserted) return inserted.error();
+  NKD_RETURN_IF_ERROR(statement.run());
   return sqlite3_last_insert_rowid(db);
 }
 
@@ -87,25 +87,24 @@ Result<std::int64_t> insert_pending_row(sqlite3* db, const HistoryRow& row) {
 // previous finished row, onto that row while the attempt's row goes away.
 Status record_outcome(sqlite3* db, const HistoryRow& attempt, Outcome outcome,
                       const std::string& message, std::int64_t finished_at_ms) {
-  auto previous = previous_finished_row(db, attempt.cluster, attempt.id);
-  if (!previous) return previous.error();
-  const bool unchanged = previous->has_value() &&
-                         (*previous)->render_digest == attempt.render_digest &&
-                         (*previous)->outcome == outcome;
+  NKD_ASSIGN_OR_RETURN(auto previous, previous_finished_row(db, attempt.cluster, attempt.id));
+  const bool unchanged = previous.has_value() && previous->render_digest == attempt.render_digest &&
+                         previous->outcome == outcome;
   if (unchanged) {
-    auto removed = sqlite::Statement::prepare(db, "DELETE FROM history WHERE id = ?1");
-    if (!removed) return removed.error();
-    removed->bind(1, attempt.id);
-    if (auto done = removed->run(); !done) return done.error();
+    NKD_ASSIGN_OR_RETURN(auto removed,
+                         sqlite::Statement::prepare(db, "DELETE FROM history WHERE id = ?1"));
+    removed.bind(1, attempt.id);
+    NKD_RETURN_IF_ERROR(removed.run());
   }
-  auto updated = sqlite::Statement::prepare(
-      db, "UPDATE history SET outcome = ?2, message = ?3, finished_at_ms = ?4 WHERE id = ?1");
-  if (!updated) return updated.error();
-  updated->bind(1, unchanged ? (*previous)->id : attempt.id)
+  NKD_ASSIGN_OR_RETURN(
+      auto updated,
+      sqlite::Statement::prepare(
+          db, "UPDATE history SET outcome = ?2, message = ?3, finished_at_ms = ?4 WHERE id = ?1"));
+  updated.bind(1, unchanged ? previous->id : attempt.id)
       .bind(2, std::string_view(to_string(outcome)))
       .bind(3, message)
       .bind(4, finished_at_ms);
-  return updated->run();
+  return updated.run();
 }
 
 Status validate_finish(std::int64_t id, Outcome outcome, const std::optional<HistoryRow>& attempt,
@@ -143,19 +142,21 @@ Status validate_finish(std::int64_t id, Outcome outcome, const std::optional<His
 }
 
 Result<bool> is_suspended(sqlite3* db, const std::string& cluster) {
-  auto statement = sqlite::Statement::prepare(db, "SELECT 1 FROM suspensions WHERE cluster = ?1");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster);
-  return statement->step();
+  NKD_ASSIGN_OR_RETURN(auto statement, sqlite::Statement::prepare(
+                                           db, "SELECT 1 FROM suspensions WHERE cluster = ?1"));
+  statement.bind(1, cluster);
+  return statement.step();
 }
 
 Status insert_finished_row(sqlite3* db, const HistoryRow& row) {
-  auto statement = sqlite::Statement::prepare(
-      db,
-      "INSERT INTO history (cluster, revision, author, committed_at_ms, render_digest, outcome, "
-      "message, started_at_ms, finished_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  if (!statement) return statement.error();
-  statement->bind(1, row.cluster)
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          db,
+          "INSERT INTO history (cluster, revision, author, committed_at_ms, render_digest, "
+          "outcome, "
+          "message, started_at_ms, finished_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  statement.bind(1, row.cluster)
       .bind(2, row.revision)
       .bind(3, row.author)
       .bind(4, row.committed_at_ms)
@@ -164,7 +165,7 @@ Status insert_finished_row(sqlite3* db, const HistoryRow& row) {
       .bind(7, row.message)
       .bind(8, row.started_at_ms)
       .bind(9, row.finished_at_ms);
-  return statement->run();
+  return statement.run();
 }
 
 }  // namespace nkd::state::history_rows

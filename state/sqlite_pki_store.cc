@@ -6,27 +6,27 @@ namespace nkd::state {
 
 Result<std::optional<std::string>> SqlitePkiStore::load_pki(const std::string& cluster) {
   const auto lock = connection_.lock();
-  auto statement =
-      sqlite::Statement::prepare(connection_.db(), "SELECT json FROM pki WHERE cluster = ?1");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster);
-  auto row = statement->step();
-  if (!row) return row.error();
-  if (!*row) return std::optional<std::string>();
-  return std::optional<std::string>(statement->text(0));
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(connection_.db(), "SELECT json FROM pki WHERE cluster = ?1"));
+  statement.bind(1, cluster);
+  NKD_ASSIGN_OR_RETURN(auto row, statement.step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(statement.text(0));
 }
 
 Status SqlitePkiStore::save_pki(const std::string& cluster, const std::string& json) {
   const auto lock = connection_.lock();
-  auto transaction = sqlite::Transaction::begin(connection_.db(), "saving the PKI of " + cluster);
-  if (!transaction) return transaction.error();
-  auto statement = sqlite::Statement::prepare(
-      connection_.db(),
-      "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster).bind(2, json).bind(3, connection_.clock().now_unix_ms());
-  if (auto saved = statement->run(); !saved) return saved.error();
-  return transaction->commit();
+  NKD_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::begin(
+                                             connection_.db(), "saving the PKI of " + cluster));
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          connection_.db(),
+          "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)"));
+  statement.bind(1, cluster).bind(2, json).bind(3, connection_.clock().now_unix_ms());
+  NKD_RETURN_IF_ERROR(statement.run());
+  return transaction.commit();
 }
 
 Result<bool> SqlitePkiStore::replace_pki(const std::string& cluster,
@@ -35,25 +35,24 @@ Result<bool> SqlitePkiStore::replace_pki(const std::string& cluster,
   const auto lock = connection_.lock();
   // BEGIN IMMEDIATE takes the write lock first: no other process can write between the
   // comparison and the write.
-  auto transaction =
-      sqlite::Transaction::begin(connection_.db(), "replacing the PKI of " + cluster);
-  if (!transaction) return transaction.error();
-  auto current =
-      sqlite::Statement::prepare(connection_.db(), "SELECT json FROM pki WHERE cluster = ?1");
-  if (!current) return current.error();
-  current->bind(1, cluster);
-  auto row = current->step();
-  if (!row) return row.error();
+  NKD_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::begin(
+                                             connection_.db(), "replacing the PKI of " + cluster));
+  NKD_ASSIGN_OR_RETURN(
+      auto current,
+      sqlite::Statement::prepare(connection_.db(), "SELECT json FROM pki WHERE cluster = ?1"));
+  current.bind(1, cluster);
+  NKD_ASSIGN_OR_RETURN(auto row, current.step());
   const std::optional<std::string> stored =
-      *row ? std::optional<std::string>(current->text(0)) : std::nullopt;
+      row ? std::optional<std::string>(current.text(0)) : std::nullopt;
   if (stored != expected) return false;
-  auto statement = sqlite::Statement::prepare(
-      connection_.db(),
-      "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster).bind(2, json).bind(3, connection_.clock().now_unix_ms());
-  if (auto saved = statement->run(); !saved) return saved.error();
-  if (auto committed = transaction->commit(); !committed) return committed.error();
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          connection_.db(),
+          "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)"));
+  statement.bind(1, cluster).bind(2, json).bind(3, connection_.clock().now_unix_ms());
+  NKD_RETURN_IF_ERROR(statement.run());
+  NKD_RETURN_IF_ERROR(transaction.commit());
   return true;
 }
 

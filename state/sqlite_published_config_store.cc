@@ -10,67 +10,68 @@ Status SqlitePublishedConfigStore::save_published_configs(
     const std::string& cluster, const std::vector<PublishedConfig>& changed,
     const std::vector<std::string>& nodes) {
   const auto lock = connection_.lock();
-  auto transaction =
-      sqlite::Transaction::begin(connection_.db(), "storing the configs of " + cluster);
-  if (!transaction) return transaction.error();
-  auto upsert = sqlite::Statement::prepare(
-      connection_.db(),
-      "INSERT INTO published_configs (cluster, node, digest, content) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT (cluster, node) DO UPDATE SET digest = excluded.digest, "
-      "content = excluded.content WHERE digest != excluded.digest");
-  if (!upsert) return upsert.error();
+  NKD_ASSIGN_OR_RETURN(
+      auto transaction,
+      sqlite::Transaction::begin(connection_.db(), "storing the configs of " + cluster));
+  NKD_ASSIGN_OR_RETURN(
+      auto upsert,
+      sqlite::Statement::prepare(
+          connection_.db(),
+          "INSERT INTO published_configs (cluster, node, digest, content) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT (cluster, node) DO UPDATE SET digest = excluded.digest, "
+          "content = excluded.content WHERE digest != excluded.digest"));
   for (const auto& config : changed) {
-    upsert->reset()
+    upsert.reset()
         .bind(1, cluster)
         .bind(2, config.node)
         .bind(3, config.digest)
         .bind(4, config.content);
-    if (auto stored = upsert->run(); !stored) return stored.error();
+    NKD_RETURN_IF_ERROR(upsert.run());
   }
-  auto existing = sqlite::Statement::prepare(
-      connection_.db(), "SELECT node FROM published_configs WHERE cluster = ?1");
-  if (!existing) return existing.error();
-  existing->bind(1, cluster);
+  NKD_ASSIGN_OR_RETURN(auto existing, sqlite::Statement::prepare(
+                                          connection_.db(),
+                                          "SELECT node FROM published_configs WHERE cluster = ?1"));
+  existing.bind(1, cluster);
   const std::set<std::string> keep(nodes.begin(), nodes.end());
   std::vector<std::string> gone;
   while (true) {
-    auto row = existing->step();
-    if (!row) return row.error();
-    if (!*row) break;
-    if (!keep.contains(existing->text(0))) gone.push_back(existing->text(0));
+    NKD_ASSIGN_OR_RETURN(auto row, existing.step());
+    if (!row) break;
+    if (!keep.contains(existing.text(0))) gone.push_back(existing.text(0));
   }
   for (const auto& node : gone) {
-    auto removal = sqlite::Statement::prepare(
-        connection_.db(), "DELETE FROM published_configs WHERE cluster = ?1 AND node = ?2");
-    if (!removal) return removal.error();
-    removal->bind(1, cluster).bind(2, node);
-    if (auto removed = removal->run(); !removed) return removed.error();
+    NKD_ASSIGN_OR_RETURN(
+        auto removal,
+        sqlite::Statement::prepare(
+            connection_.db(), "DELETE FROM published_configs WHERE cluster = ?1 AND node = ?2"));
+    removal.bind(1, cluster).bind(2, node);
+    NKD_RETURN_IF_ERROR(removal.run());
   }
-  return transaction->commit();
+  return transaction.commit();
 }
 
 Result<std::optional<PublishedConfig>> SqlitePublishedConfigStore::load_published_config(
     const std::string& cluster, const std::string& node) {
   const auto lock = connection_.lock();
-  auto statement = sqlite::Statement::prepare(
-      connection_.db(),
-      "SELECT digest, content FROM published_configs WHERE cluster = ?1 AND node = ?2");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster).bind(2, node);
-  auto row = statement->step();
-  if (!row) return row.error();
-  if (!*row) return std::optional<PublishedConfig>();
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          connection_.db(),
+          "SELECT digest, content FROM published_configs WHERE cluster = ?1 AND node = ?2"));
+  statement.bind(1, cluster).bind(2, node);
+  NKD_ASSIGN_OR_RETURN(auto row, statement.step());
+  if (!row) return std::optional<PublishedConfig>();
   return std::optional<PublishedConfig>(
-      PublishedConfig{.node = node, .digest = statement->text(0), .content = statement->text(1)});
+      PublishedConfig{.node = node, .digest = statement.text(0), .content = statement.text(1)});
 }
 
 Status SqlitePublishedConfigStore::delete_published_configs(const std::string& cluster) {
   const auto lock = connection_.lock();
-  auto statement = sqlite::Statement::prepare(connection_.db(),
-                                              "DELETE FROM published_configs WHERE cluster = ?1");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster);
-  return statement->run();
+  NKD_ASSIGN_OR_RETURN(auto statement,
+                       sqlite::Statement::prepare(
+                           connection_.db(), "DELETE FROM published_configs WHERE cluster = ?1"));
+  statement.bind(1, cluster);
+  return statement.run();
 }
 
 }  // namespace nkd::state

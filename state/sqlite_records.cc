@@ -79,19 +79,21 @@ Result<NodeRecord> read_node(const sqlite::Statement& statement) {
 }
 
 Status save_cluster_status(sqlite3* db, const ClusterRecord& record) {
-  auto statement = sqlite::Statement::prepare(
-      db,
-      "INSERT INTO clusters (name, phase, applied_revision, cluster_revision, render_digest, "
-      "ready, last_error, applied_at_ms, updated_at_ms, phase_message, wave) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
-      "ON CONFLICT (name) DO UPDATE SET phase = excluded.phase, "
-      "applied_revision = excluded.applied_revision, cluster_revision = excluded.cluster_revision, "
-      "render_digest = excluded.render_digest, ready = excluded.ready, "
-      "last_error = excluded.last_error, applied_at_ms = excluded.applied_at_ms, "
-      "updated_at_ms = excluded.updated_at_ms, phase_message = excluded.phase_message, "
-      "wave = excluded.wave");
-  if (!statement) return statement.error();
-  statement->bind(1, record.name)
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          db,
+          "INSERT INTO clusters (name, phase, applied_revision, cluster_revision, render_digest, "
+          "ready, last_error, applied_at_ms, updated_at_ms, phase_message, wave) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+          "ON CONFLICT (name) DO UPDATE SET phase = excluded.phase, "
+          "applied_revision = excluded.applied_revision, cluster_revision = "
+          "excluded.cluster_revision, "
+          "render_digest = excluded.render_digest, ready = excluded.ready, "
+          "last_error = excluded.last_error, applied_at_ms = excluded.applied_at_ms, "
+          "updated_at_ms = excluded.updated_at_ms, phase_message = excluded.phase_message, "
+          "wave = excluded.wave"));
+  statement.bind(1, record.name)
       .bind(2, to_string(record.phase))
       .bind(3, record.applied_revision)
       .bind(4, record.cluster_revision)
@@ -102,7 +104,7 @@ Status save_cluster_status(sqlite3* db, const ClusterRecord& record) {
       .bind(9, record.updated_at_ms)
       .bind(10, record.phase_message)
       .bind(11, std::int64_t{record.wave});
-  return statement->run();
+  return statement.run();
 }
 
 sqlite::Statement& bind_node(sqlite::Statement& statement, const NodeRecord& node) {
@@ -120,18 +122,18 @@ sqlite::Statement& bind_node(sqlite::Statement& statement, const NodeRecord& nod
 }
 
 Status upsert_node(sqlite3* db, const NodeRecord& node) {
-  auto statement =
-      sqlite::Statement::prepare(db, std::string("INSERT OR REPLACE INTO nodes (") + kNodeColumns +
-                                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-  if (!statement) return statement.error();
-  return bind_node(*statement, node).run();
+  NKD_ASSIGN_OR_RETURN(auto statement,
+                       sqlite::Statement::prepare(
+                           db, std::string("INSERT OR REPLACE INTO nodes (") + kNodeColumns +
+                                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+  return bind_node(statement, node).run();
 }
 
 Status delete_nodes(sqlite3* db, const std::string& cluster) {
-  auto statement = sqlite::Statement::prepare(db, "DELETE FROM nodes WHERE cluster = ?1");
-  if (!statement) return statement.error();
-  statement->bind(1, cluster);
-  return statement->run();
+  NKD_ASSIGN_OR_RETURN(auto statement,
+                       sqlite::Statement::prepare(db, "DELETE FROM nodes WHERE cluster = ?1"));
+  statement.bind(1, cluster);
+  return statement.run();
 }
 
 }  // namespace nkd::state::records

@@ -138,11 +138,9 @@ static_assert(kMigrations.size() == kSqliteSchemaVersion,
               "kSqliteSchemaVersion must equal the number of migrations");
 
 Result<int> read_user_version(sqlite3* db) {
-  auto statement = sqlite::Statement::prepare(db, "PRAGMA user_version");
-  if (!statement) return statement.error();
-  auto row = statement->step();
-  if (!row) return row.error();
-  return *row ? static_cast<int>(statement->int64(0)) : 0;
+  NKD_ASSIGN_OR_RETURN(auto statement, sqlite::Statement::prepare(db, "PRAGMA user_version"));
+  NKD_ASSIGN_OR_RETURN(auto row, statement.step());
+  return row ? static_cast<int>(statement.int64(0)) : 0;
 }
 
 Error newer_file_error(const std::string& path, int version) {
@@ -159,28 +157,25 @@ Status apply_migration(sqlite3* db, const std::string& path, int target) {
   const Migration& migration = kMigrations[static_cast<std::size_t>(target - 1)];
   const std::string what = "schema migration " + std::to_string(target) + " (" +
                            std::string(migration.description) + ") of " + path;
-  auto transaction = sqlite::Transaction::begin(db, what);
-  if (!transaction) return transaction.error();
-  auto version = read_user_version(db);
-  if (!version) return version.error();
-  if (*version > kSqliteSchemaVersion) return newer_file_error(path, *version);
-  if (*version >= target) return transaction->commit();
-  if (auto applied = sqlite::exec(db, migration.sql, what); !applied) return applied.error();
+  NKD_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::begin(db, what));
+  NKD_ASSIGN_OR_RETURN(auto version, read_user_version(db));
+  if (version > kSqliteSchemaVersion) return newer_file_error(path, version);
+  if (version >= target) return transaction.commit();
+  NKD_RETURN_IF_ERROR(sqlite::exec(db, migration.sql, what));
   const std::string set_version = "PRAGMA user_version = " + std::to_string(target);
   if (auto stamped = sqlite::exec(db, set_version, "recording " + what); !stamped) {
     return stamped.error();
   }
-  return transaction->commit();
+  return transaction.commit();
 }
 
 }  // namespace
 
 Status migrate_sqlite_schema(sqlite3* db, const std::string& path) {
-  auto version = read_user_version(db);
-  if (!version) return version.error();
-  if (*version > kSqliteSchemaVersion) return newer_file_error(path, *version);
-  for (int target = *version + 1; target <= kSqliteSchemaVersion; ++target) {
-    if (auto migrated = apply_migration(db, path, target); !migrated) return migrated.error();
+  NKD_ASSIGN_OR_RETURN(auto version, read_user_version(db));
+  if (version > kSqliteSchemaVersion) return newer_file_error(path, version);
+  for (int target = version + 1; target <= kSqliteSchemaVersion; ++target) {
+    NKD_RETURN_IF_ERROR(apply_migration(db, path, target));
   }
   return ok_status();
 }

@@ -36,15 +36,13 @@ Error in_file(const Error& error, const std::string& path) {
 }
 
 Result<std::string> query_single_text(sqlite3* db, const std::string& sql) {
-  auto statement = sqlite::Statement::prepare(db, sql);
-  if (!statement) return statement.error();
+  NKD_ASSIGN_OR_RETURN(auto statement, sqlite::Statement::prepare(db, sql));
   std::string text;
   while (true) {
-    auto row = statement->step();
-    if (!row) return row.error();
-    if (!*row) break;
+    NKD_ASSIGN_OR_RETURN(auto row, statement.step());
+    if (!row) break;
     if (!text.empty()) text += "\n";
-    text += statement->text(0);
+    text += statement.text(0);
   }
   return text;
 }
@@ -55,10 +53,9 @@ Status configure_connection(sqlite3* db, const std::string& path) {
   if (const int rc = sqlite3_busy_timeout(db, kBusyTimeoutMs); rc != SQLITE_OK) {
     return sqlite::make_error(db, rc, "setting the busy timeout on " + path);
   }
-  auto mode = query_single_text(db, "PRAGMA journal_mode=WAL");
-  if (!mode) return mode.error();
-  if (*mode != "wal") {
-    return Error{ErrorCode::kIo, "state store: " + path + " stayed in journal mode '" + *mode +
+  NKD_ASSIGN_OR_RETURN(auto mode, query_single_text(db, "PRAGMA journal_mode=WAL"));
+  if (mode != "wal") {
+    return Error{ErrorCode::kIo, "state store: " + path + " stayed in journal mode '" + mode +
                                      "' instead of WAL; put the state file on a local filesystem "
                                      "that supports shared memory (not NFS)"};
   }
@@ -86,21 +83,19 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
       return errno_error("setting mode 0600 on " + companion, errno);
     }
   }
-  auto db = sqlite::open_database(path, /*create=*/false);
-  if (!db) return db.error();
-  if (auto configured = configure_connection(db->get(), path); !configured) {
+  NKD_ASSIGN_OR_RETURN(auto db, sqlite::open_database(path, /*create=*/false));
+  if (auto configured = configure_connection(db.get(), path); !configured) {
     return in_file(configured.error(), path);
   }
-  if (auto migrated = migrate_sqlite_schema(db->get(), path); !migrated) return migrated.error();
+  NKD_RETURN_IF_ERROR(migrate_sqlite_schema(db.get(), path));
   return std::make_unique<SqliteStateStore>(
-      ConstructionKey(), std::make_unique<SqliteConnection>(path, std::move(*db), clock));
+      ConstructionKey(), std::make_unique<SqliteConnection>(path, std::move(db), clock));
 }
 
 Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open_read_only(const std::string& path,
                                                                            const Clock& clock) {
-  auto db = sqlite::open_database_read_only(path);
-  if (!db) return db.error();
-  auto version = query_single_text(db->get(), "PRAGMA user_version");
+  NKD_ASSIGN_OR_RETURN(auto db, sqlite::open_database_read_only(path));
+  auto version = query_single_text(db.get(), "PRAGMA user_version");
   if (!version) return in_file(version.error(), path);
   if (std::stoi(*version) > kSqliteSchemaVersion) {
     return Error{ErrorCode::kInvalidArgument,
@@ -110,20 +105,19 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open_read_only(const
                      std::to_string(kSqliteSchemaVersion) + "); use the nkd that wrote it"};
   }
   return std::make_unique<SqliteStateStore>(
-      ConstructionKey(), std::make_unique<SqliteConnection>(path, std::move(*db), clock));
+      ConstructionKey(), std::make_unique<SqliteConnection>(path, std::move(db), clock));
 }
 
 Result<std::unique_ptr<StateStore>> open_sqlite_state_store(const std::string& path,
                                                             const Clock& clock) {
-  auto store = SqliteStateStore::open(path, clock);
-  if (!store) return store.error();
-  return std::unique_ptr<StateStore>(std::move(*store));
+  NKD_ASSIGN_OR_RETURN(auto store, SqliteStateStore::open(path, clock));
+  return std::unique_ptr<StateStore>(std::move(store));
 }
 
 Status SqliteStateStore::ping() {
   const auto lock = connection_->lock();
-  auto result = query_single_text(connection_->db(), "SELECT count(*) FROM sqlite_schema");
-  if (!result) return result.error();
+  NKD_ASSIGN_OR_RETURN(auto result,
+                       query_single_text(connection_->db(), "SELECT count(*) FROM sqlite_schema"));
   return ok_status();
 }
 
