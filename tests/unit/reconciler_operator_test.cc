@@ -1,4 +1,4 @@
-// The reconciler's operator side (reconciler_operator.cc) against a real SQLite state file, the
+// The reconciler's operator side (Suspensions) against a real SQLite state file, the
 // in-memory bare-metal provider and a clock the test moves: suspend, resume, sync now, and a
 // maintenance window that holds a node's new config until the clock enters it.
 #include <gtest/gtest.h>

@@ -2,8 +2,8 @@
 // transient errors back off further each time, waiting ones come back after their delay, stalled
 // ones (a quota, a refusal) wait for the resync or a new commit. The delay rule is a pure
 // function and tested as a table; the reconciler runs against a real SQLite state file and a
-// provider that fails as each test says and notes when it was called. Timing assertions are
-// lower bounds only (the queue never runs a cluster early; a busy machine may run it late).
+// provider that fails as each test says and notes when it was called, on a fake clock that moves
+// only while a test waits (run_until): the gaps it measures are the queue's own delays.
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -12,6 +12,7 @@
 
 #include "reconcile/reconciler.h"
 #include "state/sqlite_state_store.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
 
@@ -19,16 +20,16 @@ namespace nkd::reconcile {
 namespace {
 
 using namespace std::chrono_literals;
-using SteadyClock = std::chrono::steady_clock;
 
 // Fails every apply with the error it is given (none: succeeds); notes when each apply ran.
 class FailingProvider final : public providers::InfrastructureProvider {
  public:
+  explicit FailingProvider(const Clock& clock) : clock_(clock) {}
   std::string name() const override { return "failing"; }
   Result<providers::ApplyOutcome> apply(const model::Cluster&, const render::ClusterRender&,
                                         const providers::ApplyHooks&) override {
     std::lock_guard lock(mutex_);
-    applied_at_.push_back(SteadyClock::now());
+    applied_at_.push_back(clock_.steady_now());
     if (failure_) return *failure_;
     return providers::ApplyOutcome{.complete = true, .message = "ok"};
   }
@@ -57,9 +58,10 @@ class FailingProvider final : public providers::InfrastructureProvider {
   }
 
  private:
+  const Clock& clock_;
   std::mutex mutex_;
   std::optional<Error> failure_;
-  std::vector<SteadyClock::time_point> applied_at_;
+  std::vector<Clock::TimePoint> applied_at_;
 };
 
 DesiredCluster target_at(const std::string& name, const std::string& revision,
@@ -99,14 +101,19 @@ class ReconcilerRetryTest : public ::testing::Test {
     return store_->get_cluster(name).value().value();
   }
   bool wait_applies(int count) {
-    return testing::wait_until([&] { return provider_.applies() >= count; }, 10s);
+    return clock_.run_until([&] { return provider_.applies() >= count; }, 10s);
+  }
+  // Lets fake time run far past twenty backoff periods (up to 50 ms of it per step for
+  // `real_limit`); false when the provider was called again meanwhile.
+  bool no_apply_after(int count, std::chrono::milliseconds real_limit) {
+    return !clock_.run_until([&] { return provider_.applies() > count; }, real_limit);
   }
 
   testing::ScratchDir scratch_;
   std::unique_ptr<state::StateStore> store_;
   metrics::Metrics metrics_{"test"};
-  SystemClock clock_;
-  FailingProvider provider_;
+  testing::FakeClock clock_;
+  FailingProvider provider_{clock_};
 };
 
 TEST(RetryDelay, TransientBacksOffExponentiallyWithJitterUpToTheCap) {
@@ -160,9 +167,10 @@ TEST_F(ReconcilerRetryTest, AQuotaFailureWaitsForANewCommitNotAFastRetry) {
   reconciler->start();
   reconciler->submit(target_at("beta", "rev1", "digest1"));
   ASSERT_TRUE(wait_applies(1));
-  // Twenty backoff periods: a transient failure would have been retried several times by now.
-  std::this_thread::sleep_for(400ms);
-  EXPECT_EQ(provider_.applies(), 1) << "a stalled cluster is not retried before the resync";
+  // Many backoff periods pass: a transient failure would have been retried several times.
+  const Clock::TimePoint failed_at = clock_.steady_now();
+  EXPECT_TRUE(no_apply_after(1, 400ms)) << "a stalled cluster is not retried before the resync";
+  EXPECT_GT(clock_.steady_now() - failed_at, 20 * 20ms) << "twenty backoff periods passed";
   const state::ClusterRecord stalled = record("beta");
   EXPECT_EQ(stalled.phase, nkd::state::ClusterPhase::kFailed);
   EXPECT_NE(stalled.last_error.find("quota exceeded for instances"), std::string::npos);
@@ -196,7 +204,7 @@ TEST_F(ReconcilerRetryTest, ACallSiteCanStallAnErrorWhoseCodeIsTransient) {
   reconciler->start();
   reconciler->submit(target_at("delta", "rev1", "digest1"));
   ASSERT_TRUE(wait_applies(1));
-  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(no_apply_after(1, 300ms));
   reconciler->stop();
   EXPECT_EQ(provider_.applies(), 1);
   EXPECT_NE(record("delta").phase_message.find("stalled"), std::string::npos);

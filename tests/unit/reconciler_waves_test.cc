@@ -1,4 +1,4 @@
-// Rollout waves in the reconciler (reconciler_waves.cc) against a real SQLite state file and a
+// Rollout waves in the reconciler (WaveCoordinator) against a real SQLite state file and a
 // scripted provider, clusterAccess: none (a render applied in full is done): a later wave waits
 // until the earlier one is done, stops when it fails, ignores clusters whose render did not
 // change, and keeps holding across a restart because the gate is read from the state file.
