@@ -91,13 +91,14 @@ Result<kube::KubeEndpoint> ClusterSync::endpoint(const model::Cluster& cluster, 
     return Error{ErrorCode::kNotFound, "no PKI is stored for cluster " + cluster.name +
                                            "; it is made at its first render"};
   }
-  auto identity = as_admin
-                      ? pki::issue_client_cert(*pki, kAccessInstallerName, "system:masters",
-                                               kAccessInstallerSeconds, clock_.now_unix_ms() / 1000)
-                      : identities_.identity_for(cluster.name, *pki);
-  if (!identity) return identity.error().wrap("minting nkd's client certificate for " + cluster.name);
+  NKD_ASSIGN_OR_RETURN_WRAP(
+      auto identity,
+      as_admin ? pki::issue_client_cert(*pki, kAccessInstallerName, "system:masters",
+                                        kAccessInstallerSeconds, clock_.now_unix_ms() / 1000)
+               : identities_.identity_for(cluster.name, *pki),
+      "minting nkd's client certificate for " + cluster.name);
   const auto api_server = options_.api_servers.find(cluster.name);
-  return kube::endpoint_for(cluster, *pki, *identity,
+  return kube::endpoint_for(cluster, *pki, identity,
                             api_server == options_.api_servers.end() ? "" : api_server->second);
 }
 
@@ -295,11 +296,13 @@ Result<ClusterSyncReport> ClusterSync::housekeeping(const model::Cluster& cluste
     return report;
   }
   const bool correct = cluster.drift_policy == model::DriftPolicy::kCorrect;
-  auto drift = correct ? state.correct_drift(render.artifacts) : state.detect_drift(render.artifacts);
-  if (!drift) return drift.error().wrap("checking " + cluster.name + " for drift");
-  report.drifted_objects = static_cast<int>(drift->size());
+  NKD_ASSIGN_OR_RETURN_WRAP(
+      auto drift,
+      correct ? state.correct_drift(render.artifacts) : state.detect_drift(render.artifacts),
+      "checking " + cluster.name + " for drift");
+  report.drifted_objects = static_cast<int>(drift.size());
   std::vector<std::string> found;
-  for (const kube::DriftItem& item : *drift) {
+  for (const kube::DriftItem& item : drift) {
     found.push_back(item.object.kind + "/" + item.object.name +
                     (item.field.empty() ? " (" + item.reason + ")" : " " + item.field));
   }
@@ -334,23 +337,22 @@ Result<std::string> ClusterSync::request_upgrade(const model::Cluster& cluster,
   const kube::ObjectRef ref{.api_version = "housekeeper.io/v1alpha1", .kind = "Update",
                             .namespace_name = housekeeper::kNamespace,
                             .name = housekeeper::kUpdateName};
-  auto live = client.get(ref);
-  if (!live) return live.error().wrap("reading the Update of " + cluster.name);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto live, client.get(ref), "reading the Update of " + cluster.name);
   // A cluster at its versions gets no Update: housekeeper would rebase every node to the image
   // it already runs (no stamp exists yet) and reboot it.
-  if (!live->has_value() && !rollout.needs_os && !rollout.needs_kubernetes) return std::string();
+  if (!live.has_value() && !rollout.needs_os && !rollout.needs_kubernetes) return std::string();
   // kubeVersion only while Kubernetes changes: housekeeper checks the Kubernetes stamp instead
   // of the OS one whenever it is set, so an OS-only upgrade must leave it empty. An Update that
   // already asks for this version keeps it until the rollout is over, and drops it for a later
   // OS-only upgrade (the Kubernetes stamps exist by then: every node would be skipped).
-  const bool asked = live->has_value() &&
-                     (**live).value("spec", nlohmann::json::object()).value("kubeVersion", "") ==
+  const bool asked = live.has_value() &&
+                     (*live).value("spec", nlohmann::json::object()).value("kubeVersion", "") ==
                          cluster.kubernetes.version;
   const bool upgrade_kubernetes = rollout.needs_kubernetes || (asked && !rollout.needs_os);
   const std::string yaml = housekeeper::update_yaml(cluster, upgrade_kubernetes);
   NKD_ASSIGN_OR_RETURN(auto desired, kube::yaml_to_json(yaml));
-  if (live->has_value() &&
-      kube::first_difference((desired)["spec"], (**live).value("spec", nlohmann::json::object()))
+  if (live.has_value() &&
+      kube::first_difference((desired)["spec"], (*live).value("spec", nlohmann::json::object()))
           .empty()) {
     return std::string();
   }
@@ -471,8 +473,9 @@ Status ClusterSync::publish_join_token(const model::Cluster& cluster, const pki:
                                        std::int64_t expires_unix) {
   NKD_ASSIGN_OR_RETURN(auto address, endpoint(cluster));
   kube::KubeClient client(http_, std::move(address), clock_, metrics_, options_.client);
-  auto applied = client.apply(kube::bootstrap_token_secret_yaml(pki, expires_unix));
-  if (!applied) return applied.error().wrap("creating a bootstrap token in cluster " + cluster.name);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto applied,
+                            client.apply(kube::bootstrap_token_secret_yaml(pki, expires_unix)),
+                            "creating a bootstrap token in cluster " + cluster.name);
   spdlog::info("cluster {}: bootstrap token {} created for nodes that still join", cluster.name,
                pki.bootstrap_token_id);
   return ok_status();

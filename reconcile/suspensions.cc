@@ -45,9 +45,9 @@ Result<bool> Suspensions::suspend(const std::string& cluster, const std::string&
       .message = "suspended by an operator" + (reason.empty() ? std::string() : ": " + reason),
       .started_at_ms = now_ms,
       .finished_at_ms = now_ms};
-  auto changed = records_.set_suspension(cluster, suspension, row);
-  if (!changed) return changed.error().wrap("suspending " + cluster);
-  if (!*changed) return false;
+  NKD_ASSIGN_OR_RETURN_WRAP(auto changed, records_.set_suspension(cluster, suspension, row),
+                            "suspending " + cluster);
+  if (!changed) return false;
   {
     std::lock_guard lock(mutex_);
     suspensions_[cluster] = suspension;
@@ -67,9 +67,9 @@ Result<bool> Suspensions::resume(const std::string& cluster, const state::Cluste
                               .message = "resumed by an operator",
                               .started_at_ms = now_ms,
                               .finished_at_ms = now_ms};
-  auto changed = records_.set_suspension(cluster, std::nullopt, row);
-  if (!changed) return changed.error().wrap("resuming " + cluster);
-  if (!*changed) return false;
+  NKD_ASSIGN_OR_RETURN_WRAP(auto changed, records_.set_suspension(cluster, std::nullopt, row),
+                            "resuming " + cluster);
+  if (!changed) return false;
   {
     std::lock_guard lock(mutex_);
     suspensions_.erase(cluster);

@@ -11,26 +11,12 @@
 #include <optional>
 #include <string>
 
+#include "common/openssl_handles.h"
 #include "source/ssh_wire.h"
 
 namespace nkd::source {
 
 namespace {
-
-template <auto Free>
-struct OpenSslDeleter {
-  template <typename T>
-  void operator()(T* handle) const {
-    if (handle != nullptr) Free(handle);
-  }
-};
-using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
-using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_free>>;
-using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
-using ParamBuildPtr = std::unique_ptr<OSSL_PARAM_BLD, OpenSslDeleter<OSSL_PARAM_BLD_free>>;
-using ParamsPtr = std::unique_ptr<OSSL_PARAM, OpenSslDeleter<OSSL_PARAM_free>>;
-using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;
-using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG_free>>;
 
 constexpr std::string_view kArmorBegin = "-----BEGIN SSH SIGNATURE-----";
 constexpr std::string_view kArmorEnd = "-----END SSH SIGNATURE-----";

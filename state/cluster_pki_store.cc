@@ -16,31 +16,30 @@ Result<std::optional<pki::ClusterPki>> parse_stored(const std::optional<std::str
                  "the stored PKI of " + cluster +
                      " is not valid JSON; restore the state database from a backup"};
   }
-  auto parsed = pki::pki_from_json(json);
-  if (!parsed) return parsed.error().wrap("reading the stored PKI of " + cluster);
-  return std::optional<pki::ClusterPki>(std::move(parsed).value());
+  NKD_ASSIGN_OR_RETURN_WRAP(auto parsed, pki::pki_from_json(json),
+                            "reading the stored PKI of " + cluster);
+  return std::optional<pki::ClusterPki>(std::move(parsed));
 }
 
 }  // namespace
 
 Result<std::optional<pki::ClusterPki>> load_stored_pki(state::PkiStore& store,
                                                        const std::string& cluster) {
-  auto saved = store.load_pki(cluster);
-  if (!saved) return saved.error().wrap("loading the PKI of " + cluster);
-  return parse_stored(*saved, cluster);
+  NKD_ASSIGN_OR_RETURN_WRAP(auto saved, store.load_pki(cluster), "loading the PKI of " + cluster);
+  return parse_stored(saved, cluster);
 }
 
 Result<pki::ClusterPki> update_stored_pki(state::PkiStore& store, const std::string& cluster,
                                           const PkiChange& change) {
   for (int attempt = 0; attempt < kUpdateAttempts; ++attempt) {
-    auto saved = store.load_pki(cluster);
-    if (!saved) return saved.error().wrap("loading the PKI of " + cluster);
-    NKD_ASSIGN_OR_RETURN(auto stored, parse_stored(*saved, cluster));
+    NKD_ASSIGN_OR_RETURN_WRAP(auto saved, store.load_pki(cluster), "loading the PKI of " + cluster);
+    NKD_ASSIGN_OR_RETURN(auto stored, parse_stored(saved, cluster));
     NKD_ASSIGN_OR_RETURN(auto changed, change(stored));
     if (stored.has_value() && *stored == changed) return changed;
-    auto replaced = store.replace_pki(cluster, *saved, pki::to_json(changed).dump());
-    if (!replaced) return replaced.error().wrap("saving the PKI of " + cluster);
-    if (*replaced) return changed;
+    NKD_ASSIGN_OR_RETURN_WRAP(auto replaced,
+                              store.replace_pki(cluster, saved, pki::to_json(changed).dump()),
+                              "saving the PKI of " + cluster);
+    if (replaced) return changed;
   }
   return Error{ErrorCode::kConflict, "the PKI of " + cluster +
                                          " kept changing while it was being saved (" +
@@ -52,8 +51,8 @@ Result<pki::ClusterPki> load_or_create_pki(state::PkiStore& store, const model::
   return update_stored_pki(
       store, cluster.name,
       [&](const std::optional<pki::ClusterPki>& stored) -> Result<pki::ClusterPki> {
-        auto current = pki::ensure_pki(cluster, stored, now_unix);
-        if (!current) return current.error().wrap("creating the PKI of " + cluster.name);
+        NKD_ASSIGN_OR_RETURN_WRAP(auto current, pki::ensure_pki(cluster, stored, now_unix),
+                                  "creating the PKI of " + cluster.name);
         return current;
       });
 }

@@ -3,29 +3,41 @@
 #include "state/sqlite_records.h"
 
 namespace nkd::state {
+namespace {
 
-Result<std::optional<std::string>> SqlitePkiStore::load_pki(const std::string& cluster) {
-  const auto lock = connection_.lock();
-  NKD_ASSIGN_OR_RETURN(
-      auto statement,
-      sqlite::Statement::prepare(connection_.db(), "SELECT json FROM pki WHERE cluster = ?1"));
+// Callers hold the connection's lock.
+Result<std::optional<std::string>> read_pki(sqlite3* db, const std::string& cluster) {
+  NKD_ASSIGN_OR_RETURN(auto statement,
+                       sqlite::Statement::prepare(db, "SELECT json FROM pki WHERE cluster = ?1"));
   statement.bind(1, cluster);
   NKD_ASSIGN_OR_RETURN(auto row, statement.step());
   if (!row) return std::optional<std::string>();
   return std::optional<std::string>(statement.text(0));
 }
 
+Status write_pki(sqlite3* db, const std::string& cluster, const std::string& json,
+                 std::int64_t now_ms) {
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(
+          db, "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)"));
+  statement.bind(1, cluster).bind(2, json).bind(3, now_ms);
+  return statement.run();
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> SqlitePkiStore::load_pki(const std::string& cluster) {
+  const auto lock = connection_.lock();
+  return read_pki(connection_.db(), cluster);
+}
+
 Status SqlitePkiStore::save_pki(const std::string& cluster, const std::string& json) {
   const auto lock = connection_.lock();
   NKD_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::begin(
                                              connection_.db(), "saving the PKI of " + cluster));
-  NKD_ASSIGN_OR_RETURN(
-      auto statement,
-      sqlite::Statement::prepare(
-          connection_.db(),
-          "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)"));
-  statement.bind(1, cluster).bind(2, json).bind(3, connection_.clock().now_unix_ms());
-  NKD_RETURN_IF_ERROR(statement.run());
+  NKD_RETURN_IF_ERROR(
+      write_pki(connection_.db(), cluster, json, connection_.clock().now_unix_ms()));
   return transaction.commit();
 }
 
@@ -37,21 +49,11 @@ Result<bool> SqlitePkiStore::replace_pki(const std::string& cluster,
   // comparison and the write.
   NKD_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::begin(
                                              connection_.db(), "replacing the PKI of " + cluster));
-  NKD_ASSIGN_OR_RETURN(
-      auto current,
-      sqlite::Statement::prepare(connection_.db(), "SELECT json FROM pki WHERE cluster = ?1"));
-  current.bind(1, cluster);
-  NKD_ASSIGN_OR_RETURN(auto row, current.step());
-  const std::optional<std::string> stored =
-      row ? std::optional<std::string>(current.text(0)) : std::nullopt;
+  NKD_ASSIGN_OR_RETURN(const std::optional<std::string> stored,
+                       read_pki(connection_.db(), cluster));
   if (stored != expected) return false;
-  NKD_ASSIGN_OR_RETURN(
-      auto statement,
-      sqlite::Statement::prepare(
-          connection_.db(),
-          "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)"));
-  statement.bind(1, cluster).bind(2, json).bind(3, connection_.clock().now_unix_ms());
-  NKD_RETURN_IF_ERROR(statement.run());
+  NKD_RETURN_IF_ERROR(
+      write_pki(connection_.db(), cluster, json, connection_.clock().now_unix_ms()));
   NKD_RETURN_IF_ERROR(transaction.commit());
   return true;
 }

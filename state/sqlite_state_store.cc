@@ -76,7 +76,7 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   if (auto made = create_private_directories(fs::path(path).parent_path()); !made) {
     return made.error().wrap("state store");
   }
-  if (auto made = prepare_private_file(path); !made) return made.error().wrap("state store");
+  NKD_RETURN_IF_ERROR_WRAP(prepare_private_file(path), "state store");
   for (const char* suffix : {"-wal", "-shm"}) {
     const std::string companion = path + suffix;
     if (::chmod(companion.c_str(), kPrivateFileMode) != 0 && errno != ENOENT) {

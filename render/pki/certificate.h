@@ -14,7 +14,7 @@
 #include "common/secret.h"
 #include "model/cluster.h"
 #include "render/pki/cluster_pki.h"
-#include "render/pki/openssl_handles.h"
+#include "common/openssl_handles.h"
 
 namespace nkd::pki {
 

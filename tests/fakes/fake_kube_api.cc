@@ -8,7 +8,7 @@
 
 #include <stdexcept>
 
-#include "render/pki/openssl_handles.h"
+#include "common/openssl_handles.h"
 #include "tests/support/serving_thread.h"
 #include "tests/support/test_support.h"
 
@@ -41,16 +41,16 @@ constexpr BuiltinKind kBuiltinKinds[] = {
 
 constexpr const char* kCrdPrefix = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/";
 
-pki::X509Ptr read_certificate(const std::string& pem) {
-  pki::BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  pki::X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+X509Ptr read_certificate(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   if (!certificate) throw std::runtime_error("FakeKubeApi: a certificate of the PKI does not parse");
   return certificate;
 }
 
-pki::EvpPkeyPtr read_key(const Secret& pem) {
-  pki::BioPtr bio(BIO_new_mem_buf(pem.reveal().data(), static_cast<int>(pem.reveal().size())));
-  pki::EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+EvpPkeyPtr read_key(const Secret& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.reveal().data(), static_cast<int>(pem.reveal().size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   if (!key) throw std::runtime_error("FakeKubeApi: the apiserver key of the PKI does not parse");
   return key;
 }

@@ -33,7 +33,7 @@ const std::set<std::string>& control_plane_pki() {
 
 struct Certificate {
   std::string path;  // on the node
-  pki::X509Ptr x509;
+  X509Ptr x509;
 };
 
 std::vector<fs::path> regular_files_under(const fs::path& directory) {
@@ -111,8 +111,8 @@ void check_service_account_keys(const NodeTree& tree, NodeReport& report) {
   }
   const auto private_key = pki::private_key_from_pem(Secret(tree.root.read(private_path)));
   const std::string public_pem = tree.root.read(public_path);
-  const pki::BioPtr bio(BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size())));
-  const pki::EvpPkeyPtr public_key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  const BioPtr bio(BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size())));
+  const EvpPkeyPtr public_key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
   if (!private_key || !public_key) {
     report.add(private_key ? public_path : private_path, "does not parse as a PEM key");
   } else if (EVP_PKEY_eq(public_key.get(), private_key->get()) != 1) {

@@ -280,7 +280,7 @@ TEST_F(CommitStepTest, AnUntrustedSignatureRejectsTheCommitOnEveryClusterItNames
   EXPECT_TRUE(render_functions_made_.empty());
   EXPECT_EQ(step_->accepted_commit(), "c1");
   for (const std::string name : {"alpha", "beta"}) {
-    EXPECT_EQ(record(name).last_error,
+    EXPECT_EQ(record(name).rejection,
               "commit c2 rejected: clusters/" + name +
                   "/: error: signature not trusted (unsigned): the commit is not signed");
   }

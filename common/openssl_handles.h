@@ -1,13 +1,15 @@
-// RAII owners for the OpenSSL objects the PKI code creates, and a helper that turns OpenSSL's
-// thread-local error queue into an Error. Every OpenSSL object is held by one of these; nothing is
+// RAII owners for the OpenSSL objects nkd creates (the PKI, the listener's TLS, signature
+// checks), and a helper that turns OpenSSL's thread-local error queue into an Error. Every OpenSSL object is held by one of these; nothing is
 // freed by hand.
 #pragma once
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -17,7 +19,7 @@
 
 #include "common/result.h"
 
-namespace nkd::pki {
+namespace nkd {
 
 template <auto Free>
 struct OpenSslDeleter {
@@ -29,6 +31,10 @@ struct OpenSslDeleter {
 
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 using EvpPkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, OpenSslDeleter<EVP_PKEY_CTX_free>>;
+using EvpMdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslDeleter<EVP_MD_CTX_free>>;
+using ParamBuildPtr = std::unique_ptr<OSSL_PARAM_BLD, OpenSslDeleter<OSSL_PARAM_BLD_free>>;
+using ParamsPtr = std::unique_ptr<OSSL_PARAM, OpenSslDeleter<OSSL_PARAM_free>>;
+using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, OpenSslDeleter<ECDSA_SIG_free>>;
 using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
 using X509NamePtr = std::unique_ptr<X509_NAME, OpenSslDeleter<X509_NAME_free>>;
 using X509ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslDeleter<X509_EXTENSION_free>>;
@@ -76,4 +82,4 @@ inline Error openssl_error(std::string_view doing, ErrorCode code = ErrorCode::k
   return Error{code, std::string(doing) + ": " + reasons};
 }
 
-}  // namespace nkd::pki
+}  // namespace nkd
