@@ -53,7 +53,8 @@ Result<std::string> signature_refusal(const ValidateOptions& options) {
   std::string since;
   if (!options.verify_since.empty()) {
     auto resolved = (*commits)->resolve(options.verify_since);
-    if (!resolved) return Error{ErrorCode::kInvalidArgument, "--verify-since: " + resolved.error().message};
+    if (!resolved)
+      return Error{ErrorCode::kInvalidArgument, "--verify-since: " + resolved.error().message};
     since = *resolved;
   }
   const auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
@@ -151,7 +152,8 @@ void add_validate_command(CLI::App& app) {
       "validate",
       "Check every clusters/<name>/cluster.yaml; print problems as path:line:col: error: message.\n"
       "Also warns about private keys and state databases anywhere in the repository.\n"
-      "Exit 0 when valid (warnings allowed), 1 when any definition is invalid (or, with --verify, the commit's signature is not trusted), 2 on usage errors.");
+      "Exit 0 when valid (warnings allowed), 1 when any definition is invalid (or, with --verify, "
+      "the commit's signature is not trusted), 2 on usage errors.");
   options->repository.add_to(*command);
   command->add_option("--format", options->format, "Output: text (stderr) or json (stdout, an array of {path,line,column,severity,message})")
       ->check(CLI::IsMember({"text", "json"}));

@@ -5,10 +5,9 @@
 // result, never an exception out of a provider (tests/unit/json_fields_test.cc).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace nkd {
 

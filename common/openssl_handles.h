@@ -1,6 +1,6 @@
 // RAII owners for the OpenSSL objects nkd creates (the PKI, the listener's TLS, signature
-// checks), and a helper that turns OpenSSL's thread-local error queue into an Error. Every OpenSSL object is held by one of these; nothing is
-// freed by hand.
+// checks), and a helper that turns OpenSSL's thread-local error queue into an Error. Every OpenSSL
+// object is held by one of these; nothing is freed by hand.
 #pragma once
 
 #include <openssl/asn1.h>

@@ -77,10 +77,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   nkd::fuzz::FuzzInput input(data, size);
   const std::string_view name = input.take_until(" ");
   const int status = nkd::fuzz::fuzz_status(input.take_line());
-  nkd::fuzz::AnsweringHttpClient http(nkd::HttpResponse{
-      .status = status,
-      .headers = {{"content-type", "application/json"}},
-      .body = std::string(input.rest())});
+  nkd::fuzz::AnsweringHttpClient http(
+      nkd::HttpResponse{.status = status,
+                        .headers = {{"content-type", "application/json"}},
+                        .body = std::string(input.rest())});
   const nkd::SystemClock clock;
   kube::KubeClient client(http, kube::KubeEndpoint{.server_url = "https://127.0.0.1:9"}, clock,
                           /*metrics=*/nullptr,

@@ -11,10 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "fuzz/answering_http_client.h"
@@ -43,22 +42,21 @@ openstack::CloudConfig fuzz_cloud() {
 HttpResponse valid_token_answer() {
   nlohmann::json catalog = nlohmann::json::array();
   for (const char* type : {"compute", "network", "image"}) {
-    catalog.push_back(
-        {{"type", type},
-         {"endpoints",
-          {{{"interface", "public"}, {"region_id", "RegionOne"},
-            {"url", std::string("http://127.0.0.1:9/") + type}}}}});
+    catalog.push_back({{"type", type},
+                       {"endpoints",
+                        {{{"interface", "public"},
+                          {"region_id", "RegionOne"},
+                          {"url", std::string("http://127.0.0.1:9/") + type}}}}});
   }
   const nlohmann::json body{{"token",
                              {{"expires_at", "2099-01-01T00:00:00.000000Z"},
                               {"project", {{"id", "project-1"}}},
                               {"catalog", catalog}}}};
-  return HttpResponse{.status = 201, .headers = {{"x-subject-token", "token"}}, .body = body.dump()};
+  return HttpResponse{
+      .status = 201, .headers = {{"x-subject-token", "token"}}, .body = body.dump()};
 }
 
-bool is_token_request(const HttpRequest& request) {
-  return request.url.ends_with("/auth/tokens");
-}
+bool is_token_request(const HttpRequest& request) { return request.url.ends_with("/auth/tokens"); }
 
 using Call = std::function<void(openstack::Keystone&)>;
 
@@ -72,10 +70,13 @@ const NamedCall kCalls[] = {
      [](openstack::Keystone& keystone) { (void)keystone.endpoint("compute"); }},
     {"nova.servers.list",
      [](openstack::Keystone& keystone) {
-       (void)openstack::ComputeService(keystone).list_servers("demo-", {{"nkd.io/cluster", "demo"}});
+       (void)openstack::ComputeService(keystone).list_servers("demo-",
+                                                              {{"nkd.io/cluster", "demo"}});
      }},
     {"nova.servers.get",
-     [](openstack::Keystone& keystone) { (void)openstack::ComputeService(keystone).get_server("id-1"); }},
+     [](openstack::Keystone& keystone) {
+       (void)openstack::ComputeService(keystone).get_server("id-1");
+     }},
     {"nova.servers.create",
      [](openstack::Keystone& keystone) {
        (void)openstack::ComputeService(keystone).create_server(
@@ -118,10 +119,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   nkd::fuzz::FuzzInput input(data, size);
   const std::string_view name = input.take_until(" ");
   const int status = nkd::fuzz::fuzz_status(input.take_line());
-  const HttpResponse answer{.status = status,
-                            .headers = {{"x-subject-token", "token"},
-                                        {"content-type", "application/json"}},
-                            .body = std::string(input.rest())};
+  const HttpResponse answer{
+      .status = status,
+      .headers = {{"x-subject-token", "token"}, {"content-type", "application/json"}},
+      .body = std::string(input.rest())};
   if (name == "keystone.token") {
     (void)openstack::parse_token_response(answer);
     return 0;

@@ -63,12 +63,14 @@ std::map<std::string, std::string> read_headers(nkd::fuzz::FuzzInput& input) {
 // The value a sender holding the secret would put in place of "@sign".
 std::string signature_for(const nkd::syncd::WebhookRequest& request) {
   switch (request.kind) {
-    case WebhookKind::kGitlab: return std::string(kSecret);
+    case WebhookKind::kGitlab:
+      return std::string(kSecret);
     case WebhookKind::kGeneric:
       return nkd::syncd::generic_webhook_signature(kSecret, request.generic_timestamp,
                                                    request.delivery_id, request.body);
     case WebhookKind::kGithub:
-    case WebhookKind::kGitea: return "sha256=" + nkd::hmac_sha256_hex(kSecret, request.body);
+    case WebhookKind::kGitea:
+      return "sha256=" + nkd::hmac_sha256_hex(kSecret, request.body);
   }
   return "";
 }
@@ -87,8 +89,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto kind = nkd::syncd::webhook_kind_from_path(trimmed(input.take_line()));
   if (!kind) return 0;  // the listener answers 404 before it reads anything else
   const auto headers = read_headers(input);
-  auto request = nkd::syncd::webhook_request_of(
-      *kind, std::string(input.rest()), [&](const char* name) {
+  auto request =
+      nkd::syncd::webhook_request_of(*kind, std::string(input.rest()), [&](const char* name) {
         const auto found = headers.find(lowered(name));
         return found == headers.end() ? std::string() : found->second;
       });

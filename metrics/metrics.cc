@@ -76,8 +76,7 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                             *registry_)),
       source_poll_interval_seconds(add(prometheus::BuildGauge(), "nkd_source_poll_interval_seconds",
                                        "The configured repository poll interval.", *registry_)),
-      source_fetch_timeouts_total(add(prometheus::BuildCounter(),
-                                      "nkd_source_fetch_timeouts_total",
+      source_fetch_timeouts_total(add(prometheus::BuildCounter(), "nkd_source_fetch_timeouts_total",
                                       "Fetches cut off at repository.fetchTimeout.", *registry_)),
       source_verification_failures_total(
           add(prometheus::BuildCounter(), "nkd_source_verification_failures_total",
@@ -95,14 +94,13 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
                         "1 when the listener serves plain HTTP (http.insecure), 0 with HTTPS.",
                         *registry_)),
       notifications_total(add(prometheus::BuildCounter(), "nkd_notifications_total",
-                              "Notifications by sink and result (delivered, failed).",
-                              *registry_)),
+                              "Notifications by sink and result (delivered, failed).", *registry_)),
       notification_queue_dropped_total(
           add(prometheus::BuildCounter(), "nkd_notification_queue_dropped_total",
               "Notifications dropped unsent: a sink's queue was full, or the daemon stopped.",
               *registry_)),
       boot_scripts_total(add(prometheus::BuildCounter(), "nkd_boot_scripts_total",
-                                    "GET /boot answers by result (served, unknown).", *registry_)) {
+                             "GET /boot answers by result (served, unknown).", *registry_)) {
   build_info.Add({{"version", version}, {"commit", commit}}).Set(1);
 }
 

@@ -36,7 +36,8 @@ class ApplyStep {
   // What the step asks of the reconciler that owns the targets.
   struct Callbacks {
     // Renders `desired` and notes the digest on the cluster's current target if it is still it.
-    std::function<Result<std::shared_ptr<const render::ClusterRender>>(const DesiredCluster&)> render;
+    std::function<Result<std::shared_ptr<const render::ClusterRender>>(const DesiredCluster&)>
+        render;
     // The newest commit whose render is `digest` (commits may pass while a reconcile runs).
     std::function<std::string(const DesiredCluster&, const std::string& digest)> newest_commit_with;
     // Exports the cluster's applied revision, readiness and node states.
@@ -79,11 +80,13 @@ class ApplyStep {
   Result<std::shared_ptr<const render::ClusterRender>> with_fresh_join_token(
       const DesiredCluster& desired, const state::ClusterRecord& record,
       std::shared_ptr<const render::ClusterRender> rendered);
-  Status publish_pointer_targets(const model::Cluster& cluster, const render::ClusterRender& render);
+  Status publish_pointer_targets(const model::Cluster& cluster,
+                                 const render::ClusterRender& render);
   providers::ApplyHooks hooks_for(const model::Cluster& cluster);
   providers::InfrastructureProvider* provider_for(const model::Cluster& cluster);
   // The windows that hold `cluster`'s disturbing changes: its own, else the global ones.
-  [[nodiscard]] const std::vector<MaintenanceWindow>& windows_for(const model::Cluster& cluster) const;
+  [[nodiscard]] const std::vector<MaintenanceWindow>& windows_for(
+      const model::Cluster& cluster) const;
   [[nodiscard]] bool may_disturb(const model::Cluster& cluster) const;
   // Keeps `row` open with phase WaitingForWindow; the cluster looks again when a window opens.
   Attempt wait_for_window(const DesiredCluster& desired, state::ClusterRecord& record,

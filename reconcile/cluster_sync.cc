@@ -36,13 +36,15 @@ std::string manifests_digest(const render::ClusterRender& render, std::string_vi
 std::map<std::string, ClusterNodeStatus> node_statuses(const render::ClusterRender& render,
                                                        const kube::ReadinessReport& readiness) {
   std::map<std::string, ClusterNodeStatus> statuses;
-  for (const render::NodeRender& node : render.nodes) statuses[node.node.name].state = state::NodeState::kRegistering;
+  for (const render::NodeRender& node : render.nodes)
+    statuses[node.node.name].state = state::NodeState::kRegistering;
   for (const kube::NodeInfo& node : readiness.nodes) {
     auto found = statuses.find(node.name);
     if (found == statuses.end()) continue;  // in the cluster, not nkd's (or already leaving)
-    found->second = ClusterNodeStatus{.state = node.ready ? state::NodeState::kReady : state::NodeState::kNotReady,
-                                      .kubelet_version = node.kubelet_version,
-                                      .os_image = node.os_image};
+    found->second = ClusterNodeStatus{
+        .state = node.ready ? state::NodeState::kReady : state::NodeState::kNotReady,
+        .kubelet_version = node.kubelet_version,
+        .os_image = node.os_image};
   }
   return statuses;
 }
@@ -66,11 +68,16 @@ std::string readiness_message(const kube::ReadinessReport& readiness, std::size_
 state::ClusterPhase phase_of(ClusterStage stage) {
   using state::ClusterPhase;
   switch (stage) {
-    case ClusterStage::kWaitingForCluster: return ClusterPhase::kWaitingForCluster;
-    case ClusterStage::kUpgrading: return ClusterPhase::kUpgrading;
-    case ClusterStage::kReady: return ClusterPhase::kReady;
-    case ClusterStage::kFailed: return ClusterPhase::kFailed;
-    case ClusterStage::kWaitingForWindow: return ClusterPhase::kWaitingForWindow;
+    case ClusterStage::kWaitingForCluster:
+      return ClusterPhase::kWaitingForCluster;
+    case ClusterStage::kUpgrading:
+      return ClusterPhase::kUpgrading;
+    case ClusterStage::kReady:
+      return ClusterPhase::kReady;
+    case ClusterStage::kFailed:
+      return ClusterPhase::kFailed;
+    case ClusterStage::kWaitingForWindow:
+      return ClusterPhase::kWaitingForWindow;
   }
   return ClusterPhase::kFailed;
 }

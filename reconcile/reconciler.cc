@@ -9,7 +9,6 @@
 
 namespace nkd::reconcile {
 
-
 Reconciler::Reconciler(ReconcilerStores stores, providers::InfrastructureProvider& bare_metal,
                        providers::InfrastructureProvider* openstack, metrics::Metrics& metrics,
                        const Clock& clock, ReconcilerOptions options)
@@ -20,19 +19,20 @@ Reconciler::Reconciler(ReconcilerStores stores, providers::InfrastructureProvide
       metrics_(metrics),
       clock_(clock),
       options_(std::move(options)),
-      apply_step_(stores.records, stores.nodes, stores.pki, bare_metal, openstack, metrics, clock,
-                  options_, wiring_, waves_,
-                  ApplyStep::Callbacks{
-                      .render = [this](const DesiredCluster& desired) { return render_for(desired); },
-                      .newest_commit_with =
-                          [this](const DesiredCluster& desired, const std::string& digest) {
-                            return newest_commit_with(desired.cluster.name, desired, digest);
-                          },
-                      .export_metrics =
-                          [this](const state::ClusterRecord& record,
-                                 const std::vector<state::NodeRecord>& nodes) {
-                            export_cluster_metrics(record, nodes);
-                          }}) {}
+      apply_step_(
+          stores.records, stores.nodes, stores.pki, bare_metal, openstack, metrics, clock, options_,
+          wiring_, waves_,
+          ApplyStep::Callbacks{
+              .render = [this](const DesiredCluster& desired) { return render_for(desired); },
+              .newest_commit_with =
+                  [this](const DesiredCluster& desired, const std::string& digest) {
+                    return newest_commit_with(desired.cluster.name, desired, digest);
+                  },
+              .export_metrics =
+                  [this](const state::ClusterRecord& record,
+                         const std::vector<state::NodeRecord>& nodes) {
+                    export_cluster_metrics(record, nodes);
+                  }}) {}
 
 Reconciler::~Reconciler() { stop(); }
 
@@ -258,10 +258,10 @@ void Reconciler::reconcile(const std::string& name) {
   record.wave = desired.cluster.wave;
   record.phase_message.clear();  // the steps below say again what they wait for
   if (desired.cluster.suspend || suspension) {
-    suspensions_.record_suspended(desired, record, suspension,
-                                  [&] { return render_for(desired); });
+    suspensions_.record_suspended(desired, record, suspension, [&] { return render_for(desired); });
     if (wiring_.outcome_listener) {
-      wiring_.outcome_listener(name, desired.submitted_commit, true, "suspended: recorded, not reconciled");
+      wiring_.outcome_listener(name, desired.submitted_commit, true,
+                               "suspended: recorded, not reconciled");
     }
     return;
   }
@@ -272,7 +272,8 @@ void Reconciler::reconcile(const std::string& name) {
   spdlog::debug("cluster {} at {}: {}", name, desired.commit.id.substr(0, 12), phases.text());
   // Clusters of later waves name this one's phase while they wait for it; one that starts to
   // wait itself changes nothing for them (the 30 s recheck refreshes their message).
-  if (record.phase != phase_before && record.phase != state::ClusterPhase::kWaitingForWave) waves_.wake_waiters();
+  if (record.phase != phase_before && record.phase != state::ClusterPhase::kWaitingForWave)
+    waves_.wake_waiters();
   const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
   metrics_.reconcile_duration_seconds.Add({{"cluster", name}}, metrics::Metrics::slow_buckets())
       .Observe(seconds);
@@ -309,7 +310,8 @@ std::vector<EarlierWaveCluster> Reconciler::earlier_clusters(int wave) {
     if (auto suspension = suspensions_.suspension_of(cluster.name)) {
       cluster.suspended = true;
       cluster.suspend_reason =
-          "by an operator" + (suspension->reason.empty() ? std::string() : ": " + suspension->reason);
+          "by an operator" +
+          (suspension->reason.empty() ? std::string() : ": " + suspension->reason);
     } else if (cluster.suspended) {
       cluster.suspend_reason = "spec.suspend: true";
     }

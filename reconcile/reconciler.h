@@ -50,7 +50,8 @@ namespace nkd::reconcile {
 // The parts of the state store the reconciler reads and writes. A whole StateStore converts, for
 // the daemon and tests that hold one.
 struct ReconcilerStores {
-  ReconcilerStores(state::ClusterRecordStore& records, state::NodeStore& nodes, state::PkiStore& pki)
+  ReconcilerStores(state::ClusterRecordStore& records, state::NodeStore& nodes,
+                   state::PkiStore& pki)
       : records(records), nodes(nodes), pki(pki) {}
   ReconcilerStores(state::StateStore& store)  // NOLINT(google-explicit-constructor)
       : ReconcilerStores(store, store, store) {}
@@ -83,7 +84,9 @@ class Reconciler {
   // the commit it waits to apply; again at each look while it waits (the notifier passes on
   // changes only). Set before start().
   using WindowListener = reconcile::WindowListener;
-  void set_window_listener(WindowListener listener) { wiring_.window_listener = std::move(listener); }
+  void set_window_listener(WindowListener listener) {
+    wiring_.window_listener = std::move(listener);
+  }
   // With a ClusterSync (clusterAccess: direct), a cluster whose infrastructure is complete is
   // followed into the running cluster: its history row is finished `applied` only once every
   // node is Ready, the housekeeper manifests are in and the rollout is complete; machines are
@@ -170,8 +173,10 @@ class Reconciler {
   ReconcilerOptions options_;
   WorkQueue queue_{clock_};
   std::vector<std::thread> workers_;
-  WaveCoordinator waves_{records_, queue_, metrics_, clock_, options_.wave_recheck_ms,
-                         [this](int wave) { return earlier_clusters(wave); }};
+  WaveCoordinator waves_{
+      records_, queue_, metrics_, clock_, options_.wave_recheck_ms, [this](int wave) {
+        return earlier_clusters(wave);
+      }};
   Suspensions suspensions_{records_, metrics_, clock_, waves_};
   ReconcileWiring wiring_;
   ApplyStep apply_step_;

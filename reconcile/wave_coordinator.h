@@ -76,9 +76,9 @@ class WaveCoordinator {
   const std::int64_t recheck_ms_;
   const EarlierClusters earlier_clusters_;
 
-  std::mutex mutex_;                      // guards the two below
-  std::set<std::string> waiting_;         // clusters held by an earlier wave
-  std::uint64_t wave_events_ = 0;         // wake-ups so far (wake_waiters)
+  std::mutex mutex_;               // guards the two below
+  std::set<std::string> waiting_;  // clusters held by an earlier wave
+  std::uint64_t wave_events_ = 0;  // wake-ups so far (wake_waiters)
 };
 
 }  // namespace nkd::reconcile

@@ -43,7 +43,8 @@ std::string describe(const WaveMember& blocking, int wave, int unsettled) {
              " start" + others;
     case WaveStanding::kInProgress:
       return waits + "cluster " + blocking.name +
-             " is not done with its newest render yet (phase " + state::to_string(blocking.phase) + ")" + others;
+             " is not done with its newest render yet (phase " + state::to_string(blocking.phase) +
+             ")" + others;
     case WaveStanding::kUnrendered:
       return waits + "cluster " + blocking.name +
              " has not been looked at since its newest commit" + others;
@@ -89,8 +90,9 @@ WaveStanding wave_standing(const std::string& newest_render_digest,
   if (record.phase == state::ClusterPhase::kFailed) return WaveStanding::kFailed;
   if (newest_render_digest.empty()) return WaveStanding::kUnrendered;
   if (newest_render_digest != record.render_digest) return WaveStanding::kInProgress;
-  const bool done = access == ClusterAccess::kDirect ? record.ready && record.phase == state::ClusterPhase::kReady
-                                                     : record.phase == state::ClusterPhase::kWaitingForCluster;
+  const bool done = access == ClusterAccess::kDirect
+                        ? record.ready && record.phase == state::ClusterPhase::kReady
+                        : record.phase == state::ClusterPhase::kWaitingForCluster;
   return done ? WaveStanding::kSettled : WaveStanding::kInProgress;
 }
 

@@ -108,9 +108,9 @@ Result<std::unique_ptr<LibGit2Source>> LibGit2Source::open(GitSourceOptions opti
     // Process-wide in libgit2; the daemon has one repository, so one CA setting.
     git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, options.auth.ca_file.c_str(), nullptr);
   }
-  return std::unique_ptr<LibGit2Source>(new LibGit2Source(
-      std::move(options), std::move(remote), std::move(repository),
-      std::move(remote_handle), mirror_path, std::move(range)));
+  return std::unique_ptr<LibGit2Source>(
+      new LibGit2Source(std::move(options), std::move(remote), std::move(repository),
+                        std::move(remote_handle), mirror_path, std::move(range)));
 }
 
 Result<LibGit2Source::Target> LibGit2Source::resolve_target(git_remote* remote) const {

@@ -23,11 +23,11 @@ enum class ClusterPhase {
   kUpgrading,          // the housekeeper rolls a new version
   kReady,
   kFailed,
-  kWaitingForWindow,   // changes held until a maintenance window opens
-  kWaitingForWave,     // held until the earlier rollout waves are done
-  kSuspended,          // `nkd suspend` or `spec.suspend`
-  kOrphaned,           // gone from Git, machines kept (prune off)
-  kDeleting,           // gone from Git, machines being deleted (prune on)
+  kWaitingForWindow,  // changes held until a maintenance window opens
+  kWaitingForWave,    // held until the earlier rollout waves are done
+  kSuspended,         // `nkd suspend` or `spec.suspend`
+  kOrphaned,          // gone from Git, machines kept (prune off)
+  kDeleting,          // gone from Git, machines being deleted (prune on)
 };
 const char* to_string(ClusterPhase phase);
 std::optional<ClusterPhase> cluster_phase_from_string(std::string_view text);
@@ -57,12 +57,12 @@ struct HistoryRow {
 struct ClusterRecord {
   std::string name;
   ClusterPhase phase = ClusterPhase::kPending;  // reconcile
-  std::string observed_revision;  // source: newest commit seen for this cluster
-  std::string applied_revision;   // reconcile: newest commit whose render the provider applied
-  std::string cluster_revision;   // reconcile: newest commit whose manifests the cluster accepted
-  std::string render_digest;      // reconcile: digest of the applied render
-  bool ready = false;             // reconcile
-  std::string last_error;         // reconcile: its newest failure; empty: none
+  std::string observed_revision;                // source: newest commit seen for this cluster
+  std::string applied_revision;    // reconcile: newest commit whose render the provider applied
+  std::string cluster_revision;    // reconcile: newest commit whose manifests the cluster accepted
+  std::string render_digest;       // reconcile: digest of the applied render
+  bool ready = false;              // reconcile
+  std::string last_error;          // reconcile: its newest failure; empty: none
   std::int64_t applied_at_ms = 0;  // reconcile
   std::int64_t updated_at_ms = 0;  // either writer's last write
   // reconcile: what the phase waits for, when that is worth a line (WaitingForWindow: the held
@@ -92,7 +92,8 @@ class ClusterRecordStore {
   virtual ~ClusterRecordStore() = default;
 
   [[nodiscard]] virtual Result<std::vector<ClusterRecord>> list_clusters() = 0;  // by name
-  [[nodiscard]] virtual Result<std::optional<ClusterRecord>> get_cluster(const std::string& name) = 0;
+  [[nodiscard]] virtual Result<std::optional<ClusterRecord>> get_cluster(
+      const std::string& name) = 0;
 
   // --- The source's writes.
   // Notes, in one transaction, that `revision` is the newest commit seen for each cluster and

@@ -21,10 +21,10 @@ enum class NodeState {
   kOutdated,      // bare metal: runs an older config than it should
   kError,         // the platform reports the server broken
   kDeleting,
-  kRegistering,   // provisioned, not in the cluster yet (never stored: the provider's state stays)
+  kRegistering,  // provisioned, not in the cluster yet (never stored: the provider's state stays)
   kReady,
   kNotReady,
-  kUpgrading,     // the housekeeper is upgrading it
+  kUpgrading,  // the housekeeper is upgrading it
 };
 const char* to_string(NodeState state);
 std::optional<NodeState> node_state_from_string(std::string_view text);

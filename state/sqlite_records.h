@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "state/sqlite_handles.h"
 #include "state/cluster_records.h"
 #include "state/node_store.h"
+#include "state/sqlite_handles.h"
 
 namespace nkd::state::records {
 

@@ -56,7 +56,8 @@ std::optional<model::Diagnostic> refused_against(source::Source& source, const m
 // rollout is still under way, the one the cluster last reached (its clusterRevision): a commit
 // pushed mid-rollout must be one step from the nodes that have not moved yet too. A cluster with
 // nothing applied is not checked.
-std::vector<model::Diagnostic> refused_upgrades(source::Source& source, state::ClusterRecordStore& store,
+std::vector<model::Diagnostic> refused_upgrades(source::Source& source,
+                                                state::ClusterRecordStore& store,
                                                 const model::RepositoryModel& loaded,
                                                 const std::string& commit_id) {
   std::vector<model::Diagnostic> refused;
@@ -78,8 +79,9 @@ std::vector<model::Diagnostic> refused_upgrades(source::Source& source, state::C
 
 }  // namespace
 
-CommitStep::CommitStep(source::Source& source, state::ClusterRecordStore& store, CommitReceiver& receiver,
-                       metrics::Metrics& metrics, const Clock& clock, CommitStepOptions options)
+CommitStep::CommitStep(source::Source& source, state::ClusterRecordStore& store,
+                       CommitReceiver& receiver, metrics::Metrics& metrics, const Clock& clock,
+                       CommitStepOptions options)
     : source_(source),
       store_(store),
       receiver_(receiver),
@@ -273,14 +275,15 @@ CommitStep::Outcome CommitStep::reject(const std::string& commit_id,
 CommitStep::Outcome CommitStep::reject_untrusted(const std::string& commit_id,
                                                  const source::SignatureCheck& check,
                                                  const std::vector<std::string>& names) {
-  const char* reason = source::rejection_label(check.rejection.value_or(source::Rejection::kUnverifiable));
+  const char* reason =
+      source::rejection_label(check.rejection.value_or(source::Rejection::kUnverifiable));
   metrics_.source_verification_failures_total.Add({{"reason", reason}}).Increment();
-  const std::string message = std::string("signature not trusted (") + reason + "): " + check.detail;
+  const std::string message =
+      std::string("signature not trusted (") + reason + "): " + check.detail;
   std::vector<model::Diagnostic> diagnostics;
   for (const std::string& name : names) {
-    diagnostics.push_back(model::Diagnostic{.path = "clusters/" + name + "/",
-                                            .severity = model::Severity::kError,
-                                            .message = message});
+    diagnostics.push_back(model::Diagnostic{
+        .path = "clusters/" + name + "/", .severity = model::Severity::kError, .message = message});
   }
   if (diagnostics.empty()) {
     diagnostics.push_back(model::Diagnostic{

@@ -26,25 +26,33 @@ std::string join(const std::vector<model::Diagnostic>& diagnostics) {
 }
 
 // repository.verify: a mode and the trust it needs (an allowed signers file or a keyring).
-void parse_verify(model::YamlFields& fields, const YAML::Node& node, source::VerifySettings& verify) {
+void parse_verify(model::YamlFields& fields, const YAML::Node& node,
+                  source::VerifySettings& verify) {
   constexpr std::string_view kWhere = "repository.verify";
-  if (!fields.expect_map(node, kWhere, {"mode", "allowedSignersFile", "keyring", "allCommits"})) return;
+  if (!fields.expect_map(node, kWhere, {"mode", "allowedSignersFile", "keyring", "allCommits"}))
+    return;
   const std::string mode = fields.string(node, "mode", kWhere, true).value_or("");
-  verify.allowed_signers_file = fields.string(node, "allowedSignersFile", kWhere, false).value_or("");
+  verify.allowed_signers_file =
+      fields.string(node, "allowedSignersFile", kWhere, false).value_or("");
   verify.keyring_directory = fields.string(node, "keyring", kWhere, false).value_or("");
   verify.all_commits = fields.boolean(node, "allCommits", kWhere).value_or(false);
   if (mode == "ssh") {
     verify.mode = source::VerifySettings::Mode::kSsh;
     if (verify.allowed_signers_file.empty()) {
-      fields.error_at(node, "repository.verify mode ssh needs allowedSignersFile (git's allowed signers format)");
+      fields.error_at(
+          node,
+          "repository.verify mode ssh needs allowedSignersFile (git's allowed signers format)");
     }
   } else if (mode == "openpgp") {
     verify.mode = source::VerifySettings::Mode::kOpenPgp;
     if (verify.keyring_directory.empty()) {
-      fields.error_at(node, "repository.verify mode openpgp needs keyring (a GnuPG home directory holding the allowed public keys)");
+      fields.error_at(node,
+                      "repository.verify mode openpgp needs keyring (a GnuPG home directory "
+                      "holding the allowed public keys)");
     }
   } else if (!mode.empty()) {
-    fields.error_at(node["mode"], "repository.verify.mode must be ssh or openpgp, got '" + mode + "'");
+    fields.error_at(node["mode"],
+                    "repository.verify.mode must be ssh or openpgp, got '" + mode + "'");
   }
 }
 

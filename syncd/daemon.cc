@@ -180,12 +180,11 @@ std::unique_ptr<CommitStep> Daemon::make_commit_step() {
           }};
   return std::make_unique<CommitStep>(
       *source_, *store_, *commit_receiver_, metrics_, clock_,
-      CommitStepOptions{.prune = config_.prune,
-                        .render_for = [this](const model::Cluster& cluster) {
-                          return render_function(cluster);
-                        },
-                        .listeners = std::move(listeners),
-                        .verify = verifier_ ? commit_verification() : nullptr});
+      CommitStepOptions{
+          .prune = config_.prune,
+          .render_for = [this](const model::Cluster& cluster) { return render_function(cluster); },
+          .listeners = std::move(listeners),
+          .verify = verifier_ ? commit_verification() : nullptr});
 }
 
 std::function<source::SignatureCheck(const std::string&, const std::string&)>

@@ -4,9 +4,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <map>
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "common/crypto.h"
 #include "common/json_fields.h"
@@ -244,7 +243,8 @@ std::vector<std::string> first_boot_changes(std::string_view before_json,
   json after_rest = after;
   for (json* document : {&before_rest, &after_rest}) {
     for (const auto& [section, entries] :
-         {std::pair{"storage", "files"}, std::pair{"systemd", "units"}, std::pair{"passwd", "users"}}) {
+         {std::pair{"storage", "files"}, std::pair{"systemd", "units"},
+          std::pair{"passwd", "users"}}) {
       // erase() throws on a section that is not an object; such a section compares whole.
       if (document->contains(section) && (*document)[section].is_object()) {
         (*document)[section].erase(entries);

@@ -32,10 +32,9 @@ ObservedNode BareMetalProvider::observed(const std::string& name, const Publishe
                       .role = node.role,
                       .provider_id = "baremetal://" + node.mac,
                       .config_digest = node.fetched_digest,
-                      .state = node.fetched_digest.empty() ? state::NodeState::kPending
-                               : node.fetched_digest == node.digest
-                                   ? state::NodeState::kProvisioned
-                                   : state::NodeState::kOutdated};
+                      .state = node.fetched_digest.empty()          ? state::NodeState::kPending
+                               : node.fetched_digest == node.digest ? state::NodeState::kProvisioned
+                                                                    : state::NodeState::kOutdated};
 }
 
 plan::ObservedMachine BareMetalProvider::machine_of(const std::string& name, const Published& node) {

@@ -92,8 +92,13 @@ plan::NodePlan plan_servers(const model::Cluster& cluster, const render::Cluster
 
 ClusterApply::ClusterApply(Keystone& keystone, state::IntentLog& intents,
                            const OpenStackProviderOptions& options, std::string cluster)
-    : compute_(keystone), network_(keystone), ports_(network_, cluster), image_(keystone),
-      intents_(intents), options_(options), cluster_(std::move(cluster)) {}
+    : compute_(keystone),
+      network_(keystone),
+      ports_(network_, cluster),
+      image_(keystone),
+      intents_(intents),
+      options_(options),
+      cluster_(std::move(cluster)) {}
 
 Status ClusterApply::check_image_arch(const std::string& image,
                                      const std::vector<render::NodeRender>& nodes) {

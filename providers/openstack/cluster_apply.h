@@ -62,8 +62,8 @@ struct Replacement {
 
 class ClusterApply {
  public:
-  ClusterApply(Keystone& keystone, state::IntentLog& intents, const OpenStackProviderOptions& options,
-               std::string cluster);
+  ClusterApply(Keystone& keystone, state::IntentLog& intents,
+               const OpenStackProviderOptions& options, std::string cluster);
 
   // Looks up image, network, flavors and security groups the cluster names, and refuses an
   // image whose recorded architecture is not every node's; `virtual_ip` is the cluster's ("" for

@@ -1,6 +1,5 @@
 #include "providers/openstack/compute.h"
 
-
 #include "common/crypto.h"
 #include "common/json_fields.h"
 #include "providers/openstack/api_util.h"

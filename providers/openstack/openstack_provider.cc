@@ -77,7 +77,11 @@ ApplyOutcome outcome_of(const std::vector<Server>& servers, const render::Cluste
 OpenStackProvider::OpenStackProvider(Clouds clouds, HttpClient& http, const Clock& clock,
                                      state::IntentLog& intents, metrics::Metrics* metrics,
                                      OpenStackProviderOptions options)
-    : clouds_(std::move(clouds)), http_(http), clock_(clock), intents_(intents), metrics_(metrics),
+    : clouds_(std::move(clouds)),
+      http_(http),
+      clock_(clock),
+      intents_(intents),
+      metrics_(metrics),
       options_(std::move(options)) {}
 
 OpenStackProvider::~OpenStackProvider() = default;

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "common/cidr.h"
+#include "common/openssl_handles.h"
 #include "common/result.h"
 #include "common/secret.h"
 #include "model/cluster.h"
 #include "render/pki/cluster_pki.h"
-#include "common/openssl_handles.h"
 
 namespace nkd::pki {
 

@@ -22,8 +22,8 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
-#include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -65,9 +65,12 @@ class RecordingProvider final : public providers::InfrastructureProvider {
     std::lock_guard lock(mutex_);
     for (const auto& node : render.nodes) {
       machines_.insert(node.node.name);
-      outcome.nodes.push_back({.name = node.node.name, .pool = node.node.pool,
-                               .role = model::to_string(node.node.role), .provider_id = "m-" + node.node.name,
-                               .config_digest = node.ignition_sha256, .state = nkd::state::NodeState::kProvisioned});
+      outcome.nodes.push_back({.name = node.node.name,
+                               .pool = node.node.pool,
+                               .role = model::to_string(node.node.role),
+                               .provider_id = "m-" + node.node.name,
+                               .config_digest = node.ignition_sha256,
+                               .state = nkd::state::NodeState::kProvisioned});
     }
     return outcome;
   }
@@ -168,7 +171,8 @@ class ClusterSyncTest : public ::testing::Test {
         run_until([&] { return fake.requests_to("GET", "/readyz") >= before + count; }, 30s));
   }
   bool wait_phase(const std::string& phase, std::chrono::milliseconds timeout = 10s) {
-    return wait_for([&](const auto& found) { return state::to_string(found.phase) == phase; }, timeout);
+    return wait_for([&](const auto& found) { return state::to_string(found.phase) == phase; },
+                    timeout);
   }
   std::vector<state::HistoryRow> history() { return store_->history(cluster_.name, 0).value(); }
   bool metric(const std::string& line) { return metrics_.serialize().find(line) != std::string::npos; }
@@ -195,7 +199,8 @@ TEST_F(ClusterSyncTest, AppliedIsRecordedOnlyOnceEveryNodeIsReady) {
   start(fake);
   submit(cluster_, "rev1");
   ASSERT_TRUE(wait_for([](const auto& found) {
-    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster && found.applied_revision == "rev1";
+    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster &&
+           found.applied_revision == "rev1";
   }));
   let_it_look(fake, 6);  // several more looks: still waiting, nothing recorded
   EXPECT_EQ(record().phase, nkd::state::ClusterPhase::kWaitingForCluster);
@@ -245,7 +250,9 @@ void play_housekeeper(testing::FakeClock& clock, testing::FakeKubeApi& fake,
     fake.set_node_label(node, kube::kUpgradingLabel, " ");
     ASSERT_TRUE(clock.run_until([&] {
       const std::vector<state::NodeRecord> records = store.nodes(cluster).value();
-      return std::any_of(records.begin(), records.end(), [&](const auto& n) { return n.name == node && n.state == nkd::state::NodeState::kUpgrading; });
+      return std::any_of(records.begin(), records.end(), [&](const auto& n) {
+        return n.name == node && n.state == nkd::state::NodeState::kUpgrading;
+      });
     }, 10s)) << node;
     fake.set_node_versions(node, kubelet, os_image);
     fake.set_node_label(node, kube::kUpgradingLabel, "");
@@ -311,7 +318,9 @@ TEST_F(ClusterSyncTest, AccessRemovedByHandIsInstalledAgainForTheNextRender) {
   changed.upgrade.max_unavailable = 2;  // a new render: the next step reaches the cluster again
   submit(changed, "rev2");
   ASSERT_TRUE(run_until([&] { return fake.has_object(binding); }, 10s)) << record().last_error;
-  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2"; }));
+  ASSERT_TRUE(wait_for([](const auto& found) {
+    return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2";
+  }));
 }
 
 TEST_F(ClusterSyncTest, JoinTokenIsPublishedAsABootstrapTokenSecretWithItsExpiration) {
@@ -388,7 +397,9 @@ TEST_F(ClusterSyncTest, OsOnlyUpgradeLeavesKubeVersionEmpty) {
   EXPECT_EQ(fake.object(kUpdatePath)->at("spec").at("osImageURL"), bumped.os.image_url);
   play_housekeeper(clock_, fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
                    "NestOS For Container 22.03-LTS-SP3.20240301");
-  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2"; }));
+  ASSERT_TRUE(wait_for([](const auto& found) {
+    return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2";
+  }));
 }
 
 // Every day from `from_now` (whole minutes, UTC) for `hours`: closed or open at `clock`'s time.
@@ -466,7 +477,9 @@ TEST_F(ClusterSyncTest, CompletedLabelLeftFromTheLastRolloutIsNotTakenForASkip) 
   }
   play_housekeeper(clock_, fake, *store_, cluster_.name, node_names(cluster_), "v1.29.1",
                    "NestOS For Container 22.03-LTS-SP3.20240301");
-  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2"; }));
+  ASSERT_TRUE(wait_for([](const auto& found) {
+    return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2";
+  }));
 }
 
 TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
@@ -484,7 +497,8 @@ TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
   ASSERT_TRUE(run_until([&] {
     const std::vector<state::NodeRecord> nodes = store_->nodes(cluster_.name).value();
     return std::any_of(nodes.begin(), nodes.end(), [](const auto& node) {
-      return node.name == "prod-east-control-plane-0" && node.state == nkd::state::NodeState::kUpgrading;
+      return node.name == "prod-east-control-plane-0" &&
+             node.state == nkd::state::NodeState::kUpgrading;
     });
   }));
   clock_.advance(1'600ms);
@@ -499,7 +513,8 @@ TEST_F(ClusterSyncTest, StuckNodeFailsTheClusterNamingIt) {
     return node.name == "prod-east-control-plane-0";
   });
   ASSERT_NE(stuck, nodes.end());
-  EXPECT_EQ(stuck->state, nkd::state::NodeState::kUpgrading) << "as the cluster showed it when the rollout stalled";
+  EXPECT_EQ(stuck->state, nkd::state::NodeState::kUpgrading)
+      << "as the cluster showed it when the rollout stalled";
 }
 
 TEST_F(ClusterSyncTest, ApiThatStopsAnsweringAfterReadinessIsWaitedForNotFailed) {
@@ -509,7 +524,8 @@ TEST_F(ClusterSyncTest, ApiThatStopsAnsweringAfterReadinessIsWaitedForNotFailed)
   start(fake);
   submit(cluster_, "rev1");
   ASSERT_TRUE(wait_for([](const auto& found) {
-    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster && found.applied_revision == "rev1";
+    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster &&
+           found.applied_revision == "rev1";
   }));
   let_it_look(fake, 6);  // several more looks, each meeting the 503
   EXPECT_EQ(record().phase, nkd::state::ClusterPhase::kWaitingForCluster);
@@ -535,7 +551,9 @@ TEST_F(ClusterSyncTest, ScaleDownDrainsTheNodeBeforeTheProviderDeletesIt) {
   model::Cluster smaller = cluster_;
   smaller.pools[1].replicas = 1;  // workers: 2 -> 1 removes prod-east-workers-1
   submit(smaller, "rev2");
-  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2"; }));
+  ASSERT_TRUE(wait_for([](const auto& found) {
+    return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2";
+  }));
   const auto requests = fake.request_log();
   const auto eviction = std::find(requests.begin(), requests.end(),
                                   "POST /api/v1/namespaces/default/pods/web-0/eviction");
@@ -552,13 +570,15 @@ TEST_F(ClusterSyncTest, ClusterNeverReadyLosesMachinesWithoutADrainWhenItsApiIsD
   start_at(testing::free_port());  // nothing listens: the API server never came up
   submit(cluster_, "rev1");
   ASSERT_TRUE(wait_for([](const auto& found) {
-    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster && found.applied_revision == "rev1";
+    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster &&
+           found.applied_revision == "rev1";
   }));
   model::Cluster smaller = cluster_;
   smaller.pools[1].replicas = 1;
   submit(smaller, "rev2");
   ASSERT_TRUE(wait_for([](const auto& found) {
-    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster && found.applied_revision == "rev2";
+    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster &&
+           found.applied_revision == "rev2";
   }));
   EXPECT_EQ(provider_.log(), std::vector<std::string>{"delete prod-east-workers-1"})
       << "a cluster that never came up must stay repairable from Git";
@@ -579,7 +599,11 @@ TEST_F(ClusterSyncTest, ClusterThatWasReadyKeepsTheMachineWhileItsApiCannotDrain
   EXPECT_TRUE(provider_.log().empty()) << "no delete without its drain";
 
   fake.set_method_unavailable("PATCH", false);
-  ASSERT_TRUE(wait_for([](const auto& found) { return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2"; }, 15s));
+  ASSERT_TRUE(wait_for(
+      [](const auto& found) {
+        return found.phase == nkd::state::ClusterPhase::kReady && found.cluster_revision == "rev2";
+      },
+      15s));
   EXPECT_EQ(provider_.log(), std::vector<std::string>{"delete prod-east-workers-1"});
 }
 

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "state/sqlite_state_store.h"
-#include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::state {
 namespace {

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/support/signing_keys.h"
@@ -215,8 +214,9 @@ TEST(ValidateCli, VerifyFailsAnUnsignedOrUntrustedCommitAndPassesASignedOne) {
   const testing::SshSigningKey intruder(scratch.path(), "intruder", "ecdsa");
   const auto allowed = scratch.path() / "allowed_signers";
   testing::write_file(allowed, ops.allowed_signers_line());
-  const std::vector<std::string> verify = {nkd_binary(), "validate", "--repo", repo.string(),
-                                           "--verify", "--allowed-signers", allowed.string()};
+  const std::vector<std::string> verify = {nkd_binary(),    "validate", "--repo",
+                                           repo.string(),   "--verify", "--allowed-signers",
+                                           allowed.string()};
 
   const auto unsigned_head = run_command(verify);
   EXPECT_EQ(unsigned_head.exit_code, 1);
@@ -236,13 +236,15 @@ TEST(ValidateCli, VerifyFailsAnUnsignedOrUntrustedCommitAndPassesASignedOne) {
   since_root.insert(since_root.end(), {"--verify-since", "HEAD~1"});
   EXPECT_EQ(run_command(since_root).exit_code, 0);
 
-  ASSERT_EQ(run_shell("git " + intruder.git_flags() + commit + "intruder", repo.string()).exit_code, 0);
+  ASSERT_EQ(run_shell("git " + intruder.git_flags() + commit + "intruder", repo.string()).exit_code,
+            0);
   const auto other_key = run_command(verify);
   EXPECT_EQ(other_key.exit_code, 1);
   EXPECT_NE(other_key.err.find("signature not trusted (unknown_key)"), std::string::npos)
       << other_key.err;
 
-  const auto no_trust = run_command({nkd_binary(), "validate", "--repo", repo.string(), "--verify"});
+  const auto no_trust =
+      run_command({nkd_binary(), "validate", "--repo", repo.string(), "--verify"});
   EXPECT_EQ(no_trust.exit_code, 2);
   EXPECT_NE(no_trust.err.find("--allowed-signers"), std::string::npos) << no_trust.err;
 }

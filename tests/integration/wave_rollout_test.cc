@@ -12,8 +12,8 @@
 #include "tests/fakes/fake_kube_api.h"
 #include "tests/support/render_fixtures.h"
 #include "tests/support/scripted_provider.h"
-#include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -131,7 +131,8 @@ TEST_F(WaveRolloutTest, SecondWaveWaitsUntilEveryNodeOfTheFirstIsReady) {
   start();
   reconciler_->submit_all({production_.desired("rev1"), staging_.desired("rev1")});
   ASSERT_TRUE(wait_for("stage-east", [](const auto& found) {
-    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster && found.applied_revision == "rev1";
+    return found.phase == nkd::state::ClusterPhase::kWaitingForCluster &&
+           found.applied_revision == "rev1";
   }));
   ASSERT_TRUE(wait_for("prod-east", [](const auto& found) {
     return found.phase_message.find("phase WaitingForCluster") != std::string::npos;
@@ -148,8 +149,11 @@ TEST_F(WaveRolloutTest, SecondWaveWaitsUntilEveryNodeOfTheFirstIsReady) {
             std::string::npos);
 
   staging_.api.set_node_ready("stage-east-workers-1", true);
-  ASSERT_TRUE(wait_for("prod-east", [](const auto& found) { return found.phase == nkd::state::ClusterPhase::kReady; }))
-      << nkd::state::to_string(record("prod-east").phase) << ": " << record("prod-east").phase_message;
+  ASSERT_TRUE(
+      wait_for("prod-east",
+               [](const auto& found) { return found.phase == nkd::state::ClusterPhase::kReady; }))
+      << nkd::state::to_string(record("prod-east").phase) << ": "
+      << record("prod-east").phase_message;
   EXPECT_EQ(record("stage-east").phase, nkd::state::ClusterPhase::kReady);
   EXPECT_EQ(record("prod-east").applied_revision, "rev1");
   EXPECT_EQ(record("prod-east").wave, 1);

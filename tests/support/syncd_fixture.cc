@@ -131,21 +131,27 @@ void SyncdFixture::start_daemon(const std::string& poll_interval, const std::str
 void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
                                             const std::string& extra_config) {
   if (http_port_ == 0) http_port_ = free_port();
-  write_file(scratch_.path() / "syncd.yaml",
-             "repository:\n  url: " + repository_url() + "\n  ref: refs/heads/main\n"
-             "  pollInterval: " + poll_interval + "\n" +
-             (repository_config_.empty() ? "" : "  " + repository_config_ + "\n") +
-             (extra_config.find("webhooks:") == std::string::npos
-                  ? "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
-                  : "") +
-             "state: {sqlite: " + state_db() + "}\n"
-             "listen: 127.0.0.1:" + std::to_string(http_port_) + "\n" +
-             // A test that reaches a fake API server sets clusterAccess itself (with apiServers).
-             (extra_config.find("clusterAccess:") == std::string::npos ? "clusterAccess: none\n" : "") +
-             "egress: {allow: [127.0.0.0/8, \"::1/128\"]}\n" +
-              // Plain HTTP by the explicit opt-in, unless the test serves HTTPS or sets http: itself.
-              (https_ || sets_http_section(extra_config) ? "" : "http: {insecure: true}\n") +
-              extra_config);
+  write_file(
+      scratch_.path() / "syncd.yaml",
+      "repository:\n  url: " + repository_url() +
+          "\n  ref: refs/heads/main\n"
+          "  pollInterval: " +
+          poll_interval + "\n" +
+          (repository_config_.empty() ? "" : "  " + repository_config_ + "\n") +
+          (extra_config.find("webhooks:") == std::string::npos
+               ? "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
+               : "") +
+          "state: {sqlite: " + state_db() +
+          "}\n"
+          "listen: 127.0.0.1:" +
+          std::to_string(http_port_) + "\n" +
+          // A test that reaches a fake API server sets clusterAccess itself (with apiServers).
+          (extra_config.find("clusterAccess:") == std::string::npos ? "clusterAccess: none\n"
+                                                                    : "") +
+          "egress: {allow: [127.0.0.0/8, \"::1/128\"]}\n" +
+          // Plain HTTP by the explicit opt-in, unless the test serves HTTPS or sets http: itself.
+          (https_ || sets_http_section(extra_config) ? "" : "http: {insecure: true}\n") +
+          extra_config);
 }
 
 void SyncdFixture::signal_daemon(int signal) {

@@ -1,9 +1,10 @@
 #include "providers/baremetal/baremetal_provider.h"
-#include "tests/support/state_testing.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
+
+#include "tests/support/state_testing.h"
 
 namespace nkd::providers {
 namespace {

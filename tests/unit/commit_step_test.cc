@@ -10,8 +10,8 @@
 #include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
-#include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::syncd {
 namespace {
@@ -285,10 +285,12 @@ TEST_F(CommitStepTest, AnUntrustedSignatureRejectsTheCommitOnEveryClusterItNames
                   "/: error: signature not trusted (unsigned): the commit is not signed");
   }
   ASSERT_EQ(events_.size(), 1u);
-  EXPECT_EQ(events_[0], "rejected c2: clusters/alpha/: error: signature not trusted (unsigned): "
-                        "the commit is not signed");
-  EXPECT_NE(metrics_.serialize().find("nkd_source_verification_failures_total{reason=\"unsigned\"} 1"),
-            std::string::npos)
+  EXPECT_EQ(events_[0],
+            "rejected c2: clusters/alpha/: error: signature not trusted (unsigned): "
+            "the commit is not signed");
+  EXPECT_NE(
+      metrics_.serialize().find("nkd_source_verification_failures_total{reason=\"unsigned\"} 1"),
+      std::string::npos)
       << metrics_.serialize();
 }
 

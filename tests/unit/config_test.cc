@@ -171,10 +171,11 @@ TEST(DaemonConfig, RepositoryVerifyNamesAModeAndItsTrust) {
   for (const auto& [yaml, expected] : std::vector<std::pair<std::string, std::string>>{
            {"{mode: ssh}", "mode ssh needs allowedSignersFile"},
            {"{mode: openpgp}", "mode openpgp needs keyring"},
-           {"{mode: x509, keyring: /k}", "repository.verify.mode must be ssh or openpgp, got 'x509'"},
+           {"{mode: x509, keyring: /k}",
+            "repository.verify.mode must be ssh or openpgp, got 'x509'"},
            {"{mode: ssh, allowedSignersFile: /a, trustAll: true}", "trustAll"}}) {
-    auto wrong = parse_daemon_config("repository:\n  url: file:///srv/c.git\n  verify: " + yaml + "\n",
-                                     "c", nullptr);
+    auto wrong = parse_daemon_config(
+        "repository:\n  url: file:///srv/c.git\n  verify: " + yaml + "\n", "c", nullptr);
     ASSERT_FALSE(wrong.ok()) << yaml;
     EXPECT_NE(wrong.error().message.find(expected), std::string::npos) << wrong.error().message;
   }

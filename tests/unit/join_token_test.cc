@@ -59,8 +59,8 @@ TEST_F(JoinTokenTest, ALapsedTokenIsRenewedWithAccessWhenANodeStillJoins) {
 }
 
 TEST_F(JoinTokenTest, ATokenAboutToLapseIsRenewedBeforeAChangedRenderIsApplied) {
-  const JoinTokenDecision decision =
-      decide(all_nodes(state::NodeState::kReady), kIssued + kDay - 10 * 60, true, "an-older-render");
+  const JoinTokenDecision decision = decide(all_nodes(state::NodeState::kReady),
+                                            kIssued + kDay - 10 * 60, true, "an-older-render");
   EXPECT_EQ(decision.action, JoinTokenDecision::Action::kRenew);
   EXPECT_TRUE(decision.joining_nodes.empty());
 }
@@ -73,7 +73,8 @@ TEST_F(JoinTokenTest, NothingToJoinAndNothingChangingKeepsALapsedToken) {
 }
 
 TEST_F(JoinTokenTest, WithoutAccessALateJoinIsRefusedNamingTheNodeAndTheWayOut) {
-  const JoinTokenDecision decision = decide(all_nodes(state::NodeState::kPending), kIssued + 2 * kDay, false);
+  const JoinTokenDecision decision =
+      decide(all_nodes(state::NodeState::kPending), kIssued + 2 * kDay, false);
   ASSERT_EQ(decision.action, JoinTokenDecision::Action::kRefuse);
   EXPECT_NE(decision.message.find("bm-0, bm-1, bm-2"), std::string::npos) << decision.message;
   EXPECT_NE(decision.message.find("clusterAccess: direct"), std::string::npos);

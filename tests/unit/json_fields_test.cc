@@ -30,7 +30,8 @@ TEST(JsonFields, MembersOfAnotherTypeReadAsEmpty) {
 
 // nlohmann's value() throws type_error 306 on each of these documents.
 TEST(JsonFields, DocumentsThatAreNotObjectsReadAsEmpty) {
-  for (const json& document : {json(0), json("text"), json::array({1}), json(nullptr), json(true)}) {
+  for (const json& document :
+       {json(0), json("text"), json::array({1}), json(nullptr), json(true)}) {
     SCOPED_TRACE(document.dump());
     EXPECT_TRUE(json_member(document, "id").is_null());
     EXPECT_EQ(json_string(document, "id"), "");

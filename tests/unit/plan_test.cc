@@ -2,14 +2,14 @@
 // scale up/down, in-place upgrades, extra files, added/removed clusters, the daemon's view, and
 // the three output forms; on OpenStack, the port each node comes and goes with and the virtual
 // IP's port. Renders use the placeholder PKI, so every expectation is exact.
+#include "plan/review/plan.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "plan/review/ignition_review.h"
-#include "plan/review/plan.h"
 #include "plan/review/plan_format.h"
 #include "plan/review/unified_diff.h"
 #include "render/network/network_plugin.h"
@@ -94,8 +94,9 @@ TEST(IgnitionReview, DecodesFilesIntoLinesAndRedactsPasswordHashes) {
 // fuzz/corpus/plan_diff/crash-file-path-not-a-string, read as the plan_diff target reads it: a
 // file whose "path" is a number threw nlohmann's type_error out of review_ignition.
 TEST(IgnitionReview, FileWhosePathIsNotAStringIsReviewed) {
-  const std::string config = testing::read_file(std::filesystem::path(testing::source_dir()) /
-                                                "fuzz/corpus/plan_diff/crash-file-path-not-a-string");
+  const std::string config =
+      testing::read_file(std::filesystem::path(testing::source_dir()) /
+                         "fuzz/corpus/plan_diff/crash-file-path-not-a-string");
   const plan::SecretRedactor redactor({"s3cr3t-token"});
   EXPECT_FALSE(plan::review_ignition(config, redactor).empty());
   EXPECT_TRUE(plan::first_boot_changes(config, config).empty());

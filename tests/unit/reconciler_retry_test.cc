@@ -13,8 +13,8 @@
 #include "reconcile/reconciler.h"
 #include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
-#include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -179,8 +179,8 @@ TEST_F(ReconcilerRetryTest, AQuotaFailureWaitsForANewCommitNotAFastRetry) {
 
   provider_.fail_with(std::nullopt);  // the quota was raised and the replicas lowered in Git
   reconciler->submit(target_at("beta", "rev2", "digest2"));
-  ASSERT_TRUE(
-      testing::wait_until([&] { return record("beta").phase == nkd::state::ClusterPhase::kWaitingForCluster; }, 10s));
+  ASSERT_TRUE(testing::wait_until(
+      [&] { return record("beta").phase == nkd::state::ClusterPhase::kWaitingForCluster; }, 10s));
   reconciler->stop();
   EXPECT_EQ(provider_.applies(), 2);
   EXPECT_EQ(record("beta").phase_message, "");

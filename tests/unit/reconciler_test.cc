@@ -11,8 +11,8 @@
 #include "providers/baremetal/baremetal_provider.h"
 #include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
-#include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -31,8 +31,11 @@ class ScriptedProvider final : public providers::InfrastructureProvider {
     if (calls <= failures_) return Error{ErrorCode::kUnavailable, "scripted failure " + std::to_string(calls.load())};
     providers::ApplyOutcome outcome;
     for (const auto& node : render.nodes) {
-      outcome.nodes.push_back({.name = node.node.name, .pool = node.node.pool, .role = "worker",
-                               .provider_id = "x", .config_digest = node.ignition_sha256,
+      outcome.nodes.push_back({.name = node.node.name,
+                               .pool = node.node.pool,
+                               .role = "worker",
+                               .provider_id = "x",
+                               .config_digest = node.ignition_sha256,
                                .state = nkd::state::NodeState::kProvisioned});
     }
     outcome.complete = true;

@@ -8,8 +8,8 @@
 #include "state/sqlite_state_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/support/scripted_provider.h"
-#include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::reconcile {
 namespace {
@@ -74,7 +74,8 @@ class ReconcilerWavesTest : public ::testing::Test {
     return clock_.run_until([&] { return test(record(name)); }, 5s);
   }
   bool wait_phase(const std::string& name, const std::string& phase) {
-    return wait_for(name, [&](const auto& found) { return state::to_string(found.phase) == phase; });
+    return wait_for(name,
+                    [&](const auto& found) { return state::to_string(found.phase) == phase; });
   }
   bool metric(const std::string& line) {
     return metrics_.serialize().find(line) != std::string::npos;
@@ -199,7 +200,8 @@ TEST_F(ReconcilerWavesTest, ARestartKeepsTheGateItReadsFromTheStateFile) {
   // Staging, still failing, is tried again by the new process; prod still does not start.
   const std::int64_t staging_failed_at = record("staging").updated_at_ms;
   ASSERT_TRUE(wait_for("staging", [&](const auto& found) {
-    return found.updated_at_ms > staging_failed_at && found.phase == nkd::state::ClusterPhase::kFailed;
+    return found.updated_at_ms > staging_failed_at &&
+           found.phase == nkd::state::ClusterPhase::kFailed;
   }));
   EXPECT_FALSE(provider_.saw("prod", "prod-2"));
 }

@@ -12,8 +12,8 @@
 
 #include "state/sqlite_handles.h"
 #include "state/sqlite_schema.h"
-#include "tests/support/test_support.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/test_support.h"
 
 namespace nkd::state {
 namespace {
@@ -214,14 +214,26 @@ TEST_F(SqliteStateStoreTest, PublishedConfigsKeepTheNewestAndForgetRemovedNodes)
 }
 
 TEST_F(SqliteStateStoreTest, NoteRevisionMovesOnlyHealthyMatchingClustersAndTouchesNothingElse) {
-  ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = "ready", .phase = nkd::state::ClusterPhase::kReady, .observed_revision = "r1",
-                                                .applied_revision = "r1", .render_digest = "d1"}).ok());
-  ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = "pending", .phase = nkd::state::ClusterPhase::kWaitingForCluster,
-                                                .observed_revision = "r1", .applied_revision = "r1",
-                                                .render_digest = "d1"}).ok());
-  ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = "failed", .phase = nkd::state::ClusterPhase::kFailed, .observed_revision = "r1",
-                                                .applied_revision = "r0", .render_digest = "d0",
-                                                .last_error = "boom"}).ok());
+  ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = "ready",
+                                                .phase = nkd::state::ClusterPhase::kReady,
+                                                .observed_revision = "r1",
+                                                .applied_revision = "r1",
+                                                .render_digest = "d1"})
+                  .ok());
+  ASSERT_TRUE(
+      put_record(*store_, ClusterRecord{.name = "pending",
+                                        .phase = nkd::state::ClusterPhase::kWaitingForCluster,
+                                        .observed_revision = "r1",
+                                        .applied_revision = "r1",
+                                        .render_digest = "d1"})
+          .ok());
+  ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = "failed",
+                                                .phase = nkd::state::ClusterPhase::kFailed,
+                                                .observed_revision = "r1",
+                                                .applied_revision = "r0",
+                                                .render_digest = "d0",
+                                                .last_error = "boom"})
+                  .ok());
   ASSERT_TRUE(store_->note_revision({{"ready", std::nullopt}, {"pending", std::string("d2")},
                                      {"failed", std::nullopt}, {"new", std::nullopt}},
                                     "r2", 5).ok());
@@ -239,7 +251,10 @@ TEST_F(SqliteStateStoreTest, NoteRevisionMovesOnlyHealthyMatchingClustersAndTouc
 TEST_F(SqliteStateStoreTest, EachWriterWritesOnlyItsOwnColumns) {
   ClusterRecord read_by_the_worker = cluster_record("lab", "d1");
   ASSERT_TRUE(put_record(*store_, read_by_the_worker).ok());
-  ASSERT_TRUE(store_->note_rejection("lab", "r9", "commit r9 rejected: clusters/lab/cluster.yaml:3:1: x", 10).ok());
+  ASSERT_TRUE(
+      store_
+          ->note_rejection("lab", "r9", "commit r9 rejected: clusters/lab/cluster.yaml:3:1: x", 10)
+          .ok());
   read_by_the_worker.phase = ClusterPhase::kWaitingForCluster;
   read_by_the_worker.last_error = "";
   ASSERT_TRUE(store_->save_status(read_by_the_worker).ok());
@@ -273,8 +288,12 @@ TEST_F(SqliteStateStoreTest, AFetchNotesOnlyWhatItSaw) {
   node.kubelet_version = "v1.29.4";
   node.os_image = "NestOS 24.03";
   ASSERT_TRUE(store_->put_node(node).ok());
-  NodeRecord fetched{.cluster = "lab", .name = "n0", .config_digest = "other",
-                     .fetched_digest = "f1", .state = NodeState::kProvisioned, .updated_at_ms = 9};
+  NodeRecord fetched{.cluster = "lab",
+                     .name = "n0",
+                     .config_digest = "other",
+                     .fetched_digest = "f1",
+                     .state = NodeState::kProvisioned,
+                     .updated_at_ms = 9};
   ASSERT_TRUE(store_->note_fetch(fetched).ok());
   const NodeRecord stored = store_->nodes("lab").value().at(0);
   EXPECT_EQ(stored.fetched_digest, "f1");
@@ -298,15 +317,17 @@ TEST_F(SqliteStateStoreTest, MigrationToVersionSevenMovesRejectionsToTheirColumn
   store_.reset();
   {
     auto db = sqlite::open_database(path, /*create=*/false).value();
-    ASSERT_TRUE(sqlite::exec(db.get(),
-                             "ALTER TABLE clusters DROP COLUMN rejection;"
-                             "UPDATE clusters SET last_error = 'commit abc rejected: x.yaml:1:1: y' "
-                             "WHERE name = 'rejected'; PRAGMA user_version = 6;",
-                             "downgrading to version 6")
-                    .ok());
+    ASSERT_TRUE(
+        sqlite::exec(db.get(),
+                     "ALTER TABLE clusters DROP COLUMN rejection;"
+                     "UPDATE clusters SET last_error = 'commit abc rejected: x.yaml:1:1: y' "
+                     "WHERE name = 'rejected'; PRAGMA user_version = 6;",
+                     "downgrading to version 6")
+            .ok());
   }
   store_ = SqliteStateStore::open(path).value();
-  EXPECT_EQ(store_->get_cluster("rejected").value()->rejection, "commit abc rejected: x.yaml:1:1: y");
+  EXPECT_EQ(store_->get_cluster("rejected").value()->rejection,
+            "commit abc rejected: x.yaml:1:1: y");
   EXPECT_TRUE(store_->get_cluster("rejected").value()->last_error.empty());
   EXPECT_EQ(store_->get_cluster("failing").value()->last_error, "quota exceeded");
   EXPECT_TRUE(store_->get_cluster("failing").value()->rejection.empty());
@@ -317,10 +338,10 @@ TEST_F(SqliteStateStoreTest, NoteRevisionReusesOneStatementForEveryCluster) {
   for (int i = 0; i < 50; ++i) {
     const std::string name = "c" + std::to_string(i);
     ASSERT_TRUE(put_record(*store_, ClusterRecord{.name = name,
-                                                .phase = nkd::state::ClusterPhase::kReady,
-                                                .observed_revision = "r1",
-                                                .applied_revision = "r1",
-                                                .render_digest = "d"})
+                                                  .phase = nkd::state::ClusterPhase::kReady,
+                                                  .observed_revision = "r1",
+                                                  .applied_revision = "r1",
+                                                  .render_digest = "d"})
                     .ok());
     // Every other note expects a digest the cluster does not have: its bindings must not leak
     // into the next note.
@@ -463,8 +484,9 @@ TEST_F(SqliteStateStoreTest, FinishAttemptReplacesNodesAtomically) {
               {node_record("prod-east", "a"), node_record("prod-east", "b"),
                node_record("prod-east", "c")});
   ASSERT_TRUE(store_->put_node(node_record("west", "w")).ok());
-  run_attempt(*store_, "prod-east", "d2", Outcome::kApplied, "", 2000,
-              {node_record("prod-east", "b", NodeState::kProvisioning), node_record("prod-east", "d")});
+  run_attempt(
+      *store_, "prod-east", "d2", Outcome::kApplied, "", 2000,
+      {node_record("prod-east", "b", NodeState::kProvisioning), node_record("prod-east", "d")});
   auto nodes = store_->nodes("prod-east").value();
   ASSERT_EQ(nodes.size(), 2u);
   EXPECT_EQ(nodes[0].name, "b");

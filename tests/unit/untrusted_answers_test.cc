@@ -31,7 +31,8 @@ class OneAnswerHttp final : public HttpClient {
     return HttpResponse{
         .status = 201,
         .headers = {{"x-subject-token", "token"}},
-        .body = R"({"token":{"expires_at":"2999-01-01T00:00:00.000000Z","catalog":)" + catalog + "}}"};
+        .body =
+            R"({"token":{"expires_at":"2999-01-01T00:00:00.000000Z","catalog":)" + catalog + "}}"};
   }
 
  private:
@@ -42,7 +43,8 @@ class OpenStackAnswers : public ::testing::Test {
  protected:
   // A Keystone whose services all answer `status` with `body`.
   void answer(int status, std::string body) {
-    http_ = std::make_unique<OneAnswerHttp>(HttpResponse{.status = status, .body = std::move(body)});
+    http_ =
+        std::make_unique<OneAnswerHttp>(HttpResponse{.status = status, .body = std::move(body)});
     keystone_ = std::make_unique<providers::openstack::Keystone>(
         providers::openstack::CloudConfig{.name = "test",
                                           .auth = {.auth_url = "http://127.0.0.1:9/v3",
@@ -63,7 +65,9 @@ class OpenStackAnswers : public ::testing::Test {
 // that parses as the number 0 (nlohmann stops at the NUL) threw nlohmann's type_error 306 out
 // of list_floating_ips.
 TEST_F(OpenStackAnswers, FloatingIpListThatIsNotAnObjectReadsAsNone) {
-  answer(200, std::string(" \n0\0\0\0\0\0\0\0" "1", 11));
+  answer(200, std::string(" \n0\0\0\0\0\0\0\0"
+                          "1",
+                          11));
   const auto addresses = providers::openstack::NetworkService(keystone()).floating_ips_of_port("p");
   ASSERT_TRUE(addresses.ok()) << addresses.error().message;
   EXPECT_TRUE(addresses->empty());
@@ -71,8 +75,9 @@ TEST_F(OpenStackAnswers, FloatingIpListThatIsNotAnObjectReadsAsNone) {
 
 TEST_F(OpenStackAnswers, CollectionsOfTheWrongTypeReadAsEmpty) {
   answer(200, R"({"networks":"private","images":"nestos","ports":7})");
-  EXPECT_EQ(providers::openstack::NetworkService(keystone()).resolve_network("private").error().code,
-            ErrorCode::kNotFound);
+  EXPECT_EQ(
+      providers::openstack::NetworkService(keystone()).resolve_network("private").error().code,
+      ErrorCode::kNotFound);
   EXPECT_EQ(providers::openstack::ImageService(keystone()).resolve_image("nestos").error().code,
             ErrorCode::kNotFound);
   EXPECT_TRUE(providers::openstack::NetworkService(keystone()).ports_named("x").value().empty());
@@ -100,7 +105,8 @@ TEST_F(OpenStackAnswers, CreatedPortThatIsNotAnObjectReadsAsEmpty) {
 
 kube::KubeClient kube_client(HttpClient& http, const Clock& clock) {
   return kube::KubeClient(http, kube::KubeEndpoint{.server_url = "https://127.0.0.1:9"}, clock,
-                          nullptr, kube::KubeClientOptions{.retry = RetryPolicy{.max_attempts = 1}});
+                          nullptr,
+                          kube::KubeClientOptions{.retry = RetryPolicy{.max_attempts = 1}});
 }
 
 TEST(KubeAnswers, NodesWithMembersOfTheWrongTypeReadWithoutThrowing) {
@@ -121,10 +127,10 @@ TEST(KubeAnswers, NodesWithMembersOfTheWrongTypeReadWithoutThrowing) {
 }
 
 TEST(KubeAnswers, PodsWithOwnersOfTheWrongTypeReadWithoutThrowing) {
-  OneAnswerHttp http(HttpResponse{
-      .status = 200,
-      .body = R"({"items":[{"metadata":{"name":"p","ownerReferences":[1,{"kind":2},)"
-              R"({"kind":"DaemonSet"}]}}]})"});
+  OneAnswerHttp http(
+      HttpResponse{.status = 200,
+                   .body = R"({"items":[{"metadata":{"name":"p","ownerReferences":[1,{"kind":2},)"
+                           R"({"kind":"DaemonSet"}]}}]})"});
   const SystemClock clock;
   auto client = kube_client(http, clock);
   const auto pods = client.list_pods_on("n1");
@@ -134,8 +140,8 @@ TEST(KubeAnswers, PodsWithOwnersOfTheWrongTypeReadWithoutThrowing) {
 }
 
 TEST(KubeAnswers, CrdConditionsOfTheWrongTypeAreNotEstablished) {
-  OneAnswerHttp http(HttpResponse{.status = 200,
-                                  .body = R"({"status":{"conditions":["Established",{"type":1}]}})"});
+  OneAnswerHttp http(HttpResponse{
+      .status = 200, .body = R"({"status":{"conditions":["Established",{"type":1}]}})"});
   const SystemClock clock;
   auto client = kube_client(http, clock);
   const auto established = client.crd_established("updates.housekeeper.io");

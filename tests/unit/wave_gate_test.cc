@@ -135,27 +135,42 @@ state::ClusterRecord record(state::ClusterPhase phase, const std::string& digest
 
 TEST(WaveStanding, DirectAccessIsDoneOnlyWhenReadyWithTheNewestRender) {
   const auto direct = ClusterAccess::kDirect;
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kReady, "d1", true), false, direct), S::kSettled);
-  EXPECT_EQ(wave_standing("d2", record(state::ClusterPhase::kReady, "d1", true), false, direct), S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForCluster, "d1", false), false, direct),
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kReady, "d1", true), false, direct),
+            S::kSettled);
+  EXPECT_EQ(wave_standing("d2", record(state::ClusterPhase::kReady, "d1", true), false, direct),
             S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kUpgrading, "d1", false), false, direct), S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForWindow, "d0", true), false, direct),
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForCluster, "d1", false), false,
+                          direct),
             S::kInProgress);
-  EXPECT_EQ(wave_standing("", record(state::ClusterPhase::kReady, "d1", true), false, direct), S::kUnrendered);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kFailed, "d1", false), false, direct), S::kFailed);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kReady, "d1", true), true, direct), S::kSuspended);
+  EXPECT_EQ(
+      wave_standing("d1", record(state::ClusterPhase::kUpgrading, "d1", false), false, direct),
+      S::kInProgress);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForWindow, "d0", true), false,
+                          direct),
+            S::kInProgress);
+  EXPECT_EQ(wave_standing("", record(state::ClusterPhase::kReady, "d1", true), false, direct),
+            S::kUnrendered);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kFailed, "d1", false), false, direct),
+            S::kFailed);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kReady, "d1", true), true, direct),
+            S::kSuspended);
 }
 
 TEST(WaveStanding, WithoutClusterAccessAppliedInFullIsDone) {
   const auto none = ClusterAccess::kNone;
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForCluster, "d1", false), false, none),
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForCluster, "d1", false), false,
+                          none),
             S::kSettled);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kProvisioning, "d1", false), false, none), S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kWaitingForWave, "d0", false), false, none),
+  EXPECT_EQ(
+      wave_standing("d1", record(state::ClusterPhase::kProvisioning, "d1", false), false, none),
+      S::kInProgress);
+  EXPECT_EQ(
+      wave_standing("d1", record(state::ClusterPhase::kWaitingForWave, "d0", false), false, none),
+      S::kInProgress);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kPending, "", false), false, none),
             S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kPending, "", false), false, none), S::kInProgress);
-  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kSuspended, "d1", false), false, none), S::kSuspended);
+  EXPECT_EQ(wave_standing("d1", record(state::ClusterPhase::kSuspended, "d1", false), false, none),
+            S::kSuspended);
 }
 
 }  // namespace

@@ -30,12 +30,15 @@ WebhookRequest signed_request(WebhookKind kind, const std::string& body,
 }
 
 TEST(Webhooks, RequestTakesEachForgesHeadersAndItsDeliveryHeader) {
-  const std::map<std::string, std::string> headers{
-      {"X-Hub-Signature-256", "sha256=01"}, {"X-Gitea-Signature", "02"},
-      {"X-Gitlab-Token", "03"},             {"X-Nkd-Signature", "04"},
-      {"X-Nkd-Timestamp", "05"},            {"X-GitHub-Delivery", "github-id"},
-      {"X-Gitea-Delivery", "gitea-id"},     {"X-Gitlab-Event-UUID", "gitlab-id"},
-      {"X-Nkd-Delivery", "generic-id"}};
+  const std::map<std::string, std::string> headers{{"X-Hub-Signature-256", "sha256=01"},
+                                                   {"X-Gitea-Signature", "02"},
+                                                   {"X-Gitlab-Token", "03"},
+                                                   {"X-Nkd-Signature", "04"},
+                                                   {"X-Nkd-Timestamp", "05"},
+                                                   {"X-GitHub-Delivery", "github-id"},
+                                                   {"X-Gitea-Delivery", "gitea-id"},
+                                                   {"X-Gitlab-Event-UUID", "gitlab-id"},
+                                                   {"X-Nkd-Delivery", "generic-id"}};
   auto header = [&](const char* name) {
     const auto found = headers.find(name);
     return found == headers.end() ? std::string() : found->second;
