@@ -90,7 +90,13 @@ TEST(SyncdClusterAccessTest, WaitsForEveryNodeThenRecordsTheClusterReady) {
   ASSERT_EQ(cluster["nodes"].size(), 3u);
   EXPECT_EQ(cluster["nodes"][0]["kubeletVersion"], "v1.29.1");
   EXPECT_EQ(cluster["nodes"][0]["state"], "Ready");
-  EXPECT_NE(fixture.metrics().find("nkd_cluster_ready{cluster=\"edge-lab\"} 1"), std::string::npos);
+  // The record is saved before the metrics are exported: the metric may lag it by a moment.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return fixture.metrics().find("nkd_cluster_ready{cluster=\"edge-lab\"} 1") !=
+               std::string::npos;
+      },
+      5s));
   EXPECT_NE(fixture.metrics().find("nkd_cluster_drift{cluster=\"edge-lab\"} 0"), std::string::npos);
   EXPECT_FALSE(fake.has_object("/apis/housekeeper.io/v1alpha1/namespaces/housekeeper-system/updates/housekeeper-upgrade"))
       << "nodes at the definition's versions need no Update";
