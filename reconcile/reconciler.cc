@@ -103,24 +103,22 @@ void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
 // The source's columns of the records are written here, on the source thread, before any worker
 // sees the commit: a worker's own write never touches them (cluster_records.h).
 void Reconciler::note_changed(const std::vector<DesiredCluster>& batch) {
-  std::map<std::string, std::vector<state::ClusterRecordStore::RevisionNote>> by_commit;
+  std::map<std::string, std::vector<std::string>> by_commit;
   for (const DesiredCluster& desired : batch) {
-    by_commit[desired.commit.id].push_back({.cluster = desired.cluster.name, .unchanged = false});
+    by_commit[desired.commit.id].push_back(desired.cluster.name);
   }
-  for (const auto& [revision, notes] : by_commit) {
-    if (auto status = records_.note_revision(notes, revision, clock_.now_unix_ms()); !status) {
-      spdlog::error("recording observed revision {} of {} changed cluster(s): {}",
-                    revision.substr(0, 12), notes.size(), status.error().message);
-    }
-  }
+  for (const auto& [revision, clusters] : by_commit) note_observed(clusters, revision);
 }
 
-void Reconciler::note_left_git(const std::string& cluster, const std::string& revision) {
-  const std::vector<state::ClusterRecordStore::RevisionNote> notes = {
-      {.cluster = cluster, .unchanged = false}};
+void Reconciler::note_observed(const std::vector<std::string>& clusters,
+                               const std::string& revision) {
+  std::vector<state::ClusterRecordStore::RevisionNote> notes;
+  for (const std::string& cluster : clusters) {
+    notes.push_back({.cluster = cluster, .unchanged = false});
+  }
   if (auto status = records_.note_revision(notes, revision, clock_.now_unix_ms()); !status) {
-    spdlog::error("recording that {} left the repository at {}: {}", cluster,
-                  revision.substr(0, 12), status.error().message);
+    spdlog::error("recording observed revision {} of {} cluster(s): {}", revision.substr(0, 12),
+                  notes.size(), status.error().message);
   }
 }
 
@@ -129,7 +127,7 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
     std::lock_guard lock(mutex_);
     desired_.erase(cluster);
   }
-  note_left_git(cluster, revision);
+  note_observed({cluster}, revision);
   state::ClusterRecord record = load_record(cluster);
   if (record.phase == state::ClusterPhase::kOrphaned) return;
   record.phase = state::ClusterPhase::kOrphaned;
@@ -147,7 +145,7 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
 }
 
 void Reconciler::prune(const std::string& cluster, const std::string& revision) {
-  note_left_git(cluster, revision);
+  note_observed({cluster}, revision);
   {
     std::lock_guard lock(mutex_);
     desired_.erase(cluster);

@@ -162,7 +162,9 @@ class Reconciler {
   std::chrono::milliseconds retry_delay(const std::string& cluster, const Retry& retry);
   state::ClusterRecord load_record(const std::string& name);
   void note_changed(const std::vector<DesiredCluster>& batch);
-  void note_left_git(const std::string& cluster, const std::string& revision);
+  // The source's columns: `revision` is the newest commit seen for `clusters` (changed ones, or
+  // ones that left Git), noted on the source thread before a worker sees them.
+  void note_observed(const std::vector<std::string>& clusters, const std::string& revision);
 
   state::ClusterRecordStore& records_;
   state::NodeStore& nodes_;

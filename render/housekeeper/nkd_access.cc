@@ -1,10 +1,10 @@
 #include "render/housekeeper/nkd_access.h"
 
 #include <map>
-#include <mutex>
 #include <set>
 #include <tuple>
 
+#include "common/bounded_memo.h"
 #include "render/housekeeper/manifest_parts.h"
 #include "render/network/network_plugin.h"
 
@@ -52,33 +52,13 @@ std::vector<Applied> objects_in(const std::string& yaml) {
 
 // Parsing the network plugin's manifests again for every cluster took a third of a warm render;
 // they are the same text across a fleet, so the objects of a text are kept. Comparing the text
-// costs far less than parsing it. Safe to call from several threads.
-class ObjectMemo {
- public:
-  std::vector<Applied> get(const std::string& yaml) {
-    {
-      const std::lock_guard lock(mutex_);
-      const auto found = objects_.find(yaml);
-      if (found != objects_.end()) return found->second;
-    }
-    std::vector<Applied> objects = objects_in(yaml);
-    const std::lock_guard lock(mutex_);
-    // Bounded like the network manifests' own memo: distinct texts are few.
-    if (objects_.size() >= 256) objects_.clear();
-    objects_.emplace(yaml, objects);
-    return objects;
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, std::vector<Applied>> objects_;
-};
-
+// costs far less than parsing it.
 std::vector<Applied> applied_objects(const std::vector<Manifest>& manifests) {
-  static ObjectMemo memo;
+  static BoundedMemo<std::string, std::vector<Applied>> memo(256);
   std::vector<Applied> objects;
   for (const Manifest& manifest : manifests) {
-    for (Applied& object : memo.get(manifest.yaml)) objects.push_back(std::move(object));
+    for (Applied& object : memo.get(manifest.yaml, objects_in))
+      objects.push_back(std::move(object));
   }
   return objects;
 }
