@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +42,11 @@ std::vector<char*> to_argv(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
   return argv;
 }
+
+// spdlog's default registry is a function-local static inside the library. Made here, on the
+// main thread before any test starts a thread, it is never first made by two threads at once
+// (the daemon makes it in its logging setup, before its threads, for the same reason).
+[[maybe_unused]] const bool kLoggerMadeBeforeAnyThread = spdlog::default_logger() != nullptr;
 
 void drain(int fd, std::string& sink) {
   std::array<char, 65536> buffer{};
