@@ -31,6 +31,7 @@ void register_commands(CLI::App& app) {
   add_operator_commands(app);
   add_kubeconfig_command(app);
   add_node_token_commands(app);
+  add_state_commands(app);
 }
 
 void add_version_command(CLI::App& app) {

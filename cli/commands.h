@@ -18,6 +18,7 @@ void add_syncd_command(CLI::App& app);
 void add_status_commands(CLI::App& app);
 void add_kubeconfig_command(CLI::App& app);
 void add_node_token_commands(CLI::App& app);
+void add_state_commands(CLI::App& app);
 void add_operator_commands(CLI::App& app);
 
 }  // namespace nkd::cli

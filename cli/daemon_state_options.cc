@@ -14,6 +14,7 @@ void DaemonStateOptions::add_to(CLI::App& command, bool with_ignition_url) {
   auto* state_option = command.add_option(
       "--state", state, "A state file instead (the daemon's state.sqlite or `nkd render --state`)");
   config_option->excludes(state_option);
+  add_state_key_file_option(command, state_key_files)->excludes(config_option);
   if (with_ignition_url) {
     command
         .add_option("--ignition-url", ignition_url,
@@ -36,9 +37,11 @@ Result<DaemonStateOptions::Resolved> DaemonStateOptions::resolve(bool need_ignit
                    config + " names no SQLite state file (state.sqlite); pass --state FILE"};
     }
     resolved.state_path = loaded.state.sqlite_path;
+    resolved.encryption = loaded.state.encryption;
     resolved.ignition_base_url = loaded.public_url;
   } else {
     resolved.state_path = state;
+    resolved.encryption = state::EncryptionSettings::from_key_files(state_key_files);
     resolved.ignition_base_url = ignition_url;
     if (need_ignition_url && ignition_url.empty()) {
       return Error{ErrorCode::kInvalidArgument,
@@ -52,16 +55,24 @@ Result<DaemonStateOptions::Resolved> DaemonStateOptions::resolve(bool need_ignit
   return resolved;
 }
 
-Result<std::unique_ptr<state::SqliteStateStore>> open_existing_state(const std::string& path,
-                                                                     bool writable) {
+CLI::Option* add_state_key_file_option(CLI::App& command, std::vector<std::string>& files) {
+  return command.add_option(
+      "--state-key-file", files,
+      "With --state: a key file of the daemon's state.encryption; the first seals, later ones "
+      "only open (repeat the flag for keys being rotated out)");
+}
+
+Result<std::unique_ptr<state::SqliteStateStore>> open_existing_state(
+    const std::string& path, const state::EncryptionSettings& encryption, bool writable) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) {
     return Error{ErrorCode::kNotFound,
                  "state file " + path + " does not exist; pass the file the daemon or " +
                      "`nkd render --state` wrote (run as the user that owns it)"};
   }
-  return writable ? state::SqliteStateStore::open(path)
-                  : state::SqliteStateStore::open_read_only(path);
+  NKD_ASSIGN_OR_RETURN(auto sealer, state::SecretSealer::from_settings(encryption));
+  return writable ? state::SqliteStateStore::open(path, real_clock(), std::move(sealer))
+                  : state::SqliteStateStore::open_read_only(path, real_clock(), std::move(sealer));
 }
 
 int exit_code_for(const Error& error) { return error.code == ErrorCode::kInvalidArgument ? 2 : 1; }

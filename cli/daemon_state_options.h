@@ -9,15 +9,18 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "state/sqlite_state_store.h"
+#include "state/state_settings.h"
 
 namespace nkd::cli {
 
 struct DaemonStateOptions {
   std::string config;
   std::string state;
+  std::vector<std::string> state_key_files;
   std::string ignition_url;
 
   // Adds the flags; --ignition-url only when `with_ignition_url`.
@@ -25,16 +28,23 @@ struct DaemonStateOptions {
 
   struct Resolved {
     std::string state_path;
+    // The keys that open the state's sealed values: syncd.yaml's state.encryption, or
+    // --state-key-file.
+    state::EncryptionSettings encryption;
     std::string ignition_base_url;  // without a trailing '/'; empty unless asked for
   };
   // kInvalidArgument for usage errors (exit 2); the config file's own problems are kParse/kIo.
   [[nodiscard]] Result<Resolved> resolve(bool need_ignition_url) const;
 };
 
+// --state-key-file, for the commands that read a state file named by --state: the key files that
+// open its sealed values (the first also seals). Repeatable.
+CLI::Option* add_state_key_file_option(CLI::App& command, std::vector<std::string>& files);
+
 // Opens the state file at `path`, which must exist (a missing file is kNotFound naming it, never
-// a new empty database). Read-only unless `writable`.
+// a new empty database), with the keys of `encryption`. Read-only unless `writable`.
 [[nodiscard]] Result<std::unique_ptr<state::SqliteStateStore>> open_existing_state(
-    const std::string& path, bool writable);
+    const std::string& path, const state::EncryptionSettings& encryption, bool writable);
 
 // The exit code for an error of the commands above: 2 for usage, 1 for everything else.
 [[nodiscard]] int exit_code_for(const Error& error);

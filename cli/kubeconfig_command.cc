@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/daemon_state_options.h"
 #include "cli/repository_options.h"
 #include "common/crypto.h"
 #include "model/loader.h"
@@ -21,6 +22,7 @@ namespace {
 struct KubeconfigOptions {
   std::string cluster;
   std::string state;
+  std::vector<std::string> state_key_files;
   std::string server;
   RepositoryOptions repository;
 };
@@ -32,7 +34,11 @@ Result<pki::ClusterPki> load_pki(const KubeconfigOptions& options, int& exit_cod
                                            " does not exist; pass --state with the file "
                                            "`nkd render --state` or the daemon wrote"};
   }
-  NKD_ASSIGN_OR_RETURN(auto store, state::SqliteStateStore::open_read_only(options.state));
+  NKD_ASSIGN_OR_RETURN(auto sealer,
+                       state::SecretSealer::from_settings(
+                           state::EncryptionSettings::from_key_files(options.state_key_files)));
+  NKD_ASSIGN_OR_RETURN(auto store, state::SqliteStateStore::open_read_only(
+                                       options.state, real_clock(), std::move(sealer)));
   NKD_ASSIGN_OR_RETURN(auto stored, state::load_stored_pki(*store, options.cluster));
   if (!stored.has_value()) {
     return Error{ErrorCode::kNotFound, "no PKI for cluster " + options.cluster + " in " +
@@ -131,6 +137,7 @@ void add_kubeconfig_command(CLI::App& app) {
                    "syncd.yaml, e.g. /var/lib/nkd/state.db; reading needs its owner's rights) or "
                    "the one `nkd render --state` used")
       ->required();
+  add_state_key_file_option(*command, options->state_key_files);
   command->add_option("--server", options->server,
                       "API server URL; default https://<controlPlaneEndpoint>:6443 from --repo");
   options->repository.add_to(*command);

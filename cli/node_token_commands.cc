@@ -71,7 +71,8 @@ Error unknown_node(state::StateStore& store, const std::string& cluster, const s
 
 Result<std::string> node_url_output(const NodeUrlOptions& options) {
   NKD_ASSIGN_OR_RETURN(auto resolved, options.source.resolve(/*need_ignition_url=*/true));
-  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, /*writable=*/false));
+  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, resolved.encryption,
+                                                       /*writable=*/false));
   NKD_ASSIGN_OR_RETURN(auto pki, state::load_stored_pki(*store, options.cluster));
   if (!pki.has_value()) return unknown_cluster(*store, options.cluster, resolved.state_path);
   NKD_ASSIGN_OR_RETURN(auto published, store->load_published_config(options.cluster, options.node));
@@ -92,7 +93,8 @@ Result<std::string> rotate(const RotateOptions& options) {
                                                   "' must be a duration from 0s to 24h, e.g. 15m"};
   }
   NKD_ASSIGN_OR_RETURN(auto resolved, options.source.resolve(/*need_ignition_url=*/false));
-  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, /*writable=*/true));
+  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, resolved.encryption,
+                                                       /*writable=*/true));
   const std::int64_t now_unix = real_clock().now_unix_ms() / 1000;
   auto rotated =
       state::rotate_stored_node_tokens(*store, options.cluster, now_unix, *grace_ms / 1000);

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/daemon_client.h"
+#include "cli/daemon_state_options.h"
 #include "common/clock.h"
 #include "model/loader.h"
 #include "plan/review/plan_format.h"
@@ -32,6 +33,7 @@ struct PlanCommandOptions {
   std::string server;
   std::string server_ca_file;
   std::string state;
+  std::vector<std::string> state_key_files;
   std::string ignition_base_url = "http://127.0.0.1:9480";
   bool detailed_exitcode = false;
 };
@@ -60,12 +62,15 @@ Result<std::map<std::string, plan::ActualCluster>> actual_state(const DaemonEndp
 
 // Reads stored PKIs from a state file when one is given and exists; never creates or writes it.
 Result<std::function<std::optional<pki::ClusterPki>(const std::string&)>> stored_pki_reader(
-    const std::string& path) {
+    const std::string& path, const std::vector<std::string>& key_files) {
   if (path.empty()) return std::function<std::optional<pki::ClusterPki>(const std::string&)>{};
   if (!std::filesystem::exists(path)) {
     return Error{ErrorCode::kInvalidArgument, "--state " + path + ": no such file"};
   }
-  NKD_ASSIGN_OR_RETURN(auto opened, state::SqliteStateStore::open_read_only(path));
+  NKD_ASSIGN_OR_RETURN(auto sealer, state::SecretSealer::from_settings(
+                                        state::EncryptionSettings::from_key_files(key_files)));
+  NKD_ASSIGN_OR_RETURN(
+      auto opened, state::SqliteStateStore::open_read_only(path, real_clock(), std::move(sealer)));
   std::shared_ptr<state::SqliteStateStore> store = std::move(opened);
   return std::function<std::optional<pki::ClusterPki>(const std::string&)>(
       [store](const std::string& cluster) -> std::optional<pki::ClusterPki> {
@@ -117,7 +122,7 @@ int run_plan(const PlanCommandOptions& options) {
               << "(the daemon would reject this commit and keep the last good one)\n";
     return 1;
   }
-  auto stored = stored_pki_reader(options.state);
+  auto stored = stored_pki_reader(options.state, options.state_key_files);
   if (!stored) {
     std::cerr << "nkd plan: " << stored.error().message << "\n";
     return 2;
@@ -196,6 +201,7 @@ void add_plan_command(CLI::App& app) {
   command->add_option("--state", options->state,
                       "A state file whose cluster PKI to render with (read only); default: a "
                       "throwaway PKI, the same for both revisions");
+  add_state_key_file_option(*command, options->state_key_files);
   command->add_option("--ignition-url", options->ignition_base_url,
                       "Base URL nodes fetch configs too large for user_data from (the daemon's publicURL)")
       ->capture_default_str();

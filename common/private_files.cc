@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iomanip>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,24 @@ Status write_private_file(const fs::path& path, std::string_view content) {
     content.remove_prefix(static_cast<std::size_t>(written));
   }
   return ok_status();
+}
+
+Status check_not_shared(const fs::path& path, std::string_view what, unsigned forbidden_bits) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) {
+    if (errno == ENOENT) return ok_status();
+    return errno_error("checking the mode of " + path.string(), errno);
+  }
+  const unsigned mode = status.st_mode & 07777;
+  if ((mode & forbidden_bits) == 0) return ok_status();
+  const unsigned wanted = mode & ~forbidden_bits & 0700;
+  std::ostringstream message;
+  message << what << ' ' << path.string() << " is mode " << std::oct << std::setw(4)
+          << std::setfill('0') << mode << ": other users may "
+          << ((mode & 0044) != 0 ? "read" : "change") << " it; run `chmod " << wanted << ' '
+          << path.string()
+          << "` (and treat what others could read as disclosed: rotate the keys it held)";
+  return Error{ErrorCode::kPermissionDenied, message.str()};
 }
 
 }  // namespace nkd

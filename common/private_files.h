@@ -23,4 +23,15 @@ inline constexpr unsigned kPrivateDirectoryMode = 0700;
 // Writes `content` to `path` (replacing it) as a 0600 file.
 [[nodiscard]] Status write_private_file(const std::filesystem::path& path, std::string_view content);
 
+// Mode bits that let another user read or write what a path holds (the daemon's state file and
+// directory); and, for a key file, any access by others or a write by the group (it may be
+// 0640 root:nkd, as the packaged /etc/nkd's secret files are).
+inline constexpr unsigned kSharedReadWriteBits = 0066;
+inline constexpr unsigned kKeyFileForbiddenBits = 0027;
+// kPermissionDenied when `path` (what it is: "state file") has any of `forbidden_bits`, naming its
+// mode and the chmod that fixes it; ok when it does not exist. Refused rather than narrowed: what
+// others could read may already have been copied, which the operator must hear about.
+[[nodiscard]] Status check_not_shared(const std::filesystem::path& path, std::string_view what,
+                                      unsigned forbidden_bits);
+
 }  // namespace nkd

@@ -7,14 +7,16 @@
 #include <string>
 
 #include "common/clock.h"
+#include "state/secret_sealer.h"
 #include "state/sqlite_handles.h"
 
 namespace nkd::state {
 
 class SqliteConnection {
  public:
-  SqliteConnection(std::string path, sqlite::DatabasePtr db, const Clock& clock)
-      : path_(std::move(path)), db_(std::move(db)), clock_(clock) {}
+  SqliteConnection(std::string path, sqlite::DatabasePtr db, const Clock& clock,
+                   SecretSealer sealer)
+      : path_(std::move(path)), db_(std::move(db)), clock_(clock), sealer_(std::move(sealer)) {}
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
@@ -24,12 +26,15 @@ class SqliteConnection {
   // Stamps the few times callers do not pass in (PKI saves, intent completion, an attempt
   // without a start time).
   [[nodiscard]] const Clock& clock() const { return clock_; }
+  // Seals and opens the values that hold private keys or tokens (secret_sealer.h).
+  [[nodiscard]] const SecretSealer& sealer() const { return sealer_; }
 
  private:
   std::string path_;
   std::mutex mutex_;
   sqlite::DatabasePtr db_;
   const Clock& clock_;
+  const SecretSealer sealer_;
 };
 
 }  // namespace nkd::state

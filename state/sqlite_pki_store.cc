@@ -5,23 +5,31 @@
 namespace nkd::state {
 namespace {
 
-// Callers hold the connection's lock.
-Result<std::optional<std::string>> read_pki(sqlite3* db, const std::string& cluster) {
-  NKD_ASSIGN_OR_RETURN(auto statement,
-                       sqlite::Statement::prepare(db, "SELECT json FROM pki WHERE cluster = ?1"));
+// Callers hold the connection's lock. The PKI holds the cluster's private keys and tokens: it is
+// stored sealed whenever the store has a key.
+Result<std::optional<std::string>> read_pki(const SqliteConnection& connection,
+                                            const std::string& cluster) {
+  NKD_ASSIGN_OR_RETURN(
+      auto statement,
+      sqlite::Statement::prepare(connection.db(), "SELECT json FROM pki WHERE cluster = ?1"));
   statement.bind(1, cluster);
   NKD_ASSIGN_OR_RETURN(auto row, statement.step());
   if (!row) return std::optional<std::string>();
-  return std::optional<std::string>(statement.text(0));
+  NKD_ASSIGN_OR_RETURN(std::string json,
+                       connection.sealer().unseal(statement.text(0), pki_place(cluster)));
+  return std::optional<std::string>(std::move(json));
 }
 
-Status write_pki(sqlite3* db, const std::string& cluster, const std::string& json,
-                 std::int64_t now_ms) {
+Status write_pki(const SqliteConnection& connection, const std::string& cluster,
+                 const std::string& json) {
+  NKD_ASSIGN_OR_RETURN(const std::string stored,
+                       connection.sealer().seal(json, pki_place(cluster)));
   NKD_ASSIGN_OR_RETURN(
       auto statement,
       sqlite::Statement::prepare(
-          db, "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)"));
-  statement.bind(1, cluster).bind(2, json).bind(3, now_ms);
+          connection.db(),
+          "INSERT OR REPLACE INTO pki (cluster, json, updated_at_ms) VALUES (?1, ?2, ?3)"));
+  statement.bind(1, cluster).bind(2, stored).bind(3, connection.clock().now_unix_ms());
   return statement.run();
 }
 
@@ -29,15 +37,14 @@ Status write_pki(sqlite3* db, const std::string& cluster, const std::string& jso
 
 Result<std::optional<std::string>> SqlitePkiStore::load_pki(const std::string& cluster) {
   const auto lock = connection_.lock();
-  return read_pki(connection_.db(), cluster);
+  return read_pki(connection_, cluster);
 }
 
 Status SqlitePkiStore::save_pki(const std::string& cluster, const std::string& json) {
   const auto lock = connection_.lock();
   NKD_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::begin(
                                              connection_.db(), "saving the PKI of " + cluster));
-  NKD_RETURN_IF_ERROR(
-      write_pki(connection_.db(), cluster, json, connection_.clock().now_unix_ms()));
+  NKD_RETURN_IF_ERROR(write_pki(connection_, cluster, json));
   return transaction.commit();
 }
 
@@ -49,11 +56,9 @@ Result<bool> SqlitePkiStore::replace_pki(const std::string& cluster,
   // comparison and the write.
   NKD_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::begin(
                                              connection_.db(), "replacing the PKI of " + cluster));
-  NKD_ASSIGN_OR_RETURN(const std::optional<std::string> stored,
-                       read_pki(connection_.db(), cluster));
+  NKD_ASSIGN_OR_RETURN(const std::optional<std::string> stored, read_pki(connection_, cluster));
   if (stored != expected) return false;
-  NKD_RETURN_IF_ERROR(
-      write_pki(connection_.db(), cluster, json, connection_.clock().now_unix_ms()));
+  NKD_RETURN_IF_ERROR(write_pki(connection_, cluster, json));
   NKD_RETURN_IF_ERROR(transaction.commit());
   return true;
 }

@@ -21,11 +21,11 @@ Status SqlitePublishedConfigStore::save_published_configs(
           "ON CONFLICT (cluster, node) DO UPDATE SET digest = excluded.digest, "
           "content = excluded.content WHERE digest != excluded.digest"));
   for (const auto& config : changed) {
-    upsert.reset()
-        .bind(1, cluster)
-        .bind(2, config.node)
-        .bind(3, config.digest)
-        .bind(4, config.content);
+    // Ignition configs embed the node's keys and tokens: sealed like the PKI.
+    NKD_ASSIGN_OR_RETURN(
+        const std::string stored,
+        connection_.sealer().seal(config.content, config_place(cluster, config.node)));
+    upsert.reset().bind(1, cluster).bind(2, config.node).bind(3, config.digest).bind(4, stored);
     NKD_RETURN_IF_ERROR(upsert.run());
   }
   NKD_ASSIGN_OR_RETURN(auto existing, sqlite::Statement::prepare(
@@ -61,8 +61,10 @@ Result<std::optional<PublishedConfig>> SqlitePublishedConfigStore::load_publishe
   statement.bind(1, cluster).bind(2, node);
   NKD_ASSIGN_OR_RETURN(auto row, statement.step());
   if (!row) return std::optional<PublishedConfig>();
+  NKD_ASSIGN_OR_RETURN(std::string content,
+                       connection_.sealer().unseal(statement.text(1), config_place(cluster, node)));
   return std::optional<PublishedConfig>(
-      PublishedConfig{.node = node, .digest = statement.text(0), .content = statement.text(1)});
+      PublishedConfig{.node = node, .digest = statement.text(0), .content = std::move(content)});
 }
 
 Status SqlitePublishedConfigStore::delete_published_configs(const std::string& cluster) {

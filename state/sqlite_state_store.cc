@@ -66,7 +66,8 @@ Status configure_connection(sqlite3* db, const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& path,
-                                                                 const Clock& clock) {
+                                                                 const Clock& clock,
+                                                                 SecretSealer sealer) {
   if (path.empty()) {
     return Error{ErrorCode::kInvalidArgument,
                  "state store: no SQLite file given; set state.sqlite in the configuration"};
@@ -87,13 +88,19 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   if (auto configured = configure_connection(db.get(), path); !configured) {
     return in_file(configured.error(), path);
   }
+  if (sealer.seals()) {
+    NKD_RETURN_IF_ERROR(
+        sqlite::exec(db.get(), "PRAGMA secure_delete=ON", "zeroing freed pages of " + path));
+  }
   NKD_RETURN_IF_ERROR(migrate_sqlite_schema(db.get(), path));
   return std::make_unique<SqliteStateStore>(
-      ConstructionKey(), std::make_unique<SqliteConnection>(path, std::move(db), clock));
+      ConstructionKey(),
+      std::make_unique<SqliteConnection>(path, std::move(db), clock, std::move(sealer)));
 }
 
 Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open_read_only(const std::string& path,
-                                                                           const Clock& clock) {
+                                                                           const Clock& clock,
+                                                                           SecretSealer sealer) {
   NKD_ASSIGN_OR_RETURN(auto db, sqlite::open_database_read_only(path));
   auto version = query_single_text(db.get(), "PRAGMA user_version");
   if (!version) return in_file(version.error(), path);
@@ -105,12 +112,14 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open_read_only(const
                      std::to_string(kSqliteSchemaVersion) + "); use the nkd that wrote it"};
   }
   return std::make_unique<SqliteStateStore>(
-      ConstructionKey(), std::make_unique<SqliteConnection>(path, std::move(db), clock));
+      ConstructionKey(),
+      std::make_unique<SqliteConnection>(path, std::move(db), clock, std::move(sealer)));
 }
 
 Result<std::unique_ptr<StateStore>> open_sqlite_state_store(const std::string& path,
-                                                            const Clock& clock) {
-  NKD_ASSIGN_OR_RETURN(auto store, SqliteStateStore::open(path, clock));
+                                                            const Clock& clock,
+                                                            SecretSealer sealer) {
+  NKD_ASSIGN_OR_RETURN(auto store, SqliteStateStore::open(path, clock, std::move(sealer)));
   return std::unique_ptr<StateStore>(std::move(store));
 }
 
@@ -128,15 +137,16 @@ Result<std::string> SqliteStateStore::integrity_check() {
 
 Result<std::string> SqliteStateStore::pragma_value(std::string_view name) {
   // A fixed list, because the name is spliced into SQL and some PRAGMAs change the database.
-  static constexpr std::array<std::string_view, 5> kReadable = {
-      "journal_mode", "synchronous", "foreign_keys", "busy_timeout", "user_version"};
+  static constexpr std::array<std::string_view, 6> kReadable = {"journal_mode", "synchronous",
+                                                                "foreign_keys", "busy_timeout",
+                                                                "user_version", "secure_delete"};
   bool known = false;
   for (std::string_view readable : kReadable) known = known || readable == name;
   if (!known) {
     return Error{ErrorCode::kInvalidArgument,
                  "state store: PRAGMA '" + std::string(name) +
                      "' is not one of the readable settings (journal_mode, synchronous, "
-                     "foreign_keys, busy_timeout, user_version)"};
+                     "foreign_keys, busy_timeout, user_version, secure_delete)"};
   }
   const auto lock = connection_->lock();
   return query_single_text(connection_->db(), "PRAGMA " + std::string(name));

@@ -32,6 +32,7 @@
 #include "state/sqlite_node_store.h"
 #include "state/sqlite_pki_store.h"
 #include "state/sqlite_published_config_store.h"
+#include "state/sqlite_sealed_values.h"
 #include "state/state_store.h"
 
 namespace nkd::state {
@@ -43,16 +44,19 @@ class SqliteStateStore final : public StateStore,
                                public SqliteClusterRecords,
                                public SqliteNodeStore,
                                public SqlitePublishedConfigStore,
-                               public SqliteIntentLog {
+                               public SqliteIntentLog,
+                               public SqliteSealedValues {
  public:
   // Opens (creating if needed) and migrates the state file at `path`. `clock` must outlive the
-  // store (sqlite_connection.h says what it stamps).
+  // store (sqlite_connection.h says what it stamps). `sealer` seals the PKIs and published
+  // configs (secret_sealer.h); with a key, SQLite's secure_delete is on, so freed pages are
+  // zeroed rather than left holding what was replaced.
   [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open(
-      const std::string& path, const Clock& clock = real_clock());
+      const std::string& path, const Clock& clock = real_clock(), SecretSealer sealer = {});
   // For tools that only read (nkd plan --state, nkd kubeconfig): never creates, chmods, migrates
   // or writes the file; a schema newer than this nkd knows is refused. Writes then fail.
   [[nodiscard]] static Result<std::unique_ptr<SqliteStateStore>> open_read_only(
-      const std::string& path, const Clock& clock = real_clock());
+      const std::string& path, const Clock& clock = real_clock(), SecretSealer sealer = {});
 
   [[nodiscard]] Status ping() override;
 
@@ -60,8 +64,8 @@ class SqliteStateStore final : public StateStore,
   [[nodiscard]] Result<std::string> integrity_check();
 
   // The value of a read-only PRAGMA on this store's own connection ("journal_mode",
-  // "synchronous", "foreign_keys", "busy_timeout", "user_version"); for tests and `nkd status`.
-  // Any other name is kInvalidArgument.
+  // "synchronous", "foreign_keys", "busy_timeout", "user_version", "secure_delete"); for tests
+  // and `nkd status`. Any other name is kInvalidArgument.
   [[nodiscard]] Result<std::string> pragma_value(std::string_view name);
 
   [[nodiscard]] const std::string& path() const { return connection_->path(); }
@@ -78,6 +82,7 @@ class SqliteStateStore final : public StateStore,
         SqliteNodeStore(*connection),
         SqlitePublishedConfigStore(*connection),
         SqliteIntentLog(*connection),
+        SqliteSealedValues(*connection),
         connection_(std::move(connection)) {}
 
  private:
@@ -86,6 +91,6 @@ class SqliteStateStore final : public StateStore,
 
 // The factory the daemon and the CLI use.
 [[nodiscard]] Result<std::unique_ptr<StateStore>> open_sqlite_state_store(
-    const std::string& path, const Clock& clock = real_clock());
+    const std::string& path, const Clock& clock = real_clock(), SecretSealer sealer = {});
 
 }  // namespace nkd::state

@@ -1,9 +1,9 @@
 // StateStore: everything the daemon must not lose (DESIGN.md §8), one interface a concern so that
 // each component is given only what it uses: PKI (pki_store.h), cluster records and history
 // (cluster_records.h), nodes (node_store.h), published configs (published_config_store.h) and
-// the intent log (intent_log.h). Every method is atomic (one transaction) and safe to call from
-// several threads. Implementations: SQLite (sqlite_state_store.h, the embedded default) and,
-// later, etcd.
+// the intent log (intent_log.h); and, for the owner, its sealed values (sealed_values.h). Every
+// method is atomic (one transaction) and safe to call from several threads. Implementations: SQLite
+// (sqlite_state_store.h, the embedded default) and, later, etcd.
 #pragma once
 
 #include "common/result.h"
@@ -12,6 +12,7 @@
 #include "state/node_store.h"
 #include "state/pki_store.h"
 #include "state/published_config_store.h"
+#include "state/sealed_values.h"
 
 namespace nkd::state {
 
@@ -30,6 +31,7 @@ class StateStore : public virtual StoreHealth,
                    public virtual ClusterRecordStore,
                    public virtual NodeStore,
                    public virtual PublishedConfigStore,
-                   public virtual IntentLog {};
+                   public virtual IntentLog,
+                   public virtual SealedValues {};
 
 }  // namespace nkd::state

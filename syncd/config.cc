@@ -135,8 +135,16 @@ void parse_webhooks(model::YamlFields& fields, const YAML::Node& node, WebhooksC
 }
 
 void parse_state(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {
-  if (!fields.expect_map(node, "state", {"sqlite", "etcd"})) return;
+  if (!fields.expect_map(node, "state", {"sqlite", "etcd", "encryption"})) return;
   if (const auto sqlite = fields.string(node, "sqlite", "state", false)) config.state.sqlite_path = *sqlite;
+  const YAML::Node encryption = node["encryption"];
+  if (encryption.IsDefined() &&
+      fields.expect_map(encryption, "state.encryption", {"keyFile", "previousKeyFiles"})) {
+    auto& settings = config.state.encryption;
+    settings.key_file = fields.string(encryption, "keyFile", "state.encryption", true).value_or("");
+    settings.previous_key_files =
+        fields.string_list(encryption, "previousKeyFiles", "state.encryption");
+  }
   const YAML::Node etcd = node["etcd"];
   if (etcd.IsDefined() && fields.expect_map(etcd, "state.etcd", {"endpoints"})) {
     config.state.etcd_endpoints = fields.string_list(etcd, "endpoints", "state.etcd");

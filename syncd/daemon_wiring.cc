@@ -1,11 +1,14 @@
 // Daemon::create: the wiring of `nkd syncd`, the one place that builds the daemon's real parts
-// (the SQLite store, the libgit2 source, the libcurl client with the egress allow list, the
-// clouds of clouds.yaml) and picks the system clock. Everything below takes them from here.
+// (the SQLite store, opened after its checks, the libgit2 source, the libcurl client with the
+// egress allow list, the clouds of clouds.yaml) and picks the system clock. Everything below takes
+// them from here.
+#include <spdlog/spdlog.h>
+
 #include "common/curl_http_client.h"
 #include "common/private_files.h"
+#include "state/daemon_state_opening.h"
 #include "syncd/daemon.h"
 #include "syncd/source_factory.h"
-#include "state/sqlite_state_store.h"
 
 namespace nkd::syncd {
 
@@ -16,10 +19,12 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
                            "creating the state directory");
   const Clock& clock = real_clock();
   DaemonParts parts;
-  NKD_ASSIGN_OR_RETURN_WRAP(auto store,
-                            state::open_sqlite_state_store(config.state.sqlite_path, clock),
+  NKD_ASSIGN_OR_RETURN_WRAP(auto state, state::open_daemon_state(config.state, clock),
                             "opening the state store");
-  parts.store = std::move(store);
+  for (const auto& line : state.warnings) spdlog::warn("{}", line);
+  for (const auto& line : state.notices) spdlog::info("{}", line);
+  if (!state.key_id.empty()) spdlog::info("state values are sealed with key {}", state.key_id);
+  parts.store = std::move(state.store);
   NKD_ASSIGN_OR_RETURN_WRAP(auto source, create_source(config), "setting up the Git source");
   parts.source = std::move(source);
   NKD_ASSIGN_OR_RETURN_WRAP(auto verifier, source::CommitVerifier::open(config.repository.verify),

@@ -39,7 +39,7 @@ done
 zcat /usr/share/man/man1/nkd.1.gz | grep -q '^\.TH NKD' || fail "nkd.1.gz is not a man page"
 zcat /usr/share/man/man1/nkd.1.gz | grep -q 'syncd' || fail "the man page does not describe nkd syncd"
 getent passwd nkd > /dev/null || fail "postinst did not create the nkd user"
-[[ $(stat -c '%U %a' /var/lib/nkd) == "nkd 750" ]] || fail "/var/lib/nkd is not nkd's, mode 0750"
+[[ $(stat -c '%U %a' /var/lib/nkd) == "nkd 700" ]] || fail "/var/lib/nkd is not nkd's, mode 0700"
 if command -v systemd-analyze > /dev/null; then
   # The installed binary and man page exist now, so this is verify without exceptions.
   verify=$(systemd-analyze verify /usr/lib/systemd/system/nkd-syncd.service 2>&1 || echo "nkd-syncd: exit $?")

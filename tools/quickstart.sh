@@ -38,13 +38,18 @@ if [[ ! -s "$home/webhook-secret" ]]; then
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$home/webhook-secret"
   chmod 600 "$home/webhook-secret"
 fi
+# The state key seals the clusters' private keys and tokens in the state file (README "Secrets at
+# rest"); a copy of state.db without it holds none of them.
+if [[ ! -s "$home/state.key" ]]; then
+  (umask 077 && openssl rand -base64 32 > "$home/state.key")
+fi
 cat > "$home/syncd.yaml" <<YAML
 repository:
   url: $repo
   ref: refs/heads/main
   pollInterval: 10s
 webhooks: {secretFile: $home/webhook-secret}
-state: {sqlite: $home/state.db}
+state: {sqlite: $home/state.db, encryption: {keyFile: $home/state.key}}
 listen: 127.0.0.1:9480
 clusterAccess: none
 egress: {allow: [127.0.0.0/8, "::1/128"]}

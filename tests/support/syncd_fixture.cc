@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "render/pki/cluster_pki.h"
+#include "state/secret_sealer.h"
 #include "state/sqlite_state_store.h"
 #include "syncd/http/webhooks.h"
 #include "tests/support/memory_bound.h"
@@ -93,6 +94,14 @@ std::string SyncdFixture::repository_url() const {
 
 namespace {
 
+// state.encryption's entry in the flow map `state: {...}`, for the given key files.
+std::string state_encryption_yaml(const std::vector<std::string>& key_files) {
+  if (key_files.empty()) return "";
+  std::string yaml = ", encryption: {keyFile: " + key_files.front() + ", previousKeyFiles: [";
+  for (std::size_t i = 1; i < key_files.size(); ++i) yaml += (i > 1 ? ", " : "") + key_files[i];
+  return yaml + "]}";
+}
+
 // Whether a test's extra syncd.yaml lines have their own top-level http: section.
 bool sets_http_section(const std::string& extra_config) {
   return extra_config.starts_with("http:") || extra_config.find("\nhttp:") != std::string::npos;
@@ -141,7 +150,7 @@ void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
           (extra_config.find("webhooks:") == std::string::npos
                ? "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
                : "") +
-          "state: {sqlite: " + state_db() +
+          "state: {sqlite: " + state_db() + state_encryption_yaml(state_key_files_) +
           "}\n"
           "listen: 127.0.0.1:" +
           std::to_string(http_port_) + "\n" +
@@ -240,7 +249,10 @@ bool SyncdFixture::wait_applied(const std::string& cluster, const std::string& r
 }
 
 std::string SyncdFixture::node_token(const std::string& cluster, const std::string& node) {
-  auto store = state::open_sqlite_state_store(state_db());
+  auto sealer = state::SecretSealer::from_settings(
+      state::EncryptionSettings::from_key_files(state_key_files_));
+  if (!sealer) throw std::runtime_error(sealer.error().message);
+  auto store = state::open_sqlite_state_store(state_db(), real_clock(), std::move(*sealer));
   if (!store) throw std::runtime_error(store.error().message);
   auto saved = (*store)->load_pki(cluster);
   if (!saved || !saved->has_value()) throw std::runtime_error("no PKI stored for " + cluster);

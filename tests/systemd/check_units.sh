@@ -37,6 +37,6 @@ cp /etc/passwd /etc/group "$scratch/root/etc/"
 systemd-sysusers --root="$scratch/root" "$source_dir/nkd.sysusers"
 grep -q '^nkd:x:[0-9]*:[0-9]*:.*:/var/lib/nkd:/usr/sbin/nologin$' "$scratch/root/etc/passwd"
 systemd-tmpfiles --root="$scratch/root" --create "$source_dir/nkd.tmpfiles"
-[[ $(stat -c '%a' "$scratch/root/var/lib/nkd") == 750 ]]
+[[ $(stat -c '%a' "$scratch/root/var/lib/nkd") == 700 ]]
 [[ $(stat -c '%a %U' "$scratch/root/etc/nkd") == "750 root" ]]
 echo "unit, sysusers and tmpfiles files are valid"
