@@ -1,5 +1,6 @@
-// nkd state rotate-key: seals every value in the daemon's state (PKIs, published configs) again
-// with the current key of state.encryption, so the previous key files can be dropped. It opens
+// nkd state rotate-key: seals every value in the daemon's state (PKIs, published configs, and the
+// listener's own key files in <state directory>/tls) again with the current key of
+// state.encryption, so the previous key files can be dropped. It opens
 // the state as the daemon does (state/daemon_state_opening.h): the same mode checks, and a value
 // sealed with a key not given stops it before anything is written. Safe beside a running daemon
 // that has the same keys: each value is rewritten in one transaction the daemon waits for.
@@ -11,6 +12,7 @@
 #include "cli/daemon_state_options.h"
 #include "common/clock.h"
 #include "state/daemon_state_opening.h"
+#include "syncd/listener_tls.h"
 
 namespace nkd::cli {
 namespace {
@@ -33,12 +35,16 @@ Result<std::string> rotate_key(const DaemonStateOptions& options) {
   std::string output;
   for (const auto& line : opened.notices) output += line + "\n";
   NKD_ASSIGN_OR_RETURN(const std::int64_t resealed, opened.store->reseal_all());
+  const std::string directory = std::filesystem::path(resolved.state_path).parent_path().string();
+  NKD_ASSIGN_OR_RETURN(
+      const int listener_files,
+      syncd::reseal_listener_files(directory.empty() ? "." : directory, opened.sealer));
   NKD_ASSIGN_OR_RETURN(const auto counts, opened.store->sealed_value_counts());
   std::int64_t total = 0;
   for (const auto& [key_id, count] : counts) total += count;
-  output += "sealed " + std::to_string(resealed) + " value" + (resealed == 1 ? "" : "s") +
-            " again; all " + std::to_string(total) + " stored values are sealed with key " +
-            opened.key_id + ".\n";
+  output += "sealed " + std::to_string(resealed) + " value" + (resealed == 1 ? "" : "s") + " and " +
+            std::to_string(listener_files) + " listener key file(s) again; all " +
+            std::to_string(total) + " stored values are sealed with key " + opened.key_id + ".\n";
   if (!resolved.encryption.previous_key_files.empty()) {
     output +=
         "The previous key files are no longer needed: remove them from "

@@ -32,6 +32,7 @@ Result<OpenedDaemonState> open_daemon_state(const StateSettings& settings, const
   NKD_ASSIGN_OR_RETURN(SecretSealer sealer, SecretSealer::from_settings(settings.encryption));
   NKD_RETURN_IF_ERROR(check_state_modes(settings.sqlite_path));
   OpenedDaemonState opened;
+  opened.sealer = sealer;
   opened.key_id = sealer.current_key_id();
   const std::vector<std::string> known = sealer.key_ids();
   NKD_ASSIGN_OR_RETURN(opened.store,

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "state/secret_sealer.h"
 #include "state/state_settings.h"
 #include "state/state_store.h"
 
@@ -16,6 +17,8 @@ namespace nkd::state {
 
 struct OpenedDaemonState {
   std::unique_ptr<StateStore> store;
+  // The store's keys, for what the daemon keeps beside it (the listener's TLS keys).
+  SecretSealer sealer;
   std::string key_id;  // the key that seals; "" without one
   // Lines for the daemon's log, once each, at start.
   std::vector<std::string> warnings;

@@ -98,6 +98,7 @@ Daemon::Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock,
       clock_(clock),
       metrics_(version, commit),
       store_(std::move(parts.store)),
+      sealer_(std::move(parts.sealer)),
       source_(std::move(parts.source)),
       verifier_(std::move(parts.verifier)),
       published_configs_(*store_),
@@ -265,8 +266,12 @@ Status Daemon::prepare_listener_security() {
         "http.insecure to serve HTTPS (nkd makes its own CA), or set http.tls");
     return ok_status();
   }
-  NKD_ASSIGN_OR_RETURN(auto files, prepare_listener_tls(config_, clock_.now_unix_ms() / 1000));
-  NKD_ASSIGN_OR_RETURN(auto context, TlsContext::from_files(files.cert_file, files.key_file));
+  NKD_ASSIGN_OR_RETURN(auto files,
+                       prepare_listener_tls(config_, clock_.now_unix_ms() / 1000, sealer_));
+  NKD_ASSIGN_OR_RETURN(auto context,
+                       files.cert_pem.empty()
+                           ? TlsContext::from_files(files.cert_file, files.key_file)
+                           : TlsContext::from_pem(files.cert_pem, files.key_pem, files.cert_file));
   listener_tls_ = std::move(context);
   ignition_ca_pem_ = files.ca_pem;
   spdlog::info("serving HTTPS with {}; pointer configs pin the CA in {}", files.cert_file,

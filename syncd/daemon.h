@@ -25,6 +25,7 @@
 #include "reconcile/reconciler.h"
 #include "source/commit_verifier.h"
 #include "source/source.h"
+#include "state/secret_sealer.h"
 #include "state/state_store.h"
 #include "syncd/commit_step.h"
 #include "syncd/config.h"
@@ -41,6 +42,8 @@ namespace nkd::syncd {
 // are thread-safe; the source is used by the source loop, and cancelled from stop()).
 struct DaemonParts {
   std::unique_ptr<state::StateStore> store;
+  // state.encryption's keys, for what the daemon keeps outside the store (the listener's keys).
+  state::SecretSealer sealer;
   std::unique_ptr<source::Source> source;
   // Every call to a cloud, a cluster, a forge or a notification sink goes through it, so
   // egress.allow holds for them all.
@@ -103,6 +106,7 @@ class Daemon {
   ProgressMonitor::Loop source_heartbeat_;
   metrics::Metrics metrics_;
   std::unique_ptr<state::StateStore> store_;
+  state::SecretSealer sealer_;
   std::unique_ptr<source::Source> source_;
   std::unique_ptr<source::CommitVerifier> verifier_;
   StateConfigStore published_configs_;

@@ -25,6 +25,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
   for (const auto& line : state.notices) spdlog::info("{}", line);
   if (!state.key_id.empty()) spdlog::info("state values are sealed with key {}", state.key_id);
   parts.store = std::move(state.store);
+  parts.sealer = std::move(state.sealer);
   NKD_ASSIGN_OR_RETURN_WRAP(auto source, create_source(config), "setting up the Git source");
   parts.source = std::move(source);
   NKD_ASSIGN_OR_RETURN_WRAP(auto verifier, source::CommitVerifier::open(config.repository.verify),

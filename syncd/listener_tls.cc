@@ -51,41 +51,63 @@ Status replace_private_file(const fs::path& path, std::string_view content) {
   return ok_status();
 }
 
-Result<std::optional<pki::CertKeyPair>> read_pair(const fs::path& path) {
+// A pair file as read: the pair (none when the file is missing) and whether it must be written
+// again to be sealed as the state key now seals (it is plaintext, or sealed with an older key).
+struct StoredPair {
+  std::optional<pki::CertKeyPair> pair;
+  bool stale = false;
+};
+
+std::string place_of(const fs::path& path) { return "tls/" + path.filename().string(); }
+
+Result<StoredPair> read_pair(const fs::path& path, const state::SecretSealer& sealer) {
   std::error_code error;
-  if (!fs::exists(path, error)) return std::optional<pki::CertKeyPair>{};
+  if (!fs::exists(path, error)) return StoredPair{};
   NKD_ASSIGN_OR_RETURN(std::string text,
                        read_text_file(path.string(), "listener certificate and key"));
-  auto pair = split_pair_pem(text);
+  NKD_ASSIGN_OR_RETURN_WRAP(std::string pem, sealer.unseal(text, place_of(path)),
+                            "reading " + path.string());
+  auto pair = split_pair_pem(pem);
   if (!pair) {
     return Error{ErrorCode::kParse, path.string() +
                                         " is not a PEM certificate followed by its "
                                         "PKCS#8 key; restore it from a backup"};
   }
-  return std::optional<pki::CertKeyPair>(std::move(*pair));
+  return StoredPair{.pair = std::move(*pair), .stale = sealer.needs_resealing(text)};
 }
 
-Result<ListenerTlsFiles> prepare_self_signed(const DaemonConfig& config, std::int64_t now_unix) {
+Status write_pair(const fs::path& path, const pki::CertKeyPair& pair,
+                  const state::SecretSealer& sealer) {
+  NKD_ASSIGN_OR_RETURN(const std::string stored, sealer.seal(pair_pem(pair), place_of(path)));
+  return replace_private_file(path, stored);
+}
+
+Result<ListenerTlsFiles> prepare_self_signed(const DaemonConfig& config, std::int64_t now_unix,
+                                             const state::SecretSealer& sealer) {
   const fs::path directory = fs::path(config.state_directory()) / "tls";
   NKD_RETURN_IF_ERROR(create_private_directories(directory));
   const fs::path ca_path = directory / "ca.pem";
   const fs::path server_path = directory / "server.pem";
-  NKD_ASSIGN_OR_RETURN(auto ca, read_pair(ca_path));
-  NKD_ASSIGN_OR_RETURN(auto server, read_pair(server_path));
+  NKD_ASSIGN_OR_RETURN(const StoredPair ca, read_pair(ca_path, sealer));
+  NKD_ASSIGN_OR_RETURN(const StoredPair server, read_pair(server_path, sealer));
   std::optional<pki::ListenerPki> existing;
-  if (ca) existing = pki::ListenerPki{.ca = *ca, .server = server.value_or(pki::CertKeyPair{})};
+  if (ca.pair) {
+    existing = pki::ListenerPki{.ca = *ca.pair, .server = server.pair.value_or(pki::CertKeyPair{})};
+  }
   NKD_ASSIGN_OR_RETURN(auto pki,
                        pki::ensure_listener_pki(existing, listener_hosts(config), now_unix));
-  if (!existing || existing->ca != pki.ca) {
-    NKD_RETURN_IF_ERROR(replace_private_file(ca_path, pair_pem(pki.ca)));
+  if (!existing || existing->ca != pki.ca || ca.stale) {
+    NKD_RETURN_IF_ERROR(write_pair(ca_path, pki.ca, sealer));
   }
-  if (!existing || existing->server != pki.server) {
-    NKD_RETURN_IF_ERROR(replace_private_file(server_path, pair_pem(pki.server)));
+  if (!existing || existing->server != pki.server || server.stale) {
+    NKD_RETURN_IF_ERROR(write_pair(server_path, pki.server, sealer));
   }
   const fs::path ca_certificate = directory / "ca.crt";
   NKD_RETURN_IF_ERROR(replace_private_file(ca_certificate, pki.ca.cert_pem));
   return ListenerTlsFiles{.cert_file = server_path.string(),
                           .key_file = server_path.string(),
+                          .cert_pem = pki.server.cert_pem,
+                          .key_pem = pki.server.key_pem,
                           .ca_pem = pki.ca.cert_pem,
                           .ca_file = ca_certificate.string()};
 }
@@ -125,11 +147,25 @@ std::vector<std::string> listener_hosts(const DaemonConfig& config) {
   return hosts;
 }
 
-Result<ListenerTlsFiles> prepare_listener_tls(const DaemonConfig& config, std::int64_t now_unix) {
+Result<int> reseal_listener_files(const std::string& state_directory,
+                                  const state::SecretSealer& sealer) {
+  int rewritten = 0;
+  for (const char* name : {"ca.pem", "server.pem"}) {
+    const fs::path path = fs::path(state_directory) / "tls" / name;
+    NKD_ASSIGN_OR_RETURN(const StoredPair stored, read_pair(path, sealer));
+    if (!stored.pair || !stored.stale) continue;
+    NKD_RETURN_IF_ERROR(write_pair(path, *stored.pair, sealer));
+    ++rewritten;
+  }
+  return rewritten;
+}
+
+Result<ListenerTlsFiles> prepare_listener_tls(const DaemonConfig& config, std::int64_t now_unix,
+                                              const state::SecretSealer& sealer) {
   if (config.http_tls.security == ListenerSecurity::kCertificateFiles) {
     return prepare_operator_files(config.http_tls);
   }
-  return prepare_self_signed(config, now_unix);
+  return prepare_self_signed(config, now_unix, sealer);
 }
 
 }  // namespace nkd::syncd

@@ -1,8 +1,11 @@
 #include "syncd/http/tls_transport.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <poll.h>
 #include <sys/socket.h>
+
+#include "common/openssl_handles.h"
 
 namespace nkd::syncd {
 
@@ -23,8 +26,7 @@ std::string drain_openssl_errors() {
 
 }  // namespace
 
-Result<std::shared_ptr<const TlsContext>> TlsContext::from_files(const std::string& cert_file,
-                                                                 const std::string& key_file) {
+Result<std::unique_ptr<SSL_CTX, TlsContext::Deleter>> TlsContext::new_server_context() {
   ERR_clear_error();
   std::unique_ptr<SSL_CTX, Deleter> context(SSL_CTX_new(TLS_server_method()));
   if (!context) {
@@ -35,6 +37,12 @@ Result<std::shared_ptr<const TlsContext>> TlsContext::from_files(const std::stri
   // Writes may resume with the same bytes at another address (cpp-httplib's buffers move).
   SSL_CTX_set_mode(context.get(),
                    SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  return context;
+}
+
+Result<std::shared_ptr<const TlsContext>> TlsContext::from_files(const std::string& cert_file,
+                                                                 const std::string& key_file) {
+  NKD_ASSIGN_OR_RETURN(auto context, new_server_context());
   if (SSL_CTX_use_certificate_chain_file(context.get(), cert_file.c_str()) != 1) {
     return Error{ErrorCode::kInvalidArgument,
                  "cannot use " + cert_file + " as the HTTPS certificate (" +
@@ -45,6 +53,33 @@ Result<std::shared_ptr<const TlsContext>> TlsContext::from_files(const std::stri
     return Error{ErrorCode::kInvalidArgument,
                  "cannot use " + key_file + " as the HTTPS key (" + drain_openssl_errors() +
                      "); http.tls.keyFile must be the PEM key of certFile's certificate"};
+  }
+  return std::shared_ptr<const TlsContext>(new TlsContext(std::move(context)));
+}
+
+Result<std::shared_ptr<const TlsContext>> TlsContext::from_pem(std::string_view cert_pem,
+                                                               const Secret& key_pem,
+                                                               const std::string& what) {
+  NKD_ASSIGN_OR_RETURN(auto context, new_server_context());
+  BioPtr certificates(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  X509Ptr leaf(PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr));
+  bool loaded = leaf && SSL_CTX_use_certificate(context.get(), leaf.get()) == 1;
+  while (loaded) {
+    X509Ptr intermediate(PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr));
+    if (!intermediate) {
+      ERR_clear_error();  // the end of the chain reads as an error
+      break;
+    }
+    loaded = SSL_CTX_add1_chain_cert(context.get(), intermediate.get()) == 1;
+  }
+  const std::string& key_text = key_pem.reveal();
+  BioPtr key_bio(BIO_new_mem_buf(key_text.data(), static_cast<int>(key_text.size())));
+  EvpPkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!loaded || !key || SSL_CTX_use_PrivateKey(context.get(), key.get()) != 1 ||
+      SSL_CTX_check_private_key(context.get()) != 1) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "cannot use " + what + " as the HTTPS certificate and key (" +
+                     drain_openssl_errors() + "); restore it from a backup"};
   }
   return std::shared_ptr<const TlsContext>(new TlsContext(std::move(context)));
 }

@@ -1,8 +1,8 @@
 // TLS for the guarded listener, over OpenSSL directly. cpp-httplib's SSLServer (0.11) runs its
 // own per-connection loop, whose handshake and reads are bounded only per read; GuardedServer
 // keeps its bounded loop and runs TLS through these instead.
-// - TlsContext: the server's SSL_CTX (certificate chain and key from PEM files, TLS 1.2 or
-//   newer), made once at start and shared, read-only, by every connection.
+// - TlsContext: the server's SSL_CTX (certificate chain and key, PEM, from files or memory; TLS
+//   1.2 or newer), made once at start and shared, read-only, by every connection.
 // - TlsTransport: one connection's TLS session on a non-blocking socket; accept() runs the
 //   handshake to a deadline, so a client that connects and sends nothing (or trickles its
 //   ClientHello) is dropped when it passes.
@@ -13,8 +13,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
+#include "common/secret.h"
 #include "syncd/http/socket_transport.h"
 
 namespace nkd::syncd {
@@ -25,6 +27,11 @@ class TlsContext {
   // (both PEM; may be one file). Errors name the file and OpenSSL's reason.
   [[nodiscard]] static Result<std::shared_ptr<const TlsContext>> from_files(
       const std::string& cert_file, const std::string& key_file);
+  // The same from PEM text in memory (a key that is stored sealed never lies on disk in the
+  // clear); `what` names them in errors.
+  [[nodiscard]] static Result<std::shared_ptr<const TlsContext>> from_pem(std::string_view cert_pem,
+                                                                          const Secret& key_pem,
+                                                                          const std::string& what);
 
   [[nodiscard]] SSL_CTX* get() const { return context_.get(); }
 
@@ -33,6 +40,8 @@ class TlsContext {
     void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
   };
   explicit TlsContext(std::unique_ptr<SSL_CTX, Deleter> context) : context_(std::move(context)) {}
+  // A server context with nkd's protocol settings and no certificate yet.
+  [[nodiscard]] static Result<std::unique_ptr<SSL_CTX, Deleter>> new_server_context();
   std::unique_ptr<SSL_CTX, Deleter> context_;
 };
 

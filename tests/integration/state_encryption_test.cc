@@ -27,7 +27,9 @@ using testing::SyncdFixture;
 namespace fs = std::filesystem;
 
 constexpr const char* kNode = "edge-lab-worker-0";
-constexpr std::string_view kPemBegin = "-----BEGIN ";
+// Any PEM private key ("-----BEGIN PRIVATE KEY-----", "... EC PRIVATE KEY-----"); certificates
+// (tls/ca.crt) are public.
+constexpr std::string_view kPemKeyHeader = "PRIVATE KEY-----";
 
 std::string make_key_file(const fs::path& dir, const std::string& name) {
   const CommandResult made =
@@ -73,8 +75,10 @@ class StateEncryption : public ::testing::Test {
  protected:
   void SetUp() override { key_ = make_key_file(keys_.path(), "state.key"); }
 
+  // Over HTTPS, so the listener's own CA and serving keys are in the state directory too.
   void start_and_apply(const std::vector<std::string>& key_files) {
     fixture_.set_state_key_files(key_files);
+    fixture_.use_https();
     fixture_.start_daemon("1s");
     ASSERT_TRUE(fixture_.wait_applied("edge-lab", fixture_.head(), 30s)) << fixture_.log();
     ASSERT_TRUE(fixture_.wait_applied("lab-two", fixture_.head(), 30s)) << fixture_.log();
@@ -107,7 +111,7 @@ class StateEncryption : public ::testing::Test {
   std::vector<std::string> secrets_found(const std::string& bytes,
                                          const std::vector<std::string>& keys) {
     std::vector<std::string> found;
-    if (bytes.find(kPemBegin) != std::string::npos) found.push_back("a PEM header");
+    if (bytes.find(kPemKeyHeader) != std::string::npos) found.push_back("a PEM private key");
     for (const std::string cluster : {"edge-lab", "lab-two"}) {
       const nlohmann::json pki = stored_pki(cluster, keys);
       std::vector<std::string> pems;
@@ -143,6 +147,10 @@ TEST_F(StateEncryption, ACopyOfTheStateWithoutItsKeyHoldsNoKeyMaterial) {
   EXPECT_EQ(fixture_.stop_daemon(SIGTERM), 0) << fixture_.log();
 
   EXPECT_EQ(secrets_found(copied_state_bytes(), {key_}), std::vector<std::string>{});
+  for (const char* file : {"ca.pem", "server.pem"}) {
+    const fs::path path = fs::path(fixture_.state_db()).parent_path() / "tls" / file;
+    EXPECT_TRUE(testing::read_file(path).starts_with("nkd-sealed:v1:")) << path;
+  }
 
   // Without the key, the copy opens nothing, and the error names the key it needs.
   const std::string copy = (keys_.path() / "copied-state" / "state.db").string();
@@ -168,7 +176,7 @@ TEST_F(StateEncryption, WithoutAKeyTheDaemonWarnsOnceAndTheKeysLieInTheCopy) {
   EXPECT_EQ(log.find("stored unencrypted", first + 1), std::string::npos) << log;
 
   const auto found = secrets_found(copied_state_bytes(), {});
-  EXPECT_NE(std::find(found.begin(), found.end(), "a PEM header"), found.end());
+  EXPECT_NE(std::find(found.begin(), found.end(), "a PEM private key"), found.end());
   EXPECT_NE(std::find(found.begin(), found.end(), "edge-lab's nodeTokenKey"), found.end());
   EXPECT_NE(std::find(found.begin(), found.end(), "edge-lab's private key #0 (base64)"),
             found.end());
@@ -177,6 +185,7 @@ TEST_F(StateEncryption, WithoutAKeyTheDaemonWarnsOnceAndTheKeysLieInTheCopy) {
 TEST_F(StateEncryption, RotateKeySealsEverythingWithTheNewKeySoTheOldOneCanGo) {
   start_and_apply({key_});
   EXPECT_EQ(fixture_.stop_daemon(SIGTERM), 0) << fixture_.log();
+  const std::string ca_before = testing::read_file(fixture_.ca_file());
   const std::string new_key = make_key_file(keys_.path(), "state.key.new");
   fixture_.set_state_key_files({new_key, key_});
   fixture_.start_daemon_config_only("1s");
@@ -197,6 +206,8 @@ TEST_F(StateEncryption, RotateKeySealsEverythingWithTheNewKeySoTheOldOneCanGo) {
   EXPECT_EQ(secrets_found(copied_state_bytes(), {new_key}), std::vector<std::string>{});
   start_and_apply({new_key});
   EXPECT_FALSE(fixture_.node_token("edge-lab", kNode).empty());
+  // The listener's CA was opened with the new key, not made anew (nodes pin it).
+  EXPECT_EQ(testing::read_file(fixture_.ca_file()), ca_before);
 }
 
 TEST_F(StateEncryption, TheDaemonRefusesAStateDirectoryOthersMayRead) {
