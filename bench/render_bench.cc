@@ -4,6 +4,8 @@
 //   warm       load + read the stored PKI back from the same file + render
 //   one        one cluster changed: load just it, read its PKI, render it (what the daemon does
 //              for a commit that changes one cluster; median of 20)
+//   sealed     warm, from a state file whose PKIs are sealed (state.encryption): the cost of
+//              opening every PKI with AES-256-GCM, against warm
 // Figures are wall-clock seconds on this machine and ratios to `load` measured in the same run.
 // Usage: nkd_render_bench [clusters] [workers]
 #include <algorithm>
@@ -19,7 +21,9 @@
 #include "bench/generated_repository.h"
 #include "model/loader.h"
 #include "render/render.h"
+#include "common/clock.h"
 #include "state/cluster_pki_store.h"
+#include "state/secret_sealer.h"
 #include "state/sqlite_state_store.h"
 
 namespace {
@@ -88,6 +92,16 @@ int main(int argc, char** argv) {
   store->reset();
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(state + suffix);
 
+  auto sealer = nkd::state::SecretSealer::from_keys({nkd::Secret(std::string(32, 'k'))});
+  auto sealed_store = nkd::state::open_sqlite_state_store(state, nkd::real_clock(), *sealer);
+  if (!sealed_store) return 1;
+  render_all(nkd::model::load_repository(tree).model, **sealed_store);
+  start = Clock::now();
+  render_all(nkd::model::load_repository(tree).model, **sealed_store);
+  const double sealed_seconds = seconds_since(start);
+  sealed_store->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(state + suffix);
+
   std::printf("| figure (%d clusters, %zu nodes, %.1f MiB of artifacts) | seconds | x load |\n",
               clusters, warm.nodes, static_cast<double>(warm.bytes) / (1 << 20));
   std::printf("|---|---:|---:|\n");
@@ -96,6 +110,8 @@ int main(int argc, char** argv) {
   std::printf("| warm render (stored PKI) | %.3f | %.1f |\n", warm_seconds, warm_seconds / load_seconds);
   std::printf("| one changed cluster: load it, read PKI, render (median of 20) | %.4f | %.3f |\n",
               one_ms[one_ms.size() / 2] / 1000, one_ms[one_ms.size() / 2] / 1000 / load_seconds);
+  std::printf("| warm render, PKIs sealed (%.3f x warm) | %.3f | %.1f |\n",
+              sealed_seconds / warm_seconds, sealed_seconds, sealed_seconds / load_seconds);
   std::printf("\nper cluster: load %.3f ms, cold %.3f ms, warm %.3f ms\n", load_seconds * 1000 / clusters,
               cold_seconds * 1000 / clusters, warm_seconds * 1000 / clusters);
   (void)cold;
