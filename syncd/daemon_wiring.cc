@@ -1,11 +1,11 @@
 // Daemon::create: the wiring of `nkd syncd`, the one place that builds the daemon's real parts
-// (the SQLite store, the libgit2 source, the libcurl client with the egress allow list, the
+// (the SQLite or etcd store, the libgit2 source, the libcurl client with the egress allow list, the
 // clouds of clouds.yaml) and picks the system clock. Everything below takes them from here.
 #include "common/curl_http_client.h"
 #include "common/private_files.h"
 #include "syncd/daemon.h"
 #include "syncd/source_factory.h"
-#include "state/sqlite_state_store.h"
+#include "state/etcd_state_store.h"
 
 namespace nkd::syncd {
 
@@ -17,7 +17,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonConfig config, const std::s
   const Clock& clock = real_clock();
   DaemonParts parts;
   NKD_ASSIGN_OR_RETURN_WRAP(auto store,
-                            state::open_sqlite_state_store(config.state.sqlite_path, clock),
+                            state::open_state_store(config.state, clock),
                             "opening the state store");
   parts.store = std::move(store);
   NKD_ASSIGN_OR_RETURN_WRAP(auto source, create_source(config), "setting up the Git source");
