@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "state/etcd_state_store.h"
 #include "syncd/config.h"
 
 namespace nkd::cli {
@@ -9,8 +10,8 @@ namespace nkd::cli {
 void DaemonStateOptions::add_to(CLI::App& command, bool with_ignition_url) {
   auto* config_option = command.add_option(
       "--config", config,
-      "The daemon's syncd.yaml (e.g. /etc/nkd/syncd.yaml): its state.sqlite is the state, its "
-      "publicURL the base of the URL");
+      "The daemon's syncd.yaml (e.g. /etc/nkd/syncd.yaml): its state.sqlite or state.etcd is the "
+      "state, its publicURL the base of the URL");
   auto* state_option = command.add_option(
       "--state", state, "A state file instead (the daemon's state.sqlite or `nkd render --state`)");
   config_option->excludes(state_option);
@@ -31,7 +32,8 @@ Result<DaemonStateOptions::Resolved> DaemonStateOptions::resolve(bool need_ignit
   Resolved resolved;
   if (!config.empty()) {
     NKD_ASSIGN_OR_RETURN_WRAP(auto loaded, syncd::load_daemon_config(config), "reading " + config);
-    if (loaded.state.sqlite_path.empty()) {
+    resolved.etcd = loaded.state.etcd;
+    if (!resolved.etcd && loaded.state.sqlite_path.empty()) {
       return Error{ErrorCode::kInvalidArgument,
                    config + " names no SQLite state file (state.sqlite); pass --state FILE"};
     }
@@ -62,6 +64,18 @@ Result<std::unique_ptr<state::SqliteStateStore>> open_existing_state(const std::
   }
   return writable ? state::SqliteStateStore::open(path)
                   : state::SqliteStateStore::open_read_only(path);
+}
+
+std::string DaemonStateOptions::Resolved::state_name() const {
+  if (!etcd) return state_path;
+  return "etcd " + etcd->endpoints.front() + " under " + etcd->prefix;
+}
+
+Result<std::unique_ptr<state::StateStore>> open_daemon_state(
+    const DaemonStateOptions::Resolved& resolved, bool writable) {
+  if (resolved.etcd) return state::open_etcd_state_store(*resolved.etcd);
+  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, writable));
+  return std::unique_ptr<state::StateStore>(std::move(store));
 }
 
 int exit_code_for(const Error& error) { return error.code == ErrorCode::kInvalidArgument ? 2 : 1; }

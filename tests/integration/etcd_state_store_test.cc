@@ -9,16 +9,20 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "common/curl_http_client.h"
+#include "state/cluster_pki_store.h"
 #include "state/etcd_client.h"
 #include "tests/support/etcd_member.h"
+#include "tests/support/render_fixtures.h"
 #include "tests/support/stalling_servers.h"
 #include "tests/support/state_rows.h"
 #include "tests/support/state_testing.h"
+#include "tests/support/syncd_fixture.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::state {
@@ -197,6 +201,59 @@ TEST_F(EtcdStateStoreTest, KeepsEveryKeyUnderItsPrefix) {
   const auto keys = (*everything)->list("").value();
   ASSERT_FALSE(keys.values.empty());
   for (const EtcdKeyValue& key : keys.values) EXPECT_TRUE(key.key.starts_with("first/")) << key.key;
+}
+
+// `nkd rotate-node-tokens --config` works on the state the daemon's syncd.yaml names: its etcd.
+TEST_F(EtcdStateStoreTest, RotateNodeTokensWritesTheDaemonsEtcd) {
+  auto store = open(member_->settings(prefix_));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(load_or_create_pki(*store, nkd::testing::bare_metal_cluster("lab"),
+                                 nkd::testing::unix_now_seconds())
+                  .ok());
+  const std::string before = store->load_pki("lab").value().value();
+  const nkd::testing::ScratchDir scratch;
+  const std::string config = (scratch.path() / "syncd.yaml").string();
+  nkd::testing::write_file(config,
+                           "repository: {url: file:///srv/clusters.git}\n"
+                           "state: {etcd: {endpoints: [" +
+                               member_->client_url() + "], prefix: " + prefix_ +
+                               "}}\n"
+                               "listen: 127.0.0.1:9480\n");
+  const auto rotated = nkd::testing::run_command(
+      {nkd::testing::nkd_binary(), "rotate-node-tokens", "--config", config, "lab"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  EXPECT_NE(store->load_pki("lab").value().value(), before);
+
+  const auto unknown = nkd::testing::run_command(
+      {nkd::testing::nkd_binary(), "rotate-node-tokens", "--config", config, "nowhere"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("etcd " + member_->client_url() + " under " + prefix_),
+            std::string::npos)
+      << unknown.err;
+}
+
+// `nkd syncd` with state.etcd: what it applies is recorded in etcd, and no SQLite file is made.
+TEST_F(EtcdStateStoreTest, TheDaemonKeepsItsStateInEtcd) {
+  nkd::testing::SyncdFixture fixture;
+  fixture.set_state_config("{sqlite: " + fixture.state_db() + ", etcd: {endpoints: [" +
+                           member_->client_url() + "], prefix: " + prefix_ + "}}");
+  fixture.start_daemon("1s");
+  const std::string head = fixture.head();
+  ASSERT_TRUE(fixture.wait_applied("edge-lab", head, std::chrono::seconds(20))) << fixture.log();
+
+  auto store = open(member_->settings(prefix_));
+  ASSERT_NE(store, nullptr);
+  const ClusterRecord record = store->get_cluster("edge-lab").value().value();
+  EXPECT_EQ(record.applied_revision, head);
+  EXPECT_EQ(record.observed_revision, head);
+  const auto history = store->history("edge-lab", 0).value();
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].outcome, Outcome::kApplied);
+  EXPECT_TRUE(store->load_pki("edge-lab").value().has_value());
+  const auto nodes = store->nodes("edge-lab").value();
+  ASSERT_FALSE(nodes.empty());
+  EXPECT_TRUE(store->load_published_config("edge-lab", nodes[0].name).value().has_value());
+  EXPECT_FALSE(std::filesystem::exists(fixture.state_db())) << "the SQLite file stays unmade";
 }
 
 TEST(EtcdSettingsTest, RefusesSettingsThatCannotWork) {

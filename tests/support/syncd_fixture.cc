@@ -141,8 +141,8 @@ void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
           (extra_config.find("webhooks:") == std::string::npos
                ? "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
                : "") +
-          "state: {sqlite: " + state_db() +
-          "}\n"
+          "state: " + (state_config_.empty() ? "{sqlite: " + state_db() + "}" : state_config_) +
+          "\n"
           "listen: 127.0.0.1:" +
           std::to_string(http_port_) + "\n" +
           // A test that reaches a fake API server sets clusterAccess itself (with apiServers).

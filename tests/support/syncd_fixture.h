@@ -38,6 +38,9 @@ class SyncdFixture {
   // Lines of YAML added under `repository:` (e.g. "verify: {mode: ssh, ...}"); call before
   // start_daemon().
   void set_repository_config(const std::string& yaml) { repository_config_ = yaml; }
+  // The mapping of `state:` (default: {sqlite: state_db()}), e.g. one with etcd; call before
+  // start_daemon().
+  void set_state_config(const std::string& yaml) { state_config_ = yaml; }
   // Rewrites the config only (for reload tests).
   void start_daemon_config_only(const std::string& poll_interval, const std::string& extra_config = "");
   // Sends `signal` to the running daemon without waiting.
@@ -87,6 +90,7 @@ class SyncdFixture {
   bool https_ = false;
   std::string log_level_ = "info";
   std::string repository_config_;
+  std::string state_config_;
   std::string ca_file_;
 
   // Commits the work tree, makes the bare remote and starts `git daemon` on it.
