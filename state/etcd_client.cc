@@ -25,7 +25,7 @@ std::string prefix_end(std::string prefix) {
     }
     prefix.pop_back();
   }
-  return std::string(1, '\0');  // every key
+  return std::string{'\0'};  // every key
 }
 
 std::int64_t json_int64(const json& object, std::string_view key) {

@@ -1,5 +1,6 @@
 #include "state/etcd_records.h"
 
+#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -36,9 +37,9 @@ Error unknown_value(std::string_view what, const std::string& value) {
 }  // namespace
 
 std::string padded_id(std::int64_t id) {
-  char text[24];
-  std::snprintf(text, sizeof text, "%020lld", static_cast<long long>(id));
-  return text;
+  std::array<char, 24> text{};
+  std::snprintf(text.data(), text.size(), "%020lld", static_cast<long long>(id));
+  return text.data();
 }
 
 // The reconcile's fields of `from` into `target` (cluster_records.h says who owns which).
