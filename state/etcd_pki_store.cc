@@ -7,20 +7,27 @@ std::string pki_key(const std::string& cluster) { return "pki/" + cluster; }
 
 }  // namespace
 
-std::string EtcdPkiStore::stored_value(const std::string& json) { return json; }
+Result<std::string> EtcdPkiStore::stored_value(const std::string& /*cluster*/,
+                                               const std::string& json) const {
+  return json;
+}
 
-Result<std::string> EtcdPkiStore::plain_value(const std::string& stored) { return stored; }
+Result<std::string> EtcdPkiStore::plain_value(const std::string& /*cluster*/,
+                                              const std::string& stored) const {
+  return stored;
+}
 
 Result<std::optional<std::string>> EtcdPkiStore::load_pki(const std::string& cluster) {
   NKD_ASSIGN_OR_RETURN(auto stored, connection_.client().get(pki_key(cluster)));
   if (!stored) return std::optional<std::string>();
-  NKD_ASSIGN_OR_RETURN(auto json, plain_value(stored->value));
+  NKD_ASSIGN_OR_RETURN(auto json, plain_value(cluster, stored->value));
   return std::optional<std::string>(std::move(json));
 }
 
 Status EtcdPkiStore::save_pki(const std::string& cluster, const std::string& json) {
+  NKD_ASSIGN_OR_RETURN(auto value, stored_value(cluster, json));
   EtcdTxn txn;
-  txn.put(pki_key(cluster), stored_value(json));
+  txn.put(pki_key(cluster), std::move(value));
   NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.client().commit(txn),
                             "saving the PKI of " + cluster);
   (void)written;  // no compares: it always holds
@@ -35,12 +42,13 @@ Result<bool> EtcdPkiStore::replace_pki(const std::string& cluster,
         NKD_ASSIGN_OR_RETURN(auto stored, connection_.client().get(pki_key(cluster)));
         std::optional<std::string> current;
         if (stored) {
-          NKD_ASSIGN_OR_RETURN(current, plain_value(stored->value));
+          NKD_ASSIGN_OR_RETURN(current, plain_value(cluster, stored->value));
         }
         if (current != expected) return std::optional<bool>(false);
+        NKD_ASSIGN_OR_RETURN(auto value, stored_value(cluster, json));
         EtcdTxn txn;
         txn.expect(pki_key(cluster), stored ? stored->mod_revision : 0)
-            .put(pki_key(cluster), stored_value(json));
+            .put(pki_key(cluster), std::move(value));
         NKD_ASSIGN_OR_RETURN(auto written, connection_.client().commit(txn));
         return written ? std::optional<bool>(true) : std::nullopt;
       });

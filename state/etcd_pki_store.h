@@ -19,10 +19,12 @@ class EtcdPkiStore : public virtual PkiStore {
                                          const std::string& json) override;
 
  private:
-  // What is written to etcd for the PKI `json`, and back. Today the text itself; the sealer
-  // (AES-256-GCM) is applied here and nowhere else.
-  [[nodiscard]] static std::string stored_value(const std::string& json);
-  [[nodiscard]] static Result<std::string> plain_value(const std::string& stored);
+  // What is written to etcd for the PKI `json` of `cluster`, and back: the one place the sealer
+  // (AES-256-GCM, bound to the cluster) is applied. Until it is given, the text itself.
+  [[nodiscard]] Result<std::string> stored_value(const std::string& cluster,
+                                                 const std::string& json) const;
+  [[nodiscard]] Result<std::string> plain_value(const std::string& cluster,
+                                                const std::string& stored) const;
 
   EtcdConnection& connection_;
 };

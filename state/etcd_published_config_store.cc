@@ -13,12 +13,14 @@ std::string configs_prefix(const std::string& cluster) { return "configs/" + clu
 
 }  // namespace
 
-std::string EtcdPublishedConfigStore::stored_value(const PublishedConfig& config) {
+Result<std::string> EtcdPublishedConfigStore::stored_value(const std::string& /*cluster*/,
+                                                           const PublishedConfig& config) const {
   return nlohmann::json{{"digest", config.digest}, {"content", config.content}}.dump();
 }
 
-Result<PublishedConfig> EtcdPublishedConfigStore::plain_value(const std::string& node,
-                                                              const std::string& stored) {
+Result<PublishedConfig> EtcdPublishedConfigStore::plain_value(const std::string& /*cluster*/,
+                                                              const std::string& node,
+                                                              const std::string& stored) const {
   const auto value = nlohmann::json::parse(stored, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded() || !value.is_object()) {
     return Error{ErrorCode::kParse, "state store (etcd): the published config of node " + node +
@@ -40,7 +42,7 @@ Status EtcdPublishedConfigStore::save_published_configs(const std::string& clust
         std::map<std::string, std::string> stored_digests;  // node -> digest
         for (const EtcdKeyValue& entry : stored.values) {
           const std::string node = entry.key.substr(prefix.size());
-          NKD_ASSIGN_OR_RETURN(auto config, plain_value(node, entry.value));
+          NKD_ASSIGN_OR_RETURN(auto config, plain_value(cluster, node, entry.value));
           stored_digests[node] = config.digest;
         }
         // Compared on the whole prefix: a config written meanwhile fails the commit.
@@ -51,7 +53,8 @@ Status EtcdPublishedConfigStore::save_published_configs(const std::string& clust
         for (const PublishedConfig& config : changed) {
           const auto found = stored_digests.find(config.node);
           if (found != stored_digests.end() && found->second == config.digest) continue;
-          txn.put(prefix + config.node, stored_value(config));
+          NKD_ASSIGN_OR_RETURN(auto value, stored_value(cluster, config));
+          txn.put(prefix + config.node, std::move(value));
         }
         for (const auto& [node, digest] : stored_digests) {
           if (!keep.contains(node)) txn.remove(prefix + node);
@@ -66,7 +69,7 @@ Result<std::optional<PublishedConfig>> EtcdPublishedConfigStore::load_published_
     const std::string& cluster, const std::string& node) {
   NKD_ASSIGN_OR_RETURN(auto stored, connection_.client().get(configs_prefix(cluster) + node));
   if (!stored) return std::optional<PublishedConfig>();
-  NKD_ASSIGN_OR_RETURN(auto config, plain_value(node, stored->value));
+  NKD_ASSIGN_OR_RETURN(auto config, plain_value(cluster, node, stored->value));
   return std::optional<PublishedConfig>(std::move(config));
 }
 

@@ -23,9 +23,14 @@ class EtcdPublishedConfigStore : public virtual PublishedConfigStore {
   [[nodiscard]] Status delete_published_configs(const std::string& cluster) override;
 
  private:
-  [[nodiscard]] static std::string stored_value(const PublishedConfig& config);
-  [[nodiscard]] static Result<PublishedConfig> plain_value(const std::string& node,
-                                                           const std::string& stored);
+  // What is written to etcd for `config` of a node of `cluster` (its digest, and its content as
+  // the sealer makes it, bound to the cluster and node), and back: the one place the sealer is
+  // applied. Until it is given, the content itself.
+  [[nodiscard]] Result<std::string> stored_value(const std::string& cluster,
+                                                 const PublishedConfig& config) const;
+  [[nodiscard]] Result<PublishedConfig> plain_value(const std::string& cluster,
+                                                    const std::string& node,
+                                                    const std::string& stored) const;
 
   EtcdConnection& connection_;
 };
