@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "state/etcd_state_store.h"
 #include "syncd/config.h"
 
 namespace nkd::cli {
@@ -9,8 +10,8 @@ namespace nkd::cli {
 void DaemonStateOptions::add_to(CLI::App& command, bool with_ignition_url) {
   auto* config_option = command.add_option(
       "--config", config,
-      "The daemon's syncd.yaml (e.g. /etc/nkd/syncd.yaml): its state.sqlite is the state, its "
-      "publicURL the base of the URL");
+      "The daemon's syncd.yaml (e.g. /etc/nkd/syncd.yaml): its state.sqlite or state.etcd is the "
+      "state, its publicURL the base of the URL");
   auto* state_option = command.add_option(
       "--state", state, "A state file instead (the daemon's state.sqlite or `nkd render --state`)");
   config_option->excludes(state_option);
@@ -32,7 +33,8 @@ Result<DaemonStateOptions::Resolved> DaemonStateOptions::resolve(bool need_ignit
   Resolved resolved;
   if (!config.empty()) {
     NKD_ASSIGN_OR_RETURN_WRAP(auto loaded, syncd::load_daemon_config(config), "reading " + config);
-    if (loaded.state.sqlite_path.empty()) {
+    resolved.etcd = loaded.state.etcd;
+    if (!resolved.etcd && loaded.state.sqlite_path.empty()) {
       return Error{ErrorCode::kInvalidArgument,
                    config + " names no SQLite state file (state.sqlite); pass --state FILE"};
     }
@@ -73,6 +75,22 @@ Result<std::unique_ptr<state::SqliteStateStore>> open_existing_state(
   NKD_ASSIGN_OR_RETURN(auto sealer, state::SecretSealer::from_settings(encryption));
   return writable ? state::SqliteStateStore::open(path, real_clock(), std::move(sealer))
                   : state::SqliteStateStore::open_read_only(path, real_clock(), std::move(sealer));
+}
+
+std::string DaemonStateOptions::Resolved::state_name() const {
+  if (!etcd) return state_path;
+  return "etcd " + etcd->endpoints.front() + " under " + etcd->prefix;
+}
+
+Result<std::unique_ptr<state::StateStore>> open_resolved_state(
+    const DaemonStateOptions::Resolved& resolved, bool writable) {
+  if (resolved.etcd) {
+    NKD_ASSIGN_OR_RETURN(auto sealer, state::SecretSealer::from_settings(resolved.encryption));
+    return state::open_etcd_state_store(*resolved.etcd, real_clock(), std::move(sealer));
+  }
+  NKD_ASSIGN_OR_RETURN(auto store,
+                       open_existing_state(resolved.state_path, resolved.encryption, writable));
+  return std::unique_ptr<state::StateStore>(std::move(store));
 }
 
 int exit_code_for(const Error& error) { return error.code == ErrorCode::kInvalidArgument ? 2 : 1; }

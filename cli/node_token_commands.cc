@@ -1,6 +1,6 @@
 // nkd node-url CLUSTER NODE and nkd rotate-node-tokens CLUSTER: what a bare-metal node needs to
 // fetch its Ignition config from the daemon, and revoking every such token of a cluster at once.
-// Both work on the daemon's state file (daemon_state_options.h), as `nkd kubeconfig` does.
+// Both work on the daemon's state, its file or its etcd (daemon_state_options.h).
 #include <iostream>
 #include <memory>
 
@@ -71,10 +71,9 @@ Error unknown_node(state::StateStore& store, const std::string& cluster, const s
 
 Result<std::string> node_url_output(const NodeUrlOptions& options) {
   NKD_ASSIGN_OR_RETURN(auto resolved, options.source.resolve(/*need_ignition_url=*/true));
-  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, resolved.encryption,
-                                                       /*writable=*/false));
+  NKD_ASSIGN_OR_RETURN(auto store, open_resolved_state(resolved, /*writable=*/false));
   NKD_ASSIGN_OR_RETURN(auto pki, state::load_stored_pki(*store, options.cluster));
-  if (!pki.has_value()) return unknown_cluster(*store, options.cluster, resolved.state_path);
+  if (!pki.has_value()) return unknown_cluster(*store, options.cluster, resolved.state_name());
   NKD_ASSIGN_OR_RETURN(auto published, store->load_published_config(options.cluster, options.node));
   if (!published.has_value()) return unknown_node(*store, options.cluster, options.node);
   const std::string url =
@@ -93,14 +92,13 @@ Result<std::string> rotate(const RotateOptions& options) {
                                                   "' must be a duration from 0s to 24h, e.g. 15m"};
   }
   NKD_ASSIGN_OR_RETURN(auto resolved, options.source.resolve(/*need_ignition_url=*/false));
-  NKD_ASSIGN_OR_RETURN(auto store, open_existing_state(resolved.state_path, resolved.encryption,
-                                                       /*writable=*/true));
+  NKD_ASSIGN_OR_RETURN(auto store, open_resolved_state(resolved, /*writable=*/true));
   const std::int64_t now_unix = real_clock().now_unix_ms() / 1000;
   auto rotated =
       state::rotate_stored_node_tokens(*store, options.cluster, now_unix, *grace_ms / 1000);
   if (!rotated) {
     if (rotated.error().code == ErrorCode::kNotFound) {
-      return unknown_cluster(*store, options.cluster, resolved.state_path);
+      return unknown_cluster(*store, options.cluster, resolved.state_name());
     }
     return rotated.error();
   }

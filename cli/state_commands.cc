@@ -26,11 +26,11 @@ Result<std::string> rotate_key(const DaemonStateOptions& options) {
                      " (or pass --state-key-file NEW with --state)"};
   }
   std::error_code error;
-  if (!std::filesystem::exists(resolved.state_path, error)) {
+  if (!resolved.etcd && !std::filesystem::exists(resolved.state_path, error)) {
     return Error{ErrorCode::kNotFound, "state file " + resolved.state_path + " does not exist"};
   }
-  const state::StateSettings settings{.sqlite_path = resolved.state_path,
-                                      .encryption = resolved.encryption};
+  const state::StateSettings settings{
+      .sqlite_path = resolved.state_path, .encryption = resolved.encryption, .etcd = resolved.etcd};
   NKD_ASSIGN_OR_RETURN(auto opened, state::open_daemon_state(settings, real_clock()));
   std::string output;
   for (const auto& line : opened.notices) output += line + "\n";

@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "common/private_files.h"
+#include "state/etcd_state_store.h"
 #include "state/secret_sealer.h"
-#include "state/sqlite_state_store.h"
 
 namespace nkd::state {
 namespace {
@@ -30,13 +30,23 @@ std::string count_of(std::int64_t count, const char* what) {
 
 Result<OpenedDaemonState> open_daemon_state(const StateSettings& settings, const Clock& clock) {
   NKD_ASSIGN_OR_RETURN(SecretSealer sealer, SecretSealer::from_settings(settings.encryption));
+  if (settings.etcd && !sealer.seals()) {
+    // etcd is replicated to every member and backed up beyond this machine: private keys are
+    // never written to it in the clear.
+    return Error{ErrorCode::kInvalidArgument,
+                 "state.etcd needs state.encryption.keyFile: nkd never stores private keys in "
+                 "etcd unsealed; make a key with `(umask 077; openssl rand -base64 32 > "
+                 "/etc/nkd/state.key)` and give every replica the same file"};
+  }
+  // With etcd, sqlite_path still names the state directory (the Git mirror, the listener's keys).
   NKD_RETURN_IF_ERROR(check_state_modes(settings.sqlite_path));
+  const std::string where =
+      settings.etcd ? "etcd under " + settings.etcd->prefix : settings.sqlite_path;
   OpenedDaemonState opened;
   opened.sealer = sealer;
   opened.key_id = sealer.current_key_id();
   const std::vector<std::string> known = sealer.key_ids();
-  NKD_ASSIGN_OR_RETURN(opened.store,
-                       open_sqlite_state_store(settings.sqlite_path, clock, std::move(sealer)));
+  NKD_ASSIGN_OR_RETURN(opened.store, open_state_store(settings, clock, std::move(sealer)));
   NKD_ASSIGN_OR_RETURN(const auto counts, opened.store->sealed_value_counts());
   std::int64_t plaintext = 0;
   std::int64_t under_previous_keys = 0;
@@ -45,8 +55,8 @@ Result<OpenedDaemonState> open_daemon_state(const StateSettings& settings, const
       plaintext = count;
     } else if (std::find(known.begin(), known.end(), key_id) == known.end()) {
       return Error{ErrorCode::kPermissionDenied,
-                   settings.sqlite_path + " holds " + count_of(count, "value") +
-                       " sealed with state key " + key_id +
+                   where + " holds " + count_of(count, "value") + " sealed with state key " +
+                       key_id +
                        ", which syncd.yaml's state.encryption does not name; add that key's "
                        "file to state.encryption.keyFile or previousKeyFiles"};
     } else if (key_id != opened.key_id) {
@@ -57,7 +67,7 @@ Result<OpenedDaemonState> open_daemon_state(const StateSettings& settings, const
     opened.warnings.push_back(
         "state.encryption.keyFile is not set: the clusters' private keys and tokens are stored "
         "unencrypted in " +
-        settings.sqlite_path +
+        where +
         "; make a key with `(umask 077; openssl rand -base64 32 > /etc/nkd/state.key)` and name it "
         "in state.encryption.keyFile");
     return opened;

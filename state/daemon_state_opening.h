@@ -26,9 +26,10 @@ struct OpenedDaemonState {
 };
 
 // Reads the key files; refuses (kPermissionDenied, naming the path and the chmod) a state file,
-// its -wal/-shm or its directory that other users may read or write; opens the store; refuses a
-// store holding values sealed with a key not given; seals the values stored before a key was
-// given (and says how many). Without a key it warns that private keys are stored unencrypted.
+// its -wal/-shm or its directory that other users may read or write; refuses etcd without a key;
+// opens the store (etcd when the settings name it, else SQLite); refuses a store holding values
+// sealed with a key not given; seals the values stored before a key was given (and says how
+// many). Without a key it warns that private keys are stored unencrypted.
 [[nodiscard]] Result<OpenedDaemonState> open_daemon_state(const StateSettings& settings,
                                                           const Clock& clock);
 

@@ -17,10 +17,11 @@ class SealedValues {
 
   // How many stored values (PKIs and published configs) each key id seals; "" counts plaintext.
   [[nodiscard]] virtual Result<std::map<std::string, std::int64_t>> sealed_value_counts() = 0;
-  // Seals again, with the current key, every value that is plaintext or sealed with another key,
-  // in one transaction; returns how many. Afterwards no copy of the old bytes is left in the
-  // store's files. kPermissionDenied, with nothing changed, when a value cannot be opened or
-  // the store has no key to seal with.
+  // Seals again, with the current key, every value that is plaintext or sealed with another key;
+  // returns how many. SQLite does it in one transaction and leaves no copy of the old bytes in
+  // its files; etcd value by value, each compared on its revision (etcd_sealed_values.h says
+  // how its old revisions go). kPermissionDenied when a value cannot be opened (SQLite: nothing
+  // changed then) or the store has no key to seal with.
   [[nodiscard]] virtual Result<std::int64_t> reseal_all() = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "state/sqlite_cluster_records.h"
 
+#include "state/history_rules.h"
 #include "state/sqlite_history_rows.h"
 #include "state/sqlite_records.h"
 
@@ -159,7 +160,7 @@ Status SqliteClusterRecords::finish_attempt(std::int64_t id, Outcome outcome,
   NKD_ASSIGN_OR_RETURN(auto transaction,
                        sqlite::Transaction::begin(db, "finishing attempt " + std::to_string(id)));
   NKD_ASSIGN_OR_RETURN(auto attempt, history_rows::row_by_id(db, id));
-  if (auto valid = history_rows::validate_finish(id, outcome, attempt, cluster, nodes); !valid)
+  if (auto valid = history_rules::validate_finish(id, outcome, attempt, cluster, nodes); !valid)
     return valid;
 
   if (auto recorded = history_rows::record_outcome(db, *attempt, outcome, message, finished_at_ms);
@@ -190,13 +191,7 @@ Result<std::vector<HistoryRow>> SqliteClusterRecords::history(const std::string&
 Result<bool> SqliteClusterRecords::set_suspension(const std::string& cluster,
                                                   const std::optional<Suspension>& suspension,
                                                   const HistoryRow& row) {
-  const Outcome expected = suspension ? Outcome::kSuspended : Outcome::kResumed;
-  if (row.cluster != cluster || row.outcome != expected) {
-    return Error{ErrorCode::kInvalidArgument,
-                 "state store: a " + std::string(suspension ? "suspension" : "resumption") +
-                     " of " + cluster + " is recorded with a '" + to_string(expected) +
-                     "' history row of the same cluster"};
-  }
+  NKD_RETURN_IF_ERROR(history_rules::validate_suspension_row(cluster, suspension.has_value(), row));
   const auto lock = connection_.lock();
   sqlite3* db = connection_.db();
   NKD_ASSIGN_OR_RETURN(auto transaction,

@@ -107,40 +107,6 @@ Status record_outcome(sqlite3* db, const HistoryRow& attempt, Outcome outcome,
   return updated.run();
 }
 
-Status validate_finish(std::int64_t id, Outcome outcome, const std::optional<HistoryRow>& attempt,
-                       const ClusterRecord& cluster, const std::vector<NodeRecord>& nodes) {
-  const std::string name = "attempt " + std::to_string(id);
-  if (outcome == Outcome::kPending) {
-    return Error{ErrorCode::kInvalidArgument, "state store: finishing " + name +
-                                                  " with outcome 'pending'; pass applied, "
-                                                  "failed or superseded"};
-  }
-  if (!attempt) {
-    return Error{ErrorCode::kNotFound, "state store: finishing " + name +
-                                           ": no such history row; call begin_attempt first"};
-  }
-  if (attempt->outcome != Outcome::kPending) {
-    return Error{ErrorCode::kConflict, "state store: finishing " + name + " of cluster " +
-                                           attempt->cluster + ": it is already " +
-                                           to_string(attempt->outcome) +
-                                           "; a newer attempt replaced it, so begin a new one"};
-  }
-  if (cluster.name != attempt->cluster) {
-    return Error{ErrorCode::kInvalidArgument,
-                 "state store: finishing " + name + " of cluster " + attempt->cluster +
-                     " with the record of cluster '" + cluster.name + "'; pass the same cluster"};
-  }
-  for (const NodeRecord& node : nodes) {
-    if (node.cluster != attempt->cluster) {
-      return Error{ErrorCode::kInvalidArgument,
-                   "state store: finishing " + name + " of cluster " + attempt->cluster +
-                       " with node " + node.name + " of cluster '" + node.cluster +
-                       "'; every node must belong to the attempt's cluster"};
-    }
-  }
-  return ok_status();
-}
-
 Result<bool> is_suspended(sqlite3* db, const std::string& cluster) {
   NKD_ASSIGN_OR_RETURN(auto statement, sqlite::Statement::prepare(
                                            db, "SELECT 1 FROM suspensions WHERE cluster = ?1"));

@@ -27,11 +27,6 @@ namespace nkd::state::history_rows {
 // Closes `attempt`, or folds it into the previous finished row with the same digest and outcome.
 [[nodiscard]] Status record_outcome(sqlite3* db, const HistoryRow& attempt, Outcome outcome,
                                     const std::string& message, std::int64_t finished_at_ms);
-// finish_attempt's preconditions (sqlite_state_store.h's contract).
-[[nodiscard]] Status validate_finish(std::int64_t id, Outcome outcome,
-                                     const std::optional<HistoryRow>& attempt,
-                                     const ClusterRecord& cluster,
-                                     const std::vector<NodeRecord>& nodes);
 [[nodiscard]] Result<bool> is_suspended(sqlite3* db, const std::string& cluster);
 [[nodiscard]] Status insert_finished_row(sqlite3* db, const HistoryRow& row);
 

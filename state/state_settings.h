@@ -2,6 +2,8 @@
 // DESIGN.md §4 and §8). Parsed by syncd/config.cc.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,11 +25,23 @@ struct EncryptionSettings {
   }
 };
 
+// state.etcd: an etcd v3 cluster spoken to through its JSON gateway (etcd_client.h).
+struct EtcdSettings {
+  std::vector<std::string> endpoints;  // "http(s)://host:port", tried in order on failure
+  std::string prefix = "/nkd";         // every key nkd writes lies under it
+  // TLS (all three from state.etcd.tls): the CA that signed the members' certificates, and the
+  // client certificate and key nkd presents. With a CA every endpoint must be https.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::int64_t timeout_ms = 5'000;  // each request to a member, connection included
+};
+
 struct StateSettings {
   std::string sqlite_path = "/var/lib/nkd/state.db";
   EncryptionSettings encryption;
-  // state.etcd: recognised so it can be refused with a clear error (no etcd backend yet).
-  std::vector<std::string> etcd_endpoints;
+  // Set: the state lives in etcd, and sqlite_path only names the daemon's state directory.
+  std::optional<EtcdSettings> etcd;
 };
 
 }  // namespace nkd::state

@@ -2,8 +2,9 @@
 // each component is given only what it uses: PKI (pki_store.h), cluster records and history
 // (cluster_records.h), nodes (node_store.h), published configs (published_config_store.h) and
 // the intent log (intent_log.h); and, for the owner, its sealed values (sealed_values.h). Every
-// method is atomic (one transaction) and safe to call from several threads. Implementations: SQLite
-// (sqlite_state_store.h, the embedded default) and, later, etcd.
+// method is atomic (one transaction) and safe to call from several threads. Implementations:
+// SQLite (sqlite_state_store.h, the embedded default) and etcd (etcd_state_store.h);
+// tests/integration/state_contract_test.cc runs the same cases on both.
 #pragma once
 
 #include "common/result.h"

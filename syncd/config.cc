@@ -134,6 +134,63 @@ void parse_webhooks(model::YamlFields& fields, const YAML::Node& node, WebhooksC
   }
 }
 
+// Each endpoint is an http(s) URL, all https with state.etcd.tls and none without it.
+void check_etcd_endpoints(model::YamlFields& fields, const YAML::Node& node,
+                          const std::vector<std::string>& endpoints) {
+  const bool tls = node["tls"].IsDefined();
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    const std::string& url = endpoints[i];
+    const std::string where = "state.etcd.endpoints[" + std::to_string(i) + "] '" + url + "'";
+    const bool https = url.starts_with("https://");
+    if (!https && !url.starts_with("http://")) {
+      fields.error_at(node["endpoints"][i], where + " is not an http:// or https:// URL");
+    } else if (tls && !https) {
+      fields.error_at(node["endpoints"][i], where + " must be https:// when state.etcd.tls is set");
+    } else if (!tls && https) {
+      fields.error_at(node["endpoints"][i], where +
+                                                " is https://: set state.etcd.tls.ca to the CA "
+                                                "that signed the members' certificates");
+    }
+  }
+}
+
+void parse_etcd(model::YamlFields& fields, const YAML::Node& node, state::EtcdSettings& etcd) {
+  constexpr std::string_view kWhere = "state.etcd";
+  if (!fields.expect_map(node, "state.etcd", {"endpoints", "prefix", "tls", "timeoutSeconds"})) {
+    return;
+  }
+  etcd.endpoints = fields.string_list(node, "endpoints", kWhere);
+  if (etcd.endpoints.empty()) {
+    fields.error_at(node, "state.etcd.endpoints must list at least one member's client URL");
+  }
+  check_etcd_endpoints(fields, node, etcd.endpoints);
+  if (auto prefix = fields.string(node, "prefix", kWhere, false)) {
+    if (!prefix->starts_with("/") || prefix->find_first_not_of('/') == std::string::npos) {
+      fields.error_at(node["prefix"], "state.etcd.prefix '" + *prefix +
+                                          "' must start with '/' and name a folder, e.g. /nkd");
+    }
+    etcd.prefix = *prefix;
+  }
+  if (auto seconds = fields.integer(node, "timeoutSeconds", kWhere, false)) {
+    if (*seconds < 1 || *seconds > 300) {
+      fields.error_at(node["timeoutSeconds"],
+                      "state.etcd.timeoutSeconds must be between 1 and 300");
+    } else {
+      etcd.timeout_ms = *seconds * 1000;
+    }
+  }
+  const YAML::Node tls = node["tls"];
+  if (tls.IsDefined() && fields.expect_map(tls, "state.etcd.tls", {"ca", "cert", "key"})) {
+    etcd.ca_file = fields.string(tls, "ca", "state.etcd.tls", true).value_or("");
+    etcd.cert_file = fields.string(tls, "cert", "state.etcd.tls", false).value_or("");
+    etcd.key_file = fields.string(tls, "key", "state.etcd.tls", false).value_or("");
+    if (etcd.cert_file.empty() != etcd.key_file.empty()) {
+      fields.error_at(
+          tls, "state.etcd.tls.cert and state.etcd.tls.key go together; give both or neither");
+    }
+  }
+}
+
 void parse_state(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {
   if (!fields.expect_map(node, "state", {"sqlite", "etcd", "encryption"})) return;
   if (const auto sqlite = fields.string(node, "sqlite", "state", false)) config.state.sqlite_path = *sqlite;
@@ -146,10 +203,8 @@ void parse_state(model::YamlFields& fields, const YAML::Node& node, DaemonConfig
         fields.string_list(encryption, "previousKeyFiles", "state.encryption");
   }
   const YAML::Node etcd = node["etcd"];
-  if (etcd.IsDefined() && fields.expect_map(etcd, "state.etcd", {"endpoints"})) {
-    config.state.etcd_endpoints = fields.string_list(etcd, "endpoints", "state.etcd");
-    fields.error_at(etcd, "state.etcd is not supported by this version of nkd; use state.sqlite");
-  }
+  if (!etcd.IsDefined()) return;
+  parse_etcd(fields, etcd, config.state.etcd.emplace());
 }
 
 void parse_egress(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {

@@ -1,7 +1,7 @@
 // Daemon::create: the wiring of `nkd syncd`, the one place that builds the daemon's real parts
-// (the SQLite store, opened after its checks, the libgit2 source, the libcurl client with the
-// egress allow list, the clouds of clouds.yaml) and picks the system clock. Everything below takes
-// them from here.
+// (the SQLite or etcd store, opened after its checks, the libgit2 source, the libcurl client with
+// the egress allow list, the clouds of clouds.yaml) and picks the system clock. Everything below
+// takes them from here.
 #include <spdlog/spdlog.h>
 
 #include "common/curl_http_client.h"

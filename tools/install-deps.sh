@@ -15,7 +15,7 @@ test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   ignition sqlite3 iproute2 util-linux curl
   openssh-client openssh-server lighttpd gpg-agent gpgconf
-  prometheus systemd
+  prometheus systemd etcd-server etcd-client
   clang-14 libclang-rt-14-dev
 )
 

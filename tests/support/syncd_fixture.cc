@@ -151,6 +151,7 @@ void SyncdFixture::start_daemon_config_only(const std::string& poll_interval,
                ? "webhooks: {secretFile: " + (scratch_.path() / "webhook-secret").string() + "}\n"
                : "") +
           "state: {sqlite: " + state_db() + state_encryption_yaml(state_key_files_) +
+          (state_entries_.empty() ? "" : ", " + state_entries_) +
           "}\n"
           "listen: 127.0.0.1:" +
           std::to_string(http_port_) + "\n" +

@@ -41,6 +41,9 @@ class SyncdFixture {
   // Key files for state.encryption (the first seals); call before start_daemon(). The fixture's
   // own reads of the state (node_token) use them too.
   void set_state_key_files(std::vector<std::string> files) { state_key_files_ = std::move(files); }
+  // Entries added to the `state:` flow map after sqlite (e.g. "etcd: {endpoints: [...]}"); call
+  // before start_daemon().
+  void set_state_entries(const std::string& yaml) { state_entries_ = yaml; }
   // Rewrites the config only (for reload tests).
   void start_daemon_config_only(const std::string& poll_interval, const std::string& extra_config = "");
   // Sends `signal` to the running daemon without waiting.
@@ -91,6 +94,7 @@ class SyncdFixture {
   std::string log_level_ = "info";
   std::string repository_config_;
   std::vector<std::string> state_key_files_;
+  std::string state_entries_;
   std::string ca_file_;
 
   // Commits the work tree, makes the bare remote and starts `git daemon` on it.

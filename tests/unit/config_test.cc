@@ -1,8 +1,11 @@
 #include "syncd/config.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/socket.h>
+
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace nkd::syncd {
 namespace {
@@ -17,6 +20,12 @@ clusterAccess: none
 egress: {allow: [127.0.0.0/8, "::1/128"]}
 )";
 
+// Swaps kMinimal's state line for `state` (one or more lines of YAML).
+void replace_state(std::string& text, const std::string& state) {
+  const std::string line = "state: {sqlite: /var/lib/nkd/state.db}\n";
+  text.replace(text.find(line), line.size(), state);
+}
+
 TEST(DaemonConfig, ParsesTheDocumentedFields) {
   auto config = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -28,6 +37,57 @@ TEST(DaemonConfig, ParsesTheDocumentedFields) {
   EXPECT_TRUE(config->egress.allows(*parse_ip("127.0.0.9")));
   EXPECT_TRUE(config->egress.allows(*parse_ip("::1")));
   EXPECT_FALSE(config->egress.allows(*parse_ip("10.0.0.11")));
+}
+
+TEST(DaemonConfig, SqliteIsTheStateUnlessEtcdIsNamed) {
+  auto config = parse_daemon_config(kMinimal, "syncd.yaml", nullptr);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_FALSE(config->state.etcd.has_value());
+  EXPECT_EQ(config->state.sqlite_path, "/var/lib/nkd/state.db");
+}
+
+TEST(DaemonConfig, ParsesStateEtcd) {
+  std::string text = kMinimal;
+  replace_state(
+      text,
+      "state:\n  etcd:\n    endpoints: [https://10.0.0.5:2379, https://10.0.0.6:2379]\n"
+      "    prefix: /nkd/prod\n    timeoutSeconds: 3\n"
+      "    tls: {ca: /etc/nkd/etcd-ca.crt, cert: /etc/nkd/etcd.crt, key: /etc/nkd/etcd.key}\n");
+  auto config = parse_daemon_config(text, "syncd.yaml", nullptr);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_TRUE(config->state.etcd.has_value());
+  const state::EtcdSettings& etcd = *config->state.etcd;
+  EXPECT_EQ(etcd.endpoints,
+            (std::vector<std::string>{"https://10.0.0.5:2379", "https://10.0.0.6:2379"}));
+  EXPECT_EQ(etcd.prefix, "/nkd/prod");
+  EXPECT_EQ(etcd.timeout_ms, 3'000);
+  EXPECT_EQ(etcd.ca_file, "/etc/nkd/etcd-ca.crt");
+  EXPECT_EQ(etcd.cert_file, "/etc/nkd/etcd.crt");
+  EXPECT_EQ(etcd.key_file, "/etc/nkd/etcd.key");
+  EXPECT_EQ(config->state_directory(), "/var/lib/nkd") << "still the local directory";
+}
+
+TEST(DaemonConfig, RefusesStateEtcdThatCannotWork) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"state: {etcd: {endpoints: []}}\n", "at least one"},
+      {"state: {etcd: {endpoints: [10.0.0.5:2379]}}\n", "not an http:// or https:// URL"},
+      {"state: {etcd: {endpoints: [http://10.0.0.5:2379], tls: {ca: /ca.crt}}}\n",
+       "must be https:// when state.etcd.tls is set"},
+      {"state: {etcd: {endpoints: [https://10.0.0.5:2379]}}\n", "set state.etcd.tls.ca"},
+      {"state: {etcd: {endpoints: [https://e:2379], tls: {ca: /ca.crt, cert: /c.crt}}}\n",
+       "go together"},
+      {"state: {etcd: {endpoints: [http://e:2379], prefix: nkd}}\n", "must start with '/'"},
+      {"state: {etcd: {endpoints: [http://e:2379], timeoutSeconds: 0}}\n", "between 1 and 300"},
+      {"state: {etcd: {endpoints: [http://e:2379], lease: 5}}\n", "lease"},
+  };
+  for (const auto& [state, expected] : cases) {
+    std::string text = kMinimal;
+    replace_state(text, state);
+    auto config = parse_daemon_config(text, "syncd.yaml", nullptr);
+    ASSERT_FALSE(config.ok()) << state;
+    EXPECT_NE(config.error().message.find(expected), std::string::npos)
+        << state << ": " << config.error().message;
+  }
 }
 
 TEST(DaemonConfig, EnvironmentOverridesEgressList) {

@@ -1,11 +1,12 @@
-// Suspensions in the SQLite state store (sqlite_suspensions.cc): stored with their history row
-// in one transaction, idempotent, kept across a reopen; and the schema 5 migration that lets
-// history rows say suspended and resumed while keeping the rows it had.
+// The schema 5 migration of the SQLite state store, which lets history rows say suspended and
+// resumed while keeping the rows it had. How suspensions are stored is the contract suite's
+// (tests/integration/state_contract_test.cc).
 #include <gtest/gtest.h>
 
 #include "state/sqlite_handles.h"
 #include "state/sqlite_schema.h"
 #include "state/sqlite_state_store.h"
+#include "tests/support/state_rows.h"
 #include "tests/support/state_testing.h"
 #include "tests/support/test_support.h"
 
@@ -14,50 +15,7 @@ namespace {
 
 using testing::ScratchDir;
 
-HistoryRow marker(const std::string& cluster, Outcome outcome, std::int64_t at_ms) {
-  return HistoryRow{.cluster = cluster, .revision = "rev-1", .render_digest = "d1",
-                    .outcome = outcome, .message = to_string(outcome),
-                    .started_at_ms = at_ms, .finished_at_ms = at_ms};
-}
-
-TEST(SqliteSuspensions, SuspendAndResumeAreStoredWithTheirHistoryRows) {
-  ScratchDir scratch;
-  const std::string path = (scratch.path() / "state.db").string();
-  {
-    auto store = SqliteStateStore::open(path).value();
-    const Suspension suspension{.cluster = "prod", .reason = "incident", .since_ms = 1000};
-    EXPECT_TRUE(store->set_suspension("prod", suspension, marker("prod", Outcome::kSuspended, 1000)).value());
-    // Already suspended: nothing written, not even a row.
-    EXPECT_FALSE(store->set_suspension("prod", suspension, marker("prod", Outcome::kSuspended, 2000)).value());
-    EXPECT_EQ(store->history("prod", 0).value().size(), 1u);
-  }
-  auto store = SqliteStateStore::open(path).value();
-  auto stored = store->suspensions().value();
-  ASSERT_EQ(stored.size(), 1u);
-  EXPECT_EQ(stored[0].cluster, "prod");
-  EXPECT_EQ(stored[0].reason, "incident");
-  EXPECT_EQ(stored[0].since_ms, 1000);
-  EXPECT_TRUE(store->set_suspension("prod", std::nullopt, marker("prod", Outcome::kResumed, 3000)).value());
-  EXPECT_FALSE(store->set_suspension("prod", std::nullopt, marker("prod", Outcome::kResumed, 4000)).value());
-  EXPECT_TRUE(store->suspensions().value().empty());
-  const auto rows = store->history("prod", 0).value();
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0].outcome, Outcome::kResumed);
-  EXPECT_EQ(rows[1].outcome, Outcome::kSuspended);
-  EXPECT_EQ(rows[1].finished_at_ms, 1000);
-}
-
-TEST(SqliteSuspensions, RefusesARowThatDoesNotMatchTheChange) {
-  ScratchDir scratch;
-  auto store = SqliteStateStore::open((scratch.path() / "state.db").string()).value();
-  const Suspension suspension{.cluster = "prod", .since_ms = 1};
-  EXPECT_EQ(store->set_suspension("prod", suspension, marker("prod", Outcome::kApplied, 1)).error().code,
-            ErrorCode::kInvalidArgument);
-  EXPECT_EQ(store->set_suspension("prod", suspension, marker("other", Outcome::kSuspended, 1)).error().code,
-            ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(store->suspensions().value().empty());
-  EXPECT_TRUE(store->history("prod", 0).value().empty());
-}
+using rows::marker;
 
 // A version 4 file (history limited to the four attempt outcomes) gains the new outcomes and
 // keeps its rows, ids and the cluster records.
