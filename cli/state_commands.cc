@@ -41,7 +41,19 @@ Result<std::string> rotate_key(const DaemonStateOptions& options) {
       syncd::reseal_listener_files(directory.empty() ? "." : directory, opened.sealer));
   NKD_ASSIGN_OR_RETURN(const auto counts, opened.store->sealed_value_counts());
   std::int64_t total = 0;
-  for (const auto& [key_id, count] : counts) total += count;
+  for (const auto& [key_id, count] : counts) {
+    total += count;
+    if (key_id != opened.key_id) {
+      // A daemon still running with the old keyFile seals with it: dropping that key now
+      // would lose those values, the clusters' CA keys among them.
+      return Error{ErrorCode::kConflict,
+                   std::to_string(count) + " value(s) are still sealed with key " +
+                       (key_id.empty() ? std::string("none (plaintext)") : key_id) +
+                       " after resealing: a daemon still runs with the previous keyFile. Keep "
+                       "every key file, restart the daemon with keyFile set to the new key, then "
+                       "run this command again"};
+    }
+  }
   output += "sealed " + std::to_string(resealed) + " value" + (resealed == 1 ? "" : "s") + " and " +
             std::to_string(listener_files) + " listener key file(s) again; all " +
             std::to_string(total) + " stored values are sealed with key " + opened.key_id + ".\n";
@@ -65,8 +77,9 @@ void add_state_commands(CLI::App& app) {
       "key of state.encryption (keyFile), opening them with it or any of previousKeyFiles.\n"
       "To rotate: make a new key (umask 077; openssl rand -base64 32 > NEW), set keyFile: NEW\n"
       "and move the old file to previousKeyFiles, restart the daemon, run this command, then\n"
-      "drop the old file. Also seals values stored before any key was set. Exit 0 on success,\n"
-      "1 on failure (nothing is changed then), 2 on usage errors.");
+      "drop the old file. Also seals values stored before any key was set. Exit 0 when every\n"
+      "value is sealed with the current key, 1 otherwise (keep the old key files then), 2 on\n"
+      "usage errors.");
   options->add_to(*rotate, /*with_ignition_url=*/false);
   rotate->callback([options] {
     auto output = rotate_key(*options);

@@ -79,7 +79,8 @@ Status check_not_shared(const fs::path& path, std::string_view what, unsigned fo
   }
   const unsigned mode = status.st_mode & 07777;
   if ((mode & forbidden_bits) == 0) return ok_status();
-  const unsigned wanted = mode & ~forbidden_bits & 0700;
+  unsigned wanted = mode & ~forbidden_bits & 0700;
+  if (wanted == 0) wanted = S_ISDIR(status.st_mode) ? kPrivateDirectoryMode : kPrivateFileMode;
   std::ostringstream message;
   message << what << ' ' << path.string() << " is mode " << std::oct << std::setw(4)
           << std::setfill('0') << mode << ": other users may "

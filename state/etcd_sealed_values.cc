@@ -20,7 +20,9 @@ struct SealedEntry {
   nlohmann::json config;  // null for a PKI
 };
 
-std::optional<SealedEntry> entry_of(const EtcdKeyValue& stored) {
+// A config whose JSON does not parse is reported, never skipped: skipped, it would be neither
+// counted nor sealed again.
+Result<SealedEntry> entry_of(const EtcdKeyValue& stored) {
   if (stored.key.starts_with(kPkiPrefix)) {
     return SealedEntry{.key = stored.key,
                        .place = pki_place(stored.key.substr(kPkiPrefix.size())),
@@ -30,7 +32,11 @@ std::optional<SealedEntry> entry_of(const EtcdKeyValue& stored) {
   const std::string cluster_and_node = stored.key.substr(kConfigsPrefix.size());
   const auto slash = cluster_and_node.find('/');
   auto config = nlohmann::json::parse(stored.value, nullptr, /*allow_exceptions=*/false);
-  if (slash == std::string::npos || !config.is_object()) return std::nullopt;
+  if (slash == std::string::npos || !config.is_object()) {
+    return Error{ErrorCode::kParse, "state store (etcd): " + stored.key +
+                                        " is not a published config; delete the key, the next "
+                                        "reconcile publishes it again"};
+  }
   return SealedEntry{
       .key = stored.key,
       .place = config_place(cluster_and_node.substr(0, slash), cluster_and_node.substr(slash + 1)),
@@ -43,7 +49,8 @@ Result<std::vector<SealedEntry>> all_entries(EtcdClient& client) {
   for (std::string_view prefix : {kPkiPrefix, kConfigsPrefix}) {
     NKD_ASSIGN_OR_RETURN(auto range, client.list(prefix));
     for (const EtcdKeyValue& stored : range.values) {
-      if (auto entry = entry_of(stored)) entries.push_back(std::move(*entry));
+      NKD_ASSIGN_OR_RETURN(auto entry, entry_of(stored));
+      entries.push_back(std::move(entry));
     }
   }
   return entries;
@@ -75,11 +82,11 @@ Result<std::int64_t> EtcdSealedValues::reseal_all() {
             "sealing " + listed.place + " again", [&]() -> Result<std::optional<bool>> {
               NKD_ASSIGN_OR_RETURN(auto stored, connection_.client().get(listed.key));
               if (!stored) return std::optional<bool>(false);  // deleted meanwhile
-              auto entry = entry_of(*stored);
-              if (!entry || !sealer.needs_resealing(entry->sealed))
-                return std::optional<bool>(false);
+              NKD_ASSIGN_OR_RETURN(auto found, entry_of(*stored));
+              SealedEntry* entry = &found;
+              if (!sealer.needs_resealing(entry->sealed)) return std::optional<bool>(false);
               NKD_ASSIGN_OR_RETURN(const std::string plain,
-                                   sealer.unseal(entry->sealed, entry->place));
+                                   sealer.unseal_for_resealing(entry->sealed, entry->place));
               NKD_ASSIGN_OR_RETURN(std::string sealed, sealer.seal(plain, entry->place));
               std::string value = std::move(sealed);
               if (!entry->config.is_null()) {

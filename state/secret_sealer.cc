@@ -30,8 +30,8 @@ std::string associated_data(std::string_view header, std::string_view place) {
 }
 
 Result<std::string> encrypt(const Secret& key, std::string_view plaintext, std::string_view aad) {
-  std::string nonce = random_bytes(kNonceBytes);
-  if (nonce.size() != kNonceBytes) return openssl_error("drawing a nonce for a state value");
+  ERR_clear_error();  // so a failure below reports its own reasons
+  const std::string nonce = random_bytes(kNonceBytes);
   EvpCipherCtxPtr context(EVP_CIPHER_CTX_new());
   int length = 0;
   std::string sealed = nonce;
@@ -58,6 +58,7 @@ Result<std::optional<std::string>> decrypt(const Secret& key, std::string_view s
   const std::string_view nonce = sealed.substr(0, kNonceBytes);
   const std::string_view body = sealed.substr(kNonceBytes, sealed.size() - kNonceBytes - kTagBytes);
   std::string tag(sealed.substr(sealed.size() - kTagBytes));
+  ERR_clear_error();
   EvpCipherCtxPtr context(EVP_CIPHER_CTX_new());
   std::string plaintext(body.size(), '\0');
   int length = 0;
@@ -73,6 +74,7 @@ Result<std::optional<std::string>> decrypt(const Secret& key, std::string_view s
   }
   if (EVP_DecryptFinal_ex(context.get(), bytes_of(plaintext) + length, &length) != 1) {
     ERR_clear_error();
+    OPENSSL_cleanse(plaintext.data(), plaintext.size());  // unauthenticated: never used
     return std::optional<std::string>();
   }
   return std::optional<std::string>(std::move(plaintext));
@@ -177,8 +179,29 @@ Result<std::string> SecretSealer::seal(std::string_view plaintext, std::string_v
 }
 
 Result<std::string> SecretSealer::unseal(std::string_view stored, std::string_view place) const {
+  return open(stored, place, /*plaintext_allowed=*/!seals());
+}
+
+Result<std::string> SecretSealer::unseal_for_resealing(std::string_view stored,
+                                                       std::string_view place) const {
+  return open(stored, place, /*plaintext_allowed=*/true);
+}
+
+Result<std::string> SecretSealer::open(std::string_view stored, std::string_view place,
+                                       bool plaintext_allowed) const {
   const auto id = key_id_of(stored);
-  if (!id) return std::string(stored);
+  if (!id) {
+    if (stored.starts_with(kSealedPrefix)) {
+      return Error{ErrorCode::kParse, "the state value " + std::string(place) +
+                                          " has a damaged header; restore the state from a "
+                                          "backup"};
+    }
+    if (plaintext_allowed) return std::string(stored);
+    return Error{ErrorCode::kPermissionDenied,
+                 "the state value " + std::string(place) +
+                     " is not sealed although a state key is given: it was written without "
+                     "the key, or planted; if nkd wrote it, `nkd state rotate-key` seals it"};
+  }
   const Key* key = find(*id);
   if (key == nullptr) {
     return Error{ErrorCode::kPermissionDenied,

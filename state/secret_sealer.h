@@ -9,8 +9,9 @@
 // The key id (derived from the key, revealing nothing of it) says which key opens a value, so
 // keys can be rotated: the first key seals, every key given opens.
 //
-// Without a key, values are stored as given and the daemon warns once at start. A plaintext
-// value is always readable, so a store can be moved to a key and resealed in place.
+// Without a key, values are stored as given and the daemon warns once at start. With a key, a
+// plaintext value is read only to be sealed (unseal_for_resealing), so a store can be moved to a
+// key in place but a value planted in the clear is refused.
 #pragma once
 
 #include <optional>
@@ -55,8 +56,13 @@ class SecretSealer {
   [[nodiscard]] Result<std::string> seal(std::string_view plaintext, std::string_view place) const;
   // The plaintext of a value stored at `place`. kPermissionDenied naming the key id when no key
   // given opens it; kPermissionDenied when it fails authentication (altered, or moved from
-  // another place).
+  // another place), or when it is plaintext while a key is given (a value planted by whoever can
+  // write the store must not be taken for the cluster's); kParse for a damaged header.
   [[nodiscard]] Result<std::string> unseal(std::string_view stored, std::string_view place) const;
+  // unseal(), but plaintext is taken even with a key: for sealing again what was stored before
+  // the key was given (SealedValues::reseal_all, the listener's files at start) and nothing else.
+  [[nodiscard]] Result<std::string> unseal_for_resealing(std::string_view stored,
+                                                         std::string_view place) const;
   // True when `stored` should be sealed again: plaintext while a key is given, or sealed with a
   // key other than the current one.
   [[nodiscard]] bool needs_resealing(std::string_view stored) const;
@@ -72,6 +78,8 @@ class SecretSealer {
     Secret bytes;
   };
   [[nodiscard]] const Key* find(std::string_view id) const;
+  [[nodiscard]] Result<std::string> open(std::string_view stored, std::string_view place,
+                                         bool plaintext_allowed) const;
 
   std::vector<Key> keys_;
 };

@@ -1,5 +1,7 @@
 #include "state/sqlite_sealed_values.h"
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 namespace nkd::state {
@@ -44,7 +46,7 @@ Status reseal_one(const SqliteConnection& connection, const StoredPlace& stored)
   if (!row) return ok_status();
   const std::string place = stored.place();
   NKD_ASSIGN_OR_RETURN(const std::string plaintext,
-                       connection.sealer().unseal(read.text(0), place));
+                       connection.sealer().unseal_for_resealing(read.text(0), place));
   NKD_ASSIGN_OR_RETURN(const std::string sealed, connection.sealer().seal(plaintext, place));
   NKD_ASSIGN_OR_RETURN(
       auto write, sqlite::Statement::prepare(connection.db(),
@@ -54,6 +56,25 @@ Status reseal_one(const SqliteConnection& connection, const StoredPlace& stored)
   write.bind(1, stored.cluster).bind(3, sealed);
   if (!is_pki) write.bind(2, stored.node);
   return write.run();
+}
+
+// Copies the WAL into the file and empties it. SQLite reports a reader that kept the checkpoint
+// from finishing (another process reading the state) as a row, busy = 1, not as an error: it is
+// tried again for a while, then reported, since the old copies would stay in the WAL.
+Status truncate_wal(sqlite3* db, const std::string& path) {
+  constexpr int kAttempts = 50;
+  constexpr auto kPause = std::chrono::milliseconds(100);
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(kPause);
+    NKD_ASSIGN_OR_RETURN(auto checkpoint,
+                         sqlite::Statement::prepare(db, "PRAGMA wal_checkpoint(TRUNCATE)"));
+    NKD_ASSIGN_OR_RETURN(const bool row, checkpoint.step());
+    if (row && checkpoint.int64(0) == 0) return ok_status();
+  }
+  return Error{ErrorCode::kUnavailable,
+               "the values are sealed again, but another reader of " + path +
+                   " kept their old copies in its WAL for 5 s; run `nkd state rotate-key` again "
+                   "when no other nkd command reads the state"};
 }
 
 }  // namespace
@@ -91,10 +112,10 @@ Result<std::int64_t> SqliteSealedValues::reseal_all() {
   }
   if (!stale.empty()) {
     // The old bytes are still in the WAL and, until vacuumed, in the file's free pages.
-    NKD_RETURN_IF_ERROR(sqlite::exec(connection_.db(),
-                                     "PRAGMA wal_checkpoint(TRUNCATE); VACUUM; "
-                                     "PRAGMA wal_checkpoint(TRUNCATE);",
-                                     "removing the unsealed copies from " + connection_.path()));
+    NKD_RETURN_IF_ERROR(truncate_wal(connection_.db(), connection_.path()));
+    NKD_RETURN_IF_ERROR(sqlite::exec(connection_.db(), "VACUUM",
+                                     "removing the old copies from " + connection_.path()));
+    NKD_RETURN_IF_ERROR(truncate_wal(connection_.db(), connection_.path()));
   }
   return static_cast<std::int64_t>(stale.size());
 }

@@ -65,7 +65,7 @@ Result<StoredPair> read_pair(const fs::path& path, const state::SecretSealer& se
   if (!fs::exists(path, error)) return StoredPair{};
   NKD_ASSIGN_OR_RETURN(std::string text,
                        read_text_file(path.string(), "listener certificate and key"));
-  NKD_ASSIGN_OR_RETURN_WRAP(std::string pem, sealer.unseal(text, place_of(path)),
+  NKD_ASSIGN_OR_RETURN_WRAP(std::string pem, sealer.unseal_for_resealing(text, place_of(path)),
                             "reading " + path.string());
   auto pair = split_pair_pem(pem);
   if (!pair) {

@@ -67,7 +67,13 @@ Result<std::shared_ptr<const TlsContext>> TlsContext::from_pem(std::string_view 
   while (loaded) {
     X509Ptr intermediate(PEM_read_bio_X509(certificates.get(), nullptr, nullptr, nullptr));
     if (!intermediate) {
-      ERR_clear_error();  // the end of the chain reads as an error
+      // The end of the text reads as "no start line"; anything else is a damaged certificate.
+      const unsigned long reason = ERR_peek_last_error();
+      if (ERR_GET_LIB(reason) == ERR_LIB_PEM && ERR_GET_REASON(reason) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+      } else {
+        loaded = false;
+      }
       break;
     }
     loaded = SSL_CTX_add1_chain_cert(context.get(), intermediate.get()) == 1;

@@ -112,6 +112,8 @@ class StateEncryption : public ::testing::Test {
                                          const std::vector<std::string>& keys) {
     std::vector<std::string> found;
     if (bytes.find(kPemKeyHeader) != std::string::npos) found.push_back("a PEM private key");
+    // A published config in the clear (its files, keys among them, are data URLs in it).
+    if (bytes.find(R"("ignition":{)") != std::string::npos) found.push_back("an Ignition config");
     for (const std::string cluster : {"edge-lab", "lab-two"}) {
       const nlohmann::json pki = stored_pki(cluster, keys);
       std::vector<std::string> pems;
@@ -144,9 +146,11 @@ class StateEncryption : public ::testing::Test {
 TEST_F(StateEncryption, ACopyOfTheStateWithoutItsKeyHoldsNoKeyMaterial) {
   start_and_apply({key_});
   EXPECT_EQ(fixture_.log().find("stored unencrypted"), std::string::npos);
+  // Copied while the daemon runs, its WAL included.
+  const std::string copied = copied_state_bytes();
   EXPECT_EQ(fixture_.stop_daemon(SIGTERM), 0) << fixture_.log();
 
-  EXPECT_EQ(secrets_found(copied_state_bytes(), {key_}), std::vector<std::string>{});
+  EXPECT_EQ(secrets_found(copied, {key_}), std::vector<std::string>{});
   for (const char* file : {"ca.pem", "server.pem"}) {
     const fs::path path = fs::path(fixture_.state_db()).parent_path() / "tls" / file;
     EXPECT_TRUE(testing::read_file(path).starts_with("nkd-sealed:v1:")) << path;
@@ -177,6 +181,7 @@ TEST_F(StateEncryption, WithoutAKeyTheDaemonWarnsOnceAndTheKeysLieInTheCopy) {
 
   const auto found = secrets_found(copied_state_bytes(), {});
   EXPECT_NE(std::find(found.begin(), found.end(), "a PEM private key"), found.end());
+  EXPECT_NE(std::find(found.begin(), found.end(), "an Ignition config"), found.end());
   EXPECT_NE(std::find(found.begin(), found.end(), "edge-lab's nodeTokenKey"), found.end());
   EXPECT_NE(std::find(found.begin(), found.end(), "edge-lab's private key #0 (base64)"),
             found.end());

@@ -5,12 +5,14 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "state/daemon_state_opening.h"
 #include "state/secret_sealer.h"
+#include "state/sqlite_handles.h"
 #include "state/sqlite_state_store.h"
 #include "tests/support/state_testing.h"
 #include "tests/support/test_support.h"
@@ -92,6 +94,20 @@ TEST_F(SealedStateStoreTest, WithoutTheKeyNothingOpensAndTheErrorNamesTheKey) {
   EXPECT_EQ(pki.error().code, ErrorCode::kPermissionDenied);
   EXPECT_NE(pki.error().message.find(key_id), std::string::npos) << pki.error().message;
   EXPECT_FALSE((*store)->load_published_config("edge", "n0").ok());
+}
+
+TEST_F(SealedStateStoreTest, APlaintextValuePlantedInASealedStoreIsRefused) {
+  auto store = open_sealed_store(db_, test_sealer({test_state_key('a')}));
+  fill(*store);
+  auto db = sqlite::open_database(db_.string(), /*create=*/false);
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE(sqlite::exec(db->get(),
+                           "UPDATE pki SET json = '{\"ca\":\"attacker\"}' WHERE cluster = 'edge'",
+                           "planting a PKI")
+                  .ok());
+  auto planted = store->load_pki("edge");
+  ASSERT_FALSE(planted.ok());
+  EXPECT_EQ(planted.error().code, ErrorCode::kPermissionDenied);
 }
 
 TEST_F(SealedStateStoreTest, CompareAndSwapComparesThePlaintext) {
@@ -193,12 +209,16 @@ TEST_F(SealedStateStoreTest, TheDaemonRefusesAStateFileOrDirectoryOthersMayRead)
   for (const std::string suffix : {"", "-wal"}) {
     const std::string file = db_.string() + suffix;
     if (!fs::exists(file)) nkd::testing::write_file(file, "");
-    ASSERT_EQ(::chmod(file.c_str(), 0604), 0);
-    auto refused = open_daemon_state(settings, real_clock());
-    ASSERT_FALSE(refused.ok()) << file;
-    EXPECT_NE(refused.error().message.find("state file " + file + " is mode 0604"),
-              std::string::npos)
-        << refused.error().message;
+    for (const mode_t shared : {0604, 0640}) {  // world-readable, group-readable
+      ASSERT_EQ(::chmod(file.c_str(), shared), 0);
+      auto refused = open_daemon_state(settings, real_clock());
+      ASSERT_FALSE(refused.ok()) << file;
+      std::ostringstream mode;
+      mode << std::oct << shared;
+      EXPECT_NE(refused.error().message.find("state file " + file + " is mode 0" + mode.str()),
+                std::string::npos)
+          << refused.error().message;
+    }
     ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
   }
   EXPECT_TRUE(open_daemon_state(settings, real_clock()).ok());

@@ -89,14 +89,25 @@ TEST(SecretSealerTest, APreviousKeyOpensAndOnlyTheCurrentOneSeals) {
   EXPECT_FALSE(old_sealer.unseal(new_value, "config/edge/n0").ok());
 }
 
-TEST(SecretSealerTest, WithoutAKeyValuesStayAsGivenAndPlaintextAlwaysReads) {
+TEST(SecretSealerTest, WithoutAKeyValuesStayAsGivenAndWithOnePlaintextIsReadOnlyToBeSealed) {
   const SecretSealer none;
   EXPECT_FALSE(none.seals());
   EXPECT_EQ(sealed(none, kPem, "pki/edge"), kPem);
   EXPECT_FALSE(none.needs_resealing(kPem));
-  auto opened = test_sealer({test_state_key('a')}).unseal(kPem, "pki/edge");
-  ASSERT_TRUE(opened.ok());
-  EXPECT_EQ(*opened, kPem);
+  EXPECT_EQ(none.unseal(kPem, "pki/edge").value(), kPem);
+
+  // With a key, a plaintext value is someone's plant until proven otherwise.
+  const SecretSealer keyed = test_sealer({test_state_key('a')});
+  auto planted = keyed.unseal(kPem, "pki/edge");
+  ASSERT_FALSE(planted.ok());
+  EXPECT_EQ(planted.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(planted.error().message.find("not sealed"), std::string::npos);
+  EXPECT_EQ(keyed.unseal_for_resealing(kPem, "pki/edge").value(), kPem);
+
+  // A damaged header is damage, never plaintext.
+  auto damaged = keyed.unseal_for_resealing("nkd-sealed:v1:kabc", "pki/edge");
+  ASSERT_FALSE(damaged.ok());
+  EXPECT_EQ(damaged.error().code, ErrorCode::kParse);
 }
 
 TEST(SecretSealerTest, KeysMustBe32BytesAndDistinct) {
