@@ -87,7 +87,8 @@ class LibvirtHost {
   // Replaces the volume's contents with `content` (virStorageVolUpload).
   [[nodiscard]] Status upload(const std::string& pool, const std::string& name,
                               const std::string& content);
-  // Deletes the volume; done when it is already gone.
+  // Deletes the volume; done when it is already gone. A volume libvirtd is still building (its
+  // create was asked for by a process that died) is waited for, at most 30 seconds.
   [[nodiscard]] Status delete_volume(const std::string& pool, const std::string& name);
   [[nodiscard]] Status delete_volume_at(const std::string& path);
 

@@ -1,11 +1,17 @@
 // LibvirtHost's storage operations: the pool, the base volume and each node's volumes.
 #include <libvirt/virterror.h>
 
+#include <chrono>
+
 #include "providers/libvirt/libvirt_host.h"
 
 namespace nkd::providers::libvirt {
 
 namespace {
+
+// How long a delete waits for a volume that libvirtd is still building, and how often it looks.
+constexpr std::chrono::seconds kBusyVolumeWait{30};
+constexpr std::chrono::milliseconds kBusyVolumePoll{200};
 
 // How much of an upload goes to libvirt per call.
 constexpr std::size_t kUploadChunkBytes = 256 * 1024;
@@ -155,8 +161,20 @@ Status LibvirtHost::delete_volume(const std::string& pool, const std::string& na
   Result<StorageVolPtr> volume = lookup_volume(pool, name);
   if (!volume) {
     if (volume.error().code != ErrorCode::kNotFound) status = volume.error();
-  } else if (virStorageVolDelete(volume->get(), 0) < 0) {
-    status = last_error("deleting volume '" + name + "' of pool '" + pool + "'");
+  } else {
+    // A volume whose create is still under way (the client that asked for it, such as an nkd
+    // killed half-way, is gone; libvirtd finishes the job) cannot be deleted until it is built.
+    const auto deadline = started + kBusyVolumeWait;
+    while (virStorageVolDelete(volume->get(), 0) < 0) {
+      const bool building = last_error_is(VIR_ERR_OPERATION_INVALID);
+      if (!building || clock_.steady_now() >= deadline) {
+        status = last_error("deleting volume '" + name + "' of pool '" + pool + "'");
+        if (building) status = status.error().with_retry(Retry::transient());
+        break;
+      }
+      virResetLastError();
+      clock_.sleep_for(kBusyVolumePoll);
+    }
   }
   record("delete_volume", outcome_label(status), started);
   return status;
