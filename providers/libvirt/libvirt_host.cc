@@ -17,6 +17,20 @@ bool is_remote(const std::string& uri) {
   return scheme_end != std::string::npos && scheme_end + 3 < uri.size() && uri[scheme_end + 3] != '/';
 }
 
+// Counts one call of `operation` that ended with `outcome` ("ok" or an error code's name).
+void record_call(metrics::Metrics* metrics, const Clock& clock, const char* operation,
+                 const std::string& outcome, Clock::TimePoint started) {
+  if (metrics == nullptr) return;
+  const double seconds = std::chrono::duration<double>(clock.steady_now() - started).count();
+  metrics->provider_requests_total
+      .Add({{"provider", kProviderLabel}, {"operation", operation}, {"code", outcome}})
+      .Increment();
+  metrics->provider_request_duration_seconds
+      .Add({{"provider", kProviderLabel}, {"operation", operation}},
+           metrics::Metrics::fast_buckets())
+      .Observe(seconds);
+}
+
 DomainState state_of(int state, int reason) {
   switch (state) {
     case VIR_DOMAIN_RUNNING:
@@ -53,8 +67,7 @@ Result<std::unique_ptr<LibvirtHost>> LibvirtHost::open(const std::string& name,
     Error error = last_error("opening libvirt connection '" + name + "' (" + settings.uri + ")");
     // A URI libvirt cannot open at all is as likely a daemon that is down as a typo: retried.
     if (error.code == ErrorCode::kInternal) error.code = ErrorCode::kUnavailable;
-    std::unique_ptr<LibvirtHost>(new LibvirtHost(name, nullptr, metrics, clock))
-        ->record("connect", error_code_name(error.code), started);
+    record_call(metrics, clock, "connect", error_code_name(error.code), started);
     return error;
   }
   if (is_remote(settings.uri) &&
@@ -69,15 +82,7 @@ Result<std::unique_ptr<LibvirtHost>> LibvirtHost::open(const std::string& name,
 
 void LibvirtHost::record(const char* operation, const std::string& outcome,
                          Clock::TimePoint started) const {
-  if (metrics_ == nullptr) return;
-  const double seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
-  metrics_->provider_requests_total
-      .Add({{"provider", kProviderLabel}, {"operation", operation}, {"code", outcome}})
-      .Increment();
-  metrics_->provider_request_duration_seconds
-      .Add({{"provider", kProviderLabel}, {"operation", operation}},
-           metrics::Metrics::fast_buckets())
-      .Observe(seconds);
+  record_call(metrics_, clock_, operation, outcome, started);
 }
 
 bool LibvirtHost::alive() const {

@@ -56,8 +56,9 @@ inline const render::NodeRender& node_of(const render::ClusterRender& render,
 // A libvirt connection of the test's own.
 class HostView {
  public:
-  explicit HostView(const std::string& uri) : connection_(virConnectOpen(uri.c_str())) {
+  explicit HostView(const std::string& uri) {
     silence_default_error_printing();
+    connection_.reset(virConnectOpen(uri.c_str()));
     if (!connection_) throw std::runtime_error(last_error("opening " + uri).message);
   }
   virConnectPtr get() const { return connection_.get(); }
