@@ -61,7 +61,8 @@ void ClusterParser::parse_libvirt(const YAML::Node& node, LibvirtPlatform& libvi
   const YAML::Node pools = node["pools"];
   if (!pools.IsDefined()) return;
   if (!pools.IsMap()) {
-    fields_.error_at(pools, std::string(kLibvirtWhere) + ".pools must be a mapping of pool name to size");
+    fields_.error_at(pools,
+                     std::string(kLibvirtWhere) + ".pools must be a mapping of pool name to size");
     return;
   }
   for (const auto& entry : pools) {

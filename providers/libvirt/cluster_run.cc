@@ -1,7 +1,6 @@
 #include "providers/libvirt/cluster_run.h"
 
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "providers/libvirt/node_machines.h"
@@ -30,11 +29,11 @@ Status ClusterRun::prepare(const model::LibvirtPlatform& platform) {
   NKD_ASSIGN_OR_RETURN_WRAP(std::optional<Volume> base,
                             host_.find_volume(platform.storage_pool, platform.base_volume), what);
   if (!base) {
-    return Error{ErrorCode::kNotFound,
-                 what + ": base volume '" + platform.base_volume + "' is not in storage pool '" +
-                     platform.storage_pool + "' of connection '" + host_.name() +
-                     "'; upload the OS image there (virsh vol-upload) or fix "
-                     "spec.platform.libvirt.baseVolume"};
+    return Error{ErrorCode::kNotFound, what + ": base volume '" + platform.base_volume +
+                                           "' is not in storage pool '" + platform.storage_pool +
+                                           "' of connection '" + host_.name() +
+                                           "'; upload the OS image there (virsh vol-upload) or fix "
+                                           "spec.platform.libvirt.baseVolume"};
   }
   base_ = std::move(*base);
   if (base_.format.empty()) base_.format = "raw";
@@ -79,7 +78,8 @@ Result<std::string> ClusterRun::make_ignition(const render::NodeRender& node) {
   const std::string& pool = platform_.storage_pool;
   const std::string name = ignition_volume_name(node.node.name);
   NKD_RETURN_IF_ERROR(host_.delete_volume(pool, name));
-  NKD_RETURN_IF_ERROR(host_.create_volume(pool, plain_volume_xml(name, node.ignition.size(), "raw")));
+  NKD_RETURN_IF_ERROR(
+      host_.create_volume(pool, plain_volume_xml(name, node.ignition.size(), "raw")));
   // The test driver keeps no contents; everywhere else the upload is what the guest reads.
   if (!host_.is_test_driver()) NKD_RETURN_IF_ERROR(host_.upload(pool, name, node.ignition));
   NKD_ASSIGN_OR_RETURN(std::optional<Volume> made, host_.find_volume(pool, name));
@@ -152,7 +152,8 @@ Status ClusterRun::delete_node(const std::string& name) {
   }
   // Only the node's own volumes: a disk that names the base volume (or anything else) stays.
   for (const auto& [pool, volume] : volumes.disks) {
-    if (is_node_volume(volume, name)) NKD_RETURN_IF_ERROR_WRAP(host_.delete_volume(pool, volume), what);
+    if (is_node_volume(volume, name))
+      NKD_RETURN_IF_ERROR_WRAP(host_.delete_volume(pool, volume), what);
   }
   if (!volumes.ignition_path.empty()) {
     NKD_RETURN_IF_ERROR_WRAP(host_.delete_volume_at(volumes.ignition_path), what);
@@ -167,9 +168,9 @@ Status ClusterRun::settle_intents(const std::vector<const render::NodeRender*>& 
   NKD_ASSIGN_OR_RETURN(std::vector<state::Intent> pending, intents_.pending_intents(cluster_));
   for (const state::Intent& intent : pending) {
     if (intent.kind != kCreateDomainIntent) continue;
-    const bool still_wanted = std::any_of(to_create.begin(), to_create.end(), [&](const auto* node) {
-      return node->node.name == intent.target;
-    });
+    const bool still_wanted =
+        std::any_of(to_create.begin(), to_create.end(),
+                    [&](const auto* node) { return node->node.name == intent.target; });
     if (still_wanted) continue;  // create_node() picks it up
     const nlohmann::json payload = nlohmann::json::parse(intent.payload, nullptr, false);
     if (payload.is_object() && payload.value("connection", "") != host_.name()) continue;

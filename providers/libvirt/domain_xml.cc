@@ -93,11 +93,21 @@ std::string escape_xml(std::string_view text) {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') break;
         out += c;
@@ -126,8 +136,8 @@ std::string unescape_xml(std::string_view text) {
     unsigned code = 0;
     const bool hex = entity.starts_with("#x") || entity.starts_with("#X");
     const std::string_view digits = entity.substr(hex ? 2 : 1);
-    const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), code,
-                                        hex ? 16 : 10);
+    const auto parsed =
+        std::from_chars(digits.data(), digits.data() + digits.size(), code, hex ? 16 : 10);
     if (!entity.starts_with('#') || digits.empty() || parsed.ec != std::errc() ||
         parsed.ptr != digits.data() + digits.size() || code > 0x10FFFF) {
       out += text[i];  // not an entity: kept as written
@@ -155,8 +165,8 @@ std::string unescape_xml(std::string_view text) {
 }
 
 std::string metadata_xml(const NodeMetadata& metadata) {
-  std::string out = std::string("<") + kMetadataPrefix + ":node xmlns:" + kMetadataPrefix +
-                    "='" + kMetadataNamespace + "'>\n";
+  std::string out = std::string("<") + kMetadataPrefix + ":node xmlns:" + kMetadataPrefix + "='" +
+                    kMetadataNamespace + "'>\n";
   add_metadata_field(out, "cluster", metadata.cluster);
   add_metadata_field(out, "name", metadata.node);  // <nkd:node> is the element itself
   add_metadata_field(out, "pool", metadata.pool);
@@ -191,12 +201,13 @@ std::string domain_xml(const DomainSpec& spec) {
   // -fw_cfg name=opt/com.coreos/config,file=...).
   out += "  <sysinfo type='fwcfg'>\n    <entry name='" + std::string(kIgnitionFwCfgName) +
          "' file='" + escape_xml(spec.ignition_path) + "'/>\n  </sysinfo>\n";
-  out += "  <os>\n    <type arch='" + escape_xml(spec.arch) + "'" +
-         (x86 ? "" : " machine='virt'") + ">hvm</type>\n    <boot dev='hd'/>\n  </os>\n";
+  out += "  <os>\n    <type arch='" + escape_xml(spec.arch) + "'" + (x86 ? "" : " machine='virt'") +
+         ">hvm</type>\n    <boot dev='hd'/>\n  </os>\n";
   if (x86) out += "  <features>\n    <acpi/>\n    <apic/>\n  </features>\n";
   if (spec.domain_type == "kvm") out += "  <cpu mode='host-passthrough'/>\n";
-  out += "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
-         "  <on_crash>destroy</on_crash>\n";
+  out +=
+      "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
+      "  <on_crash>destroy</on_crash>\n";
   out += "  <devices>\n";
   out += "    <disk type='volume' device='disk'>\n      <driver name='qemu' type='" +
          escape_xml(spec.disk_format) + "'/>\n      <source pool='" + escape_xml(spec.disk_pool) +
@@ -207,8 +218,9 @@ std::string domain_xml(const DomainSpec& spec) {
            "'/>\n      <model type='virtio'/>\n    </interface>\n";
   }
   out += "    <serial type='pty'/>\n    <console type='pty'/>\n";
-  out += "    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n"
-         "    </rng>\n";
+  out +=
+      "    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n"
+      "    </rng>\n";
   out += "  </devices>\n</domain>\n";
   return out;
 }
@@ -246,7 +258,8 @@ std::string first_attribute(std::string_view xml, std::string_view element,
                             std::string_view attribute) {
   std::string value;
   for_each_start_tag(xml, element, [&](const StartTag& tag) {
-    if (const auto found = tag.attributes.find(std::string(attribute)); found != tag.attributes.end()) {
+    if (const auto found = tag.attributes.find(std::string(attribute));
+        found != tag.attributes.end()) {
       value = found->second;
     }
     return false;

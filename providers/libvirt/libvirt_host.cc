@@ -14,7 +14,8 @@ constexpr const char* kProviderLabel = "libvirt";
 // A URI with a host part ("qemu+ssh://host/system") reaches libvirtd over the network.
 bool is_remote(const std::string& uri) {
   const auto scheme_end = uri.find("://");
-  return scheme_end != std::string::npos && scheme_end + 3 < uri.size() && uri[scheme_end + 3] != '/';
+  return scheme_end != std::string::npos && scheme_end + 3 < uri.size() &&
+         uri[scheme_end + 3] != '/';
 }
 
 // Counts one call of `operation` that ended with `outcome` ("ok" or an error code's name).
@@ -101,8 +102,7 @@ Result<Domain> LibvirtHost::describe(virDomainPtr domain) {
     return last_error("reading the state of domain " + described.name);
   }
   described.state = state_of(state, reason);
-  char* metadata =
-      virDomainGetMetadata(domain, VIR_DOMAIN_METADATA_ELEMENT, kMetadataNamespace, 0);
+  char* metadata = virDomainGetMetadata(domain, VIR_DOMAIN_METADATA_ELEMENT, kMetadataNamespace, 0);
   if (metadata == nullptr) {
     if (!last_error_is(VIR_ERR_NO_DOMAIN_METADATA)) {
       return last_error("reading the nkd metadata of domain " + described.name);
@@ -125,7 +125,8 @@ Result<std::vector<Domain>> LibvirtHost::cluster_domains(const std::string& clus
   }
   std::vector<DomainPtr> domains;
   for (int i = 0; i < count; ++i) domains.emplace_back(listed[i]);
-  std::free(listed);  // NOLINT(cppcoreguidelines-no-malloc): libvirt's array, its domains owned above
+  std::free(
+      listed);  // NOLINT(cppcoreguidelines-no-malloc): libvirt's array, its domains owned above
   std::vector<Domain> found;
   const std::string prefix = cluster + "-";
   for (const DomainPtr& domain : domains) {
@@ -260,7 +261,8 @@ Result<DomainVolumes> LibvirtHost::domain_volumes(const std::string& name) {
   for (const auto& entry : start_tags(xml, "entry")) {
     const auto entry_name = entry.find("name");
     const auto file = entry.find("file");
-    if (entry_name != entry.end() && entry_name->second == kIgnitionFwCfgName && file != entry.end()) {
+    if (entry_name != entry.end() && entry_name->second == kIgnitionFwCfgName &&
+        file != entry.end()) {
       volumes.ignition_path = file->second;
     }
   }

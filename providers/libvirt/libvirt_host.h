@@ -47,15 +47,15 @@ struct Volume {
 // What a domain's XML says about the volumes nkd made for it.
 struct DomainVolumes {
   std::vector<std::pair<std::string, std::string>> disks;  // (pool, volume)
-  std::string ignition_path;                                // "" when it has no fw_cfg entry
+  std::string ignition_path;                               // "" when it has no fw_cfg entry
 };
 
 class LibvirtHost {
  public:
   // Opens `settings.uri` (a remote one with keepalive), named `name` in messages.
   [[nodiscard]] static Result<std::unique_ptr<LibvirtHost>> open(
-      const std::string& name, const LibvirtConnectionSettings& settings,
-      metrics::Metrics* metrics, const Clock& clock);
+      const std::string& name, const LibvirtConnectionSettings& settings, metrics::Metrics* metrics,
+      const Clock& clock);
 
   [[nodiscard]] const std::string& name() const { return name_; }
   // False once the connection broke (the provider then opens a new one).
@@ -97,7 +97,8 @@ class LibvirtHost {
               const Clock& clock);
   // Counts one call of `operation` that ended with `outcome` ("ok", "not_found", an error code).
   void record(const char* operation, const std::string& outcome, Clock::TimePoint started) const;
-  [[nodiscard]] Result<StorageVolPtr> lookup_volume(const std::string& pool, const std::string& name);
+  [[nodiscard]] Result<StorageVolPtr> lookup_volume(const std::string& pool,
+                                                    const std::string& name);
   [[nodiscard]] Result<Domain> describe(virDomainPtr domain);
 
   const std::string name_;

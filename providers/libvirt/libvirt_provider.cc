@@ -11,14 +11,16 @@ namespace nkd::providers::libvirt {
 namespace {
 
 const render::NodeRender& node_named(const render::ClusterRender& render, const std::string& name) {
-  const auto found = std::find_if(render.nodes.begin(), render.nodes.end(),
-                                  [&](const render::NodeRender& node) { return node.node.name == name; });
+  const auto found =
+      std::find_if(render.nodes.begin(), render.nodes.end(),
+                   [&](const render::NodeRender& node) { return node.node.name == name; });
   if (found == render.nodes.end()) throw std::logic_error("planner named an unknown node " + name);
   return *found;
 }
 
 // The apply fails, after everything else is done, naming the nodes the planner refused.
-Error refusal_error(const std::string& cluster, const std::vector<const plan::NodeDecision*>& refused) {
+Error refusal_error(const std::string& cluster,
+                    const std::vector<const plan::NodeDecision*>& refused) {
   std::string names;
   for (const plan::NodeDecision* decision : refused) {
     names += (names.empty() ? "" : ", ") + decision->name;
@@ -57,8 +59,9 @@ ApplyOutcome outcome_of(const std::vector<Domain>& domains, const render::Cluste
     outcome.nodes.push_back(std::move(observed));
   }
   outcome.message = "libvirt: " + std::to_string(outcome.nodes.size()) + " domains, " +
-                    std::to_string(counts.created) + " created, " + std::to_string(counts.replaced) +
-                    " replaced, " + std::to_string(counts.deleted) + " deleted";
+                    std::to_string(counts.created) + " created, " +
+                    std::to_string(counts.replaced) + " replaced, " +
+                    std::to_string(counts.deleted) + " deleted";
   return outcome;
 }
 
@@ -189,7 +192,8 @@ Result<std::vector<ObservedNode>> LibvirtProvider::observe(const std::string& cl
   std::string connection;
   {
     std::lock_guard lock(mutex_);
-    if (const auto found = cluster_connections_.find(cluster); found != cluster_connections_.end()) {
+    if (const auto found = cluster_connections_.find(cluster);
+        found != cluster_connections_.end()) {
       connection = found->second;
     } else if (settings_.connections.size() == 1) {
       connection = settings_.connections.begin()->first;

@@ -22,7 +22,8 @@ Result<std::string> LibvirtHost::pool_type(const std::string& pool) {
   const auto started = clock_.steady_now();
   const StoragePoolPtr handle(virStoragePoolLookupByName(connection_.get(), pool.c_str()));
   if (!handle) {
-    Error error = last_error("looking up storage pool '" + pool + "' on connection '" + name_ + "'");
+    Error error =
+        last_error("looking up storage pool '" + pool + "' on connection '" + name_ + "'");
     record("lookup_pool", error_code_name(error.code), started);
     return error;
   }
@@ -45,11 +46,12 @@ Result<StorageVolPtr> LibvirtHost::lookup_volume(const std::string& pool, const 
 }
 
 Result<std::optional<Volume>> LibvirtHost::find_volume(const std::string& pool,
-                                                      const std::string& name) {
+                                                       const std::string& name) {
   const auto started = clock_.steady_now();
   const StoragePoolPtr handle(virStoragePoolLookupByName(connection_.get(), pool.c_str()));
   if (!handle) {
-    Error error = last_error("looking up storage pool '" + pool + "' on connection '" + name_ + "'");
+    Error error =
+        last_error("looking up storage pool '" + pool + "' on connection '" + name_ + "'");
     record("lookup_volume", error_code_name(error.code), started);
     return error;
   }
@@ -102,7 +104,8 @@ Status LibvirtHost::clone_volume(const std::string& pool, const std::string& xml
     status = last_error("looking up storage pool '" + pool + "'");
   } else if (!from) {
     status = from.error();
-  } else if (StorageVolPtr made(virStorageVolCreateXMLFrom(handle.get(), xml.c_str(), from->get(), 0));
+  } else if (StorageVolPtr made(
+                 virStorageVolCreateXMLFrom(handle.get(), xml.c_str(), from->get(), 0));
              !made) {
     status = last_error("copying volume '" + source + "' in pool '" + pool + "'");
   }

@@ -47,9 +47,9 @@ plan::ObservedMachine observed_machine(const Domain& domain) {
   } else if (metadata.role == model::to_string(model::PoolRole::kWorker)) {
     role = model::PoolRole::kWorker;
   }
-  plan::RecordedBoot recorded{.config_digest = metadata.digest,
-                              .from_earlier_render_epoch =
-                                  !metadata.epoch.empty() && metadata.epoch != kRenderEpoch};
+  plan::RecordedBoot recorded{
+      .config_digest = metadata.digest,
+      .from_earlier_render_epoch = !metadata.epoch.empty() && metadata.epoch != kRenderEpoch};
   if (!metadata.boot.empty()) recorded.boot_digest = render::LazyString::of(metadata.boot);
   return plan::ObservedMachine{.name = domain.name,
                                .id = domain.uuid,

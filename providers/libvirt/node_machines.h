@@ -27,7 +27,8 @@ namespace nkd::providers::libvirt {
 [[nodiscard]] std::uint64_t gib_to_bytes(int gib);
 
 // The metadata of the domain made for `node` (DESIGN.md §9).
-[[nodiscard]] NodeMetadata node_metadata(const std::string& cluster, const render::NodeRender& node);
+[[nodiscard]] NodeMetadata node_metadata(const std::string& cluster,
+                                         const render::NodeRender& node);
 
 // The domain of `node`: sized by its pool, booting `disk_volume` with `ignition_path` as its
 // Ignition.
@@ -39,7 +40,8 @@ namespace nkd::providers::libvirt {
 // What the planner needs to know of `domain` (plan/node_plan.h): its pool and role, whether it
 // failed (crashed, or could not start), and what it was built from.
 [[nodiscard]] plan::ObservedMachine observed_machine(const Domain& domain);
-[[nodiscard]] std::vector<plan::ObservedMachine> observed_machines(const std::vector<Domain>& domains);
+[[nodiscard]] std::vector<plan::ObservedMachine> observed_machines(
+    const std::vector<Domain>& domains);
 // What the reconciler records of `domain`: running is provisioned, failed is an error.
 [[nodiscard]] ObservedNode observed_node(const Domain& domain);
 

@@ -98,9 +98,7 @@ class HostView {
     const DomainPtr domain(virDomainLookupByName(connection_.get(), name.c_str()));
     return domain ? take_string(virDomainGetXMLDesc(domain.get(), 0)) : "";
   }
-  std::string domain_uuid(const std::string& name) const {
-    return uuid_text(domain_xml(name));
-  }
+  std::string domain_uuid(const std::string& name) const { return uuid_text(domain_xml(name)); }
   std::string volume_xml(const std::string& pool, const std::string& name) const {
     const StoragePoolPtr handle(virStoragePoolLookupByName(connection_.get(), pool.c_str()));
     if (!handle) return "";

@@ -2,9 +2,8 @@
 // test:///default, which every connection of this process shares, so the test looks at what the
 // provider made through a connection of its own, and a test driver host of tests/data/libvirt/
 // (an LVM pool, where disks are full copies). Each test has a cluster name of its own.
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "state/sqlite_state_store.h"
 #include "tests/integration/libvirt_fixture.h"
@@ -32,12 +31,15 @@ class LibvirtProviderContract : public ::testing::Test {
     (void)provider().remove(cluster_);
   }
   LibvirtProvider& provider() {
-    if (!provider_) provider_ = std::make_unique<LibvirtProvider>(settings_, clock_, *state_, &metrics_);
+    if (!provider_)
+      provider_ = std::make_unique<LibvirtProvider>(settings_, clock_, *state_, &metrics_);
     return *provider_;
   }
   model::LibvirtPlatform platform() const {
-    return model::LibvirtPlatform{.connection = "local", .storage_pool = kPool,
-                                  .base_volume = kBase, .domain_type = "qemu",
+    return model::LibvirtPlatform{.connection = "local",
+                                  .storage_pool = kPool,
+                                  .base_volume = kBase,
+                                  .domain_type = "qemu",
                                   .size = {.vcpus = 1, .memory_mib = 512, .disk_gib = 2}};
   }
   std::vector<std::string> domains() const { return view_.domains(cluster_ + "-"); }
@@ -61,7 +63,8 @@ TEST_F(LibvirtProviderContract, MakesEachNodeADomainWithMetadataOverlayDiskAndIg
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_TRUE(outcome->complete);
   EXPECT_EQ(outcome->message, "libvirt: 3 domains, 3 created, 0 replaced, 0 deleted");
-  EXPECT_EQ(domains(), (std::vector<std::string>{cluster_ + "-cp-0", cluster_ + "-w-0", cluster_ + "-w-1"}));
+  EXPECT_EQ(domains(),
+            (std::vector<std::string>{cluster_ + "-cp-0", cluster_ + "-w-0", cluster_ + "-w-1"}));
   const std::string node = cluster_ + "-w-1";
   const std::string xml = view_.domain_xml(node);
   const std::optional<NodeMetadata> metadata = parse_metadata(xml);
@@ -106,8 +109,9 @@ TEST_F(LibvirtProviderContract, ScalesDownWorkersHighestIndexFirstEachDrainedBef
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_EQ(drained, (std::vector<std::string>{cluster_ + "-w-2", cluster_ + "-w-1"}));
   EXPECT_EQ(domains(), (std::vector<std::string>{cluster_ + "-cp-0", cluster_ + "-w-0"}));
-  EXPECT_EQ(volumes(), (std::vector<std::string>{cluster_ + "-cp-0-disk", cluster_ + "-cp-0-ignition",
-                                                 cluster_ + "-w-0-disk", cluster_ + "-w-0-ignition"}));
+  EXPECT_EQ(volumes(),
+            (std::vector<std::string>{cluster_ + "-cp-0-disk", cluster_ + "-cp-0-ignition",
+                                      cluster_ + "-w-0-disk", cluster_ + "-w-0-ignition"}));
 }
 
 TEST_F(LibvirtProviderContract, AFailingDrainStopsTheDelete) {
@@ -119,7 +123,8 @@ TEST_F(LibvirtProviderContract, AFailingDrainStopsTheDelete) {
   }};
   auto outcome = provider().apply(cluster, make_render(cluster), hooks);
   ASSERT_FALSE(outcome);
-  EXPECT_NE(outcome.error().message.find("cannot evict from " + cluster_ + "-w-1"), std::string::npos);
+  EXPECT_NE(outcome.error().message.find("cannot evict from " + cluster_ + "-w-1"),
+            std::string::npos);
   EXPECT_EQ(domains().size(), 3u);
 }
 
@@ -137,8 +142,10 @@ TEST_F(LibvirtProviderContract, ReplacesStaleWorkersBatchByBatchAndRefusesTheCon
   auto outcome = provider().apply(cluster, changed, hooks);
   ASSERT_FALSE(outcome);
   EXPECT_EQ(outcome.error().code, ErrorCode::kConflict) << outcome.error().message;
-  EXPECT_NE(outcome.error().message.find("control-plane node(s) " + cluster_ + "-cp-0"), std::string::npos);
-  EXPECT_EQ(drained, (std::vector<std::string>{cluster_ + "-w-0", cluster_ + "-w-1", cluster_ + "-w-2"}));
+  EXPECT_NE(outcome.error().message.find("control-plane node(s) " + cluster_ + "-cp-0"),
+            std::string::npos);
+  EXPECT_EQ(drained,
+            (std::vector<std::string>{cluster_ + "-w-0", cluster_ + "-w-1", cluster_ + "-w-2"}));
   EXPECT_NE(view_.domain_uuid(cluster_ + "-w-0"), old_worker);
   EXPECT_EQ(view_.domain_uuid(cluster_ + "-cp-0"), old_control_plane);
   EXPECT_EQ(parse_metadata(view_.domain_xml(cluster_ + "-w-2"))->digest,
@@ -150,7 +157,8 @@ TEST_F(LibvirtProviderContract, OutsideAMaintenanceWindowReplacesAndDeletesWait)
   model::Cluster cluster = make_cluster(cluster_, platform(), 2);
   ASSERT_TRUE(provider().apply(cluster, make_render(cluster), {}));
   cluster.pools[1].replicas = 1;
-  auto outcome = provider().apply(cluster, make_render(cluster), {.may_disturb = [] { return false; }});
+  auto outcome =
+      provider().apply(cluster, make_render(cluster), {.may_disturb = [] { return false; }});
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_FALSE(outcome->complete);
   EXPECT_EQ(outcome->held, std::vector<std::string>{"delete " + cluster_ + "-w-1"});
@@ -159,8 +167,9 @@ TEST_F(LibvirtProviderContract, OutsideAMaintenanceWindowReplacesAndDeletesWait)
 
 TEST_F(LibvirtProviderContract, LeavesADomainOfTheNodesNameThatNkdDidNotMakeAlone) {
   const std::string name = cluster_ + "-w-0";
-  const std::string foreign = "<domain type='test'><name>" + name +
-                              "</name><memory unit='MiB'>128</memory><os><type>hvm</type></os></domain>";
+  const std::string foreign =
+      "<domain type='test'><name>" + name +
+      "</name><memory unit='MiB'>128</memory><os><type>hvm</type></os></domain>";
   ASSERT_TRUE(DomainPtr(virDomainDefineXML(view_.get(), foreign.c_str())));
   const model::Cluster cluster = make_cluster(cluster_, platform(), 1);
   auto outcome = provider().apply(cluster, make_render(cluster), {});
@@ -197,15 +206,18 @@ TEST_F(LibvirtProviderContract, PruneRemovesEveryDomainAndVolumeOfTheCluster) {
 TEST_F(LibvirtProviderContract, ACrashedCreateOfANodeNoLongerWantedLeavesNoVolumes) {
   const std::string node = cluster_ + "-w-4";
   // What a crash between the disk's create and the domain's define leaves: an intent and volumes.
-  ASSERT_TRUE(state_->add_intent({.cluster = cluster_, .kind = "create-domain", .target = node,
+  ASSERT_TRUE(state_->add_intent({.cluster = cluster_,
+                                  .kind = "create-domain",
+                                  .target = node,
                                   .payload = R"({"connection":"local","pool":"default-pool"})"}));
   view_.ensure_volume(kPool, node + "-disk", "qcow2");
   view_.ensure_volume(kPool, node + "-ignition", "raw");
   const model::Cluster cluster = make_cluster(cluster_, platform(), 1);
   auto outcome = provider().apply(cluster, make_render(cluster), {});
   ASSERT_TRUE(outcome) << outcome.error().message;
-  EXPECT_EQ(volumes(), (std::vector<std::string>{cluster_ + "-cp-0-disk", cluster_ + "-cp-0-ignition",
-                                                 cluster_ + "-w-0-disk", cluster_ + "-w-0-ignition"}));
+  EXPECT_EQ(volumes(),
+            (std::vector<std::string>{cluster_ + "-cp-0-disk", cluster_ + "-cp-0-ignition",
+                                      cluster_ + "-w-0-disk", cluster_ + "-w-0-ignition"}));
   EXPECT_TRUE(state_->pending_intents(cluster_)->empty());
 }
 
@@ -234,8 +246,9 @@ TEST_F(LibvirtProviderContract, ConfigurationMistakesSayWhatToFix) {
 
 TEST_F(LibvirtProviderContract, ADaemonThatIsNotThereIsRetried) {
   const std::string socket = scratch_.str() + "/no-daemon.sock";
-  LibvirtProvider absent({.connections = {{"gone", {.uri = "qemu+unix:///system?socket=" + socket}}}},
-                         clock_, *state_, &metrics_);
+  LibvirtProvider absent(
+      {.connections = {{"gone", {.uri = "qemu+unix:///system?socket=" + socket}}}}, clock_, *state_,
+      &metrics_);
   model::LibvirtPlatform gone = platform();
   gone.connection = "gone";
   auto outcome = absent.apply(make_cluster(cluster_, gone, 1), {}, {});
@@ -251,12 +264,17 @@ TEST(LibvirtProviderTestHost, CopiesTheBaseWhereThePoolCannotLayerAndJoinsTheNet
   nkd::testing::ScratchDir scratch;
   auto state = state::SqliteStateStore::open(scratch.str() + "/state.db").value();
   SystemClock clock;
-  const std::string uri = "test://" + nkd::testing::source_dir() + "/tests/data/libvirt/test-host.xml";
+  const std::string uri =
+      "test://" + nkd::testing::source_dir() + "/tests/data/libvirt/test-host.xml";
   LibvirtProvider provider({.connections = {{"host", {.uri = uri}}}}, clock, *state, nullptr);
-  const model::Cluster cluster = make_cluster(
-      "lab", {.connection = "host", .storage_pool = "vg", .base_volume = "nestos",
-              .network = "cluster-net", .size = {.vcpus = 2, .memory_mib = 2048, .disk_gib = 20}},
-      1);
+  const model::Cluster cluster =
+      make_cluster("lab",
+                   {.connection = "host",
+                    .storage_pool = "vg",
+                    .base_volume = "nestos",
+                    .network = "cluster-net",
+                    .size = {.vcpus = 2, .memory_mib = 2048, .disk_gib = 20}},
+                   1);
   auto outcome = provider.apply(cluster, make_render(cluster), {});
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_EQ(outcome->message, "libvirt: 2 domains, 2 created, 0 replaced, 0 deleted");

@@ -6,11 +6,10 @@
 // SIGKILLed half-way and run again makes nothing twice, and that prune leaves no domain, volume
 // or QEMU process. Ending the daemon ends every QEMU with it (they live in its PID namespace).
 // Skipped when not root or libvirtd/QEMU are not installed (tools/install-deps.sh --vm-test).
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -38,13 +37,15 @@ void write_sandbox(const std::filesystem::path& root) {
   fs::create_directories(root / "sock");
   fs::create_directories(root / "pool");
   nkd::testing::write_file(root / "etc/libvirtd.conf",
-                           "unix_sock_dir = \"" + (root / "sock").string() + "\"\n"
-                           "unix_sock_rw_perms = \"0700\"\nauth_unix_rw = \"none\"\n"
-                           "auth_unix_ro = \"none\"\nlog_outputs = \"3:stderr\"\n");
-  nkd::testing::write_file(root / "etc/qemu.conf",
-                           "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\n"
-                           "remember_owner = 0\nsecurity_driver = \"none\"\n"
-                           "cgroup_controllers = [ ]\nnamespaces = [ ]\nstdio_handler = \"file\"\n");
+                           "unix_sock_dir = \"" + (root / "sock").string() +
+                               "\"\n"
+                               "unix_sock_rw_perms = \"0700\"\nauth_unix_rw = \"none\"\n"
+                               "auth_unix_ro = \"none\"\nlog_outputs = \"3:stderr\"\n");
+  nkd::testing::write_file(
+      root / "etc/qemu.conf",
+      "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\n"
+      "remember_owner = 0\nsecurity_driver = \"none\"\n"
+      "cgroup_controllers = [ ]\nnamespaces = [ ]\nstdio_handler = \"file\"\n");
   nkd::testing::write_file(root / "etc/passwd",
                            nkd::testing::read_file("/etc/passwd") +
                                "libvirt-qemu:x:64055:64055:QEMU:/nonexistent:/usr/sbin/nologin\n");
@@ -56,20 +57,29 @@ void write_sandbox(const std::filesystem::path& root) {
       "set -e\n"
       "for dir in /run /var/lib /var/cache /var/log; do mount -t tmpfs tmpfs \"$dir\"; done\n"
       "mkdir -p /etc/libvirt 2>/dev/null || mount -t tmpfs tmpfs /etc/libvirt\n"
-      "mount --bind " + etc + " /etc/libvirt\n"
-      "mount --bind " + etc + "/passwd /etc/passwd\n"
-      "mount --bind " + etc + "/group /etc/group\n"
-      // bash stays PID 1 of the namespace and reaps what libvirtd leaves (its QEMU capability
-      // probes daemonize); libvirtd as PID 1 would not, and would wait on their zombies.
-      "libvirtd --config " + etc + "/libvirtd.conf &\n"
-      "wait $!\n");
+      "mount --bind " +
+          etc +
+          " /etc/libvirt\n"
+          "mount --bind " +
+          etc +
+          "/passwd /etc/passwd\n"
+          "mount --bind " +
+          etc +
+          "/group /etc/group\n"
+          // bash stays PID 1 of the namespace and reaps what libvirtd leaves (its QEMU capability
+          // probes daemonize); libvirtd as PID 1 would not, and would wait on their zombies.
+          "libvirtd --config " +
+          etc +
+          "/libvirtd.conf &\n"
+          "wait $!\n");
 }
 
 // The command line of the QEMU process of domain `name` ("" when there is none).
 std::vector<std::string> qemu_command_line(const std::string& name) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     std::ifstream file(entry.path() / "cmdline", std::ios::binary);
-    const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    const std::string text((std::istreambuf_iterator<char>(file)),
+                           std::istreambuf_iterator<char>());
     if (text.find("guest=" + name + ",") == std::string::npos) continue;
     std::vector<std::string> arguments;
     for (std::size_t start = 0; start < text.size();) {
@@ -90,7 +100,8 @@ class LibvirtQemu : public ::testing::Test {
       skip_reason_ = "needs root (the daemon runs in its own mount namespace)";
       return;
     }
-    for (const char* tool : {"/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/bin/qemu-img"}) {
+    for (const char* tool :
+         {"/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/bin/qemu-img"}) {
       if (!std::filesystem::exists(tool)) {
         skip_reason_ = std::string(tool) + " is not installed (tools/install-deps.sh --vm-test)";
         return;
@@ -104,12 +115,14 @@ class LibvirtQemu : public ::testing::Test {
          "bash", scratch_->str() + "/start.sh"},
         scratch_->str() + "/libvirtd.log");
     silence_default_error_printing();
-    const bool up = nkd::testing::wait_until(
-        [] { return ConnectPtr(virConnectOpen(uri_.c_str())) != nullptr; }, std::chrono::seconds(30));
+    const bool up =
+        nkd::testing::wait_until([] { return ConnectPtr(virConnectOpen(uri_.c_str())) != nullptr; },
+                                 std::chrono::seconds(30));
     ASSERT_TRUE(up) << nkd::testing::read_file(scratch_->str() + "/libvirtd.log");
     HostView view(uri_);
     const std::string pool = "<pool type='dir'><name>" + std::string(kQemuPool) +
-                             "</name><target><path>" + scratch_->str() + "/pool</path></target></pool>";
+                             "</name><target><path>" + scratch_->str() +
+                             "/pool</path></target></pool>";
     ASSERT_TRUE(StoragePoolPtr(virStoragePoolCreateXML(view.get(), pool.c_str(), 0)))
         << last_error("pool").message;
     view.ensure_volume(kQemuPool, kQemuBase, "qcow2");
@@ -140,10 +153,15 @@ class LibvirtQemu : public ::testing::Test {
     return *provider_;
   }
   static model::LibvirtPlatform platform() {
-    return {.connection = "local", .storage_pool = kQemuPool, .base_volume = kQemuBase,
-            .domain_type = "qemu", .size = {.vcpus = 1, .memory_mib = 128, .disk_gib = 1}};
+    return {.connection = "local",
+            .storage_pool = kQemuPool,
+            .base_volume = kQemuBase,
+            .domain_type = "qemu",
+            .size = {.vcpus = 1, .memory_mib = 128, .disk_gib = 1}};
   }
-  std::vector<std::string> volumes() const { return HostView(uri_).volumes(kQemuPool, cluster_ + "-"); }
+  std::vector<std::string> volumes() const {
+    return HostView(uri_).volumes(kQemuPool, cluster_ + "-");
+  }
 
   static inline std::string skip_reason_;
   static inline std::string uri_;
@@ -178,8 +196,10 @@ TEST_F(LibvirtQemu, BootsATinyDomainWhoseFwCfgHoldsTheNodesIgnitionAndPruneEndsI
   const auto info = nkd::testing::run_command(
       {"qemu-img", "info", "--output=json", "-U", scratch_->str() + "/pool/" + node + "-disk"});
   ASSERT_EQ(info.exit_code, 0) << info.err;
-  EXPECT_NE(info.out.find("\"backing-filename\": \"" + scratch_->str() + "/pool/" + kQemuBase + "\""),
-            std::string::npos) << info.out;
+  EXPECT_NE(
+      info.out.find("\"backing-filename\": \"" + scratch_->str() + "/pool/" + kQemuBase + "\""),
+      std::string::npos)
+      << info.out;
   EXPECT_NE(info.out.find("\"virtual-size\": 1073741824"), std::string::npos) << info.out;
 
   const Status removed = provider().remove(cluster_);
@@ -214,7 +234,8 @@ TEST_F(LibvirtQemu, ACreateKilledHalfWayAndRunAgainMakesNothingTwice) {
   waitpid(child, &status, 0);
   ASSERT_TRUE(reached);
   HostView view(uri_);
-  ASSERT_EQ(view.domains(cluster_ + "-"), (std::vector<std::string>{cluster_ + "-cp-0", cluster_ + "-w-0"}));
+  ASSERT_EQ(view.domains(cluster_ + "-"),
+            (std::vector<std::string>{cluster_ + "-cp-0", cluster_ + "-w-0"}));
   const auto pending = state_->pending_intents(cluster_);
   ASSERT_TRUE(pending);
   ASSERT_EQ(pending->size(), 1u);

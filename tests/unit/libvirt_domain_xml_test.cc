@@ -1,9 +1,8 @@
 // The libvirt provider's pure parts: XML escaping and reading, the domain and volume XML it
 // hands libvirt, the nkd metadata round trip, libvirt's error codes as nkd's, and how a domain
 // is shown to the planner.
-#include <libvirt/virterror.h>
-
 #include <gtest/gtest.h>
+#include <libvirt/virterror.h>
 
 #include "providers/libvirt/domain_xml.h"
 #include "providers/libvirt/libvirt_handles.h"
@@ -99,8 +98,8 @@ TEST(LibvirtXml, OverlayVolumeReadsThroughToTheBase) {
 }
 
 TEST(LibvirtXml, StartTagsReadQuotesAndSkipEndTagsAndComments) {
-  const auto tags = start_tags(
-      "<!-- <a x='no'/> --><a x=\"1 > 0\" y='&lt;'/></a><p:a x = '2'><b/></p:a>", "a");
+  const auto tags =
+      start_tags("<!-- <a x='no'/> --><a x=\"1 > 0\" y='&lt;'/></a><p:a x = '2'><b/></p:a>", "a");
   ASSERT_EQ(tags.size(), 3u);  // the comment's tag is read too: documents here have none
   EXPECT_EQ(tags[1].at("x"), "1 > 0");
   EXPECT_EQ(tags[1].at("y"), "<");
@@ -127,8 +126,12 @@ TEST(LibvirtErrors, CodesSayWhatTheCallerShouldDo) {
 TEST(LibvirtNodes, AFailedDomainIsRecreatedAndAnEarlierEpochKept) {
   Domain domain{.name = "c-w-0",
                 .uuid = "u",
-                .metadata = NodeMetadata{.cluster = "c", .node = "c-w-0", .pool = "w",
-                                         .role = "worker", .digest = "d", .epoch = "1"},
+                .metadata = NodeMetadata{.cluster = "c",
+                                         .node = "c-w-0",
+                                         .pool = "w",
+                                         .role = "worker",
+                                         .digest = "d",
+                                         .epoch = "1"},
                 .state = DomainState::kFailed};
   const plan::ObservedMachine machine = observed_machine(domain);
   EXPECT_TRUE(machine.failed);

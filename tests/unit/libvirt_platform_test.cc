@@ -77,19 +77,31 @@ TEST(LibvirtPlatform, ReportsEachMistakeAtItsLine) {
 )");
   const std::string text = messages(loaded);
   EXPECT_TRUE(loaded.model.clusters.empty());
-  EXPECT_NE(text.find("missing required field 'spec.platform.libvirt.connection'"), std::string::npos) << text;
-  EXPECT_NE(text.find(":9:20: error: spec.platform.libvirt.storagePool must not contain '/'"), std::string::npos) << text;
-  EXPECT_NE(text.find(":11:19: error: spec.platform.libvirt.domainType must be 'kvm' or 'qemu'"), std::string::npos) << text;
-  EXPECT_NE(text.find(":12:18: error: spec.platform.libvirt.memoryMiB must be between 512"), std::string::npos) << text;
-  EXPECT_NE(text.find(":14:9: error: spec.platform.libvirt.pools.wrokers sizes a pool that spec.pools does not have"), std::string::npos) << text;
+  EXPECT_NE(text.find("missing required field 'spec.platform.libvirt.connection'"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(":9:20: error: spec.platform.libvirt.storagePool must not contain '/'"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(":11:19: error: spec.platform.libvirt.domainType must be 'kvm' or 'qemu'"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(":12:18: error: spec.platform.libvirt.memoryMiB must be between 512"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(":14:9: error: spec.platform.libvirt.pools.wrokers sizes a pool that "
+                      "spec.pools does not have"),
+            std::string::npos)
+      << text;
 }
 
 TEST(LibvirtPlatform, TwoPlatformsAreRefused) {
   const LoadResult loaded = load(R"(    libvirt: {connection: lab, storagePool: p, baseVolume: b}
     bareMetal: {nodes: []}
 )");
-  EXPECT_NE(messages(loaded).find("spec.platform sets more than one of openstack, bareMetal and libvirt"),
-            std::string::npos)
+  EXPECT_NE(
+      messages(loaded).find("spec.platform sets more than one of openstack, bareMetal and libvirt"),
+      std::string::npos)
       << messages(loaded);
 }
 
@@ -114,7 +126,8 @@ libvirt:
       "    lab: {url: \"qemu:///system\"}\n",
       "syncd.yaml", nullptr);
   ASSERT_FALSE(broken);
-  EXPECT_NE(broken.error().message.find("syncd.yaml:4:11: error: unknown key 'url' in libvirt.connections.lab"),
+  EXPECT_NE(broken.error().message.find(
+                "syncd.yaml:4:11: error: unknown key 'url' in libvirt.connections.lab"),
             std::string::npos)
       << broken.error().message;
   EXPECT_NE(broken.error().message.find("missing required field 'libvirt.connections.lab.uri'"),

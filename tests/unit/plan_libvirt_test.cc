@@ -17,8 +17,8 @@ using Side = testing::RenderedCluster;
 
 model::Cluster libvirt_prod_east() {
   model::Cluster cluster = testing::openstack_cluster();
-  cluster.platform = model::LibvirtPlatform{.connection = "lab", .storage_pool = "default",
-                                            .base_volume = "nestos.qcow2"};
+  cluster.platform = model::LibvirtPlatform{
+      .connection = "lab", .storage_pool = "default", .base_volume = "nestos.qcow2"};
   return cluster;
 }
 
@@ -51,14 +51,16 @@ TEST(PlanLibvirt, NodesComeAndGoWithTheirDiskAndIgnitionVolumesInEveryForm) {
   const std::string text = plan::format_text(plan);
   EXPECT_NE(text.find("  create prod-east-workers-2 (pool workers, worker) with volumes "
                       "prod-east-workers-2-disk, prod-east-workers-2-ignition\n"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   const std::string markdown = plan::format_markdown(plan);
   EXPECT_NE(markdown.find("- **create** `prod-east-workers-2` (pool workers, worker) with volumes "
                           "`prod-east-workers-2-disk`, `prod-east-workers-2-ignition`"),
-            std::string::npos) << markdown;
+            std::string::npos)
+      << markdown;
   const auto json = plan::to_json(plan)["clusters"][0]["nodes"][0];
-  EXPECT_EQ(json["volumes"], nlohmann::json::array({"prod-east-workers-2-disk",
-                                                    "prod-east-workers-2-ignition"}));
+  EXPECT_EQ(json["volumes"],
+            nlohmann::json::array({"prod-east-workers-2-disk", "prod-east-workers-2-ignition"}));
 }
 
 TEST(PlanLibvirt, AFirstBootChangeReplacesWorkersAndRefusesTheControlPlane) {
