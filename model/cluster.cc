@@ -68,12 +68,12 @@ std::vector<Node> expand_nodes(const Cluster& cluster) {
     }
     return nodes;
   }
-  const auto& openstack = std::get<OpenStackPlatform>(cluster.platform);
+  const auto* openstack = std::get_if<OpenStackPlatform>(&cluster.platform);
   for (const Pool& pool : cluster.pools) {
     for (int index = 0; index < pool.replicas; ++index) {
       nodes.push_back(Node{.name = cluster.name + "-" + pool.name + "-" + std::to_string(index),
                            .pool = pool.name, .role = pool.role, .index = index, .ip = "",
-                           .mac = "", .flavor = pool.flavor.empty() ? openstack.flavor : pool.flavor,
+                           .mac = "", .flavor = pool.flavor.empty() && openstack != nullptr ? openstack->flavor : pool.flavor,
                            .arch = pool.arch.value_or(cluster.os.arch)});
     }
   }

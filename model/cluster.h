@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -73,7 +74,31 @@ struct BareMetalPlatform {
   std::optional<BareMetalBoot> boot;  // none: nkd serves no boot script for these machines
 };
 
-using Platform = std::variant<OpenStackPlatform, BareMetalPlatform>;
+// The size of each libvirt machine of a pool (spec.platform.libvirt, and its pools: overrides).
+struct LibvirtMachineSize {
+  int vcpus = 2;
+  int memory_mib = 4096;
+  int disk_gib = 20;
+};
+
+// Machines as libvirt domains on one host: each node boots a copy-on-write copy of
+// base_volume from storage_pool, its Ignition handed to it through QEMU's fw_cfg.
+struct LibvirtPlatform {
+  std::string connection;    // a name under libvirt.connections in syncd.yaml (the URI lives there)
+  std::string storage_pool;  // where the base volume is and the node volumes go
+  std::string base_volume;   // the OS image (a volume of storage_pool)
+  std::string network;       // a libvirt network; empty: the domains get no network interface
+  std::string domain_type = "kvm";  // "kvm", or "qemu" (emulation, where there is no KVM)
+  LibvirtMachineSize size;          // every pool's, unless `pool_sizes` names the pool
+  std::map<std::string, LibvirtMachineSize> pool_sizes;
+
+  [[nodiscard]] const LibvirtMachineSize& size_of(const std::string& pool) const {
+    const auto found = pool_sizes.find(pool);
+    return found == pool_sizes.end() ? size : found->second;
+  }
+};
+
+using Platform = std::variant<OpenStackPlatform, BareMetalPlatform, LibvirtPlatform>;
 
 struct OsSpec {
   std::string version;
@@ -197,6 +222,10 @@ struct Cluster {
   [[nodiscard]] bool is_openstack() const {
     return std::holds_alternative<OpenStackPlatform>(platform);
   }
+  [[nodiscard]] bool is_libvirt() const { return std::holds_alternative<LibvirtPlatform>(platform); }
+  // Whether nkd makes the machines itself (OpenStack servers, libvirt domains), so that it may
+  // replace them; bare-metal machines are only ever booted.
+  [[nodiscard]] bool makes_machines() const { return is_openstack() || is_libvirt(); }
 };
 
 // One machine the cluster should have. Node names are <cluster>-<pool>-<index>; bare-metal nodes

@@ -94,7 +94,7 @@ void ClusterParser::parse_spec(const YAML::Node& spec, Cluster& cluster) {
   if (spec["platform"].IsDefined()) {
     parse_platform(spec["platform"], cluster);
   } else {
-    fields_.error_at(spec, "missing required field 'spec.platform' (openstack or bareMetal)");
+    fields_.error_at(spec, "missing required field 'spec.platform' (openstack, bareMetal or libvirt)");
   }
   if (spec["os"].IsDefined()) {
     parse_os(spec["os"], cluster.os);
@@ -126,23 +126,31 @@ void ClusterParser::parse_spec(const YAML::Node& spec, Cluster& cluster) {
     else fields_.error_at(spec["driftPolicy"], "spec.driftPolicy must be 'correct' or 'report', got '" + *policy + "'");
   }
   check_topology(spec, cluster);
+  check_libvirt_pools(spec, cluster);
   check_endpoint(spec, cluster);
 }
 
 void ClusterParser::parse_platform(const YAML::Node& platform, Cluster& cluster) {
-  if (!fields_.expect_map(platform, "spec.platform", {"openstack", "bareMetal"})) return;
-  const bool has_openstack = platform["openstack"].IsDefined();
-  const bool has_bare_metal = platform["bareMetal"].IsDefined();
-  if (has_openstack == has_bare_metal) {
-    fields_.error_at(platform, has_openstack
-                                   ? "spec.platform sets both openstack and bareMetal; keep exactly one"
-                                   : "spec.platform must set exactly one of openstack or bareMetal");
+  if (!fields_.expect_map(platform, "spec.platform", {"openstack", "bareMetal", "libvirt"})) return;
+  const int count = static_cast<int>(platform["openstack"].IsDefined()) +
+                    static_cast<int>(platform["bareMetal"].IsDefined()) +
+                    static_cast<int>(platform["libvirt"].IsDefined());
+  if (count != 1) {
+    fields_.error_at(platform, count > 1
+                                   ? "spec.platform sets more than one of openstack, bareMetal and "
+                                     "libvirt; keep exactly one"
+                                   : "spec.platform must set exactly one of openstack, bareMetal "
+                                     "or libvirt");
     return;
   }
-  if (has_openstack) {
+  if (platform["openstack"].IsDefined()) {
     OpenStackPlatform openstack;
     parse_openstack(platform["openstack"], openstack);
     cluster.platform = std::move(openstack);
+  } else if (platform["libvirt"].IsDefined()) {
+    LibvirtPlatform libvirt;
+    parse_libvirt(platform["libvirt"], libvirt);
+    cluster.platform = std::move(libvirt);
   } else {
     BareMetalPlatform bare_metal;
     parse_bare_metal(platform["bareMetal"], bare_metal);

@@ -30,6 +30,11 @@ class ClusterParser {
   void parse_platform(const YAML::Node& platform, Cluster& cluster);
   void parse_openstack(const YAML::Node& node, OpenStackPlatform& openstack);
   void parse_bare_metal(const YAML::Node& node, BareMetalPlatform& bare_metal);
+  // spec.platform.libvirt (cluster_parser_libvirt.cc).
+  void parse_libvirt(const YAML::Node& node, LibvirtPlatform& libvirt);
+  void parse_libvirt_size(const YAML::Node& node, const std::string& where, LibvirtMachineSize& size);
+  // Each pool the libvirt platform sizes must be one of spec.pools.
+  void check_libvirt_pools(const YAML::Node& spec, const Cluster& cluster);
   void parse_bare_metal_boot(const YAML::Node& node, BareMetalBoot& boot);
   void parse_os(const YAML::Node& node, OsSpec& os);
   void parse_kubernetes(const YAML::Node& node, KubernetesSpec& kubernetes);

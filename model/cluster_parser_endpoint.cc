@@ -155,6 +155,10 @@ void ClusterParser::check_endpoint(const YAML::Node& spec, const Cluster& cluste
                                ? ": on OpenStack set virtualIP.address to a free address of the "
                                  "cluster's network (nkd reserves it with a Neutron port), or "
                                  "set controlPlaneEndpoint to a DNS name or load balancer"
+                           : cluster.is_libvirt()
+                               ? ": on libvirt set virtualIP.address to a free address of the "
+                                 "domains' network, or set controlPlaneEndpoint to a DNS name "
+                                 "or load balancer"
                                : ": give the control-plane machine an ip in "
                                  "spec.platform.bareMetal.nodes, or set controlPlaneEndpoint or "
                                  "virtualIP.address"));

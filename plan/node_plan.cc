@@ -90,7 +90,7 @@ std::vector<DesiredNode> desired_nodes(const render::ClusterRender& render) {
 
 NodePolicy policy_for(const model::Cluster& cluster, bool drain_before_delete) {
   return NodePolicy{.max_unavailable = cluster.upgrade.max_unavailable,
-                    .machines_replaceable = cluster.is_openstack(),
+                    .machines_replaceable = cluster.makes_machines(),
                     .drain_before_delete = drain_before_delete};
 }
 

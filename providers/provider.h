@@ -1,5 +1,5 @@
 // InfrastructureProvider: makes a platform's machines match a cluster's render, and reports what
-// it sees. One implementation per platform (baremetal/, openstack/). Called by the reconciler from
+// it sees. One implementation per platform (baremetal/, openstack/, libvirt/). Called by the reconciler from
 // one thread per cluster at a time; implementations must be safe for different clusters in
 // parallel. Every call is bounded in time and idempotent: calling apply() twice with the same
 // render changes nothing the second time.
@@ -16,6 +16,13 @@
 #include "state/node_store.h"
 
 namespace nkd::providers {
+
+// The generation of nkd's own first-boot content a machine was made with, recorded on every
+// machine a provider makes (OpenStack: metadata nkd.epoch; libvirt: <nkd:epoch>). An nkd release
+// whose render changes every node's first-boot config for reasons of its own (not the
+// definitions') bumps it: machines from an earlier epoch are then kept, not replaced (a release
+// must not roll every cluster's machines, nor stop every cluster at its control plane).
+inline constexpr const char* kRenderEpoch = "2";
 
 struct ObservedNode {
   std::string name;

@@ -182,10 +182,13 @@ Attempt ApplyStep::apply(const DesiredCluster& desired, state::ClusterRecord& re
   }
   providers::InfrastructureProvider* provider = provider_for(desired.cluster);
   Result<providers::ApplyOutcome> outcome =
-      provider != nullptr ? provider->apply(desired.cluster, render, hooks_for(desired.cluster))
-                          : Result<providers::ApplyOutcome>(Error{
-                                ErrorCode::kUnavailable,
-                                "no OpenStack provider is configured; set clouds: in syncd.yaml"});
+      provider != nullptr
+          ? provider->apply(desired.cluster, render, hooks_for(desired.cluster))
+          : Result<providers::ApplyOutcome>(Error{
+                ErrorCode::kUnavailable,
+                desired.cluster.is_libvirt()
+                    ? "no libvirt provider is configured; set libvirt.connections in syncd.yaml"
+                    : "no OpenStack provider is configured; set clouds: in syncd.yaml"});
   phases.lap("provider");
   if (!outcome) return finish_failed(desired, record, row->id, outcome.error());
   if (!outcome->held.empty()) {
@@ -343,6 +346,7 @@ void ApplyStep::record_render_failure(const DesiredCluster& desired, state::Clus
 }
 
 providers::InfrastructureProvider* ApplyStep::provider_for(const model::Cluster& cluster) {
+  if (cluster.is_libvirt()) return wiring_.libvirt;
   return cluster.is_openstack() ? openstack_ : &bare_metal_;
 }
 

@@ -1,5 +1,6 @@
 // ReconcileWiring: what the daemon plugs into the reconciler before its workers start (listeners
-// for outcomes, drift and maintenance windows, the cluster access, the pointer publisher). Set
+// for outcomes, drift and maintenance windows, the cluster access, the pointer publisher, the
+// libvirt provider). Set
 // before start() and only read while the workers run, so it needs no lock.
 #pragma once
 
@@ -8,6 +9,7 @@
 
 #include "common/result.h"
 #include "model/cluster.h"
+#include "providers/provider.h"
 #include "reconcile/cluster_sync.h"
 #include "render/render.h"
 
@@ -34,6 +36,9 @@ struct ReconcileWiring {
   WindowListener window_listener;
   ClusterSync* cluster_sync = nullptr;  // clusterAccess: direct; nullptr: none
   PointerPublisher pointer_publisher;
+  // The provider of spec.platform.libvirt clusters; nullptr: syncd.yaml has no libvirt
+  // connections, and such a cluster fails its apply saying so.
+  providers::InfrastructureProvider* libvirt = nullptr;
 };
 
 }  // namespace nkd::reconcile

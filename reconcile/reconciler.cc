@@ -174,6 +174,7 @@ void Reconciler::delete_cluster(const std::string& name) {
   // The platform is not known once the definition is gone: each provider removes what it holds.
   Status removed = bare_metal_.remove(name);
   if (removed && openstack_ != nullptr) removed = openstack_->remove(name);
+  if (removed && wiring_.libvirt != nullptr) removed = wiring_.libvirt->remove(name);
   if (!removed) {
     record.last_error = "deleting " + name + ": " + removed.error().message;
     record.phase_message = retry_message(removed.error().retry(), options_);

@@ -103,6 +103,8 @@ class Reconciler {
   // configs are larger than Nova's user_data allows), before its servers are made. Set before
   // start(); without one such a cluster is refused (its nodes could not boot).
   using PointerPublisher = reconcile::PointerPublisher;
+  // The provider of libvirt clusters (spec.platform.libvirt); unset: such clusters fail.
+  void set_libvirt_provider(providers::InfrastructureProvider* libvirt) { wiring_.libvirt = libvirt; }
   void set_pointer_publisher(PointerPublisher publisher) {
     wiring_.pointer_publisher = std::move(publisher);
   }

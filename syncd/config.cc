@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -335,6 +336,34 @@ void parse_http(model::YamlFields& fields, const YAML::Node& node, DaemonConfig&
   }
 }
 
+// libvirt.connections: NAME -> {uri, keepaliveInterval, keepaliveCount}.
+void parse_libvirt(model::YamlFields& fields, const YAML::Node& node, DaemonConfig& config) {
+  if (!fields.expect_map(node, "libvirt", {"connections"})) return;
+  const YAML::Node connections = node["connections"];
+  if (!connections.IsDefined()) return;
+  if (!connections.IsMap()) {
+    fields.error_at(connections, "libvirt.connections must be a mapping of name to {uri: ...}");
+    return;
+  }
+  for (const auto& entry : connections) {
+    const std::string name = entry.first.Scalar();
+    const std::string where = "libvirt.connections." + name;
+    if (!fields.expect_map(entry.second, where, {"uri", "keepaliveInterval", "keepaliveCount"})) {
+      continue;
+    }
+    providers::libvirt::LibvirtConnectionSettings connection;
+    connection.uri = fields.string(entry.second, "uri", where, true).value_or("");
+    std::int64_t interval_ms = connection.keepalive_interval_seconds * 1000LL;
+    parse_duration_field(fields, entry.second, "keepaliveInterval", "5s", interval_ms);
+    connection.keepalive_interval_seconds = static_cast<int>(std::min<std::int64_t>(interval_ms / 1000, 3600));
+    if (const auto count = fields.integer(entry.second, "keepaliveCount", where, false)) {
+      if (*count < 1 || *count > 100) fields.error_at(entry.second["keepaliveCount"], where + ".keepaliveCount must be between 1 and 100");
+      else connection.keepalive_count = *count;
+    }
+    config.libvirt.connections[name] = std::move(connection);
+  }
+}
+
 void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonConfig& config) {
   if (root["repository"].IsDefined()) {
     parse_repository(fields, root["repository"], config.repository);
@@ -344,6 +373,7 @@ void parse_top_level(model::YamlFields& fields, const YAML::Node& root, DaemonCo
   if (root["webhooks"].IsDefined()) parse_webhooks(fields, root["webhooks"], config.webhooks);
   if (root["state"].IsDefined()) parse_state(fields, root["state"], config);
   config.openstack.clouds_file = fields.string(root, "clouds", "", false).value_or("");
+  if (root["libvirt"].IsDefined()) parse_libvirt(fields, root["libvirt"], config);
   config.listen = fields.string(root, "listen", "", false).value_or(config.listen);
   config.public_url = fields.string(root, "publicURL", "", false).value_or("");
   config.prune = fields.boolean(root, "prune", "").value_or(false);
@@ -437,7 +467,7 @@ Result<DaemonConfig> parse_daemon_config(const std::string& text, const std::str
             {"repository", "webhooks", "state", "clouds", "listen", "publicURL", "prune",
              "clusterAccess", "apiServers", "egress", "workers", "resyncInterval", "readyTimeout",
              "rolloutStallTimeout", "stallTimeout", "maxConcurrentCreates", "forge", "http", "api",
-             "maintenance", "notifications"})) {
+             "maintenance", "notifications", "libvirt"})) {
       parse_top_level(fields, root, config);
     }
   } catch (const YAML::Exception& error) {

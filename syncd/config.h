@@ -1,7 +1,8 @@
 // DaemonConfig: /etc/nkd/syncd.yaml (DESIGN.md §4), parsed and checked. Problems are reported
 // as `path:line:col: message`, and a config with any problem is refused as a whole (a SIGHUP
 // reload keeps the running config). Each stage owns the struct of its settings (source/,
-// state/, reconcile/, providers/openstack/); DaemonConfig gathers them with the daemon's own
+// state/, reconcile/, providers/openstack/,
+// providers/libvirt/); DaemonConfig gathers them with the daemon's own
 // (listener, webhooks, forge, notifications, egress), and config.cc parses them all.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include "common/cidr.h"
 #include "common/maintenance_window.h"
 #include "common/result.h"
+#include "providers/libvirt/libvirt_settings.h"
 #include "providers/openstack/openstack_settings.h"
 #include "reconcile/reconcile_settings.h"
 #include "source/source_settings.h"
@@ -67,6 +69,7 @@ struct DaemonConfig {
   WebhooksConfig webhooks;
   state::StateSettings state;
   providers::openstack::OpenStackSettings openstack;
+  providers::libvirt::LibvirtSettings libvirt;
   reconcile::ReconcileSettings reconcile;
   std::string listen = "127.0.0.1:9480";
   // The base URL nodes use to fetch Ignition configs; default https://<listen> (http:// when

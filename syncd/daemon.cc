@@ -132,6 +132,10 @@ Daemon::Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock,
         providers::openstack::OpenStackProviderOptions{
             .max_concurrent_creates = config_.openstack.max_concurrent_creates});
   }
+  if (!config_.libvirt.connections.empty()) {
+    libvirt_ = std::make_unique<providers::libvirt::LibvirtProvider>(config_.libvirt, clock_,
+                                                                     *store_, &metrics_);
+  }
   if (config_.reconcile.cluster_access == reconcile::ClusterAccess::kDirect) {
     cluster_sync_ = std::make_unique<reconcile::ClusterSync>(
         *store_, *http_client_, clock_, &metrics_,
@@ -149,6 +153,7 @@ Daemon::Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock,
                         .cluster_access = config_.reconcile.cluster_access,
                         .maintenance_windows = config_.reconcile.maintenance_windows});
   reconciler_->set_cluster_sync(cluster_sync_.get());
+  reconciler_->set_libvirt_provider(libvirt_.get());
   reconciler_->set_progress_monitor(&progress_,
                                     std::chrono::milliseconds(config_.stall_timeout_ms));
   reconciler_->set_pointer_publisher(

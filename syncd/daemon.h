@@ -21,6 +21,7 @@
 #include "model/diagnostics.h"
 #include "model/mac_addresses.h"
 #include "providers/baremetal/baremetal_provider.h"
+#include "providers/libvirt/libvirt_provider.h"
 #include "providers/openstack/openstack_provider.h"
 #include "reconcile/reconciler.h"
 #include "source/commit_verifier.h"
@@ -114,6 +115,7 @@ class Daemon {
   providers::BareMetalProvider bare_metal_;
   std::unique_ptr<HttpClient> http_client_;  // DaemonParts::http
   std::unique_ptr<providers::openstack::OpenStackProvider> openstack_;  // when clouds: is set
+  std::unique_ptr<providers::libvirt::LibvirtProvider> libvirt_;  // when libvirt.connections is set
   std::unique_ptr<reconcile::ClusterSync> cluster_sync_;  // when clusterAccess: direct
   std::unique_ptr<reconcile::Reconciler> reconciler_;
   std::unique_ptr<CommitReceiver> commit_receiver_;  // the reconciler, as the commit step sees it

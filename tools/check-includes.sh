@@ -32,7 +32,8 @@ declare -A allowed=(
   [plan/review]="plan/review plan render model common"
   # The stored cluster PKI is brought up to date by render/pki.
   [state]="state render model common"
-  # OpenStack records its intents through the store's interface, never its implementation.
+  # OpenStack and libvirt record their intents through the store's interface, never its
+  # implementation.
   [providers]="providers plan render model metrics common state/intent_log.h state/node_store.h"
   # A commit's identity only (a plain struct), not the libgit2 source.
   [reconcile]="reconcile providers state source/commit_info.h plan render model metrics common"

@@ -3,13 +3,16 @@
 # everything is present it runs no apt-get at all.
 #   tools/install-deps.sh          build and run dependencies
 #   tools/install-deps.sh --test   also what the test suite's real servers need
+#   tools/install-deps.sh --test-without-vm   the same less libvirtd and QEMU (tools/test.sh
+#                                             installs those in the background, beside the build)
+#   tools/install-deps.sh --vm-test           only libvirtd and QEMU, for the libvirt tests
 set -euo pipefail
 
 build_packages=(
   build-essential cmake pkg-config ccache git ca-certificates openssl
   libgit2-dev libyaml-cpp-dev nlohmann-json3-dev libcurl4-openssl-dev libssl-dev
   prometheus-cpp-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libsqlite3-dev
-  libsystemd-dev help2man dpkg-dev lld libgpgme-dev gpg
+  libsystemd-dev help2man dpkg-dev lld libgpgme-dev gpg libvirt-dev
 )
 test_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
@@ -18,11 +21,19 @@ test_packages=(
   prometheus systemd etcd-server etcd-client
   clang-14 libclang-rt-14-dev
 )
+# The libvirt contract tests' own libvirtd with its QEMU driver (x86 only, no KVM needed: TCG).
+# About 21 MB to download on a fresh machine, mostly qemu-system-x86.
+vm_test_packages=(
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+)
 
-wanted=("${build_packages[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  wanted+=("${test_packages[@]}")
-fi
+case "${1:-}" in
+  "") wanted=("${build_packages[@]}") ;;
+  --test) wanted=("${build_packages[@]}" "${test_packages[@]}" "${vm_test_packages[@]}") ;;
+  --test-without-vm) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
+  --vm-test) wanted=("${vm_test_packages[@]}") ;;
+  *) echo "install-deps: unknown option $1; use --test, --test-without-vm or --vm-test" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${wanted[@]}"; do
@@ -41,7 +52,8 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Package scripts must not start services (sshd, lighttpd) on the host: tests start their own.
+# Package scripts must not start services (sshd, lighttpd, libvirtd) on the host: tests start
+# their own.
 policy=/usr/sbin/policy-rc.d
 created_policy=0
 if [[ ! -e "$policy" ]]; then

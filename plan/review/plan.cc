@@ -22,18 +22,23 @@ const render::NodeRender* find_node(const render::ClusterRender* render, const s
 }
 
 // On OpenStack every node has a Neutron port named after it, made before its server and
-// deleted after it (providers/openstack).
+// deleted after it (providers/openstack); on libvirt two volumes named after it, its disk and
+// its Ignition (providers/libvirt/node_machines.h).
 NodeStep step_for(const NodeDecision& decision, const model::Cluster* platform) {
-  return {.action = decision.action,
+  const bool touches_machine = decision.action != NodeAction::kRefuse;
+  NodeStep step{.action = decision.action,
           .name = decision.name,
           .pool = decision.pool,
           .role = decision.role ? model::to_string(*decision.role) : "",
           .batch = decision.batch,
           .refusal = decision.action == NodeAction::kRefuse ? decision.reason : "",
-          .port = platform != nullptr && platform->is_openstack() &&
-                          decision.action != NodeAction::kRefuse
+          .port = platform != nullptr && platform->is_openstack() && touches_machine
                       ? decision.name
                       : ""};
+  if (platform != nullptr && platform->is_libvirt() && touches_machine) {
+    step.volumes = {decision.name + "-disk", decision.name + "-ignition"};
+  }
+  return step;
 }
 
 std::optional<model::PoolRole> role_named(const std::string& role) {

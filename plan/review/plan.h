@@ -4,7 +4,8 @@
 // providers carry out: create, replace with the first-boot inputs that force it, delete, and
 // refuse with the reason), in-place upgrades housekeeper rolls out, and housekeeper manifest
 // changes. On OpenStack each node comes and goes with its Neutron port (named after the node),
-// and a virtual IP is reserved with a port of its own (<cluster>-vip), so both show too.
+// and a virtual IP is reserved with a port of its own (<cluster>-vip), so both show too; on
+// libvirt each node comes and goes with its disk and Ignition volumes.
 //
 // Pure: renders in, plan out. Both renders must come from the same cluster PKI, so that only real
 // changes show. The base's nodes count as built from the base's configs; which config changes
@@ -41,6 +42,9 @@ struct NodeStep {
   // OpenStack: the Neutron port made before the node's server (create, replace) or deleted after
   // it (delete, replace); named after the node. "" on other platforms.
   std::string port;
+  // libvirt: the node's own volumes (its disk and its Ignition), made before its domain (create,
+  // replace) and deleted with it (delete, replace). Empty on other platforms.
+  std::vector<std::string> volumes;
 };
 
 // What reserves an OpenStack cluster's virtual IP: the port's address, and whether a floating IP

@@ -95,6 +95,11 @@ std::string cluster_section(const ClusterPlan& cluster, bool with_diffs) {
       out << (step.action == NodeAction::kReplace ? " with a new port `" : " with port `")
           << step.port << "`";
     }
+    for (std::size_t i = 0; i < step.volumes.size(); ++i) {
+      out << (i > 0 ? ", `"
+                    : step.action == NodeAction::kReplace ? " with new volumes `" : " with volumes `")
+          << step.volumes[i] << "`";
+    }
     out << describe_batch(step);
     for (std::size_t i = 0; i < step.reasons.size(); ++i) {
       out << (i == 0 ? ": " : "; ") << step.reasons[i];

@@ -148,6 +148,11 @@ std::string describe_virtual_ip(const VirtualIpChange& change) {
 }
 
 std::string describe_port(const NodeStep& step) {
+  if (!step.volumes.empty()) {
+    std::string names;
+    for (const std::string& volume : step.volumes) names += (names.empty() ? "" : ", ") + volume;
+    return (step.action == NodeAction::kReplace ? " with new volumes " : " with volumes ") + names;
+  }
   if (step.port.empty()) return "";
   return (step.action == NodeAction::kReplace ? " with a new port " : " with port ") + step.port;
 }
@@ -225,6 +230,7 @@ nlohmann::json to_json(const Plan& plan) {
                        {"port", step.port.empty() ? json(nullptr) : json(step.port)},
                        {"batch", step.batch < 0 ? json(nullptr) : json(step.batch)},
                        {"refusal", step.refusal.empty() ? json(nullptr) : json(step.refusal)}});
+      if (!step.volumes.empty()) nodes.back()["volumes"] = step.volumes;
     }
     json virtual_ip = nullptr;
     if (cluster.virtual_ip) {

@@ -29,13 +29,9 @@ inline constexpr const char* kDigestKey = "nkd.digest";
 inline constexpr const char* kBootKey = "nkd.boot";  // render::NodeRender::boot_digest
 inline constexpr const char* kRoleKey = "nkd.role";
 inline constexpr const char* kPoolKey = "nkd.pool";
-// The generation of nkd's own first-boot content a server was made with. An nkd release whose
-// render changes every node's first-boot config for reasons of its own (not the definitions')
-// bumps kRenderEpoch: servers from an earlier epoch are then kept, not replaced (a release must
-// not roll every cluster's machines, nor stop every cluster at its control plane). A server
-// without the key is from before epochs; new servers carry the current one.
+// The render epoch a server was made by (providers/provider.h, kRenderEpoch). A server without
+// the key is from before epochs; new servers carry the current one.
 inline constexpr const char* kEpochKey = "nkd.epoch";
-inline constexpr const char* kRenderEpoch = "2";
 
 [[nodiscard]] ObservedNode observed_node(const Server& server);
 // The metadata of the server made for `node` (DESIGN.md §9); observed_machine() reads it back.
