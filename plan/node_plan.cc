@@ -178,4 +178,24 @@ NodePlan plan_nodes(const std::vector<DesiredNode>& desired,
   return plan;
 }
 
+Error control_plane_refusal(const std::string& cluster,
+                            const std::vector<const NodeDecision*>& refused,
+                            std::string_view machine) {
+  std::string names;
+  for (const NodeDecision* decision : refused) {
+    names += (names.empty() ? "" : ", ") + decision->name;
+  }
+  const std::string word(machine);
+  return Error{ErrorCode::kConflict,
+               "cluster " + cluster + ": control-plane node(s) " + names +
+                   " were built from an earlier first-boot config (Ignition runs only at first "
+                   "boot) and nkd does not replace control-plane " +
+                   word +
+                   "s itself, since a new one would re-initialise or split the cluster's etcd; "
+                   "workers were replaced. Revert the first-boot change for the control-plane "
+                   "pool, or replace the node by hand (remove its etcd member, then delete its " +
+                   word + "; nkd makes it anew)"}
+      .with_retry(Retry::stalled());
+}
+
 }  // namespace nkd::plan

@@ -36,6 +36,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/result.h"
 #include "model/cluster.h"
 #include "render/render.h"
 
@@ -105,6 +106,13 @@ struct NodePlan {
   // kReplace decisions grouped by batch, in order.
   [[nodiscard]] std::vector<std::vector<const NodeDecision*>> replace_batches() const;
 };
+
+// The error an apply ends with when the plan refused control-plane nodes (kRefuse): it names
+// them and the way out. `machine` is the platform's word for one ("server", "domain"). Stalled:
+// only a change in Git lifts the refusal, so retrying sooner would refuse the same again.
+[[nodiscard]] Error control_plane_refusal(const std::string& cluster,
+                                          const std::vector<const NodeDecision*>& refused,
+                                          std::string_view machine);
 
 [[nodiscard]] NodePlan plan_nodes(const std::vector<DesiredNode>& desired,
                                   const std::vector<ObservedMachine>& observed,

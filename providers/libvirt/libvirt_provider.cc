@@ -18,23 +18,6 @@ const render::NodeRender& node_named(const render::ClusterRender& render, const 
   return *found;
 }
 
-// The apply fails, after everything else is done, naming the nodes the planner refused.
-Error refusal_error(const std::string& cluster,
-                    const std::vector<const plan::NodeDecision*>& refused) {
-  std::string names;
-  for (const plan::NodeDecision* decision : refused) {
-    names += (names.empty() ? "" : ", ") + decision->name;
-  }
-  return Error{ErrorCode::kConflict,
-               "cluster " + cluster + ": control-plane node(s) " + names +
-                   " were built from an earlier first-boot config (Ignition runs only at first "
-                   "boot) and nkd does not replace control-plane domains itself, since a new one "
-                   "would re-initialise or split the cluster's etcd; workers were replaced. Revert "
-                   "the first-boot change for the control-plane pool, or replace the node by hand "
-                   "(remove its etcd member, then delete its domain; nkd makes it anew)"}
-      .with_retry(Retry::stalled());
-}
-
 struct Counts {
   int created = 0;
   int replaced = 0;
@@ -158,7 +141,7 @@ Result<ApplyOutcome> LibvirtProvider::apply(const model::Cluster& cluster,
   }
   NKD_ASSIGN_OR_RETURN(std::vector<Domain> after, run.domains());
   if (const auto refused = decided.of(plan::NodeAction::kRefuse); !refused.empty()) {
-    return refusal_error(cluster.name, refused);
+    return plan::control_plane_refusal(cluster.name, refused, "domain");
   }
   ApplyOutcome outcome = outcome_of(after, render, counts);
   outcome.decisions = decided.decisions;

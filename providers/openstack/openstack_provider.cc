@@ -24,24 +24,6 @@ const render::NodeRender& node_named(const render::ClusterRender& render, const 
   return *found;
 }
 
-// The apply fails, after everything else is done, naming the nodes the planner refused and the
-// way out (each refusal's reason says it).
-Error refusal_error(const std::string& cluster, const std::vector<const plan::NodeDecision*>& refused) {
-  std::string names;
-  for (const plan::NodeDecision* decision : refused) {
-    names += (names.empty() ? "" : ", ") + decision->name;
-  }
-  return Error{ErrorCode::kConflict,
-               "cluster " + cluster + ": control-plane node(s) " + names +
-                   " were built from an earlier first-boot config (Ignition runs only at first "
-                   "boot) and nkd does not replace control-plane servers itself, since a new one "
-                   "would re-initialise or split the cluster's etcd; workers were replaced. Revert "
-                   "the first-boot change for the control-plane pool, or replace the node by hand "
-                   "(remove its etcd member, then delete its server; nkd makes it anew)"}
-      // Only a change in Git lifts the refusal: retrying sooner would refuse the same again.
-      .with_retry(Retry::stalled());
-}
-
 struct Counts {
   int created = 0;
   int replaced = 0;
@@ -176,7 +158,7 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
                             "observing cluster " + cluster.name);
   NKD_RETURN_IF_ERROR(run.settle_network(after, render.nodes));
   if (const auto refused = decided.of(plan::NodeAction::kRefuse); !refused.empty()) {
-    return refusal_error(cluster.name, refused);
+    return plan::control_plane_refusal(cluster.name, refused, "server");
   }
   ApplyOutcome outcome = outcome_of(after, render, counts);
   outcome.decisions = decided.decisions;
