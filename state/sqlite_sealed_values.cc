@@ -1,7 +1,5 @@
 #include "state/sqlite_sealed_values.h"
 
-#include <chrono>
-#include <thread>
 #include <vector>
 
 namespace nkd::state {
@@ -59,13 +57,12 @@ Status reseal_one(const SqliteConnection& connection, const StoredPlace& stored)
 }
 
 // Copies the WAL into the file and empties it. SQLite reports a reader that kept the checkpoint
-// from finishing (another process reading the state) as a row, busy = 1, not as an error: it is
-// tried again for a while, then reported, since the old copies would stay in the WAL.
+// from finishing (another process reading the state) as a row, busy = 1, not as an error, after
+// waiting for it up to the busy timeout (5 s): one more try, then it is reported, since the old
+// copies would stay in the WAL.
 Status truncate_wal(sqlite3* db, const std::string& path) {
-  constexpr int kAttempts = 50;
-  constexpr auto kPause = std::chrono::milliseconds(100);
+  constexpr int kAttempts = 2;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(kPause);
     NKD_ASSIGN_OR_RETURN(auto checkpoint,
                          sqlite::Statement::prepare(db, "PRAGMA wal_checkpoint(TRUNCATE)"));
     NKD_ASSIGN_OR_RETURN(const bool row, checkpoint.step());
@@ -73,8 +70,8 @@ Status truncate_wal(sqlite3* db, const std::string& path) {
   }
   return Error{ErrorCode::kUnavailable,
                "the values are sealed again, but another reader of " + path +
-                   " kept their old copies in its WAL for 5 s; run `nkd state rotate-key` again "
-                   "when no other nkd command reads the state"};
+                   " kept their old copies in its WAL; run `nkd state rotate-key` again when no "
+                   "other nkd command reads the state"};
 }
 
 }  // namespace
@@ -110,9 +107,10 @@ Result<std::int64_t> SqliteSealedValues::reseal_all() {
     }
     NKD_RETURN_IF_ERROR(transaction.commit());
   }
+  // The old bytes are still in the WAL and, until vacuumed, in the file's free pages. The WAL is
+  // emptied even when nothing was stale: a run that a reader stopped here is finished by the next.
+  NKD_RETURN_IF_ERROR(truncate_wal(connection_.db(), connection_.path()));
   if (!stale.empty()) {
-    // The old bytes are still in the WAL and, until vacuumed, in the file's free pages.
-    NKD_RETURN_IF_ERROR(truncate_wal(connection_.db(), connection_.path()));
     NKD_RETURN_IF_ERROR(sqlite::exec(connection_.db(), "VACUUM",
                                      "removing the old copies from " + connection_.path()));
     NKD_RETURN_IF_ERROR(truncate_wal(connection_.db(), connection_.path()));

@@ -157,6 +157,26 @@ TEST_F(SealedStateStoreTest, ResealingMovesEveryValueToTheCurrentKeyAndLeavesNoO
   EXPECT_FALSE(open_sealed_store(db_, SecretSealer())->reseal_all().ok());  // no key to seal with
 }
 
+TEST_F(SealedStateStoreTest, AReaderThatHoldsTheWalIsReportedAndTheNextRunFinishes) {
+  fill(*open_sealed_store(db_, SecretSealer()));
+  auto store = open_sealed_store(db_, test_sealer({test_state_key('a')}));
+  {
+    // Another process in the middle of a read keeps the WAL's frames alive.
+    auto reader = sqlite::open_database(db_.string(), /*create=*/false);
+    ASSERT_TRUE(reader.ok());
+    ASSERT_TRUE(sqlite::exec(reader->get(), "BEGIN", "a read").ok());
+    auto rows = sqlite::Statement::prepare(reader->get(), "SELECT count(*) FROM pki");
+    ASSERT_TRUE(rows.ok());
+    ASSERT_TRUE(rows->step().ok());
+    auto blocked = store->reseal_all();
+    ASSERT_FALSE(blocked.ok());
+    EXPECT_EQ(blocked.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(blocked.error().message.find("run `nkd state rotate-key` again"), std::string::npos);
+  }
+  EXPECT_EQ(store->reseal_all().value(), 0);  // already sealed; the WAL is emptied now
+  EXPECT_EQ(disk_bytes(db_).find("PRIVATE KEY"), std::string::npos);
+}
+
 TEST_F(SealedStateStoreTest, TheDaemonSealsWhatWasStoredBeforeItHadAKey) {
   fill(*open_sealed_store(db_, SecretSealer()));
   const StateSettings settings{.sqlite_path = db_.string(),
