@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 namespace nkd::plan {
 
@@ -176,6 +177,15 @@ NodePlan plan_nodes(const std::vector<DesiredNode>& desired,
                           std::make_move_iterator(group->end()));
   }
   return plan;
+}
+
+const render::NodeRender& rendered_node(const render::ClusterRender& render,
+                                        const std::string& name) {
+  const auto found =
+      std::find_if(render.nodes.begin(), render.nodes.end(),
+                   [&](const render::NodeRender& node) { return node.node.name == name; });
+  if (found == render.nodes.end()) throw std::logic_error("planner named an unknown node " + name);
+  return *found;
 }
 
 Error control_plane_refusal(const std::string& cluster,

@@ -107,6 +107,11 @@ struct NodePlan {
   [[nodiscard]] std::vector<std::vector<const NodeDecision*>> replace_batches() const;
 };
 
+// The render of the node a decision names; the planner names only rendered nodes, so a name it
+// does not know is a programming error (std::logic_error).
+[[nodiscard]] const render::NodeRender& rendered_node(const render::ClusterRender& render,
+                                                      const std::string& name);
+
 // The error an apply ends with when the plan refused control-plane nodes (kRefuse): it names
 // them and the way out. `machine` is the platform's word for one ("server", "domain"). Stalled:
 // only a change in Git lifts the refusal, so retrying sooner would refuse the same again.

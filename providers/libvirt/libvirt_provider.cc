@@ -10,14 +10,6 @@ namespace nkd::providers::libvirt {
 
 namespace {
 
-const render::NodeRender& node_named(const render::ClusterRender& render, const std::string& name) {
-  const auto found =
-      std::find_if(render.nodes.begin(), render.nodes.end(),
-                   [&](const render::NodeRender& node) { return node.node.name == name; });
-  if (found == render.nodes.end()) throw std::logic_error("planner named an unknown node " + name);
-  return *found;
-}
-
 struct Counts {
   int created = 0;
   int replaced = 0;
@@ -99,7 +91,7 @@ Result<ApplyOutcome> LibvirtProvider::apply(const model::Cluster& cluster,
   Counts counts;
   std::vector<const render::NodeRender*> to_create;
   for (const plan::NodeDecision* create : decided.of(plan::NodeAction::kCreate)) {
-    to_create.push_back(&node_named(render, create->name));
+    to_create.push_back(&plan::rendered_node(render, create->name));
   }
   NKD_RETURN_IF_ERROR_WRAP(run.settle_intents(to_create), "cluster " + cluster.name);
   for (const render::NodeRender* node : to_create) {
@@ -128,8 +120,9 @@ Result<ApplyOutcome> LibvirtProvider::apply(const model::Cluster& cluster,
     // work, so its nodes go one after another; the next batch starts when this one is done.
     for (const auto& batch : decided.replace_batches()) {
       for (const plan::NodeDecision* replacement : batch) {
-        NKD_RETURN_IF_ERROR_WRAP(replace(run, node_named(render, replacement->name), hooks),
-                                 "cluster " + cluster.name);
+        NKD_RETURN_IF_ERROR_WRAP(
+            replace(run, plan::rendered_node(render, replacement->name), hooks),
+            "cluster " + cluster.name);
         ++counts.replaced;
       }
     }

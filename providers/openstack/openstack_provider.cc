@@ -17,13 +17,6 @@ const Server& server_with_id(const std::vector<Server>& servers, const std::stri
   return *found;
 }
 
-const render::NodeRender& node_named(const render::ClusterRender& render, const std::string& name) {
-  const auto found = std::find_if(render.nodes.begin(), render.nodes.end(),
-                                  [&](const render::NodeRender& node) { return node.node.name == name; });
-  if (found == render.nodes.end()) throw std::logic_error("planner named an unknown node " + name);
-  return *found;
-}
-
 struct Counts {
   int created = 0;
   int replaced = 0;
@@ -121,7 +114,7 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
   Counts counts;
   std::vector<const render::NodeRender*> to_create;
   for (const plan::NodeDecision* create : decided.of(plan::NodeAction::kCreate)) {
-    to_create.push_back(&node_named(render, create->name));
+    to_create.push_back(&plan::rendered_node(render, create->name));
   }
   settle_intents(cluster.name, to_create);
   NKD_RETURN_IF_ERROR_WRAP(create_missing(run, to_create), "cluster " + cluster.name);
@@ -140,7 +133,7 @@ Result<ApplyOutcome> OpenStackProvider::apply(const model::Cluster& cluster,
     for (const auto& batch : decided.replace_batches()) {
       std::vector<Replacement> replacements;
       for (const plan::NodeDecision* replace : batch) {
-        replacements.push_back(Replacement{.node = &node_named(render, replace->name),
+        replacements.push_back(Replacement{.node = &plan::rendered_node(render, replace->name),
                                            .server = server_with_id(before, replace->machine_id)});
       }
       const int limit = static_cast<int>(replacements.size());
