@@ -153,6 +153,35 @@ TEST_F(EtcdShardTest, EveryClusterHasOneOwnerTheRendezvousOneAndOthersCannotWrit
   EXPECT_EQ(row->replica, "a");
 }
 
+TEST_F(EtcdShardTest, AWriteAfterTheClusterMovedIsRefusedInItsTransactionBeforeTheReplicaNoticed) {
+  auto a = start_replica("a", 6);
+  ASSERT_TRUE(a);
+  a->shards->refresh();
+  ASSERT_TRUE(a->shards->owns("c1"));
+  // The cluster moves behind a's back (as when its lease expired and another replica claimed
+  // it in the moment before a's refresh): a still believes it owns it.
+  auto client =
+      state::EtcdClient::create(member_->settings(prefix_), std::make_unique<CurlHttpClient>());
+  ASSERT_TRUE(client.ok());
+  state::EtcdTxn moved;
+  moved.remove("owners/c1");
+  ASSERT_TRUE((*client)->commit(moved).ok());
+  state::EtcdTxn claimed;
+  claimed.put("owners/c1", "b");
+  ASSERT_TRUE((*client)->commit(claimed).ok());
+  ASSERT_TRUE(a->shards->owns("c1"));
+
+  auto intent = a->store->add_intent(rows::make_intent("c1", "create-server", "n1"));
+  ASSERT_FALSE(intent.ok()) << "the ownership compare is in the intent's own transaction";
+  EXPECT_EQ(intent.error().code, ErrorCode::kConflict);
+  auto pending = a->store->pending_intents("c1");
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty()) << "nothing was recorded";
+  EXPECT_FALSE(a->shards->owns("c1")) << "the refusal told a it lost the cluster";
+  EXPECT_FALSE(a->store->save_status(rows::cluster_record("c1", "d1")).ok());
+  EXPECT_TRUE(a->store->save_status(rows::cluster_record("c2", "d1")).ok()) << "c2 is still a's";
+}
+
 TEST_F(EtcdShardTest, AnExpiredLeaseLosesEveryClusterToTheOthersAndItsWritesAreRefused) {
   auto a = start_replica("a", 12);
   auto b = start_replica("b", 12);
