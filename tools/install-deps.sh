@@ -3,9 +3,12 @@
 # everything is present it runs no apt-get at all.
 #   tools/install-deps.sh          build and run dependencies
 #   tools/install-deps.sh --test   also what the test suite's real servers need
-#   tools/install-deps.sh --test-without-vm   the same less libvirtd and QEMU (tools/test.sh
-#                                             installs those in the background, beside the build)
-#   tools/install-deps.sh --vm-test           only libvirtd and QEMU, for the libvirt tests
+#   tools/install-deps.sh --test-build   the build's, and what configuring and building the
+#                                        tests needs (test frameworks, tools CMake looks for)
+#   tools/install-deps.sh --test-run     only what running the tests needs (their servers,
+#                                        clang for the fuzz targets, libvirtd and QEMU):
+#                                        tools/test.sh installs these in the background, beside
+#                                        the build
 set -euo pipefail
 
 build_packages=(
@@ -14,25 +17,29 @@ build_packages=(
   prometheus-cpp-dev libcli11-dev libspdlog-dev libcpp-httplib-dev libsqlite3-dev
   libsystemd-dev help2man dpkg-dev lld libgpgme-dev gpg libvirt-dev
 )
-test_packages=(
+# Configuring the tests looks for promtool (prometheus) and systemd-analyze (systemd);
+# tools/in-netns.sh needs iproute2 and util-linux from the start.
+test_build_packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  ignition sqlite3 iproute2 util-linux curl
-  openssh-client openssh-server lighttpd gpg-agent gpgconf
-  prometheus systemd etcd-server etcd-client
-  clang-14 libclang-rt-14-dev
+  prometheus systemd iproute2 util-linux
 )
-# The libvirt contract tests' own libvirtd with its QEMU driver (x86 only, no KVM needed: TCG).
-# About 21 MB to download on a fresh machine, mostly qemu-system-x86.
-vm_test_packages=(
+# Only running the tests needs these; the libvirt contract tests' own libvirtd with its QEMU
+# driver (x86 only, no KVM needed: TCG) is about 21 MB of it, mostly qemu-system-x86, and clang
+# (the fuzz targets) and etcd most of the rest.
+test_run_packages=(
+  ignition sqlite3 curl
+  openssh-client openssh-server lighttpd gpg-agent gpgconf
+  etcd-server etcd-client
+  clang-14 libclang-rt-14-dev
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
 )
 
 case "${1:-}" in
   "") wanted=("${build_packages[@]}") ;;
-  --test) wanted=("${build_packages[@]}" "${test_packages[@]}" "${vm_test_packages[@]}") ;;
-  --test-without-vm) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
-  --vm-test) wanted=("${vm_test_packages[@]}") ;;
-  *) echo "install-deps: unknown option $1; use --test, --test-without-vm or --vm-test" >&2; exit 2 ;;
+  --test) wanted=("${build_packages[@]}" "${test_build_packages[@]}" "${test_run_packages[@]}") ;;
+  --test-build) wanted=("${build_packages[@]}" "${test_build_packages[@]}") ;;
+  --test-run) wanted=("${test_run_packages[@]}") ;;
+  *) echo "install-deps: unknown option $1; use --test, --test-build or --test-run" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -28,8 +28,8 @@ fail() { echo "test.sh: $*" >&2; exit 1; }
 phase "include layering"
 tools/check-includes.sh || fail "an include points up the pipeline (above); see DESIGN.md §10"
 
-phase "packages for the build and the tests (libvirtd and QEMU follow in the background)"
-tools/install-deps.sh --test-without-vm
+phase "packages for the build (what only the tests' runs need follows in the background)"
+tools/install-deps.sh --test-build
 
 # A run that crashed may have left its cloud running (in a network namespace that is gone): its
 # recorded process groups are ended before anything reuses the state directory.
@@ -37,12 +37,13 @@ tests/openstack/stop.sh > "$logs/openstack-stop-stale.out" 2>&1 ||
   fail "could not stop the cloud left under $NKD_OS_STATE; see $logs/openstack-stop-stale.out"
 
 # The cloud's packages (about 6 minutes of apt on a fresh machine, mostly download and unpack),
-# with libvirtd and QEMU for the libvirt tests before them (tools/install-deps.sh --vm-test),
-# and the cloud's setup (2 minutes: migrations, Keystone bootstrap) run while the C++ builds. The setup
+# with what only running the tests needs before them (tools/install-deps.sh --test-run: etcd,
+# sshd, clang for the fuzz targets, libvirtd and QEMU; no build step uses them), and the cloud's
+# setup (2 minutes: migrations, Keystone bootstrap) run while the C++ builds. The setup
 # needs no network and no apt; in its own namespace its MariaDB cannot collide with one on the
 # host's 127.0.0.1:3306. Nothing else touches apt or dpkg until this job is waited for.
 phase "OpenStack cloud packages and setup in the background (log: $logs/openstack-install.out)"
-setsid bash -c 'tools/install-deps.sh --vm-test && tests/openstack/install.sh --packages-only &&
+setsid bash -c 'tools/install-deps.sh --test-run && tests/openstack/install.sh --packages-only &&
   tools/in-netns.sh tests/openstack/install.sh --no-apt' > "$logs/openstack-install.out" 2>&1 &
 setup_pid=$!
 cleanup() {

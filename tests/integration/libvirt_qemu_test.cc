@@ -5,7 +5,7 @@
 // tests check what QEMU was really given (its command line, the fw_cfg file), that a create
 // SIGKILLed half-way and run again makes nothing twice, and that prune leaves no domain, volume
 // or QEMU process. Ending the daemon ends every QEMU with it (they live in its PID namespace).
-// Skipped when not root or libvirtd/QEMU are not installed (tools/install-deps.sh --vm-test).
+// Skipped when not root or libvirtd/QEMU are not installed (tools/install-deps.sh --test-run).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -103,7 +103,7 @@ class LibvirtQemu : public ::testing::Test {
     for (const char* tool :
          {"/usr/sbin/libvirtd", "/usr/bin/qemu-system-x86_64", "/usr/bin/qemu-img"}) {
       if (!std::filesystem::exists(tool)) {
-        skip_reason_ = std::string(tool) + " is not installed (tools/install-deps.sh --vm-test)";
+        skip_reason_ = std::string(tool) + " is not installed (tools/install-deps.sh --test-run)";
         return;
       }
     }
