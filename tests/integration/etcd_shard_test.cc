@@ -8,6 +8,7 @@
 // reaches the others. Suites are named Etcd* so they share one member a process.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -37,14 +38,15 @@ std::vector<std::string> cluster_names(int count) {
   return names;
 }
 
-// One replica: its own store on the shared prefix, and its coordinator.
+// One replica: its own store on the shared prefix, and its coordinator, whose refresh thread
+// (when it has one) reports here; the coordinator goes first, stopping that thread.
 struct Replica {
   std::unique_ptr<state::EtcdStateStore> store;
   metrics::Metrics metrics{"test", "test"};
-  std::unique_ptr<ShardCoordinator> shards;
   std::vector<std::string> clusters;
-  std::vector<std::string> taken_over;
-  int fetches = 0;
+  std::atomic<std::size_t> taken_over{0};
+  std::atomic<int> fetches{0};
+  std::unique_ptr<ShardCoordinator> shards;
 };
 
 class EtcdShardTest : public ::testing::Test {
@@ -76,9 +78,7 @@ class EtcdShardTest : public ::testing::Test {
     Replica* raw = replica.get();
     auto started = replica->shards->start(ShardCoordinator::Listeners{
         .took_over =
-            [raw](const std::vector<std::string>& claimed) {
-              raw->taken_over.insert(raw->taken_over.end(), claimed.begin(), claimed.end());
-            },
+            [raw](const std::vector<std::string>& claimed) { raw->taken_over += claimed.size(); },
         .fetch_signalled = [raw] { ++raw->fetches; },
         .clusters = [raw] { return raw->clusters; }});
     EXPECT_TRUE(started.ok()) << started.error().message;
@@ -244,7 +244,7 @@ TEST_F(EtcdShardTest, AStoppedReplicaHandsOverAtOnceAndAJoiningOneTakesOnlyItsSh
   EXPECT_EQ(static_cast<std::size_t>(moved), owned_by(*c).size());
   EXPECT_GT(moved, 4) << "c took a share";
   EXPECT_LT(moved, 24) << "c took about a third, not more";
-  EXPECT_EQ(c->taken_over.size(), static_cast<std::size_t>(moved));
+  EXPECT_EQ(c->taken_over.load(), static_cast<std::size_t>(moved));
 
   // A clean stop revokes the lease: the next refresh of the others takes its clusters.
   c->shards->stop();
@@ -284,12 +284,12 @@ TEST_F(EtcdShardTest, AWebhookOnOneReplicaMakesTheOthersFetch) {
   auto b = start_replica("b", 2);
   ASSERT_TRUE(a && b);
   b->shards->refresh();
-  const int fetches = b->fetches;
+  const int fetches = b->fetches.load();
   a->shards->signal_fetch();
   b->shards->refresh();
-  EXPECT_EQ(b->fetches, fetches + 1);
+  EXPECT_EQ(b->fetches.load(), fetches + 1);
   b->shards->refresh();
-  EXPECT_EQ(b->fetches, fetches + 1) << "once per signal";
+  EXPECT_EQ(b->fetches.load(), fetches + 1) << "once per signal";
 }
 
 }  // namespace
