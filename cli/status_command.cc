@@ -1,4 +1,5 @@
 // nkd status and nkd history: read a running daemon's API and print it for people or scripts.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -33,6 +34,10 @@ std::string wave_text(const nlohmann::json& cluster) {
              : "-";
 }
 
+std::string text_or_dash(const nlohmann::json& value) {
+  return value.is_string() && !value.get<std::string>().empty() ? value.get<std::string>() : "-";
+}
+
 int run_status(const DaemonEndpoint& server, bool as_json) {
   auto clusters = get_daemon_json(server, "/api/v1/clusters");
   if (!clusters) {
@@ -47,24 +52,25 @@ int run_status(const DaemonEndpoint& server, bool as_json) {
     std::cout << clusters->dump(2) << "\n";
     return failing ? 1 : 0;
   }
+  // Several replicas on etcd: which one owns each cluster.
+  const bool sharded =
+      std::any_of(clusters->begin(), clusters->end(),
+                  [](const nlohmann::json& cluster) { return cluster.contains("owner"); });
   std::cout << std::left << std::setw(24) << "CLUSTER" << std::setw(18) << "PHASE" << std::setw(6)
             << "WAVE" << std::setw(14) << "APPLIED" << std::setw(14) << "OBSERVED" << std::setw(7)
-            << "READY"
-            << "LAST ERROR\n";
+            << "READY" << (sharded ? "OWNER          " : "") << "LAST ERROR\n";
   for (const auto& cluster : *clusters) {
     std::cout << std::left << std::setw(24) << cluster["name"].get<std::string>() << std::setw(18)
               << phase_text(cluster) << std::setw(6) << wave_text(cluster) << std::setw(14)
               << short_revision(cluster["appliedRevision"]) << std::setw(14)
               << short_revision(cluster["observedRevision"]) << std::setw(7)
-              << (cluster["ready"].get<bool>() ? "yes" : "no")
-              << (cluster["lastError"].is_null() ? "-" : cluster["lastError"].get<std::string>())
+              << (cluster["ready"].get<bool>() ? "yes" : "no");
+    if (sharded)
+      std::cout << std::setw(15) << text_or_dash(cluster.value("owner", nlohmann::json()));
+    std::cout << (cluster["lastError"].is_null() ? "-" : cluster["lastError"].get<std::string>())
               << "\n";
   }
   return failing ? 1 : 0;
-}
-
-std::string text_or_dash(const nlohmann::json& value) {
-  return value.is_string() && !value.get<std::string>().empty() ? value.get<std::string>() : "-";
 }
 
 // One cluster in full: its record, then a row per node (what a runbook needs during an incident).
@@ -89,6 +95,7 @@ int run_cluster_status(const DaemonEndpoint& server, const std::string& name, bo
             << "running:   " << text_or_dash(record["clusterRevision"]) << "\n"
             << "render:    " << text_or_dash(record["renderDigest"]) << "\n"
             << "lastError: " << text_or_dash(record["lastError"]) << "\n";
+  if (record.contains("owner")) std::cout << "owner:     " << text_or_dash(record["owner"]) << "\n";
   if (record.value("suspended", false)) {
     std::cout << "suspended: since " << text_or_dash(record["suspendedAt"])
               << (record["suspendReason"].is_string()

@@ -100,7 +100,15 @@ Metrics::Metrics(const std::string& version, const std::string& commit)
               "Notifications dropped unsent: a sink's queue was full, or the daemon stopped.",
               *registry_)),
       boot_scripts_total(add(prometheus::BuildCounter(), "nkd_boot_scripts_total",
-                             "GET /boot answers by result (served, unknown).", *registry_)) {
+                             "GET /boot answers by result (served, unknown).", *registry_)),
+      shard_clusters(add(prometheus::BuildGauge(), "nkd_shard_clusters",
+                         "Clusters this replica owns (several replicas on etcd).", *registry_)),
+      shard_replicas(add(prometheus::BuildGauge(), "nkd_shard_replicas",
+                         "Live replicas this replica sees, itself included.", *registry_)),
+      lease_renewals_total(add(prometheus::BuildCounter(), "nkd_lease_renewals_total",
+                               "Renewals of this replica's etcd lease, by result (ok, failed, "
+                               "expired).",
+                               *registry_)) {
   build_info.Add({{"version", version}, {"commit", commit}}).Set(1);
 }
 

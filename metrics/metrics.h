@@ -74,6 +74,12 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& notification_queue_dropped_total;
   // iPXE scripts asked for at /boot/...: served, or unknown (no such MAC or node).
   prometheus::Family<prometheus::Counter>& boot_scripts_total;
+  // Several replicas on etcd: the clusters this replica owns, the live replicas it sees, and
+  // its lease renewals by result (ok; failed: etcd did not answer; expired: the lease had gone,
+  // with every cluster it owned).
+  prometheus::Family<prometheus::Gauge>& shard_clusters;
+  prometheus::Family<prometheus::Gauge>& shard_replicas;
+  prometheus::Family<prometheus::Counter>& lease_renewals_total;
 
   // Bucket sets sized to what each duration measures.
   static prometheus::Histogram::BucketBoundaries fast_buckets();  // 1 ms .. 10 s

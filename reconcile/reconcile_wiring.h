@@ -10,6 +10,7 @@
 #include "common/result.h"
 #include "model/cluster.h"
 #include "providers/provider.h"
+#include "reconcile/cluster_ownership.h"
 #include "reconcile/cluster_sync.h"
 #include "render/render.h"
 
@@ -39,6 +40,8 @@ struct ReconcileWiring {
   // The provider of spec.platform.libvirt clusters; nullptr: syncd.yaml has no libvirt
   // connections, and such a cluster fails its apply saying so.
   providers::InfrastructureProvider* libvirt = nullptr;
+  // Several replicas: reconcile only the clusters this one owns; nullptr: every cluster.
+  const ClusterOwnership* ownership = nullptr;
 };
 
 }  // namespace nkd::reconcile

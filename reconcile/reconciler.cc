@@ -80,7 +80,6 @@ void Reconciler::submit_all(std::vector<DesiredCluster> batch) {
 
 void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
                                    const source::CommitInfo& commit) {
-  if (clusters.empty()) return;
   std::vector<state::ClusterRecordStore::RevisionNote> notes;
   {
     std::lock_guard lock(mutex_);
@@ -91,9 +90,10 @@ void Reconciler::observe_revisions(const std::vector<std::string>& clusters,
         // Applied moves only if what is stored is this target's render ("" while unrendered).
         note.expected_digest = found->second.render_digest;
       }
-      notes.push_back(std::move(note));
+      if (owned(cluster)) notes.push_back(std::move(note));
     }
   }
+  if (notes.empty()) return;
   if (auto status = records_.note_revision(notes, commit.id, clock_.now_unix_ms()); !status) {
     spdlog::error("recording observed revision {} of {} cluster(s): {}", commit.id.substr(0, 12),
                   notes.size(), status.error().message);
@@ -114,8 +114,10 @@ void Reconciler::note_observed(const std::vector<std::string>& clusters,
                                const std::string& revision) {
   std::vector<state::ClusterRecordStore::RevisionNote> notes;
   for (const std::string& cluster : clusters) {
-    notes.push_back({.cluster = cluster, .unchanged = false});
+    // Another replica's cluster is its owner's to note (the source columns are written by one).
+    if (owned(cluster)) notes.push_back({.cluster = cluster, .unchanged = false});
   }
+  if (notes.empty()) return;
   if (auto status = records_.note_revision(notes, revision, clock_.now_unix_ms()); !status) {
     spdlog::error("recording observed revision {} of {} cluster(s): {}", revision.substr(0, 12),
                   notes.size(), status.error().message);
@@ -127,6 +129,7 @@ void Reconciler::orphan(const std::string& cluster, const std::string& revision)
     std::lock_guard lock(mutex_);
     desired_.erase(cluster);
   }
+  if (!owned(cluster)) return;  // its owner records it
   note_observed({cluster}, revision);
   state::ClusterRecord record = load_record(cluster);
   if (record.phase == state::ClusterPhase::kOrphaned) return;
@@ -229,6 +232,8 @@ void Reconciler::worker_loop(std::optional<ProgressMonitor::Loop> heartbeat) {
 }
 
 void Reconciler::reconcile(const std::string& name) {
+  // Another replica's cluster: its owner reconciles it; take_over() queues it if it moves here.
+  if (!owned(name)) return;
   DesiredCluster desired;
   bool deleting = false;
   {
@@ -395,6 +400,34 @@ void Reconciler::export_cluster_metrics(const state::ClusterRecord& record,
 }
 
 void Reconciler::restore_suspensions() { suspensions_.restore(); }
+
+std::vector<std::string> Reconciler::cluster_names() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  names.reserve(desired_.size() + deleting_.size());
+  for (const auto& [name, desired] : desired_) names.push_back(name);
+  for (const auto& [name, revision] : deleting_) names.push_back(name);
+  return names;
+}
+
+void Reconciler::take_over(const std::vector<std::string>& clusters) {
+  if (clusters.empty()) return;
+  suspensions_.reload(clusters);
+  std::map<std::string, std::vector<std::string>> by_commit;
+  {
+    std::lock_guard lock(mutex_);
+    for (const std::string& name : clusters) {
+      if (auto found = desired_.find(name); found != desired_.end()) {
+        by_commit[found->second.commit.id].push_back(name);
+        failures_.erase(name);
+      } else if (auto leaving = deleting_.find(name); leaving != deleting_.end()) {
+        by_commit[leaving->second].push_back(name);
+      }
+    }
+  }
+  for (const auto& [revision, names] : by_commit) note_observed(names, revision);
+  for (const std::string& name : clusters) queue_.add(name);
+}
 
 bool Reconciler::known_cluster(const std::string& cluster) {
   {

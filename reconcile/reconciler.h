@@ -105,6 +105,9 @@ class Reconciler {
   using PointerPublisher = reconcile::PointerPublisher;
   // The provider of libvirt clusters (spec.platform.libvirt); unset: such clusters fail.
   void set_libvirt_provider(providers::InfrastructureProvider* libvirt) { wiring_.libvirt = libvirt; }
+  // Several replicas on one etcd store: only the clusters `ownership` says are this replica's
+  // are reconciled, and only their observed revisions recorded. Set before start().
+  void set_ownership(const ClusterOwnership* ownership) { wiring_.ownership = ownership; }
   void set_pointer_publisher(PointerPublisher publisher) {
     wiring_.pointer_publisher = std::move(publisher);
   }
@@ -130,6 +133,11 @@ class Reconciler {
   // cluster's applied revision moves to it (its render is already in place) without a history row.
   void observe_revisions(const std::vector<std::string>& clusters, const source::CommitInfo& commit);
   [[nodiscard]] bool idle() const { return queue_.idle(); }
+  // The clusters this reconciler has a target for (in Git, or on their way out).
+  [[nodiscard]] std::vector<std::string> cluster_names();
+  // This replica now owns `clusters` (another's died, or the split changed): reads their
+  // suspensions again, records the revision it sees for them and reconciles them at once.
+  void take_over(const std::vector<std::string>& clusters);
 
   // Operator actions (`nkd suspend|resume|sync`, POST /api/v1/clusters/<name>/...). Each
   // returns a one-line answer, or an error: kNotFound for a cluster nkd does not know,
@@ -157,6 +165,10 @@ class Reconciler {
   // Renders `desired` and notes the digest on the cluster's current target if it is still it.
   Result<std::shared_ptr<const render::ClusterRender>> render_for(const DesiredCluster& desired);
   [[nodiscard]] bool known_cluster(const std::string& cluster);
+  // True when this replica may reconcile `cluster` (always, without a ClusterOwnership).
+  [[nodiscard]] bool owned(const std::string& cluster) const {
+    return wiring_.ownership == nullptr || wiring_.ownership->owns(cluster);
+  }
   void export_cluster_metrics(const state::ClusterRecord& record,
                               const std::vector<state::NodeRecord>& nodes);
   // When to try `cluster` again after a failure whose error asked for `retry`; only a transient

@@ -26,6 +26,31 @@ void Suspensions::restore() {
   }
 }
 
+void Suspensions::reload(const std::vector<std::string>& clusters) {
+  auto stored = records_.suspensions();
+  if (!stored) {
+    spdlog::error(
+        "reading suspensions from the state store: {} (the clusters this replica took "
+        "over keep the suspensions it knew of)",
+        stored.error().message);
+    return;
+  }
+  std::map<std::string, state::Suspension> by_cluster;
+  for (state::Suspension& suspension : *stored) {
+    by_cluster[suspension.cluster] = std::move(suspension);
+  }
+  std::lock_guard lock(mutex_);
+  for (const std::string& cluster : clusters) {
+    const auto found = by_cluster.find(cluster);
+    metrics_.cluster_suspended.Add({{"cluster", cluster}}).Set(found != by_cluster.end() ? 1 : 0);
+    if (found != by_cluster.end()) {
+      suspensions_[cluster] = found->second;
+    } else {
+      suspensions_.erase(cluster);
+    }
+  }
+}
+
 std::optional<state::Suspension> Suspensions::suspension_of(const std::string& cluster) {
   std::lock_guard lock(mutex_);
   auto found = suspensions_.find(cluster);

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -34,6 +35,9 @@ class Suspensions {
 
   // Reads the stored suspensions (before the workers start).
   void restore();
+  // Reads again the suspensions of `clusters` (another replica may have changed them while it
+  // owned them).
+  void reload(const std::vector<std::string>& clusters);
   [[nodiscard]] std::optional<state::Suspension> suspension_of(const std::string& cluster);
   // Suspends `cluster` (whose stored record is `record`), stored with a history row: true, or
   // false when it already was; an error from the state store.

@@ -50,6 +50,8 @@ struct HistoryRow {
   std::string message;
   std::int64_t started_at_ms = 0;
   std::int64_t finished_at_ms = 0;
+  // The replica that ran the attempt (several share an etcd store); "" for a single one.
+  std::string replica;
 };
 
 // Each field says which writer owns it: the source (note_revision, note_rejection) or the

@@ -213,6 +213,11 @@ Result<EtcdRange> EtcdClient::list(std::string_view prefix, const EtcdListOption
 }
 
 Result<bool> EtcdClient::commit(const EtcdTxn& txn) {
+  NKD_ASSIGN_OR_RETURN(auto revision, commit_at(txn));
+  return revision.has_value();
+}
+
+Result<std::optional<std::int64_t>> EtcdClient::commit_at(const EtcdTxn& txn) {
   json compares = json::array();
   for (const EtcdCompare& compare : txn.compares) {
     const std::string full = full_key(compare.key);
@@ -225,10 +230,12 @@ Result<bool> EtcdClient::commit(const EtcdTxn& txn) {
   for (const EtcdWrite& write : txn.writes) {
     const std::string full = full_key(write.key);
     switch (write.kind) {
-      case EtcdWrite::Kind::kPut:
-        writes.push_back({{"request_put",
-                           {{"key", base64_encode(full)}, {"value", base64_encode(write.value)}}}});
+      case EtcdWrite::Kind::kPut: {
+        json put = {{"key", base64_encode(full)}, {"value", base64_encode(write.value)}};
+        if (write.lease != 0) put["lease"] = std::to_string(write.lease);
+        writes.push_back({{"request_put", std::move(put)}});
         break;
+      }
       case EtcdWrite::Kind::kDelete:
         writes.push_back({{"request_delete_range", {{"key", base64_encode(full)}}}});
         break;
@@ -242,7 +249,44 @@ Result<bool> EtcdClient::commit(const EtcdTxn& txn) {
   const json request = {{"compare", compares}, {"success", writes}};
   NKD_ASSIGN_OR_RETURN(auto body, call("/v3/kv/txn", request.dump(), Resend::kOnlyUnreached));
   NKD_ASSIGN_OR_RETURN(auto answer, parse_answer(body, "/v3/kv/txn"));
-  return json_bool(answer, "succeeded", false);
+  if (!json_bool(answer, "succeeded", false)) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(json_int64(json_object(answer, "header"), "revision"));
+}
+
+Result<std::int64_t> EtcdClient::grant_lease(std::int64_t ttl_seconds) {
+  const json request = {{"TTL", std::to_string(ttl_seconds)}};
+  NKD_ASSIGN_OR_RETURN(auto body, call("/v3/lease/grant", request.dump(), Resend::kOnlyUnreached));
+  NKD_ASSIGN_OR_RETURN(auto answer, parse_answer(body, "/v3/lease/grant"));
+  const std::int64_t lease = json_int64(answer, "ID");
+  if (lease == 0) {
+    return Error{ErrorCode::kInternal, "state store (etcd): a lease grant answered no lease id: " +
+                                           json_string(answer, "error")};
+  }
+  return lease;
+}
+
+Result<std::int64_t> EtcdClient::renew_lease(std::int64_t lease) {
+  const json request = {{"ID", std::to_string(lease)}};
+  NKD_ASSIGN_OR_RETURN(auto body,
+                       call("/v3/lease/keepalive", request.dump(), Resend::kAlsoAfterTimeout));
+  NKD_ASSIGN_OR_RETURN(auto answer, parse_answer(body, "/v3/lease/keepalive"));
+  // The gateway streams the answer: one message, {"result": {...}} or {"error": {...}}.
+  if (!json_member(answer, "result").is_object()) {
+    return Error{ErrorCode::kUnavailable, "state store (etcd): renewing lease " +
+                                              std::to_string(lease) +
+                                              " failed: " + json_member(answer, "error").dump()};
+  }
+  return std::max<std::int64_t>(0, json_int64(json_object(answer, "result"), "TTL"));
+}
+
+Status EtcdClient::revoke_lease(std::int64_t lease) {
+  const json request = {{"ID", std::to_string(lease)}};
+  auto body = call("/v3/lease/revoke", request.dump(), Resend::kAlsoAfterTimeout);
+  // Revoking a lease that already expired is what was asked for.
+  if (!body && body.error().message.find("lease not found") != std::string::npos)
+    return ok_status();
+  if (!body) return body.error();
+  return ok_status();
 }
 
 Status EtcdClient::ping() {

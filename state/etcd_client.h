@@ -56,7 +56,8 @@ struct EtcdWrite {
   enum class Kind { kPut, kDelete, kDeletePrefix };
   Kind kind = Kind::kPut;
   std::string key;
-  std::string value;  // kPut only
+  std::string value;       // kPut only
+  std::int64_t lease = 0;  // kPut only: the lease the key is attached to (0: none)
 };
 
 // One etcd transaction: the writes are made, all at once, only when every compare holds.
@@ -72,6 +73,14 @@ struct EtcdTxn {
   EtcdTxn& put(std::string key, std::string value) {
     writes.push_back(
         {.kind = EtcdWrite::Kind::kPut, .key = std::move(key), .value = std::move(value)});
+    return *this;
+  }
+  // The key goes when `lease` ends (expires or is revoked).
+  EtcdTxn& put_on_lease(std::string key, std::string value, std::int64_t lease) {
+    writes.push_back({.kind = EtcdWrite::Kind::kPut,
+                      .key = std::move(key),
+                      .value = std::move(value),
+                      .lease = lease});
     return *this;
   }
   EtcdTxn& remove(std::string key) {
@@ -100,6 +109,17 @@ class EtcdClient {
   // True when the compares held and the writes were made; false when a compare failed (nothing
   // was written).
   [[nodiscard]] Result<bool> commit(const EtcdTxn& txn);
+  // As commit(), but says the store revision the writes were made at (a key put by the txn has
+  // that mod_revision); nullopt when a compare failed.
+  [[nodiscard]] Result<std::optional<std::int64_t>> commit_at(const EtcdTxn& txn);
+  // Leases (etcd's TTL'd grants that the keys put on them go with). A grant is not resent after
+  // a timeout (an unanswered grant only expires); a renewal and a revocation are, being
+  // idempotent.
+  [[nodiscard]] Result<std::int64_t> grant_lease(std::int64_t ttl_seconds);
+  // The lease's TTL in seconds from now, after renewing it; 0 when etcd no longer knows it (it
+  // expired or was revoked: every key on it is gone).
+  [[nodiscard]] Result<std::int64_t> renew_lease(std::int64_t lease);
+  [[nodiscard]] Status revoke_lease(std::int64_t lease);
   // The member's status: answers when a member is reachable and has a leader.
   [[nodiscard]] Status ping();
 

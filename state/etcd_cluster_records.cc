@@ -68,7 +68,7 @@ Status EtcdClusterRecords::save_status(const ClusterRecord& record) {
         EtcdTxn txn;
         txn.expect(key, stored ? stored->mod_revision : 0)
             .put(key, etcd_records::cluster_json(merged));
-        NKD_ASSIGN_OR_RETURN(auto written, connection_.client().commit(txn));
+        NKD_ASSIGN_OR_RETURN(auto written, connection_.commit_for(record.name, txn));
         return written ? std::optional<Ok>(Ok{}) : std::nullopt;
       });
 }
@@ -137,7 +137,7 @@ Status EtcdClusterRecords::delete_cluster(const std::string& name) {
   txn.remove(cluster_key(name));
   txn.writes.push_back(
       {.kind = EtcdWrite::Kind::kDeletePrefix, .key = etcd_records::nodes_prefix(name)});
-  NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.client().commit(txn),
+  NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.commit_for(name, txn),
                             "deleting cluster " + name);
   (void)written;  // no compares: it always holds
   return ok_status();

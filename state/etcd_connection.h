@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "state/etcd_client.h"
+#include "state/ownership_fences.h"
 #include "state/secret_sealer.h"
 
 namespace nkd::state {
@@ -22,7 +24,7 @@ class EtcdConnection {
   static constexpr int kMaxAttempts = 16;
 
   EtcdConnection(std::unique_ptr<EtcdClient> client, const Clock& clock, SecretSealer sealer)
-      : client_(std::move(client)), clock_(clock), sealer_(std::move(sealer)) {}
+      : client_(std::move(client)), clock_(clock), sealer_(std::move(sealer)), fences_(clock) {}
   EtcdConnection(const EtcdConnection&) = delete;
   EtcdConnection& operator=(const EtcdConnection&) = delete;
 
@@ -30,6 +32,24 @@ class EtcdConnection {
   [[nodiscard]] const Clock& clock() const { return clock_; }
   // Seals and opens the values that hold private keys or tokens (secret_sealer.h).
   [[nodiscard]] const SecretSealer& sealer() const { return sealer_; }
+  // The ownership this replica holds, when several share the store (ownership_fences.h).
+  [[nodiscard]] OwnershipFences& fences() { return fences_; }
+  // The replica writing (set when it joins, shard_store.h), stamped on the history rows it
+  // opens; "" before.
+  void set_replica_id(std::string id) {
+    std::lock_guard lock(replica_mutex_);
+    replica_id_ = std::move(id);
+  }
+  [[nodiscard]] std::string replica_id() const {
+    std::lock_guard lock(replica_mutex_);
+    return replica_id_;
+  }
+
+  // Commits a transaction the reconcile of `cluster` makes: with fences enabled, only while this
+  // replica holds the cluster, compared in the same transaction. True when written; false when
+  // one of the caller's compares failed (read again); kConflict, saying so, when the cluster is
+  // not (or no longer) this replica's.
+  [[nodiscard]] Result<bool> commit_for(const std::string& cluster, EtcdTxn txn);
 
   // Runs `attempt` until it returns a value: each attempt reads what it needs and commits one
   // transaction that compares on the mod_revisions it read, and returns nullopt when a compare
@@ -56,6 +76,9 @@ class EtcdConnection {
   std::unique_ptr<EtcdClient> client_;
   const Clock& clock_;
   const SecretSealer sealer_;
+  OwnershipFences fences_;
+  mutable std::mutex replica_mutex_;
+  std::string replica_id_;
 };
 
 }  // namespace nkd::state

@@ -130,6 +130,7 @@ Result<HistoryRow> EtcdClusterRecords::begin_attempt(const HistoryRow& row) {
         attempt.id = id;
         attempt.outcome = Outcome::kPending;
         attempt.finished_at_ms = 0;
+        if (attempt.replica.empty()) attempt.replica = connection_.replica_id();
         put_row(txn, attempt);
         txn.put(keys::history_id_key(id), row.cluster);
         txn.expect(open_key, open.mod_revision).put(open_key, std::to_string(id));
@@ -142,7 +143,7 @@ Result<HistoryRow> EtcdClusterRecords::begin_attempt(const HistoryRow& row) {
           txn.expect(keys::history_key(row.cluster, superseded.id), open_row->mod_revision);
           put_row(txn, superseded);
         }
-        NKD_ASSIGN_OR_RETURN(auto written, client.commit(txn));
+        NKD_ASSIGN_OR_RETURN(auto written, connection_.commit_for(row.cluster, txn));
         return written ? std::optional<HistoryRow>(attempt) : std::nullopt;
       });
 }
@@ -175,6 +176,7 @@ Status EtcdClusterRecords::finish_attempt(std::int64_t id, Outcome outcome,
         finished.outcome = outcome;
         finished.message = message;
         finished.finished_at_ms = finished_at_ms;
+        finished.replica = attempt->row.replica;
         if (unchanged) {
           txn.expect(keys::history_key(name, previous->row.id), previous->mod_revision);
           txn.remove(keys::history_key(name, id)).remove(keys::history_id_key(id));
@@ -197,7 +199,7 @@ Status EtcdClusterRecords::finish_attempt(std::int64_t id, Outcome outcome,
             .put(record_key, keys::cluster_json(merged));
 
         NKD_RETURN_IF_ERROR(replace_nodes(client, name, nodes, txn));
-        NKD_ASSIGN_OR_RETURN(auto written, client.commit(txn));
+        NKD_ASSIGN_OR_RETURN(auto written, connection_.commit_for(name, txn));
         return written ? std::optional<Ok>(Ok{}) : std::nullopt;
       });
 }
@@ -238,6 +240,7 @@ Result<bool> EtcdClusterRecords::set_suspension(const std::string& cluster,
         NKD_ASSIGN_OR_RETURN(auto id, take_history_id(client, txn));
         HistoryRow marker = row;
         marker.id = id;
+        if (marker.replica.empty()) marker.replica = connection_.replica_id();
         put_row(txn, marker);
         txn.put(keys::history_id_key(id), cluster);
         NKD_ASSIGN_OR_RETURN(auto written, client.commit(txn));

@@ -30,7 +30,9 @@ Result<std::int64_t> EtcdIntentLog::add_intent(const Intent& intent) {
         txn.expect(counter, stored ? stored->mod_revision : 0)
             .put(counter, std::to_string(recorded.id))
             .put(pending_key(recorded.id), etcd_records::intent_json(recorded));
-        NKD_ASSIGN_OR_RETURN(auto written, connection_.client().commit(txn));
+        // The ownership check and the intent are one transaction: a replica that lost the
+        // cluster records no intent, so it makes no call the intent would announce.
+        NKD_ASSIGN_OR_RETURN(auto written, connection_.commit_for(intent.cluster, txn));
         return written ? std::optional<std::int64_t>(recorded.id) : std::nullopt;
       });
 }
@@ -45,11 +47,12 @@ Status EtcdIntentLog::complete_intent(std::int64_t id) {
           return Error{ErrorCode::kNotFound, "state store: intent " + std::to_string(id) +
                                                  " does not exist; it cannot be completed"};
         }
+        NKD_ASSIGN_OR_RETURN(auto intent, etcd_records::parse_intent(pending->value));
         EtcdTxn txn;
         txn.expect(pending_key(id), pending->mod_revision)
             .remove(pending_key(id))
             .put(done_key(id), pending->value);
-        NKD_ASSIGN_OR_RETURN(auto written, connection_.client().commit(txn));
+        NKD_ASSIGN_OR_RETURN(auto written, connection_.commit_for(intent.cluster, txn));
         return written ? std::optional<Ok>(Ok{}) : std::nullopt;
       });
 }

@@ -30,7 +30,7 @@ Status EtcdNodeStore::put_node(const NodeRecord& node) {
   NKD_RETURN_IF_ERROR(check_names(node, "put_node"));
   EtcdTxn txn;
   txn.put(etcd_records::node_key(node.cluster, node.name), etcd_records::node_json(node));
-  NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.client().commit(txn),
+  NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.commit_for(node.cluster, txn),
                             "storing node " + node.cluster + "/" + node.name);
   (void)written;  // no compares: it always holds
   return ok_status();

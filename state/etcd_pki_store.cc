@@ -28,7 +28,7 @@ Status EtcdPkiStore::save_pki(const std::string& cluster, const std::string& jso
   NKD_ASSIGN_OR_RETURN(auto value, stored_value(cluster, json));
   EtcdTxn txn;
   txn.put(pki_key(cluster), std::move(value));
-  NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.client().commit(txn),
+  NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.commit_for(cluster, txn),
                             "saving the PKI of " + cluster);
   (void)written;  // no compares: it always holds
   return ok_status();
@@ -49,7 +49,7 @@ Result<bool> EtcdPkiStore::replace_pki(const std::string& cluster,
         EtcdTxn txn;
         txn.expect(pki_key(cluster), stored ? stored->mod_revision : 0)
             .put(pki_key(cluster), std::move(value));
-        NKD_ASSIGN_OR_RETURN(auto written, connection_.client().commit(txn));
+        NKD_ASSIGN_OR_RETURN(auto written, connection_.commit_for(cluster, txn));
         return written ? std::optional<bool>(true) : std::nullopt;
       });
 }

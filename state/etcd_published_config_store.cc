@@ -73,7 +73,7 @@ Status EtcdPublishedConfigStore::save_published_configs(const std::string& clust
           if (!keep.contains(node)) txn.remove(prefix + node);
         }
         if (txn.writes.empty()) return std::optional<Ok>(Ok{});
-        NKD_ASSIGN_OR_RETURN(auto written, connection_.client().commit(txn));
+        NKD_ASSIGN_OR_RETURN(auto written, connection_.commit_for(cluster, txn));
         return written ? std::optional<Ok>(Ok{}) : std::nullopt;
       });
 }
@@ -89,7 +89,7 @@ Result<std::optional<PublishedConfig>> EtcdPublishedConfigStore::load_published_
 Status EtcdPublishedConfigStore::delete_published_configs(const std::string& cluster) {
   EtcdTxn txn;
   txn.writes.push_back({.kind = EtcdWrite::Kind::kDeletePrefix, .key = configs_prefix(cluster)});
-  NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.client().commit(txn),
+  NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.commit_for(cluster, txn),
                             "deleting the configs of " + cluster);
   (void)written;
   return ok_status();

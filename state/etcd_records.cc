@@ -144,7 +144,8 @@ std::string history_json(const HistoryRow& row) {
               {"outcome", to_string(row.outcome)},
               {"message", row.message},
               {"startedAtMs", row.started_at_ms},
-              {"finishedAtMs", row.finished_at_ms}}
+              {"finishedAtMs", row.finished_at_ms},
+              {"replica", row.replica}}
       .dump();
 }
 
@@ -166,6 +167,7 @@ Result<HistoryRow> parse_history_row(const std::string& text) {
       .message = json_string(value, "message"),
       .started_at_ms = int64_of(value, "startedAtMs"),
       .finished_at_ms = int64_of(value, "finishedAtMs"),
+      .replica = json_string(value, "replica"),
   };
 }
 

@@ -13,6 +13,9 @@
 //   intents/pending/<id>            Intent                 (moved to intents/done/ on completion)
 //   intents/done/<id>               Intent
 //   counters/history, counters/intents   the last id handed out, in decimal
+//   replicas/<id>                   a live replica (JSON), on its lease
+//   owners/<cluster>                the id of the replica that owns the cluster, on its lease
+//   signals/fetch                   written by a webhook on any replica: every replica fetches
 #pragma once
 
 #include <cstdint>
@@ -49,6 +52,13 @@ namespace nkd::state::etcd_records {
 [[nodiscard]] inline std::string suspension_key(std::string_view cluster) {
   return "suspensions/" + std::string(cluster);
 }
+// Sharding (state/etcd_membership.h): each on the lease of the replica that wrote it.
+[[nodiscard]] inline std::string owner_key(std::string_view cluster) {
+  return "owners/" + std::string(cluster);
+}
+inline constexpr std::string_view kOwnersPrefix = "owners/";
+inline constexpr std::string_view kReplicasPrefix = "replicas/";
+inline constexpr std::string_view kFetchSignal = "signals/fetch";
 inline constexpr std::string_view kHistoryCounter = "counters/history";
 inline constexpr std::string_view kIntentCounter = "counters/intents";
 

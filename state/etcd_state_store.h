@@ -27,6 +27,7 @@
 #include "state/etcd_pki_store.h"
 #include "state/etcd_published_config_store.h"
 #include "state/etcd_sealed_values.h"
+#include "state/etcd_shard_store.h"
 #include "state/secret_sealer.h"
 #include "state/state_settings.h"
 #include "state/state_store.h"
@@ -63,9 +64,13 @@ class EtcdStateStore final : public StateStore,
         EtcdPublishedConfigStore(*connection),
         EtcdIntentLog(*connection),
         EtcdSealedValues(*connection),
+        shards_(*connection),
         connection_(std::move(connection)) {}
 
+  [[nodiscard]] ShardStore* shards() override { return &shards_; }
+
  private:
+  EtcdShardStore shards_;
   std::unique_ptr<EtcdConnection> connection_;
 };
 

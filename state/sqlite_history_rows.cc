@@ -66,19 +66,21 @@ Status supersede_open_rows(sqlite3* db, const std::string& cluster, std::int64_t
 }
 
 Result<std::int64_t> insert_pending_row(sqlite3* db, const HistoryRow& row) {
-  NKD_ASSIGN_OR_RETURN(auto statement,
-                       sqlite::Statement::prepare(db,
-                                                  "INSERT INTO history (cluster, revision, author, "
-                                                  "committed_at_ms, render_digest, outcome, "
-                                                  "message, started_at_ms, finished_at_ms) VALUES "
-                                                  "(?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, 0)"));
+  NKD_ASSIGN_OR_RETURN(
+      auto statement, sqlite::Statement::prepare(db,
+                                                 "INSERT INTO history (cluster, revision, author, "
+                                                 "committed_at_ms, render_digest, outcome, "
+                                                 "message, started_at_ms, finished_at_ms, "
+                                                 "replica) VALUES "
+                                                 "(?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, 0, ?8)"));
   statement.bind(1, row.cluster)
       .bind(2, row.revision)
       .bind(3, row.author)
       .bind(4, row.committed_at_ms)
       .bind(5, row.render_digest)
       .bind(6, row.message)
-      .bind(7, row.started_at_ms);
+      .bind(7, row.started_at_ms)
+      .bind(8, row.replica);
   NKD_RETURN_IF_ERROR(statement.run());
   return sqlite3_last_insert_rowid(db);
 }
@@ -99,11 +101,14 @@ Status record_outcome(sqlite3* db, const HistoryRow& attempt, Outcome outcome,
   NKD_ASSIGN_OR_RETURN(
       auto updated,
       sqlite::Statement::prepare(
-          db, "UPDATE history SET outcome = ?2, message = ?3, finished_at_ms = ?4 WHERE id = ?1"));
+          db,
+          "UPDATE history SET outcome = ?2, message = ?3, finished_at_ms = ?4, replica = ?5 "
+          "WHERE id = ?1"));
   updated.bind(1, unchanged ? previous->id : attempt.id)
       .bind(2, std::string_view(to_string(outcome)))
       .bind(3, message)
-      .bind(4, finished_at_ms);
+      .bind(4, finished_at_ms)
+      .bind(5, attempt.replica);
   return updated.run();
 }
 
@@ -121,7 +126,8 @@ Status insert_finished_row(sqlite3* db, const HistoryRow& row) {
           db,
           "INSERT INTO history (cluster, revision, author, committed_at_ms, render_digest, "
           "outcome, "
-          "message, started_at_ms, finished_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+          "message, started_at_ms, finished_at_ms, replica) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+          "?8, ?9, ?10)"));
   statement.bind(1, row.cluster)
       .bind(2, row.revision)
       .bind(3, row.author)
@@ -130,7 +136,8 @@ Status insert_finished_row(sqlite3* db, const HistoryRow& row) {
       .bind(6, std::string_view(to_string(row.outcome)))
       .bind(7, row.message)
       .bind(8, row.started_at_ms)
-      .bind(9, row.finished_at_ms);
+      .bind(9, row.finished_at_ms)
+      .bind(10, row.replica);
   return statement.run();
 }
 

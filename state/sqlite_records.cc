@@ -22,6 +22,7 @@ Result<HistoryRow> read_history_row(const sqlite::Statement& statement) {
   row.message = statement.text(7);
   row.started_at_ms = statement.int64(8);
   row.finished_at_ms = statement.int64(9);
+  row.replica = statement.text(10);
   return row;
 }
 

@@ -15,7 +15,7 @@ namespace nkd::state::records {
 // Column lists, in the order the read_* functions expect.
 inline constexpr const char* kHistoryColumns =
     "id, cluster, revision, author, committed_at_ms, render_digest, outcome, message, "
-    "started_at_ms, finished_at_ms";
+    "started_at_ms, finished_at_ms, replica";
 inline constexpr const char* kClusterColumns =
     "name, phase, observed_revision, applied_revision, cluster_revision, render_digest, ready, "
     "last_error, applied_at_ms, updated_at_ms, phase_message, wave, rejection";

@@ -132,6 +132,10 @@ ALTER TABLE clusters ADD COLUMN rejection TEXT NOT NULL DEFAULT '';
 UPDATE clusters SET rejection = last_error, last_error = ''
   WHERE last_error LIKE 'commit % rejected: %';
 )sql"},
+    Migration{"the replica that ran each attempt",
+              R"sql(
+ALTER TABLE history ADD COLUMN replica TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(kMigrations.size() == kSqliteSchemaVersion,

@@ -16,7 +16,7 @@
 namespace nkd::state {
 
 // The version this build writes and the newest it can read.
-inline constexpr int kSqliteSchemaVersion = 7;
+inline constexpr int kSqliteSchemaVersion = 8;
 
 // Brings the database on `db` (a file at `path`, named in errors) up to kSqliteSchemaVersion.
 [[nodiscard]] Status migrate_sqlite_schema(sqlite3* db, const std::string& path);

@@ -35,6 +35,12 @@ struct EtcdSettings {
   std::string cert_file;
   std::string key_file;
   std::int64_t timeout_ms = 5'000;  // each request to a member, connection included
+  // Sharding between the replicas on this etcd (shard_store.h): this replica's id (unique
+  // among them; default the host name), where its API answers (shown by `nkd status`), and its
+  // lease's TTL: how long after its death its clusters wait for another replica.
+  std::string replica_id;
+  std::string advertise_url;
+  std::int64_t lease_ttl_seconds = 10;
 };
 
 struct StateSettings {

@@ -14,6 +14,7 @@
 #include "state/pki_store.h"
 #include "state/published_config_store.h"
 #include "state/sealed_values.h"
+#include "state/shard_store.h"
 
 namespace nkd::state {
 
@@ -33,6 +34,11 @@ class StateStore : public virtual StoreHealth,
                    public virtual NodeStore,
                    public virtual PublishedConfigStore,
                    public virtual IntentLog,
-                   public virtual SealedValues {};
+                   public virtual SealedValues {
+ public:
+  // How replicas sharing the store split the clusters (shard_store.h); null when the store
+  // serves one replica (SQLite), which owns every cluster.
+  [[nodiscard]] virtual ShardStore* shards() { return nullptr; }
+};
 
 }  // namespace nkd::state

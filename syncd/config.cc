@@ -1,8 +1,10 @@
 #include "syncd/config.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,13 @@
 namespace nkd::syncd {
 
 namespace {
+
+// The default replica id: one per machine, which is how replicas are usually spread.
+std::string host_name() {
+  std::array<char, 256> name{};
+  if (gethostname(name.data(), name.size() - 1) != 0) return "";
+  return std::string(name.data());
+}
 
 std::string join(const std::vector<model::Diagnostic>& diagnostics) {
   std::string text;
@@ -155,11 +164,45 @@ void check_etcd_endpoints(model::YamlFields& fields, const YAML::Node& node,
   }
 }
 
+// This replica's part in sharding (state.etcd.replicaId, leaseTtlSeconds, advertiseUrl).
+void parse_replica(model::YamlFields& fields, const YAML::Node& node, state::EtcdSettings& etcd) {
+  constexpr std::string_view kWhere = "state.etcd";
+  etcd.replica_id = fields.string(node, "replicaId", kWhere, false).value_or(host_name());
+  const bool id_ok = !etcd.replica_id.empty() && etcd.replica_id.size() <= 63 &&
+                     etcd.replica_id.find_first_not_of(
+                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                         "0123456789._-") == std::string::npos;
+  if (!id_ok) {
+    fields.error_at(node["replicaId"].IsDefined() ? node["replicaId"] : node,
+                    "state.etcd.replicaId '" + etcd.replica_id +
+                        "' must be 1-63 letters, digits, '.', '_' or '-', unique among the "
+                        "replicas (default: the host name)");
+  }
+  if (auto seconds = fields.integer(node, "leaseTtlSeconds", kWhere, false)) {
+    if (*seconds < 2 || *seconds > 300) {
+      fields.error_at(node["leaseTtlSeconds"],
+                      "state.etcd.leaseTtlSeconds must be between 2 and 300");
+    } else {
+      etcd.lease_ttl_seconds = *seconds;
+    }
+  }
+  if (auto url = fields.string(node, "advertiseUrl", kWhere, false)) {
+    if (!url->starts_with("https://") && !url->starts_with("http://")) {
+      fields.error_at(node["advertiseUrl"],
+                      "state.etcd.advertiseUrl '" + *url + "' must be an http:// or https:// URL");
+    }
+    etcd.advertise_url = *url;
+  }
+}
+
 void parse_etcd(model::YamlFields& fields, const YAML::Node& node, state::EtcdSettings& etcd) {
   constexpr std::string_view kWhere = "state.etcd";
-  if (!fields.expect_map(node, "state.etcd", {"endpoints", "prefix", "tls", "timeoutSeconds"})) {
+  if (!fields.expect_map(node, "state.etcd",
+                         {"endpoints", "prefix", "tls", "timeoutSeconds", "replicaId",
+                          "leaseTtlSeconds", "advertiseUrl"})) {
     return;
   }
+  parse_replica(fields, node, etcd);
   etcd.endpoints = fields.string_list(node, "endpoints", kWhere);
   if (etcd.endpoints.empty()) {
     fields.error_at(node, "state.etcd.endpoints must list at least one member's client URL");

@@ -78,6 +78,11 @@ class ReconcilerReceiver final : public CommitReceiver {
 
 Result<std::string> Daemon::operator_action(OperatorAction action, const std::string& cluster,
                                             const std::string& reason) {
+  // Suspensions live in the owner's memory as well as in the store: only the owner changes them.
+  if (shards_ && !shards_->owns(cluster)) {
+    return Error{ErrorCode::kConflict, "replica " + shards_->replica_id() +
+                                           " does not own it: " + shards_->owner_hint(cluster)};
+  }
   switch (action) {
     case OperatorAction::kSuspend: return reconciler_->suspend(cluster, reason);
     case OperatorAction::kResume: return reconciler_->resume(cluster);
@@ -153,6 +158,16 @@ Daemon::Daemon(DaemonConfig config, DaemonParts parts, const Clock& clock,
                         .cluster_access = config_.reconcile.cluster_access,
                         .maintenance_windows = config_.reconcile.maintenance_windows});
   reconciler_->set_cluster_sync(cluster_sync_.get());
+  if (state::ShardStore* shard_store = store_->shards(); shard_store && config_.state.etcd) {
+    const state::EtcdSettings& etcd = *config_.state.etcd;
+    shards_ = std::make_unique<ShardCoordinator>(
+        *shard_store,
+        ShardSettings{.replica_id = etcd.replica_id,
+                      .advertise_url = etcd.advertise_url,
+                      .lease_ttl_seconds = etcd.lease_ttl_seconds},
+        metrics_, clock_);
+    reconciler_->set_ownership(shards_.get());
+  }
   reconciler_->set_libvirt_provider(libvirt_.get());
   reconciler_->set_progress_monitor(&progress_,
                                     std::chrono::milliseconds(config_.stall_timeout_ms));
@@ -224,7 +239,8 @@ Status Daemon::start() {
   NKD_ASSIGN_OR_RETURN(auto secrets, load_webhook_secrets(config_.webhooks));
   NKD_ASSIGN_OR_RETURN(auto operator_token, load_operator_token(config_.operator_token_file));
   restore_fetched_configs();
-  reconciler_->restore_metrics();
+  // Sharded, each replica exports the clusters it reconciles, as it reconciles them.
+  if (!shards_) reconciler_->restore_metrics();
   reconciler_->restore_suspensions();
   NKD_RETURN_IF_ERROR(start_commit_statuses());
   NKD_RETURN_IF_ERROR(start_notifications());
@@ -245,21 +261,43 @@ Status Daemon::start() {
       *store_, metrics_, bare_metal_,
       HttpCallbacks{
           .source_ready = [this] { return fetched_once_.load(); },
-          .trigger_fetch = [this] { trigger_fetch(); },
+          .trigger_fetch =
+              [this] {
+                trigger_fetch();
+                if (shards_) shards_->signal_fetch();  // the owners may be other replicas
+              },
           .operator_action =
               [this](OperatorAction action, const std::string& cluster, const std::string& reason) {
                 return operator_action(action, cluster, reason);
-              }});
+              },
+          .owner_of = shards_ ? std::function<std::string(const std::string&)>(
+                                    [this](const std::string& cluster) {
+                                      return shards_->owner_of(cluster);
+                                    })
+                              : nullptr,
+          .replicas = shards_ ? std::function<nlohmann::json()>(
+                                    [this] { return shards_->replicas_document(); })
+                              : nullptr});
   NKD_RETURN_IF_ERROR(http_->start());
   metrics_.source_poll_interval_seconds.Add({}).Set(
       static_cast<double>(poll_interval_ms_.load()) / 1000.0);
   reconciler_->start();
+  NKD_RETURN_IF_ERROR(start_sharding());
   source_thread_ = std::thread([this] { source_loop(); });
   spdlog::info("nkd syncd watching {} at {} (poll every {} ms), listening on {}://{}:{}, egress {}",
                source::display_url(config_.repository.url), config_.repository.ref,
                poll_interval_ms_.load(), listener_tls_ ? "https" : "http", config_.listen_host(),
                http_->port(), config_.egress_text);
   return ok_status();
+}
+
+Status Daemon::start_sharding() {
+  if (!shards_) return ok_status();
+  return shards_->start(ShardCoordinator::Listeners{
+      .took_over =
+          [this](const std::vector<std::string>& clusters) { reconciler_->take_over(clusters); },
+      .fetch_signalled = [this] { trigger_fetch(); },
+      .clusters = [this] { return reconciler_->cluster_names(); }});
 }
 
 Status Daemon::prepare_listener_security() {
@@ -338,6 +376,8 @@ void Daemon::stop() {
   if (source_) source_->cancel();
   if (source_thread_.joinable()) source_thread_.join();
   if (reconciler_) reconciler_->stop();
+  // After the reconciles stopped: leaving hands this replica's clusters to the others at once.
+  if (shards_) shards_->stop();
   if (forge_publisher_) forge_publisher_->stop();
   if (notifier_) notifier_->stop();
   if (http_) http_->stop();
@@ -429,6 +469,7 @@ void Daemon::poll_once() {
   if (commit_step_->take(commit, clock_.now_unix_ms(), &phases) == CommitStep::Outcome::kUnread) {
     seen_commit_.clear();  // try again on the next poll
   }
+  if (shards_) shards_->clusters_changed();  // new clusters are claimed now, not a period later
 }
 
 }  // namespace nkd::syncd

@@ -34,6 +34,7 @@
 #include "syncd/http/http_server.h"
 #include "syncd/http/tls_transport.h"
 #include "syncd/notify/notifier.h"
+#include "syncd/shard_coordinator.h"
 #include "syncd/state_config_store.h"
 #include "syncd/stored_fetch_tokens.h"
 
@@ -100,6 +101,8 @@ class Daemon {
   void listen_to_reconciler();
   // HTTPS material per http.tls (or, with http.insecure, a warning): before the listener starts.
   [[nodiscard]] Status prepare_listener_security();
+  // Joins the other replicas (state.etcd) once the reconciler runs.
+  [[nodiscard]] Status start_sharding();
 
   DaemonConfig config_;
   const Clock& clock_;
@@ -118,6 +121,8 @@ class Daemon {
   std::unique_ptr<providers::libvirt::LibvirtProvider> libvirt_;  // when libvirt.connections is set
   std::unique_ptr<reconcile::ClusterSync> cluster_sync_;  // when clusterAccess: direct
   std::unique_ptr<reconcile::Reconciler> reconciler_;
+  // Several replicas on etcd (state.etcd): this replica's share of the clusters; null alone.
+  std::unique_ptr<ShardCoordinator> shards_;
   std::unique_ptr<CommitReceiver> commit_receiver_;  // the reconciler, as the commit step sees it
   std::unique_ptr<CommitStep> commit_step_;
   std::unique_ptr<HttpServer> http_;

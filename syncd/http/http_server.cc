@@ -68,7 +68,8 @@ nlohmann::json history_row_json(const state::HistoryRow& row) {
           {"outcome", state::to_string(row.outcome)},
           {"message", row.message},
           {"startedAt", format_rfc3339_ms(row.started_at_ms)},
-          {"finishedAt", nullable(format_rfc3339_ms(row.finished_at_ms))}};
+          {"finishedAt", nullable(format_rfc3339_ms(row.finished_at_ms))},
+          {"replica", row.replica}};
 }
 
 HttpServer::HttpServer(HttpServerOptions options, HttpServerStores stores,
@@ -158,6 +159,13 @@ void HttpServer::routes() {
     response.set_content(std::move(body), "application/json");
     if (response.body.size() > (1u << 20)) release_free_memory();
   });
+  server_->Get("/api/v1/replicas", [this](const httplib::Request&, httplib::Response& response) {
+    if (!callbacks_.replicas) {
+      return send_error(response, 404,
+                        "this daemon runs alone (state.sqlite): it has no replicas to list");
+    }
+    send_json(response, callbacks_.replicas());
+  });
   server_->Get(R"(/api/v1/clusters/([a-z0-9-]+))",
                [this](const httplib::Request& request, httplib::Response& response) {
                  handle_cluster(request.matches[1], response);
@@ -202,20 +210,23 @@ nlohmann::json HttpServer::cluster_json(const state::ClusterRecord& record,
                        {"osImage", nullable(node.os_image)}});
     }
   }
-  return {{"name", record.name},
-          {"phase", state::to_string(record.phase)},
-          {"observedRevision", record.observed_revision},
-          {"appliedRevision", record.applied_revision},
-          {"clusterRevision", record.cluster_revision},
-          {"renderDigest", record.render_digest},
-          {"ready", record.ready},
-          {"lastError", nullable(state::newest_error(record))},
-          {"phaseMessage", nullable(record.phase_message)},
-          {"wave", record.wave},
-          {"suspended", suspended},
-          {"suspendedAt", suspended ? nullable(format_rfc3339_ms(suspension->since_ms)) : nullptr},
-          {"suspendReason", suspended ? nullable(suspension->reason) : nullptr},
-          {"nodes", nodes}};
+  nlohmann::json document = {
+      {"name", record.name},
+      {"phase", state::to_string(record.phase)},
+      {"observedRevision", record.observed_revision},
+      {"appliedRevision", record.applied_revision},
+      {"clusterRevision", record.cluster_revision},
+      {"renderDigest", record.render_digest},
+      {"ready", record.ready},
+      {"lastError", nullable(state::newest_error(record))},
+      {"phaseMessage", nullable(record.phase_message)},
+      {"wave", record.wave},
+      {"suspended", suspended},
+      {"suspendedAt", suspended ? nullable(format_rfc3339_ms(suspension->since_ms)) : nullptr},
+      {"suspendReason", suspended ? nullable(suspension->reason) : nullptr},
+      {"nodes", nodes}};
+  if (callbacks_.owner_of) document["owner"] = callbacks_.owner_of(record.name);
+  return document;
 }
 
 void HttpServer::handle_cluster(const std::string& name, httplib::Response& response) {

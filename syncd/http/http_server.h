@@ -76,6 +76,10 @@ struct HttpCallbacks {
   std::function<Result<std::string>(OperatorAction, const std::string& cluster,
                                     const std::string& reason)>
       operator_action;
+  // Sharded (several replicas on etcd): the replica that owns a cluster ("" when none does now),
+  // shown as each cluster's "owner"; and GET /api/v1/replicas's document. Unset: one replica.
+  std::function<std::string(const std::string& cluster)> owner_of;
+  std::function<nlohmann::json()> replicas;
 };
 
 // What the HTTP server reads of the state store: its health (/readyz), the cluster records and

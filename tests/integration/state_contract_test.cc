@@ -67,6 +67,28 @@ class StateContractTest : public ::testing::TestWithParam<Backend> {
 
 TEST_P(StateContractTest, AnswersPing) { EXPECT_TRUE(store_->ping().ok()); }
 
+TEST_P(StateContractTest, HistoryRowsKeepTheReplicaThatRanTheAttemptThroughItsEnd) {
+  HistoryRow row = rows::attempt_row("lab", "d1", 1000);
+  row.replica = "replica-b";
+  const auto begun = store_->begin_attempt(row);
+  ASSERT_TRUE(begun.ok()) << begun.error().message;
+  ASSERT_TRUE(store_
+                  ->finish_attempt(begun->id, Outcome::kApplied, "applied", 2000,
+                                   rows::cluster_record("lab", "d1"), {})
+                  .ok());
+  // The same render applied again by another replica: the row takes its name.
+  row.replica = "replica-c";
+  const auto again = store_->begin_attempt(row);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  ASSERT_TRUE(store_
+                  ->finish_attempt(again->id, Outcome::kApplied, "applied", 3000,
+                                   rows::cluster_record("lab", "d1"), {})
+                  .ok());
+  const std::vector<HistoryRow> history = rows::history_of(*store_, "lab");
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history.front().replica, "replica-c");
+}
+
 TEST_P(StateContractTest, PkiRoundTrips) {
   EXPECT_FALSE(store_->load_pki("prod-east").value().has_value());
   const std::string json = R"({"ca":{"key":"-----BEGIN PRIVATE KEY-----\nAAA\n"}})";

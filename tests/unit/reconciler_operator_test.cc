@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -240,6 +241,55 @@ TEST_F(ReconcilerOperatorTest, OperatorActionsOnAnUnknownClusterAreNotFound) {
   EXPECT_EQ(reconciler->sync_now("nowhere").error().code, ErrorCode::kNotFound);
   reconciler->stop();
   EXPECT_TRUE(store_->suspensions().value().empty());
+}
+
+}  // namespace
+}  // namespace nkd::reconcile
+
+namespace nkd::reconcile {
+namespace {
+
+// What a ShardCoordinator answers, set by the test.
+class SettableOwnership final : public ClusterOwnership {
+ public:
+  bool owns(const std::string& cluster) const override {
+    std::lock_guard lock(mutex_);
+    return owned_.contains(cluster);
+  }
+  void give(const std::string& cluster) {
+    std::lock_guard lock(mutex_);
+    owned_.insert(cluster);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::set<std::string> owned_;
+};
+
+TEST_F(ReconcilerOperatorTest, AnotherReplicasClusterIsNeitherReconciledNorNotedUntilTakenOver) {
+  SettableOwnership ownership;
+  auto reconciler = std::make_unique<Reconciler>(
+      *store_, bare_metal_, nullptr, metrics_, clock_,
+      ReconcilerOptions{
+          .workers = 2, .retry_base_ms = 20, .retry_cap_ms = 80, .resync_interval_ms = 600'000});
+  reconciler->set_ownership(&ownership);
+  reconciler->start();
+  reconciler->submit(desired("rev1", "first"));
+  // Given time to reconcile, a cluster this replica does not own is left alone.
+  (void)clock_.run_until([] { return false; }, 1s);
+  EXPECT_FALSE(store_->get_cluster("lab").value().has_value())
+      << "neither reconciled nor its observed revision noted: that is its owner's";
+  EXPECT_EQ(bare_metal_.fetch("lab", "lab-worker-0", "node-token").status,
+            providers::BareMetalProvider::FetchStatus::kUnknownNode);
+  EXPECT_EQ(reconciler->cluster_names(), std::vector<std::string>{"lab"});
+
+  ownership.give("lab");
+  reconciler->take_over({"lab"});
+  ASSERT_TRUE(wait_phase("WaitingForCluster"));
+  reconciler->stop();
+  EXPECT_EQ(record().observed_revision, "rev1");
+  EXPECT_EQ(record().applied_revision, "rev1");
+  EXPECT_EQ(served_config(), "first");
 }
 
 }  // namespace

@@ -131,11 +131,12 @@ TEST_F(SqliteStateStoreTest, MigrationToVersionSevenMovesRejectionsToTheirColumn
   {
     auto db = sqlite::open_database(path, /*create=*/false).value();
     ASSERT_TRUE(
-        sqlite::exec(db.get(),
-                     "ALTER TABLE clusters DROP COLUMN rejection;"
-                     "UPDATE clusters SET last_error = 'commit abc rejected: x.yaml:1:1: y' "
-                     "WHERE name = 'rejected'; PRAGMA user_version = 6;",
-                     "downgrading to version 6")
+        sqlite::exec(
+            db.get(),
+            "ALTER TABLE clusters DROP COLUMN rejection; ALTER TABLE history DROP COLUMN replica;"
+            "UPDATE clusters SET last_error = 'commit abc rejected: x.yaml:1:1: y' "
+            "WHERE name = 'rejected'; PRAGMA user_version = 6;",
+            "downgrading to version 6")
             .ok());
   }
   store_ = SqliteStateStore::open(path).value();

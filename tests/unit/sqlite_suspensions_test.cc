@@ -38,21 +38,22 @@ TEST(SqliteSuspensions, MigrationFromVersionFourKeepsTheHistory) {
     // no wave, which version 6 adds, nor rejection, which version 7 adds).
     auto db = sqlite::open_database(path, /*create=*/false).value();
     ASSERT_TRUE(
-        sqlite::exec(db.get(),
-                     "DROP TABLE suspensions;"
-                     "ALTER TABLE clusters DROP COLUMN phase_message;"
-                     "ALTER TABLE clusters DROP COLUMN wave;"
-                     "ALTER TABLE clusters DROP COLUMN rejection;"
-                     "CREATE TABLE old_history (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                     "cluster TEXT NOT NULL, revision TEXT NOT NULL DEFAULT '', author TEXT "
-                     "NOT NULL DEFAULT '', committed_at_ms INTEGER NOT NULL DEFAULT 0, "
-                     "render_digest TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL CHECK "
-                     "(outcome IN ('pending', 'applied', 'failed', 'superseded')), message "
-                     "TEXT NOT NULL DEFAULT '', started_at_ms INTEGER NOT NULL DEFAULT 0, "
-                     "finished_at_ms INTEGER NOT NULL DEFAULT 0);"
-                     "INSERT INTO old_history SELECT * FROM history; DROP TABLE history;"
-                     "ALTER TABLE old_history RENAME TO history; PRAGMA user_version = 4;",
-                     "downgrading to version 4")
+        sqlite::exec(
+            db.get(),
+            "DROP TABLE suspensions;"
+            "ALTER TABLE clusters DROP COLUMN phase_message;"
+            "ALTER TABLE clusters DROP COLUMN wave;"
+            "ALTER TABLE clusters DROP COLUMN rejection; ALTER TABLE history DROP COLUMN replica;"
+            "CREATE TABLE old_history (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "cluster TEXT NOT NULL, revision TEXT NOT NULL DEFAULT '', author TEXT "
+            "NOT NULL DEFAULT '', committed_at_ms INTEGER NOT NULL DEFAULT 0, "
+            "render_digest TEXT NOT NULL DEFAULT '', outcome TEXT NOT NULL CHECK "
+            "(outcome IN ('pending', 'applied', 'failed', 'superseded')), message "
+            "TEXT NOT NULL DEFAULT '', started_at_ms INTEGER NOT NULL DEFAULT 0, "
+            "finished_at_ms INTEGER NOT NULL DEFAULT 0);"
+            "INSERT INTO old_history SELECT * FROM history; DROP TABLE history;"
+            "ALTER TABLE old_history RENAME TO history; PRAGMA user_version = 4;",
+            "downgrading to version 4")
             .ok());
   }
   auto store = SqliteStateStore::open(path).value();
