@@ -57,6 +57,13 @@ Status EtcdIntentLog::complete_intent(std::int64_t id) {
       });
 }
 
+Status EtcdIntentLog::confirm_owner(const std::string& cluster) {
+  OwnershipFences& fences = connection_.fences();
+  if (!fences.enabled() || fences.revision_of(cluster)) return ok_status();
+  return Error{ErrorCode::kConflict, "this replica does not own cluster " + cluster +
+                                         " (any more): it makes no further call for it"};
+}
+
 Result<std::vector<Intent>> EtcdIntentLog::pending_intents(const std::string& cluster) {
   NKD_ASSIGN_OR_RETURN(auto stored, connection_.client().list(kPending));
   std::vector<Intent> intents;

@@ -15,6 +15,8 @@ class EtcdIntentLog : public virtual IntentLog {
   [[nodiscard]] Result<std::int64_t> add_intent(const Intent& intent) override;
   [[nodiscard]] Status complete_intent(std::int64_t id) override;
   [[nodiscard]] Result<std::vector<Intent>> pending_intents(const std::string& cluster) override;
+  // Asks the fences only (no request): a claim held within the lease's deadline.
+  [[nodiscard]] Status confirm_owner(const std::string& cluster) override;
 
  private:
   EtcdConnection& connection_;

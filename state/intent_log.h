@@ -27,6 +27,13 @@ class IntentLog {
   [[nodiscard]] virtual Result<std::int64_t> add_intent(const Intent& intent) = 0;
   [[nodiscard]] virtual Status complete_intent(std::int64_t id) = 0;
   [[nodiscard]] virtual Result<std::vector<Intent>> pending_intents(const std::string& cluster) = 0;
+  // Asked right before each call that changes the outside world for `cluster`: an error when this
+  // replica may no longer act for it (several replicas on etcd: it lost the cluster, or its lease
+  // may have expired). A single replica always may.
+  [[nodiscard]] virtual Status confirm_owner(const std::string& cluster) {
+    (void)cluster;
+    return ok_status();
+  }
 };
 
 }  // namespace nkd::state

@@ -11,8 +11,9 @@
 # /var/tmp/nkd-test-openstack that tests/openstack/*.sh use when run by hand, so a cloud someone
 # started by hand is never touched). Slow steps that wait more than they compute overlap the
 # builds: the cloud's packages and setup run while build-asan/ builds; the cloud's start and the
-# whole build-asan/ run (OpenStack tests first) while build-tsan/ and the release nkd build and
-# the ThreadSanitizer tests, the package check and the fuzz targets (tools/fuzz.sh) run. Phase
+# whole build-asan/ run (the OpenStack tests in a lane of their own) while build-tsan/ and the
+# release nkd build and the ThreadSanitizer tests, the package check and the fuzz targets
+# (tools/fuzz.sh) run. Phase
 # logs: .nkd/test/. Budget per phase: docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

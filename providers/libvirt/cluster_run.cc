@@ -117,6 +117,8 @@ Status ClusterRun::create_node(const render::NodeRender& node) {
                                                                       .payload = payload.dump()}));
   }
   const std::string what = "creating node " + name;
+  // Several replicas: one that lost the cluster since its intent makes no call for it.
+  NKD_RETURN_IF_ERROR_WRAP(intents_.confirm_owner(cluster_), what);
   NKD_ASSIGN_OR_RETURN_WRAP(std::optional<Domain> found, host_.find_domain(name), what);
   if (found && (!found->metadata || found->metadata->cluster != cluster_)) {
     return Error{ErrorCode::kConflict,

@@ -220,6 +220,8 @@ Result<std::optional<Server>> ClusterApply::find_server(const std::string& node_
 }
 
 Result<Server> ClusterApply::create_once(const render::NodeRender& node) {
+  // Several replicas: one that lost the cluster since its intent makes no call for it.
+  NKD_RETURN_IF_ERROR_WRAP(intents_.confirm_owner(cluster_), "creating node " + node.node.name);
   const model::Node& target = node.node;
   ServerSpec spec{.name = target.name,
                   .flavor_id = flavor_ids_.at(target.flavor.empty() ? platform_.flavor : target.flavor),
@@ -296,24 +298,49 @@ Result<Server> ClusterApply::create_with_recreates(const render::NodeRender& nod
 
 Result<Server> ClusterApply::create_node(const render::NodeRender& node) {
   // The intent is recorded before any request; a pending one from a crashed run is reused.
+  // Several replicas: only the owner reuses one, or records one.
+  NKD_RETURN_IF_ERROR_WRAP(intents_.confirm_owner(cluster_), "creating node " + node.node.name);
   std::int64_t intent_id = 0;
+  std::int64_t recorded_at_ms = 0;
   NKD_ASSIGN_OR_RETURN(std::vector<state::Intent> pending, intents_.pending_intents(cluster_));
   for (const state::Intent& intent : pending) {
-    if (intent.kind == "create-server" && intent.target == node.node.name) intent_id = intent.id;
+    if (intent.kind == "create-server" && intent.target == node.node.name) {
+      intent_id = intent.id;
+      recorded_at_ms = intent.created_at_ms;
+    }
   }
+  const std::int64_t now_ms = compute_.clock().now_unix_ms();
   if (intent_id == 0) {
     NKD_ASSIGN_OR_RETURN(std::int64_t added,
                          intents_.add_intent(state::Intent{
                              .cluster = cluster_,
                              .kind = "create-server",
                              .target = node.node.name,
-                             .payload = nlohmann::json{{"digest", node.ignition_sha256}}.dump()}));
+                             .payload = nlohmann::json{{"digest", node.ignition_sha256}}.dump(),
+                             .created_at_ms = now_ms}));
     intent_id = added;
+  } else if (recorded_at_ms > 0 &&
+             now_ms - recorded_at_ms < options_.inherited_create_grace.count()) {
+    NKD_RETURN_IF_ERROR(await_inherited_create(node.node.name, now_ms - recorded_at_ms));
   }
   NKD_ASSIGN_OR_RETURN_WRAP(Server server, create_with_recreates(node),
                             "creating node " + node.node.name);
   NKD_RETURN_IF_ERROR(intents_.complete_intent(intent_id));
   return server;
+}
+
+// Another run's create of `name` (one that crashed, or a replica that lost the cluster) may still
+// reach Nova: until it is older than the grace, a server not found yet is waited for, not made
+// again, which would give the node two servers.
+Status ClusterApply::await_inherited_create(const std::string& name, std::int64_t age_ms) {
+  NKD_ASSIGN_OR_RETURN(std::optional<Server> found, find_server(name));
+  if (found.has_value()) return ok_status();
+  const std::int64_t wait_ms = options_.inherited_create_grace.count() - age_ms;
+  return Error{ErrorCode::kUnavailable,
+               "node " + name + ": a create recorded " + std::to_string(age_ms / 1000) +
+                   " s ago by another run may still reach Nova; looking again in " +
+                   std::to_string((wait_ms + 999) / 1000) + " s before making the server",
+               Retry::waiting(wait_ms)};
 }
 
 std::vector<Result<Server>> ClusterApply::create_all(
@@ -364,6 +391,7 @@ Status ClusterApply::replace_all(const std::vector<Replacement>& replacements, i
 }
 
 Status ClusterApply::delete_node(const Server& server) {
+  NKD_RETURN_IF_ERROR_WRAP(intents_.confirm_owner(cluster_), "deleting node " + server.name);
   NKD_ASSIGN_OR_RETURN(std::vector<Port> ports, ports_.node_ports(server.name));
   NKD_RETURN_IF_ERROR(ports_.release_floating_ips(ports));
   NKD_RETURN_IF_ERROR(compute_.delete_server(server.id));

@@ -94,6 +94,9 @@ class ClusterApply {
                                         const std::vector<render::NodeRender>& nodes);
   Result<std::optional<Server>> find_server(const std::string& node_name);
   Result<Server> create_once(const render::NodeRender& node);
+  // Ok when the server another run's pending create of `name` (recorded `age_ms` ago) made is
+  // found; else an error that waits until that create can no longer arrive.
+  [[nodiscard]] Status await_inherited_create(const std::string& name, std::int64_t age_ms);
   Result<Server> create_with_recreates(const render::NodeRender& node);
   Status replace_node(const Replacement& replacement, const ApplyHooks& hooks);
 

@@ -75,6 +75,10 @@ struct OpenStackProviderOptions {
   std::chrono::milliseconds recreate_backoff{std::chrono::seconds(2)};  // doubles per retry
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(250)};
   RetryPolicy retry;  // per request (send_with_retry)
+  // A pending create this run did not record (a crashed run's, or a replica's that lost the
+  // cluster) may still be on its way to Nova for as long as a create request may take (the
+  // retry policy's total deadline): a server not found before this age is not created again yet.
+  std::chrono::milliseconds inherited_create_grace{std::chrono::seconds(65)};
 };
 
 class OpenStackProvider final : public InfrastructureProvider {

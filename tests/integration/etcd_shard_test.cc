@@ -57,7 +57,8 @@ class EtcdShardTest : public ::testing::Test {
               ::testing::UnitTest::GetInstance()->current_test_info()->name();
   }
 
-  std::unique_ptr<Replica> start_replica(const std::string& id, int clusters) {
+  std::unique_ptr<Replica> start_replica(const std::string& id, int clusters,
+                                         bool in_background = false) {
     auto replica = std::make_unique<Replica>();
     auto opened = state::EtcdStateStore::open(member_->settings(prefix_), real_clock(), nullptr,
                                               state::test_sealer({state::test_state_key('k')}));
@@ -70,7 +71,7 @@ class EtcdShardTest : public ::testing::Test {
         ShardSettings{.replica_id = id,
                       .advertise_url = "https://" + id + ".test:8443",
                       .lease_ttl_seconds = kTtlSeconds,
-                      .refresh_in_background = false},
+                      .refresh_in_background = in_background},
         replica->metrics, real_clock());
     Replica* raw = replica.get();
     auto started = replica->shards->start(ShardCoordinator::Listeners{
@@ -250,6 +251,32 @@ TEST_F(EtcdShardTest, AStoppedReplicaHandsOverAtOnceAndAJoiningOneTakesOnlyItsSh
   a->shards->refresh();
   b->shards->refresh();
   EXPECT_EQ(owners(), before) << "back to the split of a and b";
+}
+
+TEST_F(EtcdShardTest, ReplicasRefreshingOnTheirOwnSettleOnTheSplitAndFollowADeparture) {
+  auto a = start_replica("a", 20, /*in_background=*/true);
+  auto b = start_replica("b", 20, /*in_background=*/true);
+  ASSERT_TRUE(a && b);
+  auto settled = [&](const std::vector<std::string>& replicas) {
+    for (int i = 0; i < 100; ++i) {
+      bool all = true;
+      for (const std::string& cluster : cluster_names(20)) {
+        const std::string owner = rendezvous_owner(cluster, replicas);
+        const bool a_owns = a->shards->owns(cluster);
+        const bool b_owns = b && b->shards->owns(cluster);
+        all &= (owner == "a" ? a_owns && !b_owns : b_owns && !a_owns);
+      }
+      if (all) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  };
+  EXPECT_TRUE(settled({"a", "b"}));
+  b->shards->stop();
+  b.reset();
+  EXPECT_TRUE(settled({"a"})) << "a took b's clusters after b left";
+  EXPECT_EQ(a->metrics.shard_clusters.Add({}).Value(), 20);
+  EXPECT_GE(a->metrics.lease_renewals_total.Add({{"result", "ok"}}).Value(), 1);
 }
 
 TEST_F(EtcdShardTest, AWebhookOnOneReplicaMakesTheOthersFetch) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +54,7 @@ TEST(DaemonConfig, ParsesStateEtcd) {
       text,
       "state:\n  etcd:\n    endpoints: [https://10.0.0.5:2379, https://10.0.0.6:2379]\n"
       "    prefix: /nkd/prod\n    timeoutSeconds: 3\n"
+      "    replicaId: nkd-b\n    leaseTtlSeconds: 6\n    advertiseUrl: https://nkd-b:8443\n"
       "    tls: {ca: /etc/nkd/etcd-ca.crt, cert: /etc/nkd/etcd.crt, key: /etc/nkd/etcd.key}\n");
   auto config = parse_daemon_config(text, "syncd.yaml", nullptr);
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -64,7 +67,19 @@ TEST(DaemonConfig, ParsesStateEtcd) {
   EXPECT_EQ(etcd.ca_file, "/etc/nkd/etcd-ca.crt");
   EXPECT_EQ(etcd.cert_file, "/etc/nkd/etcd.crt");
   EXPECT_EQ(etcd.key_file, "/etc/nkd/etcd.key");
+  EXPECT_EQ(etcd.replica_id, "nkd-b");
+  EXPECT_EQ(etcd.lease_ttl_seconds, 6);
+  EXPECT_EQ(etcd.advertise_url, "https://nkd-b:8443");
   EXPECT_EQ(config->state_directory(), "/var/lib/nkd") << "still the local directory";
+
+  std::string defaults = kMinimal;
+  replace_state(defaults, "state: {etcd: {endpoints: [http://127.0.0.1:2379]}}\n");
+  auto plain = parse_daemon_config(defaults, "syncd.yaml", nullptr);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  std::array<char, 256> host{};
+  ASSERT_EQ(gethostname(host.data(), host.size() - 1), 0);
+  EXPECT_EQ(plain->state.etcd->replica_id, std::string(host.data())) << "the host name";
+  EXPECT_EQ(plain->state.etcd->lease_ttl_seconds, 10);
 }
 
 TEST(DaemonConfig, RefusesStateEtcdThatCannotWork) {
@@ -79,6 +94,10 @@ TEST(DaemonConfig, RefusesStateEtcdThatCannotWork) {
       {"state: {etcd: {endpoints: [http://e:2379], prefix: nkd}}\n", "must start with '/'"},
       {"state: {etcd: {endpoints: [http://e:2379], timeoutSeconds: 0}}\n", "between 1 and 300"},
       {"state: {etcd: {endpoints: [http://e:2379], lease: 5}}\n", "lease"},
+      {"state: {etcd: {endpoints: [http://e:2379], replicaId: a/b}}\n", "replicaId 'a/b' must be"},
+      {"state: {etcd: {endpoints: [http://e:2379], leaseTtlSeconds: 1}}\n", "between 2 and 300"},
+      {"state: {etcd: {endpoints: [http://e:2379], advertiseUrl: nkd-a}}\n",
+       "advertiseUrl 'nkd-a' must be"},
   };
   for (const auto& [state, expected] : cases) {
     std::string text = kMinimal;
