@@ -5,22 +5,21 @@
 #include <chrono>
 #include <csignal>
 
-#include "common/curl_http_client.h"
-#include "state/etcd_client.h"
+#include "tests/support/etcd_process.h"
 
 namespace nkd::testing {
 
 EtcdMember::EtcdMember(const std::optional<EtcdMemberTls>& tls)
     : tls_(tls.has_value()), client_port_(free_port()), peer_port_(free_port()) {
-  const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
-  std::vector<std::string> argv = {
-      "etcd", "--name", "member", "--data-dir", (dir_.path() / "data").string(),
-      "--listen-client-urls", client_url(), "--advertise-client-urls", client_url(),
-      "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster",
-      "member=" + peer,
-      // One member elects itself after one election timeout: 100 ms instead of 1 s.
-      "--heartbeat-interval", "10", "--election-timeout", "100", "--logger", "zap", "--log-level",
-      "warn"};
+  // One member elects itself after one election timeout: 100 ms instead of 1 s.
+  std::vector<std::string> argv =
+      etcd_command({.name = "member",
+                    .data_dir = dir_.path() / "data",
+                    .client_url = client_url(),
+                    .peer_port = peer_port_,
+                    .initial_cluster = "member=" + etcd_peer_url(peer_port_),
+                    .heartbeat_ms = 10,
+                    .election_timeout_ms = 100});
   if (tls) {
     for (const std::string& flag :
          {"--cert-file=" + tls->cert_file, "--key-file=" + tls->key_file,
@@ -29,8 +28,6 @@ EtcdMember::EtcdMember(const std::optional<EtcdMemberTls>& tls)
     }
   }
   process_ = std::make_unique<ChildProcess>(argv, (dir_.path() / "etcd.log").string());
-  // Asked through the tested client, so "ready" means what the tests need: a leader that answers.
-  const state::EtcdSettings probe = settings("/probe");
   ready_ = wait_until(
       [&] {
         if (!process_->running()) return true;
@@ -41,8 +38,7 @@ EtcdMember::EtcdMember(const std::optional<EtcdMemberTls>& tls)
                      "", "", std::chrono::seconds(2))
                      .exit_code == 0;
         }
-        auto client = state::EtcdClient::create(probe, std::make_unique<CurlHttpClient>());
-        return client.ok() && (*client)->ping().ok();
+        return etcd_answers(client_url());
       },
       std::chrono::seconds(20));
   ready_ = ready_ && process_->running();

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 
@@ -13,84 +12,37 @@
 #include "state/secret_sealer.h"
 #include "state/sqlite_state_store.h"
 #include "syncd/http/webhooks.h"
+#include "tests/support/definitions_repository.h"
 #include "tests/support/memory_bound.h"
 
 namespace nkd::testing {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-void check(const CommandResult& result, const std::string& what) {
-  if (result.exit_code != 0) throw std::runtime_error(what + " failed: " + result.err + result.out);
+SyncdFixture::SyncdFixture(int extra_clusters)
+    : own_repository_(std::make_unique<DefinitionsRepository>(scratch_.path(), extra_clusters)),
+      repository_(*own_repository_) {
+  write_file(scratch_.path() / "webhook-secret", webhook_secret() + "\n");
 }
 
-}  // namespace
-
-SyncdFixture::SyncdFixture(int extra_clusters) {
-  const fs::path work = scratch_.path() / "work";
-  fs::create_directories(work / "clusters");
-  fs::copy(source_dir() + "/examples-repo/clusters/edge-lab", work / "clusters/edge-lab",
-           fs::copy_options::recursive);
-  fs::copy(source_dir() + "/examples-repo/clusters/edge-lab", work / "clusters/lab-two",
-           fs::copy_options::recursive);
-  std::string copies;
-  for (int i = 0; i < extra_clusters; ++i) {
-    const std::string name = (i < 10 ? "lab-0" : "lab-") + std::to_string(i);
-    // Each copy's machines get MACs of their own: a MAC names one node in the whole repository.
-    char mac_byte[8];
-    std::snprintf(mac_byte, sizeof(mac_byte), "%02x", (i + 2) & 0xff);
-    copies += "cp -R clusters/lab-two clusters/" + name + " && sed -i 's/lab-two/" + name +
-              "/g; s/52:54:00:00:01:/52:54:00:" + mac_byte + ":01:/' clusters/" + name +
-              "/cluster.yaml && ";
-  }
-  publish_repository("sed -i 's/edge-lab/lab-two/g; s/52:54:00:00:00:0/52:54:00:00:01:0/' "
-                     "clusters/lab-two/cluster.yaml && " + copies);
+SyncdFixture::SyncdFixture(const std::map<std::string, std::string>& files)
+    : own_repository_(std::make_unique<DefinitionsRepository>(scratch_.path(), files)),
+      repository_(*own_repository_) {
+  write_file(scratch_.path() / "webhook-secret", webhook_secret() + "\n");
 }
 
-SyncdFixture::SyncdFixture(const std::map<std::string, std::string>& files) {
-  const fs::path work = scratch_.path() / "work";
-  for (const auto& [path, contents] : files) {
-    fs::create_directories((work / path).parent_path());
-    write_file(work / path, contents);
-  }
-  publish_repository("true && ");
+SyncdFixture::SyncdFixture(DefinitionsRepository& repository) : repository_(repository) {
+  write_file(scratch_.path() / "webhook-secret", webhook_secret() + "\n");
 }
 
 pid_t SyncdFixture::daemon_pid() const { return syncd_ ? syncd_->pid() : 0; }
 
-void SyncdFixture::publish_repository(const std::string& prepare_script) {
-  const fs::path work = scratch_.path() / "work";
-  check(run_shell(prepare_script +
-                  "git init -q -b main . && git add -A && "
-                  "git -c user.name=Ops -c user.email=ops@example.org commit -q -m 'two clusters' && "
-                  "git clone -q --bare . ../srv/clusters.git && "
-                  "git remote add origin ../srv/clusters.git",
-                  work.string()),
-        "creating the repository");
-  git_port_ = free_port();
-  git_daemon_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{"git", "daemon", "--reuseaddr", "--listen=127.0.0.1",
-                               "--port=" + std::to_string(git_port_),
-                               "--base-path=" + (scratch_.path() / "srv").string(), "--export-all",
-                               (scratch_.path() / "srv").string()},
-      (scratch_.path() / "git-daemon.log").string());
-  const bool serving = wait_until([&] {
-    return run_command({"git", "ls-remote", repository_url()}, "", "", std::chrono::seconds(5))
-               .exit_code == 0;
-  }, std::chrono::seconds(10));
-  if (!serving) throw std::runtime_error("git daemon did not start: " + read_file(scratch_.path() / "git-daemon.log"));
-  write_file(scratch_.path() / "webhook-secret", webhook_secret() + "\n");
-}
-
 SyncdFixture::~SyncdFixture() {
   syncd_.reset();
-  git_daemon_.reset();
+  own_repository_.reset();
 }
 
-std::string SyncdFixture::repository_url() const {
-  return "git://127.0.0.1:" + std::to_string(git_port_) + "/clusters.git";
-}
+std::string SyncdFixture::repository_url() const { return repository_.url(); }
 
 namespace {
 
@@ -174,18 +126,10 @@ int SyncdFixture::stop_daemon(int signal) {
 }
 
 std::string SyncdFixture::commit(const std::string& script, const std::string& message) {
-  const fs::path work = scratch_.path() / "work";
-  check(run_shell(script + " && git add -A && git -c user.name=Ops -c user.email=ops@example.org "
-                  "commit -q -m '" + message + "' && git push -q origin main", work.string()),
-        "committing '" + message + "'");
-  return head();
+  return repository_.commit(script, message);
 }
 
-std::string SyncdFixture::head() {
-  auto result = run_shell("git rev-parse HEAD", (scratch_.path() / "work").string());
-  check(result, "git rev-parse");
-  return result.out.substr(0, 40);
-}
+std::string SyncdFixture::head() { return repository_.head(); }
 
 void SyncdFixture::use_https(const std::string& ca_file) {
   https_ = true;

@@ -1,4 +1,5 @@
-// SyncdFixture: a definitions repository served by a real `git daemon` on 127.0.0.1, a config
+// SyncdFixture: a definitions repository served by a real `git daemon` on 127.0.0.1
+// (definitions_repository.h, its own or one shared with other fixtures), a config
 // for `nkd syncd` (SQLite state, bare metal, clusterAccess none, loopback-only egress), and the
 // daemon process itself, all removed or stopped when the fixture goes. The listener serves plain
 // HTTP by the explicit opt-in (http.insecure) unless use_https() is called or the test's extra
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/definitions_repository.h"
 #include "tests/support/test_support.h"
 
 namespace nkd::testing {
@@ -28,6 +30,9 @@ class SyncdFixture {
   explicit SyncdFixture(int extra_clusters = 0);
   // A repository holding exactly `files` (path -> contents), for benchmarks of large repositories.
   explicit SyncdFixture(const std::map<std::string, std::string>& files);
+  // A daemon of its own (config, state directory, listener) fetching from `repository`, which
+  // another owner serves and keeps alive longer than this fixture (several replicas, one Git).
+  explicit SyncdFixture(DefinitionsRepository& repository);
   ~SyncdFixture();
 
   // Writes the config (pollInterval as given) and starts the daemon; waits for /healthz. An
@@ -83,12 +88,14 @@ class SyncdFixture {
   [[nodiscard]] const std::filesystem::path& dir() const { return scratch_.path(); }
   [[nodiscard]] std::string state_db() const { return (scratch_.path() / "state/state.db").string(); }
   [[nodiscard]] std::string repository_url() const;
+  [[nodiscard]] DefinitionsRepository& repository() { return repository_; }
 
  private:
   ScratchDir scratch_;
-  int git_port_ = 0;
+  // Set when the fixture made its repository (in scratch_, so dir() / "work" is its clone).
+  std::unique_ptr<DefinitionsRepository> own_repository_;
+  DefinitionsRepository& repository_;
   int http_port_ = 0;
-  std::unique_ptr<ChildProcess> git_daemon_;
   std::unique_ptr<ChildProcess> syncd_;
   bool https_ = false;
   std::string log_level_ = "info";
@@ -96,9 +103,6 @@ class SyncdFixture {
   std::vector<std::string> state_key_files_;
   std::string state_entries_;
   std::string ca_file_;
-
-  // Commits the work tree, makes the bare remote and starts `git daemon` on it.
-  void publish_repository(const std::string& prepare_script);
 };
 
 }  // namespace nkd::testing
