@@ -1,7 +1,9 @@
 #include "state/etcd_shard_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "common/json_fields.h"
 #include "state/etcd_records.h"
@@ -96,20 +98,51 @@ Result<ShardView> EtcdShardStore::read() {
   return view;
 }
 
-Result<std::optional<std::int64_t>> EtcdShardStore::claim(const std::string& cluster) {
+Result<std::map<std::string, std::int64_t>> EtcdShardStore::claim(
+    const std::vector<std::string>& clusters) {
   const std::int64_t lease = lease_.load();
+  std::map<std::string, std::int64_t> claimed;
+  if (clusters.empty()) return claimed;
   if (lease == 0) {
-    return Error{ErrorCode::kUnavailable,
-                 "state store (etcd): replica " + connection_.replica_id() +
-                     " holds no lease to claim " + cluster};
+    return Error{ErrorCode::kUnavailable, "state store (etcd): replica " +
+                                              connection_.replica_id() +
+                                              " holds no lease to claim clusters with"};
   }
-  const std::string key = keys::owner_key(cluster);
-  EtcdTxn txn;
-  txn.expect(key, 0).put_on_lease(key, connection_.replica_id(), lease);
-  NKD_ASSIGN_OR_RETURN_WRAP(auto revision, connection_.client().commit_at(txn),
-                            "claiming cluster " + cluster);
-  if (revision) connection_.fences().hold(cluster, *revision);
-  return revision;
+  const std::string self = connection_.replica_id();
+  // Each batch is one transaction: every key still absent, then all put on the lease. A batch
+  // that lost a compare (another replica claimed one meanwhile) is claimed key by key instead.
+  auto claim_batch = [&](std::span<const std::string> batch) -> Result<bool> {
+    EtcdTxn txn;
+    for (const std::string& cluster : batch) {
+      const std::string key = keys::owner_key(cluster);
+      txn.expect(key, 0).put_on_lease(key, self, lease);
+    }
+    NKD_ASSIGN_OR_RETURN_WRAP(auto revision, connection_.client().commit_at(txn),
+                              "claiming " + std::to_string(batch.size()) + " cluster(s)");
+    if (!revision) return false;
+    for (const std::string& cluster : batch) {
+      connection_.fences().hold(cluster, *revision);
+      claimed[cluster] = *revision;
+    }
+    return true;
+  };
+  // What was claimed before an error is this replica's all the same: the caller must hear of it
+  // (the rest is claimed at its next refresh).
+  auto stopped = [&](const Error& error) -> Result<std::map<std::string, std::int64_t>> {
+    if (claimed.empty()) return error;
+    return claimed;
+  };
+  const std::span<const std::string> all(clusters);
+  for (std::size_t first = 0; first < all.size(); first += kClaimsPerTransaction) {
+    const auto batch = all.subspan(first, std::min(kClaimsPerTransaction, all.size() - first));
+    auto whole = claim_batch(batch);
+    if (!whole) return stopped(whole.error());
+    if (*whole || batch.size() == 1) continue;
+    for (std::size_t one = 0; one < batch.size(); ++one) {
+      if (auto single = claim_batch(batch.subspan(one, 1)); !single) return stopped(single.error());
+    }
+  }
+  return claimed;
 }
 
 Status EtcdShardStore::release(const std::string& cluster, std::int64_t revision) {

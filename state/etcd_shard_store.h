@@ -15,12 +15,16 @@ namespace nkd::state {
 
 class EtcdShardStore final : public ShardStore {
  public:
+  // A compare and a put a claim, each list within etcd's default --max-txn-ops of 128.
+  static constexpr std::size_t kClaimsPerTransaction = 100;
+
   explicit EtcdShardStore(EtcdConnection& connection) : connection_(connection) {}
 
   [[nodiscard]] Status join(const ReplicaInfo& self, std::int64_t ttl_seconds) override;
   [[nodiscard]] Result<std::int64_t> renew() override;
   [[nodiscard]] Result<ShardView> read() override;
-  [[nodiscard]] Result<std::optional<std::int64_t>> claim(const std::string& cluster) override;
+  [[nodiscard]] Result<std::map<std::string, std::int64_t>> claim(
+      const std::vector<std::string>& clusters) override;
   [[nodiscard]] Status release(const std::string& cluster, std::int64_t revision) override;
   [[nodiscard]] Status signal_fetch() override;
   [[nodiscard]] Status leave() override;

@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,9 +48,11 @@ class ShardStore {
   // then holds nothing for this replica any more: join again).
   [[nodiscard]] virtual Result<std::int64_t> renew() = 0;
   [[nodiscard]] virtual Result<ShardView> read() = 0;
-  // Makes `cluster` this replica's if no replica holds it: the revision of the claim, or
-  // nullopt when another replica holds it.
-  [[nodiscard]] virtual Result<std::optional<std::int64_t>> claim(const std::string& cluster) = 0;
+  // Makes each of `clusters` this replica's that no replica holds: the ones claimed, with the
+  // revision of each claim. Claims go many to a transaction, so a replica taking a thousand
+  // clusters does so in a few requests, well within its lease.
+  [[nodiscard]] virtual Result<std::map<std::string, std::int64_t>> claim(
+      const std::vector<std::string>& clusters) = 0;
   // Gives `cluster` up (held since `revision`); a key another replica holds now is left alone.
   [[nodiscard]] virtual Status release(const std::string& cluster, std::int64_t revision) = 0;
   // Tells every replica to fetch Git now (a webhook reached this one).

@@ -142,19 +142,13 @@ std::vector<std::string> ShardCoordinator::rebalance(state::ShardView& view,
   for (const auto& [cluster, owner] : view.owners) {
     if (owner.replica == settings_.replica_id) names.insert(cluster);
   }
-  std::vector<std::string> claimed;
+  std::vector<std::string> unclaimed;      // this replica's, held by none
   std::map<std::string, int> handed_over;  // by the replica each goes to
   for (const std::string& cluster : names) {
     const bool mine = rendezvous_owner(cluster, replicas) == settings_.replica_id;
     const auto owner = view.owners.find(cluster);
     if (mine && owner == view.owners.end()) {
-      auto revision = store_.claim(cluster);
-      if (!revision) {
-        spdlog::warn("claiming cluster {}: {}", cluster, revision.error().message);
-      } else if (revision->has_value()) {
-        claimed.push_back(cluster);
-        view.owners[cluster] = {.replica = settings_.replica_id, .revision = **revision};
-      }
+      unclaimed.push_back(cluster);
     } else if (!mine && owner != view.owners.end() &&
                owner->second.replica == settings_.replica_id) {
       if (auto released = store_.release(cluster, owner->second.revision); !released) {
@@ -168,6 +162,16 @@ std::vector<std::string> ShardCoordinator::rebalance(state::ShardView& view,
   for (const auto& [replica, count] : handed_over) {
     spdlog::info("replica {} handed {} cluster(s) to replica {}", settings_.replica_id, count,
                  replica);
+  }
+  std::vector<std::string> claimed;
+  auto revisions = store_.claim(unclaimed);
+  if (!revisions) {
+    spdlog::warn("claiming {} cluster(s): {}", unclaimed.size(), revisions.error().message);
+    return claimed;
+  }
+  for (const auto& [cluster, revision] : *revisions) {
+    claimed.push_back(cluster);
+    view.owners[cluster] = {.replica = settings_.replica_id, .revision = revision};
   }
   return claimed;
 }

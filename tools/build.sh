@@ -90,11 +90,13 @@ if ((main)); then
   fi
 fi
 if ((asan)); then
-  configure build-asan build-asan.log -DCMAKE_BUILD_TYPE=Debug -DNKD_SANITIZE=address -DNKD_BUILD_BENCH=OFF
+  configure build-asan build-asan.log -DCMAKE_BUILD_TYPE=Debug -DNKD_SANITIZE=address -DNKD_BUILD_BENCH=OFF \
+    -DNKD_UNIT_TEST_SHARDS=4
   build_tree build-asan
 fi
 if ((tsan)); then
-  configure build-tsan build-tsan.log -DCMAKE_BUILD_TYPE=Debug -DNKD_SANITIZE=thread -DNKD_BUILD_BENCH=OFF
+  configure build-tsan build-tsan.log -DCMAKE_BUILD_TYPE=Debug -DNKD_SANITIZE=thread -DNKD_BUILD_BENCH=OFF \
+    -DNKD_UNIT_TEST_SHARDS=4
   build_tree build-tsan
 fi
 rm -f build.log build-asan.log build-tsan.log

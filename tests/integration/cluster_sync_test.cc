@@ -157,11 +157,11 @@ class ClusterSyncTest : public ::testing::Test {
   }
   // Lets the fake clock run (requeues, polls, retries) until `done()`, for at most `timeout`
   // of real time.
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
     return clock_.run_until(done, timeout);
   }
   bool wait_for(const std::function<bool(const state::ClusterRecord&)>& test,
-                std::chrono::milliseconds timeout = 10s) {
+                std::chrono::milliseconds timeout = 30s) {
     return run_until([&] { return test(record()); }, timeout);
   }
   // Lets `count` more looks at the cluster happen (each asks the API whether it is ready).
@@ -170,7 +170,7 @@ class ClusterSyncTest : public ::testing::Test {
     ASSERT_TRUE(
         run_until([&] { return fake.requests_to("GET", "/readyz") >= before + count; }, 30s));
   }
-  bool wait_phase(const std::string& phase, std::chrono::milliseconds timeout = 10s) {
+  bool wait_phase(const std::string& phase, std::chrono::milliseconds timeout = 30s) {
     return wait_for([&](const auto& found) { return state::to_string(found.phase) == phase; },
                     timeout);
   }

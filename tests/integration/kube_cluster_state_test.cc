@@ -118,7 +118,8 @@ TEST_F(ClusterStateTest, ReadinessReportsMissingAndUnreadyNodesAtTheDeadline) {
 }
 
 TEST_F(ClusterStateTest, AppliesTheCrdFirstAndTheRestOnceItIsEstablished) {
-  fake_.set_crd_establish_delay(300ms);
+  // Long enough that even a slow first look (a loaded machine, a sanitizer) sees it pending.
+  fake_.set_crd_establish_delay(1500ms);
   ASSERT_TRUE(state()
                   .apply_manifests(artifacts(), render::kHousekeeperManifests,
                                    clock_.steady_now() + 10s)
