@@ -50,7 +50,9 @@ struct HistoryRow {
   std::string message;
   std::int64_t started_at_ms = 0;
   std::int64_t finished_at_ms = 0;
-  // The replica that ran the attempt (several share an etcd store); "" for a single one.
+  // The replica that ran the attempt (several share an etcd store); "" for a single one. An
+  // attempt folded into the previous row (same render, same outcome) gives it its message,
+  // finish time and replica: the row then names who applied it last, not who started it.
   std::string replica;
 };
 

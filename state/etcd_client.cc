@@ -189,7 +189,9 @@ Result<std::optional<EtcdKeyValue>> EtcdClient::get(std::string_view key) {
 
 Result<EtcdRange> EtcdClient::list(std::string_view prefix, const EtcdListOptions& options) {
   const std::string full = full_key(prefix);
-  json request = {{"key", base64_encode(full)},
+  // The first key after `after` is `after` followed by a NUL byte.
+  const std::string start = options.after.empty() ? full : full_key(options.after) + '\0';
+  json request = {{"key", base64_encode(start)},
                   {"range_end", base64_encode(options.before.empty() ? prefix_end(full)
                                                                      : full_key(options.before))}};
   if (options.limit > 0) request["limit"] = std::to_string(options.limit);

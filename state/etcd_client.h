@@ -94,6 +94,8 @@ struct EtcdListOptions {
   bool newest_first = false;
   // Only keys before this one (relative, like the prefix); empty: the whole prefix.
   std::string before;
+  // Only keys after this one (relative): the next page after a page that ended with it.
+  std::string after;
 };
 
 class EtcdClient {

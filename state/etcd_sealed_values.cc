@@ -44,25 +44,42 @@ Result<SealedEntry> entry_of(const EtcdKeyValue& stored) {
       .config = std::move(config)};
 }
 
-Result<std::vector<SealedEntry>> all_entries(EtcdClient& client) {
-  std::vector<SealedEntry> entries;
+// Every sealed value, a page at a time: a thousand clusters' configs are over a hundred MiB,
+// more than one range answers within the request timeout.
+constexpr std::int64_t kEntriesPerPage = 200;
+
+template <typename Visit>
+Status for_each_entry(EtcdClient& client, Visit visit) {
   for (std::string_view prefix : {kPkiPrefix, kConfigsPrefix}) {
-    NKD_ASSIGN_OR_RETURN(auto range, client.list(prefix));
-    for (const EtcdKeyValue& stored : range.values) {
-      NKD_ASSIGN_OR_RETURN(auto entry, entry_of(stored));
-      entries.push_back(std::move(entry));
+    std::string after;
+    for (;;) {
+      NKD_ASSIGN_OR_RETURN(auto page,
+                           client.list(prefix, {.limit = kEntriesPerPage, .after = after}));
+      for (const EtcdKeyValue& stored : page.values) {
+        NKD_ASSIGN_OR_RETURN(auto entry, entry_of(stored));
+        visit(std::move(entry));
+      }
+      if (page.values.size() < static_cast<std::size_t>(kEntriesPerPage)) break;
+      after = page.values.back().key;
     }
   }
+  return ok_status();
+}
+
+Result<std::vector<SealedEntry>> all_entries(EtcdClient& client) {
+  std::vector<SealedEntry> entries;
+  NKD_RETURN_IF_ERROR(
+      for_each_entry(client, [&](SealedEntry entry) { entries.push_back(std::move(entry)); }));
   return entries;
 }
 
 }  // namespace
 
 Result<std::map<std::string, std::int64_t>> EtcdSealedValues::sealed_value_counts() {
-  NKD_ASSIGN_OR_RETURN(auto entries, all_entries(connection_.client()));
   std::map<std::string, std::int64_t> counts;
-  for (const SealedEntry& entry : entries)
+  NKD_RETURN_IF_ERROR(for_each_entry(connection_.client(), [&](const SealedEntry& entry) {
     ++counts[SecretSealer::key_id_of(entry.sealed).value_or("")];
+  }));
   return counts;
 }
 

@@ -329,5 +329,30 @@ TEST(EtcdTlsTest, SpeaksTlsWithAClientCertificateAndRefusesWithout) {
   EXPECT_EQ(untrusted.error().code, ErrorCode::kUnauthenticated) << untrusted.error().message;
 }
 
+TEST_F(EtcdStateStoreTest, SealedValuesAreCountedAPageAtATime) {
+  // More values than one page (200) holds: a thousand clusters' configs do not fit in one
+  // range answer within the timeout, so the count must read page after page.
+  auto opened = EtcdStateStore::open(member_->settings(prefix_), real_clock(), nullptr,
+                                     test_sealer({test_state_key('p')}));
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EtcdStateStore& store = **opened;
+  for (int cluster = 0; cluster < 5; ++cluster) {
+    std::vector<PublishedConfig> configs;
+    std::vector<std::string> nodes;
+    for (int node = 0; node < 90; ++node) {
+      const std::string name = "n" + std::to_string(node);
+      configs.push_back({name, "d" + name, "config of " + name});
+      nodes.push_back(name);
+    }
+    const std::string name = "c" + std::to_string(cluster);
+    ASSERT_TRUE(store.save_published_configs(name, configs, nodes).ok());
+    ASSERT_TRUE(store.save_pki(name, "{\"pki\":1}").ok());
+  }
+  const auto counts = store.sealed_value_counts();
+  ASSERT_TRUE(counts.ok()) << counts.error().message;
+  ASSERT_EQ(counts->size(), 1u) << "every value under the one key";
+  EXPECT_EQ(counts->begin()->second, 5 * 90 + 5);
+}
+
 }  // namespace
 }  // namespace nkd::state
