@@ -211,6 +211,19 @@ TEST_F(ShardReplicasTest, EveryClusterHasExactlyOneLiveOwner) {
     for (const auto& replica : listed_replicas) owned += replica.value("clusters", 0);
     EXPECT_EQ(owned, kClusters) << replicas.dump();
   }
+
+  // `nkd status` against any replica shows each cluster's owner.
+  const auto status = testing::run_command(
+      {testing::nkd_binary(), "status", "--server", fixture_->replica(2).url()});
+  EXPECT_NE(status.out.find("OWNER"), std::string::npos) << status.out << status.err;
+  for (const std::string& cluster : clusters) {
+    const auto row = status.out.find("\n" + cluster + " ");
+    ASSERT_NE(row, std::string::npos) << cluster << " is not listed:\n" << status.out;
+    const std::string line = status.out.substr(row + 1, status.out.find('\n', row + 1) - row - 1);
+    EXPECT_NE(line.find(" " + owners.at(cluster) + " "), std::string::npos)
+        << "the row of " << cluster << " does not name its owner " << owners.at(cluster) << ": "
+        << line;
+  }
 }
 
 TEST_F(ShardReplicasTest, AKilledReplicasClustersAreAppliedByTheOthers) {
