@@ -10,40 +10,41 @@ Suspensions::Suspensions(state::ClusterRecordStore& records, metrics::Metrics& m
                          const Clock& clock, WaveCoordinator& waves)
     : records_(records), metrics_(metrics), clock_(clock), waves_(waves) {}
 
-void Suspensions::restore() {
+std::optional<std::map<std::string, state::Suspension>> Suspensions::read_stored(
+    const char* meanwhile) {
   auto stored = records_.suspensions();
   if (!stored) {
-    spdlog::error(
-        "reading suspensions from the state store: {} (clusters suspended before the "
-        "restart are reconciled until it is readable)",
-        stored.error().message);
-    return;
-  }
-  std::lock_guard lock(mutex_);
-  for (state::Suspension& suspension : *stored) {
-    metrics_.cluster_suspended.Add({{"cluster", suspension.cluster}}).Set(1);
-    suspensions_[suspension.cluster] = std::move(suspension);
-  }
-}
-
-void Suspensions::reload(const std::vector<std::string>& clusters) {
-  auto stored = records_.suspensions();
-  if (!stored) {
-    spdlog::error(
-        "reading suspensions from the state store: {} (the clusters this replica took "
-        "over keep the suspensions it knew of)",
-        stored.error().message);
-    return;
+    spdlog::error("reading suspensions from the state store: {} ({})", stored.error().message,
+                  meanwhile);
+    return std::nullopt;
   }
   std::map<std::string, state::Suspension> by_cluster;
   for (state::Suspension& suspension : *stored) {
     by_cluster[suspension.cluster] = std::move(suspension);
   }
+  return by_cluster;
+}
+
+void Suspensions::restore() {
+  auto stored =
+      read_stored("clusters suspended before the restart are reconciled until it is readable");
+  if (!stored) return;
+  std::lock_guard lock(mutex_);
+  for (auto& [cluster, suspension] : *stored) {
+    metrics_.cluster_suspended.Add({{"cluster", cluster}}).Set(1);
+    suspensions_[cluster] = std::move(suspension);
+  }
+}
+
+void Suspensions::reload(const std::vector<std::string>& clusters) {
+  const auto stored =
+      read_stored("the clusters this replica took over keep the suspensions it knew of");
+  if (!stored) return;
   std::lock_guard lock(mutex_);
   for (const std::string& cluster : clusters) {
-    const auto found = by_cluster.find(cluster);
-    metrics_.cluster_suspended.Add({{"cluster", cluster}}).Set(found != by_cluster.end() ? 1 : 0);
-    if (found != by_cluster.end()) {
+    const auto found = stored->find(cluster);
+    metrics_.cluster_suspended.Add({{"cluster", cluster}}).Set(found != stored->end() ? 1 : 0);
+    if (found != stored->end()) {
       suspensions_[cluster] = found->second;
     } else {
       suspensions_.erase(cluster);

@@ -51,6 +51,10 @@ class Suspensions {
                         const std::optional<state::Suspension>& suspension, const Render& render);
 
  private:
+  // The stored suspensions by cluster; nullopt (logged, saying what holds `meanwhile`) when
+  // the store cannot be read.
+  std::optional<std::map<std::string, state::Suspension>> read_stored(const char* meanwhile);
+
   state::ClusterRecordStore& records_;
   metrics::Metrics& metrics_;
   const Clock& clock_;
