@@ -6,9 +6,10 @@
 namespace nkd {
 
 // Caps malloc arenas at two. Call first thing in main: glibc fixes the limit when the first
-// thread makes an arena, so a later call does nothing. A no-op off glibc.
+// thread makes an arena, so a later call does nothing. A no-op off glibc and under sanitizers.
 void limit_malloc_arenas();
-// Hands freed heap pages back to the kernel (after a burst of work). A no-op off glibc.
+// Hands freed heap pages back to the kernel (after a burst of work). A no-op off glibc and
+// under sanitizers.
 void release_free_memory();
 
 }  // namespace nkd

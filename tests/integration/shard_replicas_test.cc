@@ -6,8 +6,9 @@
 //
 // The cases share one expensive setup (tests/support/replica_fixture.h), so they run as one
 // ctest entry (tests/CMakeLists.txt), in the order written: each starts by waiting for a settled
-// state (every cluster applied at the head and owned by a live replica), and each kills or
-// freezes what the next ones no longer need (r3, then one etcd member, then r2).
+// state (every cluster applied at the head and owned by the live replica rendezvous hashing
+// gives it), and each kills or freezes what the next ones no longer need (r3, then one etcd
+// member, then r2).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "syncd/shard_coordinator.h"
 #include "tests/support/replica_fixture.h"
 #include "tests/support/test_support.h"
 
@@ -107,9 +109,24 @@ class ShardReplicasTest : public ::testing::Test {
     });
   }
 
+  // The split is done: exactly the running replicas are registered and every cluster is held by
+  // the one rendezvous hashing gives it. Until then a handover may be under way (a replica that
+  // joined late takes its share from the others a refresh after they release it), and a cluster
+  // may be without an owner for that long.
+  static bool split_settled() {
+    const auto owners = fixture_->owners();
+    const auto registered = fixture_->live_replicas();
+    if (!owners || !registered || owners->size() != kClusters) return false;
+    std::vector<std::string> running;
+    for (int index : live()) running.push_back(ReplicaFixture::replica_id(index));
+    if (*registered != running) return false;
+    return std::all_of(owners->begin(), owners->end(), [&](const auto& entry) {
+      return entry.second == syncd::rendezvous_owner(entry.first, running);
+    });
+  }
+
   static bool wait_settled(const std::string& revision, std::chrono::milliseconds timeout) {
-    return testing::wait_until([&] { return owned_by_live_replicas() && all_applied(revision); },
-                               timeout);
+    return testing::wait_until([&] { return split_settled() && all_applied(revision); }, timeout);
   }
 
   // One commit changing every cluster's render (the comment of its SSH key, which each node's
