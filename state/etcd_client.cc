@@ -184,6 +184,7 @@ Result<std::optional<EtcdKeyValue>> EtcdClient::get(std::string_view key) {
       .key = std::string(key),
       .value = base64_decode(json_string(kvs[0], "value")),
       .mod_revision = json_int64(kvs[0], "mod_revision"),
+      .lease = json_int64(kvs[0], "lease"),
   });
 }
 
@@ -209,6 +210,7 @@ Result<EtcdRange> EtcdClient::list(std::string_view prefix, const EtcdListOption
         .key = key.size() >= strip ? key.substr(strip) : key,
         .value = base64_decode(json_string(kv, "value")),
         .mod_revision = json_int64(kv, "mod_revision"),
+        .lease = json_int64(kv, "lease"),
     });
   }
   return range;

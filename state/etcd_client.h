@@ -36,6 +36,7 @@ struct EtcdKeyValue {
   std::string key;  // relative to the prefix
   std::string value;
   std::int64_t mod_revision = 0;  // etcd's revision of the key's last write
+  std::int64_t lease = 0;         // the lease the key is attached to (0: none)
 };
 
 struct EtcdRange {

@@ -86,12 +86,13 @@ Result<ShardView> EtcdShardStore::read() {
         .since_ms = json_member(stored, "since").is_number_integer()
                         ? json_member(stored, "since").get<std::int64_t>()
                         : 0,
+        .lease = registered_lease(entry.value),
     });
   }
   NKD_ASSIGN_OR_RETURN(auto owners, client.list(keys::kOwnersPrefix));
   for (const EtcdKeyValue& entry : owners.values) {
     view.owners[entry.key.substr(keys::kOwnersPrefix.size())] =
-        ClusterOwner{.replica = entry.value, .revision = entry.mod_revision};
+        ClusterOwner{.replica = entry.value, .revision = entry.mod_revision, .lease = entry.lease};
   }
   NKD_ASSIGN_OR_RETURN(auto signal, client.get(keys::kFetchSignal));
   view.fetch_signal_revision = signal ? signal->mod_revision : 0;
@@ -145,15 +146,32 @@ Result<std::map<std::string, std::int64_t>> EtcdShardStore::claim(
   return claimed;
 }
 
-Status EtcdShardStore::release(const std::string& cluster, std::int64_t revision) {
+Status EtcdShardStore::hand_over(const std::string& cluster, std::int64_t revision,
+                                 const ReplicaInfo& to) {
   connection_.fences().drop(cluster);  // first: nothing is written for it from here on
   const std::string key = keys::owner_key(cluster);
   EtcdTxn txn;
-  txn.expect(key, revision).remove(key);
+  txn.expect(key, revision);
+  if (to.lease != 0) {
+    txn.put_on_lease(key, to.id, to.lease);
+  } else {
+    txn.remove(key);
+  }
+  // An error (e.g. `to` restarted and its lease is gone) leaves the key on this replica's
+  // lease: the next refresh hands it over again, or adopts it back.
   NKD_ASSIGN_OR_RETURN_WRAP(auto written, connection_.client().commit(txn),
-                            "releasing cluster " + cluster);
-  (void)written;  // false: the key is another replica's now, which is what release wants
+                            "handing cluster " + cluster + " over to replica " + to.id);
+  (void)written;  // false: the key is another replica's now, which is what a hand-over wants
   return ok_status();
+}
+
+bool EtcdShardStore::adopt(const std::string& cluster, const ClusterOwner& owner) {
+  const std::int64_t lease = lease_.load();
+  if (lease == 0 || owner.lease != lease || owner.replica != connection_.replica_id()) return false;
+  OwnershipFences& fences = connection_.fences();
+  if (fences.held_at(cluster, owner.revision)) return false;
+  fences.hold(cluster, owner.revision);
+  return true;
 }
 
 Status EtcdShardStore::signal_fetch() {

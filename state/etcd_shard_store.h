@@ -1,7 +1,7 @@
 // EtcdShardStore: the ShardStore of an etcd state store (shard_store.h). Keys under the prefix:
-// replicas/<id> (ReplicaInfo as JSON) and owners/<cluster> (the owner's id), both on the
-// owner's lease, and signals/fetch. Leases are etcd's: a replica that stops renewing (killed,
-// stopped, cut off) loses them after the TTL, and etcd deletes its keys with them.
+// replicas/<id> (ReplicaInfo as JSON, with its lease) and owners/<cluster> (the owner's id),
+// both on the owner's lease, and signals/fetch. Leases are etcd's: a replica that stops renewing
+// (killed, stopped, cut off) loses them after the TTL, and etcd deletes its keys with them.
 #pragma once
 
 #include <atomic>
@@ -25,7 +25,9 @@ class EtcdShardStore final : public ShardStore {
   [[nodiscard]] Result<ShardView> read() override;
   [[nodiscard]] Result<std::map<std::string, std::int64_t>> claim(
       const std::vector<std::string>& clusters) override;
-  [[nodiscard]] Status release(const std::string& cluster, std::int64_t revision) override;
+  [[nodiscard]] Status hand_over(const std::string& cluster, std::int64_t revision,
+                                 const ReplicaInfo& to) override;
+  [[nodiscard]] bool adopt(const std::string& cluster, const ClusterOwner& owner) override;
   [[nodiscard]] Status signal_fetch() override;
   [[nodiscard]] Status leave() override;
   [[nodiscard]] OwnershipFences& fences() override { return connection_.fences(); }

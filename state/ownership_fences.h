@@ -44,6 +44,12 @@ class OwnershipFences {
     std::lock_guard lock(mutex_);
     held_[cluster] = claimed_at_revision;
   }
+  // Whether `cluster` is held at `revision`, whatever the lease deadline.
+  [[nodiscard]] bool held_at(const std::string& cluster, std::int64_t revision) const {
+    std::lock_guard lock(mutex_);
+    const auto found = held_.find(cluster);
+    return found != held_.end() && found->second == revision;
+  }
   void drop(const std::string& cluster) {
     std::lock_guard lock(mutex_);
     held_.erase(cluster);

@@ -5,7 +5,7 @@
 //
 // The store keeps the fences (ownership_fences.h) in step with the keys, so that its writes for
 // a cluster succeed only for the replica holding it: a claim holds the cluster's fence, a
-// release or a lost lease drops it, a renewal extends the lease's deadline.
+// hand-over or a lost lease drops it, a renewal extends the lease's deadline.
 #pragma once
 
 #include <cstdint>
@@ -22,11 +22,13 @@ struct ReplicaInfo {
   std::string id;
   std::string url;  // where its API answers ("" when not advertised)
   std::int64_t since_ms = 0;
+  std::int64_t lease = 0;  // the lease it registered on (read(); 0 when unknown)
 };
 
 struct ClusterOwner {
   std::string replica;
   std::int64_t revision = 0;  // the store revision the ownership key was claimed at
+  std::int64_t lease = 0;     // the lease the ownership key is on
 };
 
 // One read of the sharding keys.
@@ -53,8 +55,16 @@ class ShardStore {
   // clusters does so in a few requests, well within its lease.
   [[nodiscard]] virtual Result<std::map<std::string, std::int64_t>> claim(
       const std::vector<std::string>& clusters) = 0;
-  // Gives `cluster` up (held since `revision`); a key another replica holds now is left alone.
-  [[nodiscard]] virtual Status release(const std::string& cluster, std::int64_t revision) = 0;
+  // Gives `cluster` (held since `revision`) to the live replica `to`: its ownership key is moved
+  // onto `to`'s lease in one write, so the cluster is never without an owner (a key another
+  // replica holds now is left alone). Without `to`'s lease the key is deleted instead, for `to`
+  // to claim.
+  [[nodiscard]] virtual Status hand_over(const std::string& cluster, std::int64_t revision,
+                                         const ReplicaInfo& to) = 0;
+  // Takes up a cluster handed to this replica: holds its fence at the key's revision. False
+  // when nothing changed: the fence was held at that revision already, or the key is not on
+  // this replica's current lease.
+  [[nodiscard]] virtual bool adopt(const std::string& cluster, const ClusterOwner& owner) = 0;
   // Tells every replica to fetch Git now (a webhook reached this one).
   [[nodiscard]] virtual Status signal_fetch() = 0;
   // Revokes the lease: this replica's registration and clusters go at once (a clean stop).

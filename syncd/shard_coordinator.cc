@@ -143,19 +143,32 @@ std::vector<std::string> ShardCoordinator::rebalance(state::ShardView& view,
     if (owner.replica == settings_.replica_id) names.insert(cluster);
   }
   std::vector<std::string> unclaimed;      // this replica's, held by none
+  std::vector<std::string> claimed;        // this replica's from this refresh on
   std::map<std::string, int> handed_over;  // by the replica each goes to
   for (const std::string& cluster : names) {
-    const bool mine = rendezvous_owner(cluster, replicas) == settings_.replica_id;
+    const std::string heir = rendezvous_owner(cluster, replicas);
     const auto owner = view.owners.find(cluster);
-    if (mine && owner == view.owners.end()) {
-      unclaimed.push_back(cluster);
-    } else if (!mine && owner != view.owners.end() &&
-               owner->second.replica == settings_.replica_id) {
-      if (auto released = store_.release(cluster, owner->second.revision); !released) {
-        spdlog::warn("releasing cluster {}: {}", cluster, released.error().message);
+    const bool held = owner != view.owners.end();
+    const bool held_here = held && owner->second.replica == settings_.replica_id;
+    if (heir == settings_.replica_id) {
+      if (!held) unclaimed.push_back(cluster);
+      // Handed over by its previous owner (or kept through a failed hand-over): this replica's
+      // as soon as it holds the fence.
+      if (held_here && store_.adopt(cluster, owner->second)) {
+        claimed.push_back(cluster);
+      }
+    } else if (held_here) {
+      const auto to = std::find_if(view.replicas.begin(), view.replicas.end(),
+                                   [&](const state::ReplicaInfo& r) { return r.id == heir; });
+      if (auto given = store_.hand_over(cluster, owner->second.revision, *to); !given) {
+        spdlog::warn("handing cluster {} over: {}", cluster, given.error().message);
       } else {
-        ++handed_over[rendezvous_owner(cluster, replicas)];
-        view.owners.erase(owner);
+        ++handed_over[heir];
+        if (to->lease != 0) {
+          owner->second = {.replica = heir, .revision = 0, .lease = to->lease};
+        } else {
+          view.owners.erase(owner);
+        }
       }
     }
   }
@@ -163,7 +176,6 @@ std::vector<std::string> ShardCoordinator::rebalance(state::ShardView& view,
     spdlog::info("replica {} handed {} cluster(s) to replica {}", settings_.replica_id, count,
                  replica);
   }
-  std::vector<std::string> claimed;
   auto revisions = store_.claim(unclaimed);
   if (!revisions) {
     spdlog::warn("claiming {} cluster(s): {}", unclaimed.size(), revisions.error().message);

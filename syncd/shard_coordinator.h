@@ -5,8 +5,10 @@
 // takes only its share, about 1/N of them, each from the replica that had it.
 //
 // Every refresh (a third of the lease TTL, at least 0.5 s) it renews the lease, reads the live
-// replicas and the owners, claims the clusters it should own that nobody holds, and releases the
-// ones that belong to another live replica now. The state store fences every write the reconcile
+// replicas and the owners, claims the clusters it should own that nobody holds, takes up the
+// ones handed to it, and hands the ones that belong to another live replica now to that
+// replica: their ownership keys move onto its lease in one write, so a cluster changing hands
+// is never without an owner. The state store fences every write the reconcile
 // makes for a cluster on the claim (state/ownership_fences.h), so a replica that lost a cluster
 // cannot write for it, and owns() is false for it before etcd is even asked.
 //
@@ -87,8 +89,8 @@ class ShardCoordinator final : public reconcile::ClusterOwnership {
  private:
   void loop();
   void renew_lease();
-  // Claims and releases toward the rendezvous split of `clusters` over `view`'s replicas; the
-  // clusters claimed.
+  // Claims, takes up and hands over toward the rendezvous split of `clusters` over `view`'s
+  // replicas; the clusters claimed.
   std::vector<std::string> rebalance(state::ShardView& view,
                                      const std::vector<std::string>& clusters);
 

@@ -3,9 +3,10 @@
 // its own, as each `nkd syncd` process has, driven refresh by refresh. Checked: every cluster
 // has exactly one owner, the one rendezvous hashing names; writes for another replica's cluster
 // are refused in the same transaction as the ownership check (intents included); a replica whose
-// lease expired owns nothing and writes nothing until it has joined again; a clean stop hands
-// its clusters over at once; a joining replica takes only its share; a webhook on one replica
-// reaches the others. Suites are named Etcd* so they share one member a process.
+// lease expired owns nothing and writes nothing until it has joined again; a cluster changing
+// hands is never without an owner and nobody writes for it until its heir takes it up; a clean
+// stop frees its clusters at once; a joining replica takes only its share; a webhook on one
+// replica reaches the others. Suites are named Etcd* so they share one member a process.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -213,8 +214,8 @@ TEST_F(EtcdShardTest, AnExpiredLeaseLosesEveryClusterToTheOthersAndItsWritesAreR
   a->shards->refresh();
   EXPECT_EQ(a->metrics.lease_renewals_total.Add({{"result", "expired"}}).Value(),
             expired_before + 1);
-  b->shards->refresh();  // b releases what is a's again
-  a->shards->refresh();  // a claims it
+  b->shards->refresh();  // b hands what is a's back
+  a->shards->refresh();  // a takes it up
   EXPECT_EQ(owned_by(*a), a_had) << "the split is the same as before with the same replicas";
   EXPECT_EQ(owned_by(*a).size() + owned_by(*b).size(), 12u);
 }
@@ -230,11 +231,27 @@ TEST_F(EtcdShardTest, AStoppedReplicaHandsOverAtOnceAndAJoiningOneTakesOnlyItsSh
 
   auto c = start_replica("c", 40);
   ASSERT_TRUE(c);
-  a->shards->refresh();  // release what is c's now
+  const std::set<std::string> a_before = owned_by(*a);
+  a->shards->refresh();  // hand over what is c's now
   b->shards->refresh();
-  c->shards->refresh();  // claim it
+  // Handed over, not released: every key names an owner, those that moved name c, on c's lease;
+  // neither the giver nor c (which has not taken them up yet) may write for them meanwhile.
+  const std::map<std::string, std::string> handed = owners();
+  ASSERT_EQ(handed.size(), 40u) << "no cluster is without an owner while it changes hands";
+  std::string moved_from_a;
+  for (const std::string& cluster : a_before) {
+    if (handed.at(cluster) == "c") moved_from_a = cluster;
+  }
+  ASSERT_FALSE(moved_from_a.empty()) << "a handed c none of its 40 clusters' share";
+  EXPECT_FALSE(a->shards->owns(moved_from_a));
+  EXPECT_FALSE(c->shards->owns(moved_from_a));
+  EXPECT_FALSE(a->store->save_status(rows::cluster_record(moved_from_a, "d1")).ok());
+  EXPECT_FALSE(c->store->save_status(rows::cluster_record(moved_from_a, "d1")).ok());
+  c->shards->refresh();  // take them up
+  EXPECT_TRUE(c->store->save_status(rows::cluster_record(moved_from_a, "d2")).ok());
+  EXPECT_FALSE(a->store->save_status(rows::cluster_record(moved_from_a, "d3")).ok());
   const std::map<std::string, std::string> after = owners();
-  ASSERT_EQ(after.size(), 40u);
+  EXPECT_EQ(after, handed) << "taking a cluster up moves no key";
   int moved = 0;
   for (const auto& [cluster, owner] : after) {
     if (owner == before.at(cluster)) continue;

@@ -2,7 +2,8 @@
 // three-member etcd cluster share 30 bare-metal clusters. Every cluster has exactly one owner,
 // a live replica; a replica killed with SIGKILL has its clusters applied by the others once its
 // lease runs out; a killed etcd member stops nothing; a replica frozen past its lease (SIGSTOP)
-// writes nothing for the clusters it lost when it runs again.
+// writes nothing for the clusters it lost when it runs again, and takes its share back without
+// any cluster being left unowned on the way.
 //
 // The cases share one expensive setup (tests/support/replica_fixture.h), so they run as one
 // ctest entry (tests/CMakeLists.txt), in the order written: each starts by waiting for a settled
@@ -344,12 +345,15 @@ TEST_F(ShardReplicasTest, AReplicaFrozenPastItsLeaseWritesNothingForClustersItLo
   stopped_.erase(kFrozen);
   std::map<std::string, std::int64_t> not_its_own_until_ms;
   std::set<std::string> owned_again;
+  int samples_with_unowned_clusters = 0;
   const auto watch_until = SteadyClock::now() + 4 * fixture_->refresh_period() + 1s;
   while (SteadyClock::now() < watch_until) {
     // Taken before the read: the read shows etcd as it was at this moment or later.
     const std::int64_t sampled_at_ms = milliseconds_since_epoch();
     const auto owners = fixture_->owners();
     if (!owners) continue;
+    // The others hand its share back to it: each key moves to its lease in one write.
+    if (owners->size() != static_cast<std::size_t>(kClusters)) ++samples_with_unowned_clusters;
     for (const std::string& cluster : lost) {
       if (owned_again.contains(cluster)) continue;
       const auto owner = owners->find(cluster);
@@ -363,6 +367,8 @@ TEST_F(ShardReplicasTest, AReplicaFrozenPastItsLeaseWritesNothingForClustersItLo
   }
   std::printf("%s owns %zu of the %zu clusters it lost again after it was thawed\n", frozen.c_str(),
               owned_again.size(), lost.size());
+  EXPECT_EQ(samples_with_unowned_clusters, 0)
+      << "a cluster was without an owner while the split changed back";
 
   // It noticed: its lease had expired while it was frozen.
   EXPECT_TRUE(testing::wait_until(
