@@ -242,7 +242,7 @@ TEST_F(EtcdShardTest, AStoppedReplicaHandsOverAtOnceAndAJoiningOneTakesOnlyItsSh
   for (const std::string& cluster : a_before) {
     if (handed.at(cluster) == "c") moved_from_a = cluster;
   }
-  ASSERT_FALSE(moved_from_a.empty()) << "a handed c none of its 40 clusters' share";
+  ASSERT_FALSE(moved_from_a.empty()) << "a handed none of its clusters to c";
   EXPECT_FALSE(a->shards->owns(moved_from_a));
   EXPECT_FALSE(c->shards->owns(moved_from_a));
   EXPECT_FALSE(a->store->save_status(rows::cluster_record(moved_from_a, "d1")).ok());
