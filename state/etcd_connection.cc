@@ -32,7 +32,9 @@ Result<bool> EtcdConnection::commit_for(const std::string& cluster, EtcdTxn txn)
   // Which compare failed: the ownership (refused for good) or one of the caller's (read again).
   NKD_ASSIGN_OR_RETURN(auto owner, client_->get(owner_key));
   if (!owner || owner->mod_revision != *claimed) {
-    fences_.drop(cluster);
+    // Only the claim this write was fenced on: the refresh may have taken the cluster up again
+    // at a newer revision meanwhile.
+    fences_.drop_if_held_at(cluster, *claimed);
     return lost();
   }
   return false;

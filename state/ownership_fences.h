@@ -54,6 +54,11 @@ class OwnershipFences {
     std::lock_guard lock(mutex_);
     held_.erase(cluster);
   }
+  void drop_if_held_at(const std::string& cluster, std::int64_t revision) {
+    std::lock_guard lock(mutex_);
+    const auto found = held_.find(cluster);
+    if (found != held_.end() && found->second == revision) held_.erase(found);
+  }
   // The lease is gone: nothing is held any more.
   void drop_all() {
     std::lock_guard lock(mutex_);
