@@ -15,47 +15,49 @@ namespace {
 using namespace std::chrono_literals;
 using nkd::testing::FakeClock;
 
-TEST(OwnershipFences, AClaimHoldsOnlyWithinTheLeaseDeadline) {
-  FakeClock clock;
-  OwnershipFences fences(clock);
-  fences.enable();
-  fences.hold("c1", 7);
-  EXPECT_FALSE(fences.revision_of("c1")) << "no renewal yet: the lease may be gone";
-  fences.extend_lease(clock.steady_now() + 3s);
-  EXPECT_EQ(fences.revision_of("c1"), 7);
-  clock.advance(3s);
-  EXPECT_FALSE(fences.revision_of("c1")) << "past the deadline nothing is held";
-  EXPECT_TRUE(fences.held_at("c1", 7)) << "the claim itself is kept for the next renewal";
-  fences.extend_lease(clock.steady_now() + 3s);
-  EXPECT_EQ(fences.revision_of("c1"), 7);
+class OwnershipFencesTest : public ::testing::Test {
+ protected:
+  OwnershipFencesTest() { fences_.enable(); }
+  void renew_lease(std::chrono::seconds ttl = 10s) {
+    fences_.extend_lease(clock_.steady_now() + ttl);
+  }
+
+  FakeClock clock_;
+  OwnershipFences fences_{clock_};
+};
+
+TEST_F(OwnershipFencesTest, AClaimHoldsOnlyWithinTheLeaseDeadline) {
+  fences_.hold("c1", 7);
+  EXPECT_FALSE(fences_.revision_of("c1")) << "no renewal yet: the lease may be gone";
+  renew_lease(3s);
+  EXPECT_EQ(fences_.revision_of("c1"), 7);
+  clock_.advance(3s);
+  EXPECT_FALSE(fences_.revision_of("c1")) << "past the deadline nothing is held";
+  EXPECT_TRUE(fences_.held_at("c1", 7)) << "the claim itself is kept for the next renewal";
+  renew_lease(3s);
+  EXPECT_EQ(fences_.revision_of("c1"), 7);
 }
 
-TEST(OwnershipFences, AFailedWriteDropsOnlyTheClaimItWasFencedOn) {
-  FakeClock clock;
-  OwnershipFences fences(clock);
-  fences.enable();
-  fences.extend_lease(clock.steady_now() + 10s);
-  fences.hold("c1", 7);
-  fences.hold("c1", 9);  // handed back and taken up again while a write fenced on 7 was out
-  fences.drop_if_held_at("c1", 7);
-  EXPECT_EQ(fences.revision_of("c1"), 9);
-  fences.drop_if_held_at("c1", 9);
-  EXPECT_FALSE(fences.revision_of("c1"));
-  EXPECT_FALSE(fences.held_at("c1", 9));
+TEST_F(OwnershipFencesTest, AFailedWriteDropsOnlyTheClaimItWasFencedOn) {
+  renew_lease();
+  fences_.hold("c1", 7);
+  fences_.hold("c1", 9);  // handed back and taken up again while a write fenced on 7 was out
+  fences_.drop_if_held_at("c1", 7);
+  EXPECT_EQ(fences_.revision_of("c1"), 9);
+  fences_.drop_if_held_at("c1", 9);
+  EXPECT_FALSE(fences_.revision_of("c1"));
+  EXPECT_FALSE(fences_.held_at("c1", 9));
 }
 
-TEST(OwnershipFences, ALostLeaseDropsEveryClaim) {
-  FakeClock clock;
-  OwnershipFences fences(clock);
-  fences.enable();
-  fences.extend_lease(clock.steady_now() + 10s);
-  fences.hold("c1", 7);
-  fences.hold("c2", 8);
-  fences.drop_all();
-  EXPECT_FALSE(fences.held_at("c1", 7));
-  EXPECT_FALSE(fences.held_at("c2", 8));
-  fences.extend_lease(clock.steady_now() + 10s);
-  EXPECT_FALSE(fences.revision_of("c2"));
+TEST_F(OwnershipFencesTest, ALostLeaseDropsEveryClaim) {
+  renew_lease();
+  fences_.hold("c1", 7);
+  fences_.hold("c2", 8);
+  fences_.drop_all();
+  EXPECT_FALSE(fences_.held_at("c1", 7));
+  EXPECT_FALSE(fences_.held_at("c2", 8));
+  renew_lease();
+  EXPECT_FALSE(fences_.revision_of("c2"));
 }
 
 }  // namespace
