@@ -148,10 +148,10 @@ std::vector<std::string> ShardCoordinator::rebalance(state::ShardView& view,
   for (const std::string& cluster : names) {
     const std::string heir = rendezvous_owner(cluster, replicas);
     const auto owner = view.owners.find(cluster);
-    const bool held = owner != view.owners.end();
-    const bool held_here = held && owner->second.replica == settings_.replica_id;
+    const bool held_here =
+        owner != view.owners.end() && owner->second.replica == settings_.replica_id;
     if (heir == settings_.replica_id) {
-      if (!held) unclaimed.push_back(cluster);
+      if (owner == view.owners.end()) unclaimed.push_back(cluster);
       // Handed over by its previous owner (or kept through a failed hand-over): this replica's
       // as soon as it holds the fence.
       if (held_here && store_.adopt(cluster, owner->second)) {
@@ -164,11 +164,7 @@ std::vector<std::string> ShardCoordinator::rebalance(state::ShardView& view,
         spdlog::warn("handing cluster {} over: {}", cluster, given.error().message);
       } else {
         ++handed_over[heir];
-        if (to->lease != 0) {
-          owner->second = {.replica = heir, .revision = 0, .lease = to->lease};
-        } else {
-          view.owners.erase(owner);
-        }
+        owner->second = {.replica = heir, .revision = 0, .lease = to->lease};  // its from now on
       }
     }
   }

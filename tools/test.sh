@@ -13,8 +13,7 @@
 # builds: the cloud's packages and setup run while build-asan/ builds; the cloud's start and the
 # whole build-asan/ run (the OpenStack tests in a lane of their own) while build-tsan/ and the
 # release nkd build and the ThreadSanitizer tests, the package check and the fuzz targets
-# (tools/fuzz.sh) run. Phase
-# logs: .nkd/test/. Budget per phase: docs/performance.md.
+# (tools/fuzz.sh) run. Phase logs: .nkd/test/. Budget per phase: docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NKD_OS_STATE="${NKD_OS_STATE:-/var/tmp/nkd-ci-openstack}"
